@@ -1,0 +1,80 @@
+//! `phstats consolidate INPUT... --units UNITS.csv [--period P] [-o report.xlsx] [--export DIR]`
+//!
+//! Reads every return, runs every check, and writes the report workbook for
+//! one period (the `--period` given, else the latest month found), plus the
+//! CSV exports when asked. Exit 1 when any error-severity finding exists;
+//! the report is still written from the valid data.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use super::{output, Common};
+use crate::period::Period;
+use crate::report::xlsx::{report_xlsx, ReportInput};
+use crate::report::{csv, write_atomic};
+
+/// Arguments of `consolidate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Inputs, registry, period, export.
+    #[command(flatten)]
+    pub common: Common,
+    /// The report workbook to write.
+    #[arg(short, long, value_name = "report.xlsx", default_value = "report.xlsx")]
+    pub output: PathBuf,
+}
+
+/// Runs `consolidate`.
+///
+/// # Errors
+/// Usage errors and unwritable outputs.
+pub fn run(args: &Args) -> anyhow::Result<i32> {
+    let setup = args.common.setup()?;
+    let outcome =
+        crate::pipeline::run(&setup.inputs, &setup.registry, &setup.schemas, setup.period)?;
+    let report_period = match setup.period {
+        Some(p) => Some(p),
+        None => outcome.batch.months().last().map(|m| Period::Month(*m)),
+    };
+    output::print_findings(&outcome.findings, args.common.quiet);
+    if let Some(dir) = &args.common.export {
+        csv::write_exports(
+            dir,
+            &outcome.aggregates,
+            &outcome.findings,
+            &setup.registry,
+            &setup.schemas,
+        )
+        .with_context(|| format!("writing exports to {}", dir.display()))?;
+    }
+    match report_period {
+        Some(period) => {
+            let units_path = args.common.units.display().to_string();
+            let generated_at = output::now_utc();
+            let input = ReportInput {
+                period,
+                aggs: &outcome.aggregates,
+                registry: &setup.registry,
+                schemas: &setup.schemas,
+                batch: &outcome.batch,
+                findings: &outcome.findings,
+                completeness: &outcome.completeness,
+                units_path: &units_path,
+                generated_at: &generated_at,
+            };
+            let bytes = report_xlsx(&input)?;
+            write_atomic(&args.output, &bytes)
+                .with_context(|| format!("writing {}", args.output.display()))?;
+            println!(
+                "report for {} ({}) written to {}",
+                period.label_zh(),
+                period,
+                args.output.display()
+            );
+        }
+        None => println!("no return could be counted; no report written"),
+    }
+    output::print_summary(&outcome);
+    Ok(i32::from(crate::findings::has_errors(&outcome.findings)))
+}

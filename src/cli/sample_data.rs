@@ -1,0 +1,80 @@
+//! `phstats sample-data OUT [--townships N] [--months M] [--year Y] [--seed S] [--xls K]`
+//!
+//! Generates a fictional city: `OUT/units.csv`, `OUT/returns/<month>/*.xlsx`
+//! in the layout variants of FORMS.md §2, and `OUT/truth.csv` with every
+//! village figure written, for tests and the benchmark. `--xls K` converts
+//! every K-th return to legacy `.xls` with LibreOffice (`soffice`) when it is
+//! installed.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::Context as _;
+
+use crate::sample::{generate, Options};
+
+/// Arguments of `sample-data`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output directory.
+    pub out: PathBuf,
+    /// Townships in the city (about 12 per county).
+    #[arg(long, default_value_t = 6)]
+    pub townships: usize,
+    /// Months, from January.
+    #[arg(long, default_value_t = 3)]
+    pub months: u32,
+    /// Year.
+    #[arg(long, default_value_t = 2026)]
+    pub year: i32,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Leave about 2 % of cells unreported (empty, `-` or `/`).
+    #[arg(long)]
+    pub gaps: bool,
+    /// Convert every K-th return to .xls with LibreOffice (0 = none).
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub xls: usize,
+}
+
+/// Runs `sample-data`.
+///
+/// # Errors
+/// Unwritable output, or LibreOffice failing when `--xls` is asked for.
+pub fn run(args: &Args) -> anyhow::Result<i32> {
+    let opts = Options {
+        townships: args.townships.max(1),
+        months: args.months.clamp(1, 120),
+        year: args.year,
+        seed: args.seed,
+        gaps: args.gaps,
+    };
+    let summary = generate(&args.out, &opts)?;
+    let mut xls = 0;
+    if args.xls > 0 {
+        for path in summary.files.iter().step_by(args.xls) {
+            let dir = path.parent().context("a generated file has a directory")?;
+            let status = Command::new("soffice")
+                .args(["--headless", "--convert-to", "xls", "--outdir"])
+                .arg(dir)
+                .arg(path)
+                .output()
+                .context("running soffice (LibreOffice) for --xls; install libreoffice-calc-nogui or drop --xls")?;
+            if !status.status.success() || !path.with_extension("xls").exists() {
+                anyhow::bail!("soffice could not convert {}", path.display());
+            }
+            std::fs::remove_file(path)?;
+            xls += 1;
+        }
+    }
+    println!(
+        "wrote {} returns ({} as .xls, {} figure cells) for {} units into {}",
+        summary.files.len(),
+        xls,
+        summary.cells,
+        summary.units,
+        args.out.display()
+    );
+    Ok(0)
+}

@@ -1,0 +1,503 @@
+//! What is wrong with the data, as plain data: the rules of FORMS.md §4 with
+//! their stable ids and severities, and the findings that name file, sheet
+//! and cell. A finding never stops a batch; it is pushed and the run goes on.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// How serious a finding is. Any `Error` makes the run exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The figure is wrong or unusable; the statistician must act.
+    Error,
+    /// Suspicious; worth a look before forwarding.
+    Warning,
+    /// For the record.
+    Info,
+}
+
+impl Severity {
+    /// The id used in `findings.csv`.
+    #[must_use]
+    pub fn id(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+macro_rules! rules {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $id:literal, $sev:ident; )*) => {
+        /// The rules of FORMS.md §4. Ids are stable: tests and exports match on them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Rule {
+            $( $(#[doc = $doc])* $variant, )*
+        }
+
+        impl Rule {
+            /// Every rule, in the order of FORMS.md §4.
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant),*];
+
+            /// The stable id (`total_mismatch`).
+            #[must_use]
+            pub fn id(self) -> &'static str {
+                match self { $(Rule::$variant => $id,)* }
+            }
+
+            /// The severity FORMS.md assigns.
+            #[must_use]
+            pub fn severity(self) -> Severity {
+                match self { $(Rule::$variant => Severity::$sev,)* }
+            }
+
+            /// The rule's documentation: what it does, why it matters, an example.
+            #[must_use]
+            pub fn doc(self) -> &'static str {
+                match self { $(Rule::$variant => concat!($($doc, "\n"),*),)* }
+            }
+        }
+    };
+}
+
+rules! {
+    /// ## What it does
+    /// Reports a file that is not a readable xlsx/xls workbook.
+    /// ## Why is this bad?
+    /// None of its figures can be counted; the township must resend it.
+    /// ## Example
+    /// A corrupt zip, an encrypted workbook, an HTML page saved as `.xls`.
+    UnreadableFile = "unreadable_file", Error;
+    /// ## What it does
+    /// Reports a workbook or sheet with no recognisable form header.
+    /// ## Why is this bad?
+    /// A return in an unknown layout would silently be left out.
+    /// ## Example
+    /// A sheet holding only notes (a stray empty sheet is only info).
+    NoReturnFound = "no_return_found", Warning;
+    /// ## What it does
+    /// Reports a form's column absent from a return's header.
+    /// ## Why is this bad?
+    /// That figure is missing for every unit of the return.
+    /// ## Example
+    /// A vaccination return without the 卡介苗 实种人数 column.
+    MissingColumn = "missing_column", Error;
+    /// ## What it does
+    /// Lists header columns that match no field (once per return).
+    /// ## Why is this bad?
+    /// Usually harmless (备注); sometimes a misspelt label whose figures are ignored.
+    /// ## Example
+    /// A 备注 column.
+    UnknownColumn = "unknown_column", Info;
+    /// ## What it does
+    /// Reports a return whose 报告期, file name and `--period` disagree.
+    /// ## Why is this bad?
+    /// Its figures could be counted in the wrong month.
+    /// ## Example
+    /// 报告期 2026年2月 in a file named `城东街道_202601.xlsx`.
+    PeriodConflict = "period_conflict", Error;
+    /// ## What it does
+    /// Reports a return with no period anywhere.
+    /// ## Why is this bad?
+    /// Its figures cannot be placed in a month.
+    /// ## Example
+    /// No 报告期 cell, no month in the file name, no `--period`.
+    PeriodMissing = "period_missing", Error;
+    /// ## What it does
+    /// Reports a row or 填报单位 that is not in the registry under its parent.
+    /// ## Why is this bad?
+    /// Its figures cannot be placed in the hierarchy.
+    /// ## Example
+    /// 东门社区 typed as 东们社区 (did you mean 东门社区?).
+    UnknownUnit = "unknown_unit", Error;
+    /// ## What it does
+    /// Reports the same unit twice in one return.
+    /// ## Why is this bad?
+    /// It would be counted twice.
+    /// ## Example
+    /// Two 新村 rows in one township's return.
+    DuplicateRow = "duplicate_row", Error;
+    /// ## What it does
+    /// Reports two returns for the same unit, form and month, neither marked 更正.
+    /// ## Why is this bad?
+    /// Picking one silently could keep the wrong one; neither is counted.
+    /// ## Example
+    /// The January vaccination return of 城东街道 sent twice with different figures.
+    DuplicateReturn = "duplicate_return", Error;
+    /// ## What it does
+    /// Notes that a return marked 更正 replaced an earlier one.
+    /// ## Why is this bad?
+    /// It is not: both are kept in history for audit.
+    /// ## Example
+    /// `城东街道_202601_更正.xlsx`.
+    Correction = "correction", Info;
+    /// ## What it does
+    /// Reports a count cell holding text that is not a number, or an error cell.
+    /// ## Why is this bad?
+    /// The figure is lost unless the township corrects it.
+    /// ## Example
+    /// `约30`, `#DIV/0!`, a date in a count column.
+    NotANumber = "not_a_number", Error;
+    /// ## What it does
+    /// Reports a count below zero.
+    /// ## Why is this bad?
+    /// People cannot be negative.
+    /// ## Example
+    /// `-3` 实种人数.
+    Negative = "negative", Error;
+    /// ## What it does
+    /// Reports a count with a fraction.
+    /// ## Why is this bad?
+    /// People are whole; a fraction is usually a rate typed in the wrong column.
+    /// ## Example
+    /// `12.5` 应种人数.
+    NotWhole = "not_whole", Error;
+    /// ## What it does
+    /// Compares the 合计 row with the sum of the unit rows, column by column.
+    /// ## Why is this bad?
+    /// One of them is wrong, and the county would forward the wrong one.
+    /// ## Example
+    /// 合计 412, rows sum to 409.
+    TotalMismatch = "total_mismatch", Error;
+    /// ## What it does
+    /// Compares a reported rate with the one recomputed from its own row (± 0.1).
+    /// ## Why is this bad?
+    /// A wrong formula or a typed-over rate.
+    /// ## Example
+    /// 接种率 95.0 where 实种/应种 gives 93.2.
+    RateMismatch = "rate_mismatch", Warning;
+    /// ## What it does
+    /// Reports `D_given > D_due`.
+    /// ## Why is this bad?
+    /// Possible (catch-up of floating children) but worth a look.
+    /// ## Example
+    /// 实种 12, 应种 10.
+    GivenExceedsDue = "given_exceeds_due", Warning;
+    /// ## What it does
+    /// Reports any other `≤` relation of FORMS.md §4 broken.
+    /// ## Why is this bad?
+    /// A part cannot exceed its whole.
+    /// ## Example
+    /// 签约人数 1,200 > 常住人口数 1,100.
+    ExceedsDenominator = "exceeds_denominator", Error;
+    /// ## What it does
+    /// Reports a unit expected by the registry that sent no return (or no row).
+    /// ## Why is this bad?
+    /// Totals above it are incomplete (上报率 < 100 %).
+    /// ## Example
+    /// 西山镇 sent no January vaccination return.
+    MissingReturn = "missing_return", Warning;
+    /// ## What it does
+    /// Reports a stock that fell more than 10 % from the unit's previous month.
+    /// ## Why is this bad?
+    /// Stocks (population, signed residents) move slowly; a fall is usually a typo.
+    /// ## Example
+    /// 常住人口数 3,200 → 2,100.
+    StockDrop = "stock_drop", Warning;
+    /// ## What it does
+    /// Flags a value far outside the unit's own history (modified z-score > 3.5 on ≥ 4 prior months).
+    /// ## Why is this bad?
+    /// An extra digit or a shifted column.
+    /// ## Example
+    /// 本月随访人次 30, 28, 31, 29 → 310.
+    Outlier = "outlier", Warning;
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A cell position, 0-based, displayed in A1 style (`D9`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellRef {
+    /// 0-based row.
+    pub row: u32,
+    /// 0-based column.
+    pub col: u32,
+}
+
+impl CellRef {
+    /// Column letters for a 0-based column index (`0` → `A`, `26` → `AA`).
+    #[must_use]
+    pub fn col_name(col: u32) -> String {
+        let mut n = col as u64 + 1;
+        let mut out = Vec::new();
+        while n > 0 {
+            let rem = ((n - 1) % 26) as u8;
+            out.push(b'A' + rem);
+            n = (n - 1) / 26;
+        }
+        out.reverse();
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Parses `D9` back into a cell reference.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<CellRef> {
+        let split = text.find(|c: char| c.is_ascii_digit())?;
+        let (letters, digits) = text.split_at(split);
+        if letters.is_empty() || !letters.chars().all(|c| c.is_ascii_uppercase()) {
+            return None;
+        }
+        let mut col: u64 = 0;
+        for b in letters.bytes() {
+            col = col.checked_mul(26)?.checked_add(u64::from(b - b'A') + 1)?;
+        }
+        let row: u32 = digits.parse().ok()?;
+        Some(CellRef {
+            row: row.checked_sub(1)?,
+            col: u32::try_from(col - 1).ok()?,
+        })
+    }
+}
+
+impl fmt::Display for CellRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", Self::col_name(self.col), self.row as u64 + 1)
+    }
+}
+
+/// One problem found in the data, with everything needed to find and fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Which rule.
+    pub rule: Rule,
+    /// Form id, when known.
+    pub form: Option<String>,
+    /// Period (`2026-01`), when known.
+    pub period: Option<String>,
+    /// 12-digit code of the unit concerned, when known.
+    pub unit_code: Option<u64>,
+    /// File as given on the command line or found under a directory.
+    pub file: Option<String>,
+    /// Sheet name.
+    pub sheet: Option<String>,
+    /// The cell FORMS.md §4 says to name.
+    pub cell: Option<CellRef>,
+    /// Field id.
+    pub field: Option<String>,
+    /// The value found, as written.
+    pub value: Option<String>,
+    /// What was found versus what was expected, in the statistician's words.
+    pub message: String,
+    /// The fix, where one is obvious.
+    pub help: Option<String>,
+    /// A severity other than the rule's, where FORMS.md §4 grades a case
+    /// lower (a stray empty sheet is only info).
+    pub severity_override: Option<Severity>,
+}
+
+impl Finding {
+    /// A finding with only its rule and message; fill the rest with the builders.
+    #[must_use]
+    pub fn new(rule: Rule, message: impl Into<String>) -> Finding {
+        Finding {
+            rule,
+            form: None,
+            period: None,
+            unit_code: None,
+            file: None,
+            sheet: None,
+            cell: None,
+            field: None,
+            value: None,
+            message: message.into(),
+            help: None,
+            severity_override: None,
+        }
+    }
+
+    /// Severity of the rule.
+    #[must_use]
+    pub fn severity(&self) -> Severity {
+        self.severity_override.unwrap_or(self.rule.severity())
+    }
+
+    /// Grades this finding as info only.
+    #[must_use]
+    pub fn info(mut self) -> Finding {
+        self.severity_override = Some(Severity::Info);
+        self
+    }
+
+    /// Sets the file.
+    #[must_use]
+    pub fn file(mut self, file: impl Into<String>) -> Finding {
+        self.file = Some(file.into());
+        self
+    }
+
+    /// Sets the sheet.
+    #[must_use]
+    pub fn sheet(mut self, sheet: impl Into<String>) -> Finding {
+        self.sheet = Some(sheet.into());
+        self
+    }
+
+    /// Sets the cell.
+    #[must_use]
+    pub fn cell(mut self, cell: CellRef) -> Finding {
+        self.cell = Some(cell);
+        self
+    }
+
+    /// Sets the form id.
+    #[must_use]
+    pub fn form(mut self, form: impl Into<String>) -> Finding {
+        self.form = Some(form.into());
+        self
+    }
+
+    /// Sets the period.
+    #[must_use]
+    pub fn period(mut self, period: impl ToString) -> Finding {
+        self.period = Some(period.to_string());
+        self
+    }
+
+    /// Sets the unit code.
+    #[must_use]
+    pub fn unit(mut self, code: u64) -> Finding {
+        self.unit_code = Some(code);
+        self
+    }
+
+    /// Sets the field id.
+    #[must_use]
+    pub fn field(mut self, field: impl Into<String>) -> Finding {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Sets the value as written.
+    #[must_use]
+    pub fn value(mut self, value: impl Into<String>) -> Finding {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets the suggested fix.
+    #[must_use]
+    pub fn help(mut self, help: impl Into<String>) -> Finding {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// `城东街道.xlsx!免疫!D9`, or as much of it as is known.
+    #[must_use]
+    pub fn location(&self) -> String {
+        let mut s = self.file.clone().unwrap_or_default();
+        if let Some(sheet) = &self.sheet {
+            s.push('!');
+            s.push_str(sheet);
+        }
+        if let Some(cell) = self.cell {
+            s.push('!');
+            s.push_str(&cell.to_string());
+        }
+        s
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let loc = self.location();
+        write!(f, "{}[{}]", self.severity().id(), self.rule.id())?;
+        if !loc.is_empty() {
+            write!(f, " {loc}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(h) = &self.help {
+            write!(f, "\n  help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether any finding is an error (exit status 1).
+#[must_use]
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.severity() == Severity::Error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_refs_in_a1_style() {
+        assert_eq!(CellRef { row: 8, col: 3 }.to_string(), "D9");
+        assert_eq!(CellRef { row: 0, col: 25 }.to_string(), "Z1");
+        assert_eq!(CellRef { row: 0, col: 26 }.to_string(), "AA1");
+        assert_eq!(
+            CellRef {
+                row: 99,
+                col: 16383
+            }
+            .to_string(),
+            "XFD100"
+        );
+        for (row, col) in [(0, 0), (8, 3), (1_048_575, 16383), (41, 701), (5, 702)] {
+            let c = CellRef { row, col };
+            assert_eq!(CellRef::parse(&c.to_string()), Some(c));
+        }
+        assert_eq!(CellRef::parse("9D"), None);
+        assert_eq!(CellRef::parse("D0"), None);
+    }
+
+    #[test]
+    fn rule_ids_and_severities_match_forms_md() {
+        let table = [
+            ("unreadable_file", "error"),
+            ("no_return_found", "warning"),
+            ("missing_column", "error"),
+            ("unknown_column", "info"),
+            ("period_conflict", "error"),
+            ("period_missing", "error"),
+            ("unknown_unit", "error"),
+            ("duplicate_row", "error"),
+            ("duplicate_return", "error"),
+            ("correction", "info"),
+            ("not_a_number", "error"),
+            ("negative", "error"),
+            ("not_whole", "error"),
+            ("total_mismatch", "error"),
+            ("rate_mismatch", "warning"),
+            ("given_exceeds_due", "warning"),
+            ("exceeds_denominator", "error"),
+            ("missing_return", "warning"),
+            ("stock_drop", "warning"),
+            ("outlier", "warning"),
+        ];
+        let got: Vec<(&str, &str)> = Rule::ALL
+            .iter()
+            .map(|r| (r.id(), r.severity().id()))
+            .collect();
+        assert_eq!(got, table);
+        for r in Rule::ALL {
+            assert!(r.doc().contains("## Why is this bad?"), "{r}");
+        }
+    }
+
+    #[test]
+    fn rendered_like_cargo_with_help() {
+        let f = Finding::new(
+            Rule::TotalMismatch,
+            "合计 乙肝疫苗第1剂 应种人数 = 412, rows sum to 409",
+        )
+        .file("城东街道.xlsx")
+        .sheet("免疫")
+        .cell(CellRef { row: 8, col: 3 })
+        .help("use 409");
+        assert_eq!(
+            f.to_string(),
+            "error[total_mismatch] 城东街道.xlsx!免疫!D9: 合计 乙肝疫苗第1剂 应种人数 = 412, rows sum to 409\n  help: use 409"
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! One honest cell type: calamine's `Data` converted once into [`Cell`],
+//! then into a figure, "not reported", or a finding (FORMS.md §2, §4).
+
+use calamine::Data;
+
+use crate::findings::Rule;
+use crate::normalize;
+
+/// What a spreadsheet cell holds, without calamine's types.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell<'a> {
+    /// Nothing.
+    Empty,
+    /// A number (formulas arrive as the value the application saved).
+    Number(f64),
+    /// Text, as stored.
+    Text(&'a str),
+    /// TRUE/FALSE.
+    Bool(bool),
+    /// A date or time (a date format on a number, or an ISO text).
+    Date(String),
+    /// An error value (`#DIV/0!`, `#REF!`), or a formula with no saved value.
+    Error(String),
+}
+
+/// Converts calamine's cell value.
+#[must_use]
+pub fn classify(d: &Data) -> Cell<'_> {
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::String(s) => Cell::Text(s),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) => Cell::Date(format!("{dt}")),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Date(s.clone()),
+        Data::Error(e) => Cell::Error(format!("{e}")),
+    }
+}
+
+impl<'a> Cell<'a> {
+    /// Non-empty text, trimmed.
+    #[must_use]
+    pub fn text(&self) -> Option<&'a str> {
+        match self {
+            Cell::Text(s) => Some(s.trim()).filter(|s| !s.is_empty()),
+            _ => None,
+        }
+    }
+
+    /// The cell as a name: text, or a whole number written as digits (a code).
+    #[must_use]
+    pub fn as_name(&self) -> Option<String> {
+        match self {
+            Cell::Text(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(format!("{}", *n as i64)),
+            _ => None,
+        }
+    }
+
+    /// Whether the cell holds nothing a person could see.
+    #[must_use]
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The value as a person reads it, for messages.
+    #[must_use]
+    pub fn shown(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Number(n) => format!("{n}"),
+            Cell::Text(s) => (*s).to_string(),
+            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Cell::Date(d) => d.clone(),
+            Cell::Error(e) => e.clone(),
+        }
+    }
+}
+
+/// Counts above this are not plausible head counts for any unit of a city;
+/// they are typos or overflow (`1e308`) and must not poison sums.
+pub const MAX_COUNT: f64 = 1e9;
+
+/// Why a cell could not be read as a figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bad {
+    /// `not_a_number`, `negative` or `not_whole`.
+    pub rule: Rule,
+    /// Explanation in the statistician's words.
+    pub reason: String,
+}
+
+fn bad(rule: Rule, reason: impl Into<String>) -> Bad {
+    Bad {
+        rule,
+        reason: reason.into(),
+    }
+}
+
+/// Markers FORMS.md §2 reads as "not reported".
+fn is_not_reported_marker(t: &str) -> bool {
+    matches!(t, "" | "-" | "--" | "—" | "——" | "/" | "–" | "－")
+}
+
+/// Reads a text as a number: thousands separators, full-width digits and
+/// surrounding spaces allowed; `pct` says whether a trailing `%` is allowed.
+/// `Ok(None)` for the "not reported" markers.
+fn parse_text_number(raw: &str, pct: bool) -> Result<Option<f64>, Bad> {
+    let t = normalize::compact(raw);
+    if is_not_reported_marker(&t) {
+        return Ok(None);
+    }
+    let (body, had_pct) = match t.strip_suffix('%') {
+        Some(b) if pct => (b, true),
+        _ => (t.as_str(), false),
+    };
+    let cleaned: String = body.chars().filter(|&c| c != ',').collect();
+    let ok_chars = !cleaned.is_empty()
+        && cleaned
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
+        && cleaned.chars().any(|c| c.is_ascii_digit());
+    let parsed = ok_chars.then(|| cleaned.parse::<f64>().ok()).flatten();
+    match parsed {
+        Some(v) if v.is_finite() => Ok(Some(if had_pct { v } else { v })),
+        _ => Err(bad(
+            Rule::NotANumber,
+            format!("`{}` is not a number", raw.trim()),
+        )),
+    }
+}
+
+/// A count cell (flow or stock): a whole number ≥ 0, or not reported.
+///
+/// # Errors
+/// `not_a_number` for text, dates, booleans, error cells and implausible
+/// magnitudes; `negative`; `not_whole`.
+pub fn parse_count(cell: &Cell<'_>) -> Result<Option<f64>, Bad> {
+    let v = match cell {
+        Cell::Empty => return Ok(None),
+        Cell::Number(n) => *n,
+        Cell::Text(t) => match parse_text_number(t, false)? {
+            Some(v) => v,
+            None => return Ok(None),
+        },
+        Cell::Bool(_) => {
+            return Err(bad(
+                Rule::NotANumber,
+                format!("`{}` (a TRUE/FALSE value) is not a count", cell.shown()),
+            ))
+        }
+        Cell::Date(d) => {
+            return Err(bad(
+                Rule::NotANumber,
+                format!("`{d}` is a date, not a count"),
+            ))
+        }
+        Cell::Error(e) => {
+            return Err(bad(
+                Rule::NotANumber,
+                format!("`{e}` is a spreadsheet error, not a count"),
+            ))
+        }
+    };
+    if !v.is_finite() || v.abs() > MAX_COUNT {
+        return Err(bad(
+            Rule::NotANumber,
+            format!("`{v}` is not a plausible count"),
+        ));
+    }
+    if v < 0.0 {
+        return Err(bad(Rule::Negative, format!("{v} is below zero")));
+    }
+    if v.fract() != 0.0 {
+        return Err(bad(
+            Rule::NotWhole,
+            format!("{v} is not a whole number of people"),
+        ));
+    }
+    Ok(Some(v))
+}
+
+/// A reported rate: `95.2`, `"95.2%"`, or `0.952` (a percentage-formatted
+/// cell arrives as the fraction; the caller decides which reading matches).
+/// Returns the number as written, with a `%` text already in percent.
+///
+/// # Errors
+/// `not_a_number` for anything that is not a number.
+pub fn parse_rate(cell: &Cell<'_>) -> Result<Option<RateValue>, Bad> {
+    match cell {
+        Cell::Empty => Ok(None),
+        Cell::Number(n) if n.is_finite() => Ok(Some(RateValue {
+            value: *n,
+            percent_sign: false,
+        })),
+        Cell::Text(t) => {
+            let had_pct = normalize::compact(t).ends_with('%');
+            Ok(parse_text_number(t, true)?.map(|value| RateValue {
+                value,
+                percent_sign: had_pct,
+            }))
+        }
+        _ => Err(bad(
+            Rule::NotANumber,
+            format!("`{}` is not a rate", cell.shown()),
+        )),
+    }
+}
+
+/// A rate as found on the sheet.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateValue {
+    /// The number as written (percent if `percent_sign`).
+    pub value: f64,
+    /// Written with a `%`, so certainly in percent.
+    pub percent_sign: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(c: Cell<'_>) -> Result<Option<f64>, Rule> {
+        parse_count(&c).map_err(|b| b.rule)
+    }
+
+    #[test]
+    fn counts_in_every_notation() {
+        for t in ["1234", "1,234", "１２３４", " 1234 ", "１，２３４", "+1234"] {
+            assert_eq!(count(Cell::Text(t)), Ok(Some(1234.0)), "{t}");
+        }
+        assert_eq!(count(Cell::Number(56.0)), Ok(Some(56.0)));
+        assert_eq!(count(Cell::Number(0.0)), Ok(Some(0.0)), "zero is a figure");
+    }
+
+    #[test]
+    fn not_reported_is_not_zero() {
+        for t in ["", "  ", "-", "—", "/", "－", "——"] {
+            assert_eq!(count(Cell::Text(t)), Ok(None), "{t:?}");
+        }
+        assert_eq!(count(Cell::Empty), Ok(None));
+    }
+
+    #[test]
+    fn bad_counts_are_findings() {
+        assert_eq!(count(Cell::Text("约30")), Err(Rule::NotANumber));
+        assert_eq!(count(Cell::Text("12%")), Err(Rule::NotANumber));
+        assert_eq!(count(Cell::Text("NaN")), Err(Rule::NotANumber));
+        assert_eq!(count(Cell::Text("inf")), Err(Rule::NotANumber));
+        assert_eq!(count(Cell::Number(1e308)), Err(Rule::NotANumber));
+        assert_eq!(count(Cell::Error("#DIV/0!".into())), Err(Rule::NotANumber));
+        assert_eq!(
+            count(Cell::Date("2026-01-05".into())),
+            Err(Rule::NotANumber)
+        );
+        assert_eq!(count(Cell::Bool(true)), Err(Rule::NotANumber));
+        assert_eq!(count(Cell::Number(-3.0)), Err(Rule::Negative));
+        assert_eq!(count(Cell::Text("-3")), Err(Rule::Negative));
+        assert_eq!(count(Cell::Number(12.5)), Err(Rule::NotWhole));
+    }
+
+    #[test]
+    fn rates_in_three_notations() {
+        let r = |c: Cell<'_>| parse_rate(&c).unwrap().unwrap();
+        assert_eq!(r(Cell::Number(95.2)).value, 95.2);
+        assert_eq!(
+            r(Cell::Text("95.2%")),
+            RateValue {
+                value: 95.2,
+                percent_sign: true
+            }
+        );
+        assert_eq!(r(Cell::Text("９５.２％")).value, 95.2);
+        assert_eq!(r(Cell::Number(0.952)).value, 0.952);
+        assert_eq!(parse_rate(&Cell::Text("-")).unwrap(), None);
+        assert!(parse_rate(&Cell::Text("高")).is_err());
+    }
+
+    #[test]
+    fn calamine_variants_convert() {
+        assert_eq!(classify(&Data::Int(3)), Cell::Number(3.0));
+        assert_eq!(classify(&Data::Float(2.5)), Cell::Number(2.5));
+        assert_eq!(classify(&Data::Empty), Cell::Empty);
+        assert_eq!(classify(&Data::Bool(false)), Cell::Bool(false));
+        assert!(matches!(
+            classify(&Data::Error(calamine::CellErrorType::Div0)),
+            Cell::Error(_)
+        ));
+        assert!(matches!(
+            classify(&Data::DateTimeIso("2026-01-01".into())),
+            Cell::Date(_)
+        ));
+        let s = Data::String("x".into());
+        assert_eq!(classify(&s).text(), Some("x"));
+        assert_eq!(
+            Cell::Number(439902101003.0).as_name().as_deref(),
+            Some("439902101003")
+        );
+    }
+}

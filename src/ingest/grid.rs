@@ -1,0 +1,85 @@
+//! A sheet's used range with absolute coordinates, read through [`Cell`]:
+//! the only view of a worksheet the rest of ingest sees.
+
+use calamine::{Data, Range};
+
+use super::cells::{classify, Cell};
+
+/// A worksheet's cells, addressed by absolute 0-based row and column.
+pub struct Grid<'a> {
+    range: &'a Range<Data>,
+    first_row: u32,
+    first_col: u32,
+    last_row: u32,
+    last_col: u32,
+}
+
+impl<'a> Grid<'a> {
+    /// Wraps a calamine range (which may start anywhere, not only at A1).
+    #[must_use]
+    pub fn new(range: &'a Range<Data>) -> Grid<'a> {
+        let (first_row, first_col) = range.start().unwrap_or((0, 0));
+        let (last_row, last_col) = range.end().unwrap_or((0, 0));
+        Grid {
+            range,
+            first_row,
+            first_col,
+            last_row,
+            last_col,
+        }
+    }
+
+    /// Whether the sheet holds no visible value at all.
+    #[must_use]
+    pub fn is_blank(&self) -> bool {
+        self.range.is_empty()
+            || self
+                .range
+                .used_cells()
+                .all(|(_, _, d)| classify(d).is_blank())
+    }
+
+    /// First used row.
+    #[must_use]
+    pub fn first_row(&self) -> u32 {
+        self.first_row
+    }
+
+    /// Last used row.
+    #[must_use]
+    pub fn last_row(&self) -> u32 {
+        self.last_row
+    }
+
+    /// Used columns, left to right.
+    pub fn cols(&self) -> impl Iterator<Item = u32> + Clone {
+        let end = if self.range.is_empty() {
+            self.first_col
+        } else {
+            self.last_col + 1
+        };
+        self.first_col..end
+    }
+
+    /// The cell at an absolute position; outside the used range it is empty.
+    #[must_use]
+    pub fn cell(&self, row: u32, col: u32) -> Cell<'a> {
+        match self.range.get_value((row, col)) {
+            Some(d) => classify(d),
+            None => Cell::Empty,
+        }
+    }
+
+    /// Every non-blank text in rows `rows`, with its position.
+    pub fn texts_in(&self, rows: std::ops::Range<u32>) -> Vec<(u32, u32, &'a str)> {
+        let mut out = Vec::new();
+        for r in rows {
+            for c in self.cols() {
+                if let Some(t) = self.cell(r, c).text() {
+                    out.push((r, c, t));
+                }
+            }
+        }
+        out
+    }
+}

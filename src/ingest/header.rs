@@ -1,0 +1,384 @@
+//! Finding a form's header by its labels, never by position (FORMS.md §2):
+//! one- or two-row headers, group cells merged across their sub-headers,
+//! joined labels, columns in any order, the table anywhere on the sheet.
+
+use super::grid::Grid;
+use crate::normalize;
+use crate::schema::{FieldIdx, Form, FormIdx, Schemas};
+
+/// Header labels of the unit-name column (normalised).
+const NAME_LABELS: [&str; 14] = [
+    "单位名称",
+    "单位",
+    "名称",
+    "村(居)名称",
+    "村居名称",
+    "村(社区)名称",
+    "村(社区)",
+    "社区(村)名称",
+    "村名",
+    "社区名称",
+    "地区",
+    "地区名称",
+    "机构名称",
+    "村(居)委会名称",
+];
+
+/// Header labels of a serial-number column, ignored silently.
+const SERIAL_LABELS: [&str; 4] = ["序号", "编号", "行次", "栏次"];
+
+/// How many rows from the top of the used range are searched for a header.
+const HEADER_SEARCH_ROWS: u32 = 60;
+
+/// A form header found on a sheet.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// Which form.
+    pub form: FormIdx,
+    /// First header row (absolute).
+    pub first_row: u32,
+    /// Last header row (absolute); data start below it.
+    pub last_row: u32,
+    /// The unit-name column.
+    pub name_col: Option<u32>,
+    /// Serial-number column, if any.
+    pub serial_col: Option<u32>,
+    /// Field columns found.
+    pub columns: Vec<(FieldIdx, u32)>,
+    /// Labels of header columns that name no field.
+    pub unknown: Vec<String>,
+}
+
+/// The labels of one column at a candidate header row.
+#[derive(Debug, Default)]
+struct ColumnLabels {
+    col: u32,
+    /// The cell's own text at the candidate row.
+    own: Option<String>,
+    /// Its group: own text, or carried from the left across a merged group cell.
+    group: Option<String>,
+    /// Text in the row below (a sub-header, in a two-row header).
+    sub: Option<String>,
+}
+
+fn labels_at(grid: &Grid<'_>, row: u32) -> Vec<ColumnLabels> {
+    let mut out = Vec::new();
+    let mut carried: Option<String> = None;
+    for col in grid.cols() {
+        let own = grid
+            .cell(row, col)
+            .text()
+            .map(normalize::label)
+            .filter(|s| !s.is_empty());
+        let sub = grid
+            .cell(row + 1, col)
+            .text()
+            .map(normalize::label)
+            .filter(|s| !s.is_empty());
+        // A group header merged across its sub-headers holds its text only in
+        // the first cell; the rest of the span is empty above a sub-header.
+        let group = match (&own, &sub) {
+            (Some(o), Some(_)) => {
+                carried = Some(o.clone());
+                Some(o.clone())
+            }
+            (Some(o), None) => {
+                carried = None;
+                Some(o.clone())
+            }
+            (None, Some(_)) => carried.clone(),
+            (None, None) => {
+                carried = None;
+                None
+            }
+        };
+        if own.is_some() || sub.is_some() {
+            out.push(ColumnLabels {
+                col,
+                own,
+                group,
+                sub,
+            });
+        }
+    }
+    out
+}
+
+/// The field a column names, and whether the sub-header row was used.
+fn match_column(form: &Form, c: &ColumnLabels) -> Option<(FieldIdx, bool)> {
+    if let (Some(g), Some(s)) = (&c.group, &c.sub) {
+        if let Some(f) = form.match_label(&format!("{g}{s}")) {
+            return Some((f, true));
+        }
+    }
+    if let Some(s) = &c.sub {
+        if let Some(f) = form.match_label(s).or_else(|| form.match_sub_label(s)) {
+            // A bare sub-label only counts under no group or a super-group
+            // that is not itself a field's group.
+            return Some((f, true));
+        }
+    }
+    if let Some(o) = &c.own {
+        if let Some(f) = form.match_label(o) {
+            return Some((f, false));
+        }
+    }
+    None
+}
+
+fn is_name_label(l: &str) -> bool {
+    NAME_LABELS.contains(&l) || (l.ends_with("名称") && l.chars().count() <= 8)
+}
+
+fn is_serial_label(l: &str) -> bool {
+    SERIAL_LABELS.contains(&l)
+}
+
+/// Scores one form at one candidate row.
+fn try_form(form_idx: FormIdx, form: &Form, labels: &[ColumnLabels], row: u32) -> Header {
+    let mut columns: Vec<(FieldIdx, u32)> = Vec::new();
+    let mut used_sub = false;
+    let mut name_col = None;
+    let mut serial_col = None;
+    let mut unknown = Vec::new();
+    for c in labels {
+        if let Some((f, sub)) = match_column(form, c) {
+            if columns.iter().any(|(g, _)| *g == f) {
+                unknown.push(format!("{} (second column for the same field)", display(c)));
+            } else {
+                columns.push((f, c.col));
+                used_sub |= sub;
+            }
+            continue;
+        }
+        let texts = [c.own.as_deref(), c.group.as_deref(), c.sub.as_deref()];
+        if name_col.is_none() && texts.iter().flatten().any(|t| is_name_label(t)) {
+            name_col = Some(c.col);
+        } else if serial_col.is_none() && texts.iter().flatten().any(|t| is_serial_label(t)) {
+            serial_col = Some(c.col);
+        } else {
+            unknown.push(display(c));
+        }
+    }
+    Header {
+        form: form_idx,
+        first_row: row,
+        last_row: if used_sub { row + 1 } else { row },
+        name_col,
+        serial_col,
+        columns,
+        unknown,
+    }
+}
+
+fn display(c: &ColumnLabels) -> String {
+    match (&c.group, &c.sub) {
+        (Some(g), Some(s)) if c.own.is_none() || c.own.as_ref() == Some(g) => format!("{g} {s}"),
+        _ => c.own.clone().or_else(|| c.sub.clone()).unwrap_or_default(),
+    }
+}
+
+/// The best form header on the sheet, if any form matches enough columns.
+///
+/// A header is accepted when it names at least three of the form's columns
+/// (or all of a form with fewer); the best-scoring form and row win, so a
+/// return missing a column is still recognised and reported `missing_column`.
+#[must_use]
+pub fn find_header(grid: &Grid<'_>, schemas: &Schemas) -> Option<Header> {
+    let mut best: Option<(usize, Header)> = None;
+    let last = grid
+        .first_row()
+        .saturating_add(HEADER_SEARCH_ROWS)
+        .min(grid.last_row());
+    for row in grid.first_row()..=last {
+        if grid
+            .cols()
+            .filter(|&c| grid.cell(row, c).text().is_some())
+            .take(2)
+            .count()
+            < 2
+        {
+            continue;
+        }
+        let labels = labels_at(grid, row);
+        for (fi, form) in schemas.forms.iter().enumerate() {
+            let h = try_form(fi as FormIdx, form, &labels, row);
+            let score = h.columns.len();
+            let needed = form.reported_fields().count().min(3);
+            if score < needed.max(1) {
+                continue;
+            }
+            if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                best = Some((score, h));
+            }
+        }
+    }
+    let (_, mut header) = best?;
+    if header.name_col.is_none() {
+        header.name_col = guess_name_col(grid, &header);
+    }
+    Some(header)
+}
+
+/// Without a 单位名称 label, the unit names sit in the column just left of
+/// the first figure column (after any serial column).
+fn guess_name_col(grid: &Grid<'_>, h: &Header) -> Option<u32> {
+    let first_field = h.columns.iter().map(|(_, c)| *c).min()?;
+    (grid.cols().next()?..first_field)
+        .rev()
+        .find(|&c| Some(c) != h.serial_col && !h.columns.iter().any(|(_, fc)| *fc == c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::{Data, Range};
+
+    fn grid_of(rows: &[&[&str]]) -> Range<Data> {
+        let h = rows.len() as u32;
+        let w = rows.iter().map(|r| r.len()).max().unwrap_or(0) as u32;
+        let mut r = Range::new((0, 0), (h - 1, w - 1));
+        for (i, row) in rows.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                if !v.is_empty() {
+                    let d = v
+                        .parse::<f64>()
+                        .map(Data::Float)
+                        .unwrap_or_else(|_| Data::String(v.to_string()));
+                    r.set_value((i as u32, j as u32), d);
+                }
+            }
+        }
+        r
+    }
+
+    fn fields(h: &Header, s: &Schemas) -> Vec<(String, u32)> {
+        let f = s.form(h.form);
+        let mut v: Vec<(String, u32)> = h
+            .columns
+            .iter()
+            .map(|(i, c)| (f.field(*i).id.clone(), *c))
+            .collect();
+        v.sort_by_key(|x| x.1);
+        v
+    }
+
+    #[test]
+    fn two_row_merged_header_is_joined() {
+        let s = Schemas::builtin().unwrap();
+        let r = grid_of(&[
+            &["免疫规划疫苗常规接种情况月报表"],
+            &[
+                "序号",
+                "单位名称",
+                "乙肝疫苗第1剂",
+                "",
+                "",
+                "卡介苗",
+                "",
+                "",
+            ],
+            &[
+                "",
+                "",
+                "应种人数",
+                "实种人数",
+                "接种率(%)",
+                "应种人数",
+                "实种人数",
+                "接种率（％）",
+            ],
+            &["1", "东门社区", "10", "9", "90", "10", "10", "100"],
+        ]);
+        let g = Grid::new(&r);
+        let h = find_header(&g, &s).unwrap();
+        assert_eq!(s.form(h.form).id, "vaccination");
+        assert_eq!((h.first_row, h.last_row), (1, 2));
+        assert_eq!(h.name_col, Some(1));
+        assert_eq!(h.serial_col, Some(0));
+        let ids: Vec<String> = fields(&h, &s).into_iter().map(|x| x.0).collect();
+        assert_eq!(
+            ids,
+            [
+                "hepb1_due",
+                "hepb1_given",
+                "hepb1_rate",
+                "bcg_due",
+                "bcg_given",
+                "bcg_rate"
+            ]
+        );
+    }
+
+    #[test]
+    fn single_row_joined_header_shuffled_with_extras() {
+        let s = Schemas::builtin().unwrap();
+        let r = grid_of(&[
+            &[],
+            &[
+                "",
+                "",
+                "村(社区)名称",
+                "高血压 已管理人数",
+                "35岁及以上常住人口数(人)",
+                "备注",
+                "高血压规范管理人数",
+            ],
+            &["", "", "新村", "5", "100", "", "3"],
+        ]);
+        let g = Grid::new(&r);
+        let h = find_header(&g, &s).unwrap();
+        assert_eq!(s.form(h.form).id, "chronic_disease");
+        assert_eq!((h.first_row, h.last_row), (1, 1));
+        assert_eq!(h.name_col, Some(2));
+        assert_eq!(
+            fields(&h, &s),
+            [
+                ("htn_managed".into(), 3),
+                ("pop_35plus".into(), 4),
+                ("htn_standard".into(), 6)
+            ]
+        );
+        assert_eq!(h.unknown, ["备注"]);
+    }
+
+    #[test]
+    fn family_doctor_groups_do_not_collide_with_signed() {
+        let s = Schemas::builtin().unwrap();
+        let r = grid_of(&[
+            &[
+                "单位名称",
+                "常住人口数",
+                "签约人数",
+                "签约率(%)",
+                "65岁及以上老年人",
+                "",
+                "高血压患者",
+                "",
+            ],
+            &["", "", "", "", "人数", "签约人数", "人数", "签约人数"],
+        ]);
+        let g = Grid::new(&r);
+        let h = find_header(&g, &s).unwrap();
+        let ids: Vec<String> = fields(&h, &s).into_iter().map(|x| x.0).collect();
+        assert_eq!(
+            ids,
+            [
+                "resident_pop",
+                "signed",
+                "signing_rate",
+                "elderly_pop",
+                "elderly_signed",
+                "htn_pop",
+                "htn_signed"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_header_on_a_notes_sheet() {
+        let s = Schemas::builtin().unwrap();
+        let r = grid_of(&[&["填表说明"], &["1. 应种人数按接种程序计算"]]);
+        assert!(find_header(&Grid::new(&r), &s).is_none());
+    }
+}

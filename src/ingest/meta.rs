@@ -1,0 +1,124 @@
+//! The lines above a return's header: 填报单位, 报告期, and whether the
+//! title marks the return a correction (更正). Found by their words, in any
+//! cell, alone or several in one cell ("填报单位：… 报告期：…").
+
+use super::grid::Grid;
+use super::header::Header;
+use crate::findings::CellRef;
+use crate::normalize;
+
+/// Words that introduce the reporting unit.
+const UNIT_KEYS: [&str; 4] = ["填报单位", "填表单位", "报送单位", "上报单位"];
+/// Words that introduce the period.
+const PERIOD_KEYS: [&str; 8] = [
+    "报告期",
+    "统计期",
+    "报告期间",
+    "统计时间",
+    "报告月份",
+    "统计月份",
+    "所属期",
+    "报表期",
+];
+/// Other keys that may share a cell with the two above and end their value.
+const OTHER_KEYS: [&str; 5] = ["表号", "制定机关", "批准文号", "有效期", "单位:"];
+
+/// What the lines above the header say.
+#[derive(Debug, Default, Clone)]
+pub struct Meta {
+    /// The reporting unit as written, and the cell holding it.
+    pub unit: Option<(String, CellRef)>,
+    /// The period as written, and the cell holding it.
+    pub period: Option<(String, CellRef)>,
+    /// The title or another line says 更正.
+    pub correction: bool,
+}
+
+/// Reads the metadata lines above `header`.
+#[must_use]
+pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
+    let texts = grid.texts_in(grid.first_row()..header.first_row);
+    let mut meta = Meta::default();
+    for (i, &(row, col, text)) in texts.iter().enumerate() {
+        let compact = normalize::compact(text);
+        if compact.contains("更正") {
+            meta.correction = true;
+        }
+        let next_cell = || {
+            texts[i + 1..]
+                .iter()
+                .find(|(r, _, t)| *r == row && !contains_any_key(&normalize::compact(t)))
+                .map(|(r, c, t)| (t.trim().to_string(), CellRef { row: *r, col: *c }))
+        };
+        if meta.unit.is_none() {
+            if let Some(v) = value_after(&compact, &UNIT_KEYS) {
+                meta.unit = if v.is_empty() {
+                    next_cell()
+                } else {
+                    Some((v, CellRef { row, col }))
+                };
+            }
+        }
+        if meta.period.is_none() {
+            if let Some(v) = value_after(&compact, &PERIOD_KEYS) {
+                meta.period = if v.is_empty() {
+                    next_cell()
+                } else {
+                    Some((v, CellRef { row, col }))
+                };
+            }
+        }
+    }
+    meta
+}
+
+fn contains_any_key(t: &str) -> bool {
+    UNIT_KEYS
+        .iter()
+        .chain(&PERIOD_KEYS)
+        .chain(&OTHER_KEYS)
+        .any(|k| t.contains(k))
+}
+
+/// The text after the first of `keys` in `compact`, up to the next known key.
+fn value_after(compact: &str, keys: &[&str]) -> Option<String> {
+    let (pos, key) = keys
+        .iter()
+        .filter_map(|k| compact.find(k).map(|p| (p, *k)))
+        .min_by_key(|(p, k)| (*p, usize::MAX - k.len()))?;
+    let rest = &compact[pos + key.len()..];
+    let rest = rest.trim_start_matches([':', '：']);
+    let end = UNIT_KEYS
+        .iter()
+        .chain(&PERIOD_KEYS)
+        .chain(&OTHER_KEYS)
+        .filter_map(|k| rest.find(k))
+        .min()
+        .unwrap_or(rest.len());
+    Some(
+        rest[..end]
+            .trim_end_matches(['，', ',', ';', '；'])
+            .to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_split_out_of_a_shared_cell() {
+        let c = normalize::compact("填报单位：城东街道社区卫生服务中心    报告期：2026年1月");
+        assert_eq!(
+            value_after(&c, &UNIT_KEYS).as_deref(),
+            Some("城东街道社区卫生服务中心")
+        );
+        assert_eq!(value_after(&c, &PERIOD_KEYS).as_deref(), Some("2026年1月"));
+        assert_eq!(value_after("报告期：", &PERIOD_KEYS).as_deref(), Some(""));
+        assert_eq!(
+            value_after("报告期间:2026.1", &PERIOD_KEYS).as_deref(),
+            Some("2026.1")
+        );
+        assert_eq!(value_after("表号：卫统免01表", &UNIT_KEYS), None);
+    }
+}

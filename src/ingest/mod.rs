@@ -1,0 +1,438 @@
+//! Files in, observations and findings out (STYLE.md §1). Each workbook is
+//! one rayon task returning its own returns, observations and findings; they
+//! are concatenated once. Nothing outside this module sees a calamine type.
+
+pub mod cells;
+pub mod grid;
+pub mod header;
+pub mod meta;
+pub mod rows;
+pub mod workbook;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::findings::{CellRef, Finding, Rule};
+use crate::observation::{Batch, FileIdx, Observations, Return, ReturnStatus};
+use crate::period::{Month, Period};
+use crate::registry::{Level, NameMatch, Registry, UnitIdx};
+use crate::schema::Schemas;
+use grid::Grid;
+use header::Header;
+use meta::Meta;
+
+/// What ingest needs besides the files.
+pub struct Context<'a> {
+    /// Forms.
+    pub schemas: &'a Schemas,
+    /// Units.
+    pub registry: &'a Registry,
+    /// `--period`, if given.
+    pub period: Option<Period>,
+}
+
+/// One file to read: its path and the name it is reported under.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Path on disk.
+    pub path: PathBuf,
+    /// As given on the command line or found under a directory.
+    pub display: String,
+}
+
+/// Expands files and directories (recursively) into workbook inputs, sorted
+/// by path so runs are reproducible. Excel's `~$` lock files are skipped.
+///
+/// # Errors
+/// A path that does not exist or a directory that cannot be listed.
+pub fn collect_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<Input>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(p, &mut found)?;
+            found.sort();
+            out.extend(found.into_iter().map(|path| Input {
+                display: path.display().to_string(),
+                path,
+            }));
+        } else {
+            out.push(Input {
+                path: p.clone(),
+                display: p.display().to_string(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if is_workbook_name(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn is_workbook_name(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    !name.starts_with("~$") && matches!(ext.as_deref(), Some("xlsx" | "xls"))
+}
+
+/// What one file yielded.
+struct FileOut {
+    returns: Vec<Return>,
+    obs: Observations,
+    findings: Vec<Finding>,
+}
+
+/// Reads every file in parallel and concatenates the results in input order.
+#[must_use]
+pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
+    let outs: Vec<FileOut> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(i, input)| ingest_file_guarded(i as FileIdx, input, ctx))
+        .collect();
+    let mut batch = Batch {
+        files: inputs.iter().map(|i| i.display.clone()).collect(),
+        ..Batch::default()
+    };
+    let total: usize = outs.iter().map(|o| o.obs.len()).sum();
+    batch.obs.unit.reserve(total);
+    for out in outs {
+        let offset = batch.returns.len() as u32;
+        batch.returns.extend(out.returns);
+        batch.obs.append(out.obs, offset);
+        batch.findings.extend(out.findings);
+    }
+    batch
+}
+
+/// No input may crash a batch: a panic inside a reader becomes an
+/// `unreadable_file` finding for that file alone.
+fn ingest_file_guarded(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
+    match catch_unwind(AssertUnwindSafe(|| ingest_file(file, input, ctx))) {
+        Ok(out) => out,
+        Err(_) => FileOut {
+            returns: Vec::new(),
+            obs: Observations::default(),
+            findings: vec![Finding::new(
+                Rule::UnreadableFile,
+                "the workbook's structure could not be read (the reader failed on it); none of its figures are counted",
+            )
+            .file(&input.display)
+            .help("open it in Excel or WPS and save it again as .xlsx")],
+        },
+    }
+}
+
+fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
+    let mut out = FileOut {
+        returns: Vec::new(),
+        obs: Observations::default(),
+        findings: Vec::new(),
+    };
+    let sheets = match workbook::read_sheets(&input.path) {
+        Ok(s) => s,
+        Err(reason) => {
+            out.findings.push(
+                Finding::new(
+                    Rule::UnreadableFile,
+                    format!("{reason}; none of its figures are counted"),
+                )
+                .file(&input.display)
+                .help("ask the township to resend the return as an .xlsx workbook"),
+            );
+            return out;
+        }
+    };
+    if sheets.is_empty() {
+        out.findings.push(
+            Finding::new(Rule::NoReturnFound, "the workbook has no sheets").file(&input.display),
+        );
+    }
+    for (name, range) in sheets {
+        let range = match range {
+            Ok(r) => r,
+            Err(reason) => {
+                out.findings.push(
+                    Finding::new(
+                        Rule::UnreadableFile,
+                        format!("{reason}; its figures are not counted"),
+                    )
+                    .file(&input.display)
+                    .sheet(&name),
+                );
+                continue;
+            }
+        };
+        let grid = Grid::new(&range);
+        ingest_sheet(file, input, &name, &grid, ctx, &mut out);
+    }
+    out
+}
+
+fn ingest_sheet(
+    file: FileIdx,
+    input: &Input,
+    sheet: &str,
+    grid: &Grid<'_>,
+    ctx: &Context<'_>,
+    out: &mut FileOut,
+) {
+    if grid.is_blank() {
+        // FORMS.md §4: a stray empty sheet is only info.
+        out.findings.push(
+            Finding::new(Rule::NoReturnFound, "stray empty sheet, ignored")
+                .file(&input.display)
+                .sheet(sheet)
+                .info(),
+        );
+        return;
+    }
+    let Some(header) = header::find_header(grid, ctx.schemas) else {
+        out.findings.push(
+            Finding::new(
+                Rule::NoReturnFound,
+                "no form header found on this sheet (no columns labelled like 应种人数, 签约人数, 已管理人数…); it is not read",
+            )
+            .file(&input.display)
+            .sheet(sheet)
+            .help("if this sheet is a return, check that its header labels match the form"),
+        );
+        return;
+    };
+    let form = ctx.schemas.form(header.form);
+    let meta = meta::read_meta(grid, &header);
+    let base = |rule: Rule, msg: String| {
+        Finding::new(rule, msg)
+            .file(&input.display)
+            .sheet(sheet)
+            .form(&form.id)
+    };
+    let Some(unit) = resolve_unit(input, sheet, &meta, ctx, &base, &mut out.findings) else {
+        return;
+    };
+    let unit_code = ctx.registry.unit(unit).code.0;
+    let Some(month) = resolve_month(
+        input,
+        &meta,
+        ctx,
+        &|r, m| base(r, m).unit(unit_code),
+        &mut out.findings,
+    ) else {
+        return;
+    };
+    report_header_columns(
+        &header,
+        form,
+        &|r, m| base(r, m).unit(unit_code).period(month),
+        &mut out.findings,
+    );
+    let ctx_rows = rows::RowContext {
+        file: &input.display,
+        sheet,
+        form_idx: header.form,
+        form,
+        parent: unit,
+        month,
+        registry: ctx.registry,
+    };
+    let rows = rows::read_rows(grid, &header, &ctx_rows);
+    let ret_idx = out.returns.len() as u32;
+    out.findings.extend(rows.findings);
+    out.obs.append(rows.obs, ret_idx);
+    let correction = meta.correction
+        || [input.display.as_str(), sheet]
+            .iter()
+            .any(|t| t.contains("更正"));
+    out.returns.push(Return {
+        file,
+        sheet: sheet.to_string(),
+        form: header.form,
+        unit,
+        month,
+        correction,
+        status: ReturnStatus::Active,
+        totals: rows.totals,
+        columns: header.columns.clone(),
+        total_row: rows.total_row,
+    });
+}
+
+fn report_header_columns(
+    header: &Header,
+    form: &crate::schema::Form,
+    base: &dyn Fn(Rule, String) -> Finding,
+    findings: &mut Vec<Finding>,
+) {
+    for (idx, f) in form.reported_fields() {
+        if !header.columns.iter().any(|(g, _)| *g == idx) {
+            findings.push(
+                base(
+                    Rule::MissingColumn,
+                    format!(
+                        "column {} not found in the header (rows {}–{}); this figure is missing for every unit of the return",
+                        f.display_label(),
+                        header.first_row + 1,
+                        header.last_row + 1
+                    ),
+                )
+                .field(&f.id)
+                .help("use the current form template, or label the column as the form does"),
+            );
+        }
+    }
+    if !header.unknown.is_empty() {
+        findings.push(base(
+            Rule::UnknownColumn,
+            format!(
+                "columns that match no field were ignored: {}",
+                header.unknown.join("、")
+            ),
+        ));
+    }
+}
+
+fn resolve_unit(
+    input: &Input,
+    sheet: &str,
+    meta: &Meta,
+    ctx: &Context<'_>,
+    base: &dyn Fn(Rule, String) -> Finding,
+    findings: &mut Vec<Finding>,
+) -> Option<UnitIdx> {
+    let reg = ctx.registry;
+    let found = |idx: UnitIdx, findings: &mut Vec<Finding>, cell: Option<CellRef>, text: &str| {
+        if reg.unit(idx).level == Level::Village {
+            let mut f = base(
+                Rule::UnknownUnit,
+                format!("填报单位 {text} is a village; returns come from townships and above"),
+            )
+            .value(text);
+            if let Some(c) = cell {
+                f = f.cell(c);
+            }
+            findings.push(f);
+            None
+        } else {
+            Some(idx)
+        }
+    };
+    if let Some((text, cell)) = &meta.unit {
+        return match reg.find_reporting_unit(text) {
+            NameMatch::Found(idx) => found(idx, findings, Some(*cell), text),
+            NameMatch::NotFound { suggestion, .. } => {
+                let f = base(
+                    Rule::UnknownUnit,
+                    format!("填报单位 {text} is not in the registry; the return is not counted"),
+                )
+                .cell(*cell)
+                .value(text.clone())
+                .help(match suggestion {
+                    Some(s) => format!("did you mean {s}?"),
+                    None => "write the township's registry name or code in 填报单位".into(),
+                });
+                findings.push(f);
+                None
+            }
+        };
+    }
+    let stem = Path::new(&input.display)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    for text in [stem, sheet] {
+        if let NameMatch::Found(idx) = reg.find_reporting_unit(text) {
+            return found(idx, findings, None, text);
+        }
+    }
+    findings.push(
+        base(
+            Rule::UnknownUnit,
+            "no 填报单位 on the sheet and no registry unit in the file name; the return is not counted".into(),
+        )
+        .help("fill in 填报单位 with the township's name"),
+    );
+    None
+}
+
+fn resolve_month(
+    input: &Input,
+    meta: &Meta,
+    ctx: &Context<'_>,
+    base: &dyn Fn(Rule, String) -> Finding,
+    findings: &mut Vec<Finding>,
+) -> Option<Month> {
+    let file_name = Path::new(&input.display)
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    let mut file_months = crate::period::months_in_text(file_name);
+    if file_months.is_empty() {
+        // A month folder (`2026-01/城东街道.xlsx`) names the month too.
+        if let Some(dir) = Path::new(&input.display)
+            .parent()
+            .and_then(|d| d.file_name())
+            .and_then(|d| d.to_str())
+        {
+            file_months = crate::period::months_in_text(dir);
+        }
+    }
+    let user = match ctx.period {
+        Some(Period::Month(m)) => Some(m),
+        _ => None,
+    };
+    let mut sources: Vec<(String, Month, Option<CellRef>)> = Vec::new();
+    if let Some((text, cell)) = &meta.period {
+        let ms = crate::period::months_in_text(text);
+        for m in &ms {
+            sources.push((format!("报告期 `{text}`"), *m, Some(*cell)));
+        }
+    }
+    for m in &file_months {
+        sources.push((format!("file name `{file_name}`"), *m, None));
+    }
+    if let Some(m) = user {
+        sources.push(("--period".into(), m, None));
+    }
+    let Some((_, first, _)) = sources.first().cloned() else {
+        let mut f = base(
+            Rule::PeriodMissing,
+            "no period: no 报告期 on the sheet, no month in the file name and no --period; the return is not counted".into(),
+        )
+        .help("fill in 报告期 (e.g. 2026年1月) or pass --period 2026-01");
+        if let Some((text, cell)) = &meta.period {
+            f = f.cell(*cell).value(text.clone());
+        }
+        findings.push(f);
+        return None;
+    };
+    if let Some((what, m, cell)) = sources.iter().find(|(_, m, _)| *m != first) {
+        let (first_what, _, first_cell) = &sources[0];
+        let mut f = base(
+            Rule::PeriodConflict,
+            format!("{first_what} says {first} but {what} says {m}; the return is not counted"),
+        )
+        .help("correct the 报告期 or the file name so they agree");
+        if let Some(c) = first_cell.or(*cell) {
+            f = f.cell(c);
+        }
+        findings.push(f);
+        return None;
+    }
+    Some(first)
+}

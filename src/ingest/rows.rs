@@ -1,0 +1,357 @@
+//! The data area of one return: each row becomes a unit's observations,
+//! the 合计 row, an ignored 小计/栏次/blank row, or a finding (FORMS.md §2, §4).
+//! Every figure cell either becomes an observation or a finding.
+
+use super::cells::{parse_count, parse_rate, Cell};
+use super::grid::Grid;
+use super::header::Header;
+use crate::findings::{CellRef, Finding, Rule};
+use crate::normalize;
+use crate::observation::{Observations, TotalCell};
+use crate::period::Month;
+use crate::registry::{NameMatch, Registry, UnitIdx};
+use crate::schema::{FieldIdx, Form, FormIdx, Kind};
+
+/// Words that open the footer (单位负责人：…): the table ends there.
+const FOOTER_KEYS: [&str; 11] = [
+    "单位负责人",
+    "填表人",
+    "报出日期",
+    "填报日期",
+    "填表日期",
+    "审核人",
+    "制表人",
+    "统计负责人",
+    "负责人",
+    "注:",
+    "说明:",
+];
+
+/// Names of the 栏次 row's text columns (甲 乙 丙).
+const COLUMN_NUMBER_MARKS: [&str; 4] = ["甲", "乙", "丙", "栏次"];
+
+/// What one row of the data area is.
+#[derive(Debug, PartialEq)]
+enum RowKind {
+    Blank,
+    Footer,
+    ColumnNumbers,
+    Total,
+    Subtotal,
+    NoName,
+    Unit(String),
+}
+
+fn classify_row(grid: &Grid<'_>, h: &Header, row: u32) -> RowKind {
+    let name = h.name_col.and_then(|c| grid.cell(row, c).as_name());
+    let serial = h
+        .serial_col
+        .and_then(|c| grid.cell(row, c).text())
+        .map(normalize::compact);
+    let figures_present = h
+        .columns
+        .iter()
+        .any(|(_, c)| !grid.cell(row, *c).is_blank());
+    let texts: Vec<String> = grid
+        .cols()
+        .filter_map(|c| grid.cell(row, c).text().map(normalize::compact))
+        .collect();
+    if texts
+        .iter()
+        .any(|t| FOOTER_KEYS.iter().any(|k| t.starts_with(k)))
+        && name.as_deref().is_none_or(|n| {
+            FOOTER_KEYS
+                .iter()
+                .any(|k| normalize::compact(n).starts_with(k))
+        })
+    {
+        return RowKind::Footer;
+    }
+    let compact_name = name.as_deref().map(normalize::compact);
+    if compact_name
+        .as_deref()
+        .is_some_and(|n| COLUMN_NUMBER_MARKS.contains(&n))
+        || serial
+            .as_deref()
+            .is_some_and(|s| COLUMN_NUMBER_MARKS.contains(&s))
+    {
+        return RowKind::ColumnNumbers;
+    }
+    match compact_name {
+        Some(n) if n.ends_with("小计") => RowKind::Subtotal,
+        Some(n) if n == "总计" || n.ends_with("合计") || n.starts_with("合计") => {
+            RowKind::Total
+        }
+        Some(_) => RowKind::Unit(name.unwrap_or_default()),
+        None if figures_present => RowKind::NoName,
+        None => RowKind::Blank,
+    }
+}
+
+/// Where a return's rows are being read, for findings.
+pub struct RowContext<'a> {
+    /// File as given.
+    pub file: &'a str,
+    /// Sheet name.
+    pub sheet: &'a str,
+    /// Form index and definition.
+    pub form_idx: FormIdx,
+    /// The form.
+    pub form: &'a Form,
+    /// The reporting unit.
+    pub parent: UnitIdx,
+    /// Month of the return.
+    pub month: Month,
+    /// The registry.
+    pub registry: &'a Registry,
+}
+
+impl RowContext<'_> {
+    fn finding(&self, rule: Rule, cell: CellRef, message: String) -> Finding {
+        Finding::new(rule, message)
+            .file(self.file)
+            .sheet(self.sheet)
+            .cell(cell)
+            .form(&self.form.id)
+            .period(self.month)
+    }
+}
+
+/// What the data area held.
+#[derive(Debug, Default)]
+pub struct Rows {
+    /// Unit rows' figures (return index 0; the caller renumbers).
+    pub obs: Observations,
+    /// The 合计 row.
+    pub totals: Vec<TotalCell>,
+    /// Row of the 合计 row.
+    pub total_row: Option<u32>,
+    /// Problems found.
+    pub findings: Vec<Finding>,
+}
+
+/// Reads every row below the header until the footer or the end of the sheet.
+#[must_use]
+pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
+    let mut out = Rows::default();
+    let mut seen: Vec<(UnitIdx, u32)> = Vec::new();
+    let parent_code = ctx.registry.unit(ctx.parent).code.0;
+    for row in (h.last_row + 1)..=grid.last_row() {
+        let name_cell = CellRef {
+            row,
+            col: h.name_col.unwrap_or(0),
+        };
+        match classify_row(grid, h, row) {
+            RowKind::Blank | RowKind::ColumnNumbers | RowKind::Subtotal => {}
+            RowKind::Footer => break,
+            RowKind::Total => {
+                if let Some(first) = out.total_row {
+                    out.findings.push(
+                        ctx.finding(
+                            Rule::DuplicateRow,
+                            name_cell,
+                            format!("a second 合计 row; the first is row {}", first + 1),
+                        )
+                        .unit(parent_code)
+                        .help("delete one of the two 合计 rows"),
+                    );
+                    continue;
+                }
+                out.total_row = Some(row);
+                let (values, findings) = read_figures(grid, h, ctx, row, parent_code);
+                out.findings.extend(findings);
+                out.totals = values
+                    .into_iter()
+                    .map(|(field, value, cell)| TotalCell { field, value, cell })
+                    .collect();
+            }
+            RowKind::NoName => out.findings.push(
+                ctx.finding(
+                    Rule::UnknownUnit,
+                    name_cell,
+                    format!("row {} has figures but no unit name", row + 1),
+                )
+                .unit(parent_code)
+                .help("write the village/community name in the 单位名称 column"),
+            ),
+            RowKind::Unit(name) => {
+                let unit = match ctx.registry.find_child(ctx.parent, &name) {
+                    NameMatch::Found(u) => u,
+                    NameMatch::NotFound {
+                        suggestion,
+                        elsewhere,
+                    } => {
+                        out.findings
+                            .push(unknown_unit(ctx, name_cell, &name, suggestion, elsewhere));
+                        continue;
+                    }
+                };
+                if let Some((_, first)) = seen.iter().find(|(u, _)| *u == unit) {
+                    out.findings.push(
+                        ctx.finding(
+                            Rule::DuplicateRow,
+                            name_cell,
+                            format!("{name} appears twice in this return (first on row {}); this row is not counted", first + 1),
+                        )
+                        .unit(ctx.registry.unit(unit).code.0)
+                        .value(name.clone())
+                        .help("delete the repeated row, or fix its name if it is another unit"),
+                    );
+                    continue;
+                }
+                seen.push((unit, row));
+                let code = ctx.registry.unit(unit).code.0;
+                let (values, findings) = read_figures(grid, h, ctx, row, code);
+                out.findings.extend(findings);
+                for (field, value, cell) in values {
+                    out.obs
+                        .push(unit, ctx.form_idx, field, ctx.month, value, 0, cell);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn unknown_unit(
+    ctx: &RowContext<'_>,
+    cell: CellRef,
+    name: &str,
+    suggestion: Option<String>,
+    elsewhere: Option<UnitIdx>,
+) -> Finding {
+    let parent = ctx.registry.unit(ctx.parent);
+    let mut f = ctx
+        .finding(
+            Rule::UnknownUnit,
+            cell,
+            format!(
+                "{name} is not a unit of {} in the registry; its row is not counted",
+                parent.name
+            ),
+        )
+        .unit(parent.code.0)
+        .value(name);
+    let elsewhere_note = elsewhere.map(|e| {
+        let u = ctx.registry.unit(e);
+        let p = u
+            .parent
+            .map(|p| ctx.registry.unit(p).name.clone())
+            .unwrap_or_default();
+        format!(
+            "{} exists under {p} ({}), not under {}",
+            u.name, u.code, parent.name
+        )
+    });
+    match (suggestion, elsewhere_note) {
+        (Some(s), Some(e)) => f = f.help(format!("did you mean {s}? ({e})")),
+        (Some(s), None) => f = f.help(format!("did you mean {s}?")),
+        (None, Some(e)) => f = f.help(e),
+        (None, None) => f = f.help("add the unit to the registry or correct the name"),
+    }
+    f
+}
+
+type Figures = (Vec<(FieldIdx, Option<f64>, CellRef)>, Vec<Finding>);
+
+/// Reads the figure cells of one row: counts checked as whole numbers ≥ 0,
+/// reported rates read in whichever notation matches the row's own figures.
+fn read_figures(
+    grid: &Grid<'_>,
+    h: &Header,
+    ctx: &RowContext<'_>,
+    row: u32,
+    unit_code: u64,
+) -> Figures {
+    let mut values = Vec::with_capacity(h.columns.len());
+    let mut findings = Vec::new();
+    let mut rates: Vec<(FieldIdx, f64, bool, CellRef)> = Vec::new();
+    for &(field, col) in &h.columns {
+        let cell = CellRef { row, col };
+        let f = ctx.form.field(field);
+        let c: Cell<'_> = grid.cell(row, col);
+        if f.kind == Kind::Rate {
+            match parse_rate(&c) {
+                Ok(Some(r)) => rates.push((field, r.value, r.percent_sign, cell)),
+                Ok(None) => values.push((field, None, cell)),
+                Err(b) => {
+                    findings.push(bad_cell(ctx, cell, unit_code, field, &c, b.rule, &b.reason))
+                }
+            }
+            continue;
+        }
+        match parse_count(&c) {
+            Ok(v) => values.push((field, v, cell)),
+            Err(b) => findings.push(bad_cell(ctx, cell, unit_code, field, &c, b.rule, &b.reason)),
+        }
+    }
+    for (field, v, percent_sign, cell) in rates {
+        let value = if percent_sign {
+            v
+        } else {
+            resolve_fraction(ctx.form, field, v, &values)
+        };
+        values.push((field, Some(value), cell));
+    }
+    (values, findings)
+}
+
+/// A rate cell formatted as a percentage stores the fraction (0.952 shows as
+/// 95.2 %), and nothing in the cell says so. Read it as percent when that
+/// agrees better with the row's own numerator and denominator.
+fn resolve_fraction(
+    form: &Form,
+    field: FieldIdx,
+    v: f64,
+    row: &[(FieldIdx, Option<f64>, CellRef)],
+) -> f64 {
+    if v.abs() > 1.0 {
+        return v;
+    }
+    let Some(ratio) = form.field(field).ratio else {
+        return v;
+    };
+    let get = |f: FieldIdx| row.iter().find(|(g, _, _)| *g == f).and_then(|x| x.1);
+    let (Some(n), Some(d)) = (get(ratio.numerator), get(ratio.denominator)) else {
+        return v;
+    };
+    let minus = ratio.minus.map_or(Some(0.0), get);
+    let Some(m) = minus else { return v };
+    if d == 0.0 {
+        return v;
+    }
+    let expected = (n - m) / d * 100.0;
+    if (v * 100.0 - expected).abs() < (v - expected).abs() {
+        v * 100.0
+    } else {
+        v
+    }
+}
+
+fn bad_cell(
+    ctx: &RowContext<'_>,
+    cell: CellRef,
+    unit_code: u64,
+    field: FieldIdx,
+    c: &Cell<'_>,
+    rule: Rule,
+    reason: &str,
+) -> Finding {
+    let f = ctx.form.field(field);
+    let help = match rule {
+        Rule::Negative => "enter the count as a whole number ≥ 0",
+        Rule::NotWhole => {
+            "counts are whole people; check whether a rate was typed into this column"
+        }
+        _ => "enter the figure as a plain number, or leave the cell empty if it was not reported",
+    };
+    ctx.finding(
+        rule,
+        cell,
+        format!("{}: {reason}; the figure is not counted", f.display_label()),
+    )
+    .unit(unit_code)
+    .field(&f.id)
+    .value(c.shown())
+    .help(help)
+}

@@ -1,0 +1,15 @@
+//! The thin edge: parse arguments, run, map the result to an exit status
+//! (0 clean, 1 errors found in the data, 2 usage or run failure).
+
+use clap::Parser;
+
+fn main() {
+    let cli = phstats::cli::Cli::parse();
+    match phstats::cli::run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The one data model (STYLE.md §1): every reported figure as an
+//! observation carrying where it came from, plus the returns they belong to.
+//! Everything downstream is a query on these tables; nothing reopens a workbook.
+
+use crate::findings::{CellRef, Finding};
+use crate::period::Month;
+use crate::registry::UnitIdx;
+use crate::schema::{FieldIdx, FormIdx};
+
+/// Index into [`Batch::files`].
+pub type FileIdx = u32;
+/// Index into [`Batch::returns`].
+pub type ReturnIdx = u32;
+
+/// What happened to a return once all returns of the batch were seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnStatus {
+    /// Counted.
+    Active,
+    /// Replaced by a later return marked 更正; kept for audit, not counted.
+    Superseded,
+    /// One of several unmarked returns for the same unit, form and month; not counted.
+    Duplicate,
+}
+
+/// A figure on the 合计 row, kept only to check it against the unit rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TotalCell {
+    /// Field.
+    pub field: FieldIdx,
+    /// Value (`None` = not reported).
+    pub value: Option<f64>,
+    /// Where it is.
+    pub cell: CellRef,
+}
+
+/// One return: one sheet, one reporting unit, one month, one form.
+#[derive(Debug, Clone)]
+pub struct Return {
+    /// Source file.
+    pub file: FileIdx,
+    /// Sheet name.
+    pub sheet: String,
+    /// Form.
+    pub form: FormIdx,
+    /// Reporting unit (the 填报单位).
+    pub unit: UnitIdx,
+    /// Month reported.
+    pub month: Month,
+    /// Marked 更正 (title, sheet or file name).
+    pub correction: bool,
+    /// Counted or not.
+    pub status: ReturnStatus,
+    /// The 合计 row, if the return has one.
+    pub totals: Vec<TotalCell>,
+    /// Column of each field found in the header.
+    pub columns: Vec<(FieldIdx, u32)>,
+    /// Row of the 合计 row, if any.
+    pub total_row: Option<u32>,
+}
+
+/// The observation table, columnar: provenance is dictionary-encoded
+/// through the return index (file and sheet live on the [`Return`]).
+#[derive(Debug, Clone, Default)]
+pub struct Observations {
+    /// Unit the row names.
+    pub unit: Vec<UnitIdx>,
+    /// Form.
+    pub form: Vec<FormIdx>,
+    /// Field.
+    pub field: Vec<FieldIdx>,
+    /// Month.
+    pub month: Vec<Month>,
+    /// Value; `None` = not reported (empty cell, `-`, `/`).
+    pub value: Vec<Option<f64>>,
+    /// Return it came from.
+    pub ret: Vec<ReturnIdx>,
+    /// Cell it came from.
+    pub cell: Vec<CellRef>,
+}
+
+impl Observations {
+    /// Number of observations.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+
+    /// Appends one observation.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        unit: UnitIdx,
+        form: FormIdx,
+        field: FieldIdx,
+        month: Month,
+        value: Option<f64>,
+        ret: ReturnIdx,
+        cell: CellRef,
+    ) {
+        self.unit.push(unit);
+        self.form.push(form);
+        self.field.push(field);
+        self.month.push(month);
+        self.value.push(value);
+        self.ret.push(ret);
+        self.cell.push(cell);
+    }
+
+    /// Appends all of `other`, shifting its return indices by `ret_offset`.
+    pub fn append(&mut self, other: Observations, ret_offset: ReturnIdx) {
+        self.unit.extend(other.unit);
+        self.form.extend(other.form);
+        self.field.extend(other.field);
+        self.month.extend(other.month);
+        self.value.extend(other.value);
+        self.ret
+            .extend(other.ret.into_iter().map(|r| r + ret_offset));
+        self.cell.extend(other.cell);
+    }
+}
+
+/// Everything read from a batch of files.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// Files as given on the command line or found under a directory.
+    pub files: Vec<String>,
+    /// Returns found, in file order.
+    pub returns: Vec<Return>,
+    /// Every figure of every unit row.
+    pub obs: Observations,
+    /// Problems found while reading.
+    pub findings: Vec<Finding>,
+}
+
+impl Batch {
+    /// The file name of a return.
+    #[must_use]
+    pub fn file_of(&self, ret: ReturnIdx) -> &str {
+        &self.files[self.returns[ret as usize].file as usize]
+    }
+
+    /// Months with at least one counted return, sorted.
+    #[must_use]
+    pub fn months(&self) -> Vec<Month> {
+        let mut ms: Vec<Month> = self
+            .returns
+            .iter()
+            .filter(|r| r.status == ReturnStatus::Active)
+            .map(|r| r.month)
+            .collect();
+        ms.sort_unstable();
+        ms.dedup();
+        ms
+    }
+}

@@ -1,0 +1,286 @@
+//! Reporting periods: a month (`2026-01`), a quarter (`2026Q1`) or a year
+//! (`2026`), parsed from every notation township staff write (FORMS.md §2)
+//! and displayed in the one canonical form used in exports.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// A month as a single ordinal (`year * 12 + month - 1`), so months sort and
+/// subtract as integers in the observation table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month(pub i32);
+
+impl Month {
+    /// Builds a month; `None` when `month` is not 1–12.
+    #[must_use]
+    pub fn new(year: i32, month: u32) -> Option<Month> {
+        (1..=12)
+            .contains(&month)
+            .then(|| Month(year * 12 + month as i32 - 1))
+    }
+
+    /// Calendar year.
+    #[must_use]
+    pub fn year(self) -> i32 {
+        self.0.div_euclid(12)
+    }
+
+    /// Month of the year, 1–12.
+    #[must_use]
+    pub fn month(self) -> u32 {
+        self.0.rem_euclid(12) as u32 + 1
+    }
+
+    /// Quarter of the year, 1–4.
+    #[must_use]
+    pub fn quarter(self) -> u32 {
+        (self.month() - 1) / 3 + 1
+    }
+
+    /// The month before this one.
+    #[must_use]
+    pub fn prev(self) -> Month {
+        Month(self.0 - 1)
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{:02}", self.year(), self.month())
+    }
+}
+
+/// A reporting or consolidation period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Period {
+    /// One calendar month.
+    Month(Month),
+    /// A calendar quarter: year and 1–4.
+    Quarter(i32, u32),
+    /// A calendar year.
+    Year(i32),
+}
+
+impl Period {
+    /// Parses a period as a user writes it on the command line: every month
+    /// notation of FORMS.md §2, `2026Q1` (or `2026-Q1`, `2026年第1季度`) and `2026`.
+    ///
+    /// ```
+    /// use phstats::period::Period;
+    /// assert_eq!(Period::parse("2026年1月").unwrap().to_string(), "2026-01");
+    /// assert_eq!(Period::parse("2026Q1").unwrap().to_string(), "2026Q1");
+    /// ```
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Period> {
+        let t: String = crate::normalize::half_width(text.trim())
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if let Some(caps) = quarter_re().captures(&t) {
+            let year = caps[1].parse().ok()?;
+            let q: u32 = caps[2].parse().ok()?;
+            return (1..=4).contains(&q).then_some(Period::Quarter(year, q));
+        }
+        if let Some(m) = parse_month_exact(&t) {
+            return Some(Period::Month(m));
+        }
+        let year = t.strip_suffix('年').unwrap_or(&t);
+        if year.len() == 4 && year.chars().all(|c| c.is_ascii_digit()) {
+            return year.parse().ok().map(Period::Year);
+        }
+        None
+    }
+
+    /// The months this period covers, in order.
+    #[must_use]
+    pub fn months(self) -> Vec<Month> {
+        match self {
+            Period::Month(m) => vec![m],
+            Period::Quarter(y, q) => (0..3)
+                .filter_map(|i| Month::new(y, (q - 1) * 3 + 1 + i))
+                .collect(),
+            Period::Year(y) => (1..=12).filter_map(|m| Month::new(y, m)).collect(),
+        }
+    }
+
+    /// Whether `m` falls inside this period.
+    #[must_use]
+    pub fn contains(self, m: Month) -> bool {
+        match self {
+            Period::Month(p) => p == m,
+            Period::Quarter(y, q) => m.year() == y && m.quarter() == q,
+            Period::Year(y) => m.year() == y,
+        }
+    }
+
+    /// The period as a statistician titles a report: `2026年1月`, `2026年第1季度`, `2026年`.
+    #[must_use]
+    pub fn label_zh(self) -> String {
+        match self {
+            Period::Month(m) => format!("{}年{}月", m.year(), m.month()),
+            Period::Quarter(y, q) => format!("{y}年第{q}季度"),
+            Period::Year(y) => format!("{y}年"),
+        }
+    }
+
+    /// Sort key placing a month before its quarter before its year.
+    #[must_use]
+    pub fn sort_key(self) -> (i32, u32, u32) {
+        match self {
+            Period::Month(m) => (m.year(), m.quarter(), m.month()),
+            Period::Quarter(y, q) => (y, q, 13),
+            Period::Year(y) => (y, 5, 0),
+        }
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Period::Month(m) => m.fmt(f),
+            Period::Quarter(y, q) => write!(f, "{y}Q{q}"),
+            Period::Year(y) => write!(f, "{y}"),
+        }
+    }
+}
+
+fn quarter_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // ok: the pattern is a constant known to compile.
+    RE.get_or_init(|| {
+        Regex::new(r"^(\d{4})(?:-?[Qq]|年第)([1-4])(?:季度|季)?$").expect("valid regex")
+    })
+}
+
+fn month_exact_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // ok: the pattern is a constant known to compile.
+    RE.get_or_init(|| {
+        Regex::new(r"^(\d{4})(?:年(\d{1,2})月?|[-./_](\d{1,2})月?|(\d{2}))$").expect("valid regex")
+    })
+}
+
+fn month_anywhere_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // A month somewhere inside a longer text (a 报告期 cell with extra words,
+    // a file name): `2026年1月`, `2026-01`, `2026.1`, `2026_01`, or `202601`
+    // standing alone (not part of a 12-digit unit code).
+    // ok: the pattern is a constant known to compile.
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?:^|\D)(20\d{2})\s*(?:年\s*(\d{1,2})\s*月|[-./_]\s*(\d{1,2})(?:\D|$)|(0[1-9]|1[0-2])(?:\D|$))",
+        )
+        .expect("valid regex")
+    })
+}
+
+fn month_from_caps(caps: &regex::Captures<'_>) -> Option<Month> {
+    let year: i32 = caps.get(1)?.as_str().parse().ok()?;
+    let month: u32 = caps
+        .get(2)
+        .or_else(|| caps.get(3))
+        .or_else(|| caps.get(4))?
+        .as_str()
+        .parse()
+        .ok()?;
+    Month::new(year, month)
+}
+
+fn parse_month_exact(t: &str) -> Option<Month> {
+    month_exact_re()
+        .captures(t)
+        .and_then(|c| month_from_caps(&c))
+}
+
+/// Every distinct month written inside a free text (a 报告期 cell, a file name).
+/// Two different months in one text are returned so the caller can report a conflict.
+#[must_use]
+pub fn months_in_text(text: &str) -> Vec<Month> {
+    let t = crate::normalize::half_width(text);
+    let mut found: Vec<Month> = Vec::new();
+    for caps in month_anywhere_re().captures_iter(&t) {
+        if let Some(m) = month_from_caps(&caps) {
+            if !found.contains(&m) {
+                found.push(m);
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_month_notation_of_forms_md() {
+        let jan = Month::new(2026, 1).unwrap();
+        for t in [
+            "2026年1月",
+            "2026年01月",
+            "2026-01",
+            "2026.1",
+            "202601",
+            " 2026-1 ",
+            "２０２６年１月",
+        ] {
+            assert_eq!(Period::parse(t), Some(Period::Month(jan)), "{t}");
+            assert_eq!(months_in_text(t), vec![jan], "{t}");
+        }
+    }
+
+    #[test]
+    fn months_inside_longer_text() {
+        let m = Month::new(2026, 11).unwrap();
+        assert_eq!(months_in_text("报告期：2026年11月"), vec![m]);
+        assert_eq!(months_in_text("城东街道_202611_免疫.xlsx"), vec![m]);
+        assert_eq!(months_in_text("城东街道-2026.11.xls"), vec![m]);
+        // a 12-digit division code is not a month
+        assert!(months_in_text("439902101000.xlsx").is_empty());
+        assert!(months_in_text("城东街道.xlsx").is_empty());
+        assert_eq!(months_in_text("2026年1月 2026年2月").len(), 2);
+    }
+
+    #[test]
+    fn quarters_and_years() {
+        assert_eq!(Period::parse("2026Q1"), Some(Period::Quarter(2026, 1)));
+        assert_eq!(Period::parse("2026-Q4"), Some(Period::Quarter(2026, 4)));
+        assert_eq!(
+            Period::parse("2026年第2季度"),
+            Some(Period::Quarter(2026, 2))
+        );
+        assert_eq!(Period::parse("2026"), Some(Period::Year(2026)));
+        assert_eq!(Period::parse("2026Q5"), None);
+        assert_eq!(Period::parse("2026-13"), None);
+        assert_eq!(Period::parse("next month"), None);
+    }
+
+    #[test]
+    fn display_then_parse_is_identity() {
+        for y in [1999, 2026, 2030] {
+            for m in 1..=12 {
+                let p = Period::Month(Month::new(y, m).unwrap());
+                assert_eq!(Period::parse(&p.to_string()), Some(p));
+            }
+            for q in 1..=4 {
+                let p = Period::Quarter(y, q);
+                assert_eq!(Period::parse(&p.to_string()), Some(p));
+            }
+            assert_eq!(
+                Period::parse(&Period::Year(y).to_string()),
+                Some(Period::Year(y))
+            );
+        }
+    }
+
+    #[test]
+    fn quarter_months() {
+        let q = Period::Quarter(2026, 2);
+        let ms: Vec<String> = q.months().iter().map(|m| m.to_string()).collect();
+        assert_eq!(ms, ["2026-04", "2026-05", "2026-06"]);
+        assert!(q.contains(Month::new(2026, 6).unwrap()));
+        assert!(!q.contains(Month::new(2026, 7).unwrap()));
+    }
+}

@@ -1,0 +1,71 @@
+//! The whole flow as one library call: ingest → validate → aggregate.
+//! The CLI and tests use it; the report writers take its result.
+
+use crate::aggregate::{self, AggregateError, Aggregates};
+use crate::findings::Finding;
+use crate::ingest::{self, Context, Input};
+use crate::observation::Batch;
+use crate::period::Period;
+use crate::registry::Registry;
+use crate::schema::Schemas;
+use crate::validate::{self, Completeness};
+
+/// Everything a run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// What was read, with settled return statuses.
+    pub batch: Batch,
+    /// Every finding: ingest first, then validation, in a stable order.
+    pub findings: Vec<Finding>,
+    /// 上报率 per form, month and level.
+    pub completeness: Vec<Completeness>,
+    /// Aggregates over every period consolidated.
+    pub aggregates: Aggregates,
+}
+
+/// Reads, checks and consolidates `inputs`. `period` is the user's
+/// `--period`: a month claims the returns' month; a quarter or year limits
+/// which periods are consolidated.
+///
+/// # Errors
+/// Only an internal aggregation failure; every data problem is a finding.
+pub fn run(
+    inputs: &[Input],
+    registry: &Registry,
+    schemas: &Schemas,
+    period: Option<Period>,
+) -> Result<Outcome, AggregateError> {
+    let ctx = Context {
+        schemas,
+        registry,
+        period,
+    };
+    let mut batch = ingest::ingest(inputs, &ctx);
+    let mut findings = std::mem::take(&mut batch.findings);
+    let (more, completeness) = validate::validate(&mut batch, registry, schemas);
+    findings.extend(more);
+    findings.sort_by(|a, b| {
+        (
+            &a.file,
+            &a.sheet,
+            a.cell.map(|c| (c.row, c.col)),
+            a.severity(),
+            a.rule,
+        )
+            .cmp(&(
+                &b.file,
+                &b.sheet,
+                b.cell.map(|c| (c.row, c.col)),
+                b.severity(),
+                b.rule,
+            ))
+    });
+    let periods = aggregate::periods_for(&batch.months(), period);
+    let aggregates = aggregate::aggregate(&batch, registry, schemas, &periods)?;
+    Ok(Outcome {
+        batch,
+        findings,
+        completeness,
+        aggregates,
+    })
+}

@@ -1,0 +1,667 @@
+//! The unit registry (FORMS.md §1): the only source of truth for names,
+//! codes and the village → township → county → city tree. Loaded from a CSV
+//! `code,name,level,parent_code,aliases`, checked once, then trusted.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use crate::normalize;
+
+/// Why a registry was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The file could not be read.
+    #[error("cannot read registry {path}: {source}")]
+    Io {
+        /// Path given.
+        path: String,
+        /// OS error.
+        source: std::io::Error,
+    },
+    /// A CSV-level problem (bad quoting, wrong header).
+    #[error("registry {path}: {message}")]
+    Csv {
+        /// Path given.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A row breaks a registry rule; every broken row is listed.
+    #[error("registry {path} is inconsistent:\n{}", problems.join("\n"))]
+    Invalid {
+        /// Path given.
+        path: String,
+        /// One line per problem, each naming the CSV line.
+        problems: Vec<String>,
+    },
+}
+
+/// Administrative level (FORMS.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// 地级市.
+    City,
+    /// 县 / 区 / 县级市.
+    County,
+    /// 乡 / 镇 / 街道.
+    Township,
+    /// 村 / 社区.
+    Village,
+}
+
+impl Level {
+    /// All levels, top to bottom.
+    pub const ALL: [Level; 4] = [Level::City, Level::County, Level::Township, Level::Village];
+
+    /// The id used in exports (`township`).
+    #[must_use]
+    pub fn id(self) -> &'static str {
+        match self {
+            Level::City => "city",
+            Level::County => "county",
+            Level::Township => "township",
+            Level::Village => "village",
+        }
+    }
+
+    /// Chinese name for reports.
+    #[must_use]
+    pub fn zh(self) -> &'static str {
+        match self {
+            Level::City => "市",
+            Level::County => "县(区)",
+            Level::Township => "乡镇(街道)",
+            Level::Village => "村(社区)",
+        }
+    }
+
+    /// Parses an id (`township`) or its Chinese name (`乡镇`).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Level> {
+        match normalize::compact(text).to_lowercase().as_str() {
+            "city" | "市" | "地级市" => Some(Level::City),
+            "county" | "县" | "区" | "县区" | "县(区)" => Some(Level::County),
+            "township" | "乡" | "镇" | "乡镇" | "街道" | "乡镇(街道)" => {
+                Some(Level::Township)
+            }
+            "village" | "村" | "社区" | "村(社区)" => Some(Level::Village),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A 12-digit statistical division code (统计用区划代码).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnitCode(pub u64);
+
+impl UnitCode {
+    /// Parses exactly 12 ASCII digits.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<UnitCode> {
+        let t = normalize::compact(text);
+        (t.len() == 12 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse().ok().map(UnitCode))
+            .flatten()
+    }
+
+    /// The level the digits say: trailing zero groups (DOMAIN.md §1).
+    #[must_use]
+    pub fn level(self) -> Option<Level> {
+        let c = self.0;
+        if c % 1000 != 0 {
+            Some(Level::Village)
+        } else if c % 1_000_000 != 0 {
+            Some(Level::Township)
+        } else if c % 100_000_000 != 0 {
+            Some(Level::County)
+        } else if c % 10_000_000_000 != 0 {
+            Some(Level::City)
+        } else {
+            None
+        }
+    }
+
+    /// The parent code the digits say (lower digits zeroed).
+    #[must_use]
+    pub fn parent(self) -> Option<UnitCode> {
+        let c = self.0;
+        match self.level()? {
+            Level::Village => Some(UnitCode(c / 1000 * 1000)),
+            Level::Township => Some(UnitCode(c / 1_000_000 * 1_000_000)),
+            Level::County => Some(UnitCode(c / 100_000_000 * 100_000_000)),
+            Level::City => None,
+        }
+    }
+}
+
+impl fmt::Display for UnitCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:012}", self.0)
+    }
+}
+
+/// Index of a unit in [`Registry::units`].
+pub type UnitIdx = u32;
+
+/// One administrative unit.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// Division code.
+    pub code: UnitCode,
+    /// Registry name.
+    pub name: String,
+    /// Level.
+    pub level: Level,
+    /// Parent unit, `None` for a city.
+    pub parent: Option<UnitIdx>,
+    /// Other names (the health centre's name for a township).
+    pub aliases: Vec<String>,
+    /// Children in registry order.
+    pub children: Vec<UnitIdx>,
+}
+
+/// How a name was resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NameMatch {
+    /// Found.
+    Found(UnitIdx),
+    /// Not found; the nearest candidate under the same parent, if any is close.
+    NotFound {
+        /// The nearest registry name, for a "did you mean".
+        suggestion: Option<String>,
+        /// The same name exists elsewhere in the registry (another township).
+        elsewhere: Option<UnitIdx>,
+    },
+}
+
+/// The checked unit tree.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    /// All units in file order.
+    pub units: Vec<Unit>,
+    by_code: HashMap<UnitCode, UnitIdx>,
+    /// (parent, normalised name or alias) → child.
+    by_parent_name: HashMap<(Option<UnitIdx>, String), UnitIdx>,
+    /// normalised name or alias → non-village units with it.
+    by_name_upper: HashMap<String, Vec<UnitIdx>>,
+}
+
+impl Registry {
+    /// Reads and checks a registry CSV.
+    ///
+    /// # Errors
+    /// Unreadable file, bad header, or any broken rule (all listed at once).
+    pub fn load(path: &Path) -> Result<Registry, RegistryError> {
+        let text = std::fs::read(path).map_err(|source| RegistryError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_csv(&text, &path.display().to_string())
+    }
+
+    /// Parses and checks registry CSV bytes; `origin` names it in messages.
+    ///
+    /// # Errors
+    /// Bad header or any broken rule.
+    pub fn from_csv(bytes: &[u8], origin: &str) -> Result<Registry, RegistryError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let csv_err = |message: String| RegistryError::Csv {
+            path: origin.to_string(),
+            message,
+        };
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+        let header: Vec<String> = rdr
+            .headers()
+            .map_err(|e| csv_err(e.to_string()))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        let col = |name: &str| header.iter().position(|h| h == name);
+        let (Some(ci), Some(ni), Some(li), Some(pi)) =
+            (col("code"), col("name"), col("level"), col("parent_code"))
+        else {
+            return Err(csv_err(format!(
+                "header must be `code,name,level,parent_code,aliases`, found `{}`",
+                header.join(",")
+            )));
+        };
+        let ai = col("aliases");
+        let mut problems = Vec::new();
+        let mut raw: Vec<(
+            usize,
+            UnitCode,
+            String,
+            Level,
+            Option<UnitCode>,
+            Vec<String>,
+        )> = Vec::new();
+        for (i, rec) in rdr.records().enumerate() {
+            let line = i + 2;
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    problems.push(format!("line {line}: {e}"));
+                    continue;
+                }
+            };
+            let get = |j: usize| rec.get(j).unwrap_or("").trim();
+            if rec.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            let Some(code) = UnitCode::parse(get(ci)) else {
+                problems.push(format!("line {line}: code `{}` is not 12 digits", get(ci)));
+                continue;
+            };
+            let name = get(ni).to_string();
+            if name.is_empty() {
+                problems.push(format!("line {line}: unit {code} has no name"));
+                continue;
+            }
+            let Some(level) = Level::parse(get(li)) else {
+                problems.push(format!(
+                    "line {line}: level `{}` of {name} is not city, county, township or village",
+                    get(li)
+                ));
+                continue;
+            };
+            if code.level() != Some(level) {
+                problems.push(format!(
+                    "line {line}: {name} ({code}) is listed as {level} but its code is a {} code",
+                    code.level().map_or("malformed", Level::id)
+                ));
+                continue;
+            }
+            let parent_text = get(pi);
+            let parent = if parent_text.is_empty() {
+                None
+            } else {
+                match UnitCode::parse(parent_text) {
+                    Some(p) => Some(p),
+                    None => {
+                        problems.push(format!(
+                            "line {line}: parent_code `{parent_text}` of {name} is not 12 digits"
+                        ));
+                        continue;
+                    }
+                }
+            };
+            if parent != code.parent() && !(level == Level::City && parent.is_none()) {
+                problems.push(format!(
+                    "line {line}: {name} ({code}) has parent_code {} but its code says {}",
+                    parent.map_or("(empty)".into(), |p| p.to_string()),
+                    code.parent().map_or("none".into(), |p| p.to_string())
+                ));
+                continue;
+            }
+            let aliases = ai
+                .map(get)
+                .unwrap_or("")
+                .split('|')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(String::from)
+                .collect();
+            raw.push((line, code, name, level, parent, aliases));
+        }
+        let mut reg = Registry {
+            units: Vec::with_capacity(raw.len()),
+            by_code: HashMap::new(),
+            by_parent_name: HashMap::new(),
+            by_name_upper: HashMap::new(),
+        };
+        for (line, code, name, level, _, aliases) in &raw {
+            if reg.by_code.contains_key(code) {
+                problems.push(format!("line {line}: code {code} ({name}) appears twice"));
+                continue;
+            }
+            reg.by_code.insert(*code, reg.units.len() as UnitIdx);
+            reg.units.push(Unit {
+                code: *code,
+                name: name.clone(),
+                level: *level,
+                parent: None,
+                aliases: aliases.clone(),
+                children: Vec::new(),
+            });
+        }
+        let mut lines: HashMap<UnitCode, usize> = HashMap::new();
+        for (line, code, name, _, parent, _) in &raw {
+            lines.entry(*code).or_insert(*line);
+            let Some(p) = parent else { continue };
+            match reg.by_code.get(p) {
+                Some(&pi) => {
+                    if let Some(&ci) = reg.by_code.get(code) {
+                        if reg.units[ci as usize].parent.is_none()
+                            && reg.units[ci as usize].name == *name
+                        {
+                            reg.units[ci as usize].parent = Some(pi);
+                            reg.units[pi as usize].children.push(ci);
+                        }
+                    }
+                }
+                None => problems.push(format!(
+                    "line {line}: parent {p} of {name} ({code}) is not in the registry"
+                )),
+            }
+        }
+        for i in 0..reg.units.len() {
+            let u = &reg.units[i];
+            let idx = i as UnitIdx;
+            for n in std::iter::once(&u.name).chain(&u.aliases) {
+                let key = normalize::name(n);
+                let scope = if u.level == Level::Village {
+                    u.parent
+                } else {
+                    None
+                };
+                if let Some(&other) = reg.by_parent_name.get(&(scope, key.clone())) {
+                    if other != idx {
+                        let o = &reg.units[other as usize];
+                        let within = match u.level {
+                            Level::Village => "within its township",
+                            _ => "within the registry",
+                        };
+                        problems.push(format!(
+                            "line {}: name `{n}` of {} ({}) is already used by {} ({}); names must be unique {within}",
+                            lines.get(&u.code).copied().unwrap_or(0),
+                            u.name,
+                            u.code,
+                            o.name,
+                            o.code
+                        ));
+                    }
+                    continue;
+                }
+                reg.by_parent_name.insert((scope, key.clone()), idx);
+                if u.level != Level::Village {
+                    reg.by_name_upper.entry(key).or_default().push(idx);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(RegistryError::Invalid {
+                path: origin.to_string(),
+                problems,
+            });
+        }
+        if reg.units.is_empty() {
+            return Err(csv_err("no units".into()));
+        }
+        Ok(reg)
+    }
+
+    /// The unit at `idx`.
+    #[must_use]
+    pub fn unit(&self, idx: UnitIdx) -> &Unit {
+        &self.units[idx as usize]
+    }
+
+    /// The unit with this code.
+    #[must_use]
+    pub fn by_code(&self, code: UnitCode) -> Option<UnitIdx> {
+        self.by_code.get(&code).copied()
+    }
+
+    /// A reporting unit (not a village) named by code, name or alias anywhere
+    /// in the registry, as written in a 填报单位 cell.
+    #[must_use]
+    pub fn find_reporting_unit(&self, text: &str) -> NameMatch {
+        let key = normalize::name(text);
+        if let Some(idx) = UnitCode::parse(&key).and_then(|c| self.by_code(c)) {
+            return NameMatch::Found(idx);
+        }
+        if let Some(v) = self.by_name_upper.get(&key) {
+            if let [one] = v.as_slice() {
+                return NameMatch::Found(*one);
+            }
+        }
+        // A longer text containing exactly one registry name or alias
+        // ("城东街道社区卫生服务中心（公章）").
+        let mut hits: Vec<(usize, UnitIdx)> = self
+            .by_name_upper
+            .iter()
+            .filter(|(n, _)| n.chars().count() >= 2 && key.contains(n.as_str()))
+            .flat_map(|(n, v)| v.iter().map(move |i| (n.len(), *i)))
+            .collect();
+        hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        if let Some(&(len, idx)) = hits.first() {
+            if hits.iter().filter(|h| h.0 == len && h.1 != idx).count() == 0 {
+                return NameMatch::Found(idx);
+            }
+        }
+        let candidates = self
+            .units
+            .iter()
+            .filter(|u| u.level != Level::Village)
+            .map(|u| u.name.as_str());
+        NameMatch::NotFound {
+            suggestion: nearest(&key, candidates),
+            elsewhere: None,
+        }
+    }
+
+    /// A row's unit among the children of `parent`, by name, alias or code,
+    /// tolerating a trailing 村委会/居委会/… the registry name lacks.
+    #[must_use]
+    pub fn find_child(&self, parent: UnitIdx, text: &str) -> NameMatch {
+        let key = normalize::name(text);
+        if let Some(idx) = UnitCode::parse(&key).and_then(|c| self.by_code(c)) {
+            if self.units[idx as usize].parent == Some(parent) {
+                return NameMatch::Found(idx);
+            }
+        }
+        let scope = self.child_scope(parent);
+        if let Some(&idx) = self.by_parent_name.get(&(scope, key.clone())) {
+            if self.units[idx as usize].parent == Some(parent) {
+                return NameMatch::Found(idx);
+            }
+        }
+        for suffix in normalize::NAME_SUFFIXES {
+            if let Some(stem) = key.strip_suffix(suffix) {
+                if stem.is_empty() {
+                    continue;
+                }
+                if let Some(&idx) = self.by_parent_name.get(&(scope, stem.to_string())) {
+                    if self.units[idx as usize].parent == Some(parent) {
+                        return NameMatch::Found(idx);
+                    }
+                }
+            }
+        }
+        let children = &self.units[parent as usize].children;
+        let elsewhere = self
+            .units
+            .iter()
+            .position(|u| {
+                u.parent != Some(parent)
+                    && u.level != Level::City
+                    && normalize::name(&u.name) == key
+            })
+            .map(|i| i as UnitIdx);
+        NameMatch::NotFound {
+            suggestion: nearest(
+                &key,
+                children
+                    .iter()
+                    .map(|&c| self.units[c as usize].name.as_str()),
+            ),
+            elsewhere,
+        }
+    }
+
+    fn child_scope(&self, parent: UnitIdx) -> Option<UnitIdx> {
+        // Villages are keyed by their township; other levels are unique registry-wide.
+        let has_village_children = self.units[parent as usize]
+            .children
+            .first()
+            .is_some_and(|&c| self.units[c as usize].level == Level::Village);
+        has_village_children.then_some(parent)
+    }
+
+    /// The unit and all its ancestors, nearest first.
+    pub fn ancestors_and_self(&self, idx: UnitIdx) -> impl Iterator<Item = UnitIdx> + '_ {
+        std::iter::successors(Some(idx), move |&i| self.units[i as usize].parent)
+    }
+
+    /// Units in report order: each unit followed by its subtree (depth first), roots first.
+    #[must_use]
+    pub fn depth_first(&self) -> Vec<UnitIdx> {
+        let mut out = Vec::with_capacity(self.units.len());
+        let mut stack: Vec<UnitIdx> = self
+            .units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.parent.is_none())
+            .map(|(i, _)| i as UnitIdx)
+            .rev()
+            .collect();
+        while let Some(i) = stack.pop() {
+            out.push(i);
+            stack.extend(self.units[i as usize].children.iter().rev());
+        }
+        out
+    }
+}
+
+/// The nearest candidate by edit distance, if it is close enough to be a
+/// plausible typo (at most a third of the characters differ).
+fn nearest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::normalized_levenshtein(key, &normalize::name(c));
+        if best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, c));
+        }
+    }
+    best.filter(|(s, _)| *s >= 0.34).map(|(_, c)| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CSV: &str = "code,name,level,parent_code,aliases
+439900000000,青山市,city,,
+439902000000,东湖区,county,439900000000,
+439902001000,城东街道,township,439902000000,城东街道社区卫生服务中心
+439902001001,东门社区,village,439902001000,
+439902001201,新村,village,439902001000,
+439902101000,新民镇,township,439902000000,新民镇卫生院
+439902101201,新村,village,439902101000,
+";
+
+    #[test]
+    fn loads_tree_and_matches_names_within_parent() {
+        let r = Registry::from_csv(CSV.as_bytes(), "units.csv").unwrap();
+        let cd = r.by_code(UnitCode(439902001000)).unwrap();
+        let xm = r.by_code(UnitCode(439902101000)).unwrap();
+        assert_eq!(
+            r.find_reporting_unit("城东街道社区卫生服务中心"),
+            NameMatch::Found(cd)
+        );
+        assert_eq!(r.find_reporting_unit(" 城东街道 "), NameMatch::Found(cd));
+        assert_eq!(r.find_reporting_unit("439902101000"), NameMatch::Found(xm));
+        assert_eq!(
+            r.find_reporting_unit("填报：新民镇卫生院（盖章）"),
+            NameMatch::Found(xm)
+        );
+        let NameMatch::Found(a) = r.find_child(cd, "新村") else {
+            panic!()
+        };
+        let NameMatch::Found(b) = r.find_child(xm, "新村村委会") else {
+            panic!()
+        };
+        assert_ne!(a, b, "新村 is two different villages");
+        assert_eq!(
+            r.find_child(cd, "东门社区居委会"),
+            NameMatch::Found(r.by_code(UnitCode(439902001001)).unwrap())
+        );
+        assert_eq!(
+            r.find_child(cd, "東門社区"),
+            NameMatch::NotFound {
+                suggestion: Some("东门社区".into()),
+                elsewhere: None
+            }
+        );
+        let order: Vec<&str> = r
+            .depth_first()
+            .iter()
+            .map(|&i| r.unit(i).name.as_str())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "青山市",
+                "东湖区",
+                "城东街道",
+                "东门社区",
+                "新村",
+                "新民镇",
+                "新村"
+            ]
+        );
+    }
+
+    #[test]
+    fn codes_know_their_level_and_parent() {
+        assert_eq!(UnitCode(439902101003).level(), Some(Level::Village));
+        assert_eq!(
+            UnitCode(439902101003).parent(),
+            Some(UnitCode(439902101000))
+        );
+        assert_eq!(
+            UnitCode(439902101000).parent(),
+            Some(UnitCode(439902000000))
+        );
+        assert_eq!(
+            UnitCode(439902000000).parent(),
+            Some(UnitCode(439900000000))
+        );
+        assert_eq!(UnitCode(439900000000).level(), Some(Level::City));
+        assert_eq!(UnitCode(439900000000).parent(), None);
+        assert_eq!(UnitCode::parse("43990210100"), None);
+    }
+
+    #[test]
+    fn broken_registries_are_refused_with_every_reason() {
+        let bad = "code,name,level,parent_code,aliases
+439900000000,青山市,city,,
+439902000000,东湖区,township,439900000000,
+439903000000,西岭县,county,439800000000,
+439903001000,甲街道,township,439903000000,
+439903001000,乙街道,township,439903000000,
+439903002000,甲街道,township,439903000000,
+439904001000,丙街道,township,439904000000,
+";
+        let err = Registry::from_csv(bad.as_bytes(), "u.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "line 3: 东湖区 (439902000000) is listed as township but its code is a county code"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 4: 西岭县 (439903000000) has parent_code 439800000000"),
+            "{err}"
+        );
+        assert!(
+            err.contains("code 439903001000 (乙街道) appears twice"),
+            "{err}"
+        );
+        assert!(err.contains("name `甲街道`"), "{err}");
+        assert!(err.contains("parent 439904000000 of 丙街道"), "{err}");
+        let err = Registry::from_csv(b"id,name\n1,x\n", "u.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("header must be"), "{err}");
+    }
+}

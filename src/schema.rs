@@ -1,0 +1,583 @@
+//! Forms as data: `schemas/*.toml` describe every field of a return (id,
+//! Chinese labels, kind, rate definition), the `≤` audit relations and the
+//! targets (FORMS.md §3–§4). The engine has no form-specific code: a new
+//! form is a new TOML file.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::findings::Rule;
+use crate::normalize;
+
+/// The three forms of FORMS.md §3, compiled into the binary so it runs
+/// without its source tree.
+const BUILTIN: [(&str, &str); 3] = [
+    (
+        "vaccination.toml",
+        include_str!("../schemas/vaccination.toml"),
+    ),
+    (
+        "family_doctor.toml",
+        include_str!("../schemas/family_doctor.toml"),
+    ),
+    (
+        "chronic_disease.toml",
+        include_str!("../schemas/chronic_disease.toml"),
+    ),
+];
+
+/// Why a schema could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// The TOML did not parse or lacks a required key.
+    #[error("schema {file}: {source}")]
+    Toml {
+        /// File name of the schema.
+        file: String,
+        /// The parser's message.
+        source: toml::de::Error,
+    },
+    /// A schema is internally inconsistent (unknown field referenced, duplicate id…).
+    #[error("schema {file}: {message}")]
+    Invalid {
+        /// File name of the schema.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The schema directory could not be read.
+    #[error("reading schema directory {path}: {source}")]
+    Io {
+        /// Directory or file path.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// How a field aggregates over months and units (FORMS.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Counted within the month: summed over months and units.
+    Flow,
+    /// Point-in-time count at month end: last value in the period, summed over units.
+    Stock,
+    /// Recomputed from numerator and denominator at every level and period.
+    Rate,
+}
+
+/// Index of a form in [`Schemas::forms`].
+pub type FormIdx = u16;
+/// Index of a field in [`Form::fields`].
+pub type FieldIdx = u16;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawForm {
+    id: String,
+    title: String,
+    short: String,
+    #[serde(default)]
+    unit_note: String,
+    fields: Vec<RawField>,
+    #[serde(default)]
+    checks: Vec<RawCheck>,
+    #[serde(default)]
+    targets: Vec<RawTarget>,
+    #[serde(default)]
+    group_aliases: HashMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    id: String,
+    #[serde(default)]
+    group: Option<String>,
+    label: String,
+    kind: Kind,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    derived: bool,
+    numerator: Option<String>,
+    minus: Option<String>,
+    denominator: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    left: String,
+    right: String,
+    rule: Rule,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    field: String,
+    min: f64,
+    #[serde(default)]
+    level: Option<String>,
+}
+
+/// A rate's definition: `(numerator − minus) / denominator × 100`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ratio {
+    /// Numerator field.
+    pub numerator: FieldIdx,
+    /// Optional field subtracted from the numerator (`dtap_dropout`).
+    pub minus: Option<FieldIdx>,
+    /// Denominator field.
+    pub denominator: FieldIdx,
+}
+
+/// One field of a form.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Stable id (`hepb1_due`).
+    pub id: String,
+    /// Group header (`乙肝疫苗第1剂`), if the field sits under one.
+    pub group: Option<String>,
+    /// Sub-header, or the whole label for an ungrouped field (`应种人数`).
+    pub label: String,
+    /// Flow, stock or rate.
+    pub kind: Kind,
+    /// Computed only, never a column of a return (`dtap_dropout`).
+    pub derived: bool,
+    /// For rates: how to recompute it.
+    pub ratio: Option<Ratio>,
+}
+
+impl Field {
+    /// The label a statistician reads: group and sub-header joined by a space.
+    #[must_use]
+    pub fn display_label(&self) -> String {
+        match &self.group {
+            Some(g) => format!("{g} {}", self.label),
+            None => self.label.clone(),
+        }
+    }
+}
+
+/// An audit relation `left ≤ right` (FORMS.md §4).
+#[derive(Debug, Clone, Copy)]
+pub struct Check {
+    /// The side that must not exceed the other; its cell is the one named.
+    pub left: FieldIdx,
+    /// The bound.
+    pub right: FieldIdx,
+    /// `given_exceeds_due` or `exceeds_denominator`.
+    pub rule: Rule,
+}
+
+/// A target such as 接种率 ≥ 90 at township level.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The rate field.
+    pub field: FieldIdx,
+    /// Minimum acceptable value, in percent.
+    pub min: f64,
+    /// The level it applies at (`township`), if restricted.
+    pub level: Option<String>,
+}
+
+/// One form (报表).
+#[derive(Debug, Clone)]
+pub struct Form {
+    /// Stable id (`vaccination`).
+    pub id: String,
+    /// Official title (`免疫规划疫苗常规接种情况月报表`).
+    pub title: String,
+    /// Short name for sheet names (`免疫`).
+    pub short: String,
+    /// Units line printed under the report title.
+    pub unit_note: String,
+    /// Fields in the order of the return's columns.
+    pub fields: Vec<Field>,
+    /// `≤` relations.
+    pub checks: Vec<Check>,
+    /// Targets.
+    pub targets: Vec<Target>,
+    /// Normalised full label → field, for header matching.
+    labels: HashMap<String, FieldIdx>,
+    /// Normalised sub-header that names exactly one field on its own.
+    unique_sub_labels: HashMap<String, FieldIdx>,
+}
+
+impl Form {
+    /// Index of the field with this id.
+    #[must_use]
+    pub fn field_idx(&self, id: &str) -> Option<FieldIdx> {
+        self.fields
+            .iter()
+            .position(|f| f.id == id)
+            .map(|i| i as FieldIdx)
+    }
+
+    /// The field at `idx`.
+    #[must_use]
+    pub fn field(&self, idx: FieldIdx) -> &Field {
+        &self.fields[idx as usize]
+    }
+
+    /// Fields that are columns of a return (not derived).
+    pub fn reported_fields(&self) -> impl Iterator<Item = (FieldIdx, &Field)> {
+        self.fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.derived)
+            .map(|(i, f)| (i as FieldIdx, f))
+    }
+
+    /// The field a header label (already normalised with [`normalize::label`]) names.
+    #[must_use]
+    pub fn match_label(&self, label: &str) -> Option<FieldIdx> {
+        self.labels.get(label).copied()
+    }
+
+    /// The field a bare sub-header names, when only one field has it.
+    #[must_use]
+    pub fn match_sub_label(&self, label: &str) -> Option<FieldIdx> {
+        self.unique_sub_labels.get(label).copied()
+    }
+
+    fn from_raw(raw: RawForm, file: &str) -> Result<Form, SchemaError> {
+        let invalid = |message: String| SchemaError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+        let ids: Vec<&str> = raw.fields.iter().map(|f| f.id.as_str()).collect();
+        let idx_of = |id: &str| -> Result<FieldIdx, SchemaError> {
+            ids.iter()
+                .position(|x| *x == id)
+                .map(|i| i as FieldIdx)
+                .ok_or_else(|| invalid(format!("unknown field `{id}`")))
+        };
+        for (i, id) in ids.iter().enumerate() {
+            if ids[..i].contains(id) {
+                return Err(invalid(format!("field `{id}` defined twice")));
+            }
+        }
+        let mut fields = Vec::with_capacity(raw.fields.len());
+        for f in &raw.fields {
+            let ratio = match (&f.numerator, &f.denominator) {
+                (Some(n), Some(d)) => Some(Ratio {
+                    numerator: idx_of(n)?,
+                    minus: f.minus.as_deref().map(idx_of).transpose()?,
+                    denominator: idx_of(d)?,
+                }),
+                (None, None) => None,
+                _ => {
+                    return Err(invalid(format!(
+                        "field `{}` needs both numerator and denominator",
+                        f.id
+                    )))
+                }
+            };
+            if (f.kind == Kind::Rate) != ratio.is_some() {
+                return Err(invalid(format!(
+                    "field `{}`: a rate needs numerator and denominator, other kinds none",
+                    f.id
+                )));
+            }
+            if f.derived && f.kind != Kind::Rate {
+                return Err(invalid(format!(
+                    "field `{}`: only rates can be derived",
+                    f.id
+                )));
+            }
+            fields.push(Field {
+                id: f.id.clone(),
+                group: f.group.clone(),
+                label: f.label.clone(),
+                kind: f.kind,
+                derived: f.derived,
+                ratio,
+            });
+        }
+        for f in &fields {
+            if let Some(r) = f.ratio {
+                for part in [Some(r.numerator), r.minus, Some(r.denominator)]
+                    .into_iter()
+                    .flatten()
+                {
+                    if fields[part as usize].kind == Kind::Rate {
+                        return Err(invalid(format!(
+                            "rate `{}` is built on another rate `{}`",
+                            f.id, fields[part as usize].id
+                        )));
+                    }
+                }
+            }
+        }
+        let checks = raw
+            .checks
+            .iter()
+            .map(|c| {
+                if !matches!(c.rule, Rule::GivenExceedsDue | Rule::ExceedsDenominator) {
+                    return Err(invalid(format!(
+                        "check rule `{}` is not a ≤ rule",
+                        c.rule.id()
+                    )));
+                }
+                Ok(Check {
+                    left: idx_of(&c.left)?,
+                    right: idx_of(&c.right)?,
+                    rule: c.rule,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let targets = raw
+            .targets
+            .iter()
+            .map(|t| {
+                Ok(Target {
+                    field: idx_of(&t.field)?,
+                    min: t.min,
+                    level: t.level.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, SchemaError>>()?;
+        let (labels, unique_sub_labels) = build_label_maps(&raw, &fields).map_err(invalid)?;
+        Ok(Form {
+            id: raw.id,
+            title: raw.title,
+            short: raw.short,
+            unit_note: raw.unit_note,
+            fields,
+            checks,
+            targets,
+            labels,
+            unique_sub_labels,
+        })
+    }
+}
+
+type LabelMaps = (HashMap<String, FieldIdx>, HashMap<String, FieldIdx>);
+
+/// Every accepted spelling of every column, normalised: group (and its
+/// aliases) joined with the label (and its aliases), plus bare sub-labels
+/// that are unique within the form.
+fn build_label_maps(raw: &RawForm, fields: &[Field]) -> Result<LabelMaps, String> {
+    let mut labels: HashMap<String, FieldIdx> = HashMap::new();
+    let mut sub_count: HashMap<String, Vec<FieldIdx>> = HashMap::new();
+    for (i, (f, rf)) in fields.iter().zip(&raw.fields).enumerate() {
+        if f.derived {
+            continue;
+        }
+        let i = i as FieldIdx;
+        let subs: Vec<&str> = std::iter::once(f.label.as_str())
+            .chain(rf.aliases.iter().map(String::as_str))
+            .collect();
+        let groups: Vec<&str> = match &f.group {
+            Some(g) => std::iter::once(g.as_str())
+                .chain(
+                    raw.group_aliases
+                        .get(g)
+                        .into_iter()
+                        .flatten()
+                        .map(String::as_str),
+                )
+                .collect(),
+            None => vec![""],
+        };
+        for g in &groups {
+            for s in &subs {
+                let key = normalize::label(&format!("{g}{s}"));
+                if let Some(other) = labels.insert(key.clone(), i) {
+                    if other != i {
+                        return Err(format!(
+                            "label `{key}` names both `{}` and `{}`",
+                            fields[other as usize].id, f.id
+                        ));
+                    }
+                }
+            }
+        }
+        for s in &subs {
+            let entry = sub_count.entry(normalize::label(s)).or_default();
+            if !entry.contains(&i) {
+                entry.push(i);
+            }
+        }
+    }
+    let unique_sub_labels = sub_count
+        .into_iter()
+        .filter(|(k, v)| v.len() == 1 && !labels.contains_key(k))
+        .map(|(k, v)| (k, v[0]))
+        .collect();
+    Ok((labels, unique_sub_labels))
+}
+
+/// All forms the engine knows.
+#[derive(Debug, Clone)]
+pub struct Schemas {
+    /// Forms in load order.
+    pub forms: Vec<Form>,
+}
+
+impl Schemas {
+    /// The three forms of FORMS.md §3.
+    ///
+    /// # Errors
+    /// Only if a built-in schema is broken, which the unit tests rule out.
+    pub fn builtin() -> Result<Schemas, SchemaError> {
+        Self::from_sources(BUILTIN.iter().map(|(f, t)| (f.to_string(), t.to_string())))
+    }
+
+    /// Every `*.toml` in `dir`, in file-name order.
+    ///
+    /// # Errors
+    /// An unreadable directory or an invalid schema.
+    pub fn from_dir(dir: &Path) -> Result<Schemas, SchemaError> {
+        let io = |source| SchemaError::Io {
+            path: dir.display().to_string(),
+            source,
+        };
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        paths.sort();
+        let mut sources = Vec::new();
+        for p in paths {
+            let text = std::fs::read_to_string(&p).map_err(|source| SchemaError::Io {
+                path: p.display().to_string(),
+                source,
+            })?;
+            sources.push((p.display().to_string(), text));
+        }
+        Self::from_sources(sources.into_iter())
+    }
+
+    fn from_sources(
+        sources: impl Iterator<Item = (String, String)>,
+    ) -> Result<Schemas, SchemaError> {
+        let mut forms: Vec<Form> = Vec::new();
+        for (file, text) in sources {
+            let raw: RawForm = toml::from_str(&text).map_err(|source| SchemaError::Toml {
+                file: file.clone(),
+                source,
+            })?;
+            if forms.iter().any(|f| f.id == raw.id) {
+                return Err(SchemaError::Invalid {
+                    file,
+                    message: format!("form `{}` defined twice", raw.id),
+                });
+            }
+            forms.push(Form::from_raw(raw, &file)?);
+        }
+        if forms.is_empty() {
+            return Err(SchemaError::Invalid {
+                file: "(none)".into(),
+                message: "no form schema found".into(),
+            });
+        }
+        Ok(Schemas { forms })
+    }
+
+    /// The form at `idx`.
+    #[must_use]
+    pub fn form(&self, idx: FormIdx) -> &Form {
+        &self.forms[idx as usize]
+    }
+
+    /// Index of the form with this id.
+    #[must_use]
+    pub fn form_idx(&self, id: &str) -> Option<FormIdx> {
+        self.forms
+            .iter()
+            .position(|f| f.id == id)
+            .map(|i| i as FormIdx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_forms_match_forms_md() {
+        let s = Schemas::builtin().unwrap();
+        let ids: Vec<&str> = s.forms.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["vaccination", "family_doctor", "chronic_disease"]);
+        let v = &s.forms[0];
+        // 8 doses × (due, given, rate) + dtap_dropout
+        assert_eq!(v.fields.len(), 25);
+        let f = v.field(v.field_idx("hepb1_rate").unwrap());
+        assert_eq!(f.kind, Kind::Rate);
+        let r = f.ratio.unwrap();
+        assert_eq!(v.field(r.numerator).id, "hepb1_given");
+        assert_eq!(v.field(r.denominator).id, "hepb1_due");
+        let d = v.field(v.field_idx("dtap_dropout").unwrap());
+        assert!(d.derived);
+        assert_eq!(v.field(d.ratio.unwrap().minus.unwrap()).id, "dtap3_given");
+        let fd = &s.forms[1];
+        assert_eq!(fd.field(fd.field_idx("signed").unwrap()).kind, Kind::Stock);
+        assert_eq!(fd.field(fd.field_idx("services").unwrap()).kind, Kind::Flow);
+        assert_eq!(fd.checks.len(), 8);
+        let cd = &s.forms[2];
+        assert_eq!(
+            cd.field(cd.field_idx("htn_followups").unwrap()).kind,
+            Kind::Flow
+        );
+        assert_eq!(
+            cd.field(cd.field_idx("dm_managed").unwrap()).kind,
+            Kind::Stock
+        );
+    }
+
+    #[test]
+    fn labels_match_joined_grouped_and_aliases() {
+        let s = Schemas::builtin().unwrap();
+        let v = &s.forms[0];
+        let hit = |l: &str| {
+            v.match_label(&normalize::label(l))
+                .map(|i| v.field(i).id.clone())
+        };
+        assert_eq!(hit("乙肝疫苗第1剂应种人数").as_deref(), Some("hepb1_due"));
+        assert_eq!(
+            hit("乙肝疫苗第1剂 接种率（％）").as_deref(),
+            Some("hepb1_rate")
+        );
+        assert_eq!(hit("卡介苗实种数").as_deref(), Some("bcg_given"));
+        assert_eq!(
+            hit("百白破1-3剂脱落率(%)"),
+            None,
+            "derived fields are not columns"
+        );
+        let fd = &s.forms[1];
+        let hit = |l: &str| {
+            fd.match_label(&normalize::label(l))
+                .map(|i| fd.field(i).id.clone())
+        };
+        assert_eq!(hit("高血压签约人数").as_deref(), Some("htn_signed"));
+        assert_eq!(hit("签约人数").as_deref(), Some("signed"));
+        assert_eq!(fd.match_sub_label("人数"), None, "人数 names five fields");
+    }
+
+    #[test]
+    fn broken_schema_is_refused_with_its_reason() {
+        let bad = r#"
+id = "x"
+title = "t"
+short = "s"
+[[fields]]
+id = "a_rate"
+label = "率"
+kind = "rate"
+numerator = "a"
+denominator = "b"
+"#;
+        let err = Schemas::from_sources(std::iter::once(("x.toml".into(), bad.into())))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `a`"), "{err}");
+    }
+}

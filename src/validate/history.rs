@@ -1,0 +1,184 @@
+//! Checks over time, per unit and field (FORMS.md §4): a stock falling more
+//! than 10 % from the previous month, and a value far outside the unit's own
+//! history by the modified z-score (Iglewicz–Hoaglin) on ≥ 4 prior months.
+
+use std::collections::BTreeMap;
+
+use crate::findings::{CellRef, Finding, Rule};
+use crate::observation::{Batch, ReturnStatus};
+use crate::period::Month;
+use crate::registry::{Registry, UnitIdx};
+use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
+
+/// Fewest prior months for an outlier test.
+const MIN_HISTORY: usize = 4;
+/// Modified z-score cut-off.
+const Z_CUTOFF: f64 = 3.5;
+
+fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Whether `x` is an outlier against `history` (FORMS.md §4), with the median.
+#[must_use]
+pub fn is_outlier(history: &[f64], x: f64) -> Option<f64> {
+    if history.len() < MIN_HISTORY {
+        return None;
+    }
+    let s = sorted(history.to_vec());
+    let med = median(&s);
+    let dev = (x - med).abs();
+    // Small counts and slowly growing stocks are never flagged.
+    if dev <= f64::max(5.0, 0.1 * med.abs()) {
+        return None;
+    }
+    let mad = median(&sorted(s.iter().map(|v| (v - med).abs()).collect()));
+    let flagged = if mad > 0.0 {
+        (0.6745 * (x - med) / mad).abs() > Z_CUTOFF
+    } else {
+        let mean_ad = s.iter().map(|v| (v - med).abs()).sum::<f64>() / s.len() as f64;
+        if mean_ad > 0.0 {
+            ((x - med) / (1.253314 * mean_ad)).abs() > Z_CUTOFF
+        } else {
+            dev > 0.5 * med.abs()
+        }
+    };
+    flagged.then_some(med)
+}
+
+struct Point {
+    month: Month,
+    value: f64,
+    ret: u32,
+    cell: CellRef,
+}
+
+/// `stock_drop` and `outlier` findings for every unit row of counted returns.
+#[must_use]
+pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
+    let o = &batch.obs;
+    let mut series: BTreeMap<(UnitIdx, FormIdx, FieldIdx), Vec<Point>> = BTreeMap::new();
+    for i in 0..o.len() {
+        let Some(value) = o.value[i] else { continue };
+        if batch.returns[o.ret[i] as usize].status != ReturnStatus::Active {
+            continue;
+        }
+        if schemas.form(o.form[i]).field(o.field[i]).kind == Kind::Rate {
+            continue;
+        }
+        series
+            .entry((o.unit[i], o.form[i], o.field[i]))
+            .or_default()
+            .push(Point {
+                month: o.month[i],
+                value,
+                ret: o.ret[i],
+                cell: o.cell[i],
+            });
+    }
+    let mut out = Vec::new();
+    for ((unit, form, field), mut pts) in series {
+        pts.sort_by_key(|p| p.month);
+        let form_def = schemas.form(form);
+        let f = form_def.field(field);
+        let u = registry.unit(unit);
+        let finding = |rule: Rule, p: &Point, msg: String| {
+            let r = &batch.returns[p.ret as usize];
+            Finding::new(rule, msg)
+                .file(batch.file_of(p.ret))
+                .sheet(&r.sheet)
+                .cell(p.cell)
+                .form(&form_def.id)
+                .period(p.month)
+                .unit(u.code.0)
+                .field(&f.id)
+                .value(format!("{}", p.value))
+        };
+        for (i, p) in pts.iter().enumerate() {
+            if f.kind == Kind::Stock && i > 0 {
+                let prev = &pts[i - 1];
+                if prev.month == p.month.prev() && prev.value > 0.0 && p.value < prev.value * 0.9 {
+                    let pct = (prev.value - p.value) / prev.value * 100.0;
+                    out.push(
+                        finding(
+                            Rule::StockDrop,
+                            p,
+                            format!(
+                                "{} of {} fell {pct:.1}% from {} in {} to {} in {}",
+                                f.display_label(),
+                                u.name,
+                                prev.value,
+                                prev.month,
+                                p.value,
+                                p.month
+                            ),
+                        )
+                        .help("a stock rarely falls this much in a month; check for a typo or a missing part of the population"),
+                    );
+                }
+            }
+            let history: Vec<f64> = pts[..i].iter().map(|q| q.value).collect();
+            if let Some(med) = is_outlier(&history, p.value) {
+                out.push(
+                    finding(
+                        Rule::Outlier,
+                        p,
+                        format!(
+                            "{} of {} is {} in {}, far from its usual {med} (median of {} prior months)",
+                            f.display_label(),
+                            u.name,
+                            p.value,
+                            p.month,
+                            history.len()
+                        ),
+                    )
+                    .help("check for an extra digit or a figure typed into the wrong column"),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slowly_growing_stock_is_not_an_outlier() {
+        assert_eq!(
+            is_outlier(&[195.0, 196.0, 196.0, 196.0, 196.0], 197.0),
+            None
+        );
+    }
+
+    #[test]
+    fn extra_digit_is_an_outlier() {
+        assert_eq!(is_outlier(&[30.0, 28.0, 31.0, 29.0], 310.0), Some(29.5));
+        // MAD = 0: mean absolute deviation is used
+        assert!(is_outlier(&[100.0, 100.0, 100.0, 100.0, 120.0], 400.0).is_some());
+        // both 0: more than 50 % from the median
+        assert!(is_outlier(&[100.0, 100.0, 100.0, 100.0], 160.0).is_some());
+        assert!(is_outlier(&[100.0, 100.0, 100.0, 100.0], 140.0).is_none());
+    }
+
+    #[test]
+    fn needs_four_prior_months() {
+        assert_eq!(is_outlier(&[30.0, 28.0, 31.0], 310.0), None);
+    }
+
+    #[test]
+    fn small_counts_never_flagged() {
+        assert_eq!(is_outlier(&[1.0, 1.0, 1.0, 1.0], 5.0), None);
+    }
+}

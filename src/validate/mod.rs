@@ -1,0 +1,78 @@
+//! Every check of FORMS.md §4 on an ingested batch. Which returns count
+//! (corrections, duplicates) is settled first; row, total and history
+//! checks then look only at returns that count. Relations come from the
+//! schemas, never from per-form code.
+
+pub mod history;
+pub mod relations;
+pub mod returns;
+pub mod totals;
+
+use crate::findings::Finding;
+use crate::observation::{Batch, ReturnStatus};
+use crate::registry::Registry;
+use crate::schema::Schemas;
+
+pub use returns::Completeness;
+
+/// Runs every check, settling return statuses in `batch`; returns the new
+/// findings and the completeness table (上报率).
+#[must_use]
+pub fn validate(
+    batch: &mut Batch,
+    registry: &Registry,
+    schemas: &Schemas,
+) -> (Vec<Finding>, Vec<Completeness>) {
+    let mut findings = returns::settle_duplicates(batch, registry, schemas);
+    let rows = RowIndex::build(batch);
+    findings.extend(relations::check(batch, &rows, registry, schemas));
+    findings.extend(totals::check(batch, &rows, registry, schemas));
+    findings.extend(history::check(batch, registry, schemas));
+    let (missing, completeness) = returns::completeness(batch, &rows, registry, schemas);
+    findings.extend(missing);
+    (findings, completeness)
+}
+
+/// The observations of one unit row of one return: a contiguous slice of
+/// the observation table (ingest pushes a row's figures together).
+#[derive(Debug, Clone, Copy)]
+pub struct RowSpan {
+    /// Return.
+    pub ret: u32,
+    /// Unit of the row.
+    pub unit: u32,
+    /// First observation.
+    pub start: usize,
+    /// One past the last observation.
+    pub end: usize,
+}
+
+/// Rows of counted returns, in table order.
+pub struct RowIndex {
+    /// Every row span.
+    pub rows: Vec<RowSpan>,
+}
+
+impl RowIndex {
+    fn build(batch: &Batch) -> RowIndex {
+        let o = &batch.obs;
+        let mut rows = Vec::new();
+        let mut i = 0;
+        while i < o.len() {
+            let (ret, unit) = (o.ret[i], o.unit[i]);
+            let start = i;
+            while i < o.len() && o.ret[i] == ret && o.unit[i] == unit {
+                i += 1;
+            }
+            if batch.returns[ret as usize].status != ReturnStatus::Superseded {
+                rows.push(RowSpan {
+                    ret,
+                    unit,
+                    start,
+                    end: i,
+                });
+            }
+        }
+        RowIndex { rows }
+    }
+}

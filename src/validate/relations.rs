@@ -1,0 +1,163 @@
+//! Checks within one row (FORMS.md §4): the schema's `≤` relations and
+//! each reported rate against the one recomputed from its own row. A
+//! relation with a side not reported is not checked.
+
+use super::RowIndex;
+use crate::findings::{CellRef, Finding, Rule};
+use crate::observation::{Batch, ReturnStatus};
+use crate::registry::Registry;
+use crate::schema::{FieldIdx, Form, Kind, Schemas};
+
+/// Largest difference between a reported and a recomputed rate that is
+/// only rounding (percentage points).
+pub const RATE_TOLERANCE: f64 = 0.1;
+
+/// One row's figures: field, value, cell.
+pub type RowValues = Vec<(FieldIdx, Option<f64>, CellRef)>;
+
+/// The rate recomputed from a row's own figures, when every part is reported
+/// and the denominator is not zero.
+#[must_use]
+pub fn recompute(form: &Form, rate: FieldIdx, row: &RowValues) -> Option<f64> {
+    let ratio = form.field(rate).ratio?;
+    let get = |f: FieldIdx| row.iter().find(|(g, _, _)| *g == f).and_then(|x| x.1);
+    let n = get(ratio.numerator)?;
+    let d = get(ratio.denominator)?;
+    let m = match ratio.minus {
+        Some(m) => get(m)?,
+        None => 0.0,
+    };
+    (d != 0.0).then(|| (n - m) / d * 100.0)
+}
+
+/// Checks one row: the `≤` relations (unit rows only) and reported rates.
+///
+/// A 合计 row's relations follow from its unit rows, which are checked one
+/// by one; checking the sums again would report the same problem twice,
+/// and where some cells are unreported it would compare sums over
+/// different units. Its rates are still checked against its own figures.
+#[must_use]
+pub fn check_row(
+    form: &Form,
+    row: &RowValues,
+    relations: bool,
+    mut base: impl FnMut(Rule, CellRef, String) -> Finding,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let get = |f: FieldIdx| {
+        row.iter()
+            .find(|(g, _, _)| *g == f)
+            .and_then(|x| x.1.map(|v| (v, x.2)))
+    };
+    for c in form.checks.iter().filter(|_| relations) {
+        let (Some((l, cell)), Some((r, _))) = (get(c.left), get(c.right)) else {
+            continue;
+        };
+        if l > r {
+            let lf = form.field(c.left);
+            let rf = form.field(c.right);
+            let help = if c.rule == Rule::GivenExceedsDue {
+                "possible with catch-up of floating children; otherwise check both figures"
+                    .to_string()
+            } else {
+                format!(
+                    "{} cannot exceed {}; check both figures",
+                    lf.display_label(),
+                    rf.display_label()
+                )
+            };
+            out.push(
+                base(
+                    c.rule,
+                    cell,
+                    format!(
+                        "{} = {l} exceeds {} = {r}",
+                        lf.display_label(),
+                        rf.display_label()
+                    ),
+                )
+                .field(&lf.id)
+                .value(format!("{l}"))
+                .help(help),
+            );
+        }
+    }
+    for &(f, v, cell) in row {
+        let field = form.field(f);
+        if field.kind != Kind::Rate {
+            continue;
+        }
+        let (Some(reported), Some(expected)) = (v, recompute(form, f, row)) else {
+            continue;
+        };
+        if (reported - expected).abs() > RATE_TOLERANCE {
+            out.push(
+                base(
+                    Rule::RateMismatch,
+                    cell,
+                    format!(
+                        "{} reported {reported} but the row's own figures give {expected:.1}",
+                        field.display_label()
+                    ),
+                )
+                .field(&field.id)
+                .value(format!("{reported}"))
+                .help(format!(
+                    "use {expected:.1}, or check the numerator and denominator"
+                )),
+            );
+        }
+    }
+    out
+}
+
+/// Row checks on every unit row and 合计 row of the returns that count.
+#[must_use]
+pub fn check(
+    batch: &Batch,
+    rows: &RowIndex,
+    registry: &Registry,
+    schemas: &Schemas,
+) -> Vec<Finding> {
+    let o = &batch.obs;
+    let mut out = Vec::new();
+    for span in &rows.rows {
+        let r = &batch.returns[span.ret as usize];
+        let form = schemas.form(r.form);
+        let values: RowValues = (span.start..span.end)
+            .map(|i| (o.field[i], o.value[i], o.cell[i]))
+            .collect();
+        let code = registry.unit(span.unit).code.0;
+        out.extend(check_row(form, &values, true, |rule, cell, msg| {
+            Finding::new(rule, msg)
+                .file(batch.file_of(span.ret))
+                .sheet(&r.sheet)
+                .cell(cell)
+                .form(&form.id)
+                .period(r.month)
+                .unit(code)
+        }));
+    }
+    for (i, r) in batch.returns.iter().enumerate() {
+        if r.status == ReturnStatus::Superseded || r.totals.is_empty() {
+            continue;
+        }
+        let form = schemas.form(r.form);
+        let values: RowValues = r
+            .totals
+            .iter()
+            .map(|t| (t.field, t.value, t.cell))
+            .collect();
+        let code = registry.unit(r.unit).code.0;
+        out.extend(check_row(form, &values, false, |rule, cell, msg| {
+            Finding::new(rule, format!("合计 row: {msg}"))
+                .file(batch.file_of(i as u32))
+                .sheet(&r.sheet)
+                .cell(cell)
+                .form(&form.id)
+                .period(r.month)
+                .unit(code)
+        }));
+    }
+    out
+}
