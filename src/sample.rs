@@ -234,7 +234,7 @@ fn village_values(
         for c in &form.checks {
             if let (Some(l), Some(r)) = (v[c.left as usize], v[c.right as usize]) {
                 if l > r {
-                    let factor = 0.55 + (base.next() % 400) as f64 / 1000.0;
+                    let factor = 0.85 + (base.next() % 150) as f64 / 1000.0;
                     v[c.left as usize] = Some((r * factor).floor());
                 }
             }

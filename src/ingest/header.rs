@@ -104,23 +104,32 @@ fn labels_at(grid: &Grid<'_>, row: u32) -> Vec<ColumnLabels> {
     out
 }
 
-/// The field a column names, and whether the sub-header row was used.
-fn match_column(form: &Form, c: &ColumnLabels) -> Option<(FieldIdx, bool)> {
+/// Which header text named a column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum MatchedBy {
+    /// Group header joined with the sub-header below it.
+    Joined,
+    /// The sub-header row alone.
+    Sub,
+    /// The candidate row's own text.
+    Own,
+}
+
+/// The field a column names, and which text named it.
+fn match_column(form: &Form, c: &ColumnLabels) -> Option<(FieldIdx, MatchedBy)> {
     if let (Some(g), Some(s)) = (&c.group, &c.sub) {
         if let Some(f) = form.match_label(&format!("{g}{s}")) {
-            return Some((f, true));
+            return Some((f, MatchedBy::Joined));
         }
     }
     if let Some(s) = &c.sub {
         if let Some(f) = form.match_label(s).or_else(|| form.match_sub_label(s)) {
-            // A bare sub-label only counts under no group or a super-group
-            // that is not itself a field's group.
-            return Some((f, true));
+            return Some((f, MatchedBy::Sub));
         }
     }
     if let Some(o) = &c.own {
         if let Some(f) = form.match_label(o) {
-            return Some((f, false));
+            return Some((f, MatchedBy::Own));
         }
     }
     None
@@ -137,7 +146,7 @@ fn is_serial_label(l: &str) -> bool {
 /// Scores one form at one candidate row.
 fn try_form(form_idx: FormIdx, form: &Form, labels: &[ColumnLabels], row: u32) -> Header {
     let mut columns: Vec<(FieldIdx, u32)> = Vec::new();
-    let mut used_sub = false;
+    let mut matched_by: Vec<MatchedBy> = Vec::new();
     let mut name_col = None;
     let mut serial_col = None;
     let mut unknown = Vec::new();
@@ -147,7 +156,7 @@ fn try_form(form_idx: FormIdx, form: &Form, labels: &[ColumnLabels], row: u32) -
                 unknown.push(format!("{} (second column for the same field)", display(c)));
             } else {
                 columns.push((f, c.col));
-                used_sub |= sub;
+                matched_by.push(sub);
             }
             continue;
         }
@@ -160,10 +169,20 @@ fn try_form(form_idx: FormIdx, form: &Form, labels: &[ColumnLabels], row: u32) -
             unknown.push(display(c));
         }
     }
+    // When every column was named by the row below alone, that row is a
+    // one-row header and this row is something above it (填报单位, a title).
+    let (first_row, last_row) =
+        if matched_by.iter().all(|m| *m == MatchedBy::Sub) && !matched_by.is_empty() {
+            (row + 1, row + 1)
+        } else if matched_by.iter().any(|m| *m != MatchedBy::Own) {
+            (row, row + 1)
+        } else {
+            (row, row)
+        };
     Header {
         form: form_idx,
-        first_row: row,
-        last_row: if used_sub { row + 1 } else { row },
+        first_row,
+        last_row,
         name_col,
         serial_col,
         columns,
@@ -373,6 +392,19 @@ mod tests {
                 "htn_signed"
             ]
         );
+    }
+
+    #[test]
+    fn a_metadata_line_above_a_one_row_header_is_not_its_group_row() {
+        let s = Schemas::builtin().unwrap();
+        let r = grid_of(&[
+            &["填报单位：新民镇", "", "报告期：2026年2月"],
+            &["单位名称", "常住人口数", "签约人数", "重点人群人数"],
+            &["新村", "100", "40", "20"],
+        ]);
+        let h = find_header(&Grid::new(&r), &s).unwrap();
+        assert_eq!((h.first_row, h.last_row), (1, 1));
+        assert_eq!(h.name_col, Some(0));
     }
 
     #[test]

@@ -166,9 +166,11 @@ fn write_field_header(
     Ok(())
 }
 
-fn set_print(ws: &mut Worksheet, header_last_row: u32) -> Result<(), XlsxError> {
+/// Landscape, fitted to one page wide, header rows repeated; forms wider
+/// than 14 columns go on A3 (paper 8) so figures stay legible, others on A4 (9).
+fn set_print(ws: &mut Worksheet, header_last_row: u32, columns: u16) -> Result<(), XlsxError> {
     ws.set_landscape();
-    ws.set_paper_size(9);
+    ws.set_paper_size(if columns > 14 { 8 } else { 9 });
     ws.set_print_fit_to_pages(1, 0);
     ws.set_print_center_horizontally(true);
     ws.set_repeat_rows(0, header_last_row)?;
@@ -285,7 +287,7 @@ fn summary_sheet(
         ws.set_column_width(c, 10.5)?;
     }
     ws.set_freeze_panes(4, 1)?;
-    set_print(ws, 3)?;
+    set_print(ws, 3, last_col + 1)?;
     Ok(())
 }
 
@@ -369,7 +371,7 @@ fn village_sheet(
     }
     ws.set_freeze_panes(4, first)?;
     ws.autofilter(3, 0, row.saturating_sub(1).max(3), last_col)?;
-    set_print(ws, 3)?;
+    set_print(ws, 3, last_col + 1)?;
     Ok(())
 }
 
@@ -446,7 +448,7 @@ fn notes_sheet(wb: &mut Workbook, input: &ReportInput<'_>, fmt: &Formats) -> Res
     for c in 2..=5 {
         ws.set_column_width(c, 16)?;
     }
-    set_print(ws, 0)?;
+    set_print(ws, 0, 6)?;
     Ok(())
 }
 
@@ -494,7 +496,7 @@ fn completeness_sheet(
     ws.set_column_width(0, 36)?;
     ws.set_column_width(6, 60)?;
     ws.set_freeze_panes(3, 0)?;
-    set_print(ws, 2)?;
+    set_print(ws, 2, 7)?;
     Ok(())
 }
 

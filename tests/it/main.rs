@@ -1,1 +1,10 @@
+//! One integration test binary (polars links once).
 
+/// Checks, exit codes and hostile files.
+mod check;
+/// Consolidation end to end against known truth.
+mod consolidate;
+/// The report workbook reopened.
+mod report;
+/// Fixtures built in code and helpers to run the binary.
+mod util;

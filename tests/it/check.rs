@@ -1,0 +1,313 @@
+//! `phstats check`: exit codes, and faults injected at known cells reported
+//! with the right rule, file, sheet and cell; bad files never stop a batch.
+
+use crate::util::{self, cell_of, Dir, V};
+
+fn findings(d: &Dir) -> Vec<std::collections::HashMap<String, String>> {
+    util::read_csv(&d.path("out/findings.csv"))
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let d = Dir::new();
+    let out = util::phstats(d.tmp.path(), &["check", ".", "--units", "nope.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.csv"));
+    let out = util::phstats(
+        d.tmp.path(),
+        &["check", ".", "--units", "units.csv", "--period", "someday"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = util::phstats(d.tmp.path(), &["check", "--units", "units.csv"]);
+    assert_eq!(out.status.code(), Some(2), "no input is a usage error");
+    std::fs::write(
+        d.path("bad.csv"),
+        "code,name,level,parent_code,aliases\n439902000000,东湖区,township,,\n",
+    )
+    .unwrap();
+    let out = util::phstats(d.tmp.path(), &["check", ".", "--units", "bad.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("listed as township but its code is a county code"));
+}
+
+#[test]
+fn faults_are_reported_at_their_cells() {
+    let d = Dir::new();
+    let vac = "vaccination";
+    util::write_return(
+        &d.path("in/城东街道.xlsx"),
+        vac,
+        "城东街道",
+        Some("2026年1月"),
+        &[
+            (
+                "东门社区",
+                vec![
+                    ("hepb1_due", V::T("约30")),
+                    ("hepb1_given", V::N(-2.0)),
+                    ("bcg_due", V::N(12.5)),
+                    ("bcg_given", V::N(5.0)),
+                    ("ipv1_due", V::N(10.0)),
+                    ("ipv1_given", V::N(12.0)),
+                    ("mmr1_due", V::N(10.0)),
+                    ("mmr1_given", V::N(9.0)),
+                    ("mmr1_rate", V::N(95.0)),
+                ],
+            ),
+            (
+                "新 村",
+                vec![("bcg_due", V::N(7.0)), ("bcg_given", V::N(7.0))],
+            ),
+            ("东们社区", vec![("bcg_due", V::N(1.0))]),
+            ("新村村委会", vec![("bcg_due", V::N(1.0))]),
+        ],
+        Some(&("合计", vec![("bcg_due", V::N(30.0))])),
+    );
+    util::write_return(
+        &d.path("in/新民镇_家医.xlsx"),
+        "family_doctor",
+        "新民镇卫生院",
+        Some("2026-01"),
+        &[(
+            "新村",
+            vec![
+                ("resident_pop", V::N(100.0)),
+                ("signed", V::N(120.0)),
+                ("key_pop", V::N(10.0)),
+                ("key_signed", V::N(5.0)),
+            ],
+        )],
+        None,
+    );
+    std::fs::write(
+        d.path("in/乱码.xlsx"),
+        b"\x00\x01 random bytes, not a workbook",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path("in/网页.xls"),
+        b"<html><body><table><tr><td>1</td></tr></table></body></html>",
+    )
+    .unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &["check", "in", "--units", "units.csv", "--export", "out"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let f = findings(&d);
+    let has = |rule: &str, file: &str, cell: &str| {
+        f.iter()
+            .any(|x| x["rule"] == rule && x["file"].ends_with(file) && x["cell"] == cell)
+    };
+    let file = "城东街道.xlsx";
+    assert!(
+        has("not_a_number", file, &cell_of(vac, "hepb1_due", 0)),
+        "{f:#?}"
+    );
+    assert!(has("negative", file, &cell_of(vac, "hepb1_given", 0)));
+    assert!(has("not_whole", file, &cell_of(vac, "bcg_due", 0)));
+    assert!(has(
+        "given_exceeds_due",
+        file,
+        &cell_of(vac, "ipv1_given", 0)
+    ));
+    assert!(has("rate_mismatch", file, &cell_of(vac, "mmr1_rate", 0)));
+    assert!(has("unknown_unit", file, "B7"));
+    assert!(has("duplicate_row", file, "B8"), "新村村委会 is 新村 again");
+    // 合计 bcg_due 30 vs rows 7 + 1 (12.5 is not counted, 新村村委会 row dropped)
+    assert!(has("total_mismatch", file, &cell_of(vac, "bcg_due", 4)));
+    assert!(has(
+        "exceeds_denominator",
+        "新民镇_家医.xlsx",
+        &cell_of("family_doctor", "signed", 0)
+    ));
+    assert!(has("unreadable_file", "乱码.xlsx", ""));
+    assert!(has("unreadable_file", "网页.xls", ""));
+    assert!(
+        f.iter()
+            .any(|x| x["rule"] == "missing_column" && x["field"] == "je1_rate")
+            == false,
+        "every column is in the fixture header"
+    );
+    let unknown = f.iter().find(|x| x["rule"] == "unknown_unit").unwrap();
+    assert!(
+        unknown["message"].contains("did you mean 东门社区?"),
+        "{}",
+        unknown["message"]
+    );
+    assert_eq!(unknown["sheet"], "vaccination");
+    assert_eq!(unknown["severity"], "error");
+    let html = f.iter().find(|x| x["file"].ends_with("网页.xls")).unwrap();
+    assert!(html["message"].contains("HTML"), "{}", html["message"]);
+    // 新民镇 sent no vaccination return; 城东街道 no family-doctor return.
+    assert!(f.iter().any(|x| x["rule"] == "missing_return"
+        && x["unit_code"] == "439902101000"
+        && x["form"] == "vaccination"));
+}
+
+#[test]
+fn bad_files_do_not_stop_the_batch() {
+    let d = Dir::new();
+    util::write_return(
+        &d.path("in/good.xlsx"),
+        "family_doctor",
+        "新民镇",
+        Some("2026-02"),
+        &[
+            (
+                "新村",
+                vec![("resident_pop", V::N(100.0)), ("signed", V::N(40.0))],
+            ),
+            (
+                "红旗村",
+                vec![("resident_pop", V::N(50.0)), ("signed", V::N(20.0))],
+            ),
+        ],
+        None,
+    );
+    // A truncated copy of the good file: a zip cut in half.
+    let bytes = std::fs::read(d.path("in/good.xlsx")).unwrap();
+    std::fs::write(d.path("in/truncated.xlsx"), &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::write(d.path("in/empty.xlsx"), b"").unwrap();
+    std::fs::write(d.path("in/data.xls"), "单位名称,签约人数\n新村,40\n").unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            "in",
+            "--units",
+            "units.csv",
+            "--export",
+            "out",
+            "-o",
+            "r.xlsx",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let f = findings(&d);
+    for name in ["truncated.xlsx", "empty.xlsx", "data.xls"] {
+        assert!(
+            f.iter()
+                .any(|x| x["rule"] == "unreadable_file" && x["file"].ends_with(name)),
+            "{name}: {f:#?}"
+        );
+    }
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    assert_eq!(
+        a.get(&("2026-02".into(), "439902101000".into(), "signed".into())),
+        Some(&60.0)
+    );
+    assert!(
+        d.path("r.xlsx").exists(),
+        "the report is still written from the valid data"
+    );
+}
+
+#[test]
+fn period_conflicts_and_corrections() {
+    let d = Dir::new();
+    let rows = |signed: f64| {
+        vec![(
+            "新村",
+            vec![("resident_pop", V::N(100.0)), ("signed", V::N(signed))],
+        )]
+    };
+    util::write_return(
+        &d.path("in/新民镇_202601.xlsx"),
+        "family_doctor",
+        "新民镇",
+        Some("2026年2月"),
+        &rows(1.0),
+        None,
+    );
+    util::write_return(
+        &d.path("in/a/新民镇.xlsx"),
+        "family_doctor",
+        "新民镇",
+        Some("2026年3月"),
+        &rows(40.0),
+        None,
+    );
+    util::write_return(
+        &d.path("in/b/新民镇_更正.xlsx"),
+        "family_doctor",
+        "新民镇",
+        Some("2026年3月"),
+        &rows(45.0),
+        None,
+    );
+    util::write_return(
+        &d.path("in/c/城东街道.xlsx"),
+        "family_doctor",
+        "城东街道",
+        Some("2026年3月"),
+        &rows(1.0),
+        None,
+    );
+    util::write_return(
+        &d.path("in/d/城东街道.xlsx"),
+        "family_doctor",
+        "城东街道",
+        Some("2026年3月"),
+        &rows(2.0),
+        None,
+    );
+    util::write_return(
+        &d.path("in/e/无期.xlsx"),
+        "family_doctor",
+        "新民镇",
+        None,
+        &rows(2.0),
+        None,
+    );
+    let out = util::phstats(
+        d.tmp.path(),
+        &["check", "in", "--units", "units.csv", "--export", "out"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let f = findings(&d);
+    assert!(
+        f.iter()
+            .any(|x| x["rule"] == "period_conflict" && x["file"].ends_with("新民镇_202601.xlsx")),
+        "{f:#?}"
+    );
+    assert!(f
+        .iter()
+        .any(|x| x["rule"] == "period_missing" && x["file"].ends_with("无期.xlsx")));
+    assert!(f.iter().any(|x| x["rule"] == "correction"
+        && x["severity"] == "info"
+        && x["file"].ends_with("更正.xlsx")));
+    assert_eq!(
+        f.iter().filter(|x| x["rule"] == "duplicate_return").count(),
+        1
+    );
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    assert_eq!(
+        a.get(&("2026-03".into(), "439902101000".into(), "signed".into())),
+        Some(&45.0),
+        "the 更正 return counts"
+    );
+    assert_eq!(
+        a.get(&("2026-03".into(), "439902001000".into(), "signed".into())),
+        None,
+        "neither duplicate counts"
+    );
+    // --period month claims every return's month: the sheet disagreeing is a conflict
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "check",
+            "in/a",
+            "--units",
+            "units.csv",
+            "--period",
+            "2026-04",
+            "--export",
+            "out2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let f2 = util::read_csv(&d.path("out2/findings.csv"));
+    assert!(f2.iter().any(|x| x["rule"] == "period_conflict"));
+}

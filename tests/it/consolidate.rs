@@ -1,0 +1,524 @@
+//! `phstats consolidate` end to end: generated returns in every layout
+//! variant against the generator's truth, hand-computed quarter figures
+//! where the wrong semantics would give another answer, and a fourth form
+//! defined only by a test schema.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use crate::util::{self, Dir, V};
+
+/// FORMS.md §3 restated independently of the engine: stock fields, and
+/// rates as (rate, numerator, minus, denominator).
+fn is_stock(form: &str, field: &str) -> bool {
+    match form {
+        "family_doctor" => field != "services",
+        "chronic_disease" => {
+            field == "pop_35plus"
+                || ["_managed", "_standard", "_controlled"]
+                    .iter()
+                    .any(|s| field.ends_with(s))
+        }
+        _ => false,
+    }
+}
+
+fn rates() -> Vec<(&'static str, String, String, Option<String>, String)> {
+    let mut v = Vec::new();
+    for d in [
+        "hepb1", "bcg", "ipv1", "dtap1", "dtap3", "mmr1", "je1", "mena1",
+    ] {
+        v.push((
+            "vaccination",
+            format!("{d}_rate"),
+            format!("{d}_given"),
+            None,
+            format!("{d}_due"),
+        ));
+    }
+    v.push((
+        "vaccination",
+        "dtap_dropout".into(),
+        "dtap1_given".into(),
+        Some("dtap3_given".into()),
+        "dtap1_given".into(),
+    ));
+    v.push((
+        "family_doctor",
+        "signing_rate".into(),
+        "signed".into(),
+        None,
+        "resident_pop".into(),
+    ));
+    v.push((
+        "family_doctor",
+        "key_signing_rate".into(),
+        "key_signed".into(),
+        None,
+        "key_pop".into(),
+    ));
+    for x in ["htn", "dm"] {
+        v.push((
+            "chronic_disease",
+            format!("{x}_standard_rate"),
+            format!("{x}_standard"),
+            None,
+            format!("{x}_managed"),
+        ));
+        v.push((
+            "chronic_disease",
+            format!("{x}_control_rate"),
+            format!("{x}_controlled"),
+            None,
+            format!("{x}_managed"),
+        ));
+    }
+    v
+}
+
+type Key = (String, String, String, String); // period, form, unit, field
+
+/// Expected aggregates from `truth.csv` by straight sums: per village,
+/// flows summed over the period's months and stocks taken from its last
+/// month with a value; every ancestor sums its villages; rates last.
+pub fn expected_from_truth(dir: &Path) -> HashMap<Key, f64> {
+    let units: HashMap<String, String> = util::read_csv(&dir.join("units.csv"))
+        .into_iter()
+        .map(|r| (r["code"].clone(), r["parent_code"].clone()))
+        .collect();
+    let mut series: BTreeMap<(String, String, String), Vec<(String, f64)>> = BTreeMap::new();
+    for r in util::read_csv(&dir.join("truth.csv")) {
+        series
+            .entry((
+                r["form"].clone(),
+                r["unit_code"].clone(),
+                r["field"].clone(),
+            ))
+            .or_default()
+            .push((r["month"].clone(), r["value"].parse().unwrap()));
+    }
+    let mut exp: HashMap<Key, f64> = HashMap::new();
+    for ((form, unit, field), mut pts) in series {
+        pts.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut per_period: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for (m, v) in &pts {
+            let (y, mo) = m.split_once('-').unwrap();
+            let q = (mo.parse::<u32>().unwrap() - 1) / 3 + 1;
+            for p in [m.clone(), format!("{y}Q{q}"), y.to_string()] {
+                per_period.entry(p).or_default().push(*v);
+            }
+        }
+        for (p, vals) in per_period {
+            let v = if is_stock(&form, &field) {
+                *vals.last().unwrap()
+            } else {
+                vals.iter().sum()
+            };
+            let mut u = unit.clone();
+            loop {
+                *exp.entry((p.clone(), form.clone(), u.clone(), field.clone()))
+                    .or_default() += v;
+                match units.get(&u) {
+                    Some(parent) if !parent.is_empty() => u = parent.clone(),
+                    _ => break,
+                }
+            }
+        }
+    }
+    let counts: Vec<Key> = exp.keys().cloned().collect();
+    for (form, rate, num, minus, den) in rates() {
+        for (p, f, u, field) in &counts {
+            if f != form || *field != num {
+                continue;
+            }
+            let get = |x: &str| {
+                exp.get(&(p.clone(), f.clone(), u.clone(), x.to_string()))
+                    .copied()
+            };
+            let (Some(n), Some(d)) = (get(&num), get(&den)) else {
+                continue;
+            };
+            let m = match &minus {
+                Some(m) => match get(m) {
+                    Some(v) => v,
+                    None => continue,
+                },
+                None => 0.0,
+            };
+            if d != 0.0 {
+                exp.insert(
+                    (p.clone(), f.clone(), u.clone(), rate.clone()),
+                    (n - m) / d * 100.0,
+                );
+            }
+        }
+    }
+    exp
+}
+
+fn read_aggregates(path: &Path) -> HashMap<Key, f64> {
+    util::read_csv(path)
+        .into_iter()
+        .map(|r| {
+            (
+                (
+                    r["period"].clone(),
+                    r["form"].clone(),
+                    r["unit_code"].clone(),
+                    r["field"].clone(),
+                ),
+                r["value"].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Every expected figure is exported, nothing else is, and each agrees:
+/// counts exactly, rates within 1e-9.
+pub fn assert_matches_truth(dir: &Path, aggregates_csv: &Path) {
+    let exp = expected_from_truth(dir);
+    let got = read_aggregates(aggregates_csv);
+    let mut problems = Vec::new();
+    for (k, v) in &exp {
+        match got.get(k) {
+            None => problems.push(format!("missing {k:?} = {v}")),
+            Some(g) if (g - v).abs() > 1e-9 => {
+                problems.push(format!("{k:?}: expected {v}, got {g}"))
+            }
+            _ => {}
+        }
+    }
+    for k in got.keys() {
+        if !exp.contains_key(k) {
+            problems.push(format!("unexpected {k:?}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems, first: {:#?}",
+        problems.len(),
+        &problems[..problems.len().min(10)]
+    );
+    assert!(
+        exp.len() > 1000,
+        "the corpus is too small to mean much: {}",
+        exp.len()
+    );
+}
+
+#[test]
+fn generated_returns_in_every_variant_match_the_truth() {
+    let d = Dir::new();
+    let root = d.tmp.path();
+    // Four months: a full quarter, a partial one, and the year; --xls when
+    // LibreOffice is there, so legacy files go through the same check.
+    let mut args = vec![
+        "sample-data",
+        "corpus",
+        "--townships",
+        "9",
+        "--months",
+        "4",
+        "--gaps",
+        "--seed",
+        "7",
+    ];
+    if util::soffice() {
+        args.extend(["--xls", "5"]);
+    }
+    let out = util::phstats(root, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let corpus = root.join("corpus");
+    if util::soffice() {
+        let xls = walk(&corpus.join("returns"))
+            .iter()
+            .filter(|p| p.ends_with(".xls"))
+            .count();
+        assert!(xls >= 5, "expected legacy .xls returns, found {xls}");
+    }
+    let out = util::phstats(
+        root,
+        &[
+            "consolidate",
+            "corpus/returns",
+            "--units",
+            "corpus/units.csv",
+            "--export",
+            "out",
+            "-o",
+            "report.xlsx",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_matches_truth(&corpus, &root.join("out/aggregates.csv"));
+    assert!(root.join("report.xlsx").exists());
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn committed_sample_data_consolidates_to_its_truth() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let d = Dir::new();
+    let out = util::phstats(
+        repo,
+        &[
+            "consolidate",
+            "sample-data/returns",
+            "--units",
+            "sample-data/units.csv",
+            "-o",
+            d.path("report.xlsx").to_str().unwrap(),
+            "--export",
+            d.path("out").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_matches_truth(&repo.join("sample-data"), &d.path("out/aggregates.csv"));
+}
+
+/// Three months of one township by hand. Village 东门社区 signs 800, 810,
+/// 820; 新村 signs 100, 100 and does not report March. Summing the stock
+/// over months would give 2,430 + 200; the quarter is 820 + 100 = 920.
+/// In January 东门社区 gives 9 of 10 hepb1 doses and 新村 990 of 1,000:
+/// the mean of rates is 94.5 %, the true coverage 999 / 1,010.
+fn hand_fixture(d: &Dir) {
+    let fd = |signed_a: f64, signed_b: Option<f64>, services_a: f64| {
+        let mut b = vec![("resident_pop", V::N(1000.0)), ("services", V::N(1.0))];
+        if let Some(s) = signed_b {
+            b.push(("signed", V::N(s)));
+        }
+        vec![
+            (
+                "东门社区",
+                vec![
+                    ("resident_pop", V::N(2000.0)),
+                    ("signed", V::N(signed_a)),
+                    ("services", V::N(services_a)),
+                ],
+            ),
+            ("新村", b),
+        ]
+    };
+    let months = [
+        ("2026年1月", 800.0, Some(100.0), 5.0),
+        ("2026年2月", 810.0, Some(100.0), 6.0),
+        ("2026年3月", 820.0, None, 7.0),
+    ];
+    for (i, (p, a, b, s)) in months.iter().enumerate() {
+        util::write_return(
+            &d.path(&format!("in/fd{i}.xlsx")),
+            "family_doctor",
+            "城东街道",
+            Some(p),
+            &fd(*a, *b, *s),
+            None,
+        );
+    }
+    util::write_return(
+        &d.path("in/vac.xlsx"),
+        "vaccination",
+        "城东街道社区卫生服务中心",
+        Some("2026-01"),
+        &[
+            (
+                "东门社区",
+                vec![
+                    ("hepb1_due", V::N(10.0)),
+                    ("hepb1_given", V::N(9.0)),
+                    ("hepb1_rate", V::N(90.0)),
+                ],
+            ),
+            (
+                "新村",
+                vec![
+                    ("hepb1_due", V::N(1000.0)),
+                    ("hepb1_given", V::N(990.0)),
+                    ("hepb1_rate", V::N(99.0)),
+                ],
+            ),
+        ],
+        None,
+    );
+}
+
+#[test]
+fn quarter_takes_last_stock_sums_flows_and_recomputes_rates() {
+    let d = Dir::new();
+    hand_fixture(&d);
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            "in",
+            "--units",
+            "units.csv",
+            "--export",
+            "out",
+            "-o",
+            "r.xlsx",
+        ],
+    );
+    // Missing columns and the unreported 新民镇 are findings, not a crash.
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |p: &str, u: &str, f: &str| {
+        a.get(&(p.to_string(), u.to_string(), f.to_string()))
+            .copied()
+    };
+    let town = "439902001000";
+    let city = "439900000000";
+    assert_eq!(get("2026Q1", town, "signed"), Some(920.0));
+    assert_eq!(get("2026Q1", city, "signed"), Some(920.0));
+    assert_eq!(
+        get("2026Q1", "439902001002", "signed"),
+        Some(100.0),
+        "新村's last value in the quarter is February's"
+    );
+    assert_eq!(
+        get("2026-03", "439902001002", "signed"),
+        None,
+        "not reported is not zero"
+    );
+    assert_eq!(get("2026-03", town, "signed"), Some(820.0));
+    assert_eq!(get("2026Q1", town, "resident_pop"), Some(3000.0));
+    assert_eq!(get("2026Q1", town, "services"), Some(5.0 + 6.0 + 7.0 + 3.0));
+    assert_eq!(get("2026", town, "services"), Some(21.0));
+    let signing = get("2026Q1", town, "signing_rate").unwrap();
+    assert!((signing - 920.0 / 3000.0 * 100.0).abs() < 1e-9, "{signing}");
+    let cov = get("2026-01", town, "hepb1_rate").unwrap();
+    assert!((cov - 999.0 / 1010.0 * 100.0).abs() < 1e-9, "{cov}");
+    assert!((cov - 94.5).abs() > 4.0, "a mean of rates would be 94.5");
+    assert_eq!(get("2026-01", town, "hepb1_due"), Some(1010.0));
+    // 新民镇 reported nothing: no figure at all, not zeros.
+    assert!(a.keys().all(|k| k.1 != "439902101000"));
+}
+
+#[test]
+fn a_fourth_form_from_a_test_schema_consolidates() {
+    let d = Dir::new();
+    let schema = r#"
+id = "tb_screening"
+title = "肺结核可疑症状者筛查月报表"
+short = "结核筛查"
+
+[[fields]]
+id = "suspects"
+label = "可疑症状者人数"
+kind = "flow"
+
+[[fields]]
+id = "screened"
+label = "已筛查人数"
+kind = "flow"
+
+[[fields]]
+id = "screen_rate"
+label = "筛查率(%)"
+kind = "rate"
+numerator = "screened"
+denominator = "suspects"
+
+[[fields]]
+id = "patients"
+label = "在管患者数"
+kind = "stock"
+
+[[checks]]
+left = "screened"
+right = "suspects"
+rule = "exceeds_denominator"
+"#;
+    std::fs::write(d.path("schemas/tb.toml"), schema).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let rows: [[&str; 5]; 5] = [
+        ["填报单位：新民镇", "", "报告期：2026年2月", "", ""],
+        [
+            "单位名称",
+            "可疑症状者人数",
+            "已筛查人数",
+            "筛查率(%)",
+            "在管患者数（人）",
+        ],
+        ["新村", "20", "18", "90.0", "3"],
+        ["红旗村", "30", "33", "110", "4"],
+        ["合计", "50", "51", "102", "7"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    wb.save(d.path("in/tb.xlsx")).unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            "in",
+            "--units",
+            "units.csv",
+            "--schemas",
+            "schemas",
+            "--export",
+            "out",
+            "-o",
+            "r.xlsx",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "33 screened of 30 suspects is an error: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |f: &str| {
+        a.get(&(
+            "2026-02".to_string(),
+            "439902101000".to_string(),
+            f.to_string(),
+        ))
+        .copied()
+    };
+    assert_eq!(get("suspects"), Some(50.0));
+    assert_eq!(get("screened"), Some(51.0));
+    assert_eq!(get("patients"), Some(7.0));
+    assert!((get("screen_rate").unwrap() - 51.0 / 50.0 * 100.0).abs() < 1e-9);
+    let findings = util::read_csv(&d.path("out/findings.csv"));
+    assert!(findings.iter().any(|f| f["rule"] == "exceeds_denominator"
+        && f["cell"] == "C4"
+        && f["form"] == "tb_screening"));
+}

@@ -1,0 +1,188 @@
+//! The report workbook as a statistician sees it: reopened with calamine,
+//! and opened by LibreOffice when it is installed.
+
+use calamine::{open_workbook_auto, Data, Reader};
+
+use crate::util::{self, Dir, V};
+
+fn fixture(d: &Dir) {
+    for (i, (p, a, b)) in [
+        ("2026年1月", 800.0, 100.0),
+        ("2026年2月", 810.0, 120.0),
+        ("2026年3月", 820.0, 130.0),
+    ]
+    .iter()
+    .enumerate()
+    {
+        util::write_return(
+            &d.path(&format!("in/fd{i}.xlsx")),
+            "family_doctor",
+            "城东街道",
+            Some(p),
+            &[
+                (
+                    "东门社区",
+                    vec![("resident_pop", V::N(2000.0)), ("signed", V::N(*a))],
+                ),
+                (
+                    "新村",
+                    vec![("resident_pop", V::N(1000.0)), ("signed", V::N(*b))],
+                ),
+            ],
+            None,
+        );
+    }
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::String(s) => s.clone(),
+        Data::Float(f) => format!("{f}"),
+        Data::Int(i) => format!("{i}"),
+        _ => String::new(),
+    }
+}
+
+#[test]
+fn report_reopened_shows_hierarchy_headers_and_quarter_figures() {
+    let d = Dir::new();
+    fixture(&d);
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            "in",
+            "--units",
+            "units.csv",
+            "--period",
+            "2026Q1",
+            "-o",
+            "report.xlsx",
+        ],
+    );
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut wb = open_workbook_auto(d.path("report.xlsx")).unwrap();
+    let names = wb.sheet_names();
+    for s in [
+        "免疫",
+        "家医签约",
+        "慢病管理",
+        "家医签约-村级",
+        "上报情况",
+        "说明",
+    ] {
+        assert!(
+            names.iter().any(|n| n == s),
+            "sheet {s} missing from {names:?}"
+        );
+    }
+    let r = wb.worksheet_range("家医签约").unwrap();
+    let title = cell_text(r.get_value((0, 0)).unwrap());
+    assert_eq!(title, "青山市家庭医生签约服务情况汇总表");
+    assert!(cell_text(r.get_value((1, 0)).unwrap()).contains("青山市"));
+    let period_cell = (0..20)
+        .filter_map(|c| r.get_value((1, c)))
+        .map(cell_text)
+        .find(|t| t.contains("报告期"));
+    assert_eq!(period_cell.as_deref(), Some("报告期：2026年第1季度"));
+    // Header: ungrouped labels span rows 3–4; grouped ones sit under their group.
+    let header: Vec<String> = (0..20)
+        .map(|c| r.get_value((2, c)).map(cell_text).unwrap_or_default())
+        .collect();
+    let sub: Vec<String> = (0..20)
+        .map(|c| r.get_value((3, c)).map(cell_text).unwrap_or_default())
+        .collect();
+    assert_eq!(header[0], "单位名称");
+    let signed_col = header.iter().position(|h| h == "签约人数").unwrap();
+    let rate_col = header.iter().position(|h| h == "签约率(%)").unwrap();
+    let elderly = header.iter().position(|h| h == "65岁及以上老年人").unwrap();
+    assert_eq!(sub[elderly], "人数");
+    assert_eq!(sub[elderly + 1], "签约人数");
+    // Rows in hierarchy order: city total, county, townships.
+    let names: Vec<String> = (4..9)
+        .map(|row| r.get_value((row, 0)).map(cell_text).unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["青山市 合计", "东湖区", "城东街道", "新民镇", ""]);
+    // The quarter's stock is March's 820 + 130, not a sum over months.
+    let num = |row: u32, col: usize| match r.get_value((row, col as u32)) {
+        Some(Data::Float(f)) => Some(*f),
+        _ => None,
+    };
+    assert_eq!(num(6, signed_col), Some(950.0));
+    assert_eq!(num(4, signed_col), Some(950.0));
+    assert!((num(6, rate_col).unwrap() - 950.0 / 3000.0 * 100.0).abs() < 1e-9);
+    assert_eq!(
+        num(7, signed_col),
+        None,
+        "新民镇 reported nothing: an empty cell, not 0"
+    );
+    // Village detail sheet has every village with its township.
+    let v = wb.worksheet_range("家医签约-村级").unwrap();
+    let rows: Vec<(String, String)> = (4..8)
+        .map(|row| {
+            (
+                cell_text(v.get_value((row, 0)).unwrap()),
+                cell_text(v.get_value((row, 1)).unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(rows[0], ("城东街道".to_string(), "东门社区".to_string()));
+    assert_eq!(rows[3], ("新民镇".to_string(), "红旗村".to_string()));
+}
+
+#[test]
+fn libreoffice_opens_the_report() {
+    if !util::soffice() {
+        eprintln!("soffice not installed: skipping (.ci/run installs libreoffice-calc-nogui)");
+        return;
+    }
+    let d = Dir::new();
+    fixture(&d);
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            "in",
+            "--units",
+            "units.csv",
+            "--period",
+            "2026-03",
+            "-o",
+            "report.xlsx",
+        ],
+    );
+    assert!(out.status.code().is_some_and(|c| c <= 1));
+    // The second sheet (家医签约) exported to CSV by LibreOffice itself.
+    let conv = std::process::Command::new("soffice")
+        .current_dir(d.tmp.path())
+        .args([
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,2",
+            "--outdir",
+            "lo",
+            "report.xlsx",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        conv.status.success(),
+        "{}",
+        String::from_utf8_lossy(&conv.stderr)
+    );
+    let csv = std::fs::read_to_string(d.path("lo/report-家医签约.csv"))
+        .or_else(|_| std::fs::read_to_string(d.path("lo/report.csv")))
+        .unwrap();
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with("城东街道") || l.contains("\"城东街道\""))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(
+        line.contains("950"),
+        "LibreOffice shows 城东街道 with 820 + 130 signed: {line}"
+    );
+}

@@ -1,0 +1,219 @@
+//! Fixtures built in code: a small hand-made registry and returns written
+//! with rust_xlsxwriter in the standard layout (title, 填报单位/报告期,
+//! two-row merged header, one row per unit), plus helpers to run the binary
+//! and read its CSV exports.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use rust_xlsxwriter::{Format, Workbook, Worksheet};
+
+/// City 青山市 → 东湖区 → 城东街道 (东门社区, 新村) and 新民镇 (新村, 红旗村).
+pub const UNITS: &str = "code,name,level,parent_code,aliases
+439900000000,青山市,city,,
+439902000000,东湖区,county,439900000000,
+439902001000,城东街道,township,439902000000,城东街道社区卫生服务中心
+439902001001,东门社区,village,439902001000,
+439902001002,新村,village,439902001000,
+439902101000,新民镇,township,439902000000,新民镇卫生院
+439902101201,新村,village,439902101000,
+439902101202,红旗村,village,439902101000,
+";
+
+/// A cell value in a fixture.
+#[derive(Debug, Clone, Copy)]
+pub enum V<'a> {
+    /// A number.
+    N(f64),
+    /// Text as typed.
+    T(&'a str),
+}
+
+/// One unit row: name and (field id, value) pairs; other cells stay empty.
+pub type Row<'a> = (&'a str, Vec<(&'a str, V<'a>)>);
+
+/// The return columns of a built-in form: (field id, group, label), from the
+/// schema files, which FORMS.md §3 fixes and the schema unit tests check.
+pub fn columns(form: &str) -> Vec<(String, Option<String>, String)> {
+    let schemas = phstats::schema::Schemas::builtin().unwrap();
+    let f = &schemas.forms[schemas.form_idx(form).unwrap() as usize];
+    f.reported_fields()
+        .map(|(_, fd)| (fd.id.clone(), fd.group.clone(), fd.label.clone()))
+        .collect()
+}
+
+/// First data row (0-based) of a fixture return; the 合计 row, when asked
+/// for, is written last.
+pub const FIRST_DATA_ROW: u32 = 4;
+/// First figure column (0-based): A 序号, B 单位名称, then fields.
+pub const FIRST_FIELD_COL: u16 = 2;
+
+/// A1 name of a fixture cell: `field` of the `i`-th unit row.
+pub fn cell_of(form: &str, field: &str, i: u32) -> String {
+    let cols = columns(form);
+    let k = cols.iter().position(|c| c.0 == field).unwrap();
+    let col = phstats::findings::CellRef::col_name(u32::from(FIRST_FIELD_COL) + k as u32);
+    format!("{col}{}", FIRST_DATA_ROW + i + 1)
+}
+
+fn write_value(ws: &mut Worksheet, r: u32, c: u16, v: V<'_>) {
+    match v {
+        V::N(x) => ws.write_number(r, c, x).map(|_| ()).unwrap(),
+        V::T(t) => ws.write_string(r, c, t).map(|_| ()).unwrap(),
+    }
+}
+
+/// Writes one return sheet in the standard layout.
+pub fn write_sheet(
+    ws: &mut Worksheet,
+    form: &str,
+    unit: &str,
+    period: Option<&str>,
+    rows: &[Row<'_>],
+    total: Option<&Row<'_>>,
+) {
+    let cols = columns(form);
+    let head = Format::new().set_bold();
+    ws.write_string(0, 0, format!("{form} 月报表")).unwrap();
+    ws.write_string(1, 0, format!("填报单位：{unit}")).unwrap();
+    if let Some(p) = period {
+        ws.write_string(1, 5, format!("报告期：{p}")).unwrap();
+    }
+    ws.merge_range(2, 0, 3, 0, "序号", &head).unwrap();
+    ws.merge_range(2, 1, 3, 1, "单位名称", &head).unwrap();
+    let mut k = 0;
+    while k < cols.len() {
+        let c = FIRST_FIELD_COL + k as u16;
+        match &cols[k].1 {
+            None => {
+                ws.merge_range(2, c, 3, c, &cols[k].2, &head).unwrap();
+                k += 1;
+            }
+            Some(g) => {
+                let mut j = k;
+                while j + 1 < cols.len() && cols[j + 1].1.as_ref() == Some(g) {
+                    j += 1;
+                }
+                if j > k {
+                    ws.merge_range(2, c, 2, FIRST_FIELD_COL + j as u16, g, &head)
+                        .unwrap();
+                } else {
+                    ws.write_string(2, c, g).unwrap();
+                }
+                for (n, col) in cols.iter().enumerate().take(j + 1).skip(k) {
+                    ws.write_string(3, FIRST_FIELD_COL + n as u16, &col.2)
+                        .unwrap();
+                }
+                k = j + 1;
+            }
+        }
+    }
+    let put = |ws: &mut Worksheet, r: u32, row: &Row<'_>| {
+        ws.write_string(r, 1, row.0).unwrap();
+        for (field, v) in &row.1 {
+            let k = cols.iter().position(|c| c.0 == *field).unwrap();
+            write_value(ws, r, FIRST_FIELD_COL + k as u16, *v);
+        }
+    };
+    for (i, row) in rows.iter().enumerate() {
+        let r = FIRST_DATA_ROW + i as u32;
+        ws.write_number(r, 0, (i + 1) as f64).unwrap();
+        put(ws, r, row);
+    }
+    if let Some(t) = total {
+        put(ws, FIRST_DATA_ROW + rows.len() as u32, t);
+    }
+}
+
+/// Writes a one-sheet return workbook.
+pub fn write_return(
+    path: &Path,
+    form: &str,
+    unit: &str,
+    period: Option<&str>,
+    rows: &[Row<'_>],
+    total: Option<&Row<'_>>,
+) {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(form).unwrap();
+    write_sheet(ws, form, unit, period, rows, total);
+    wb.save(path).unwrap();
+}
+
+/// A temporary working directory with the hand registry in `units.csv`.
+pub struct Dir {
+    /// The directory.
+    pub tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    /// A new directory holding `units.csv`.
+    pub fn new() -> Dir {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("units.csv"), UNITS).unwrap();
+        Dir { tmp }
+    }
+
+    /// A path inside it.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        let p = self.tmp.path().join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        p
+    }
+}
+
+/// Runs the phstats binary with `args` in `cwd`.
+pub fn phstats(cwd: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("phstats")
+        .unwrap()
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Reads a CSV export into rows of header → value.
+pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            headers
+                .iter()
+                .cloned()
+                .zip(r.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// `aggregates.csv` as (period, unit_code, field) → value.
+pub fn aggregates(path: &Path) -> HashMap<(String, String, String), f64> {
+    read_csv(path)
+        .into_iter()
+        .map(|r| {
+            (
+                (
+                    r["period"].clone(),
+                    r["unit_code"].clone(),
+                    r["field"].clone(),
+                ),
+                r["value"].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Whether LibreOffice is installed (`.ci/run` installs it).
+pub fn soffice() -> bool {
+    std::process::Command::new("soffice")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
