@@ -66,14 +66,14 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             let bytes = report_xlsx(&input)?;
             write_atomic(&args.output, &bytes)
                 .with_context(|| format!("writing {}", args.output.display()))?;
-            println!(
+            crate::say!(
                 "report for {} ({}) written to {}",
                 period.label_zh(),
                 period,
                 args.output.display()
             );
         }
-        None => println!("no return could be counted; no report written"),
+        None => crate::say!("no return could be counted; no report written"),
     }
     output::print_summary(&outcome);
     Ok(i32::from(crate::findings::has_errors(&outcome.findings)))

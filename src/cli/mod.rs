@@ -1,6 +1,16 @@
 //! The command line: argument parsing and printing live here and nowhere
 //! below. Each subcommand is one file: usage, an `Args` struct, one `run`.
 
+/// `println!` that ends quietly when stdout is closed (`phstats rules | head`)
+/// instead of panicking on a broken pipe.
+#[macro_export]
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 pub mod check;
 pub mod consolidate;
 pub mod output;

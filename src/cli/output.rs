@@ -24,7 +24,7 @@ pub fn print_findings(findings: &[Finding], quiet: bool) {
     let total: usize = by_file.values().map(Vec::len).sum();
     for (file, mut fs) in by_file {
         fs.sort_by_key(|f| f.severity());
-        println!(
+        crate::say!(
             "== {} ==",
             if file.is_empty() {
                 "(whole batch)"
@@ -34,13 +34,13 @@ pub fn print_findings(findings: &[Finding], quiet: bool) {
         );
         for f in fs {
             if printed == MAX_PRINTED {
-                println!(
+                crate::say!(
                     "… {} more; use --export DIR for the full findings.csv",
                     total - printed
                 );
                 return;
             }
-            println!("{f}");
+            crate::say!("{f}");
             printed += 1;
         }
     }
@@ -49,7 +49,7 @@ pub fn print_findings(findings: &[Finding], quiet: bool) {
 /// Prints what was read and the counts per rule.
 pub fn print_summary(o: &Outcome) {
     let b = &o.batch;
-    println!(
+    crate::say!(
         "read {} files, {} returns, {} figures",
         b.files.len(),
         b.returns.len(),
@@ -60,10 +60,10 @@ pub fn print_summary(o: &Outcome) {
         *counts.entry((f.severity(), f.rule.id())).or_default() += 1;
     }
     if counts.is_empty() {
-        println!("no findings");
+        crate::say!("no findings");
     }
     for ((sev, rule), n) in counts {
-        println!("{:>7} {rule}: {n}", sev.id());
+        crate::say!("{:>7} {rule}: {n}", sev.id());
     }
 }
 

@@ -12,11 +12,11 @@ pub struct Args {}
 /// Never.
 pub fn run(_: &Args) -> anyhow::Result<i32> {
     for r in Rule::ALL {
-        println!("{} ({})", r.id(), r.severity().id());
+        crate::say!("{} ({})", r.id(), r.severity().id());
         for line in r.doc().lines() {
-            println!("    {line}");
+            crate::say!("    {line}");
         }
-        println!();
+        crate::say!();
     }
     Ok(0)
 }

@@ -68,7 +68,7 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             xls += 1;
         }
     }
-    println!(
+    crate::say!(
         "wrote {} returns ({} as .xls, {} figure cells) for {} units into {}",
         summary.files.len(),
         xls,

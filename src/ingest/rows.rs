@@ -297,17 +297,15 @@ fn read_figures(
 }
 
 /// A rate cell formatted as a percentage stores the fraction (0.952 shows as
-/// 95.2 %), and nothing in the cell says so. Read it as percent when that
-/// agrees better with the row's own numerator and denominator.
+/// 95.2 %, 1.011 as 101.1 % with catch-up doses), and nothing in the cell
+/// says so. Read it as percent when that agrees better with the row's own
+/// numerator and denominator; without them it is taken as written.
 fn resolve_fraction(
     form: &Form,
     field: FieldIdx,
     v: f64,
     row: &[(FieldIdx, Option<f64>, CellRef)],
 ) -> f64 {
-    if v.abs() > 1.0 {
-        return v;
-    }
     let Some(ratio) = form.field(field).ratio else {
         return v;
     };
