@@ -397,7 +397,7 @@ fn notes_sheet(wb: &mut Workbook, input: &ReportInput<'_>, fmt: &Formats) -> Res
         ),
         (
             "审核结果".into(),
-            format!("错误 {}，警告 {}，提示 {}（明细见 --export 导出的 findings.csv）", count(Severity::Error), count(Severity::Warning), count(Severity::Info)),
+            format!("错误 {}，警告 {}，提示 {}（明细见“审核结果”工作表）", count(Severity::Error), count(Severity::Warning), count(Severity::Info)),
         ),
         (
             "汇总规则".into(),
@@ -500,6 +500,85 @@ fn completeness_sheet(
     Ok(())
 }
 
+/// Every finding, filterable, errors highlighted: what the statistician
+/// works through before forwarding the report.
+fn findings_sheet(
+    wb: &mut Workbook,
+    input: &ReportInput<'_>,
+    fmt: &Formats,
+) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name("审核结果")?;
+    let headers = [
+        "级别",
+        "规则",
+        "报表",
+        "期间",
+        "单位代码",
+        "文件",
+        "工作表",
+        "单元格",
+        "字段",
+        "值",
+        "说明",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &fmt.header)?;
+    }
+    let error = Format::new()
+        .set_font_size(10)
+        .set_border(FormatBorder::Thin)
+        .set_background_color(Color::RGB(0xFFC7CE));
+    let mut sorted: Vec<&Finding> = input.findings.iter().collect();
+    sorted.sort_by_key(|f| f.severity());
+    let mut row = 1;
+    for f in sorted {
+        let level = match f.severity() {
+            Severity::Error => "错误",
+            Severity::Warning => "警告",
+            Severity::Info => "提示",
+        };
+        let message = match &f.help {
+            Some(h) => format!("{}（建议：{h}）", f.message),
+            None => f.message.clone(),
+        };
+        let cells = [
+            level.to_string(),
+            f.rule.id().to_string(),
+            f.form.clone().unwrap_or_default(),
+            f.period.clone().unwrap_or_default(),
+            f.unit_code.map(|c| format!("{c:012}")).unwrap_or_default(),
+            f.file.clone().unwrap_or_default(),
+            f.sheet.clone().unwrap_or_default(),
+            f.cell.map(|c| c.to_string()).unwrap_or_default(),
+            f.field.clone().unwrap_or_default(),
+            f.value.clone().unwrap_or_default(),
+            message,
+        ];
+        let format = if f.severity() == Severity::Error {
+            &error
+        } else {
+            &fmt.text
+        };
+        for (c, v) in cells.iter().enumerate() {
+            ws.write_string_with_format(row, c as u16, v, format)?;
+        }
+        row += 1;
+    }
+    ws.autofilter(0, 0, row.saturating_sub(1).max(1), headers.len() as u16 - 1)?;
+    ws.set_freeze_panes(1, 0)?;
+    for (c, w) in [
+        6.0, 18.0, 14.0, 9.0, 14.0, 36.0, 12.0, 8.0, 14.0, 10.0, 80.0,
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    set_print(ws, 0, headers.len() as u16)?;
+    Ok(())
+}
+
 /// Builds the report workbook in memory.
 ///
 /// # Errors
@@ -513,6 +592,7 @@ pub fn report_xlsx(input: &ReportInput<'_>) -> Result<Vec<u8>, ReportError> {
     for fi in 0..input.schemas.forms.len() as FormIdx {
         village_sheet(&mut wb, input, fi, &fmt).map_err(xerr)?;
     }
+    findings_sheet(&mut wb, input, &fmt).map_err(xerr)?;
     completeness_sheet(&mut wb, input, &fmt).map_err(xerr)?;
     notes_sheet(&mut wb, input, &fmt).map_err(xerr)?;
     wb.save_to_buffer().map_err(xerr)

@@ -132,6 +132,21 @@ fn report_reopened_shows_hierarchy_headers_and_quarter_figures() {
         .collect();
     assert_eq!(rows[0], ("城东街道".to_string(), "东门社区".to_string()));
     assert_eq!(rows[3], ("新民镇".to_string(), "红旗村".to_string()));
+    // 审核结果 lists the findings: 新民镇 sent no return.
+    let a = wb.worksheet_range("审核结果").unwrap();
+    assert_eq!(cell_text(a.get_value((0, 1)).unwrap()), "规则");
+    let missing = (1..a.height() as u32)
+        .filter(|&r| a.get_value((r, 1)).map(cell_text).as_deref() == Some("missing_return"))
+        .any(|r| a.get_value((r, 4)).map(cell_text).as_deref() == Some("439902101000"));
+    assert!(missing, "新民镇's missing return is listed");
+    // 上报情况: townships 1 of 2 reported each month.
+    let c = wb.worksheet_range("上报情况").unwrap();
+    let township_row = (3..c.height() as u32)
+        .find(|&r| c.get_value((r, 2)).map(cell_text).as_deref() == Some("乡镇(街道)"))
+        .unwrap();
+    assert_eq!(c.get_value((township_row, 3)), Some(&Data::Float(2.0)));
+    assert_eq!(c.get_value((township_row, 4)), Some(&Data::Float(1.0)));
+    assert_eq!(cell_text(c.get_value((township_row, 6)).unwrap()), "新民镇");
 }
 
 #[test]
