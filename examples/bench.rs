@@ -12,7 +12,7 @@
 //! floor's wall time and phstats' throughput as a fraction of the floor.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use calamine::{open_workbook_auto, Reader};
@@ -26,16 +26,32 @@ fn arg(args: &[String], name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Peak resident set size of the largest child waited for, in MiB.
-fn children_peak_mib() -> f64 {
-    // SAFETY: getrusage writes into the zeroed struct we own.
+/// Runs a command to completion and returns its wall time, exit code and
+/// peak resident memory in MiB, from `wait4` on that child alone.
+///
+/// The parent stays small (the corpus is generated and the floor measured
+/// in child processes): Linux counts the memory a child inherits at fork
+/// in its `ru_maxrss`, so a large parent would inflate the figure.
+fn timed(cmd: &mut Command) -> (f64, i32, f64) {
+    let t = Instant::now();
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawning");
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: wait4 writes into the status and zeroed rusage we own; the
+    // child is ours and not waited for elsewhere.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
-    if rc == 0 {
-        ru.ru_maxrss as f64 / 1024.0
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+    let wall = t.elapsed().as_secs_f64();
+    let code = if rc == pid && libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
     } else {
-        f64::NAN
-    }
+        -1
+    };
+    (wall, code, ru.ru_maxrss as f64 / 1024.0)
 }
 
 fn floor(files: &[PathBuf]) -> (f64, usize) {
@@ -59,58 +75,100 @@ fn floor(files: &[PathBuf]) -> (f64, usize) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--floor") {
+        // Child mode: read every cell of every workbook under the directory.
+        let dir = PathBuf::from(&args[i + 1]);
+        let mut files = Vec::new();
+        walk(&dir, &mut files);
+        let (secs, cells) = floor(&files);
+        println!("{secs} {cells}");
+        return;
+    }
     let townships = arg(&args, "--townships", 100);
-    let months = arg(&args, "--months", 12) as u32;
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/phstats");
+    let months = arg(&args, "--months", 12);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin = root.join("target/release/phstats");
     if !bin.exists() {
         eprintln!("build the release binary first: cargo build --release");
         std::process::exit(2);
     }
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let corpus = tmp.path().join("corpus");
-    let opts = phstats::sample::Options {
-        townships,
-        months,
-        year: 2026,
-        seed: 42,
-        gaps: true,
-    };
-    let summary = phstats::sample::generate(&corpus, &opts).expect("generating the corpus");
-    let n = summary.files.len();
-    let (floor_s, floor_cells) = floor(&summary.files);
-    let t = Instant::now();
-    let out = Command::new(&bin)
+    let gen = Command::new(&bin)
         .args([
-            "consolidate",
-            "returns",
-            "--units",
-            "units.csv",
-            "--export",
-            "out",
-            "-o",
-            "report.xlsx",
-            "--quiet",
+            "sample-data",
+            "--townships",
+            &townships.to_string(),
+            "--months",
+            &months.to_string(),
+            "--gaps",
+            "--seed",
+            "42",
         ])
-        .current_dir(&corpus)
+        .arg(&corpus)
         .output()
-        .expect("running phstats");
-    let wall = t.elapsed().as_secs_f64();
-    let peak = children_peak_mib();
-    if !matches!(out.status.code(), Some(0 | 1)) {
-        eprintln!("phstats failed: {}", String::from_utf8_lossy(&out.stderr));
+        .expect("generating the corpus");
+    let said = String::from_utf8_lossy(&gen.stdout);
+    // "wrote N returns (… X figure cells) …"
+    let number_before = |word: &str| -> usize {
+        let words: Vec<&str> = said.split_whitespace().collect();
+        words
+            .iter()
+            .position(|w| w.starts_with(word))
+            .and_then(|i| words[i - 1].trim_start_matches('(').parse().ok())
+            .unwrap_or(0)
+    };
+    let (n, cells) = (number_before("returns"), number_before("figure"));
+    let me = std::env::current_exe().expect("own path");
+    let floor_out = Command::new(me)
+        .arg("--floor")
+        .arg(corpus.join("returns"))
+        .output()
+        .expect("floor");
+    let floor_s: f64 = String::from_utf8_lossy(&floor_out.stdout)
+        .split_whitespace()
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(f64::NAN);
+    let (wall, code, peak) = timed(
+        Command::new(&bin)
+            .args([
+                "consolidate",
+                "returns",
+                "--units",
+                "units.csv",
+                "--export",
+                "out",
+                "-o",
+                "report.xlsx",
+                "--quiet",
+            ])
+            .current_dir(&corpus),
+    );
+    if !matches!(code, 0 | 1) {
+        eprintln!("phstats failed with exit code {code}");
         std::process::exit(1);
     }
     println!("| corpus | files | figure cells | wall (s) | files/s | cells/s | peak RSS (MiB) | calamine floor (s) | phstats / floor |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {townships} townships × {months} months × 3 forms | {n} | {} | {wall:.2} | {:.0} | {:.0} | {peak:.0} | {floor_s:.2} | {:.2} |",
-        summary.cells,
+        "| {townships} townships × {months} months × 3 forms | {n} | {cells} | {wall:.2} | {:.0} | {:.0} | {peak:.0} | {floor_s:.2} | {:.2} |",
         n as f64 / wall,
-        summary.cells as f64 / wall,
+        cells as f64 / wall,
         floor_s / wall,
     );
-    eprintln!(
-        "(floor read {floor_cells} used cells; machine: {} cores)",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
 }

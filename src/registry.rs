@@ -115,13 +115,13 @@ impl UnitCode {
     #[must_use]
     pub fn level(self) -> Option<Level> {
         let c = self.0;
-        if c % 1000 != 0 {
+        if !c.is_multiple_of(1000) {
             Some(Level::Village)
-        } else if c % 1_000_000 != 0 {
+        } else if !c.is_multiple_of(1_000_000) {
             Some(Level::Township)
-        } else if c % 100_000_000 != 0 {
+        } else if !c.is_multiple_of(100_000_000) {
             Some(Level::County)
-        } else if c % 10_000_000_000 != 0 {
+        } else if !c.is_multiple_of(10_000_000_000) {
             Some(Level::City)
         } else {
             None

@@ -115,9 +115,10 @@ fn parse_text_number(raw: &str, pct: bool) -> Result<Option<f64>, Bad> {
     if is_not_reported_marker(&t) {
         return Ok(None);
     }
-    let (body, had_pct) = match t.strip_suffix('%') {
-        Some(b) if pct => (b, true),
-        _ => (t.as_str(), false),
+    // With `pct`, "95.2%" is 95.2: the caller reads the number as percent.
+    let body = match t.strip_suffix('%') {
+        Some(b) if pct => b,
+        _ => t.as_str(),
     };
     let cleaned: String = body.chars().filter(|&c| c != ',').collect();
     let ok_chars = !cleaned.is_empty()
@@ -127,7 +128,7 @@ fn parse_text_number(raw: &str, pct: bool) -> Result<Option<f64>, Bad> {
         && cleaned.chars().any(|c| c.is_ascii_digit());
     let parsed = ok_chars.then(|| cleaned.parse::<f64>().ok()).flatten();
     match parsed {
-        Some(v) if v.is_finite() => Ok(Some(if had_pct { v } else { v })),
+        Some(v) if v.is_finite() => Ok(Some(v)),
         _ => Err(bad(
             Rule::NotANumber,
             format!("`{}` is not a number", raw.trim()),

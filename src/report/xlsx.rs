@@ -241,14 +241,14 @@ fn summary_sheet(
     ws.write_string_with_format(
         1,
         0,
-        &format!("填报单位：{}（汇总）", roots.join("、")),
+        format!("填报单位：{}（汇总）", roots.join("、")),
         &fmt.subtitle,
     )?;
     let mid = (last_col / 2).max(1);
     ws.write_string_with_format(
         1,
         mid,
-        &format!("报告期：{}", input.period.label_zh()),
+        format!("报告期：{}", input.period.label_zh()),
         &fmt.subtitle,
     )?;
     ws.write_string_with_format(1, last_col, &form.unit_note, &fmt.subtitle_right)?;
@@ -325,7 +325,7 @@ fn village_sheet(
     ws.write_string_with_format(
         1,
         0,
-        &format!("报告期：{}", input.period.label_zh()),
+        format!("报告期：{}", input.period.label_zh()),
         &fmt.subtitle,
     )?;
     ws.write_string_with_format(1, last_col, &form.unit_note, &fmt.subtitle_right)?;
@@ -347,7 +347,7 @@ fn village_sheet(
         let township = unit.parent.map(|p| reg.unit(p).name.as_str()).unwrap_or("");
         ws.write_string_with_format(row, 0, township, &fmt.text)?;
         ws.write_string_with_format(row, 1, &unit.name, &fmt.text)?;
-        ws.write_string_with_format(row, 2, &unit.code.to_string(), &fmt.text)?;
+        ws.write_string_with_format(row, 2, unit.code.to_string(), &fmt.text)?;
         for (k, &f) in fields.iter().enumerate() {
             let v = input.aggs.get(input.period, u, form_idx, f);
             write_value(
@@ -484,13 +484,13 @@ fn completeness_sheet(
             .map(|&u: &UnitIdx| input.registry.unit(u).name.as_str())
             .collect();
         ws.write_string_with_format(row, 0, &input.schemas.form(c.form).title, &fmt.text)?;
-        ws.write_string_with_format(row, 1, &c.month.to_string(), &fmt.text)?;
+        ws.write_string_with_format(row, 1, c.month.to_string(), &fmt.text)?;
         ws.write_string_with_format(row, 2, c.level.zh(), &fmt.text)?;
         ws.write_number_with_format(row, 3, c.expected as f64, &fmt.count)?;
         ws.write_number_with_format(row, 4, c.reported as f64, &fmt.count)?;
         let rate = (c.expected > 0).then(|| c.reported as f64 / c.expected as f64 * 100.0);
         write_value(ws, row, 5, rate, Kind::Rate, false, false, fmt)?;
-        ws.write_string_with_format(row, 6, &missing.join("、"), &fmt.text)?;
+        ws.write_string_with_format(row, 6, missing.join("、"), &fmt.text)?;
         row += 1;
     }
     ws.set_column_width(0, 36)?;

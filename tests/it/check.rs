@@ -125,9 +125,8 @@ fn faults_are_reported_at_their_cells() {
     assert!(has("unreadable_file", "乱码.xlsx", ""));
     assert!(has("unreadable_file", "网页.xls", ""));
     assert!(
-        f.iter()
-            .any(|x| x["rule"] == "missing_column" && x["field"] == "je1_rate")
-            == false,
+        !f.iter()
+            .any(|x| x["rule"] == "missing_column" && x["field"] == "je1_rate"),
         "every column is in the fixture header"
     );
     let unknown = f.iter().find(|x| x["rule"] == "unknown_unit").unwrap();
