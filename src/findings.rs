@@ -389,6 +389,25 @@ impl Finding {
         self
     }
 
+    /// The columns `rule` … `value` of `findings.csv` (FORMS.md §6), shared by
+    /// the CSV export and the report's 审核结果 sheet; unknown parts are empty.
+    #[must_use]
+    pub fn export_fields(&self) -> [String; 9] {
+        [
+            self.rule.id().to_string(),
+            self.form.clone().unwrap_or_default(),
+            self.period.clone().unwrap_or_default(),
+            self.unit_code
+                .map(|c| format!("{c:012}"))
+                .unwrap_or_default(),
+            self.file.clone().unwrap_or_default(),
+            self.sheet.clone().unwrap_or_default(),
+            self.cell.map(|c| c.to_string()).unwrap_or_default(),
+            self.field.clone().unwrap_or_default(),
+            self.value.clone().unwrap_or_default(),
+        ]
+    }
+
     /// `城东街道.xlsx!免疫!D9`, or as much of it as is known.
     #[must_use]
     pub fn location(&self) -> String {

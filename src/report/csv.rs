@@ -83,19 +83,10 @@ pub fn findings_csv(findings: &[Finding]) -> Result<Vec<u8>, ReportError> {
                 Some(h) => format!("{} (help: {h})", f.message),
                 None => f.message.clone(),
             };
-            w.write_record([
-                f.severity().id().to_string(),
-                f.rule.id().to_string(),
-                f.form.clone().unwrap_or_default(),
-                f.period.clone().unwrap_or_default(),
-                f.unit_code.map(|c| format!("{c:012}")).unwrap_or_default(),
-                f.file.clone().unwrap_or_default(),
-                f.sheet.clone().unwrap_or_default(),
-                f.cell.map(|c| c.to_string()).unwrap_or_default(),
-                f.field.clone().unwrap_or_default(),
-                f.value.clone().unwrap_or_default(),
-                message,
-            ])?;
+            let mut record = vec![f.severity().id().to_string()];
+            record.extend(f.export_fields());
+            record.push(message);
+            w.write_record(&record)?;
         }
         Ok(())
     })

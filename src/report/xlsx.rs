@@ -542,19 +542,9 @@ fn findings_sheet(
             Some(h) => format!("{}（建议：{h}）", f.message),
             None => f.message.clone(),
         };
-        let cells = [
-            level.to_string(),
-            f.rule.id().to_string(),
-            f.form.clone().unwrap_or_default(),
-            f.period.clone().unwrap_or_default(),
-            f.unit_code.map(|c| format!("{c:012}")).unwrap_or_default(),
-            f.file.clone().unwrap_or_default(),
-            f.sheet.clone().unwrap_or_default(),
-            f.cell.map(|c| c.to_string()).unwrap_or_default(),
-            f.field.clone().unwrap_or_default(),
-            f.value.clone().unwrap_or_default(),
-            message,
-        ];
+        let mut cells = vec![level.to_string()];
+        cells.extend(f.export_fields());
+        cells.push(message);
         let format = if f.severity() == Severity::Error {
             &error
         } else {
