@@ -19,8 +19,11 @@ pub enum Cell<'a> {
     Bool(bool),
     /// A date or time (a date format on a number, or an ISO text).
     Date(String),
-    /// An error value (`#DIV/0!`, `#REF!`), or a formula with no saved value.
+    /// An error value (`#DIV/0!`, `#REF!`).
     Error(String),
+    /// A formula saved without its value (by a program that does not
+    /// calculate): the formula text, without `=`.
+    Uncached(&'a str),
 }
 
 /// Converts calamine's cell value.
@@ -78,6 +81,7 @@ impl<'a> Cell<'a> {
             Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
             Cell::Date(d) => d.clone(),
             Cell::Error(e) => e.clone(),
+            Cell::Uncached(f) => format!("={f}"),
         }
     }
 }
@@ -93,12 +97,27 @@ pub struct Bad {
     pub rule: Rule,
     /// Explanation in the statistician's words.
     pub reason: String,
+    /// The fix, when it is not the rule's usual one.
+    pub help: Option<&'static str>,
 }
 
 fn bad(rule: Rule, reason: impl Into<String>) -> Bad {
     Bad {
         rule,
         reason: reason.into(),
+        help: None,
+    }
+}
+
+/// FORMS.md §2: formulas count by their saved value; one saved without a
+/// value cannot be read, and is not silently "not reported".
+fn uncached(formula: &str) -> Bad {
+    Bad {
+        rule: Rule::NotANumber,
+        reason: format!(
+            "the cell holds the formula `={formula}` but no saved value (the file was written by a program that does not calculate formulas)"
+        ),
+        help: Some("open the file in Excel or WPS so the formulas are calculated, save it and send it again"),
     }
 }
 
@@ -167,6 +186,7 @@ pub fn parse_count(cell: &Cell<'_>) -> Result<Option<f64>, Bad> {
                 format!("`{e}` is a spreadsheet error, not a count"),
             ))
         }
+        Cell::Uncached(f) => return Err(uncached(f)),
     };
     if !v.is_finite() || v.abs() > MAX_COUNT {
         return Err(bad(
@@ -206,6 +226,7 @@ pub fn parse_rate(cell: &Cell<'_>) -> Result<Option<RateValue>, Bad> {
                 percent_sign: had_pct,
             }))
         }
+        Cell::Uncached(f) => Err(uncached(f)),
         _ => Err(bad(
             Rule::NotANumber,
             format!("`{}` is not a rate", cell.shown()),

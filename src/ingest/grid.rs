@@ -4,10 +4,12 @@
 use calamine::{Data, Range};
 
 use super::cells::{classify, Cell};
+use super::workbook::Sheet;
 
 /// A worksheet's cells, addressed by absolute 0-based row and column.
 pub struct Grid<'a> {
     range: &'a Range<Data>,
+    uncached: &'a [((u32, u32), String)],
     first_row: u32,
     first_col: u32,
     last_row: u32,
@@ -15,13 +17,29 @@ pub struct Grid<'a> {
 }
 
 impl<'a> Grid<'a> {
-    /// Wraps a calamine range (which may start anywhere, not only at A1).
+    /// Wraps a sheet as read (its range may start anywhere, not only at A1).
     #[must_use]
-    pub fn new(range: &'a Range<Data>) -> Grid<'a> {
-        let (first_row, first_col) = range.start().unwrap_or((0, 0));
-        let (last_row, last_col) = range.end().unwrap_or((0, 0));
+    pub fn new(sheet: &'a Sheet) -> Grid<'a> {
+        Grid::with_formulas(&sheet.range, &sheet.uncached)
+    }
+
+    /// Wraps a range, with the formula cells that have no saved value.
+    #[must_use]
+    pub fn with_formulas(range: &'a Range<Data>, uncached: &'a [((u32, u32), String)]) -> Grid<'a> {
+        let (mut first_row, mut first_col) = range.start().unwrap_or((u32::MAX, u32::MAX));
+        let (mut last_row, mut last_col) = range.end().unwrap_or((0, 0));
+        for ((r, c), _) in uncached {
+            first_row = first_row.min(*r);
+            first_col = first_col.min(*c);
+            last_row = last_row.max(*r);
+            last_col = last_col.max(*c);
+        }
+        if first_row == u32::MAX {
+            (first_row, first_col) = (0, 0);
+        }
         Grid {
             range,
+            uncached,
             first_row,
             first_col,
             last_row,
@@ -32,8 +50,8 @@ impl<'a> Grid<'a> {
     /// Whether the sheet holds no visible value at all.
     #[must_use]
     pub fn is_blank(&self) -> bool {
-        self.range.is_empty()
-            || self
+        self.uncached.is_empty()
+            && self
                 .range
                 .used_cells()
                 .all(|(_, _, d)| classify(d).is_blank())
@@ -53,7 +71,7 @@ impl<'a> Grid<'a> {
 
     /// Used columns, left to right.
     pub fn cols(&self) -> impl Iterator<Item = u32> + Clone {
-        let end = if self.range.is_empty() {
+        let end = if self.range.is_empty() && self.uncached.is_empty() {
             self.first_col
         } else {
             self.last_col + 1
@@ -65,8 +83,12 @@ impl<'a> Grid<'a> {
     #[must_use]
     pub fn cell(&self, row: u32, col: u32) -> Cell<'a> {
         match self.range.get_value((row, col)) {
-            Some(d) => classify(d),
-            None => Cell::Empty,
+            Some(d) if !matches!(d, Data::Empty) => classify(d),
+            _ if self.uncached.is_empty() => Cell::Empty,
+            _ => match self.uncached.binary_search_by_key(&(row, col), |(p, _)| *p) {
+                Ok(i) => Cell::Uncached(&self.uncached[i].1),
+                Err(_) => Cell::Empty,
+            },
         }
     }
 

@@ -309,7 +309,7 @@ mod tests {
             ],
             &["1", "东门社区", "10", "9", "90", "10", "10", "100"],
         ]);
-        let g = Grid::new(&r);
+        let g = Grid::with_formulas(&r, &[]);
         let h = find_header(&g, &s).unwrap();
         assert_eq!(s.form(h.form).id, "vaccination");
         assert_eq!((h.first_row, h.last_row), (1, 2));
@@ -345,7 +345,7 @@ mod tests {
             ],
             &["", "", "新村", "5", "100", "", "3"],
         ]);
-        let g = Grid::new(&r);
+        let g = Grid::with_formulas(&r, &[]);
         let h = find_header(&g, &s).unwrap();
         assert_eq!(s.form(h.form).id, "chronic_disease");
         assert_eq!((h.first_row, h.last_row), (1, 1));
@@ -377,7 +377,7 @@ mod tests {
             ],
             &["", "", "", "", "人数", "签约人数", "人数", "签约人数"],
         ]);
-        let g = Grid::new(&r);
+        let g = Grid::with_formulas(&r, &[]);
         let h = find_header(&g, &s).unwrap();
         let ids: Vec<String> = fields(&h, &s).into_iter().map(|x| x.0).collect();
         assert_eq!(
@@ -402,7 +402,7 @@ mod tests {
             &["单位名称", "常住人口数", "签约人数", "重点人群人数"],
             &["新村", "100", "40", "20"],
         ]);
-        let h = find_header(&Grid::new(&r), &s).unwrap();
+        let h = find_header(&Grid::with_formulas(&r, &[]), &s).unwrap();
         assert_eq!((h.first_row, h.last_row), (1, 1));
         assert_eq!(h.name_col, Some(0));
     }
@@ -411,6 +411,6 @@ mod tests {
     fn no_header_on_a_notes_sheet() {
         let s = Schemas::builtin().unwrap();
         let r = grid_of(&[&["填表说明"], &["1. 应种人数按接种程序计算"]]);
-        assert!(find_header(&Grid::new(&r), &s).is_none());
+        assert!(find_header(&Grid::with_formulas(&r, &[]), &s).is_none());
     }
 }

@@ -145,8 +145,8 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
         obs: Observations::default(),
         findings: Vec::new(),
     };
-    let sheets = match workbook::read_sheets(&input.path) {
-        Ok(s) => s,
+    let mut book = match workbook::open(&input.path) {
+        Ok(b) => b,
         Err(reason) => {
             out.findings.push(
                 Finding::new(
@@ -159,13 +159,23 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
             return out;
         }
     };
-    if sheets.is_empty() {
-        out.findings.push(
-            Finding::new(Rule::NoReturnFound, "the workbook has no sheets").file(&input.display),
-        );
-    }
-    for (name, range) in sheets {
-        let range = match range {
+    let names = book.sheet_names();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            // Excel never writes two sheets of one name; a file that has
+            // them was assembled by hand, and only the first can be reached.
+            out.findings.push(
+                Finding::new(
+                    Rule::UnreadableFile,
+                    format!("sheet {} of the workbook is a second sheet named {name}; it cannot be told apart from the first and is not read", i + 1),
+                )
+                .file(&input.display)
+                .sheet(name)
+                .help("give every sheet its own name and send the file again"),
+            );
+            continue;
+        }
+        let sheet = match book.read(name) {
             Ok(r) => r,
             Err(reason) => {
                 out.findings.push(
@@ -174,13 +184,34 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
                         format!("{reason}; its figures are not counted"),
                     )
                     .file(&input.display)
-                    .sheet(&name),
+                    .sheet(name),
                 );
                 continue;
             }
         };
-        let grid = Grid::new(&range);
-        ingest_sheet(file, input, &name, &grid, ctx, &mut out);
+        let grid = Grid::new(&sheet);
+        ingest_sheet(file, input, name, &grid, ctx, &mut out);
+    }
+    if out.returns.is_empty()
+        && !out
+            .findings
+            .iter()
+            .any(|f| f.severity() != crate::findings::Severity::Info)
+    {
+        // FORMS.md §4: a workbook with no return in it is a warning, even
+        // when each of its sheets alone is only a stray empty one.
+        out.findings.push(
+            Finding::new(
+                Rule::NoReturnFound,
+                if names.is_empty() {
+                    "the workbook has no sheets; nothing in it is counted"
+                } else {
+                    "no sheet of the workbook holds a return; nothing in it is counted"
+                },
+            )
+            .file(&input.display)
+            .help("check that the right file was sent"),
+        );
     }
     out
 }

@@ -2,7 +2,7 @@
 //! the 合计 row, an ignored 小计/栏次/blank row, or a finding (FORMS.md §2, §4).
 //! Every figure cell either becomes an observation or a finding.
 
-use super::cells::{parse_count, parse_rate, Cell};
+use super::cells::{parse_count, parse_rate, Bad, Cell};
 use super::grid::Grid;
 use super::header::Header;
 use crate::findings::{CellRef, Finding, Rule};
@@ -136,6 +136,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
     let mut out = Rows::default();
     let mut seen: Vec<(UnitIdx, u32)> = Vec::new();
     let parent_code = ctx.registry.unit(ctx.parent).code.0;
+    let mut unlabelled = Unlabelled::new(grid, h);
     for row in (h.last_row + 1)..=grid.last_row() {
         let name_cell = CellRef {
             row,
@@ -200,6 +201,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                     continue;
                 }
                 seen.push((unit, row));
+                unlabelled.scan(grid, row);
                 let code = ctx.registry.unit(unit).code.0;
                 let (values, findings) = read_figures(grid, h, ctx, row, code);
                 out.findings.extend(findings);
@@ -210,7 +212,59 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
             }
         }
     }
+    out.findings.extend(unlabelled.findings(ctx, parent_code));
     out
+}
+
+/// Figures typed into columns that have no header label at all: not
+/// counted, but never silently dropped either.
+struct Unlabelled {
+    /// Columns a unit row's figure may not sit in unnoticed.
+    cols: Vec<u32>,
+    /// First cell found per such column, and how many.
+    found: Vec<(CellRef, usize)>,
+}
+
+impl Unlabelled {
+    fn new(grid: &Grid<'_>, h: &Header) -> Unlabelled {
+        let used = |c: u32| {
+            Some(c) == h.name_col
+                || Some(c) == h.serial_col
+                || h.columns.iter().any(|(_, fc)| *fc == c)
+                || (h.first_row.saturating_sub(1)..=h.last_row).any(|r| !grid.cell(r, c).is_blank())
+        };
+        Unlabelled {
+            cols: grid.cols().filter(|&c| !used(c)).collect(),
+            found: Vec::new(),
+        }
+    }
+
+    fn scan(&mut self, grid: &Grid<'_>, row: u32) {
+        for &col in &self.cols {
+            if grid.cell(row, col).is_blank() {
+                continue;
+            }
+            match self.found.iter_mut().find(|(c, _)| c.col == col) {
+                Some((_, n)) => *n += 1,
+                None => self.found.push((CellRef { row, col }, 1)),
+            }
+        }
+    }
+
+    fn findings(self, ctx: &RowContext<'_>, parent_code: u64) -> Vec<Finding> {
+        self.found.into_iter().map(|(cell, n)| {
+            ctx.finding(
+                Rule::UnknownColumn,
+                cell,
+                format!(
+                    "column {} has {n} value(s) in unit rows but no header label; they are not counted",
+                    CellRef::col_name(cell.col)
+                ),
+            )
+            .unit(parent_code)
+            .help("label the column as the form does, or delete what was typed there")
+        }).collect()
+    }
 }
 
 fn unknown_unit(
@@ -274,15 +328,13 @@ fn read_figures(
             match parse_rate(&c) {
                 Ok(Some(r)) => rates.push((field, r.value, r.percent_sign, cell)),
                 Ok(None) => values.push((field, None, cell)),
-                Err(b) => {
-                    findings.push(bad_cell(ctx, cell, unit_code, field, &c, b.rule, &b.reason))
-                }
+                Err(b) => findings.push(bad_cell(ctx, cell, unit_code, field, &c, &b)),
             }
             continue;
         }
         match parse_count(&c) {
             Ok(v) => values.push((field, v, cell)),
-            Err(b) => findings.push(bad_cell(ctx, cell, unit_code, field, &c, b.rule, &b.reason)),
+            Err(b) => findings.push(bad_cell(ctx, cell, unit_code, field, &c, &b)),
         }
     }
     for (field, v, percent_sign, cell) in rates {
@@ -332,17 +384,17 @@ fn bad_cell(
     unit_code: u64,
     field: FieldIdx,
     c: &Cell<'_>,
-    rule: Rule,
-    reason: &str,
+    bad: &Bad,
 ) -> Finding {
     let f = ctx.form.field(field);
-    let help = match rule {
+    let (rule, reason) = (bad.rule, &bad.reason);
+    let help = bad.help.unwrap_or(match rule {
         Rule::Negative => "enter the count as a whole number ≥ 0",
         Rule::NotWhole => {
             "counts are whole people; check whether a rate was typed into this column"
         }
         _ => "enter the figure as a plain number, or leave the cell empty if it was not reported",
-    };
+    });
     ctx.finding(
         rule,
         cell,

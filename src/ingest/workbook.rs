@@ -5,12 +5,35 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use calamine::{Data, Range, Reader, Xls, Xlsx};
+use calamine::{Cell as CalCell, Data, DataRef, Range, Reader, Xls, Xlsx};
 
-/// A sheet's name and cells, or why the sheet could not be read.
-pub type SheetRange = (String, Result<Range<Data>, String>);
+use crate::findings::CellRef;
 
-/// Why a workbook could not be opened.
+/// The largest used area (rows × columns) read from one sheet. A return is
+/// a few dozen rows; a sheet reaching past this holds stray cells far from
+/// its table, and a dense grid of it would take gigabytes.
+pub const MAX_SHEET_CELLS: usize = 8_000_000;
+
+/// One worksheet as read.
+pub struct Sheet {
+    /// The cells (absolute coordinates).
+    pub range: Range<Data>,
+    /// Formula cells saved without a value (written by a program that does
+    /// not calculate), with their formula text, sorted by position.
+    pub uncached: Vec<((u32, u32), String)>,
+}
+
+enum Inner {
+    Xlsx(Box<Xlsx<Cursor<Vec<u8>>>>),
+    Xls(Box<Xls<Cursor<Vec<u8>>>>),
+}
+
+/// An opened workbook.
+pub struct Book {
+    inner: Inner,
+}
+
+/// Why a file that is not an Excel workbook could not be opened.
 #[must_use]
 fn describe_unknown(bytes: &[u8]) -> String {
     let head: String = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).to_lowercase();
@@ -25,47 +48,154 @@ fn describe_unknown(bytes: &[u8]) -> String {
     }
 }
 
-/// Every sheet of the workbook at `path`, in workbook order.
+/// Whether an OLE compound file holds an encrypted Office document: Excel
+/// stores a password-protected .xlsx as `EncryptionInfo` and
+/// `EncryptedPackage` streams (their names are UTF-16 in the directory).
+fn is_encrypted_package(bytes: &[u8]) -> bool {
+    let needle: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    bytes.windows(needle.len()).any(|w| w == needle.as_slice())
+}
+
+const ENCRYPTED: &str =
+    "the workbook is password-protected (encrypted); ask the township to send it without a password";
+
+/// Opens the workbook at `path`.
 ///
 /// # Errors
 /// A reason naming what is wrong with the file (corrupt, encrypted, not Excel).
-pub fn read_sheets(path: &Path) -> Result<Vec<SheetRange>, String> {
+pub fn open(path: &Path) -> Result<Book, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
-        let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(&bytes[..])).map_err(|e| {
+        let wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
             format!("the xlsx file is damaged ({e}); ask the township to save it again")
         })?;
-        let names = wb.sheet_names();
-        Ok(names
-            .into_iter()
-            .map(|n| {
-                let r = wb
-                    .worksheet_range(&n)
-                    .map_err(|e| format!("sheet cannot be read: {e}"));
-                (n, r)
-            })
-            .collect())
+        Ok(Book {
+            inner: Inner::Xlsx(Box::new(wb)),
+        })
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        let mut wb: Xls<_> = Xls::new(Cursor::new(&bytes[..])).map_err(|e| {
+        if is_encrypted_package(&bytes) {
+            return Err(ENCRYPTED.into());
+        }
+        let wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| {
             let msg = e.to_string();
-            if msg.to_lowercase().contains("password") || msg.to_lowercase().contains("encrypt") || msg.contains("EncryptionInfo")
-            {
-                "the workbook is password-protected (encrypted); ask the township to send it without a password".to_string()
+            let low = msg.to_lowercase();
+            if low.contains("password") || low.contains("encrypt") {
+                ENCRYPTED.to_string()
             } else {
-                format!("the file is an encrypted workbook or a damaged .xls ({msg}); ask the township to save it again as .xlsx without a password")
+                format!(
+                    "the .xls file is damaged ({msg}); ask the township to save it again as .xlsx"
+                )
             }
         })?;
-        let names = wb.sheet_names();
-        Ok(names
-            .into_iter()
-            .map(|n| {
-                let r = wb
-                    .worksheet_range(&n)
-                    .map_err(|e| format!("sheet cannot be read: {e}"));
-                (n, r)
-            })
-            .collect())
+        Ok(Book {
+            inner: Inner::Xls(Box::new(wb)),
+        })
     } else {
         Err(describe_unknown(&bytes))
+    }
+}
+
+impl Book {
+    /// Sheet names in workbook order.
+    #[must_use]
+    pub fn sheet_names(&self) -> Vec<String> {
+        match &self.inner {
+            Inner::Xlsx(wb) => wb.sheet_names(),
+            Inner::Xls(wb) => wb.sheet_names(),
+        }
+    }
+
+    /// Reads one sheet's cells.
+    ///
+    /// # Errors
+    /// The sheet's XML/BIFF is damaged, or its used area is implausibly large.
+    pub fn read(&mut self, name: &str) -> Result<Sheet, String> {
+        match &mut self.inner {
+            Inner::Xlsx(wb) => read_xlsx(wb, name),
+            Inner::Xls(wb) => {
+                let range = wb
+                    .worksheet_range(name)
+                    .map_err(|e| format!("sheet cannot be read: {e}"))?;
+                Ok(Sheet {
+                    range,
+                    uncached: Vec::new(),
+                })
+            }
+        }
+    }
+}
+
+/// One pass over the sheet's XML: values, and the formulas that have none.
+fn read_xlsx(wb: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Sheet, String> {
+    let damaged = |e: calamine::XlsxError| format!("sheet cannot be read: {e}");
+    let mut reader = match wb.worksheet_cells_reader(name) {
+        Ok(r) => r,
+        // A chart sheet or dialog sheet: no cells.
+        Err(calamine::XlsxError::NotAWorksheet(_)) => {
+            return Ok(Sheet {
+                range: Range::empty(),
+                uncached: Vec::new(),
+            })
+        }
+        Err(e) => return Err(damaged(e)),
+    };
+    let mut cells: Vec<CalCell<Data>> = Vec::new();
+    let mut uncached = Vec::new();
+    let (mut max_row, mut max_col) = (0u32, 0u32);
+    let (mut min_row, mut min_col) = (u32::MAX, u32::MAX);
+    while let Some(c) = reader.next_cell_with_formula().map_err(damaged)? {
+        let empty = match &c.value {
+            DataRef::Empty => true,
+            DataRef::String(s) => s.is_empty(),
+            DataRef::SharedString(s) => s.is_empty(),
+            _ => false,
+        };
+        if empty {
+            if let Some(f) = c.formula.filter(|f| !f.trim().is_empty()) {
+                uncached.push((c.pos, f));
+            } else {
+                continue;
+            }
+        } else {
+            cells.push(CalCell::new(c.pos, c.value.into()));
+        }
+        max_row = max_row.max(c.pos.0);
+        max_col = max_col.max(c.pos.1);
+        min_row = min_row.min(c.pos.0);
+        min_col = min_col.min(c.pos.1);
+    }
+    if min_row != u32::MAX {
+        let area = (max_row - min_row + 1) as usize * (max_col - min_col + 1) as usize;
+        if area > MAX_SHEET_CELLS {
+            let far = CellRef {
+                row: max_row,
+                col: max_col,
+            };
+            return Err(format!(
+                "the sheet's used area runs from {} to {far} ({area} cells): there are stray cells far outside the table, so the sheet is not read; delete the rows and columns beyond the table and save again",
+                CellRef { row: min_row, col: min_col },
+            ));
+        }
+    }
+    uncached.sort_by_key(|(p, _)| *p);
+    Ok(Sheet {
+        range: Range::from_sparse(cells),
+        uncached,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encrypted_package_is_recognised_by_its_stream_name() {
+        let mut bytes = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0];
+        bytes.extend("EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes));
+        assert!(is_encrypted_package(&bytes));
+        assert!(!is_encrypted_package(b"EncryptedPackage"));
     }
 }
