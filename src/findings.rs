@@ -213,6 +213,29 @@ impl fmt::Display for Rule {
     }
 }
 
+/// The longest text a finding quotes: a cell may hold 32,767 characters,
+/// and a message must still fit in one spreadsheet cell and one screen.
+pub const MAX_QUOTE: usize = 200;
+
+/// The longest message: anything a cell holds, quoted, stays readable.
+pub const MAX_MESSAGE: usize = 1000;
+
+/// `text`, cut to [`MAX_QUOTE`] characters with `…` when longer.
+#[must_use]
+pub fn clip(text: String) -> String {
+    clip_to(text, MAX_QUOTE)
+}
+
+fn clip_to(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        text
+    } else {
+        let mut s: String = text.chars().take(max).collect();
+        s.push('…');
+        s
+    }
+}
+
 /// A cell position, 0-based, displayed in A1 style (`D9`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CellRef {
@@ -307,7 +330,7 @@ impl Finding {
             cell: None,
             field: None,
             value: None,
-            message: message.into(),
+            message: clip_to(message.into(), MAX_MESSAGE),
             help: None,
             severity_override: None,
         }
@@ -378,7 +401,7 @@ impl Finding {
     /// Sets the value as written.
     #[must_use]
     pub fn value(mut self, value: impl Into<String>) -> Finding {
-        self.value = Some(value.into());
+        self.value = Some(clip(value.into()));
         self
     }
 

@@ -17,14 +17,25 @@ fn half_width_char(c: char) -> char {
     }
 }
 
+/// Invisible format characters pasted along with names: zero-width spaces
+/// and joiners, word joiner, byte-order mark, soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+}
+
 /// Half-width, with every whitespace character (spaces, line breaks inside a
-/// header cell, non-breaking spaces) removed.
+/// header cell, non-breaking spaces) and invisible character removed.
+/// Compatibility characters (Kangxi radicals and compatibility ideographs
+/// pasted from PDFs, circled digits) are folded by NFKC first.
 #[must_use]
 pub fn compact(text: &str) -> String {
-    text.chars()
-        .map(half_width_char)
-        .filter(|c| !c.is_whitespace() && *c != '\u{200B}' && *c != '\u{FEFF}')
-        .collect()
+    use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+    let keep = |c: &char| !c.is_whitespace() && !is_invisible(*c);
+    if text.is_ascii() || is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        text.chars().map(half_width_char).filter(keep).collect()
+    } else {
+        text.nfkc().map(half_width_char).filter(keep).collect()
+    }
 }
 
 /// Units a header may end with, dropped before matching (`应种人数(人)`).
@@ -95,5 +106,9 @@ mod tests {
     fn names_compact() {
         assert_eq!(name(" 东门 社区 "), "东门社区");
         assert_eq!(name("城东街道\u{3000}"), "城东街道");
+        assert_eq!(name("东门\u{200D}社区\u{00A0}"), "东门社区");
+        // Kangxi radical ⽣ (U+2F63) is 生; compatibility ideograph U+F900 is 豈.
+        assert_eq!(name("新\u{2F63}村"), "新生村");
+        assert_eq!(name("\u{F900}村"), "\u{8C48}村");
     }
 }

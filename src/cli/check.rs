@@ -1,12 +1,16 @@
-//! `phstats check INPUT... --units UNITS.csv [--period P] [--export DIR]`
+//! `phstats check INPUT... --units UNITS.csv [--period P] [--export DIR] [--feedback DIR]`
 //!
-//! Runs every check of FORMS.md §4 without writing a report. Exit 1 when
-//! any error-severity finding exists.
+//! Runs every check of FORMS.md §4 without writing a report; `--feedback`
+//! writes one 退回修改 workbook per unit with problems. Exit 1 when any
+//! error-severity finding exists.
+
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 
 use super::{output, Common};
 use crate::report::csv;
+use crate::report::feedback::{write_feedback, FeedbackInput};
 
 /// Arguments of `check`.
 #[derive(Debug, clap::Args)]
@@ -14,6 +18,11 @@ pub struct Args {
     /// Inputs, registry, period, export.
     #[command(flatten)]
     pub common: Common,
+    /// Write one feedback workbook (退回修改) per unit with errors or
+    /// warnings into this directory: its sheets with the problem cells
+    /// highlighted and annotated, and a list of problems.
+    #[arg(long, value_name = "DIR")]
+    pub feedback: Option<PathBuf>,
 }
 
 /// Runs `check`.
@@ -34,6 +43,22 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             &setup.schemas,
         )
         .with_context(|| format!("writing exports to {}", dir.display()))?;
+    }
+    if let Some(dir) = &args.feedback {
+        let input = FeedbackInput {
+            inputs: &setup.inputs,
+            batch: &outcome.batch,
+            findings: &outcome.findings,
+            registry: &setup.registry,
+            schemas: &setup.schemas,
+        };
+        let written = write_feedback(dir, &input)
+            .with_context(|| format!("writing feedback workbooks to {}", dir.display()))?;
+        crate::say!(
+            "{} feedback workbook(s) written to {}",
+            written.len(),
+            dir.display()
+        );
     }
     output::print_summary(&outcome);
     Ok(i32::from(crate::findings::has_errors(&outcome.findings)))

@@ -150,7 +150,10 @@ fn parse_text_number(raw: &str, pct: bool) -> Result<Option<f64>, Bad> {
         Some(v) if v.is_finite() => Ok(Some(v)),
         _ => Err(bad(
             Rule::NotANumber,
-            format!("`{}` is not a number", raw.trim()),
+            format!(
+                "`{}` is not a number",
+                crate::findings::clip(raw.trim().to_string())
+            ),
         )),
     }
 }

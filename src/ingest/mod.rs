@@ -121,21 +121,63 @@ pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
     batch
 }
 
+thread_local! {
+    /// Set while a file is read under [`ingest_file_guarded`]: a panic
+    /// there is the reader failing on one file, not a bug of the run.
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Where the last guarded panic happened, for its finding.
+    static LAST_PANIC: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Installs (once) a panic hook that keeps a reader's panic on one file
+/// off the terminal (it becomes that file's finding) and leaves every other
+/// panic to the default hook.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if GUARDED.with(std::cell::Cell::get) {
+                let at = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", short_path(l.file()), l.line()))
+                    .unwrap_or_default();
+                LAST_PANIC.with(|p| *p.borrow_mut() = at);
+            } else {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// `calamine-0.38.0/src/cfb.rs` from a registry path.
+fn short_path(file: &str) -> String {
+    let parts: Vec<&str> = file.split(['/', '\\']).collect();
+    parts[parts.len().saturating_sub(3)..].join("/")
+}
+
 /// No input may crash a batch: a panic inside a reader becomes an
 /// `unreadable_file` finding for that file alone.
 fn ingest_file_guarded(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
-    match catch_unwind(AssertUnwindSafe(|| ingest_file(file, input, ctx))) {
+    install_panic_hook();
+    GUARDED.with(|g| g.set(true));
+    let result = catch_unwind(AssertUnwindSafe(|| ingest_file(file, input, ctx)));
+    GUARDED.with(|g| g.set(false));
+    match result {
         Ok(out) => out,
-        Err(_) => FileOut {
-            returns: Vec::new(),
-            obs: Observations::default(),
-            findings: vec![Finding::new(
-                Rule::UnreadableFile,
-                "the workbook's structure could not be read (the reader failed on it); none of its figures are counted",
-            )
-            .file(&input.display)
-            .help("open it in Excel or WPS and save it again as .xlsx")],
-        },
+        Err(_) => {
+            let at = LAST_PANIC.with(|p| std::mem::take(&mut *p.borrow_mut()));
+            FileOut {
+                returns: Vec::new(),
+                obs: Observations::default(),
+                findings: vec![Finding::new(
+                    Rule::UnreadableFile,
+                    format!("the workbook's structure is damaged: the reader failed on it{at}; none of its figures are counted"),
+                )
+                .file(&input.display)
+                .help("open it in Excel or WPS and save it again as .xlsx")],
+            }
+        }
     }
 }
 
@@ -328,11 +370,16 @@ fn report_header_columns(
         }
     }
     if !header.unknown.is_empty() {
+        const SHOWN: usize = 12;
+        let mut list = header.unknown[..header.unknown.len().min(SHOWN)].join("、");
+        if header.unknown.len() > SHOWN {
+            list.push_str(&format!(" … and {} more", header.unknown.len() - SHOWN));
+        }
         findings.push(base(
             Rule::UnknownColumn,
             format!(
-                "columns that match no field were ignored: {}",
-                header.unknown.join("、")
+                "{} column(s) that match no field were ignored: {list}",
+                header.unknown.len()
             ),
         ));
     }

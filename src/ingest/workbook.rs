@@ -36,12 +36,17 @@ pub struct Book {
 /// Why a file that is not an Excel workbook could not be opened.
 #[must_use]
 fn describe_unknown(bytes: &[u8]) -> String {
-    let head: String = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).to_lowercase();
+    let start = &bytes[..bytes.len().min(512)];
+    let head: String = String::from_utf8_lossy(start).to_lowercase();
+    // Text (UTF-8 or GBK) has no control bytes but tab and line breaks.
+    let texty = !start
+        .iter()
+        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n'));
     if bytes.is_empty() {
         "the file is empty".into()
     } else if head.contains("<html") || head.contains("<!doctype") || head.contains("<table") {
         "the file is a web page (HTML) saved with an Excel extension; open it in Excel and save as .xlsx".into()
-    } else if head.contains(',') || head.contains('\t') {
+    } else if texty && (head.contains(',') || head.contains('\t')) {
         "the file looks like CSV/text saved with an Excel extension; open it in Excel and save as .xlsx".into()
     } else {
         "the file is not an Excel workbook (neither xlsx nor xls)".into()

@@ -4,6 +4,7 @@
 //! a crash never leaves a half-written report.
 
 pub mod csv;
+pub mod feedback;
 pub mod xlsx;
 
 use std::io::Write;

@@ -4,6 +4,10 @@
 mod check;
 /// Consolidation end to end against known truth.
 mod consolidate;
+/// Feedback workbooks reopened.
+mod feedback;
+/// Hostile files and mutated returns.
+mod hostile;
 /// The report workbook reopened.
 mod report;
 /// Fixtures built in code and helpers to run the binary.

@@ -1,0 +1,569 @@
+//! Feedback workbooks (退回修改): for each reporting unit whose returns have
+//! errors or warnings, one workbook the statistician sends back. It opens on
+//! a 问题清单 list (every problem, its cell linked), followed by the unit's
+//! submitted sheets reproduced as they were read, each offending cell
+//! filled red (error) or yellow (warning) and carrying a note with the
+//! problem and the fix.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use calamine::Data;
+use rust_xlsxwriter::{Color, Format, FormatBorder, Note, Workbook, Worksheet, XlsxError};
+
+use super::{write_atomic, ReportError};
+use crate::findings::{CellRef, Finding, Severity};
+use crate::ingest::workbook::{self, Sheet};
+use crate::ingest::Input;
+use crate::observation::{Batch, FileIdx};
+use crate::registry::{Level, Registry, UnitCode, UnitIdx};
+use crate::schema::Schemas;
+
+/// What feedback is built from.
+pub struct FeedbackInput<'a> {
+    /// The files read, in batch order (paths to reopen them).
+    pub inputs: &'a [Input],
+    /// What was read.
+    pub batch: &'a Batch,
+    /// Every finding.
+    pub findings: &'a [Finding],
+    /// Units.
+    pub registry: &'a Registry,
+    /// Forms (field labels).
+    pub schemas: &'a Schemas,
+}
+
+/// Who a feedback workbook goes to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Recipient {
+    /// A reporting unit of the registry.
+    Unit(UnitIdx),
+    /// A file whose sender is unknown (unreadable, or no 填报单位).
+    File(FileIdx),
+}
+
+/// Groups the error and warning findings by the unit that must act on them.
+fn recipients<'a>(input: &FeedbackInput<'a>) -> BTreeMap<Recipient, Vec<&'a Finding>> {
+    let file_idx: HashMap<&str, FileIdx> = input
+        .batch
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.as_str(), i as FileIdx))
+        .collect();
+    let mut sender: HashMap<FileIdx, UnitIdx> = HashMap::new();
+    for r in &input.batch.returns {
+        sender.entry(r.file).or_insert(r.unit);
+    }
+    let mut out: BTreeMap<Recipient, Vec<&'a Finding>> = BTreeMap::new();
+    for f in input.findings {
+        if f.severity() == Severity::Info {
+            continue;
+        }
+        let who = match f.file.as_deref().and_then(|n| file_idx.get(n)) {
+            Some(&fi) => match sender.get(&fi) {
+                Some(&u) => Recipient::Unit(u),
+                None => Recipient::File(fi),
+            },
+            // A finding about a unit rather than a file (missing_return).
+            None => match f
+                .unit_code
+                .and_then(|c| input.registry.by_code(UnitCode(c)))
+            {
+                Some(u) if input.registry.unit(u).level != Level::Village => Recipient::Unit(u),
+                _ => continue,
+            },
+        };
+        out.entry(who).or_default().push(f);
+    }
+    out
+}
+
+/// Writes one feedback workbook per recipient into `dir`, atomically, and
+/// returns their paths.
+///
+/// # Errors
+/// The directory cannot be created or a workbook cannot be written.
+pub fn write_feedback(dir: &Path, input: &FeedbackInput<'_>) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    let mut used_names: Vec<String> = Vec::new();
+    for (who, findings) in recipients(input) {
+        let base = match who {
+            Recipient::Unit(u) => input.registry.unit(u).name.clone(),
+            Recipient::File(fi) => Path::new(&input.batch.files[fi as usize])
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("file")
+                .to_string(),
+        };
+        let mut name = format!("{}_退回修改.xlsx", safe_file_name(&base));
+        let mut n = 2;
+        while used_names.contains(&name) {
+            name = format!("{}_{n}_退回修改.xlsx", safe_file_name(&base));
+            n += 1;
+        }
+        used_names.push(name.clone());
+        let title = match who {
+            Recipient::Unit(u) => input.registry.unit(u).name.clone(),
+            Recipient::File(fi) => input.batch.files[fi as usize].clone(),
+        };
+        let bytes = feedback_workbook(&title, &findings, input)
+            .map_err(|e| ReportError::Xlsx(e.to_string()))?;
+        let path = dir.join(name);
+        write_atomic(&path, &bytes)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn safe_file_name(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect()
+}
+
+/// A worksheet name Excel accepts (≤ 31 characters, none of `[]:*?/\`),
+/// unique in the workbook.
+fn sheet_name(wanted: &str, taken: &mut Vec<String>) -> String {
+    let clean: String = wanted
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .collect();
+    let clean = clean.trim_matches('\'').to_string();
+    let clean = if clean.is_empty() {
+        "Sheet".into()
+    } else {
+        clean
+    };
+    let mut n = 1;
+    loop {
+        let suffix = if n == 1 {
+            String::new()
+        } else {
+            format!(" ({n})")
+        };
+        let keep = 31 - suffix.chars().count();
+        let candidate: String = clean.chars().take(keep).collect::<String>() + &suffix;
+        if !taken
+            .iter()
+            .any(|t| t.to_lowercase() == candidate.to_lowercase())
+        {
+            taken.push(candidate.clone());
+            return candidate;
+        }
+        n += 1;
+    }
+}
+
+struct Formats {
+    title: Format,
+    header: Format,
+    text: Format,
+    error: Format,
+    warning: Format,
+    date: Format,
+    link: Format,
+}
+
+impl Formats {
+    fn new() -> Formats {
+        let body = Format::new()
+            .set_font_size(10)
+            .set_border(FormatBorder::Thin);
+        Formats {
+            title: Format::new().set_bold().set_font_size(14),
+            header: body
+                .clone()
+                .set_bold()
+                .set_background_color(Color::RGB(0xD9E1F2)),
+            text: body.clone(),
+            error: Format::new().set_background_color(Color::RGB(0xFFC7CE)),
+            warning: Format::new().set_background_color(Color::RGB(0xFFEB9C)),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+            link: body
+                .set_font_color(Color::Blue)
+                .set_underline(rust_xlsxwriter::FormatUnderline::Single),
+        }
+    }
+}
+
+fn level_zh(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "错误",
+        Severity::Warning => "警告",
+        Severity::Info => "提示",
+    }
+}
+
+/// Where a submitted sheet was reproduced.
+struct Copy {
+    file: String,
+    sheet: String,
+    name: String,
+}
+
+fn feedback_workbook(
+    title: &str,
+    findings: &[&Finding],
+    input: &FeedbackInput<'_>,
+) -> Result<Vec<u8>, XlsxError> {
+    let fmt = Formats::new();
+    let mut wb = Workbook::new();
+    let mut taken = vec!["问题清单".to_string()];
+    // The sheets to reproduce, in the order their findings come.
+    let mut copies: Vec<Copy> = Vec::new();
+    for f in findings {
+        if let (Some(file), Some(sheet)) = (&f.file, &f.sheet) {
+            if !copies.iter().any(|c| &c.file == file && &c.sheet == sheet) {
+                copies.push(Copy {
+                    file: file.clone(),
+                    sheet: sheet.clone(),
+                    name: String::new(),
+                });
+            }
+        }
+    }
+    let list = wb.add_worksheet();
+    list.set_name("问题清单")?;
+    let mut reproduced: Vec<(usize, Sheet)> = Vec::new();
+    let mut books: HashMap<String, Option<workbook::Book>> = HashMap::new();
+    for (i, c) in copies.iter_mut().enumerate() {
+        let Some(path) = input
+            .inputs
+            .iter()
+            .find(|inp| inp.display == c.file)
+            .map(|inp| inp.path.clone())
+        else {
+            continue;
+        };
+        let book = books
+            .entry(c.file.clone())
+            .or_insert_with(|| workbook::open(&path).ok());
+        if let Some(sheet) = book.as_mut().and_then(|b| b.read(&c.sheet).ok()) {
+            let stem = Path::new(&c.file)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("");
+            let wanted = if copies_share_sheet_name(&c.sheet, findings) {
+                format!("{} {stem}", c.sheet)
+            } else {
+                c.sheet.clone()
+            };
+            c.name = sheet_name(&wanted, &mut taken);
+            reproduced.push((i, sheet));
+        }
+    }
+    list_sheet(list, title, findings, &copies, input, &fmt)?;
+    for (i, sheet) in &reproduced {
+        let c = &copies[*i];
+        let ws = wb.add_worksheet();
+        ws.set_name(&c.name)?;
+        reproduce(ws, sheet, c, findings, &fmt)?;
+    }
+    wb.save_to_buffer()
+}
+
+/// Whether two reproduced sheets (from different files) share a name, so
+/// the file must be named too.
+fn copies_share_sheet_name(sheet: &str, findings: &[&Finding]) -> bool {
+    let mut files: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.sheet.as_deref() == Some(sheet))
+        .filter_map(|f| f.file.as_deref())
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    files.len() > 1
+}
+
+fn list_sheet(
+    ws: &mut Worksheet,
+    title: &str,
+    findings: &[&Finding],
+    copies: &[Copy],
+    input: &FeedbackInput<'_>,
+    fmt: &Formats,
+) -> Result<(), XlsxError> {
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity() == Severity::Error)
+        .count();
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{title} 报表审核问题清单（退回修改）"),
+        &fmt.title,
+    )?;
+    ws.write_string(
+        1,
+        0,
+        format!(
+            "共 {} 个问题：错误 {errors} 个须修改后重新报送，警告 {} 个请核实。单元格一列可点击，跳到所报工作表中标出的单元格（红色为错误，黄色为警告，批注写明问题和修改建议）。",
+            findings.len(),
+            findings.len() - errors
+        ),
+    )?;
+    let headers = [
+        "序号",
+        "级别",
+        "规则",
+        "报表",
+        "报告期",
+        "文件",
+        "工作表",
+        "单元格",
+        "字段",
+        "填报值",
+        "问题",
+        "修改建议",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(3, c as u16, *h, &fmt.header)?;
+    }
+    let mut sorted: Vec<&&Finding> = findings.iter().collect();
+    sorted.sort_by_key(|f| f.severity());
+    for (i, f) in sorted.iter().enumerate() {
+        let row = 4 + i as u32;
+        let form = f
+            .form
+            .as_deref()
+            .and_then(|id| input.schemas.form_idx(id).map(|fi| input.schemas.form(fi)));
+        let field = match (form, &f.field) {
+            (Some(form), Some(id)) => form
+                .field_idx(id)
+                .map_or_else(|| id.clone(), |fi| form.field(fi).display_label()),
+            (None, Some(id)) => id.clone(),
+            _ => String::new(),
+        };
+        let cells = [
+            (i + 1).to_string(),
+            level_zh(f.severity()).to_string(),
+            f.rule.id().to_string(),
+            form.map(|x| x.title.clone()).unwrap_or_default(),
+            f.period.clone().unwrap_or_default(),
+            f.file.clone().unwrap_or_default(),
+            f.sheet.clone().unwrap_or_default(),
+            String::new(),
+            field,
+            f.value.clone().unwrap_or_default(),
+            f.message.clone(),
+            f.help.clone().unwrap_or_default(),
+        ];
+        for (c, v) in cells.iter().enumerate() {
+            ws.write_string_with_format(row, c as u16, v, &fmt.text)?;
+        }
+        if let Some(cell) = f.cell {
+            let target = copies
+                .iter()
+                .find(|c| Some(&c.file) == f.file.as_ref() && Some(&c.sheet) == f.sheet.as_ref())
+                .filter(|c| !c.name.is_empty());
+            match target {
+                Some(c) => {
+                    let link = format!("internal:'{}'!{cell}", c.name.replace('\'', "''"));
+                    let url = rust_xlsxwriter::Url::new(link).set_text(cell.to_string());
+                    ws.write_url_with_format(row, 7, url, &fmt.link)?;
+                }
+                None => {
+                    ws.write_string_with_format(row, 7, cell.to_string(), &fmt.text)?;
+                }
+            }
+        }
+    }
+    let last = 3 + sorted.len() as u32;
+    ws.autofilter(3, 0, last, 11)?;
+    ws.set_freeze_panes(4, 0)?;
+    for (c, w) in [6, 6, 18, 24, 10, 28, 12, 8, 20, 14, 60, 48]
+        .iter()
+        .enumerate()
+    {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    print_setup(ws)?;
+    ws.set_repeat_rows(3, 3)?;
+    Ok(())
+}
+
+/// Landscape A4, fitted to the page width.
+fn print_setup(ws: &mut Worksheet) -> Result<(), XlsxError> {
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    Ok(())
+}
+
+/// Writes the submitted sheet's cells as they were read, and marks every
+/// cell a finding names.
+fn reproduce(
+    ws: &mut Worksheet,
+    sheet: &Sheet,
+    copy: &Copy,
+    findings: &[&Finding],
+    fmt: &Formats,
+) -> Result<(), XlsxError> {
+    let mut marks: BTreeMap<CellRef, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        if f.file.as_ref() == Some(&copy.file) && f.sheet.as_ref() == Some(&copy.sheet) {
+            if let Some(c) = f.cell {
+                marks.entry(c).or_default().push(f);
+            }
+        }
+    }
+    let mut max_col = 0u32;
+    for (r, c, d) in sheet.range.used_cells() {
+        let (row, col) = (
+            sheet.range.start().unwrap_or((0, 0)).0 + r as u32,
+            sheet.range.start().unwrap_or((0, 0)).1 + c as u32,
+        );
+        if marks.contains_key(&CellRef { row, col }) || col > u32::from(u16::MAX) {
+            continue;
+        }
+        max_col = max_col.max(col);
+        write_value(ws, row, col as u16, d, None, fmt)?;
+    }
+    for ((row, col), formula) in &sheet.uncached {
+        if !marks.contains_key(&CellRef {
+            row: *row,
+            col: *col,
+        }) && *col <= u32::from(u16::MAX)
+        {
+            ws.write_string(*row, *col as u16, format!("={formula}"))?;
+        }
+    }
+    for (cell, fs) in &marks {
+        let Ok(col) = u16::try_from(cell.col) else {
+            continue;
+        };
+        max_col = max_col.max(cell.col);
+        let worst = fs
+            .iter()
+            .map(|f| f.severity())
+            .min()
+            .unwrap_or(Severity::Warning);
+        let fill = if worst == Severity::Error {
+            &fmt.error
+        } else {
+            &fmt.warning
+        };
+        let value = sheet.range.get_value((cell.row, cell.col));
+        match value {
+            Some(d) if !matches!(d, Data::Empty) => {
+                write_value(ws, cell.row, col, d, Some(fill), fmt)?
+            }
+            _ => match sheet
+                .uncached
+                .binary_search_by_key(&(cell.row, cell.col), |(p, _)| *p)
+            {
+                Ok(i) => {
+                    ws.write_string_with_format(
+                        cell.row,
+                        col,
+                        format!("={}", sheet.uncached[i].1),
+                        fill,
+                    )?;
+                }
+                Err(_) => {
+                    ws.write_blank(cell.row, col, fill)?;
+                }
+            },
+        }
+        let text: Vec<String> = fs
+            .iter()
+            .map(|f| {
+                let mut t = format!(
+                    "【{}】{}：{}",
+                    level_zh(f.severity()),
+                    f.rule.id(),
+                    f.message
+                );
+                if let Some(h) = &f.help {
+                    t.push_str(&format!("\n修改建议：{h}"));
+                }
+                t
+            })
+            .collect();
+        let note = Note::new(text.join("\n\n"))
+            .set_author("phstats")
+            .set_width(360)
+            .set_height(160);
+        ws.insert_note(cell.row, col, &note)?;
+    }
+    for c in 0..=max_col.min(200) as u16 {
+        ws.set_column_width(c, if c <= 1 { 14 } else { 11 })?;
+    }
+    print_setup(ws)?;
+    Ok(())
+}
+
+fn write_value(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    d: &Data,
+    fill: Option<&Format>,
+    fmt: &Formats,
+) -> Result<(), XlsxError> {
+    let plain = Format::new();
+    let f = fill.unwrap_or(&plain);
+    match d {
+        Data::Empty => {
+            if let Some(fill) = fill {
+                ws.write_blank(row, col, fill)?;
+            }
+        }
+        Data::Int(i) => {
+            ws.write_number_with_format(row, col, *i as f64, f)?;
+        }
+        Data::Float(x) => {
+            ws.write_number_with_format(row, col, *x, f)?;
+        }
+        Data::String(s) => {
+            // Excel's limit; only a hand-made file holds more.
+            let s: String = s.chars().take(32_767).collect();
+            ws.write_string_with_format(row, col, s, f)?;
+        }
+        Data::Bool(b) => {
+            ws.write_boolean_with_format(row, col, *b, f)?;
+        }
+        Data::DateTime(dt) => {
+            let date = match fill {
+                Some(fill) => fill.clone().set_num_format("yyyy-mm-dd"),
+                None => fmt.date.clone(),
+            };
+            ws.write_number_with_format(row, col, dt.as_f64(), &date)?;
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => {
+            ws.write_string_with_format(row, col, s, f)?;
+        }
+        Data::Error(e) => {
+            ws.write_string_with_format(row, col, e.to_string(), f)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sheet_names_are_valid_and_unique() {
+        let mut taken = vec!["问题清单".to_string()];
+        assert_eq!(sheet_name("免疫", &mut taken), "免疫");
+        assert_eq!(sheet_name("免疫", &mut taken), "免疫 (2)");
+        assert_eq!(sheet_name("a/b[c]", &mut taken), "a_b_c_");
+        let long = "x".repeat(40);
+        let n = sheet_name(&long, &mut taken);
+        assert_eq!(n.chars().count(), 31);
+        let n2 = sheet_name(&long, &mut taken);
+        assert_eq!(n2.chars().count(), 31);
+        assert!(n2.ends_with(" (2)"));
+    }
+}

@@ -1,0 +1,206 @@
+//! `phstats check --feedback DIR`: one 退回修改 workbook per unit with
+//! problems, reopened: the submitted sheet reproduced, the offending cells
+//! filled (red error, yellow warning) with a note stating problem and fix,
+//! and a 问题清单 list sheet.
+
+use std::io::Read;
+
+use calamine::{Data, Reader, Xlsx};
+
+use crate::util::{self, cell_of, Dir, V};
+
+/// The fill colour (RRGGBB) of a cell.
+fn fill(wb: &mut Xlsx<std::io::BufReader<std::fs::File>>, sheet: &str, a1: &str) -> Option<u32> {
+    let c = phstats::findings::CellRef::parse(a1).unwrap();
+    let styles = wb.worksheet_style(sheet).unwrap();
+    let color = styles.get((c.row, c.col))?.fill.as_ref()?.get_color()?;
+    Some(u32::from(color.red) << 16 | u32::from(color.green) << 8 | u32::from(color.blue))
+}
+
+/// Every cell note of a workbook as (cell ref, text), from the xlsx parts.
+fn notes(path: &std::path::Path) -> Vec<(String, String)> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let names: Vec<String> = z.file_names().map(|n| n.unwrap().into_owned()).collect();
+    let mut out = Vec::new();
+    let re = regex::Regex::new(r#"(?s)<comment ref="([A-Z]+[0-9]+)".*?</comment>"#).unwrap();
+    let tag = regex::Regex::new(r"<[^>]+>").unwrap();
+    for n in names.iter().filter(|n| n.starts_with("xl/comments")) {
+        let mut xml = String::new();
+        z.by_name(n).unwrap().read_to_string(&mut xml).unwrap();
+        for m in re.captures_iter(&xml) {
+            let text = tag.replace_all(&m[0], "").to_string();
+            out.push((m[1].to_string(), text));
+        }
+    }
+    out
+}
+
+#[test]
+fn feedback_workbooks_mark_the_cells_to_fix() {
+    let d = Dir::new();
+    let vac = "vaccination";
+    util::write_return(
+        &d.path("in/城东街道_免疫.xlsx"),
+        vac,
+        "城东街道",
+        Some("2026-01"),
+        &[
+            (
+                "东门社区",
+                vec![
+                    ("hepb1_due", V::T("约30")),
+                    ("ipv1_due", V::N(10.0)),
+                    ("ipv1_given", V::N(12.0)),
+                ],
+            ),
+            ("新村", vec![("bcg_due", V::N(7.0))]),
+        ],
+        Some(&("合计", vec![("bcg_due", V::N(9.0))])),
+    );
+    util::write_return(
+        &d.path("in/新民镇_家医.xlsx"),
+        "family_doctor",
+        "新民镇",
+        Some("2026-01"),
+        &[(
+            "新村",
+            vec![("resident_pop", V::N(100.0)), ("signed", V::N(120.0))],
+        )],
+        None,
+    );
+    util::write_return(
+        &d.path("in/城东街道_家医.xlsx"),
+        "family_doctor",
+        "城东街道",
+        Some("2026-01"),
+        &[
+            (
+                "东门社区",
+                vec![("resident_pop", V::N(80.0)), ("signed", V::N(60.0))],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(100.0)), ("signed", V::N(90.0))],
+            ),
+        ],
+        None,
+    );
+    std::fs::write(d.path("in/乱码.xlsx"), b"\x00\x01 not a workbook").unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "check",
+            "in",
+            "--units",
+            "units.csv",
+            "--feedback",
+            "fb",
+            "--export",
+            "out",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let mut made: Vec<String> = std::fs::read_dir(d.path("fb"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    made.sort();
+    assert_eq!(
+        made,
+        [
+            "乱码_退回修改.xlsx",
+            "城东街道_退回修改.xlsx",
+            "新民镇_退回修改.xlsx"
+        ],
+        "one per unit with problems, one for the file nobody can be named for"
+    );
+
+    // 城东街道: the list, then its vaccination sheet reproduced. Its clean
+    // family-doctor return is not in it.
+    let path = d.path("fb/城东街道_退回修改.xlsx");
+    let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    let findings = util::read_csv(&d.path("out/findings.csv"));
+    assert_eq!(
+        wb.sheet_names(),
+        ["问题清单", "vaccination"],
+        "{findings:#?}"
+    );
+    let sheet = wb.worksheet_range("vaccination").unwrap();
+    let bad = cell_of(vac, "hepb1_due", 0);
+    let c = phstats::findings::CellRef::parse(&bad).unwrap();
+    assert_eq!(
+        sheet.get_value((c.row, c.col)),
+        Some(&Data::String("约30".into())),
+        "the value as submitted"
+    );
+    let name = phstats::findings::CellRef::parse("B5").unwrap();
+    assert_eq!(
+        sheet.get_value((name.row, name.col)),
+        Some(&Data::String("东门社区".into()))
+    );
+    assert_eq!(
+        fill(&mut wb, "vaccination", &bad),
+        Some(0xFFC7CE),
+        "error: red"
+    );
+    let warn = cell_of(vac, "ipv1_given", 0);
+    assert_eq!(
+        fill(&mut wb, "vaccination", &warn),
+        Some(0xFFEB9C),
+        "warning: yellow"
+    );
+    let total = cell_of(vac, "bcg_due", 2);
+    assert_eq!(fill(&mut wb, "vaccination", &total), Some(0xFFC7CE));
+    assert_eq!(
+        fill(&mut wb, "vaccination", &cell_of(vac, "bcg_due", 1)),
+        None
+    );
+
+    let n = notes(&path);
+    let note = |cell: &str| {
+        n.iter()
+            .find(|(r, _)| r == cell)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| panic!("no note at {cell}: {n:?}"))
+    };
+    assert!(note(&bad).contains("not_a_number"), "{}", note(&bad));
+    assert!(note(&bad).contains("修改建议"));
+    assert!(note(&warn).contains("given_exceeds_due"));
+    assert!(note(&total).contains("total_mismatch") && note(&total).contains('7'));
+    assert_eq!(n.len(), 3, "{n:?}");
+
+    // The list: one row per problem with its cell.
+    let list = wb.worksheet_range("问题清单").unwrap();
+    let rows: Vec<Vec<String>> = list
+        .rows()
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect();
+    let header = rows
+        .iter()
+        .position(|r| r.first().map(String::as_str) == Some("序号"))
+        .unwrap();
+    let items = &rows[header + 1..];
+    assert_eq!(items.len(), 3, "{items:?}");
+    let rules: Vec<&str> = items.iter().map(|r| r[2].as_str()).collect();
+    assert!(rules.contains(&"not_a_number") && rules.contains(&"total_mismatch"));
+    assert!(items.iter().any(|r| r[7] == bad));
+    assert_eq!(items[0][1], "错误", "errors first");
+
+    // 新民镇: its family-doctor error, and the vaccination return it never sent.
+    let mut wb: Xlsx<_> = calamine::open_workbook(d.path("fb/新民镇_退回修改.xlsx")).unwrap();
+    let list = wb.worksheet_range("问题清单").unwrap();
+    let text: Vec<String> = list.rows().flatten().map(ToString::to_string).collect();
+    assert!(text.iter().any(|t| t == "exceeds_denominator"));
+    assert!(text.iter().any(|t| t == "missing_return"));
+    let signed = cell_of("family_doctor", "signed", 0);
+    assert_eq!(fill(&mut wb, "family_doctor", &signed), Some(0xFFC7CE));
+
+    // The unreadable file: only the list, naming why.
+    let mut wb: Xlsx<_> = calamine::open_workbook(d.path("fb/乱码_退回修改.xlsx")).unwrap();
+    assert_eq!(wb.sheet_names(), ["问题清单"]);
+    let list = wb.worksheet_range("问题清单").unwrap();
+    assert!(list
+        .rows()
+        .flatten()
+        .any(|c| c.to_string() == "unreadable_file"));
+}

@@ -1,0 +1,467 @@
+//! Hostile files (issue 4): each one yields a clear finding naming the file
+//! (and sheet and cell where there is one), the rest of the batch is still
+//! consolidated to the right figures, and the run exits 1 instead of
+//! crashing. Plus a mutation run over every byte region of real returns:
+//! no input makes phstats panic.
+
+use std::collections::HashMap;
+
+use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
+
+use crate::util::{self, cell_of, Dir, V};
+
+type Row = HashMap<String, String>;
+
+/// A deterministic byte stream (xorshift), so failures reproduce.
+fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Rewrites entries of an xlsx (a zip) through `edit(name, text)`.
+fn patch_xlsx(path: &std::path::Path, edit: impl Fn(&str, String) -> String) {
+    use std::io::{Read, Write};
+    let bytes = std::fs::read(path).unwrap();
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..zin.len() {
+        let mut entry = zin.by_index(i).unwrap();
+        let name = entry.name().unwrap().to_string();
+        let mut text = String::new();
+        entry.read_to_string(&mut text).unwrap();
+        out.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(edit(&name, text).as_bytes()).unwrap();
+    }
+    std::fs::write(path, out.finish().unwrap().into_inner()).unwrap();
+}
+
+/// Writes every hostile file of the batch, and the good ones beside them.
+fn hostile_batch(d: &Dir) {
+    let fd = "family_doctor";
+    // The good return the whole batch must not lose.
+    util::write_return(
+        &d.path("in/good.xlsx"),
+        fd,
+        "新民镇",
+        Some("2026-02"),
+        &[
+            (
+                "新村",
+                vec![("resident_pop", V::N(100.0)), ("signed", V::N(40.0))],
+            ),
+            (
+                "红旗村",
+                vec![("resident_pop", V::N(50.0)), ("signed", V::N(20.0))],
+            ),
+        ],
+        None,
+    );
+    // Broken containers.
+    std::fs::write(d.path("in/random.xlsx"), noise(7, 4096)).unwrap();
+    let mut zipish = b"PK\x03\x04".to_vec();
+    zipish.extend(noise(11, 4096));
+    std::fs::write(d.path("in/random_zip.xlsx"), zipish).unwrap();
+    let good = std::fs::read(d.path("in/good.xlsx")).unwrap();
+    std::fs::write(d.path("in/truncated.xlsx"), &good[..good.len() / 2]).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/encrypted.xlsx"),
+        d.path("in/encrypted.xlsx"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.path("in/html.xls"),
+        "<html><body><table><tr><td>新村</td><td>40</td></tr></table></body></html>",
+    )
+    .unwrap();
+    std::fs::write(d.path("in/csv.xls"), "单位名称,签约人数\n新村,40\n").unwrap();
+
+    // Cells that are not counts: error values, dates, booleans, 1e308,
+    // 12.5, a formula with a saved value (used) and one without (a finding).
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("家医").unwrap();
+    util::write_sheet(
+        ws,
+        fd,
+        "城东街道",
+        Some("2026-02"),
+        &[
+            ("东门社区", vec![]),
+            ("新村", vec![("key_signed", V::N(7.0))]),
+        ],
+        None,
+    );
+    let at = |field: &str, i: u32| {
+        let c = phstats::findings::CellRef::parse(&cell_of(fd, field, i)).unwrap();
+        (c.row, c.col as u16)
+    };
+    let (r, c) = at("resident_pop", 0);
+    ws.write_formula(r, c, Formula::new("=1/0").set_result("#DIV/0!"))
+        .unwrap();
+    let (r, c) = at("signed", 0);
+    ws.write_datetime_with_format(
+        r,
+        c,
+        &ExcelDateTime::from_ymd(2026, 2, 1).unwrap(),
+        &Format::new().set_num_format("yyyy-mm-dd"),
+    )
+    .unwrap();
+    let (r, c) = at("key_pop", 0);
+    ws.write_boolean(r, c, true).unwrap();
+    let (r, c) = at("key_signed", 0);
+    ws.write_number(r, c, 1e308).unwrap();
+    let (r, c) = at("elderly_pop", 0);
+    ws.write_number(r, c, 12.5).unwrap();
+    let (r, c) = at("resident_pop", 1);
+    ws.write_formula(r, c, Formula::new("=100+20").set_result("120"))
+        .unwrap();
+    let (r, c) = at("signed", 1);
+    ws.write_formula(r, c, Formula::new("=SUM(D1:D2)")).unwrap();
+    let (r, c) = at("key_pop", 1);
+    ws.write_formula(r, c, Formula::new("=#REF!").set_result("#REF!"))
+        .unwrap();
+    wb.save(d.path("in/cells.xlsx")).unwrap();
+    // As openpyxl saves it: the formula without any <v> (no saved value).
+    patch_xlsx(&d.path("in/cells.xlsx"), |name, text| {
+        if name.starts_with("xl/worksheets/") {
+            text.replace("<f>SUM(D1:D2)</f><v>0</v>", "<f>SUM(D1:D2)</f>")
+        } else {
+            text
+        }
+    });
+
+    // A title and nothing else; a workbook with one blank sheet.
+    let mut wb = Workbook::new();
+    wb.add_worksheet()
+        .write_string(0, 0, "家庭医生签约服务情况月报表")
+        .unwrap();
+    wb.save(d.path("in/title_only.xlsx")).unwrap();
+    let mut wb = Workbook::new();
+    wb.add_worksheet();
+    wb.save(d.path("in/empty.xlsx")).unwrap();
+
+    // Two sheets of one name (only a hand-assembled file has them).
+    let cd = "chronic_disease";
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("慢病").unwrap();
+    util::write_sheet(
+        ws,
+        cd,
+        "城东街道",
+        Some("2026-02"),
+        &[("东门社区", vec![("pop_35plus", V::N(300.0))])],
+        None,
+    );
+    let ws = wb.add_worksheet();
+    ws.set_name("慢病2").unwrap();
+    util::write_sheet(
+        ws,
+        cd,
+        "城东街道",
+        Some("2026-02"),
+        &[("东门社区", vec![("pop_35plus", V::N(999.0))])],
+        None,
+    );
+    wb.save(d.path("in/dupnames.xlsx")).unwrap();
+    patch_xlsx(&d.path("in/dupnames.xlsx"), |name, text| {
+        if name == "xl/workbook.xml" {
+            text.replace("name=\"慢病2\"", "name=\"慢病\"")
+        } else {
+            text
+        }
+    });
+
+    // Odd Unicode: zero-width and non-breaking spaces, an ideographic
+    // space, a byte-order mark, a Kangxi radical for 新's neighbour 生.
+    let vac = "vaccination";
+    util::write_return(
+        &d.path("in/城东\u{200B}街道 免疫.xlsx"),
+        vac,
+        "城东街道\u{00A0}\u{200D}",
+        Some("2026年2月"),
+        &[
+            ("\u{FEFF}东门社区", vec![("hepb1_due", V::N(10.0))]),
+            ("新\u{3000}村", vec![("hepb1_due", V::N(20.0))]),
+        ],
+        None,
+    );
+
+    // 200,000 rows: a serial column filled down, and one stray figure with
+    // no unit name at the very bottom.
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("慢病").unwrap();
+    util::write_sheet(
+        ws,
+        cd,
+        "新民镇",
+        Some("2026-02"),
+        &[
+            ("新村", vec![("pop_35plus", V::N(1000.0))]),
+            ("红旗村", vec![("pop_35plus", V::N(500.0))]),
+        ],
+        None,
+    );
+    let first = util::FIRST_DATA_ROW + 2;
+    for r in first..200_000 {
+        ws.write_number(r, 0, f64::from(r - util::FIRST_DATA_ROW + 1))
+            .unwrap();
+    }
+    let (_, pop_col) = at_col(cd, "pop_35plus");
+    ws.write_number(199_999, pop_col, 5.0).unwrap();
+    wb.save(d.path("in/big_rows.xlsx")).unwrap();
+
+    // A 10,000-column header: the form's columns, then 9,990-odd labelled
+    // columns that match nothing.
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("免疫").unwrap();
+    util::write_sheet(
+        ws,
+        vac,
+        "新民镇",
+        Some("2026-02"),
+        &[
+            ("新村", vec![("hepb1_due", V::N(10.0))]),
+            ("红旗村", vec![("hepb1_due", V::N(20.0))]),
+        ],
+        None,
+    );
+    let start = util::FIRST_FIELD_COL + util::columns(vac).len() as u16;
+    for c in start..10_000 {
+        ws.write_string(3, c, format!("备用{c}")).unwrap();
+    }
+    wb.save(d.path("in/wide.xlsx")).unwrap();
+
+    // One stray cell at the last cell of the sheet, XFD1048576.
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("家医").unwrap();
+    util::write_sheet(
+        ws,
+        fd,
+        "新民镇",
+        Some("2026-03"),
+        &[("新村", vec![("resident_pop", V::N(100.0))])],
+        None,
+    );
+    ws.write_string(1_048_575, 16_383, "x").unwrap();
+    wb.save(d.path("in/stray_far.xlsx")).unwrap();
+}
+
+/// The 0-based (row, column) of a field's column in fixture returns.
+fn at_col(form: &str, field: &str) -> (u32, u16) {
+    let c = phstats::findings::CellRef::parse(&cell_of(form, field, 0)).unwrap();
+    (c.row, c.col as u16)
+}
+
+fn find<'a>(f: &'a [Row], rule: &str, file: &str) -> Vec<&'a Row> {
+    f.iter()
+        .filter(|x| x["rule"] == rule && x["file"].ends_with(file))
+        .collect()
+}
+
+#[test]
+fn hostile_files_are_findings_and_the_batch_goes_on() {
+    let d = Dir::new();
+    hostile_batch(&d);
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            "in",
+            "--units",
+            "units.csv",
+            "--export",
+            "out",
+            "-o",
+            "r.xlsx",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let f = util::read_csv(&d.path("out/findings.csv"));
+
+    // Each broken container: unreadable_file, with the reason.
+    for (file, says) in [
+        ("random.xlsx", "not an Excel workbook"),
+        ("random_zip.xlsx", "damaged"),
+        ("truncated.xlsx", "damaged"),
+        ("encrypted.xlsx", "password"),
+        ("html.xls", "HTML"),
+        ("csv.xls", "CSV"),
+    ] {
+        let hits = find(&f, "unreadable_file", file);
+        assert_eq!(hits.len(), 1, "{file}: {f:#?}");
+        assert!(
+            hits[0]["message"].contains(says),
+            "{file}: {}",
+            hits[0]["message"]
+        );
+        assert_eq!(hits[0]["severity"], "error");
+    }
+
+    // Cells: each at its own cell, with the value found.
+    let fd = "family_doctor";
+    let cell_finding = |rule: &str, field: &str, i: u32| {
+        let cell = cell_of(fd, field, i);
+        f.iter()
+            .find(|x| {
+                x["rule"] == rule
+                    && x["file"].ends_with("cells.xlsx")
+                    && x["sheet"] == "家医"
+                    && x["cell"] == cell
+                    && x["field"] == field
+            })
+            .unwrap_or_else(|| panic!("{rule} at {cell}: {f:#?}"))
+            .clone()
+    };
+    assert_eq!(
+        cell_finding("not_a_number", "resident_pop", 0)["value"],
+        "#DIV/0!"
+    );
+    assert!(cell_finding("not_a_number", "signed", 0)["message"].contains("date"));
+    assert_eq!(cell_finding("not_a_number", "key_pop", 0)["value"], "TRUE");
+    cell_finding("not_a_number", "key_signed", 0);
+    assert_eq!(cell_finding("not_whole", "elderly_pop", 0)["value"], "12.5");
+    let uncached = cell_finding("not_a_number", "signed", 1);
+    assert_eq!(uncached["value"], "=SUM(D1:D2)");
+    assert!(uncached["message"].contains("no saved value"));
+    assert_eq!(cell_finding("not_a_number", "key_pop", 1)["value"], "#REF!");
+
+    // No return in it: a warning for the workbook.
+    for file in ["title_only.xlsx", "empty.xlsx"] {
+        assert!(
+            f.iter().any(|x| x["rule"] == "no_return_found"
+                && x["file"].ends_with(file)
+                && x["severity"] == "warning"),
+            "{file}: {f:#?}"
+        );
+    }
+    // The second sheet named 慢病 is refused; the first is read.
+    let dup = find(&f, "unreadable_file", "dupnames.xlsx");
+    assert_eq!(dup.len(), 1, "{f:#?}");
+    assert!(dup[0]["message"].contains("second sheet named 慢病"));
+    // Odd Unicode still names registry units.
+    assert!(
+        !f.iter()
+            .any(|x| x["file"].contains("免疫") && x["rule"] == "unknown_unit"),
+        "{f:#?}"
+    );
+    // 200,000 rows: the stray figure without a name, at its row.
+    let stray = find(&f, "unknown_unit", "big_rows.xlsx");
+    assert_eq!(stray.len(), 1, "{f:#?}");
+    assert_eq!(stray[0]["cell"], "B200000");
+    // 10,000 columns: one unknown_column note for the return.
+    assert_eq!(find(&f, "unknown_column", "wide.xlsx").len(), 1);
+    // XFD1048576: the sheet is refused, naming the far cell.
+    let far = find(&f, "unreadable_file", "stray_far.xlsx");
+    assert_eq!(far.len(), 1, "{f:#?}");
+    assert!(
+        far[0]["message"].contains("XFD1048576"),
+        "{}",
+        far[0]["message"]
+    );
+
+    // What could be read is consolidated, to the person.
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get =
+        |p: &str, unit: &str, field: &str| a.get(&(p.into(), unit.into(), field.into())).copied();
+    assert_eq!(get("2026-02", "439902101000", "signed"), Some(60.0));
+    assert_eq!(get("2026-02", "439902101000", "resident_pop"), Some(150.0));
+    // 城东街道's family-doctor return: 新村's cached formula value 120 and
+    // 7 counted; 东门社区's bad cells are missing, never 0.
+    assert_eq!(get("2026-02", "439902001002", "resident_pop"), Some(120.0));
+    assert_eq!(get("2026-02", "439902001002", "key_signed"), Some(7.0));
+    assert_eq!(get("2026-02", "439902001001", "resident_pop"), None);
+    assert_eq!(get("2026-02", "439902001001", "key_signed"), None);
+    assert_eq!(get("2026-02", "439902001000", "resident_pop"), Some(120.0));
+    assert_eq!(get("2026-02", "439902001001", "pop_35plus"), Some(300.0));
+    assert_eq!(get("2026-02", "439902001001", "hepb1_due"), Some(10.0));
+    assert_eq!(get("2026-02", "439902001002", "hepb1_due"), Some(20.0));
+    assert_eq!(get("2026-02", "439902101000", "pop_35plus"), Some(1500.0));
+    assert_eq!(get("2026-02", "439902101000", "hepb1_due"), Some(30.0));
+    assert_eq!(get("2026-03", "439902101000", "resident_pop"), None);
+    assert!(d.path("r.xlsx").exists());
+}
+
+/// Every return of the sample corpus, mutated: bytes flipped, runs zeroed,
+/// the file cut short. A substitute for a cargo-fuzz target (which needs a
+/// nightly toolchain this machine cannot fetch): ~600 mutants through
+/// the whole pipeline, and not one may crash it.
+#[test]
+fn mutated_returns_never_crash() {
+    let d = Dir::new();
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/returns/2026-01");
+    let mut files: Vec<_> = std::fs::read_dir(&sample)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut n = 0;
+    for (k, path) in files.iter().enumerate() {
+        let bytes = std::fs::read(path).unwrap();
+        let ext = path.extension().unwrap().to_str().unwrap();
+        for m in 0..40u64 {
+            let mut b = bytes.clone();
+            let r = noise(k as u64 * 1000 + m + 1, 64);
+            let len = b.len();
+            let at = |i: usize| {
+                (usize::from(r[i]) << 16 | usize::from(r[i + 1]) << 8 | usize::from(r[i + 2])) % len
+            };
+            match m % 4 {
+                0 => {
+                    for i in 0..8 {
+                        let p = at(i * 3);
+                        b[p] ^= r[40 + i] | 1;
+                    }
+                }
+                1 => {
+                    let p = at(0);
+                    let end = (p + 64).min(b.len());
+                    b[p..end].fill(0);
+                }
+                2 => b.truncate(at(0)),
+                _ => {
+                    let p = at(0);
+                    let q = at(3);
+                    b.swap(p, q);
+                    b[at(6)] = r[50];
+                }
+            }
+            std::fs::write(d.path(&format!("in/m{k:02}_{m:02}.{ext}")), &b).unwrap();
+            n += 1;
+        }
+    }
+    assert!(n >= 400, "{n} mutants");
+    let units = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/units.csv");
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "check",
+            "in",
+            "--units",
+            units.to_str().unwrap(),
+            "--period",
+            "2026-01",
+            "--export",
+            "out",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Every mutant is accounted for: counted, or named by a finding.
+    assert!(d.path("out/findings.csv").exists());
+}
