@@ -6,6 +6,8 @@ mod check;
 mod consolidate;
 /// Feedback workbooks reopened.
 mod feedback;
+/// Cross-period checks.
+mod history;
 /// Hostile files and mutated returns.
 mod hostile;
 /// The report workbook reopened.
