@@ -4,12 +4,13 @@
 //! workbook and reading every cell with calamine and rayon, nothing else.
 //!
 //! ```sh
-//! cargo build --release && cargo run --release --example bench -- --townships 100 --months 12
+//! cargo build --release && cargo run --release --example bench
 //! ```
 //!
-//! Prints one table row per corpus: files, figure cells, wall time,
-//! files/s, cells/s, peak resident memory of the phstats process, the
-//! floor's wall time and phstats' throughput as a fraction of the floor.
+//! Prints one table row per corpus of the suite: files, figure cells, wall
+//! time, files/s, cells/s, peak resident memory of the phstats process, the
+//! floor's wall time and phstats' throughput as a fraction of the floor;
+//! then how time per file grows from a city-year to a province-year.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -73,6 +74,48 @@ fn floor(files: &[PathBuf]) -> (f64, usize) {
     (t.elapsed().as_secs_f64(), cells)
 }
 
+/// One corpus of the suite: a name and the generator's size.
+struct Corpus {
+    name: &'static str,
+    townships: usize,
+    months: usize,
+}
+
+/// The suite of issue 5: one township's month (interactive use), one month
+/// of a city (~350 files), a city-year (~4,200 files) and a province-year
+/// (~30,800 files), all from the project's own generator.
+const SUITE: [Corpus; 4] = [
+    Corpus {
+        name: "one township, one month",
+        townships: 1,
+        months: 1,
+    },
+    Corpus {
+        name: "city, one month",
+        townships: 150,
+        months: 1,
+    },
+    Corpus {
+        name: "city, one year",
+        townships: 150,
+        months: 12,
+    },
+    Corpus {
+        name: "province, one year",
+        townships: 1100,
+        months: 12,
+    },
+];
+
+/// What one corpus measured.
+struct Measured {
+    files: usize,
+    cells: usize,
+    wall: f64,
+    peak: f64,
+    floor: f64,
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--floor") {
@@ -84,31 +127,100 @@ fn main() {
         println!("{secs} {cells}");
         return;
     }
-    let townships = arg(&args, "--townships", 100);
-    let months = arg(&args, "--months", 12);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let bin = root.join("target/release/phstats");
     if !bin.exists() {
         eprintln!("build the release binary first: cargo build --release");
         std::process::exit(2);
     }
+    // `--townships N --months M` measures one corpus of that size; `--only
+    // WORD` the suite's corpora whose name contains WORD; `--keep DIR`
+    // keeps generated corpora there and reuses them on the next run.
+    let custom = args.iter().any(|a| a == "--townships" || a == "--months");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1));
+    let corpora: Vec<Corpus> = if custom {
+        vec![Corpus {
+            name: "custom",
+            townships: arg(&args, "--townships", 100),
+            months: arg(&args, "--months", 12),
+        }]
+    } else {
+        SUITE
+            .into_iter()
+            .filter(|c| only.is_none_or(|w| c.name.contains(w.as_str())))
+            .collect()
+    };
     let tmp = tempfile::tempdir().expect("a temporary directory");
-    let corpus = tmp.path().join("corpus");
-    let gen = Command::new(&bin)
-        .args([
-            "sample-data",
-            "--townships",
-            &townships.to_string(),
-            "--months",
-            &months.to_string(),
-            "--gaps",
-            "--seed",
-            "42",
-        ])
-        .arg(&corpus)
-        .output()
-        .expect("generating the corpus");
-    let said = String::from_utf8_lossy(&gen.stdout);
+    let keep = args
+        .iter()
+        .position(|a| a == "--keep")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
+    let base = keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    println!("| corpus | files | figure cells | wall (s) | files/s | cells/s | peak RSS (MiB) | calamine floor (s) | floor / phstats |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut results: Vec<(&Corpus, Measured)> = Vec::new();
+    for c in &corpora {
+        let dir = base.join(format!("t{}_m{}", c.townships, c.months));
+        let m = measure(&bin, c, &dir);
+        println!(
+            "| {} ({} townships × {} months × 3 forms) | {} | {} | {:.2} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |",
+            c.name,
+            c.townships,
+            c.months,
+            m.files,
+            m.cells,
+            m.wall,
+            m.files as f64 / m.wall,
+            m.cells as f64 / m.wall,
+            m.peak,
+            m.floor,
+            m.floor / m.wall,
+        );
+        results.push((c, m));
+    }
+    let per_file = |name: &str| {
+        results
+            .iter()
+            .find(|(c, _)| c.name == name)
+            .map(|(_, m)| m.wall / m.files as f64)
+    };
+    if let (Some(city), Some(province)) =
+        (per_file("city, one year"), per_file("province, one year"))
+    {
+        println!();
+        println!(
+            "time per file, province-year / city-year: {:.2} (1.00 is linear growth)",
+            province / city
+        );
+    }
+}
+
+/// Generates the corpus (unless kept from an earlier run), then times the
+/// floor and phstats on it.
+fn measure(bin: &Path, c: &Corpus, corpus: &Path) -> Measured {
+    let summary = corpus.join("summary.txt");
+    if !summary.exists() {
+        let gen = Command::new(bin)
+            .args([
+                "sample-data",
+                "--townships",
+                &c.townships.to_string(),
+                "--months",
+                &c.months.to_string(),
+                "--gaps",
+                "--seed",
+                "42",
+            ])
+            .arg(corpus)
+            .output()
+            .expect("generating the corpus");
+        std::fs::write(&summary, &gen.stdout).expect("writing the corpus summary");
+    }
+    let said = std::fs::read_to_string(&summary).unwrap_or_default();
     // "wrote N returns (… X figure cells) …"
     let number_before = |word: &str| -> usize {
         let words: Vec<&str> = said.split_whitespace().collect();
@@ -118,20 +230,20 @@ fn main() {
             .and_then(|i| words[i - 1].trim_start_matches('(').parse().ok())
             .unwrap_or(0)
     };
-    let (n, cells) = (number_before("returns"), number_before("figure"));
+    let (files, cells) = (number_before("returns"), number_before("figure"));
     let me = std::env::current_exe().expect("own path");
     let floor_out = Command::new(me)
         .arg("--floor")
         .arg(corpus.join("returns"))
         .output()
         .expect("floor");
-    let floor_s: f64 = String::from_utf8_lossy(&floor_out.stdout)
+    let floor: f64 = String::from_utf8_lossy(&floor_out.stdout)
         .split_whitespace()
         .next()
         .and_then(|s| s.parse().ok())
         .unwrap_or(f64::NAN);
     let (wall, code, peak) = timed(
-        Command::new(&bin)
+        Command::new(bin)
             .args([
                 "consolidate",
                 "returns",
@@ -143,20 +255,19 @@ fn main() {
                 "report.xlsx",
                 "--quiet",
             ])
-            .current_dir(&corpus),
+            .current_dir(corpus),
     );
     if !matches!(code, 0 | 1) {
-        eprintln!("phstats failed with exit code {code}");
+        eprintln!("phstats failed with exit code {code} on {}", c.name);
         std::process::exit(1);
     }
-    println!("| corpus | files | figure cells | wall (s) | files/s | cells/s | peak RSS (MiB) | calamine floor (s) | phstats / floor |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    println!(
-        "| {townships} townships × {months} months × 3 forms | {n} | {cells} | {wall:.2} | {:.0} | {:.0} | {peak:.0} | {floor_s:.2} | {:.2} |",
-        n as f64 / wall,
-        cells as f64 / wall,
-        floor_s / wall,
-    );
+    Measured {
+        files,
+        cells,
+        wall,
+        peak,
+        floor,
+    }
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {

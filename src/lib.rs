@@ -26,4 +26,5 @@ pub mod registry;
 pub mod report;
 pub mod sample;
 pub mod schema;
+pub mod timings;
 pub mod validate;

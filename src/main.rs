@@ -3,6 +3,11 @@
 
 use clap::Parser;
 
+/// mimalloc: calamine allocates per cell and per XML event; glibc's
+/// per-thread arenas made that slower and kept freed memory resident.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = phstats::cli::Cli::parse();
     match phstats::cli::run(cli) {

@@ -3,7 +3,7 @@
 
 use crate::aggregate::{self, AggregateError, Aggregates};
 use crate::findings::Finding;
-use crate::ingest::{self, Context, Input};
+use crate::ingest::{self, Context, Input, Progress};
 use crate::observation::Batch;
 use crate::period::Period;
 use crate::registry::Registry;
@@ -35,15 +35,33 @@ pub fn run(
     schemas: &Schemas,
     period: Option<Period>,
 ) -> Result<Outcome, AggregateError> {
+    run_watched(inputs, registry, schemas, period, None)
+}
+
+/// [`run`], updating `progress` as files are read.
+///
+/// # Errors
+/// Only an internal aggregation failure.
+pub fn run_watched(
+    inputs: &[Input],
+    registry: &Registry,
+    schemas: &Schemas,
+    period: Option<Period>,
+    progress: Option<&Progress>,
+) -> Result<Outcome, AggregateError> {
     let ctx = Context {
         schemas,
         registry,
         period,
+        progress,
     };
+    let mut clock = crate::timings::Stopwatch::start();
     let mut batch = ingest::ingest(inputs, &ctx);
+    clock.lap("ingest");
     let mut findings = std::mem::take(&mut batch.findings);
     let (more, completeness) = validate::validate(&mut batch, registry, schemas);
     findings.extend(more);
+    clock.lap("validate");
     findings.sort_by(|a, b| {
         (
             &a.file,
@@ -61,7 +79,9 @@ pub fn run(
             ))
     });
     let periods = aggregate::periods_for(&batch.months(), period);
+    clock.lap("sort");
     let aggregates = aggregate::aggregate(&batch, registry, schemas, &periods)?;
+    clock.lap("aggregate");
     Ok(Outcome {
         batch,
         findings,

@@ -31,8 +31,7 @@ pub struct Args {
 /// Usage errors and unwritable exports.
 pub fn run(args: &Args) -> anyhow::Result<i32> {
     let setup = args.common.setup()?;
-    let outcome =
-        crate::pipeline::run(&setup.inputs, &setup.registry, &setup.schemas, setup.period)?;
+    let outcome = setup.run_pipeline(args.common.quiet)?;
     output::print_findings(&outcome.findings, args.common.quiet);
     if let Some(dir) = &args.common.export {
         csv::write_exports(

@@ -30,13 +30,15 @@ pub struct Args {
 /// # Errors
 /// Usage errors and unwritable outputs.
 pub fn run(args: &Args) -> anyhow::Result<i32> {
+    let mut clock = crate::timings::Stopwatch::start();
     let setup = args.common.setup()?;
-    let outcome =
-        crate::pipeline::run(&setup.inputs, &setup.registry, &setup.schemas, setup.period)?;
+    clock.lap("setup");
+    let outcome = setup.run_pipeline(args.common.quiet)?;
     let report_period = match setup.period {
         Some(p) => Some(p),
         None => outcome.batch.months().last().map(|m| Period::Month(*m)),
     };
+    clock.lap("pipeline");
     output::print_findings(&outcome.findings, args.common.quiet);
     if let Some(dir) = &args.common.export {
         csv::write_exports(
@@ -48,6 +50,7 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
         )
         .with_context(|| format!("writing exports to {}", dir.display()))?;
     }
+    clock.lap("exports");
     match report_period {
         Some(period) => {
             let units_path = args.common.units.display().to_string();
@@ -75,6 +78,7 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
         }
         None => crate::say!("no return could be counted; no report written"),
     }
+    clock.lap("report");
     output::print_summary(&outcome);
     Ok(i32::from(crate::findings::has_errors(&outcome.findings)))
 }

@@ -14,6 +14,7 @@ macro_rules! say {
 pub mod check;
 pub mod consolidate;
 pub mod output;
+pub mod progress;
 pub mod rules;
 pub mod sample_data;
 
@@ -109,6 +110,29 @@ impl Common {
             schemas,
             period,
             inputs,
+        })
+    }
+}
+
+impl Setup {
+    /// Reads, checks and consolidates the inputs, with a progress line on
+    /// a terminal unless `quiet`.
+    ///
+    /// # Errors
+    /// Only an internal aggregation failure.
+    pub fn run_pipeline(
+        &self,
+        quiet: bool,
+    ) -> Result<crate::pipeline::Outcome, crate::aggregate::AggregateError> {
+        let counters = std::sync::Arc::new(crate::ingest::Progress::default());
+        progress::with_progress(self.inputs.len(), quiet, &counters, || {
+            crate::pipeline::run_watched(
+                &self.inputs,
+                &self.registry,
+                &self.schemas,
+                self.period,
+                Some(&counters),
+            )
         })
     }
 }

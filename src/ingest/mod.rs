@@ -31,6 +31,18 @@ pub struct Context<'a> {
     pub registry: &'a Registry,
     /// `--period`, if given.
     pub period: Option<Period>,
+    /// Counters a progress display may watch.
+    pub progress: Option<&'a Progress>,
+}
+
+/// How far ingest has got, updated as each file is read; a display thread
+/// may read it while ingest runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Files read so far.
+    pub files: std::sync::atomic::AtomicUsize,
+    /// Findings so far.
+    pub findings: std::sync::atomic::AtomicUsize,
 }
 
 /// One file to read: its path and the name it is reported under.
@@ -104,7 +116,15 @@ pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
     let outs: Vec<FileOut> = inputs
         .par_iter()
         .enumerate()
-        .map(|(i, input)| ingest_file_guarded(i as FileIdx, input, ctx))
+        .map(|(i, input)| {
+            let out = ingest_file_guarded(i as FileIdx, input, ctx);
+            if let Some(p) = ctx.progress {
+                use std::sync::atomic::Ordering::Relaxed;
+                p.files.fetch_add(1, Relaxed);
+                p.findings.fetch_add(out.findings.len(), Relaxed);
+            }
+            out
+        })
         .collect();
     let mut batch = Batch {
         files: inputs.iter().map(|i| i.display.clone()).collect(),

@@ -35,21 +35,51 @@ pub enum ReportError {
 /// # Errors
 /// The directory is not writable or the rename fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let io = |source| ReportError::Io {
-        path: path.display().to_string(),
-        source,
-    };
+    write_atomic_with(path, |w| {
+        w.write_all(bytes).map_err(ReportError::from_io(path))
+    })
+}
+
+/// Streams an output into `path` atomically: `write` fills a buffered
+/// temporary file beside the target, which is flushed to disk and renamed
+/// into place only when `write` succeeds. A large export is never held in
+/// memory whole, and a failure or crash leaves the previous file intact.
+///
+/// # Errors
+/// The directory is not writable, `write` fails, or the rename fails.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    let io = ReportError::from_io(path);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".phstats-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".phstats-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        // Reports are shared documents, not secrets: rw-r--r--, like any
+        // file the user saves (tempfile's default is owner-only).
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let tmp = builder.tempfile_in(dir).map_err(&io)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
+    write(&mut w)?;
+    let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
+    tmp.as_file().sync_all().map_err(&io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
+}
+
+impl ReportError {
+    /// A file-system error on `path`.
+    pub fn from_io(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_ {
+        move |source| ReportError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
 }

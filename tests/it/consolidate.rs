@@ -278,6 +278,53 @@ fn generated_returns_in_every_variant_match_the_truth() {
     assert!(unexpected.is_empty(), "{unexpected:#?}");
 }
 
+/// The same truth check on a corpus big enough for parallel ingest and
+/// polars' parallel group-by to matter: 60 townships, three months, 420
+/// files, every month's stocks different so LAST_IN_PERIOD is exercised.
+#[test]
+fn several_hundred_generated_files_match_the_truth() {
+    let d = Dir::new();
+    let root = d.tmp.path();
+    let out = util::phstats(
+        root,
+        &[
+            "sample-data",
+            "corpus",
+            "--townships",
+            "60",
+            "--months",
+            "3",
+            "--gaps",
+            "--seed",
+            "11",
+        ],
+    );
+    assert!(out.status.success());
+    let files = walk(&root.join("corpus/returns")).len();
+    assert!(files >= 400, "{files} files");
+    let out = util::phstats(
+        root,
+        &[
+            "consolidate",
+            "corpus/returns",
+            "--units",
+            "corpus/units.csv",
+            "--export",
+            "out",
+            "-o",
+            "report.xlsx",
+            "-q",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_matches_truth(&root.join("corpus"), &root.join("out/aggregates.csv"));
+}
+
 fn walk(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

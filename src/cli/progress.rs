@@ -1,0 +1,69 @@
+//! A one-line progress display on stderr — files read and findings so far —
+//! for runs long enough to wonder about (over a second), and only when
+//! stderr is a terminal: logs and pipes stay clean.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::ingest::Progress;
+
+/// Runs `work` with a progress line over `total` files drawn from `counters`.
+pub fn with_progress<T>(
+    total: usize,
+    quiet: bool,
+    counters: &Arc<Progress>,
+    work: impl FnOnce() -> T,
+) -> T {
+    let show = !quiet && std::io::stderr().is_terminal();
+    let stop = Arc::new(AtomicBool::new(false));
+    let painter: Option<JoinHandle<()>> = show.then(|| {
+        let (stop, counters) = (Arc::clone(&stop), Arc::clone(counters));
+        std::thread::spawn(move || paint(total, &counters, &stop))
+    });
+    let out = work();
+    stop.store(true, Relaxed);
+    if let Some(p) = painter {
+        let _ = p.join();
+    }
+    out
+}
+
+fn paint(total: usize, counters: &Progress, stop: &AtomicBool) {
+    let start = Instant::now();
+    let mut drawn = false;
+    while !stop.load(Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+        let elapsed = start.elapsed();
+        if elapsed < Duration::from_secs(1) {
+            continue;
+        }
+        let files = counters.files.load(Relaxed);
+        let findings = counters.findings.load(Relaxed);
+        let width = 30;
+        let filled = (files * width)
+            .checked_div(total)
+            .unwrap_or(width)
+            .min(width);
+        let phase = if files < total {
+            "reading"
+        } else {
+            "checking and consolidating"
+        };
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r[{}{}] {files}/{total} files · {findings} findings · {:.1} s · {phase}\x1b[K",
+            "#".repeat(filled),
+            "-".repeat(width - filled),
+            elapsed.as_secs_f64()
+        );
+        let _ = err.flush();
+        drawn = true;
+    }
+    if drawn {
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
+    }
+}
