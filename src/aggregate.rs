@@ -157,6 +157,11 @@ impl Slots {
         ((period as u64 * self.ff.len() as u64 + ff) << UNIT_BITS) | u64::from(unit)
     }
 
+    /// The period index of a key.
+    fn period_of(&self, key: u64) -> usize {
+        ((key >> UNIT_BITS) / self.ff.len() as u64) as usize
+    }
+
     /// (period index, form, field, unit) of a key.
     fn unpack(&self, key: u64) -> (usize, FormIdx, FieldIdx, UnitIdx) {
         let slot = key >> UNIT_BITS;
@@ -184,14 +189,53 @@ pub fn aggregate(
     let slots = Slots::new(schemas);
     let leaf = leaf_frame(batch, schemas, periods, &slots)?;
     let ancestors = ancestor_frame(registry)?;
+    // The leaf frame is sorted by key, so each period is one contiguous
+    // slice. Rolling up a few periods at a time keeps the joined frame (every
+    // leaf row once per ancestor) a fraction of the whole: a city-year's
+    // 4 million joined rows would otherwise be the run's peak memory.
+    let keys = leaf.column("key")?.u64()?;
+    let period_of = |i: usize| keys.get(i).map(|k| slots.period_of(k));
+    let mut bounds = vec![0];
+    let mut since = 0;
+    for i in 1..leaf.height() {
+        if period_of(i) != period_of(i - 1) && i - since >= ROLL_UP_CHUNK {
+            bounds.push(i);
+            since = i;
+        }
+    }
+    bounds.push(leaf.height());
+    let mut rows: Vec<(u64, f64)> = Vec::new();
+    for w in bounds.windows(2) {
+        let chunk = leaf.slice(w[0] as i64, w[1] - w[0]);
+        let mut part = roll_up(chunk, &ancestors)?;
+        part.par_sort_unstable_by_key(|r| r.0);
+        rows.extend(part);
+    }
+    drop(leaf);
+    let rates = rates(&rows, schemas, periods.len(), &slots);
+    rows.extend(rates);
+    rows.par_sort_unstable_by_key(|r| r.0);
+    let (keys, values) = rows.into_iter().unzip();
+    Ok(Aggregates {
+        periods: periods.to_vec(),
+        slots,
+        keys,
+        values,
+    })
+}
+
+/// Leaf rows per roll-up pass (whole periods at a time).
+const ROLL_UP_CHUNK: usize = 200_000;
+
+/// One lazy plan: every leaf row joined to each of its ancestors (itself
+/// included) and summed per ancestor, period and field.
+fn roll_up(leaf: DataFrame, ancestors: &DataFrame) -> PolarsResult<Vec<(u64, f64)>> {
     let unit_of_key = (col("key") % lit(1u64 << UNIT_BITS)).cast(DataType::UInt32);
     let counts = leaf
         .lazy()
         .select([col("key"), unit_of_key.alias("unit"), col("value")])
-        // Up the hierarchy: each unit's figure is the sum over the leaves
-        // below it, by joining every leaf to each of its ancestors.
         .join(
-            ancestors.lazy(),
+            ancestors.clone().lazy(),
             [col("unit")],
             [col("unit")],
             JoinArgs::new(JoinType::Inner),
@@ -205,27 +249,13 @@ pub fn aggregate(
         .group_by([col("key")])
         .agg([col("value").sum()])
         .collect()?;
-
     let key_col = counts.column("key")?.u64()?;
     let value_col = counts.column("value")?.f64()?;
-    let mut rows: Vec<(u64, f64)> = Vec::with_capacity(counts.height() * 5 / 4);
-    for (k, v) in key_col.iter().zip(value_col.iter()) {
-        if let (Some(k), Some(v)) = (k, v) {
-            rows.push((k, v));
-        }
-    }
-    drop(counts);
-    rows.par_sort_unstable_by_key(|r| r.0);
-    let rates = rates(&rows, schemas, periods.len(), &slots);
-    rows.extend(rates);
-    rows.par_sort_unstable_by_key(|r| r.0);
-    let (keys, values) = rows.into_iter().unzip();
-    Ok(Aggregates {
-        periods: periods.to_vec(),
-        slots,
-        keys,
-        values,
-    })
+    Ok(key_col
+        .iter()
+        .zip(value_col.iter())
+        .filter_map(|(k, v)| Some((k?, v?)))
+        .collect())
 }
 
 /// Rates recomputed from aggregated counts at every unit and period:

@@ -17,6 +17,17 @@ fn half_width_char(c: char) -> char {
     }
 }
 
+/// Whether NFKC might change `c`: outside ASCII, the CJK Unified
+/// Ideographs, CJK punctuation (U+3000–3035) and the full-width ASCII forms
+/// (which [`half_width_char`] folds exactly as NFKC does). Nearly every
+/// label and name is inside those, and skips the NFKC tables.
+fn may_fold(c: char) -> bool {
+    !(c.is_ascii()
+        || ('\u{4E00}'..='\u{9FFF}').contains(&c)
+        || ('\u{3000}'..='\u{3035}').contains(&c)
+        || ('\u{FF01}'..='\u{FF5E}').contains(&c))
+}
+
 /// Invisible format characters pasted along with names: zero-width spaces
 /// and joiners, word joiner, byte-order mark, soft hyphen.
 fn is_invisible(c: char) -> bool {
@@ -31,7 +42,7 @@ fn is_invisible(c: char) -> bool {
 pub fn compact(text: &str) -> String {
     use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
     let keep = |c: &char| !c.is_whitespace() && !is_invisible(*c);
-    if text.is_ascii() || is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+    if !text.chars().any(may_fold) || is_nfkc_quick(text.chars()) == IsNormalized::Yes {
         text.chars().map(half_width_char).filter(keep).collect()
     } else {
         text.nfkc().map(half_width_char).filter(keep).collect()

@@ -2,7 +2,7 @@
 //! codes and the village → township → county → city tree. Loaded from a CSV
 //! `code,name,level,parent_code,aliases`, checked once, then trusted.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fmt;
 use std::path::Path;
 
@@ -312,9 +312,9 @@ impl Registry {
         }
         let mut reg = Registry {
             units: Vec::with_capacity(raw.len()),
-            by_code: HashMap::new(),
-            by_parent_name: HashMap::new(),
-            by_name_upper: HashMap::new(),
+            by_code: HashMap::default(),
+            by_parent_name: HashMap::default(),
+            by_name_upper: HashMap::default(),
         };
         for (line, code, name, level, _, aliases) in &raw {
             if reg.by_code.contains_key(code) {
@@ -331,7 +331,7 @@ impl Registry {
                 children: Vec::new(),
             });
         }
-        let mut lines: HashMap<UnitCode, usize> = HashMap::new();
+        let mut lines: HashMap<UnitCode, usize> = HashMap::default();
         for (line, code, name, _, parent, _) in &raw {
             lines.entry(*code).or_insert(*line);
             let Some(p) = parent else { continue };

@@ -3,7 +3,7 @@
 //! targets (FORMS.md §3–§4). The engine has no form-specific code: a new
 //! form is a new TOML file.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -364,8 +364,8 @@ type LabelMaps = (HashMap<String, FieldIdx>, HashMap<String, FieldIdx>);
 /// aliases) joined with the label (and its aliases), plus bare sub-labels
 /// that are unique within the form.
 fn build_label_maps(raw: &RawForm, fields: &[Field]) -> Result<LabelMaps, String> {
-    let mut labels: HashMap<String, FieldIdx> = HashMap::new();
-    let mut sub_count: HashMap<String, Vec<FieldIdx>> = HashMap::new();
+    let mut labels: HashMap<String, FieldIdx> = HashMap::default();
+    let mut sub_count: HashMap<String, Vec<FieldIdx>> = HashMap::default();
     for (i, (f, rf)) in fields.iter().zip(&raw.fields).enumerate() {
         if f.derived {
             continue;

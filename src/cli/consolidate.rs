@@ -40,45 +40,55 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     };
     clock.lap("pipeline");
     output::print_findings(&outcome.findings, args.common.quiet);
-    if let Some(dir) = &args.common.export {
-        csv::write_exports(
-            dir,
-            &outcome.aggregates,
-            &outcome.findings,
-            &setup.registry,
-            &setup.schemas,
-        )
-        .with_context(|| format!("writing exports to {}", dir.display()))?;
-    }
-    clock.lap("exports");
-    match report_period {
-        Some(period) => {
-            let units_path = args.common.units.display().to_string();
-            let generated_at = output::now_utc();
-            let input = ReportInput {
-                period,
-                aggs: &outcome.aggregates,
-                registry: &setup.registry,
-                schemas: &setup.schemas,
-                batch: &outcome.batch,
-                findings: &outcome.findings,
-                completeness: &outcome.completeness,
-                units_path: &units_path,
-                generated_at: &generated_at,
-            };
-            let bytes = report_xlsx(&input)?;
-            write_atomic(&args.output, &bytes)
-                .with_context(|| format!("writing {}", args.output.display()))?;
-            crate::say!(
-                "report for {} ({}) written to {}",
-                period.label_zh(),
-                period,
-                args.output.display()
-            );
+    // The exports and the report workbook read the same results and write
+    // different files: build them side by side.
+    let exports = || -> anyhow::Result<()> {
+        if let Some(dir) = &args.common.export {
+            csv::write_exports(
+                dir,
+                &outcome.aggregates,
+                &outcome.findings,
+                &setup.registry,
+                &setup.schemas,
+            )
+            .with_context(|| format!("writing exports to {}", dir.display()))?;
         }
+        Ok(())
+    };
+    let report = || -> anyhow::Result<Option<Period>> {
+        let Some(period) = report_period else {
+            return Ok(None);
+        };
+        let units_path = args.common.units.display().to_string();
+        let generated_at = output::now_utc();
+        let input = ReportInput {
+            period,
+            aggs: &outcome.aggregates,
+            registry: &setup.registry,
+            schemas: &setup.schemas,
+            batch: &outcome.batch,
+            findings: &outcome.findings,
+            completeness: &outcome.completeness,
+            units_path: &units_path,
+            generated_at: &generated_at,
+        };
+        let bytes = report_xlsx(&input)?;
+        write_atomic(&args.output, &bytes)
+            .with_context(|| format!("writing {}", args.output.display()))?;
+        Ok(Some(period))
+    };
+    let (exported, reported) = rayon::join(exports, report);
+    exported?;
+    match reported? {
+        Some(period) => crate::say!(
+            "report for {} ({}) written to {}",
+            period.label_zh(),
+            period,
+            args.output.display()
+        ),
         None => crate::say!("no return could be counted; no report written"),
     }
-    clock.lap("report");
+    clock.lap("outputs");
     output::print_summary(&outcome);
     Ok(i32::from(crate::findings::has_errors(&outcome.findings)))
 }

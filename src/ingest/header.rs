@@ -59,22 +59,74 @@ struct ColumnLabels {
     group: Option<String>,
     /// Text in the row below (a sub-header, in a two-row header).
     sub: Option<String>,
+    /// Group and sub-header joined (`乙肝疫苗第1剂应种人数`).
+    joined: Option<String>,
 }
 
-fn labels_at(grid: &Grid<'_>, row: u32) -> Vec<ColumnLabels> {
+/// Each row's normalised header texts, computed once per row however many
+/// candidate rows and forms look at it.
+struct RowLabels<'g, 'a> {
+    grid: &'g Grid<'a>,
+    first: u32,
+    rows: Vec<Option<Vec<(u32, String)>>>,
+}
+
+impl<'g, 'a> RowLabels<'g, 'a> {
+    fn new(grid: &'g Grid<'a>) -> RowLabels<'g, 'a> {
+        RowLabels {
+            grid,
+            first: grid.first_row(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// (column, label) of every text in `row`, left to right.
+    fn get(&mut self, row: u32) -> &[(u32, String)] {
+        let i = (row - self.first) as usize;
+        if self.rows.len() <= i {
+            self.rows.resize_with(i + 1, || None);
+        }
+        let grid = self.grid;
+        self.rows[i].get_or_insert_with(|| {
+            grid.cols()
+                .filter_map(|col| {
+                    let t = grid.cell(row, col).text()?;
+                    let l = normalize::label(t);
+                    (!l.is_empty()).then_some((col, l))
+                })
+                .collect()
+        })
+    }
+}
+
+fn labels_at(cache: &mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels> {
+    let own_row: Vec<(u32, String)> = cache.get(row).to_vec();
+    let sub_row = cache.get(row + 1);
     let mut out = Vec::new();
     let mut carried: Option<String> = None;
-    for col in grid.cols() {
-        let own = grid
-            .cell(row, col)
-            .text()
-            .map(normalize::label)
-            .filter(|s| !s.is_empty());
-        let sub = grid
-            .cell(row + 1, col)
-            .text()
-            .map(normalize::label)
-            .filter(|s| !s.is_empty());
+    let (mut i, mut j) = (0, 0);
+    // Merge the two sparse rows by column; a column with neither is a gap
+    // that ends a merged group.
+    let mut last_col: Option<u32> = None;
+    while i < own_row.len() || j < sub_row.len() {
+        let col = match (own_row.get(i), sub_row.get(j)) {
+            (Some(a), Some(b)) => a.0.min(b.0),
+            (Some(a), None) => a.0,
+            (None, Some(b)) => b.0,
+            (None, None) => break,
+        };
+        if last_col.is_some_and(|l| col > l + 1) {
+            carried = None;
+        }
+        last_col = Some(col);
+        let own = (own_row.get(i).map(|x| x.0) == Some(col)).then(|| {
+            i += 1;
+            own_row[i - 1].1.clone()
+        });
+        let sub = (sub_row.get(j).map(|x| x.0) == Some(col)).then(|| {
+            j += 1;
+            sub_row[j - 1].1.clone()
+        });
         // A group header merged across its sub-headers holds its text only in
         // the first cell; the rest of the span is empty above a sub-header.
         let group = match (&own, &sub) {
@@ -87,19 +139,19 @@ fn labels_at(grid: &Grid<'_>, row: u32) -> Vec<ColumnLabels> {
                 Some(o.clone())
             }
             (None, Some(_)) => carried.clone(),
-            (None, None) => {
-                carried = None;
-                None
-            }
+            (None, None) => None,
         };
-        if own.is_some() || sub.is_some() {
-            out.push(ColumnLabels {
-                col,
-                own,
-                group,
-                sub,
-            });
-        }
+        let joined = match (&group, &sub) {
+            (Some(g), Some(s)) => Some(format!("{g}{s}")),
+            _ => None,
+        };
+        out.push(ColumnLabels {
+            col,
+            own,
+            group,
+            sub,
+            joined,
+        });
     }
     out
 }
@@ -117,8 +169,8 @@ enum MatchedBy {
 
 /// The field a column names, and which text named it.
 fn match_column(form: &Form, c: &ColumnLabels) -> Option<(FieldIdx, MatchedBy)> {
-    if let (Some(g), Some(s)) = (&c.group, &c.sub) {
-        if let Some(f) = form.match_label(&format!("{g}{s}")) {
+    if let Some(j) = &c.joined {
+        if let Some(f) = form.match_label(j) {
             return Some((f, MatchedBy::Joined));
         }
     }
@@ -205,6 +257,7 @@ fn display(c: &ColumnLabels) -> String {
 #[must_use]
 pub fn find_header(grid: &Grid<'_>, schemas: &Schemas) -> Option<Header> {
     let mut best: Option<(usize, Header)> = None;
+    let mut cache = RowLabels::new(grid);
     let last = grid
         .first_row()
         .saturating_add(HEADER_SEARCH_ROWS)
@@ -219,7 +272,7 @@ pub fn find_header(grid: &Grid<'_>, schemas: &Schemas) -> Option<Header> {
         {
             continue;
         }
-        let labels = labels_at(grid, row);
+        let labels = labels_at(&mut cache, row);
         for (fi, form) in schemas.forms.iter().enumerate() {
             let h = try_form(fi as FormIdx, form, &labels, row);
             let score = h.columns.len();
