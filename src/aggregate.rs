@@ -1,9 +1,16 @@
-//! Roll-ups as one lazy polars plan over the observation table (FORMS.md §5):
-//! per leaf unit and period, flows are summed over months and stocks take
-//! the latest month of the period that has a value (LAST_IN_PERIOD); the
-//! hierarchy then sums leaves upwards through an ancestor table; rates are
-//! recomputed last from the aggregated numerator and denominator. Missing
-//! values are filtered out, never turned into zero.
+//! Roll-ups over the observation table (FORMS.md §5), in three steps:
+//!
+//! 1. per leaf unit, period and field, flows are summed over the period's
+//!    months and stocks take the latest month that has a value
+//!    (LAST_IN_PERIOD) — a sort over (key, month);
+//! 2. a lazy polars plan joins every leaf row to each of its ancestors (an
+//!    ancestor table) and sums per ancestor — the hierarchy as a table, no
+//!    loop over levels; run a few whole periods at a time to bound memory;
+//! 3. rates (and `dtap_dropout`) are recomputed from the aggregated
+//!    numerator and denominator.
+//!
+//! Keys are packed into one `u64` (period × form-field, unit). Missing
+//! values are left out, never turned into zero.
 
 use std::collections::HashMap;
 

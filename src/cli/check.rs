@@ -31,7 +31,7 @@ pub struct Args {
 /// Usage errors and unwritable exports.
 pub fn run(args: &Args) -> anyhow::Result<i32> {
     let setup = args.common.setup()?;
-    let outcome = setup.run_pipeline(args.common.quiet)?;
+    let outcome = setup.run_pipeline()?;
     output::print_findings(&outcome.findings, args.common.quiet);
     if let Some(dir) = &args.common.export {
         csv::write_exports(

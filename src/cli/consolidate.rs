@@ -33,7 +33,7 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     let mut clock = crate::timings::Stopwatch::start();
     let setup = args.common.setup()?;
     clock.lap("setup");
-    let outcome = setup.run_pipeline(args.common.quiet)?;
+    let outcome = setup.run_pipeline()?;
     let report_period = match setup.period {
         Some(p) => Some(p),
         None => outcome.batch.months().last().map(|m| Period::Month(*m)),

@@ -115,17 +115,16 @@ impl Common {
 }
 
 impl Setup {
-    /// Reads, checks and consolidates the inputs, with a progress line on
-    /// a terminal unless `quiet`.
+    /// Reads, checks and consolidates the inputs, with a progress line when
+    /// stderr is a terminal.
     ///
     /// # Errors
     /// Only an internal aggregation failure.
     pub fn run_pipeline(
         &self,
-        quiet: bool,
     ) -> Result<crate::pipeline::Outcome, crate::aggregate::AggregateError> {
         let counters = std::sync::Arc::new(crate::ingest::Progress::default());
-        progress::with_progress(self.inputs.len(), quiet, &counters, || {
+        progress::with_progress(self.inputs.len(), &counters, || {
             crate::pipeline::run_watched(
                 &self.inputs,
                 &self.registry,

@@ -11,13 +11,8 @@ use std::time::{Duration, Instant};
 use crate::ingest::Progress;
 
 /// Runs `work` with a progress line over `total` files drawn from `counters`.
-pub fn with_progress<T>(
-    total: usize,
-    quiet: bool,
-    counters: &Arc<Progress>,
-    work: impl FnOnce() -> T,
-) -> T {
-    let show = !quiet && std::io::stderr().is_terminal();
+pub fn with_progress<T>(total: usize, counters: &Arc<Progress>, work: impl FnOnce() -> T) -> T {
+    let show = std::io::stderr().is_terminal();
     let stop = Arc::new(AtomicBool::new(false));
     let painter: Option<JoinHandle<()>> = show.then(|| {
         let (stop, counters) = (Arc::clone(&stop), Arc::clone(counters));
