@@ -221,8 +221,9 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
 struct Unlabelled {
     /// Columns a unit row's figure may not sit in unnoticed.
     cols: Vec<u32>,
-    /// First cell found per such column, and how many.
-    found: Vec<(CellRef, usize)>,
+    /// Per such column with values: its first cell, how many, and the last
+    /// value while they still run 1, 2, 3… (an unlabelled serial column).
+    found: Vec<(CellRef, usize, Option<f64>)>,
 }
 
 impl Unlabelled {
@@ -241,18 +242,36 @@ impl Unlabelled {
 
     fn scan(&mut self, grid: &Grid<'_>, row: u32) {
         for &col in &self.cols {
-            if grid.cell(row, col).is_blank() {
+            let cell = grid.cell(row, col);
+            if cell.is_blank() {
                 continue;
             }
-            match self.found.iter_mut().find(|(c, _)| c.col == col) {
-                Some((_, n)) => *n += 1,
-                None => self.found.push((CellRef { row, col }, 1)),
+            let number = match cell {
+                Cell::Number(x) if x.fract() == 0.0 => Some(x),
+                _ => None,
+            };
+            match self.found.iter_mut().find(|(c, _, _)| c.col == col) {
+                Some((_, n, serial)) => {
+                    *n += 1;
+                    *serial = match (*serial, number) {
+                        (Some(last), Some(x)) if x > last => Some(x),
+                        _ => None,
+                    };
+                }
+                None => self.found.push((
+                    CellRef { row, col },
+                    1,
+                    number.filter(|x| (1.0..=2.0).contains(x)),
+                )),
             }
         }
     }
 
     fn findings(self, ctx: &RowContext<'_>, parent_code: u64) -> Vec<Finding> {
-        self.found.into_iter().map(|(cell, n)| {
+        self.found
+            .into_iter()
+            .filter(|(_, n, serial)| serial.is_none() || *n < 2)
+            .map(|(cell, n, _)| {
             ctx.finding(
                 Rule::UnknownColumn,
                 cell,

@@ -36,7 +36,7 @@ fn stock_drops_and_outliers_over_months() {
             None,
         );
     }
-    // 城东街道, June: the 常住人口数 label was deleted, its figures typed in.
+    // 城东街道, June: the 常住人口数 and 序号 labels were deleted.
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name(fd).unwrap();
@@ -60,6 +60,8 @@ fn stock_drops_and_outliers_over_months() {
     let pop_cell = phstats::findings::CellRef::parse(&cell_of(fd, "resident_pop", 0)).unwrap();
     ws.write_blank(2, pop_cell.col as u16, &rust_xlsxwriter::Format::new())
         .unwrap();
+    // The 序号 label is gone too: 1, 2 down column A is a serial, not figures.
+    ws.write_blank(2, 0, &rust_xlsxwriter::Format::new()).unwrap();
     wb.save(d.path("in/城东街道_2026-06.xlsx")).unwrap();
 
     let out = util::phstats(
