@@ -344,6 +344,9 @@ fn leaf_frame(
         if kind == Kind::Rate {
             continue;
         }
+        if !batch.overlapped.is_empty() && batch.overlapped.contains(&(o.ret[i], o.unit[i])) {
+            continue;
+        }
         let m = o.month[i];
         let ps = in_periods.entry(m.0).or_insert_with(|| {
             (0..periods.len())

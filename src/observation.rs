@@ -57,6 +57,8 @@ pub struct Return {
     pub columns: Vec<(FieldIdx, u32)>,
     /// Row of the 合计 row, if any.
     pub total_row: Option<u32>,
+    /// Column of the unit names.
+    pub name_col: Option<u32>,
 }
 
 /// The observation table, columnar: provenance is dictionary-encoded
@@ -137,6 +139,9 @@ pub struct Batch {
     pub obs: Observations,
     /// Problems found while reading.
     pub findings: Vec<Finding>,
+    /// Unit rows (return, unit) not counted because the same figures are
+    /// computed from the unit's own children (see `validate::overlap`).
+    pub overlapped: std::collections::HashSet<(ReturnIdx, UnitIdx)>,
 }
 
 impl Batch {

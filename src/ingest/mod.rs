@@ -363,6 +363,7 @@ fn ingest_sheet(
         totals: rows.totals,
         columns: header.columns.clone(),
         total_row: rows.total_row,
+        name_col: header.name_col,
     });
 }
 

@@ -4,6 +4,7 @@
 //! schemas, never from per-form code.
 
 pub mod history;
+pub mod overlap;
 pub mod relations;
 pub mod returns;
 pub mod totals;
@@ -25,6 +26,7 @@ pub fn validate(
 ) -> (Vec<Finding>, Vec<Completeness>) {
     let mut findings = returns::settle_duplicates(batch, registry, schemas);
     let rows = RowIndex::build(batch);
+    findings.extend(overlap::check(batch, &rows, registry, schemas));
     findings.extend(relations::check(batch, &rows, registry, schemas));
     findings.extend(totals::check(batch, &rows, registry, schemas));
     findings.extend(history::check(batch, registry, schemas));

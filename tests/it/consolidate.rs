@@ -629,3 +629,95 @@ rule = "exceeds_denominator"
         && f["cell"] == "C4"
         && f["form"] == "tb_screening"));
 }
+
+/// A county's summary listing its townships, sent alongside one township's
+/// own village-by-village return: that township is counted once, from its
+/// villages; the other township from the summary.
+#[test]
+fn a_county_summary_and_township_detail_are_not_counted_twice() {
+    let d = Dir::new();
+    let fd = "family_doctor";
+    util::write_return(
+        &d.path("in/东湖区.xlsx"),
+        fd,
+        "东湖区",
+        Some("2026-01"),
+        &[
+            (
+                "城东街道",
+                vec![("resident_pop", V::N(999.0)), ("signed", V::N(500.0))],
+            ),
+            (
+                "新民镇",
+                vec![("resident_pop", V::N(300.0)), ("signed", V::N(120.0))],
+            ),
+        ],
+        None,
+    );
+    util::write_return(
+        &d.path("in/城东街道.xlsx"),
+        fd,
+        "城东街道",
+        Some("2026-01"),
+        &[
+            (
+                "东门社区",
+                vec![("resident_pop", V::N(400.0)), ("signed", V::N(200.0))],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(600.0)), ("signed", V::N(290.0))],
+            ),
+        ],
+        None,
+    );
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            "in",
+            "--units",
+            "units.csv",
+            "--export",
+            "out",
+            "-o",
+            "r.xlsx",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "the overlap is an error");
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |unit: &str, field: &str| {
+        a.get(&("2026-01".into(), unit.into(), field.into()))
+            .copied()
+    };
+    assert_eq!(
+        get("439902001000", "resident_pop"),
+        Some(1000.0),
+        "from its villages, not 999"
+    );
+    assert_eq!(
+        get("439902101000", "resident_pop"),
+        Some(300.0),
+        "from the summary"
+    );
+    assert_eq!(
+        get("439902000000", "resident_pop"),
+        Some(1300.0),
+        "each counted once"
+    );
+    assert_eq!(get("439902000000", "signed"), Some(610.0));
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let dup: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "duplicate_return")
+        .collect();
+    assert_eq!(dup.len(), 1, "{f:#?}");
+    assert!(dup[0]["file"].ends_with("东湖区.xlsx"));
+    assert_eq!(dup[0]["cell"], "B5");
+    assert_eq!(dup[0]["unit_code"], "439902001000");
+    assert!(
+        dup[0]["message"].contains("城东街道.xlsx"),
+        "{}",
+        dup[0]["message"]
+    );
+}

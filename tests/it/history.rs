@@ -61,7 +61,8 @@ fn stock_drops_and_outliers_over_months() {
     ws.write_blank(2, pop_cell.col as u16, &rust_xlsxwriter::Format::new())
         .unwrap();
     // The 序号 label is gone too: 1, 2 down column A is a serial, not figures.
-    ws.write_blank(2, 0, &rust_xlsxwriter::Format::new()).unwrap();
+    ws.write_blank(2, 0, &rust_xlsxwriter::Format::new())
+        .unwrap();
     wb.save(d.path("in/城东街道_2026-06.xlsx")).unwrap();
 
     let out = util::phstats(

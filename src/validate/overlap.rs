@@ -1,0 +1,75 @@
+//! Villages are the leaves (FORMS.md §1): every figure above them is
+//! computed. A return from higher up that lists units with their own
+//! children's rows in the batch — a county's summary listing townships that
+//! also sent their village-by-village returns — would count every person
+//! twice. The computed figure wins; the reported row is not counted and is
+//! a `duplicate_return` error naming both places.
+
+use std::collections::HashMap;
+
+use super::RowIndex;
+use crate::findings::{CellRef, Finding, Rule};
+use crate::observation::{Batch, ReturnStatus};
+use crate::period::Month;
+use crate::registry::{Registry, UnitIdx};
+use crate::schema::{FormIdx, Schemas};
+
+/// Marks the overlapping rows in `batch.overlapped` and reports each.
+#[must_use]
+pub fn check(
+    batch: &mut Batch,
+    rows: &RowIndex,
+    registry: &Registry,
+    schemas: &Schemas,
+) -> Vec<Finding> {
+    let counted = |ret: u32| batch.returns[ret as usize].status == ReturnStatus::Active;
+    // (form, month, unit) → a return holding rows of the unit's descendants.
+    let mut below: HashMap<(FormIdx, Month, UnitIdx), u32> = HashMap::new();
+    for span in rows.rows.iter().filter(|s| counted(s.ret)) {
+        let r = &batch.returns[span.ret as usize];
+        for a in registry.ancestors_and_self(span.unit).skip(1) {
+            below.entry((r.form, r.month, a)).or_insert(span.ret);
+        }
+    }
+    if below.is_empty() {
+        return Vec::new();
+    }
+    let mut findings = Vec::new();
+    for span in rows.rows.iter().filter(|s| counted(s.ret)) {
+        let r = &batch.returns[span.ret as usize];
+        let Some(&detail) = below.get(&(r.form, r.month, span.unit)) else {
+            continue;
+        };
+        if !batch.overlapped.insert((span.ret, span.unit)) {
+            continue;
+        }
+        let unit = registry.unit(span.unit);
+        let detail_ret = &batch.returns[detail as usize];
+        let mut f = Finding::new(
+            Rule::DuplicateReturn,
+            format!(
+                "{}'s {} figures for {} are given in this row and also computed from the rows of its own units in {}!{}; those are counted, this row is not",
+                unit.name,
+                schemas.form(r.form).title,
+                r.month,
+                batch.files[detail_ret.file as usize],
+                detail_ret.sheet
+            ),
+        )
+        .file(batch.file_of(span.ret))
+        .sheet(&r.sheet)
+        .form(&schemas.form(r.form).id)
+        .period(r.month)
+        .unit(unit.code.0)
+        .value(unit.name.clone())
+        .help("for one month, send either the summary or the detailed returns of the units below it, not both");
+        if let Some(row) = batch.obs.cell.get(span.start).map(|c| c.row) {
+            f = f.cell(CellRef {
+                row,
+                col: r.name_col.unwrap_or(0),
+            });
+        }
+        findings.push(f);
+    }
+    findings
+}
