@@ -80,8 +80,20 @@ impl<'g, 'a> RowLabels<'g, 'a> {
         }
     }
 
-    /// (column, label) of every text in `row`, left to right.
-    fn get(&mut self, row: u32) -> &[(u32, String)] {
+    /// The labels of `row` and of the row below it.
+    fn pair(&mut self, row: u32) -> (&[(u32, String)], &[(u32, String)]) {
+        self.fill(row);
+        self.fill(row + 1);
+        let i = (row - self.first) as usize;
+        let (a, b) = self.rows.split_at(i + 1);
+        (
+            a[i].as_deref().unwrap_or_default(),
+            b[0].as_deref().unwrap_or_default(),
+        )
+    }
+
+    /// Computes the (column, label) of every text in `row`, left to right.
+    fn fill(&mut self, row: u32) {
         let i = (row - self.first) as usize;
         if self.rows.len() <= i {
             self.rows.resize_with(i + 1, || None);
@@ -95,13 +107,12 @@ impl<'g, 'a> RowLabels<'g, 'a> {
                     (!l.is_empty()).then_some((col, l))
                 })
                 .collect()
-        })
+        });
     }
 }
 
 fn labels_at(cache: &mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels> {
-    let own_row: Vec<(u32, String)> = cache.get(row).to_vec();
-    let sub_row = cache.get(row + 1);
+    let (own_row, sub_row) = cache.pair(row);
     let mut out = Vec::new();
     let mut carried: Option<String> = None;
     let (mut i, mut j) = (0, 0);
@@ -196,16 +207,24 @@ fn is_serial_label(l: &str) -> bool {
 }
 
 /// Scores one form at one candidate row.
-fn try_form(form_idx: FormIdx, form: &Form, labels: &[ColumnLabels], row: u32) -> Header {
+/// Scores one form at one candidate row. The labels of columns that name
+/// no field are only collected as positions (`true`: a second column for
+/// a field already found); [`unknown_labels`] spells out the winner's.
+fn try_form(
+    form_idx: FormIdx,
+    form: &Form,
+    labels: &[ColumnLabels],
+    row: u32,
+) -> (Header, Vec<(usize, bool)>) {
     let mut columns: Vec<(FieldIdx, u32)> = Vec::new();
     let mut matched_by: Vec<MatchedBy> = Vec::new();
     let mut name_col = None;
     let mut serial_col = None;
     let mut unknown = Vec::new();
-    for c in labels {
+    for (i, c) in labels.iter().enumerate() {
         if let Some((f, sub)) = match_column(form, c) {
             if columns.iter().any(|(g, _)| *g == f) {
-                unknown.push(format!("{} (second column for the same field)", display(c)));
+                unknown.push((i, true));
             } else {
                 columns.push((f, c.col));
                 matched_by.push(sub);
@@ -218,7 +237,7 @@ fn try_form(form_idx: FormIdx, form: &Form, labels: &[ColumnLabels], row: u32) -
         } else if serial_col.is_none() && texts.iter().flatten().any(|t| is_serial_label(t)) {
             serial_col = Some(c.col);
         } else {
-            unknown.push(display(c));
+            unknown.push((i, false));
         }
     }
     // When every column was named by the row below alone, that row is a
@@ -231,15 +250,29 @@ fn try_form(form_idx: FormIdx, form: &Form, labels: &[ColumnLabels], row: u32) -
         } else {
             (row, row)
         };
-    Header {
+    let header = Header {
         form: form_idx,
         first_row,
         last_row,
         name_col,
         serial_col,
         columns,
-        unknown,
-    }
+        unknown: Vec::new(),
+    };
+    (header, unknown)
+}
+
+fn unknown_labels(labels: &[ColumnLabels], unknown: &[(usize, bool)]) -> Vec<String> {
+    unknown
+        .iter()
+        .map(|&(i, second)| {
+            if second {
+                format!("{} (second column for the same field)", display(&labels[i]))
+            } else {
+                display(&labels[i])
+            }
+        })
+        .collect()
 }
 
 fn display(c: &ColumnLabels) -> String {
@@ -274,13 +307,14 @@ pub fn find_header(grid: &Grid<'_>, schemas: &Schemas) -> Option<Header> {
         }
         let labels = labels_at(&mut cache, row);
         for (fi, form) in schemas.forms.iter().enumerate() {
-            let h = try_form(fi as FormIdx, form, &labels, row);
+            let (mut h, unknown) = try_form(fi as FormIdx, form, &labels, row);
             let score = h.columns.len();
             let needed = form.reported_fields().count().min(3);
             if score < needed.max(1) {
                 continue;
             }
             if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                h.unknown = unknown_labels(&labels, &unknown);
                 best = Some((score, h));
             }
         }

@@ -3,8 +3,6 @@
 
 use std::path::Path;
 
-use std::fmt::Write as _;
-
 use super::{write_atomic_with, ReportError};
 use crate::aggregate::Aggregates;
 use crate::findings::Finding;
@@ -40,45 +38,82 @@ fn csv_err(e: csv::Error) -> ReportError {
     ReportError::Csv(e.to_string())
 }
 
+/// One CSV field as RFC 4180 writes it: quoted (quotes doubled) only when
+/// it holds a comma, quote or line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
 /// Streams `aggregates.csv`: one row per period, unit and field with a
-/// value; counts as integers, rates in percent at full precision. Names
-/// and codes are formatted once per unit, not once per row.
+/// value; counts as integers, rates in percent at full precision. A city-
+/// year has over a million rows, so everything but the value is escaped
+/// once (per period, per unit, per field) and each row is one write.
 ///
 /// # Errors
-/// Only a write or CSV serialisation failure.
+/// Only a write failure.
 pub fn write_aggregates_csv(
     out: &mut dyn std::io::Write,
     aggs: &Aggregates,
     registry: &Registry,
     schemas: &Schemas,
 ) -> Result<(), ReportError> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(AGGREGATES_HEADER).map_err(csv_err)?;
-    let codes: Vec<String> = registry.units.iter().map(|u| u.code.to_string()).collect();
-    let periods: Vec<String> = aggs.periods.iter().map(ToString::to_string).collect();
-    let mut value = String::new();
+    use std::io::Write as _;
+    let io = ReportError::from_io(std::path::Path::new("aggregates.csv"));
+    let header = AGGREGATES_HEADER.join(",") + "\n";
+    out.write_all(header.as_bytes()).map_err(&io)?;
+    let periods: Vec<String> = aggs
+        .periods
+        .iter()
+        .map(|p| csv_field(&p.to_string()))
+        .collect();
+    // "level,unit_code,unit_name" per unit.
+    let units: Vec<String> = registry
+        .units
+        .iter()
+        .map(|u| {
+            format!(
+                "{},{},{}",
+                csv_field(u.level.id()),
+                csv_field(&u.code.to_string()),
+                csv_field(&u.name)
+            )
+        })
+        .collect();
+    let forms: Vec<(String, Vec<String>)> = schemas
+        .forms
+        .iter()
+        .map(|f| {
+            (
+                csv_field(&f.id),
+                f.fields.iter().map(|x| csv_field(&x.id)).collect(),
+            )
+        })
+        .collect();
+    let mut line: Vec<u8> = Vec::with_capacity(256);
     let mut period_idx = 0;
     for a in aggs.rows() {
         while aggs.periods[period_idx] != a.period {
             period_idx += 1;
         }
-        let unit = registry.unit(a.unit);
-        let form = schemas.form(a.form);
-        value.clear();
-        let _ = write!(value, "{}", a.value);
-        w.write_record([
-            periods[period_idx].as_str(),
-            form.id.as_str(),
-            unit.level.id(),
-            codes[a.unit as usize].as_str(),
-            unit.name.as_str(),
-            form.field(a.field).id.as_str(),
-            value.as_str(),
-        ])
-        .map_err(csv_err)?;
+        let (form_id, field_ids) = &forms[a.form as usize];
+        line.clear();
+        let _ = write!(
+            line,
+            "{},{},{},{},",
+            periods[period_idx], form_id, units[a.unit as usize], field_ids[a.field as usize]
+        );
+        if a.value.fract() == 0.0 && a.value.abs() < 1e15 {
+            let _ = writeln!(line, "{}", a.value as i64);
+        } else {
+            let _ = writeln!(line, "{}", a.value);
+        }
+        out.write_all(&line).map_err(&io)?;
     }
-    w.flush()
-        .map_err(ReportError::from_io(std::path::Path::new("aggregates.csv")))?;
+    out.flush().map_err(&io)?;
     Ok(())
 }
 
@@ -129,4 +164,17 @@ pub fn write_exports(
         write_findings_csv(w, findings)
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("城东街道"), "城东街道");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
 }
