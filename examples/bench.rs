@@ -34,6 +34,8 @@ fn arg(args: &[String], name: &str, default: usize) -> usize {
 /// The parent stays small (the corpus is generated and the floor measured
 /// in child processes): Linux counts the memory a child inherits at fork
 /// in its `ru_maxrss`, so a large parent would inflate the figure.
+// The child is reaped by wait4 below, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn timed(cmd: &mut Command) -> (f64, i32, f64) {
     let t = Instant::now();
     let child = cmd

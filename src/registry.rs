@@ -150,6 +150,16 @@ impl fmt::Display for UnitCode {
 /// Index of a unit in [`Registry::units`].
 pub type UnitIdx = u32;
 
+/// A registry line as read: line number, code, name, level, parent, aliases.
+type RawLine = (
+    usize,
+    UnitCode,
+    String,
+    Level,
+    Option<UnitCode>,
+    Vec<String>,
+);
+
 /// One administrative unit.
 #[derive(Debug, Clone)]
 pub struct Unit {
@@ -234,14 +244,7 @@ impl Registry {
         };
         let ai = col("aliases");
         let mut problems = Vec::new();
-        let mut raw: Vec<(
-            usize,
-            UnitCode,
-            String,
-            Level,
-            Option<UnitCode>,
-            Vec<String>,
-        )> = Vec::new();
+        let mut raw: Vec<RawLine> = Vec::new();
         for (i, rec) in rdr.records().enumerate() {
             let line = i + 2;
             let rec = match rec {

@@ -134,8 +134,13 @@ fn township_name(k: usize) -> String {
     s
 }
 
+/// Counties as (code, name).
+type Counties = Vec<(u64, String)>;
+/// Townships with the index of their county.
+type Towns = Vec<(usize, GenUnit)>;
+
 /// Builds the registry: counties of up to 12 townships each.
-fn build_units(n: usize, rng: &mut Rng) -> (Vec<(u64, String)>, Vec<(usize, GenUnit)>) {
+fn build_units(n: usize, rng: &mut Rng) -> (Counties, Towns) {
     let city = 439_900_000_000u64;
     let n_counties = n.div_ceil(12).max(1);
     let counties: Vec<(u64, String)> = (0..n_counties)
@@ -373,28 +378,20 @@ fn write_sheet(
             r += 1;
             ws.merge_range(r, 0, r + 1, 0, "序号", &header)?;
             ws.merge_range(r, 1, r + 1, 1, "单位名称", &header)?;
-            let mut i = 0;
-            while i < fields.len() {
-                let f = form.field(fields[i]);
-                let col = i as u16 + 2;
-                match &f.group {
+            for (group, run) in form.group_runs(&fields) {
+                let col = run.start as u16 + 2;
+                match group {
                     None => {
-                        ws.merge_range(r, col, r + 1, col, &f.label, &header)?;
-                        i += 1;
+                        let label = &form.field(fields[run.start]).label;
+                        ws.merge_range(r, col, r + 1, col, label, &header)?;
                     }
                     Some(g) => {
-                        let mut j = i;
-                        while j + 1 < fields.len()
-                            && form.field(fields[j + 1]).group.as_ref() == Some(g)
-                        {
-                            j += 1;
-                        }
-                        if j > i {
-                            ws.merge_range(r, col, r, j as u16 + 2, g, &header)?;
+                        if run.len() > 1 {
+                            ws.merge_range(r, col, r, run.end as u16 + 1, g, &header)?;
                         } else {
                             ws.write_string_with_format(r, col, g, &header)?;
                         }
-                        for k in i..=j {
+                        for k in run {
                             ws.write_string_with_format(
                                 r + 1,
                                 k as u16 + 2,
@@ -402,7 +399,6 @@ fn write_sheet(
                                 &header,
                             )?;
                         }
-                        i = j + 1;
                     }
                 }
             }

@@ -225,6 +225,28 @@ impl Form {
         &self.fields[idx as usize]
     }
 
+    /// How `fields` (in column order) fall under group headers: runs of
+    /// consecutive fields sharing a group (`高血压患者` over 人数 and 签约人数),
+    /// and single ungrouped fields, as (group, index range into `fields`).
+    /// Every writer of a two-row grouped header lays it out from these.
+    #[must_use]
+    pub fn group_runs(&self, fields: &[FieldIdx]) -> Vec<(Option<&str>, std::ops::Range<usize>)> {
+        let mut runs = Vec::new();
+        let mut i = 0;
+        while i < fields.len() {
+            let group = self.field(fields[i]).group.as_deref();
+            let mut j = i + 1;
+            if group.is_some() {
+                while j < fields.len() && self.field(fields[j]).group.as_deref() == group {
+                    j += 1;
+                }
+            }
+            runs.push((group, i..j));
+            i = j;
+        }
+        runs
+    }
+
     /// Fields that are columns of a return (not derived).
     pub fn reported_fields(&self) -> impl Iterator<Item = (FieldIdx, &Field)> {
         self.fields

@@ -63,12 +63,15 @@ struct ColumnLabels {
     joined: Option<String>,
 }
 
+/// A normalised header text and its column.
+type Label = (u32, String);
+
 /// Each row's normalised header texts, computed once per row however many
 /// candidate rows and forms look at it.
 struct RowLabels<'g, 'a> {
     grid: &'g Grid<'a>,
     first: u32,
-    rows: Vec<Option<Vec<(u32, String)>>>,
+    rows: Vec<Option<Vec<Label>>>,
 }
 
 impl<'g, 'a> RowLabels<'g, 'a> {
@@ -81,7 +84,7 @@ impl<'g, 'a> RowLabels<'g, 'a> {
     }
 
     /// The labels of `row` and of the row below it.
-    fn pair(&mut self, row: u32) -> (&[(u32, String)], &[(u32, String)]) {
+    fn pair(&mut self, row: u32) -> (&[Label], &[Label]) {
         self.fill(row);
         self.fill(row + 1);
         let i = (row - self.first) as usize;

@@ -135,31 +135,24 @@ fn write_field_header(
     first_col: u16,
     fmt: &Formats,
 ) -> Result<(), XlsxError> {
-    let mut i = 0;
-    while i < fields.len() {
-        let f = form.field(fields[i]);
-        let col = first_col + i as u16;
-        match &f.group {
+    for (group, run) in form.group_runs(fields) {
+        let col = first_col + run.start as u16;
+        match group {
             None => {
-                ws.merge_range(row, col, row + 1, col, &f.label, &fmt.header)?;
-                i += 1;
+                let label = &form.field(fields[run.start]).label;
+                ws.merge_range(row, col, row + 1, col, label, &fmt.header)?;
             }
             Some(g) => {
-                let mut j = i;
-                while j + 1 < fields.len() && form.field(fields[j + 1]).group.as_ref() == Some(g) {
-                    j += 1;
-                }
-                let last = first_col + j as u16;
+                let last = first_col + run.end as u16 - 1;
                 if last > col {
                     ws.merge_range(row, col, row, last, g, &fmt.header)?;
                 } else {
                     ws.write_string_with_format(row, col, g, &fmt.header)?;
                 }
-                for k in i..=j {
+                for k in run {
                     let sub = &form.field(fields[k]).label;
                     ws.write_string_with_format(row + 1, first_col + k as u16, sub, &fmt.header)?;
                 }
-                i = j + 1;
             }
         }
     }
@@ -472,12 +465,11 @@ fn completeness_sheet(
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(2, c as u16, *h, &fmt.header)?;
     }
-    let mut row = 3;
-    for c in input
+    let in_period = input
         .completeness
         .iter()
-        .filter(|c| input.period.contains(c.month))
-    {
+        .filter(|c| input.period.contains(c.month));
+    for (row, c) in (3u32..).zip(in_period) {
         let missing: Vec<&str> = c
             .missing
             .iter()
@@ -491,7 +483,6 @@ fn completeness_sheet(
         let rate = (c.expected > 0).then(|| c.reported as f64 / c.expected as f64 * 100.0);
         write_value(ws, row, 5, rate, Kind::Rate, false, false, fmt)?;
         ws.write_string_with_format(row, 6, missing.join("、"), &fmt.text)?;
-        row += 1;
     }
     ws.set_column_width(0, 36)?;
     ws.set_column_width(6, 60)?;

@@ -202,5 +202,5 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
     assert!(list
         .rows()
         .flatten()
-        .any(|c| c.to_string() == "unreadable_file"));
+        .any(|c| *c == Data::String("unreadable_file".into())));
 }

@@ -110,7 +110,7 @@ fn hostile_batch(d: &Dir) {
     ws.write_datetime_with_format(
         r,
         c,
-        &ExcelDateTime::from_ymd(2026, 2, 1).unwrap(),
+        ExcelDateTime::from_ymd(2026, 2, 1).unwrap(),
         &Format::new().set_num_format("yyyy-mm-dd"),
     )
     .unwrap();
