@@ -113,6 +113,20 @@ impl Book {
         }
     }
 
+    /// The merged regions of a sheet as ((first row, first col), (last row,
+    /// last col)); none when the sheet has none or they cannot be read.
+    #[must_use]
+    pub fn merged(&mut self, name: &str) -> Vec<((u32, u32), (u32, u32))> {
+        let dims = match &mut self.inner {
+            Inner::Xlsx(wb) => wb.merge_cells_by_sheet_name(name).ok(),
+            Inner::Xls(wb) => wb.merge_cells_by_sheet_name(name).ok(),
+        };
+        dims.unwrap_or_default()
+            .into_iter()
+            .map(|d| (d.start, d.end))
+            .collect()
+    }
+
     /// Reads one sheet's cells.
     ///
     /// # Errors

@@ -203,6 +203,9 @@ fn level_zh(s: Severity) -> &'static str {
     }
 }
 
+/// Merged regions of a submitted sheet.
+type Merged = Vec<((u32, u32), (u32, u32))>;
+
 /// Where a submitted sheet was reproduced.
 struct Copy {
     file: String,
@@ -233,7 +236,7 @@ fn feedback_workbook(
     }
     let list = wb.add_worksheet();
     list.set_name("问题清单")?;
-    let mut reproduced: Vec<(usize, Sheet)> = Vec::new();
+    let mut reproduced: Vec<(usize, Sheet, Merged)> = Vec::new();
     let mut books: HashMap<String, Option<workbook::Book>> = HashMap::new();
     for (i, c) in copies.iter_mut().enumerate() {
         let Some(path) = input
@@ -247,7 +250,9 @@ fn feedback_workbook(
         let book = books
             .entry(c.file.clone())
             .or_insert_with(|| workbook::open(&path).ok());
-        if let Some(sheet) = book.as_mut().and_then(|b| b.read(&c.sheet).ok()) {
+        let Some(book) = book.as_mut() else { continue };
+        if let Ok(sheet) = book.read(&c.sheet) {
+            let merged = book.merged(&c.sheet);
             let stem = Path::new(&c.file)
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -258,15 +263,15 @@ fn feedback_workbook(
                 c.sheet.clone()
             };
             c.name = sheet_name(&wanted, &mut taken);
-            reproduced.push((i, sheet));
+            reproduced.push((i, sheet, merged));
         }
     }
     list_sheet(list, title, findings, &copies, input, &fmt)?;
-    for (i, sheet) in &reproduced {
+    for (i, sheet, merged) in &reproduced {
         let c = &copies[*i];
         let ws = wb.add_worksheet();
         ws.set_name(&c.name)?;
-        reproduce(ws, sheet, c, findings, &fmt)?;
+        reproduce(ws, sheet, merged, c, findings, &fmt)?;
     }
     wb.save_to_buffer()
 }
@@ -404,6 +409,7 @@ fn print_setup(ws: &mut Worksheet) -> Result<(), XlsxError> {
 fn reproduce(
     ws: &mut Worksheet,
     sheet: &Sheet,
+    merged: &Merged,
     copy: &Copy,
     findings: &[&Finding],
     fmt: &Formats,
@@ -416,13 +422,45 @@ fn reproduce(
             }
         }
     }
+    // The submitted merges (title, group headers), so the township sees its
+    // own layout. A region holding a marked cell, or one the writer refuses
+    // (overlapping, in a hand-made file), is left unmerged.
+    let mut applied: Vec<((u32, u32), (u32, u32), bool)> = Vec::new();
+    let blank = Format::new();
+    // A real return has a few dozen merges; a file with thousands is not
+    // reproduced merge by merge.
+    let merged: &[_] = if merged.len() > 2_000 { &[] } else { merged };
+    for &((r1, c1), (r2, c2)) in merged {
+        let inside = |c: &CellRef| (r1..=r2).contains(&c.row) && (c1..=c2).contains(&c.col);
+        let (Ok(c1w), Ok(c2w)) = (u16::try_from(c1), u16::try_from(c2)) else {
+            continue;
+        };
+        if (r1, c1) == (r2, c2) || marks.keys().any(inside) {
+            continue;
+        }
+        let text: String = match sheet.range.get_value((r1, c1)) {
+            Some(Data::String(s)) => s.chars().take(32_767).collect(),
+            _ => String::new(),
+        };
+        if ws.merge_range(r1, c1w, r2, c2w, &text, &blank).is_ok() {
+            applied.push(((r1, c1), (r2, c2), !text.is_empty()));
+        }
+    }
+    // Cells a merge covers are not written again (the first cell keeps a
+    // number, written below; text went into the merge).
+    let hidden = |row: u32, col: u32| {
+        applied.iter().any(|&((r1, c1), (r2, c2), text)| {
+            (r1..=r2).contains(&row) && (c1..=c2).contains(&col) && ((row, col) != (r1, c1) || text)
+        })
+    };
     let mut max_col = 0u32;
+    let (r0, c0) = sheet.range.start().unwrap_or((0, 0));
     for (r, c, d) in sheet.range.used_cells() {
-        let (row, col) = (
-            sheet.range.start().unwrap_or((0, 0)).0 + r as u32,
-            sheet.range.start().unwrap_or((0, 0)).1 + c as u32,
-        );
-        if marks.contains_key(&CellRef { row, col }) || col > u32::from(u16::MAX) {
+        let (row, col) = (r0 + r as u32, c0 + c as u32);
+        if marks.contains_key(&CellRef { row, col })
+            || col > u32::from(u16::MAX)
+            || hidden(row, col)
+        {
             continue;
         }
         max_col = max_col.max(col);

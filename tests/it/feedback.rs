@@ -156,6 +156,14 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
         None
     );
 
+    // The submitted layout: 序号 merged over the two header rows (A3:A4).
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let mut xml = String::new();
+    z.by_name("xl/worksheets/sheet2.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    assert!(xml.contains(r#"<mergeCell ref="A3:A4"/>"#), "{xml}");
     let n = notes(&path);
     let note = |cell: &str| {
         n.iter()
