@@ -203,8 +203,11 @@ fn level_zh(s: Severity) -> &'static str {
     }
 }
 
+/// A merged region: (first row, first col), (last row, last col).
+type Region = ((u32, u32), (u32, u32));
+
 /// Merged regions of a submitted sheet.
-type Merged = Vec<((u32, u32), (u32, u32))>;
+type Merged = Vec<Region>;
 
 /// Where a submitted sheet was reproduced.
 struct Copy {
@@ -425,7 +428,8 @@ fn reproduce(
     // The submitted merges (title, group headers), so the township sees its
     // own layout. A region holding a marked cell, or one the writer refuses
     // (overlapping, in a hand-made file), is left unmerged.
-    let mut applied: Vec<((u32, u32), (u32, u32), bool)> = Vec::new();
+    // Regions merged, and whether their text went into the merge.
+    let mut applied: Vec<(Region, bool)> = Vec::new();
     let blank = Format::new();
     // A real return has a few dozen merges; a file with thousands is not
     // reproduced merge by merge.
@@ -443,13 +447,13 @@ fn reproduce(
             _ => String::new(),
         };
         if ws.merge_range(r1, c1w, r2, c2w, &text, &blank).is_ok() {
-            applied.push(((r1, c1), (r2, c2), !text.is_empty()));
+            applied.push((((r1, c1), (r2, c2)), !text.is_empty()));
         }
     }
     // Cells a merge covers are not written again (the first cell keeps a
     // number, written below; text went into the merge).
     let hidden = |row: u32, col: u32| {
-        applied.iter().any(|&((r1, c1), (r2, c2), text)| {
+        applied.iter().any(|&(((r1, c1), (r2, c2)), text)| {
             (r1..=r2).contains(&row) && (c1..=c2).contains(&col) && ((row, col) != (r1, c1) || text)
         })
     };
