@@ -59,9 +59,19 @@ pub fn run_watched(
     let mut batch = ingest::ingest(inputs, &ctx);
     clock.lap("ingest");
     let mut findings = std::mem::take(&mut batch.findings);
-    let (more, completeness) = validate::validate(&mut batch, registry, schemas);
-    findings.extend(more);
-    clock.lap("validate");
+    let (settled, rows) = validate::settle(&mut batch, registry, schemas);
+    findings.extend(settled);
+    clock.lap("settle");
+    // What counts is settled: the read-only checks and the roll-up are
+    // independent, so they run side by side.
+    let periods = aggregate::periods_for(&batch.months(), period);
+    let ((checked, completeness), aggregates) = rayon::join(
+        || validate::check(&batch, &rows, registry, schemas),
+        || aggregate::aggregate(&batch, registry, schemas, &periods),
+    );
+    let aggregates = aggregates?;
+    findings.extend(checked);
+    clock.lap("check+aggregate");
     findings.sort_by(|a, b| {
         (
             &a.file,
@@ -78,10 +88,7 @@ pub fn run_watched(
                 b.rule,
             ))
     });
-    let periods = aggregate::periods_for(&batch.months(), period);
     clock.lap("sort");
-    let aggregates = aggregate::aggregate(&batch, registry, schemas, &periods)?;
-    clock.lap("aggregate");
     Ok(Outcome {
         batch,
         findings,

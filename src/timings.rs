@@ -28,7 +28,7 @@ impl Stopwatch {
         let now = Instant::now();
         if self.enabled {
             eprintln!(
-                "timing {name:<12} {:>8.3} s  (total {:.3} s)  {}",
+                "timing {name:<16} {:>7.3} s  (total {:.3} s)  {}",
                 (now - self.last).as_secs_f64(),
                 (now - self.start).as_secs_f64(),
                 memory()

@@ -276,6 +276,7 @@ fn feedback_workbook(
         ws.set_name(&c.name)?;
         reproduce(ws, sheet, merged, c, findings, &fmt)?;
     }
+    wb.set_zip_compression_level(3);
     wb.save_to_buffer()
 }
 

@@ -576,5 +576,8 @@ pub fn report_xlsx(input: &ReportInput<'_>) -> Result<Vec<u8>, ReportError> {
     findings_sheet(&mut wb, input, &fmt).map_err(xerr)?;
     completeness_sheet(&mut wb, input, &fmt).map_err(xerr)?;
     notes_sheet(&mut wb, input, &fmt).map_err(xerr)?;
+    // Level 3, as Excel itself uses: about a third faster to save than the
+    // default 6, for a file a few per cent larger.
+    wb.set_zip_compression_level(3);
     wb.save_to_buffer().map_err(xerr)
 }

@@ -1,6 +1,7 @@
 //! Every check of FORMS.md §4 on an ingested batch. Which returns count
-//! (corrections, duplicates) is settled first; row, total and history
-//! checks then look only at returns that count. Relations come from the
+//! (corrections, duplicates, rows computed from children) is settled first
+//! ([`settle`]); row, total, history and completeness checks then only read
+//! the returns that count ([`check`]), alongside aggregation. Relations come from the
 //! schemas, never from per-form code.
 
 pub mod history;
@@ -16,21 +17,33 @@ use crate::schema::Schemas;
 
 pub use returns::Completeness;
 
-/// Runs every check, settling return statuses in `batch`; returns the new
-/// findings and the completeness table (上报率).
+/// Settles what counts — corrections, duplicate returns, rows computed
+/// from their children — which aggregation depends on.
 #[must_use]
-pub fn validate(
+pub fn settle(
     batch: &mut Batch,
     registry: &Registry,
     schemas: &Schemas,
-) -> (Vec<Finding>, Vec<Completeness>) {
+) -> (Vec<Finding>, RowIndex) {
     let mut findings = returns::settle_duplicates(batch, registry, schemas);
     let rows = RowIndex::build(batch);
     findings.extend(overlap::check(batch, &rows, registry, schemas));
-    findings.extend(relations::check(batch, &rows, registry, schemas));
-    findings.extend(totals::check(batch, &rows, registry, schemas));
+    (findings, rows)
+}
+
+/// The checks that only read a settled batch (rows, totals, history,
+/// completeness); they may run while it is aggregated.
+#[must_use]
+pub fn check(
+    batch: &Batch,
+    rows: &RowIndex,
+    registry: &Registry,
+    schemas: &Schemas,
+) -> (Vec<Finding>, Vec<Completeness>) {
+    let mut findings = relations::check(batch, rows, registry, schemas);
+    findings.extend(totals::check(batch, rows, registry, schemas));
     findings.extend(history::check(batch, registry, schemas));
-    let (missing, completeness) = returns::completeness(batch, &rows, registry, schemas);
+    let (missing, completeness) = returns::completeness(batch, rows, registry, schemas);
     findings.extend(missing);
     (findings, completeness)
 }
