@@ -295,7 +295,10 @@ impl Registry {
                     }
                 }
             };
-            if parent != code.parent() && !(level == Level::City && parent.is_none()) {
+            // An empty parent_code makes a root: a county's own registry
+            // starts at the county. Checked below: only when the parent the
+            // code names is not in the file.
+            if parent.is_some() && parent != code.parent() {
                 problems.push(format!(
                     "line {line}: {name} ({code}) has parent_code {} but its code says {}",
                     parent.map_or("(empty)".into(), |p| p.to_string()),
@@ -312,6 +315,16 @@ impl Registry {
                 .map(String::from)
                 .collect();
             raw.push((line, code, name, level, parent, aliases));
+        }
+        let codes: std::collections::HashSet<UnitCode> = raw.iter().map(|r| r.1).collect();
+        for (line, code, name, _, parent, _) in &raw {
+            if let (None, Some(p)) = (parent, code.parent()) {
+                if codes.contains(&p) {
+                    problems.push(format!(
+                        "line {line}: {name} ({code}) has no parent_code but its code says {p}, which is in the registry"
+                    ));
+                }
+            }
         }
         let mut reg = Registry {
             units: Vec::with_capacity(raw.len()),
@@ -666,5 +679,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("header must be"), "{err}");
+        // A township that lost its parent_code while its county is listed.
+        let err = Registry::from_csv(
+            "code,name,level,parent_code,aliases
+439902000000,东湖区,county,,
+439902001000,城东街道,township,,
+"
+            .as_bytes(),
+            "u.csv",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(
+                "城东街道 (439902001000) has no parent_code but its code says 439902000000"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_county_keeps_its_own_registry() {
+        let county = "code,name,level,parent_code,aliases
+439902000000,东湖区,county,,
+439902001000,城东街道,township,439902000000,
+439902001001,东门社区,village,439902001000,
+";
+        let r = Registry::from_csv(county.as_bytes(), "u.csv").unwrap();
+        let order: Vec<&str> = r
+            .depth_first()
+            .iter()
+            .map(|&i| r.unit(i).name.as_str())
+            .collect();
+        assert_eq!(order, ["东湖区", "城东街道", "东门社区"]);
     }
 }

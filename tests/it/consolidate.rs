@@ -721,3 +721,86 @@ fn a_county_summary_and_township_detail_are_not_counted_twice() {
         dup[0]["message"]
     );
 }
+
+/// A county bureau keeps its own registry, rooted at the county: its
+/// townships are all that is expected, and the report is the county's.
+#[test]
+fn a_county_registry_consolidates_the_county() {
+    let d = Dir::new();
+    let county: String = util::UNITS
+        .lines()
+        .filter(|l| !l.contains("青山市"))
+        .map(|l| {
+            l.replace(
+                "439902000000,东湖区,county,439900000000,",
+                "439902000000,东湖区,county,,",
+            ) + "\n"
+        })
+        .collect();
+    std::fs::write(d.path("county.csv"), county).unwrap();
+    for (town, villages) in [
+        ("城东街道", ["东门社区", "新村"]),
+        ("新民镇", ["新村", "红旗村"]),
+    ] {
+        util::write_return(
+            &d.path(&format!("in/{town}.xlsx")),
+            "family_doctor",
+            town,
+            Some("2026-03"),
+            &villages
+                .iter()
+                .map(|v| {
+                    (
+                        *v,
+                        vec![("resident_pop", V::N(100.0)), ("signed", V::N(50.0))],
+                    )
+                })
+                .collect::<Vec<_>>(),
+            None,
+        );
+    }
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            "in",
+            "--units",
+            "county.csv",
+            "--export",
+            "out",
+            "-o",
+            "r.xlsx",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    assert_eq!(
+        a.get(&(
+            "2026-03".into(),
+            "439902000000".into(),
+            "resident_pop".into()
+        )),
+        Some(&400.0)
+    );
+    assert!(
+        !a.keys().any(|k| k.1 == "439900000000"),
+        "no city above the county"
+    );
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    assert!(!f.iter().any(|x| x["rule"] == "missing_return"), "{f:#?}");
+    use calamine::Reader as _;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(d.path("r.xlsx")).unwrap();
+    let first = wb.sheet_names()[0].clone();
+    let sheet = wb.worksheet_range(&first).unwrap();
+    let title = sheet
+        .get_value((0, 0))
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(title.starts_with("东湖区"), "{title}");
+}
