@@ -329,12 +329,6 @@ fn ingest_sheet(
     ) else {
         return;
     };
-    report_header_columns(
-        &header,
-        form,
-        &|r, m| base(r, m).unit(unit_code).period(month),
-        &mut out.findings,
-    );
     let ctx_rows = rows::RowContext {
         file: &input.display,
         sheet,
@@ -345,6 +339,13 @@ fn ingest_sheet(
         registry: ctx.registry,
     };
     let rows = rows::read_rows(grid, &header, &ctx_rows);
+    report_header_columns(
+        &header,
+        &rows.unlabelled,
+        form,
+        &|r, m| base(r, m).unit(unit_code).period(month),
+        &mut out.findings,
+    );
     let ret_idx = out.returns.len() as u32;
     out.findings.extend(rows.findings);
     out.obs.append(rows.obs, ret_idx);
@@ -369,6 +370,7 @@ fn ingest_sheet(
 
 fn report_header_columns(
     header: &Header,
+    unlabelled: &[(CellRef, usize)],
     form: &crate::schema::Form,
     base: &dyn Fn(Rule, String) -> Finding,
     findings: &mut Vec<Finding>,
@@ -390,19 +392,38 @@ fn report_header_columns(
             );
         }
     }
+    // FORMS.md §2: unknown columns are reported once per return — with
+    // the figures typed under no label at all, named at their first cell.
+    let mut parts = Vec::new();
     if !header.unknown.is_empty() {
         const SHOWN: usize = 12;
         let mut list = header.unknown[..header.unknown.len().min(SHOWN)].join("、");
         if header.unknown.len() > SHOWN {
             list.push_str(&format!(" … and {} more", header.unknown.len() - SHOWN));
         }
-        findings.push(base(
-            Rule::UnknownColumn,
-            format!(
-                "{} column(s) that match no field were ignored: {list}",
-                header.unknown.len()
-            ),
+        parts.push(format!(
+            "{} column(s) that match no field were ignored: {list}",
+            header.unknown.len()
         ));
+    }
+    if !unlabelled.is_empty() {
+        let cols: Vec<String> = unlabelled
+            .iter()
+            .map(|(c, n)| format!("{} ({n} value(s))", CellRef::col_name(c.col)))
+            .collect();
+        parts.push(format!(
+            "figures in unit rows under no header label are not counted: column {}",
+            cols.join("、")
+        ));
+    }
+    if !parts.is_empty() {
+        let mut f = base(Rule::UnknownColumn, parts.join("; "));
+        if let Some((cell, _)) = unlabelled.first() {
+            f = f
+                .cell(*cell)
+                .help("label the column as the form does, or delete what was typed there");
+        }
+        findings.push(f);
     }
 }
 

@@ -128,6 +128,9 @@ pub struct Rows {
     pub total_row: Option<u32>,
     /// Problems found.
     pub findings: Vec<Finding>,
+    /// Columns with figures in unit rows but no header label: first cell
+    /// and count. Not counted; reported with the header's unknown columns.
+    pub unlabelled: Vec<(CellRef, usize)>,
 }
 
 /// Reads every row below the header until the footer or the end of the sheet.
@@ -212,7 +215,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
             }
         }
     }
-    out.findings.extend(unlabelled.findings(ctx, parent_code));
+    out.unlabelled = unlabelled.finish();
     out
 }
 
@@ -267,22 +270,14 @@ impl Unlabelled {
         }
     }
 
-    fn findings(self, ctx: &RowContext<'_>, parent_code: u64) -> Vec<Finding> {
+    /// Each column that held figures, with its first cell and how many;
+    /// serial columns left out.
+    fn finish(self) -> Vec<(CellRef, usize)> {
         self.found
             .into_iter()
             .filter(|(_, n, serial)| serial.is_none() || *n < 2)
-            .map(|(cell, n, _)| {
-            ctx.finding(
-                Rule::UnknownColumn,
-                cell,
-                format!(
-                    "column {} has {n} value(s) in unit rows but no header label; they are not counted",
-                    CellRef::col_name(cell.col)
-                ),
-            )
-            .unit(parent_code)
-            .help("label the column as the form does, or delete what was typed there")
-        }).collect()
+            .map(|(cell, n, _)| (cell, n))
+            .collect()
     }
 }
 
