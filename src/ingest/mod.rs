@@ -261,7 +261,10 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
             .any(|f| f.severity() != crate::findings::Severity::Info)
     {
         // FORMS.md §4: a workbook with no return in it is a warning, even
-        // when each of its sheets alone is only a stray empty one.
+        // when each of its sheets alone is only a stray empty one; that one
+        // warning replaces the sheets' notes.
+        out.findings
+            .retain(|f| !(f.rule == Rule::NoReturnFound && f.sheet.is_some()));
         out.findings.push(
             Finding::new(
                 Rule::NoReturnFound,
