@@ -21,6 +21,8 @@ pub fn with_progress<T>(total: usize, counters: &Arc<Progress>, work: impl FnOnc
     let out = work();
     stop.store(true, Relaxed);
     if let Some(p) = painter {
+        // Wake it from its pause so a short run does not wait for it.
+        p.thread().unpark();
         let _ = p.join();
     }
     out
@@ -30,7 +32,10 @@ fn paint(total: usize, counters: &Progress, stop: &AtomicBool) {
     let start = Instant::now();
     let mut drawn = false;
     while !stop.load(Relaxed) {
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::park_timeout(Duration::from_millis(100));
+        if stop.load(Relaxed) {
+            break;
+        }
         let elapsed = start.elapsed();
         if elapsed < Duration::from_secs(1) {
             continue;
