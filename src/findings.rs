@@ -28,6 +28,16 @@ impl Severity {
             Severity::Info => "info",
         }
     }
+
+    /// The word a Chinese report uses (错误 / 警告 / 提示).
+    #[must_use]
+    pub fn zh(self) -> &'static str {
+        match self {
+            Severity::Error => "错误",
+            Severity::Warning => "警告",
+            Severity::Info => "提示",
+        }
+    }
 }
 
 macro_rules! rules {

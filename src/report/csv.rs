@@ -153,10 +153,7 @@ pub fn write_exports(
     registry: &Registry,
     schemas: &Schemas,
 ) -> Result<(), ReportError> {
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
-        path: dir.display().to_string(),
-        source,
-    })?;
+    std::fs::create_dir_all(dir).map_err(ReportError::from_io(dir))?;
     write_atomic_with(&dir.join("aggregates.csv"), |w| {
         write_aggregates_csv(w, aggs, registry, schemas)
     })?;

@@ -42,15 +42,15 @@ enum Recipient {
     File(FileIdx),
 }
 
+/// Batch file names (as findings give them) → file index, which is also the
+/// index of the file's input.
+type FileIndex<'a> = HashMap<&'a str, FileIdx>;
+
 /// Groups the error and warning findings by the unit that must act on them.
-fn recipients<'a>(input: &FeedbackInput<'a>) -> BTreeMap<Recipient, Vec<&'a Finding>> {
-    let file_idx: HashMap<&str, FileIdx> = input
-        .batch
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.as_str(), i as FileIdx))
-        .collect();
+fn recipients<'a>(
+    input: &FeedbackInput<'a>,
+    file_idx: &FileIndex<'_>,
+) -> BTreeMap<Recipient, Vec<&'a Finding>> {
     let mut sender: HashMap<FileIdx, UnitIdx> = HashMap::new();
     for r in &input.batch.returns {
         sender.entry(r.file).or_insert(r.unit);
@@ -85,13 +85,17 @@ fn recipients<'a>(input: &FeedbackInput<'a>) -> BTreeMap<Recipient, Vec<&'a Find
 /// # Errors
 /// The directory cannot be created or a workbook cannot be written.
 pub fn write_feedback(dir: &Path, input: &FeedbackInput<'_>) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
-        path: dir.display().to_string(),
-        source,
-    })?;
+    std::fs::create_dir_all(dir).map_err(ReportError::from_io(dir))?;
+    let file_idx: FileIndex<'_> = input
+        .batch
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.as_str(), i as FileIdx))
+        .collect();
     let mut written = Vec::new();
     let mut used_names: Vec<String> = Vec::new();
-    for (who, findings) in recipients(input) {
+    for (who, findings) in recipients(input, &file_idx) {
         let base = match who {
             Recipient::Unit(u) => input.registry.unit(u).name.clone(),
             Recipient::File(fi) => Path::new(&input.batch.files[fi as usize])
@@ -111,7 +115,7 @@ pub fn write_feedback(dir: &Path, input: &FeedbackInput<'_>) -> Result<Vec<PathB
             Recipient::Unit(u) => input.registry.unit(u).name.clone(),
             Recipient::File(fi) => input.batch.files[fi as usize].clone(),
         };
-        let bytes = feedback_workbook(&title, &findings, input)
+        let bytes = feedback_workbook(&title, &findings, input, &file_idx)
             .map_err(|e| ReportError::Xlsx(e.to_string()))?;
         let path = dir.join(name);
         write_atomic(&path, &bytes)?;
@@ -195,14 +199,6 @@ impl Formats {
     }
 }
 
-fn level_zh(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "错误",
-        Severity::Warning => "警告",
-        Severity::Info => "提示",
-    }
-}
-
 /// A merged region: (first row, first col), (last row, last col).
 type Region = ((u32, u32), (u32, u32));
 
@@ -220,6 +216,7 @@ fn feedback_workbook(
     title: &str,
     findings: &[&Finding],
     input: &FeedbackInput<'_>,
+    file_idx: &FileIndex<'_>,
 ) -> Result<Vec<u8>, XlsxError> {
     let fmt = Formats::new();
     let mut wb = Workbook::new();
@@ -242,17 +239,12 @@ fn feedback_workbook(
     let mut reproduced: Vec<(usize, Sheet, Merged)> = Vec::new();
     let mut books: HashMap<String, Option<workbook::Book>> = HashMap::new();
     for (i, c) in copies.iter_mut().enumerate() {
-        let Some(path) = input
-            .inputs
-            .iter()
-            .find(|inp| inp.display == c.file)
-            .map(|inp| inp.path.clone())
-        else {
+        let Some(&fi) = file_idx.get(c.file.as_str()) else {
             continue;
         };
         let book = books
             .entry(c.file.clone())
-            .or_insert_with(|| workbook::open(&path).ok());
+            .or_insert_with(|| workbook::open(&input.inputs[fi as usize].path).ok());
         let Some(book) = book.as_mut() else { continue };
         if let Ok(sheet) = book.read(&c.sheet) {
             let merged = book.merged(&c.sheet);
@@ -354,7 +346,7 @@ fn list_sheet(
         };
         let cells = [
             (i + 1).to_string(),
-            level_zh(f.severity()).to_string(),
+            f.severity().zh().to_string(),
             f.rule.id().to_string(),
             form.map(|x| x.title.clone()).unwrap_or_default(),
             f.period.clone().unwrap_or_default(),
@@ -458,74 +450,67 @@ fn reproduce(
             (r1..=r2).contains(&row) && (c1..=c2).contains(&col) && ((row, col) != (r1, c1) || text)
         })
     };
+    // Every cell as submitted, a marked one in its fill; then the marked
+    // cells that were empty, so the fill shows where a figure is missing.
+    let fill_of = |cell: CellRef| {
+        let worst = marks.get(&cell)?.iter().map(|f| f.severity()).min()?;
+        Some(if worst == Severity::Error {
+            &fmt.error
+        } else {
+            &fmt.warning
+        })
+    };
+    let mut written: Vec<CellRef> = Vec::new();
     let mut max_col = 0u32;
     let (r0, c0) = sheet.range.start().unwrap_or((0, 0));
-    for (r, c, d) in sheet.range.used_cells() {
-        let (row, col) = (r0 + r as u32, c0 + c as u32);
-        if marks.contains_key(&CellRef { row, col })
-            || col > u32::from(u16::MAX)
-            || hidden(row, col)
-        {
+    let values = sheet
+        .range
+        .used_cells()
+        .map(|(r, c, d)| (r0 + r as u32, c0 + c as u32, Some(d), None));
+    let formulas = sheet
+        .uncached
+        .iter()
+        .map(|((r, c), f)| (*r, *c, None, Some(f.as_str())));
+    for (row, col, value, formula) in values.chain(formulas) {
+        let cell = CellRef { row, col };
+        let Ok(col16) = u16::try_from(col) else {
+            continue;
+        };
+        if hidden(row, col) {
             continue;
         }
+        let fill = fill_of(cell);
+        match (value, formula) {
+            (Some(d), _) => write_value(ws, row, col16, d, fill, fmt)?,
+            (None, Some(f)) => {
+                ws.write_string_with_format(
+                    row,
+                    col16,
+                    format!("={f}"),
+                    fill.unwrap_or(&Format::new()),
+                )?;
+            }
+            (None, None) => continue,
+        }
         max_col = max_col.max(col);
-        write_value(ws, row, col as u16, d, None, fmt)?;
-    }
-    for ((row, col), formula) in &sheet.uncached {
-        if !marks.contains_key(&CellRef {
-            row: *row,
-            col: *col,
-        }) && *col <= u32::from(u16::MAX)
-        {
-            ws.write_string(*row, *col as u16, format!("={formula}"))?;
+        if fill.is_some() {
+            written.push(cell);
         }
     }
     for (cell, fs) in &marks {
         let Ok(col) = u16::try_from(cell.col) else {
             continue;
         };
-        max_col = max_col.max(cell.col);
-        let worst = fs
-            .iter()
-            .map(|f| f.severity())
-            .min()
-            .unwrap_or(Severity::Warning);
-        let fill = if worst == Severity::Error {
-            &fmt.error
-        } else {
-            &fmt.warning
-        };
-        let value = sheet.range.get_value((cell.row, cell.col));
-        match value {
-            Some(d) if !matches!(d, Data::Empty) => {
-                write_value(ws, cell.row, col, d, Some(fill), fmt)?
+        if !written.contains(cell) {
+            if let Some(fill) = fill_of(*cell) {
+                ws.write_blank(cell.row, col, fill)?;
             }
-            _ => match sheet
-                .uncached
-                .binary_search_by_key(&(cell.row, cell.col), |(p, _)| *p)
-            {
-                Ok(i) => {
-                    ws.write_string_with_format(
-                        cell.row,
-                        col,
-                        format!("={}", sheet.uncached[i].1),
-                        fill,
-                    )?;
-                }
-                Err(_) => {
-                    ws.write_blank(cell.row, col, fill)?;
-                }
-            },
         }
+        max_col = max_col.max(cell.col);
         let text: Vec<String> = fs
             .iter()
             .map(|f| {
-                let mut t = format!(
-                    "【{}】{}：{}",
-                    level_zh(f.severity()),
-                    f.rule.id(),
-                    f.message
-                );
+                let mut t = format!("【{}】{}：{}", f.severity().zh(), f.rule.id(), f.message);
                 if let Some(h) = &f.help {
                     t.push_str(&format!("\n修改建议：{h}"));
                 }

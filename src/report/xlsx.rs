@@ -524,11 +524,7 @@ fn findings_sheet(
     sorted.sort_by_key(|f| f.severity());
     let mut row = 1;
     for f in sorted {
-        let level = match f.severity() {
-            Severity::Error => "错误",
-            Severity::Warning => "警告",
-            Severity::Info => "提示",
-        };
+        let level = f.severity().zh();
         let message = match &f.help {
             Some(h) => format!("{}（建议：{h}）", f.message),
             None => f.message.clone(),
