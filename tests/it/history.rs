@@ -37,11 +37,8 @@ fn stock_drops_and_outliers_over_months() {
         );
     }
     // 城东街道, June: the 常住人口数 and 序号 labels were deleted.
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(fd).unwrap();
-    util::write_sheet(
-        ws,
+    let mut wb = util::return_book(
+        fd,
         fd,
         "城东街道",
         Some("2026-06"),
@@ -57,8 +54,9 @@ fn stock_drops_and_outliers_over_months() {
         ],
         None,
     );
-    let pop_cell = phstats::findings::CellRef::parse(&cell_of(fd, "resident_pop", 0)).unwrap();
-    ws.write_blank(2, pop_cell.col as u16, &rust_xlsxwriter::Format::new())
+    let ws = wb.worksheet_from_index(0).unwrap();
+    let (_, pop_col) = util::pos_of(fd, "resident_pop", 0);
+    ws.write_blank(2, pop_col, &rust_xlsxwriter::Format::new())
         .unwrap();
     // The 序号 label is gone too: 1, 2 down column A is a serial, not figures.
     ws.write_blank(2, 0, &rust_xlsxwriter::Format::new())

@@ -85,11 +85,8 @@ fn hostile_batch(d: &Dir) {
 
     // Cells that are not counts: error values, dates, booleans, 1e308,
     // 12.5, a formula with a saved value (used) and one without (a finding).
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("家医").unwrap();
-    util::write_sheet(
-        ws,
+    let mut wb = util::return_book(
+        "家医",
         fd,
         "城东街道",
         Some("2026-02"),
@@ -99,10 +96,8 @@ fn hostile_batch(d: &Dir) {
         ],
         None,
     );
-    let at = |field: &str, i: u32| {
-        let c = phstats::findings::CellRef::parse(&cell_of(fd, field, i)).unwrap();
-        (c.row, c.col as u16)
-    };
+    let ws = wb.worksheet_from_index(0).unwrap();
+    let at = |field: &str, i: u32| util::pos_of(fd, field, i);
     let (r, c) = at("resident_pop", 0);
     ws.write_formula(r, c, Formula::new("=1/0").set_result("#DIV/0!"))
         .unwrap();
@@ -197,11 +192,8 @@ fn hostile_batch(d: &Dir) {
 
     // 200,000 rows: a serial column filled down, and one stray figure with
     // no unit name at the very bottom.
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("慢病").unwrap();
-    util::write_sheet(
-        ws,
+    let mut wb = util::return_book(
+        "慢病",
         cd,
         "新民镇",
         Some("2026-02"),
@@ -211,22 +203,20 @@ fn hostile_batch(d: &Dir) {
         ],
         None,
     );
+    let ws = wb.worksheet_from_index(0).unwrap();
     let first = util::FIRST_DATA_ROW + 2;
     for r in first..200_000 {
         ws.write_number(r, 0, f64::from(r - util::FIRST_DATA_ROW + 1))
             .unwrap();
     }
-    let (_, pop_col) = at_col(cd, "pop_35plus");
+    let (_, pop_col) = util::pos_of(cd, "pop_35plus", 0);
     ws.write_number(199_999, pop_col, 5.0).unwrap();
     wb.save(d.path("in/big_rows.xlsx")).unwrap();
 
     // A 10,000-column header: the form's columns, then 9,990-odd labelled
     // columns that match nothing.
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("免疫").unwrap();
-    util::write_sheet(
-        ws,
+    let mut wb = util::return_book(
+        "免疫",
         vac,
         "新民镇",
         Some("2026-02"),
@@ -236,6 +226,7 @@ fn hostile_batch(d: &Dir) {
         ],
         None,
     );
+    let ws = wb.worksheet_from_index(0).unwrap();
     let start = util::FIRST_FIELD_COL + util::columns(vac).len() as u16;
     for c in start..10_000 {
         ws.write_string(3, c, format!("备用{c}")).unwrap();
@@ -243,25 +234,17 @@ fn hostile_batch(d: &Dir) {
     wb.save(d.path("in/wide.xlsx")).unwrap();
 
     // One stray cell at the last cell of the sheet, XFD1048576.
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("家医").unwrap();
-    util::write_sheet(
-        ws,
+    let mut wb = util::return_book(
+        "家医",
         fd,
         "新民镇",
         Some("2026-03"),
         &[("新村", vec![("resident_pop", V::N(100.0))])],
         None,
     );
+    let ws = wb.worksheet_from_index(0).unwrap();
     ws.write_string(1_048_575, 16_383, "x").unwrap();
     wb.save(d.path("in/stray_far.xlsx")).unwrap();
-}
-
-/// The 0-based (row, column) of a field's column in fixture returns.
-fn at_col(form: &str, field: &str) -> (u32, u16) {
-    let c = phstats::findings::CellRef::parse(&cell_of(form, field, 0)).unwrap();
-    (c.row, c.col as u16)
 }
 
 fn find<'a>(f: &'a [Row], rule: &str, file: &str) -> Vec<&'a Row> {

@@ -58,6 +58,13 @@ pub fn cell_of(form: &str, field: &str, i: u32) -> String {
     format!("{col}{}", FIRST_DATA_ROW + i + 1)
 }
 
+/// 0-based (row, column) of `field` in the `i`-th unit row, as
+/// rust_xlsxwriter addresses it.
+pub fn pos_of(form: &str, field: &str, i: u32) -> (u32, u16) {
+    let c = phstats::findings::CellRef::parse(&cell_of(form, field, i)).unwrap();
+    (c.row, c.col as u16)
+}
+
 fn write_value(ws: &mut Worksheet, r: u32, c: u16, v: V<'_>) {
     match v {
         V::N(x) => ws.write_number(r, c, x).map(|_| ()).unwrap(),
@@ -127,7 +134,24 @@ pub fn write_sheet(
     }
 }
 
-/// Writes a one-sheet return workbook.
+/// A one-sheet return workbook on a sheet named `sheet`, not yet saved, for
+/// tests that alter it first (`wb.worksheet_from_index(0)`).
+pub fn return_book(
+    sheet: &str,
+    form: &str,
+    unit: &str,
+    period: Option<&str>,
+    rows: &[Row<'_>],
+    total: Option<&Row<'_>>,
+) -> Workbook {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).unwrap();
+    write_sheet(ws, form, unit, period, rows, total);
+    wb
+}
+
+/// Writes a one-sheet return workbook (its sheet named after the form).
 pub fn write_return(
     path: &Path,
     form: &str,
@@ -136,11 +160,9 @@ pub fn write_return(
     rows: &[Row<'_>],
     total: Option<&Row<'_>>,
 ) {
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(form).unwrap();
-    write_sheet(ws, form, unit, period, rows, total);
-    wb.save(path).unwrap();
+    return_book(form, form, unit, period, rows, total)
+        .save(path)
+        .unwrap();
 }
 
 /// A temporary working directory with the hand registry in `units.csv`.
