@@ -90,10 +90,7 @@ fn faults_are_reported_at_their_cells() {
         b"<html><body><table><tr><td>1</td></tr></table></body></html>",
     )
     .unwrap();
-    let out = util::phstats(
-        d.tmp.path(),
-        &["check", "in", "--units", "units.csv", "--export", "out"],
-    );
+    let out = util::run_in(&d, "check", &["--export", "out"]);
     assert_eq!(out.status.code(), Some(1));
     let f = findings(&d);
     let has = |rule: &str, file: &str, cell: &str| {
@@ -170,19 +167,7 @@ fn bad_files_do_not_stop_the_batch() {
     std::fs::write(d.path("in/truncated.xlsx"), &bytes[..bytes.len() / 2]).unwrap();
     std::fs::write(d.path("in/empty.xlsx"), b"").unwrap();
     std::fs::write(d.path("in/data.xls"), "单位名称,签约人数\n新村,40\n").unwrap();
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
-            "consolidate",
-            "in",
-            "--units",
-            "units.csv",
-            "--export",
-            "out",
-            "-o",
-            "r.xlsx",
-        ],
-    );
+    let out = util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
     assert_eq!(out.status.code(), Some(1));
     let f = findings(&d);
     for name in ["truncated.xlsx", "empty.xlsx", "data.xls"] {
@@ -260,10 +245,7 @@ fn period_conflicts_and_corrections() {
         &rows(2.0),
         None,
     );
-    let out = util::phstats(
-        d.tmp.path(),
-        &["check", "in", "--units", "units.csv", "--export", "out"],
-    );
+    let out = util::run_in(&d, "check", &["--export", "out"]);
     assert_eq!(out.status.code(), Some(1));
     let f = findings(&d);
     assert!(

@@ -479,19 +479,7 @@ fn hand_fixture(d: &Dir) {
 fn quarter_takes_last_stock_sums_flows_and_recomputes_rates() {
     let d = Dir::new();
     hand_fixture(&d);
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
-            "consolidate",
-            "in",
-            "--units",
-            "units.csv",
-            "--export",
-            "out",
-            "-o",
-            "r.xlsx",
-        ],
-    );
+    let out = util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
     // Missing columns and the unreported 新民镇 are findings, not a crash.
     assert!(
         out.status.code().is_some_and(|c| c <= 1),
@@ -590,20 +578,10 @@ rule = "exceeds_denominator"
         }
     }
     wb.save(d.path("in/tb.xlsx")).unwrap();
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
-            "consolidate",
-            "in",
-            "--units",
-            "units.csv",
-            "--schemas",
-            "schemas",
-            "--export",
-            "out",
-            "-o",
-            "r.xlsx",
-        ],
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        &["--schemas", "schemas", "--export", "out", "-o", "r.xlsx"],
     );
     assert_eq!(
         out.status.code(),
@@ -671,19 +649,7 @@ fn a_county_summary_and_township_detail_are_not_counted_twice() {
         ],
         None,
     );
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
-            "consolidate",
-            "in",
-            "--units",
-            "units.csv",
-            "--export",
-            "out",
-            "-o",
-            "r.xlsx",
-        ],
-    );
+    let out = util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
     assert_eq!(out.status.code(), Some(1), "the overlap is an error");
     let a = util::aggregates(&d.path("out/aggregates.csv"));
     let get = |unit: &str, field: &str| {

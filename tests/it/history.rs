@@ -63,10 +63,7 @@ fn stock_drops_and_outliers_over_months() {
         .unwrap();
     wb.save(d.path("in/城东街道_2026-06.xlsx")).unwrap();
 
-    let out = util::phstats(
-        d.tmp.path(),
-        &["check", "in", "--units", "units.csv", "--export", "out"],
-    );
+    let out = util::run_in(&d, "check", &["--export", "out"]);
     assert_eq!(out.status.code(), Some(1), "missing_column is an error");
     let f = util::read_csv(&d.path("out/findings.csv"));
     let of = |rule: &str| -> Vec<_> { f.iter().filter(|x| x["rule"] == rule).collect() };

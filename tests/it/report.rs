@@ -47,18 +47,10 @@ fn cell_text(d: &Data) -> String {
 fn report_reopened_shows_hierarchy_headers_and_quarter_figures() {
     let d = Dir::new();
     fixture(&d);
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
-            "consolidate",
-            "in",
-            "--units",
-            "units.csv",
-            "--period",
-            "2026Q1",
-            "-o",
-            "report.xlsx",
-        ],
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        &["--period", "2026Q1", "-o", "report.xlsx"],
     );
     assert!(
         out.status.code().is_some_and(|c| c <= 1),
@@ -157,18 +149,10 @@ fn libreoffice_opens_the_report() {
     }
     let d = Dir::new();
     fixture(&d);
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
-            "consolidate",
-            "in",
-            "--units",
-            "units.csv",
-            "--period",
-            "2026-03",
-            "-o",
-            "report.xlsx",
-        ],
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        &["--period", "2026-03", "-o", "report.xlsx"],
     );
     assert!(out.status.code().is_some_and(|c| c <= 1));
     // The second sheet (家医签约) exported to CSV by LibreOffice itself.

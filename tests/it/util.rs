@@ -199,6 +199,14 @@ pub fn phstats(cwd: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs `phstats <cmd> in --units units.csv <extra…>` in the fixture
+/// directory: the returns under `in/`, the hand registry.
+pub fn run_in(d: &Dir, cmd: &str, extra: &[&str]) -> Output {
+    let mut args = vec![cmd, "in", "--units", "units.csv"];
+    args.extend_from_slice(extra);
+    phstats(d.tmp.path(), &args)
+}
+
 /// Reads a CSV export into rows of header → value.
 pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
     let mut rdr = csv::Reader::from_path(path).unwrap();
