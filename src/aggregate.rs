@@ -82,18 +82,6 @@ impl Aggregates {
             }
         })
     }
-
-    /// How many figures.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// Whether there are none.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
 }
 
 /// The periods a run consolidates: every month found, and every quarter and
@@ -169,17 +157,22 @@ impl Slots {
         ((key >> UNIT_BITS) / self.ff.len() as u64) as usize
     }
 
+    /// The unit of a key.
+    fn unit_of(key: u64) -> UnitIdx {
+        (key & UNIT_MASK) as UnitIdx
+    }
+
+    /// The same period, form and field (ignoring the unit).
+    fn same_slot(a: u64, b: u64) -> bool {
+        a >> UNIT_BITS == b >> UNIT_BITS
+    }
+
     /// (period index, form, field, unit) of a key.
     fn unpack(&self, key: u64) -> (usize, FormIdx, FieldIdx, UnitIdx) {
         let slot = key >> UNIT_BITS;
         let n = self.ff.len() as u64;
         let (form, field) = self.ff[(slot % n) as usize];
-        (
-            (slot / n) as usize,
-            form,
-            field,
-            (key & UNIT_MASK) as UnitIdx,
-        )
+        ((slot / n) as usize, form, field, Slots::unit_of(key))
     }
 }
 
@@ -289,10 +282,9 @@ fn rates(
             for p in 0..n_periods {
                 let first = slots.key(p, fi, r.numerator, 0);
                 let start = counts.partition_point(|c| c.0 < first);
-                let end = start
-                    + counts[start..].partition_point(|c| c.0 >> UNIT_BITS == first >> UNIT_BITS);
+                let end = start + counts[start..].partition_point(|c| Slots::same_slot(c.0, first));
                 for &(k, num) in &counts[start..end] {
-                    let unit = (k & UNIT_MASK) as UnitIdx;
+                    let unit = Slots::unit_of(k);
                     let Some(den) = find(slots.key(p, fi, r.denominator, unit)) else {
                         continue;
                     };
