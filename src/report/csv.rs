@@ -34,10 +34,6 @@ pub const FINDINGS_HEADER: [&str; 11] = [
     "message",
 ];
 
-fn csv_err(e: csv::Error) -> ReportError {
-    ReportError::Csv(e.to_string())
-}
-
 /// One CSV field as RFC 4180 writes it: quoted (quotes doubled) only when
 /// it holds a comma, quote or line break.
 fn csv_field(text: &str) -> String {
@@ -60,11 +56,10 @@ pub fn write_aggregates_csv(
     aggs: &Aggregates,
     registry: &Registry,
     schemas: &Schemas,
-) -> Result<(), ReportError> {
+) -> std::io::Result<()> {
     use std::io::Write as _;
-    let io = ReportError::from_io(std::path::Path::new("aggregates.csv"));
     let header = AGGREGATES_HEADER.join(",") + "\n";
-    out.write_all(header.as_bytes()).map_err(&io)?;
+    out.write_all(header.as_bytes())?;
     let periods: Vec<String> = aggs
         .periods
         .iter()
@@ -111,22 +106,21 @@ pub fn write_aggregates_csv(
         } else {
             let _ = writeln!(line, "{}", a.value);
         }
-        out.write_all(&line).map_err(&io)?;
+        out.write_all(&line)?;
     }
-    out.flush().map_err(&io)?;
-    Ok(())
+    out.flush()
 }
 
 /// Streams `findings.csv`; the message carries the suggested fix after `help:`.
 ///
 /// # Errors
-/// Only a write or CSV serialisation failure.
+/// Only a write failure.
 pub fn write_findings_csv(
     out: &mut dyn std::io::Write,
     findings: &[Finding],
-) -> Result<(), ReportError> {
+) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(FINDINGS_HEADER).map_err(csv_err)?;
+    w.write_record(FINDINGS_HEADER)?;
     for f in findings {
         let message = match &f.help {
             Some(h) => format!("{} (help: {h})", f.message),
@@ -135,11 +129,9 @@ pub fn write_findings_csv(
         let mut record = vec![f.severity().id().to_string()];
         record.extend(f.export_fields());
         record.push(message);
-        w.write_record(&record).map_err(csv_err)?;
+        w.write_record(&record)?;
     }
     w.flush()
-        .map_err(ReportError::from_io(std::path::Path::new("findings.csv")))?;
-    Ok(())
 }
 
 /// Writes both exports into `dir` (created if needed), each atomically.

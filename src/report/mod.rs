@@ -24,9 +24,6 @@ pub enum ReportError {
     /// The workbook writer failed.
     #[error("cannot build the report workbook: {0}")]
     Xlsx(String),
-    /// CSV serialisation failed.
-    #[error("cannot build a CSV export: {0}")]
-    Csv(String),
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same
@@ -35,9 +32,7 @@ pub enum ReportError {
 /// # Errors
 /// The directory is not writable or the rename fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    write_atomic_with(path, |w| {
-        w.write_all(bytes).map_err(ReportError::from_io(path))
-    })
+    write_atomic_with(path, |w| w.write_all(bytes))
 }
 
 /// Streams an output into `path` atomically: `write` fills a buffered
@@ -46,10 +41,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 /// memory whole, and a failure or crash leaves the previous file intact.
 ///
 /// # Errors
-/// The directory is not writable, `write` fails, or the rename fails.
+/// The directory is not writable, `write` fails, or the rename fails; the
+/// error names `path`.
 pub fn write_atomic_with(
     path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> Result<(), ReportError>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), ReportError> {
     let io = ReportError::from_io(path);
     let dir = match path.parent() {
@@ -67,7 +63,7 @@ pub fn write_atomic_with(
     }
     let tmp = builder.tempfile_in(dir).map_err(&io)?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
-    write(&mut w)?;
+    write(&mut w).map_err(&io)?;
     let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
     tmp.as_file().sync_all().map_err(&io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
@@ -95,7 +91,7 @@ mod tests {
         write_atomic(&path, b"previous report").unwrap();
         let failed = write_atomic_with(&path, |w| {
             w.write_all(&[b'x'; 3 << 20]).unwrap();
-            Err(ReportError::Csv("interrupted".into()))
+            Err(std::io::Error::other("interrupted"))
         });
         assert!(failed.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"previous report");
