@@ -21,6 +21,7 @@ use crate::observation::{Batch, ReturnStatus};
 use crate::period::{Month, Period};
 use crate::registry::{Registry, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
+use crate::validate::Settled;
 
 /// Why aggregation failed (an internal polars error; data problems are findings).
 #[derive(Debug, thiserror::Error)]
@@ -125,10 +126,25 @@ fn u32_col(name: &str, v: Vec<u32>) -> Column {
 /// integer column far faster, and in far less memory, than four.
 #[derive(Debug, Clone, Default)]
 struct Slots {
-    /// Every (form, field) of every form, in schema order.
+    /// Every (form, field) of every form, in schema order, then two hidden
+    /// slots per rate: its numerator and its denominator summed over the
+    /// leaves that reported both (FORMS.md §5).
     ff: Vec<(FormIdx, FieldIdx)>,
     /// Where each form's fields start in `ff`.
     form_start: Vec<u32>,
+    /// Where the hidden slots start in `ff`.
+    hidden_start: u32,
+    /// The rates, in the order of their hidden slots.
+    rates: Vec<(FormIdx, FieldIdx)>,
+}
+
+/// Which side of a rate a hidden slot holds.
+#[derive(Clone, Copy)]
+enum Side {
+    /// Numerator (less the `minus` field, for `dtap_dropout`).
+    Numerator = 0,
+    /// Denominator.
+    Denominator = 1,
 }
 
 const UNIT_BITS: u64 = 32;
@@ -138,18 +154,47 @@ impl Slots {
     fn new(schemas: &Schemas) -> Slots {
         let mut ff = Vec::new();
         let mut form_start = Vec::new();
+        let mut rates = Vec::new();
         for (fi, f) in schemas.forms.iter().enumerate() {
             form_start.push(ff.len() as u32);
-            for field in 0..f.fields.len() {
+            for (field, def) in f.fields.iter().enumerate() {
                 ff.push((fi as FormIdx, field as FieldIdx));
+                if def.ratio.is_some() {
+                    rates.push((fi as FormIdx, field as FieldIdx));
+                }
             }
         }
-        Slots { ff, form_start }
+        let hidden_start = ff.len() as u32;
+        for &r in &rates {
+            ff.push(r);
+            ff.push(r);
+        }
+        Slots {
+            ff,
+            form_start,
+            hidden_start,
+            rates,
+        }
     }
 
     fn key(&self, period: usize, form: FormIdx, field: FieldIdx, unit: UnitIdx) -> u64 {
         let ff = u64::from(self.form_start[form as usize]) + u64::from(field);
+        self.key_at(period, ff, unit)
+    }
+
+    /// The key of rate `rate`'s hidden `side`.
+    fn side_key(&self, period: usize, rate: usize, side: Side, unit: UnitIdx) -> u64 {
+        let ff = u64::from(self.hidden_start) + 2 * rate as u64 + side as u64;
+        self.key_at(period, ff, unit)
+    }
+
+    fn key_at(&self, period: usize, ff: u64, unit: UnitIdx) -> u64 {
         ((period as u64 * self.ff.len() as u64 + ff) << UNIT_BITS) | u64::from(unit)
+    }
+
+    /// Whether a key is a hidden rate side, not a figure of the report.
+    fn is_hidden(&self, key: u64) -> bool {
+        (key >> UNIT_BITS) % self.ff.len() as u64 >= u64::from(self.hidden_start)
     }
 
     /// The period index of a key.
@@ -181,13 +226,13 @@ impl Slots {
 /// # Errors
 /// Only an internal polars failure.
 pub fn aggregate(
-    batch: &Batch,
+    settled: &Settled,
     registry: &Registry,
     schemas: &Schemas,
     periods: &[Period],
 ) -> Result<Aggregates, AggregateError> {
     let slots = Slots::new(schemas);
-    let leaf = leaf_frame(batch, schemas, periods, &slots)?;
+    let leaf = leaf_frame(settled.batch(), registry, schemas, periods, &slots)?;
     let ancestors = ancestor_frame(registry)?;
     // The leaf frame is sorted by key, so each period is one contiguous
     // slice. Rolling up a few periods at a time keeps the joined frame (every
@@ -212,7 +257,8 @@ pub fn aggregate(
         rows.extend(part);
     }
     drop(leaf);
-    let rates = rates(&rows, schemas, periods.len(), &slots);
+    let rates = rates(&rows, periods.len(), &slots);
+    rows.retain(|r| !slots.is_hidden(r.0));
     rows.extend(rates);
     rows.par_sort_unstable_by_key(|r| r.0);
     let (keys, values) = rows.into_iter().unzip();
@@ -258,16 +304,12 @@ fn roll_up(leaf: DataFrame, ancestors: &DataFrame) -> PolarsResult<Vec<(u64, f64
         .collect())
 }
 
-/// Rates recomputed from aggregated counts at every unit and period:
-/// `(num − minus) / den × 100`, only where every part was reported and the
-/// denominator is not zero. `counts` is sorted by key, so a numerator's
-/// figures for one period are one run, and each denominator a binary search.
-fn rates(
-    counts: &[(u64, f64)],
-    schemas: &Schemas,
-    n_periods: usize,
-    slots: &Slots,
-) -> Vec<(u64, f64)> {
+/// Rates recomputed at every unit and period from the hidden sides:
+/// `(num − minus) / den × 100`, each side summed over the same leaves (those
+/// that reported every part), and only where the denominator is not zero.
+/// `counts` is sorted by key, so one side's figures for one period are one
+/// run, and each denominator a binary search.
+fn rates(counts: &[(u64, f64)], n_periods: usize, slots: &Slots) -> Vec<(u64, f64)> {
     let mut out = Vec::new();
     let find = |key: u64| {
         counts
@@ -275,34 +317,20 @@ fn rates(
             .ok()
             .map(|i| counts[i].1)
     };
-    for (fi, form) in schemas.forms.iter().enumerate() {
-        let fi = fi as FormIdx;
-        for (ri, field) in form.fields.iter().enumerate() {
-            let Some(r) = field.ratio else { continue };
-            for p in 0..n_periods {
-                let first = slots.key(p, fi, r.numerator, 0);
-                let start = counts.partition_point(|c| c.0 < first);
-                let end = start + counts[start..].partition_point(|c| Slots::same_slot(c.0, first));
-                for &(k, num) in &counts[start..end] {
-                    let unit = Slots::unit_of(k);
-                    let Some(den) = find(slots.key(p, fi, r.denominator, unit)) else {
-                        continue;
-                    };
-                    let minus = match r.minus {
-                        Some(m) => match find(slots.key(p, fi, m, unit)) {
-                            Some(v) => v,
-                            None => continue,
-                        },
-                        None => 0.0,
-                    };
-                    if den == 0.0 {
-                        continue;
-                    }
-                    out.push((
-                        slots.key(p, fi, ri as FieldIdx, unit),
-                        (num - minus) / den * 100.0,
-                    ));
+    for (k, &(fi, ri)) in slots.rates.iter().enumerate() {
+        for p in 0..n_periods {
+            let first = slots.side_key(p, k, Side::Numerator, 0);
+            let start = counts.partition_point(|c| c.0 < first);
+            let end = start + counts[start..].partition_point(|c| Slots::same_slot(c.0, first));
+            for &(key, num) in &counts[start..end] {
+                let unit = Slots::unit_of(key);
+                let Some(den) = find(slots.side_key(p, k, Side::Denominator, unit)) else {
+                    continue;
+                };
+                if den == 0.0 {
+                    continue;
                 }
+                out.push((slots.key(p, fi, ri, unit), num / den * 100.0));
             }
         }
     }
@@ -313,12 +341,17 @@ fn rates(
 /// non-rate observations: flows summed over the period's months, stocks the
 /// value of the latest month that has one (LAST_IN_PERIOD, never carried in
 /// from before the period). One keyed row each: the input of the roll-up.
+/// Then, for each rate, its two sides at every leaf that reported both, and
+/// for stocks reported at two levels in one period (a county summary in one
+/// month, the township's village detail in another) only the source that
+/// reported its subtree latest.
 ///
 /// Done by sorting (key, month) rather than in polars: polars' `last` per
 /// group materialises every group's row list, which cost more time and
 /// memory than the whole hierarchy roll-up.
 fn leaf_frame(
     batch: &Batch,
+    registry: &Registry,
     schemas: &Schemas,
     periods: &[Period],
     slots: &Slots,
@@ -327,6 +360,7 @@ fn leaf_frame(
     let mut in_periods: HashMap<i32, Vec<usize>> = HashMap::new();
     // (key, month, value, stock) for every observation in every period.
     let mut rows: Vec<(u64, i32, f64, bool)> = Vec::with_capacity(o.len() * 3);
+    let mut above_leaves = false;
     for i in 0..o.len() {
         let Some(v) = o.value[i] else { continue };
         if batch.returns[o.ret[i] as usize].status != ReturnStatus::Active {
@@ -345,6 +379,7 @@ fn leaf_frame(
                 .filter(|&p| periods[p].contains(m))
                 .collect()
         });
+        above_leaves |= !registry.unit(o.unit[i]).children.is_empty();
         for &p in ps.iter() {
             rows.push((
                 slots.key(p, o.form[i], o.field[i], o.unit[i]),
@@ -355,22 +390,34 @@ fn leaf_frame(
         }
     }
     rows.par_sort_unstable_by_key(|r| (r.0, r.1));
-    let mut key = Vec::new();
-    let mut value = Vec::new();
+    // (key, value, month of a stock's value)
+    let mut leaf: Vec<(u64, f64, Option<i32>)> = Vec::new();
     let mut start = 0;
     while start < rows.len() {
         let k = rows[start].0;
         let end = start + rows[start..].partition_point(|r| r.0 == k);
         let run = &rows[start..end];
-        key.push(k);
-        value.push(if run[0].3 {
-            run[run.len() - 1].2
+        leaf.push(if run[0].3 {
+            let last = run[run.len() - 1];
+            (k, last.2, Some(last.1))
         } else {
-            run.iter().map(|r| r.2).sum()
+            (k, run.iter().map(|r| r.2).sum(), None)
         });
         start = end;
     }
     drop(rows);
+    if above_leaves {
+        latest_source(&mut leaf, registry);
+    }
+    let mut key: Vec<u64> = leaf.iter().map(|l| l.0).collect();
+    let mut value: Vec<f64> = leaf.iter().map(|l| l.1).collect();
+    drop(leaf);
+    let sides = rate_sides(&key, &value, schemas, periods.len(), slots);
+    if !sides.is_empty() {
+        let mut all: Vec<(u64, f64)> = key.into_iter().zip(value).chain(sides).collect();
+        all.par_sort_unstable_by_key(|r| r.0);
+        (key, value) = all.into_iter().unzip();
+    }
     DataFrame::new(
         key.len(),
         vec![
@@ -378,6 +425,81 @@ fn leaf_frame(
             Column::new("value".into(), value),
         ],
     )
+}
+
+/// A stock reported for one period by a unit and by units below it (in
+/// different months, since one month's overlap is settled before): only the
+/// source that reported the subtree latest is kept, so no unit is counted
+/// from two sources in one period. Equal months keep the detail.
+fn latest_source(leaf: &mut Vec<(u64, f64, Option<i32>)>, registry: &Registry) {
+    let mut drop_idx = vec![false; leaf.len()];
+    let mut start = 0;
+    while start < leaf.len() {
+        let first = leaf[start].0;
+        let end = start + leaf[start..].partition_point(|l| Slots::same_slot(l.0, first));
+        if leaf[start].2.is_some() && end - start > 1 {
+            let at: HashMap<UnitIdx, usize> = (start..end)
+                .map(|i| (Slots::unit_of(leaf[i].0), i))
+                .collect();
+            for i in start..end {
+                let unit = Slots::unit_of(leaf[i].0);
+                for a in registry.ancestors_and_self(unit).skip(1) {
+                    let Some(&j) = at.get(&a) else { continue };
+                    if leaf[j].2 > leaf[i].2 {
+                        drop_idx[i] = true;
+                    } else {
+                        drop_idx[j] = true;
+                    }
+                }
+            }
+        }
+        start = end;
+    }
+    let mut k = 0;
+    leaf.retain(|_| {
+        k += 1;
+        !drop_idx[k - 1]
+    });
+}
+
+/// For every rate, its two sides at each leaf and period where every part
+/// was reported: `(numerator − minus, denominator)` under the rate's hidden
+/// slots. `key` is sorted, so each part is a binary search.
+fn rate_sides(
+    key: &[u64],
+    value: &[f64],
+    schemas: &Schemas,
+    n_periods: usize,
+    slots: &Slots,
+) -> Vec<(u64, f64)> {
+    let find = |k: u64| key.binary_search(&k).ok().map(|i| value[i]);
+    let mut out = Vec::new();
+    for (r, &(fi, ri)) in slots.rates.iter().enumerate() {
+        let Some(ratio) = schemas.form(fi).field(ri).ratio else {
+            continue;
+        };
+        for p in 0..n_periods {
+            let first = slots.key(p, fi, ratio.numerator, 0);
+            let start = key.partition_point(|&k| k < first);
+            let end = start + key[start..].partition_point(|&k| Slots::same_slot(k, first));
+            for i in start..end {
+                let unit = Slots::unit_of(key[i]);
+                let Some(den) = find(slots.key(p, fi, ratio.denominator, unit)) else {
+                    continue;
+                };
+                let minus = match ratio.minus {
+                    Some(m) => match find(slots.key(p, fi, m, unit)) {
+                        Some(v) => v,
+                        None => continue,
+                    },
+                    None => 0.0,
+                };
+                out.push((slots.side_key(p, r, Side::Numerator, unit), value[i] - minus));
+                out.push((slots.side_key(p, r, Side::Denominator, unit), den));
+            }
+        }
+    }
+    out
 }
 
 /// (unit, ancestor) for every unit and each of its ancestors, itself included.

@@ -146,6 +146,15 @@ rules! {
     /// `城东街道_202601_更正.xlsx`.
     Correction = "correction", Info;
     /// ## What it does
+    /// Notes the same return received twice: same unit, form and month with
+    /// the same figures, under any file name.
+    /// ## Why is this bad?
+    /// It is not: the copy is counted once. Without this, two copies would be
+    /// an unsettled duplicate and the unit would drop out of every total.
+    /// ## Example
+    /// `城东街道202601.xlsx` and `城东街道202601(1).xlsx`, mailed twice.
+    IdenticalCopy = "identical_copy", Info;
+    /// ## What it does
     /// Reports a count cell holding text that is not a number, or an error cell.
     /// ## Why is this bad?
     /// The figure is lost unless the township corrects it.
@@ -215,6 +224,13 @@ rules! {
     /// ## Example
     /// 本月随访人次 30, 28, 31, 29 → 310.
     Outlier = "outlier", Warning;
+    /// ## What it does
+    /// Notes a return whose 报出日期 is after the deadline (day 5 of the next month by default).
+    /// ## Why is this bad?
+    /// Late returns hold up the county's and the city's own reports (及时率).
+    /// ## Example
+    /// The January return dated 2026年2月9日.
+    LateReturn = "late_return", Info;
 }
 
 impl fmt::Display for Rule {
@@ -356,6 +372,16 @@ impl Finding {
     #[must_use]
     pub fn info(mut self) -> Finding {
         self.severity_override = Some(Severity::Info);
+        self
+    }
+
+    /// Grades this finding no higher than `cap` (a rate cell is only
+    /// checked, never counted, so a problem there is at most a warning).
+    #[must_use]
+    pub fn at_most(mut self, cap: Severity) -> Finding {
+        if self.severity() < cap {
+            self.severity_override = Some(cap);
+        }
         self
     }
 
@@ -516,6 +542,7 @@ mod tests {
             ("duplicate_row", "error"),
             ("duplicate_return", "error"),
             ("correction", "info"),
+            ("identical_copy", "info"),
             ("not_a_number", "error"),
             ("negative", "error"),
             ("not_whole", "error"),
@@ -526,6 +553,7 @@ mod tests {
             ("missing_return", "warning"),
             ("stock_drop", "warning"),
             ("outlier", "warning"),
+            ("late_return", "info"),
         ];
         let got: Vec<(&str, &str)> = Rule::ALL
             .iter()

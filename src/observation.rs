@@ -19,8 +19,21 @@ pub enum ReturnStatus {
     Active,
     /// Replaced by a later return marked 更正; kept for audit, not counted.
     Superseded,
-    /// One of several unmarked returns for the same unit, form and month; not counted.
+    /// One of several unmarked returns for the same unit, form and month
+    /// with different figures; not counted until a correction settles it.
     Duplicate,
+    /// The same return received again (same unit, form, month and figures):
+    /// counted once, through the first copy.
+    IdenticalCopy,
+}
+
+impl ReturnStatus {
+    /// Whether the return's own rows are checked: every return received,
+    /// except one replaced by a correction or a second copy of the same.
+    #[must_use]
+    pub fn checked(self) -> bool {
+        matches!(self, ReturnStatus::Active | ReturnStatus::Duplicate)
+    }
 }
 
 /// A figure on the 合计 row, kept only to check it against the unit rows.
@@ -32,6 +45,22 @@ pub struct TotalCell {
     pub value: Option<f64>,
     /// Where it is.
     pub cell: CellRef,
+}
+
+/// One count column of a return: the sum of every unit row on the sheet.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowSum {
+    /// Field.
+    pub field: FieldIdx,
+    /// Sum of the reported values (`None`: no row reported one).
+    pub sum: Option<f64>,
+    /// First row with a value.
+    pub first_row: u32,
+    /// Last row with a value.
+    pub last_row: u32,
+    /// A unit row's cell in this column could not be read, so the 合计
+    /// cannot be checked against the rows.
+    pub unreadable: bool,
 }
 
 /// One return: one sheet, one reporting unit, one month, one form.
@@ -47,8 +76,11 @@ pub struct Return {
     pub unit: UnitIdx,
     /// Month reported.
     pub month: Month,
-    /// Marked 更正 (title, sheet or file name).
+    /// Marked a correction (更正, 修改, 修订 or 最终版 in the title, the
+    /// lines above the header or the file name).
     pub correction: bool,
+    /// The footer's 报出日期.
+    pub reported_on: Option<crate::period::Day>,
     /// Counted or not.
     pub status: ReturnStatus,
     /// The 合计 row, if the return has one.
@@ -57,6 +89,10 @@ pub struct Return {
     pub columns: Vec<(FieldIdx, u32)>,
     /// Row of the 合计 row, if any.
     pub total_row: Option<u32>,
+    /// Column sums over every unit row, for the 合计 check.
+    pub row_sums: Vec<RowSum>,
+    /// Units suggested for misspelt rows (already an `unknown_unit`).
+    pub suggested: Vec<UnitIdx>,
     /// Column of the unit names.
     pub name_col: Option<u32>,
 }
@@ -133,6 +169,9 @@ impl Observations {
 pub struct Batch {
     /// Files as given on the command line or found under a directory.
     pub files: Vec<String>,
+    /// Each file's modification time: which of two returns came later when
+    /// neither has a 报出日期.
+    pub modified: Vec<Option<std::time::SystemTime>>,
     /// Returns found, in file order.
     pub returns: Vec<Return>,
     /// Every figure of every unit row.

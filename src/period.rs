@@ -52,6 +52,84 @@ impl fmt::Display for Month {
     }
 }
 
+/// A calendar day, as a return's 报出日期 gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day {
+    /// Year.
+    pub year: i32,
+    /// Month, 1–12.
+    pub month: u32,
+    /// Day of the month, 1–31.
+    pub day: u32,
+}
+
+impl Day {
+    /// Builds a day; `None` when it is not a date of the calendar.
+    #[must_use]
+    pub fn new(year: i32, month: u32, day: u32) -> Option<Day> {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let len = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        ((1..=len).contains(&day) && (1900..=2200).contains(&year)).then_some(Day { year, month, day })
+    }
+
+    /// A spreadsheet date serial (days since 1899-12-30).
+    #[must_use]
+    pub fn from_serial(serial: f64) -> Option<Day> {
+        if !(1.0..2_958_466.0).contains(&serial) {
+            return None;
+        }
+        // Civil-from-days (H. Hinnant), from 1970-01-01 = serial 25569.
+        let z = serial.floor() as i64 - 25_569 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        Day::new(i32::try_from(y).ok()?, m, d)
+    }
+
+    /// The first date written in a text: `2026年2月5日`, `2026-02-05`,
+    /// `2026.2.5`, `2026/2/5` (full-width digits allowed).
+    #[must_use]
+    pub fn find_in(text: &str) -> Option<Day> {
+        static RE: OnceLock<Regex> = OnceLock::new();
+        let re = RE.get_or_init(|| {
+            Regex::new(r"(\d{4})\s*(?:年|-|\.|/)\s*(\d{1,2})\s*(?:月|-|\.|/)\s*(\d{1,2})")
+                .expect("a valid date pattern")
+        });
+        let t = crate::normalize::half_width(text);
+        let caps = re.captures(&t)?;
+        Day::new(caps[1].parse().ok()?, caps[2].parse().ok()?, caps[3].parse().ok()?)
+    }
+
+    /// The month the day falls in.
+    #[must_use]
+    pub fn month_of(self) -> Month {
+        Month(self.year * 12 + self.month as i32 - 1)
+    }
+
+    /// `2026年2月5日`.
+    #[must_use]
+    pub fn label_zh(self) -> String {
+        format!("{}年{}月{}日", self.year, self.month, self.day)
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
 /// A reporting or consolidation period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Period {
@@ -273,6 +351,18 @@ mod tests {
                 Some(Period::Year(y))
             );
         }
+    }
+
+    #[test]
+    fn days_in_every_notation() {
+        let d = Day::new(2026, 2, 5).unwrap();
+        for t in ["报出日期：2026年2月5日", "2026-02-05", "2026.2.5", "2026/2/5", "２０２６年２月５日"] {
+            assert_eq!(Day::find_in(t), Some(d), "{t}");
+        }
+        assert_eq!(Day::find_in("2026年2月30日"), None);
+        assert_eq!(Day::from_serial(46_058.0), Some(d));
+        assert_eq!(Day::from_serial(45_351.0), Day::new(2024, 2, 29));
+        assert_eq!(d.to_string(), "2026-02-05");
     }
 
     #[test]

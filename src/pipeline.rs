@@ -59,17 +59,18 @@ pub fn run_watched(
     let mut batch = ingest::ingest(inputs, &ctx);
     clock.lap("ingest");
     let mut findings = std::mem::take(&mut batch.findings);
-    let (settled, rows) = validate::settle(&mut batch, registry, schemas);
-    findings.extend(settled);
+    let (settled, settling) = validate::settle(batch, registry, schemas);
+    findings.extend(settling);
     clock.lap("settle");
     // What counts is settled: the read-only checks and the roll-up are
     // independent, so they run side by side.
-    let periods = aggregate::periods_for(&batch.months(), period);
+    let periods = aggregate::periods_for(&settled.batch().months(), period);
     let ((checked, completeness), aggregates) = rayon::join(
-        || validate::check(&batch, &rows, registry, schemas),
-        || aggregate::aggregate(&batch, registry, schemas, &periods),
+        || validate::check(&settled, registry, schemas),
+        || aggregate::aggregate(&settled, registry, schemas, &periods),
     );
     let aggregates = aggregates?;
+    let batch = settled.into_batch();
     findings.extend(checked);
     clock.lap("check+aggregate");
     findings.sort_by(|a, b| {

@@ -180,8 +180,13 @@ pub struct Unit {
 /// How a name was resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NameMatch {
-    /// Found.
+    /// Found: the text is the unit's name, an alias or its code (after
+    /// normalisation), or that name with only its institution's words around
+    /// it (城东街道社区卫生服务中心（公章）).
     Found(UnitIdx),
+    /// Not the unit's name, but a longer text containing exactly one
+    /// registry name: a guess the caller must report.
+    Assumed(UnitIdx),
     /// Not found; the nearest candidate under the same parent, if any is close.
     NotFound {
         /// The nearest registry name, for a "did you mean".
@@ -245,6 +250,8 @@ impl Registry {
         let ai = col("aliases");
         let mut problems = Vec::new();
         let mut raw: Vec<RawLine> = Vec::new();
+        // Codes of lines refused for their own fault.
+        let mut refused: std::collections::HashSet<UnitCode> = std::collections::HashSet::new();
         for (i, rec) in rdr.records().enumerate() {
             let line = i + 2;
             let rec = match rec {
@@ -265,6 +272,7 @@ impl Registry {
             let name = get(ni).to_string();
             if name.is_empty() {
                 problems.push(format!("line {line}: unit {code} has no name"));
+                refused.insert(code);
                 continue;
             }
             let Some(level) = Level::parse(get(li)) else {
@@ -272,6 +280,7 @@ impl Registry {
                     "line {line}: level `{}` of {name} is not city, county, township or village",
                     get(li)
                 ));
+                refused.insert(code);
                 continue;
             };
             if code.level() != Some(level) {
@@ -279,6 +288,7 @@ impl Registry {
                     "line {line}: {name} ({code}) is listed as {level} but its code is a {} code",
                     code.level().map_or("malformed", Level::id)
                 ));
+                refused.insert(code);
                 continue;
             }
             let parent_text = get(pi);
@@ -291,7 +301,8 @@ impl Registry {
                         problems.push(format!(
                             "line {line}: parent_code `{parent_text}` of {name} is not 12 digits"
                         ));
-                        continue;
+                        refused.insert(code);
+                continue;
                     }
                 }
             };
@@ -304,6 +315,7 @@ impl Registry {
                     parent.map_or("(empty)".into(), |p| p.to_string()),
                     code.parent().map_or("none".into(), |p| p.to_string())
                 ));
+                refused.insert(code);
                 continue;
             }
             let aliases = ai
@@ -351,6 +363,11 @@ impl Registry {
         for (line, code, name, _, parent, _) in &raw {
             lines.entry(*code).or_insert(*line);
             let Some(p) = parent else { continue };
+            if refused.contains(p) {
+                // The parent's own line is already reported: one mistake,
+                // one problem, not one more for each of its children.
+                continue;
+            }
             match reg.by_code.get(p) {
                 Some(&pi) => {
                     if let Some(&ci) = reg.by_code.get(code) {
@@ -449,7 +466,13 @@ impl Registry {
         hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         if let Some(&(len, idx)) = hits.first() {
             if hits.iter().filter(|h| h.0 == len && h.1 != idx).count() == 0 {
-                return NameMatch::Found(idx);
+                let name = self.by_name_upper.iter().find(|(n, v)| n.len() == len && v.contains(&idx) && key.contains(n.as_str()));
+                let rest = name.map_or(key.clone(), |(n, _)| key.replacen(n.as_str(), "", 1));
+                return if only_institution_words(&rest) {
+                    NameMatch::Found(idx)
+                } else {
+                    NameMatch::Assumed(idx)
+                };
             }
         }
         let candidates = self
@@ -512,6 +535,36 @@ impl Registry {
         }
     }
 
+    /// The registry name a misspelt row most likely meant: the nearest of
+    /// `parent`'s children that the return does not already name (`named`).
+    /// When none is close but exactly one child is missing and this is the
+    /// return's only unknown row (`lone`), that child is the likeliest answer.
+    #[must_use]
+    pub fn suggest_child(
+        &self,
+        parent: UnitIdx,
+        text: &str,
+        named: &[UnitIdx],
+        lone: bool,
+    ) -> Option<UnitIdx> {
+        let unnamed: Vec<UnitIdx> = self.units[parent as usize]
+            .children
+            .iter()
+            .copied()
+            .filter(|c| !named.contains(c))
+            .collect();
+        let key = normalize::name(text);
+        nearest(
+            &key,
+            unnamed.iter().map(|&c| self.units[c as usize].name.as_str()),
+        )
+        .and_then(|name| unnamed.iter().copied().find(|&c| self.units[c as usize].name == name))
+        .or_else(|| match unnamed.as_slice() {
+            [only] if lone => Some(*only),
+            _ => None,
+        })
+    }
+
     fn child_scope(&self, parent: UnitIdx) -> Option<UnitIdx> {
         // Villages are keyed by their township; other levels are unique registry-wide.
         let has_village_children = self.units[parent as usize]
@@ -544,6 +597,36 @@ impl Registry {
         }
         out
     }
+}
+
+/// Words that name a township's institution or seal rather than another
+/// place: what may stand around a registry name in a 填报单位 cell.
+const INSTITUTION_WORDS: [&str; 15] = [
+    "填报",
+    "社区卫生服务中心",
+    "社区卫生服务站",
+    "卫生服务中心",
+    "卫生服务站",
+    "中心卫生院",
+    "卫生院",
+    "人民政府",
+    "办事处",
+    "卫生健康办公室",
+    "卫健办",
+    "公章",
+    "盖章",
+    "签章",
+    "单位",
+];
+
+/// Whether `rest` holds nothing but institution words and brackets.
+fn only_institution_words(rest: &str) -> bool {
+    let mut r = rest.to_string();
+    for w in INSTITUTION_WORDS {
+        r = r.replace(w, "");
+    }
+    r.chars()
+        .all(|c| matches!(c, '(' | ')' | '[' | ']' | '【' | '】' | '（' | '）' | '〔' | '〕' | ':' | '：' | '-' | '_' | '·'))
 }
 
 /// The nearest candidate by edit distance, if it is close enough to be a
@@ -587,6 +670,11 @@ mod tests {
         assert_eq!(
             r.find_reporting_unit("填报：新民镇卫生院（盖章）"),
             NameMatch::Found(xm)
+        );
+        // A longer text holding one registry name is a guess, reported.
+        assert_eq!(
+            r.find_reporting_unit("原城东街道东片区"),
+            NameMatch::Assumed(cd)
         );
         let NameMatch::Found(a) = r.find_child(cd, "新村") else {
             panic!()

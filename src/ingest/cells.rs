@@ -99,6 +99,9 @@ pub struct Bad {
     pub reason: String,
     /// The fix, when it is not the rule's usual one.
     pub help: Option<&'static str>,
+    /// The number, when the cell holds one that breaks a rule (negative,
+    /// not whole): it is on the sheet, so the 合计 check still sums it.
+    pub number: Option<f64>,
 }
 
 fn bad(rule: Rule, reason: impl Into<String>) -> Bad {
@@ -106,6 +109,7 @@ fn bad(rule: Rule, reason: impl Into<String>) -> Bad {
         rule,
         reason: reason.into(),
         help: None,
+        number: None,
     }
 }
 
@@ -118,6 +122,7 @@ fn uncached(formula: &str) -> Bad {
             "the cell holds the formula `={formula}` but no saved value (the file was written by a program that does not calculate formulas)"
         ),
         help: Some("open the file in Excel or WPS so the formulas are calculated, save it and send it again"),
+        number: None,
     }
 }
 
@@ -198,13 +203,16 @@ pub fn parse_count(cell: &Cell<'_>) -> Result<Option<f64>, Bad> {
         ));
     }
     if v < 0.0 {
-        return Err(bad(Rule::Negative, format!("{v} is below zero")));
+        return Err(Bad {
+            number: Some(v),
+            ..bad(Rule::Negative, format!("{v} is below zero"))
+        });
     }
     if v.fract() != 0.0 {
-        return Err(bad(
-            Rule::NotWhole,
-            format!("{v} is not a whole number of people"),
-        ));
+        return Err(Bad {
+            number: Some(v),
+            ..bad(Rule::NotWhole, format!("{v} is not a whole number of people"))
+        });
     }
     Ok(Some(v))
 }

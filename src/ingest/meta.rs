@@ -30,7 +30,7 @@ pub struct Meta {
     pub unit: Option<(String, CellRef)>,
     /// The period as written, and the cell holding it.
     pub period: Option<(String, CellRef)>,
-    /// The title or another line says 更正.
+    /// The title or another line above the header marks a correction.
     pub correction: bool,
 }
 
@@ -41,7 +41,7 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
     let mut meta = Meta::default();
     for (i, &(row, col, text)) in texts.iter().enumerate() {
         let compact = normalize::compact(text);
-        if compact.contains("更正") {
+        if marks_correction(&compact) {
             meta.correction = true;
         }
         let next_cell = || {
@@ -70,6 +70,30 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
         }
     }
     meta
+}
+
+/// Words that mark a resubmission (FORMS.md §4).
+const CORRECTION_MARKS: [&str; 4] = ["更正", "修改", "修订", "最终版"];
+/// How a note opens (注：如需更正请…): its words are instructions, not marks.
+const NOTE_OPENERS: [&str; 6] = ["注", "说明", "备注", "填表说明", "提示", "附注"];
+/// Words that, just before a mark, make it a request (如需更正, 请修改).
+const REQUEST_WORDS: [char; 8] = ['如', '若', '请', '需', '须', '应', '可', '要'];
+
+/// Whether a title, a line above the header or a file name marks the return
+/// a correction: 更正, 修改, 修订 or 最终版, not inside a note or a request
+/// such as 如需更正请联系….
+#[must_use]
+pub fn marks_correction(text: &str) -> bool {
+    let t = normalize::compact(text);
+    if NOTE_OPENERS.iter().any(|k| t.starts_with(k)) {
+        return false;
+    }
+    CORRECTION_MARKS.iter().any(|mark| {
+        t.match_indices(mark).any(|(pos, _)| {
+            let before: Vec<char> = t[..pos].chars().rev().take(3).collect();
+            !before.iter().any(|c| REQUEST_WORDS.contains(c))
+        })
+    })
 }
 
 fn contains_any_key(t: &str) -> bool {
@@ -120,5 +144,15 @@ mod tests {
             Some("2026.1")
         );
         assert_eq!(value_after("表号：卫统免01表", &UNIT_KEYS), None);
+    }
+
+    #[test]
+    fn correction_marks_but_not_notes() {
+        for t in ["免疫规划疫苗常规接种情况月报表（更正）", "城东街道_202601_修改.xlsx", "修订版", "2026年1月最终版"] {
+            assert!(marks_correction(t), "{t}");
+        }
+        for t in ["注：如需更正请联系区疾控中心", "如需修改，请于5日前重新报送", "说明：本表更正须经审核", "免疫规划疫苗常规接种情况月报表"] {
+            assert!(!marks_correction(t), "{t}");
+        }
     }
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::findings::{CellRef, Finding, Rule};
+use crate::findings::{CellRef, Finding, Rule, Severity};
 use crate::observation::{Batch, FileIdx, Observations, Return, ReturnStatus};
 use crate::period::{Month, Period};
 use crate::registry::{Level, NameMatch, Registry, UnitIdx};
@@ -52,15 +52,43 @@ pub struct Input {
     pub path: PathBuf,
     /// As given on the command line or found under a directory.
     pub display: String,
+    /// Other names under which the same file was reached (a folder and a
+    /// file in it both given): read once, noted as `identical_copy`.
+    pub also: Vec<String>,
+}
+
+impl Input {
+    /// A file to read under its own name.
+    #[must_use]
+    pub fn new(path: PathBuf) -> Input {
+        Input {
+            display: path.display().to_string(),
+            path,
+            also: Vec::new(),
+        }
+    }
 }
 
 /// Expands files and directories (recursively) into workbook inputs, sorted
-/// by path so runs are reproducible. Excel's `~$` lock files are skipped.
+/// by path so runs are reproducible. Excel's `~$` lock files are skipped. A
+/// file reached twice (a folder and a file in it, or one path given twice)
+/// is read once.
 ///
 /// # Errors
 /// A path that does not exist or a directory that cannot be listed.
 pub fn collect_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<Input>> {
-    let mut out = Vec::new();
+    let mut out: Vec<Input> = Vec::new();
+    let mut seen: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
+    let mut add = |path: PathBuf, out: &mut Vec<Input>| {
+        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        match seen.get(&key) {
+            Some(&i) => out[i].also.push(path.display().to_string()),
+            None => {
+                seen.insert(key, out.len());
+                out.push(Input::new(path));
+            }
+        }
+    };
     for p in paths {
         let meta = std::fs::metadata(p)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
@@ -68,15 +96,11 @@ pub fn collect_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<Input>> {
             let mut found = Vec::new();
             walk(p, &mut found)?;
             found.sort();
-            out.extend(found.into_iter().map(|path| Input {
-                display: path.display().to_string(),
-                path,
-            }));
+            for path in found {
+                add(path, &mut out);
+            }
         } else {
-            out.push(Input {
-                path: p.clone(),
-                display: p.display().to_string(),
-            });
+            add(p.clone(), &mut out);
         }
     }
     Ok(out)
@@ -128,8 +152,28 @@ pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
         .collect();
     let mut batch = Batch {
         files: inputs.iter().map(|i| i.display.clone()).collect(),
+        modified: inputs
+            .iter()
+            .map(|i| std::fs::metadata(&i.path).and_then(|m| m.modified()).ok())
+            .collect(),
         ..Batch::default()
     };
+    for input in inputs {
+        if let Some(other) = input.also.first() {
+            batch.findings.push(
+                Finding::new(
+                    Rule::IdenticalCopy,
+                    if *other == input.display {
+                        format!("{} was given twice; it is read once", input.display)
+                    } else {
+                        format!("{} and {other} are the same file; it is read once", input.display)
+                    },
+                )
+                .file(&input.display)
+                .value(other.clone()),
+            );
+        }
+    }
     let total: usize = outs.iter().map(|o| o.obs.len()).sum();
     batch.obs.unit.reserve(total);
     for out in outs {
@@ -258,7 +302,7 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
         && !out
             .findings
             .iter()
-            .any(|f| f.severity() != crate::findings::Severity::Info)
+            .any(|f| f.severity() != Severity::Info)
     {
         // FORMS.md §4: a workbook with no return in it is a warning, even
         // when each of its sheets alone is only a stray empty one; that one
@@ -352,10 +396,11 @@ fn ingest_sheet(
     let ret_idx = out.returns.len() as u32;
     out.findings.extend(rows.findings);
     out.obs.append(rows.obs, ret_idx);
-    let correction = meta.correction
-        || [input.display.as_str(), sheet]
-            .iter()
-            .any(|t| t.contains("更正"));
+    let file_name = Path::new(&input.display)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    let correction = meta.correction || meta::marks_correction(file_name);
     out.returns.push(Return {
         file,
         sheet: sheet.to_string(),
@@ -363,10 +408,13 @@ fn ingest_sheet(
         unit,
         month,
         correction,
+        reported_on: rows.reported_on,
         status: ReturnStatus::Active,
         totals: rows.totals,
         columns: header.columns.clone(),
         total_row: rows.total_row,
+        row_sums: rows.row_sums,
+        suggested: rows.suggested,
         name_col: header.name_col,
     });
 }
@@ -458,6 +506,26 @@ fn resolve_unit(
     if let Some((text, cell)) = &meta.unit {
         return match reg.find_reporting_unit(text) {
             NameMatch::Found(idx) => found(idx, findings, Some(*cell), text),
+            NameMatch::Assumed(idx) => {
+                // Counted, but never silently: a longer 填报单位 holding one
+                // registry name may belong to another unit.
+                let unit = reg.unit(idx);
+                findings.push(
+                    base(
+                        Rule::UnknownUnit,
+                        format!(
+                            "填报单位 {text} is not a registry name; the return is taken to be {} ({}), the one registry name it contains",
+                            unit.name, unit.code
+                        ),
+                    )
+                    .cell(*cell)
+                    .value(text.clone())
+                    .unit(unit.code.0)
+                    .at_most(Severity::Warning)
+                    .help(format!("if the return is {}'s, write {} in 填报单位; otherwise write the right unit", unit.name, unit.name)),
+                );
+                found(idx, findings, Some(*cell), text)
+            }
             NameMatch::NotFound { suggestion, .. } => {
                 let f = base(
                     Rule::UnknownUnit,
@@ -478,8 +546,9 @@ fn resolve_unit(
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("");
+    // A file name holds the unit's name among other words (城东街道_2026年1月_免疫).
     for text in [stem, sheet] {
-        if let NameMatch::Found(idx) = reg.find_reporting_unit(text) {
+        if let NameMatch::Found(idx) | NameMatch::Assumed(idx) = reg.find_reporting_unit(text) {
             return found(idx, findings, None, text);
         }
     }

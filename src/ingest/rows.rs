@@ -5,10 +5,10 @@
 use super::cells::{parse_count, parse_rate, Bad, Cell};
 use super::grid::Grid;
 use super::header::Header;
-use crate::findings::{CellRef, Finding, Rule};
+use crate::findings::{CellRef, Finding, Rule, Severity};
 use crate::normalize;
-use crate::observation::{Observations, TotalCell};
-use crate::period::Month;
+use crate::observation::{Observations, RowSum, TotalCell};
+use crate::period::{Day, Month};
 use crate::registry::{NameMatch, Registry, UnitIdx};
 use crate::schema::{FieldIdx, Form, FormIdx, Kind};
 
@@ -126,6 +126,14 @@ pub struct Rows {
     pub totals: Vec<TotalCell>,
     /// Row of the 合计 row.
     pub total_row: Option<u32>,
+    /// Per count column, the sum of every unit row on the sheet — named,
+    /// unknown or repeated — for the 合计 check (FORMS.md §4).
+    pub row_sums: Vec<RowSum>,
+    /// The footer's 报出日期, if any.
+    pub reported_on: Option<Day>,
+    /// Units suggested for rows whose name is not in the registry: their
+    /// absence from the return is that row's finding, not another.
+    pub suggested: Vec<UnitIdx>,
     /// Problems found.
     pub findings: Vec<Finding>,
     /// Columns with figures in unit rows but no header label: first cell
@@ -133,13 +141,23 @@ pub struct Rows {
     pub unlabelled: Vec<(CellRef, usize)>,
 }
 
+/// A row naming no unit of the reporting unit: reported once every row is
+/// known, so the suggestion can prefer the units the return does not name.
+struct UnknownRow {
+    cell: CellRef,
+    name: String,
+    elsewhere: Option<UnitIdx>,
+}
+
 /// Reads every row below the header until the footer or the end of the sheet.
 #[must_use]
 pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
     let mut out = Rows::default();
     let mut seen: Vec<(UnitIdx, u32)> = Vec::new();
+    let mut unknown: Vec<UnknownRow> = Vec::new();
     let parent_code = ctx.registry.unit(ctx.parent).code.0;
     let mut unlabelled = Unlabelled::new(grid, h);
+    let mut sums = Sums::new(h, ctx.form);
     for row in (h.last_row + 1)..=grid.last_row() {
         let name_cell = CellRef {
             row,
@@ -147,7 +165,10 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
         };
         match classify_row(grid, h, row) {
             RowKind::Blank | RowKind::ColumnNumbers | RowKind::Subtotal => {}
-            RowKind::Footer => break,
+            RowKind::Footer => {
+                out.reported_on = footer_date(grid, row);
+                break;
+            }
             RowKind::Total => {
                 if let Some(first) = out.total_row {
                     out.findings.push(
@@ -169,24 +190,30 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                     .map(|(field, value, cell)| TotalCell { field, value, cell })
                     .collect();
             }
-            RowKind::NoName => out.findings.push(
-                ctx.finding(
-                    Rule::UnknownUnit,
-                    name_cell,
-                    format!("row {} has figures but no unit name", row + 1),
-                )
-                .unit(parent_code)
-                .help("write the village/community name in the 单位名称 column"),
-            ),
+            RowKind::NoName => {
+                sums.add(grid, h, row);
+                out.findings.push(
+                    ctx.finding(
+                        Rule::UnknownUnit,
+                        name_cell,
+                        format!("row {} has figures but no unit name", row + 1),
+                    )
+                    .unit(parent_code)
+                    .help("write the village/community name in the 单位名称 column"),
+                );
+            }
             RowKind::Unit(name) => {
+                // Every unit row is on the sheet and in its 合计, whether or
+                // not its name is known: one misspelt village is one finding.
+                sums.add(grid, h, row);
                 let unit = match ctx.registry.find_child(ctx.parent, &name) {
-                    NameMatch::Found(u) => u,
-                    NameMatch::NotFound {
-                        suggestion,
-                        elsewhere,
-                    } => {
-                        out.findings
-                            .push(unknown_unit(ctx, name_cell, &name, suggestion, elsewhere));
+                    NameMatch::Found(u) | NameMatch::Assumed(u) => u,
+                    NameMatch::NotFound { elsewhere, .. } => {
+                        unknown.push(UnknownRow {
+                            cell: name_cell,
+                            name,
+                            elsewhere,
+                        });
                         continue;
                     }
                 };
@@ -215,8 +242,103 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
             }
         }
     }
+    let named: Vec<UnitIdx> = seen.iter().map(|(u, _)| *u).collect();
+    let lone = unknown.len() == 1;
+    for u in unknown {
+        let suggestion = ctx
+            .registry
+            .suggest_child(ctx.parent, &u.name, &named, lone);
+        out.suggested.extend(suggestion);
+        let name = suggestion.map(|c| ctx.registry.unit(c).name.clone());
+        out.findings
+            .push(unknown_unit(ctx, u.cell, &u.name, name, u.elsewhere));
+    }
+    out.row_sums = sums.finish();
     out.unlabelled = unlabelled.finish();
     out
+}
+
+/// Column sums over every unit row, for the 合计 check.
+struct Sums {
+    sums: Vec<RowSum>,
+}
+
+impl Sums {
+    fn new(h: &Header, form: &Form) -> Sums {
+        Sums {
+            sums: h
+                .columns
+                .iter()
+                .filter(|(f, _)| form.field(*f).kind != Kind::Rate)
+                .map(|&(field, _)| RowSum {
+                    field,
+                    sum: None,
+                    first_row: u32::MAX,
+                    last_row: 0,
+                    unreadable: false,
+                })
+                .collect(),
+        }
+    }
+
+    fn add(&mut self, grid: &Grid<'_>, h: &Header, row: u32) {
+        for s in &mut self.sums {
+            let Some(&(_, col)) = h.columns.iter().find(|(f, _)| *f == s.field) else {
+                continue;
+            };
+            match parse_count(&grid.cell(row, col)).or_else(|b| b.number.map(Some).ok_or(b)) {
+                Ok(Some(v)) => {
+                    s.sum = Some(s.sum.unwrap_or(0.0) + v);
+                    s.first_row = s.first_row.min(row);
+                    s.last_row = s.last_row.max(row);
+                }
+                Ok(None) => {}
+                // A cell that cannot be read is its own finding; the 合计
+                // of its column cannot be checked without it.
+                Err(_) => s.unreadable = true,
+            }
+        }
+    }
+
+    fn finish(self) -> Vec<RowSum> {
+        self.sums
+    }
+}
+
+/// Keys of the footer line that dates the return.
+const DATE_KEYS: [&str; 5] = ["报出日期", "填报日期", "填表日期", "报送日期", "上报日期"];
+
+/// The 报出日期 written in the footer from `row` down: after its key in the
+/// same cell, or in a later cell of the row (as text or as a date).
+fn footer_date(grid: &Grid<'_>, row: u32) -> Option<Day> {
+    for r in row..=grid.last_row() {
+        let mut after_key = false;
+        for c in grid.cols() {
+            let cell = grid.cell(r, c);
+            if let Some(t) = cell.text() {
+                let compact = normalize::compact(t);
+                if let Some(pos) = DATE_KEYS.iter().filter_map(|k| compact.find(k).map(|p| p + k.len())).min() {
+                    if let Some(d) = Day::find_in(&compact[pos..]) {
+                        return Some(d);
+                    }
+                    after_key = true;
+                    continue;
+                }
+                if after_key {
+                    if let Some(d) = Day::find_in(t) {
+                        return Some(d);
+                    }
+                }
+            } else if after_key {
+                match cell {
+                    Cell::Date(d) => return d.parse::<f64>().ok().and_then(Day::from_serial).or_else(|| Day::find_in(&d)),
+                    Cell::Number(n) => return Day::from_serial(n),
+                    _ => {}
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Figures typed into columns that have no header label at all: not
@@ -342,7 +464,11 @@ fn read_figures(
             match parse_rate(&c) {
                 Ok(Some(r)) => rates.push((field, r.value, r.percent_sign, cell)),
                 Ok(None) => values.push((field, None, cell)),
-                Err(b) => findings.push(bad_cell(ctx, cell, unit_code, field, &c, &b)),
+                // A rate is only checked, never counted (FORMS.md §3):
+                // a problem in its cell is at most a warning.
+                Err(b) => findings.push(
+                    bad_cell(ctx, cell, unit_code, field, &c, &b).at_most(Severity::Warning),
+                ),
             }
             continue;
         }

@@ -138,6 +138,12 @@ impl Book {
                 let range = wb
                     .worksheet_range(name)
                     .map_err(|e| format!("sheet cannot be read: {e}"))?;
+                // calamine builds an .xls sheet whole when it opens the
+                // file (at most 65,536 × 256 cells), so the guard comes after
+                // reading; it still keeps such a grid out of every later step.
+                if let (Some(start), Some(end)) = (range.start(), range.end()) {
+                    too_large(start, end)?;
+                }
                 Ok(Sheet {
                     range,
                     uncached: Vec::new(),
@@ -145,6 +151,22 @@ impl Book {
             }
         }
     }
+}
+
+/// Refuses a sheet whose used area exceeds [`MAX_SHEET_CELLS`], naming the far cell.
+fn too_large(start: (u32, u32), end: (u32, u32)) -> Result<(), String> {
+    let area = (end.0 - start.0 + 1) as usize * (end.1 - start.1 + 1) as usize;
+    if area <= MAX_SHEET_CELLS {
+        return Ok(());
+    }
+    let far = CellRef {
+        row: end.0,
+        col: end.1,
+    };
+    Err(format!(
+        "the sheet's used area runs from {} to {far} ({area} cells): there are stray cells far outside the table, so the sheet is not read; delete the rows and columns beyond the table and save again",
+        CellRef { row: start.0, col: start.1 },
+    ))
 }
 
 /// One pass over the sheet's XML: values, and the formulas that have none.
@@ -166,17 +188,20 @@ fn read_xlsx(wb: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Sheet, String
     let (mut max_row, mut max_col) = (0u32, 0u32);
     let (mut min_row, mut min_col) = (u32::MAX, u32::MAX);
     while let Some(c) = reader.next_cell_with_formula().map_err(damaged)? {
-        let empty = match &c.value {
-            DataRef::Empty => true,
-            DataRef::String(s) => s.is_empty(),
-            DataRef::SharedString(s) => s.is_empty(),
-            _ => false,
+        // A formula whose saved result is an empty text (`t="str"`, `<v></v>`,
+        // as Excel, WPS and LibreOffice save `=IF(C8=0,"",D8/C8)`) is a
+        // calculated blank: not reported. Only a formula saved with no
+        // value at all (`<v/>`, as openpyxl writes it) is uncached.
+        let (empty, calculated) = match &c.value {
+            DataRef::Empty => (true, false),
+            DataRef::String(s) => (s.is_empty(), true),
+            DataRef::SharedString(s) => (s.is_empty(), true),
+            _ => (false, true),
         };
         if empty {
-            if let Some(f) = c.formula.filter(|f| !f.trim().is_empty()) {
-                uncached.push((c.pos, f));
-            } else {
-                continue;
+            match c.formula.filter(|f| !f.trim().is_empty()) {
+                Some(f) if !calculated => uncached.push((c.pos, f)),
+                _ => continue,
             }
         } else {
             cells.push(CalCell::new(c.pos, c.value.into()));
@@ -187,17 +212,7 @@ fn read_xlsx(wb: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Sheet, String
         min_col = min_col.min(c.pos.1);
     }
     if min_row != u32::MAX {
-        let area = (max_row - min_row + 1) as usize * (max_col - min_col + 1) as usize;
-        if area > MAX_SHEET_CELLS {
-            let far = CellRef {
-                row: max_row,
-                col: max_col,
-            };
-            return Err(format!(
-                "the sheet's used area runs from {} to {far} ({area} cells): there are stray cells far outside the table, so the sheet is not read; delete the rows and columns beyond the table and save again",
-                CellRef { row: min_row, col: min_col },
-            ));
-        }
+        too_large((min_row, min_col), (max_row, max_col))?;
     }
     uncached.sort_by_key(|(p, _)| *p);
     Ok(Sheet {

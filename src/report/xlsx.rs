@@ -415,7 +415,8 @@ fn notes_sheet(wb: &mut Workbook, input: &ReportInput<'_>, fmt: &Formats) -> Res
         let status = match r.status {
             ReturnStatus::Active => "计入",
             ReturnStatus::Superseded => "已被更正替代",
-            ReturnStatus::Duplicate => "重复报送，未计入",
+            ReturnStatus::Duplicate => "重复报送（数字不同），未计入",
+            ReturnStatus::IdenticalCopy => "重复收到的相同报表，只计一次",
         };
         let cells = [
             b.files[r.file as usize].clone(),

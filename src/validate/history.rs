@@ -105,10 +105,14 @@ pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Findi
                 .value(format!("{}", p.value))
         };
         for (i, p) in pts.iter().enumerate() {
+            // One finding per cell and cause: a fall already reported as
+            // `stock_drop` is not reported again as an outlier.
+            let mut dropped = false;
             if f.kind == Kind::Stock && i > 0 {
                 let prev = &pts[i - 1];
                 if prev.month == p.month.prev() && prev.value > 0.0 && p.value < prev.value * 0.9 {
                     let pct = (prev.value - p.value) / prev.value * 100.0;
+                    dropped = true;
                     out.push(
                         finding(
                             Rule::StockDrop,
@@ -128,7 +132,7 @@ pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Findi
                 }
             }
             let history: Vec<f64> = pts[..i].iter().map(|q| q.value).collect();
-            if let Some(med) = is_outlier(&history, p.value) {
+            if let Some(med) = is_outlier(&history, p.value).filter(|_| !dropped) {
                 out.push(
                     finding(
                         Rule::Outlier,

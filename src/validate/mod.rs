@@ -11,37 +11,62 @@ pub mod returns;
 pub mod totals;
 
 use crate::findings::Finding;
-use crate::observation::{Batch, ReturnStatus};
+use crate::observation::Batch;
 use crate::registry::Registry;
 use crate::schema::Schemas;
 
 pub use returns::Completeness;
 
-/// Settles what counts — corrections, duplicate returns, rows computed
-/// from their children — which aggregation depends on.
+/// A batch whose returns are settled: corrections, identical copies,
+/// duplicates and rows computed from children are decided, once, here.
+/// Aggregation and the checks take only this type, so nothing can sum a
+/// batch in which a duplicate still counts twice.
+pub struct Settled {
+    batch: Batch,
+    rows: RowIndex,
+}
+
+impl Settled {
+    /// The settled batch.
+    #[must_use]
+    pub fn batch(&self) -> &Batch {
+        &self.batch
+    }
+
+    /// Unit rows of the returns that are checked.
+    #[must_use]
+    pub fn rows(&self) -> &RowIndex {
+        &self.rows
+    }
+
+    /// The batch, for the writers once everything is computed.
+    #[must_use]
+    pub fn into_batch(self) -> Batch {
+        self.batch
+    }
+}
+
+/// Settles what counts — identical copies, corrections, duplicate returns,
+/// rows computed from their children — which aggregation depends on.
 #[must_use]
-pub fn settle(
-    batch: &mut Batch,
-    registry: &Registry,
-    schemas: &Schemas,
-) -> (Vec<Finding>, RowIndex) {
-    let mut findings = returns::settle_duplicates(batch, registry, schemas);
-    let rows = RowIndex::build(batch);
-    findings.extend(overlap::check(batch, &rows, registry, schemas));
-    (findings, rows)
+pub fn settle(mut batch: Batch, registry: &Registry, schemas: &Schemas) -> (Settled, Vec<Finding>) {
+    let mut findings = returns::settle_duplicates(&mut batch, registry, schemas);
+    let rows = RowIndex::build(&batch);
+    findings.extend(overlap::check(&mut batch, &rows, registry, schemas));
+    (Settled { batch, rows }, findings)
 }
 
 /// The checks that only read a settled batch (rows, totals, history,
 /// completeness); they may run while it is aggregated.
 #[must_use]
 pub fn check(
-    batch: &Batch,
-    rows: &RowIndex,
+    settled: &Settled,
     registry: &Registry,
     schemas: &Schemas,
 ) -> (Vec<Finding>, Vec<Completeness>) {
+    let (batch, rows) = (&settled.batch, &settled.rows);
     let mut findings = relations::check(batch, rows, registry, schemas);
-    findings.extend(totals::check(batch, rows, registry, schemas));
+    findings.extend(totals::check(batch, registry, schemas));
     findings.extend(history::check(batch, registry, schemas));
     let (missing, completeness) = returns::completeness(batch, rows, registry, schemas);
     findings.extend(missing);
@@ -62,7 +87,7 @@ pub struct RowSpan {
     pub end: usize,
 }
 
-/// Rows of counted returns, in table order.
+/// Rows of the returns that are checked (counted or duplicate), in table order.
 pub struct RowIndex {
     /// Every row span.
     pub rows: Vec<RowSpan>,
@@ -79,7 +104,7 @@ impl RowIndex {
             while i < o.len() && o.ret[i] == ret && o.unit[i] == unit {
                 i += 1;
             }
-            if batch.returns[ret as usize].status != ReturnStatus::Superseded {
+            if batch.returns[ret as usize].status.checked() {
                 rows.push(RowSpan {
                     ret,
                     unit,

@@ -4,7 +4,7 @@
 
 use super::RowIndex;
 use crate::findings::{CellRef, Finding, Rule};
-use crate::observation::{Batch, ReturnStatus};
+use crate::observation::Batch;
 use crate::registry::Registry;
 use crate::schema::{FieldIdx, Form, Kind, Schemas};
 
@@ -139,7 +139,7 @@ pub fn check(
         }));
     }
     for (i, r) in batch.returns.iter().enumerate() {
-        if r.status == ReturnStatus::Superseded || r.totals.is_empty() {
+        if !r.status.checked() || r.totals.is_empty() {
             continue;
         }
         let form = schemas.form(r.form);

@@ -28,9 +28,11 @@ pub struct Completeness {
     pub missing: Vec<UnitIdx>,
 }
 
-/// Settles returns for the same unit, form and month: a 更正 return
-/// replaces the others (the last 更正 in input order wins; the rest are kept
-/// as superseded); without a 更正, none of them counts.
+/// Settles returns for the same unit, form and month (FORMS.md §4):
+/// copies with the same figures are one return received twice (counted
+/// once, `identical_copy`); among different figures the latest return
+/// marked a correction replaces the others, which are kept as superseded;
+/// without a correction none of them counts (`duplicate_return`).
 #[must_use]
 pub fn settle_duplicates(
     batch: &mut Batch,
@@ -41,66 +43,144 @@ pub fn settle_duplicates(
     for (i, r) in batch.returns.iter().enumerate() {
         groups.entry((r.unit, r.form, r.month)).or_default().push(i);
     }
+    groups.retain(|_, v| v.len() > 1);
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let spans = return_spans(batch);
+    let place = |batch: &Batch, i: usize| {
+        let r = &batch.returns[i];
+        format!("{}!{}", batch.files[r.file as usize], r.sheet)
+    };
     let mut findings = Vec::new();
     for ((unit, form, month), idxs) in groups {
-        if idxs.len() < 2 {
-            continue;
-        }
         let unit = registry.unit(unit);
         let form_id = &schemas.form(form).id;
-        let places: Vec<String> = batch
-            .returns
+        let base = |batch: &Batch, rule: Rule, i: usize, message: String| {
+            let r = &batch.returns[i];
+            Finding::new(rule, message)
+                .file(&batch.files[r.file as usize])
+                .sheet(&r.sheet)
+                .form(form_id)
+                .period(month)
+                .unit(unit.code.0)
+        };
+        // One return received twice is one return: the first copy counts.
+        let mut distinct: Vec<usize> = Vec::new();
+        for &i in &idxs {
+            let same = distinct
+                .iter()
+                .copied()
+                .find(|&d| figures(batch, &spans, d) == figures(batch, &spans, i));
+            match same {
+                Some(d) => {
+                    batch.returns[i].status = ReturnStatus::IdenticalCopy;
+                    if batch.returns[i].correction {
+                        batch.returns[d].correction = true;
+                    }
+                    findings.push(
+                        base(
+                            batch,
+                            Rule::IdenticalCopy,
+                            i,
+                            format!(
+                                "{} {month}: {} has the same figures as {}; it is the same return received twice and is counted once",
+                                unit.name,
+                                place(batch, i),
+                                place(batch, d)
+                            ),
+                        )
+                        .value(place(batch, d)),
+                    );
+                }
+                None => distinct.push(i),
+            }
+        }
+        if distinct.len() < 2 {
+            continue;
+        }
+        let winner = distinct
             .iter()
-            .map(|r| format!("{}!{}", batch.files[r.file as usize], r.sheet))
-            .collect();
-        let place = |i: usize| places[i].clone();
-        let winner = idxs
-            .iter()
-            .rev()
-            .find(|&&i| batch.returns[i].correction)
-            .copied();
+            .copied()
+            .filter(|&i| batch.returns[i].correction)
+            .max_by(|&a, &b| later(batch, a, b));
         match winner {
             Some(w) => {
-                for &i in &idxs {
-                    if i != w {
-                        batch.returns[i].status = ReturnStatus::Superseded;
-                        findings.push(
-                            Finding::new(
-                                Rule::Correction,
-                                format!("{} {month}: the 更正 return {} replaces {}, which is kept for audit but not counted", unit.name, place(w), place(i)),
-                            )
-                            .file(&batch.files[batch.returns[w].file as usize])
-                            .sheet(&batch.returns[w].sheet)
-                            .form(form_id)
-                            .period(month)
-                            .unit(unit.code.0),
-                        );
+                for &i in &distinct {
+                    if i == w {
+                        continue;
                     }
+                    batch.returns[i].status = ReturnStatus::Superseded;
+                    let message = format!(
+                        "{} {month}: the correction {} replaces {}, which is kept for audit but not counted",
+                        unit.name,
+                        place(batch, w),
+                        place(batch, i)
+                    );
+                    findings.push(base(batch, Rule::Correction, w, message));
                 }
             }
             None => {
-                let all: Vec<String> = idxs.iter().map(|&i| place(i)).collect();
-                for &i in &idxs {
+                let all: Vec<String> = distinct.iter().map(|&i| place(batch, i)).collect();
+                for &i in &distinct {
                     batch.returns[i].status = ReturnStatus::Duplicate;
                 }
-                for &i in &idxs[1..] {
+                for &i in &distinct[1..] {
+                    let message = format!(
+                        "{} sent {} returns with different figures for {month}: {}; none is counted until one is marked a correction",
+                        unit.name,
+                        distinct.len(),
+                        all.join(", ")
+                    );
                     findings.push(
-                        Finding::new(
-                            Rule::DuplicateReturn,
-                            format!("{} sent {} returns for {month}: {}; none is counted", unit.name, idxs.len(), all.join(", ")),
-                        )
-                        .file(&batch.files[batch.returns[i].file as usize])
-                        .sheet(&batch.returns[i].sheet)
-                        .form(form_id)
-                        .period(month)
-                        .unit(unit.code.0)
-                        .help("remove the wrong one, or mark the newer one 更正 in its title or file name"),
+                        base(batch, Rule::DuplicateReturn, i, message)
+                            .help("remove the wrong one, or mark the right one 更正 in its title or file name"),
                     );
                 }
             }
         }
     }
     findings
+}
+
+/// Which of two returns came later (FORMS.md §4): the later 报出日期 where
+/// both have one, else the later modified file, else the later in input order.
+fn later(batch: &Batch, a: usize, b: usize) -> std::cmp::Ordering {
+    let (ra, rb) = (&batch.returns[a], &batch.returns[b]);
+    if let (Some(da), Some(db)) = (ra.reported_on, rb.reported_on) {
+        if da != db {
+            return da.cmp(&db);
+        }
+    }
+    let time = |r: &crate::observation::Return| batch.modified.get(r.file as usize).copied().flatten();
+    time(ra).cmp(&time(rb)).then(a.cmp(&b))
+}
+
+/// Each return's observations: ingest pushes them together, in return order.
+fn return_spans(batch: &Batch) -> Vec<std::ops::Range<usize>> {
+    let mut spans = vec![0..0; batch.returns.len()];
+    let o = &batch.obs;
+    let mut i = 0;
+    while i < o.len() {
+        let r = o.ret[i];
+        let start = i;
+        while i < o.len() && o.ret[i] == r {
+            i += 1;
+        }
+        spans[r as usize] = start..i;
+    }
+    spans
+}
+
+/// A return's figures, in a form that compares equal for equal returns.
+fn figures(batch: &Batch, spans: &[std::ops::Range<usize>], ret: usize) -> Vec<(UnitIdx, crate::schema::FieldIdx, Option<u64>)> {
+    let o = &batch.obs;
+    let mut v: Vec<(UnitIdx, crate::schema::FieldIdx, Option<u64>)> = spans[ret]
+        .clone()
+        .map(|i| (o.unit[i], o.field[i], o.value[i].map(f64::to_bits)))
+        .collect();
+    v.sort_unstable();
+    v
 }
 
 /// Who was expected and did not report, per form and month: reporting
@@ -115,6 +195,12 @@ pub fn completeness(
     let counted: Vec<usize> = (0..batch.returns.len())
         .filter(|&i| batch.returns[i].status == ReturnStatus::Active)
         .collect();
+    // A unit that sent a return has reported, whether or not it counts
+    // (an unsettled duplicate is its own finding, not a missing return).
+    let mut sent: HashSet<(FormIdx, Month, UnitIdx)> = HashSet::new();
+    for r in &batch.returns {
+        sent.insert((r.form, r.month, r.unit));
+    }
     let reporter_levels: HashSet<Level> = batch
         .returns
         .iter()
@@ -136,7 +222,7 @@ pub fn completeness(
     let mut table = Vec::new();
     for ((form, month), rets) in form_months {
         let form_id = &schemas.form(form).id;
-        let reported: HashSet<UnitIdx> = rets.iter().map(|&i| batch.returns[i].unit).collect();
+        let reported = |u: &UnitIdx| sent.contains(&(form, month, *u));
         for level in Level::ALL {
             if !reporter_levels.contains(&level) {
                 continue;
@@ -149,7 +235,7 @@ pub fn completeness(
             let missing: Vec<UnitIdx> = expected
                 .iter()
                 .copied()
-                .filter(|u| !reported.contains(u))
+                .filter(|u| !reported(u))
                 .collect();
             for &u in &missing {
                 let unit = registry.unit(u);
@@ -189,6 +275,11 @@ pub fn completeness(
                 child_level = Some(registry.unit(c).level);
                 if present.is_none_or(|p| !p.contains(&c)) {
                     child_missing.push(c);
+                    if r.suggested.contains(&c) {
+                        // Its row is there under a misspelt name: that
+                        // row's `unknown_unit` already says so.
+                        continue;
+                    }
                     let unit = registry.unit(c);
                     findings.push(
                         Finding::new(

@@ -1,40 +1,21 @@
 //! The 合计 row against the sum of the unit rows, column by column
-//! (FORMS.md §4). Only counts are summed; a column with no reported unit
-//! value, or an unreported total, is not checked.
+//! (FORMS.md §4). The sum runs over every unit row on the sheet — also one
+//! whose name is not in the registry, or that repeats a unit — so one
+//! misspelt village is one `unknown_unit`, never a cascade of mismatches.
+//! Only counts are summed; a column with no reported unit value, an
+//! unreported total, or a unit cell that cannot be read is not checked.
 
-use std::collections::HashMap;
-
-use super::RowIndex;
-use crate::findings::{Finding, Rule};
-use crate::observation::{Batch, ReturnStatus};
+use crate::findings::{CellRef, Finding, Rule};
+use crate::observation::Batch;
 use crate::registry::Registry;
-use crate::schema::{FieldIdx, Kind, Schemas};
+use crate::schema::{Kind, Schemas};
 
 /// `total_mismatch` findings, naming the 合计 row's cell.
 #[must_use]
-pub fn check(
-    batch: &Batch,
-    rows: &RowIndex,
-    registry: &Registry,
-    schemas: &Schemas,
-) -> Vec<Finding> {
-    let o = &batch.obs;
-    let mut sums: HashMap<(u32, FieldIdx), (f64, u32, u32)> = HashMap::new();
-    for span in &rows.rows {
-        for i in span.start..span.end {
-            if let Some(v) = o.value[i] {
-                let e = sums
-                    .entry((span.ret, o.field[i]))
-                    .or_insert((0.0, u32::MAX, 0));
-                e.0 += v;
-                e.1 = e.1.min(o.cell[i].row);
-                e.2 = e.2.max(o.cell[i].row);
-            }
-        }
-    }
+pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
     let mut out = Vec::new();
     for (ri, r) in batch.returns.iter().enumerate() {
-        if r.status == ReturnStatus::Superseded {
+        if !r.status.checked() {
             continue;
         }
         let form = schemas.form(r.form);
@@ -43,9 +24,11 @@ pub fn check(
             if field.kind == Kind::Rate {
                 continue;
             }
-            let (Some(total), Some(&(sum, first, last))) =
-                (t.value, sums.get(&(ri as u32, t.field)))
-            else {
+            let Some(total) = t.value else { continue };
+            let Some(rs) = r.row_sums.iter().find(|s| s.field == t.field) else {
+                continue;
+            };
+            let Some(sum) = rs.sum.filter(|_| !rs.unreadable) else {
                 continue;
             };
             if (total - sum).abs() > 1e-9 {
@@ -64,9 +47,9 @@ pub fn check(
                     .value(format!("{total}"))
                     .help(format!(
                         "check rows {}–{} of column {}; a 小计 row counted twice or a typo in one row is the usual cause",
-                        first + 1,
-                        last + 1,
-                        crate::findings::CellRef::col_name(t.cell.col)
+                        rs.first_row + 1,
+                        rs.last_row + 1,
+                        CellRef::col_name(t.cell.col)
                     )),
                 );
             }

@@ -80,12 +80,21 @@ type Key = (String, String, String, String); // period, form, unit, field
 
 /// Expected aggregates from `truth.csv` by straight sums: per village,
 /// flows summed over the period's months and stocks taken from its last
-/// month with a value; every ancestor sums its villages; rates last.
+/// month with a value; every ancestor sums its villages; rates last, each
+/// from its numerator and denominator summed over the villages that
+/// reported both (FORMS.md §5).
 pub fn expected_from_truth(dir: &Path) -> HashMap<Key, f64> {
     let units: HashMap<String, String> = util::read_csv(&dir.join("units.csv"))
         .into_iter()
         .map(|r| (r["code"].clone(), r["parent_code"].clone()))
         .collect();
+    let up = |unit: &str| {
+        let mut chain = vec![unit.to_string()];
+        while let Some(p) = units.get(chain.last().unwrap()).filter(|p| !p.is_empty()) {
+            chain.push(p.clone());
+        }
+        chain
+    };
     let mut series: BTreeMap<(String, String, String), Vec<(String, f64)>> = BTreeMap::new();
     for r in util::read_csv(&dir.join("truth.csv")) {
         series
@@ -97,7 +106,8 @@ pub fn expected_from_truth(dir: &Path) -> HashMap<Key, f64> {
             .or_default()
             .push((r["month"].clone(), r["value"].parse().unwrap()));
     }
-    let mut exp: HashMap<Key, f64> = HashMap::new();
+    // (period, form, village, field) → the village's value for the period
+    let mut leaf: HashMap<Key, f64> = HashMap::new();
     for ((form, unit, field), mut pts) in series {
         pts.sort_by(|a, b| a.0.cmp(&b.0));
         let mut per_period: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -114,30 +124,24 @@ pub fn expected_from_truth(dir: &Path) -> HashMap<Key, f64> {
             } else {
                 vals.iter().sum()
             };
-            let mut u = unit.clone();
-            loop {
-                *exp.entry((p.clone(), form.clone(), u.clone(), field.clone()))
-                    .or_default() += v;
-                match units.get(&u) {
-                    Some(parent) if !parent.is_empty() => u = parent.clone(),
-                    _ => break,
-                }
-            }
+            leaf.insert((p, form.clone(), unit.clone(), field.clone()), v);
         }
     }
-    let counts: Vec<Key> = exp.keys().cloned().collect();
+    let mut exp: HashMap<Key, f64> = HashMap::new();
+    for ((p, form, unit, field), v) in &leaf {
+        for u in up(unit) {
+            *exp.entry((p.clone(), form.clone(), u, field.clone()))
+                .or_default() += v;
+        }
+    }
+    let mut sides: HashMap<Key, (f64, f64)> = HashMap::new();
     for (form, rate, num, minus, den) in rates() {
-        for (p, f, u, field) in &counts {
-            if f != form || *field != num {
+        for ((p, f, unit, field), n) in &leaf {
+            if *f != form || *field != num {
                 continue;
             }
-            let get = |x: &str| {
-                exp.get(&(p.clone(), f.clone(), u.clone(), x.to_string()))
-                    .copied()
-            };
-            let (Some(n), Some(d)) = (get(&num), get(&den)) else {
-                continue;
-            };
+            let get = |x: &str| leaf.get(&(p.clone(), f.clone(), unit.clone(), x.to_string())).copied();
+            let Some(d) = get(&den) else { continue };
             let m = match &minus {
                 Some(m) => match get(m) {
                     Some(v) => v,
@@ -145,12 +149,18 @@ pub fn expected_from_truth(dir: &Path) -> HashMap<Key, f64> {
                 },
                 None => 0.0,
             };
-            if d != 0.0 {
-                exp.insert(
-                    (p.clone(), f.clone(), u.clone(), rate.clone()),
-                    (n - m) / d * 100.0,
-                );
+            for u in up(unit) {
+                let e = sides
+                    .entry((p.clone(), f.clone(), u, rate.clone()))
+                    .or_default();
+                e.0 += n - m;
+                e.1 += d;
             }
+        }
+    }
+    for (k, (n, d)) in sides {
+        if d != 0.0 {
+            exp.insert(k, n / d * 100.0);
         }
     }
     exp
