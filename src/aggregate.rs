@@ -494,7 +494,10 @@ fn rate_sides(
                     },
                     None => 0.0,
                 };
-                out.push((slots.side_key(p, r, Side::Numerator, unit), value[i] - minus));
+                out.push((
+                    slots.side_key(p, r, Side::Numerator, unit),
+                    value[i] - minus,
+                ));
                 out.push((slots.side_key(p, r, Side::Denominator, unit), den));
             }
         }

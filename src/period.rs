@@ -75,7 +75,11 @@ impl Day {
             2 => 28,
             _ => return None,
         };
-        ((1..=len).contains(&day) && (1900..=2200).contains(&year)).then_some(Day { year, month, day })
+        ((1..=len).contains(&day) && (1900..=2200).contains(&year)).then_some(Day {
+            year,
+            month,
+            day,
+        })
     }
 
     /// A spreadsheet date serial (days since 1899-12-30).
@@ -108,7 +112,11 @@ impl Day {
         });
         let t = crate::normalize::half_width(text);
         let caps = re.captures(&t)?;
-        Day::new(caps[1].parse().ok()?, caps[2].parse().ok()?, caps[3].parse().ok()?)
+        Day::new(
+            caps[1].parse().ok()?,
+            caps[2].parse().ok()?,
+            caps[3].parse().ok()?,
+        )
     }
 
     /// The month the day falls in.
@@ -356,7 +364,13 @@ mod tests {
     #[test]
     fn days_in_every_notation() {
         let d = Day::new(2026, 2, 5).unwrap();
-        for t in ["报出日期：2026年2月5日", "2026-02-05", "2026.2.5", "2026/2/5", "２０２６年２月５日"] {
+        for t in [
+            "报出日期：2026年2月5日",
+            "2026-02-05",
+            "2026.2.5",
+            "2026/2/5",
+            "２０２６年２月５日",
+        ] {
             assert_eq!(Day::find_in(t), Some(d), "{t}");
         }
         assert_eq!(Day::find_in("2026年2月30日"), None);

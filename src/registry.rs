@@ -302,7 +302,7 @@ impl Registry {
                             "line {line}: parent_code `{parent_text}` of {name} is not 12 digits"
                         ));
                         refused.insert(code);
-                continue;
+                        continue;
                     }
                 }
             };
@@ -466,7 +466,10 @@ impl Registry {
         hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         if let Some(&(len, idx)) = hits.first() {
             if hits.iter().filter(|h| h.0 == len && h.1 != idx).count() == 0 {
-                let name = self.by_name_upper.iter().find(|(n, v)| n.len() == len && v.contains(&idx) && key.contains(n.as_str()));
+                let name = self
+                    .by_name_upper
+                    .iter()
+                    .find(|(n, v)| n.len() == len && v.contains(&idx) && key.contains(n.as_str()));
                 let rest = name.map_or(key.clone(), |(n, _)| key.replacen(n.as_str(), "", 1));
                 return if only_institution_words(&rest) {
                     NameMatch::Found(idx)
@@ -556,10 +559,17 @@ impl Registry {
         let key = normalize::name(text);
         nearest(
             &key,
-            unnamed.iter().map(|&c| self.units[c as usize].name.as_str()),
+            unnamed
+                .iter()
+                .map(|&c| self.units[c as usize].name.as_str()),
         )
-        .and_then(|name| unnamed.iter().copied().find(|&c| self.units[c as usize].name == name))
-        .or_else(|| match unnamed.as_slice() {
+        .and_then(|name| {
+            unnamed
+                .iter()
+                .copied()
+                .find(|&c| self.units[c as usize].name == name)
+        })
+        .or(match unnamed.as_slice() {
             [only] if lone => Some(*only),
             _ => None,
         })
@@ -625,8 +635,25 @@ fn only_institution_words(rest: &str) -> bool {
     for w in INSTITUTION_WORDS {
         r = r.replace(w, "");
     }
-    r.chars()
-        .all(|c| matches!(c, '(' | ')' | '[' | ']' | '【' | '】' | '（' | '）' | '〔' | '〕' | ':' | '：' | '-' | '_' | '·'))
+    r.chars().all(|c| {
+        matches!(
+            c,
+            '(' | ')'
+                | '['
+                | ']'
+                | '【'
+                | '】'
+                | '（'
+                | '）'
+                | '〔'
+                | '〕'
+                | ':'
+                | '：'
+                | '-'
+                | '_'
+                | '·'
+        )
+    })
 }
 
 /// The nearest candidate by edit distance, if it is close enough to be a

@@ -142,7 +142,9 @@ type Towns = Vec<(usize, GenUnit)>;
 /// Builds the registry: counties of up to 12 townships each.
 fn build_units(n: usize, rng: &mut Rng) -> (Counties, Towns) {
     let city = 439_900_000_000u64;
-    let n_counties = n.div_ceil(12).max(1);
+    // Twelve townships a county, and two counties from four townships up,
+    // so even a small corpus has a county summary (see `generate`).
+    let n_counties = if n >= 4 { n.div_ceil(12).max(2) } else { 1 };
     let counties: Vec<(u64, String)> = (0..n_counties)
         .map(|c| {
             let name = COUNTY_NAMES
@@ -420,7 +422,7 @@ fn write_sheet(
                 let v = totals[f as usize];
                 let is_rate = form.field(f).kind == Kind::Rate;
                 match (v, is_rate, standard) {
-                    (None, _, _) => {
+                    (None, false, _) | (None, true, false) => {
                         ws.write_blank(total_row, col, &border)?;
                     }
                     (Some(x), false, true) => {
@@ -435,6 +437,10 @@ fn write_sheet(
                     }
                     (Some(x), true, false) => {
                         ws.write_number_with_format(total_row, col, x / 100.0, &pct)?;
+                    }
+                    (v, true, true) => {
+                        let formula = rate_formula(form, f, &fields, total_row, v);
+                        ws.write_formula_with_format(total_row, col, formula, &border)?;
                     }
                     (Some(x), _, _) => {
                         ws.write_number_with_format(total_row, col, x, &border)?;
@@ -453,6 +459,15 @@ fn write_sheet(
                     } else {
                         v[f as usize]
                     };
+                    if is_rate && standard {
+                        // As a clerk's Excel template computes it: a formula
+                        // whose saved result is an empty text when a side is
+                        // not reported (a calculated blank).
+                        let formula = rate_formula(form, f, &fields, row, x);
+                        ws.write_formula_with_format(row, col, formula, &border)?;
+                        cells += 1;
+                        continue;
+                    }
                     match x {
                         None if rng.chance(0.5) => {
                             ws.write_string_with_format(row, col, "-", &border)?;
@@ -552,6 +567,36 @@ fn write_sheet(
     Ok(cells)
 }
 
+/// `=IF(AND(ISNUMBER(C8),ISNUMBER(D8),C8<>0),ROUND(D8/C8*100,1),"")` for a
+/// rate on 0-based `row`, laid out with the figure columns from C, with the
+/// value Excel would save: the rate, or an empty text.
+fn rate_formula(
+    form: &Form,
+    f: FieldIdx,
+    fields: &[FieldIdx],
+    row: u32,
+    value: Option<f64>,
+) -> Formula {
+    let at = |g: FieldIdx| {
+        let k = fields.iter().position(|&x| x == g).unwrap_or(0);
+        format!("{}{}", CellRef::col_name(k as u32 + 2), row + 1)
+    };
+    let Some(r) = form.field(f).ratio else {
+        return Formula::new("=\"\"").set_result("");
+    };
+    let (n, d) = (at(r.numerator), at(r.denominator));
+    let (num, mut guard) = match r.minus {
+        Some(m) => {
+            let m = at(m);
+            (format!("({n}-{m})"), format!("ISNUMBER({m}),"))
+        }
+        None => (n.clone(), String::new()),
+    };
+    guard.push_str(&format!("ISNUMBER({n}),ISNUMBER({d}),{d}<>0"));
+    Formula::new(format!("=IF(AND({guard}),ROUND({num}/{d}*100,1),\"\")"))
+        .set_result(value.map_or(String::new(), |v| format!("{v}")))
+}
+
 impl Month {
     /// The month after this one.
     #[must_use]
@@ -580,8 +625,89 @@ pub fn generate(out: &Path, opts: &Options) -> Result<Summary, SampleError> {
                 .sum::<usize>(),
         ..Summary::default()
     };
-    for (ti, (_, town)) in towns.iter().enumerate() {
+    // The second county sends, every third month, one summary return per
+    // form whose rows are its townships instead of the townships' own
+    // returns (FORMS.md §1): a quarter mixes both sources.
+    let summary_county = (counties.len() > 1).then_some(1usize);
+    let summarised = |county: usize, mi: u32| Some(county) == summary_county && mi % 3 == 2;
+    for (ci, (code, name)) in counties.iter().enumerate() {
+        for mi in (0..opts.months).filter(|&mi| summarised(ci, mi)) {
+            let Some(month) = Month::new(opts.year, 1).map(|m| Month(m.0 + mi as i32)) else {
+                continue;
+            };
+            let county = GenUnit {
+                code: *code,
+                name: name.clone(),
+                alias: name.clone(),
+                villages: Vec::new(),
+            };
+            let mut files = Vec::new();
+            for form in &schemas.forms {
+                let rows: Vec<(&str, Values)> = towns
+                    .iter()
+                    .filter(|(c, _)| *c == ci)
+                    .map(|(_, town)| {
+                        let per_village: Vec<Values> = town
+                            .villages
+                            .iter()
+                            .map(|(vc, _, pop)| {
+                                // A township's summed row is whole: a gap in one
+                                // village would break the row's ≤ relations.
+                                village_values(form, *pop, mi, *vc ^ opts.seed, &mut rng, false)
+                            })
+                            .collect();
+                        let sum: Values = (0..form.fields.len())
+                            .map(|i| {
+                                let vals: Vec<f64> =
+                                    per_village.iter().filter_map(|v| v[i]).collect();
+                                (!vals.is_empty() && form.fields[i].kind != Kind::Rate)
+                                    .then(|| vals.iter().sum())
+                            })
+                            .collect();
+                        (town.name.as_str(), sum)
+                    })
+                    .collect();
+                for ((_, town), (_, v)) in towns.iter().filter(|(c, _)| *c == ci).zip(&rows) {
+                    for (i, x) in v.iter().enumerate() {
+                        if let Some(x) = x {
+                            let _ = writeln!(
+                                truth,
+                                "{month},{},{},{},{x}",
+                                form.id, town.code, form.fields[i].id
+                            );
+                        }
+                    }
+                }
+                let sheet = Sheet {
+                    form,
+                    town: &county,
+                    month,
+                    rows,
+                };
+                let mut wb = Workbook::new();
+                let ws = wb.add_worksheet();
+                ws.set_name(&form.short)?;
+                summary.cells += write_sheet(ws, &sheet, Variant::Standard, &mut rng)?;
+                let dir = out.join("returns").join(month.to_string());
+                std::fs::create_dir_all(&dir)?;
+                let path = dir.join(format!(
+                    "{}_{}年{}月_{}_汇总.xlsx",
+                    county.name,
+                    month.year(),
+                    month.month(),
+                    form.short
+                ));
+                wb.save(&path)?;
+                files.push(path);
+            }
+            summary.files.extend(files);
+        }
+    }
+    for (ti, (county_of, town)) in towns.iter().enumerate() {
         for mi in 0..opts.months {
+            if summarised(*county_of, mi) {
+                continue;
+            }
             let Some(month) = Month::new(opts.year, 1).map(|m| Month(m.0 + mi as i32)) else {
                 continue;
             };

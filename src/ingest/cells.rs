@@ -211,7 +211,10 @@ pub fn parse_count(cell: &Cell<'_>) -> Result<Option<f64>, Bad> {
     if v.fract() != 0.0 {
         return Err(Bad {
             number: Some(v),
-            ..bad(Rule::NotWhole, format!("{v} is not a whole number of people"))
+            ..bad(
+                Rule::NotWhole,
+                format!("{v} is not a whole number of people"),
+            )
         });
     }
     Ok(Some(v))

@@ -166,7 +166,10 @@ pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
                     if *other == input.display {
                         format!("{} was given twice; it is read once", input.display)
                     } else {
-                        format!("{} and {other} are the same file; it is read once", input.display)
+                        format!(
+                            "{} and {other} are the same file; it is read once",
+                            input.display
+                        )
                     },
                 )
                 .file(&input.display)
@@ -298,12 +301,7 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
         let grid = Grid::new(&sheet);
         ingest_sheet(file, input, name, &grid, ctx, &mut out);
     }
-    if out.returns.is_empty()
-        && !out
-            .findings
-            .iter()
-            .any(|f| f.severity() != Severity::Info)
-    {
+    if out.returns.is_empty() && !out.findings.iter().any(|f| f.severity() != Severity::Info) {
         // FORMS.md §4: a workbook with no return in it is a warning, even
         // when each of its sheets alone is only a stray empty one; that one
         // warning replaces the sheets' notes.

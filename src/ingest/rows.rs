@@ -317,7 +317,11 @@ fn footer_date(grid: &Grid<'_>, row: u32) -> Option<Day> {
             let cell = grid.cell(r, c);
             if let Some(t) = cell.text() {
                 let compact = normalize::compact(t);
-                if let Some(pos) = DATE_KEYS.iter().filter_map(|k| compact.find(k).map(|p| p + k.len())).min() {
+                if let Some(pos) = DATE_KEYS
+                    .iter()
+                    .filter_map(|k| compact.find(k).map(|p| p + k.len()))
+                    .min()
+                {
                     if let Some(d) = Day::find_in(&compact[pos..]) {
                         return Some(d);
                     }
@@ -331,7 +335,13 @@ fn footer_date(grid: &Grid<'_>, row: u32) -> Option<Day> {
                 }
             } else if after_key {
                 match cell {
-                    Cell::Date(d) => return d.parse::<f64>().ok().and_then(Day::from_serial).or_else(|| Day::find_in(&d)),
+                    Cell::Date(d) => {
+                        return d
+                            .parse::<f64>()
+                            .ok()
+                            .and_then(Day::from_serial)
+                            .or_else(|| Day::find_in(&d))
+                    }
                     Cell::Number(n) => return Day::from_serial(n),
                     _ => {}
                 }
@@ -466,9 +476,8 @@ fn read_figures(
                 Ok(None) => values.push((field, None, cell)),
                 // A rate is only checked, never counted (FORMS.md §3):
                 // a problem in its cell is at most a warning.
-                Err(b) => findings.push(
-                    bad_cell(ctx, cell, unit_code, field, &c, &b).at_most(Severity::Warning),
-                ),
+                Err(b) => findings
+                    .push(bad_cell(ctx, cell, unit_code, field, &c, &b).at_most(Severity::Warning)),
             }
             continue;
         }

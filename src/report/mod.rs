@@ -52,8 +52,10 @@ pub fn write_atomic_with(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    clean_stale_temps(dir);
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".phstats-").suffix(".tmp");
+    builder.prefix(&prefix).suffix(TEMP_SUFFIX);
     #[cfg(unix)]
     {
         // Reports are shared documents, not secrets: rw-r--r--, like any
@@ -68,6 +70,56 @@ pub fn write_atomic_with(
     tmp.as_file().sync_all().map_err(&io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
+}
+
+/// Temporary files are `.phstats-<pid>-<random>.tmp`: the pid tells a
+/// file left by a crashed run from one another run is writing right now.
+const TEMP_PREFIX: &str = ".phstats-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes, once per directory and run, the temporary files a crashed run
+/// left in `dir`: those whose process is gone, or, where that cannot be
+/// told, that are over an hour old.
+fn clean_stale_temps(dir: &Path) {
+    static CLEANED: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let key = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    {
+        let Ok(mut cleaned) = CLEANED.lock() else {
+            return;
+        };
+        if cleaned.contains(&key) {
+            return;
+        }
+        cleaned.push(key);
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(rest) = name
+            .strip_prefix(TEMP_PREFIX)
+            .and_then(|r| r.strip_suffix(TEMP_SUFFIX))
+        else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let stale = match pid {
+            Some(pid) if Path::new("/proc/self").exists() => {
+                pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+            }
+            _ => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600)),
+        };
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 impl ReportError {
@@ -94,6 +146,18 @@ mod tests {
             Err(std::io::Error::other("interrupted"))
         });
         assert!(failed.is_err());
+        // What a crashed run left behind goes with the next run's first write
+        // there; what a live process is writing stays.
+        let later = tempfile::tempdir().unwrap();
+        let crashed = later.path().join(".phstats-999999999-abc.tmp");
+        let live = later
+            .path()
+            .join(format!(".phstats-{}-live.tmp", std::process::id()));
+        std::fs::write(&crashed, b"half a report").unwrap();
+        std::fs::write(&live, b"being written").unwrap();
+        write_atomic(&later.path().join("report.xlsx"), b"x").unwrap();
+        assert!(!crashed.exists(), "a crashed run's temporary is removed");
+        assert!(live.exists(), "a running process's temporary stays");
         assert_eq!(std::fs::read(&path).unwrap(), b"previous report");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "the temporary file is removed");

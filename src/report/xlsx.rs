@@ -197,11 +197,37 @@ fn write_value(
     Ok(())
 }
 
+/// Whether a rate misses its target, judged on the figure as published
+/// (one decimal): 89.96 shows as 90.0 and meets a target of 90, so a red
+/// cell never shows a number that meets its target.
 fn below_target(form: &Form, field: FieldIdx, level: Level, value: Option<f64>) -> bool {
     let Some(v) = value else { return false };
+    let shown = (v * 10.0).round() / 10.0;
     form.targets.iter().any(|t| {
-        t.field == field && t.level.as_deref().is_none_or(|l| l == level.id()) && v < t.min
+        t.field == field && t.level.as_deref().is_none_or(|l| l == level.id()) && shown < t.min
     })
+}
+
+/// Units whose figures for `form` in the report period are missing because
+/// their returns are unsettled duplicates (FORMS.md §4), each with the
+/// months concerned. Their rows and every row above them are marked.
+fn unsettled(input: &ReportInput<'_>, form_idx: FormIdx) -> Vec<(UnitIdx, Vec<String>)> {
+    let mut out: Vec<(UnitIdx, Vec<String>)> = Vec::new();
+    for r in &input.batch.returns {
+        if r.status != ReturnStatus::Duplicate
+            || r.form != form_idx
+            || !input.period.contains(r.month)
+        {
+            continue;
+        }
+        let label = format!("{}年{}月", r.month.year(), r.month.month());
+        match out.iter_mut().find(|(u, _)| *u == r.unit) {
+            Some((_, months)) if !months.contains(&label) => months.push(label),
+            Some(_) => {}
+            None => out.push((r.unit, vec![label])),
+        }
+    }
+    out
 }
 
 fn summary_sheet(
@@ -250,16 +276,25 @@ fn summary_sheet(
     ws.set_row_height(2, 30)?;
     ws.set_row_height(3, 30)?;
     let mut row = 4;
+    let missing = unsettled(input, form_idx);
+    let marked = |u: UnitIdx| {
+        missing
+            .iter()
+            .any(|(m, _)| reg.ancestors_and_self(*m).any(|a| a == u))
+    };
     for u in reg.depth_first() {
         let unit = reg.unit(u);
         if unit.level == Level::Village {
             continue;
         }
-        let name = if unit.parent.is_none() {
+        let mut name = if unit.parent.is_none() {
             format!("{} 合计", unit.name)
         } else {
             unit.name.clone()
         };
+        if marked(u) {
+            name.push_str(" ※");
+        }
         let bold = unit.level < Level::Township;
         ws.write_string_with_format(row, 0, &name, &fmt.name[level_idx(unit.level)])?;
         for (k, &f) in fields.iter().enumerate() {
@@ -275,6 +310,21 @@ fn summary_sheet(
         "注：比率均由汇总后的分子、分母重新计算（非各单位比率平均）；存量指标取报告期内最后一个有数据的月份；空白表示未报告，不作 0 处理。红色比率低于目标值。",
         &fmt.note,
     )?;
+    if !missing.is_empty() {
+        let list: Vec<String> = missing
+            .iter()
+            .map(|(u, months)| format!("{}（{}）", reg.unit(*u).name, months.join("、")))
+            .collect();
+        ws.write_string_with_format(
+            row + 2,
+            0,
+            format!(
+                "※ {}报送了两份数字不同的报表，均未计入，本行及上级合计缺少其数字；请核实后将正确的一份标注“更正”重新报送。",
+                list.join("、")
+            ),
+            &fmt.note,
+        )?;
+    }
     ws.set_column_width(0, 24)?;
     for c in 1..=last_col {
         ws.set_column_width(c, 10.5)?;
@@ -492,6 +542,9 @@ fn completeness_sheet(
     Ok(())
 }
 
+/// The most findings the 审核结果 sheet lists.
+pub const MAX_FINDING_ROWS: usize = 100_000;
+
 /// Every finding, filterable, errors highlighted: what the statistician
 /// works through before forwarding the report.
 fn findings_sheet(
@@ -523,6 +576,11 @@ fn findings_sheet(
         .set_background_color(Color::RGB(0xFFC7CE));
     let mut sorted: Vec<&Finding> = input.findings.iter().collect();
     sorted.sort_by_key(|f| f.severity());
+    // A sheet holds 1,048,576 rows; far fewer is what a person can read.
+    // Errors come first, so what is left out is the least serious, and
+    // findings.csv keeps every one.
+    let left_out = sorted.len().saturating_sub(MAX_FINDING_ROWS);
+    sorted.truncate(MAX_FINDING_ROWS);
     let mut row = 1;
     for f in sorted {
         let level = f.severity().zh();
@@ -542,6 +600,14 @@ fn findings_sheet(
             ws.write_string_with_format(row, c as u16, v, format)?;
         }
         row += 1;
+    }
+    if left_out > 0 {
+        ws.write_string_with_format(
+            row + 1,
+            0,
+            format!("另有 {left_out} 条审核结果未列出（本表最多列 {MAX_FINDING_ROWS} 条，按错误、警告、提示排序）；全部审核结果见 findings.csv（--export）。"),
+            &fmt.note,
+        )?;
     }
     ws.autofilter(0, 0, row.saturating_sub(1).max(1), headers.len() as u16 - 1)?;
     ws.set_freeze_panes(1, 0)?;

@@ -152,7 +152,8 @@ fn later(batch: &Batch, a: usize, b: usize) -> std::cmp::Ordering {
             return da.cmp(&db);
         }
     }
-    let time = |r: &crate::observation::Return| batch.modified.get(r.file as usize).copied().flatten();
+    let time =
+        |r: &crate::observation::Return| batch.modified.get(r.file as usize).copied().flatten();
     time(ra).cmp(&time(rb)).then(a.cmp(&b))
 }
 
@@ -173,7 +174,11 @@ fn return_spans(batch: &Batch) -> Vec<std::ops::Range<usize>> {
 }
 
 /// A return's figures, in a form that compares equal for equal returns.
-fn figures(batch: &Batch, spans: &[std::ops::Range<usize>], ret: usize) -> Vec<(UnitIdx, crate::schema::FieldIdx, Option<u64>)> {
+fn figures(
+    batch: &Batch,
+    spans: &[std::ops::Range<usize>],
+    ret: usize,
+) -> Vec<(UnitIdx, crate::schema::FieldIdx, Option<u64>)> {
     let o = &batch.obs;
     let mut v: Vec<(UnitIdx, crate::schema::FieldIdx, Option<u64>)> = spans[ret]
         .clone()
@@ -183,8 +188,13 @@ fn figures(batch: &Batch, spans: &[std::ops::Range<usize>], ret: usize) -> Vec<(
     v
 }
 
-/// Who was expected and did not report, per form and month: reporting
-/// units at the levels that sent returns, and child rows missing from a return.
+/// Who was expected and did not report, per form and month (上报率). The
+/// units expected to send returns are those whose children are the leaves
+/// (townships, in a registry down to villages). One has reported when it sent
+/// a return, counted or not, or when a return from above lists it as a row
+/// (a county summary); a unit whose parent's return is in, but lacks its row,
+/// is that return's missing row. Then one level down: the rows each counted
+/// return should have.
 #[must_use]
 pub fn completeness(
     batch: &Batch,
@@ -197,14 +207,22 @@ pub fn completeness(
         .collect();
     // A unit that sent a return has reported, whether or not it counts
     // (an unsettled duplicate is its own finding, not a missing return).
-    let mut sent: HashSet<(FormIdx, Month, UnitIdx)> = HashSet::new();
-    for r in &batch.returns {
-        sent.insert((r.form, r.month, r.unit));
-    }
-    let reporter_levels: HashSet<Level> = batch
+    let senders: HashSet<(FormIdx, Month, UnitIdx)> = batch
         .returns
         .iter()
-        .map(|r| registry.unit(r.unit).level)
+        .map(|r| (r.form, r.month, r.unit))
+        .collect();
+    let mut sent = senders.clone();
+    for span in &rows.rows {
+        let r = &batch.returns[span.ret as usize];
+        sent.insert((r.form, r.month, span.unit));
+    }
+    let is_leaf = |u: UnitIdx| registry.unit(u).children.is_empty();
+    let expected_all: Vec<UnitIdx> = (0..registry.units.len() as UnitIdx)
+        .filter(|&u| {
+            let c = &registry.unit(u).children;
+            !c.is_empty() && c.iter().all(|&k| is_leaf(k))
+        })
         .collect();
     let mut form_months: BTreeMap<(FormIdx, Month), Vec<usize>> = BTreeMap::new();
     for r in &batch.returns {
@@ -222,22 +240,29 @@ pub fn completeness(
     let mut table = Vec::new();
     for ((form, month), rets) in form_months {
         let form_id = &schemas.form(form).id;
-        let reported = |u: &UnitIdx| sent.contains(&(form, month, *u));
+        let reported = |u: UnitIdx| sent.contains(&(form, month, u));
+        // Covered by a return from above: its row, or its absence, is that return's.
+        let covered = |u: UnitIdx| {
+            registry
+                .ancestors_and_self(u)
+                .skip(1)
+                .any(|a| senders.contains(&(form, month, a)))
+        };
         for level in Level::ALL {
-            if !reporter_levels.contains(&level) {
-                continue;
-            }
-            let expected: Vec<UnitIdx> = (0..registry.units.len() as UnitIdx)
-                .filter(|&u| {
-                    registry.unit(u).level == level && !registry.unit(u).children.is_empty()
-                })
-                .collect();
-            let missing: Vec<UnitIdx> = expected
+            let expected: Vec<UnitIdx> = expected_all
                 .iter()
                 .copied()
-                .filter(|u| !reported(u))
+                .filter(|&u| registry.unit(u).level == level)
                 .collect();
+            if expected.is_empty() {
+                continue;
+            }
+            let missing: Vec<UnitIdx> =
+                expected.iter().copied().filter(|&u| !reported(u)).collect();
             for &u in &missing {
+                if covered(u) {
+                    continue;
+                }
                 let unit = registry.unit(u);
                 findings.push(
                     Finding::new(

@@ -106,26 +106,45 @@ pub fn expected_from_truth(dir: &Path) -> HashMap<Key, f64> {
             .or_default()
             .push((r["month"].clone(), r["value"].parse().unwrap()));
     }
-    // (period, form, village, field) → the village's value for the period
+    // (period, form, unit, field) → the unit's value for the period and,
+    // for a stock, the month it comes from
     let mut leaf: HashMap<Key, f64> = HashMap::new();
+    let mut month_of: HashMap<Key, String> = HashMap::new();
     for ((form, unit, field), mut pts) in series {
         pts.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut per_period: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let mut per_period: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
         for (m, v) in &pts {
             let (y, mo) = m.split_once('-').unwrap();
             let q = (mo.parse::<u32>().unwrap() - 1) / 3 + 1;
             for p in [m.clone(), format!("{y}Q{q}"), y.to_string()] {
-                per_period.entry(p).or_default().push(*v);
+                per_period.entry(p).or_default().push((m.clone(), *v));
             }
         }
         for (p, vals) in per_period {
+            let key = (p, form.clone(), unit.clone(), field.clone());
             let v = if is_stock(&form, &field) {
-                *vals.last().unwrap()
+                let (m, v) = vals.last().unwrap().clone();
+                month_of.insert(key.clone(), m);
+                v
             } else {
-                vals.iter().sum()
+                vals.iter().map(|x| x.1).sum()
             };
-            leaf.insert((p, form.clone(), unit.clone(), field.clone()), v);
+            leaf.insert(key, v);
         }
+    }
+    // A stock reported for a unit (a county summary's township row) and for
+    // units below it in one period: the later source counts, the detail on a tie.
+    let mut dropped = Vec::new();
+    for (k, m) in &month_of {
+        for a in up(&k.2).into_iter().skip(1) {
+            let ak = (k.0.clone(), k.1.clone(), a, k.3.clone());
+            if let Some(am) = month_of.get(&ak) {
+                dropped.push(if am > m { k.clone() } else { ak });
+            }
+        }
+    }
+    for k in dropped {
+        leaf.remove(&k);
     }
     let mut exp: HashMap<Key, f64> = HashMap::new();
     for ((p, form, unit, field), v) in &leaf {
@@ -140,7 +159,10 @@ pub fn expected_from_truth(dir: &Path) -> HashMap<Key, f64> {
             if *f != form || *field != num {
                 continue;
             }
-            let get = |x: &str| leaf.get(&(p.clone(), f.clone(), unit.clone(), x.to_string())).copied();
+            let get = |x: &str| {
+                leaf.get(&(p.clone(), f.clone(), unit.clone(), x.to_string()))
+                    .copied()
+            };
             let Some(d) = get(&den) else { continue };
             let m = match &minus {
                 Some(m) => match get(m) {
@@ -220,13 +242,15 @@ pub fn assert_matches_truth(dir: &Path, aggregates_csv: &Path) {
 fn generated_returns_in_every_variant_match_the_truth() {
     let d = Dir::new();
     let root = d.tmp.path();
-    // Four months: a full quarter, a partial one, and the year; --xls when
-    // LibreOffice is there, so legacy files go through the same check.
+    // Four months: a full quarter, a partial one, and the year; two
+    // counties, one of which sends a county summary in March, so Q1 mixes
+    // sources; --xls when LibreOffice is there, so legacy files go through
+    // the same check.
     let mut args = vec![
         "sample-data",
         "corpus",
         "--townships",
-        "9",
+        "14",
         "--months",
         "4",
         "--gaps",
@@ -311,7 +335,7 @@ fn several_hundred_generated_files_match_the_truth() {
     );
     assert!(out.status.success());
     let files = walk(&root.join("corpus/returns")).len();
-    assert!(files >= 400, "{files} files");
+    assert!(files >= 380, "{files} files");
     let out = util::phstats(
         root,
         &[

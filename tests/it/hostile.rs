@@ -25,24 +25,6 @@ fn noise(seed: u64, n: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Rewrites entries of an xlsx (a zip) through `edit(name, text)`.
-fn patch_xlsx(path: &std::path::Path, edit: impl Fn(&str, String) -> String) {
-    use std::io::{Read, Write};
-    let bytes = std::fs::read(path).unwrap();
-    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for i in 0..zin.len() {
-        let mut entry = zin.by_index(i).unwrap();
-        let name = entry.name().unwrap().to_string();
-        let mut text = String::new();
-        entry.read_to_string(&mut text).unwrap();
-        out.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
-            .unwrap();
-        out.write_all(edit(&name, text).as_bytes()).unwrap();
-    }
-    std::fs::write(path, out.finish().unwrap().into_inner()).unwrap();
-}
-
 /// Writes every hostile file of the batch, and the good ones beside them.
 fn hostile_batch(d: &Dir) {
     let fd = "family_doctor";
@@ -125,7 +107,7 @@ fn hostile_batch(d: &Dir) {
         .unwrap();
     wb.save(d.path("in/cells.xlsx")).unwrap();
     // As openpyxl saves it: the formula without any <v> (no saved value).
-    patch_xlsx(&d.path("in/cells.xlsx"), |name, text| {
+    util::patch_xlsx(&d.path("in/cells.xlsx"), |name, text| {
         if name.starts_with("xl/worksheets/") {
             text.replace("<f>SUM(D1:D2)</f><v>0</v>", "<f>SUM(D1:D2)</f>")
         } else {
@@ -167,7 +149,7 @@ fn hostile_batch(d: &Dir) {
         None,
     );
     wb.save(d.path("in/dupnames.xlsx")).unwrap();
-    patch_xlsx(&d.path("in/dupnames.xlsx"), |name, text| {
+    util::patch_xlsx(&d.path("in/dupnames.xlsx"), |name, text| {
         if name == "xl/workbook.xml" {
             text.replace("name=\"慢病2\"", "name=\"慢病\"")
         } else {

@@ -12,5 +12,7 @@ mod history;
 mod hostile;
 /// The report workbook reopened.
 mod report;
+/// No false alarms, no cascades, no silent guesses (one class each).
+mod trust;
 /// Fixtures built in code and helpers to run the binary.
 mod util;

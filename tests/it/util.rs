@@ -247,3 +247,34 @@ pub fn soffice() -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// Rewrites entries of an xlsx (a zip) through `edit(name, text)`.
+pub fn patch_xlsx(path: &std::path::Path, edit: impl Fn(&str, String) -> String) {
+    use std::io::{Read, Write};
+    let bytes = std::fs::read(path).unwrap();
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..zin.len() {
+        let mut entry = zin.by_index(i).unwrap();
+        let name = entry.name().unwrap().to_string();
+        let mut text = String::new();
+        entry.read_to_string(&mut text).unwrap();
+        out.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(edit(&name, text).as_bytes()).unwrap();
+    }
+    std::fs::write(path, out.finish().unwrap().into_inner()).unwrap();
+}
+
+/// The first worksheet's XML of an xlsx.
+pub fn sheet_xml(path: &Path) -> String {
+    use std::io::Read;
+    let bytes = std::fs::read(path).unwrap();
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut text = String::new();
+    zin.by_name("xl/worksheets/sheet1.xml")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
