@@ -85,33 +85,46 @@ impl Aggregates {
     }
 }
 
-/// The periods a run consolidates: every month found, and every quarter and
-/// year those months touch; restricted to `selected` when the user gave one.
+/// The periods a run consolidates. Without a selection: every month found,
+/// and every quarter and year those months touch. With one: the months
+/// found inside it, each quarter, half and year it covers whole, and the
+/// selection itself (a year to date `2026-01..2026-05` is consolidated as
+/// one period, as 累计).
 #[must_use]
 pub fn periods_for(months: &[Month], selected: Option<Period>) -> Vec<Period> {
     let mut out: Vec<Period> = Vec::new();
+    let mut add = |p: Period| {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    };
     for &m in months {
-        for p in [
+        let wider = [
             Period::Month(m),
             Period::Quarter(m.year(), m.quarter()),
+            Period::Half(m.year(), (m.month() - 1) / 6 + 1),
             Period::Year(m.year()),
-        ] {
-            if !out.contains(&p) {
-                out.push(p);
+        ];
+        match selected {
+            None => {
+                for p in wider {
+                    if !matches!(p, Period::Half(..)) {
+                        add(p);
+                    }
+                }
             }
+            Some(sel) if sel.contains(m) => {
+                for p in wider {
+                    // Halves only when one is asked for: a year has four
+                    // quarters, its halves are not a report of their own.
+                    if sel.covers(p) && (!matches!(p, Period::Half(..)) || p == sel) {
+                        add(p);
+                    }
+                }
+                add(sel);
+            }
+            Some(_) => {}
         }
-    }
-    if let Some(sel) = selected {
-        out.retain(|p| match (sel, *p) {
-            (Period::Month(_), _) => *p == sel,
-            (Period::Quarter(..), Period::Year(_)) => false,
-            (Period::Quarter(..), Period::Quarter(..)) => *p == sel,
-            (Period::Quarter(..), Period::Month(m)) => sel.contains(m),
-            (Period::Year(y), Period::Year(py)) => y == py,
-            (Period::Year(_), Period::Quarter(..)) | (Period::Year(_), Period::Month(_)) => {
-                p.months().iter().all(|m| sel.contains(*m))
-            }
-        });
     }
     out.sort_by_key(|p| p.sort_key());
     out

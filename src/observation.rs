@@ -178,6 +178,8 @@ pub struct Batch {
     pub obs: Observations,
     /// Problems found while reading.
     pub findings: Vec<Finding>,
+    /// `file!sheet` of returns from units outside `--scope`, left out.
+    pub outside: Vec<String>,
     /// Unit rows (return, unit) not counted because the same figures are
     /// computed from the unit's own children (see `validate::overlap`).
     pub overlapped: std::collections::HashSet<(ReturnIdx, UnitIdx)>,
@@ -188,6 +190,15 @@ impl Batch {
     #[must_use]
     pub fn file_of(&self, ret: ReturnIdx) -> &str {
         &self.files[self.returns[ret as usize].file as usize]
+    }
+
+    /// Months with at least one return, counted or not, sorted.
+    #[must_use]
+    pub fn months_read(&self) -> Vec<Month> {
+        let mut ms: Vec<Month> = self.returns.iter().map(|r| r.month).collect();
+        ms.sort_unstable();
+        ms.dedup();
+        ms
     }
 
     /// Months with at least one counted return, sorted.

@@ -145,8 +145,13 @@ pub enum Period {
     Month(Month),
     /// A calendar quarter: year and 1–4.
     Quarter(i32, u32),
+    /// A half year: year and 1–2 (上半年 / 下半年).
+    Half(i32, u32),
     /// A calendar year.
     Year(i32),
+    /// A run of months within one year, first to last (year to date, 累计:
+    /// `2026-01..2026-06`).
+    Range(Month, Month),
 }
 
 impl Period {
@@ -172,6 +177,29 @@ impl Period {
         if let Some(m) = parse_month_exact(&t) {
             return Some(Period::Month(m));
         }
+        if let Some(caps) = half_re().captures(&t) {
+            let year = caps[1].parse().ok()?;
+            let h = match caps.get(2).or_else(|| caps.get(3)).map(|m| m.as_str()) {
+                Some("1" | "上") => 1,
+                _ => 2,
+            };
+            return Some(Period::Half(year, h));
+        }
+        for sep in ["..", "~", "～", "至", "—", "–"] {
+            if let Some((a, b)) = t.split_once(sep) {
+                let (Some(from), Some(to)) = (parse_month_exact(a), parse_month_exact(b)) else {
+                    return None;
+                };
+                if from > to || from.year() != to.year() {
+                    return None;
+                }
+                return Some(if from == to {
+                    Period::Month(from)
+                } else {
+                    Period::Range(from, to)
+                });
+            }
+        }
         let year = t.strip_suffix('年').unwrap_or(&t);
         if year.len() == 4 && year.chars().all(|c| c.is_ascii_digit()) {
             return year.parse().ok().map(Period::Year);
@@ -187,8 +215,27 @@ impl Period {
             Period::Quarter(y, q) => (0..3)
                 .filter_map(|i| Month::new(y, (q - 1) * 3 + 1 + i))
                 .collect(),
+            Period::Half(y, h) => (1..=6)
+                .filter_map(|i| Month::new(y, (h - 1) * 6 + i))
+                .collect(),
             Period::Year(y) => (1..=12).filter_map(|m| Month::new(y, m)).collect(),
+            Period::Range(a, b) => (a.0..=b.0).map(Month).collect(),
         }
+    }
+
+    /// The first and last month of the period.
+    #[must_use]
+    pub fn bounds(self) -> (Month, Month) {
+        let ms = self.months();
+        // ok: every period covers at least one month.
+        (ms[0], ms[ms.len() - 1])
+    }
+
+    /// Whether every month of `other` falls inside this period.
+    #[must_use]
+    pub fn covers(self, other: Period) -> bool {
+        let (a, b) = other.bounds();
+        self.contains(a) && self.contains(b)
     }
 
     /// Whether `m` falls inside this period.
@@ -197,7 +244,9 @@ impl Period {
         match self {
             Period::Month(p) => p == m,
             Period::Quarter(y, q) => m.year() == y && m.quarter() == q,
+            Period::Half(y, h) => m.year() == y && (m.month() - 1) / 6 + 1 == h,
             Period::Year(y) => m.year() == y,
+            Period::Range(a, b) => a <= m && m <= b,
         }
     }
 
@@ -207,7 +256,10 @@ impl Period {
         match self {
             Period::Month(m) => format!("{}年{}月", m.year(), m.month()),
             Period::Quarter(y, q) => format!("{y}年第{q}季度"),
+            Period::Half(y, 1) => format!("{y}年上半年"),
+            Period::Half(y, _) => format!("{y}年下半年"),
             Period::Year(y) => format!("{y}年"),
+            Period::Range(a, b) => format!("{}年{}—{}月", a.year(), a.month(), b.month()),
         }
     }
 
@@ -217,7 +269,9 @@ impl Period {
         match self {
             Period::Month(m) => (m.year(), m.quarter(), m.month()),
             Period::Quarter(y, q) => (y, q, 13),
+            Period::Half(y, h) => (y, 2 * h, 14),
             Period::Year(y) => (y, 5, 0),
+            Period::Range(_, b) => (b.year(), b.quarter(), 15 + b.month()),
         }
     }
 }
@@ -227,7 +281,9 @@ impl fmt::Display for Period {
         match self {
             Period::Month(m) => m.fmt(f),
             Period::Quarter(y, q) => write!(f, "{y}Q{q}"),
+            Period::Half(y, h) => write!(f, "{y}H{h}"),
             Period::Year(y) => write!(f, "{y}"),
+            Period::Range(a, b) => write!(f, "{a}..{b}"),
         }
     }
 }
@@ -237,6 +293,14 @@ fn quarter_re() -> &'static Regex {
     // ok: the pattern is a constant known to compile.
     RE.get_or_init(|| {
         Regex::new(r"^(\d{4})(?:-?[Qq]|年第)([1-4])(?:季度|季)?$").expect("valid regex")
+    })
+}
+
+fn half_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // ok: the pattern is a constant known to compile.
+    RE.get_or_init(|| {
+        Regex::new(r"^(\d{4})(?:-?[Hh]([12])|年?([上下])半年)$").expect("valid regex")
     })
 }
 
@@ -377,6 +441,33 @@ mod tests {
         assert_eq!(Day::from_serial(46_058.0), Some(d));
         assert_eq!(Day::from_serial(45_351.0), Day::new(2024, 2, 29));
         assert_eq!(d.to_string(), "2026-02-05");
+    }
+
+    #[test]
+    fn halves_and_year_to_date() {
+        let jan = Month::new(2026, 1).unwrap();
+        let jun = Month::new(2026, 6).unwrap();
+        for t in ["2026H1", "2026-H1", "2026年上半年"] {
+            assert_eq!(Period::parse(t), Some(Period::Half(2026, 1)), "{t}");
+        }
+        assert_eq!(Period::parse("2026H2"), Some(Period::Half(2026, 2)));
+        for t in ["2026-01..2026-06", "2026年1月至2026年6月", "202601~202606"] {
+            assert_eq!(Period::parse(t), Some(Period::Range(jan, jun)), "{t}");
+        }
+        assert_eq!(Period::parse("2026-06..2026-01"), None);
+        assert_eq!(
+            Period::parse("2025-12..2026-02"),
+            None,
+            "a range stays in one year"
+        );
+        let r = Period::Range(jan, jun);
+        assert_eq!(r.to_string(), "2026-01..2026-06");
+        assert_eq!(Period::parse(&r.to_string()), Some(r));
+        assert_eq!(r.label_zh(), "2026年1—6月");
+        assert_eq!(r.months().len(), 6);
+        assert!(Period::Half(2026, 1).covers(Period::Quarter(2026, 2)));
+        assert!(!Period::Half(2026, 1).covers(Period::Quarter(2026, 3)));
+        assert_eq!(Period::Half(2026, 2).label_zh(), "2026年下半年");
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! The whole flow as one library call: ingest → validate → aggregate.
-//! The CLI and tests use it; the report writers take its result.
+//! The whole flow as one library call: ingest → settle → check and
+//! aggregate → focus on the period reported. The CLI and tests use it; the
+//! report writers take its result.
 
 use crate::aggregate::{self, AggregateError, Aggregates};
 use crate::findings::Finding;
 use crate::ingest::{self, Context, Input, Progress};
 use crate::observation::Batch;
-use crate::period::Period;
+use crate::period::{Month, Period};
 use crate::registry::Registry;
 use crate::schema::Schemas;
 use crate::validate::{self, Completeness};
@@ -13,65 +14,136 @@ use crate::validate::{self, Completeness};
 /// Everything a run produced.
 #[derive(Debug)]
 pub struct Outcome {
-    /// What was read, with settled return statuses.
+    /// What was read, with settled return statuses: every month, those
+    /// outside the focus too (they are the history of the checks over time).
     pub batch: Batch,
-    /// Every finding: ingest first, then validation, in a stable order.
+    /// The findings about the focus period (and those tied to no period,
+    /// such as an unreadable file), in a stable order.
     pub findings: Vec<Finding>,
-    /// 上报率 per form, month and level.
+    /// 上报率 per form, month and level, for the months of the focus.
     pub completeness: Vec<Completeness>,
     /// Aggregates over every period consolidated.
     pub aggregates: Aggregates,
+    /// The period reported: `--period`, or the latest month when asked
+    /// for; `None` when every month is (`check` without `--period`).
+    pub focus: Option<Period>,
 }
 
-/// Reads, checks and consolidates `inputs`. `period` is the user's
-/// `--period`: a month claims the returns' month; a quarter or year limits
-/// which periods are consolidated.
+impl Outcome {
+    /// Whether a return of `month` belongs to what is reported.
+    #[must_use]
+    pub fn in_focus(&self, month: Month) -> bool {
+        self.focus.is_none_or(|p| p.contains(month))
+    }
+}
+
+/// What a run is asked to report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection {
+    /// `--period`: what is reported. Returns of other months are read as
+    /// history for the checks over time, never counted or reported.
+    pub period: Option<Period>,
+    /// Without `period`, report the latest month found (`consolidate`)
+    /// rather than every month (`check`).
+    pub latest: bool,
+    /// Judge completeness (who sent nothing): a whole folder was given, or
+    /// `--complete`. Otherwise only the rows missing from a return are.
+    pub complete: bool,
+}
+
+/// Why a run could not produce a result.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// `--period` names a period no return is about.
+    #[error("no return is for {period} ({label}); the inputs hold {held}")]
+    EmptyPeriod {
+        /// The period asked for.
+        period: Period,
+        /// Its Chinese label.
+        label: String,
+        /// The months the inputs hold, or "no readable return".
+        held: String,
+    },
+    /// An internal aggregation failure.
+    #[error(transparent)]
+    Aggregate(#[from] AggregateError),
+}
+
+/// Reads, checks and consolidates `inputs` for `selection`.
 ///
 /// # Errors
-/// Only an internal aggregation failure; every data problem is a finding.
+/// A period with no return, or an internal aggregation failure; every data
+/// problem is a finding.
 pub fn run(
     inputs: &[Input],
     registry: &Registry,
     schemas: &Schemas,
-    period: Option<Period>,
-) -> Result<Outcome, AggregateError> {
-    run_watched(inputs, registry, schemas, period, None)
+    selection: Selection,
+) -> Result<Outcome, RunError> {
+    run_watched(inputs, registry, schemas, selection, None)
 }
 
 /// [`run`], updating `progress` as files are read.
 ///
 /// # Errors
-/// Only an internal aggregation failure.
+/// A period with no return, or an internal aggregation failure.
 pub fn run_watched(
     inputs: &[Input],
     registry: &Registry,
     schemas: &Schemas,
-    period: Option<Period>,
+    selection: Selection,
     progress: Option<&Progress>,
-) -> Result<Outcome, AggregateError> {
+) -> Result<Outcome, RunError> {
     let ctx = Context {
         schemas,
         registry,
-        period,
+        period: selection.period,
         progress,
     };
     let mut clock = crate::timings::Stopwatch::start();
     let mut batch = ingest::ingest(inputs, &ctx);
     clock.lap("ingest");
+    let held = batch.months_read();
+    let focus = match selection.period {
+        Some(p) if !held.iter().any(|m| p.contains(*m)) => {
+            return Err(RunError::EmptyPeriod {
+                period: p,
+                label: p.label_zh(),
+                held: describe_months(&held),
+            })
+        }
+        Some(p) => Some(p),
+        None if selection.latest => held.last().map(|m| Period::Month(*m)),
+        None => None,
+    };
     let mut findings = std::mem::take(&mut batch.findings);
     let (settled, settling) = validate::settle(batch, registry, schemas);
     findings.extend(settling);
     clock.lap("settle");
     // What counts is settled: the read-only checks and the roll-up are
     // independent, so they run side by side.
-    let periods = aggregate::periods_for(&settled.batch().months(), period);
+    let periods = aggregate::periods_for(&settled.batch().months(), selection.period);
     let ((checked, completeness), aggregates) = rayon::join(
-        || validate::check(&settled, registry, schemas),
+        || validate::check(&settled, registry, schemas, selection.complete),
         || aggregate::aggregate(&settled, registry, schemas, &periods),
     );
     let aggregates = aggregates?;
     let batch = settled.into_batch();
     findings.extend(checked);
+    // A report is about its period: the findings of other months were only
+    // the history of this one's.
+    if let Some(p) = focus {
+        findings.retain(|f| {
+            f.period
+                .as_deref()
+                .and_then(Period::parse)
+                .is_none_or(|fp| p.covers(fp))
+        });
+    }
+    let completeness = completeness
+        .into_iter()
+        .filter(|c| focus.is_none_or(|p| p.contains(c.month)))
+        .collect();
     clock.lap("check+aggregate");
     findings.sort_by(|a, b| {
         (
@@ -95,5 +167,15 @@ pub fn run_watched(
         findings,
         completeness,
         aggregates,
+        focus,
     })
+}
+
+/// `2026-01、2026-02 and 2026-06`, for a message.
+fn describe_months(months: &[Month]) -> String {
+    if months.is_empty() {
+        return "no readable return".into();
+    }
+    let list: Vec<String> = months.iter().map(ToString::to_string).collect();
+    format!("returns for {}", list.join(", "))
 }

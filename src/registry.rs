@@ -12,12 +12,12 @@ use crate::normalize;
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     /// The file could not be read.
-    #[error("cannot read registry {path}: {source}")]
+    #[error("cannot read the unit registry {path}: {reason}")]
     Io {
         /// Path given.
         path: String,
-        /// OS error.
-        source: std::io::Error,
+        /// What the system said, once.
+        reason: String,
     },
     /// A CSV-level problem (bad quoting, wrong header).
     #[error("registry {path}: {message}")]
@@ -206,6 +206,9 @@ pub struct Registry {
     by_parent_name: HashMap<(Option<UnitIdx>, String), UnitIdx>,
     /// normalised name or alias → non-village units with it.
     by_name_upper: HashMap<String, Vec<UnitIdx>>,
+    /// Normalised names, aliases and codes of the reporting units left out
+    /// by `--scope` (empty for a whole registry).
+    outside: std::collections::HashSet<String>,
 }
 
 impl Registry {
@@ -214,11 +217,111 @@ impl Registry {
     /// # Errors
     /// Unreadable file, bad header, or any broken rule (all listed at once).
     pub fn load(path: &Path) -> Result<Registry, RegistryError> {
-        let text = std::fs::read(path).map_err(|source| RegistryError::Io {
+        let text = std::fs::read(path).map_err(|e| RegistryError::Io {
             path: path.display().to_string(),
-            source,
+            reason: match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".into(),
+                std::io::ErrorKind::IsADirectory => "it is a folder, not a CSV file".into(),
+                _ => e.to_string(),
+            },
         })?;
         Self::from_csv(&text, &path.display().to_string())
+    }
+
+    /// The registry's text: UTF-8 (with or without a BOM), or GB18030 —
+    /// which covers GBK and GB2312, what Excel on Chinese Windows saves a
+    /// CSV as.
+    ///
+    /// # Errors
+    /// Neither encoding fits; the message names both.
+    fn decode(bytes: &[u8], origin: &str) -> Result<String, RegistryError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return Ok(text.to_string());
+        }
+        let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+        if had_errors {
+            return Err(RegistryError::Csv {
+                path: origin.to_string(),
+                message: "the file is neither UTF-8 nor GB18030/GBK text; save it from Excel as \"CSV (逗号分隔)\" or \"CSV UTF-8\"".into(),
+            });
+        }
+        Ok(text.into_owned())
+    }
+
+    /// A registry of the subtree under `code` alone (`--scope`): the unit is
+    /// its root, and the names and codes of every other reporting unit are
+    /// remembered, so a return from outside is told apart from an unknown one.
+    ///
+    /// # Errors
+    /// `code` is not a unit of the registry, or is a village.
+    pub fn scoped(&self, code: &str) -> Result<Registry, String> {
+        let found = UnitCode::parse(code.trim())
+            .and_then(|c| self.by_code(c))
+            .or_else(|| match self.find_reporting_unit(code) {
+                NameMatch::Found(u) => Some(u),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                format!("--scope `{code}` is not a unit code or name of the registry")
+            })?;
+        if self.unit(found).level == Level::Village {
+            return Err(format!(
+                "--scope `{code}` is a village; give a county or township"
+            ));
+        }
+        let mut inside = vec![false; self.units.len()];
+        let mut wtr = csv::Writer::from_writer(Vec::new());
+        let io = |e: csv::Error| e.to_string();
+        wtr.write_record(["code", "name", "level", "parent_code", "aliases"])
+            .map_err(io)?;
+        for u in self.depth_first() {
+            let unit = self.unit(u);
+            if !self.ancestors_and_self(u).any(|a| a == found) {
+                continue;
+            }
+            inside[u as usize] = true;
+            let parent = match unit.parent {
+                Some(p) if u != found => self.unit(p).code.to_string(),
+                _ => String::new(),
+            };
+            wtr.write_record([
+                unit.code.to_string(),
+                unit.name.clone(),
+                unit.level.id().to_string(),
+                parent,
+                unit.aliases.join("|"),
+            ])
+            .map_err(io)?;
+        }
+        let bytes = wtr.into_inner().map_err(|e| e.to_string())?;
+        let mut scoped = Registry::from_csv(&bytes, code).map_err(|e| e.to_string())?;
+        for (i, u) in self.units.iter().enumerate() {
+            if inside[i] || u.level == Level::Village {
+                continue;
+            }
+            scoped.outside.insert(u.code.to_string());
+            for n in std::iter::once(&u.name).chain(&u.aliases) {
+                scoped.outside.insert(normalize::name(n));
+            }
+        }
+        Ok(scoped)
+    }
+
+    /// The name of the unit a 填报单位 names when it lies outside this
+    /// registry's scope (`--scope`), if it does.
+    #[must_use]
+    pub fn outside_scope(&self, text: &str) -> bool {
+        if self.outside.is_empty() {
+            return false;
+        }
+        let key = normalize::name(text);
+        self.outside.contains(&key)
+            || self.outside.iter().any(|n| {
+                n.chars().count() >= 2
+                    && key.contains(n.as_str())
+                    && !n.chars().all(|c| c.is_ascii_digit())
+            })
     }
 
     /// Parses and checks registry CSV bytes; `origin` names it in messages.
@@ -226,7 +329,8 @@ impl Registry {
     /// # Errors
     /// Bad header or any broken rule.
     pub fn from_csv(bytes: &[u8], origin: &str) -> Result<Registry, RegistryError> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let text = Self::decode(bytes, origin)?;
+        let bytes = text.as_bytes();
         let csv_err = |message: String| RegistryError::Csv {
             path: origin.to_string(),
             message,
@@ -343,6 +447,7 @@ impl Registry {
             by_code: HashMap::default(),
             by_parent_name: HashMap::default(),
             by_name_upper: HashMap::default(),
+            outside: std::collections::HashSet::new(),
         };
         for (line, code, name, level, _, aliases) in &raw {
             if reg.by_code.contains_key(code) {

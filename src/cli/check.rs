@@ -31,7 +31,7 @@ pub struct Args {
 /// Usage errors and unwritable exports.
 pub fn run(args: &Args) -> anyhow::Result<i32> {
     let setup = args.common.setup()?;
-    let outcome = setup.run_pipeline()?;
+    let outcome = setup.run_pipeline(false)?;
     output::print_findings(&outcome.findings, args.common.quiet);
     if let Some(dir) = &args.common.export {
         csv::write_exports(
@@ -50,6 +50,12 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             findings: &outcome.findings,
             registry: &setup.registry,
             schemas: &setup.schemas,
+            months: outcome
+                .batch
+                .months_read()
+                .into_iter()
+                .filter(|m| outcome.in_focus(*m))
+                .collect(),
         };
         let written = write_feedback(dir, &input)
             .with_context(|| format!("writing feedback workbooks to {}", dir.display()))?;

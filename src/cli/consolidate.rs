@@ -33,11 +33,8 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     let mut clock = crate::timings::Stopwatch::start();
     let setup = args.common.setup()?;
     clock.lap("setup");
-    let outcome = setup.run_pipeline()?;
-    let report_period = match setup.period {
-        Some(p) => Some(p),
-        None => outcome.batch.months().last().map(|m| Period::Month(*m)),
-    };
+    let outcome = setup.run_pipeline(true)?;
+    let report_period = outcome.focus;
     clock.lap("pipeline");
     output::print_findings(&outcome.findings, args.common.quiet);
     // The exports and the report workbook read the same results and write
@@ -63,6 +60,7 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
         let generated_at = output::now_utc();
         let input = ReportInput {
             period,
+            chosen: setup.period.is_some(),
             aggs: &outcome.aggregates,
             registry: &setup.registry,
             schemas: &setup.schemas,
@@ -73,19 +71,38 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             generated_at: &generated_at,
         };
         let bytes = report_xlsx(&input)?;
-        write_atomic(&args.output, &bytes)
-            .with_context(|| format!("writing {}", args.output.display()))?;
+        // `-o reports/2026-06.xlsx`: the folder is made, as `--export` makes its own.
+        if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!("cannot create the folder {} for the report", dir.display())
+            })?;
+        }
+        write_atomic(&args.output, &bytes)?;
         Ok(Some(period))
     };
     let (exported, reported) = rayon::join(exports, report);
     exported?;
     match reported? {
-        Some(period) => crate::say!(
-            "report for {} ({}) written to {}",
-            period.label_zh(),
-            period,
-            args.output.display()
-        ),
+        Some(period) => {
+            crate::say!(
+                "report for {} ({}) written to {}",
+                period.label_zh(),
+                period,
+                args.output.display()
+            );
+            if setup.period.is_none() {
+                let months = outcome.batch.months_read();
+                if months.len() > 1 {
+                    crate::say!(
+                        "  the latest month found; the inputs hold {} months ({} to {}): for another, add --period, e.g. --period {}",
+                        months.len(),
+                        months[0],
+                        months[months.len() - 1],
+                        months[months.len() - 2]
+                    );
+                }
+            }
+        }
         None => crate::say!("no return could be counted; no report written"),
     }
     clock.lap("outputs");

@@ -58,10 +58,20 @@ pub struct Common {
     /// The unit registry CSV (code,name,level,parent_code,aliases).
     #[arg(long, value_name = "UNITS.csv")]
     pub units: PathBuf,
-    /// The period: a month (2026-01, 2026年1月…) claims the returns' month;
-    /// a quarter (2026Q1) or year (2026) limits what is consolidated.
+    /// The period reported: a month (2026-01, 2026年1月…), a quarter
+    /// (2026Q1), a half (2026H1), a year (2026) or a year to date
+    /// (2026-01..2026-06). Returns of other months are read only as history
+    /// for the checks over time.
     #[arg(long, value_name = "P")]
     pub period: Option<String>,
+    /// Consolidate one subtree of the registry (a county's code or name):
+    /// returns from outside it are left out.
+    #[arg(long, value_name = "CODE")]
+    pub scope: Option<String>,
+    /// Treat the inputs as the whole batch even when given file by file, so
+    /// a unit that sent nothing is reported (a folder always is).
+    #[arg(long)]
+    pub complete: bool,
     /// Write aggregates.csv and findings.csv into this directory.
     #[arg(long, value_name = "DIR")]
     pub export: Option<PathBuf>,
@@ -83,6 +93,8 @@ pub struct Setup {
     pub period: Option<Period>,
     /// Workbooks to read.
     pub inputs: Vec<crate::ingest::Input>,
+    /// Whether the inputs are the whole batch (a folder, or `--complete`).
+    pub complete: bool,
 }
 
 impl Common {
@@ -94,42 +106,57 @@ impl Common {
     pub fn setup(&self) -> anyhow::Result<Setup> {
         let period = match &self.period {
             Some(p) => Some(Period::parse(p).with_context(|| {
-                format!("--period `{p}` is not a month (2026-01), quarter (2026Q1) or year (2026)")
+                format!("--period `{p}` is not a month (2026-01), quarter (2026Q1), half (2026H1), year (2026) or year to date (2026-01..2026-06)")
             })?),
             None => None,
         };
-        let registry = Registry::load(&self.units).context("loading the unit registry")?;
+        let mut registry = Registry::load(&self.units)?;
+        if let Some(scope) = &self.scope {
+            registry = registry.scoped(scope).map_err(anyhow::Error::msg)?;
+        }
         let schemas = match &self.schemas {
             Some(dir) => Schemas::from_dir(dir)?,
             None => Schemas::builtin()?,
         };
-        let inputs =
-            crate::ingest::collect_inputs(&self.inputs).context("listing the input files")?;
+        let inputs = crate::ingest::collect_inputs(&self.inputs)?;
+        if inputs.is_empty() {
+            let searched: Vec<String> = self.inputs.iter().map(|p| shown(p)).collect();
+            anyhow::bail!("no .xlsx or .xls files found in {}", searched.join(", "));
+        }
+        let complete = self.complete || self.inputs.iter().any(|p| p.is_dir());
         Ok(Setup {
             registry,
             schemas,
             period,
             inputs,
+            complete,
         })
     }
 }
 
 impl Setup {
     /// Reads, checks and consolidates the inputs, with a progress line when
-    /// stderr is a terminal.
+    /// stderr is a terminal; `latest`: without `--period`, report the
+    /// latest month rather than every month.
     ///
     /// # Errors
-    /// Only an internal aggregation failure.
+    /// A period with no return, or an internal aggregation failure.
     pub fn run_pipeline(
         &self,
-    ) -> Result<crate::pipeline::Outcome, crate::aggregate::AggregateError> {
+        latest: bool,
+    ) -> Result<crate::pipeline::Outcome, crate::pipeline::RunError> {
         let counters = std::sync::Arc::new(crate::ingest::Progress::default());
+        let selection = crate::pipeline::Selection {
+            period: self.period,
+            latest,
+            complete: self.complete,
+        };
         progress::with_progress(self.inputs.len(), &counters, || {
             crate::pipeline::run_watched(
                 &self.inputs,
                 &self.registry,
                 &self.schemas,
-                self.period,
+                selection,
                 Some(&counters),
             )
         })

@@ -49,12 +49,30 @@ pub fn print_findings(findings: &[Finding], quiet: bool) {
 /// Prints what was read and the counts per rule.
 pub fn print_summary(o: &Outcome) {
     let b = &o.batch;
+    let in_focus = b.returns.iter().filter(|r| o.in_focus(r.month)).count();
     crate::say!(
         "read {} files, {} returns, {} figures",
         b.files.len(),
         b.returns.len(),
         b.obs.value.iter().filter(|v| v.is_some()).count()
     );
+    if in_focus < b.returns.len() {
+        if let Some(p) = o.focus {
+            crate::say!(
+                "   info {} returns of {}; {} of other months read only as history for the checks over time",
+                in_focus,
+                p,
+                b.returns.len() - in_focus
+            );
+        }
+    }
+    if !b.outside.is_empty() {
+        crate::say!(
+            "   info {} returns from units outside --scope left out (first: {})",
+            b.outside.len(),
+            b.outside[0]
+        );
+    }
     let mut counts: BTreeMap<(Severity, &str), usize> = BTreeMap::new();
     for f in &o.findings {
         *counts.entry((f.severity(), f.rule.id())).or_default() += 1;

@@ -90,8 +90,13 @@ pub fn collect_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<Input>> {
         }
     };
     for p in paths {
-        let meta = std::fs::metadata(p)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+        let meta = std::fs::metadata(p).map_err(|e| {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
+                _ => e.to_string(),
+            };
+            std::io::Error::new(e.kind(), format!("input {}: {why}", p.display()))
+        })?;
         if meta.is_dir() {
             let mut found = Vec::new();
             walk(p, &mut found)?;
@@ -132,6 +137,8 @@ struct FileOut {
     returns: Vec<Return>,
     obs: Observations,
     findings: Vec<Finding>,
+    /// Sheets holding returns of units outside `--scope`, left out.
+    outside: Vec<String>,
 }
 
 /// Reads every file in parallel and concatenates the results in input order.
@@ -184,6 +191,7 @@ pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
         batch.returns.extend(out.returns);
         batch.obs.append(out.obs, offset);
         batch.findings.extend(out.findings);
+        batch.outside.extend(out.outside);
     }
     batch
 }
@@ -237,6 +245,7 @@ fn ingest_file_guarded(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileO
             FileOut {
                 returns: Vec::new(),
                 obs: Observations::default(),
+                outside: Vec::new(),
                 findings: vec![Finding::new(
                     Rule::UnreadableFile,
                     format!("the workbook's structure is damaged: the reader failed on it{at}; none of its figures are counted"),
@@ -253,6 +262,7 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
         returns: Vec::new(),
         obs: Observations::default(),
         findings: Vec::new(),
+        outside: Vec::new(),
     };
     let mut book = match workbook::open(&input.path) {
         Ok(b) => b,
@@ -301,7 +311,10 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
         let grid = Grid::new(&sheet);
         ingest_sheet(file, input, name, &grid, ctx, &mut out);
     }
-    if out.returns.is_empty() && !out.findings.iter().any(|f| f.severity() != Severity::Info) {
+    if out.returns.is_empty()
+        && out.outside.is_empty()
+        && !out.findings.iter().any(|f| f.severity() != Severity::Info)
+    {
         // FORMS.md §4: a workbook with no return in it is a warning, even
         // when each of its sheets alone is only a stray empty one; that one
         // warning replaces the sheets' notes.
@@ -361,8 +374,13 @@ fn ingest_sheet(
             .sheet(sheet)
             .form(&form.id)
     };
-    let Some(unit) = resolve_unit(input, sheet, &meta, ctx, &base, &mut out.findings) else {
-        return;
+    let unit = match resolve_unit(input, sheet, &meta, ctx, &base, &mut out.findings) {
+        Resolved::Unit(u) => u,
+        Resolved::Outside => {
+            out.outside.push(format!("{}!{sheet}", input.display));
+            return;
+        }
+        Resolved::No => return,
     };
     let unit_code = ctx.registry.unit(unit).code.0;
     let Some(month) = resolve_month(
@@ -476,6 +494,22 @@ fn report_header_columns(
     }
 }
 
+/// Whose return a sheet is.
+enum Resolved {
+    /// A unit of the registry.
+    Unit(UnitIdx),
+    /// A unit outside `--scope`: left out without a finding.
+    Outside,
+    /// Unknown or not a reporting unit: a finding says so.
+    No,
+}
+
+impl From<Option<UnitIdx>> for Resolved {
+    fn from(u: Option<UnitIdx>) -> Resolved {
+        u.map_or(Resolved::No, Resolved::Unit)
+    }
+}
+
 fn resolve_unit(
     input: &Input,
     sheet: &str,
@@ -483,7 +517,7 @@ fn resolve_unit(
     ctx: &Context<'_>,
     base: &dyn Fn(Rule, String) -> Finding,
     findings: &mut Vec<Finding>,
-) -> Option<UnitIdx> {
+) -> Resolved {
     let reg = ctx.registry;
     let found = |idx: UnitIdx, findings: &mut Vec<Finding>, cell: Option<CellRef>, text: &str| {
         if reg.unit(idx).level == Level::Village {
@@ -503,7 +537,8 @@ fn resolve_unit(
     };
     if let Some((text, cell)) = &meta.unit {
         return match reg.find_reporting_unit(text) {
-            NameMatch::Found(idx) => found(idx, findings, Some(*cell), text),
+            NameMatch::Found(idx) => found(idx, findings, Some(*cell), text).into(),
+            NameMatch::NotFound { .. } if reg.outside_scope(text) => Resolved::Outside,
             NameMatch::Assumed(idx) => {
                 // Counted, but never silently: a longer 填报单位 holding one
                 // registry name may belong to another unit.
@@ -522,7 +557,7 @@ fn resolve_unit(
                     .at_most(Severity::Warning)
                     .help(format!("if the return is {}'s, write {} in 填报单位; otherwise write the right unit", unit.name, unit.name)),
                 );
-                found(idx, findings, Some(*cell), text)
+                found(idx, findings, Some(*cell), text).into()
             }
             NameMatch::NotFound { suggestion, .. } => {
                 let f = base(
@@ -536,7 +571,7 @@ fn resolve_unit(
                     None => "write the township's registry name or code in 填报单位".into(),
                 });
                 findings.push(f);
-                None
+                Resolved::No
             }
         };
     }
@@ -547,7 +582,10 @@ fn resolve_unit(
     // A file name holds the unit's name among other words (城东街道_2026年1月_免疫).
     for text in [stem, sheet] {
         if let NameMatch::Found(idx) | NameMatch::Assumed(idx) = reg.find_reporting_unit(text) {
-            return found(idx, findings, None, text);
+            return found(idx, findings, None, text).into();
+        }
+        if reg.outside_scope(text) {
+            return Resolved::Outside;
         }
     }
     findings.push(
@@ -557,7 +595,7 @@ fn resolve_unit(
         )
         .help("fill in 填报单位 with the township's name"),
     );
-    None
+    Resolved::No
 }
 
 fn resolve_month(
@@ -596,15 +634,19 @@ fn resolve_month(
     for m in &file_months {
         sources.push((format!("file name `{file_name}`"), *m, None));
     }
-    if let Some(m) = user {
-        sources.push(("--period".into(), m, None));
+    // `--period` selects what is reported; it never overrides a return's own
+    // month. Only a return that names no month is taken to be of it.
+    if sources.is_empty() {
+        if let Some(m) = user {
+            return Some(m);
+        }
     }
     let Some((_, first, _)) = sources.first().cloned() else {
         let mut f = base(
             Rule::PeriodMissing,
-            "no period: no 报告期 on the sheet, no month in the file name and no --period; the return is not counted".into(),
+            "no period: no 报告期 on the sheet and no month in the file name; the return is not counted".into(),
         )
-        .help("fill in 报告期 (e.g. 2026年1月) or pass --period 2026-01");
+        .help("fill in 报告期 (e.g. 2026年1月), or pass the month with --period 2026-01");
         if let Some((text, cell)) = &meta.period {
             f = f.cell(*cell).value(text.clone());
         }

@@ -134,6 +134,9 @@ pub fn write_findings_csv(
     w.flush()
 }
 
+/// The UTF-8 byte-order mark every CSV export starts with (FORMS.md §6).
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Writes both exports into `dir` (created if needed), each atomically.
 ///
 /// # Errors
@@ -146,10 +149,14 @@ pub fn write_exports(
     schemas: &Schemas,
 ) -> Result<(), ReportError> {
     std::fs::create_dir_all(dir).map_err(ReportError::from_io(dir))?;
+    // A UTF-8 byte-order mark first: Excel on Chinese Windows then opens the
+    // file as UTF-8 on a double-click instead of showing mojibake.
     write_atomic_with(&dir.join("aggregates.csv"), |w| {
+        w.write_all(UTF8_BOM)?;
         write_aggregates_csv(w, aggs, registry, schemas)
     })?;
     write_atomic_with(&dir.join("findings.csv"), |w| {
+        w.write_all(UTF8_BOM)?;
         write_findings_csv(w, findings)
     })?;
     Ok(())

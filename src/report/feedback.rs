@@ -16,6 +16,7 @@ use crate::findings::{CellRef, Finding, Severity};
 use crate::ingest::workbook::{self, Sheet};
 use crate::ingest::Input;
 use crate::observation::{Batch, FileIdx};
+use crate::period::{Month, Period};
 use crate::registry::{Level, Registry, UnitCode, UnitIdx};
 use crate::schema::Schemas;
 
@@ -31,6 +32,9 @@ pub struct FeedbackInput<'a> {
     pub registry: &'a Registry,
     /// Forms (field labels).
     pub schemas: &'a Schemas,
+    /// The months this run reports: their earlier feedback workbooks in the
+    /// folder are replaced.
+    pub months: Vec<Month>,
 }
 
 /// Who a feedback workbook goes to.
@@ -50,14 +54,22 @@ type FileIndex<'a> = HashMap<&'a str, FileIdx>;
 fn recipients<'a>(
     input: &FeedbackInput<'a>,
     file_idx: &FileIndex<'_>,
-) -> BTreeMap<Recipient, Vec<&'a Finding>> {
+) -> BTreeMap<(Recipient, Option<Month>), Vec<&'a Finding>> {
     let mut sender: HashMap<FileIdx, UnitIdx> = HashMap::new();
     for r in &input.batch.returns {
         sender.entry(r.file).or_insert(r.unit);
     }
-    let mut out: BTreeMap<Recipient, Vec<&'a Finding>> = BTreeMap::new();
+    let mut out: BTreeMap<(Recipient, Option<Month>), Vec<&'a Finding>> = BTreeMap::new();
     for f in input.findings {
         if f.severity() == Severity::Info {
+            continue;
+        }
+        // A workbook holding no return at all (a contact list sent by
+        // mistake) is noted in the report, not returned for correction.
+        let file = f.file.as_deref().and_then(|n| file_idx.get(n));
+        if f.rule == crate::findings::Rule::NoReturnFound
+            && file.is_some_and(|fi| !sender.contains_key(fi))
+        {
             continue;
         }
         let who = match f.file.as_deref().and_then(|n| file_idx.get(n)) {
@@ -74,7 +86,15 @@ fn recipients<'a>(
                 _ => continue,
             },
         };
-        out.entry(who).or_default().push(f);
+        let month = f
+            .period
+            .as_deref()
+            .and_then(Period::parse)
+            .and_then(|p| match p {
+                Period::Month(m) => Some(m),
+                _ => None,
+            });
+        out.entry((who, month)).or_default().push(f);
     }
     out
 }
@@ -95,8 +115,8 @@ pub fn write_feedback(dir: &Path, input: &FeedbackInput<'_>) -> Result<Vec<PathB
         .collect();
     let mut written = Vec::new();
     let mut used_names: Vec<String> = Vec::new();
-    for (who, findings) in recipients(input, &file_idx) {
-        let base = match who {
+    for ((who, month), findings) in recipients(input, &file_idx) {
+        let mut base = match who {
             Recipient::Unit(u) => input.registry.unit(u).name.clone(),
             Recipient::File(fi) => Path::new(&input.batch.files[fi as usize])
                 .file_stem()
@@ -104,24 +124,67 @@ pub fn write_feedback(dir: &Path, input: &FeedbackInput<'_>) -> Result<Vec<PathB
                 .unwrap_or("file")
                 .to_string(),
         };
-        let mut name = format!("{}_退回修改.xlsx", safe_file_name(&base));
+        // One workbook per unit and month: 白马街道_2026年5月_退回修改.xlsx.
+        if let Some(m) = month {
+            base = format!("{base}_{}", month_label(m));
+        }
+        let mut name = format!("{}{SUFFIX}", safe_file_name(&base));
         let mut n = 2;
         while used_names.contains(&name) {
-            name = format!("{}_{n}_退回修改.xlsx", safe_file_name(&base));
+            name = format!("{}_{n}{SUFFIX}", safe_file_name(&base));
             n += 1;
         }
         used_names.push(name.clone());
-        let title = match who {
+        let mut title = match who {
             Recipient::Unit(u) => input.registry.unit(u).name.clone(),
             Recipient::File(fi) => input.batch.files[fi as usize].clone(),
         };
+        if let Some(m) = month {
+            title = format!("{title} {}", month_label(m));
+        }
         let bytes = feedback_workbook(&title, &findings, input, &file_idx)
             .map_err(|e| ReportError::Xlsx(e.to_string()))?;
         let path = dir.join(name);
         write_atomic(&path, &bytes)?;
         written.push(path);
     }
+    remove_stale(dir, &input.months, &used_names);
     Ok(written)
+}
+
+/// Every feedback workbook's name ends so.
+const SUFFIX: &str = "_退回修改.xlsx";
+
+/// `2026年5月`.
+fn month_label(m: Month) -> String {
+    format!("{}年{}月", m.year(), m.month())
+}
+
+/// Removes the feedback workbooks an earlier run wrote for `months` that
+/// this run did not write again (the unit has fixed its return); every
+/// other file in the folder stays.
+fn remove_stale(dir: &Path, months: &[Month], written: &[String]) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let endings: Vec<String> = months
+        .iter()
+        .map(|&m| format!("_{}{SUFFIX}", month_label(m)))
+        .collect();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if written.iter().any(|w| w == name) {
+            continue;
+        }
+        let ours = endings.iter().any(|e| {
+            name.strip_suffix(e.as_str())
+                .is_some_and(|stem| !stem.is_empty())
+        });
+        if ours {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn safe_file_name(s: &str) -> String {

@@ -14,12 +14,12 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// File system error.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {reason}")]
     Io {
         /// Target path.
         path: String,
-        /// OS error.
-        source: std::io::Error,
+        /// What the system said, once.
+        reason: String,
     },
     /// The workbook writer failed.
     #[error("cannot build the report workbook: {0}")]
@@ -125,9 +125,15 @@ fn clean_stale_temps(dir: &Path) {
 impl ReportError {
     /// A file-system error on `path`.
     pub fn from_io(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_ {
-        move |source| ReportError::Io {
+        move |e| ReportError::Io {
             path: path.display().to_string(),
-            source,
+            reason: match e.kind() {
+                std::io::ErrorKind::NotFound => "its folder does not exist".into(),
+                std::io::ErrorKind::PermissionDenied => {
+                    "permission denied (is the folder read-only, or the file open in Excel?)".into()
+                }
+                _ => e.to_string(),
+            },
         }
     }
 }

@@ -21,6 +21,8 @@ use crate::validate::Completeness;
 pub struct ReportInput<'a> {
     /// The period the report is for.
     pub period: Period,
+    /// Whether the user chose it (`--period`), or it is the latest month found.
+    pub chosen: bool,
     /// Aggregated figures.
     pub aggs: &'a Aggregates,
     /// Units.
@@ -423,17 +425,55 @@ fn notes_sheet(wb: &mut Workbook, input: &ReportInput<'_>, fmt: &Formats) -> Res
     ws.set_name("说明")?;
     let b = input.batch;
     let count = |s: Severity| input.findings.iter().filter(|f| f.severity() == s).count();
-    let counted = b
+    // The report is about its period: the returns of other months were read
+    // only as the history of the checks over time.
+    let ours: Vec<&crate::observation::Return> = b
         .returns
+        .iter()
+        .filter(|r| input.period.contains(r.month))
+        .collect();
+    let counted = ours
         .iter()
         .filter(|r| r.status == ReturnStatus::Active)
         .count();
+    let history = b.returns.len() - ours.len();
+    let period_note = if input.chosen {
+        format!("{} ({})", input.period.label_zh(), input.period)
+    } else {
+        format!(
+            "{} ({})：读入文件中最新的月份；其他月份请用 --period 指定，如 --period {}",
+            input.period.label_zh(),
+            input.period,
+            b.months_read()
+                .iter()
+                .rev()
+                .nth(1)
+                .map_or("2026-01".to_string(), ToString::to_string)
+        )
+    };
+    let mut read = format!(
+        "{} 个文件，本期报表 {} 份，其中计入汇总 {} 份",
+        b.files.len(),
+        ours.len(),
+        counted
+    );
+    if history > 0 {
+        read.push_str(&format!(
+            "；另有其他月份报表 {history} 份，仅作历史比较（存量骤降、异常值），不计入本期"
+        ));
+    }
+    if !b.outside.is_empty() {
+        read.push_str(&format!(
+            "；{} 份报表不属于本汇总范围，已略过",
+            b.outside.len()
+        ));
+    }
     let lines: Vec<(String, String)> = vec![
-        ("报告期".into(), format!("{} ({})", input.period.label_zh(), input.period)),
+        ("报告期".into(), period_note),
         ("生成时间".into(), input.generated_at.to_string()),
         ("生成工具".into(), format!("phstats {}", env!("CARGO_PKG_VERSION"))),
         ("单位登记表".into(), format!("{} ({} 个单位)", input.units_path, input.registry.units.len())),
-        ("读入文件".into(), format!("{} 个文件，{} 份报表，其中计入汇总 {} 份", b.files.len(), b.returns.len(), counted)),
+        ("读入文件".into(), read),
         (
             "汇总期间".into(),
             input.aggs.periods.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("、"),
@@ -461,7 +501,7 @@ fn notes_sheet(wb: &mut Workbook, input: &ReportInput<'_>, fmt: &Formats) -> Res
     }
     let first_list_row = row;
     row += 1;
-    for r in &b.returns {
+    for r in ours {
         let status = match r.status {
             ReturnStatus::Active => "计入",
             ReturnStatus::Superseded => "已被更正替代",
@@ -479,6 +519,28 @@ fn notes_sheet(wb: &mut Workbook, input: &ReportInput<'_>, fmt: &Formats) -> Res
         for (c, v) in cells.iter().enumerate() {
             ws.write_string_with_format(row, c as u16, v, &fmt.text)?;
         }
+        row += 1;
+    }
+    // Files that hold no return at all (a contact list sent by mistake):
+    // listed so nothing read goes unmentioned, never sent back.
+    let with_returns: std::collections::HashSet<u32> = b.returns.iter().map(|r| r.file).collect();
+    for (i, file) in b.files.iter().enumerate() {
+        if with_returns.contains(&(i as u32)) {
+            continue;
+        }
+        let unreadable = input.findings.iter().any(|f| {
+            f.file.as_deref() == Some(file) && f.rule == crate::findings::Rule::UnreadableFile
+        });
+        let status = if unreadable {
+            "无法读取，未计入"
+        } else {
+            "未找到报表（非报表文件），未读入"
+        };
+        ws.write_string_with_format(row, 0, file, &fmt.text)?;
+        for c in 1..5 {
+            ws.write_blank(row, c, &fmt.text)?;
+        }
+        ws.write_string_with_format(row, 5, status, &fmt.text)?;
         row += 1;
     }
     ws.autofilter(

@@ -57,18 +57,20 @@ pub fn settle(mut batch: Batch, registry: &Registry, schemas: &Schemas) -> (Sett
 }
 
 /// The checks that only read a settled batch (rows, totals, history,
-/// completeness); they may run while it is aggregated.
+/// completeness); they may run while it is aggregated. `complete`: the
+/// inputs are the whole batch, so a unit that sent nothing is missing.
 #[must_use]
 pub fn check(
     settled: &Settled,
     registry: &Registry,
     schemas: &Schemas,
+    complete: bool,
 ) -> (Vec<Finding>, Vec<Completeness>) {
     let (batch, rows) = (&settled.batch, &settled.rows);
     let mut findings = relations::check(batch, rows, registry, schemas);
     findings.extend(totals::check(batch, registry, schemas));
     findings.extend(history::check(batch, registry, schemas));
-    let (missing, completeness) = returns::completeness(batch, rows, registry, schemas);
+    let (missing, completeness) = returns::completeness(batch, rows, registry, schemas, complete);
     findings.extend(missing);
     (findings, completeness)
 }

@@ -275,7 +275,8 @@ fn period_conflicts_and_corrections() {
         None,
         "neither duplicate counts"
     );
-    // --period month claims every return's month: the sheet disagreeing is a conflict
+    // --period selects, it does not claim: a month no return is about is a
+    // usage error naming the months the inputs hold.
     let out = util::phstats(
         d.tmp.path(),
         &[
@@ -289,7 +290,11 @@ fn period_conflicts_and_corrections() {
             "out2",
         ],
     );
-    assert_eq!(out.status.code(), Some(1));
-    let f2 = util::read_csv(&d.path("out2/findings.csv"));
-    assert!(f2.iter().any(|x| x["rule"] == "period_conflict"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2026-04") && err.contains("2026-03"), "{err}");
+    assert!(
+        !d.path("out2/findings.csv").exists(),
+        "nothing half-written"
+    );
 }

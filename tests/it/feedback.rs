@@ -97,15 +97,15 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
         made,
         [
             "乱码_退回修改.xlsx",
-            "城东街道_退回修改.xlsx",
-            "新民镇_退回修改.xlsx"
+            "城东街道_2026年1月_退回修改.xlsx",
+            "新民镇_2026年1月_退回修改.xlsx"
         ],
         "one per unit with problems, one for the file nobody can be named for"
     );
 
     // 城东街道: the list, then its vaccination sheet reproduced. Its clean
     // family-doctor return is not in it.
-    let path = d.path("fb/城东街道_退回修改.xlsx");
+    let path = d.path("fb/城东街道_2026年1月_退回修改.xlsx");
     let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
     let findings = util::read_csv(&d.path("out/findings.csv"));
     assert_eq!(
@@ -183,7 +183,8 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
     assert_eq!(items[0][1], "错误", "errors first");
 
     // 新民镇: its family-doctor error, and the vaccination return it never sent.
-    let mut wb: Xlsx<_> = calamine::open_workbook(d.path("fb/新民镇_退回修改.xlsx")).unwrap();
+    let mut wb: Xlsx<_> =
+        calamine::open_workbook(d.path("fb/新民镇_2026年1月_退回修改.xlsx")).unwrap();
     let list = wb.worksheet_range("问题清单").unwrap();
     let text: Vec<String> = list.rows().flatten().map(ToString::to_string).collect();
     assert!(text.iter().any(|t| t == "exceeds_denominator"));

@@ -10,6 +10,8 @@ mod feedback;
 mod history;
 /// Hostile files and mutated returns.
 mod hostile;
+/// Period selection, county scope, encodings and careless commands.
+mod period;
 /// The report workbook reopened.
 mod report;
 /// No false alarms, no cascades, no silent guesses (one class each).
