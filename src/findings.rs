@@ -6,6 +6,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(test)]
+use crate::message::Label;
+use crate::message::{Detail, Lang};
+
 /// How serious a finding is. Any `Error` makes the run exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -41,7 +45,7 @@ impl Severity {
 }
 
 macro_rules! rules {
-    ($( $(#[doc = $doc:literal])* $variant:ident = $id:literal, $sev:ident; )*) => {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $id:literal, $zh:literal, $sev:ident, ($what:literal, $why:literal, $example:literal); )*) => {
         /// The rules of FORMS.md §4. Ids are stable: tests and exports match on them.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
@@ -70,6 +74,18 @@ macro_rules! rules {
             pub fn doc(self) -> &'static str {
                 match self { $(Rule::$variant => concat!($($doc, "\n"),*),)* }
             }
+
+            /// The rule's 中文名 (FORMS.md §4).
+            #[must_use]
+            pub fn zh(self) -> &'static str {
+                match self { $(Rule::$variant => $zh,)* }
+            }
+
+            /// The documentation in Chinese: what it does, why, an example.
+            #[must_use]
+            pub fn doc_zh(self) -> [&'static str; 3] {
+                match self { $(Rule::$variant => [$what, $why, $example],)* }
+            }
         }
     };
 }
@@ -81,70 +97,70 @@ rules! {
     /// None of its figures can be counted; the township must resend it.
     /// ## Example
     /// A corrupt zip, an encrypted workbook, an HTML page saved as `.xls`.
-    UnreadableFile = "unreadable_file", Error;
+    UnreadableFile = "unreadable_file", "文件无法读取", Error, ("报告不能读取的 xlsx/xls 文件。", "其中的数字都无法计入，需乡镇重新报送。", "损坏的压缩包、加密的工作簿、另存为 .xls 的网页。");
     /// ## What it does
     /// Reports a workbook or sheet with no recognisable form header.
     /// ## Why is this bad?
     /// A return in an unknown layout would silently be left out.
     /// ## Example
     /// A sheet holding only notes (a stray empty sheet is only info).
-    NoReturnFound = "no_return_found", Warning;
+    NoReturnFound = "no_return_found", "未找到报表", Warning, ("报告没有可识别报表表头的工作簿或工作表。", "格式不认识的报表会被悄悄漏掉。", "只有说明文字的工作表（空白工作表只作提示）。");
     /// ## What it does
     /// Reports a form's column absent from a return's header.
     /// ## Why is this bad?
     /// That figure is missing for every unit of the return.
     /// ## Example
     /// A vaccination return without the 卡介苗 实种人数 column.
-    MissingColumn = "missing_column", Error;
+    MissingColumn = "missing_column", "缺少栏目", Error, ("报告表头中缺少的报表栏目。", "本表所有单位的这一数字都缺失。", "免疫报表中没有“卡介苗 实种人数”栏。");
     /// ## What it does
     /// Lists header columns that match no field (once per return).
     /// ## Why is this bad?
     /// Usually harmless (备注); sometimes a misspelt label whose figures are ignored.
     /// ## Example
     /// A 备注 column.
-    UnknownColumn = "unknown_column", Info;
+    UnknownColumn = "unknown_column", "未识别栏目", Info, ("列出与任何指标都不对应的表头栏目（每份报表一次）。", "通常无害（备注栏），有时是栏目名称写错，其数字被忽略。", "“备注”栏。");
     /// ## What it does
     /// Reports a return whose 报告期, file name and `--period` disagree.
     /// ## Why is this bad?
     /// Its figures could be counted in the wrong month.
     /// ## Example
     /// 报告期 2026年2月 in a file named `城东街道_202601.xlsx`.
-    PeriodConflict = "period_conflict", Error;
+    PeriodConflict = "period_conflict", "报告期不一致", Error, ("报告表中报告期与文件名所示月份不一致的报表。", "数字可能被计入错误的月份。", "文件名为“城东街道_202601.xlsx”，报告期却是 2026年2月。");
     /// ## What it does
     /// Reports a return with no period anywhere.
     /// ## Why is this bad?
     /// Its figures cannot be placed in a month.
     /// ## Example
     /// No 报告期 cell, no month in the file name, no `--period`.
-    PeriodMissing = "period_missing", Error;
+    PeriodMissing = "period_missing", "缺少报告期", Error, ("报告找不到报告期的报表。", "数字无法归入任何月份。", "表中没有报告期，文件名中也没有月份，也未用 --period 指定。");
     /// ## What it does
     /// Reports a row or 填报单位 that is not in the registry under its parent.
     /// ## Why is this bad?
     /// Its figures cannot be placed in the hierarchy.
     /// ## Example
     /// 东门社区 typed as 东们社区 (did you mean 东门社区?).
-    UnknownUnit = "unknown_unit", Error;
+    UnknownUnit = "unknown_unit", "单位不在名录中", Error, ("报告名录中其上级单位下不存在的行或填报单位。", "其数字无法归入行政层级。", "“东门社区”写成了“东们社区”（是否应为“东门社区”？）。");
     /// ## What it does
     /// Reports the same unit twice in one return.
     /// ## Why is this bad?
     /// It would be counted twice.
     /// ## Example
     /// Two 新村 rows in one township's return.
-    DuplicateRow = "duplicate_row", Error;
+    DuplicateRow = "duplicate_row", "单位重复填报", Error, ("报告同一份报表中出现两次的单位。", "会被重复计数。", "一个乡镇的报表中有两行“新村”。");
     /// ## What it does
     /// Reports two returns for the same unit, form and month, neither marked 更正.
     /// ## Why is this bad?
     /// Picking one silently could keep the wrong one; neither is counted.
     /// ## Example
     /// The January vaccination return of 城东街道 sent twice with different figures.
-    DuplicateReturn = "duplicate_return", Error;
+    DuplicateReturn = "duplicate_return", "重复报送", Error, ("报告同一单位、同一报表、同一月份的两份数字不同且都未标注更正的报表。", "随意取其一可能取错，因此两份都不计入。", "城东街道 1 月的免疫报表报送了两次，数字不同。");
     /// ## What it does
     /// Notes that a return marked 更正 replaced an earlier one.
     /// ## Why is this bad?
     /// It is not: both are kept in history for audit.
     /// ## Example
     /// `城东街道_202601_更正.xlsx`.
-    Correction = "correction", Info;
+    Correction = "correction", "更正报表", Info, ("提示标注“更正”的报表替代了先前的报表。", "不是问题：两份都保留备查。", "“城东街道_202601_更正.xlsx”。");
     /// ## What it does
     /// Notes the same return received twice: same unit, form and month with
     /// the same figures, under any file name.
@@ -153,84 +169,84 @@ rules! {
     /// an unsettled duplicate and the unit would drop out of every total.
     /// ## Example
     /// `城东街道202601.xlsx` and `城东街道202601(1).xlsx`, mailed twice.
-    IdenticalCopy = "identical_copy", Info;
+    IdenticalCopy = "identical_copy", "重复收到", Info, ("提示同一份报表收到两次（同一单位、报表、月份，数字相同）。", "不是问题：只计一次。若不识别，两份会被当作重复报送，该单位从所有合计中消失。", "“城东街道202601.xlsx”与“城东街道202601(1).xlsx”，邮件发了两次。");
     /// ## What it does
     /// Reports a count cell holding text that is not a number, or an error cell.
     /// ## Why is this bad?
     /// The figure is lost unless the township corrects it.
     /// ## Example
     /// `约30`, `#DIV/0!`, a date in a count column.
-    NotANumber = "not_a_number", Error;
+    NotANumber = "not_a_number", "非数值", Error, ("报告人数栏中不是数字的文字或错误值。", "该数字丢失，除非乡镇更正。", "“约30”、#DIV/0!、人数栏中的日期。");
     /// ## What it does
     /// Reports a count below zero.
     /// ## Why is this bad?
     /// People cannot be negative.
     /// ## Example
     /// `-3` 实种人数.
-    Negative = "negative", Error;
+    Negative = "negative", "负数", Error, ("报告小于 0 的人数。", "人数不可能为负。", "实种人数填了 -3。");
     /// ## What it does
     /// Reports a count with a fraction.
     /// ## Why is this bad?
     /// People are whole; a fraction is usually a rate typed in the wrong column.
     /// ## Example
     /// `12.5` 应种人数.
-    NotWhole = "not_whole", Error;
+    NotWhole = "not_whole", "非整数", Error, ("报告带小数的人数。", "人数是整数；小数通常是把比率填错了栏。", "应种人数填了 12.5。");
     /// ## What it does
     /// Compares the 合计 row with the sum of the unit rows, column by column.
     /// ## Why is this bad?
     /// One of them is wrong, and the county would forward the wrong one.
     /// ## Example
     /// 合计 412, rows sum to 409.
-    TotalMismatch = "total_mismatch", Error;
+    TotalMismatch = "total_mismatch", "合计不符", Error, ("逐栏比较合计行与各单位行之和。", "两者必有一个错，县里会把错的数字报上去。", "合计 412，各行之和 409。");
     /// ## What it does
     /// Compares a reported rate with the one recomputed from its own row (± 0.1).
     /// ## Why is this bad?
     /// A wrong formula or a typed-over rate.
     /// ## Example
     /// 接种率 95.0 where 实种/应种 gives 93.2.
-    RateMismatch = "rate_mismatch", Warning;
+    RateMismatch = "rate_mismatch", "比率不符", Warning, ("比较填报的比率与按本行分子、分母计算的比率（允许 ±0.1）。", "公式错误或比率被手工改写。", "接种率填 95.0，按实种/应种计算为 93.2。");
     /// ## What it does
     /// Reports `D_given > D_due`.
     /// ## Why is this bad?
     /// Possible (catch-up of floating children) but worth a look.
     /// ## Example
     /// 实种 12, 应种 10.
-    GivenExceedsDue = "given_exceeds_due", Warning;
+    GivenExceedsDue = "given_exceeds_due", "实种大于应种", Warning, ("报告实种人数大于应种人数。", "可能（流动儿童补种），但值得核实。", "实种 12，应种 10。");
     /// ## What it does
     /// Reports any other `≤` relation of FORMS.md §4 broken.
     /// ## Why is this bad?
     /// A part cannot exceed its whole.
     /// ## Example
     /// 签约人数 1,200 > 常住人口数 1,100.
-    ExceedsDenominator = "exceeds_denominator", Error;
+    ExceedsDenominator = "exceeds_denominator", "分子大于分母", Error, ("报告 FORMS.md §4 中其他“≤”关系被违反。", "部分不能大于整体。", "签约人数 1,200 大于常住人口数 1,100。");
     /// ## What it does
     /// Reports a unit expected by the registry that sent no return (or no row).
     /// ## Why is this bad?
     /// Totals above it are incomplete (上报率 < 100 %).
     /// ## Example
     /// 西山镇 sent no January vaccination return.
-    MissingReturn = "missing_return", Warning;
+    MissingReturn = "missing_return", "未上报", Warning, ("报告名录中应报而未报送报表（或报表中缺少其行）的单位。", "上级合计不完整（上报率低于 100%）。", "西山镇未报送 1 月的免疫报表。");
     /// ## What it does
     /// Reports a stock that fell more than 10 % from the unit's previous month.
     /// ## Why is this bad?
     /// Stocks (population, signed residents) move slowly; a fall is usually a typo.
     /// ## Example
     /// 常住人口数 3,200 → 2,100.
-    StockDrop = "stock_drop", Warning;
+    StockDrop = "stock_drop", "存量骤降", Warning, ("报告比上月下降超过 10% 的存量指标。", "存量（人口、签约人数）变化缓慢，骤降通常是录入错误。", "常住人口数由 3,200 降至 2,100。");
     /// ## What it does
     /// Flags a value far outside the unit's own history (modified z-score > 3.5 on ≥ 4 prior months).
     /// ## Why is this bad?
     /// An extra digit or a shifted column.
     /// ## Example
     /// 本月随访人次 30, 28, 31, 29 → 310.
-    Outlier = "outlier", Warning;
+    Outlier = "outlier", "异常值", Warning, ("标出明显偏离本单位历史水平的数字（至少 4 个月历史，修正 z 分数 > 3.5）。", "多打了一位数或填错了栏。", "本月随访人次 30、28、31、29 → 310。");
     /// ## What it does
     /// Notes a return whose 报出日期 is after the deadline (day 5 of the next month by default).
     /// ## Why is this bad?
     /// Late returns hold up the county's and the city's own reports (及时率).
     /// ## Example
     /// The January return dated 2026年2月9日.
-    LateReturn = "late_return", Info;
+    LateReturn = "late_return", "逾期上报", Info, ("提示报出日期晚于截止日（默认次月 5 日）的报表。", "逾期报表会拖延县、市的汇总（及时率）。", "1 月报表的报出日期为 2026年2月9日。");
 }
 
 impl fmt::Display for Rule {
@@ -312,7 +328,9 @@ impl fmt::Display for CellRef {
     }
 }
 
-/// One problem found in the data, with everything needed to find and fix it.
+/// One problem found in the data, with everything needed to find and fix
+/// it: typed data until the edge, where [`Finding::message`] renders it in
+/// the reader's language.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     /// Which rule.
@@ -333,19 +351,17 @@ pub struct Finding {
     pub field: Option<String>,
     /// The value found, as written.
     pub value: Option<String>,
-    /// What was found versus what was expected, in the statistician's words.
-    pub message: String,
-    /// The fix, where one is obvious.
-    pub help: Option<String>,
+    /// What was found versus what was expected, with the values involved.
+    pub detail: Detail,
     /// A severity other than the rule's, where FORMS.md §4 grades a case
     /// lower (a stray empty sheet is only info).
     pub severity_override: Option<Severity>,
 }
 
 impl Finding {
-    /// A finding with only its rule and message; fill the rest with the builders.
+    /// A finding with only its rule and what it says; fill the rest with the builders.
     #[must_use]
-    pub fn new(rule: Rule, message: impl Into<String>) -> Finding {
+    pub fn new(rule: Rule, detail: Detail) -> Finding {
         Finding {
             rule,
             form: None,
@@ -356,8 +372,7 @@ impl Finding {
             cell: None,
             field: None,
             value: None,
-            message: clip_to(message.into(), MAX_MESSAGE),
-            help: None,
+            detail,
             severity_override: None,
         }
     }
@@ -441,11 +456,38 @@ impl Finding {
         self
     }
 
-    /// Sets the suggested fix.
+    /// What was found, in `lang`, clipped to one readable cell.
     #[must_use]
-    pub fn help(mut self, help: impl Into<String>) -> Finding {
-        self.help = Some(help.into());
-        self
+    pub fn message(&self, lang: Lang) -> String {
+        clip_to(self.detail.render(lang).0, MAX_MESSAGE)
+    }
+
+    /// The fix, in `lang`, where one is obvious.
+    #[must_use]
+    pub fn help(&self, lang: Lang) -> Option<String> {
+        self.detail.render(lang).1.map(|h| clip_to(h, MAX_MESSAGE))
+    }
+
+    /// The message with its fix, for one cell or one CSV field:
+    /// `…（建议：…）` / `… (help: …)`.
+    #[must_use]
+    pub fn message_with_help(&self, lang: Lang) -> String {
+        let (text, help) = self.detail.render(lang);
+        let text = clip_to(text, MAX_MESSAGE);
+        match (help, lang) {
+            (Some(h), Lang::Zh) => format!("{text}（建议：{}）", clip_to(h, MAX_MESSAGE)),
+            (Some(h), Lang::En) => format!("{text} (help: {})", clip_to(h, MAX_MESSAGE)),
+            (None, _) => text,
+        }
+    }
+
+    /// The level as a person reads it: 错误 / error.
+    #[must_use]
+    pub fn severity_label(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh => self.severity().zh(),
+            Lang::En => self.severity().id(),
+        }
     }
 
     /// The columns `rule` … `value` of `findings.csv` (FORMS.md §6), shared by
@@ -481,20 +523,30 @@ impl Finding {
         }
         s
     }
+
+    /// As the terminal prints it, like a compiler:
+    /// `错误[total_mismatch] 城东街道.xlsx!免疫!D9：…` and the fix below.
+    #[must_use]
+    pub fn render(&self, lang: Lang) -> String {
+        let loc = self.location();
+        let mut out = format!("{}[{}]", self.severity_label(lang), self.rule.id());
+        if !loc.is_empty() {
+            out.push(' ');
+            out.push_str(&loc);
+        }
+        out.push_str(lang.pick("：", ": "));
+        out.push_str(&self.message(lang));
+        if let Some(h) = self.help(lang) {
+            out.push_str(lang.pick("\n  建议：", "\n  help: "));
+            out.push_str(&h);
+        }
+        out
+    }
 }
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let loc = self.location();
-        write!(f, "{}[{}]", self.severity().id(), self.rule.id())?;
-        if !loc.is_empty() {
-            write!(f, " {loc}")?;
-        }
-        write!(f, ": {}", self.message)?;
-        if let Some(h) = &self.help {
-            write!(f, "\n  help: {h}")?;
-        }
-        Ok(())
+        f.write_str(&self.render(Lang::En))
     }
 }
 
@@ -569,15 +621,26 @@ mod tests {
     fn rendered_like_cargo_with_help() {
         let f = Finding::new(
             Rule::TotalMismatch,
-            "合计 乙肝疫苗第1剂 应种人数 = 412, rows sum to 409",
+            Detail::TotalMismatch {
+                label: Label {
+                    zh: "应种人数".into(),
+                    en: "due".into(),
+                },
+                total: 231.0,
+                sum: 224.0,
+                range: "D9:D15".into(),
+                rows: Some(crate::registry::Level::Village),
+            },
         )
         .file("城东街道.xlsx")
         .sheet("免疫")
-        .cell(CellRef { row: 8, col: 3 })
-        .help("use 409");
+        .cell(CellRef { row: 8, col: 3 });
         assert_eq!(
-            f.to_string(),
-            "error[total_mismatch] 城东街道.xlsx!免疫!D9: 合计 乙肝疫苗第1剂 应种人数 = 412, rows sum to 409\n  help: use 409"
+            f.render(Lang::Zh),
+            "错误[total_mismatch] 城东街道.xlsx!免疫!D9：合计行“应种人数”为 231，各村之和为 224，相差 7；请核对 D9:D15。\n  建议：常见原因是把小计行计入合计，或某一行录入有误"
         );
+        assert!(f.render(Lang::En).starts_with(
+            "error[total_mismatch] 城东街道.xlsx!免疫!D9: 合计 due = 231, rows sum to 224"
+        ));
     }
 }

@@ -18,6 +18,7 @@ pub mod aggregate;
 pub mod cli;
 pub mod findings;
 pub mod ingest;
+pub mod message;
 pub mod normalize;
 pub mod observation;
 pub mod period;

@@ -164,6 +164,38 @@ impl Observations {
     }
 }
 
+/// A sheet as ingest read it, kept for the feedback workbooks.
+pub struct KeptSheet {
+    /// Its file.
+    pub file: FileIdx,
+    /// Its name.
+    pub sheet: String,
+    /// Its cells, and formulas saved without a value.
+    pub cells: crate::ingest::workbook::Sheet,
+    /// Its merged regions.
+    pub merged: Vec<((u32, u32), (u32, u32))>,
+}
+
+impl std::fmt::Debug for KeptSheet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeptSheet({}, {})", self.file, self.sheet)
+    }
+}
+
+impl Clone for KeptSheet {
+    fn clone(&self) -> KeptSheet {
+        KeptSheet {
+            file: self.file,
+            sheet: self.sheet.clone(),
+            cells: crate::ingest::workbook::Sheet {
+                range: self.cells.range.clone(),
+                uncached: self.cells.uncached.clone(),
+            },
+            merged: self.merged.clone(),
+        }
+    }
+}
+
 /// Everything read from a batch of files.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
@@ -180,6 +212,8 @@ pub struct Batch {
     pub findings: Vec<Finding>,
     /// `file!sheet` of returns from units outside `--scope`, left out.
     pub outside: Vec<String>,
+    /// Every non-blank sheet as read, when the run keeps them (feedback).
+    pub kept: Vec<KeptSheet>,
     /// Unit rows (return, unit) not counted because the same figures are
     /// computed from the unit's own children (see `validate::overlap`).
     pub overlapped: std::collections::HashSet<(ReturnIdx, UnitIdx)>,

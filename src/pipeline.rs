@@ -5,6 +5,7 @@
 use crate::aggregate::{self, AggregateError, Aggregates};
 use crate::findings::Finding;
 use crate::ingest::{self, Context, Input, Progress};
+use crate::message::Lang;
 use crate::observation::Batch;
 use crate::period::{Month, Period};
 use crate::registry::Registry;
@@ -49,13 +50,15 @@ pub struct Selection {
     /// Judge completeness (who sent nothing): a whole folder was given, or
     /// `--complete`. Otherwise only the rows missing from a return are.
     pub complete: bool,
+    /// Keep every sheet as read, for the feedback workbooks.
+    pub keep_sheets: bool,
 }
 
 /// Why a run could not produce a result.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// `--period` names a period no return is about.
-    #[error("no return is for {period} ({label}); the inputs hold {held}")]
+    #[error("no return is for {period}; the inputs hold returns for {held}")]
     EmptyPeriod {
         /// The period asked for.
         period: Period,
@@ -67,6 +70,20 @@ pub enum RunError {
     /// An internal aggregation failure.
     #[error(transparent)]
     Aggregate(#[from] AggregateError),
+}
+
+impl RunError {
+    /// The error as a person reads it, in `lang`.
+    #[must_use]
+    pub fn render(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (RunError::EmptyPeriod { label, held, .. }, Lang::Zh) => {
+                format!("没有{label}的报表；读入的文件中有：{held}")
+            }
+            (RunError::EmptyPeriod { .. }, Lang::En) => self.to_string(),
+            (RunError::Aggregate(e), _) => e.to_string(),
+        }
+    }
 }
 
 /// Reads, checks and consolidates `inputs` for `selection`.
@@ -99,6 +116,7 @@ pub fn run_watched(
         registry,
         period: selection.period,
         progress,
+        keep_sheets: selection.keep_sheets,
     };
     let mut clock = crate::timings::Stopwatch::start();
     let mut batch = ingest::ingest(inputs, &ctx);
@@ -171,11 +189,11 @@ pub fn run_watched(
     })
 }
 
-/// `2026-01、2026-02 and 2026-06`, for a message.
+/// `2026-01, 2026-02, 2026-06`, for a message.
 fn describe_months(months: &[Month]) -> String {
     if months.is_empty() {
-        return "no readable return".into();
+        return "no readable return / 无可读的报表".into();
     }
     let list: Vec<String> = months.iter().map(ToString::to_string).collect();
-    format!("returns for {}", list.join(", "))
+    list.join(", ")
 }

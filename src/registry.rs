@@ -6,35 +6,72 @@ use foldhash::HashMap;
 use std::fmt;
 use std::path::Path;
 
+use crate::message::{Label, Lang};
 use crate::normalize;
 
 /// Why a registry was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     /// The file could not be read.
-    #[error("cannot read the unit registry {path}: {reason}")]
+    #[error("cannot read the unit registry {path}: {}", reason.en)]
     Io {
         /// Path given.
         path: String,
         /// What the system said, once.
-        reason: String,
+        reason: Label,
     },
-    /// A CSV-level problem (bad quoting, wrong header).
-    #[error("registry {path}: {message}")]
+    /// A CSV-level problem (encoding, quoting, wrong header).
+    #[error("registry {path}: {}", message.en)]
     Csv {
         /// Path given.
         path: String,
         /// What is wrong.
-        message: String,
+        message: Label,
     },
     /// A row breaks a registry rule; every broken row is listed.
-    #[error("registry {path} is inconsistent:\n{}", problems.join("\n"))]
+    #[error("registry {path} is inconsistent:\n{}", problems.iter().map(|p| p.en.as_str()).collect::<Vec<_>>().join("\n"))]
     Invalid {
         /// Path given.
         path: String,
         /// One line per problem, each naming the CSV line.
-        problems: Vec<String>,
+        problems: Vec<Label>,
     },
+    /// `--scope` names no unit that can be a scope.
+    #[error("{}", message.en)]
+    Scope {
+        /// What is wrong.
+        message: Label,
+    },
+}
+
+impl RegistryError {
+    /// The error as a person reads it, in `lang`.
+    #[must_use]
+    pub fn render(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (RegistryError::Io { path, reason }, Lang::Zh) => {
+                format!("无法读取单位名录 {path}：{}", reason.zh)
+            }
+            (RegistryError::Csv { path, message }, Lang::Zh) => {
+                format!("单位名录 {path}：{}", message.zh)
+            }
+            (RegistryError::Invalid { path, problems }, Lang::Zh) => format!(
+                "单位名录 {path} 有误，未使用：\n{}",
+                problems
+                    .iter()
+                    .map(|p| p.zh.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            (RegistryError::Scope { message }, Lang::Zh) => message.zh.clone(),
+            (e, Lang::En) => e.to_string(),
+        }
+    }
+}
+
+/// A message in both languages.
+fn bi(zh: String, en: String) -> Label {
+    Label { zh, en }
 }
 
 /// Administrative level (FORMS.md §1).
@@ -220,9 +257,12 @@ impl Registry {
         let text = std::fs::read(path).map_err(|e| RegistryError::Io {
             path: path.display().to_string(),
             reason: match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file".into(),
-                std::io::ErrorKind::IsADirectory => "it is a folder, not a CSV file".into(),
-                _ => e.to_string(),
+                std::io::ErrorKind::NotFound => bi("文件不存在".into(), "no such file".into()),
+                std::io::ErrorKind::IsADirectory => bi(
+                    "这是文件夹，不是 CSV 文件".into(),
+                    "it is a folder, not a CSV file".into(),
+                ),
+                _ => bi(e.to_string(), e.to_string()),
             },
         })?;
         Self::from_csv(&text, &path.display().to_string())
@@ -243,7 +283,10 @@ impl Registry {
         if had_errors {
             return Err(RegistryError::Csv {
                 path: origin.to_string(),
-                message: "the file is neither UTF-8 nor GB18030/GBK text; save it from Excel as \"CSV (逗号分隔)\" or \"CSV UTF-8\"".into(),
+                message: bi(
+                    "文件既不是 UTF-8 也不是 GB18030/GBK 编码的文本；请在 Excel 中另存为“CSV (逗号分隔)”或“CSV UTF-8”".into(),
+                    "the file is neither UTF-8 nor GB18030/GBK text; save it from Excel as \"CSV (逗号分隔)\" or \"CSV UTF-8\"".into(),
+                ),
             });
         }
         Ok(text.into_owned())
@@ -255,24 +298,32 @@ impl Registry {
     ///
     /// # Errors
     /// `code` is not a unit of the registry, or is a village.
-    pub fn scoped(&self, code: &str) -> Result<Registry, String> {
+    pub fn scoped(&self, code: &str) -> Result<Registry, RegistryError> {
         let found = UnitCode::parse(code.trim())
             .and_then(|c| self.by_code(c))
             .or_else(|| match self.find_reporting_unit(code) {
                 NameMatch::Found(u) => Some(u),
                 _ => None,
             })
-            .ok_or_else(|| {
-                format!("--scope `{code}` is not a unit code or name of the registry")
+            .ok_or_else(|| RegistryError::Scope {
+                message: bi(
+                    format!("--scope “{code}”不是单位名录中的单位代码或名称"),
+                    format!("--scope `{code}` is not a unit code or name of the registry"),
+                ),
             })?;
         if self.unit(found).level == Level::Village {
-            return Err(format!(
-                "--scope `{code}` is a village; give a county or township"
-            ));
+            return Err(RegistryError::Scope {
+                message: bi(
+                    format!("--scope “{code}”是村（社区）；请给出县（区）或乡镇"),
+                    format!("--scope `{code}` is a village; give a county or township"),
+                ),
+            });
         }
         let mut inside = vec![false; self.units.len()];
         let mut wtr = csv::Writer::from_writer(Vec::new());
-        let io = |e: csv::Error| e.to_string();
+        let io = |e: csv::Error| RegistryError::Scope {
+            message: bi(e.to_string(), e.to_string()),
+        };
         wtr.write_record(["code", "name", "level", "parent_code", "aliases"])
             .map_err(io)?;
         for u in self.depth_first() {
@@ -294,8 +345,8 @@ impl Registry {
             ])
             .map_err(io)?;
         }
-        let bytes = wtr.into_inner().map_err(|e| e.to_string())?;
-        let mut scoped = Registry::from_csv(&bytes, code).map_err(|e| e.to_string())?;
+        let bytes = wtr.into_inner().map_err(|e| io(e.into_error().into()))?;
+        let mut scoped = Registry::from_csv(&bytes, code)?;
         for (i, u) in self.units.iter().enumerate() {
             if inside[i] || u.level == Level::Village {
                 continue;
@@ -331,14 +382,14 @@ impl Registry {
     pub fn from_csv(bytes: &[u8], origin: &str) -> Result<Registry, RegistryError> {
         let text = Self::decode(bytes, origin)?;
         let bytes = text.as_bytes();
-        let csv_err = |message: String| RegistryError::Csv {
+        let csv_err = |message: Label| RegistryError::Csv {
             path: origin.to_string(),
             message,
         };
         let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
         let header: Vec<String> = rdr
             .headers()
-            .map_err(|e| csv_err(e.to_string()))?
+            .map_err(|e| csv_err(bi(e.to_string(), e.to_string())))?
             .iter()
             .map(|h| h.trim().to_string())
             .collect();
@@ -346,9 +397,15 @@ impl Registry {
         let (Some(ci), Some(ni), Some(li), Some(pi)) =
             (col("code"), col("name"), col("level"), col("parent_code"))
         else {
-            return Err(csv_err(format!(
-                "header must be `code,name,level,parent_code,aliases`, found `{}`",
-                header.join(",")
+            return Err(csv_err(bi(
+                format!(
+                    "表头应为 code,name,level,parent_code,aliases，实际为 {}",
+                    header.join(",")
+                ),
+                format!(
+                    "header must be `code,name,level,parent_code,aliases`, found `{}`",
+                    header.join(",")
+                ),
             )));
         };
         let ai = col("aliases");
@@ -361,7 +418,10 @@ impl Registry {
             let rec = match rec {
                 Ok(r) => r,
                 Err(e) => {
-                    problems.push(format!("line {line}: {e}"));
+                    problems.push(bi(
+                        format!("第 {line} 行：{e}"),
+                        format!("line {line}: {e}"),
+                    ));
                     continue;
                 }
             };
@@ -370,27 +430,33 @@ impl Registry {
                 continue;
             }
             let Some(code) = UnitCode::parse(get(ci)) else {
-                problems.push(format!("line {line}: code `{}` is not 12 digits", get(ci)));
+                problems.push(bi(
+                    format!("第 {line} 行：代码“{}”不是 12 位数字", get(ci)),
+                    format!("line {line}: code `{}` is not 12 digits", get(ci)),
+                ));
                 continue;
             };
             let name = get(ni).to_string();
             if name.is_empty() {
-                problems.push(format!("line {line}: unit {code} has no name"));
+                problems.push(bi(
+                    format!("第 {line} 行：单位 {code} 没有名称"),
+                    format!("line {line}: unit {code} has no name"),
+                ));
                 refused.insert(code);
                 continue;
             }
             let Some(level) = Level::parse(get(li)) else {
-                problems.push(format!(
-                    "line {line}: level `{}` of {name} is not city, county, township or village",
-                    get(li)
+                problems.push(bi(
+                    format!("第 {line} 行：{name} 的层级“{}”不是 city、county、township 或 village（市、县、乡镇、村）", get(li)),
+                    format!("line {line}: level `{}` of {name} is not city, county, township or village", get(li)),
                 ));
                 refused.insert(code);
                 continue;
             };
             if code.level() != Some(level) {
-                problems.push(format!(
-                    "line {line}: {name} ({code}) is listed as {level} but its code is a {} code",
-                    code.level().map_or("malformed", Level::id)
+                problems.push(bi(
+                    format!("第 {line} 行：{name}（{code}）登记为 {}，但其代码是{}代码", level.zh(), code.level().map_or("格式错误的", Level::zh)),
+                    format!("line {line}: {name} ({code}) is listed as {level} but its code is a {} code", code.level().map_or("malformed", Level::id)),
                 ));
                 refused.insert(code);
                 continue;
@@ -402,8 +468,9 @@ impl Registry {
                 match UnitCode::parse(parent_text) {
                     Some(p) => Some(p),
                     None => {
-                        problems.push(format!(
-                            "line {line}: parent_code `{parent_text}` of {name} is not 12 digits"
+                        problems.push(bi(
+                            format!("第 {line} 行：{name} 的上级代码“{parent_text}”不是 12 位数字"),
+                            format!("line {line}: parent_code `{parent_text}` of {name} is not 12 digits"),
                         ));
                         refused.insert(code);
                         continue;
@@ -414,10 +481,11 @@ impl Registry {
             // starts at the county. Checked below: only when the parent the
             // code names is not in the file.
             if parent.is_some() && parent != code.parent() {
-                problems.push(format!(
-                    "line {line}: {name} ({code}) has parent_code {} but its code says {}",
-                    parent.map_or("(empty)".into(), |p| p.to_string()),
-                    code.parent().map_or("none".into(), |p| p.to_string())
+                let given = parent.map_or("(empty)".into(), |p| p.to_string());
+                let implied = code.parent().map_or("none".into(), |p| p.to_string());
+                problems.push(bi(
+                    format!("第 {line} 行：{name}（{code}）的上级代码为 {given}，但按其代码应为 {implied}"),
+                    format!("line {line}: {name} ({code}) has parent_code {given} but its code says {implied}"),
                 ));
                 refused.insert(code);
                 continue;
@@ -436,8 +504,9 @@ impl Registry {
         for (line, code, name, _, parent, _) in &raw {
             if let (None, Some(p)) = (parent, code.parent()) {
                 if codes.contains(&p) {
-                    problems.push(format!(
-                        "line {line}: {name} ({code}) has no parent_code but its code says {p}, which is in the registry"
+                    problems.push(bi(
+                        format!("第 {line} 行：{name}（{code}）没有上级代码，但按其代码上级应为 {p}，而它在名录中"),
+                        format!("line {line}: {name} ({code}) has no parent_code but its code says {p}, which is in the registry"),
                     ));
                 }
             }
@@ -451,7 +520,10 @@ impl Registry {
         };
         for (line, code, name, level, _, aliases) in &raw {
             if reg.by_code.contains_key(code) {
-                problems.push(format!("line {line}: code {code} ({name}) appears twice"));
+                problems.push(bi(
+                    format!("第 {line} 行：代码 {code}（{name}）重复出现"),
+                    format!("line {line}: code {code} ({name}) appears twice"),
+                ));
                 continue;
             }
             reg.by_code.insert(*code, reg.units.len() as UnitIdx);
@@ -484,8 +556,9 @@ impl Registry {
                         }
                     }
                 }
-                None => problems.push(format!(
-                    "line {line}: parent {p} of {name} ({code}) is not in the registry"
+                None => problems.push(bi(
+                    format!("第 {line} 行：{name}（{code}）的上级 {p} 不在名录中"),
+                    format!("line {line}: parent {p} of {name} ({code}) is not in the registry"),
                 )),
             }
         }
@@ -506,13 +579,14 @@ impl Registry {
                             Level::Village => "within its township",
                             _ => "within the registry",
                         };
-                        problems.push(format!(
-                            "line {}: name `{n}` of {} ({}) is already used by {} ({}); names must be unique {within}",
-                            lines.get(&u.code).copied().unwrap_or(0),
-                            u.name,
-                            u.code,
-                            o.name,
-                            o.code
+                        let line = lines.get(&u.code).copied().unwrap_or(0);
+                        let within_zh = match u.level {
+                            Level::Village => "同一乡镇内",
+                            _ => "整个名录中",
+                        };
+                        problems.push(bi(
+                            format!("第 {line} 行：{}（{}）的名称“{n}”已被 {}（{}）使用；名称在{within_zh}必须唯一", u.name, u.code, o.name, o.code),
+                            format!("line {line}: name `{n}` of {} ({}) is already used by {} ({}); names must be unique {within}", u.name, u.code, o.name, o.code),
                         ));
                     }
                     continue;
@@ -530,7 +604,7 @@ impl Registry {
             });
         }
         if reg.units.is_empty() {
-            return Err(csv_err("no units".into()));
+            return Err(csv_err(bi("名录中没有单位".into(), "no units".into())));
         }
         Ok(reg)
     }

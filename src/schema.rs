@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::findings::Rule;
+use crate::message::{Label, Lang};
 use crate::normalize;
 
 /// The three forms of FORMS.md §3, compiled into the binary so it runs
@@ -89,6 +90,23 @@ struct RawForm {
     targets: Vec<RawTarget>,
     #[serde(default)]
     group_aliases: HashMap<String, Vec<String>>,
+    #[serde(default)]
+    en: RawEn,
+}
+
+/// The English side of a form (`--lang en`): its title, and every group and
+/// label word. A word without one is shown in Chinese.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEn {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    short: Option<String>,
+    #[serde(default)]
+    unit_note: Option<String>,
+    #[serde(default)]
+    words: HashMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,6 +169,10 @@ pub struct Field {
     pub derived: bool,
     /// For rates: how to recompute it.
     pub ratio: Option<Ratio>,
+    /// The group header in English.
+    pub group_en: Option<String>,
+    /// The sub-header in English.
+    pub label_en: String,
 }
 
 impl Field {
@@ -160,6 +182,33 @@ impl Field {
         match &self.group {
             Some(g) => format!("{g} {}", self.label),
             None => self.label.clone(),
+        }
+    }
+
+    /// The label in both languages (`乙肝疫苗第1剂 应种人数` / `HepB dose 1 due`).
+    #[must_use]
+    pub fn label(&self) -> Label {
+        Label {
+            zh: self.display_label(),
+            en: match &self.group_en {
+                Some(g) => format!("{g} {}", self.label_en),
+                None => self.label_en.clone(),
+            },
+        }
+    }
+
+    /// The sub-header in `lang`.
+    #[must_use]
+    pub fn sub_label(&self, lang: Lang) -> &str {
+        lang.pick(&self.label, &self.label_en)
+    }
+
+    /// The group header in `lang`.
+    #[must_use]
+    pub fn group_label(&self, lang: Lang) -> Option<&str> {
+        match lang {
+            Lang::Zh => self.group.as_deref(),
+            Lang::En => self.group_en.as_deref(),
         }
     }
 }
@@ -197,6 +246,8 @@ pub struct Form {
     pub short: String,
     /// Units line printed under the report title.
     pub unit_note: String,
+    /// Title, short name and units line in English.
+    pub en: (String, String, String),
     /// Fields in the order of the return's columns.
     pub fields: Vec<Field>,
     /// `≤` relations.
@@ -217,6 +268,33 @@ impl Form {
             .iter()
             .position(|f| f.id == id)
             .map(|i| i as FieldIdx)
+    }
+
+    /// The title in both languages.
+    #[must_use]
+    pub fn title_label(&self) -> Label {
+        Label {
+            zh: self.title.clone(),
+            en: self.en.0.clone(),
+        }
+    }
+
+    /// The title in `lang`.
+    #[must_use]
+    pub fn title_in(&self, lang: Lang) -> &str {
+        lang.pick(&self.title, &self.en.0)
+    }
+
+    /// The short name in `lang` (sheet names).
+    #[must_use]
+    pub fn short_in(&self, lang: Lang) -> &str {
+        lang.pick(&self.short, &self.en.1)
+    }
+
+    /// The units line in `lang`.
+    #[must_use]
+    pub fn unit_note_in(&self, lang: Lang) -> &str {
+        lang.pick(&self.unit_note, &self.en.2)
     }
 
     /// The field at `idx`.
@@ -313,6 +391,13 @@ impl Form {
                     f.id
                 )));
             }
+            let english = |w: &str| {
+                raw.en
+                    .words
+                    .get(w)
+                    .cloned()
+                    .unwrap_or_else(|| w.to_string())
+            };
             fields.push(Field {
                 id: f.id.clone(),
                 group: f.group.clone(),
@@ -320,6 +405,8 @@ impl Form {
                 kind: f.kind,
                 derived: f.derived,
                 ratio,
+                group_en: f.group.as_deref().map(english),
+                label_en: english(&f.label),
             });
         }
         for f in &fields {
@@ -366,7 +453,16 @@ impl Form {
             })
             .collect::<Result<Vec<_>, SchemaError>>()?;
         let (labels, unique_sub_labels) = build_label_maps(&raw, &fields).map_err(invalid)?;
+        let en = (
+            raw.en.title.clone().unwrap_or_else(|| raw.title.clone()),
+            raw.en.short.clone().unwrap_or_else(|| raw.short.clone()),
+            raw.en
+                .unit_note
+                .clone()
+                .unwrap_or_else(|| raw.unit_note.clone()),
+        );
         Ok(Form {
+            en,
             id: raw.id,
             title: raw.title,
             short: raw.short,

@@ -6,9 +6,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-
-use super::{output, Common};
+use super::{output, Common, Langs};
+use crate::message::Lang;
 use crate::report::csv;
 use crate::report::feedback::{write_feedback, FeedbackInput};
 
@@ -29,10 +28,10 @@ pub struct Args {
 ///
 /// # Errors
 /// Usage errors and unwritable exports.
-pub fn run(args: &Args) -> anyhow::Result<i32> {
-    let setup = args.common.setup()?;
-    let outcome = setup.run_pipeline(false)?;
-    output::print_findings(&outcome.findings, args.common.quiet);
+pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
+    let setup = args.common.setup(langs.terminal)?;
+    let outcome = setup.run_pipeline(false, args.feedback.is_some(), langs.terminal)?;
+    output::print_findings(&outcome.findings, args.common.quiet, langs.terminal);
     if let Some(dir) = &args.common.export {
         csv::write_exports(
             dir,
@@ -40,13 +39,15 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             &outcome.findings,
             &setup.registry,
             &setup.schemas,
-        )
-        .with_context(|| format!("writing exports to {}", dir.display()))?;
+            langs.files,
+        )?;
     }
     if let Some(dir) = &args.feedback {
+        let generated_at = output::now_beijing(langs.files);
         let input = FeedbackInput {
-            inputs: &setup.inputs,
             batch: &outcome.batch,
+            lang: langs.files,
+            generated_at: &generated_at,
             findings: &outcome.findings,
             registry: &setup.registry,
             schemas: &setup.schemas,
@@ -57,14 +58,20 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
                 .filter(|m| outcome.in_focus(*m))
                 .collect(),
         };
-        let written = write_feedback(dir, &input)
-            .with_context(|| format!("writing feedback workbooks to {}", dir.display()))?;
-        crate::say!(
-            "{} feedback workbook(s) written to {}",
-            written.len(),
-            dir.display()
-        );
+        let written = write_feedback(dir, &input)?;
+        match langs.terminal {
+            Lang::Zh => crate::say!(
+                "已写出 {} 份退回修改工作簿到 {}",
+                written.len(),
+                dir.display()
+            ),
+            Lang::En => crate::say!(
+                "{} feedback workbook(s) written to {}",
+                written.len(),
+                dir.display()
+            ),
+        }
     }
-    output::print_summary(&outcome);
+    output::print_summary(&outcome, langs.terminal);
     Ok(i32::from(crate::findings::has_errors(&outcome.findings)))
 }

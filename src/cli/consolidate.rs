@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::{output, Common};
+use super::{output, Common, Langs};
+use crate::message::Lang;
 use crate::period::Period;
 use crate::report::xlsx::{report_xlsx, ReportInput};
 use crate::report::{csv, write_atomic};
@@ -29,14 +30,14 @@ pub struct Args {
 ///
 /// # Errors
 /// Usage errors and unwritable outputs.
-pub fn run(args: &Args) -> anyhow::Result<i32> {
+pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
     let mut clock = crate::timings::Stopwatch::start();
-    let setup = args.common.setup()?;
+    let setup = args.common.setup(langs.terminal)?;
     clock.lap("setup");
-    let outcome = setup.run_pipeline(true)?;
+    let outcome = setup.run_pipeline(true, false, langs.terminal)?;
     let report_period = outcome.focus;
     clock.lap("pipeline");
-    output::print_findings(&outcome.findings, args.common.quiet);
+    output::print_findings(&outcome.findings, args.common.quiet, langs.terminal);
     // The exports and the report workbook read the same results and write
     // different files: build them side by side.
     let exports = || -> anyhow::Result<()> {
@@ -47,8 +48,8 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
                 &outcome.findings,
                 &setup.registry,
                 &setup.schemas,
-            )
-            .with_context(|| format!("writing exports to {}", dir.display()))?;
+                langs.files,
+            )?;
         }
         Ok(())
     };
@@ -57,10 +58,11 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             return Ok(None);
         };
         let units_path = args.common.units.display().to_string();
-        let generated_at = output::now_utc();
+        let generated_at = output::now_beijing(langs.files);
         let input = ReportInput {
             period,
             chosen: setup.period.is_some(),
+            lang: langs.files,
             aggs: &outcome.aggregates,
             registry: &setup.registry,
             schemas: &setup.schemas,
@@ -73,8 +75,9 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
         let bytes = report_xlsx(&input)?;
         // `-o reports/2026-06.xlsx`: the folder is made, as `--export` makes its own.
         if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| {
-                format!("cannot create the folder {} for the report", dir.display())
+            std::fs::create_dir_all(dir).with_context(|| match langs.terminal {
+                Lang::Zh => format!("无法创建汇总表所在的文件夹 {}", dir.display()),
+                Lang::En => format!("cannot create the folder {} for the report", dir.display()),
             })?;
         }
         write_atomic(&args.output, &bytes)?;
@@ -82,30 +85,49 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     };
     let (exported, reported) = rayon::join(exports, report);
     exported?;
+    let lang = langs.terminal;
     match reported? {
         Some(period) => {
-            crate::say!(
-                "report for {} ({}) written to {}",
-                period.label_zh(),
-                period,
-                args.output.display()
-            );
+            match lang {
+                Lang::Zh => crate::say!(
+                    "{}汇总表已写入 {}",
+                    period.label_zh(),
+                    args.output.display()
+                ),
+                Lang::En => {
+                    crate::say!("report for {} written to {}", period, args.output.display())
+                }
+            }
             if setup.period.is_none() {
                 let months = outcome.batch.months_read();
                 if months.len() > 1 {
-                    crate::say!(
-                        "  the latest month found; the inputs hold {} months ({} to {}): for another, add --period, e.g. --period {}",
-                        months.len(),
+                    let (first, last, other) = (
                         months[0],
                         months[months.len() - 1],
-                        months[months.len() - 2]
+                        months[months.len() - 2],
                     );
+                    match lang {
+                        Lang::Zh => crate::say!(
+                            "  这是读入文件中最新的月份；文件中共有 {} 个月（{first} 至 {last}），其他月份请加 --period，如 --period {other}",
+                            months.len()
+                        ),
+                        Lang::En => crate::say!(
+                            "  the latest month found; the inputs hold {} months ({first} to {last}): for another, add --period, e.g. --period {other}",
+                            months.len()
+                        ),
+                    }
                 }
             }
         }
-        None => crate::say!("no return could be counted; no report written"),
+        None => crate::say!(
+            "{}",
+            lang.pick(
+                "没有可计入的报表，未写汇总表",
+                "no return could be counted; no report written"
+            )
+        ),
     }
     clock.lap("outputs");
-    output::print_summary(&outcome);
+    output::print_summary(&outcome, langs.terminal);
     Ok(i32::from(crate::findings::has_errors(&outcome.findings)))
 }

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
+use crate::message::Lang;
 use crate::period::Period;
 use crate::registry::Registry;
 use crate::schema::Schemas;
@@ -34,6 +35,84 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Language of what phstats writes: zh (default) or en. The terminal
+    /// also follows a LANG starting with `en`; workbooks only this flag.
+    #[arg(long, global = true, value_name = "zh|en", value_parser = parse_lang)]
+    pub lang: Option<Lang>,
+}
+
+fn parse_lang(text: &str) -> Result<Lang, String> {
+    Lang::parse(text).ok_or_else(|| format!("`{text}` is not zh or en"))
+}
+
+/// Every text `--help` shows, in both languages: (subcommand, argument id,
+/// 中文, English); an empty argument id is the command's own description.
+/// clap's own headings (Usage, Options) are left as clap writes them.
+const HELP: &[(&str, &str, &str, &str)] = &[
+    ("", "", "汇总、审核乡镇卫生院和社区卫生服务中心报送的公共卫生报表", "Consolidate and validate township public-health returns (报表)"),
+    ("", "lang", "输出语言：zh（默认，中文）或 en（英文）。终端在 LANG 以 en 开头时也用英文；工作簿只看此选项", "Language of what phstats writes: zh (default) or en. The terminal also follows a LANG starting with `en`; workbooks only this flag"),
+    ("consolidate", "", "读入报表，逐项审核，写出汇总表", "Read returns, check them, and write the consolidated report (汇总表)"),
+    ("check", "", "读入报表并审核每一个数字，不写汇总表", "Read returns and check every figure, without writing a report"),
+    ("rules", "", "列出全部审核规则及其级别和说明", "List every validation rule with its severity and documentation"),
+    ("sample-data", "", "生成一个虚构城市的单位名录、报表及其真实数字", "Generate a fictional city's registry, returns and their true values"),
+    ("*", "inputs", "报表工作簿（.xlsx/.xls）或文件夹（递归查找）", "Return workbooks (.xlsx/.xls) and directories searched recursively"),
+    ("*", "units", "单位名录 CSV（code,name,level,parent_code,aliases），UTF-8 或 GBK", "The unit registry CSV (code,name,level,parent_code,aliases), UTF-8 or GBK"),
+    ("*", "period", "报告期：月（2026-01、2026年1月）、季（2026Q1）、半年（2026H1）、年（2026）或年初至今（2026-01..2026-06）。其他月份的报表只作历史比较", "The period reported: a month (2026-01), quarter (2026Q1), half (2026H1), year (2026) or year to date (2026-01..2026-06); other months are read only as history"),
+    ("*", "scope", "只汇总名录中的一个县（区）或乡镇（代码或名称），范围外的报表略过", "Consolidate one subtree of the registry (a county's code or name); returns from outside it are left out"),
+    ("*", "complete", "逐个给出文件时也视为全部报表，报告未报送的单位（给出文件夹时总是如此）", "Treat the inputs as the whole batch even when given file by file, so a unit that sent nothing is reported (a folder always is)"),
+    ("*", "export", "把 aggregates.csv 和 findings.csv 写入此文件夹", "Write aggregates.csv and findings.csv into this directory"),
+    ("*", "schemas", "从此文件夹读取报表式样，代替内置的三种", "Read form schemas from this directory instead of the built-in three"),
+    ("*", "quiet", "只显示汇总，不逐条显示问题", "Print only the summary, not each finding"),
+    ("consolidate", "output", "要写出的汇总表工作簿", "The report workbook to write"),
+    ("check", "feedback", "为每个有问题的单位和月份写一份退回修改工作簿到此文件夹", "Write one feedback workbook (退回修改) per unit and month with problems into this directory"),
+    ("sample-data", "out", "输出文件夹", "Output directory"),
+    ("sample-data", "townships", "乡镇（街道）个数（每县约 12 个）", "Townships in the city (about 12 per county)"),
+    ("sample-data", "months", "月数，从 1 月起", "Months, from January"),
+    ("sample-data", "year", "年份", "Year"),
+    ("sample-data", "seed", "随机种子", "Random seed"),
+    ("sample-data", "gaps", "约 2% 的单元格留空（未报告）", "Leave about 2 % of cells unreported (empty, `-` or `/`)"),
+    ("sample-data", "xls", "每 K 份报表用 LibreOffice 转为 .xls（0 为不转）", "Convert every K-th return to .xls with LibreOffice (0 = none)"),
+];
+
+/// The command line with its help in `lang`, from [`HELP`].
+#[must_use]
+pub fn command(lang: Lang) -> clap::Command {
+    use clap::CommandFactory as _;
+    let mut cmd = Cli::command();
+    for &(sub, arg, zh, en) in HELP {
+        let text = lang.pick(zh, en).to_string();
+        let subs: Vec<&str> = match sub {
+            "*" => vec!["consolidate", "check"],
+            "" => vec![],
+            s => vec![s],
+        };
+        let apply = |c: clap::Command| {
+            if arg.is_empty() {
+                c.about(text.clone())
+            } else {
+                c.mut_arg(arg, |a| a.help(text.clone()))
+            }
+        };
+        if subs.is_empty() {
+            cmd = apply(cmd);
+        }
+        for s in subs {
+            cmd = cmd.mut_subcommand(s, apply);
+        }
+    }
+    cmd
+}
+
+/// The `--lang` given on a command line not yet parsed (for `--help`).
+#[must_use]
+pub fn lang_in_args(args: &[String]) -> Option<Lang> {
+    args.iter()
+        .enumerate()
+        .find_map(|(i, a)| match a.strip_prefix("--lang") {
+            Some("") => args.get(i + 1).and_then(|v| Lang::parse(v)),
+            Some(rest) => rest.strip_prefix('=').and_then(Lang::parse),
+            None => None,
+        })
 }
 
 /// Subcommands.
@@ -103,25 +182,44 @@ impl Common {
     ///
     /// # Errors
     /// Bad period, unreadable or inconsistent registry, bad schema, missing input.
-    pub fn setup(&self) -> anyhow::Result<Setup> {
+    pub fn setup(&self, lang: Lang) -> anyhow::Result<Setup> {
         let period = match &self.period {
-            Some(p) => Some(Period::parse(p).with_context(|| {
-                format!("--period `{p}` is not a month (2026-01), quarter (2026Q1), half (2026H1), year (2026) or year to date (2026-01..2026-06)")
+            Some(p) => Some(Period::parse(p).with_context(|| match lang {
+                Lang::Zh => format!("--period “{p}”不是月份（2026-01）、季度（2026Q1）、半年（2026H1）、年份（2026）或年初至今（2026-01..2026-06）"),
+                Lang::En => format!("--period `{p}` is not a month (2026-01), quarter (2026Q1), half (2026H1), year (2026) or year to date (2026-01..2026-06)"),
             })?),
             None => None,
         };
-        let mut registry = Registry::load(&self.units)?;
+        let mut registry =
+            Registry::load(&self.units).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
         if let Some(scope) = &self.scope {
-            registry = registry.scoped(scope).map_err(anyhow::Error::msg)?;
+            registry = registry
+                .scoped(scope)
+                .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
         }
         let schemas = match &self.schemas {
             Some(dir) => Schemas::from_dir(dir)?,
             None => Schemas::builtin()?,
         };
-        let inputs = crate::ingest::collect_inputs(&self.inputs)?;
+        let inputs =
+            crate::ingest::collect_inputs(&self.inputs).map_err(|(path, missing)| {
+                match (lang, missing) {
+                    (Lang::Zh, true) => anyhow::anyhow!("输入 {path} 不存在"),
+                    (Lang::En, true) => anyhow::anyhow!("input {path}: no such file or folder"),
+                    (Lang::Zh, false) => anyhow::anyhow!("无法读取输入 {path}"),
+                    (Lang::En, false) => anyhow::anyhow!("cannot read input {path}"),
+                }
+            })?;
         if inputs.is_empty() {
             let searched: Vec<String> = self.inputs.iter().map(|p| shown(p)).collect();
-            anyhow::bail!("no .xlsx or .xls files found in {}", searched.join(", "));
+            match lang {
+                Lang::Zh => {
+                    anyhow::bail!("在 {} 中没有找到 .xlsx 或 .xls 文件", searched.join("、"))
+                }
+                Lang::En => {
+                    anyhow::bail!("no .xlsx or .xls files found in {}", searched.join(", "))
+                }
+            }
         }
         let complete = self.complete || self.inputs.iter().any(|p| p.is_dir());
         Ok(Setup {
@@ -144,14 +242,17 @@ impl Setup {
     pub fn run_pipeline(
         &self,
         latest: bool,
-    ) -> Result<crate::pipeline::Outcome, crate::pipeline::RunError> {
+        keep_sheets: bool,
+        lang: Lang,
+    ) -> anyhow::Result<crate::pipeline::Outcome> {
         let counters = std::sync::Arc::new(crate::ingest::Progress::default());
         let selection = crate::pipeline::Selection {
             period: self.period,
             latest,
             complete: self.complete,
+            keep_sheets,
         };
-        progress::with_progress(self.inputs.len(), &counters, || {
+        progress::with_progress(self.inputs.len(), &counters, lang, || {
             crate::pipeline::run_watched(
                 &self.inputs,
                 &self.registry,
@@ -160,6 +261,7 @@ impl Setup {
                 Some(&counters),
             )
         })
+        .map_err(|e| anyhow::anyhow!(e.render(lang)))
     }
 }
 
@@ -168,12 +270,25 @@ impl Setup {
 /// # Errors
 /// A usage or I/O failure (exit 2).
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    let langs = Langs {
+        terminal: Lang::terminal(cli.lang),
+        files: cli.lang.unwrap_or_default(),
+    };
     match cli.command {
-        Command::Consolidate(a) => consolidate::run(&a),
-        Command::Check(a) => check::run(&a),
-        Command::Rules(a) => rules::run(&a),
+        Command::Consolidate(a) => consolidate::run(&a, langs),
+        Command::Check(a) => check::run(&a, langs),
+        Command::Rules(a) => rules::run(&a, langs),
         Command::SampleData(a) => sample_data::run(&a),
     }
+}
+
+/// The languages a run writes in.
+#[derive(Debug, Clone, Copy)]
+pub struct Langs {
+    /// The terminal: `--lang`, else `LANG`, else Chinese.
+    pub terminal: Lang,
+    /// Workbooks and the CSV messages: `--lang`, else Chinese.
+    pub files: Lang,
 }
 
 /// `path` relative to the current directory when given so, for messages.

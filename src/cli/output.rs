@@ -1,15 +1,17 @@
-//! Terminal output: findings grouped by file, errors first, then counts per rule.
+//! Terminal output: findings grouped by file, errors first, then counts per
+//! rule, in the terminal's language.
 
 use std::collections::BTreeMap;
 
 use crate::findings::{Finding, Severity};
+use crate::message::Lang;
 use crate::pipeline::Outcome;
 
 /// Findings printed one by one before the rest are only counted.
 const MAX_PRINTED: usize = 200;
 
 /// Prints errors and warnings grouped by file, errors first; info only counted.
-pub fn print_findings(findings: &[Finding], quiet: bool) {
+pub fn print_findings(findings: &[Finding], quiet: bool, lang: Lang) {
     if quiet {
         return;
     }
@@ -27,71 +29,102 @@ pub fn print_findings(findings: &[Finding], quiet: bool) {
         crate::say!(
             "== {} ==",
             if file.is_empty() {
-                "(whole batch)"
+                lang.pick("（整批）", "(whole batch)")
             } else {
                 file
             }
         );
         for f in fs {
             if printed == MAX_PRINTED {
-                crate::say!(
-                    "… {} more; use --export DIR for the full findings.csv",
-                    total - printed
-                );
+                match lang {
+                    Lang::Zh => crate::say!(
+                        "…… 另有 {} 条；完整清单请用 --export DIR 导出 findings.csv",
+                        total - printed
+                    ),
+                    Lang::En => crate::say!(
+                        "… {} more; use --export DIR for the full findings.csv",
+                        total - printed
+                    ),
+                }
                 return;
             }
-            crate::say!("{f}");
+            crate::say!("{}", f.render(lang));
             printed += 1;
         }
     }
 }
 
 /// Prints what was read and the counts per rule.
-pub fn print_summary(o: &Outcome) {
+pub fn print_summary(o: &Outcome, lang: Lang) {
     let b = &o.batch;
     let in_focus = b.returns.iter().filter(|r| o.in_focus(r.month)).count();
-    crate::say!(
-        "read {} files, {} returns, {} figures",
-        b.files.len(),
-        b.returns.len(),
-        b.obs.value.iter().filter(|v| v.is_some()).count()
-    );
+    let figures = b.obs.value.iter().filter(|v| v.is_some()).count();
+    match lang {
+        Lang::Zh => crate::say!(
+            "读入 {} 个文件、{} 份报表、{} 个数字",
+            b.files.len(),
+            b.returns.len(),
+            figures
+        ),
+        Lang::En => crate::say!(
+            "read {} files, {} returns, {} figures",
+            b.files.len(),
+            b.returns.len(),
+            figures
+        ),
+    }
     if in_focus < b.returns.len() {
         if let Some(p) = o.focus {
-            crate::say!(
-                "   info {} returns of {}; {} of other months read only as history for the checks over time",
-                in_focus,
-                p,
-                b.returns.len() - in_focus
-            );
+            let other = b.returns.len() - in_focus;
+            match lang {
+                Lang::Zh => crate::say!(
+                    "   提示 本期（{}）报表 {in_focus} 份；其他月份的 {other} 份只作历史比较（存量骤降、异常值），不计入",
+                    p.label_zh()
+                ),
+                Lang::En => crate::say!(
+                    "   info {in_focus} returns of {p}; {other} of other months read only as history for the checks over time"
+                ),
+            }
         }
     }
     if !b.outside.is_empty() {
-        crate::say!(
-            "   info {} returns from units outside --scope left out (first: {})",
-            b.outside.len(),
-            b.outside[0]
-        );
+        match lang {
+            Lang::Zh => crate::say!(
+                "   提示 {} 份报表来自 --scope 范围以外的单位，已略过（如 {}）",
+                b.outside.len(),
+                b.outside[0]
+            ),
+            Lang::En => crate::say!(
+                "   info {} returns from units outside --scope left out (first: {})",
+                b.outside.len(),
+                b.outside[0]
+            ),
+        }
     }
-    let mut counts: BTreeMap<(Severity, &str), usize> = BTreeMap::new();
+    let mut counts: BTreeMap<(Severity, crate::findings::Rule), usize> = BTreeMap::new();
     for f in &o.findings {
-        *counts.entry((f.severity(), f.rule.id())).or_default() += 1;
+        *counts.entry((f.severity(), f.rule)).or_default() += 1;
     }
     if counts.is_empty() {
-        crate::say!("no findings");
+        crate::say!("{}", lang.pick("未发现问题", "no findings"));
     }
     for ((sev, rule), n) in counts {
-        crate::say!("{:>7} {rule}: {n}", sev.id());
+        match lang {
+            Lang::Zh => crate::say!("   {} {} [{}]：{n}", sev.zh(), rule.zh(), rule.id()),
+            Lang::En => crate::say!("{:>7} {}: {n}", sev.id(), rule.id()),
+        }
     }
 }
 
-/// The current time as `2026-11-23 10:24 UTC`.
+/// The current time in Beijing (UTC+8), as a Chinese document dates itself:
+/// `2026年11月23日 18:24`, or `2026-11-23 18:24 (UTC+8)` in English.
 #[must_use]
-pub fn now_utc() -> String {
+pub fn now_beijing(lang: Lang) -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+        .unwrap_or(0)
+        + 8 * 3600;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil-from-days (H. Hinnant), valid for the proleptic Gregorian calendar.
     let z = days + 719_468;
@@ -103,9 +136,9 @@ pub fn now_utc() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+    let (h, min) = (rem / 3600, rem % 3600 / 60);
+    match lang {
+        Lang::Zh => format!("{y}年{m}月{d}日 {h:02}:{min:02}"),
+        Lang::En => format!("{y}-{m:02}-{d:02} {h:02}:{min:02} (UTC+8)"),
+    }
 }

@@ -9,14 +9,20 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::ingest::Progress;
+use crate::message::Lang;
 
 /// Runs `work` with a progress line over `total` files drawn from `counters`.
-pub fn with_progress<T>(total: usize, counters: &Arc<Progress>, work: impl FnOnce() -> T) -> T {
+pub fn with_progress<T>(
+    total: usize,
+    counters: &Arc<Progress>,
+    lang: Lang,
+    work: impl FnOnce() -> T,
+) -> T {
     let show = std::io::stderr().is_terminal();
     let stop = Arc::new(AtomicBool::new(false));
     let painter: Option<JoinHandle<()>> = show.then(|| {
         let (stop, counters) = (Arc::clone(&stop), Arc::clone(counters));
-        std::thread::spawn(move || paint(total, &counters, &stop))
+        std::thread::spawn(move || paint(total, &counters, &stop, lang))
     });
     let out = work();
     stop.store(true, Relaxed);
@@ -28,7 +34,7 @@ pub fn with_progress<T>(total: usize, counters: &Arc<Progress>, work: impl FnOnc
     out
 }
 
-fn paint(total: usize, counters: &Progress, stop: &AtomicBool) {
+fn paint(total: usize, counters: &Progress, stop: &AtomicBool, lang: Lang) {
     let start = Instant::now();
     let mut drawn = false;
     while !stop.load(Relaxed) {
@@ -48,18 +54,23 @@ fn paint(total: usize, counters: &Progress, stop: &AtomicBool) {
             .unwrap_or(width)
             .min(width);
         let phase = if files < total {
-            "reading"
+            lang.pick("正在读取", "reading")
         } else {
-            "checking and consolidating"
+            lang.pick("正在审核、汇总", "checking and consolidating")
         };
+        let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
+        let secs = elapsed.as_secs_f64();
         let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r[{}{}] {files}/{total} files · {findings} findings · {:.1} s · {phase}\x1b[K",
-            "#".repeat(filled),
-            "-".repeat(width - filled),
-            elapsed.as_secs_f64()
-        );
+        let _ = match lang {
+            Lang::Zh => write!(
+                err,
+                "\r[{bar}] {files}/{total} 个文件 · {findings} 条问题 · {secs:.1} 秒 · {phase}\x1b[K"
+            ),
+            Lang::En => write!(
+                err,
+                "\r[{bar}] {files}/{total} files · {findings} findings · {secs:.1} s · {phase}\x1b[K"
+            ),
+        };
         let _ = err.flush();
         drawn = true;
     }

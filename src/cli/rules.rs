@@ -1,6 +1,9 @@
-//! `phstats rules`: every validation rule, its severity and documentation.
+//! `phstats rules`: every validation rule, its 中文名, severity and
+//! documentation, in the terminal's language.
 
+use super::Langs;
 use crate::findings::Rule;
+use crate::message::Lang;
 
 /// Arguments of `rules` (none).
 #[derive(Debug, clap::Args)]
@@ -10,11 +13,22 @@ pub struct Args {}
 ///
 /// # Errors
 /// Never.
-pub fn run(_: &Args) -> anyhow::Result<i32> {
+pub fn run(_: &Args, langs: Langs) -> anyhow::Result<i32> {
     for r in Rule::ALL {
-        crate::say!("{} ({})", r.id(), r.severity().id());
-        for line in r.doc().lines() {
-            crate::say!("    {line}");
+        match langs.terminal {
+            Lang::Zh => {
+                let [what, why, example] = r.doc_zh();
+                crate::say!("{} [{}]（{}）", r.zh(), r.id(), r.severity().zh());
+                crate::say!("    作用：{what}");
+                crate::say!("    为什么：{why}");
+                crate::say!("    例子：{example}");
+            }
+            Lang::En => {
+                crate::say!("{} ({})", r.id(), r.severity().id());
+                for line in r.doc().lines() {
+                    crate::say!("    {line}");
+                }
+            }
         }
         crate::say!();
     }

@@ -4,6 +4,7 @@
 use calamine::Data;
 
 use crate::findings::Rule;
+use crate::message::BadCell;
 use crate::normalize;
 
 /// What a spreadsheet cell holds, without calamine's types.
@@ -95,20 +96,17 @@ pub const MAX_COUNT: f64 = 1e9;
 pub struct Bad {
     /// `not_a_number`, `negative` or `not_whole`.
     pub rule: Rule,
-    /// Explanation in the statistician's words.
-    pub reason: String,
-    /// The fix, when it is not the rule's usual one.
-    pub help: Option<&'static str>,
+    /// What the cell holds instead of a figure.
+    pub why: BadCell,
     /// The number, when the cell holds one that breaks a rule (negative,
     /// not whole): it is on the sheet, so the 合计 check still sums it.
     pub number: Option<f64>,
 }
 
-fn bad(rule: Rule, reason: impl Into<String>) -> Bad {
+fn bad(rule: Rule, why: BadCell) -> Bad {
     Bad {
         rule,
-        reason: reason.into(),
-        help: None,
+        why,
         number: None,
     }
 }
@@ -116,14 +114,7 @@ fn bad(rule: Rule, reason: impl Into<String>) -> Bad {
 /// FORMS.md §2: formulas count by their saved value; one saved without a
 /// value cannot be read, and is not silently "not reported".
 fn uncached(formula: &str) -> Bad {
-    Bad {
-        rule: Rule::NotANumber,
-        reason: format!(
-            "the cell holds the formula `={formula}` but no saved value (the file was written by a program that does not calculate formulas)"
-        ),
-        help: Some("open the file in Excel or WPS so the formulas are calculated, save it and send it again"),
-        number: None,
-    }
+    bad(Rule::NotANumber, BadCell::Uncached(formula.to_string()))
 }
 
 /// Markers FORMS.md §2 reads as "not reported".
@@ -155,10 +146,7 @@ fn parse_text_number(raw: &str, pct: bool) -> Result<Option<f64>, Bad> {
         Some(v) if v.is_finite() => Ok(Some(v)),
         _ => Err(bad(
             Rule::NotANumber,
-            format!(
-                "`{}` is not a number",
-                crate::findings::clip(raw.trim().to_string())
-            ),
+            BadCell::NotNumber(crate::findings::clip(raw.trim().to_string())),
         )),
     }
 }
@@ -176,45 +164,24 @@ pub fn parse_count(cell: &Cell<'_>) -> Result<Option<f64>, Bad> {
             Some(v) => v,
             None => return Ok(None),
         },
-        Cell::Bool(_) => {
-            return Err(bad(
-                Rule::NotANumber,
-                format!("`{}` (a TRUE/FALSE value) is not a count", cell.shown()),
-            ))
-        }
-        Cell::Date(d) => {
-            return Err(bad(
-                Rule::NotANumber,
-                format!("`{d}` is a date, not a count"),
-            ))
-        }
-        Cell::Error(e) => {
-            return Err(bad(
-                Rule::NotANumber,
-                format!("`{e}` is a spreadsheet error, not a count"),
-            ))
-        }
+        Cell::Bool(_) => return Err(bad(Rule::NotANumber, BadCell::Bool(cell.shown()))),
+        Cell::Date(d) => return Err(bad(Rule::NotANumber, BadCell::Date(d.clone()))),
+        Cell::Error(e) => return Err(bad(Rule::NotANumber, BadCell::ErrorValue(e.clone()))),
         Cell::Uncached(f) => return Err(uncached(f)),
     };
     if !v.is_finite() || v.abs() > MAX_COUNT {
-        return Err(bad(
-            Rule::NotANumber,
-            format!("`{v}` is not a plausible count"),
-        ));
+        return Err(bad(Rule::NotANumber, BadCell::Implausible(v)));
     }
     if v < 0.0 {
         return Err(Bad {
             number: Some(v),
-            ..bad(Rule::Negative, format!("{v} is below zero"))
+            ..bad(Rule::Negative, BadCell::Negative(v))
         });
     }
     if v.fract() != 0.0 {
         return Err(Bad {
             number: Some(v),
-            ..bad(
-                Rule::NotWhole,
-                format!("{v} is not a whole number of people"),
-            )
+            ..bad(Rule::NotWhole, BadCell::Fraction(v))
         });
     }
     Ok(Some(v))
@@ -241,10 +208,7 @@ pub fn parse_rate(cell: &Cell<'_>) -> Result<Option<RateValue>, Bad> {
             }))
         }
         Cell::Uncached(f) => Err(uncached(f)),
-        _ => Err(bad(
-            Rule::NotANumber,
-            format!("`{}` is not a rate", cell.shown()),
-        )),
+        _ => Err(bad(Rule::NotANumber, BadCell::NotRate(cell.shown()))),
     }
 }
 

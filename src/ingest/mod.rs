@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::findings::{CellRef, Finding, Rule, Severity};
+use crate::message::{Detail, MonthSource, Unreadable};
 use crate::observation::{Batch, FileIdx, Observations, Return, ReturnStatus};
 use crate::period::{Month, Period};
 use crate::registry::{Level, NameMatch, Registry, UnitIdx};
@@ -33,6 +34,8 @@ pub struct Context<'a> {
     pub period: Option<Period>,
     /// Counters a progress display may watch.
     pub progress: Option<&'a Progress>,
+    /// Keep every sheet's cells as read (for the feedback workbooks).
+    pub keep_sheets: bool,
 }
 
 /// How far ingest has got, updated as each file is read; a display thread
@@ -75,8 +78,9 @@ impl Input {
 /// is read once.
 ///
 /// # Errors
-/// A path that does not exist or a directory that cannot be listed.
-pub fn collect_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<Input>> {
+/// A path that does not exist (`true`) or a directory that cannot be listed
+/// (`false`), with the path.
+pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, (String, bool)> {
     let mut out: Vec<Input> = Vec::new();
     let mut seen: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
     let mut add = |path: PathBuf, out: &mut Vec<Input>| {
@@ -91,15 +95,14 @@ pub fn collect_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<Input>> {
     };
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| {
-            let why = match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
-                _ => e.to_string(),
-            };
-            std::io::Error::new(e.kind(), format!("input {}: {why}", p.display()))
+            (
+                p.display().to_string(),
+                e.kind() == std::io::ErrorKind::NotFound,
+            )
         })?;
         if meta.is_dir() {
             let mut found = Vec::new();
-            walk(p, &mut found)?;
+            walk(p, &mut found).map_err(|_| (p.display().to_string(), false))?;
             found.sort();
             for path in found {
                 add(path, &mut out);
@@ -139,6 +142,8 @@ struct FileOut {
     findings: Vec<Finding>,
     /// Sheets holding returns of units outside `--scope`, left out.
     outside: Vec<String>,
+    /// Sheets as read, when asked to keep them.
+    kept: Vec<crate::observation::KeptSheet>,
 }
 
 /// Reads every file in parallel and concatenates the results in input order.
@@ -170,13 +175,9 @@ pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
             batch.findings.push(
                 Finding::new(
                     Rule::IdenticalCopy,
-                    if *other == input.display {
-                        format!("{} was given twice; it is read once", input.display)
-                    } else {
-                        format!(
-                            "{} and {other} are the same file; it is read once",
-                            input.display
-                        )
+                    Detail::SameFile {
+                        file: input.display.clone(),
+                        other: (*other != input.display).then(|| other.clone()),
                     },
                 )
                 .file(&input.display)
@@ -192,6 +193,7 @@ pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
         batch.obs.append(out.obs, offset);
         batch.findings.extend(out.findings);
         batch.outside.extend(out.outside);
+        batch.kept.extend(out.kept);
     }
     batch
 }
@@ -246,12 +248,12 @@ fn ingest_file_guarded(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileO
                 returns: Vec::new(),
                 obs: Observations::default(),
                 outside: Vec::new(),
+                kept: Vec::new(),
                 findings: vec![Finding::new(
                     Rule::UnreadableFile,
-                    format!("the workbook's structure is damaged: the reader failed on it{at}; none of its figures are counted"),
+                    Detail::Unreadable(Unreadable::ReaderPanic(at)),
                 )
-                .file(&input.display)
-                .help("open it in Excel or WPS and save it again as .xlsx")],
+                .file(&input.display)],
             }
         }
     }
@@ -263,17 +265,13 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
         obs: Observations::default(),
         findings: Vec::new(),
         outside: Vec::new(),
+        kept: Vec::new(),
     };
     let mut book = match workbook::open(&input.path) {
         Ok(b) => b,
         Err(reason) => {
             out.findings.push(
-                Finding::new(
-                    Rule::UnreadableFile,
-                    format!("{reason}; none of its figures are counted"),
-                )
-                .file(&input.display)
-                .help("ask the township to resend the return as an .xlsx workbook"),
+                Finding::new(Rule::UnreadableFile, Detail::Unreadable(reason)).file(&input.display),
             );
             return out;
         }
@@ -286,11 +284,13 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
             out.findings.push(
                 Finding::new(
                     Rule::UnreadableFile,
-                    format!("sheet {} of the workbook is a second sheet named {name}; it cannot be told apart from the first and is not read", i + 1),
+                    Detail::Unreadable(Unreadable::DuplicateSheet {
+                        n: i + 1,
+                        name: name.clone(),
+                    }),
                 )
                 .file(&input.display)
-                .sheet(name)
-                .help("give every sheet its own name and send the file again"),
+                .sheet(name),
             );
             continue;
         }
@@ -298,18 +298,26 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
             Ok(r) => r,
             Err(reason) => {
                 out.findings.push(
-                    Finding::new(
-                        Rule::UnreadableFile,
-                        format!("{reason}; its figures are not counted"),
-                    )
-                    .file(&input.display)
-                    .sheet(name),
+                    Finding::new(Rule::UnreadableFile, Detail::Unreadable(reason))
+                        .file(&input.display)
+                        .sheet(name),
                 );
                 continue;
             }
         };
         let grid = Grid::new(&sheet);
         ingest_sheet(file, input, name, &grid, ctx, &mut out);
+        if ctx.keep_sheets && !grid.is_blank() {
+            // The feedback workbooks reproduce what was read here; they
+            // never reopen a file that may have changed since.
+            let merged = book.merged(name);
+            out.kept.push(crate::observation::KeptSheet {
+                file,
+                sheet: name.clone(),
+                cells: sheet,
+                merged,
+            });
+        }
     }
     if out.returns.is_empty()
         && out.outside.is_empty()
@@ -324,13 +332,12 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
             Finding::new(
                 Rule::NoReturnFound,
                 if names.is_empty() {
-                    "the workbook has no sheets; nothing in it is counted"
+                    Detail::NoSheets
                 } else {
-                    "no sheet of the workbook holds a return; nothing in it is counted"
+                    Detail::NoReturnInWorkbook
                 },
             )
-            .file(&input.display)
-            .help("check that the right file was sent"),
+            .file(&input.display),
         );
     }
     out
@@ -347,7 +354,7 @@ fn ingest_sheet(
     if grid.is_blank() {
         // FORMS.md §4: a stray empty sheet is only info.
         out.findings.push(
-            Finding::new(Rule::NoReturnFound, "stray empty sheet, ignored")
+            Finding::new(Rule::NoReturnFound, Detail::StraySheet)
                 .file(&input.display)
                 .sheet(sheet)
                 .info(),
@@ -356,20 +363,16 @@ fn ingest_sheet(
     }
     let Some(header) = header::find_header(grid, ctx.schemas) else {
         out.findings.push(
-            Finding::new(
-                Rule::NoReturnFound,
-                "no form header found on this sheet (no columns labelled like 应种人数, 签约人数, 已管理人数…); it is not read",
-            )
-            .file(&input.display)
-            .sheet(sheet)
-            .help("if this sheet is a return, check that its header labels match the form"),
+            Finding::new(Rule::NoReturnFound, Detail::NoHeader)
+                .file(&input.display)
+                .sheet(sheet),
         );
         return;
     };
     let form = ctx.schemas.form(header.form);
     let meta = meta::read_meta(grid, &header);
-    let base = |rule: Rule, msg: String| {
-        Finding::new(rule, msg)
+    let base = |rule: Rule, detail: Detail| {
+        Finding::new(rule, detail)
             .file(&input.display)
             .sheet(sheet)
             .form(&form.id)
@@ -439,7 +442,7 @@ fn report_header_columns(
     header: &Header,
     unlabelled: &[(CellRef, usize)],
     form: &crate::schema::Form,
-    base: &dyn Fn(Rule, String) -> Finding,
+    base: &dyn Fn(Rule, Detail) -> Finding,
     findings: &mut Vec<Finding>,
 ) {
     for (idx, f) in form.reported_fields() {
@@ -447,51 +450,34 @@ fn report_header_columns(
             findings.push(
                 base(
                     Rule::MissingColumn,
-                    format!(
-                        "column {} not found in the header (rows {}–{}); this figure is missing for every unit of the return",
-                        f.display_label(),
-                        header.first_row + 1,
-                        header.last_row + 1
-                    ),
+                    Detail::MissingColumn {
+                        label: f.label(),
+                        rows: (header.first_row + 1, header.last_row + 1),
+                    },
                 )
-                .field(&f.id)
-                .help("use the current form template, or label the column as the form does"),
+                .field(&f.id),
             );
         }
     }
     // FORMS.md §2: unknown columns are reported once per return — with
     // the figures typed under no label at all, named at their first cell.
-    let mut parts = Vec::new();
-    if !header.unknown.is_empty() {
-        const SHOWN: usize = 12;
-        let mut list = header.unknown[..header.unknown.len().min(SHOWN)].join("、");
-        if header.unknown.len() > SHOWN {
-            list.push_str(&format!(" … and {} more", header.unknown.len() - SHOWN));
-        }
-        parts.push(format!(
-            "{} column(s) that match no field were ignored: {list}",
-            header.unknown.len()
-        ));
+    if header.unknown.is_empty() && unlabelled.is_empty() {
+        return;
     }
-    if !unlabelled.is_empty() {
-        let cols: Vec<String> = unlabelled
-            .iter()
-            .map(|(c, n)| format!("{} ({n} value(s))", CellRef::col_name(c.col)))
-            .collect();
-        parts.push(format!(
-            "figures in unit rows under no header label are not counted: column {}",
-            cols.join("、")
-        ));
+    let mut f = base(
+        Rule::UnknownColumn,
+        Detail::UnknownColumns {
+            names: header.unknown.clone(),
+            unlabelled: unlabelled
+                .iter()
+                .map(|(c, n)| (CellRef::col_name(c.col), *n))
+                .collect(),
+        },
+    );
+    if let Some((cell, _)) = unlabelled.first() {
+        f = f.cell(*cell);
     }
-    if !parts.is_empty() {
-        let mut f = base(Rule::UnknownColumn, parts.join("; "));
-        if let Some((cell, _)) = unlabelled.first() {
-            f = f
-                .cell(*cell)
-                .help("label the column as the form does, or delete what was typed there");
-        }
-        findings.push(f);
-    }
+    findings.push(f);
 }
 
 /// Whose return a sheet is.
@@ -515,7 +501,7 @@ fn resolve_unit(
     sheet: &str,
     meta: &Meta,
     ctx: &Context<'_>,
-    base: &dyn Fn(Rule, String) -> Finding,
+    base: &dyn Fn(Rule, Detail) -> Finding,
     findings: &mut Vec<Finding>,
 ) -> Resolved {
     let reg = ctx.registry;
@@ -523,7 +509,9 @@ fn resolve_unit(
         if reg.unit(idx).level == Level::Village {
             let mut f = base(
                 Rule::UnknownUnit,
-                format!("填报单位 {text} is a village; returns come from townships and above"),
+                Detail::ReporterIsVillage {
+                    text: text.to_string(),
+                },
             )
             .value(text);
             if let Some(c) = cell {
@@ -546,30 +534,29 @@ fn resolve_unit(
                 findings.push(
                     base(
                         Rule::UnknownUnit,
-                        format!(
-                            "填报单位 {text} is not a registry name; the return is taken to be {} ({}), the one registry name it contains",
-                            unit.name, unit.code
-                        ),
+                        Detail::ReporterAssumed {
+                            text: text.clone(),
+                            unit: unit.name.clone(),
+                            code: unit.code.to_string(),
+                        },
                     )
                     .cell(*cell)
                     .value(text.clone())
                     .unit(unit.code.0)
-                    .at_most(Severity::Warning)
-                    .help(format!("if the return is {}'s, write {} in 填报单位; otherwise write the right unit", unit.name, unit.name)),
+                    .at_most(Severity::Warning),
                 );
                 found(idx, findings, Some(*cell), text).into()
             }
             NameMatch::NotFound { suggestion, .. } => {
                 let f = base(
                     Rule::UnknownUnit,
-                    format!("填报单位 {text} is not in the registry; the return is not counted"),
+                    Detail::ReporterUnknown {
+                        text: text.clone(),
+                        suggestion,
+                    },
                 )
                 .cell(*cell)
-                .value(text.clone())
-                .help(match suggestion {
-                    Some(s) => format!("did you mean {s}?"),
-                    None => "write the township's registry name or code in 填报单位".into(),
-                });
+                .value(text.clone());
                 findings.push(f);
                 Resolved::No
             }
@@ -588,13 +575,7 @@ fn resolve_unit(
             return Resolved::Outside;
         }
     }
-    findings.push(
-        base(
-            Rule::UnknownUnit,
-            "no 填报单位 on the sheet and no registry unit in the file name; the return is not counted".into(),
-        )
-        .help("fill in 填报单位 with the township's name"),
-    );
+    findings.push(base(Rule::UnknownUnit, Detail::ReporterMissing));
     Resolved::No
 }
 
@@ -602,7 +583,7 @@ fn resolve_month(
     input: &Input,
     meta: &Meta,
     ctx: &Context<'_>,
-    base: &dyn Fn(Rule, String) -> Finding,
+    base: &dyn Fn(Rule, Detail) -> Finding,
     findings: &mut Vec<Finding>,
 ) -> Option<Month> {
     let file_name = Path::new(&input.display)
@@ -624,15 +605,15 @@ fn resolve_month(
         Some(Period::Month(m)) => Some(m),
         _ => None,
     };
-    let mut sources: Vec<(String, Month, Option<CellRef>)> = Vec::new();
+    let mut sources: Vec<(MonthSource, Month, Option<CellRef>)> = Vec::new();
     if let Some((text, cell)) = &meta.period {
         let ms = crate::period::months_in_text(text);
         for m in &ms {
-            sources.push((format!("报告期 `{text}`"), *m, Some(*cell)));
+            sources.push((MonthSource::Sheet(text.clone()), *m, Some(*cell)));
         }
     }
     for m in &file_months {
-        sources.push((format!("file name `{file_name}`"), *m, None));
+        sources.push((MonthSource::FileName(file_name.to_string()), *m, None));
     }
     // `--period` selects what is reported; it never overrides a return's own
     // month. Only a return that names no month is taken to be of it.
@@ -642,11 +623,7 @@ fn resolve_month(
         }
     }
     let Some((_, first, _)) = sources.first().cloned() else {
-        let mut f = base(
-            Rule::PeriodMissing,
-            "no period: no 报告期 on the sheet and no month in the file name; the return is not counted".into(),
-        )
-        .help("fill in 报告期 (e.g. 2026年1月), or pass the month with --period 2026-01");
+        let mut f = base(Rule::PeriodMissing, Detail::PeriodMissing);
         if let Some((text, cell)) = &meta.period {
             f = f.cell(*cell).value(text.clone());
         }
@@ -657,9 +634,11 @@ fn resolve_month(
         let (first_what, _, first_cell) = &sources[0];
         let mut f = base(
             Rule::PeriodConflict,
-            format!("{first_what} says {first} but {what} says {m}; the return is not counted"),
-        )
-        .help("correct the 报告期 or the file name so they agree");
+            Detail::PeriodConflict {
+                first: (first_what.clone(), first),
+                second: (what.clone(), *m),
+            },
+        );
         if let Some(c) = first_cell.or(*cell) {
             f = f.cell(c);
         }

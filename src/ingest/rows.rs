@@ -6,6 +6,7 @@ use super::cells::{parse_count, parse_rate, Bad, Cell};
 use super::grid::Grid;
 use super::header::Header;
 use crate::findings::{CellRef, Finding, Rule, Severity};
+use crate::message::Detail;
 use crate::normalize;
 use crate::observation::{Observations, RowSum, TotalCell};
 use crate::period::{Day, Month};
@@ -107,8 +108,8 @@ pub struct RowContext<'a> {
 }
 
 impl RowContext<'_> {
-    fn finding(&self, rule: Rule, cell: CellRef, message: String) -> Finding {
-        Finding::new(rule, message)
+    fn finding(&self, rule: Rule, cell: CellRef, detail: Detail) -> Finding {
+        Finding::new(rule, detail)
             .file(self.file)
             .sheet(self.sheet)
             .cell(cell)
@@ -175,10 +176,11 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                         ctx.finding(
                             Rule::DuplicateRow,
                             name_cell,
-                            format!("a second 合计 row; the first is row {}", first + 1),
+                            Detail::SecondTotalRow {
+                                first_row: first + 1,
+                            },
                         )
-                        .unit(parent_code)
-                        .help("delete one of the two 合计 rows"),
+                        .unit(parent_code),
                     );
                     continue;
                 }
@@ -196,10 +198,9 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                     ctx.finding(
                         Rule::UnknownUnit,
                         name_cell,
-                        format!("row {} has figures but no unit name", row + 1),
+                        Detail::RowWithoutName { row: row + 1 },
                     )
-                    .unit(parent_code)
-                    .help("write the village/community name in the 单位名称 column"),
+                    .unit(parent_code),
                 );
             }
             RowKind::Unit(name) => {
@@ -222,11 +223,13 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                         ctx.finding(
                             Rule::DuplicateRow,
                             name_cell,
-                            format!("{name} appears twice in this return (first on row {}); this row is not counted", first + 1),
+                            Detail::RowTwice {
+                                name: name.clone(),
+                                first_row: first + 1,
+                            },
                         )
                         .unit(ctx.registry.unit(unit).code.0)
-                        .value(name.clone())
-                        .help("delete the repeated row, or fix its name if it is another unit"),
+                        .value(name.clone()),
                     );
                     continue;
                 }
@@ -421,35 +424,26 @@ fn unknown_unit(
     elsewhere: Option<UnitIdx>,
 ) -> Finding {
     let parent = ctx.registry.unit(ctx.parent);
-    let mut f = ctx
-        .finding(
-            Rule::UnknownUnit,
-            cell,
-            format!(
-                "{name} is not a unit of {} in the registry; its row is not counted",
-                parent.name
-            ),
-        )
-        .unit(parent.code.0)
-        .value(name);
-    let elsewhere_note = elsewhere.map(|e| {
+    let elsewhere = elsewhere.map(|e| {
         let u = ctx.registry.unit(e);
         let p = u
             .parent
             .map(|p| ctx.registry.unit(p).name.clone())
             .unwrap_or_default();
-        format!(
-            "{} exists under {p} ({}), not under {}",
-            u.name, u.code, parent.name
-        )
+        (u.name.clone(), p, u.code.to_string())
     });
-    match (suggestion, elsewhere_note) {
-        (Some(s), Some(e)) => f = f.help(format!("did you mean {s}? ({e})")),
-        (Some(s), None) => f = f.help(format!("did you mean {s}?")),
-        (None, Some(e)) => f = f.help(e),
-        (None, None) => f = f.help("add the unit to the registry or correct the name"),
-    }
-    f
+    ctx.finding(
+        Rule::UnknownUnit,
+        cell,
+        Detail::UnknownRow {
+            name: name.to_string(),
+            parent: parent.name.clone(),
+            suggestion,
+            elsewhere,
+        },
+    )
+    .unit(parent.code.0)
+    .value(name)
 }
 
 type Figures = (Vec<(FieldIdx, Option<f64>, CellRef)>, Vec<Finding>);
@@ -536,21 +530,16 @@ fn bad_cell(
     bad: &Bad,
 ) -> Finding {
     let f = ctx.form.field(field);
-    let (rule, reason) = (bad.rule, &bad.reason);
-    let help = bad.help.unwrap_or(match rule {
-        Rule::Negative => "enter the count as a whole number ≥ 0",
-        Rule::NotWhole => {
-            "counts are whole people; check whether a rate was typed into this column"
-        }
-        _ => "enter the figure as a plain number, or leave the cell empty if it was not reported",
-    });
     ctx.finding(
-        rule,
+        bad.rule,
         cell,
-        format!("{}: {reason}; the figure is not counted", f.display_label()),
+        Detail::BadCell {
+            label: f.label(),
+            why: bad.why.clone(),
+            rate: f.kind == Kind::Rate,
+        },
     )
     .unit(unit_code)
     .field(&f.id)
     .value(c.shown())
-    .help(help)
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use calamine::{Cell as CalCell, Data, DataRef, Range, Reader, Xls, Xlsx};
 
 use crate::findings::CellRef;
+use crate::message::Unreadable;
 
 /// The largest used area (rows × columns) read from one sheet. A return is
 /// a few dozen rows; a sheet reaching past this holds stray cells far from
@@ -35,7 +36,7 @@ pub struct Book {
 
 /// Why a file that is not an Excel workbook could not be opened.
 #[must_use]
-fn describe_unknown(bytes: &[u8]) -> String {
+fn describe_unknown(bytes: &[u8]) -> Unreadable {
     let start = &bytes[..bytes.len().min(512)];
     let head: String = String::from_utf8_lossy(start).to_lowercase();
     // Text (UTF-8 or GBK) has no control bytes but tab and line breaks.
@@ -43,13 +44,13 @@ fn describe_unknown(bytes: &[u8]) -> String {
         .iter()
         .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n'));
     if bytes.is_empty() {
-        "the file is empty".into()
+        Unreadable::Empty
     } else if head.contains("<html") || head.contains("<!doctype") || head.contains("<table") {
-        "the file is a web page (HTML) saved with an Excel extension; open it in Excel and save as .xlsx".into()
+        Unreadable::Html
     } else if texty && (head.contains(',') || head.contains('\t')) {
-        "the file looks like CSV/text saved with an Excel extension; open it in Excel and save as .xlsx".into()
+        Unreadable::Text
     } else {
-        "the file is not an Excel workbook (neither xlsx nor xls)".into()
+        Unreadable::NotExcel
     }
 }
 
@@ -64,35 +65,29 @@ fn is_encrypted_package(bytes: &[u8]) -> bool {
     bytes.windows(needle.len()).any(|w| w == needle.as_slice())
 }
 
-const ENCRYPTED: &str =
-    "the workbook is password-protected (encrypted); ask the township to send it without a password";
-
 /// Opens the workbook at `path`.
 ///
 /// # Errors
 /// A reason naming what is wrong with the file (corrupt, encrypted, not Excel).
-pub fn open(path: &Path) -> Result<Book, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+pub fn open(path: &Path) -> Result<Book, Unreadable> {
+    let bytes = std::fs::read(path).map_err(|e| Unreadable::Io(e.to_string()))?;
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
-        let wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
-            format!("the xlsx file is damaged ({e}); ask the township to save it again")
-        })?;
+        let wb: Xlsx<_> =
+            Xlsx::new(Cursor::new(bytes)).map_err(|e| Unreadable::DamagedXlsx(e.to_string()))?;
         Ok(Book {
             inner: Inner::Xlsx(Box::new(wb)),
         })
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         if is_encrypted_package(&bytes) {
-            return Err(ENCRYPTED.into());
+            return Err(Unreadable::Encrypted);
         }
         let wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| {
             let msg = e.to_string();
             let low = msg.to_lowercase();
             if low.contains("password") || low.contains("encrypt") {
-                ENCRYPTED.to_string()
+                Unreadable::Encrypted
             } else {
-                format!(
-                    "the .xls file is damaged ({msg}); ask the township to save it again as .xlsx"
-                )
+                Unreadable::DamagedXls(msg)
             }
         })?;
         Ok(Book {
@@ -131,13 +126,13 @@ impl Book {
     ///
     /// # Errors
     /// The sheet's XML/BIFF is damaged, or its used area is implausibly large.
-    pub fn read(&mut self, name: &str) -> Result<Sheet, String> {
+    pub fn read(&mut self, name: &str) -> Result<Sheet, Unreadable> {
         match &mut self.inner {
             Inner::Xlsx(wb) => read_xlsx(wb, name),
             Inner::Xls(wb) => {
                 let range = wb
                     .worksheet_range(name)
-                    .map_err(|e| format!("sheet cannot be read: {e}"))?;
+                    .map_err(|e| Unreadable::SheetDamaged(e.to_string()))?;
                 // calamine builds an .xls sheet whole when it opens the
                 // file (at most 65,536 × 256 cells), so the guard comes after
                 // reading; it still keeps such a grid out of every later step.
@@ -154,24 +149,27 @@ impl Book {
 }
 
 /// Refuses a sheet whose used area exceeds [`MAX_SHEET_CELLS`], naming the far cell.
-fn too_large(start: (u32, u32), end: (u32, u32)) -> Result<(), String> {
+fn too_large(start: (u32, u32), end: (u32, u32)) -> Result<(), Unreadable> {
     let area = (end.0 - start.0 + 1) as usize * (end.1 - start.1 + 1) as usize;
     if area <= MAX_SHEET_CELLS {
         return Ok(());
     }
-    let far = CellRef {
-        row: end.0,
-        col: end.1,
-    };
-    Err(format!(
-        "the sheet's used area runs from {} to {far} ({area} cells): there are stray cells far outside the table, so the sheet is not read; delete the rows and columns beyond the table and save again",
-        CellRef { row: start.0, col: start.1 },
-    ))
+    Err(Unreadable::TooLarge {
+        from: CellRef {
+            row: start.0,
+            col: start.1,
+        },
+        to: CellRef {
+            row: end.0,
+            col: end.1,
+        },
+        area,
+    })
 }
 
 /// One pass over the sheet's XML: values, and the formulas that have none.
-fn read_xlsx(wb: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Sheet, String> {
-    let damaged = |e: calamine::XlsxError| format!("sheet cannot be read: {e}");
+fn read_xlsx(wb: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Sheet, Unreadable> {
+    let damaged = |e: calamine::XlsxError| Unreadable::SheetDamaged(e.to_string());
     let mut reader = match wb.worksheet_cells_reader(name) {
         Ok(r) => r,
         // A chart sheet or dialog sheet: no cells.

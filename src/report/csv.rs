@@ -6,6 +6,7 @@ use std::path::Path;
 use super::{write_atomic_with, ReportError};
 use crate::aggregate::Aggregates;
 use crate::findings::Finding;
+use crate::message::Lang;
 use crate::registry::Registry;
 use crate::schema::Schemas;
 
@@ -111,21 +112,20 @@ pub fn write_aggregates_csv(
     out.flush()
 }
 
-/// Streams `findings.csv`; the message carries the suggested fix after `help:`.
+/// Streams `findings.csv`: ids as FORMS.md §6 fixes them, the message (with
+/// its fix) in `lang`.
 ///
 /// # Errors
 /// Only a write failure.
 pub fn write_findings_csv(
     out: &mut dyn std::io::Write,
     findings: &[Finding],
+    lang: Lang,
 ) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(FINDINGS_HEADER)?;
     for f in findings {
-        let message = match &f.help {
-            Some(h) => format!("{} (help: {h})", f.message),
-            None => f.message.clone(),
-        };
+        let message = f.message_with_help(lang);
         let mut record = vec![f.severity().id().to_string()];
         record.extend(f.export_fields());
         record.push(message);
@@ -147,6 +147,7 @@ pub fn write_exports(
     findings: &[Finding],
     registry: &Registry,
     schemas: &Schemas,
+    lang: Lang,
 ) -> Result<(), ReportError> {
     std::fs::create_dir_all(dir).map_err(ReportError::from_io(dir))?;
     // A UTF-8 byte-order mark first: Excel on Chinese Windows then opens the
@@ -157,7 +158,7 @@ pub fn write_exports(
     })?;
     write_atomic_with(&dir.join("findings.csv"), |w| {
         w.write_all(UTF8_BOM)?;
-        write_findings_csv(w, findings)
+        write_findings_csv(w, findings, lang)
     })?;
     Ok(())
 }

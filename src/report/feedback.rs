@@ -13,18 +13,17 @@ use rust_xlsxwriter::{Color, Format, FormatBorder, Note, Workbook, Worksheet, Xl
 
 use super::{write_atomic, ReportError};
 use crate::findings::{CellRef, Finding, Severity};
-use crate::ingest::workbook::{self, Sheet};
-use crate::ingest::Input;
-use crate::observation::{Batch, FileIdx};
+use crate::ingest::workbook::Sheet;
+use crate::message::{month_label, Lang};
+use crate::observation::{Batch, FileIdx, KeptSheet};
 use crate::period::{Month, Period};
 use crate::registry::{Level, Registry, UnitCode, UnitIdx};
 use crate::schema::Schemas;
 
 /// What feedback is built from.
 pub struct FeedbackInput<'a> {
-    /// The files read, in batch order (paths to reopen them).
-    pub inputs: &'a [Input],
-    /// What was read.
+    /// What was read, with every sheet kept as read (never reopened: a
+    /// file changed since must not be reproduced wrongly).
     pub batch: &'a Batch,
     /// Every finding.
     pub findings: &'a [Finding],
@@ -35,6 +34,10 @@ pub struct FeedbackInput<'a> {
     /// The months this run reports: their earlier feedback workbooks in the
     /// folder are replaced.
     pub months: Vec<Month>,
+    /// The language of the workbooks (Chinese unless `--lang en`).
+    pub lang: Lang,
+    /// When they were made, as the header shows it (Beijing time).
+    pub generated_at: &'a str,
 }
 
 /// Who a feedback workbook goes to.
@@ -126,7 +129,7 @@ pub fn write_feedback(dir: &Path, input: &FeedbackInput<'_>) -> Result<Vec<PathB
         };
         // One workbook per unit and month: 白马街道_2026年5月_退回修改.xlsx.
         if let Some(m) = month {
-            base = format!("{base}_{}", month_label(m));
+            base = format!("{base}_{}", month_zh(m));
         }
         let mut name = format!("{}{SUFFIX}", safe_file_name(&base));
         let mut n = 2;
@@ -135,14 +138,12 @@ pub fn write_feedback(dir: &Path, input: &FeedbackInput<'_>) -> Result<Vec<PathB
             n += 1;
         }
         used_names.push(name.clone());
-        let mut title = match who {
+        let title = match who {
             Recipient::Unit(u) => input.registry.unit(u).name.clone(),
             Recipient::File(fi) => input.batch.files[fi as usize].clone(),
         };
-        if let Some(m) = month {
-            title = format!("{title} {}", month_label(m));
-        }
-        let bytes = feedback_workbook(&title, &findings, input, &file_idx)
+        let period = month.map(|m| month_label(m, input.lang));
+        let bytes = feedback_workbook(&title, period.as_deref(), &findings, input)
             .map_err(|e| ReportError::Xlsx(e.to_string()))?;
         let path = dir.join(name);
         write_atomic(&path, &bytes)?;
@@ -155,9 +156,9 @@ pub fn write_feedback(dir: &Path, input: &FeedbackInput<'_>) -> Result<Vec<PathB
 /// Every feedback workbook's name ends so.
 const SUFFIX: &str = "_退回修改.xlsx";
 
-/// `2026年5月`.
-fn month_label(m: Month) -> String {
-    format!("{}年{}月", m.year(), m.month())
+/// `2026年5月`: file names are Chinese whatever the language.
+fn month_zh(m: Month) -> String {
+    month_label(m, Lang::Zh)
 }
 
 /// Removes the feedback workbooks an earlier run wrote for `months` that
@@ -169,7 +170,7 @@ fn remove_stale(dir: &Path, months: &[Month], written: &[String]) {
     };
     let endings: Vec<String> = months
         .iter()
-        .map(|&m| format!("_{}{SUFFIX}", month_label(m)))
+        .map(|&m| format!("_{}{SUFFIX}", month_zh(m)))
         .collect();
     for entry in entries.flatten() {
         let name = entry.file_name();
@@ -232,6 +233,7 @@ fn sheet_name(wanted: &str, taken: &mut Vec<String>) -> String {
 
 struct Formats {
     title: Format,
+    wrap: Format,
     header: Format,
     text: Format,
     error: Format,
@@ -246,12 +248,24 @@ impl Formats {
             .set_font_size(10)
             .set_border(FormatBorder::Thin);
         Formats {
-            title: Format::new().set_bold().set_font_size(14),
+            title: Format::new()
+                .set_bold()
+                .set_font_size(14)
+                .set_align(rust_xlsxwriter::FormatAlign::Center),
+            wrap: Format::new()
+                .set_font_size(10)
+                .set_text_wrap()
+                .set_align(rust_xlsxwriter::FormatAlign::VerticalCenter),
             header: body
                 .clone()
                 .set_bold()
+                .set_text_wrap()
+                .set_align(rust_xlsxwriter::FormatAlign::Center)
                 .set_background_color(Color::RGB(0xD9E1F2)),
-            text: body.clone(),
+            text: body
+                .clone()
+                .set_text_wrap()
+                .set_align(rust_xlsxwriter::FormatAlign::Top),
             error: Format::new().set_background_color(Color::RGB(0xFFC7CE)),
             warning: Format::new().set_background_color(Color::RGB(0xFFEB9C)),
             date: Format::new().set_num_format("yyyy-mm-dd"),
@@ -277,13 +291,15 @@ struct Copy {
 
 fn feedback_workbook(
     title: &str,
+    period: Option<&str>,
     findings: &[&Finding],
     input: &FeedbackInput<'_>,
-    file_idx: &FileIndex<'_>,
 ) -> Result<Vec<u8>, XlsxError> {
+    let lang = input.lang;
     let fmt = Formats::new();
     let mut wb = Workbook::new();
-    let mut taken = vec!["问题清单".to_string()];
+    let list_name = lang.pick("问题清单", "Problems");
+    let mut taken = vec![list_name.to_string()];
     // The sheets to reproduce, in the order their findings come.
     let mut copies: Vec<Copy> = Vec::new();
     for f in findings {
@@ -298,38 +314,33 @@ fn feedback_workbook(
         }
     }
     let list = wb.add_worksheet();
-    list.set_name("问题清单")?;
-    let mut reproduced: Vec<(usize, Sheet, Merged)> = Vec::new();
-    let mut books: HashMap<String, Option<workbook::Book>> = HashMap::new();
+    list.set_name(list_name)?;
+    let mut reproduced: Vec<(usize, &KeptSheet)> = Vec::new();
     for (i, c) in copies.iter_mut().enumerate() {
-        let Some(&fi) = file_idx.get(c.file.as_str()) else {
-            continue;
+        let kept = input
+            .batch
+            .kept
+            .iter()
+            .find(|k| k.sheet == c.sheet && input.batch.files[k.file as usize] == c.file);
+        let Some(kept) = kept else { continue };
+        let stem = Path::new(&c.file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("");
+        let wanted = if copies_share_sheet_name(&c.sheet, findings) {
+            format!("{} {stem}", c.sheet)
+        } else {
+            c.sheet.clone()
         };
-        let book = books
-            .entry(c.file.clone())
-            .or_insert_with(|| workbook::open(&input.inputs[fi as usize].path).ok());
-        let Some(book) = book.as_mut() else { continue };
-        if let Ok(sheet) = book.read(&c.sheet) {
-            let merged = book.merged(&c.sheet);
-            let stem = Path::new(&c.file)
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or("");
-            let wanted = if copies_share_sheet_name(&c.sheet, findings) {
-                format!("{} {stem}", c.sheet)
-            } else {
-                c.sheet.clone()
-            };
-            c.name = sheet_name(&wanted, &mut taken);
-            reproduced.push((i, sheet, merged));
-        }
+        c.name = sheet_name(&wanted, &mut taken);
+        reproduced.push((i, kept));
     }
-    list_sheet(list, title, findings, &copies, input, &fmt)?;
-    for (i, sheet, merged) in &reproduced {
+    list_sheet(list, title, period, findings, &copies, input, &fmt)?;
+    for (i, kept) in &reproduced {
         let c = &copies[*i];
         let ws = wb.add_worksheet();
         ws.set_name(&c.name)?;
-        reproduce(ws, sheet, merged, c, findings, &fmt)?;
+        reproduce(ws, &kept.cells, &kept.merged, c, findings, lang, &fmt)?;
     }
     wb.set_zip_compression_level(3);
     wb.save_to_buffer()
@@ -351,44 +362,99 @@ fn copies_share_sheet_name(sheet: &str, findings: &[&Finding]) -> bool {
 fn list_sheet(
     ws: &mut Worksheet,
     title: &str,
+    period: Option<&str>,
     findings: &[&Finding],
     copies: &[Copy],
     input: &FeedbackInput<'_>,
     fmt: &Formats,
 ) -> Result<(), XlsxError> {
+    let lang = input.lang;
     let errors = findings
         .iter()
         .filter(|f| f.severity() == Severity::Error)
         .count();
-    ws.write_string_with_format(
+    let headers = match lang {
+        Lang::Zh => [
+            "序号",
+            "级别",
+            "规则",
+            "报表",
+            "报告期",
+            "单位",
+            "文件",
+            "工作表",
+            "单元格",
+            "栏目",
+            "填报值",
+            "问题及修改建议",
+        ],
+        Lang::En => [
+            "No.",
+            "Level",
+            "Rule",
+            "Form",
+            "Period",
+            "Unit",
+            "File",
+            "Sheet",
+            "Cell",
+            "Column",
+            "Value",
+            "Problem and fix",
+        ],
+    };
+    let last_col = headers.len() as u16 - 1;
+    ws.merge_range(
         0,
         0,
-        format!("{title} 报表审核问题清单（退回修改）"),
+        0,
+        last_col,
+        &match lang {
+            Lang::Zh => format!("{title}报表审核问题清单（退回修改）"),
+            Lang::En => format!("{title}: problems found in the returns (to correct and resend)"),
+        },
         &fmt.title,
     )?;
-    ws.write_string(
+    // The unit, the period and the date at the top, for the clerk who signs it.
+    ws.merge_range(
         1,
         0,
-        format!(
-            "共 {} 个问题：错误 {errors} 个须修改后重新报送，警告 {} 个请核实。单元格一列可点击，跳到所报工作表中标出的单元格（红色为错误，黄色为警告，批注写明问题和修改建议）。",
-            findings.len(),
-            findings.len() - errors
-        ),
+        1,
+        last_col,
+        &match lang {
+            Lang::Zh => format!(
+                "填报单位：{title}　　报告期：{}　　生成日期：{}",
+                period.unwrap_or("—"),
+                input.generated_at
+            ),
+            Lang::En => format!(
+                "Reporting unit: {title}    Period: {}    Made on: {}",
+                period.unwrap_or("—"),
+                input.generated_at
+            ),
+        },
+        &fmt.wrap,
     )?;
-    let headers = [
-        "序号",
-        "级别",
-        "规则",
-        "报表",
-        "报告期",
-        "文件",
-        "工作表",
-        "单元格",
-        "字段",
-        "填报值",
-        "问题",
-        "修改建议",
-    ];
+    ws.merge_range(
+        2,
+        0,
+        2,
+        last_col,
+        &match lang {
+            Lang::Zh => format!(
+                "共 {} 个问题：错误 {errors} 个须修改后重新报送，警告 {} 个请核实。“单元格”一列可点击，跳到所报工作表中标出的单元格（红色为错误，黄色为警告，批注写明问题和修改建议）。",
+                findings.len(),
+                findings.len() - errors
+            ),
+            Lang::En => format!(
+                "{} problems: {errors} errors to correct before resending, {} warnings to check. The Cell column links to the marked cell of the submitted sheet (red: error, yellow: warning; its note gives the problem and the fix).",
+                findings.len(),
+                findings.len() - errors
+            ),
+        },
+        &fmt.wrap,
+    )?;
+    ws.set_row_height(2, 30)?;
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(3, c as u16, *h, &fmt.header)?;
     }
@@ -396,31 +462,8 @@ fn list_sheet(
     sorted.sort_by_key(|f| f.severity());
     for (i, f) in sorted.iter().enumerate() {
         let row = 4 + i as u32;
-        let form = f
-            .form
-            .as_deref()
-            .and_then(|id| input.schemas.form_idx(id).map(|fi| input.schemas.form(fi)));
-        let field = match (form, &f.field) {
-            (Some(form), Some(id)) => form
-                .field_idx(id)
-                .map_or_else(|| id.clone(), |fi| form.field(fi).display_label()),
-            (None, Some(id)) => id.clone(),
-            _ => String::new(),
-        };
-        let cells = [
-            (i + 1).to_string(),
-            f.severity().zh().to_string(),
-            f.rule.id().to_string(),
-            form.map(|x| x.title.clone()).unwrap_or_default(),
-            f.period.clone().unwrap_or_default(),
-            f.file.clone().unwrap_or_default(),
-            f.sheet.clone().unwrap_or_default(),
-            String::new(),
-            field,
-            f.value.clone().unwrap_or_default(),
-            f.message.clone(),
-            f.help.clone().unwrap_or_default(),
-        ];
+        let mut cells = vec![(i + 1).to_string()];
+        cells.extend(super::finding_cells(f, input.schemas, input.registry, lang));
         for (c, v) in cells.iter().enumerate() {
             ws.write_string_with_format(row, c as u16, v, &fmt.text)?;
         }
@@ -429,37 +472,38 @@ fn list_sheet(
                 .iter()
                 .find(|c| Some(&c.file) == f.file.as_ref() && Some(&c.sheet) == f.sheet.as_ref())
                 .filter(|c| !c.name.is_empty());
-            match target {
-                Some(c) => {
-                    let link = format!("internal:'{}'!{cell}", c.name.replace('\'', "''"));
-                    let url = rust_xlsxwriter::Url::new(link).set_text(cell.to_string());
-                    ws.write_url_with_format(row, 7, url, &fmt.link)?;
-                }
-                None => {
-                    ws.write_string_with_format(row, 7, cell.to_string(), &fmt.text)?;
-                }
+            if let Some(c) = target {
+                let link = format!("internal:'{}'!{cell}", c.name.replace('\'', "''"));
+                let url = rust_xlsxwriter::Url::new(link).set_text(cell.to_string());
+                ws.write_url_with_format(row, 8, url, &fmt.link)?;
             }
         }
     }
     let last = 3 + sorted.len() as u32;
-    ws.autofilter(3, 0, last, 11)?;
+    ws.autofilter(3, 0, last, last_col)?;
     ws.set_freeze_panes(4, 0)?;
-    for (c, w) in [6, 6, 18, 24, 10, 28, 12, 8, 20, 14, 60, 48]
-        .iter()
-        .enumerate()
+    // Sized to their content, the problem column widest and wrapped: one
+    // A4 landscape page wide.
+    for (c, w) in [
+        4.5, 5.0, 14.0, 12.0, 9.0, 9.0, 16.0, 8.0, 6.5, 14.0, 8.0, 48.0,
+    ]
+    .iter()
+    .enumerate()
     {
         ws.set_column_width(c as u16, *w)?;
     }
-    print_setup(ws)?;
+    print_setup(ws, lang)?;
     ws.set_repeat_rows(3, 3)?;
     Ok(())
 }
 
-/// Landscape A4, fitted to the page width.
-fn print_setup(ws: &mut Worksheet) -> Result<(), XlsxError> {
+/// Landscape A4, fitted to the page width, numbered pages.
+fn print_setup(ws: &mut Worksheet, lang: Lang) -> Result<(), XlsxError> {
     ws.set_landscape();
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
+    ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
+    ws.set_footer(lang.pick("&C第 &P 页，共 &N 页", "&CPage &P of &N"));
     Ok(())
 }
 
@@ -471,6 +515,7 @@ fn reproduce(
     merged: &Merged,
     copy: &Copy,
     findings: &[&Finding],
+    lang: Lang,
     fmt: &Formats,
 ) -> Result<(), XlsxError> {
     let mut marks: BTreeMap<CellRef, Vec<&Finding>> = BTreeMap::new();
@@ -573,9 +618,24 @@ fn reproduce(
         let text: Vec<String> = fs
             .iter()
             .map(|f| {
-                let mut t = format!("【{}】{}：{}", f.severity().zh(), f.rule.id(), f.message);
-                if let Some(h) = &f.help {
-                    t.push_str(&format!("\n修改建议：{h}"));
+                let mut t = match lang {
+                    Lang::Zh => format!(
+                        "【{}】{} [{}]：{}",
+                        f.severity_label(lang),
+                        f.rule.zh(),
+                        f.rule.id(),
+                        f.message(lang)
+                    ),
+                    Lang::En => format!(
+                        "[{}] {}: {}",
+                        f.severity_label(lang),
+                        f.rule.id(),
+                        f.message(lang)
+                    ),
+                };
+                if let Some(h) = f.help(lang) {
+                    t.push_str(lang.pick("\n修改建议：", "\nFix: "));
+                    t.push_str(&h);
                 }
                 t
             })
@@ -586,11 +646,49 @@ fn reproduce(
             .set_height(160);
         ws.insert_note(cell.row, col, &note)?;
     }
-    for c in 0..=max_col.min(200) as u16 {
-        ws.set_column_width(c, if c <= 1 { 14 } else { 11 })?;
+    // Columns as wide as what they hold (a CJK character counts double),
+    // so the township's labels do not overlap.
+    for (c, w) in column_widths(sheet)
+        .into_iter()
+        .enumerate()
+        .take(max_col.min(200) as usize + 1)
+    {
+        ws.set_column_width(c as u16, w)?;
     }
-    print_setup(ws)?;
+    print_setup(ws, lang)?;
     Ok(())
+}
+
+/// Each column's width from its widest cell, between 6 and 40 characters;
+/// merged titles and notes (over 40) do not widen a column.
+fn column_widths(sheet: &Sheet) -> Vec<f64> {
+    let (_, c0) = sheet.range.start().unwrap_or((0, 0));
+    let mut widths: Vec<f64> = Vec::new();
+    for (_, c, d) in sheet.range.used_cells() {
+        let col = c0 as usize + c;
+        if widths.len() <= col {
+            widths.resize(col + 1, 6.0);
+        }
+        let text = match d {
+            Data::String(s) => s.clone(),
+            Data::Float(x) => format!("{x}"),
+            Data::Int(i) => format!("{i}"),
+            _ => String::new(),
+        };
+        let w: f64 = text
+            .lines()
+            .map(|l| {
+                l.chars()
+                    .map(|ch| if ch.is_ascii() { 1.0 } else { 2.0 })
+                    .sum::<f64>()
+            })
+            .fold(0.0, f64::max)
+            + 1.5;
+        if w <= 40.0 {
+            widths[col] = widths[col].max(w);
+        }
+    }
+    widths
 }
 
 fn write_value(

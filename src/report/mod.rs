@@ -10,6 +10,103 @@ pub mod xlsx;
 use std::io::Write;
 use std::path::Path;
 
+use crate::findings::Finding;
+use crate::message::Lang;
+use crate::period::Period;
+use crate::registry::Registry;
+use crate::schema::Schemas;
+
+/// A period as a person reads it: `2026年第2季度` / `2026Q2`.
+#[must_use]
+pub fn period_label(p: Period, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => p.label_zh(),
+        Lang::En => p.to_string(),
+    }
+}
+
+/// A flow's label for the period reported: `本月随访人次` on a monthly
+/// sheet reads `本季度随访人次` on a quarterly one, `本年…` on a yearly one,
+/// `本期…` otherwise (FORMS.md §3: flows are summed over the period).
+#[must_use]
+pub fn flow_label(label: &str, period: Period, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => {
+            let Some(rest) = label.strip_prefix("本月") else {
+                return label.to_string();
+            };
+            let word = match period {
+                Period::Month(_) => "本月",
+                Period::Quarter(..) => "本季度",
+                Period::Year(_) => "本年",
+                Period::Half(..) | Period::Range(..) => "本期",
+            };
+            format!("{word}{rest}")
+        }
+        Lang::En => {
+            let word = match period {
+                Period::Month(_) => "this month",
+                Period::Quarter(..) => "this quarter",
+                Period::Year(_) => "this year",
+                Period::Half(..) | Period::Range(..) => "this period",
+            };
+            label.replace("this month", word)
+        }
+    }
+}
+
+/// One finding as a row a person reads (the 审核结果 sheet and the
+/// feedback list): level, rule by its 中文名 with its id, form title, period,
+/// unit name, file, sheet, cell, column label, value, problem and fix.
+#[must_use]
+pub fn finding_cells(
+    f: &Finding,
+    schemas: &Schemas,
+    registry: &Registry,
+    lang: Lang,
+) -> [String; 11] {
+    let form = f
+        .form
+        .as_deref()
+        .and_then(|id| schemas.form_idx(id))
+        .map(|i| schemas.form(i));
+    let field = match (form, f.field.as_deref()) {
+        (Some(form), Some(id)) => form
+            .field_idx(id)
+            .map(|i| form.field(i).label().get(lang).to_string())
+            .unwrap_or_else(|| id.to_string()),
+        (_, id) => id.unwrap_or_default().to_string(),
+    };
+    let unit = f
+        .unit_code
+        .and_then(|c| registry.by_code(crate::registry::UnitCode(c)))
+        .map(|u| registry.unit(u).name.clone())
+        .unwrap_or_default();
+    let period = f
+        .period
+        .as_deref()
+        .and_then(Period::parse)
+        .map(|p| period_label(p, lang))
+        .unwrap_or_default();
+    [
+        f.severity_label(lang).to_string(),
+        match lang {
+            Lang::Zh => format!("{} [{}]", f.rule.zh(), f.rule.id()),
+            Lang::En => f.rule.id().to_string(),
+        },
+        form.map(|x| x.title_in(lang).to_string())
+            .unwrap_or_default(),
+        period,
+        unit,
+        f.file.clone().unwrap_or_default(),
+        f.sheet.clone().unwrap_or_default(),
+        f.cell.map(|c| c.to_string()).unwrap_or_default(),
+        field,
+        f.value.clone().unwrap_or_default(),
+        f.message_with_help(lang),
+    ]
+}
+
 /// Why an output could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {

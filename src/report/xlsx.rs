@@ -8,9 +8,11 @@
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
+use super::period_label;
 use super::ReportError;
 use crate::aggregate::Aggregates;
 use crate::findings::{Finding, Severity};
+use crate::message::{month_label, Lang};
 use crate::observation::{Batch, ReturnStatus};
 use crate::period::Period;
 use crate::registry::{Level, Registry, UnitIdx};
@@ -37,8 +39,10 @@ pub struct ReportInput<'a> {
     pub completeness: &'a [Completeness],
     /// Registry file, as given.
     pub units_path: &'a str,
-    /// When the report was generated (`2026-11-23 10:24 UTC`).
+    /// When the report was generated (`2026年11月23日 18:24`, Beijing time).
     pub generated_at: &'a str,
+    /// The language of every word on the sheets (Chinese unless `--lang en`).
+    pub lang: Lang,
 }
 
 struct Formats {
@@ -118,33 +122,48 @@ fn report_fields(form: &Form) -> Vec<FieldIdx> {
 }
 
 /// `免疫规划疫苗常规接种情况月报表` → `免疫规划疫苗常规接种情况汇总表`.
-fn summary_title(form: &Form) -> String {
-    let t = form
-        .title
-        .trim_end_matches("月报表")
-        .trim_end_matches("报表")
-        .trim_end_matches('表');
-    format!("{t}汇总表")
+fn summary_title(form: &Form, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => {
+            let t = form
+                .title
+                .trim_end_matches("月报表")
+                .trim_end_matches("报表")
+                .trim_end_matches('表');
+            format!("{t}汇总表")
+        }
+        Lang::En => format!(
+            "{} — consolidated",
+            form.title_in(lang).trim_end_matches(" monthly return")
+        ),
+    }
 }
 
 /// Writes the two header rows starting at `row`, from column `first_col`:
 /// grouped fields share a merged group cell; ungrouped ones span both rows.
+#[allow(clippy::too_many_arguments)]
 fn write_field_header(
     ws: &mut Worksheet,
     form: &Form,
     fields: &[FieldIdx],
     row: u32,
     first_col: u16,
+    period: Period,
+    lang: Lang,
     fmt: &Formats,
 ) -> Result<(), XlsxError> {
     for (group, run) in form.group_runs(fields) {
         let col = first_col + run.start as u16;
+        let sub = |k: usize| super::flow_label(form.field(fields[k]).sub_label(lang), period, lang);
         match group {
             None => {
-                let label = &form.field(fields[run.start]).label;
-                ws.merge_range(row, col, row + 1, col, label, &fmt.header)?;
+                ws.merge_range(row, col, row + 1, col, &sub(run.start), &fmt.header)?;
             }
-            Some(g) => {
+            Some(_) => {
+                let g = form
+                    .field(fields[run.start])
+                    .group_label(lang)
+                    .unwrap_or_default();
                 let last = first_col + run.end as u16 - 1;
                 if last > col {
                     ws.merge_range(row, col, row, last, g, &fmt.header)?;
@@ -152,8 +171,12 @@ fn write_field_header(
                     ws.write_string_with_format(row, col, g, &fmt.header)?;
                 }
                 for k in run {
-                    let sub = &form.field(fields[k]).label;
-                    ws.write_string_with_format(row + 1, first_col + k as u16, sub, &fmt.header)?;
+                    ws.write_string_with_format(
+                        row + 1,
+                        first_col + k as u16,
+                        sub(k),
+                        &fmt.header,
+                    )?;
                 }
             }
         }
@@ -163,13 +186,18 @@ fn write_field_header(
 
 /// Landscape, fitted to one page wide, header rows repeated; forms wider
 /// than 14 columns go on A3 (paper 8) so figures stay legible, others on A4 (9).
-fn set_print(ws: &mut Worksheet, header_last_row: u32, columns: u16) -> Result<(), XlsxError> {
+fn set_print(
+    ws: &mut Worksheet,
+    header_last_row: u32,
+    columns: u16,
+    lang: Lang,
+) -> Result<(), XlsxError> {
     ws.set_landscape();
     ws.set_paper_size(if columns > 14 { 8 } else { 9 });
     ws.set_print_fit_to_pages(1, 0);
     ws.set_print_center_horizontally(true);
     ws.set_repeat_rows(0, header_last_row)?;
-    ws.set_footer("&C第 &P 页，共 &N 页");
+    ws.set_footer(lang.pick("&C第 &P 页，共 &N 页", "&CPage &P of &N"));
     Ok(())
 }
 
@@ -222,7 +250,7 @@ fn unsettled(input: &ReportInput<'_>, form_idx: FormIdx) -> Vec<(UnitIdx, Vec<St
         {
             continue;
         }
-        let label = format!("{}年{}月", r.month.year(), r.month.month());
+        let label = month_label(r.month, input.lang);
         match out.iter_mut().find(|(u, _)| *u == r.unit) {
             Some((_, months)) if !months.contains(&label) => months.push(label),
             Some(_) => {}
@@ -248,33 +276,38 @@ fn summary_sheet(
         .filter(|u| u.parent.is_none())
         .map(|u| u.name.as_str())
         .collect();
+    let lang = input.lang;
     let ws = wb.add_worksheet();
-    ws.set_name(&form.short)?;
-    ws.merge_range(
-        0,
-        0,
-        0,
-        last_col,
-        &format!("{}{}", roots.join("、"), summary_title(form)),
-        &fmt.title,
-    )?;
+    ws.set_name(form.short_in(lang))?;
+    let title = match lang {
+        Lang::Zh => format!("{}{}", roots.join("、"), summary_title(form, lang)),
+        Lang::En => format!("{}: {}", roots.join(", "), summary_title(form, lang)),
+    };
+    ws.merge_range(0, 0, 0, last_col, &title, &fmt.title)?;
     ws.set_row_height(0, 30)?;
     ws.write_string_with_format(
         1,
         0,
-        format!("填报单位：{}（汇总）", roots.join("、")),
+        match lang {
+            Lang::Zh => format!("填报单位：{}（汇总）", roots.join("、")),
+            Lang::En => format!("Reporting unit: {} (consolidated)", roots.join(", ")),
+        },
         &fmt.subtitle,
     )?;
     let mid = (last_col / 2).max(1);
     ws.write_string_with_format(
         1,
         mid,
-        format!("报告期：{}", input.period.label_zh()),
+        format!(
+            "{}{}",
+            lang.pick("报告期：", "Period: "),
+            period_label(input.period, lang)
+        ),
         &fmt.subtitle,
     )?;
-    ws.write_string_with_format(1, last_col, &form.unit_note, &fmt.subtitle_right)?;
-    ws.merge_range(2, 0, 3, 0, "单位名称", &fmt.header)?;
-    write_field_header(ws, form, &fields, 2, 1, fmt)?;
+    ws.write_string_with_format(1, last_col, form.unit_note_in(lang), &fmt.subtitle_right)?;
+    ws.merge_range(2, 0, 3, 0, lang.pick("单位名称", "Unit"), &fmt.header)?;
+    write_field_header(ws, form, &fields, 2, 1, input.period, lang, fmt)?;
     ws.set_row_height(2, 30)?;
     ws.set_row_height(3, 30)?;
     let mut row = 4;
@@ -290,7 +323,7 @@ fn summary_sheet(
             continue;
         }
         let mut name = if unit.parent.is_none() {
-            format!("{} 合计", unit.name)
+            format!("{} {}", unit.name, lang.pick("合计", "total"))
         } else {
             unit.name.clone()
         };
@@ -309,21 +342,33 @@ fn summary_sheet(
     ws.write_string_with_format(
         row + 1,
         0,
-        "注：比率均由汇总后的分子、分母重新计算（非各单位比率平均）；存量指标取报告期内最后一个有数据的月份；空白表示未报告，不作 0 处理。红色比率低于目标值。",
+        lang.pick(
+            "注：比率均由汇总后的分子、分母重新计算（非各单位比率平均），分子、分母只计两者都报告的单位；存量指标取报告期内最后一个有数据的月份；空白表示未报告，不作 0 处理。红色比率低于目标值。",
+            "Note: rates are recomputed from the consolidated numerator and denominator (never averaged), over the units that reported both; stocks take the latest month of the period with a value; a blank is not reported, never 0. Rates in red are below target.",
+        ),
         &fmt.note,
     )?;
     if !missing.is_empty() {
         let list: Vec<String> = missing
             .iter()
-            .map(|(u, months)| format!("{}（{}）", reg.unit(*u).name, months.join("、")))
+            .map(|(u, months)| match lang {
+                Lang::Zh => format!("{}（{}）", reg.unit(*u).name, months.join("、")),
+                Lang::En => format!("{} ({})", reg.unit(*u).name, months.join(", ")),
+            })
             .collect();
         ws.write_string_with_format(
             row + 2,
             0,
-            format!(
-                "※ {}报送了两份数字不同的报表，均未计入，本行及上级合计缺少其数字；请核实后将正确的一份标注“更正”重新报送。",
-                list.join("、")
-            ),
+            match lang {
+                Lang::Zh => format!(
+                    "※ {}报送了两份数字不同的报表，均未计入，本行及上级合计缺少其数字；请核实后将正确的一份标注“更正”重新报送。",
+                    list.join("、")
+                ),
+                Lang::En => format!(
+                    "※ {} sent two returns with different figures; neither is counted, so this row and the totals above it lack its figures. Have the right one resent marked 更正.",
+                    list.join(", ")
+                ),
+            },
             &fmt.note,
         )?;
     }
@@ -332,7 +377,7 @@ fn summary_sheet(
         ws.set_column_width(c, 10.5)?;
     }
     ws.set_freeze_panes(4, 1)?;
-    set_print(ws, 3, last_col + 1)?;
+    set_print(ws, 3, last_col + 1, lang)?;
     Ok(())
 }
 
@@ -356,31 +401,45 @@ fn village_sheet(
     let fields = report_fields(form);
     let first = 3u16;
     let last_col = first + fields.len() as u16 - 1;
+    let lang = input.lang;
     let ws = wb.add_worksheet();
-    ws.set_name(format!("{}-村级", form.short))?;
+    ws.set_name(format!(
+        "{}{}",
+        form.short_in(lang),
+        lang.pick("-村级", " villages")
+    ))?;
     ws.merge_range(
         0,
         0,
         0,
         last_col,
-        &format!("{}（村级明细）", summary_title(form)),
+        &format!(
+            "{}{}",
+            summary_title(form, lang),
+            lang.pick("（村级明细）", " (village detail)")
+        ),
         &fmt.title,
     )?;
     ws.set_row_height(0, 30)?;
     ws.write_string_with_format(
         1,
         0,
-        format!("报告期：{}", input.period.label_zh()),
+        format!(
+            "{}{}",
+            lang.pick("报告期：", "Period: "),
+            period_label(input.period, lang)
+        ),
         &fmt.subtitle,
     )?;
-    ws.write_string_with_format(1, last_col, &form.unit_note, &fmt.subtitle_right)?;
-    for (c, label) in ["乡镇(街道)", "村(社区)", "统计用区划代码"]
-        .iter()
-        .enumerate()
-    {
+    ws.write_string_with_format(1, last_col, form.unit_note_in(lang), &fmt.subtitle_right)?;
+    let heads = match lang {
+        Lang::Zh => ["乡镇(街道)", "村(社区)", "统计用区划代码"],
+        Lang::En => ["Township", "Village", "Division code"],
+    };
+    for (c, label) in heads.iter().enumerate() {
         ws.merge_range(2, c as u16, 3, c as u16, label, &fmt.header)?;
     }
-    write_field_header(ws, form, &fields, 2, first, fmt)?;
+    write_field_header(ws, form, &fields, 2, first, input.period, lang, fmt)?;
     ws.set_row_height(2, 30)?;
     ws.set_row_height(3, 30)?;
     let mut row = 4;
@@ -416,13 +475,15 @@ fn village_sheet(
     }
     ws.set_freeze_panes(4, first)?;
     ws.autofilter(3, 0, row.saturating_sub(1).max(3), last_col)?;
-    set_print(ws, 3, last_col + 1)?;
+    set_print(ws, 3, last_col + 1, lang)?;
     Ok(())
 }
 
 fn notes_sheet(wb: &mut Workbook, input: &ReportInput<'_>, fmt: &Formats) -> Result<(), XlsxError> {
+    let lang = input.lang;
+    let zh = lang == Lang::Zh;
     let ws = wb.add_worksheet();
-    ws.set_name("说明")?;
+    ws.set_name(lang.pick("说明", "Notes"))?;
     let b = input.batch;
     let count = |s: Severity| input.findings.iter().filter(|f| f.severity() == s).count();
     // The report is about its period: the returns of other months were read
@@ -437,65 +498,112 @@ fn notes_sheet(wb: &mut Workbook, input: &ReportInput<'_>, fmt: &Formats) -> Res
         .filter(|r| r.status == ReturnStatus::Active)
         .count();
     let history = b.returns.len() - ours.len();
+    let period = period_label(input.period, lang);
     let period_note = if input.chosen {
-        format!("{} ({})", input.period.label_zh(), input.period)
+        period
+    } else {
+        let other = b
+            .months_read()
+            .iter()
+            .rev()
+            .nth(1)
+            .map_or("2026-01".to_string(), ToString::to_string);
+        if zh {
+            format!(
+                "{period}：读入文件中最新的月份；其他月份请用 --period 指定，如 --period {other}"
+            )
+        } else {
+            format!("{period}: the latest month found; for another, add --period, e.g. --period {other}")
+        }
+    };
+    let mut read = if zh {
+        format!(
+            "{} 个文件，本期报表 {} 份，其中计入汇总 {} 份",
+            b.files.len(),
+            ours.len(),
+            counted
+        )
     } else {
         format!(
-            "{} ({})：读入文件中最新的月份；其他月份请用 --period 指定，如 --period {}",
-            input.period.label_zh(),
-            input.period,
-            b.months_read()
-                .iter()
-                .rev()
-                .nth(1)
-                .map_or("2026-01".to_string(), ToString::to_string)
+            "{} files, {} returns of the period, {} of them counted",
+            b.files.len(),
+            ours.len(),
+            counted
         )
     };
-    let mut read = format!(
-        "{} 个文件，本期报表 {} 份，其中计入汇总 {} 份",
-        b.files.len(),
-        ours.len(),
-        counted
-    );
     if history > 0 {
-        read.push_str(&format!(
-            "；另有其他月份报表 {history} 份，仅作历史比较（存量骤降、异常值），不计入本期"
-        ));
+        read.push_str(&if zh {
+            format!("；另有其他月份报表 {history} 份，仅作历史比较（存量骤降、异常值），不计入本期")
+        } else {
+            format!("; {history} returns of other months read only as history (stock drops, outliers), not counted")
+        });
     }
     if !b.outside.is_empty() {
-        read.push_str(&format!(
-            "；{} 份报表不属于本汇总范围，已略过",
-            b.outside.len()
-        ));
+        read.push_str(&if zh {
+            format!("；{} 份报表不属于本汇总范围，已略过", b.outside.len())
+        } else {
+            format!(
+                "; {} returns from outside the scope left out",
+                b.outside.len()
+            )
+        });
     }
-    let lines: Vec<(String, String)> = vec![
-        ("报告期".into(), period_note),
-        ("生成时间".into(), input.generated_at.to_string()),
-        ("生成工具".into(), format!("phstats {}", env!("CARGO_PKG_VERSION"))),
-        ("单位登记表".into(), format!("{} ({} 个单位)", input.units_path, input.registry.units.len())),
-        ("读入文件".into(), read),
+    let periods: Vec<String> = input
+        .aggs
+        .periods
+        .iter()
+        .map(|p| period_label(*p, lang))
+        .collect();
+    let lines: Vec<(&str, String)> = vec![
+        (lang.pick("报告期", "Period"), period_note),
+        (lang.pick("生成时间", "Generated"), input.generated_at.to_string()),
+        (lang.pick("生成工具", "Tool"), format!("phstats {}", env!("CARGO_PKG_VERSION"))),
         (
-            "汇总期间".into(),
-            input.aggs.periods.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("、"),
+            lang.pick("单位登记表", "Unit registry"),
+            if zh {
+                format!("{}（{} 个单位）", input.units_path, input.registry.units.len())
+            } else {
+                format!("{} ({} units)", input.units_path, input.registry.units.len())
+            },
+        ),
+        (lang.pick("读入文件", "Files read"), read),
+        (lang.pick("汇总期间", "Periods consolidated"), periods.join(lang.pick("、", ", "))),
+        (
+            lang.pick("审核结果", "Findings"),
+            if zh {
+                format!("错误 {}，警告 {}，提示 {}（明细见“审核结果”工作表）", count(Severity::Error), count(Severity::Warning), count(Severity::Info))
+            } else {
+                format!("{} errors, {} warnings, {} notes (see the Findings sheet)", count(Severity::Error), count(Severity::Warning), count(Severity::Info))
+            },
         ),
         (
-            "审核结果".into(),
-            format!("错误 {}，警告 {}，提示 {}（明细见“审核结果”工作表）", count(Severity::Error), count(Severity::Warning), count(Severity::Info)),
-        ),
-        (
-            "汇总规则".into(),
-            "流量指标（本月数）跨月、跨单位求和；存量指标（人口数、签约人数、管理人数）取报告期内最后一个有数据的月份，再逐级求和；比率由汇总后的分子、分母重新计算；未报告不作 0。".into(),
+            lang.pick("汇总规则", "Rules"),
+            lang.pick(
+                "流量指标（本月数）跨月、跨单位求和；存量指标（人口数、签约人数、管理人数）取报告期内最后一个有数据的月份，再逐级求和；比率由汇总后的分子、分母重新计算，只计两者都报告的单位；未报告不作 0。",
+                "Flows (this month's counts) are summed over months and units; stocks (population, signed, managed) take the latest month of the period with a value, then are summed up the hierarchy; rates are recomputed from the summed numerator and denominator, over the units that reported both; not reported is never 0.",
+            )
+            .to_string(),
         ),
     ];
-    ws.merge_range(0, 0, 0, 5, "汇总说明", &fmt.title)?;
+    ws.merge_range(
+        0,
+        0,
+        0,
+        5,
+        lang.pick("汇总说明", "About this report"),
+        &fmt.title,
+    )?;
     let mut row = 2;
     for (k, v) in &lines {
-        ws.write_string_with_format(row, 0, k, &fmt.header)?;
+        ws.write_string_with_format(row, 0, *k, &fmt.header)?;
         ws.write_string_with_format(row, 1, v, &fmt.text)?;
         row += 1;
     }
     row += 1;
-    let headers = ["文件", "工作表", "报表", "填报单位", "报告期", "状态"];
+    let headers = match lang {
+        Lang::Zh => ["文件", "工作表", "报表", "填报单位", "报告期", "状态"],
+        Lang::En => ["File", "Sheet", "Form", "Reporting unit", "Month", "Status"],
+    };
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(row, c as u16, *h, &fmt.header)?;
     }
@@ -503,17 +611,23 @@ fn notes_sheet(wb: &mut Workbook, input: &ReportInput<'_>, fmt: &Formats) -> Res
     row += 1;
     for r in ours {
         let status = match r.status {
-            ReturnStatus::Active => "计入",
-            ReturnStatus::Superseded => "已被更正替代",
-            ReturnStatus::Duplicate => "重复报送（数字不同），未计入",
-            ReturnStatus::IdenticalCopy => "重复收到的相同报表，只计一次",
+            ReturnStatus::Active => lang.pick("计入", "counted"),
+            ReturnStatus::Superseded => lang.pick("已被更正替代", "replaced by a correction"),
+            ReturnStatus::Duplicate => lang.pick(
+                "重复报送（数字不同），未计入",
+                "sent twice with different figures, not counted",
+            ),
+            ReturnStatus::IdenticalCopy => lang.pick(
+                "重复收到的相同报表，只计一次",
+                "the same return received again, counted once",
+            ),
         };
         let cells = [
             b.files[r.file as usize].clone(),
             r.sheet.clone(),
-            input.schemas.form(r.form).title.clone(),
+            input.schemas.form(r.form).title_in(lang).to_string(),
             input.registry.unit(r.unit).name.clone(),
-            r.month.to_string(),
+            month_label(r.month, lang),
             status.to_string(),
         ];
         for (c, v) in cells.iter().enumerate() {
@@ -532,9 +646,12 @@ fn notes_sheet(wb: &mut Workbook, input: &ReportInput<'_>, fmt: &Formats) -> Res
             f.file.as_deref() == Some(file) && f.rule == crate::findings::Rule::UnreadableFile
         });
         let status = if unreadable {
-            "无法读取，未计入"
+            lang.pick("无法读取，未计入", "unreadable, not counted")
         } else {
-            "未找到报表（非报表文件），未读入"
+            lang.pick(
+                "未找到报表（非报表文件），未读入",
+                "holds no return (not a return file), not read",
+            )
         };
         ws.write_string_with_format(row, 0, file, &fmt.text)?;
         for c in 1..5 {
@@ -554,7 +671,7 @@ fn notes_sheet(wb: &mut Workbook, input: &ReportInput<'_>, fmt: &Formats) -> Res
     for c in 2..=5 {
         ws.set_column_width(c, 16)?;
     }
-    set_print(ws, 0, 6)?;
+    set_print(ws, 0, 6, lang)?;
     Ok(())
 }
 
@@ -563,18 +680,37 @@ fn completeness_sheet(
     input: &ReportInput<'_>,
     fmt: &Formats,
 ) -> Result<(), XlsxError> {
+    let lang = input.lang;
     let ws = wb.add_worksheet();
-    ws.set_name("上报情况")?;
-    ws.merge_range(0, 0, 0, 6, "报表上报情况（上报率）", &fmt.title)?;
-    let headers = [
-        "报表",
-        "月份",
-        "层级",
-        "应报",
-        "实报",
-        "上报率(%)",
-        "未报单位",
-    ];
+    ws.set_name(lang.pick("上报情况", "Completeness"))?;
+    ws.merge_range(
+        0,
+        0,
+        0,
+        6,
+        lang.pick("报表上报情况（上报率）", "Returns received (completeness)"),
+        &fmt.title,
+    )?;
+    let headers = match lang {
+        Lang::Zh => [
+            "报表",
+            "月份",
+            "层级",
+            "应报",
+            "实报",
+            "上报率(%)",
+            "未报单位",
+        ],
+        Lang::En => [
+            "Form",
+            "Month",
+            "Level",
+            "Expected",
+            "Received",
+            "Completeness (%)",
+            "Missing",
+        ],
+    };
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(2, c as u16, *h, &fmt.header)?;
     }
@@ -588,19 +724,19 @@ fn completeness_sheet(
             .iter()
             .map(|&u: &UnitIdx| input.registry.unit(u).name.as_str())
             .collect();
-        ws.write_string_with_format(row, 0, &input.schemas.form(c.form).title, &fmt.text)?;
-        ws.write_string_with_format(row, 1, c.month.to_string(), &fmt.text)?;
-        ws.write_string_with_format(row, 2, c.level.zh(), &fmt.text)?;
+        ws.write_string_with_format(row, 0, input.schemas.form(c.form).title_in(lang), &fmt.text)?;
+        ws.write_string_with_format(row, 1, month_label(c.month, lang), &fmt.text)?;
+        ws.write_string_with_format(row, 2, lang.pick(c.level.zh(), c.level.id()), &fmt.text)?;
         ws.write_number_with_format(row, 3, c.expected as f64, &fmt.count)?;
         ws.write_number_with_format(row, 4, c.reported as f64, &fmt.count)?;
         let rate = (c.expected > 0).then(|| c.reported as f64 / c.expected as f64 * 100.0);
         write_value(ws, row, 5, rate, Kind::Rate, false, false, fmt)?;
-        ws.write_string_with_format(row, 6, missing.join("、"), &fmt.text)?;
+        ws.write_string_with_format(row, 6, missing.join(lang.pick("、", ", ")), &fmt.text)?;
     }
     ws.set_column_width(0, 36)?;
     ws.set_column_width(6, 60)?;
     ws.set_freeze_panes(3, 0)?;
-    set_print(ws, 2, 7)?;
+    set_print(ws, 2, 7, lang)?;
     Ok(())
 }
 
@@ -614,21 +750,37 @@ fn findings_sheet(
     input: &ReportInput<'_>,
     fmt: &Formats,
 ) -> Result<(), XlsxError> {
+    let lang = input.lang;
     let ws = wb.add_worksheet();
-    ws.set_name("审核结果")?;
-    let headers = [
-        "级别",
-        "规则",
-        "报表",
-        "期间",
-        "单位代码",
-        "文件",
-        "工作表",
-        "单元格",
-        "字段",
-        "值",
-        "说明",
-    ];
+    ws.set_name(lang.pick("审核结果", "Findings"))?;
+    let headers = match lang {
+        Lang::Zh => [
+            "级别",
+            "规则",
+            "报表",
+            "期间",
+            "单位",
+            "文件",
+            "工作表",
+            "单元格",
+            "栏目",
+            "填报值",
+            "问题及建议",
+        ],
+        Lang::En => [
+            "Level",
+            "Rule",
+            "Form",
+            "Period",
+            "Unit",
+            "File",
+            "Sheet",
+            "Cell",
+            "Column",
+            "Value",
+            "Problem and fix",
+        ],
+    };
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &fmt.header)?;
     }
@@ -645,14 +797,7 @@ fn findings_sheet(
     sorted.truncate(MAX_FINDING_ROWS);
     let mut row = 1;
     for f in sorted {
-        let level = f.severity().zh();
-        let message = match &f.help {
-            Some(h) => format!("{}（建议：{h}）", f.message),
-            None => f.message.clone(),
-        };
-        let mut cells = vec![level.to_string()];
-        cells.extend(f.export_fields());
-        cells.push(message);
+        let cells = super::finding_cells(f, input.schemas, input.registry, lang);
         let format = if f.severity() == Severity::Error {
             &error
         } else {
@@ -667,21 +812,24 @@ fn findings_sheet(
         ws.write_string_with_format(
             row + 1,
             0,
-            format!("另有 {left_out} 条审核结果未列出（本表最多列 {MAX_FINDING_ROWS} 条，按错误、警告、提示排序）；全部审核结果见 findings.csv（--export）。"),
+            match lang {
+                Lang::Zh => format!("另有 {left_out} 条审核结果未列出（本表最多列 {MAX_FINDING_ROWS} 条，按错误、警告、提示排序）；全部审核结果见 findings.csv（--export）。"),
+                Lang::En => format!("{left_out} more findings are not listed (this sheet lists at most {MAX_FINDING_ROWS}, errors first); findings.csv (--export) has them all."),
+            },
             &fmt.note,
         )?;
     }
     ws.autofilter(0, 0, row.saturating_sub(1).max(1), headers.len() as u16 - 1)?;
     ws.set_freeze_panes(1, 0)?;
     for (c, w) in [
-        6.0, 18.0, 14.0, 9.0, 14.0, 36.0, 12.0, 8.0, 14.0, 10.0, 80.0,
+        6.0, 22.0, 14.0, 10.0, 14.0, 36.0, 12.0, 8.0, 22.0, 10.0, 80.0,
     ]
     .iter()
     .enumerate()
     {
         ws.set_column_width(c as u16, *w)?;
     }
-    set_print(ws, 0, headers.len() as u16)?;
+    set_print(ws, 0, headers.len() as u16, lang)?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::findings::{CellRef, Finding, Rule};
+use crate::message::{num, Detail};
 use crate::observation::{Batch, ReturnStatus};
 use crate::period::Month;
 use crate::registry::{Registry, UnitIdx};
@@ -92,9 +93,9 @@ pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Findi
         let form_def = schemas.form(form);
         let f = form_def.field(field);
         let u = registry.unit(unit);
-        let finding = |rule: Rule, p: &Point, msg: String| {
+        let finding = |rule: Rule, p: &Point, detail: Detail| {
             let r = &batch.returns[p.ret as usize];
-            Finding::new(rule, msg)
+            Finding::new(rule, detail)
                 .file(batch.file_of(p.ret))
                 .sheet(&r.sheet)
                 .cell(p.cell)
@@ -102,7 +103,7 @@ pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Findi
                 .period(p.month)
                 .unit(u.code.0)
                 .field(&f.id)
-                .value(format!("{}", p.value))
+                .value(num(p.value))
         };
         for (i, p) in pts.iter().enumerate() {
             // One finding per cell and cause: a fall already reported as
@@ -113,41 +114,35 @@ pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Findi
                 if prev.month == p.month.prev() && prev.value > 0.0 && p.value < prev.value * 0.9 {
                     let pct = (prev.value - p.value) / prev.value * 100.0;
                     dropped = true;
-                    out.push(
-                        finding(
-                            Rule::StockDrop,
-                            p,
-                            format!(
-                                "{} of {} fell {pct:.1}% from {} in {} to {} in {}",
-                                f.display_label(),
-                                u.name,
-                                prev.value,
-                                prev.month,
-                                p.value,
-                                p.month
-                            ),
-                        )
-                        .help("a stock rarely falls this much in a month; check for a typo or a missing part of the population"),
-                    );
+                    out.push(finding(
+                        Rule::StockDrop,
+                        p,
+                        Detail::StockDrop {
+                            label: f.label(),
+                            unit: u.name.clone(),
+                            pct,
+                            prev: prev.value,
+                            prev_month: prev.month,
+                            value: p.value,
+                            month: p.month,
+                        },
+                    ));
                 }
             }
             let history: Vec<f64> = pts[..i].iter().map(|q| q.value).collect();
             if let Some(med) = is_outlier(&history, p.value).filter(|_| !dropped) {
-                out.push(
-                    finding(
-                        Rule::Outlier,
-                        p,
-                        format!(
-                            "{} of {} is {} in {}, far from its usual {med} (median of {} prior months)",
-                            f.display_label(),
-                            u.name,
-                            p.value,
-                            p.month,
-                            history.len()
-                        ),
-                    )
-                    .help("check for an extra digit or a figure typed into the wrong column"),
-                );
+                out.push(finding(
+                    Rule::Outlier,
+                    p,
+                    Detail::Outlier {
+                        label: f.label(),
+                        unit: u.name.clone(),
+                        value: p.value,
+                        month: p.month,
+                        median: med,
+                        n: history.len(),
+                    },
+                ));
             }
         }
     }

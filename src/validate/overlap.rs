@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use super::RowIndex;
 use crate::findings::{CellRef, Finding, Rule};
+use crate::message::Detail;
 use crate::observation::{Batch, ReturnStatus};
 use crate::period::Month;
 use crate::registry::{Registry, UnitIdx};
@@ -47,22 +48,22 @@ pub fn check(
         let detail_ret = &batch.returns[detail as usize];
         let mut f = Finding::new(
             Rule::DuplicateReturn,
-            format!(
-                "{}'s {} figures for {} are given in this row and also computed from the rows of its own units in {}!{}; those are counted, this row is not",
-                unit.name,
-                schemas.form(r.form).title,
-                r.month,
-                batch.files[detail_ret.file as usize],
-                detail_ret.sheet
-            ),
+            Detail::SummaryOverlap {
+                unit: unit.name.clone(),
+                form: schemas.form(r.form).title_label(),
+                month: r.month,
+                detail: format!(
+                    "{}!{}",
+                    batch.files[detail_ret.file as usize], detail_ret.sheet
+                ),
+            },
         )
         .file(batch.file_of(span.ret))
         .sheet(&r.sheet)
         .form(&schemas.form(r.form).id)
         .period(r.month)
         .unit(unit.code.0)
-        .value(unit.name.clone())
-        .help("for one month, send either the summary or the detailed returns of the units below it, not both");
+        .value(unit.name.clone());
         if let Some(row) = batch.obs.cell.get(span.start).map(|c| c.row) {
             f = f.cell(CellRef {
                 row,

@@ -4,6 +4,7 @@
 
 use super::RowIndex;
 use crate::findings::{CellRef, Finding, Rule};
+use crate::message::{num, Detail};
 use crate::observation::Batch;
 use crate::registry::Registry;
 use crate::schema::{FieldIdx, Form, Kind, Schemas};
@@ -41,7 +42,7 @@ pub fn check_row(
     form: &Form,
     row: &RowValues,
     relations: bool,
-    mut base: impl FnMut(Rule, CellRef, String) -> Finding,
+    mut base: impl FnMut(Rule, CellRef, Detail) -> Finding,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let get = |f: FieldIdx| {
@@ -56,29 +57,21 @@ pub fn check_row(
         if l > r {
             let lf = form.field(c.left);
             let rf = form.field(c.right);
-            let help = if c.rule == Rule::GivenExceedsDue {
-                "possible with catch-up of floating children; otherwise check both figures"
-                    .to_string()
-            } else {
-                format!(
-                    "{} cannot exceed {}; check both figures",
-                    lf.display_label(),
-                    rf.display_label()
-                )
-            };
             out.push(
                 base(
                     c.rule,
                     cell,
-                    format!(
-                        "{} = {l} exceeds {} = {r}",
-                        lf.display_label(),
-                        rf.display_label()
-                    ),
+                    Detail::Exceeds {
+                        left: lf.label(),
+                        l,
+                        right: rf.label(),
+                        r,
+                        total_row: !relations,
+                        catch_up: c.rule == Rule::GivenExceedsDue,
+                    },
                 )
                 .field(&lf.id)
-                .value(format!("{l}"))
-                .help(help),
+                .value(num(l)),
             );
         }
     }
@@ -95,16 +88,15 @@ pub fn check_row(
                 base(
                     Rule::RateMismatch,
                     cell,
-                    format!(
-                        "{} reported {reported} but the row's own figures give {expected:.1}",
-                        field.display_label()
-                    ),
+                    Detail::RateMismatch {
+                        label: field.label(),
+                        reported,
+                        expected,
+                        total_row: !relations,
+                    },
                 )
                 .field(&field.id)
-                .value(format!("{reported}"))
-                .help(format!(
-                    "use {expected:.1}, or check the numerator and denominator"
-                )),
+                .value(num(reported)),
             );
         }
     }
@@ -128,8 +120,8 @@ pub fn check(
             .map(|i| (o.field[i], o.value[i], o.cell[i]))
             .collect();
         let code = registry.unit(span.unit).code.0;
-        out.extend(check_row(form, &values, true, |rule, cell, msg| {
-            Finding::new(rule, msg)
+        out.extend(check_row(form, &values, true, |rule, cell, detail| {
+            Finding::new(rule, detail)
                 .file(batch.file_of(span.ret))
                 .sheet(&r.sheet)
                 .cell(cell)
@@ -149,8 +141,8 @@ pub fn check(
             .map(|t| (t.field, t.value, t.cell))
             .collect();
         let code = registry.unit(r.unit).code.0;
-        out.extend(check_row(form, &values, false, |rule, cell, msg| {
-            Finding::new(rule, format!("合计 row: {msg}"))
+        out.extend(check_row(form, &values, false, |rule, cell, detail| {
+            Finding::new(rule, detail)
                 .file(batch.file_of(i as u32))
                 .sheet(&r.sheet)
                 .cell(cell)

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::RowIndex;
 use crate::findings::{Finding, Rule};
+use crate::message::Detail;
 use crate::observation::{Batch, ReturnStatus};
 use crate::period::Month;
 use crate::registry::{Level, Registry, UnitIdx};
@@ -56,9 +57,9 @@ pub fn settle_duplicates(
     for ((unit, form, month), idxs) in groups {
         let unit = registry.unit(unit);
         let form_id = &schemas.form(form).id;
-        let base = |batch: &Batch, rule: Rule, i: usize, message: String| {
+        let base = |batch: &Batch, rule: Rule, i: usize, detail: Detail| {
             let r = &batch.returns[i];
-            Finding::new(rule, message)
+            Finding::new(rule, detail)
                 .file(&batch.files[r.file as usize])
                 .sheet(&r.sheet)
                 .form(form_id)
@@ -83,12 +84,12 @@ pub fn settle_duplicates(
                             batch,
                             Rule::IdenticalCopy,
                             i,
-                            format!(
-                                "{} {month}: {} has the same figures as {}; it is the same return received twice and is counted once",
-                                unit.name,
-                                place(batch, i),
-                                place(batch, d)
-                            ),
+                            Detail::IdenticalCopy {
+                                unit: unit.name.clone(),
+                                month,
+                                copy: place(batch, i),
+                                first: place(batch, d),
+                            },
                         )
                         .value(place(batch, d)),
                     );
@@ -111,13 +112,13 @@ pub fn settle_duplicates(
                         continue;
                     }
                     batch.returns[i].status = ReturnStatus::Superseded;
-                    let message = format!(
-                        "{} {month}: the correction {} replaces {}, which is kept for audit but not counted",
-                        unit.name,
-                        place(batch, w),
-                        place(batch, i)
-                    );
-                    findings.push(base(batch, Rule::Correction, w, message));
+                    let detail = Detail::Correction {
+                        unit: unit.name.clone(),
+                        month,
+                        winner: place(batch, w),
+                        replaced: place(batch, i),
+                    };
+                    findings.push(base(batch, Rule::Correction, w, detail));
                 }
             }
             None => {
@@ -126,16 +127,12 @@ pub fn settle_duplicates(
                     batch.returns[i].status = ReturnStatus::Duplicate;
                 }
                 for &i in &distinct[1..] {
-                    let message = format!(
-                        "{} sent {} returns with different figures for {month}: {}; none is counted until one is marked a correction",
-                        unit.name,
-                        distinct.len(),
-                        all.join(", ")
-                    );
-                    findings.push(
-                        base(batch, Rule::DuplicateReturn, i, message)
-                            .help("remove the wrong one, or mark the right one 更正 in its title or file name"),
-                    );
+                    let detail = Detail::DuplicateReturn {
+                        unit: unit.name.clone(),
+                        month,
+                        places: all.clone(),
+                    };
+                    findings.push(base(batch, Rule::DuplicateReturn, i, detail));
                 }
             }
         }
@@ -270,12 +267,12 @@ pub fn completeness(
                 findings.push(
                     Finding::new(
                         Rule::MissingReturn,
-                        format!(
-                            "{} ({}) sent no {} return for {month}",
-                            unit.name,
-                            level.zh(),
-                            schemas.form(form).title
-                        ),
+                        Detail::MissingReturn {
+                            unit: unit.name.clone(),
+                            level,
+                            form: schemas.form(form).title_label(),
+                            month,
+                        },
                     )
                     .form(form_id)
                     .period(month)
@@ -312,14 +309,17 @@ pub fn completeness(
                     findings.push(
                         Finding::new(
                             Rule::MissingReturn,
-                            format!("{} has no row in {}'s return for {month}", unit.name, registry.unit(r.unit).name),
+                            Detail::MissingRow {
+                                unit: unit.name.clone(),
+                                parent: registry.unit(r.unit).name.clone(),
+                                month,
+                            },
                         )
                         .file(&batch.files[r.file as usize])
                         .sheet(&r.sheet)
                         .form(form_id)
                         .period(month)
-                        .unit(unit.code.0)
-                        .help("add the unit's row, with its figures or left empty if it truly reported nothing"),
+                        .unit(unit.code.0),
                     );
                 }
             }

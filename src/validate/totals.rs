@@ -6,6 +6,7 @@
 //! unreported total, or a unit cell that cannot be read is not checked.
 
 use crate::findings::{CellRef, Finding, Rule};
+use crate::message::{num, Detail};
 use crate::observation::Batch;
 use crate::registry::Registry;
 use crate::schema::{Kind, Schemas};
@@ -35,7 +36,22 @@ pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Findi
                 out.push(
                     Finding::new(
                         Rule::TotalMismatch,
-                        format!("合计 {} = {total}, rows sum to {sum}", field.display_label()),
+                        Detail::TotalMismatch {
+                            label: field.label(),
+                            total,
+                            sum,
+                            range: format!(
+                                "{col}{}:{col}{}",
+                                rs.first_row + 1,
+                                rs.last_row + 1,
+                                col = CellRef::col_name(t.cell.col)
+                            ),
+                            rows: registry
+                                .unit(r.unit)
+                                .children
+                                .first()
+                                .map(|&c| registry.unit(c).level),
+                        },
                     )
                     .file(batch.file_of(ri as u32))
                     .sheet(&r.sheet)
@@ -44,13 +60,7 @@ pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Findi
                     .period(r.month)
                     .unit(registry.unit(r.unit).code.0)
                     .field(&field.id)
-                    .value(format!("{total}"))
-                    .help(format!(
-                        "check rows {}–{} of column {}; a 小计 row counted twice or a typo in one row is the usual cause",
-                        rs.first_row + 1,
-                        rs.last_row + 1,
-                        CellRef::col_name(t.cell.col)
-                    )),
+                    .value(num(total)),
                 );
             }
         }

@@ -27,8 +27,9 @@ fn usage_errors_exit_2() {
     .unwrap();
     let out = util::phstats(d.tmp.path(), &["check", ".", "--units", "bad.csv"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("listed as township but its code is a county code"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("登记为 乡镇(街道)，但其代码是县(区)代码")
+    );
 }
 
 #[test]
@@ -129,14 +130,18 @@ fn faults_are_reported_at_their_cells() {
     let unknown = f.iter().find(|x| x["rule"] == "unknown_unit").unwrap();
     // 东门社区 and 新村 are both on the sheet already: neither is suggested.
     assert!(
-        !unknown["message"].contains("did you mean"),
+        !unknown["message"].contains("是否应为"),
         "{}",
         unknown["message"]
     );
     assert_eq!(unknown["sheet"], "vaccination");
     assert_eq!(unknown["severity"], "error");
     let html = f.iter().find(|x| x["file"].ends_with("网页.xls")).unwrap();
-    assert!(html["message"].contains("HTML"), "{}", html["message"]);
+    assert!(
+        html["message"].contains("网页（HTML）"),
+        "{}",
+        html["message"]
+    );
     // 新民镇 sent no vaccination return; 城东街道 no family-doctor return.
     assert!(f.iter().any(|x| x["rule"] == "missing_return"
         && x["unit_code"] == "439902101000"
@@ -292,7 +297,10 @@ fn period_conflicts_and_corrections() {
     );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("2026-04") && err.contains("2026-03"), "{err}");
+    assert!(
+        err.contains("2026年4月") && err.contains("2026-03"),
+        "{err}"
+    );
     assert!(
         !d.path("out2/findings.csv").exists(),
         "nothing half-written"

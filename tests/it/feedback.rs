@@ -178,8 +178,11 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
     let items = &rows[header + 1..];
     assert_eq!(items.len(), 3, "{items:?}");
     let rules: Vec<&str> = items.iter().map(|r| r[2].as_str()).collect();
-    assert!(rules.contains(&"not_a_number") && rules.contains(&"total_mismatch"));
-    assert!(items.iter().any(|r| r[7] == bad));
+    assert!(
+        rules.contains(&"非数值 [not_a_number]") && rules.contains(&"合计不符 [total_mismatch]"),
+        "{rules:?}"
+    );
+    assert!(items.iter().any(|r| r[8] == bad));
     assert_eq!(items[0][1], "错误", "errors first");
 
     // 新民镇: its family-doctor error, and the vaccination return it never sent.
@@ -187,8 +190,10 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
         calamine::open_workbook(d.path("fb/新民镇_2026年1月_退回修改.xlsx")).unwrap();
     let list = wb.worksheet_range("问题清单").unwrap();
     let text: Vec<String> = list.rows().flatten().map(ToString::to_string).collect();
-    assert!(text.iter().any(|t| t == "exceeds_denominator"));
-    assert!(text.iter().any(|t| t == "missing_return"));
+    assert!(text
+        .iter()
+        .any(|t| t == "分子大于分母 [exceeds_denominator]"));
+    assert!(text.iter().any(|t| t == "未上报 [missing_return]"));
     let signed = cell_of("family_doctor", "signed", 0);
     assert_eq!(fill(&mut wb, "family_doctor", &signed), Some(0xFFC7CE));
 
@@ -199,5 +204,5 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
     assert!(list
         .rows()
         .flatten()
-        .any(|c| *c == Data::String("unreadable_file".into())));
+        .any(|c| *c == Data::String("文件无法读取 [unreadable_file]".into())));
 }

@@ -95,5 +95,9 @@ fn stock_drops_and_outliers_over_months() {
         .collect();
     assert_eq!(unlabelled.len(), 1, "once per return: {f:#?}");
     assert_eq!(unlabelled[0]["cell"], cell_of(fd, "resident_pop", 0));
-    assert!(unlabelled[0]["message"].contains("2 value(s)"));
+    assert!(
+        unlabelled[0]["message"].contains("2 个数"),
+        "{}",
+        unlabelled[0]["message"]
+    );
 }

@@ -247,11 +247,11 @@ fn hostile_files_are_findings_and_the_batch_goes_on() {
 
     // Each broken container: unreadable_file, with the reason.
     for (file, says) in [
-        ("random.xlsx", "not an Excel workbook"),
-        ("random_zip.xlsx", "damaged"),
-        ("truncated.xlsx", "damaged"),
-        ("encrypted.xlsx", "password"),
-        ("html.xls", "HTML"),
+        ("random.xlsx", "不是 Excel 工作簿"),
+        ("random_zip.xlsx", "已损坏"),
+        ("truncated.xlsx", "已损坏"),
+        ("encrypted.xlsx", "密码"),
+        ("html.xls", "网页（HTML）"),
         ("csv.xls", "CSV"),
     ] {
         let hits = find(&f, "unreadable_file", file);
@@ -283,13 +283,13 @@ fn hostile_files_are_findings_and_the_batch_goes_on() {
         cell_finding("not_a_number", "resident_pop", 0)["value"],
         "#DIV/0!"
     );
-    assert!(cell_finding("not_a_number", "signed", 0)["message"].contains("date"));
+    assert!(cell_finding("not_a_number", "signed", 0)["message"].contains("日期"));
     assert_eq!(cell_finding("not_a_number", "key_pop", 0)["value"], "TRUE");
     cell_finding("not_a_number", "key_signed", 0);
     assert_eq!(cell_finding("not_whole", "elderly_pop", 0)["value"], "12.5");
     let uncached = cell_finding("not_a_number", "signed", 1);
     assert_eq!(uncached["value"], "=SUM(D1:D2)");
-    assert!(uncached["message"].contains("no saved value"));
+    assert!(uncached["message"].contains("没有保存计算结果"));
     assert_eq!(cell_finding("not_a_number", "key_pop", 1)["value"], "#REF!");
 
     // No return in it: one warning for the workbook.
@@ -302,7 +302,11 @@ fn hostile_files_are_findings_and_the_batch_goes_on() {
     // The second sheet named 慢病 is refused; the first is read.
     let dup = find(&f, "unreadable_file", "dupnames.xlsx");
     assert_eq!(dup.len(), 1, "{f:#?}");
-    assert!(dup[0]["message"].contains("second sheet named 慢病"));
+    assert!(
+        dup[0]["message"].contains("同名（慢病）"),
+        "{}",
+        dup[0]["message"]
+    );
     // Odd Unicode still names registry units.
     assert!(
         !f.iter()

@@ -106,10 +106,7 @@ fn a_month_of_a_six_month_folder_is_that_month_with_its_history() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(
-        stdout.contains("10 of other months read only as history"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("其他月份的 10 份只作历史比较"), "{stdout}");
     // June alone.
     let out = run(
         &d,
@@ -414,7 +411,7 @@ fn a_scope_consolidates_one_county_of_the_city_registry() {
     let f = findings(&d, "out");
     assert!(!f.iter().any(|x| x["rule"] == "unknown_unit"), "{f:#?}");
     assert!(
-        stdout.contains("1 returns from units outside --scope left out"),
+        stdout.contains("1 份报表来自 --scope 范围以外的单位"),
         "{stdout}"
     );
     // 新民镇 is expected (it is in 东湖区); 西山镇 is not.
@@ -511,7 +508,7 @@ fn a_careless_command_gets_one_clear_sentence() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("no .xlsx or .xls files found in empty"),
+        err.contains("在 empty 中没有找到 .xlsx 或 .xls 文件"),
         "{err}"
     );
     let out = run(&d, &["check", "empty", "--units", "nope.csv"]);

@@ -257,7 +257,7 @@ fn an_unknown_village_is_one_finding_and_the_missing_village_is_suggested() {
     let x = &f.iter().find(|x| x["rule"] == "unknown_unit").unwrap();
     assert_eq!(x["cell"], "B6");
     assert!(
-        x["message"].contains("did you mean 新村?"),
+        x["message"].contains("是否应为“新村”？"),
         "{}",
         x["message"]
     );
@@ -310,7 +310,7 @@ fn the_same_return_received_twice_counts_once() {
             || (x["file"] == b && x["message"].contains(a))));
     assert!(copies
         .iter()
-        .any(|x| x["file"].ends_with("新民镇.xlsx") && x["message"].contains("read once")));
+        .any(|x| x["file"].ends_with("新民镇.xlsx") && x["message"].contains("只读一次")));
     let a = aggregates(&d);
     assert_eq!(agg(&a, "2026-01", CD, "hepb1_due"), Some(15.0));
     assert_eq!(
@@ -660,7 +660,7 @@ fn a_near_miss_reporting_unit_is_never_a_silent_guess() {
     assert_eq!(assumed["severity"], "warning");
     assert_eq!(assumed["unit_code"], CD);
     assert!(
-        assumed["message"].contains("taken to be 城东街道"),
+        assumed["message"].contains("已按其中包含的“城东街道”"),
         "{}",
         assumed["message"]
     );
@@ -670,7 +670,7 @@ fn a_near_miss_reporting_unit_is_never_a_silent_guess() {
         .unwrap();
     assert_eq!(typo["severity"], "error");
     assert!(
-        typo["message"].contains("did you mean 新民镇?"),
+        typo["message"].contains("是否应为“新民镇”？"),
         "{}",
         typo["message"]
     );
@@ -691,7 +691,7 @@ fn a_registry_with_one_bad_level_is_one_problem() {
     let out = util::phstats(d.tmp.path(), &["check", ".", "--units", "bad.csv"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.matches("line ").count(), 1, "{err}");
+    assert_eq!(err.matches("第 ").count(), 1, "{err}");
     assert!(err.contains("twonship"), "{err}");
 }
 

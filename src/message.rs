@@ -1,0 +1,881 @@
+//! What a finding says, kept as data until the edge. A [`Detail`] holds the
+//! values involved (labels in both languages, units by name, months, the
+//! figures); [`Detail::render`] turns it into the sentence and the fix a
+//! person reads, in Chinese or English — the one place either language is
+//! written. Writers and the terminal call it with the language they show.
+
+use crate::findings::CellRef;
+use crate::period::Month;
+use crate::registry::Level;
+
+/// The language a person reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// 中文: the default, for every workbook and terminal.
+    #[default]
+    Zh,
+    /// English (`--lang en`).
+    En,
+}
+
+impl Lang {
+    /// `zh` / `en` (also `zh-CN`, `中文`, `english`).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Lang> {
+        let t = text.trim().to_ascii_lowercase();
+        if t.starts_with("zh") || t == "中文" || t == "cn" {
+            Some(Lang::Zh)
+        } else if t.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// The terminal's language: `--lang` when given, else English when
+    /// `LANG` (or `LC_ALL`) starts with `en`, else Chinese. Workbooks never
+    /// follow the environment: they go to Chinese readers.
+    #[must_use]
+    pub fn terminal(flag: Option<Lang>) -> Lang {
+        flag.unwrap_or_else(|| {
+            let env = std::env::var("LC_ALL")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .or_else(|| std::env::var("LANG").ok())
+                .unwrap_or_default();
+            if env.starts_with("en") {
+                Lang::En
+            } else {
+                Lang::Zh
+            }
+        })
+    }
+
+    /// `zh` or `en`, whichever this language is.
+    #[must_use]
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+/// A name in both languages: a field's label, a form's title.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Label {
+    /// 中文.
+    pub zh: String,
+    /// English.
+    pub en: String,
+}
+
+impl Label {
+    /// The name in `lang`.
+    #[must_use]
+    pub fn get(&self, lang: Lang) -> &str {
+        lang.pick(&self.zh, &self.en)
+    }
+}
+
+/// A month as a person reads it: `2026年5月` / `2026-05`.
+#[must_use]
+pub fn month_label(m: Month, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("{}年{}月", m.year(), m.month()),
+        Lang::En => m.to_string(),
+    }
+}
+
+/// A figure as written in a message: whole numbers without a fraction,
+/// others with at most two decimals.
+#[must_use]
+pub fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Why a workbook, or a sheet of it, could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unreadable {
+    /// Zero bytes.
+    Empty,
+    /// A web page saved with an Excel extension.
+    Html,
+    /// CSV or other text saved with an Excel extension.
+    Text,
+    /// Neither xlsx nor xls.
+    NotExcel,
+    /// Password-protected.
+    Encrypted,
+    /// The xlsx package is damaged (the reader's words).
+    DamagedXlsx(String),
+    /// The .xls file is damaged (the reader's words).
+    DamagedXls(String),
+    /// The file could not be read from disk.
+    Io(String),
+    /// The reader failed inside the file (where).
+    ReaderPanic(String),
+    /// A second sheet of the same name.
+    DuplicateSheet {
+        /// 1-based position of the sheet.
+        n: usize,
+        /// Its name.
+        name: String,
+    },
+    /// One sheet's XML/BIFF is damaged.
+    SheetDamaged(String),
+    /// Stray cells far outside the table.
+    TooLarge {
+        /// First used cell.
+        from: CellRef,
+        /// Last used cell.
+        to: CellRef,
+        /// Cells in between.
+        area: usize,
+    },
+}
+
+/// Why a figure cell is not a figure.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BadCell {
+    /// Text that is not a number (as written).
+    NotNumber(String),
+    /// TRUE/FALSE.
+    Bool(String),
+    /// A date.
+    Date(String),
+    /// An error value (`#DIV/0!`).
+    ErrorValue(String),
+    /// A magnitude no head count has.
+    Implausible(f64),
+    /// A formula saved without its value (the formula text).
+    Uncached(String),
+    /// Below zero.
+    Negative(f64),
+    /// Not a whole number.
+    Fraction(f64),
+    /// Not a rate (as shown).
+    NotRate(String),
+}
+
+/// Where a return's month was read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MonthSource {
+    /// The 报告期 cell, as written.
+    Sheet(String),
+    /// The file name.
+    FileName(String),
+}
+
+/// What a finding says, with every value it names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    /// A workbook or sheet that cannot be read.
+    Unreadable(Unreadable),
+    /// A workbook with no sheets (`no_return_found`).
+    NoSheets,
+    /// A workbook none of whose sheets holds a return.
+    NoReturnInWorkbook,
+    /// An empty sheet beside the returns.
+    StraySheet,
+    /// A sheet with text but no form header.
+    NoHeader,
+    /// A form column absent from the header.
+    MissingColumn {
+        /// The column.
+        label: Label,
+        /// Header rows, 1-based.
+        rows: (u32, u32),
+    },
+    /// Header columns matching no field, and figures under no label.
+    UnknownColumns {
+        /// Labels matching no field.
+        names: Vec<String>,
+        /// Columns with figures but no label, and how many.
+        unlabelled: Vec<(String, usize)>,
+    },
+    /// The 填报单位 is a village.
+    ReporterIsVillage {
+        /// As written.
+        text: String,
+    },
+    /// The 填报单位 holds one registry name among other words.
+    ReporterAssumed {
+        /// As written.
+        text: String,
+        /// The unit it is taken to be.
+        unit: String,
+        /// Its code.
+        code: String,
+    },
+    /// The 填报单位 is not in the registry.
+    ReporterUnknown {
+        /// As written.
+        text: String,
+        /// The nearest registry name.
+        suggestion: Option<String>,
+    },
+    /// No 填报单位 and no unit in the file name.
+    ReporterMissing,
+    /// No month anywhere.
+    PeriodMissing,
+    /// The sheet and the file name give different months.
+    PeriodConflict {
+        /// The first source and its month.
+        first: (MonthSource, Month),
+        /// The disagreeing source and its month.
+        second: (MonthSource, Month),
+    },
+    /// A second 合计 row.
+    SecondTotalRow {
+        /// 1-based row of the first.
+        first_row: u32,
+    },
+    /// A row with figures and no name.
+    RowWithoutName {
+        /// 1-based row.
+        row: u32,
+    },
+    /// A unit twice in one return.
+    RowTwice {
+        /// As written.
+        name: String,
+        /// 1-based row of the first.
+        first_row: u32,
+    },
+    /// A row naming no unit of the reporting unit.
+    UnknownRow {
+        /// As written.
+        name: String,
+        /// The reporting unit.
+        parent: String,
+        /// The likeliest unit meant: one the return does not name.
+        suggestion: Option<String>,
+        /// The same name elsewhere: (unit, its parent, code).
+        elsewhere: Option<(String, String, String)>,
+    },
+    /// A figure cell that is not a figure.
+    BadCell {
+        /// The column.
+        label: Label,
+        /// Why.
+        why: BadCell,
+        /// A rate cell (checked, never counted).
+        rate: bool,
+    },
+    /// `left ≤ right` broken.
+    Exceeds {
+        /// Left side.
+        left: Label,
+        /// Its value.
+        l: f64,
+        /// Right side.
+        right: Label,
+        /// Its value.
+        r: f64,
+        /// On the 合计 row.
+        total_row: bool,
+        /// `given_exceeds_due`: catch-up doses make it possible.
+        catch_up: bool,
+    },
+    /// A reported rate disagreeing with its row.
+    RateMismatch {
+        /// The rate.
+        label: Label,
+        /// As reported.
+        reported: f64,
+        /// Recomputed.
+        expected: f64,
+        /// On the 合计 row.
+        total_row: bool,
+    },
+    /// The 合计 row against the unit rows.
+    TotalMismatch {
+        /// The column.
+        label: Label,
+        /// On the 合计 row.
+        total: f64,
+        /// Sum of the unit rows.
+        sum: f64,
+        /// The unit rows' range, e.g. `D9:D15`.
+        range: String,
+        /// Level of the rows (村 for a township's return).
+        rows: Option<Level>,
+    },
+    /// A stock falling over 10 % in a month.
+    StockDrop {
+        /// The field.
+        label: Label,
+        /// The unit.
+        unit: String,
+        /// Fall, in percent.
+        pct: f64,
+        /// The previous month's value.
+        prev: f64,
+        /// The previous month.
+        prev_month: Month,
+        /// This month's value.
+        value: f64,
+        /// This month.
+        month: Month,
+    },
+    /// A value far from the unit's own history.
+    Outlier {
+        /// The field.
+        label: Label,
+        /// The unit.
+        unit: String,
+        /// The value.
+        value: f64,
+        /// Its month.
+        month: Month,
+        /// Median of the prior months.
+        median: f64,
+        /// How many prior months.
+        n: usize,
+    },
+    /// The same return received twice.
+    IdenticalCopy {
+        /// The unit.
+        unit: String,
+        /// The month.
+        month: Month,
+        /// This copy (`file!sheet`).
+        copy: String,
+        /// The copy counted.
+        first: String,
+    },
+    /// One path reached twice (`other` is the other name, if it differs).
+    SameFile {
+        /// The file.
+        file: String,
+        /// The other name it was reached under.
+        other: Option<String>,
+    },
+    /// A correction replaced an earlier return.
+    Correction {
+        /// The unit.
+        unit: String,
+        /// The month.
+        month: Month,
+        /// The correction (`file!sheet`).
+        winner: String,
+        /// What it replaced.
+        replaced: String,
+    },
+    /// Different returns for one unit, form and month, none a correction.
+    DuplicateReturn {
+        /// The unit.
+        unit: String,
+        /// The month.
+        month: Month,
+        /// Each return (`file!sheet`).
+        places: Vec<String>,
+    },
+    /// A row also computed from the rows of its own units.
+    SummaryOverlap {
+        /// The unit of the row.
+        unit: String,
+        /// The form.
+        form: Label,
+        /// The month.
+        month: Month,
+        /// The detailed return (`file!sheet`).
+        detail: String,
+    },
+    /// A unit that sent no return.
+    MissingReturn {
+        /// The unit.
+        unit: String,
+        /// Its level.
+        level: Level,
+        /// The form.
+        form: Label,
+        /// The month.
+        month: Month,
+    },
+    /// A unit with no row in its parent's return.
+    MissingRow {
+        /// The unit.
+        unit: String,
+        /// The reporting unit.
+        parent: String,
+        /// The month.
+        month: Month,
+    },
+}
+
+/// `a、b、c`, the first `max` of them, then how many more.
+fn list(items: &[String], max: usize, lang: Lang) -> String {
+    let shown = items[..items.len().min(max)].join(lang.pick("、", ", "));
+    if items.len() > max {
+        match lang {
+            Lang::Zh => format!("{shown} 等 {} 项", items.len()),
+            Lang::En => format!("{shown} and {} more", items.len() - max),
+        }
+    } else {
+        shown
+    }
+}
+
+impl Unreadable {
+    fn render(&self, lang: Lang) -> (String, Option<String>) {
+        let resend_zh = "请乡镇用 Excel 或 WPS 另存为 .xlsx 后重新报送";
+        let resend_en = "ask the township to save it as .xlsx in Excel or WPS and send it again";
+        let resend = || Some(lang.pick(resend_zh, resend_en).to_string());
+        let (zh, en, help): (String, String, Option<String>) = match self {
+            Unreadable::Empty => ("文件是空的".into(), "the file is empty".into(), resend()),
+            Unreadable::Html => (
+                "文件实为网页（HTML），只是用了 Excel 的扩展名".into(),
+                "the file is a web page (HTML) saved with an Excel extension".into(),
+                Some(
+                    lang.pick(
+                        "请在 Excel 中打开后另存为 .xlsx",
+                        "open it in Excel and save it as .xlsx",
+                    )
+                    .into(),
+                ),
+            ),
+            Unreadable::Text => (
+                "文件实为 CSV 或文本，只是用了 Excel 的扩展名".into(),
+                "the file is CSV or text saved with an Excel extension".into(),
+                Some(
+                    lang.pick(
+                        "请在 Excel 中打开后另存为 .xlsx",
+                        "open it in Excel and save it as .xlsx",
+                    )
+                    .into(),
+                ),
+            ),
+            Unreadable::NotExcel => (
+                "文件不是 Excel 工作簿（既不是 xlsx，也不是 xls）".into(),
+                "the file is not an Excel workbook (neither xlsx nor xls)".into(),
+                resend(),
+            ),
+            Unreadable::Encrypted => (
+                "工作簿设有打开密码（已加密），无法读取".into(),
+                "the workbook is password-protected (encrypted)".into(),
+                Some(
+                    lang.pick(
+                        "请乡镇取消密码后重新报送",
+                        "ask the township to send it without a password",
+                    )
+                    .into(),
+                ),
+            ),
+            Unreadable::DamagedXlsx(e) => (
+                format!("xlsx 文件已损坏（{e}）"),
+                format!("the xlsx file is damaged ({e})"),
+                resend(),
+            ),
+            Unreadable::DamagedXls(e) => (
+                format!(".xls 文件已损坏（{e}）"),
+                format!("the .xls file is damaged ({e})"),
+                resend(),
+            ),
+            Unreadable::Io(e) => (
+                format!("无法读取文件：{e}"),
+                format!("cannot read the file: {e}"),
+                None,
+            ),
+            Unreadable::ReaderPanic(at) => (
+                format!("工作簿结构已损坏，读取时出错{at}"),
+                format!("the workbook's structure is damaged: the reader failed on it{at}"),
+                resend(),
+            ),
+            Unreadable::DuplicateSheet { n, name } => {
+                let zh = format!(
+                    "工作簿的第 {n} 个工作表与前面的工作表同名（{name}），无法区分，未读取"
+                );
+                let en = format!("sheet {n} of the workbook is a second sheet named {name}; it cannot be told apart from the first and is not read");
+                let help = lang.pick(
+                    "请给每个工作表起不同的名字后重新报送",
+                    "give every sheet its own name and send the file again",
+                );
+                return (lang.pick(&zh, &en).to_string(), Some(help.into()));
+            }
+            Unreadable::SheetDamaged(e) => {
+                let zh = format!("工作表无法读取（{e}），其中的数字未计入");
+                let en = format!("the sheet cannot be read ({e}); its figures are not counted");
+                return (lang.pick(&zh, &en).to_string(), resend());
+            }
+            Unreadable::TooLarge { from, to, area } => {
+                let zh = format!("工作表的使用区域从 {from} 延伸到 {to}（{area} 个单元格），表格以外远处有零散内容，未读取该表");
+                let en = format!("the sheet's used area runs from {from} to {to} ({area} cells): there are stray cells far outside the table, so the sheet is not read");
+                let help = lang.pick(
+                    "请删除表格以外的行和列后重新保存",
+                    "delete the rows and columns beyond the table and save again",
+                );
+                return (lang.pick(&zh, &en).to_string(), Some(help.into()));
+            }
+        };
+        let text = match lang {
+            Lang::Zh => format!("{zh}，其中的数字均未计入"),
+            Lang::En => format!("{en}; none of its figures are counted"),
+        };
+        (text, help)
+    }
+}
+
+impl BadCell {
+    /// (中文, English) of what the cell holds.
+    fn what(&self, label: &Label) -> (String, String) {
+        let (z, e) = (&label.zh, &label.en);
+        match self {
+            BadCell::NotNumber(raw) => (format!("“{z}”填的是“{raw}”，不是数字"), format!("{e}: `{raw}` is not a number")),
+            BadCell::Bool(v) => (format!("“{z}”填的是逻辑值 {v}，不是人数"), format!("{e}: `{v}` (a TRUE/FALSE value) is not a count")),
+            BadCell::Date(d) => (format!("“{z}”填的是日期（{d}），不是人数"), format!("{e}: `{d}` is a date, not a count")),
+            BadCell::ErrorValue(x) => (format!("“{z}”是表格错误值 {x}，不是数字"), format!("{e}: `{x}` is a spreadsheet error, not a figure")),
+            BadCell::Implausible(v) => (format!("“{z}”为 {}，不是合理的人数", num(*v)), format!("{e}: `{}` is not a plausible count", num(*v))),
+            BadCell::Uncached(f) => (
+                format!("“{z}”是公式 ={f}，但文件中没有保存计算结果（文件由不计算公式的程序写出）"),
+                format!("{e}: the cell holds the formula `={f}` but no saved value (the file was written by a program that does not calculate formulas)"),
+            ),
+            BadCell::Negative(v) => (format!("“{z}”为 {}，人数不能为负数", num(*v)), format!("{e}: {} is below zero", num(*v))),
+            BadCell::Fraction(v) => (format!("“{z}”为 {}，人数应为整数", num(*v)), format!("{e}: {} is not a whole number of people", num(*v))),
+            BadCell::NotRate(s) => (format!("“{z}”填的是“{s}”，不是比率"), format!("{e}: `{s}` is not a rate")),
+        }
+    }
+
+    fn help(&self, lang: Lang) -> &'static str {
+        match self {
+            BadCell::Uncached(_) => lang.pick(
+                "请在 Excel 或 WPS 中打开文件，待公式计算后保存，再重新报送",
+                "open the file in Excel or WPS so the formulas are calculated, save it and send it again",
+            ),
+            BadCell::Negative(_) => lang.pick("请填写不小于 0 的整数", "enter the count as a whole number ≥ 0"),
+            BadCell::Fraction(_) => lang.pick(
+                "人数应为整数；请检查是否把比率填到了这一栏",
+                "counts are whole people; check whether a rate was typed into this column",
+            ),
+            BadCell::ErrorValue(_) => lang.pick("请更正该单元格的公式或数字", "correct the cell's formula or figure"),
+            _ => lang.pick(
+                "请填写纯数字；未报告的请留空",
+                "enter the figure as a plain number, or leave the cell empty if it was not reported",
+            ),
+        }
+    }
+}
+
+impl MonthSource {
+    fn render(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (MonthSource::Sheet(t), Lang::Zh) => format!("报告期“{t}”"),
+            (MonthSource::Sheet(t), Lang::En) => format!("报告期 `{t}`"),
+            (MonthSource::FileName(n), Lang::Zh) => format!("文件名“{n}”"),
+            (MonthSource::FileName(n), Lang::En) => format!("file name `{n}`"),
+        }
+    }
+}
+
+impl Detail {
+    /// The sentence and the fix, in `lang`.
+    #[must_use]
+    pub fn render(&self, lang: Lang) -> (String, Option<String>) {
+        let zh = lang == Lang::Zh;
+        let pick = |z: String, e: String| if zh { z } else { e };
+        let m = |month: &Month| month_label(*month, lang);
+        match self {
+            Detail::Unreadable(u) => u.render(lang),
+            Detail::NoSheets => (
+                pick("工作簿中没有工作表，未读入任何数字".into(), "the workbook has no sheets; nothing in it is counted".into()),
+                Some(pick("请确认发送的是正确的文件".into(), "check that the right file was sent".into())),
+            ),
+            Detail::NoReturnInWorkbook => (
+                pick("工作簿中没有任何工作表含有报表，未读入任何数字".into(), "no sheet of the workbook holds a return; nothing in it is counted".into()),
+                Some(pick("请确认发送的是正确的文件".into(), "check that the right file was sent".into())),
+            ),
+            Detail::StraySheet => (pick("空白工作表，已忽略".into(), "stray empty sheet, ignored".into()), None),
+            Detail::NoHeader => (
+                pick(
+                    "此工作表中找不到报表表头（没有“应种人数”“签约人数”“已管理人数”等栏目），未读取".into(),
+                    "no form header found on this sheet (no columns labelled like 应种人数, 签约人数, 已管理人数…); it is not read".into(),
+                ),
+                Some(pick(
+                    "如果这是报表，请核对表头的栏目名称是否与报表式样一致".into(),
+                    "if this sheet is a return, check that its header labels match the form".into(),
+                )),
+            ),
+            Detail::MissingColumn { label, rows } => (
+                pick(
+                    format!("表头（第 {}–{} 行）中没有“{}”栏，本表所有单位的这一数字都缺失", rows.0, rows.1, label.zh),
+                    format!("column {} not found in the header (rows {}–{}); this figure is missing for every unit of the return", label.en, rows.0, rows.1),
+                ),
+                Some(pick(
+                    "请使用现行报表式样，或按式样填写栏目名称".into(),
+                    "use the current form template, or label the column as the form does".into(),
+                )),
+            ),
+            Detail::UnknownColumns { names, unlabelled } => {
+                let mut parts = Vec::new();
+                if !names.is_empty() {
+                    parts.push(pick(
+                        format!("{} 个栏目与报表指标不符，已忽略：{}", names.len(), list(names, 12, lang)),
+                        format!("{} column(s) that match no field were ignored: {}", names.len(), list(names, 12, lang)),
+                    ));
+                }
+                if !unlabelled.is_empty() {
+                    let cols: Vec<String> = unlabelled
+                        .iter()
+                        .map(|(c, n)| pick(format!("{c} 列（{n} 个数）"), format!("{c} ({n} value(s))")))
+                        .collect();
+                    parts.push(pick(
+                        format!("没有栏目名称的列中填有数字，未计入：{}", cols.join("、")),
+                        format!("figures in unit rows under no header label are not counted: column {}", cols.join(", ")),
+                    ));
+                }
+                let help = (!unlabelled.is_empty()).then(|| {
+                    pick(
+                        "请按式样填写栏目名称，或删除误填的内容".into(),
+                        "label the column as the form does, or delete what was typed there".into(),
+                    )
+                });
+                (parts.join(lang.pick("；", "; ")), help)
+            }
+            Detail::ReporterIsVillage { text } => (
+                pick(
+                    format!("填报单位“{text}”是村（社区）；报表应由乡镇（街道）及以上单位报送，本表未计入"),
+                    format!("填报单位 {text} is a village; returns come from townships and above; the return is not counted"),
+                ),
+                None,
+            ),
+            Detail::ReporterAssumed { text, unit, code } => (
+                pick(
+                    format!("填报单位“{text}”不是名录中的名称，已按其中包含的“{unit}”（{code}）计入"),
+                    format!("填报单位 {text} is not a registry name; the return is taken to be {unit} ({code}), the one registry name it contains"),
+                ),
+                Some(pick(
+                    format!("如确为{unit}的报表，请将填报单位写为“{unit}”；否则请填写正确的单位"),
+                    format!("if the return is {unit}'s, write {unit} in 填报单位; otherwise write the right unit"),
+                )),
+            ),
+            Detail::ReporterUnknown { text, suggestion } => (
+                pick(
+                    format!("填报单位“{text}”不在单位名录中，本表未计入"),
+                    format!("填报单位 {text} is not in the registry; the return is not counted"),
+                ),
+                Some(match suggestion {
+                    Some(s) => pick(format!("是否应为“{s}”？"), format!("did you mean {s}?")),
+                    None => pick(
+                        "请在填报单位中填写乡镇（街道）的名录名称或代码".into(),
+                        "write the township's registry name or code in 填报单位".into(),
+                    ),
+                }),
+            ),
+            Detail::ReporterMissing => (
+                pick(
+                    "表中没有填报单位，文件名中也没有名录中的单位，本表未计入".into(),
+                    "no 填报单位 on the sheet and no registry unit in the file name; the return is not counted".into(),
+                ),
+                Some(pick("请填写填报单位（乡镇名称）".into(), "fill in 填报单位 with the township's name".into())),
+            ),
+            Detail::PeriodMissing => (
+                pick(
+                    "没有报告期：表中没有报告期，文件名中也没有月份，本表未计入".into(),
+                    "no period: no 报告期 on the sheet and no month in the file name; the return is not counted".into(),
+                ),
+                Some(pick(
+                    "请填写报告期（如 2026年1月），或用 --period 2026-01 指定月份".into(),
+                    "fill in 报告期 (e.g. 2026年1月), or pass the month with --period 2026-01".into(),
+                )),
+            ),
+            Detail::PeriodConflict { first, second } => (
+                pick(
+                    format!("{}为 {}，而{}为 {}，两者不一致，本表未计入", first.0.render(lang), m(&first.1), second.0.render(lang), m(&second.1)),
+                    format!("{} says {} but {} says {}; the return is not counted", first.0.render(lang), first.1, second.0.render(lang), second.1),
+                ),
+                Some(pick(
+                    "请更正报告期或文件名，使两者一致".into(),
+                    "correct the 报告期 or the file name so they agree".into(),
+                )),
+            ),
+            Detail::SecondTotalRow { first_row } => (
+                pick(format!("出现第二个合计行；第一个合计行在第 {first_row} 行"), format!("a second 合计 row; the first is row {first_row}")),
+                Some(pick("请删除其中一个合计行".into(), "delete one of the two 合计 rows".into())),
+            ),
+            Detail::RowWithoutName { row } => (
+                pick(format!("第 {row} 行填有数字，但没有单位名称"), format!("row {row} has figures but no unit name")),
+                Some(pick(
+                    "请在“单位名称”栏填写村（社区）名称".into(),
+                    "write the village/community name in the 单位名称 column".into(),
+                )),
+            ),
+            Detail::RowTwice { name, first_row } => (
+                pick(
+                    format!("“{name}”在本表中出现两次（第一次在第 {first_row} 行），此行未计入"),
+                    format!("{name} appears twice in this return (first on row {first_row}); this row is not counted"),
+                ),
+                Some(pick(
+                    "请删除重复的行；如是另一个单位，请更正名称".into(),
+                    "delete the repeated row, or fix its name if it is another unit".into(),
+                )),
+            ),
+            Detail::UnknownRow { name, parent, suggestion, elsewhere } => {
+                let text = pick(
+                    format!("“{name}”不是单位名录中{parent}下属的单位，此行未计入汇总"),
+                    format!("{name} is not a unit of {parent} in the registry; its row is not counted"),
+                );
+                let note = elsewhere.as_ref().map(|(u, p, code)| {
+                    pick(
+                        format!("{u}是{p}下属的单位（{code}），不属于{parent}"),
+                        format!("{u} exists under {p} ({code}), not under {parent}"),
+                    )
+                });
+                let help = match (suggestion, note) {
+                    (Some(s), Some(n)) => pick(format!("是否应为“{s}”？（{n}）"), format!("did you mean {s}? ({n})")),
+                    (Some(s), None) => pick(format!("是否应为“{s}”？"), format!("did you mean {s}?")),
+                    (None, Some(n)) => n,
+                    (None, None) => pick(
+                        "请在单位名录中添加该单位，或更正名称".into(),
+                        "add the unit to the registry or correct the name".into(),
+                    ),
+                };
+                (text, Some(help))
+            }
+            Detail::BadCell { label, why, rate } => {
+                let (z, e) = why.what(label);
+                let text = match (zh, rate) {
+                    (true, false) => format!("{z}，该数未计入"),
+                    (true, true) => format!("{z}，无法核对"),
+                    (false, false) => format!("{e}; the figure is not counted"),
+                    (false, true) => format!("{e}; it cannot be checked"),
+                };
+                (text, Some(why.help(lang).to_string()))
+            }
+            Detail::Exceeds { left, l, right, r, total_row, catch_up } => {
+                let prefix = if *total_row { lang.pick("合计行：", "合计 row: ") } else { "" };
+                let text = pick(
+                    format!("{prefix}“{}”为 {}，大于“{}” {}", left.zh, num(*l), right.zh, num(*r)),
+                    format!("{prefix}{} = {} exceeds {} = {}", left.en, num(*l), right.en, num(*r)),
+                );
+                let help = if *catch_up {
+                    pick(
+                        "流动儿童补种可能使实种大于应种；如无补种，请核对这两个数".into(),
+                        "catch-up doses of floating children can explain it; otherwise check both figures".into(),
+                    )
+                } else {
+                    pick(
+                        format!("“{}”不能大于“{}”，请核对这两个数", left.zh, right.zh),
+                        format!("{} cannot exceed {}; check both figures", left.en, right.en),
+                    )
+                };
+                (text, Some(help))
+            }
+            Detail::RateMismatch { label, reported, expected, total_row } => {
+                let prefix = if *total_row { lang.pick("合计行：", "合计 row: ") } else { "" };
+                (
+                    pick(
+                        format!("{prefix}“{}”填报为 {}，按本行数字计算应为 {expected:.1}", label.zh, num(*reported)),
+                        format!("{prefix}{} reported {} but the row's own figures give {expected:.1}", label.en, num(*reported)),
+                    ),
+                    Some(pick(
+                        format!("请改为 {expected:.1}，或核对分子、分母"),
+                        format!("use {expected:.1}, or check the numerator and denominator"),
+                    )),
+                )
+            }
+            Detail::TotalMismatch { label, total, sum, range, rows } => {
+                let diff = num((total - sum).abs());
+                let each = match rows {
+                    Some(Level::Village) => "各村",
+                    Some(Level::Township) => "各乡镇",
+                    Some(Level::County) => "各县（区）",
+                    _ => "各单位",
+                };
+                (
+                    pick(
+                        format!("合计行“{}”为 {}，{each}之和为 {}，相差 {diff}；请核对 {range}。", label.zh, num(*total), num(*sum)),
+                        format!("合计 {} = {}, rows sum to {} (a difference of {diff}); check {range}", label.en, num(*total), num(*sum)),
+                    ),
+                    Some(pick(
+                        "常见原因是把小计行计入合计，或某一行录入有误".into(),
+                        "a 小计 row counted twice or a typo in one row is the usual cause".into(),
+                    )),
+                )
+            }
+            Detail::StockDrop { label, unit, pct, prev, prev_month, value, month } => (
+                pick(
+                    format!("{unit}“{}”由{}的 {} 降至{}的 {}，下降 {pct:.1}%", label.zh, m(prev_month), num(*prev), m(month), num(*value)),
+                    format!("{} of {unit} fell {pct:.1}% from {} in {prev_month} to {} in {month}", label.en, num(*prev), num(*value)),
+                ),
+                Some(pick(
+                    "存量指标一个月内很少下降这么多；请核对是否录入有误或漏报了部分人口".into(),
+                    "a stock rarely falls this much in a month; check for a typo or a missing part of the population".into(),
+                )),
+            ),
+            Detail::Outlier { label, unit, value, month, median, n } => (
+                pick(
+                    format!("{unit}“{}”{}为 {}，明显偏离其以往水平 {}（前 {n} 个月的中位数）", label.zh, m(month), num(*value), num(*median)),
+                    format!("{} of {unit} is {} in {month}, far from its usual {} (median of {n} prior months)", label.en, num(*value), num(*median)),
+                ),
+                Some(pick(
+                    "请检查是否多打或少打了一位数，或把数字填到了别的栏".into(),
+                    "check for an extra digit or a figure typed into the wrong column".into(),
+                )),
+            ),
+            Detail::IdenticalCopy { unit, month, copy, first } => (
+                pick(
+                    format!("{unit}{}：{copy} 与 {first} 的数字完全相同，是同一份报表收到两次，只计一次", m(month)),
+                    format!("{unit} {month}: {copy} has the same figures as {first}; it is the same return received twice and is counted once"),
+                ),
+                None,
+            ),
+            Detail::SameFile { file, other } => (
+                match other {
+                    Some(o) => pick(format!("{file} 与 {o} 是同一个文件，只读一次"), format!("{file} and {o} are the same file; it is read once")),
+                    None => pick(format!("{file} 被指定了两次，只读一次"), format!("{file} was given twice; it is read once")),
+                },
+                None,
+            ),
+            Detail::Correction { unit, month, winner, replaced } => (
+                pick(
+                    format!("{unit}{}：更正报表 {winner} 替代了 {replaced}，后者保留备查，不计入", m(month)),
+                    format!("{unit} {month}: the correction {winner} replaces {replaced}, which is kept for audit but not counted"),
+                ),
+                None,
+            ),
+            Detail::DuplicateReturn { unit, month, places } => (
+                pick(
+                    format!("{unit}{}报送了 {} 份数字不同的报表：{}；在其中一份标注“更正”之前，均不计入", m(month), places.len(), places.join("、")),
+                    format!("{unit} sent {} returns with different figures for {month}: {}; none is counted until one is marked a correction", places.len(), places.join(", ")),
+                ),
+                Some(pick(
+                    "请删除错误的一份，或在正确一份的标题或文件名中注明“更正”".into(),
+                    "remove the wrong one, or mark the right one 更正 in its title or file name".into(),
+                )),
+            ),
+            Detail::SummaryOverlap { unit, form, month, detail } => (
+                pick(
+                    format!("{unit}{}的{}数字既在本行填报，又可由其下属单位在 {detail} 中的各行汇总得出；按下属单位汇总计入，本行不计入", m(month), form.zh),
+                    format!("{unit}'s {} figures for {month} are given in this row and also computed from the rows of its own units in {detail}; those are counted, this row is not", form.en),
+                ),
+                Some(pick(
+                    "同一个月请只报送汇总表或下属单位的明细表，不要两者都报".into(),
+                    "for one month, send either the summary or the detailed returns of the units below it, not both".into(),
+                )),
+            ),
+            Detail::MissingReturn { unit, level, form, month } => (
+                pick(
+                    format!("{unit}（{}）未报送{}的{}", level.zh(), m(month), form.zh),
+                    format!("{unit} ({}) sent no {} return for {month}", level.id(), form.en),
+                ),
+                None,
+            ),
+            Detail::MissingRow { unit, parent, month } => (
+                pick(
+                    format!("{parent}{}的报表中没有“{unit}”这一行", m(month)),
+                    format!("{unit} has no row in {parent}'s return for {month}"),
+                ),
+                Some(pick(
+                    "请补上该单位的行；确实没有数字的，也请保留该行并留空".into(),
+                    "add the unit's row, with its figures or left empty if it truly reported nothing".into(),
+                )),
+            ),
+        }
+    }
+}
