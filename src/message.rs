@@ -5,7 +5,7 @@
 //! written. Writers and the terminal call it with the language they show.
 
 use crate::findings::CellRef;
-use crate::period::Month;
+use crate::period::{Day, Month};
 use crate::registry::Level;
 
 /// The language a person reads.
@@ -399,6 +399,17 @@ pub enum Detail {
         /// The month.
         month: Month,
     },
+    /// A return dated after its deadline.
+    LateReturn {
+        /// The reporting unit.
+        unit: String,
+        /// The month reported.
+        month: Month,
+        /// Its 报出日期.
+        reported_on: Day,
+        /// The deadline.
+        deadline: Day,
+    },
     /// A unit with no row in its parent's return.
     MissingRow {
         /// The unit.
@@ -468,18 +479,19 @@ impl Unreadable {
                     .into(),
                 ),
             ),
+            // The reader's own words are English: shown only in English.
             Unreadable::DamagedXlsx(e) => (
-                format!("xlsx 文件已损坏（{e}）"),
+                "xlsx 文件已损坏，无法打开".into(),
                 format!("the xlsx file is damaged ({e})"),
                 resend(),
             ),
             Unreadable::DamagedXls(e) => (
-                format!(".xls 文件已损坏（{e}）"),
+                ".xls 文件已损坏，无法打开".into(),
                 format!("the .xls file is damaged ({e})"),
                 resend(),
             ),
             Unreadable::Io(e) => (
-                format!("无法读取文件：{e}"),
+                "无法从磁盘读取文件".into(),
                 format!("cannot read the file: {e}"),
                 None,
             ),
@@ -500,7 +512,7 @@ impl Unreadable {
                 return (lang.pick(&zh, &en).to_string(), Some(help.into()));
             }
             Unreadable::SheetDamaged(e) => {
-                let zh = format!("工作表无法读取（{e}），其中的数字未计入");
+                let zh = "工作表已损坏，无法读取，其中的数字未计入".to_string();
                 let en = format!("the sheet cannot be read ({e}); its figures are not counted");
                 return (lang.pick(&zh, &en).to_string(), resend());
             }
@@ -866,6 +878,13 @@ impl Detail {
                 ),
                 None,
             ),
+            Detail::LateReturn { unit, month, reported_on, deadline } => (
+                pick(
+                    format!("{unit}{}的报表报出日期为 {}，晚于截止日 {}", m(month), reported_on.label_zh(), deadline.label_zh()),
+                    format!("{unit}'s return for {month} is dated {reported_on}, after the deadline {deadline}"),
+                ),
+                None,
+            ),
             Detail::MissingRow { unit, parent, month } => (
                 pick(
                     format!("{parent}{}的报表中没有“{unit}”这一行", m(month)),
@@ -877,5 +896,353 @@ impl Detail {
                 )),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Rule;
+
+    fn label(zh: &str, en: &str) -> Label {
+        Label {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    /// Three or more English words in a row: a sentence left untranslated.
+    fn english_run(text: &str) -> Option<String> {
+        let mut run: Vec<&str> = Vec::new();
+        for w in text.split(|c: char| !(c.is_ascii_alphabetic() || c == '\'')) {
+            if w.len() >= 2 {
+                run.push(w);
+                if run.len() >= 3 {
+                    return Some(run.join(" "));
+                }
+            } else if !w.is_empty() || run.is_empty() {
+                run.clear();
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn every_rule_speaks_both_languages_with_its_values() {
+        let jan = Month::new(2026, 1).unwrap();
+        let feb = Month::new(2026, 2).unwrap();
+        let due = label("乙肝疫苗第1剂 应种人数", "HepB dose 1 due");
+        let given = label("乙肝疫苗第1剂 实种人数", "HepB dose 1 vaccinated");
+        let form = label(
+            "免疫规划疫苗常规接种情况月报表",
+            "Routine immunisation monthly return",
+        );
+        let cases: Vec<(Rule, Detail, Vec<&str>, Vec<&str>)> = vec![
+            (
+                Rule::UnreadableFile,
+                Detail::Unreadable(Unreadable::Encrypted),
+                vec!["密码"],
+                vec!["password"],
+            ),
+            (
+                Rule::UnreadableFile,
+                Detail::Unreadable(Unreadable::TooLarge {
+                    from: CellRef { row: 0, col: 0 },
+                    to: CellRef {
+                        row: 1_048_575,
+                        col: 16_383,
+                    },
+                    area: 17_179_869_184,
+                }),
+                vec!["A1", "XFD1048576", "17179869184"],
+                vec!["A1", "XFD1048576", "17179869184"],
+            ),
+            (
+                Rule::NoReturnFound,
+                Detail::NoHeader,
+                vec!["表头"],
+                vec!["header"],
+            ),
+            (
+                Rule::MissingColumn,
+                Detail::MissingColumn {
+                    label: due.clone(),
+                    rows: (3, 4),
+                },
+                vec!["乙肝疫苗第1剂 应种人数", "3–4"],
+                vec!["HepB dose 1 due", "3–4"],
+            ),
+            (
+                Rule::UnknownColumn,
+                Detail::UnknownColumns {
+                    names: vec!["备注".into()],
+                    unlabelled: vec![("K".into(), 2)],
+                },
+                vec!["备注", "K 列（2 个数）"],
+                vec!["备注", "K (2 value(s))"],
+            ),
+            (
+                Rule::PeriodConflict,
+                Detail::PeriodConflict {
+                    first: (MonthSource::Sheet("2026年2月".into()), feb),
+                    second: (MonthSource::FileName("城东街道_202601.xlsx".into()), jan),
+                },
+                vec!["2026年2月", "城东街道_202601.xlsx", "2026年1月"],
+                vec!["2026-02", "城东街道_202601.xlsx", "2026-01"],
+            ),
+            (
+                Rule::PeriodMissing,
+                Detail::PeriodMissing,
+                vec!["报告期"],
+                vec!["no period"],
+            ),
+            (
+                Rule::UnknownUnit,
+                Detail::UnknownRow {
+                    name: "东们社区".into(),
+                    parent: "城东街道".into(),
+                    suggestion: Some("东门社区".into()),
+                    elsewhere: None,
+                },
+                vec!["东们社区", "城东街道", "是否应为“东门社区”？"],
+                vec!["东们社区", "城东街道", "did you mean 东门社区?"],
+            ),
+            (
+                Rule::UnknownUnit,
+                Detail::ReporterAssumed {
+                    text: "原城东街道东片区".into(),
+                    unit: "城东街道".into(),
+                    code: "439902001000".into(),
+                },
+                vec!["原城东街道东片区", "城东街道", "439902001000"],
+                vec!["原城东街道东片区", "城东街道", "439902001000"],
+            ),
+            (
+                Rule::DuplicateRow,
+                Detail::RowTwice {
+                    name: "新村".into(),
+                    first_row: 7,
+                },
+                vec!["新村", "第 7 行"],
+                vec!["新村", "row 7"],
+            ),
+            (
+                Rule::DuplicateReturn,
+                Detail::DuplicateReturn {
+                    unit: "城东街道".into(),
+                    month: jan,
+                    places: vec!["a.xlsx!免疫".into(), "b.xlsx!免疫".into()],
+                },
+                vec![
+                    "城东街道",
+                    "2026年1月",
+                    "2 份",
+                    "a.xlsx!免疫",
+                    "b.xlsx!免疫",
+                ],
+                vec![
+                    "城东街道",
+                    "2026-01",
+                    "2 returns",
+                    "a.xlsx!免疫",
+                    "b.xlsx!免疫",
+                ],
+            ),
+            (
+                Rule::Correction,
+                Detail::Correction {
+                    unit: "城东街道".into(),
+                    month: jan,
+                    winner: "b_更正.xlsx!免疫".into(),
+                    replaced: "a.xlsx!免疫".into(),
+                },
+                vec!["b_更正.xlsx!免疫", "a.xlsx!免疫"],
+                vec!["b_更正.xlsx!免疫", "a.xlsx!免疫"],
+            ),
+            (
+                Rule::IdenticalCopy,
+                Detail::IdenticalCopy {
+                    unit: "城东街道".into(),
+                    month: jan,
+                    copy: "a(1).xlsx!免疫".into(),
+                    first: "a.xlsx!免疫".into(),
+                },
+                vec!["a(1).xlsx!免疫", "a.xlsx!免疫", "只计一次"],
+                vec!["a(1).xlsx!免疫", "a.xlsx!免疫", "counted once"],
+            ),
+            (
+                Rule::NotANumber,
+                Detail::BadCell {
+                    label: due.clone(),
+                    why: BadCell::NotNumber("约30".into()),
+                    rate: false,
+                },
+                vec!["约30", "乙肝疫苗第1剂 应种人数"],
+                vec!["约30", "HepB dose 1 due"],
+            ),
+            (
+                Rule::Negative,
+                Detail::BadCell {
+                    label: given.clone(),
+                    why: BadCell::Negative(-3.0),
+                    rate: false,
+                },
+                vec!["-3"],
+                vec!["-3"],
+            ),
+            (
+                Rule::NotWhole,
+                Detail::BadCell {
+                    label: due.clone(),
+                    why: BadCell::Fraction(12.5),
+                    rate: false,
+                },
+                vec!["12.5"],
+                vec!["12.5"],
+            ),
+            (
+                Rule::TotalMismatch,
+                Detail::TotalMismatch {
+                    label: due.clone(),
+                    total: 231.0,
+                    sum: 224.0,
+                    range: "D9:D15".into(),
+                    rows: Some(Level::Village),
+                },
+                vec![
+                    "合计行“乙肝疫苗第1剂 应种人数”为 231，各村之和为 224，相差 7；请核对 D9:D15。",
+                ],
+                vec!["231", "224", "7", "D9:D15"],
+            ),
+            (
+                Rule::RateMismatch,
+                Detail::RateMismatch {
+                    label: label("接种率(%)", "coverage (%)"),
+                    reported: 95.0,
+                    expected: 93.24,
+                    total_row: false,
+                },
+                vec!["95", "93.2"],
+                vec!["95", "93.2"],
+            ),
+            (
+                Rule::GivenExceedsDue,
+                Detail::Exceeds {
+                    left: given.clone(),
+                    l: 12.0,
+                    right: due.clone(),
+                    r: 10.0,
+                    total_row: false,
+                    catch_up: true,
+                },
+                vec!["12", "10", "补种"],
+                vec!["12", "10", "catch-up"],
+            ),
+            (
+                Rule::ExceedsDenominator,
+                Detail::Exceeds {
+                    left: label("签约人数", "signed"),
+                    l: 1200.0,
+                    right: label("常住人口数", "resident population"),
+                    r: 1100.0,
+                    total_row: true,
+                    catch_up: false,
+                },
+                vec!["合计行", "签约人数", "1200", "常住人口数", "1100"],
+                vec!["合计 row", "signed", "1200", "resident population", "1100"],
+            ),
+            (
+                Rule::MissingReturn,
+                Detail::MissingReturn {
+                    unit: "西山镇".into(),
+                    level: Level::Township,
+                    form: form.clone(),
+                    month: jan,
+                },
+                vec!["西山镇", "2026年1月", "免疫规划疫苗常规接种情况月报表"],
+                vec!["西山镇", "2026-01", "Routine immunisation monthly return"],
+            ),
+            (
+                Rule::MissingReturn,
+                Detail::MissingRow {
+                    unit: "红旗村".into(),
+                    parent: "新民镇".into(),
+                    month: jan,
+                },
+                vec!["红旗村", "新民镇"],
+                vec!["红旗村", "新民镇"],
+            ),
+            (
+                Rule::StockDrop,
+                Detail::StockDrop {
+                    label: label("常住人口数", "resident population"),
+                    unit: "东门社区".into(),
+                    pct: 34.375,
+                    prev: 3200.0,
+                    prev_month: jan,
+                    value: 2100.0,
+                    month: feb,
+                },
+                vec![
+                    "东门社区",
+                    "3200",
+                    "2100",
+                    "34.4%",
+                    "2026年1月",
+                    "2026年2月",
+                ],
+                vec!["东门社区", "3200", "2100", "34.4%", "2026-01", "2026-02"],
+            ),
+            (
+                Rule::Outlier,
+                Detail::Outlier {
+                    label: label("本月随访人次", "follow-up visits this month"),
+                    unit: "东门社区".into(),
+                    value: 310.0,
+                    month: feb,
+                    median: 29.5,
+                    n: 4,
+                },
+                vec!["310", "29.5", "4 个月"],
+                vec!["310", "29.5", "4 prior months"],
+            ),
+            (
+                Rule::LateReturn,
+                Detail::LateReturn {
+                    unit: "城东街道".into(),
+                    month: jan,
+                    reported_on: Day::new(2026, 2, 9).unwrap(),
+                    deadline: Day::deadline(jan, 5),
+                },
+                vec!["2026年2月9日", "2026年2月5日"],
+                vec!["2026-02-09", "2026-02-05"],
+            ),
+        ];
+        for rule in Rule::ALL {
+            assert!(cases.iter().any(|c| c.0 == *rule), "no case for {rule}");
+        }
+        for (rule, detail, zh, en) in &cases {
+            let f = crate::findings::Finding::new(*rule, detail.clone());
+            for (lang, values) in [(Lang::Zh, zh), (Lang::En, en)] {
+                let text = f.message_with_help(lang);
+                for v in values {
+                    assert!(text.contains(v), "{rule} {lang:?}: `{v}` not in {text}");
+                }
+            }
+            let zh_text = f.message_with_help(Lang::Zh);
+            assert_eq!(english_run(&zh_text), None, "{rule}: {zh_text}");
+            assert!(zh_text
+                .chars()
+                .any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)));
+        }
+    }
+
+    #[test]
+    fn figures_in_messages_read_as_written() {
+        assert_eq!(num(231.0), "231");
+        assert_eq!(num(12.5), "12.5");
+        assert_eq!(num(93.2449), "93.24");
+        assert_eq!(english_run("请核对 D9:D15。"), None);
+        assert!(english_run("the figure is not counted").is_some());
     }
 }

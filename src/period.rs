@@ -119,6 +119,20 @@ impl Day {
         )
     }
 
+    /// The deadline for a month's returns: day `day` of the next month
+    /// (clamped to its last day).
+    #[must_use]
+    pub fn deadline(month: Month, day: u32) -> Day {
+        let next = Month(month.0 + 1);
+        let mut d = day.clamp(1, 31);
+        loop {
+            if let Some(x) = Day::new(next.year(), next.month(), d) {
+                return x;
+            }
+            d -= 1;
+        }
+    }
+
     /// The month the day falls in.
     #[must_use]
     pub fn month_of(self) -> Month {

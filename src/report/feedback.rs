@@ -270,6 +270,7 @@ impl Formats {
             warning: Format::new().set_background_color(Color::RGB(0xFFEB9C)),
             date: Format::new().set_num_format("yyyy-mm-dd"),
             link: body
+                .set_align(rust_xlsxwriter::FormatAlign::Top)
                 .set_font_color(Color::Blue)
                 .set_underline(rust_xlsxwriter::FormatUnderline::Single),
         }
@@ -458,6 +459,11 @@ fn list_sheet(
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(3, c as u16, *h, &fmt.header)?;
     }
+    // Sized to their content, the problem column widest and wrapped: one
+    // A4 landscape page wide.
+    const WIDTHS: [f64; 12] = [
+        4.5, 5.0, 14.0, 12.0, 9.0, 9.0, 16.0, 8.0, 6.5, 14.0, 8.0, 48.0,
+    ];
     let mut sorted: Vec<&&Finding> = findings.iter().collect();
     sorted.sort_by_key(|f| f.severity());
     for (i, f) in sorted.iter().enumerate() {
@@ -467,6 +473,15 @@ fn list_sheet(
         for (c, v) in cells.iter().enumerate() {
             ws.write_string_with_format(row, c as u16, v, &fmt.text)?;
         }
+        // Wrapped text needs its lines: no spreadsheet grows a row by itself
+        // when it opens a file.
+        let lines = cells
+            .iter()
+            .zip(WIDTHS)
+            .map(|(v, w)| wrapped_lines(v, w))
+            .max()
+            .unwrap_or(1);
+        ws.set_row_height(row, 13.5 * lines as f64 + 2.0)?;
         if let Some(cell) = f.cell {
             let target = copies
                 .iter()
@@ -482,19 +497,28 @@ fn list_sheet(
     let last = 3 + sorted.len() as u32;
     ws.autofilter(3, 0, last, last_col)?;
     ws.set_freeze_panes(4, 0)?;
-    // Sized to their content, the problem column widest and wrapped: one
-    // A4 landscape page wide.
-    for (c, w) in [
-        4.5, 5.0, 14.0, 12.0, 9.0, 9.0, 16.0, 8.0, 6.5, 14.0, 8.0, 48.0,
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (c, w) in WIDTHS.iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
     print_setup(ws, lang)?;
     ws.set_repeat_rows(3, 3)?;
     Ok(())
+}
+
+/// How many lines `text` takes in a wrapped column `width` characters wide
+/// (a CJK character is two).
+fn wrapped_lines(text: &str, width: f64) -> usize {
+    let per_line = (width - 0.5).max(2.0);
+    text.lines()
+        .map(|l| {
+            let w: f64 = l
+                .chars()
+                .map(|c| if c.is_ascii() { 1.0 } else { 1.8 })
+                .sum();
+            (w / per_line).ceil().max(1.0) as usize
+        })
+        .sum::<usize>()
+        .clamp(1, 40)
 }
 
 /// Landscape A4, fitted to the page width, numbered pages.

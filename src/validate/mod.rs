@@ -70,6 +70,12 @@ pub fn check(
     let mut findings = relations::check(batch, rows, registry, schemas);
     findings.extend(totals::check(batch, registry, schemas));
     findings.extend(history::check(batch, registry, schemas));
+    findings.extend(returns::late(
+        batch,
+        registry,
+        schemas,
+        returns::DEADLINE_DAY,
+    ));
     let (missing, completeness) = returns::completeness(batch, rows, registry, schemas, complete);
     findings.extend(missing);
     (findings, completeness)

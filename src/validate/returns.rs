@@ -8,7 +8,7 @@ use super::RowIndex;
 use crate::findings::{Finding, Rule};
 use crate::message::Detail;
 use crate::observation::{Batch, ReturnStatus};
-use crate::period::Month;
+use crate::period::{Day, Month};
 use crate::registry::{Level, Registry, UnitIdx};
 use crate::schema::{FormIdx, Schemas};
 
@@ -138,6 +138,49 @@ pub fn settle_duplicates(
         }
     }
     findings
+}
+
+/// The day of the next month by which a month's return is due (FORMS.md §7).
+pub const DEADLINE_DAY: u32 = 5;
+
+/// `late_return` for every return received whose 报出日期 is after the
+/// deadline (without a store, only the 报出日期 can tell).
+#[must_use]
+pub fn late(
+    batch: &Batch,
+    registry: &Registry,
+    schemas: &Schemas,
+    deadline_day: u32,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (i, r) in batch.returns.iter().enumerate() {
+        if !r.status.checked() {
+            continue;
+        }
+        let Some(on) = r.reported_on else { continue };
+        let deadline = Day::deadline(r.month, deadline_day);
+        if on > deadline {
+            let unit = registry.unit(r.unit);
+            out.push(
+                Finding::new(
+                    Rule::LateReturn,
+                    Detail::LateReturn {
+                        unit: unit.name.clone(),
+                        month: r.month,
+                        reported_on: on,
+                        deadline,
+                    },
+                )
+                .file(batch.file_of(i as u32))
+                .sheet(&r.sheet)
+                .form(&schemas.form(r.form).id)
+                .period(r.month)
+                .unit(unit.code.0)
+                .value(on.to_string()),
+            );
+        }
+    }
+    out
 }
 
 /// Which of two returns came later (FORMS.md §4): the later 报出日期 where

@@ -10,6 +10,8 @@ mod feedback;
 mod history;
 /// Hostile files and mutated returns.
 mod hostile;
+/// Chinese by default, English on request.
+mod lang;
 /// Period selection, county scope, encodings and careless commands.
 mod period;
 /// The report workbook reopened.

@@ -1,0 +1,426 @@
+//! What a person reads is Chinese by default and English on request: every
+//! cell of the report and of the feedback workbooks made from a batch with
+//! every kind of finding is scanned for English sentences, and the feedback
+//! list prints one page wide.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use calamine::{open_workbook_auto, Data, Reader};
+use rust_xlsxwriter::Formula;
+
+use crate::util::{self, cell_of, pos_of, Dir, V};
+
+/// A batch in which every rule of FORMS.md §4 fires at least once.
+fn every_kind(d: &Dir) {
+    let vac = "vaccination";
+    let fd = "family_doctor";
+    // Cell faults, an unknown and a repeated unit, a 合计 that does not add up.
+    let mut wb = util::return_book(
+        vac,
+        vac,
+        "城东街道",
+        Some("2026年6月"),
+        &[
+            (
+                "东门社区",
+                vec![
+                    ("hepb1_due", V::T("约30")),
+                    ("hepb1_given", V::N(-2.0)),
+                    ("bcg_due", V::N(12.5)),
+                    ("ipv1_due", V::N(10.0)),
+                    ("ipv1_given", V::N(12.0)),
+                    ("mmr1_due", V::N(10.0)),
+                    ("mmr1_given", V::N(9.0)),
+                    ("mmr1_rate", V::N(95.0)),
+                ],
+            ),
+            ("新村", vec![("bcg_due", V::N(7.0))]),
+            ("东们社区", vec![("bcg_due", V::N(1.0))]),
+            ("新村村委会", vec![("bcg_due", V::N(1.0))]),
+        ],
+        Some(&("合计", vec![("bcg_due", V::N(30.0))])),
+    );
+    // A misspelt column label: a missing column and an unknown one.
+    let (_, c) = pos_of(vac, "je1_given", 0);
+    let ws = wb.worksheet_from_index(0).unwrap();
+    ws.write_string(3, c, "实种人数（备用）").unwrap();
+    // Dated late.
+    ws.write_string(
+        util::FIRST_DATA_ROW + 6,
+        0,
+        "填表人：李四    报出日期：2026年7月12日",
+    )
+    .unwrap();
+    wb.save(d.path("in/城东街道_2026年6月_免疫.xlsx")).unwrap();
+    // 新民镇: six months of family-doctor returns, a stock falling in June,
+    // an outlier, and 签约 above 常住人口.
+    for m in 1..=6u32 {
+        let pop = if m == 6 { 500.0 } else { 1000.0 };
+        let services = if m == 6 {
+            400.0
+        } else {
+            30.0 + f64::from(m % 2)
+        };
+        let signed = if m == 6 { 700.0 } else { 300.0 };
+        util::write_return(
+            &d.path(&format!("in/新民镇_2026年{m}月_家医.xlsx")),
+            fd,
+            "新民镇",
+            Some(&format!("2026年{m}月")),
+            &[
+                (
+                    "新村",
+                    vec![
+                        ("resident_pop", V::N(pop)),
+                        ("signed", V::N(signed)),
+                        ("services", V::N(services)),
+                    ],
+                ),
+                (
+                    "红旗村",
+                    vec![
+                        ("resident_pop", V::N(200.0)),
+                        ("signed", V::N(50.0)),
+                        ("services", V::N(5.0)),
+                    ],
+                ),
+            ],
+            None,
+        );
+    }
+    // 城东街道's June family-doctor return twice with different figures, once
+    // more as an identical copy, and a correction of 新民镇's chronic return.
+    for (file, signed) in [
+        ("in/城东街道_家医_a.xlsx", 100.0),
+        ("in/城东街道_家医_b.xlsx", 110.0),
+    ] {
+        util::write_return(
+            &d.path(file),
+            fd,
+            "城东街道",
+            Some("2026年6月"),
+            &[
+                ("东门社区", vec![("signed", V::N(signed))]),
+                ("新村", vec![("signed", V::N(5.0))]),
+            ],
+            None,
+        );
+    }
+    std::fs::copy(
+        d.path("in/城东街道_家医_a.xlsx"),
+        d.path("in/城东街道_家医_a(1).xlsx"),
+    )
+    .unwrap();
+    for (file, managed) in [
+        ("in/新民镇_慢病.xlsx", 50.0),
+        ("in/新民镇_慢病_更正.xlsx", 55.0),
+    ] {
+        util::write_return(
+            &d.path(file),
+            "chronic_disease",
+            "新民镇",
+            Some("2026年6月"),
+            &[
+                ("新村", vec![("htn_managed", V::N(managed))]),
+                ("红旗村", vec![("htn_managed", V::N(5.0))]),
+            ],
+            None,
+        );
+    }
+    // Identity broken: a period that disagrees with the file name, none at
+    // all, an unknown 填报单位.
+    let rows = [
+        ("东门社区", vec![("htn_managed", V::N(3.0))]),
+        ("新村", vec![("htn_managed", V::N(3.0))]),
+    ];
+    util::write_return(
+        &d.path("in/城东街道_202605_慢病.xlsx"),
+        "chronic_disease",
+        "城东街道",
+        Some("2026年6月"),
+        &rows,
+        None,
+    );
+    util::write_return(
+        &d.path("nodate/城东街道_慢病.xlsx"),
+        "chronic_disease",
+        "城东街道",
+        None,
+        &rows,
+        None,
+    );
+    std::fs::rename(
+        d.path("nodate/城东街道_慢病.xlsx"),
+        d.path("in/慢病无日期.xlsx"),
+    )
+    .unwrap();
+    util::write_return(
+        &d.path("in/西山镇_2026年6月.xlsx"),
+        "chronic_disease",
+        "西山镇",
+        Some("2026年6月"),
+        &rows,
+        None,
+    );
+    // Unreadable and not a return.
+    std::fs::write(
+        d.path("in/乱码.xlsx"),
+        b"\x00\x01 random bytes, not a workbook",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path("in/网页.xls"),
+        "<html><body><table><tr><td>1</td></tr></table></body></html>",
+    )
+    .unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "家庭医生签约服务情况月报表").unwrap();
+    ws.write_formula(1, 0, Formula::new("=1+1").set_result("2"))
+        .unwrap();
+    wb.save(d.path("in/只有标题.xlsx")).unwrap();
+}
+
+/// Three or more English words in a row, outside ids (`total_mismatch`),
+/// file and sheet names, cell ranges and formulas.
+fn english_sentence(text: &str) -> Option<String> {
+    if text.starts_with('=') {
+        return None;
+    }
+    let mut run: Vec<&str> = Vec::new();
+    for token in
+        text.split(|c: char| c.is_whitespace() || "，。；：、（）()“”[]【】,;:".contains(c))
+    {
+        let word = token.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        let is_word = word.len() >= 2
+            && word.chars().all(|c| c.is_ascii_alphabetic())
+            && !token.contains(['_', '.', '/', '!', '-']);
+        if is_word {
+            run.push(word);
+            if run.len() >= 3 {
+                return Some(run.join(" "));
+            }
+        } else if !token.is_empty() {
+            run.clear();
+        }
+    }
+    None
+}
+
+/// Every text cell of every sheet of a workbook.
+fn texts(path: &Path) -> Vec<(String, String)> {
+    let mut wb = open_workbook_auto(path).unwrap();
+    let mut out = Vec::new();
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).unwrap();
+        for row in range.rows() {
+            for c in row {
+                if let Data::String(s) = c {
+                    out.push((name.clone(), s.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn feedback_files(d: &Dir, dir: &str) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(d.path(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_word_of_the_report_and_the_feedback_is_chinese() {
+    let d = Dir::new();
+    every_kind(&d);
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        // Without --period: the latest month is reported, and the return
+        // with no month anywhere is a period_missing.
+        &["--export", "out", "-o", "r.xlsx"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rules: HashSet<String> = util::read_csv(&d.path("out/findings.csv"))
+        .into_iter()
+        .map(|f| f["rule"].clone())
+        .collect();
+    for rule in phstats::findings::Rule::ALL {
+        assert!(
+            rules.contains(rule.id()),
+            "the batch lacks a {rule} finding: {rules:?}"
+        );
+    }
+    let out = util::run_in(&d, "check", &["--feedback", "fb"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The terminal too, LANG or not, unless it asks for English.
+    assert!(stdout.contains("错误[total_mismatch]"), "{stdout}");
+    let mut books = vec![d.path("r.xlsx")];
+    books.extend(feedback_files(&d, "fb"));
+    assert!(books.len() >= 4, "{books:?}");
+    let mut bad = Vec::new();
+    for book in &books {
+        for (sheet, text) in texts(book) {
+            if let Some(run) = english_sentence(&text) {
+                bad.push(format!("{}!{sheet}: `{run}` in {text}", book.display()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} English sentences, first: {:#?}",
+        bad.len(),
+        &bad[..bad.len().min(8)]
+    );
+    // The terminal's sentences are Chinese as well.
+    for line in stdout.lines() {
+        assert_eq!(english_sentence(line), None, "{line}");
+    }
+}
+
+#[test]
+fn english_on_request_and_the_terminal_follows_lang() {
+    let d = Dir::new();
+    every_kind(&d);
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        &[
+            "--lang", "en", "--export", "out", "-o", "r.xlsx", "--period", "2026-06",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("error[total_mismatch]") && stdout.contains("report for 2026-06"),
+        "{stdout}"
+    );
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let nan = f.iter().find(|x| x["rule"] == "not_a_number").unwrap();
+    assert!(
+        nan["message"].contains("is not a number"),
+        "{}",
+        nan["message"]
+    );
+    let wb = open_workbook_auto(d.path("r.xlsx")).unwrap();
+    assert!(
+        wb.sheet_names().contains(&"Findings".to_string()),
+        "{:?}",
+        wb.sheet_names()
+    );
+    // LANG=en: the terminal speaks English, the workbooks stay Chinese.
+    let out = assert_cmd::Command::cargo_bin("phstats")
+        .unwrap()
+        .current_dir(d.tmp.path())
+        .env("LANG", "en_US.UTF-8")
+        .env_remove("LC_ALL")
+        .args([
+            "consolidate",
+            "in",
+            "--units",
+            "units.csv",
+            "-o",
+            "r2.xlsx",
+            "--export",
+            "out2",
+            "--period",
+            "2026-06",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("error[total_mismatch]"), "{stdout}");
+    let wb = open_workbook_auto(d.path("r2.xlsx")).unwrap();
+    assert!(wb.sheet_names().contains(&"审核结果".to_string()));
+    let f = util::read_csv(&d.path("out2/findings.csv"));
+    let nan = f.iter().find(|x| x["rule"] == "not_a_number").unwrap();
+    assert!(nan["message"].contains("不是数字"), "{}", nan["message"]);
+    // --help and rules.
+    let out = util::phstats(d.tmp.path(), &["consolidate", "--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("要写出的汇总表工作簿"));
+    let out = util::phstats(d.tmp.path(), &["--lang", "en", "consolidate", "--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("The report workbook to write"));
+    let out = util::phstats(d.tmp.path(), &["rules"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("合计不符 [total_mismatch]（错误）"));
+}
+
+#[test]
+fn a_flow_reads_for_the_period_and_dates_are_chinese() {
+    let d = Dir::new();
+    every_kind(&d);
+    util::run_in(&d, "consolidate", &["-o", "q.xlsx", "--period", "2026Q2"]);
+    let all: Vec<String> = texts(&d.path("q.xlsx")).into_iter().map(|t| t.1).collect();
+    let summary: Vec<String> = texts(&d.path("q.xlsx"))
+        .into_iter()
+        .filter(|t| t.0 == "家医签约")
+        .map(|t| t.1)
+        .collect();
+    assert!(
+        summary.iter().any(|t| t == "本季度履约服务人次"),
+        "a quarter's flow"
+    );
+    assert!(!summary.iter().any(|t| t == "本月履约服务人次"));
+    assert!(all.iter().any(|t| t.starts_with("报告期：2026年第2季度")));
+    let generated = all
+        .iter()
+        .position(|t| t == "生成时间")
+        .map(|i| all[i + 1].clone())
+        .unwrap();
+    assert!(
+        generated.contains('年') && generated.contains('日'),
+        "{generated}"
+    );
+    let _ = cell_of("family_doctor", "services", 0);
+}
+
+#[test]
+fn the_feedback_list_prints_one_page_wide() {
+    if !util::soffice() {
+        eprintln!("skipped: LibreOffice (soffice) is not installed");
+        return;
+    }
+    let d = Dir::new();
+    every_kind(&d);
+    util::run_in(&d, "check", &["--period", "2026-06", "--feedback", "fb"]);
+    let book = d.path("fb/城东街道_2026年6月_退回修改.xlsx");
+    let sheets = open_workbook_auto(&book).unwrap().sheet_names().len();
+    let out = std::process::Command::new("soffice")
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(d.path("pdf"))
+        .arg(&book)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let pdf = std::fs::read(d.path("pdf/城东街道_2026年6月_退回修改.pdf")).unwrap();
+    let text = String::from_utf8_lossy(&pdf);
+    let pages = text.matches("/Type/Page").count() + text.matches("/Type /Page").count()
+        - text.matches("/Type/Pages").count()
+        - text.matches("/Type /Pages").count();
+    // Each sheet is short: a sheet one page wide is one page, so the pages
+    // are the sheets; a column spilling over would add pages.
+    assert_eq!(pages, sheets, "{pages} pages for {sheets} sheets");
+    // A4 landscape.
+    let media = text
+        .find("/MediaBox")
+        .map(|i| text[i..i + 40].to_string())
+        .unwrap_or_default();
+    let dims: Vec<f64> = media
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    assert!(
+        dims.len() >= 4 && (dims[2] - 842.0).abs() < 2.0 && (dims[3] - 595.0).abs() < 2.0,
+        "not A4 landscape: {media}"
+    );
+}
