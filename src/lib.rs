@@ -27,5 +27,6 @@ pub mod registry;
 pub mod report;
 pub mod sample;
 pub mod schema;
+pub mod template;
 pub mod timings;
 pub mod validate;

@@ -782,8 +782,18 @@ impl Detail {
                 let prefix = if *total_row { lang.pick("合计行：", "合计 row: ") } else { "" };
                 (
                     pick(
-                        format!("{prefix}“{}”填报为 {}，按本行数字计算应为 {expected:.1}", label.zh, num(*reported)),
-                        format!("{prefix}{} reported {} but the row's own figures give {expected:.1}", label.en, num(*reported)),
+                        format!(
+                            "{prefix}“{}”填报为 {}，按本行数字计算应为 {expected:.1}，相差 {:.1} 个百分点",
+                            label.zh,
+                            num(*reported),
+                            (reported - expected).abs()
+                        ),
+                        format!(
+                            "{prefix}{} reported {} but the row's own figures give {expected:.1}, {:.1} percentage points apart",
+                            label.en,
+                            num(*reported),
+                            (reported - expected).abs()
+                        ),
                     ),
                     Some(pick(
                         format!("请改为 {expected:.1}，或核对分子、分母"),
@@ -1122,8 +1132,8 @@ mod tests {
                     expected: 93.24,
                     total_row: false,
                 },
-                vec!["95", "93.2"],
-                vec!["95", "93.2"],
+                vec!["95", "93.2", "相差 1.8 个百分点"],
+                vec!["95", "93.2", "1.8 percentage points"],
             ),
             (
                 Rule::GivenExceedsDue,

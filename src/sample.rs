@@ -319,6 +319,9 @@ fn write_sheet(
     rng: &mut Rng,
 ) -> Result<usize, XlsxError> {
     let form = s.form;
+    // A rate formula with an empty result is a calculated blank, as Excel
+    // saves `=IF(…,"")`; rust_xlsxwriter would otherwise save 0.
+    ws.set_formula_result_default("");
     let fields: Vec<FieldIdx> = form.reported_fields().map(|(i, _)| i).collect();
     let border = Format::new().set_border(FormatBorder::Thin);
     let header = Format::new()

@@ -83,6 +83,8 @@ struct RawForm {
     short: String,
     #[serde(default)]
     unit_note: String,
+    #[serde(default)]
+    table_no: Option<String>,
     fields: Vec<RawField>,
     #[serde(default)]
     checks: Vec<RawCheck>,
@@ -248,6 +250,8 @@ pub struct Form {
     pub unit_note: String,
     /// Title, short name and units line in English.
     pub en: (String, String, String),
+    /// 表号, printed on a template's first line.
+    pub table_no: Option<String>,
     /// Fields in the order of the return's columns.
     pub fields: Vec<Field>,
     /// `≤` relations.
@@ -463,6 +467,7 @@ impl Form {
         );
         Ok(Form {
             en,
+            table_no: raw.table_no.clone(),
             id: raw.id,
             title: raw.title,
             short: raw.short,

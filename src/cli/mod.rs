@@ -17,6 +17,7 @@ pub mod output;
 pub mod progress;
 pub mod rules;
 pub mod sample_data;
+pub mod template;
 
 use std::path::{Path, PathBuf};
 
@@ -65,6 +66,14 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("*", "quiet", "只显示汇总，不逐条显示问题", "Print only the summary, not each finding"),
     ("consolidate", "output", "要写出的汇总表工作簿", "The report workbook to write"),
     ("check", "feedback", "为每个有问题的单位和月份写一份退回修改工作簿到此文件夹", "Write one feedback workbook (退回修改) per unit and month with problems into this directory"),
+    ("template", "", "为各乡镇写出填报模板（含公式、数据验证和工作表保护）", "Write fill-in templates (填报模板) for the townships to fill in"),
+    ("template", "units", "单位名录 CSV（code,name,level,parent_code,aliases）", "The unit registry CSV (code,name,level,parent_code,aliases)"),
+    ("template", "period", "模板的月份（2026-07、2026年7月）", "The month the templates are for (2026-07, 2026年7月)"),
+    ("template", "output", "写出模板的文件夹", "The folder to write them into"),
+    ("template", "form", "只写这一种报表（代码、简称或标题）", "Only this form (id, short name or title)"),
+    ("template", "unit", "只写这一个乡镇（名称、别名或代码）", "Only this township (name, alias or code)"),
+    ("template", "combined", "一个乡镇的各报表写在同一工作簿中，每表一个工作表", "All forms of a township in one workbook, one sheet each"),
+    ("template", "schemas", "从此文件夹读取报表式样，代替内置的三种", "Read form schemas from this directory instead of the built-in three"),
     ("sample-data", "out", "输出文件夹", "Output directory"),
     ("sample-data", "townships", "乡镇（街道）个数（每县约 12 个）", "Townships in the city (about 12 per county)"),
     ("sample-data", "months", "月数，从 1 月起", "Months, from January"),
@@ -126,6 +135,8 @@ pub enum Command {
     Rules(rules::Args),
     /// Generate a fictional city's registry, returns and their true values.
     SampleData(sample_data::Args),
+    /// Write fill-in templates (填报模板) for the townships to fill in.
+    Template(template::Args),
 }
 
 /// Options shared by `consolidate` and `check`.
@@ -279,6 +290,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Check(a) => check::run(&a, langs),
         Command::Rules(a) => rules::run(&a, langs),
         Command::SampleData(a) => sample_data::run(&a),
+        Command::Template(a) => template::run(&a, langs),
     }
 }
 

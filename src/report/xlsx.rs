@@ -743,6 +743,18 @@ fn completeness_sheet(
 /// The most findings the 审核结果 sheet lists.
 pub const MAX_FINDING_ROWS: usize = 100_000;
 
+/// The findings a sheet lists, errors first, at most `max`, and how many
+/// are left out. A sheet holds 1,048,576 rows; far fewer is what a person
+/// can read. What is left out is the least serious, and findings.csv keeps
+/// every one.
+fn listed(findings: &[Finding], max: usize) -> (Vec<&Finding>, usize) {
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by_key(|f| f.severity());
+    let left_out = sorted.len().saturating_sub(max);
+    sorted.truncate(max);
+    (sorted, left_out)
+}
+
 /// Every finding, filterable, errors highlighted: what the statistician
 /// works through before forwarding the report.
 fn findings_sheet(
@@ -788,13 +800,7 @@ fn findings_sheet(
         .set_font_size(10)
         .set_border(FormatBorder::Thin)
         .set_background_color(Color::RGB(0xFFC7CE));
-    let mut sorted: Vec<&Finding> = input.findings.iter().collect();
-    sorted.sort_by_key(|f| f.severity());
-    // A sheet holds 1,048,576 rows; far fewer is what a person can read.
-    // Errors come first, so what is left out is the least serious, and
-    // findings.csv keeps every one.
-    let left_out = sorted.len().saturating_sub(MAX_FINDING_ROWS);
-    sorted.truncate(MAX_FINDING_ROWS);
+    let (sorted, left_out) = listed(input.findings, MAX_FINDING_ROWS);
     let mut row = 1;
     for f in sorted {
         let cells = super::finding_cells(f, input.schemas, input.registry, lang);
@@ -853,4 +859,34 @@ pub fn report_xlsx(input: &ReportInput<'_>) -> Result<Vec<u8>, ReportError> {
     // default 6, for a file a few per cent larger.
     wb.set_zip_compression_level(3);
     wb.save_to_buffer().map_err(xerr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Rule;
+    use crate::message::Detail;
+
+    #[test]
+    fn a_rate_is_judged_as_printed() {
+        let schemas = Schemas::builtin().unwrap();
+        let form = schemas.form(schemas.form_idx("vaccination").unwrap());
+        let rate = form.field_idx("hepb1_rate").unwrap();
+        // 89.96 prints as 90.0: it meets the target of 90 and is not red.
+        assert!(!below_target(form, rate, Level::Township, Some(89.96)));
+        assert!(below_target(form, rate, Level::Township, Some(89.94)));
+        assert!(!below_target(form, rate, Level::Township, None));
+    }
+
+    #[test]
+    fn the_findings_sheet_keeps_the_errors_and_counts_what_it_leaves_out() {
+        let mut findings: Vec<Finding> = (0..5)
+            .map(|_| Finding::new(Rule::UnknownColumn, Detail::StraySheet))
+            .collect();
+        findings.push(Finding::new(Rule::PeriodMissing, Detail::PeriodMissing));
+        let (shown, left_out) = listed(&findings, 3);
+        assert_eq!(shown.len(), 3);
+        assert_eq!(left_out, 3);
+        assert_eq!(shown[0].rule, Rule::PeriodMissing, "the error stays");
+    }
 }

@@ -16,6 +16,8 @@ mod lang;
 mod period;
 /// The report workbook reopened.
 mod report;
+/// Fill-in templates written, filled in and read back.
+mod template;
 /// No false alarms, no cascades, no silent guesses (one class each).
 mod trust;
 /// Fixtures built in code and helpers to run the binary.

@@ -1,0 +1,145 @@
+//! `phstats template --units UNITS.csv --period P -o DIR [--form F] [--unit U] [--combined]`
+//!
+//! Writes the fill-in templates of FORMS.md §9: for every township (or the
+//! one given) and form (or the one given), the return it must fill in.
+
+use std::path::PathBuf;
+
+use super::Langs;
+use crate::message::Lang;
+use crate::period::Period;
+use crate::registry::{NameMatch, Registry, UnitIdx};
+use crate::schema::Schemas;
+use crate::template::{write_templates, TemplateRequest};
+
+/// Arguments of `template`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The unit registry CSV.
+    #[arg(long, value_name = "UNITS.csv")]
+    pub units: PathBuf,
+    /// The month the templates are for (2026-07, 2026年7月).
+    #[arg(long, value_name = "P")]
+    pub period: String,
+    /// The folder to write them into.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Only this form (id, short name or title).
+    #[arg(long, value_name = "F")]
+    pub form: Option<String>,
+    /// Only this township (name, alias or code).
+    #[arg(long, value_name = "U")]
+    pub unit: Option<String>,
+    /// All forms of a township in one workbook, one sheet each.
+    #[arg(long)]
+    pub combined: bool,
+    /// Read form schemas from this directory instead of the built-in three.
+    #[arg(long, value_name = "DIR")]
+    pub schemas: Option<PathBuf>,
+}
+
+/// The units that send returns: those whose children are the leaves.
+fn reporting_units(registry: &Registry) -> Vec<UnitIdx> {
+    registry
+        .depth_first()
+        .into_iter()
+        .filter(|&u| {
+            let c = &registry.unit(u).children;
+            !c.is_empty() && c.iter().all(|&k| registry.unit(k).children.is_empty())
+        })
+        .collect()
+}
+
+/// Runs `template`.
+///
+/// # Errors
+/// A bad period, form or unit, an unreadable registry, an unwritable folder.
+pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
+    let lang = langs.terminal;
+    let month = match Period::parse(&args.period) {
+        Some(Period::Month(m)) => m,
+        _ => anyhow::bail!(
+            "{}",
+            match lang {
+                Lang::Zh => format!(
+                    "--period “{}”不是一个月份（如 2026-07）：模板按月填报",
+                    args.period
+                ),
+                Lang::En => format!(
+                    "--period `{}` is not a month (e.g. 2026-07): templates are monthly",
+                    args.period
+                ),
+            }
+        ),
+    };
+    let registry = Registry::load(&args.units).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let schemas = match &args.schemas {
+        Some(dir) => Schemas::from_dir(dir)?,
+        None => Schemas::builtin()?,
+    };
+    let forms: Vec<usize> = match &args.form {
+        None => (0..schemas.forms.len()).collect(),
+        Some(f) => {
+            let found = schemas
+                .forms
+                .iter()
+                .position(|x| x.id == *f || x.short == *f || x.title == *f);
+            match found {
+                Some(i) => vec![i],
+                None => {
+                    let ids: Vec<&str> = schemas.forms.iter().map(|x| x.id.as_str()).collect();
+                    anyhow::bail!(
+                        "{}",
+                        match lang {
+                            Lang::Zh =>
+                                format!("--form “{f}”不是已知的报表；可选：{}", ids.join("、")),
+                            Lang::En => format!(
+                                "--form `{f}` is not a known form; one of: {}",
+                                ids.join(", ")
+                            ),
+                        }
+                    )
+                }
+            }
+        }
+    };
+    let all = reporting_units(&registry);
+    let units = match &args.unit {
+        None => all,
+        Some(u) => match registry.find_reporting_unit(u) {
+            NameMatch::Found(i) if all.contains(&i) => vec![i],
+            _ => anyhow::bail!(
+                "{}",
+                match lang {
+                    Lang::Zh => format!("--unit “{u}”不是名录中填报报表的单位（乡镇、街道）"),
+                    Lang::En =>
+                        format!("--unit `{u}` is not a reporting unit (township) of the registry"),
+                }
+            ),
+        },
+    };
+    let req = TemplateRequest {
+        registry: &registry,
+        schemas: &schemas,
+        month,
+        units,
+        forms,
+        combined: args.combined,
+    };
+    let written = write_templates(&args.output, &req)?;
+    match lang {
+        Lang::Zh => crate::say!(
+            "已写出 {} 份{}年{}月填报模板到 {}",
+            written.len(),
+            month.year(),
+            month.month(),
+            args.output.display()
+        ),
+        Lang::En => crate::say!(
+            "{} templates for {month} written to {}",
+            written.len(),
+            args.output.display()
+        ),
+    }
+    Ok(0)
+}
