@@ -279,7 +279,7 @@ fn clip_to(text: String, max: usize) -> String {
 }
 
 /// A cell position, 0-based, displayed in A1 style (`D9`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct CellRef {
     /// 0-based row.
     pub row: u32,
@@ -331,7 +331,7 @@ impl fmt::Display for CellRef {
 /// One problem found in the data, with everything needed to find and fix
 /// it: typed data until the edge, where [`Finding::message`] renders it in
 /// the reader's language.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Which rule.
     pub rule: Rule,

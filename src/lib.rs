@@ -27,6 +27,7 @@ pub mod registry;
 pub mod report;
 pub mod sample;
 pub mod schema;
+pub mod store;
 pub mod template;
 pub mod timings;
 pub mod validate;

@@ -62,7 +62,7 @@ impl Lang {
 }
 
 /// A name in both languages: a field's label, a form's title.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Label {
     /// 中文.
     pub zh: String,
@@ -100,7 +100,7 @@ pub fn num(v: f64) -> String {
 }
 
 /// Why a workbook, or a sheet of it, could not be read.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Unreadable {
     /// Zero bytes.
     Empty,
@@ -141,7 +141,7 @@ pub enum Unreadable {
 }
 
 /// Why a figure cell is not a figure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum BadCell {
     /// Text that is not a number (as written).
     NotNumber(String),
@@ -164,7 +164,7 @@ pub enum BadCell {
 }
 
 /// Where a return's month was read.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum MonthSource {
     /// The 报告期 cell, as written.
     Sheet(String),
@@ -173,7 +173,7 @@ pub enum MonthSource {
 }
 
 /// What a finding says, with every value it names.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Detail {
     /// A workbook or sheet that cannot be read.
     Unreadable(Unreadable),
@@ -405,10 +405,13 @@ pub enum Detail {
         unit: String,
         /// The month reported.
         month: Month,
-        /// Its 报出日期.
+        /// Its 报出日期, or the day a store received it.
         reported_on: Day,
         /// The deadline.
         deadline: Day,
+        /// `reported_on` is the day a store received it (no 报出日期).
+        #[serde(default)]
+        by_receipt: bool,
     },
     /// A unit with no row in its parent's return.
     MissingRow {
@@ -888,11 +891,13 @@ impl Detail {
                 ),
                 None,
             ),
-            Detail::LateReturn { unit, month, reported_on, deadline } => (
-                pick(
-                    format!("{unit}{}的报表报出日期为 {}，晚于截止日 {}", m(month), reported_on.label_zh(), deadline.label_zh()),
-                    format!("{unit}'s return for {month} is dated {reported_on}, after the deadline {deadline}"),
-                ),
+            Detail::LateReturn { unit, month, reported_on, deadline, by_receipt } => (
+                match (zh, by_receipt) {
+                    (true, false) => format!("{unit}{}的报表报出日期为 {}，晚于截止日 {}", m(month), reported_on.label_zh(), deadline.label_zh()),
+                    (true, true) => format!("{unit}{}的报表没有报出日期，{} 才收到，晚于截止日 {}", m(month), reported_on.label_zh(), deadline.label_zh()),
+                    (false, false) => format!("{unit}'s return for {month} is dated {reported_on}, after the deadline {deadline}"),
+                    (false, true) => format!("{unit}'s return for {month} has no date and was received on {reported_on}, after the deadline {deadline}"),
+                },
                 None,
             ),
             Detail::MissingRow { unit, parent, month } => (

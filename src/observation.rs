@@ -81,6 +81,9 @@ pub struct Return {
     pub correction: bool,
     /// The footer's 报出日期.
     pub reported_on: Option<crate::period::Day>,
+    /// When a store received it (its first ingest), for timeliness when it
+    /// has no 报出日期.
+    pub received: Option<crate::period::Day>,
     /// Counted or not.
     pub status: ReturnStatus,
     /// The 合计 row, if the return has one.

@@ -9,7 +9,9 @@ use regex::Regex;
 
 /// A month as a single ordinal (`year * 12 + month - 1`), so months sort and
 /// subtract as integers in the observation table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Month(pub i32);
 
 impl Month {
@@ -53,7 +55,9 @@ impl fmt::Display for Month {
 }
 
 /// A calendar day, as a return's 报出日期 gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Day {
     /// Year.
     pub year: i32,

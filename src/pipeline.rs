@@ -52,6 +52,8 @@ pub struct Selection {
     pub complete: bool,
     /// Keep every sheet as read, for the feedback workbooks.
     pub keep_sheets: bool,
+    /// Day of the next month by which a return is due (FORMS.md §7).
+    pub deadline_day: u32,
 }
 
 /// Why a run could not produce a result.
@@ -119,8 +121,23 @@ pub fn run_watched(
         keep_sheets: selection.keep_sheets,
     };
     let mut clock = crate::timings::Stopwatch::start();
-    let mut batch = ingest::ingest(inputs, &ctx);
+    let batch = ingest::ingest(inputs, &ctx);
     clock.lap("ingest");
+    run_batch(batch, registry, schemas, selection, clock)
+}
+
+/// Settles, checks and consolidates a batch already read (from files, or
+/// from a store), for `selection`: the one path every report takes.
+///
+/// # Errors
+/// A period with no return, or an internal aggregation failure.
+pub fn run_batch(
+    mut batch: Batch,
+    registry: &Registry,
+    schemas: &Schemas,
+    selection: Selection,
+    mut clock: crate::timings::Stopwatch,
+) -> Result<Outcome, RunError> {
     let held = batch.months_read();
     let focus = match selection.period {
         Some(p) if !held.iter().any(|m| p.contains(*m)) => {
@@ -142,7 +159,15 @@ pub fn run_watched(
     // independent, so they run side by side.
     let periods = aggregate::periods_for(&settled.batch().months(), selection.period);
     let ((checked, completeness), aggregates) = rayon::join(
-        || validate::check(&settled, registry, schemas, selection.complete),
+        || {
+            validate::check(
+                &settled,
+                registry,
+                schemas,
+                selection.complete,
+                selection.deadline_day,
+            )
+        },
         || aggregate::aggregate(&settled, registry, schemas, &periods),
     );
     let aggregates = aggregates?;

@@ -75,7 +75,9 @@ fn bi(zh: String, en: String) -> Label {
 }
 
 /// Administrative level (FORMS.md §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Level {
     /// 地级市.
     City,

@@ -12,8 +12,11 @@ use anyhow::Context as _;
 use super::{output, Common, Langs};
 use crate::message::Lang;
 use crate::period::Period;
+use crate::pipeline::Outcome;
+use crate::registry::Registry;
 use crate::report::xlsx::{report_xlsx, ReportInput};
 use crate::report::{csv, write_atomic};
+use crate::schema::Schemas;
 
 /// Arguments of `consolidate`.
 #[derive(Debug, clap::Args)]
@@ -35,19 +38,61 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
     let setup = args.common.setup(langs.terminal)?;
     clock.lap("setup");
     let outcome = setup.run_pipeline(true, false, langs.terminal)?;
-    let report_period = outcome.focus;
     clock.lap("pipeline");
-    output::print_findings(&outcome.findings, args.common.quiet, langs.terminal);
+    let target = Publish {
+        registry: &setup.registry,
+        schemas: &setup.schemas,
+        units_path: args.common.units.display().to_string(),
+        chosen: setup.period.is_some(),
+        output: &args.output,
+        export: args.common.export.as_deref(),
+        quiet: args.common.quiet,
+        notes: Vec::new(),
+    };
+    let code = publish(&outcome, &target, langs)?;
+    clock.lap("outputs");
+    Ok(code)
+}
+
+/// Where and how a consolidated outcome is written.
+pub struct Publish<'a> {
+    /// Units.
+    pub registry: &'a Registry,
+    /// Forms.
+    pub schemas: &'a Schemas,
+    /// The registry's path, as the 说明 names it.
+    pub units_path: String,
+    /// Whether `--period` was given.
+    pub chosen: bool,
+    /// The report workbook.
+    pub output: &'a std::path::Path,
+    /// `--export`.
+    pub export: Option<&'a std::path::Path>,
+    /// `--quiet`.
+    pub quiet: bool,
+    /// Lines the terminal prints before the summary (registry changes…).
+    pub notes: Vec<String>,
+}
+
+/// Prints the findings, writes the report workbook and the exports side by
+/// side, and prints the summary: what `consolidate` and `report --store`
+/// both do with an outcome. Returns the exit status.
+///
+/// # Errors
+/// An unwritable output.
+pub fn publish(outcome: &Outcome, target: &Publish<'_>, langs: Langs) -> anyhow::Result<i32> {
+    let report_period = outcome.focus;
+    output::print_findings(&outcome.findings, target.quiet, langs.terminal);
     // The exports and the report workbook read the same results and write
     // different files: build them side by side.
     let exports = || -> anyhow::Result<()> {
-        if let Some(dir) = &args.common.export {
+        if let Some(dir) = target.export {
             csv::write_exports(
                 dir,
                 &outcome.aggregates,
                 &outcome.findings,
-                &setup.registry,
-                &setup.schemas,
+                target.registry,
+                target.schemas,
                 langs.files,
             )?;
         }
@@ -57,30 +102,29 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
         let Some(period) = report_period else {
             return Ok(None);
         };
-        let units_path = args.common.units.display().to_string();
         let generated_at = output::now_beijing(langs.files);
         let input = ReportInput {
             period,
-            chosen: setup.period.is_some(),
+            chosen: target.chosen,
             lang: langs.files,
             aggs: &outcome.aggregates,
-            registry: &setup.registry,
-            schemas: &setup.schemas,
+            registry: target.registry,
+            schemas: target.schemas,
             batch: &outcome.batch,
             findings: &outcome.findings,
             completeness: &outcome.completeness,
-            units_path: &units_path,
+            units_path: &target.units_path,
             generated_at: &generated_at,
         };
         let bytes = report_xlsx(&input)?;
         // `-o reports/2026-06.xlsx`: the folder is made, as `--export` makes its own.
-        if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = target.output.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| match langs.terminal {
                 Lang::Zh => format!("无法创建汇总表所在的文件夹 {}", dir.display()),
                 Lang::En => format!("cannot create the folder {} for the report", dir.display()),
             })?;
         }
-        write_atomic(&args.output, &bytes)?;
+        write_atomic(target.output, &bytes)?;
         Ok(Some(period))
     };
     let (exported, reported) = rayon::join(exports, report);
@@ -92,13 +136,17 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
                 Lang::Zh => crate::say!(
                     "{}汇总表已写入 {}",
                     period.label_zh(),
-                    args.output.display()
+                    target.output.display()
                 ),
                 Lang::En => {
-                    crate::say!("report for {} written to {}", period, args.output.display())
+                    crate::say!(
+                        "report for {} written to {}",
+                        period,
+                        target.output.display()
+                    )
                 }
             }
-            if setup.period.is_none() {
+            if !target.chosen {
                 let months = outcome.batch.months_read();
                 if months.len() > 1 {
                     let (first, last, other) = (
@@ -127,7 +175,9 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
             )
         ),
     }
-    clock.lap("outputs");
-    output::print_summary(&outcome, langs.terminal);
+    for note in &target.notes {
+        crate::say!("   {} {note}", lang.pick("提示", "note"));
+    }
+    output::print_summary(outcome, langs.terminal);
     Ok(i32::from(crate::findings::has_errors(&outcome.findings)))
 }

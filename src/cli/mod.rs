@@ -17,6 +17,7 @@ pub mod output;
 pub mod progress;
 pub mod rules;
 pub mod sample_data;
+pub mod store;
 pub mod template;
 
 use std::path::{Path, PathBuf};
@@ -74,6 +75,16 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("template", "unit", "只写这一个乡镇（名称、别名或代码）", "Only this township (name, alias or code)"),
     ("template", "combined", "一个乡镇的各报表写在同一工作簿中，每表一个工作表", "All forms of a township in one workbook, one sheet each"),
     ("template", "schemas", "从此文件夹读取报表式样，代替内置的三种", "Read form schemas from this directory instead of the built-in three"),
+    ("ingest", "", "审核报表并记入数据库，保留全部历史版本", "Record returns in a store, with their history"),
+    ("report", "", "按数据库中有效的数字写出汇总表", "Consolidate the figures in force in a store"),
+    ("history", "", "列出数据库中各报表的历次版本及其状态", "List the versions of each submission in a store"),
+    ("trace", "", "说明一个汇总数字由哪些单元格构成", "Explain where an aggregate of a store comes from"),
+    ("ingest", "store", "数据库文件夹（不存在时新建）", "The store folder (made when it does not exist)"),
+    ("ingest", "correction", "把每个输入都当作更正报表（未标注“更正”的重报）", "Mark every input a correction (a resubmission nobody labelled 更正)"),
+    ("report", "store", "数据库文件夹", "The store folder"),
+    ("report", "deadline_day", "报表截止日：次月第 N 日（默认 5）", "Day of the next month by which a return is due (default 5)"),
+    ("history", "store", "数据库文件夹", "The store folder"),
+    ("trace", "store", "数据库文件夹", "The store folder"),
     ("sample-data", "out", "输出文件夹", "Output directory"),
     ("sample-data", "townships", "乡镇（街道）个数（每县约 12 个）", "Townships in the city (about 12 per county)"),
     ("sample-data", "months", "月数，从 1 月起", "Months, from January"),
@@ -137,6 +148,14 @@ pub enum Command {
     SampleData(sample_data::Args),
     /// Write fill-in templates (填报模板) for the townships to fill in.
     Template(template::Args),
+    /// Record returns in a store, with their history.
+    Ingest(store::IngestArgs),
+    /// Consolidate the figures in force in a store.
+    Report(store::ReportArgs),
+    /// List the versions of each submission in a store.
+    History(store::HistoryArgs),
+    /// Explain where an aggregate of a store comes from.
+    Trace(store::TraceArgs),
 }
 
 /// Options shared by `consolidate` and `check`.
@@ -262,6 +281,7 @@ impl Setup {
             latest,
             complete: self.complete,
             keep_sheets,
+            deadline_day: crate::validate::returns::DEADLINE_DAY,
         };
         progress::with_progress(self.inputs.len(), &counters, lang, || {
             crate::pipeline::run_watched(
@@ -291,6 +311,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Rules(a) => rules::run(&a, langs),
         Command::SampleData(a) => sample_data::run(&a),
         Command::Template(a) => template::run(&a, langs),
+        Command::Ingest(a) => store::ingest(&a, langs),
+        Command::Report(a) => store::report(&a, langs),
+        Command::History(a) => store::history(&a, langs),
+        Command::Trace(a) => store::trace(&a, langs),
     }
 }
 

@@ -428,6 +428,7 @@ fn ingest_sheet(
         month,
         correction,
         reported_on: rows.reported_on,
+        received: None,
         status: ReturnStatus::Active,
         totals: rows.totals,
         columns: header.columns.clone(),

@@ -65,17 +65,13 @@ pub fn check(
     registry: &Registry,
     schemas: &Schemas,
     complete: bool,
+    deadline_day: u32,
 ) -> (Vec<Finding>, Vec<Completeness>) {
     let (batch, rows) = (&settled.batch, &settled.rows);
     let mut findings = relations::check(batch, rows, registry, schemas);
     findings.extend(totals::check(batch, registry, schemas));
     findings.extend(history::check(batch, registry, schemas));
-    findings.extend(returns::late(
-        batch,
-        registry,
-        schemas,
-        returns::DEADLINE_DAY,
-    ));
+    findings.extend(returns::late(batch, registry, schemas, deadline_day));
     let (missing, completeness) = returns::completeness(batch, rows, registry, schemas, complete);
     findings.extend(missing);
     (findings, completeness)

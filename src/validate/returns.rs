@@ -157,7 +157,10 @@ pub fn late(
         if !r.status.checked() {
             continue;
         }
-        let Some(on) = r.reported_on else { continue };
+        // The 报出日期, else (in a store) the day it was received.
+        let Some(on) = r.reported_on.or(r.received) else {
+            continue;
+        };
         let deadline = Day::deadline(r.month, deadline_day);
         if on > deadline {
             let unit = registry.unit(r.unit);

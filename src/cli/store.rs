@@ -1,0 +1,705 @@
+//! The store's subcommands (FORMS.md §7):
+//!
+//! ```text
+//! phstats ingest  INPUT... --units UNITS.csv --store DIR [--period P] [--correction]
+//! phstats report  --store DIR [--units UNITS.csv] [--period P] [-o report.xlsx] [--export DIR]
+//! phstats history --store DIR [--unit U] [--form F] [--period P]
+//! phstats trace   --store DIR --period P --unit U --field F
+//! ```
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use super::consolidate::{publish, Publish};
+use super::{output, Langs};
+use crate::message::Lang;
+use crate::period::Period;
+use crate::pipeline::Selection;
+use crate::registry::{NameMatch, Registry, UnitCode, UnitIdx};
+use crate::schema::{Kind, Schemas};
+use crate::store::{self, Status, Store, Submission};
+
+/// Arguments of `ingest`.
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// Return workbooks (.xlsx/.xls) and directories searched recursively.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// The unit registry CSV.
+    #[arg(long, value_name = "UNITS.csv")]
+    pub units: PathBuf,
+    /// The store folder (made when it does not exist).
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// The month of returns that name none.
+    #[arg(long, value_name = "P")]
+    pub period: Option<String>,
+    /// Mark every input a correction (a resubmission nobody labelled 更正).
+    #[arg(long)]
+    pub correction: bool,
+    /// Read form schemas from this directory instead of the built-in three.
+    #[arg(long, value_name = "DIR")]
+    pub schemas: Option<PathBuf>,
+    /// Print only the summary, not each finding.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The store folder.
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// The unit registry CSV (default: the one the store ingested with).
+    #[arg(long, value_name = "UNITS.csv")]
+    pub units: Option<PathBuf>,
+    /// The period reported.
+    #[arg(long, value_name = "P")]
+    pub period: Option<String>,
+    /// The report workbook to write.
+    #[arg(short, long, value_name = "report.xlsx", default_value = "report.xlsx")]
+    pub output: PathBuf,
+    /// Write aggregates.csv and findings.csv into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub export: Option<PathBuf>,
+    /// Day of the next month by which a return is due.
+    #[arg(long, value_name = "N", default_value_t = crate::validate::returns::DEADLINE_DAY)]
+    pub deadline_day: u32,
+    /// Read form schemas from this directory instead of the built-in three.
+    #[arg(long, value_name = "DIR")]
+    pub schemas: Option<PathBuf>,
+    /// Print only the summary, not each finding.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `history`.
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// The store folder.
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// Only this unit (name or code).
+    #[arg(long, value_name = "U")]
+    pub unit: Option<String>,
+    /// Only this form (id or short name).
+    #[arg(long, value_name = "F")]
+    pub form: Option<String>,
+    /// Only this period.
+    #[arg(long, value_name = "P")]
+    pub period: Option<String>,
+}
+
+/// Arguments of `trace`.
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// The store folder.
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// The period of the figure.
+    #[arg(long, value_name = "P")]
+    pub period: String,
+    /// The unit (name or code).
+    #[arg(long, value_name = "U")]
+    pub unit: String,
+    /// The field id (hepb1_rate) or label.
+    #[arg(long, value_name = "F")]
+    pub field: String,
+    /// The unit registry CSV (default: the one the store ingested with).
+    #[arg(long, value_name = "UNITS.csv")]
+    pub units: Option<PathBuf>,
+}
+
+fn schemas(dir: &Option<PathBuf>) -> anyhow::Result<Schemas> {
+    Ok(match dir {
+        Some(d) => Schemas::from_dir(d)?,
+        None => Schemas::builtin()?,
+    })
+}
+
+fn open(dir: &std::path::Path, lang: Lang) -> anyhow::Result<Store> {
+    Store::open(dir).map_err(|e| anyhow::anyhow!(e.render(lang)))
+}
+
+fn parse_period(p: &str, lang: Lang) -> anyhow::Result<Period> {
+    Period::parse(p).ok_or_else(|| match lang {
+        Lang::Zh => anyhow::anyhow!("--period “{p}”不是月份、季度、半年、年份或年初至今"),
+        Lang::En => {
+            anyhow::anyhow!("--period `{p}` is not a month, quarter, half, year or year to date")
+        }
+    })
+}
+
+/// The registry given, or the one the store ingested with.
+fn registry(
+    store: &Store,
+    units: &Option<PathBuf>,
+    lang: Lang,
+) -> anyhow::Result<(Registry, String)> {
+    match units {
+        Some(p) => Ok((
+            Registry::load(p).map_err(|e| anyhow::anyhow!(e.render(lang)))?,
+            p.display().to_string(),
+        )),
+        None => {
+            let text = store.registry_csv().unwrap_or_default();
+            let origin = format!("{}（数据库中的单位名录）", store.dir.display());
+            Ok((
+                Registry::from_csv(text.as_bytes(), &origin)
+                    .map_err(|e| anyhow::anyhow!(e.render(lang)))?,
+                origin,
+            ))
+        }
+    }
+}
+
+/// Runs `ingest`.
+///
+/// # Errors
+/// A bad registry, period or store; the store is then as it was.
+pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
+    let lang = langs.terminal;
+    let registry = Registry::load(&args.units).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let registry_csv = std::fs::read(&args.units)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_else(|| registry_as_csv(&registry));
+    let schemas = schemas(&args.schemas)?;
+    let period = args
+        .period
+        .as_deref()
+        .map(|p| parse_period(p, lang))
+        .transpose()?;
+    let inputs = crate::ingest::collect_inputs(&args.inputs).map_err(|(path, _)| match lang {
+        Lang::Zh => anyhow::anyhow!("输入 {path} 不存在或无法读取"),
+        Lang::En => anyhow::anyhow!("input {path}: no such file or folder"),
+    })?;
+    if inputs.is_empty() {
+        anyhow::bail!(
+            "{}",
+            lang.pick(
+                "输入中没有找到 .xlsx 或 .xls 文件",
+                "no .xlsx or .xls files found in the inputs"
+            )
+        );
+    }
+    let mut st = Store::open_or_create(&args.store, &registry)
+        .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let opts = store::IngestOptions {
+        registry: &registry,
+        registry_csv: &registry_csv,
+        schemas: &schemas,
+        period,
+        correction: args.correction,
+        deadline_day: crate::validate::returns::DEADLINE_DAY,
+        now: store::now_iso(),
+    };
+    let report =
+        store::ingest(&mut st, &inputs, &opts).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    output::print_findings(&report.findings, args.quiet, lang);
+    for file in &report.unchanged {
+        match lang {
+            Lang::Zh => crate::say!("   提示 {file} 的内容已在数据库中，未作改动"),
+            Lang::En => {
+                crate::say!("   info {file}: the store already holds this content; nothing changed")
+            }
+        }
+    }
+    for s in &report.recorded {
+        let what = format!("{} {} {} {}", s.file, s.unit_name, s.form, s.month);
+        match lang {
+            Lang::Zh => crate::say!("   已记录 {what}：{}{}", s.status.label(lang), reason(s)),
+            Lang::En => crate::say!("   recorded {what}: {}", s.status.label(lang)),
+        }
+    }
+    for (s, now) in &report.changed {
+        match lang {
+            Lang::Zh => crate::say!(
+                "   状态变更 {}!{}：{} → {}",
+                s.file,
+                s.sheet,
+                s.status.label(lang),
+                now.label(lang)
+            ),
+            Lang::En => crate::say!(
+                "   status {}!{}: {} → {}",
+                s.file,
+                s.sheet,
+                s.status.label(lang),
+                now.label(lang)
+            ),
+        }
+    }
+    match lang {
+        Lang::Zh => crate::say!(
+            "数据库 {} 现为第 {} 版",
+            args.store.display(),
+            report.generation
+        ),
+        Lang::En => crate::say!(
+            "store {} is now at generation {}",
+            args.store.display(),
+            report.generation
+        ),
+    }
+    Ok(i32::from(crate::findings::has_errors(&report.findings)))
+}
+
+fn reason(s: &Submission) -> String {
+    if s.reason.is_empty() {
+        String::new()
+    } else {
+        format!("（{}）", s.reason)
+    }
+}
+
+fn registry_as_csv(registry: &Registry) -> String {
+    let mut out = String::from("code,name,level,parent_code,aliases\n");
+    for u in &registry.units {
+        let parent = u
+            .parent
+            .map(|p| registry.unit(p).code.to_string())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{},{},{},{parent},{}\n",
+            u.code,
+            u.name,
+            u.level.id(),
+            u.aliases.join("|")
+        ));
+    }
+    out
+}
+
+/// The in-force submissions as a batch, with what reading their files found.
+fn in_force_batch(
+    st: &Store,
+    registry: &Registry,
+    schemas: &Schemas,
+) -> anyhow::Result<(crate::observation::Batch, Vec<String>)> {
+    let subs = st.submissions()?;
+    let live = store::in_force(&subs);
+    let (mut batch, notes) = store::load_batch(st, &live, registry, schemas)?;
+    let hashes: HashSet<&str> = live.iter().map(|s| s.content_hash.as_str()).collect();
+    batch.findings = st
+        .file_findings()?
+        .into_iter()
+        .filter(|(h, _)| hashes.contains(h.as_str()))
+        .map(|(_, f)| f)
+        .collect();
+    // Without a 报出日期, a return was received when it was ingested.
+    let received: std::collections::HashMap<(&str, &str), &str> = live
+        .iter()
+        .map(|s| ((s.file.as_str(), s.sheet.as_str()), s.ingested_at.as_str()))
+        .collect();
+    for r in &mut batch.returns {
+        if r.reported_on.is_none() {
+            r.received = received
+                .get(&(batch.files[r.file as usize].as_str(), r.sheet.as_str()))
+                .and_then(|at| store::ingest_day(at));
+        }
+    }
+    Ok((batch, notes))
+}
+
+/// Runs `report --store`.
+///
+/// # Errors
+/// A bad store, registry or period; an unwritable output.
+pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
+    let lang = langs.terminal;
+    let st = open(&args.store, lang)?;
+    let (registry, units_path) = registry(&st, &args.units, lang)?;
+    let schemas = schemas(&args.schemas)?;
+    let period = args
+        .period
+        .as_deref()
+        .map(|p| parse_period(p, lang))
+        .transpose()?;
+    let (batch, mut notes) = in_force_batch(&st, &registry, &schemas)?;
+    notes.extend(store::registry_changes(&st, &registry));
+    let selection = Selection {
+        period,
+        latest: true,
+        complete: true,
+        keep_sheets: false,
+        deadline_day: args.deadline_day,
+    };
+    let outcome = crate::pipeline::run_batch(
+        batch,
+        &registry,
+        &schemas,
+        selection,
+        crate::timings::Stopwatch::start(),
+    )
+    .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let target = Publish {
+        registry: &registry,
+        schemas: &schemas,
+        units_path,
+        chosen: period.is_some(),
+        output: &args.output,
+        export: args.export.as_deref(),
+        quiet: args.quiet,
+        notes,
+    };
+    publish(&outcome, &target, langs)
+}
+
+fn find_unit(registry: &Registry, text: &str) -> Option<UnitIdx> {
+    UnitCode::parse(text.trim())
+        .and_then(|c| registry.by_code(c))
+        .or_else(|| match registry.find_reporting_unit(text) {
+            NameMatch::Found(u) => Some(u),
+            _ => None,
+        })
+        .or_else(|| {
+            let key = crate::normalize::name(text);
+            registry
+                .units
+                .iter()
+                .position(|u| crate::normalize::name(&u.name) == key)
+                .map(|i| i as UnitIdx)
+        })
+}
+
+/// Runs `history`.
+///
+/// # Errors
+/// A bad store.
+pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
+    let lang = langs.terminal;
+    let st = open(&args.store, lang)?;
+    let (registry, _) = registry(&st, &None, lang)?;
+    let schemas = Schemas::builtin()?;
+    let period = args
+        .period
+        .as_deref()
+        .map(|p| parse_period(p, lang))
+        .transpose()?;
+    let unit = args
+        .unit
+        .as_deref()
+        .map(|u| find_unit(&registry, u).map(|i| registry.unit(i).code.0));
+    let subs = st.submissions()?;
+    let mut groups: Vec<((String, String, String), Vec<&Submission>)> = Vec::new();
+    for s in &subs {
+        if unit.is_some_and(|u| s.unit_code != u) {
+            continue;
+        }
+        if args.form.as_deref().is_some_and(|f| {
+            s.form != f
+                && schemas
+                    .form_idx(&s.form)
+                    .is_none_or(|i| schemas.form(i).short != f)
+        }) {
+            continue;
+        }
+        if let Some(p) = period {
+            let inside = Period::parse(&s.month).is_some_and(|m| p.covers(m));
+            if !inside {
+                continue;
+            }
+        }
+        let key = (s.unit_name.clone(), s.form.clone(), s.month.clone());
+        match groups.iter_mut().find(|g| g.0 == key) {
+            Some(g) => g.1.push(s),
+            None => groups.push((key, vec![s])),
+        }
+    }
+    if groups.is_empty() {
+        crate::say!(
+            "{}",
+            lang.pick("数据库中没有符合条件的报表", "no submission matches")
+        );
+        return Ok(0);
+    }
+    for ((unit, form, month), versions) in &groups {
+        let title = schemas
+            .form_idx(form)
+            .map(|i| schemas.form(i).title_in(lang).to_string())
+            .unwrap_or_else(|| form.clone());
+        crate::say!("== {unit} {month} {title} ==");
+        for (k, s) in versions.iter().enumerate() {
+            let when = s
+                .ingested_at
+                .get(..16)
+                .unwrap_or(&s.ingested_at)
+                .replace('T', " ");
+            let dated = s.reported_on.as_deref().unwrap_or("—");
+            match lang {
+                Lang::Zh => crate::say!(
+                    "  第 {} 版 {when} 收到 {}!{}（报出日期 {dated}{}）：{}{}",
+                    k + 1,
+                    s.file,
+                    s.sheet,
+                    if s.correction { "，标注更正" } else { "" },
+                    s.status.label(lang),
+                    reason(s)
+                ),
+                Lang::En => crate::say!(
+                    "  version {} received {when} {}!{} (dated {dated}{}): {}",
+                    k + 1,
+                    s.file,
+                    s.sheet,
+                    if s.correction {
+                        ", marked a correction"
+                    } else {
+                        ""
+                    },
+                    s.status.label(lang)
+                ),
+            }
+            // What a correction changed, cell by cell.
+            if s.status == Status::InForce && s.correction && k > 0 {
+                if let Some(prev) = versions[..k]
+                    .iter()
+                    .rev()
+                    .find(|p| p.status == Status::Superseded)
+                {
+                    for line in diff(&st, prev, s, &registry, &schemas)? {
+                        crate::say!("      {line}");
+                    }
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// The figures a correction changed: field, village, old → new.
+fn diff(
+    st: &Store,
+    old: &Submission,
+    new: &Submission,
+    registry: &Registry,
+    schemas: &Schemas,
+) -> anyhow::Result<Vec<String>> {
+    let ids: HashSet<&str> = [old.id.as_str(), new.id.as_str()].into_iter().collect();
+    let obs = st.observations(&ids)?;
+    let empty = Vec::new();
+    let (a, b) = (
+        obs.get(&old.id).unwrap_or(&empty),
+        obs.get(&new.id).unwrap_or(&empty),
+    );
+    let form = schemas.form_idx(&new.form).map(|i| schemas.form(i));
+    let label = |f: &str| {
+        form.and_then(|x| x.field_idx(f).map(|i| x.field(i).display_label()))
+            .unwrap_or_else(|| f.to_string())
+    };
+    let name = |c: u64| {
+        registry
+            .by_code(UnitCode(c))
+            .map(|u| registry.unit(u).name.clone())
+            .unwrap_or_else(|| c.to_string())
+    };
+    let show = |v: Option<f64>| v.map_or_else(|| "（空）".to_string(), crate::message::num);
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for o in b {
+        seen.insert((o.unit_code, o.field.clone()));
+        let before = a
+            .iter()
+            .find(|x| x.unit_code == o.unit_code && x.field == o.field);
+        let old_v = before.and_then(|x| x.value);
+        if before.is_none() || old_v != o.value {
+            out.push(format!(
+                "{} {}（{}）：{} → {}",
+                label(&o.field),
+                name(o.unit_code),
+                o.cell,
+                show(old_v),
+                show(o.value)
+            ));
+        }
+    }
+    for o in a {
+        if !seen.contains(&(o.unit_code, o.field.clone())) && o.value.is_some() {
+            out.push(format!(
+                "{} {}：{} → （无此行）",
+                label(&o.field),
+                name(o.unit_code),
+                show(o.value)
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `trace`.
+///
+/// # Errors
+/// A bad store, period, unit or field.
+pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
+    let lang = langs.terminal;
+    let st = open(&args.store, lang)?;
+    let (registry, _) = registry(&st, &args.units, lang)?;
+    let schemas = Schemas::builtin()?;
+    let period = parse_period(&args.period, lang)?;
+    let unit = find_unit(&registry, &args.unit).ok_or_else(|| match lang {
+        Lang::Zh => anyhow::anyhow!("--unit “{}”不在单位名录中", args.unit),
+        Lang::En => anyhow::anyhow!("--unit `{}` is not in the registry", args.unit),
+    })?;
+    let found = schemas.forms.iter().enumerate().find_map(|(fi, f)| {
+        f.fields
+            .iter()
+            .position(|x| {
+                x.id == args.field || x.display_label() == args.field || x.label == args.field
+            })
+            .map(|i| (fi as crate::schema::FormIdx, i as crate::schema::FieldIdx))
+    });
+    let Some((form_idx, field_idx)) = found else {
+        match lang {
+            Lang::Zh => anyhow::bail!("--field “{}”不是任何报表的栏目", args.field),
+            Lang::En => anyhow::bail!("--field `{}` is not a field of any form", args.field),
+        }
+    };
+    let form = schemas.form(form_idx);
+    let field = form.field(field_idx);
+    let (batch, _) = in_force_batch(&st, &registry, &schemas)?;
+    let selection = Selection {
+        period: Some(period),
+        latest: false,
+        complete: true,
+        keep_sheets: false,
+        deadline_day: crate::validate::returns::DEADLINE_DAY,
+    };
+    let outcome = crate::pipeline::run_batch(
+        batch,
+        &registry,
+        &schemas,
+        selection,
+        crate::timings::Stopwatch::start(),
+    )
+    .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let u = registry.unit(unit);
+    let value = outcome.aggregates.get(period, unit, form_idx, field_idx);
+    let shown = |v: Option<f64>| {
+        v.map_or_else(
+            || lang.pick("（未报告）", "(not reported)").to_string(),
+            |x| {
+                if field.kind == Kind::Rate {
+                    format!("{x:.1}")
+                } else {
+                    crate::message::num(x)
+                }
+            },
+        )
+    };
+    match lang {
+        Lang::Zh => crate::say!(
+            "{} {} “{}” = {}",
+            u.name,
+            period.label_zh(),
+            field.display_label(),
+            shown(value)
+        ),
+        Lang::En => crate::say!(
+            "{} {period} {} = {}",
+            u.name,
+            field.label().en,
+            shown(value)
+        ),
+    }
+    let b = &outcome.batch;
+    // The leaves under the unit whose figures make it up.
+    let under = |leaf: UnitIdx| registry.ancestors_and_self(leaf).any(|a| a == unit);
+    let parts: Vec<crate::schema::FieldIdx> = match field.ratio {
+        Some(r) => {
+            let g = |f| outcome.aggregates.get(period, unit, form_idx, f);
+            match lang {
+                Lang::Zh => crate::say!(
+                    "  比率 = 分子 / 分母 × 100，分子、分母只计两者都报告的单位（分子合计 {}，分母合计 {}）",
+                    shown(g(r.numerator)),
+                    shown(g(r.denominator))
+                ),
+                Lang::En => crate::say!(
+                    "  rate = numerator / denominator × 100 over the units that reported both (numerator total {}, denominator total {})",
+                    shown(g(r.numerator)),
+                    shown(g(r.denominator))
+                ),
+            }
+            [Some(r.numerator), r.minus, Some(r.denominator)]
+                .into_iter()
+                .flatten()
+                .collect()
+        }
+        None => vec![field_idx],
+    };
+    for part in parts {
+        let pf = form.field(part);
+        crate::say!("  {}:", pf.display_label());
+        let mut rows: Vec<(UnitIdx, crate::period::Month, Option<f64>, String)> = Vec::new();
+        for i in 0..b.obs.len() {
+            if b.obs.form[i] != form_idx
+                || b.obs.field[i] != part
+                || !period.contains(b.obs.month[i])
+                || !under(b.obs.unit[i])
+            {
+                continue;
+            }
+            let r = &b.returns[b.obs.ret[i] as usize];
+            rows.push((
+                b.obs.unit[i],
+                b.obs.month[i],
+                b.obs.value[i],
+                format!("{}!{}!{}", b.files[r.file as usize], r.sheet, b.obs.cell[i]),
+            ));
+        }
+        rows.sort_by_key(|x| (x.0, x.1));
+        for (k, (leaf, month, v, place)) in rows.iter().enumerate() {
+            // A stock counts its latest month with a value in the period.
+            let counted = match pf.kind {
+                Kind::Stock => {
+                    v.is_some() && !rows[k + 1..].iter().any(|x| x.0 == *leaf && x.2.is_some())
+                }
+                _ => v.is_some(),
+            };
+            let note = match (v, counted, pf.kind) {
+                (None, _, _) => lang.pick("未报告，不计", "not reported, not counted"),
+                (Some(_), false, _) => lang.pick(
+                    "存量只取期内最后一个月，此月不计",
+                    "a stock counts only its latest month",
+                ),
+                _ => lang.pick("计入", "counted"),
+            };
+            crate::say!(
+                "    {} {} {} ← {place}（{note}）",
+                registry.unit(*leaf).name,
+                month,
+                shown(*v)
+            );
+        }
+    }
+    // Superseded or unsettled versions of the same figures, and why.
+    let subs = st.submissions()?;
+    for s in &subs {
+        if matches!(s.status, Status::InForce | Status::Rejected) || s.form != form.id {
+            continue;
+        }
+        let inside = Period::parse(&s.month).is_some_and(|m| period.covers(m));
+        let mine = s
+            .unit_code
+            .and_then(|c| registry.by_code(UnitCode(c)))
+            .is_some_and(under);
+        if inside && mine {
+            match lang {
+                Lang::Zh => crate::say!(
+                    "  未计入：{}!{}（{}）{}",
+                    s.file,
+                    s.sheet,
+                    s.status.label(lang),
+                    reason(s)
+                ),
+                Lang::En => crate::say!(
+                    "  not counted: {}!{} ({})",
+                    s.file,
+                    s.sheet,
+                    s.status.label(lang)
+                ),
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,1236 @@
+//! The store (FORMS.md §7): every submission ever ingested, its history and
+//! the figures in force, as plain Parquet that polars, DuckDB, pandas or
+//! Spark read as they are.
+//!
+//! ```text
+//! STORE/manifest.json                                   {"format":"phstats-store","version":1,"generation":N,…}
+//! STORE/observations/city=<code>/month=<YYYY-MM>/part-<gen>.parquet   every figure, appended per ingest
+//! STORE/submissions/generation=<N>/submissions.parquet  every submission and its status, as of generation N
+//! STORE/submissions/generation=<N>/findings.parquet     what reading each file found
+//! STORE/submissions/generation=<N>/units.csv            the registry as ingested
+//! ```
+//!
+//! An ingest writes its new observation parts and a whole new generation of
+//! the (small) submission tables, then swaps `manifest.json` by rename: the
+//! commit. A crash before the swap leaves the manifest naming the previous
+//! generation, whose files are untouched; what the crashed ingest wrote is
+//! not in force (its submission ids are in no committed table) and the next
+//! ingest removes it. Readers take the generation from the manifest.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::findings::{CellRef, Finding};
+use crate::message::{Label, Lang};
+use crate::observation::{Batch, Observations, Return, ReturnStatus, RowSum, TotalCell};
+use crate::period::{Day, Month};
+use crate::registry::{Registry, UnitCode, UnitIdx};
+use crate::schema::Schemas;
+
+/// What `manifest.json` says a store is.
+pub const FORMAT: &str = "phstats-store";
+/// The layout version this build writes and reads.
+pub const VERSION: u32 = 1;
+const MANIFEST: &str = "manifest.json";
+
+/// The manifest: the commit point of a store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Layout version.
+    pub version: u32,
+    /// The generation in force.
+    pub generation: u64,
+    /// The registry's root code, the `city=` partition.
+    pub city: String,
+    /// When the generation was committed.
+    pub updated_at: String,
+}
+
+/// Why a store could not be opened or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The folder holds files but no store manifest.
+    #[error("{} is not a phstats store (no manifest.json); nothing was touched", .0)]
+    NotAStore(String),
+    /// Written by a newer phstats.
+    #[error("the store {path} was written by a newer phstats (layout version {found}, this one reads {VERSION}); nothing was touched")]
+    Newer {
+        /// The store.
+        path: String,
+        /// Its version.
+        found: u32,
+    },
+    /// A file could not be read or written.
+    #[error("store {path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the system said.
+        reason: String,
+    },
+    /// A table could not be read or written.
+    #[error("store table {path}: {reason}")]
+    Table {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A failure injected by a test (`PHSTATS_FAIL_AT`).
+    #[error("injected failure at {0}")]
+    Injected(String),
+}
+
+impl StoreError {
+    /// The error as a person reads it, in `lang`.
+    #[must_use]
+    pub fn render(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (StoreError::NotAStore(p), Lang::Zh) => {
+                format!("{p} 不是 phstats 数据库（没有 manifest.json），未作任何改动")
+            }
+            (StoreError::Newer { path, found }, Lang::Zh) => format!(
+                "数据库 {path} 由更新版本的 phstats 写入（格式版本 {found}，本版本只能读 {VERSION}），未作任何改动"
+            ),
+            (StoreError::Io { path, reason }, Lang::Zh) => {
+                format!("数据库文件 {path}：{reason}；数据库保持原样")
+            }
+            (StoreError::Table { path, reason }, Lang::Zh) => {
+                format!("数据库表 {path}：{reason}；数据库保持原样")
+            }
+            (StoreError::Injected(at), Lang::Zh) => format!("测试注入的故障：{at}；数据库保持原样"),
+            (e, Lang::En) => e.to_string(),
+        }
+    }
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |e| StoreError::Io {
+        path: path.display().to_string(),
+        reason: match e.kind() {
+            std::io::ErrorKind::PermissionDenied => "permission denied (read-only?)".into(),
+            _ => e.to_string(),
+        },
+    }
+}
+
+fn table_err(path: &Path) -> impl Fn(PolarsError) -> StoreError + '_ {
+    move |e| StoreError::Table {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// A submission's status (FORMS.md §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Counted.
+    InForce,
+    /// Replaced by a correction; kept.
+    Superseded,
+    /// The same return received again; counted once, through the first.
+    IdenticalCopy,
+    /// Different figures for the same unit, form and month, no correction:
+    /// none counts until one comes.
+    Duplicate,
+    /// Identity broken or unreadable: nothing in it counts.
+    Rejected,
+}
+
+impl Status {
+    /// The id in `submissions.parquet`.
+    #[must_use]
+    pub fn id(self) -> &'static str {
+        match self {
+            Status::InForce => "in_force",
+            Status::Superseded => "superseded",
+            Status::IdenticalCopy => "identical_copy",
+            Status::Duplicate => "duplicate",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    /// As a person reads it.
+    #[must_use]
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Status::InForce => lang.pick("有效（计入）", "in force"),
+            Status::Superseded => lang.pick("已被更正替代", "superseded by a correction"),
+            Status::IdenticalCopy => lang.pick("重复收到的相同报表", "identical copy"),
+            Status::Duplicate => lang.pick("重复报送，待更正", "duplicate, awaiting a correction"),
+            Status::Rejected => lang.pick("未计入（无法读取或身份不明）", "rejected"),
+        }
+    }
+
+    fn parse(s: &str) -> Status {
+        match s {
+            "in_force" => Status::InForce,
+            "superseded" => Status::Superseded,
+            "identical_copy" => Status::IdenticalCopy,
+            "duplicate" => Status::Duplicate,
+            _ => Status::Rejected,
+        }
+    }
+
+    fn of(r: ReturnStatus) -> Status {
+        match r {
+            ReturnStatus::Active => Status::InForce,
+            ReturnStatus::Superseded => Status::Superseded,
+            ReturnStatus::IdenticalCopy => Status::IdenticalCopy,
+            ReturnStatus::Duplicate => Status::Duplicate,
+        }
+    }
+}
+
+/// How a return was laid out, to check it again when it is read back:
+/// fields by id and units by code, so it survives schema and registry edits.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Layout {
+    /// 合计 row: field, value, row, column.
+    pub totals: Vec<(String, Option<f64>, u32, u32)>,
+    /// Field columns.
+    pub columns: Vec<(String, u32)>,
+    /// Row of the 合计.
+    pub total_row: Option<u32>,
+    /// Column of the names.
+    pub name_col: Option<u32>,
+    /// Column sums over every unit row: field, sum, first, last, unreadable.
+    pub row_sums: Vec<(String, Option<f64>, u32, u32, bool)>,
+    /// Units suggested for misspelt rows.
+    pub suggested: Vec<u64>,
+}
+
+/// One submission: one return (or one rejected file) as ingested.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// `<content hash>:<sheet>`.
+    pub id: String,
+    /// The file, as given to `ingest`.
+    pub file: String,
+    /// SHA-256 of the file's bytes.
+    pub content_hash: String,
+    /// Sheet (empty for a rejected file).
+    pub sheet: String,
+    /// Reporting unit's code, when known.
+    pub unit_code: Option<u64>,
+    /// Its name as ingested.
+    pub unit_name: String,
+    /// Form id (empty when unknown).
+    pub form: String,
+    /// Month (`2026-01`, empty when unknown).
+    pub month: String,
+    /// When it was ingested (`2026-02-03T10:00:00+08:00`).
+    pub ingested_at: String,
+    /// The generation that ingested it.
+    pub generation: u64,
+    /// Its 报出日期 (`2026-02-03`), when it has one.
+    pub reported_on: Option<String>,
+    /// Marked a correction.
+    pub correction: bool,
+    /// Its status.
+    pub status: Status,
+    /// Why, in Chinese.
+    pub reason: String,
+    /// Its layout (JSON of [`Layout`]).
+    pub layout: String,
+}
+
+/// An opened store.
+pub struct Store {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+}
+
+fn gen_dir(dir: &Path, generation: u64) -> PathBuf {
+    dir.join("submissions")
+        .join(format!("generation={generation}"))
+}
+
+impl Store {
+    /// Opens an existing store.
+    ///
+    /// # Errors
+    /// Not a store, written by a newer version, or unreadable.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let path = dir.join(MANIFEST);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(_) => return Err(StoreError::NotAStore(dir.display().to_string())),
+        };
+        let manifest: Manifest = serde_json::from_str(&text)
+            .ok()
+            .filter(|m: &Manifest| m.format == FORMAT)
+            .ok_or_else(|| StoreError::NotAStore(dir.display().to_string()))?;
+        if manifest.version > VERSION {
+            return Err(StoreError::Newer {
+                path: dir.display().to_string(),
+                found: manifest.version,
+            });
+        }
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            manifest,
+        })
+    }
+
+    /// Opens a store, or makes one in a folder that does not exist or is
+    /// empty; a folder holding other files is refused, untouched.
+    ///
+    /// # Errors
+    /// As [`Store::open`], or the folder cannot be made.
+    pub fn open_or_create(dir: &Path, registry: &Registry) -> Result<Store, StoreError> {
+        if dir.join(MANIFEST).exists() {
+            return Store::open(dir);
+        }
+        let empty = match std::fs::read_dir(dir) {
+            Ok(mut entries) => entries.next().is_none(),
+            Err(_) => true,
+        };
+        if !empty {
+            return Err(StoreError::NotAStore(dir.display().to_string()));
+        }
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let root = registry
+            .units
+            .iter()
+            .find(|u| u.parent.is_none())
+            .map(|u| u.code.to_string())
+            .unwrap_or_default();
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            manifest: Manifest {
+                format: FORMAT.into(),
+                version: VERSION,
+                generation: 0,
+                city: root,
+                updated_at: String::new(),
+            },
+        })
+    }
+
+    /// Every submission of the generation in force, in ingest order.
+    ///
+    /// # Errors
+    /// An unreadable table.
+    pub fn submissions(&self) -> Result<Vec<Submission>, StoreError> {
+        if self.manifest.generation == 0 {
+            return Ok(Vec::new());
+        }
+        let path = gen_dir(&self.dir, self.manifest.generation).join("submissions.parquet");
+        let df = read_parquet(&path)?;
+        let err = table_err(&path);
+        let s = |name: &str| -> Result<Vec<Option<String>>, StoreError> {
+            Ok(df
+                .column(name)
+                .and_then(|c| c.str().cloned())
+                .map_err(&err)?
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect())
+        };
+        let (id, file, hash, sheet, unit_name, form, month, at, rep, status, reason, layout) = (
+            s("submission_id")?,
+            s("file")?,
+            s("content_hash")?,
+            s("sheet")?,
+            s("unit_name")?,
+            s("form")?,
+            s("month")?,
+            s("ingested_at")?,
+            s("reported_on")?,
+            s("status")?,
+            s("reason")?,
+            s("layout")?,
+        );
+        let code: Vec<Option<u64>> = df
+            .column("unit_code")
+            .and_then(|c| c.u64().cloned())
+            .map_err(&err)?
+            .iter()
+            .collect();
+        let generation: Vec<Option<u64>> = df
+            .column("generation")
+            .and_then(|c| c.u64().cloned())
+            .map_err(&err)?
+            .iter()
+            .collect();
+        let correction: Vec<Option<bool>> = df
+            .column("correction")
+            .and_then(|c| c.bool().cloned())
+            .map_err(&err)?
+            .iter()
+            .collect();
+        let get = |v: &Vec<Option<String>>, i: usize| v[i].clone().unwrap_or_default();
+        Ok((0..df.height())
+            .map(|i| Submission {
+                id: get(&id, i),
+                file: get(&file, i),
+                content_hash: get(&hash, i),
+                sheet: get(&sheet, i),
+                unit_code: code[i],
+                unit_name: get(&unit_name, i),
+                form: get(&form, i),
+                month: get(&month, i),
+                ingested_at: get(&at, i),
+                generation: generation[i].unwrap_or(0),
+                reported_on: rep[i].clone(),
+                correction: correction[i].unwrap_or(false),
+                status: Status::parse(&get(&status, i)),
+                reason: get(&reason, i),
+                layout: get(&layout, i),
+            })
+            .collect())
+    }
+
+    /// What reading each file found, by content hash.
+    ///
+    /// # Errors
+    /// An unreadable table.
+    pub fn file_findings(&self) -> Result<Vec<(String, Finding)>, StoreError> {
+        if self.manifest.generation == 0 {
+            return Ok(Vec::new());
+        }
+        let path = gen_dir(&self.dir, self.manifest.generation).join("findings.parquet");
+        let df = read_parquet(&path)?;
+        let err = table_err(&path);
+        let hash = df
+            .column("content_hash")
+            .and_then(|c| c.str().cloned())
+            .map_err(&err)?;
+        let json = df
+            .column("detail")
+            .and_then(|c| c.str().cloned())
+            .map_err(&err)?;
+        let mut out = Vec::new();
+        for (h, j) in hash.iter().zip(json.iter()) {
+            if let (Some(h), Some(j)) = (h, j) {
+                if let Ok(f) = serde_json::from_str::<Finding>(j) {
+                    out.push((h.to_string(), f));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The registry as the generation in force ingested it.
+    #[must_use]
+    pub fn registry_csv(&self) -> Option<String> {
+        std::fs::read_to_string(gen_dir(&self.dir, self.manifest.generation).join("units.csv")).ok()
+    }
+
+    /// Every observation part of committed generations.
+    fn parts(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let root = self.dir.join("observations");
+        let mut stack = vec![root];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if part_generation(&p).is_some_and(|g| g <= self.manifest.generation) {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The observations of `ids`, grouped by submission id.
+    ///
+    /// # Errors
+    /// An unreadable part.
+    pub fn observations(
+        &self,
+        ids: &HashSet<&str>,
+    ) -> Result<HashMap<String, Vec<ObsRow>>, StoreError> {
+        let mut out: HashMap<String, Vec<ObsRow>> = HashMap::new();
+        for part in self.parts() {
+            let df = read_parquet(&part)?;
+            let err = table_err(&part);
+            let sid = df
+                .column("submission_id")
+                .and_then(|c| c.str().cloned())
+                .map_err(&err)?;
+            let code = df
+                .column("unit_code")
+                .and_then(|c| c.u64().cloned())
+                .map_err(&err)?;
+            let field = df
+                .column("field")
+                .and_then(|c| c.str().cloned())
+                .map_err(&err)?;
+            let value = df
+                .column("value")
+                .and_then(|c| c.f64().cloned())
+                .map_err(&err)?;
+            let row = df
+                .column("row")
+                .and_then(|c| c.u32().cloned())
+                .map_err(&err)?;
+            let col = df
+                .column("col")
+                .and_then(|c| c.u32().cloned())
+                .map_err(&err)?;
+            for i in 0..df.height() {
+                let Some(s) = sid.get(i) else { continue };
+                if !ids.contains(s) {
+                    continue;
+                }
+                out.entry(s.to_string()).or_default().push(ObsRow {
+                    unit_code: code.get(i).unwrap_or(0),
+                    field: field.get(i).unwrap_or("").to_string(),
+                    value: value.get(i),
+                    cell: CellRef {
+                        row: row.get(i).unwrap_or(0),
+                        col: col.get(i).unwrap_or(0),
+                    },
+                });
+            }
+        }
+        for v in out.values_mut() {
+            v.sort_by_key(|o| (o.cell.row, o.cell.col));
+        }
+        Ok(out)
+    }
+}
+
+/// One stored figure.
+#[derive(Debug, Clone)]
+pub struct ObsRow {
+    /// The row's unit.
+    pub unit_code: u64,
+    /// Field id.
+    pub field: String,
+    /// Value (`None`: not reported).
+    pub value: Option<f64>,
+    /// Its cell.
+    pub cell: CellRef,
+}
+
+fn part_generation(p: &Path) -> Option<u64> {
+    let name = p.file_name()?.to_str()?;
+    name.strip_prefix("part-")?
+        .strip_suffix(".parquet")?
+        .parse()
+        .ok()
+}
+
+fn read_parquet(path: &Path) -> Result<DataFrame, StoreError> {
+    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    ParquetReader::new(file).finish().map_err(table_err(path))
+}
+
+fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), StoreError> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(io_err(d))?;
+    }
+    let tmp = path.with_extension("parquet.tmp");
+    let file = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    ParquetWriter::new(file)
+        .finish(df)
+        .map_err(table_err(path))?;
+    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    Ok(())
+}
+
+/// SHA-256 of a file's bytes, in hex.
+///
+/// # Errors
+/// The file cannot be read.
+pub fn content_hash(path: &Path) -> std::io::Result<String> {
+    use sha2::Digest as _;
+    let bytes = std::fs::read(path)?;
+    let digest = sha2::Sha256::digest(&bytes);
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The store's submissions, rebuilt as a batch: `keep` says which. Returns
+/// of units or fields no longer in the registry or the schemas are left
+/// out, and said so in the notes.
+///
+/// # Errors
+/// An unreadable table.
+pub fn load_batch(
+    store: &Store,
+    subs: &[&Submission],
+    registry: &Registry,
+    schemas: &Schemas,
+) -> Result<(Batch, Vec<String>), StoreError> {
+    let ids: HashSet<&str> = subs.iter().map(|s| s.id.as_str()).collect();
+    let mut obs = store.observations(&ids)?;
+    let mut batch = Batch::default();
+    let mut notes = Vec::new();
+    let mut file_of: HashMap<&str, u32> = HashMap::new();
+    for s in subs {
+        let (Some(code), Some(form), Some(month)) = (
+            s.unit_code,
+            schemas.form_idx(&s.form),
+            crate::period::Period::parse(&s.month).and_then(|p| match p {
+                crate::period::Period::Month(m) => Some(m),
+                _ => None,
+            }),
+        ) else {
+            continue;
+        };
+        let Some(unit) = registry.by_code(UnitCode(code)) else {
+            notes.push(format!(
+                "{}（{code}）已不在单位名录中，其报表 {}!{} 未计入",
+                s.unit_name, s.file, s.sheet
+            ));
+            continue;
+        };
+        let layout: Layout = serde_json::from_str(&s.layout).unwrap_or_default();
+        let f = schemas.form(form);
+        let field = |id: &str| f.field_idx(id);
+        let file = *file_of.entry(s.file.as_str()).or_insert_with(|| {
+            batch.files.push(s.file.clone());
+            batch.modified.push(ingest_time(&s.ingested_at));
+            batch.files.len() as u32 - 1
+        });
+        let ret = batch.returns.len() as u32;
+        let mut o = Observations::default();
+        for row in obs.remove(&s.id).unwrap_or_default() {
+            let (Some(u), Some(fi)) =
+                (registry.by_code(UnitCode(row.unit_code)), field(&row.field))
+            else {
+                continue;
+            };
+            o.push(u, form, fi, month, row.value, 0, row.cell);
+        }
+        batch.obs.append(o, ret);
+        batch.returns.push(Return {
+            file,
+            sheet: s.sheet.clone(),
+            form,
+            unit,
+            month,
+            correction: s.correction,
+            reported_on: s.reported_on.as_deref().and_then(Day::find_in),
+            received: None,
+            status: ReturnStatus::Active,
+            totals: layout
+                .totals
+                .iter()
+                .filter_map(|(id, v, r, c)| {
+                    Some(TotalCell {
+                        field: field(id)?,
+                        value: *v,
+                        cell: CellRef { row: *r, col: *c },
+                    })
+                })
+                .collect(),
+            columns: layout
+                .columns
+                .iter()
+                .filter_map(|(id, c)| Some((field(id)?, *c)))
+                .collect(),
+            total_row: layout.total_row,
+            row_sums: layout
+                .row_sums
+                .iter()
+                .filter_map(|(id, sum, a, b, u)| {
+                    Some(RowSum {
+                        field: field(id)?,
+                        sum: *sum,
+                        first_row: *a,
+                        last_row: *b,
+                        unreadable: *u,
+                    })
+                })
+                .collect(),
+            suggested: layout
+                .suggested
+                .iter()
+                .filter_map(|c| registry.by_code(UnitCode(*c)))
+                .collect(),
+            name_col: layout.name_col,
+        });
+    }
+    Ok((batch, notes))
+}
+
+/// An ingest time as a file time: later ingests are later.
+fn ingest_time(at: &str) -> Option<std::time::SystemTime> {
+    // `2026-02-03T10:00:00.123456789+08:00`: order is all that matters;
+    // the text sorts as the time does, so its digits make a monotonic number.
+    let digits: String = at.chars().filter(char::is_ascii_digit).take(23).collect();
+    let n: u64 = digits.get(..19.min(digits.len()))?.parse().ok()?;
+    Some(std::time::UNIX_EPOCH + std::time::Duration::from_nanos(n % (1 << 62)))
+}
+
+/// The layout of a return, to store.
+fn layout_of(r: &Return, registry: &Registry, schemas: &Schemas) -> String {
+    let f = schemas.form(r.form);
+    let id = |fi| f.field(fi).id.clone();
+    let layout = Layout {
+        totals: r
+            .totals
+            .iter()
+            .map(|t| (id(t.field), t.value, t.cell.row, t.cell.col))
+            .collect(),
+        columns: r.columns.iter().map(|(fi, c)| (id(*fi), *c)).collect(),
+        total_row: r.total_row,
+        name_col: r.name_col,
+        row_sums: r
+            .row_sums
+            .iter()
+            .map(|s| (id(s.field), s.sum, s.first_row, s.last_row, s.unreadable))
+            .collect(),
+        suggested: r
+            .suggested
+            .iter()
+            .map(|u| registry.unit(*u).code.0)
+            .collect(),
+    };
+    serde_json::to_string(&layout).unwrap_or_default()
+}
+
+/// What an ingest did.
+#[derive(Debug, Default)]
+pub struct IngestReport {
+    /// New submissions recorded, with their status.
+    pub recorded: Vec<Submission>,
+    /// Files skipped because the store already holds their content.
+    pub unchanged: Vec<String>,
+    /// Earlier submissions whose status changed: (id, from, to).
+    pub changed: Vec<(Submission, Status)>,
+    /// The findings about what was ingested (reading and checking).
+    pub findings: Vec<Finding>,
+    /// The generation committed (unchanged when nothing new came).
+    pub generation: u64,
+}
+
+/// Options of an ingest.
+pub struct IngestOptions<'a> {
+    /// Units.
+    pub registry: &'a Registry,
+    /// The registry file's text, kept with the generation.
+    pub registry_csv: &'a str,
+    /// Forms.
+    pub schemas: &'a Schemas,
+    /// `--period`: a month for returns that name none.
+    pub period: Option<crate::period::Period>,
+    /// `--correction`: every input is a correction.
+    pub correction: bool,
+    /// The deadline day (`--deadline-day`).
+    pub deadline_day: u32,
+    /// The ingest time (`2026-02-03T10:00:00+08:00`).
+    pub now: String,
+}
+
+fn fail_at(point: &str) -> Result<(), StoreError> {
+    if std::env::var("PHSTATS_FAIL_AT").is_ok_and(|v| v == point) {
+        return Err(StoreError::Injected(point.into()));
+    }
+    Ok(())
+}
+
+/// Ingests `inputs` into `store` (FORMS.md §7), atomically.
+///
+/// # Errors
+/// The store cannot be read or written; it is then as it was.
+pub fn ingest(
+    store: &mut Store,
+    inputs: &[crate::ingest::Input],
+    opts: &IngestOptions<'_>,
+) -> Result<IngestReport, StoreError> {
+    let registry = opts.registry;
+    let schemas = opts.schemas;
+    clean_uncommitted(store);
+    let history = store.submissions()?;
+    let known: HashSet<&str> = history.iter().map(|s| s.content_hash.as_str()).collect();
+    let mut report = IngestReport {
+        generation: store.manifest.generation,
+        ..IngestReport::default()
+    };
+    // Re-ingesting the same content changes nothing.
+    let mut fresh = Vec::new();
+    let mut hashes = Vec::new();
+    for input in inputs {
+        let hash = content_hash(&input.path).map_err(io_err(&input.path))?;
+        if known.contains(hash.as_str()) || hashes.contains(&hash) {
+            report.unchanged.push(input.display.clone());
+        } else {
+            hashes.push(hash);
+            fresh.push(input.clone());
+        }
+    }
+    if fresh.is_empty() {
+        return Ok(report);
+    }
+    // The history as a batch, every return that was ever a return.
+    let old: Vec<&Submission> = history
+        .iter()
+        .filter(|s| s.status != Status::Rejected)
+        .collect();
+    let (mut batch, _) = load_batch(store, &old, registry, schemas)?;
+    let old_returns = batch.returns.len();
+    let old_files = batch.files.len() as u32;
+    let ctx = crate::ingest::Context {
+        schemas,
+        registry,
+        period: opts.period,
+        progress: None,
+        keep_sheets: false,
+    };
+    let mut new = crate::ingest::ingest(&fresh, &ctx);
+    if opts.correction {
+        for r in &mut new.returns {
+            r.correction = true;
+        }
+    }
+    let read_findings = std::mem::take(&mut new.findings);
+    // Append the new batch after the history: file and return indices shift.
+    let now_time = ingest_time(&opts.now);
+    for r in &mut new.returns {
+        r.file += old_files;
+    }
+    batch.files.extend(new.files.iter().cloned());
+    batch.modified.extend(new.files.iter().map(|_| now_time));
+    let ret_offset = batch.returns.len() as u32;
+    batch.returns.extend(new.returns.iter().cloned());
+    batch.obs.append(new.obs.clone(), ret_offset);
+    let (settled, settling) = crate::validate::settle(batch, registry, schemas);
+    let (checked, _) =
+        crate::validate::check(&settled, registry, schemas, false, opts.deadline_day);
+    let batch = settled.into_batch();
+    // Status changes of earlier submissions.
+    for (i, s) in old.iter().enumerate() {
+        let now = Status::of(batch.returns[i].status);
+        if now != s.status {
+            report.changed.push(((*s).clone(), now));
+        }
+    }
+    // The findings worth showing: those about the new files.
+    let new_files: HashSet<&str> = new.files.iter().map(String::as_str).collect();
+    report.findings = read_findings.clone();
+    report.findings.extend(
+        settling
+            .into_iter()
+            .chain(checked)
+            .filter(|f| f.file.as_deref().is_some_and(|x| new_files.contains(x))),
+    );
+    // The new submissions.
+    let generation = store.manifest.generation + 1;
+    let hash_of: HashMap<&str, &str> = fresh
+        .iter()
+        .zip(&hashes)
+        .map(|(i, h)| (i.display.as_str(), h.as_str()))
+        .collect();
+    let reason_of = |file: &str| {
+        read_findings
+            .iter()
+            .find(|f| {
+                f.file.as_deref() == Some(file) && f.severity() == crate::findings::Severity::Error
+            })
+            .map(|f| f.message(Lang::Zh))
+            .unwrap_or_default()
+    };
+    let mut recorded: Vec<Submission> = Vec::new();
+    let mut with_returns: HashSet<&str> = HashSet::new();
+    for (k, r) in batch.returns.iter().enumerate().skip(old_returns) {
+        let file = batch.files[r.file as usize].as_str();
+        with_returns.insert(file);
+        let hash = hash_of.get(file).copied().unwrap_or("");
+        let unit = registry.unit(r.unit);
+        let status = Status::of(r.status);
+        recorded.push(Submission {
+            id: format!("{hash}:{}", r.sheet),
+            file: file.to_string(),
+            content_hash: hash.to_string(),
+            sheet: r.sheet.clone(),
+            unit_code: Some(unit.code.0),
+            unit_name: unit.name.clone(),
+            form: schemas.form(r.form).id.clone(),
+            month: r.month.to_string(),
+            ingested_at: opts.now.clone(),
+            generation,
+            reported_on: r.reported_on.map(|d| d.to_string()),
+            correction: r.correction,
+            status,
+            reason: status_reason(status, &batch, k),
+            layout: layout_of(r, registry, schemas),
+        });
+    }
+    for input in &fresh {
+        if with_returns.contains(input.display.as_str()) {
+            continue;
+        }
+        let hash = hash_of.get(input.display.as_str()).copied().unwrap_or("");
+        recorded.push(Submission {
+            id: format!("{hash}:"),
+            file: input.display.clone(),
+            content_hash: hash.to_string(),
+            sheet: String::new(),
+            unit_code: None,
+            unit_name: String::new(),
+            form: String::new(),
+            month: String::new(),
+            ingested_at: opts.now.clone(),
+            generation,
+            reported_on: None,
+            correction: false,
+            status: Status::Rejected,
+            reason: reason_of(&input.display),
+            layout: String::new(),
+        });
+    }
+    // 1. The new figures, as new parts (not in force until the commit).
+    let mut by_month: HashMap<String, Vec<usize>> = HashMap::new();
+    for (k, r) in batch.returns.iter().enumerate().skip(old_returns) {
+        by_month.entry(r.month.to_string()).or_default().push(k);
+    }
+    let spans = return_spans(&batch);
+    for (month, rets) in &by_month {
+        let mut sid = Vec::new();
+        let mut code = Vec::new();
+        let mut form = Vec::new();
+        let mut field = Vec::new();
+        let mut value: Vec<Option<f64>> = Vec::new();
+        let mut row = Vec::new();
+        let mut col = Vec::new();
+        for &k in rets {
+            let r = &batch.returns[k];
+            let f = schemas.form(r.form);
+            let id = format!(
+                "{}:{}",
+                hash_of
+                    .get(batch.files[r.file as usize].as_str())
+                    .copied()
+                    .unwrap_or(""),
+                r.sheet
+            );
+            for i in spans[k].clone() {
+                sid.push(id.clone());
+                code.push(registry.unit(batch.obs.unit[i]).code.0);
+                form.push(f.id.clone());
+                field.push(f.field(batch.obs.field[i]).id.clone());
+                value.push(batch.obs.value[i]);
+                row.push(batch.obs.cell[i].row);
+                col.push(batch.obs.cell[i].col);
+            }
+        }
+        let n = sid.len();
+        let mut df = DataFrame::new(
+            n,
+            vec![
+                Column::new("submission_id".into(), sid),
+                Column::new("unit_code".into(), code),
+                Column::new("form".into(), form),
+                Column::new("field".into(), field),
+                Column::new("value".into(), value),
+                Column::new("row".into(), row),
+                Column::new("col".into(), col),
+            ],
+        )
+        .map_err(table_err(&store.dir))?;
+        let path = store
+            .dir
+            .join("observations")
+            .join(format!("city={}", store.manifest.city))
+            .join(format!("month={month}"))
+            .join(format!("part-{generation:06}.parquet"));
+        write_parquet(&path, &mut df)?;
+    }
+    fail_at("after_observations")?;
+    // 2. The whole submission tables of the new generation.
+    let mut all: Vec<Submission> = history.clone();
+    let old_pos: HashMap<String, usize> = old
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.clone(), i))
+        .collect();
+    for s in &mut all {
+        if let Some(&i) = old_pos.get(&s.id) {
+            let status = Status::of(batch.returns[i].status);
+            if status != s.status {
+                s.status = status;
+                s.reason = status_reason(status, &batch, i);
+            }
+        }
+    }
+    all.extend(recorded.iter().cloned());
+    let dir = gen_dir(&store.dir, generation);
+    std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    write_parquet(
+        &dir.join("submissions.parquet"),
+        &mut submissions_frame(&all).map_err(table_err(&dir))?,
+    )?;
+    let mut stored_findings = store.file_findings()?;
+    stored_findings.extend(read_findings.iter().filter_map(|f| {
+        let file = f.file.as_deref()?;
+        Some((hash_of.get(file)?.to_string(), f.clone()))
+    }));
+    write_parquet(
+        &dir.join("findings.parquet"),
+        &mut findings_frame(&stored_findings).map_err(table_err(&dir))?,
+    )?;
+    std::fs::write(dir.join("units.csv"), opts.registry_csv).map_err(io_err(&dir))?;
+    fail_at("before_commit")?;
+    // 3. The commit.
+    let manifest = Manifest {
+        generation,
+        updated_at: opts.now.clone(),
+        ..store.manifest.clone()
+    };
+    let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+    crate::report::write_atomic(&store.dir.join(MANIFEST), text.as_bytes()).map_err(|e| {
+        StoreError::Io {
+            path: store.dir.join(MANIFEST).display().to_string(),
+            reason: e.to_string(),
+        }
+    })?;
+    store.manifest = manifest;
+    clean_uncommitted(store);
+    report.recorded = recorded;
+    report.generation = generation;
+    Ok(report)
+}
+
+/// Why a return has its status, in Chinese.
+fn status_reason(status: Status, batch: &Batch, k: usize) -> String {
+    let r = &batch.returns[k];
+    let others: Vec<String> = batch
+        .returns
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| *i != k && o.unit == r.unit && o.form == r.form && o.month == r.month)
+        .map(|(_, o)| format!("{}!{}", batch.files[o.file as usize], o.sheet))
+        .collect();
+    match status {
+        Status::InForce if others.is_empty() => "唯一的一份".into(),
+        Status::InForce if r.correction => format!("更正报表，替代 {}", others.join("、")),
+        Status::InForce => "有效".into(),
+        Status::Superseded => format!("被更正报表替代（{}）", others.join("、")),
+        Status::IdenticalCopy => format!("与 {} 数字相同，只计一次", others.join("、")),
+        Status::Duplicate => format!("与 {} 数字不同且均未标注更正，均不计入", others.join("、")),
+        Status::Rejected => String::new(),
+    }
+}
+
+fn return_spans(batch: &Batch) -> Vec<std::ops::Range<usize>> {
+    let mut spans = vec![0..0; batch.returns.len()];
+    let o = &batch.obs;
+    let mut i = 0;
+    while i < o.len() {
+        let r = o.ret[i];
+        let start = i;
+        while i < o.len() && o.ret[i] == r {
+            i += 1;
+        }
+        spans[r as usize] = start..i;
+    }
+    spans
+}
+
+fn submissions_frame(all: &[Submission]) -> PolarsResult<DataFrame> {
+    let s = |f: &dyn Fn(&Submission) -> String| all.iter().map(f).collect::<Vec<String>>();
+    DataFrame::new(
+        all.len(),
+        vec![
+            Column::new("submission_id".into(), s(&|x| x.id.clone())),
+            Column::new("file".into(), s(&|x| x.file.clone())),
+            Column::new("content_hash".into(), s(&|x| x.content_hash.clone())),
+            Column::new("sheet".into(), s(&|x| x.sheet.clone())),
+            Column::new(
+                "unit_code".into(),
+                all.iter().map(|x| x.unit_code).collect::<Vec<_>>(),
+            ),
+            Column::new("unit_name".into(), s(&|x| x.unit_name.clone())),
+            Column::new("form".into(), s(&|x| x.form.clone())),
+            Column::new("month".into(), s(&|x| x.month.clone())),
+            Column::new("ingested_at".into(), s(&|x| x.ingested_at.clone())),
+            Column::new(
+                "generation".into(),
+                all.iter().map(|x| x.generation).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "reported_on".into(),
+                all.iter()
+                    .map(|x| x.reported_on.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "correction".into(),
+                all.iter().map(|x| x.correction).collect::<Vec<_>>(),
+            ),
+            Column::new("status".into(), s(&|x| x.status.id().to_string())),
+            Column::new("reason".into(), s(&|x| x.reason.clone())),
+            Column::new("layout".into(), s(&|x| x.layout.clone())),
+        ],
+    )
+}
+
+fn findings_frame(all: &[(String, Finding)]) -> PolarsResult<DataFrame> {
+    let col =
+        |f: &dyn Fn(&Finding) -> String| all.iter().map(|(_, x)| f(x)).collect::<Vec<String>>();
+    DataFrame::new(
+        all.len(),
+        vec![
+            Column::new(
+                "content_hash".into(),
+                all.iter().map(|(h, _)| h.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new("severity".into(), col(&|f| f.severity().id().to_string())),
+            Column::new("rule".into(), col(&|f| f.rule.id().to_string())),
+            Column::new("file".into(), col(&|f| f.file.clone().unwrap_or_default())),
+            Column::new(
+                "sheet".into(),
+                col(&|f| f.sheet.clone().unwrap_or_default()),
+            ),
+            Column::new(
+                "cell".into(),
+                col(&|f| f.cell.map(|c| c.to_string()).unwrap_or_default()),
+            ),
+            Column::new("message".into(), col(&|f| f.message_with_help(Lang::Zh))),
+            Column::new(
+                "detail".into(),
+                col(&|f| serde_json::to_string(f).unwrap_or_default()),
+            ),
+        ],
+    )
+}
+
+/// Removes what no committed generation names: observation parts and
+/// submission generations above the one in force (a crashed ingest's), and
+/// generations below it (superseded by the commit).
+fn clean_uncommitted(store: &Store) {
+    let g = store.manifest.generation;
+    if let Ok(entries) = std::fs::read_dir(store.dir.join("submissions")) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let n: Option<u64> = name
+                .strip_prefix("generation=")
+                .and_then(|x| x.parse().ok());
+            if n.is_some_and(|n| n != g) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let mut stack = vec![store.dir.join("observations")];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if part_generation(&p).is_some_and(|n| n > g)
+                || p.extension().is_some_and(|x| x == "tmp")
+            {
+                let _ = std::fs::remove_file(&p);
+            }
+        }
+    }
+}
+
+/// The submissions in force, for a report.
+#[must_use]
+pub fn in_force(subs: &[Submission]) -> Vec<&Submission> {
+    subs.iter()
+        .filter(|s| s.status == Status::InForce)
+        .collect()
+}
+
+/// What changed in the registry since the store's generation ingested:
+/// units renamed, moved or gone, in Chinese.
+#[must_use]
+pub fn registry_changes(store: &Store, current: &Registry) -> Vec<String> {
+    let Some(old) = store
+        .registry_csv()
+        .and_then(|t| Registry::from_csv(t.as_bytes(), "store").ok())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for u in &old.units {
+        match current.by_code(u.code) {
+            None => out.push(format!(
+                "{}（{}）已从单位名录中删除，其数字不再计入",
+                u.name, u.code
+            )),
+            Some(i) => {
+                let c = current.unit(i);
+                if c.name != u.name {
+                    out.push(format!("{}（{}）已更名为 {}", u.name, u.code, c.name));
+                }
+                let parent = |r: &Registry, p: Option<UnitIdx>| p.map(|p| r.unit(p).code);
+                if parent(&old, u.parent) != parent(current, c.parent) {
+                    out.push(format!("{}（{}）已调整上级单位", c.name, u.code));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Today's ingest time, Beijing time, ISO 8601 with nanoseconds so that
+/// two ingests in one second still order.
+#[must_use]
+pub fn now_iso() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = d.as_secs() as i64 + 8 * 3600;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let day = Day::from_serial(days as f64 + 25_569.0)
+        .map_or_else(|| "1970-01-01".to_string(), |d| d.to_string());
+    format!(
+        "{day}T{:02}:{:02}:{:02}.{:09}+08:00",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_nanos()
+    )
+}
+
+/// The day of an ingest time.
+#[must_use]
+pub fn ingest_day(at: &str) -> Option<Day> {
+    Day::find_in(at.get(..10)?)
+}
+
+/// A unit's label in a listing: name and code.
+#[must_use]
+pub fn unit_label(s: &Submission) -> Label {
+    Label {
+        zh: format!(
+            "{}（{}）",
+            s.unit_name,
+            s.unit_code.map(|c| c.to_string()).unwrap_or_default()
+        ),
+        en: format!(
+            "{} ({})",
+            s.unit_name,
+            s.unit_code.map(|c| c.to_string()).unwrap_or_default()
+        ),
+    }
+}
+
+/// Months a submission set covers.
+#[must_use]
+pub fn months(subs: &[&Submission]) -> Vec<Month> {
+    let mut v: Vec<Month> = subs
+        .iter()
+        .filter_map(|s| match crate::period::Period::parse(&s.month) {
+            Some(crate::period::Period::Month(m)) => Some(m),
+            _ => None,
+        })
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
