@@ -1228,6 +1228,7 @@ mod tests {
                     month: jan,
                     reported_on: Day::new(2026, 2, 9).unwrap(),
                     deadline: Day::deadline(jan, 5),
+                    by_receipt: false,
                 },
                 vec!["2026年2月9日", "2026年2月5日"],
                 vec!["2026-02-09", "2026-02-05"],

@@ -172,6 +172,7 @@ pub fn late(
                         month: r.month,
                         reported_on: on,
                         deadline,
+                        by_receipt: r.reported_on.is_none(),
                     },
                 )
                 .file(batch.file_of(i as u32))
