@@ -7,7 +7,7 @@
 //! phstats trace   --store DIR --period P --unit U --field F
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use super::consolidate::{publish, Publish};
@@ -364,6 +364,9 @@ fn find_unit(registry: &Registry, text: &str) -> Option<UnitIdx> {
         })
 }
 
+/// Unit name, form id, month: one submission's versions.
+type Key = (String, String, String);
+
 /// Runs `history`.
 ///
 /// # Errors
@@ -383,7 +386,7 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
         .as_deref()
         .map(|u| find_unit(&registry, u).map(|i| registry.unit(i).code.0));
     let subs = st.submissions()?;
-    let mut groups: Vec<((String, String, String), Vec<&Submission>)> = Vec::new();
+    let mut groups: Vec<(Key, Vec<&Submission>)> = Vec::new();
     for s in &subs {
         if unit.is_some_and(|u| s.unit_code != u) {
             continue;
@@ -606,28 +609,15 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
     // The leaves under the unit whose figures make it up.
     let under = |leaf: UnitIdx| registry.ancestors_and_self(leaf).any(|a| a == unit);
     let parts: Vec<crate::schema::FieldIdx> = match field.ratio {
-        Some(r) => {
-            let g = |f| outcome.aggregates.get(period, unit, form_idx, f);
-            match lang {
-                Lang::Zh => crate::say!(
-                    "  比率 = 分子 / 分母 × 100，分子、分母只计两者都报告的单位（分子合计 {}，分母合计 {}）",
-                    shown(g(r.numerator)),
-                    shown(g(r.denominator))
-                ),
-                Lang::En => crate::say!(
-                    "  rate = numerator / denominator × 100 over the units that reported both (numerator total {}, denominator total {})",
-                    shown(g(r.numerator)),
-                    shown(g(r.denominator))
-                ),
-            }
-            [Some(r.numerator), r.minus, Some(r.denominator)]
-                .into_iter()
-                .flatten()
-                .collect()
-        }
+        Some(r) => [Some(r.numerator), r.minus, Some(r.denominator)]
+            .into_iter()
+            .flatten()
+            .collect(),
         None => vec![field_idx],
     };
-    for part in parts {
+    // Each part's counted value per leaf (flows summed, a stock's latest month).
+    let mut counted_by: HashMap<(crate::schema::FieldIdx, UnitIdx), f64> = HashMap::new();
+    for &part in &parts {
         let pf = form.field(part);
         crate::say!("  {}:", pf.display_label());
         let mut rows: Vec<(UnitIdx, crate::period::Month, Option<f64>, String)> = Vec::new();
@@ -649,27 +639,59 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
         }
         rows.sort_by_key(|x| (x.0, x.1));
         for (k, (leaf, month, v, place)) in rows.iter().enumerate() {
-            // A stock counts its latest month with a value in the period.
             let counted = match pf.kind {
                 Kind::Stock => {
                     v.is_some() && !rows[k + 1..].iter().any(|x| x.0 == *leaf && x.2.is_some())
                 }
                 _ => v.is_some(),
             };
-            let note = match (v, counted, pf.kind) {
-                (None, _, _) => lang.pick("未报告，不计", "not reported, not counted"),
-                (Some(_), false, _) => lang.pick(
+            if let (true, Some(x)) = (counted, v) {
+                *counted_by.entry((part, *leaf)).or_default() += x;
+            }
+            let note = match (v, counted) {
+                (None, _) => lang.pick("未报告，不计", "not reported, not counted"),
+                (Some(_), false) => lang.pick(
                     "存量只取期内最后一个月，此月不计",
                     "a stock counts only its latest month",
                 ),
                 _ => lang.pick("计入", "counted"),
             };
+            let v = v.map_or_else(|| "—".to_string(), crate::message::num);
             crate::say!(
-                "    {} {} {} ← {place}（{note}）",
-                registry.unit(*leaf).name,
-                month,
-                shown(*v)
+                "    {} {month} {v} ← {place}（{note}）",
+                registry.unit(*leaf).name
             );
+        }
+    }
+    if let Some(r) = field.ratio {
+        // The two sides over the leaves that reported every part.
+        let leaves: HashSet<UnitIdx> = counted_by.keys().map(|k| k.1).collect();
+        let (mut n, mut dsum, mut left_out) = (0.0, 0.0, Vec::new());
+        for leaf in leaves {
+            let get = |f| counted_by.get(&(f, leaf)).copied();
+            let minus = match r.minus {
+                Some(m) => get(m),
+                None => Some(0.0),
+            };
+            match (get(r.numerator), minus, get(r.denominator)) {
+                (Some(a), Some(m), Some(d)) => {
+                    n += a - m;
+                    dsum += d;
+                }
+                _ => left_out.push(registry.unit(leaf).name.clone()),
+            }
+        }
+        left_out.sort();
+        let (n, dsum) = (crate::message::num(n), crate::message::num(dsum));
+        match lang {
+            Lang::Zh => crate::say!(
+                "  比率 = 分子 / 分母 × 100，只计分子、分母都报告的单位：分子 {n}，分母 {dsum}{}",
+                if left_out.is_empty() { String::new() } else { format!("；只报了一方、不计入比率的：{}", left_out.join("、")) }
+            ),
+            Lang::En => crate::say!(
+                "  rate = numerator / denominator × 100 over the units that reported both: numerator {n}, denominator {dsum}{}",
+                if left_out.is_empty() { String::new() } else { format!("; left out, one side missing: {}", left_out.join(", ")) }
+            ),
         }
     }
     // Superseded or unsettled versions of the same figures, and why.

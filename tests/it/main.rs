@@ -16,6 +16,8 @@ mod lang;
 mod period;
 /// The report workbook reopened.
 mod report;
+/// The store: ingest, history, trace, report, crashes.
+mod store;
 /// Fill-in templates written, filled in and read back.
 mod template;
 /// No false alarms, no cascades, no silent guesses (one class each).

@@ -1,0 +1,520 @@
+//! The store (FORMS.md §7): months ingested one at a time with a correction,
+//! an identical copy and a duplicate in between; history, figures in force
+//! and trace against hand-computed expectations; the store read back by
+//! polars alone; a crash mid-ingest; a report from the store equal to
+//! consolidate's.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::util::{self, Dir, V};
+
+const CD: &str = "439902001000"; // 城东街道
+const XM: &str = "439902101000"; // 新民镇
+
+fn family(d: &Dir, file: &str, unit: &str, month: u32, rows: &[(&str, f64, f64)]) {
+    let rows: Vec<util::Row<'_>> = rows
+        .iter()
+        .map(|(name, pop, signed)| {
+            (
+                *name,
+                vec![("resident_pop", V::N(*pop)), ("signed", V::N(*signed))],
+            )
+        })
+        .collect();
+    util::write_return(
+        &d.path(file),
+        "family_doctor",
+        unit,
+        Some(&format!("2026年{month}月")),
+        &rows,
+        None,
+    );
+}
+
+fn ingest(d: &Dir, input: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["ingest", input, "--units", "units.csv", "--store", "db"];
+    args.extend_from_slice(extra);
+    util::phstats(d.tmp.path(), &args)
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The sum of `field` over the figures in force, read with polars alone:
+/// the manifest's generation, its submissions, the observation parts.
+fn polars_sum(store: &Path, field: &str, month: &str) -> f64 {
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(store.join("manifest.json")).unwrap())
+            .unwrap();
+    let generation = manifest["generation"].as_u64().unwrap();
+    let subs = LazyFrame::scan_parquet(
+        PlRefPath::new(format!(
+            "{}/submissions/generation={generation}/submissions.parquet",
+            store.display()
+        )),
+        ScanArgsParquet::default(),
+    )
+    .unwrap()
+    .filter(col("status").eq(lit("in_force")))
+    .select([col("submission_id")]);
+    // The partitions (city=…/month=…) are columns, as DuckDB's
+    // hive_partitioning reads them.
+    let hive = ScanArgsParquet {
+        hive_options: HiveOptions {
+            enabled: Some(true),
+            hive_start_idx: 0,
+            schema: None,
+            try_parse_dates: false,
+        },
+        ..ScanArgsParquet::default()
+    };
+    let obs = LazyFrame::scan_parquet(
+        PlRefPath::new(format!("{}/observations/**/*.parquet", store.display())),
+        hive,
+    )
+    .unwrap();
+    let df = obs
+        .join(
+            subs,
+            [col("submission_id")],
+            [col("submission_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("field").eq(lit(field)).and(col("month").eq(lit(month))))
+        .select([col("value").sum()])
+        .collect()
+        .unwrap();
+    df.column("value")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .get(0)
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn months_ingested_one_at_a_time_keep_their_history() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    family(
+        &d,
+        "jan/新民镇202601.xlsx",
+        "新民镇",
+        1,
+        &[("新村", 300.0, 30.0), ("红旗村", 200.0, 20.0)],
+    );
+    let out = ingest(&d, "jan", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The same content again changes nothing.
+    let out = ingest(&d, "jan", &[]);
+    assert!(
+        text(&out).contains("内容已在数据库中，未作改动"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("现为第 1 版"), "{}", text(&out));
+    // February: 东门社区's population falls 30 %: a drop only the store's
+    // January can reveal, since February is ingested alone.
+    family(
+        &d,
+        "feb/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 700.0, 410.0), ("新村", 500.0, 100.0)],
+    );
+    family(
+        &d,
+        "feb/新民镇202602.xlsx",
+        "新民镇",
+        2,
+        &[("新村", 300.0, 31.0), ("红旗村", 200.0, 21.0)],
+    );
+    let out = ingest(&d, "feb", &[]);
+    assert!(text(&out).contains("警告[stock_drop]"), "{}", text(&out));
+    // A correction of 城东街道's February, an identical copy of 新民镇's, and
+    // a January of 新民镇 with other figures and no correction.
+    family(
+        &d,
+        "fix/城东街道202602_更正.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 420.0), ("新村", 500.0, 100.0)],
+    );
+    // The same figures, typed again with the rows in another order.
+    family(
+        &d,
+        "fix/新民镇202602(1).xlsx",
+        "新民镇",
+        2,
+        &[("红旗村", 200.0, 21.0), ("新村", 300.0, 31.0)],
+    );
+    family(
+        &d,
+        "fix/新民镇202601_v2.xlsx",
+        "新民镇",
+        1,
+        &[("新村", 300.0, 35.0), ("红旗村", 200.0, 20.0)],
+    );
+    let out = ingest(&d, "fix", &[]);
+    let said = text(&out);
+    assert!(said.contains("错误[duplicate_return]"), "{said}");
+    assert!(said.contains("状态变更"), "{said}");
+    // History: every version, the one in force and why, and the correction's changes.
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "history",
+            "--store",
+            "db",
+            "--unit",
+            "城东街道",
+            "--period",
+            "2026-02",
+        ],
+    );
+    let h = text(&out);
+    assert!(h.contains("第 1 版") && h.contains("已被更正替代"), "{h}");
+    assert!(h.contains("第 2 版") && h.contains("有效（计入）"), "{h}");
+    assert!(h.contains("常住人口数 东门社区（C5）：700 → 1000"), "{h}");
+    assert!(h.contains("签约人数 东门社区（D5）：410 → 420"), "{h}");
+    let out = util::phstats(
+        d.tmp.path(),
+        &["history", "--store", "db", "--unit", "新民镇"],
+    );
+    let h = text(&out);
+    assert!(h.contains("重复报送，待更正"), "{h}");
+    assert!(h.contains("重复收到的相同报表"), "{h}");
+    // The figures in force, read by polars alone: 新民镇's January is out
+    // (duplicate), 城东街道's February is the correction, 新民镇's February once.
+    let db = d.path("db");
+    assert_eq!(polars_sum(&db, "signed", "2026-01"), 400.0 + 100.0);
+    assert_eq!(
+        polars_sum(&db, "signed", "2026-02"),
+        420.0 + 100.0 + 31.0 + 21.0
+    );
+    // A report from the store agrees.
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026-02", "--export", "out", "-o", "r.xlsx",
+        ],
+    );
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    assert_eq!(
+        a.get(&("2026-02".into(), CD.into(), "signed".into())),
+        Some(&520.0)
+    );
+    assert_eq!(
+        a.get(&("2026-02".into(), XM.into(), "signed".into())),
+        Some(&52.0)
+    );
+    assert_eq!(
+        a.get(&("2026-02".into(), CD.into(), "signing_rate".into())),
+        Some(&(520.0 / 1500.0 * 100.0))
+    );
+    // Trace: the cells that make the figure, and what was left out.
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "trace",
+            "--store",
+            "db",
+            "--period",
+            "2026-02",
+            "--unit",
+            "城东街道",
+            "--field",
+            "signing_rate",
+        ],
+    );
+    let t = text(&out);
+    assert!(t.contains("“签约率(%)” = 34.7"), "{t}");
+    assert!(t.contains("分子 520，分母 1500"), "{t}");
+    assert!(
+        t.contains("东门社区 2026-02 420 ← fix/城东街道202602_更正.xlsx!family_doctor!D5（计入）"),
+        "{t}"
+    );
+    assert!(
+        t.contains("未计入：feb/城东街道202602.xlsx!family_doctor（已被更正替代）"),
+        "{t}"
+    );
+    // The duplicate is settled by a correction.
+    family(
+        &d,
+        "fix2/新民镇202601_更正.xlsx",
+        "新民镇",
+        1,
+        &[("新村", 300.0, 36.0), ("红旗村", 200.0, 20.0)],
+    );
+    let out = ingest(&d, "fix2", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        polars_sum(&db, "signed", "2026-01"),
+        400.0 + 100.0 + 36.0 + 20.0
+    );
+}
+
+#[test]
+fn a_resubmission_nobody_marked_is_a_correction_with_the_flag() {
+    let d = Dir::new();
+    family(
+        &d,
+        "a/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    ingest(&d, "a", &[]);
+    family(
+        &d,
+        "b/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 450.0), ("新村", 500.0, 100.0)],
+    );
+    let out = ingest(&d, "b", &["--correction"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(polars_sum(&d.path("db"), "signed", "2026-01"), 550.0);
+}
+
+#[test]
+fn a_crash_mid_ingest_leaves_the_store_as_it_was() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    ingest(&d, "jan", &[]);
+    let manifest = std::fs::read(d.path("db/manifest.json")).unwrap();
+    let listing = |d: &Dir| {
+        let mut v = Vec::new();
+        let mut stack = vec![d.path("db")];
+        while let Some(p) = stack.pop() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    v.push((p.clone(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        v.sort();
+        v
+    };
+    let before = listing(&d);
+    family(
+        &d,
+        "feb/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 410.0), ("新村", 500.0, 100.0)],
+    );
+    for point in ["after_observations", "before_commit"] {
+        let out = assert_cmd::Command::cargo_bin("phstats")
+            .unwrap()
+            .current_dir(d.tmp.path())
+            .env("PHSTATS_FAIL_AT", point)
+            .args(["ingest", "feb", "--units", "units.csv", "--store", "db"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{point}: {}", text(&out));
+        assert_eq!(
+            std::fs::read(d.path("db/manifest.json")).unwrap(),
+            manifest,
+            "{point}"
+        );
+        // The committed files are untouched; what the crash wrote is not in force.
+        let after = listing(&d);
+        for (path, bytes) in &before {
+            assert!(
+                after.iter().any(|(p, b)| p == path && b == bytes),
+                "{point}: {} changed",
+                path.display()
+            );
+        }
+        assert_eq!(
+            polars_sum(&d.path("db"), "signed", "2026-02"),
+            0.0,
+            "{point}"
+        );
+        let out = util::phstats(d.tmp.path(), &["history", "--store", "db"]);
+        assert!(!text(&out).contains("2026-02"), "{point}: {}", text(&out));
+    }
+    // The next ingest works and leaves nothing of the crashed ones.
+    let out = ingest(&d, "feb", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(polars_sum(&d.path("db"), "signed", "2026-02"), 510.0);
+    let parts: Vec<_> = listing(&d)
+        .into_iter()
+        .filter(|(p, _)| p.to_string_lossy().contains("month=2026-02"))
+        .collect();
+    assert_eq!(parts.len(), 1, "{parts:?}");
+}
+
+#[test]
+fn a_report_from_the_store_equals_consolidate_over_the_same_files() {
+    let d = Dir::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for m in ["2026-01", "2026-02", "2026-03"] {
+        let out = util::phstats(
+            d.tmp.path(),
+            &[
+                "ingest",
+                repo.join("sample-data/returns").join(m).to_str().unwrap(),
+                "--units",
+                repo.join("sample-data/units.csv").to_str().unwrap(),
+                "--store",
+                "db",
+                "-q",
+            ],
+        );
+        assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    }
+    for period in ["2026-03", "2026Q1"] {
+        let out = util::phstats(
+            d.tmp.path(),
+            &[
+                "report", "--store", "db", "--period", period, "--export", "s", "-o", "s.xlsx",
+                "-q",
+            ],
+        );
+        assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+        let mut files: Vec<String> = Vec::new();
+        for m in ["2026-01", "2026-02", "2026-03"] {
+            files.push(
+                repo.join("sample-data/returns")
+                    .join(m)
+                    .display()
+                    .to_string(),
+            );
+        }
+        let mut args = vec!["consolidate"];
+        args.extend(files.iter().map(String::as_str));
+        let units = repo.join("sample-data/units.csv").display().to_string();
+        args.extend([
+            "--units", &units, "--period", period, "--export", "c", "-o", "c.xlsx", "-q",
+        ]);
+        util::phstats(d.tmp.path(), &args);
+        assert_eq!(
+            std::fs::read(d.path("s/aggregates.csv")).unwrap(),
+            std::fs::read(d.path("c/aggregates.csv")).unwrap(),
+            "{period}: the same aggregates"
+        );
+        // The same findings, but for timeliness: the store knows when each
+        // return without a 报出日期 arrived.
+        let key = |f: &HashMap<String, String>| {
+            format!("{} {} {} {}", f["rule"], f["file"], f["sheet"], f["cell"])
+        };
+        let mut s: Vec<String> = util::read_csv(&d.path("s/findings.csv"))
+            .iter()
+            .filter(|f| f["rule"] != "late_return")
+            .map(key)
+            .collect();
+        let mut c: Vec<String> = util::read_csv(&d.path("c/findings.csv"))
+            .iter()
+            .filter(|f| f["rule"] != "late_return")
+            .map(key)
+            .collect();
+        s.sort();
+        c.sort();
+        assert_eq!(s, c, "{period}: the same findings");
+    }
+}
+
+#[test]
+fn a_folder_that_is_not_a_store_or_is_newer_is_refused_untouched() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    std::fs::create_dir_all(d.path("notes")).unwrap();
+    std::fs::write(d.path("notes/readme.txt"), "my notes").unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &["ingest", "jan", "--units", "units.csv", "--store", "notes"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("不是 phstats 数据库"), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_dir(d.path("notes")).unwrap().count(),
+        1,
+        "untouched"
+    );
+    let out = util::phstats(d.tmp.path(), &["report", "--store", "notes"]);
+    assert_eq!(out.status.code(), Some(2));
+    ingest(&d, "jan", &[]);
+    let m = std::fs::read_to_string(d.path("db/manifest.json")).unwrap();
+    std::fs::write(
+        d.path("db/manifest.json"),
+        m.replace("\"version\": 1", "\"version\": 99"),
+    )
+    .unwrap();
+    let out = util::phstats(d.tmp.path(), &["report", "--store", "db"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("更新版本"), "{}", text(&out));
+}
+
+#[test]
+fn a_registry_changed_since_ingest_keeps_the_codes_and_says_what_changed() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    ingest(&d, "jan", &[]);
+    std::fs::write(
+        d.path("units2.csv"),
+        util::UNITS.replace("439902001001,东门社区", "439902001001,东门新社区"),
+    )
+    .unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report",
+            "--store",
+            "db",
+            "--units",
+            "units2.csv",
+            "--export",
+            "out",
+            "-o",
+            "r.xlsx",
+        ],
+    );
+    assert!(
+        text(&out).contains("东门社区（439902001001）已更名为 东门新社区"),
+        "{}",
+        text(&out)
+    );
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    assert_eq!(
+        a.get(&("2026-01".into(), "439902001001".into(), "signed".into())),
+        Some(&400.0)
+    );
+}
