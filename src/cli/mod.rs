@@ -83,6 +83,7 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("ingest", "correction", "把每个输入都当作更正报表（未标注“更正”的重报）", "Mark every input a correction (a resubmission nobody labelled 更正)"),
     ("report", "store", "数据库文件夹", "The store folder"),
     ("report", "deadline_day", "报表截止日：次月第 N 日（默认 5）", "Day of the next month by which a return is due (default 5)"),
+    ("ingest", "deadline_day", "报表截止日：次月第 N 日（默认 5）", "Day of the next month by which a return is due (default 5)"),
     ("history", "store", "数据库文件夹", "The store folder"),
     ("trace", "store", "数据库文件夹", "The store folder"),
     ("sample-data", "out", "输出文件夹", "Output directory"),

@@ -37,6 +37,9 @@ pub struct IngestArgs {
     /// Mark every input a correction (a resubmission nobody labelled 更正).
     #[arg(long)]
     pub correction: bool,
+    /// Day of the next month by which a return is due.
+    #[arg(long, value_name = "N", default_value_t = crate::validate::returns::DEADLINE_DAY)]
+    pub deadline_day: u32,
     /// Read form schemas from this directory instead of the built-in three.
     #[arg(long, value_name = "DIR")]
     pub schemas: Option<PathBuf>,
@@ -192,7 +195,7 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
         schemas: &schemas,
         period,
         correction: args.correction,
-        deadline_day: crate::validate::returns::DEADLINE_DAY,
+        deadline_day: args.deadline_day,
         now: store::now_iso(),
     };
     let report =

@@ -687,8 +687,11 @@ fn completeness_sheet(
         0,
         0,
         0,
-        6,
-        lang.pick("报表上报情况（上报率）", "Returns received (completeness)"),
+        8,
+        lang.pick(
+            "报表上报情况（上报率、及时率）",
+            "Returns received (completeness, timeliness)",
+        ),
         &fmt.title,
     )?;
     let headers = match lang {
@@ -700,6 +703,8 @@ fn completeness_sheet(
             "实报",
             "上报率(%)",
             "未报单位",
+            "及时率(%)",
+            "逾期单位",
         ],
         Lang::En => [
             "Form",
@@ -709,34 +714,41 @@ fn completeness_sheet(
             "Received",
             "Completeness (%)",
             "Missing",
+            "Timeliness (%)",
+            "Late",
         ],
     };
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(2, c as u16, *h, &fmt.header)?;
     }
+    let names = |units: &[UnitIdx]| {
+        units
+            .iter()
+            .map(|&u| input.registry.unit(u).name.as_str())
+            .collect::<Vec<_>>()
+            .join(lang.pick("、", ", "))
+    };
     let in_period = input
         .completeness
         .iter()
         .filter(|c| input.period.contains(c.month));
     for (row, c) in (3u32..).zip(in_period) {
-        let missing: Vec<&str> = c
-            .missing
-            .iter()
-            .map(|&u: &UnitIdx| input.registry.unit(u).name.as_str())
-            .collect();
         ws.write_string_with_format(row, 0, input.schemas.form(c.form).title_in(lang), &fmt.text)?;
         ws.write_string_with_format(row, 1, month_label(c.month, lang), &fmt.text)?;
         ws.write_string_with_format(row, 2, lang.pick(c.level.zh(), c.level.id()), &fmt.text)?;
         ws.write_number_with_format(row, 3, c.expected as f64, &fmt.count)?;
         ws.write_number_with_format(row, 4, c.reported as f64, &fmt.count)?;
-        let rate = (c.expected > 0).then(|| c.reported as f64 / c.expected as f64 * 100.0);
-        write_value(ws, row, 5, rate, Kind::Rate, false, false, fmt)?;
-        ws.write_string_with_format(row, 6, missing.join(lang.pick("、", ", ")), &fmt.text)?;
+        write_value(ws, row, 5, c.rate(), Kind::Rate, false, false, fmt)?;
+        ws.write_string_with_format(row, 6, names(&c.missing), &fmt.text)?;
+        write_value(ws, row, 7, c.timeliness(), Kind::Rate, false, false, fmt)?;
+        ws.write_string_with_format(row, 8, names(&c.late), &fmt.text)?;
     }
     ws.set_column_width(0, 36)?;
-    ws.set_column_width(6, 60)?;
+    ws.set_column_width(6, 40)?;
+    ws.set_column_width(7, 10)?;
+    ws.set_column_width(8, 30)?;
     ws.set_freeze_panes(3, 0)?;
-    set_print(ws, 2, 7, lang)?;
+    set_print(ws, 2, 9, lang)?;
     Ok(())
 }
 

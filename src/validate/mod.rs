@@ -72,7 +72,8 @@ pub fn check(
     findings.extend(totals::check(batch, registry, schemas));
     findings.extend(history::check(batch, registry, schemas));
     findings.extend(returns::late(batch, registry, schemas, deadline_day));
-    let (missing, completeness) = returns::completeness(batch, rows, registry, schemas, complete);
+    let (missing, completeness) =
+        returns::completeness(batch, rows, registry, schemas, complete, deadline_day);
     findings.extend(missing);
     (findings, completeness)
 }

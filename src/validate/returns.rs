@@ -27,6 +27,25 @@ pub struct Completeness {
     pub reported: usize,
     /// Units that did not.
     pub missing: Vec<UnitIdx>,
+    /// Of those that reported with their own return, how many are dated
+    /// (报出日期, or a store's received date): the base of 及时率.
+    pub dated: usize,
+    /// Units whose return came after the deadline (FORMS.md §7).
+    pub late: Vec<UnitIdx>,
+}
+
+impl Completeness {
+    /// 上报率, in percent.
+    #[must_use]
+    pub fn rate(&self) -> Option<f64> {
+        (self.expected > 0).then(|| self.reported as f64 / self.expected as f64 * 100.0)
+    }
+
+    /// 及时率: on-time returns among the dated ones, in percent.
+    #[must_use]
+    pub fn timeliness(&self) -> Option<f64> {
+        (self.dated > 0).then(|| (self.dated - self.late.len()) as f64 / self.dated as f64 * 100.0)
+    }
 }
 
 /// Settles returns for the same unit, form and month (FORMS.md §4):
@@ -246,7 +265,17 @@ pub fn completeness(
     registry: &Registry,
     schemas: &Schemas,
     complete: bool,
+    deadline_day: u32,
 ) -> (Vec<Finding>, Vec<Completeness>) {
+    // Each unit's own return of a form and month, when dated: on time or not.
+    let mut timely: std::collections::HashMap<(FormIdx, Month, UnitIdx), bool> =
+        std::collections::HashMap::new();
+    for r in batch.returns.iter().filter(|r| r.status.checked()) {
+        if let Some(on) = r.reported_on.or(r.received) {
+            let ok = on <= Day::deadline(r.month, deadline_day);
+            timely.entry((r.form, r.month, r.unit)).or_insert(ok);
+        }
+    }
     let counted: Vec<usize> = (0..batch.returns.len())
         .filter(|&i| batch.returns[i].status == ReturnStatus::Active)
         .collect();
@@ -326,6 +355,10 @@ pub fn completeness(
                     .unit(unit.code.0),
                 );
             }
+            let dated: Vec<(UnitIdx, bool)> = expected
+                .iter()
+                .filter_map(|&u| timely.get(&(form, month, u)).map(|&ok| (u, ok)))
+                .collect();
             table.push(Completeness {
                 form,
                 month,
@@ -333,6 +366,8 @@ pub fn completeness(
                 expected: expected.len(),
                 reported: expected.len() - missing.len(),
                 missing,
+                dated: dated.len(),
+                late: dated.iter().filter(|x| !x.1).map(|x| x.0).collect(),
             });
         }
         // One level down: the rows each counted return should have.
@@ -379,6 +414,8 @@ pub fn completeness(
                 expected: child_expected,
                 reported: child_expected - child_missing.len(),
                 missing: child_missing,
+                dated: 0,
+                late: Vec::new(),
             });
         }
     }

@@ -518,3 +518,85 @@ fn a_registry_changed_since_ingest_keeps_the_codes_and_says_what_changed() {
         Some(&400.0)
     );
 }
+
+#[test]
+fn timeliness_counts_the_report_date_else_the_day_received() {
+    let d = Dir::new();
+    for (unit, date) in [
+        ("城东街道", Some("2026年2月3日")),
+        ("新民镇", Some("2026年2月9日")),
+    ] {
+        let rows: Vec<util::Row<'_>> = match unit {
+            "城东街道" => vec![
+                ("东门社区", vec![("signed", V::N(1.0))]),
+                ("新村", vec![("signed", V::N(1.0))]),
+            ],
+            _ => vec![
+                ("新村", vec![("signed", V::N(1.0))]),
+                ("红旗村", vec![("signed", V::N(1.0))]),
+            ],
+        };
+        let mut wb = util::return_book(
+            "family_doctor",
+            "family_doctor",
+            unit,
+            Some("2026年1月"),
+            &rows,
+            None,
+        );
+        if let Some(date) = date {
+            wb.worksheet_from_index(0)
+                .unwrap()
+                .write_string(
+                    util::FIRST_DATA_ROW + 3,
+                    0,
+                    format!("填表人：李四    报出日期：{date}"),
+                )
+                .unwrap();
+        }
+        wb.save(d.path(&format!("jan/{unit}.xlsx"))).unwrap();
+    }
+    ingest(&d, "jan", &[]);
+    let out = util::phstats(
+        d.tmp.path(),
+        &["report", "--store", "db", "--export", "out", "-o", "r.xlsx"],
+    );
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let late: Vec<_> = f.iter().filter(|x| x["rule"] == "late_return").collect();
+    assert_eq!(late.len(), 1, "{late:#?}");
+    assert_eq!(late[0]["unit_code"], XM);
+    // With the deadline on day 10, both are on time.
+    util::phstats(
+        d.tmp.path(),
+        &[
+            "report",
+            "--store",
+            "db",
+            "--deadline-day",
+            "10",
+            "--export",
+            "out10",
+            "-o",
+            "r10.xlsx",
+        ],
+    );
+    let f = util::read_csv(&d.path("out10/findings.csv"));
+    assert!(!f.iter().any(|x| x["rule"] == "late_return"));
+    // 上报情况: 及时率 50 % and the late township named.
+    let mut wb = calamine::open_workbook_auto(d.path("r.xlsx")).unwrap();
+    use calamine::Reader as _;
+    let sheet = wb.worksheet_range("上报情况").unwrap();
+    let row = (3..sheet.height() as u32)
+        .find(|&r| sheet.get_value((r, 2)) == Some(&calamine::Data::String("乡镇(街道)".into())))
+        .unwrap();
+    assert_eq!(
+        sheet.get_value((row, 7)),
+        Some(&calamine::Data::Float(50.0))
+    );
+    assert_eq!(
+        sheet.get_value((row, 8)),
+        Some(&calamine::Data::String("新民镇".into()))
+    );
+    let _ = CD;
+}
