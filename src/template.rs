@@ -35,6 +35,9 @@ pub struct TemplateRequest<'a> {
     pub forms: Vec<usize>,
     /// All forms of a township in one workbook, one sheet each.
     pub combined: bool,
+    /// Last month's stocks in force (village, form id, field id), from a
+    /// store: shown in a note on each stock cell while the clerk types.
+    pub previous: std::collections::HashMap<(UnitIdx, String, String), f64>,
 }
 
 /// Rows of a template sheet (0-based), fixed by the layout of FORMS.md §2.
@@ -338,6 +341,20 @@ fn write_sheet(
                 )?;
             } else {
                 ws.write_blank(row, col, &fmt.input)?;
+                let field = form.field(f);
+                if let Some(x) = req.previous.get(&(v, form.id.clone(), field.id.clone())) {
+                    let prev = req.month.prev();
+                    let note = Note::new(format!(
+                        "上月（{}年{}月）：{}",
+                        prev.year(),
+                        prev.month(),
+                        crate::message::num(*x)
+                    ))
+                    .set_author("phstats")
+                    .set_width(160)
+                    .set_height(30);
+                    ws.insert_note(row, col, &note)?;
+                }
             }
         }
     }

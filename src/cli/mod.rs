@@ -75,6 +75,7 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("template", "unit", "只写这一个乡镇（名称、别名或代码）", "Only this township (name, alias or code)"),
     ("template", "combined", "一个乡镇的各报表写在同一工作簿中，每表一个工作表", "All forms of a township in one workbook, one sheet each"),
     ("template", "schemas", "从此文件夹读取报表式样，代替内置的三种", "Read form schemas from this directory instead of the built-in three"),
+    ("template", "store", "数据库：在各存量单元格的批注中显示上月有效数字", "A store: last month's stocks in force appear in a note on each stock cell"),
     ("ingest", "", "审核报表并记入数据库，保留全部历史版本", "Record returns in a store, with their history"),
     ("report", "", "按数据库中有效的数字写出汇总表", "Consolidate the figures in force in a store"),
     ("history", "", "列出数据库中各报表的历次版本及其状态", "List the versions of each submission in a store"),

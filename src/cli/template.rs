@@ -36,6 +36,9 @@ pub struct Args {
     /// Read form schemas from this directory instead of the built-in three.
     #[arg(long, value_name = "DIR")]
     pub schemas: Option<PathBuf>,
+    /// A store: last month's stocks in force appear in a note on each stock cell.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
 }
 
 /// The units that send returns: those whose children are the leaves.
@@ -48,6 +51,36 @@ fn reporting_units(registry: &Registry) -> Vec<UnitIdx> {
             !c.is_empty() && c.iter().all(|&k| registry.unit(k).children.is_empty())
         })
         .collect()
+}
+
+/// Last month's stocks in force in a store, by village, form and field.
+fn previous_stocks(
+    dir: &std::path::Path,
+    registry: &Registry,
+    schemas: &Schemas,
+    month: crate::period::Month,
+    lang: Lang,
+) -> anyhow::Result<std::collections::HashMap<(UnitIdx, String, String), f64>> {
+    let st = crate::store::Store::open(dir).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let subs = st.submissions()?;
+    let prev = month.prev().to_string();
+    let live: Vec<&crate::store::Submission> = crate::store::in_force(&subs)
+        .into_iter()
+        .filter(|s| s.month == prev)
+        .collect();
+    let (batch, _) = crate::store::load_batch(&st, &live, registry, schemas)?;
+    let mut out = std::collections::HashMap::new();
+    for i in 0..batch.obs.len() {
+        let form = schemas.form(batch.obs.form[i]);
+        let field = form.field(batch.obs.field[i]);
+        if field.kind != crate::schema::Kind::Stock {
+            continue;
+        }
+        if let Some(v) = batch.obs.value[i] {
+            out.insert((batch.obs.unit[i], form.id.clone(), field.id.clone()), v);
+        }
+    }
+    Ok(out)
 }
 
 /// Runs `template`.
@@ -118,6 +151,10 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
             ),
         },
     };
+    let previous = match &args.store {
+        Some(dir) => previous_stocks(dir, &registry, &schemas, month, lang)?,
+        None => std::collections::HashMap::new(),
+    };
     let req = TemplateRequest {
         registry: &registry,
         schemas: &schemas,
@@ -125,6 +162,7 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
         units,
         forms,
         combined: args.combined,
+        previous,
     };
     let written = write_templates(&args.output, &req)?;
     match lang {

@@ -364,3 +364,55 @@ fn a_template_prints_thirty_villages_a_page() {
     };
     assert!(wb.contains("_xlnm.Print_Titles"), "{wb}");
 }
+
+#[test]
+fn a_template_from_a_store_shows_last_months_stocks() {
+    let d = Dir::new();
+    util::write_return(
+        &d.path("jun/城东街道.xlsx"),
+        "family_doctor",
+        "城东街道",
+        Some("2026年6月"),
+        &[
+            (
+                "东门社区",
+                vec![
+                    ("resident_pop", util::V::N(1234.0)),
+                    ("signed", util::V::N(400.0)),
+                ],
+            ),
+            ("新村", vec![("resident_pop", util::V::N(500.0))]),
+        ],
+        None,
+    );
+    let out = util::phstats(
+        d.tmp.path(),
+        &["ingest", "jun", "--units", "units.csv", "--store", "db"],
+    );
+    assert!(out.status.code().unwrap() < 2);
+    write_templates(
+        &d,
+        &[
+            "--store",
+            "db",
+            "--unit",
+            "城东街道",
+            "--form",
+            "family_doctor",
+        ],
+    );
+    let notes = {
+        use std::io::Read;
+        let bytes = std::fs::read(d.path("tpl/城东街道_2026年7月_家医签约.xlsx")).unwrap();
+        let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut t = String::new();
+        zin.by_name("xl/comments1.xml")
+            .unwrap()
+            .read_to_string(&mut t)
+            .unwrap();
+        t
+    };
+    assert!(notes.contains("上月（2026年6月）：1234"), "{notes}");
+    assert!(notes.contains("上月（2026年6月）：400"), "{notes}");
+    assert!(notes.contains("上月（2026年6月）：500"), "{notes}");
+}
