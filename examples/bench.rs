@@ -183,6 +183,9 @@ fn main() {
             m.floor,
             m.floor / m.wall,
         );
+        if args.iter().any(|a| a == "--store") {
+            store_scenario(&bin, &dir, m.wall);
+        }
         results.push((c, m));
     }
     let per_file = |name: &str| {
@@ -292,6 +295,79 @@ fn measure(bin: &Path, c: &Corpus, corpus: &Path) -> Measured {
         peak,
         floor,
     }
+}
+
+/// The month-to-month workflow on a corpus (FORMS.md §7): each month
+/// ingested into a new store in turn, then a quarter and the year reported
+/// from it, against `consolidate`'s wall time on the same files.
+fn store_scenario(bin: &Path, corpus: &Path, consolidate: f64) {
+    let db = corpus.join("db");
+    let _ = std::fs::remove_dir_all(&db);
+    let mut months: Vec<PathBuf> = std::fs::read_dir(corpus.join("returns"))
+        .map(|e| e.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    months.sort();
+    println!();
+    println!("| store step | wall (s) | peak RSS (MiB) |");
+    println!("|---|---:|---:|");
+    let mut peak: f64 = 0.0;
+    for m in &months {
+        let (wall, code, rss) = timed(
+            Command::new(bin)
+                .arg("ingest")
+                .arg(m)
+                .args(["--units", "units.csv", "--store", "db", "--quiet"])
+                .current_dir(corpus),
+        );
+        if !matches!(code, 0 | 1) {
+            eprintln!("ingest failed with exit code {code}");
+            std::process::exit(1);
+        }
+        peak = peak.max(rss);
+        let name = m.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        println!("| ingest {name} | {wall:.2} | {rss:.0} |");
+    }
+    let year = months
+        .first()
+        .and_then(|m| m.file_name())
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.get(..4))
+        .unwrap_or("2026")
+        .to_string();
+    for period in [format!("{year}Q1"), year.clone()] {
+        let mut walls = Vec::new();
+        let mut rss_max: f64 = 0.0;
+        for _ in 0..3 {
+            let (wall, code, rss) = timed(
+                Command::new(bin)
+                    .args([
+                        "report",
+                        "--store",
+                        "db",
+                        "--period",
+                        &period,
+                        "-o",
+                        "store.xlsx",
+                        "--export",
+                        "store_out",
+                        "--quiet",
+                    ])
+                    .current_dir(corpus),
+            );
+            if !matches!(code, 0 | 1) {
+                eprintln!("report --store failed with exit code {code}");
+                std::process::exit(1);
+            }
+            walls.push(wall);
+            rss_max = rss_max.max(rss);
+        }
+        let wall = median(&mut walls);
+        println!(
+            "| report --store --period {period} | {wall:.2} ({:.0} % of consolidate's {consolidate:.2}) | {rss_max:.0} |",
+            wall / consolidate * 100.0
+        );
+    }
+    println!("| peak of the ingests | | {peak:.0} |");
 }
 
 fn median(v: &mut [f64]) -> f64 {
