@@ -17,6 +17,7 @@
 pub mod aggregate;
 pub mod cli;
 pub mod findings;
+pub mod indicators;
 pub mod ingest;
 pub mod message;
 pub mod normalize;

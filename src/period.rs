@@ -249,6 +249,48 @@ impl Period {
         (ms[0], ms[ms.len() - 1])
     }
 
+    /// The period of the same length just before (上期): 2026-01 → 2025-12,
+    /// 2026Q1 → 2025Q4, 2026H1 → 2025H2, 2026 → 2025.
+    #[must_use]
+    pub fn previous(self) -> Period {
+        match self {
+            Period::Month(m) => Period::Month(m.prev()),
+            Period::Quarter(y, 1) => Period::Quarter(y - 1, 4),
+            Period::Quarter(y, q) => Period::Quarter(y, q - 1),
+            Period::Half(y, 1) => Period::Half(y - 1, 2),
+            Period::Half(y, _) => Period::Half(y, 1),
+            Period::Year(y) => Period::Year(y - 1),
+            Period::Range(a, b) => {
+                let len = b.0 - a.0 + 1;
+                Period::Range(Month(a.0 - len), Month(a.0 - 1))
+            }
+        }
+    }
+
+    /// The same period one year before (同期).
+    #[must_use]
+    pub fn year_before(self) -> Period {
+        match self {
+            Period::Month(m) => Period::Month(Month(m.0 - 12)),
+            Period::Quarter(y, q) => Period::Quarter(y - 1, q),
+            Period::Half(y, h) => Period::Half(y - 1, h),
+            Period::Year(y) => Period::Year(y - 1),
+            Period::Range(a, b) => Period::Range(Month(a.0 - 12), Month(b.0 - 12)),
+        }
+    }
+
+    /// January to the end of this period, in its year (累计); a period that
+    /// already starts in January is its own.
+    #[must_use]
+    pub fn year_to_date(self) -> Period {
+        let (first, last) = self.bounds();
+        if first.month() == 1 {
+            return self;
+        }
+        let jan = Month(last.year() * 12);
+        Period::Range(jan, last)
+    }
+
     /// Whether every month of `other` falls inside this period.
     #[must_use]
     pub fn covers(self, other: Period) -> bool {
@@ -486,6 +528,38 @@ mod tests {
         assert!(Period::Half(2026, 1).covers(Period::Quarter(2026, 2)));
         assert!(!Period::Half(2026, 1).covers(Period::Quarter(2026, 3)));
         assert_eq!(Period::Half(2026, 2).label_zh(), "2026年下半年");
+    }
+
+    #[test]
+    fn previous_same_period_and_year_to_date() {
+        let m = |y, mo| Month::new(y, mo).unwrap();
+        assert_eq!(
+            Period::Month(m(2026, 1)).previous(),
+            Period::Month(m(2025, 12))
+        );
+        assert_eq!(
+            Period::Quarter(2026, 1).previous(),
+            Period::Quarter(2025, 4)
+        );
+        assert_eq!(Period::Half(2026, 2).previous(), Period::Half(2026, 1));
+        assert_eq!(Period::Year(2026).previous(), Period::Year(2025));
+        assert_eq!(
+            Period::Quarter(2026, 2).year_before(),
+            Period::Quarter(2025, 2)
+        );
+        assert_eq!(
+            Period::Quarter(2026, 2).year_to_date(),
+            Period::Range(m(2026, 1), m(2026, 6))
+        );
+        assert_eq!(
+            Period::Quarter(2026, 1).year_to_date(),
+            Period::Quarter(2026, 1)
+        );
+        assert_eq!(
+            Period::Month(m(2026, 5)).year_to_date(),
+            Period::Range(m(2026, 1), m(2026, 5))
+        );
+        assert_eq!(Period::Year(2026).year_to_date(), Period::Year(2026));
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub struct Selection {
     pub keep_sheets: bool,
     /// Day of the next month by which a return is due (FORMS.md §7).
     pub deadline_day: u32,
+    /// Also consolidate the periods the published summary compares with
+    /// (累计, 上期, 同期: FORMS.md §8).
+    pub indicators: bool,
 }
 
 /// Why a run could not produce a result.
@@ -157,7 +160,21 @@ pub fn run_batch(
     clock.lap("settle");
     // What counts is settled: the read-only checks and the roll-up are
     // independent, so they run side by side.
-    let periods = aggregate::periods_for(&settled.batch().months(), selection.period);
+    let mut periods = aggregate::periods_for(&settled.batch().months(), selection.period);
+    if let (true, Some(p)) = (selection.indicators, focus) {
+        // And the months of the last year, for the trend charts.
+        let end = p.bounds().1;
+        let trend = (0..12).map(|k| Period::Month(Month(end.0 - k)));
+        for q in crate::indicators::periods_needed(p)
+            .into_iter()
+            .chain(trend)
+        {
+            if !periods.contains(&q) {
+                periods.push(q);
+            }
+        }
+        periods.sort_by_key(|p| p.sort_key());
+    }
     let ((checked, completeness), aggregates) = rayon::join(
         || {
             validate::check(

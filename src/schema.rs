@@ -123,6 +123,8 @@ struct RawField {
     aliases: Vec<String>,
     #[serde(default)]
     derived: bool,
+    #[serde(default)]
+    lower_is_better: bool,
     numerator: Option<String>,
     minus: Option<String>,
     denominator: Option<String>,
@@ -175,6 +177,9 @@ pub struct Field {
     pub group_en: Option<String>,
     /// The sub-header in English.
     pub label_en: String,
+    /// A lower value is better (a dropout rate): ranked from the lowest,
+    /// and its target is a maximum.
+    pub lower_is_better: bool,
 }
 
 impl Field {
@@ -411,6 +416,7 @@ impl Form {
                 ratio,
                 group_en: f.group.as_deref().map(english),
                 label_en: english(&f.label),
+                lower_is_better: f.lower_is_better,
             });
         }
         for f in &fields {

@@ -10,12 +10,15 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use super::{output, Common, Langs};
+use crate::indicators::{Indicator, Targets};
 use crate::message::Lang;
 use crate::period::Period;
 use crate::pipeline::Outcome;
 use crate::registry::Registry;
+use crate::report::bulletin::{bulletin_docx, BulletinInput};
+use crate::report::summary::{Signatures, Summary};
 use crate::report::xlsx::{report_xlsx, ReportInput};
-use crate::report::{csv, write_atomic};
+use crate::report::{csv, write_atomic, write_atomic_with};
 use crate::schema::Schemas;
 
 /// Arguments of `consolidate`.
@@ -27,6 +30,24 @@ pub struct Args {
     /// The report workbook to write.
     #[arg(short, long, value_name = "report.xlsx", default_value = "report.xlsx")]
     pub output: PathBuf,
+    /// The published summary's options.
+    #[command(flatten)]
+    pub published: Published,
+}
+
+/// Options of the published summary (FORMS.md §8), for `consolidate` and
+/// `report --store`.
+#[derive(Debug, clap::Args)]
+pub struct Published {
+    /// Targets per year, form, field and level (`year,form,field,level,value`).
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// Names for the footer: `单位负责人=张三,统计负责人=李四,填表人=王五,报出日期=2026年4月5日`.
+    #[arg(long, value_name = "NAMES")]
+    pub signatures: Option<String>,
+    /// Write the 通报 as a Word document.
+    #[arg(long, value_name = "FILE.docx")]
+    pub bulletin: Option<PathBuf>,
 }
 
 /// Runs `consolidate`.
@@ -48,6 +69,7 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
         export: args.common.export.as_deref(),
         quiet: args.common.quiet,
         notes: Vec::new(),
+        published: &args.published,
     };
     let code = publish(&outcome, &target, langs)?;
     clock.lap("outputs");
@@ -72,6 +94,8 @@ pub struct Publish<'a> {
     pub quiet: bool,
     /// Lines the terminal prints before the summary (registry changes…).
     pub notes: Vec<String>,
+    /// The published summary's options.
+    pub published: &'a Published,
 }
 
 /// Prints the findings, writes the report workbook and the exports side by
@@ -82,6 +106,29 @@ pub struct Publish<'a> {
 /// An unwritable output.
 pub fn publish(outcome: &Outcome, target: &Publish<'_>, langs: Langs) -> anyhow::Result<i32> {
     let report_period = outcome.focus;
+    let targets = match &target.published.targets {
+        Some(path) => {
+            Targets::load(path, target.schemas, langs.terminal).map_err(anyhow::Error::msg)?
+        }
+        None => Targets::from_schemas(target.schemas),
+    };
+    let signatures = target
+        .published
+        .signatures
+        .as_deref()
+        .map(Signatures::parse)
+        .unwrap_or_default();
+    let indicators: Vec<Indicator> = report_period
+        .map(|p| {
+            crate::indicators::compute(
+                &outcome.aggregates,
+                target.registry,
+                target.schemas,
+                &targets,
+                p,
+            )
+        })
+        .unwrap_or_default();
     output::print_findings(&outcome.findings, target.quiet, langs.terminal);
     // The exports and the report workbook read the same results and write
     // different files: build them side by side.
@@ -95,6 +142,12 @@ pub fn publish(outcome: &Outcome, target: &Publish<'_>, langs: Langs) -> anyhow:
                 target.schemas,
                 langs.files,
             )?;
+            if let Some(p) = report_period {
+                write_atomic_with(&dir.join("indicators.csv"), |w| {
+                    w.write_all(csv::UTF8_BOM)?;
+                    crate::indicators::write_csv(w, &indicators, target.registry, target.schemas, p)
+                })?;
+            }
         }
         Ok(())
     };
@@ -115,6 +168,11 @@ pub fn publish(outcome: &Outcome, target: &Publish<'_>, langs: Langs) -> anyhow:
             completeness: &outcome.completeness,
             units_path: &target.units_path,
             generated_at: &generated_at,
+            summary: Some(Summary {
+                rows: &indicators,
+                targets: &targets,
+                signatures: &signatures,
+            }),
         };
         let bytes = report_xlsx(&input)?;
         // `-o reports/2026-06.xlsx`: the folder is made, as `--export` makes its own.
@@ -125,6 +183,24 @@ pub fn publish(outcome: &Outcome, target: &Publish<'_>, langs: Langs) -> anyhow:
             })?;
         }
         write_atomic(target.output, &bytes)?;
+        if let Some(path) = &target.published.bulletin {
+            let date = output::now_beijing(Lang::Zh);
+            let input = BulletinInput {
+                period,
+                registry: target.registry,
+                schemas: target.schemas,
+                indicators: &indicators,
+                targets: &targets,
+                completeness: &outcome.completeness,
+                findings: &outcome.findings,
+                date: date.split(' ').next().unwrap_or(&date),
+            };
+            let bytes = bulletin_docx(&input)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            write_atomic(path, &bytes)?;
+        }
         Ok(Some(period))
     };
     let (exported, reported) = rayon::join(exports, report);

@@ -284,6 +284,7 @@ impl Setup {
             complete: self.complete,
             keep_sheets,
             deadline_day: crate::validate::returns::DEADLINE_DAY,
+            indicators: latest,
         };
         progress::with_progress(self.inputs.len(), &counters, lang, || {
             crate::pipeline::run_watched(

@@ -75,6 +75,9 @@ pub struct ReportArgs {
     /// Print only the summary, not each finding.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The published summary's options.
+    #[command(flatten)]
+    pub published: super::consolidate::Published,
 }
 
 /// Arguments of `history`.
@@ -328,6 +331,7 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         complete: true,
         keep_sheets: false,
         deadline_day: args.deadline_day,
+        indicators: true,
     };
     let outcome = crate::pipeline::run_batch(
         batch,
@@ -346,6 +350,7 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         export: args.export.as_deref(),
         quiet: args.quiet,
         notes,
+        published: &args.published,
     };
     publish(&outcome, &target, langs)
 }
@@ -570,6 +575,7 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
         complete: true,
         keep_sheets: false,
         deadline_day: crate::validate::returns::DEADLINE_DAY,
+        indicators: false,
     };
     let outcome = crate::pipeline::run_batch(
         batch,

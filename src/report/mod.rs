@@ -3,8 +3,10 @@
 //! written to a temporary file beside its target and renamed into place, so
 //! a crash never leaves a half-written report.
 
+pub mod bulletin;
 pub mod csv;
 pub mod feedback;
+pub mod summary;
 pub mod xlsx;
 
 use std::io::Write;

@@ -43,6 +43,8 @@ pub struct ReportInput<'a> {
     pub generated_at: &'a str,
     /// The language of every word on the sheets (Chinese unless `--lang en`).
     pub lang: Lang,
+    /// The published summary (主要指标, 指标, 图表), when computed.
+    pub summary: Option<super::summary::Summary<'a>>,
 }
 
 struct Formats {
@@ -858,6 +860,9 @@ fn findings_sheet(
 pub fn report_xlsx(input: &ReportInput<'_>) -> Result<Vec<u8>, ReportError> {
     let fmt = Formats::new();
     let mut wb = Workbook::new();
+    if let Some(s) = &input.summary {
+        super::summary::add_sheets(&mut wb, input, s).map_err(xerr)?;
+    }
     for fi in 0..input.schemas.forms.len() as FormIdx {
         summary_sheet(&mut wb, input, fi, &fmt).map_err(xerr)?;
     }

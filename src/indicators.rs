@@ -1,0 +1,420 @@
+//! The published summary (FORMS.md §8): for a period P, every indicator of
+//! every unit at city, county and township level with 本期, 累计, 上期 and 环比,
+//! 同期 and 同比, 目标值 and 达标, and, for rates, 排名. Everything is read from
+//! the aggregates of §5 (flows summed, stocks the latest month, rates
+//! recomputed): this module only compares and ranks.
+
+use std::path::Path;
+
+use crate::aggregate::Aggregates;
+use crate::message::{Label, Lang};
+use crate::period::Period;
+use crate::registry::{Level, Registry, UnitIdx};
+use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
+
+/// The periods P's indicators need besides P.
+#[must_use]
+pub fn periods_needed(p: Period) -> [Period; 3] {
+    [p.year_to_date(), p.previous(), p.year_before()]
+}
+
+/// One target line: a year (or every year), form, field, level, value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetLine {
+    /// The year it applies to; `None` for every year.
+    pub year: Option<i32>,
+    /// Form.
+    pub form: FormIdx,
+    /// Field.
+    pub field: FieldIdx,
+    /// Level; `None` for every level.
+    pub level: Option<Level>,
+    /// The target, in percent.
+    pub value: f64,
+}
+
+/// The targets in force: a targets file's lines over the schemas' own.
+#[derive(Debug, Clone, Default)]
+pub struct Targets {
+    lines: Vec<TargetLine>,
+}
+
+impl Targets {
+    /// The schemas' targets only.
+    #[must_use]
+    pub fn from_schemas(schemas: &Schemas) -> Targets {
+        let mut lines = Vec::new();
+        for (fi, f) in schemas.forms.iter().enumerate() {
+            for t in &f.targets {
+                lines.push(TargetLine {
+                    year: None,
+                    form: fi as FormIdx,
+                    field: t.field,
+                    level: t.level.as_deref().and_then(Level::parse),
+                    value: t.min,
+                });
+            }
+        }
+        Targets { lines }
+    }
+
+    /// The schemas' targets, overridden by a file of
+    /// `year,form,field,level,value` lines (`year` and `level` may be empty
+    /// for all). A line naming an unknown form, field or level is refused.
+    ///
+    /// # Errors
+    /// The file cannot be read, or a line is wrong: the message names it.
+    pub fn load(path: &Path, schemas: &Schemas, lang: Lang) -> Result<Targets, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| match lang {
+            Lang::Zh => format!("无法读取目标值文件 {}：{e}", path.display()),
+            Lang::En => format!("cannot read the targets file {}: {e}", path.display()),
+        })?;
+        let mut targets = Targets::from_schemas(schemas);
+        let mut file_lines = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim().trim_start_matches('\u{feff}');
+            if line.is_empty() || line.starts_with('#') || (i == 0 && line.starts_with("year")) {
+                continue;
+            }
+            let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+            let bad = |what: &str| match lang {
+                Lang::Zh => format!(
+                    "目标值文件 {} 第 {} 行：{what}：{line}",
+                    path.display(),
+                    i + 1
+                ),
+                Lang::En => format!(
+                    "targets file {} line {}: {what}: {line}",
+                    path.display(),
+                    i + 1
+                ),
+            };
+            let [year, form, field, level, value] = cols.as_slice() else {
+                return Err(bad(lang.pick(
+                    "应为 year,form,field,level,value 五列",
+                    "expected year,form,field,level,value",
+                )));
+            };
+            let year = if year.is_empty() {
+                None
+            } else {
+                Some(
+                    year.parse()
+                        .map_err(|_| bad(lang.pick("年份不对", "not a year")))?,
+                )
+            };
+            let fi = schemas
+                .form_idx(form)
+                .ok_or_else(|| bad(lang.pick("未知的报表", "unknown form")))?;
+            let field = schemas
+                .form(fi)
+                .field_idx(field)
+                .filter(|&f| schemas.form(fi).field(f).kind == Kind::Rate)
+                .ok_or_else(|| bad(lang.pick("不是该报表的比率栏目", "not a rate of that form")))?;
+            let level = if level.is_empty() {
+                None
+            } else {
+                Some(
+                    Level::parse(level)
+                        .ok_or_else(|| bad(lang.pick("未知的层级", "unknown level")))?,
+                )
+            };
+            let value = value
+                .parse()
+                .map_err(|_| bad(lang.pick("目标值不是数字", "the value is not a number")))?;
+            file_lines.push(TargetLine {
+                year,
+                form: fi,
+                field,
+                level,
+                value,
+            });
+        }
+        // A file line replaces the schema's for the same form and field.
+        targets.lines.retain(|t| {
+            !file_lines
+                .iter()
+                .any(|f| f.form == t.form && f.field == t.field)
+        });
+        targets.lines.extend(file_lines);
+        Ok(targets)
+    }
+
+    /// The target of a rate for a unit's level in a year.
+    #[must_use]
+    pub fn get(&self, year: i32, form: FormIdx, field: FieldIdx, level: Level) -> Option<f64> {
+        let fits = |t: &&TargetLine| {
+            t.form == form
+                && t.field == field
+                && t.year.is_none_or(|y| y == year)
+                && t.level.is_none_or(|l| l == level)
+        };
+        // The most specific line wins: a year and a level over none.
+        self.lines
+            .iter()
+            .filter(fits)
+            .max_by_key(|t| (t.year.is_some(), t.level.is_some()))
+            .map(|t| t.value)
+    }
+}
+
+/// One unit's indicator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indicator {
+    /// Unit (city, county or township).
+    pub unit: UnitIdx,
+    /// Form.
+    pub form: FormIdx,
+    /// Field.
+    pub field: FieldIdx,
+    /// 本期.
+    pub current: Option<f64>,
+    /// 累计.
+    pub ytd: Option<f64>,
+    /// 上期.
+    pub previous: Option<f64>,
+    /// 环比: percent for counts, percentage points for rates.
+    pub change_previous: Option<f64>,
+    /// 同期.
+    pub last_year: Option<f64>,
+    /// 同比.
+    pub change_last_year: Option<f64>,
+    /// 目标值.
+    pub target: Option<f64>,
+    /// 达标, judged on the figure as published (one decimal).
+    pub met: Option<bool>,
+    /// 排名 among the units of its level (rates only; 1 is best).
+    pub rank: Option<u32>,
+}
+
+/// A rate as published: one decimal.
+#[must_use]
+pub fn published(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// 环比 / 同比 (FORMS.md §8): counts `(cur − base) / base × 100`, rates
+/// `cur − base` in percentage points; empty when either is missing or a
+/// count's base is 0.
+#[must_use]
+pub fn change(kind: Kind, current: Option<f64>, base: Option<f64>) -> Option<f64> {
+    let (c, b) = (current?, base?);
+    match kind {
+        Kind::Rate => Some(c - b),
+        _ if b == 0.0 => None,
+        _ => Some((c - b) / b * 100.0),
+    }
+}
+
+/// Competition ranking of published values (ties share the best rank: 1,
+/// 2, 2, 4); `lower` when a lower value is better.
+#[must_use]
+pub fn ranks(values: &[Option<f64>], lower: bool) -> Vec<Option<u32>> {
+    values
+        .iter()
+        .map(|v| {
+            let v = published((*v)?);
+            let better = values
+                .iter()
+                .flatten()
+                .filter(|&&o| {
+                    let o = published(o);
+                    if lower {
+                        o < v
+                    } else {
+                        o > v
+                    }
+                })
+                .count();
+            Some(better as u32 + 1)
+        })
+        .collect()
+}
+
+/// Every indicator of P for the units above the villages, in report order
+/// (by form, field, then unit in registry order).
+#[must_use]
+pub fn compute(
+    aggs: &Aggregates,
+    registry: &Registry,
+    schemas: &Schemas,
+    targets: &Targets,
+    p: Period,
+) -> Vec<Indicator> {
+    let [ytd, prev, last_year] = periods_needed(p);
+    let year = p.bounds().1.year();
+    let units: Vec<UnitIdx> = registry
+        .depth_first()
+        .into_iter()
+        .filter(|&u| registry.unit(u).level != Level::Village)
+        .collect();
+    let mut out = Vec::new();
+    for (fi, form) in schemas.forms.iter().enumerate() {
+        let fi = fi as FormIdx;
+        for (k, field) in form.fields.iter().enumerate() {
+            let f = k as FieldIdx;
+            let start = out.len();
+            for &u in &units {
+                let get = |q: Period| aggs.get(q, u, fi, f);
+                let current = get(p);
+                let previous = get(prev);
+                let last = get(last_year);
+                let level = registry.unit(u).level;
+                let target = (field.kind == Kind::Rate)
+                    .then(|| targets.get(year, fi, f, level))
+                    .flatten();
+                let met = match (target, current) {
+                    (Some(t), Some(c)) => Some(if field.lower_is_better {
+                        published(c) <= t
+                    } else {
+                        published(c) >= t
+                    }),
+                    _ => None,
+                };
+                out.push(Indicator {
+                    unit: u,
+                    form: fi,
+                    field: f,
+                    current,
+                    ytd: get(ytd),
+                    previous,
+                    change_previous: change(field.kind, current, previous),
+                    last_year: last,
+                    change_last_year: change(field.kind, current, last),
+                    target,
+                    met,
+                    rank: None,
+                });
+            }
+            if field.kind == Kind::Rate {
+                // Ranked among the units of the same level.
+                for level in Level::ALL {
+                    let idx: Vec<usize> = (start..out.len())
+                        .filter(|&i| registry.unit(out[i].unit).level == level)
+                        .collect();
+                    let values: Vec<Option<f64>> = idx.iter().map(|&i| out[i].current).collect();
+                    for (i, r) in idx.into_iter().zip(ranks(&values, field.lower_is_better)) {
+                        out[i].rank = r;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The header of `indicators.csv` (FORMS.md §8).
+pub const HEADER: [&str; 15] = [
+    "period",
+    "form",
+    "level",
+    "unit_code",
+    "unit_name",
+    "field",
+    "current",
+    "ytd",
+    "previous",
+    "change_previous",
+    "last_year",
+    "change_last_year",
+    "target",
+    "met",
+    "rank",
+];
+
+/// Writes `indicators.csv`: numbers at full precision, empty where there is
+/// no value.
+///
+/// # Errors
+/// A write failure.
+pub fn write_csv(
+    out: &mut dyn std::io::Write,
+    rows: &[Indicator],
+    registry: &Registry,
+    schemas: &Schemas,
+    p: Period,
+) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(HEADER)?;
+    let n = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
+    for r in rows {
+        let u = registry.unit(r.unit);
+        let form = schemas.form(r.form);
+        w.write_record([
+            p.to_string(),
+            form.id.clone(),
+            u.level.id().to_string(),
+            u.code.to_string(),
+            u.name.clone(),
+            form.field(r.field).id.clone(),
+            n(r.current),
+            n(r.ytd),
+            n(r.previous),
+            n(r.change_previous),
+            n(r.last_year),
+            n(r.change_last_year),
+            n(r.target),
+            r.met.map(|m| m.to_string()).unwrap_or_default(),
+            r.rank.map(|x| x.to_string()).unwrap_or_default(),
+        ])?;
+    }
+    w.flush()
+}
+
+/// The headline rates: every rate with a target somewhere.
+#[must_use]
+pub fn headline(schemas: &Schemas, targets: &Targets) -> Vec<(FormIdx, FieldIdx)> {
+    let mut out = Vec::new();
+    for (fi, form) in schemas.forms.iter().enumerate() {
+        for (k, field) in form.fields.iter().enumerate() {
+            let has = targets
+                .lines
+                .iter()
+                .any(|t| t.form == fi as FormIdx && t.field == k as FieldIdx);
+            if field.kind == Kind::Rate && has {
+                out.push((fi as FormIdx, k as FieldIdx));
+            }
+        }
+    }
+    out
+}
+
+/// A rate's name in a sentence: its group and label without the unit
+/// (乙肝疫苗第1剂接种率, 高血压规范管理率, 签约率).
+#[must_use]
+pub fn short_label(schemas: &Schemas, form: FormIdx, field: FieldIdx) -> Label {
+    let f = schemas.form(form).field(field);
+    let zh = f.label.replace("(%)", "");
+    let en = f.label_en.replace(" (%)", "");
+    Label {
+        zh: match &f.group {
+            Some(g) => format!("{g}{zh}"),
+            None => zh,
+        },
+        en: match &f.group_en {
+            Some(g) => format!("{g} {en}"),
+            None => en,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_share_the_best_rank_and_lower_can_be_better() {
+        let v = [Some(95.0), Some(90.04), Some(89.96), None, Some(80.0)];
+        // 90.04 and 89.96 both publish as 90.0: a tie.
+        assert_eq!(ranks(&v, false), [Some(1), Some(2), Some(2), None, Some(4)]);
+        assert_eq!(ranks(&v, true), [Some(4), Some(2), Some(2), None, Some(1)]);
+    }
+
+    #[test]
+    fn changes_are_percent_for_counts_and_points_for_rates() {
+        assert_eq!(change(Kind::Flow, Some(110.0), Some(100.0)), Some(10.0));
+        assert_eq!(change(Kind::Flow, Some(110.0), Some(0.0)), None);
+        assert_eq!(change(Kind::Rate, Some(92.5), Some(90.0)), Some(2.5));
+        assert_eq!(change(Kind::Stock, None, Some(1.0)), None);
+    }
+}

@@ -1,0 +1,653 @@
+//! The published summary's sheets (FORMS.md §8): 主要指标 (every headline
+//! rate by county and township, with target and rank), one 指标 sheet per
+//! form (本期, 累计, 上期, 环比, 同期, 同比, 目标值, 达标, 排名 for every
+//! indicator of every unit), and 图表 (per headline rate the townships'
+//! rates against the target; the monthly trend of the city and each county),
+//! as native Excel charts a statistician can restyle.
+
+use rust_xlsxwriter::{
+    Chart, ChartType, ConditionalFormatFormula, Format, FormatAlign, FormatBorder, Workbook,
+    Worksheet, XlsxError,
+};
+
+use super::period_label;
+use super::xlsx::ReportInput;
+use crate::indicators::{headline, short_label, Indicator, Targets};
+use crate::message::{month_label, Lang};
+use crate::period::{Month, Period};
+use crate::registry::{Level, UnitIdx};
+use crate::schema::{FieldIdx, FormIdx, Kind};
+
+/// The statistical report footer's names (`--signatures`), or blanks for a pen.
+#[derive(Debug, Clone, Default)]
+pub struct Signatures {
+    /// 单位负责人.
+    pub head: String,
+    /// 统计负责人.
+    pub statistician: String,
+    /// 填表人.
+    pub preparer: String,
+    /// 报出日期.
+    pub date: String,
+}
+
+impl Signatures {
+    /// Parses `单位负责人=张三,统计负责人=李四,填表人=王五,报出日期=2026年4月5日`
+    /// (English keys head, statistician, preparer, date too).
+    #[must_use]
+    pub fn parse(text: &str) -> Signatures {
+        let mut s = Signatures::default();
+        for part in text.split([',', '，', ';', '；']) {
+            let Some((k, v)) = part.split_once(['=', '：', ':']) else {
+                continue;
+            };
+            let v = v.trim().to_string();
+            match k.trim() {
+                "单位负责人" | "head" => s.head = v,
+                "统计负责人" | "statistician" => s.statistician = v,
+                "填表人" | "preparer" => s.preparer = v,
+                "报出日期" | "date" => s.date = v,
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// The footer line.
+    #[must_use]
+    pub fn line(&self, lang: Lang) -> String {
+        let blank = |v: &str, w: usize| {
+            if v.is_empty() {
+                "　".repeat(w)
+            } else {
+                v.to_string()
+            }
+        };
+        match lang {
+            Lang::Zh => format!(
+                "单位负责人：{}　　统计负责人：{}　　填表人：{}　　报出日期：{}",
+                blank(&self.head, 5),
+                blank(&self.statistician, 5),
+                blank(&self.preparer, 5),
+                if self.date.is_empty() {
+                    "　　年　月　日".to_string()
+                } else {
+                    self.date.clone()
+                }
+            ),
+            Lang::En => format!(
+                "Head: {}    Statistician: {}    Prepared by: {}    Date: {}",
+                blank(&self.head, 5),
+                blank(&self.statistician, 5),
+                blank(&self.preparer, 5),
+                blank(&self.date, 5)
+            ),
+        }
+    }
+}
+
+/// What the summary sheets show.
+pub struct Summary<'a> {
+    /// Every indicator of the period.
+    pub rows: &'a [Indicator],
+    /// The targets in force.
+    pub targets: &'a Targets,
+    /// The footer's names.
+    pub signatures: &'a Signatures,
+}
+
+struct Formats {
+    title: Format,
+    header: Format,
+    name: [Format; 3],
+    text: Format,
+    count: Format,
+    rate: Format,
+    change: Format,
+    red: Format,
+    note: Format,
+}
+
+impl Formats {
+    fn new() -> Formats {
+        let cell = || {
+            Format::new()
+                .set_border(FormatBorder::Thin)
+                .set_font_size(10)
+        };
+        Formats {
+            title: Format::new()
+                .set_bold()
+                .set_font_size(16)
+                .set_align(FormatAlign::Center),
+            header: cell()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_background_color(0xD9E1F2),
+            name: [
+                cell().set_bold(),
+                cell().set_bold().set_indent(1),
+                cell().set_indent(2),
+            ],
+            text: cell(),
+            count: cell().set_num_format("#,##0"),
+            rate: cell().set_num_format("0.0"),
+            change: cell().set_num_format("+0.0;-0.0;0.0"),
+            red: Format::new()
+                .set_font_color(0x9C0006)
+                .set_background_color(0xFFC7CE),
+            note: Format::new().set_font_size(9).set_italic(),
+        }
+    }
+}
+
+fn level_pos(l: Level) -> usize {
+    match l {
+        Level::City => 0,
+        Level::County => 1,
+        _ => 2,
+    }
+}
+
+/// The units of the summary: every level above the villages, in report order.
+fn units(input: &ReportInput<'_>) -> Vec<UnitIdx> {
+    input
+        .registry
+        .depth_first()
+        .into_iter()
+        .filter(|&u| input.registry.unit(u).level != Level::Village)
+        .collect()
+}
+
+fn find(
+    rows: &[Indicator],
+    u: UnitIdx,
+    form: FormIdx,
+    field: FieldIdx,
+) -> Option<&Indicator> {
+    rows.iter()
+        .find(|r| r.unit == u && r.form == form && r.field == field)
+}
+
+fn footer(
+    ws: &mut Worksheet,
+    row: u32,
+    s: &Summary<'_>,
+    lang: Lang,
+    fmt: &Formats,
+) -> Result<(), XlsxError> {
+    ws.write_string_with_format(
+        row,
+        0,
+        s.signatures.line(lang),
+        &fmt.note.clone().set_italic().set_font_size(10),
+    )?;
+    Ok(())
+}
+
+fn print(ws: &mut Worksheet, header_last: u32, lang: Lang) -> Result<(), XlsxError> {
+    ws.set_landscape();
+    ws.set_paper_size(8);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, header_last)?;
+    ws.set_footer(lang.pick("&C第 &P 页，共 &N 页", "&CPage &P of &N"));
+    Ok(())
+}
+
+/// 主要指标: the headline rates by county and township.
+fn main_sheet(
+    wb: &mut Workbook,
+    input: &ReportInput<'_>,
+    s: &Summary<'_>,
+    fmt: &Formats,
+) -> Result<(), XlsxError> {
+    let lang = input.lang;
+    let heads = headline(input.schemas, s.targets);
+    let ws = wb.add_worksheet();
+    ws.set_name(lang.pick("主要指标", "Headline"))?;
+    let last_col = (heads.len() * 3) as u16;
+    let root = input
+        .registry
+        .units
+        .iter()
+        .find(|u| u.parent.is_none())
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
+    let title = match lang {
+        Lang::Zh => format!("{root}{}主要指标完成情况", period_label(input.period, lang)),
+        Lang::En => format!(
+            "{root}: headline indicators, {}",
+            period_label(input.period, lang)
+        ),
+    };
+    ws.merge_range(0, 0, 0, last_col, &title, &fmt.title)?;
+    ws.set_row_height(0, 28)?;
+    ws.merge_range(1, 0, 2, 0, lang.pick("单位名称", "Unit"), &fmt.header)?;
+    for (k, &(form, field)) in heads.iter().enumerate() {
+        let c = 1 + 3 * k as u16;
+        let label = short_label(input.schemas, form, field);
+        ws.merge_range(1, c, 1, c + 2, label.get(lang), &fmt.header)?;
+        for (j, sub) in [
+            lang.pick("本期(%)", "Rate (%)"),
+            lang.pick("目标", "Target"),
+            lang.pick("排名", "Rank"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write_string_with_format(2, c + j as u16, *sub, &fmt.header)?;
+        }
+    }
+    ws.set_row_height(1, 30)?;
+    let mut row = 3;
+    for u in units(input) {
+        let unit = input.registry.unit(u);
+        ws.write_string_with_format(row, 0, &unit.name, &fmt.name[level_pos(unit.level)])?;
+        for (k, &(form, field)) in heads.iter().enumerate() {
+            let c = 1 + 3 * k as u16;
+            let ind = find(s.rows, u, form, field);
+            let put = |ws: &mut Worksheet,
+                       col: u16,
+                       v: Option<f64>,
+                       f: &Format|
+             -> Result<(), XlsxError> {
+                match v {
+                    Some(v) => ws.write_number_with_format(row, col, v, f).map(|_| ()),
+                    None => ws.write_blank(row, col, f).map(|_| ()),
+                }
+            };
+            put(ws, c, ind.and_then(|i| i.current), &fmt.rate)?;
+            put(ws, c + 1, ind.and_then(|i| i.target), &fmt.rate)?;
+            put(
+                ws,
+                c + 2,
+                ind.and_then(|i| i.rank.map(f64::from)),
+                &fmt.count,
+            )?;
+        }
+        row += 1;
+    }
+    // 未达标 in red: the rate as printed against the target beside it.
+    for (k, &(form, field)) in heads.iter().enumerate() {
+        let c = 1 + 3 * k as u16;
+        let rate = crate::findings::CellRef::col_name(u32::from(c));
+        let target = crate::findings::CellRef::col_name(u32::from(c) + 1);
+        let cmp = if input.schemas.form(form).field(field).lower_is_better {
+            ">"
+        } else {
+            "<"
+        };
+        let rule = ConditionalFormatFormula::new()
+            .set_rule(
+                format!(
+                    "=AND(ISNUMBER({rate}4),ISNUMBER({target}4),ROUND({rate}4,1){cmp}{target}4)"
+                )
+                .as_str(),
+            )
+            .set_format(&fmt.red);
+        ws.add_conditional_format(3, c, row.saturating_sub(1).max(3), c, &rule)?;
+    }
+    ws.autofilter(2, 0, row.saturating_sub(1).max(2), last_col)?;
+    ws.write_string_with_format(
+        row + 1,
+        0,
+        lang.pick(
+            "注：比率为报告期内汇总后重新计算的结果；红色为未达到目标值（按保留一位小数后的数字判断）；排名在同一层级内，1 为最好，并列名次相同；脱落率越低越好。",
+            "Note: rates are recomputed over the period; red misses its target (judged on the figure to one decimal); ranks are within a level, 1 best, ties share a rank; a dropout ranks from the lowest.",
+        ),
+        &fmt.note,
+    )?;
+    footer(ws, row + 3, s, lang, fmt)?;
+    ws.set_column_width(0, 16)?;
+    for c in 1..=last_col {
+        ws.set_column_width(c, if (c - 1) % 3 == 0 { 8.0 } else { 6.0 })?;
+    }
+    ws.set_freeze_panes(3, 1)?;
+    print(ws, 2, lang)?;
+    Ok(())
+}
+
+/// One form's full table, one row per unit and indicator.
+fn form_sheet(
+    wb: &mut Workbook,
+    input: &ReportInput<'_>,
+    s: &Summary<'_>,
+    form: FormIdx,
+    fmt: &Formats,
+) -> Result<(), XlsxError> {
+    let lang = input.lang;
+    let f = input.schemas.form(form);
+    let ws = wb.add_worksheet();
+    ws.set_name(format!(
+        "{}{}",
+        f.short_in(lang),
+        lang.pick("指标", " indicators")
+    ))?;
+    let heads = match lang {
+        Lang::Zh => [
+            "单位名称",
+            "层级",
+            "指标",
+            "本期",
+            "累计",
+            "上期",
+            "环比",
+            "同期",
+            "同比",
+            "目标值",
+            "达标",
+            "排名",
+        ],
+        Lang::En => [
+            "Unit",
+            "Level",
+            "Indicator",
+            "Current",
+            "Year to date",
+            "Previous",
+            "Change",
+            "Same period last year",
+            "Change on last year",
+            "Target",
+            "Met",
+            "Rank",
+        ],
+    };
+    let last_col = heads.len() as u16 - 1;
+    let title = match lang {
+        Lang::Zh => format!(
+            "{}（{}）",
+            f.title
+                .trim_end_matches("月报表")
+                .trim_end_matches("报表")
+                .to_string()
+                + "指标汇总",
+            period_label(input.period, lang)
+        ),
+        Lang::En => format!(
+            "{}: indicators, {}",
+            f.title_in(lang),
+            period_label(input.period, lang)
+        ),
+    };
+    ws.merge_range(0, 0, 0, last_col, &title, &fmt.title)?;
+    ws.write_string_with_format(
+        1,
+        0,
+        match lang {
+            Lang::Zh => format!(
+                "报告期：{}　累计：{}　上期：{}　同期：{}　环比、同比：人数为增减百分比(%)，比率为增减百分点",
+                period_label(input.period, lang),
+                period_label(input.period.year_to_date(), lang),
+                period_label(input.period.previous(), lang),
+                period_label(input.period.year_before(), lang)
+            ),
+            Lang::En => format!(
+                "Period {}; year to date {}; previous {}; same period last year {}. Changes: counts in %, rates in percentage points",
+                period_label(input.period, lang),
+                period_label(input.period.year_to_date(), lang),
+                period_label(input.period.previous(), lang),
+                period_label(input.period.year_before(), lang)
+            ),
+        },
+        &fmt.note,
+    )?;
+    for (c, h) in heads.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, *h, &fmt.header)?;
+    }
+    let mut row = 3;
+    for u in units(input) {
+        let unit = input.registry.unit(u);
+        for (k, field) in f.fields.iter().enumerate() {
+            let Some(ind) = find(s.rows, u, form, k as FieldIdx) else {
+                continue;
+            };
+            if ind.current.is_none()
+                && ind.ytd.is_none()
+                && ind.previous.is_none()
+                && ind.last_year.is_none()
+            {
+                continue;
+            }
+            let is_rate = field.kind == Kind::Rate;
+            let value_fmt = if is_rate { &fmt.rate } else { &fmt.count };
+            ws.write_string_with_format(row, 0, &unit.name, &fmt.name[level_pos(unit.level)])?;
+            ws.write_string_with_format(
+                row,
+                1,
+                lang.pick(unit.level.zh(), unit.level.id()),
+                &fmt.text,
+            )?;
+            let label = super::flow_label(field.label().get(lang), input.period, lang);
+            ws.write_string_with_format(row, 2, label, &fmt.text)?;
+            let values = [
+                (ind.current, value_fmt),
+                (ind.ytd, value_fmt),
+                (ind.previous, value_fmt),
+                (ind.change_previous, &fmt.change),
+                (ind.last_year, value_fmt),
+                (ind.change_last_year, &fmt.change),
+                (ind.target, &fmt.rate),
+            ];
+            for (j, (v, f)) in values.iter().enumerate() {
+                match v {
+                    Some(v) => ws.write_number_with_format(row, 3 + j as u16, *v, f)?,
+                    None => ws.write_blank(row, 3 + j as u16, f)?,
+                };
+            }
+            let met = ind.met.map(|m| {
+                if m {
+                    lang.pick("是", "yes")
+                } else {
+                    lang.pick("否", "no")
+                }
+            });
+            ws.write_string_with_format(row, 10, met.unwrap_or(""), &fmt.text)?;
+            match ind.rank {
+                Some(r) => ws.write_number_with_format(row, 11, f64::from(r), &fmt.count)?,
+                None => ws.write_blank(row, 11, &fmt.text)?,
+            };
+            row += 1;
+        }
+    }
+    // 未达标 rows: the 本期 and 达标 cells in red.
+    let no = lang.pick("否", "no");
+    let rule = ConditionalFormatFormula::new()
+        .set_rule(format!("=$K4=\"{no}\"").as_str())
+        .set_format(&fmt.red);
+    if row > 3 {
+        ws.add_conditional_format(3, 3, row - 1, 3, &rule)?;
+        ws.add_conditional_format(3, 10, row - 1, 10, &rule)?;
+    }
+    ws.autofilter(2, 0, row.saturating_sub(1).max(2), last_col)?;
+    footer(ws, row + 1, s, lang, fmt)?;
+    for (c, w) in [
+        14.0, 9.0, 30.0, 10.0, 10.0, 10.0, 8.0, 10.0, 8.0, 7.0, 5.0, 5.0,
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    ws.set_freeze_panes(3, 3)?;
+    print(ws, 2, lang)?;
+    Ok(())
+}
+
+/// The last 12 months up to the end of `p` (fewer when the aggregates hold fewer).
+fn trend_months(input: &ReportInput<'_>, p: Period) -> Vec<Month> {
+    let end = p.bounds().1;
+    (0..12)
+        .rev()
+        .map(|k| Month(end.0 - k))
+        .filter(|m| input.aggs.periods.contains(&Period::Month(*m)))
+        .collect()
+}
+
+/// 图表: the data the charts read, and the charts.
+fn charts_sheet(
+    wb: &mut Workbook,
+    input: &ReportInput<'_>,
+    s: &Summary<'_>,
+    fmt: &Formats,
+) -> Result<(), XlsxError> {
+    let lang = input.lang;
+    let heads = headline(input.schemas, s.targets);
+    let name = lang.pick("图表", "Charts").to_string();
+    let reg = input.registry;
+    let townships: Vec<UnitIdx> = units(input)
+        .into_iter()
+        .filter(|&u| reg.unit(u).level == Level::Township)
+        .collect();
+    let lines: Vec<UnitIdx> = units(input)
+        .into_iter()
+        .filter(|&u| reg.unit(u).level < Level::Township)
+        .collect();
+    let months = trend_months(input, input.period);
+    let ws = wb.add_worksheet();
+    ws.set_name(&name)?;
+    ws.merge_range(
+        0,
+        0,
+        0,
+        12,
+        lang.pick(
+            "主要指标图表（数据见下方各表，图可另行设置样式）",
+            "Charts of the headline indicators (data below; restyle freely)",
+        ),
+        &fmt.title,
+    )?;
+    let mut charts: Vec<Chart> = Vec::new();
+    // Data blocks from column P on, charts on the left.
+    let data_col: u16 = 16;
+    let mut r: u32 = 2;
+    for &(form, field) in &heads {
+        let label = short_label(input.schemas, form, field);
+        let first = r + 1;
+        ws.write_string_with_format(r, data_col, label.get(lang), &fmt.header)?;
+        ws.write_string_with_format(
+            r,
+            data_col + 1,
+            lang.pick("本期(%)", "Rate (%)"),
+            &fmt.header,
+        )?;
+        ws.write_string_with_format(
+            r,
+            data_col + 2,
+            lang.pick("目标(%)", "Target (%)"),
+            &fmt.header,
+        )?;
+        for (k, &u) in townships.iter().enumerate() {
+            let row = first + k as u32;
+            let ind = find(s.rows, u, form, field);
+            ws.write_string_with_format(row, data_col, &reg.unit(u).name, &fmt.text)?;
+            match ind.and_then(|i| i.current) {
+                Some(v) => ws.write_number_with_format(
+                    row,
+                    data_col + 1,
+                    (v * 10.0).round() / 10.0,
+                    &fmt.rate,
+                )?,
+                None => ws.write_blank(row, data_col + 1, &fmt.rate)?,
+            };
+            match ind.and_then(|i| i.target) {
+                Some(v) => ws.write_number_with_format(row, data_col + 2, v, &fmt.rate)?,
+                None => ws.write_blank(row, data_col + 2, &fmt.rate)?,
+            };
+        }
+        let last = first + townships.len().max(1) as u32 - 1;
+        let mut bars = Chart::new(ChartType::Column);
+        bars.title().set_name(
+            format!(
+                "{}（{}）",
+                label.get(lang),
+                period_label(input.period, lang)
+            )
+            .as_str(),
+        );
+        bars.add_series()
+            .set_name(lang.pick("本期", "Rate"))
+            .set_categories((name.as_str(), first, data_col, last, data_col))
+            .set_values((name.as_str(), first, data_col + 1, last, data_col + 1));
+        let mut target = Chart::new(ChartType::Line);
+        target
+            .add_series()
+            .set_name(lang.pick("目标", "Target"))
+            .set_categories((name.as_str(), first, data_col, last, data_col))
+            .set_values((name.as_str(), first, data_col + 2, last, data_col + 2));
+        bars.combine(&target);
+        bars.y_axis().set_name("%");
+        charts.push(bars);
+        r = last + 2;
+    }
+    // The monthly trend of each headline rate for the city and its counties.
+    for &(form, field) in &heads {
+        if months.len() < 2 {
+            break;
+        }
+        let label = short_label(input.schemas, form, field);
+        let header = r;
+        ws.write_string_with_format(header, data_col, label.get(lang), &fmt.header)?;
+        for (k, m) in months.iter().enumerate() {
+            ws.write_string_with_format(
+                header + 1 + k as u32,
+                data_col,
+                month_label(*m, lang),
+                &fmt.text,
+            )?;
+        }
+        let mut chart = Chart::new(ChartType::Line);
+        chart.title().set_name(
+            format!("{}{}", label.get(lang), lang.pick("月度趋势", " by month")).as_str(),
+        );
+        for (j, &u) in lines.iter().enumerate() {
+            let col = data_col + 1 + j as u16;
+            ws.write_string_with_format(header, col, &reg.unit(u).name, &fmt.header)?;
+            for (k, m) in months.iter().enumerate() {
+                let row = header + 1 + k as u32;
+                match input.aggs.get(Period::Month(*m), u, form, field) {
+                    Some(v) => {
+                        ws.write_number_with_format(row, col, (v * 10.0).round() / 10.0, &fmt.rate)?
+                    }
+                    None => ws.write_blank(row, col, &fmt.rate)?,
+                };
+            }
+            let last = header + months.len() as u32;
+            chart
+                .add_series()
+                .set_name((name.as_str(), header, col))
+                .set_categories((name.as_str(), header + 1, data_col, last, data_col))
+                .set_values((name.as_str(), header + 1, col, last, col));
+        }
+        chart.y_axis().set_name("%");
+        charts.push(chart);
+        r = header + months.len() as u32 + 2;
+    }
+    for (k, chart) in charts.iter().enumerate() {
+        let row = 2 + (k / 2) as u32 * 18;
+        let col = if k % 2 == 0 { 0 } else { 8 };
+        ws.insert_chart(row, col, chart)?;
+    }
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    Ok(())
+}
+
+/// Adds the summary sheets to the report workbook.
+///
+/// # Errors
+/// A failure of the workbook writer.
+pub fn add_sheets(
+    wb: &mut Workbook,
+    input: &ReportInput<'_>,
+    s: &Summary<'_>,
+) -> Result<(), XlsxError> {
+    let fmt = Formats::new();
+    main_sheet(wb, input, s, &fmt)?;
+    for fi in 0..input.schemas.forms.len() as FormIdx {
+        form_sheet(wb, input, s, fi, &fmt)?;
+    }
+    charts_sheet(wb, input, s, &fmt)
+}
