@@ -161,12 +161,7 @@ fn units(input: &ReportInput<'_>) -> Vec<UnitIdx> {
         .collect()
 }
 
-fn find(
-    rows: &[Indicator],
-    u: UnitIdx,
-    form: FormIdx,
-    field: FieldIdx,
-) -> Option<&Indicator> {
+fn find(rows: &[Indicator], u: UnitIdx, form: FormIdx, field: FieldIdx) -> Option<&Indicator> {
     rows.iter()
         .find(|r| r.unit == u && r.form == form && r.field == field)
 }

@@ -14,6 +14,8 @@ mod hostile;
 mod lang;
 /// Period selection, county scope, encodings and careless commands.
 mod period;
+/// The published summary: 本期, 累计, 上期, 同期, targets, ranks, the 通报.
+mod published;
 /// The report workbook reopened.
 mod report;
 /// The store: ingest, history, trace, report, crashes.

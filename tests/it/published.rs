@@ -1,0 +1,497 @@
+//! The published summary (FORMS.md §8) on eighteen months of returns whose
+//! figures follow a formula: 本期, 累计, 上期, 环比, 同期, 同比, 目标值, 达标
+//! and 排名 at a month, a quarter and a year, checked against the formula.
+
+use std::collections::HashMap;
+
+use crate::util::{self, Dir, V};
+
+const CITY: &str = "439900000000";
+const CD: &str = "439902001000"; // 城东街道
+const XM: &str = "439902101000"; // 新民镇
+
+/// Months since January 2025.
+fn t_of(year: i32, month: u32) -> i32 {
+    (year - 2025) * 12 + month as i32 - 1
+}
+
+/// (township, village, base population, base signed)
+const VILLAGES: [(&str, &str, f64, f64); 4] = [
+    ("城东街道", "东门社区", 1000.0, 400.0),
+    ("城东街道", "新村", 500.0, 100.0),
+    ("新民镇", "新村", 300.0, 60.0),
+    ("新民镇", "红旗村", 200.0, 50.0),
+];
+
+fn pop(base: f64, t: i32) -> f64 {
+    base + f64::from(t)
+}
+fn signed(base: f64, t: i32) -> f64 {
+    base + 2.0 * f64::from(t)
+}
+fn services(t: i32) -> f64 {
+    5.0 + f64::from(t % 3)
+}
+
+/// Does `town` report month `t`? 城东街道 every month from January 2025,
+/// 新民镇 only from January 2026 (so its earlier periods are missing).
+fn reports(town: &str, t: i32) -> bool {
+    town == "城东街道" || t >= 12
+}
+
+fn fixture(d: &Dir) {
+    for t in 0..18 {
+        let (year, month) = (2025 + t / 12, (t % 12 + 1) as u32);
+        for town in ["城东街道", "新民镇"] {
+            if !reports(town, t) {
+                continue;
+            }
+            let fam: Vec<util::Row<'_>> = VILLAGES
+                .iter()
+                .filter(|v| v.0 == town)
+                .map(|v| {
+                    (
+                        v.1,
+                        vec![
+                            ("resident_pop", V::N(pop(v.2, t))),
+                            ("signed", V::N(signed(v.3, t))),
+                            ("services", V::N(services(t))),
+                        ],
+                    )
+                })
+                .collect();
+            let period = format!("{year}年{month}月");
+            util::write_return(
+                &d.path(&format!("in/{year}-{month:02}/{town}_家医.xlsx")),
+                "family_doctor",
+                town,
+                Some(&period),
+                &fam,
+                None,
+            );
+            // Both townships vaccinate 9 of 10 (a tie); 城东街道 loses 2 of
+            // 20 between DTaP doses 1 and 3, 新民镇 1 of 20.
+            let dtap3 = if town == "城东街道" { 18.0 } else { 19.0 };
+            let vac: Vec<util::Row<'_>> = VILLAGES
+                .iter()
+                .filter(|v| v.0 == town)
+                .map(|v| {
+                    (
+                        v.1,
+                        vec![
+                            ("hepb1_due", V::N(10.0)),
+                            ("hepb1_given", V::N(9.0)),
+                            ("dtap1_due", V::N(20.0)),
+                            ("dtap1_given", V::N(20.0)),
+                            ("dtap3_due", V::N(20.0)),
+                            ("dtap3_given", V::N(dtap3)),
+                        ],
+                    )
+                })
+                .collect();
+            util::write_return(
+                &d.path(&format!("in/{year}-{month:02}/{town}_免疫.xlsx")),
+                "vaccination",
+                town,
+                Some(&period),
+                &vac,
+                None,
+            );
+        }
+    }
+}
+
+/// Expected figures of a township (or `None` for the city) over months
+/// `ts`, from the formula: flows summed, stocks the last month, the rate.
+fn expected(town: Option<&str>, field: &str, ts: &[i32]) -> Option<f64> {
+    let villages: Vec<_> = VILLAGES
+        .iter()
+        .filter(|v| town.is_none_or(|t| t == v.0))
+        .collect();
+    let value = |v: &(&str, &str, f64, f64), t: i32| -> Option<f64> {
+        reports(v.0, t).then(|| match field {
+            "resident_pop" => pop(v.2, t),
+            "signed" => signed(v.3, t),
+            _ => services(t),
+        })
+    };
+    let mut total = None;
+    for v in villages {
+        let x = match field {
+            "services" => ts.iter().filter_map(|&t| value(v, t)).reduce(|a, b| a + b),
+            _ => ts.iter().rev().find_map(|&t| value(v, t)),
+        };
+        if let Some(x) = x {
+            total = Some(total.unwrap_or(0.0) + x);
+        }
+    }
+    total
+}
+
+fn months(from: (i32, u32), to: (i32, u32)) -> Vec<i32> {
+    (t_of(from.0, from.1)..=t_of(to.0, to.1)).collect()
+}
+
+type Rows = HashMap<(String, String), HashMap<String, String>>;
+
+fn indicators(d: &Dir, dir: &str) -> Rows {
+    util::read_csv(&d.path(&format!("{dir}/indicators.csv")))
+        .into_iter()
+        .map(|r| ((r["unit_code"].clone(), r["field"].clone()), r))
+        .collect()
+}
+
+fn num(rows: &Rows, unit: &str, field: &str, col: &str) -> Option<f64> {
+    let v = &rows[&(unit.to_string(), field.to_string())][col];
+    (!v.is_empty()).then(|| v.parse().unwrap())
+}
+
+fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+fn change(cur: Option<f64>, base: Option<f64>) -> Option<f64> {
+    let (c, b) = (cur?, base?);
+    (b != 0.0).then(|| (c - b) / b * 100.0)
+}
+
+fn check_period(
+    d: &Dir,
+    period: &str,
+    cur: Vec<i32>,
+    ytd: Vec<i32>,
+    prev: Vec<i32>,
+    last: Vec<i32>,
+) {
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        &[
+            "--period",
+            period,
+            "--export",
+            period,
+            "-o",
+            &format!("{period}.xlsx"),
+        ],
+    );
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = indicators(d, period);
+    for (unit, town) in [(CITY, None), (CD, Some("城东街道")), (XM, Some("新民镇"))] {
+        for field in ["services", "resident_pop", "signed"] {
+            let e = |ts: &[i32]| expected(town, field, ts);
+            let got = |col| num(&rows, unit, field, col);
+            assert!(
+                close(got("current"), e(&cur)),
+                "{period} {unit} {field} current {:?} {:?}",
+                got("current"),
+                e(&cur)
+            );
+            assert!(close(got("ytd"), e(&ytd)), "{period} {unit} {field} ytd");
+            assert!(
+                close(got("previous"), e(&prev)),
+                "{period} {unit} {field} previous {:?} {:?}",
+                got("previous"),
+                e(&prev)
+            );
+            assert!(
+                close(got("last_year"), e(&last)),
+                "{period} {unit} {field} last_year"
+            );
+            assert!(
+                close(got("change_previous"), change(e(&cur), e(&prev))),
+                "{period} {unit} {field} 环比"
+            );
+            assert!(
+                close(got("change_last_year"), change(e(&cur), e(&last))),
+                "{period} {unit} {field} 同比"
+            );
+        }
+        // The rate: recomputed each period, its changes in percentage points.
+        let rate = |ts: &[i32]| {
+            Some(expected(town, "signed", ts)? / expected(town, "resident_pop", ts)? * 100.0)
+        };
+        let got = |col| num(&rows, unit, "signing_rate", col);
+        assert!(close(got("current"), rate(&cur)), "{period} {unit} rate");
+        assert!(
+            close(got("previous"), rate(&prev)),
+            "{period} {unit} rate previous"
+        );
+        let points = |a: Option<f64>, b: Option<f64>| Some(a? - b?);
+        assert!(
+            close(got("change_previous"), points(rate(&cur), rate(&prev))),
+            "{period} {unit} rate 环比"
+        );
+        assert!(
+            close(got("change_last_year"), points(rate(&cur), rate(&last))),
+            "{period} {unit} rate 同比"
+        );
+    }
+}
+
+#[test]
+fn the_published_summary_at_a_month_a_quarter_and_a_year() {
+    let d = Dir::new();
+    fixture(&d);
+    // A month: its previous month is December 2025, 新民镇's is missing.
+    check_period(
+        &d,
+        "2026-05",
+        months((2026, 5), (2026, 5)),
+        months((2026, 1), (2026, 5)),
+        months((2026, 4), (2026, 4)),
+        months((2025, 5), (2025, 5)),
+    );
+    // A first quarter: its previous quarter lies in the previous year.
+    check_period(
+        &d,
+        "2026Q1",
+        months((2026, 1), (2026, 3)),
+        months((2026, 1), (2026, 3)),
+        months((2025, 10), (2025, 12)),
+        months((2025, 1), (2025, 3)),
+    );
+    // A second quarter.
+    check_period(
+        &d,
+        "2026Q2",
+        months((2026, 4), (2026, 6)),
+        months((2026, 1), (2026, 6)),
+        months((2026, 1), (2026, 3)),
+        months((2025, 4), (2025, 6)),
+    );
+    // A year: its 累计 is itself.
+    check_period(
+        &d,
+        "2026",
+        months((2026, 1), (2026, 6)),
+        months((2026, 1), (2026, 6)),
+        months((2025, 1), (2025, 12)),
+        months((2025, 1), (2025, 12)),
+    );
+    let q1 = indicators(&d, "2026Q1");
+    // A missing previous period gives an empty change, not 0.
+    assert_eq!(
+        q1[&(XM.to_string(), "services".to_string())]["change_previous"],
+        ""
+    );
+    assert_eq!(
+        q1[&(XM.to_string(), "signing_rate".to_string())]["change_last_year"],
+        ""
+    );
+    // Ties share the best rank; a dropout ranks from the lowest.
+    assert_eq!(q1[&(CD.to_string(), "hepb1_rate".to_string())]["rank"], "1");
+    assert_eq!(q1[&(XM.to_string(), "hepb1_rate".to_string())]["rank"], "1");
+    assert_eq!(
+        q1[&(XM.to_string(), "dtap_dropout".to_string())]["rank"],
+        "1"
+    );
+    assert_eq!(
+        q1[&(CD.to_string(), "dtap_dropout".to_string())]["rank"],
+        "2"
+    );
+    assert_eq!(num(&q1, XM, "dtap_dropout", "current"), Some(5.0));
+    // Targets: 90 % at township level; 9 of 10 is exactly 90.0, met.
+    assert_eq!(num(&q1, CD, "hepb1_rate", "target"), Some(90.0));
+    assert_eq!(
+        q1[&(CD.to_string(), "hepb1_rate".to_string())]["met"],
+        "true"
+    );
+    assert_eq!(
+        q1[&(CITY.to_string(), "hepb1_rate".to_string())]["met"],
+        "",
+        "no city target"
+    );
+}
+
+#[test]
+fn targets_charts_and_the_bulletin() {
+    let d = Dir::new();
+    fixture(&d);
+    std::fs::write(
+        d.path("targets.csv"),
+        "year,form,field,level,value\n2026,family_doctor,signing_rate,township,80\n",
+    )
+    .unwrap();
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        &[
+            "--period",
+            "2026Q1",
+            "--targets",
+            "targets.csv",
+            "--export",
+            "out",
+            "-o",
+            "r.xlsx",
+            "--bulletin",
+            "通报.docx",
+            "--signatures",
+            "单位负责人=张三,填表人=李四",
+        ],
+    );
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = indicators(&d, "out");
+    assert_eq!(num(&rows, XM, "signing_rate", "target"), Some(80.0));
+    // 新民镇 in March: (60+50+2·14·2) / (300+200+14·2) … below 80: not met.
+    assert_eq!(
+        rows[&(XM.to_string(), "signing_rate".to_string())]["met"],
+        "false"
+    );
+    // The workbook: the overview, the full tables, native charts, the footer.
+    let book = d.path("r.xlsx");
+    let names = {
+        use calamine::Reader as _;
+        calamine::open_workbook_auto(&book).unwrap().sheet_names()
+    };
+    for s in ["主要指标", "免疫指标", "家医签约指标", "图表"] {
+        assert!(names.iter().any(|n| n == s), "{s} in {names:?}");
+    }
+    let parts: Vec<String> = {
+        let bytes = std::fs::read(&book).unwrap();
+        let zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        zin.file_names().filter_map(|n| n.ok().map(|n| n.to_string())).collect()
+    };
+    assert!(
+        parts
+            .iter()
+            .filter(|p| p.starts_with("xl/charts/chart"))
+            .count()
+            >= 2,
+        "{parts:?}"
+    );
+    let mut wb = calamine::open_workbook_auto(&book).unwrap();
+    use calamine::Reader as _;
+    let main = wb.worksheet_range("主要指标").unwrap();
+    let texts: Vec<String> = main.rows().flatten().map(|c| c.to_string()).collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("单位负责人：张三") && t.contains("填表人：李四")),
+        "{texts:?}"
+    );
+    // A targets file naming an unknown field is refused with its line.
+    std::fs::write(
+        d.path("bad.csv"),
+        "year,form,field,level,value\n2026,family_doctor,signing_rat,township,80\n",
+    )
+    .unwrap();
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        &["--period", "2026Q1", "--targets", "bad.csv", "-o", "x.xlsx"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("第 2 行"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The 通报: the numbers it quotes are indicators.csv's.
+    let xml = {
+        use std::io::Read;
+        let bytes = std::fs::read(d.path("通报.docx")).unwrap();
+        let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut t = String::new();
+        zin.by_name("word/document.xml")
+            .unwrap()
+            .read_to_string(&mut t)
+            .unwrap();
+        t
+    };
+    let text: String = {
+        let mut out = String::new();
+        let mut inside = false;
+        for c in xml.chars() {
+            match c {
+                '<' => inside = true,
+                '>' => inside = false,
+                _ if !inside => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    };
+    let city = num(&rows, CITY, "signing_rate", "current").unwrap();
+    let prev = num(&rows, CITY, "signing_rate", "change_previous").unwrap();
+    assert!(text.contains(&format!("签约率为 {:.1}%", city)), "{text}");
+    assert!(
+        text.contains(&format!("{:.1} 个百分点", prev.abs())),
+        "{text}"
+    );
+    let xm = num(&rows, XM, "signing_rate", "current").unwrap();
+    assert!(text.contains(&format!("新民镇（{:.1}%）", xm)), "{text}");
+    assert!(!text.contains("0个乡镇未达标："), "no empty sentence");
+    assert!(text.contains("上报率"), "{text}");
+    if util::soffice() {
+        let out = std::process::Command::new("soffice")
+            .args(["--headless", "--convert-to", "pdf", "--outdir"])
+            .arg(d.path("pdf"))
+            .arg(d.path("通报.docx"))
+            .output()
+            .unwrap();
+        if out.status.success() && d.path("pdf/通报.pdf").exists() {
+            assert!(std::fs::metadata(d.path("pdf/通报.pdf")).unwrap().len() > 1000);
+        } else {
+            eprintln!("LibreOffice Writer is not installed: the 通报 was not converted");
+        }
+    }
+}
+
+#[test]
+fn a_summary_from_the_store_equals_consolidate() {
+    let d = Dir::new();
+    fixture(&d);
+    for dir in std::fs::read_dir(d.path("in")).unwrap() {
+        let dir = dir.unwrap().path();
+        let out = util::phstats(
+            d.tmp.path(),
+            &[
+                "ingest",
+                dir.to_str().unwrap(),
+                "--units",
+                "units.csv",
+                "--store",
+                "db",
+                "-q",
+            ],
+        );
+        assert!(
+            out.status.code().unwrap() < 2,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026Q1", "--export", "s", "-o", "s.xlsx",
+        ],
+    );
+    util::run_in(
+        &d,
+        "consolidate",
+        &["--period", "2026Q1", "--export", "c", "-o", "c.xlsx"],
+    );
+    assert_eq!(
+        std::fs::read(d.path("s/indicators.csv")).unwrap(),
+        std::fs::read(d.path("c/indicators.csv")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(d.path("s/aggregates.csv")).unwrap(),
+        std::fs::read(d.path("c/aggregates.csv")).unwrap()
+    );
+}
