@@ -168,7 +168,7 @@ fn check_period(
     last: Vec<i32>,
 ) {
     let out = util::run_in(
-        &d,
+        d,
         "consolidate",
         &[
             "--period",
