@@ -50,6 +50,9 @@ pub struct Aggregate {
 pub struct Aggregates {
     /// Periods consolidated, in report order.
     pub periods: Vec<Period>,
+    /// Of those, the periods consolidated only to compare with (上期, 同期,
+    /// 累计, the trend months of the published summary): not exported.
+    pub comparison: Vec<Period>,
     slots: Slots,
     keys: Vec<u64>,
     values: Vec<f64>,
@@ -277,6 +280,7 @@ pub fn aggregate(
     let (keys, values) = rows.into_iter().unzip();
     Ok(Aggregates {
         periods: periods.to_vec(),
+        comparison: Vec::new(),
         slots,
         keys,
         values,

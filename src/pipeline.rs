@@ -161,6 +161,7 @@ pub fn run_batch(
     // What counts is settled: the read-only checks and the roll-up are
     // independent, so they run side by side.
     let mut periods = aggregate::periods_for(&settled.batch().months(), selection.period);
+    let selected = periods.clone();
     if let (true, Some(p)) = (selection.indicators, focus) {
         // And the months of the last year, for the trend charts.
         let end = p.bounds().1;
@@ -187,7 +188,13 @@ pub fn run_batch(
         },
         || aggregate::aggregate(&settled, registry, schemas, &periods),
     );
-    let aggregates = aggregates?;
+    let mut aggregates = aggregates?;
+    aggregates.comparison = aggregates
+        .periods
+        .iter()
+        .filter(|p| !selected.contains(p))
+        .copied()
+        .collect();
     let batch = settled.into_batch();
     findings.extend(checked);
     // A report is about its period: the findings of other months were only

@@ -55,7 +55,11 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     if args.xls > 0 {
         for path in summary.files.iter().step_by(args.xls) {
             let dir = path.parent().context("a generated file has a directory")?;
+            // A profile of its own: LibreOffice refuses to run beside
+            // another instance using the same one.
+            let profile = std::env::temp_dir().join(format!("phstats-lo-{}", std::process::id()));
             let status = Command::new("soffice")
+                .arg(format!("-env:UserInstallation=file://{}", profile.display()))
                 .args(["--headless", "--convert-to", "xls", "--outdir"])
                 .arg(dir)
                 .arg(path)

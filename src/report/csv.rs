@@ -92,6 +92,9 @@ pub fn write_aggregates_csv(
     let mut line: Vec<u8> = Vec::with_capacity(256);
     let mut period_idx = 0;
     for a in aggs.rows() {
+        if aggs.comparison.contains(&a.period) {
+            continue;
+        }
         while aggs.periods[period_idx] != a.period {
             period_idx += 1;
         }

@@ -640,9 +640,17 @@ pub fn add_sheets(
     s: &Summary<'_>,
 ) -> Result<(), XlsxError> {
     let fmt = Formats::new();
-    main_sheet(wb, input, s, &fmt)?;
+    // Forms without a target (a fourth form's schema) have no headline rate:
+    // no overview and no charts, only their full tables.
+    let with_headline = !headline(input.schemas, s.targets).is_empty();
+    if with_headline {
+        main_sheet(wb, input, s, &fmt)?;
+    }
     for fi in 0..input.schemas.forms.len() as FormIdx {
         form_sheet(wb, input, s, fi, &fmt)?;
     }
-    charts_sheet(wb, input, s, &fmt)
+    if with_headline {
+        charts_sheet(wb, input, s, &fmt)?;
+    }
+    Ok(())
 }

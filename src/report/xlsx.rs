@@ -554,6 +554,7 @@ fn notes_sheet(wb: &mut Workbook, input: &ReportInput<'_>, fmt: &Formats) -> Res
         .aggs
         .periods
         .iter()
+        .filter(|p| !input.aggs.comparison.contains(p))
         .map(|p| period_label(*p, lang))
         .collect();
     let lines: Vec<(&str, String)> = vec![
@@ -860,11 +861,11 @@ fn findings_sheet(
 pub fn report_xlsx(input: &ReportInput<'_>) -> Result<Vec<u8>, ReportError> {
     let fmt = Formats::new();
     let mut wb = Workbook::new();
-    if let Some(s) = &input.summary {
-        super::summary::add_sheets(&mut wb, input, s).map_err(xerr)?;
-    }
     for fi in 0..input.schemas.forms.len() as FormIdx {
         summary_sheet(&mut wb, input, fi, &fmt).map_err(xerr)?;
+    }
+    if let Some(s) = &input.summary {
+        super::summary::add_sheets(&mut wb, input, s).map_err(xerr)?;
     }
     for fi in 0..input.schemas.forms.len() as FormIdx {
         village_sheet(&mut wb, input, fi, &fmt).map_err(xerr)?;

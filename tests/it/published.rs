@@ -363,7 +363,9 @@ fn targets_charts_and_the_bulletin() {
     let parts: Vec<String> = {
         let bytes = std::fs::read(&book).unwrap();
         let zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-        zin.file_names().filter_map(|n| n.ok().map(|n| n.to_string())).collect()
+        zin.file_names()
+            .filter_map(|n| n.ok().map(|n| n.to_string()))
+            .collect()
     };
     assert!(
         parts
@@ -437,7 +439,7 @@ fn targets_charts_and_the_bulletin() {
     assert!(!text.contains("0个乡镇未达标："), "no empty sentence");
     assert!(text.contains("上报率"), "{text}");
     if util::soffice() {
-        let out = std::process::Command::new("soffice")
+        let out = util::soffice_cmd()
             .args(["--headless", "--convert-to", "pdf", "--outdir"])
             .arg(d.path("pdf"))
             .arg(d.path("通报.docx"))
