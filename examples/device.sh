@@ -9,7 +9,7 @@ bin=$(realpath "$1"); bench=$(realpath "$2"); out=$(realpath "$3"); towns=${4:-1
 work=$(mktemp -d)
 start=$(date +%s.%N)
 "$bin" sample-data "$work/c" --townships "$towns" --months 12 --gaps --seed 42 > "$out/generate.txt"
-echo "generated in $(echo "$(date +%s.%N) - $start" | bc) s: $(cat "$out/generate.txt")" | tee "$out/results.txt"
+echo "generated in $(awk "BEGIN{print $(date +%s.%N) - $start}") s: $(cat "$out/generate.txt")" | tee "$out/results.txt"
 nproc | sed 's/^/cores: /' | tee -a "$out/results.txt"
 cd "$work/c"
 for n in 1 2 4 8 16; do
@@ -17,7 +17,7 @@ for n in 1 2 4 8 16; do
   t0=$(date +%s.%N)
   RAYON_NUM_THREADS=$n PHSTATS_TIMINGS=1 "$bin" consolidate returns --units units.csv \
     --export out -o report.xlsx --quiet > /dev/null 2> "$out/timings-$n.txt" || true
-  wall=$(echo "$(date +%s.%N) - $t0" | bc)
+  wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
   peak=$(grep -o 'peak [0-9]* MiB' "$out/timings-$n.txt" | tail -1)
   echo "threads $n: phstats ${wall} s, floor ${floor} s, $peak" | tee -a "$out/results.txt"
 done

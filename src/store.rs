@@ -892,7 +892,7 @@ pub fn ingest(
     for (k, r) in batch.returns.iter().enumerate().skip(old_returns) {
         by_month.entry(r.month.to_string()).or_default().push(k);
     }
-    let spans = return_spans(&batch);
+    let spans = crate::validate::returns::return_spans(&batch);
     for (month, rets) in &by_month {
         let mut sid = Vec::new();
         let mut code = Vec::new();
@@ -1018,21 +1018,6 @@ fn status_reason(status: Status, batch: &Batch, k: usize) -> String {
         Status::Duplicate => format!("与 {} 数字不同且均未标注更正，均不计入", others.join("、")),
         Status::Rejected => String::new(),
     }
-}
-
-fn return_spans(batch: &Batch) -> Vec<std::ops::Range<usize>> {
-    let mut spans = vec![0..0; batch.returns.len()];
-    let o = &batch.obs;
-    let mut i = 0;
-    while i < o.len() {
-        let r = o.ret[i];
-        let start = i;
-        while i < o.len() && o.ret[i] == r {
-            i += 1;
-        }
-        spans[r as usize] = start..i;
-    }
-    spans
 }
 
 fn submissions_frame(all: &[Submission]) -> PolarsResult<DataFrame> {

@@ -168,11 +168,7 @@ pub fn publish(outcome: &Outcome, target: &Publish<'_>, langs: Langs) -> anyhow:
             completeness: &outcome.completeness,
             units_path: &target.units_path,
             generated_at: &generated_at,
-            summary: Some(Summary {
-                rows: &indicators,
-                targets: &targets,
-                signatures: &signatures,
-            }),
+            summary: Some(Summary::new(&indicators, &targets, &signatures)),
         };
         let bytes = report_xlsx(&input)?;
         // `-o reports/2026-06.xlsx`: the folder is made, as `--export` makes its own.

@@ -278,14 +278,21 @@ fn registry_as_csv(registry: &Registry) -> String {
     out
 }
 
-/// The in-force submissions as a batch, with what reading their files found.
+/// The in-force submissions as a batch, with what reading their files
+/// found; only the months up to `until` (a report needs nothing later: its
+/// history, 上期 and 同期 all come before its end).
 fn in_force_batch(
     st: &Store,
     registry: &Registry,
     schemas: &Schemas,
+    until: Option<crate::period::Month>,
 ) -> anyhow::Result<(crate::observation::Batch, Vec<String>)> {
     let subs = st.submissions()?;
-    let live = store::in_force(&subs);
+    let until = until.map(|m| m.to_string());
+    let live: Vec<&Submission> = store::in_force(&subs)
+        .into_iter()
+        .filter(|s| until.as_ref().is_none_or(|u| s.month <= *u))
+        .collect();
     let (mut batch, notes) = store::load_batch(st, &live, registry, schemas)?;
     let hashes: HashSet<&str> = live.iter().map(|s| s.content_hash.as_str()).collect();
     batch.findings = st
@@ -323,7 +330,8 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         .as_deref()
         .map(|p| parse_period(p, lang))
         .transpose()?;
-    let (batch, mut notes) = in_force_batch(&st, &registry, &schemas)?;
+    let until = period.map(|p| p.bounds().1);
+    let (batch, mut notes) = in_force_batch(&st, &registry, &schemas, until)?;
     notes.extend(store::registry_changes(&st, &registry));
     let selection = Selection {
         period,
@@ -568,7 +576,7 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
     };
     let form = schemas.form(form_idx);
     let field = form.field(field_idx);
-    let (batch, _) = in_force_batch(&st, &registry, &schemas)?;
+    let (batch, _) = in_force_batch(&st, &registry, &schemas, Some(period.bounds().1))?;
     let selection = Selection {
         period: Some(period),
         latest: false,

@@ -82,12 +82,12 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
     let root_name = root.map(|r| reg.unit(r).name.clone()).unwrap_or_default();
     let period = input.period.label_zh();
     let heads = headline(input.schemas, input.targets);
-    let find = |u: UnitIdx, f: FormIdx, k: FieldIdx| {
-        input
-            .indicators
-            .iter()
-            .find(|r| r.unit == u && r.form == f && r.field == k)
-    };
+    let index: std::collections::HashMap<(UnitIdx, FormIdx, FieldIdx), &Indicator> = input
+        .indicators
+        .iter()
+        .map(|r| ((r.unit, r.form, r.field), r))
+        .collect();
+    let find = |u: UnitIdx, f: FormIdx, k: FieldIdx| index.get(&(u, f, k)).copied();
     let townships: Vec<UnitIdx> = reg
         .depth_first()
         .into_iter()

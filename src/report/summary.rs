@@ -94,6 +94,37 @@ pub struct Summary<'a> {
     pub targets: &'a Targets,
     /// The footer's names.
     pub signatures: &'a Signatures,
+    /// Each indicator by unit, form and field: a province has tens of
+    /// thousands, looked up once per cell.
+    index: std::collections::HashMap<(UnitIdx, FormIdx, FieldIdx), usize>,
+}
+
+impl<'a> Summary<'a> {
+    /// The sheets' content, indexed.
+    #[must_use]
+    pub fn new(
+        rows: &'a [Indicator],
+        targets: &'a Targets,
+        signatures: &'a Signatures,
+    ) -> Summary<'a> {
+        let index = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((r.unit, r.form, r.field), i))
+            .collect();
+        Summary {
+            rows,
+            targets,
+            signatures,
+            index,
+        }
+    }
+
+    /// A unit's indicator.
+    #[must_use]
+    pub fn get(&self, u: UnitIdx, form: FormIdx, field: FieldIdx) -> Option<&'a Indicator> {
+        self.index.get(&(u, form, field)).map(|&i| &self.rows[i])
+    }
 }
 
 struct Formats {
@@ -159,11 +190,6 @@ fn units(input: &ReportInput<'_>) -> Vec<UnitIdx> {
         .into_iter()
         .filter(|&u| input.registry.unit(u).level != Level::Village)
         .collect()
-}
-
-fn find(rows: &[Indicator], u: UnitIdx, form: FormIdx, field: FieldIdx) -> Option<&Indicator> {
-    rows.iter()
-        .find(|r| r.unit == u && r.form == form && r.field == field)
 }
 
 fn footer(
@@ -242,7 +268,7 @@ fn main_sheet(
         ws.write_string_with_format(row, 0, &unit.name, &fmt.name[level_pos(unit.level)])?;
         for (k, &(form, field)) in heads.iter().enumerate() {
             let c = 1 + 3 * k as u16;
-            let ind = find(s.rows, u, form, field);
+            let ind = s.get(u, form, field);
             let put = |ws: &mut Worksheet,
                        col: u16,
                        v: Option<f64>,
@@ -396,7 +422,7 @@ fn form_sheet(
     for u in units(input) {
         let unit = input.registry.unit(u);
         for (k, field) in f.fields.iter().enumerate() {
-            let Some(ind) = find(s.rows, u, form, k as FieldIdx) else {
+            let Some(ind) = s.get(u, form, k as FieldIdx) else {
                 continue;
             };
             if ind.current.is_none()
@@ -536,7 +562,7 @@ fn charts_sheet(
         )?;
         for (k, &u) in townships.iter().enumerate() {
             let row = first + k as u32;
-            let ind = find(s.rows, u, form, field);
+            let ind = s.get(u, form, field);
             ws.write_string_with_format(row, data_col, &reg.unit(u).name, &fmt.text)?;
             match ind.and_then(|i| i.current) {
                 Some(v) => ws.write_number_with_format(

@@ -221,7 +221,7 @@ fn later(batch: &Batch, a: usize, b: usize) -> std::cmp::Ordering {
 }
 
 /// Each return's observations: ingest pushes them together, in return order.
-fn return_spans(batch: &Batch) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn return_spans(batch: &Batch) -> Vec<std::ops::Range<usize>> {
     let mut spans = vec![0..0; batch.returns.len()];
     let o = &batch.obs;
     let mut i = 0;
