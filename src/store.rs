@@ -455,8 +455,31 @@ impl Store {
         &self,
         ids: &HashSet<&str>,
     ) -> Result<HashMap<String, Vec<ObsRow>>, StoreError> {
+        self.observations_in(ids, None)
+    }
+
+    /// As [`Store::observations`], reading only the `month=` partitions
+    /// named in `months` (all of them when `None`).
+    ///
+    /// # Errors
+    /// An unreadable part.
+    pub fn observations_in(
+        &self,
+        ids: &HashSet<&str>,
+        months: Option<&HashSet<&str>>,
+    ) -> Result<HashMap<String, Vec<ObsRow>>, StoreError> {
         let mut out: HashMap<String, Vec<ObsRow>> = HashMap::new();
         for part in self.parts() {
+            if let Some(months) = months {
+                let month = part
+                    .parent()
+                    .and_then(|d| d.file_name())
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_prefix("month="));
+                if month.is_some_and(|m| !months.contains(m)) {
+                    continue;
+                }
+            }
             let df = read_parquet(&part)?;
             let err = table_err(&part);
             let sid = df
@@ -569,7 +592,8 @@ pub fn load_batch(
     schemas: &Schemas,
 ) -> Result<(Batch, Vec<String>), StoreError> {
     let ids: HashSet<&str> = subs.iter().map(|s| s.id.as_str()).collect();
-    let mut obs = store.observations(&ids)?;
+    let months: HashSet<&str> = subs.iter().map(|s| s.month.as_str()).collect();
+    let mut obs = store.observations_in(&ids, Some(&months))?;
     let mut batch = Batch::default();
     let mut notes = Vec::new();
     let mut file_of: HashMap<&str, u32> = HashMap::new();

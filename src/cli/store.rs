@@ -331,7 +331,9 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         .map(|p| parse_period(p, lang))
         .transpose()?;
     let until = period.map(|p| p.bounds().1);
+    let mut clock = crate::timings::Stopwatch::start();
     let (batch, mut notes) = in_force_batch(&st, &registry, &schemas, until)?;
+    clock.lap("load store");
     notes.extend(store::registry_changes(&st, &registry));
     let selection = Selection {
         period,
@@ -341,14 +343,9 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         deadline_day: args.deadline_day,
         indicators: true,
     };
-    let outcome = crate::pipeline::run_batch(
-        batch,
-        &registry,
-        &schemas,
-        selection,
-        crate::timings::Stopwatch::start(),
-    )
-    .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let outcome = crate::pipeline::run_batch(batch, &registry, &schemas, selection, clock)
+        .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let mut clock = crate::timings::Stopwatch::start();
     let target = Publish {
         registry: &registry,
         schemas: &schemas,
@@ -360,7 +357,9 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         notes,
         published: &args.published,
     };
-    publish(&outcome, &target, langs)
+    let code = publish(&outcome, &target, langs)?;
+    clock.lap("outputs");
+    Ok(code)
 }
 
 fn find_unit(registry: &Registry, text: &str) -> Option<UnitIdx> {
