@@ -53,11 +53,12 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     let summary = generate(&args.out, &opts)?;
     let mut xls = 0;
     if args.xls > 0 {
+        // A profile of its own, removed with this directory: LibreOffice
+        // refuses to run beside another instance using the same one.
+        let scratch = tempfile::tempdir()?;
+        let profile = scratch.path().join("lo-profile");
         for path in summary.files.iter().step_by(args.xls) {
             let dir = path.parent().context("a generated file has a directory")?;
-            // A profile of its own: LibreOffice refuses to run beside
-            // another instance using the same one.
-            let profile = std::env::temp_dir().join(format!("phstats-lo-{}", std::process::id()));
             let status = Command::new("soffice")
                 .arg(format!("-env:UserInstallation=file://{}", profile.display()))
                 .args(["--headless", "--convert-to", "xls", "--outdir"])

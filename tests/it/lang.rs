@@ -395,7 +395,7 @@ fn the_feedback_list_prints_one_page_wide() {
     util::run_in(&d, "check", &["--period", "2026-06", "--feedback", "fb"]);
     let book = d.path("fb/城东街道_2026年6月_退回修改.xlsx");
     let sheets = open_workbook_auto(&book).unwrap().sheet_names().len();
-    let out = util::soffice_cmd()
+    let out = util::soffice_cmd(&d)
         .args(["--headless", "--convert-to", "pdf", "--outdir"])
         .arg(d.path("pdf"))
         .arg(&book)

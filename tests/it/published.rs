@@ -439,7 +439,7 @@ fn targets_charts_and_the_bulletin() {
     assert!(!text.contains("0个乡镇未达标："), "no empty sentence");
     assert!(text.contains("上报率"), "{text}");
     if util::soffice() {
-        let out = util::soffice_cmd()
+        let out = util::soffice_cmd(&d)
             .args(["--headless", "--convert-to", "pdf", "--outdir"])
             .arg(d.path("pdf"))
             .arg(d.path("通报.docx"))

@@ -158,7 +158,7 @@ fn libreoffice_opens_the_report() {
     );
     assert!(out.status.code().is_some_and(|c| c <= 1));
     // The second sheet (家医签约) exported to CSV by LibreOffice itself.
-    let conv = util::soffice_cmd()
+    let conv = util::soffice_cmd(&d)
         .current_dir(d.tmp.path())
         .args([
             "--headless",

@@ -182,7 +182,7 @@ fn templates_filled_in_and_recalculated_read_back_as_typed() {
     for entry in std::fs::read_dir(d.path("tpl")).unwrap() {
         let path = entry.unwrap().path();
         util::patch_xlsx(&path, |_, text| text.replace("</f><v></v>", "</f>"));
-        let out = util::soffice_cmd()
+        let out = util::soffice_cmd(&d)
             .args(["--headless", "--calc", "--convert-to", "xlsx", "--outdir"])
             .arg(d.path("calc"))
             .arg(&path)
@@ -336,7 +336,7 @@ fn a_template_prints_thirty_villages_a_page() {
     );
     assert_eq!(out.status.code(), Some(0));
     let book = d.path("tpl/大山镇_2026年7月_家医签约.xlsx");
-    let out = util::soffice_cmd()
+    let out = util::soffice_cmd(&d)
         .args(["--headless", "--convert-to", "pdf", "--outdir"])
         .arg(d.path("pdf"))
         .arg(&book)

@@ -149,7 +149,7 @@ fn formula_blanks_saved_by_libreoffice_are_not_reported() {
         });
     }
     for name in ["城东街道", "新民镇"] {
-        let out = util::soffice_cmd()
+        let out = util::soffice_cmd(&d)
             .args(["--headless", "--calc", "--convert-to", "xlsx", "--outdir"])
             .arg(d.path("in"))
             .arg(d.path(&format!("draft/{name}.xlsx")))

@@ -279,12 +279,11 @@ pub fn sheet_xml(path: &Path) -> String {
     text
 }
 
-/// `soffice` with a profile of its own: LibreOffice instances sharing one
-/// user profile refuse to run side by side, and the tests run in parallel.
-pub fn soffice_cmd() -> std::process::Command {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let profile = std::env::temp_dir().join(format!("phstats-lo-{}-{n}", std::process::id()));
+/// `soffice` with a profile of its own under the test's directory (so it
+/// goes away with it): LibreOffice instances sharing one user profile
+/// refuse to run side by side, and the tests run in parallel.
+pub fn soffice_cmd(dir: &Dir) -> std::process::Command {
+    let profile = dir.path("lo-profile");
     let mut cmd = std::process::Command::new("soffice");
     cmd.arg(format!(
         "-env:UserInstallation=file://{}",
