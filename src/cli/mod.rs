@@ -65,7 +65,19 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("*", "export", "把 aggregates.csv 和 findings.csv 写入此文件夹", "Write aggregates.csv and findings.csv into this directory"),
     ("*", "schemas", "从此文件夹读取报表式样，代替内置的三种", "Read form schemas from this directory instead of the built-in three"),
     ("*", "quiet", "只显示汇总，不逐条显示问题", "Print only the summary, not each finding"),
-    ("consolidate", "output", "要写出的汇总表工作簿", "The report workbook to write"),
+    ("*", "output", "要写出的汇总表工作簿", "The report workbook to write"),
+    ("*", "targets", "目标值文件（CSV：year,form,field,level,value），写入主要指标表并与实际比较", "Targets per year, form, field and level (`year,form,field,level,value`)"),
+    ("*", "signatures", "表尾签名：`单位负责人=张三,统计负责人=李四,填表人=王五,报出日期=2026年4月5日`", "Names for the footer: `单位负责人=张三,统计负责人=李四,填表人=王五,报出日期=2026年4月5日`"),
+    ("*", "bulletin", "把通报写成 Word 文档（.docx）", "Write the 通报 as a Word document"),
+    ("history", "unit", "只列这一个单位（名称或代码）", "Only this unit (name or code)"),
+    ("history", "form", "只列这一种报表（代码或简称）", "Only this form (id or short name)"),
+    ("ingest", "period", "未写明月份的报表所属的月份（2026-07、2026年7月）", "The month of returns that name none (2026-07, 2026年7月)"),
+    ("report", "units", "单位名录 CSV（默认用入库时的名录）", "The unit registry CSV (default: the one the store ingested with)"),
+    ("trace", "units", "单位名录 CSV（默认用入库时的名录）", "The unit registry CSV (default: the one the store ingested with)"),
+    ("history", "period", "只列这一报告期内的月份", "Only the months of this period"),
+    ("trace", "period", "该汇总数字的报告期（2026-03、2026Q1、2026）", "The period of the figure (2026-03, 2026Q1, 2026)"),
+    ("trace", "unit", "单位（名称或代码）", "The unit (name or code)"),
+    ("trace", "field", "指标代码（如 hepb1_rate）或名称", "The field id (hepb1_rate) or label"),
     ("check", "feedback", "为每个有问题的单位和月份写一份退回修改工作簿到此文件夹", "Write one feedback workbook (退回修改) per unit and month with problems into this directory"),
     ("template", "", "为各乡镇写出填报模板（含公式、数据验证和工作表保护）", "Write fill-in templates (填报模板) for the townships to fill in"),
     ("template", "units", "单位名录 CSV（code,name,level,parent_code,aliases）", "The unit registry CSV (code,name,level,parent_code,aliases)"),
@@ -103,10 +115,16 @@ pub fn command(lang: Lang) -> clap::Command {
     let mut cmd = Cli::command();
     for &(sub, arg, zh, en) in HELP {
         let text = lang.pick(zh, en).to_string();
-        let subs: Vec<&str> = match sub {
-            "*" => vec!["consolidate", "check"],
+        let subs: Vec<String> = match sub {
+            // Every subcommand with that argument; entries further down
+            // the table override it for one subcommand.
+            "*" => cmd
+                .get_subcommands()
+                .filter(|c| c.get_arguments().any(|a| a.get_id() == arg))
+                .map(|c| c.get_name().to_string())
+                .collect(),
             "" => vec![],
-            s => vec![s],
+            s => vec![s.to_string()],
         };
         let apply = |c: clap::Command| {
             if arg.is_empty() {
@@ -334,4 +352,38 @@ pub struct Langs {
 #[must_use]
 pub fn shown(path: &Path) -> String {
     path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every argument of every subcommand has its help in both languages:
+    /// a Chinese `--help` with one English line in it reads as unfinished.
+    #[test]
+    fn every_argument_has_help_in_both_languages() {
+        let zh = command(Lang::Zh);
+        let en = command(Lang::En);
+        let mut missing = Vec::new();
+        for (sz, se) in zh.get_subcommands().zip(en.get_subcommands()) {
+            for (az, ae) in sz.get_arguments().zip(se.get_arguments()) {
+                let id = az.get_id().as_str();
+                if matches!(id, "help" | "version" | "lang") {
+                    continue;
+                }
+                let text =
+                    |a: &clap::Arg| a.get_help().map(ToString::to_string).unwrap_or_default();
+                let (tz, te) = (text(az), text(ae));
+                let has_han = tz.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+                if !has_han || tz == te {
+                    missing.push(format!("{} --{id}: {tz}", sz.get_name()));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "help without a Chinese text:\n{}",
+            missing.join("\n")
+        );
+    }
 }
