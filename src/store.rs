@@ -57,6 +57,14 @@ pub enum StoreError {
     /// The folder holds files but no store manifest.
     #[error("{} is not a phstats store (no manifest.json); nothing was touched", .0)]
     NotAStore(String),
+    /// The manifest is there but cannot be read.
+    #[error("the manifest of the store {path} is damaged ({reason}); nothing was touched: restore it from a backup")]
+    Damaged {
+        /// The store.
+        path: String,
+        /// What was wrong with it.
+        reason: String,
+    },
     /// Written by a newer phstats.
     #[error("the store {path} was written by a newer phstats (layout version {found}, this one reads {VERSION}); nothing was touched")]
     Newer {
@@ -101,8 +109,11 @@ impl StoreError {
                 format!("数据库文件 {path}：{reason}；数据库保持原样")
             }
             (StoreError::Table { path, reason }, Lang::Zh) => {
-                format!("数据库表 {path}：{reason}；数据库保持原样")
+                format!("数据库表 {path} 无法读写（已损坏或磁盘已满？原因：{reason}）；数据库保持原样")
             }
+            (StoreError::Damaged { path, reason }, Lang::Zh) => format!(
+                "数据库 {path} 的 manifest.json 已损坏（{reason}），未作任何改动；请从备份恢复该文件"
+            ),
             (StoreError::Injected(at), Lang::Zh) => format!("测试注入的故障：{at}；数据库保持原样"),
             (e, Lang::En) => e.to_string(),
         }
@@ -264,10 +275,18 @@ impl Store {
             Ok(t) => t,
             Err(_) => return Err(StoreError::NotAStore(dir.display().to_string())),
         };
-        let manifest: Manifest = serde_json::from_str(&text)
-            .ok()
-            .filter(|m: &Manifest| m.format == FORMAT)
-            .ok_or_else(|| StoreError::NotAStore(dir.display().to_string()))?;
+        let manifest: Manifest = match serde_json::from_str::<serde_json::Value>(&text) {
+            // Some other program's manifest.json: not a store.
+            Ok(v) if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT) => {
+                return Err(StoreError::NotAStore(dir.display().to_string()));
+            }
+            Ok(v) => serde_json::from_value(v),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| StoreError::Damaged {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
         if manifest.version > VERSION {
             return Err(StoreError::Newer {
                 path: dir.display().to_string(),

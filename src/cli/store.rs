@@ -281,22 +281,30 @@ fn registry_as_csv(registry: &Registry) -> String {
 /// The in-force submissions as a batch, with what reading their files
 /// found; only the months up to `until` (a report needs nothing later: its
 /// history, 上期 and 同期 all come before its end).
+/// A store error as a person reads it, in `lang`.
+pub(crate) fn store_err(lang: Lang) -> impl Fn(store::StoreError) -> anyhow::Error {
+    move |e| anyhow::anyhow!(e.render(lang))
+}
+
 fn in_force_batch(
     st: &Store,
     registry: &Registry,
     schemas: &Schemas,
     until: Option<crate::period::Month>,
+    lang: Lang,
 ) -> anyhow::Result<(crate::observation::Batch, Vec<String>)> {
-    let subs = st.submissions()?;
+    let subs = st.submissions().map_err(store_err(lang))?;
     let until = until.map(|m| m.to_string());
     let live: Vec<&Submission> = store::in_force(&subs)
         .into_iter()
         .filter(|s| until.as_ref().is_none_or(|u| s.month <= *u))
         .collect();
-    let (mut batch, notes) = store::load_batch(st, &live, registry, schemas)?;
+    let (mut batch, notes) =
+        store::load_batch(st, &live, registry, schemas).map_err(store_err(lang))?;
     let hashes: HashSet<&str> = live.iter().map(|s| s.content_hash.as_str()).collect();
     batch.findings = st
-        .file_findings()?
+        .file_findings()
+        .map_err(store_err(lang))?
         .into_iter()
         .filter(|(h, _)| hashes.contains(h.as_str()))
         .map(|(_, f)| f)
@@ -332,7 +340,7 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         .transpose()?;
     let until = period.map(|p| p.bounds().1);
     let mut clock = crate::timings::Stopwatch::start();
-    let (batch, mut notes) = in_force_batch(&st, &registry, &schemas, until)?;
+    let (batch, mut notes) = in_force_batch(&st, &registry, &schemas, until, lang)?;
     clock.lap("load store");
     notes.extend(store::registry_changes(&st, &registry));
     let selection = Selection {
@@ -400,7 +408,7 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
         .unit
         .as_deref()
         .map(|u| find_unit(&registry, u).map(|i| registry.unit(i).code.0));
-    let subs = st.submissions()?;
+    let subs = st.submissions().map_err(store_err(lang))?;
     let mut groups: Vec<(Key, Vec<&Submission>)> = Vec::new();
     for s in &subs {
         if unit.is_some_and(|u| s.unit_code != u) {
@@ -476,7 +484,7 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
                     .rev()
                     .find(|p| p.status == Status::Superseded)
                 {
-                    for line in diff(&st, prev, s, &registry, &schemas)? {
+                    for line in diff(&st, prev, s, &registry, &schemas, lang)? {
                         crate::say!("      {line}");
                     }
                 }
@@ -493,9 +501,10 @@ fn diff(
     new: &Submission,
     registry: &Registry,
     schemas: &Schemas,
+    lang: Lang,
 ) -> anyhow::Result<Vec<String>> {
     let ids: HashSet<&str> = [old.id.as_str(), new.id.as_str()].into_iter().collect();
-    let obs = st.observations(&ids)?;
+    let obs = st.observations(&ids).map_err(store_err(lang))?;
     let empty = Vec::new();
     let (a, b) = (
         obs.get(&old.id).unwrap_or(&empty),
@@ -575,7 +584,7 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
     };
     let form = schemas.form(form_idx);
     let field = form.field(field_idx);
-    let (batch, _) = in_force_batch(&st, &registry, &schemas, Some(period.bounds().1))?;
+    let (batch, _) = in_force_batch(&st, &registry, &schemas, Some(period.bounds().1), lang)?;
     let selection = Selection {
         period: Some(period),
         latest: false,
@@ -711,7 +720,7 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
         }
     }
     // Superseded or unsettled versions of the same figures, and why.
-    let subs = st.submissions()?;
+    let subs = st.submissions().map_err(store_err(lang))?;
     for s in &subs {
         if matches!(s.status, Status::InForce | Status::Rejected) || s.form != form.id {
             continue;

@@ -62,13 +62,14 @@ fn previous_stocks(
     lang: Lang,
 ) -> anyhow::Result<std::collections::HashMap<(UnitIdx, String, String), f64>> {
     let st = crate::store::Store::open(dir).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
-    let subs = st.submissions()?;
+    let subs = st.submissions().map_err(super::store::store_err(lang))?;
     let prev = month.prev().to_string();
     let live: Vec<&crate::store::Submission> = crate::store::in_force(&subs)
         .into_iter()
         .filter(|s| s.month == prev)
         .collect();
-    let (batch, _) = crate::store::load_batch(&st, &live, registry, schemas)?;
+    let (batch, _) = crate::store::load_batch(&st, &live, registry, schemas)
+        .map_err(super::store::store_err(lang))?;
     let mut out = std::collections::HashMap::new();
     for i in 0..batch.obs.len() {
         let form = schemas.form(batch.obs.form[i]);

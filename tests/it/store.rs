@@ -600,3 +600,55 @@ fn timeliness_counts_the_report_date_else_the_day_received() {
     );
     let _ = CD;
 }
+
+#[test]
+fn a_damaged_store_is_named_file_by_file_in_chinese_and_nothing_panics() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    ingest(&d, "jan", &[]);
+    // A figures part cut short, as a full disk or a bad copy leaves it.
+    let part = walk(&d.path("db/observations"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .unwrap();
+    let bytes = std::fs::read(&part).unwrap();
+    std::fs::write(&part, &bytes[..bytes.len() / 2]).unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &["report", "--store", "db", "--period", "2026-01"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("数据库表") && said.contains("无法读写"),
+        "{said}"
+    );
+    assert!(said.contains("part-"), "names the file: {said}");
+    assert!(!said.contains("panicked"), "{said}");
+    // A manifest that is not JSON any more is damaged, not "not a store".
+    std::fs::write(d.path("db/manifest.json"), "{\"format\": \"phstats-st").unwrap();
+    let out = util::phstats(d.tmp.path(), &["history", "--store", "db"]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = text(&out);
+    assert!(said.contains("manifest.json 已损坏"), "{said}");
+    assert!(!said.contains("不是 phstats 数据库"), "{said}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
