@@ -212,6 +212,8 @@ fn measure(bin: &Path, c: &Corpus, corpus: &Path) -> Measured {
     if !summary.exists() {
         let gen = Command::new(bin)
             .args([
+                "--lang",
+                "en",
                 "sample-data",
                 "--townships",
                 &c.townships.to_string(),

@@ -8,7 +8,7 @@ set -euo pipefail
 bin=$(realpath "$1"); bench=$(realpath "$2"); out=$(realpath "$3"); towns=${4:-1100}
 work=$(mktemp -d)
 start=$(date +%s.%N)
-"$bin" sample-data "$work/c" --townships "$towns" --months 12 --gaps --seed 42 > "$out/generate.txt"
+"$bin" --lang en sample-data "$work/c" --townships "$towns" --months 12 --gaps --seed 42 > "$out/generate.txt"
 echo "generated in $(awk "BEGIN{print $(date +%s.%N) - $start}") s: $(cat "$out/generate.txt")" | tee "$out/results.txt"
 nproc | sed 's/^/cores: /' | tee -a "$out/results.txt"
 cd "$work/c"

@@ -330,7 +330,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Consolidate(a) => consolidate::run(&a, langs),
         Command::Check(a) => check::run(&a, langs),
         Command::Rules(a) => rules::run(&a, langs),
-        Command::SampleData(a) => sample_data::run(&a),
+        Command::SampleData(a) => sample_data::run(&a, langs.terminal),
         Command::Template(a) => template::run(&a, langs),
         Command::Ingest(a) => store::ingest(&a, langs),
         Command::Report(a) => store::report(&a, langs),

@@ -11,6 +11,7 @@ use std::process::Command;
 
 use anyhow::Context as _;
 
+use crate::message::Lang;
 use crate::sample::{generate, Options};
 
 /// Arguments of `sample-data`.
@@ -42,7 +43,7 @@ pub struct Args {
 ///
 /// # Errors
 /// Unwritable output, or LibreOffice failing when `--xls` is asked for.
-pub fn run(args: &Args) -> anyhow::Result<i32> {
+pub fn run(args: &Args, lang: Lang) -> anyhow::Result<i32> {
     let opts = Options {
         townships: args.townships.max(1),
         months: args.months.clamp(1, 120),
@@ -58,28 +59,47 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
         let scratch = tempfile::tempdir()?;
         let profile = scratch.path().join("lo-profile");
         for path in summary.files.iter().step_by(args.xls) {
-            let dir = path.parent().context("a generated file has a directory")?;
+            let dir = path.parent().context(lang.pick(
+                "生成的文件没有所在文件夹",
+                "a generated file has a directory",
+            ))?;
             let status = Command::new("soffice")
                 .arg(format!("-env:UserInstallation=file://{}", profile.display()))
                 .args(["--headless", "--convert-to", "xls", "--outdir"])
                 .arg(dir)
                 .arg(path)
                 .output()
-                .context("running soffice (LibreOffice) for --xls; install libreoffice-calc-nogui or drop --xls")?;
+                .context(lang.pick(
+                    "无法运行 soffice（LibreOffice）转换 .xls：请安装 libreoffice-calc-nogui，或去掉 --xls",
+                    "running soffice (LibreOffice) for --xls; install libreoffice-calc-nogui or drop --xls",
+                ))?;
             if !status.status.success() || !path.with_extension("xls").exists() {
-                anyhow::bail!("soffice could not convert {}", path.display());
+                match lang {
+                    Lang::Zh => anyhow::bail!("soffice 未能把 {} 转为 .xls", path.display()),
+                    Lang::En => anyhow::bail!("soffice could not convert {}", path.display()),
+                }
             }
             std::fs::remove_file(path)?;
             xls += 1;
         }
     }
-    crate::say!(
-        "wrote {} returns ({} as .xls, {} figure cells) for {} units into {}",
-        summary.files.len(),
-        xls,
-        summary.cells,
-        summary.units,
-        args.out.display()
-    );
+    match lang {
+        Lang::Zh => crate::say!(
+            "已为 {} 个单位写出 {} 份报表（其中 {} 份 .xls，数字单元格 {} 个），在 {}",
+            summary.units,
+            summary.files.len(),
+            xls,
+            summary.cells,
+            args.out.display()
+        ),
+        Lang::En => crate::say!(
+            "wrote {} returns ({} as .xls, {} figure cells) for {} units into {}",
+            summary.files.len(),
+            xls,
+            summary.cells,
+            summary.units,
+            args.out.display()
+        ),
+    }
     Ok(0)
 }
