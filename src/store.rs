@@ -137,6 +137,18 @@ fn table_err(path: &Path) -> impl Fn(PolarsError) -> StoreError + '_ {
     }
 }
 
+/// Column `name` of the table read from `path`, as the type `as_type`
+/// asks for (`Column::str`, `Column::u64`…); a missing column or another
+/// type is a table error naming the file.
+fn typed<'a, T: PolarsDataType>(
+    df: &'a DataFrame,
+    path: &Path,
+    name: &str,
+    as_type: fn(&'a Column) -> PolarsResult<&'a ChunkedArray<T>>,
+) -> Result<&'a ChunkedArray<T>, StoreError> {
+    df.column(name).and_then(as_type).map_err(table_err(path))
+}
+
 /// A submission's status (FORMS.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -344,12 +356,8 @@ impl Store {
         }
         let path = gen_dir(&self.dir, self.manifest.generation).join("submissions.parquet");
         let df = read_parquet(&path)?;
-        let err = table_err(&path);
         let s = |name: &str| -> Result<Vec<Option<String>>, StoreError> {
-            Ok(df
-                .column(name)
-                .and_then(|c| c.str().cloned())
-                .map_err(&err)?
+            Ok(typed(&df, &path, name, Column::str)?
                 .iter()
                 .map(|v| v.map(str::to_string))
                 .collect())
@@ -368,22 +376,13 @@ impl Store {
             s("reason")?,
             s("layout")?,
         );
-        let code: Vec<Option<u64>> = df
-            .column("unit_code")
-            .and_then(|c| c.u64().cloned())
-            .map_err(&err)?
+        let code: Vec<Option<u64>> = typed(&df, &path, "unit_code", Column::u64)?
             .iter()
             .collect();
-        let generation: Vec<Option<u64>> = df
-            .column("generation")
-            .and_then(|c| c.u64().cloned())
-            .map_err(&err)?
+        let generation: Vec<Option<u64>> = typed(&df, &path, "generation", Column::u64)?
             .iter()
             .collect();
-        let correction: Vec<Option<bool>> = df
-            .column("correction")
-            .and_then(|c| c.bool().cloned())
-            .map_err(&err)?
+        let correction: Vec<Option<bool>> = typed(&df, &path, "correction", Column::bool)?
             .iter()
             .collect();
         let get = |v: &Vec<Option<String>>, i: usize| v[i].clone().unwrap_or_default();
@@ -418,15 +417,8 @@ impl Store {
         }
         let path = gen_dir(&self.dir, self.manifest.generation).join("findings.parquet");
         let df = read_parquet(&path)?;
-        let err = table_err(&path);
-        let hash = df
-            .column("content_hash")
-            .and_then(|c| c.str().cloned())
-            .map_err(&err)?;
-        let json = df
-            .column("detail")
-            .and_then(|c| c.str().cloned())
-            .map_err(&err)?;
+        let hash = typed(&df, &path, "content_hash", Column::str)?;
+        let json = typed(&df, &path, "detail", Column::str)?;
         let mut out = Vec::new();
         for (h, j) in hash.iter().zip(json.iter()) {
             if let (Some(h), Some(j)) = (h, j) {
@@ -500,31 +492,12 @@ impl Store {
                 }
             }
             let df = read_parquet(&part)?;
-            let err = table_err(&part);
-            let sid = df
-                .column("submission_id")
-                .and_then(|c| c.str().cloned())
-                .map_err(&err)?;
-            let code = df
-                .column("unit_code")
-                .and_then(|c| c.u64().cloned())
-                .map_err(&err)?;
-            let field = df
-                .column("field")
-                .and_then(|c| c.str().cloned())
-                .map_err(&err)?;
-            let value = df
-                .column("value")
-                .and_then(|c| c.f64().cloned())
-                .map_err(&err)?;
-            let row = df
-                .column("row")
-                .and_then(|c| c.u32().cloned())
-                .map_err(&err)?;
-            let col = df
-                .column("col")
-                .and_then(|c| c.u32().cloned())
-                .map_err(&err)?;
+            let sid = typed(&df, &part, "submission_id", Column::str)?;
+            let code = typed(&df, &part, "unit_code", Column::u64)?;
+            let field = typed(&df, &part, "field", Column::str)?;
+            let value = typed(&df, &part, "value", Column::f64)?;
+            let row = typed(&df, &part, "row", Column::u32)?;
+            let col = typed(&df, &part, "col", Column::u32)?;
             for i in 0..df.height() {
                 let Some(s) = sid.get(i) else { continue };
                 if !ids.contains(s) {
