@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::{
-    DataValidation, DataValidationErrorStyle, Format, FormatAlign, FormatBorder, Formula, Note,
-    Workbook, Worksheet, XlsxError,
+    DataValidation, DataValidationErrorStyle, Format, FormatAlign, Formula, Note, Workbook,
+    Worksheet, XlsxError,
 };
 
 use crate::findings::{CellRef, Rule};
@@ -73,11 +73,7 @@ struct Formats {
 
 impl Formats {
     fn new() -> Formats {
-        let cell = || {
-            Format::new()
-                .set_border(FormatBorder::Thin)
-                .set_font_size(10)
-        };
+        let cell = crate::report::table_cell;
         Formats {
             title: Format::new()
                 .set_bold()
@@ -87,12 +83,7 @@ impl Formats {
             meta_right: Format::new()
                 .set_font_size(10)
                 .set_align(FormatAlign::Right),
-            header: cell()
-                .set_bold()
-                .set_text_wrap()
-                .set_align(FormatAlign::Center)
-                .set_align(FormatAlign::VerticalCenter)
-                .set_background_color(0xD9E1F2),
+            header: crate::report::table_header(),
             number_row: cell().set_align(FormatAlign::Center),
             name: cell(),
             // The only cells a clerk can type in.

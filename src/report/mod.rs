@@ -18,6 +18,25 @@ use crate::period::Period;
 use crate::registry::Registry;
 use crate::schema::Schemas;
 
+/// A bordered 10-point table cell: the base of the summary sheets' and the
+/// templates' tables.
+pub(crate) fn table_cell() -> rust_xlsxwriter::Format {
+    rust_xlsxwriter::Format::new()
+        .set_border(rust_xlsxwriter::FormatBorder::Thin)
+        .set_font_size(10)
+}
+
+/// A column header of those tables: bold, wrapped, centred, light blue.
+pub(crate) fn table_header() -> rust_xlsxwriter::Format {
+    use rust_xlsxwriter::FormatAlign;
+    table_cell()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_background_color(0xD9E1F2)
+}
+
 /// A period as a person reads it: `2026年第2季度` / `2026Q2`.
 #[must_use]
 pub fn period_label(p: Period, lang: Lang) -> String {

@@ -6,8 +6,7 @@
 //! as native Excel charts a statistician can restyle.
 
 use rust_xlsxwriter::{
-    Chart, ChartType, ConditionalFormatFormula, Format, FormatAlign, FormatBorder, Workbook,
-    Worksheet, XlsxError,
+    Chart, ChartType, ConditionalFormatFormula, Format, FormatAlign, Workbook, Worksheet, XlsxError,
 };
 
 use super::period_label;
@@ -141,22 +140,13 @@ struct Formats {
 
 impl Formats {
     fn new() -> Formats {
-        let cell = || {
-            Format::new()
-                .set_border(FormatBorder::Thin)
-                .set_font_size(10)
-        };
+        let cell = crate::report::table_cell;
         Formats {
             title: Format::new()
                 .set_bold()
                 .set_font_size(16)
                 .set_align(FormatAlign::Center),
-            header: cell()
-                .set_bold()
-                .set_text_wrap()
-                .set_align(FormatAlign::Center)
-                .set_align(FormatAlign::VerticalCenter)
-                .set_background_color(0xD9E1F2),
+            header: crate::report::table_header(),
             name: [
                 cell().set_bold(),
                 cell().set_bold().set_indent(1),
