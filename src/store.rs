@@ -573,7 +573,7 @@ pub fn content_hash(path: &Path) -> std::io::Result<String> {
 
 /// The store's submissions, rebuilt as a batch: `keep` says which. Returns
 /// of units or fields no longer in the registry or the schemas are left
-/// out, and said so in the notes.
+/// out, and said so in the notes, in `lang`.
 ///
 /// # Errors
 /// An unreadable table.
@@ -582,6 +582,7 @@ pub fn load_batch(
     subs: &[&Submission],
     registry: &Registry,
     schemas: &Schemas,
+    lang: Lang,
 ) -> Result<(Batch, Vec<String>), StoreError> {
     let ids: HashSet<&str> = subs.iter().map(|s| s.id.as_str()).collect();
     let months: HashSet<&str> = subs.iter().map(|s| s.month.as_str()).collect();
@@ -601,10 +602,16 @@ pub fn load_batch(
             continue;
         };
         let Some(unit) = registry.by_code(UnitCode(code)) else {
-            notes.push(format!(
-                "{}（{code}）已不在单位名录中，其报表 {}!{} 未计入",
-                s.unit_name, s.file, s.sheet
-            ));
+            notes.push(match lang {
+                Lang::Zh => format!(
+                    "{}（{code}）已不在单位名录中，其报表 {}!{} 未计入",
+                    s.unit_name, s.file, s.sheet
+                ),
+                Lang::En => format!(
+                    "{} ({code}) is no longer in the registry; its return {}!{} is not counted",
+                    s.unit_name, s.file, s.sheet
+                ),
+            });
             continue;
         };
         let layout: Layout = serde_json::from_str(&s.layout).unwrap_or_default();
@@ -791,7 +798,8 @@ pub fn ingest(
         .iter()
         .filter(|s| s.status != Status::Rejected)
         .collect();
-    let (mut batch, _) = load_batch(store, &old, registry, schemas)?;
+    // The notes go unread here: what is left out shows in `report`.
+    let (mut batch, _) = load_batch(store, &old, registry, schemas, Lang::Zh)?;
     let old_returns = batch.returns.len();
     let old_files = batch.files.len() as u32;
     let ctx = crate::ingest::Context {
@@ -1147,9 +1155,9 @@ pub fn in_force(subs: &[Submission]) -> Vec<&Submission> {
 }
 
 /// What changed in the registry since the store's generation ingested:
-/// units renamed, moved or gone, in Chinese.
+/// units renamed, moved or gone, in `lang`.
 #[must_use]
-pub fn registry_changes(store: &Store, current: &Registry) -> Vec<String> {
+pub fn registry_changes(store: &Store, current: &Registry, lang: Lang) -> Vec<String> {
     let Some(old) = store
         .registry_csv()
         .and_then(|t| Registry::from_csv(t.as_bytes(), "store").ok())
@@ -1159,18 +1167,27 @@ pub fn registry_changes(store: &Store, current: &Registry) -> Vec<String> {
     let mut out = Vec::new();
     for u in &old.units {
         match current.by_code(u.code) {
-            None => out.push(format!(
-                "{}（{}）已从单位名录中删除，其数字不再计入",
-                u.name, u.code
-            )),
+            None => out.push(match lang {
+                Lang::Zh => format!("{}（{}）已从单位名录中删除，其数字不再计入", u.name, u.code),
+                Lang::En => format!(
+                    "{} ({}) was removed from the registry; its figures no longer count",
+                    u.name, u.code
+                ),
+            }),
             Some(i) => {
                 let c = current.unit(i);
                 if c.name != u.name {
-                    out.push(format!("{}（{}）已更名为 {}", u.name, u.code, c.name));
+                    out.push(match lang {
+                        Lang::Zh => format!("{}（{}）已更名为 {}", u.name, u.code, c.name),
+                        Lang::En => format!("{} ({}) is now called {}", u.name, u.code, c.name),
+                    });
                 }
                 let parent = |r: &Registry, p: Option<UnitIdx>| p.map(|p| r.unit(p).code);
                 if parent(&old, u.parent) != parent(current, c.parent) {
-                    out.push(format!("{}（{}）已调整上级单位", c.name, u.code));
+                    out.push(match lang {
+                        Lang::Zh => format!("{}（{}）已调整上级单位", c.name, u.code),
+                        Lang::En => format!("{} ({}) has a new parent unit", c.name, u.code),
+                    });
                 }
             }
         }

@@ -300,7 +300,7 @@ fn in_force_batch(
         .filter(|s| until.as_ref().is_none_or(|u| s.month <= *u))
         .collect();
     let (mut batch, notes) =
-        store::load_batch(st, &live, registry, schemas).map_err(store_err(lang))?;
+        store::load_batch(st, &live, registry, schemas, lang).map_err(store_err(lang))?;
     let hashes: HashSet<&str> = live.iter().map(|s| s.content_hash.as_str()).collect();
     batch.findings = st
         .file_findings()
@@ -342,7 +342,7 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
     let mut clock = crate::timings::Stopwatch::start();
     let (batch, mut notes) = in_force_batch(&st, &registry, &schemas, until, lang)?;
     clock.lap("load store");
-    notes.extend(store::registry_changes(&st, &registry));
+    notes.extend(store::registry_changes(&st, &registry, lang));
     let selection = Selection {
         period,
         latest: true,

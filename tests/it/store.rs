@@ -512,6 +512,25 @@ fn a_registry_changed_since_ingest_keeps_the_codes_and_says_what_changed() {
         "{}",
         text(&out)
     );
+    let en = util::phstats(
+        d.tmp.path(),
+        &[
+            "--lang",
+            "en",
+            "report",
+            "--store",
+            "db",
+            "--units",
+            "units2.csv",
+            "-o",
+            "en.xlsx",
+        ],
+    );
+    assert!(
+        text(&en).contains("东门社区 (439902001001) is now called 东门新社区"),
+        "{}",
+        text(&en)
+    );
     let a = util::aggregates(&d.path("out/aggregates.csv"));
     assert_eq!(
         a.get(&("2026-01".into(), "439902001001".into(), "signed".into())),
