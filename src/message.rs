@@ -82,7 +82,7 @@ impl Label {
 #[must_use]
 pub fn month_label(m: Month, lang: Lang) -> String {
     match lang {
-        Lang::Zh => format!("{}年{}月", m.year(), m.month()),
+        Lang::Zh => crate::period::Period::Month(m).label_zh(),
         Lang::En => m.to_string(),
     }
 }

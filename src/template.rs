@@ -13,6 +13,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::findings::{CellRef, Rule};
+use crate::message::{month_label, Lang};
 use crate::period::Month;
 use crate::registry::{Registry, UnitIdx};
 use crate::report::{write_atomic, ReportError};
@@ -224,7 +225,7 @@ fn write_sheet(
     let villages: Vec<UnitIdx> = unit.children.clone();
     let fields: Vec<FieldIdx> = form.reported_fields().map(|(i, _)| i).collect();
     let last_col = FIRST_FIELD_COL + fields.len() as u16 - 1;
-    let period = format!("{}年{}月", req.month.year(), req.month.month());
+    let period = month_label(req.month, Lang::Zh);
     // A formula saved with an empty result is a calculated blank (not
     // reported); rust_xlsxwriter would otherwise save 0.
     ws.set_formula_result_default("");
@@ -336,9 +337,8 @@ fn write_sheet(
                 if let Some(x) = req.previous.get(&(v, form.id.clone(), field.id.clone())) {
                     let prev = req.month.prev();
                     let note = Note::new(format!(
-                        "上月（{}年{}月）：{}",
-                        prev.year(),
-                        prev.month(),
+                        "上月（{}）：{}",
+                        month_label(prev, Lang::Zh),
                         crate::message::num(*x)
                     ))
                     .set_author("phstats")
@@ -418,7 +418,7 @@ fn safe(s: &str) -> String {
 pub fn write_templates(dir: &Path, req: &TemplateRequest<'_>) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(dir).map_err(ReportError::from_io(dir))?;
     let fmt = Formats::new();
-    let period = format!("{}年{}月", req.month.year(), req.month.month());
+    let period = month_label(req.month, Lang::Zh);
     let mut written = Vec::new();
     for &town in &req.units {
         let name = safe(&req.registry.unit(town).name);

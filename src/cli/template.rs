@@ -168,10 +168,9 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
     let written = write_templates(&args.output, &req)?;
     match lang {
         Lang::Zh => crate::say!(
-            "已写出 {} 份{}年{}月填报模板到 {}",
+            "已写出 {} 份{}填报模板到 {}",
             written.len(),
-            month.year(),
-            month.month(),
+            crate::message::month_label(month, Lang::Zh),
             args.output.display()
         ),
         Lang::En => crate::say!(
