@@ -124,8 +124,8 @@ fn schemas(dir: &Option<PathBuf>) -> anyhow::Result<Schemas> {
     })
 }
 
-fn open(dir: &std::path::Path, lang: Lang) -> anyhow::Result<Store> {
-    Store::open(dir).map_err(|e| anyhow::anyhow!(e.render(lang)))
+pub(crate) fn open(dir: &std::path::Path, lang: Lang) -> anyhow::Result<Store> {
+    Store::open(dir).map_err(store_err(lang))
 }
 
 fn parse_period(p: &str, lang: Lang) -> anyhow::Result<Period> {
@@ -190,8 +190,7 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
             )
         );
     }
-    let mut st = Store::open_or_create(&args.store, &registry)
-        .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let mut st = Store::open_or_create(&args.store, &registry).map_err(store_err(lang))?;
     let opts = store::IngestOptions {
         registry: &registry,
         registry_csv: &registry_csv,
@@ -201,8 +200,7 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
         deadline_day: args.deadline_day,
         now: store::now_iso(),
     };
-    let report =
-        store::ingest(&mut st, &inputs, &opts).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let report = store::ingest(&mut st, &inputs, &opts).map_err(store_err(lang))?;
     output::print_findings(&report.findings, args.quiet, lang);
     for file in &report.unchanged {
         match lang {

@@ -61,7 +61,7 @@ fn previous_stocks(
     month: crate::period::Month,
     lang: Lang,
 ) -> anyhow::Result<std::collections::HashMap<(UnitIdx, String, String), f64>> {
-    let st = crate::store::Store::open(dir).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let st = super::store::open(dir, lang)?;
     let subs = st.submissions().map_err(super::store::store_err(lang))?;
     let prev = month.prev().to_string();
     let live: Vec<&crate::store::Submission> = crate::store::in_force(&subs)
