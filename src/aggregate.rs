@@ -1,32 +1,25 @@
-//! Roll-ups over the observation table (FORMS.md §5), in three steps:
+//! Roll-ups over the observation table (FORMS.md §5). The counted figures
+//! are sorted once by (form-field, unit, month); then every (period,
+//! form-field) slot is an independent task, run on every core:
 //!
-//! 1. per leaf unit, period and field, flows are summed over the period's
-//!    months and stocks take the latest month that has a value
-//!    (LAST_IN_PERIOD) — a sort over (key, month);
-//! 2. a lazy polars plan joins every leaf row to each of its ancestors (an
-//!    ancestor table) and sums per ancestor — the hierarchy as a table, no
-//!    loop over levels; run a few whole periods at a time to bound memory;
-//! 3. rates (and `dtap_dropout`) are recomputed from the aggregated
-//!    numerator and denominator.
+//! 1. per leaf unit, flows are summed over the period's months and stocks
+//!    take the latest month that has a value (LAST_IN_PERIOD);
+//! 2. each leaf figure is added to the unit and every unit above it;
+//! 3. rates (and `dtap_dropout`) are recomputed from the rolled-up
+//!    numerator and denominator, each summed over the leaves that reported
+//!    every part of the rate.
 //!
+//! The slots come out in key order, so the result needs no final sort.
 //! Keys are packed into one `u64` (period × form-field, unit). Missing
 //! values are left out, never turned into zero.
 
-use std::collections::HashMap;
-
-use polars::prelude::*;
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 
 use crate::observation::{Batch, ReturnStatus};
 use crate::period::{Month, Period};
 use crate::registry::{Registry, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
 use crate::validate::Settled;
-
-/// Why aggregation failed (an internal polars error; data problems are findings).
-#[derive(Debug, thiserror::Error)]
-#[error("aggregation failed: {0}")]
-pub struct AggregateError(#[from] PolarsError);
 
 /// One aggregated figure.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -133,34 +126,15 @@ pub fn periods_for(months: &[Month], selected: Option<Period>) -> Vec<Period> {
     out
 }
 
-fn u32_col(name: &str, v: Vec<u32>) -> Column {
-    Column::new(name.into(), v)
-}
-
-/// Roll-up keys packed into one `u64` each: the slot (period × form-field)
-/// in the high 32 bits, the unit in the low 32. polars groups and joins one
-/// integer column far faster, and in far less memory, than four.
+/// Keys packed into one `u64` each: the slot (period × form-field) in the
+/// high 32 bits, the unit in the low 32, so that sorting keys sorts by
+/// period, form, field and unit, and a lookup is one binary search.
 #[derive(Debug, Clone, Default)]
 struct Slots {
-    /// Every (form, field) of every form, in schema order, then two hidden
-    /// slots per rate: its numerator and its denominator summed over the
-    /// leaves that reported both (FORMS.md §5).
+    /// Every (form, field) of every form, in schema order.
     ff: Vec<(FormIdx, FieldIdx)>,
     /// Where each form's fields start in `ff`.
     form_start: Vec<u32>,
-    /// Where the hidden slots start in `ff`.
-    hidden_start: u32,
-    /// The rates, in the order of their hidden slots.
-    rates: Vec<(FormIdx, FieldIdx)>,
-}
-
-/// Which side of a rate a hidden slot holds.
-#[derive(Clone, Copy)]
-enum Side {
-    /// Numerator (less the `minus` field, for `dtap_dropout`).
-    Numerator = 0,
-    /// Denominator.
-    Denominator = 1,
 }
 
 const UNIT_BITS: u64 = 32;
@@ -170,62 +144,26 @@ impl Slots {
     fn new(schemas: &Schemas) -> Slots {
         let mut ff = Vec::new();
         let mut form_start = Vec::new();
-        let mut rates = Vec::new();
         for (fi, f) in schemas.forms.iter().enumerate() {
             form_start.push(ff.len() as u32);
-            for (field, def) in f.fields.iter().enumerate() {
+            for field in 0..f.fields.len() {
                 ff.push((fi as FormIdx, field as FieldIdx));
-                if def.ratio.is_some() {
-                    rates.push((fi as FormIdx, field as FieldIdx));
-                }
             }
         }
-        let hidden_start = ff.len() as u32;
-        for &r in &rates {
-            ff.push(r);
-            ff.push(r);
-        }
-        Slots {
-            ff,
-            form_start,
-            hidden_start,
-            rates,
-        }
+        Slots { ff, form_start }
+    }
+
+    /// The form-field slot of a field.
+    fn ff_of(&self, form: FormIdx, field: FieldIdx) -> u32 {
+        self.form_start[form as usize] + u32::from(field)
     }
 
     fn key(&self, period: usize, form: FormIdx, field: FieldIdx, unit: UnitIdx) -> u64 {
-        let ff = u64::from(self.form_start[form as usize]) + u64::from(field);
-        self.key_at(period, ff, unit)
+        self.key_at(period, self.ff_of(form, field), unit)
     }
 
-    /// The key of rate `rate`'s hidden `side`.
-    fn side_key(&self, period: usize, rate: usize, side: Side, unit: UnitIdx) -> u64 {
-        let ff = u64::from(self.hidden_start) + 2 * rate as u64 + side as u64;
-        self.key_at(period, ff, unit)
-    }
-
-    fn key_at(&self, period: usize, ff: u64, unit: UnitIdx) -> u64 {
-        ((period as u64 * self.ff.len() as u64 + ff) << UNIT_BITS) | u64::from(unit)
-    }
-
-    /// Whether a key is a hidden rate side, not a figure of the report.
-    fn is_hidden(&self, key: u64) -> bool {
-        (key >> UNIT_BITS) % self.ff.len() as u64 >= u64::from(self.hidden_start)
-    }
-
-    /// The period index of a key.
-    fn period_of(&self, key: u64) -> usize {
-        ((key >> UNIT_BITS) / self.ff.len() as u64) as usize
-    }
-
-    /// The unit of a key.
-    fn unit_of(key: u64) -> UnitIdx {
-        (key & UNIT_MASK) as UnitIdx
-    }
-
-    /// The same period, form and field (ignoring the unit).
-    fn same_slot(a: u64, b: u64) -> bool {
-        a >> UNIT_BITS == b >> UNIT_BITS
+    fn key_at(&self, period: usize, ff: u32, unit: UnitIdx) -> u64 {
+        ((period as u64 * self.ff.len() as u64 + u64::from(ff)) << UNIT_BITS) | u64::from(unit)
     }
 
     /// (period index, form, field, unit) of a key.
@@ -233,309 +171,305 @@ impl Slots {
         let slot = key >> UNIT_BITS;
         let n = self.ff.len() as u64;
         let (form, field) = self.ff[(slot % n) as usize];
-        ((slot / n) as usize, form, field, Slots::unit_of(key))
+        (
+            (slot / n) as usize,
+            form,
+            field,
+            (key & UNIT_MASK) as UnitIdx,
+        )
     }
 }
 
+/// One counted, reported figure (not a rate) of a unit row: the input of
+/// the roll-up. `idx` (its place in the observation table) only makes the
+/// order total, so that two figures of one unit and month are taken in the
+/// order they were read.
+#[derive(Clone, Copy)]
+struct Figure {
+    ff: u32,
+    unit: UnitIdx,
+    month: i32,
+    idx: u32,
+    value: f64,
+}
+
+/// A slot's figures per unit, sorted by unit.
+type Column = Vec<(UnitIdx, f64)>;
+
 /// Aggregates the batch's counted returns over `periods` and the registry's hierarchy.
-///
-/// # Errors
-/// Only an internal polars failure.
+#[must_use]
 pub fn aggregate(
     settled: &Settled,
     registry: &Registry,
     schemas: &Schemas,
     periods: &[Period],
-) -> Result<Aggregates, AggregateError> {
+) -> Aggregates {
     let slots = Slots::new(schemas);
-    let leaf = leaf_frame(settled.batch(), registry, schemas, periods, &slots)?;
-    let ancestors = ancestor_frame(registry)?;
-    // The leaf frame is sorted by key, so each period is one contiguous
-    // slice. Rolling up a few periods at a time keeps the joined frame (every
-    // leaf row once per ancestor) a fraction of the whole: a city-year's
-    // 4 million joined rows would otherwise be the run's peak memory.
-    let keys = leaf.column("key")?.u64()?;
-    let period_of = |i: usize| keys.get(i).map(|k| slots.period_of(k));
-    let mut bounds = vec![0];
-    let mut since = 0;
-    for i in 1..leaf.height() {
-        if period_of(i) != period_of(i - 1) && i - since >= ROLL_UP_CHUNK {
-            bounds.push(i);
-            since = i;
-        }
+    let figures = counted_figures(settled.batch(), schemas, &slots);
+    // Where each form-field's figures start (they are sorted by ff first).
+    let mut ff_start = Vec::with_capacity(slots.ff.len() + 1);
+    for ff in 0..=slots.ff.len() as u32 {
+        ff_start.push(figures.partition_point(|f| f.ff < ff));
     }
-    bounds.push(leaf.height());
-    let mut rows: Vec<(u64, f64)> = Vec::new();
-    for w in bounds.windows(2) {
-        let chunk = leaf.slice(w[0] as i64, w[1] - w[0]);
-        let mut part = roll_up(chunk, &ancestors)?;
-        part.par_sort_unstable_by_key(|r| r.0);
-        rows.extend(part);
+    let by_ff = |ff: u32| &figures[ff_start[ff as usize]..ff_start[ff as usize + 1]];
+    let above_leaves = figures
+        .iter()
+        .any(|f| !registry.unit(f.unit).children.is_empty());
+    let parts: Vec<(Vec<u64>, Vec<f64>)> = periods
+        .par_iter()
+        .enumerate()
+        .map(|(p, &period)| {
+            let rolled = period_slots(period, &by_ff, registry, schemas, &slots, above_leaves);
+            let n = rolled.iter().map(Vec::len).sum();
+            let mut keys = Vec::with_capacity(n);
+            let mut values = Vec::with_capacity(n);
+            for (ff, column) in rolled.into_iter().enumerate() {
+                for (unit, v) in column {
+                    keys.push(slots.key_at(p, ff as u32, unit));
+                    values.push(v);
+                }
+            }
+            (keys, values)
+        })
+        .collect();
+    drop(figures);
+    let n = parts.iter().map(|p| p.0.len()).sum();
+    let mut keys = Vec::with_capacity(n);
+    let mut values = Vec::with_capacity(n);
+    for (k, v) in parts {
+        keys.extend(k);
+        values.extend(v);
     }
-    drop(leaf);
-    let rates = rates(&rows, periods.len(), &slots);
-    rows.retain(|r| !slots.is_hidden(r.0));
-    rows.extend(rates);
-    rows.par_sort_unstable_by_key(|r| r.0);
-    let (keys, values) = rows.into_iter().unzip();
-    Ok(Aggregates {
+    Aggregates {
         periods: periods.to_vec(),
         comparison: Vec::new(),
         slots,
         keys,
         values,
-    })
+    }
 }
 
-/// Leaf rows per roll-up pass (whole periods at a time).
-const ROLL_UP_CHUNK: usize = 200_000;
-
-/// One lazy plan: every leaf row joined to each of its ancestors (itself
-/// included) and summed per ancestor, period and field.
-fn roll_up(leaf: DataFrame, ancestors: &DataFrame) -> PolarsResult<Vec<(u64, f64)>> {
-    let unit_of_key = (col("key") % lit(1u64 << UNIT_BITS)).cast(DataType::UInt32);
-    let counts = leaf
-        .lazy()
-        .select([col("key"), unit_of_key.alias("unit"), col("value")])
-        .join(
-            ancestors.clone().lazy(),
-            [col("unit")],
-            [col("unit")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .select([
-            (col("key") - col("unit").cast(DataType::UInt64)
-                + col("ancestor").cast(DataType::UInt64))
-            .alias("key"),
-            col("value"),
-        ])
-        .group_by([col("key")])
-        .agg([col("value").sum()])
-        .collect()?;
-    let key_col = counts.column("key")?.u64()?;
-    let value_col = counts.column("value")?.f64()?;
-    Ok(key_col
-        .iter()
-        .zip(value_col.iter())
-        .filter_map(|(k, v)| Some((k?, v?)))
-        .collect())
-}
-
-/// Rates recomputed at every unit and period from the hidden sides:
-/// `(num − minus) / den × 100`, each side summed over the same leaves (those
-/// that reported every part), and only where the denominator is not zero.
-/// `counts` is sorted by key, so one side's figures for one period are one
-/// run, and each denominator a binary search.
-fn rates(counts: &[(u64, f64)], n_periods: usize, slots: &Slots) -> Vec<(u64, f64)> {
-    let mut out = Vec::new();
-    let find = |key: u64| {
-        counts
-            .binary_search_by_key(&key, |r| r.0)
-            .ok()
-            .map(|i| counts[i].1)
-    };
-    for (k, &(fi, ri)) in slots.rates.iter().enumerate() {
-        for p in 0..n_periods {
-            let first = slots.side_key(p, k, Side::Numerator, 0);
-            let start = counts.partition_point(|c| c.0 < first);
-            let end = start + counts[start..].partition_point(|c| Slots::same_slot(c.0, first));
-            for &(key, num) in &counts[start..end] {
-                let unit = Slots::unit_of(key);
-                let Some(den) = find(slots.side_key(p, k, Side::Denominator, unit)) else {
-                    continue;
-                };
-                if den == 0.0 {
-                    continue;
-                }
-                out.push((slots.key(p, fi, ri, unit), num / den * 100.0));
+/// The counted, reported figures that are not rates, sorted by (form-field,
+/// unit, month, place read): what every slot reads its run from.
+fn counted_figures(batch: &Batch, schemas: &Schemas, slots: &Slots) -> Vec<Figure> {
+    let o = &batch.obs;
+    let mut figures: Vec<Figure> = (0..o.len())
+        .into_par_iter()
+        .with_min_len(4096)
+        .filter_map(|i| {
+            let v = o.value[i]?;
+            if batch.returns[o.ret[i] as usize].status != ReturnStatus::Active {
+                return None;
             }
-        }
+            if schemas.form(o.form[i]).field(o.field[i]).kind == Kind::Rate {
+                return None;
+            }
+            if !batch.overlapped.is_empty() && batch.overlapped.contains(&(o.ret[i], o.unit[i])) {
+                return None;
+            }
+            Some(Figure {
+                ff: slots.ff_of(o.form[i], o.field[i]),
+                unit: o.unit[i],
+                month: o.month[i].0,
+                idx: i as u32,
+                value: v,
+            })
+        })
+        .collect();
+    figures.par_sort_unstable_by_key(|f| (f.ff, f.unit, f.month, f.idx));
+    figures
+}
+
+/// Every form-field of one period, rolled up: one column per form-field,
+/// in slot order (a rate's column holds the rate).
+fn period_slots<'a>(
+    period: Period,
+    by_ff: &(impl Fn(u32) -> &'a [Figure] + Sync),
+    registry: &Registry,
+    schemas: &Schemas,
+    slots: &Slots,
+    above_leaves: bool,
+) -> Vec<Column> {
+    let (lo, hi) = period.bounds();
+    let n_units = registry.units.len();
+    // 1. The leaf figures of every form-field that is not a rate.
+    let leaves: Vec<Column> = (0..slots.ff.len() as u32)
+        .into_par_iter()
+        .map(|ff| {
+            let (form, field) = slots.ff[ff as usize];
+            let kind = schemas.form(form).field(field).kind;
+            let mut column = in_period(by_ff(ff), lo.0, hi.0, kind == Kind::Stock);
+            if kind == Kind::Stock && above_leaves {
+                latest_source(&mut column, registry);
+            }
+            column.into_iter().map(|(u, v, _)| (u, v)).collect()
+        })
+        .collect();
+    // 2. Each rate's two sides at the leaves that reported every part.
+    let rates: Vec<(u32, Column, Column)> = slots
+        .ff
+        .par_iter()
+        .enumerate()
+        .filter_map(|(ff, &(form, field))| {
+            let ratio = schemas.form(form).field(field).ratio?;
+            let part = |f: FieldIdx| &leaves[slots.ff_of(form, f) as usize];
+            let (num, den) = matched_sides(
+                part(ratio.numerator),
+                part(ratio.denominator),
+                ratio.minus.map(part),
+            );
+            Some((ff as u32, num, den))
+        })
+        .collect();
+    // 3. Everything rolled up the hierarchy, and the rates recomputed from
+    // their rolled-up sides.
+    let mut out: Vec<Column> = leaves
+        .par_iter()
+        .map_init(|| RollUp::new(n_units), |r, leaf| r.run(leaf, registry))
+        .collect();
+    let computed: Vec<(u32, Column)> = rates
+        .par_iter()
+        .map_init(
+            || RollUp::new(n_units),
+            |r, (ff, num, den)| {
+                let num = r.run(num, registry);
+                let den = r.run(den, registry);
+                (*ff, rate_column(&num, &den))
+            },
+        )
+        .collect();
+    for (ff, column) in computed {
+        out[ff as usize] = column;
     }
     out
 }
 
-/// Per leaf unit, consolidated period and field, from the counted, reported,
-/// non-rate observations: flows summed over the period's months, stocks the
-/// value of the latest month that has one (LAST_IN_PERIOD, never carried in
-/// from before the period). One keyed row each: the input of the roll-up.
-/// Then, for each rate, its two sides at every leaf that reported both, and
-/// for stocks reported at two levels in one period (a county summary in one
-/// month, the township's village detail in another) only the source that
-/// reported its subtree latest.
-///
-/// Done by sorting (key, month) rather than in polars: polars' `last` per
-/// group materialises every group's row list, which cost more time and
-/// memory than the whole hierarchy roll-up.
-fn leaf_frame(
-    batch: &Batch,
-    registry: &Registry,
-    schemas: &Schemas,
-    periods: &[Period],
-    slots: &Slots,
-) -> PolarsResult<DataFrame> {
-    let o = &batch.obs;
-    let mut in_periods: HashMap<i32, Vec<usize>> = HashMap::new();
-    // (key, month, value, stock) for every observation in every period.
-    let mut rows: Vec<(u64, i32, f64, bool)> = Vec::with_capacity(o.len() * 3);
-    let mut above_leaves = false;
-    for i in 0..o.len() {
-        let Some(v) = o.value[i] else { continue };
-        if batch.returns[o.ret[i] as usize].status != ReturnStatus::Active {
-            continue;
-        }
-        let kind = schemas.form(o.form[i]).field(o.field[i]).kind;
-        if kind == Kind::Rate {
-            continue;
-        }
-        if !batch.overlapped.is_empty() && batch.overlapped.contains(&(o.ret[i], o.unit[i])) {
-            continue;
-        }
-        let m = o.month[i];
-        let ps = in_periods.entry(m.0).or_insert_with(|| {
-            (0..periods.len())
-                .filter(|&p| periods[p].contains(m))
-                .collect()
-        });
-        above_leaves |= !registry.unit(o.unit[i]).children.is_empty();
-        for &p in ps.iter() {
-            rows.push((
-                slots.key(p, o.form[i], o.field[i], o.unit[i]),
-                m.0,
-                v,
-                kind == Kind::Stock,
-            ));
+/// One form-field's leaf figures in the months `lo..=hi`, per unit: a
+/// flow's sum, or a stock's latest month (LAST_IN_PERIOD, never carried in
+/// from before the period), with the month of the value.
+fn in_period(run: &[Figure], lo: i32, hi: i32, stock: bool) -> Vec<(UnitIdx, f64, i32)> {
+    let mut out: Vec<(UnitIdx, f64, i32)> = Vec::new();
+    for f in run.iter().filter(|f| lo <= f.month && f.month <= hi) {
+        match out.last_mut() {
+            Some(last) if last.0 == f.unit => {
+                if stock {
+                    // Sorted by month: the later (or later read) value wins.
+                    (last.1, last.2) = (f.value, f.month);
+                } else {
+                    last.1 += f.value;
+                }
+            }
+            _ => out.push((f.unit, f.value, f.month)),
         }
     }
-    rows.par_sort_unstable_by_key(|r| (r.0, r.1));
-    // (key, value, month of a stock's value)
-    let mut leaf: Vec<(u64, f64, Option<i32>)> = Vec::new();
-    let mut start = 0;
-    while start < rows.len() {
-        let k = rows[start].0;
-        let end = start + rows[start..].partition_point(|r| r.0 == k);
-        let run = &rows[start..end];
-        leaf.push(if run[0].3 {
-            let last = run[run.len() - 1];
-            (k, last.2, Some(last.1))
-        } else {
-            (k, run.iter().map(|r| r.2).sum(), None)
-        });
-        start = end;
-    }
-    drop(rows);
-    if above_leaves {
-        latest_source(&mut leaf, registry);
-    }
-    let mut key: Vec<u64> = leaf.iter().map(|l| l.0).collect();
-    let mut value: Vec<f64> = leaf.iter().map(|l| l.1).collect();
-    drop(leaf);
-    let sides = rate_sides(&key, &value, schemas, periods.len(), slots);
-    if !sides.is_empty() {
-        let mut all: Vec<(u64, f64)> = key.into_iter().zip(value).chain(sides).collect();
-        all.par_sort_unstable_by_key(|r| r.0);
-        (key, value) = all.into_iter().unzip();
-    }
-    DataFrame::new(
-        key.len(),
-        vec![
-            Column::new("key".into(), key),
-            Column::new("value".into(), value),
-        ],
-    )
+    out
 }
 
 /// A stock reported for one period by a unit and by units below it (in
 /// different months, since one month's overlap is settled before): only the
 /// source that reported the subtree latest is kept, so no unit is counted
 /// from two sources in one period. Equal months keep the detail.
-fn latest_source(leaf: &mut Vec<(u64, f64, Option<i32>)>, registry: &Registry) {
-    let mut drop_idx = vec![false; leaf.len()];
-    let mut start = 0;
-    while start < leaf.len() {
-        let first = leaf[start].0;
-        let end = start + leaf[start..].partition_point(|l| Slots::same_slot(l.0, first));
-        if leaf[start].2.is_some() && end - start > 1 {
-            let at: HashMap<UnitIdx, usize> = (start..end)
-                .map(|i| (Slots::unit_of(leaf[i].0), i))
-                .collect();
-            for i in start..end {
-                let unit = Slots::unit_of(leaf[i].0);
-                for a in registry.ancestors_and_self(unit).skip(1) {
-                    let Some(&j) = at.get(&a) else { continue };
-                    if leaf[j].2 > leaf[i].2 {
-                        drop_idx[i] = true;
-                    } else {
-                        drop_idx[j] = true;
-                    }
-                }
+fn latest_source(column: &mut Vec<(UnitIdx, f64, i32)>, registry: &Registry) {
+    if column.len() < 2
+        || column
+            .iter()
+            .all(|&(u, _, _)| registry.unit(u).children.is_empty())
+    {
+        return;
+    }
+    let at = |unit: UnitIdx| column.binary_search_by_key(&unit, |c| c.0).ok();
+    let mut dropped = vec![false; column.len()];
+    for i in 0..column.len() {
+        for a in registry.ancestors_and_self(column[i].0).skip(1) {
+            let Some(j) = at(a) else { continue };
+            if column[j].2 > column[i].2 {
+                dropped[i] = true;
+            } else {
+                dropped[j] = true;
             }
         }
-        start = end;
     }
     let mut k = 0;
-    leaf.retain(|_| {
+    column.retain(|_| {
         k += 1;
-        !drop_idx[k - 1]
+        !dropped[k - 1]
     });
 }
 
-/// For every rate, its two sides at each leaf and period where every part
-/// was reported: `(numerator − minus, denominator)` under the rate's hidden
-/// slots. `key` is sorted, so each part is a binary search.
-fn rate_sides(
-    key: &[u64],
-    value: &[f64],
-    schemas: &Schemas,
-    n_periods: usize,
-    slots: &Slots,
-) -> Vec<(u64, f64)> {
-    let find = |k: u64| key.binary_search(&k).ok().map(|i| value[i]);
-    let mut out = Vec::new();
-    for (r, &(fi, ri)) in slots.rates.iter().enumerate() {
-        let Some(ratio) = schemas.form(fi).field(ri).ratio else {
-            continue;
+/// A rate's two sides at each leaf where every part was reported:
+/// `(numerator − minus, denominator)`. The columns are sorted by unit.
+fn matched_sides(num: &Column, den: &Column, minus: Option<&Column>) -> (Column, Column) {
+    let find = |c: &Column, u: UnitIdx| c.binary_search_by_key(&u, |x| x.0).ok().map(|i| c[i].1);
+    let mut n_side = Vec::new();
+    let mut d_side = Vec::new();
+    for &(unit, n) in num {
+        let Some(d) = find(den, unit) else { continue };
+        let m = match minus {
+            Some(c) => match find(c, unit) {
+                Some(m) => m,
+                None => continue,
+            },
+            None => 0.0,
         };
-        for p in 0..n_periods {
-            let first = slots.key(p, fi, ratio.numerator, 0);
-            let start = key.partition_point(|&k| k < first);
-            let end = start + key[start..].partition_point(|&k| Slots::same_slot(k, first));
-            for i in start..end {
-                let unit = Slots::unit_of(key[i]);
-                let Some(den) = find(slots.key(p, fi, ratio.denominator, unit)) else {
-                    continue;
-                };
-                let minus = match ratio.minus {
-                    Some(m) => match find(slots.key(p, fi, m, unit)) {
-                        Some(v) => v,
-                        None => continue,
-                    },
-                    None => 0.0,
-                };
-                out.push((
-                    slots.side_key(p, r, Side::Numerator, unit),
-                    value[i] - minus,
-                ));
-                out.push((slots.side_key(p, r, Side::Denominator, unit), den));
-            }
-        }
+        n_side.push((unit, n - m));
+        d_side.push((unit, d));
     }
-    out
+    (n_side, d_side)
 }
 
-/// (unit, ancestor) for every unit and each of its ancestors, itself included.
-fn ancestor_frame(registry: &Registry) -> PolarsResult<DataFrame> {
-    let mut unit = Vec::new();
-    let mut anc = Vec::new();
-    for i in 0..registry.units.len() as UnitIdx {
-        for a in registry.ancestors_and_self(i) {
-            unit.push(i);
-            anc.push(a);
+/// `num / den × 100` at every unit with both sides, where `den` is not 0.
+fn rate_column(num: &Column, den: &Column) -> Column {
+    num.iter()
+        .filter_map(|&(unit, n)| {
+            let i = den.binary_search_by_key(&unit, |x| x.0).ok()?;
+            let d = den[i].1;
+            (d != 0.0).then(|| (unit, n / d * 100.0))
+        })
+        .collect()
+}
+
+/// Sums leaf figures into the unit and every unit above it, over a dense
+/// scratch array reused from slot to slot.
+struct RollUp {
+    sums: Vec<f64>,
+    seen: Vec<bool>,
+    touched: Vec<UnitIdx>,
+}
+
+impl RollUp {
+    fn new(n_units: usize) -> RollUp {
+        RollUp {
+            sums: vec![0.0; n_units],
+            seen: vec![false; n_units],
+            touched: Vec::new(),
         }
     }
-    DataFrame::new(
-        unit.len(),
-        vec![u32_col("unit", unit), u32_col("ancestor", anc)],
-    )
+
+    /// The sums at every unit with a leaf figure in its subtree, sorted by unit.
+    fn run(&mut self, leaf: &Column, registry: &Registry) -> Column {
+        for &(unit, v) in leaf {
+            for a in registry.ancestors_and_self(unit) {
+                let a = a as usize;
+                if !self.seen[a] {
+                    self.seen[a] = true;
+                    self.sums[a] = 0.0;
+                    self.touched.push(a as UnitIdx);
+                }
+                self.sums[a] += v;
+            }
+        }
+        self.touched.sort_unstable();
+        let out = self
+            .touched
+            .iter()
+            .map(|&u| (u, self.sums[u as usize]))
+            .collect();
+        for &u in &self.touched {
+            self.seen[u as usize] = false;
+        }
+        self.touched.clear();
+        out
+    }
 }
 
 #[cfg(test)]

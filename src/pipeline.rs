@@ -2,7 +2,7 @@
 //! aggregate → focus on the period reported. The CLI and tests use it; the
 //! report writers take its result.
 
-use crate::aggregate::{self, AggregateError, Aggregates};
+use crate::aggregate::{self, Aggregates};
 use crate::findings::Finding;
 use crate::ingest::{self, Context, Input, Progress};
 use crate::message::Lang;
@@ -72,9 +72,6 @@ pub enum RunError {
         /// The months the inputs hold, or "no readable return".
         held: String,
     },
-    /// An internal aggregation failure.
-    #[error(transparent)]
-    Aggregate(#[from] AggregateError),
 }
 
 impl RunError {
@@ -86,7 +83,6 @@ impl RunError {
                 format!("没有{label}的报表；读入的文件中有：{held}")
             }
             (RunError::EmptyPeriod { .. }, Lang::En) => self.to_string(),
-            (RunError::Aggregate(e), _) => e.to_string(),
         }
     }
 }
@@ -94,7 +90,7 @@ impl RunError {
 /// Reads, checks and consolidates `inputs` for `selection`.
 ///
 /// # Errors
-/// A period with no return, or an internal aggregation failure; every data
+/// A period with no return; every data
 /// problem is a finding.
 pub fn run(
     inputs: &[Input],
@@ -108,7 +104,7 @@ pub fn run(
 /// [`run`], updating `progress` as files are read.
 ///
 /// # Errors
-/// A period with no return, or an internal aggregation failure.
+/// A period with no return.
 pub fn run_watched(
     inputs: &[Input],
     registry: &Registry,
@@ -133,7 +129,7 @@ pub fn run_watched(
 /// from a store), for `selection`: the one path every report takes.
 ///
 /// # Errors
-/// A period with no return, or an internal aggregation failure.
+/// A period with no return.
 pub fn run_batch(
     mut batch: Batch,
     registry: &Registry,
@@ -188,7 +184,7 @@ pub fn run_batch(
         },
         || aggregate::aggregate(&settled, registry, schemas, &periods),
     );
-    let mut aggregates = aggregates?;
+    let mut aggregates = aggregates;
     aggregates.comparison = aggregates
         .periods
         .iter()

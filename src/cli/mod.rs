@@ -288,7 +288,7 @@ impl Setup {
     /// latest month rather than every month.
     ///
     /// # Errors
-    /// A period with no return, or an internal aggregation failure.
+    /// A period with no return.
     pub fn run_pipeline(
         &self,
         latest: bool,
