@@ -2,7 +2,7 @@
 //! than 10 % from the previous month, and a value far outside the unit's own
 //! history by the modified z-score (Iglewicz–Hoaglin) on ≥ 4 prior months.
 
-use std::collections::BTreeMap;
+use rayon::prelude::*;
 
 use crate::findings::{CellRef, Finding, Rule};
 use crate::message::{num, Detail};
@@ -65,85 +65,121 @@ struct Point {
 }
 
 /// `stock_drop` and `outlier` findings for every unit row of counted returns.
+///
+/// The counted figures are sorted by (unit, form, field, month); each
+/// unit's series of one field is then checked on its own, on every core.
 #[must_use]
 pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
     let o = &batch.obs;
-    let mut series: BTreeMap<(UnitIdx, FormIdx, FieldIdx), Vec<Point>> = BTreeMap::new();
-    for i in 0..o.len() {
-        let Some(value) = o.value[i] else { continue };
-        if batch.returns[o.ret[i] as usize].status != ReturnStatus::Active {
-            continue;
-        }
-        if schemas.form(o.form[i]).field(o.field[i]).kind == Kind::Rate {
-            continue;
-        }
-        series
-            .entry((o.unit[i], o.form[i], o.field[i]))
-            .or_default()
-            .push(Point {
-                month: o.month[i],
-                value,
-                ret: o.ret[i],
-                cell: o.cell[i],
-            });
-    }
-    let mut out = Vec::new();
-    for ((unit, form, field), mut pts) in series {
-        pts.sort_by_key(|p| p.month);
-        let form_def = schemas.form(form);
-        let f = form_def.field(field);
-        let u = registry.unit(unit);
-        let finding = |rule: Rule, p: &Point, detail: Detail| {
-            let r = &batch.returns[p.ret as usize];
-            Finding::new(rule, detail)
-                .file(batch.file_of(p.ret))
-                .sheet(&r.sheet)
-                .cell(p.cell)
-                .form(&form_def.id)
-                .period(p.month)
-                .unit(u.code.0)
-                .field(&f.id)
-                .value(num(p.value))
-        };
-        for (i, p) in pts.iter().enumerate() {
-            // One finding per cell and cause: a fall already reported as
-            // `stock_drop` is not reported again as an outlier.
-            let mut dropped = false;
-            if f.kind == Kind::Stock && i > 0 {
-                let prev = &pts[i - 1];
-                if prev.month == p.month.prev() && prev.value > 0.0 && p.value < prev.value * 0.9 {
-                    let pct = (prev.value - p.value) / prev.value * 100.0;
-                    dropped = true;
-                    out.push(finding(
-                        Rule::StockDrop,
-                        p,
-                        Detail::StockDrop {
-                            label: f.label(),
-                            unit: u.name.clone(),
-                            pct,
-                            prev: prev.value,
-                            prev_month: prev.month,
-                            value: p.value,
-                            month: p.month,
-                        },
-                    ));
-                }
+    // (unit, form, field, month, place read) of every counted figure.
+    let mut order: Vec<(UnitIdx, FormIdx, FieldIdx, i32, u32)> = (0..o.len())
+        .into_par_iter()
+        .with_min_len(4096)
+        .filter_map(|i| {
+            o.value[i]?;
+            if batch.returns[o.ret[i] as usize].status != ReturnStatus::Active {
+                return None;
             }
-            let history: Vec<f64> = pts[..i].iter().map(|q| q.value).collect();
-            if let Some(med) = is_outlier(&history, p.value).filter(|_| !dropped) {
+            if schemas.form(o.form[i]).field(o.field[i]).kind == Kind::Rate {
+                return None;
+            }
+            Some((o.unit[i], o.form[i], o.field[i], o.month[i].0, i as u32))
+        })
+        .collect();
+    order.par_sort_unstable();
+    let mut bounds = vec![0];
+    for i in 1..order.len() {
+        let (a, b) = (order[i], order[i - 1]);
+        if (a.0, a.1, a.2) != (b.0, b.1, b.2) {
+            bounds.push(i);
+        }
+    }
+    bounds.push(order.len());
+    bounds
+        .par_windows(2)
+        .with_min_len(64)
+        .flat_map_iter(|w| {
+            let run = &order[w[0]..w[1]];
+            let (unit, form, field) = (run[0].0, run[0].1, run[0].2);
+            let pts: Vec<Point> = run
+                .iter()
+                .map(|&(_, _, _, _, i)| {
+                    let i = i as usize;
+                    Point {
+                        month: o.month[i],
+                        value: o.value[i].unwrap_or_default(),
+                        ret: o.ret[i],
+                        cell: o.cell[i],
+                    }
+                })
+                .collect();
+            series(batch, registry, schemas, (unit, form, field), &pts)
+        })
+        .collect()
+}
+
+/// The findings of one unit's series of one field, sorted by month.
+fn series(
+    batch: &Batch,
+    registry: &Registry,
+    schemas: &Schemas,
+    (unit, form, field): (UnitIdx, FormIdx, FieldIdx),
+    pts: &[Point],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let form_def = schemas.form(form);
+    let f = form_def.field(field);
+    let u = registry.unit(unit);
+    let finding = |rule: Rule, p: &Point, detail: Detail| {
+        let r = &batch.returns[p.ret as usize];
+        Finding::new(rule, detail)
+            .file(batch.file_of(p.ret))
+            .sheet(&r.sheet)
+            .cell(p.cell)
+            .form(&form_def.id)
+            .period(p.month)
+            .unit(u.code.0)
+            .field(&f.id)
+            .value(num(p.value))
+    };
+    for (i, p) in pts.iter().enumerate() {
+        // One finding per cell and cause: a fall already reported as
+        // `stock_drop` is not reported again as an outlier.
+        let mut dropped = false;
+        if f.kind == Kind::Stock && i > 0 {
+            let prev = &pts[i - 1];
+            if prev.month == p.month.prev() && prev.value > 0.0 && p.value < prev.value * 0.9 {
+                let pct = (prev.value - p.value) / prev.value * 100.0;
+                dropped = true;
                 out.push(finding(
-                    Rule::Outlier,
+                    Rule::StockDrop,
                     p,
-                    Detail::Outlier {
+                    Detail::StockDrop {
                         label: f.label(),
                         unit: u.name.clone(),
+                        pct,
+                        prev: prev.value,
+                        prev_month: prev.month,
                         value: p.value,
                         month: p.month,
-                        median: med,
-                        n: history.len(),
                     },
                 ));
             }
+        }
+        let history: Vec<f64> = pts[..i].iter().map(|q| q.value).collect();
+        if let Some(med) = is_outlier(&history, p.value).filter(|_| !dropped) {
+            out.push(finding(
+                Rule::Outlier,
+                p,
+                Detail::Outlier {
+                    label: f.label(),
+                    unit: u.name.clone(),
+                    value: p.value,
+                    month: p.month,
+                    median: med,
+                    n: history.len(),
+                },
+            ));
         }
     }
     out

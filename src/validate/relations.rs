@@ -2,6 +2,8 @@
 //! each reported rate against the one recomputed from its own row. A
 //! relation with a side not reported is not checked.
 
+use rayon::prelude::*;
+
 use super::RowIndex;
 use crate::findings::{CellRef, Finding, Rule};
 use crate::message::{num, Detail};
@@ -112,24 +114,28 @@ pub fn check(
     schemas: &Schemas,
 ) -> Vec<Finding> {
     let o = &batch.obs;
-    let mut out = Vec::new();
-    for span in &rows.rows {
-        let r = &batch.returns[span.ret as usize];
-        let form = schemas.form(r.form);
-        let values: RowValues = (span.start..span.end)
-            .map(|i| (o.field[i], o.value[i], o.cell[i]))
-            .collect();
-        let code = registry.unit(span.unit).code.0;
-        out.extend(check_row(form, &values, true, |rule, cell, detail| {
-            Finding::new(rule, detail)
-                .file(batch.file_of(span.ret))
-                .sheet(&r.sheet)
-                .cell(cell)
-                .form(&form.id)
-                .period(r.month)
-                .unit(code)
-        }));
-    }
+    let unit_rows = rows
+        .rows
+        .par_iter()
+        .with_min_len(256)
+        .flat_map_iter(|span| {
+            let r = &batch.returns[span.ret as usize];
+            let form = schemas.form(r.form);
+            let values: RowValues = (span.start..span.end)
+                .map(|i| (o.field[i], o.value[i], o.cell[i]))
+                .collect();
+            let code = registry.unit(span.unit).code.0;
+            check_row(form, &values, true, |rule, cell, detail| {
+                Finding::new(rule, detail)
+                    .file(batch.file_of(span.ret))
+                    .sheet(&r.sheet)
+                    .cell(cell)
+                    .form(&form.id)
+                    .period(r.month)
+                    .unit(code)
+            })
+        });
+    let mut out: Vec<Finding> = unit_rows.collect();
     for (i, r) in batch.returns.iter().enumerate() {
         if !r.status.checked() || r.totals.is_empty() {
             continue;
