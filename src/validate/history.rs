@@ -86,6 +86,9 @@ pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Findi
             Some((o.unit[i], o.form[i], o.field[i], o.month[i].0, i as u32))
         })
         .collect();
+    if order.is_empty() {
+        return Vec::new();
+    }
     order.par_sort_unstable();
     let mut bounds = vec![0];
     for i in 1..order.len() {

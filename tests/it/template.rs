@@ -300,7 +300,8 @@ fn a_fourth_form_gets_templates_from_its_schema_alone() {
     assert_eq!(
         out.status.code(),
         Some(0),
-        "an empty template is a clean return"
+        "an empty template is a clean return: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let f = util::read_csv(&d.path("out/findings.csv"));
     assert!(f.iter().all(|x| x["severity"] == "info"), "{f:#?}");
