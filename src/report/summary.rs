@@ -6,7 +6,7 @@
 //! as native Excel charts a statistician can restyle.
 
 use rust_xlsxwriter::{
-    Chart, ChartType, ConditionalFormatFormula, Format, FormatAlign, Workbook, Worksheet, XlsxError,
+    Chart, ChartType, ConditionalFormatFormula, Format, FormatAlign, Worksheet, XlsxError,
 };
 
 use super::period_label;
@@ -16,6 +16,7 @@ use crate::message::{month_label, Lang};
 use crate::period::{Month, Period};
 use crate::registry::{Level, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Kind};
+use rayon::prelude::*;
 
 /// The statistical report footer's names (`--signatures`), or blanks for a pen.
 #[derive(Debug, Clone, Default)]
@@ -209,14 +210,14 @@ fn print(ws: &mut Worksheet, header_last: u32, lang: Lang) -> Result<(), XlsxErr
 
 /// 主要指标: the headline rates by county and township.
 fn main_sheet(
-    wb: &mut Workbook,
     input: &ReportInput<'_>,
     s: &Summary<'_>,
     fmt: &Formats,
-) -> Result<(), XlsxError> {
+) -> Result<Worksheet, XlsxError> {
     let lang = input.lang;
     let heads = headline(input.schemas, s.targets);
-    let ws = wb.add_worksheet();
+    let mut sheet = Worksheet::new();
+    let ws = &mut sheet;
     ws.set_name(lang.pick("主要指标", "Headline"))?;
     let last_col = (heads.len() * 3) as u16;
     let root = input
@@ -317,20 +318,20 @@ fn main_sheet(
     }
     ws.set_freeze_panes(3, 1)?;
     print(ws, 2, lang)?;
-    Ok(())
+    Ok(sheet)
 }
 
 /// One form's full table, one row per unit and indicator.
 fn form_sheet(
-    wb: &mut Workbook,
     input: &ReportInput<'_>,
     s: &Summary<'_>,
     form: FormIdx,
     fmt: &Formats,
-) -> Result<(), XlsxError> {
+) -> Result<Worksheet, XlsxError> {
     let lang = input.lang;
     let f = input.schemas.form(form);
-    let ws = wb.add_worksheet();
+    let mut sheet = Worksheet::new();
+    let ws = &mut sheet;
     ws.set_name(format!(
         "{}{}",
         f.short_in(lang),
@@ -484,7 +485,7 @@ fn form_sheet(
     }
     ws.set_freeze_panes(3, 3)?;
     print(ws, 2, lang)?;
-    Ok(())
+    Ok(sheet)
 }
 
 /// The last 12 months up to the end of `p` (fewer when the aggregates hold fewer).
@@ -499,11 +500,10 @@ fn trend_months(input: &ReportInput<'_>, p: Period) -> Vec<Month> {
 
 /// 图表: the data the charts read, and the charts.
 fn charts_sheet(
-    wb: &mut Workbook,
     input: &ReportInput<'_>,
     s: &Summary<'_>,
     fmt: &Formats,
-) -> Result<(), XlsxError> {
+) -> Result<Worksheet, XlsxError> {
     let lang = input.lang;
     let heads = headline(input.schemas, s.targets);
     let name = lang.pick("图表", "Charts").to_string();
@@ -517,7 +517,8 @@ fn charts_sheet(
         .filter(|&u| reg.unit(u).level < Level::Township)
         .collect();
     let months = trend_months(input, input.period);
-    let ws = wb.add_worksheet();
+    let mut sheet = Worksheet::new();
+    let ws = &mut sheet;
     ws.set_name(&name)?;
     ws.merge_range(
         0,
@@ -643,30 +644,27 @@ fn charts_sheet(
     }
     ws.set_landscape();
     ws.set_paper_size(9);
-    Ok(())
+    Ok(sheet)
 }
 
 /// Adds the summary sheets to the report workbook.
 ///
 /// # Errors
 /// A failure of the workbook writer.
-pub fn add_sheets(
-    wb: &mut Workbook,
-    input: &ReportInput<'_>,
-    s: &Summary<'_>,
-) -> Result<(), XlsxError> {
+pub fn sheets(input: &ReportInput<'_>, s: &Summary<'_>) -> Result<Vec<Worksheet>, XlsxError> {
     let fmt = Formats::new();
     // Forms without a target (a fourth form's schema) have no headline rate:
     // no overview and no charts, only their full tables.
     let with_headline = !headline(input.schemas, s.targets).is_empty();
-    if with_headline {
-        main_sheet(wb, input, s, &fmt)?;
-    }
-    for fi in 0..input.schemas.forms.len() as FormIdx {
-        form_sheet(wb, input, s, fi, &fmt)?;
-    }
-    if with_headline {
-        charts_sheet(wb, input, s, &fmt)?;
-    }
-    Ok(())
+    let n_forms = input.schemas.forms.len();
+    // Built side by side: the overview, a sheet per form, the charts.
+    (0..n_forms + 2)
+        .into_par_iter()
+        .filter(|&k| with_headline || (1..=n_forms).contains(&k))
+        .map(|k| match k {
+            0 => main_sheet(input, s, &fmt),
+            k if k <= n_forms => form_sheet(input, s, (k - 1) as FormIdx, &fmt),
+            _ => charts_sheet(input, s, &fmt),
+        })
+        .collect()
 }
