@@ -68,7 +68,25 @@ impl Aggregates {
 
     /// Every figure, by period (report order), form, field and unit.
     pub fn rows(&self) -> impl Iterator<Item = Aggregate> + '_ {
-        self.keys.iter().zip(&self.values).map(|(&k, &value)| {
+        self.rows_in(0..self.len())
+    }
+
+    /// Number of figures.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether nothing was aggregated.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The figures at positions `range` of [`Aggregates::rows`].
+    pub fn rows_in(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = Aggregate> + '_ {
+        let (keys, values) = (&self.keys[range.clone()], &self.values[range]);
+        keys.iter().zip(values).map(|(&k, &value)| {
             let (p, form, field, unit) = self.slots.unpack(k);
             Aggregate {
                 period: self.periods[p],

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::{write_atomic_with, ReportError};
 use crate::aggregate::Aggregates;
 use crate::findings::Finding;
@@ -48,7 +50,9 @@ fn csv_field(text: &str) -> String {
 /// Streams `aggregates.csv`: one row per period, unit and field with a
 /// value; counts as integers, rates in percent at full precision. A city-
 /// year has over a million rows, so everything but the value is escaped
-/// once (per period, per unit, per field) and each row is one write.
+/// once (per period, per unit, per field), and the rows are formatted in
+/// chunks on every core and written in order, a few chunks per core at a
+/// time so the file is never held whole.
 ///
 /// # Errors
 /// Only a write failure.
@@ -58,13 +62,13 @@ pub fn write_aggregates_csv(
     registry: &Registry,
     schemas: &Schemas,
 ) -> std::io::Result<()> {
-    use std::io::Write as _;
     let header = AGGREGATES_HEADER.join(",") + "\n";
     out.write_all(header.as_bytes())?;
-    let periods: Vec<String> = aggs
+    // The period's label, or `None` for a period only compared with.
+    let periods: Vec<Option<String>> = aggs
         .periods
         .iter()
-        .map(|p| csv_field(&p.to_string()))
+        .map(|p| (!aggs.comparison.contains(p)).then(|| csv_field(&p.to_string())))
         .collect();
     // "level,unit_code,unit_name" per unit.
     let units: Vec<String> = registry
@@ -89,28 +93,44 @@ pub fn write_aggregates_csv(
             )
         })
         .collect();
-    let mut line: Vec<u8> = Vec::with_capacity(256);
-    let mut period_idx = 0;
-    for a in aggs.rows() {
-        if aggs.comparison.contains(&a.period) {
-            continue;
+    let period_idx: std::collections::HashMap<_, usize> = aggs
+        .periods
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (*p, i))
+        .collect();
+    let chunk = |range: std::ops::Range<usize>| -> Vec<u8> {
+        use std::io::Write as _;
+        let mut buf: Vec<u8> = Vec::with_capacity(range.len() * 64);
+        for a in aggs.rows_in(range) {
+            let Some(period) = &periods[period_idx[&a.period]] else {
+                continue;
+            };
+            let (form_id, field_ids) = &forms[a.form as usize];
+            let _ = write!(
+                buf,
+                "{period},{form_id},{},{},",
+                units[a.unit as usize], field_ids[a.field as usize]
+            );
+            if a.value.fract() == 0.0 && a.value.abs() < 1e15 {
+                let _ = writeln!(buf, "{}", a.value as i64);
+            } else {
+                let _ = writeln!(buf, "{}", a.value);
+            }
         }
-        while aggs.periods[period_idx] != a.period {
-            period_idx += 1;
+        buf
+    };
+    const ROWS: usize = 16_384;
+    let starts: Vec<usize> = (0..aggs.len()).step_by(ROWS).collect();
+    let at_once = rayon::current_num_threads() * 4;
+    for group in starts.chunks(at_once) {
+        let parts: Vec<Vec<u8>> = group
+            .par_iter()
+            .map(|&s| chunk(s..(s + ROWS).min(aggs.len())))
+            .collect();
+        for part in parts {
+            out.write_all(&part)?;
         }
-        let (form_id, field_ids) = &forms[a.form as usize];
-        line.clear();
-        let _ = write!(
-            line,
-            "{},{},{},{},",
-            periods[period_idx], form_id, units[a.unit as usize], field_ids[a.field as usize]
-        );
-        if a.value.fract() == 0.0 && a.value.abs() < 1e15 {
-            let _ = writeln!(line, "{}", a.value as i64);
-        } else {
-            let _ = writeln!(line, "{}", a.value);
-        }
-        out.write_all(&line)?;
     }
     out.flush()
 }
