@@ -9,6 +9,7 @@ use clap::FromArgMatches as _;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    no_huge_pages();
     let args: Vec<String> = std::env::args().collect();
     let lang = phstats::message::Lang::terminal(phstats::cli::lang_in_args(&args));
     let matches = phstats::cli::command(lang).get_matches_from(&args);
@@ -22,5 +23,19 @@ fn main() {
             eprintln!("{}{e:#}", lang.pick("错误：", "error: "));
             std::process::exit(2);
         }
+    }
+}
+
+/// Turns transparent huge pages off for this process (Linux). mimalloc asks
+/// for them on its arenas; each touched 2 MiB page then stays resident
+/// whole, which cost a city-year run 70 MB of peak memory (260 → 190 MB) to
+/// save a few per cent of its time in page faults.
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE takes four integer arguments
+    // and only sets a flag on this process; its result is not needed (an
+    // older kernel without it just keeps huge pages).
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
