@@ -28,19 +28,31 @@ fn arg(args: &[String], name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Runs a command to completion and returns its wall time, exit code and
-/// peak resident memory in MiB, from `wait4` on that child alone.
+/// What one run of a command measured.
+struct Timed {
+    /// Wall time (s).
+    wall: f64,
+    /// Exit code (-1: killed).
+    code: i32,
+    /// Peak resident memory (MiB).
+    peak: f64,
+    /// User + system CPU time (s).
+    cpu: f64,
+}
+
+/// Runs a command to completion, its stderr into `stderr`, and measures it
+/// with `wait4` on that child alone.
 ///
 /// The parent stays small (the corpus is generated and the floor measured
 /// in child processes): Linux counts the memory a child inherits at fork
 /// in its `ru_maxrss`, so a large parent would inflate the figure.
 // The child is reaped by wait4 below, which clippy cannot see.
 #[allow(clippy::zombie_processes)]
-fn timed(cmd: &mut Command) -> (f64, i32, f64) {
+fn timed(cmd: &mut Command, stderr: Stdio) -> Timed {
     let t = Instant::now();
     let child = cmd
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("spawning");
     let pid = child.id() as libc::pid_t;
@@ -55,7 +67,13 @@ fn timed(cmd: &mut Command) -> (f64, i32, f64) {
     } else {
         -1
     };
-    (wall, code, ru.ru_maxrss as f64 / 1024.0)
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    Timed {
+        wall,
+        code,
+        peak: ru.ru_maxrss as f64 / 1024.0,
+        cpu: secs(ru.ru_utime) + secs(ru.ru_stime),
+    }
 }
 
 fn floor(files: &[PathBuf]) -> (f64, usize) {
@@ -113,10 +131,22 @@ const SUITE: [Corpus; 4] = [
 /// What one corpus measured.
 struct Measured {
     files: usize,
+    xls: usize,
     cells: usize,
+    /// One per thread count: 1, then every core.
+    runs: Vec<AtThreads>,
+}
+
+/// Medians of the runs at one thread count.
+struct AtThreads {
+    threads: usize,
     wall: f64,
     peak: f64,
+    /// CPU time ÷ wall ÷ threads.
+    cpu_use: f64,
     floor: f64,
+    /// (phase, wall s, CPU % of the threads), from `PHSTATS_TIMINGS`.
+    phases: Vec<(String, f64, f64)>,
 }
 
 fn main() {
@@ -163,36 +193,48 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map(PathBuf::from);
     let base = keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
-    println!("| corpus | files | figure cells | wall (s) | files/s | cells/s | peak RSS (MiB) | calamine floor (s) | floor / phstats |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    println!("| corpus | files (.xls) | figure cells | threads | wall (s) | files/s | peak RSS (MiB) | CPU use | calamine floor (s) | phstats / floor |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut results: Vec<(&Corpus, Measured)> = Vec::new();
     for c in &corpora {
         let dir = base.join(format!("t{}_m{}", c.townships, c.months));
-        let m = measure(&bin, c, &dir);
-        println!(
-            "| {} ({} townships × {} months × 3 forms) | {} | {} | {:.2} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |",
-            c.name,
-            c.townships,
-            c.months,
-            m.files,
-            m.cells,
-            m.wall,
-            m.files as f64 / m.wall,
-            m.cells as f64 / m.wall,
-            m.peak,
-            m.floor,
-            m.floor / m.wall,
-        );
-        if args.iter().any(|a| a == "--store") {
-            store_scenario(&bin, &dir, m.wall);
+        let m = measure(&bin, c, &dir, cores);
+        for r in &m.runs {
+            println!(
+                "| {} ({} townships × {} months × 3 forms) | {} ({}) | {} | {} | {:.2} | {:.0} | {:.0} | {:.0} % | {:.2} | {:.2} |",
+                c.name,
+                c.townships,
+                c.months,
+                m.files,
+                m.xls,
+                m.cells,
+                r.threads,
+                r.wall,
+                m.files as f64 / r.wall,
+                r.peak,
+                r.cpu_use * 100.0,
+                r.floor,
+                r.wall / r.floor,
+            );
         }
         results.push((c, m));
+    }
+    for (c, m) in &results {
+        print_phases(c, m);
+    }
+    if args.iter().any(|a| a == "--store") {
+        for (c, m) in &results {
+            let dir = base.join(format!("t{}_m{}", c.townships, c.months));
+            let wall = m.runs.last().map_or(f64::NAN, |r| r.wall);
+            store_scenario(&bin, &dir, wall);
+        }
     }
     let per_file = |name: &str| {
         results
             .iter()
             .find(|(c, _)| c.name == name)
-            .map(|(_, m)| m.wall / m.files as f64)
+            .and_then(|(_, m)| m.runs.last().map(|r| r.wall / m.files as f64))
     };
     if let (Some(city), Some(province)) =
         (per_file("city, one year"), per_file("province, one year"))
@@ -206,26 +248,35 @@ fn main() {
 }
 
 /// Generates the corpus (unless kept from an earlier run), then times the
-/// floor and phstats on it.
-fn measure(bin: &Path, c: &Corpus, corpus: &Path) -> Measured {
+/// floor and phstats on it at one thread and at every core.
+fn measure(bin: &Path, c: &Corpus, corpus: &Path, cores: usize) -> Measured {
     let summary = corpus.join("summary.txt");
     if !summary.exists() {
-        let gen = Command::new(bin)
-            .args([
-                "--lang",
-                "en",
-                "sample-data",
-                "--townships",
-                &c.townships.to_string(),
-                "--months",
-                &c.months.to_string(),
-                "--gaps",
-                "--seed",
-                "42",
-            ])
-            .arg(corpus)
+        let mut gen = Command::new(bin);
+        gen.args([
+            "--lang",
+            "en",
+            "sample-data",
+            "--townships",
+            &c.townships.to_string(),
+            "--months",
+            &c.months.to_string(),
+            "--gaps",
+            "--seed",
+            "42",
+        ]);
+        // One return in ten saved as .xls, as offices on Excel 2003 or WPS
+        // still send: where LibreOffice is installed to convert them.
+        let libreoffice = Command::new("soffice")
+            .arg("--version")
             .output()
-            .expect("generating the corpus");
+            .is_ok_and(|o| o.status.success());
+        if libreoffice {
+            gen.args(["--xls", "10"]);
+        } else {
+            eprintln!("soffice not found: the corpus has no .xls returns");
+        }
+        let gen = gen.arg(corpus).output().expect("generating the corpus");
         if !gen.status.success() {
             eprintln!(
                 "the generator failed: {}",
@@ -236,7 +287,7 @@ fn measure(bin: &Path, c: &Corpus, corpus: &Path) -> Measured {
         std::fs::write(&summary, &gen.stdout).expect("writing the corpus summary");
     }
     let said = std::fs::read_to_string(&summary).unwrap_or_default();
-    // "wrote N returns (… X figure cells) …"
+    // "wrote N returns (X as .xls, Y figure cells) …"
     let number_before = |word: &str| -> usize {
         let words: Vec<&str> = said.split_whitespace().collect();
         words
@@ -246,18 +297,38 @@ fn measure(bin: &Path, c: &Corpus, corpus: &Path) -> Measured {
             .unwrap_or(0)
     };
     let (files, cells) = (number_before("returns"), number_before("figure"));
+    let xls = number_before("as");
     // This machine is shared and noisy: each figure is the median of a few
     // runs (one for the province, whose run is long enough to be steady),
     // floor and phstats alternating so both see the same conditions.
     let repeats = if files > 10_000 { 1 } else { 5 };
+    let threads: Vec<usize> = if cores > 1 { vec![1, cores] } else { vec![1] };
+    let runs = threads
+        .into_iter()
+        .map(|n| at_threads(bin, c, corpus, n, repeats))
+        .collect();
+    Measured {
+        files,
+        xls,
+        cells,
+        runs,
+    }
+}
+
+/// `repeats` runs of the floor and of phstats with `RAYON_NUM_THREADS=n`.
+fn at_threads(bin: &Path, c: &Corpus, corpus: &Path, n: usize, repeats: usize) -> AtThreads {
     let me = std::env::current_exe().expect("own path");
     let mut floors = Vec::new();
     let mut walls = Vec::new();
+    let mut uses = Vec::new();
     let mut peak: f64 = 0.0;
+    let mut phases: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
+    let log = corpus.join("timings.txt");
     for _ in 0..repeats {
         let floor_out = Command::new(&me)
             .arg("--floor")
             .arg(corpus.join("returns"))
+            .env("RAYON_NUM_THREADS", n.to_string())
             .output()
             .expect("floor");
         floors.push(
@@ -267,7 +338,8 @@ fn measure(bin: &Path, c: &Corpus, corpus: &Path) -> Measured {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(f64::NAN),
         );
-        let (wall, code, rss) = timed(
+        let err = std::fs::File::create(&log).expect("a timings file");
+        let t = timed(
             Command::new(bin)
                 .args([
                     "consolidate",
@@ -280,23 +352,98 @@ fn measure(bin: &Path, c: &Corpus, corpus: &Path) -> Measured {
                     "report.xlsx",
                     "--quiet",
                 ])
+                .env("RAYON_NUM_THREADS", n.to_string())
+                .env("PHSTATS_TIMINGS", "1")
                 .current_dir(corpus),
+            Stdio::from(err),
         );
-        if !matches!(code, 0 | 1) {
-            eprintln!("phstats failed with exit code {code} on {}", c.name);
+        if !matches!(t.code, 0 | 1) {
+            eprintln!("phstats failed with exit code {} on {}", t.code, c.name);
             std::process::exit(1);
         }
-        walls.push(wall);
-        peak = peak.max(rss);
+        walls.push(t.wall);
+        uses.push(t.cpu / t.wall / n as f64);
+        peak = peak.max(t.peak);
+        for (name, wall, cpu) in parse_timings(&std::fs::read_to_string(&log).unwrap_or_default()) {
+            match phases.iter_mut().find(|p| p.0 == name) {
+                Some(p) => {
+                    p.1.push(wall);
+                    p.2.push(cpu);
+                }
+                None => phases.push((name, vec![wall], vec![cpu])),
+            }
+        }
     }
-    let (wall, floor) = (median(&mut walls), median(&mut floors));
-    Measured {
-        files,
-        cells,
-        wall,
+    AtThreads {
+        threads: n,
+        wall: median(&mut walls),
         peak,
-        floor,
+        cpu_use: median(&mut uses),
+        floor: median(&mut floors),
+        phases: phases
+            .into_iter()
+            .map(|(name, mut w, mut c)| (name, median(&mut w), median(&mut c)))
+            .collect(),
     }
+}
+
+/// `(phase, wall s, CPU %)` from the `timing …` lines of `PHSTATS_TIMINGS`;
+/// `pipeline` (the sum of the phases inside it) is left out.
+fn parse_timings(text: &str) -> Vec<(String, f64, f64)> {
+    text.lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            if w.first() != Some(&"timing") || w.get(1) == Some(&"pipeline") {
+                return None;
+            }
+            let wall = w.get(2)?.parse().ok()?;
+            let cpu_at = w.iter().position(|x| *x == "cpu")?;
+            let cpu = w.get(cpu_at + 1)?.trim_end_matches('%').parse().ok()?;
+            Some((w[1].to_string(), wall, cpu))
+        })
+        .collect()
+}
+
+/// Each phase at one thread and at every core, with its speed-up.
+fn print_phases(c: &Corpus, m: &Measured) {
+    let [one, all] = match m.runs.as_slice() {
+        [one, all] => [one, all],
+        _ => return,
+    };
+    println!();
+    println!(
+        "{}: each phase at 1 and {} threads (medians)",
+        c.name, all.threads
+    );
+    println!();
+    println!(
+        "| phase | 1 thread (s) | CPU | {n} threads (s) | CPU of {n} | speed-up |",
+        n = all.threads
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, w1, c1) in &one.phases {
+        let Some((_, wn, cn)) = all.phases.iter().find(|p| &p.0 == name) else {
+            continue;
+        };
+        println!(
+            "| {name} | {w1:.3} | {c1:.0} % | {wn:.3} | {cn:.0} % | {:.2}× |",
+            w1 / wn
+        );
+    }
+    println!(
+        "| whole run | {:.3} | {:.0} % | {:.3} | {:.0} % | {:.2}× |",
+        one.wall,
+        one.cpu_use * 100.0,
+        all.wall,
+        all.cpu_use * 100.0,
+        one.wall / all.wall
+    );
+    println!(
+        "| calamine floor | {:.3} | | {:.3} | | {:.2}× |",
+        one.floor,
+        all.floor,
+        one.floor / all.floor
+    );
 }
 
 /// The month-to-month workflow on a corpus (FORMS.md §7): each month
@@ -314,12 +461,18 @@ fn store_scenario(bin: &Path, corpus: &Path, consolidate: f64) {
     println!("|---|---:|---:|");
     let mut peak: f64 = 0.0;
     for m in &months {
-        let (wall, code, rss) = timed(
+        let Timed {
+            wall,
+            code,
+            peak: rss,
+            ..
+        } = timed(
             Command::new(bin)
                 .arg("ingest")
                 .arg(m)
                 .args(["--units", "units.csv", "--store", "db", "--quiet"])
                 .current_dir(corpus),
+            Stdio::null(),
         );
         if !matches!(code, 0 | 1) {
             eprintln!("ingest failed with exit code {code}");
@@ -340,7 +493,12 @@ fn store_scenario(bin: &Path, corpus: &Path, consolidate: f64) {
         let mut walls = Vec::new();
         let mut rss_max: f64 = 0.0;
         for _ in 0..3 {
-            let (wall, code, rss) = timed(
+            let Timed {
+                wall,
+                code,
+                peak: rss,
+                ..
+            } = timed(
                 Command::new(bin)
                     .args([
                         "report",
@@ -355,6 +513,7 @@ fn store_scenario(bin: &Path, corpus: &Path, consolidate: f64) {
                         "--quiet",
                     ])
                     .current_dir(corpus),
+                Stdio::null(),
             );
             if !matches!(code, 0 | 1) {
                 eprintln!("report --store failed with exit code {code}");

@@ -58,29 +58,40 @@ pub fn run(args: &Args, lang: Lang) -> anyhow::Result<i32> {
         // refuses to run beside another instance using the same one.
         let scratch = tempfile::tempdir()?;
         let profile = scratch.path().join("lo-profile");
+        // One LibreOffice run per folder: starting it costs seconds, and
+        // converting a city-year's returns one by one took minutes.
+        let mut by_dir: Vec<(&std::path::Path, Vec<&PathBuf>)> = Vec::new();
         for path in summary.files.iter().step_by(args.xls) {
             let dir = path.parent().context(lang.pick(
                 "生成的文件没有所在文件夹",
                 "a generated file has a directory",
             ))?;
+            match by_dir.iter_mut().find(|(d, _)| *d == dir) {
+                Some((_, paths)) => paths.push(path),
+                None => by_dir.push((dir, vec![path])),
+            }
+        }
+        for (dir, paths) in by_dir {
             let status = Command::new("soffice")
                 .arg(format!("-env:UserInstallation=file://{}", profile.display()))
                 .args(["--headless", "--convert-to", "xls", "--outdir"])
                 .arg(dir)
-                .arg(path)
+                .args(&paths)
                 .output()
                 .context(lang.pick(
                     "无法运行 soffice（LibreOffice）转换 .xls：请安装 libreoffice-calc-nogui，或去掉 --xls",
                     "running soffice (LibreOffice) for --xls; install libreoffice-calc-nogui or drop --xls",
                 ))?;
-            if !status.status.success() || !path.with_extension("xls").exists() {
-                match lang {
-                    Lang::Zh => anyhow::bail!("soffice 未能把 {} 转为 .xls", path.display()),
-                    Lang::En => anyhow::bail!("soffice could not convert {}", path.display()),
+            for path in paths {
+                if !status.status.success() || !path.with_extension("xls").exists() {
+                    match lang {
+                        Lang::Zh => anyhow::bail!("soffice 未能把 {} 转为 .xls", path.display()),
+                        Lang::En => anyhow::bail!("soffice could not convert {}", path.display()),
+                    }
                 }
+                std::fs::remove_file(path)?;
+                xls += 1;
             }
-            std::fs::remove_file(path)?;
-            xls += 1;
         }
     }
     match lang {
