@@ -81,18 +81,7 @@ impl Input {
 /// A path that does not exist (`true`) or a directory that cannot be listed
 /// (`false`), with the path.
 pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, (String, bool)> {
-    let mut out: Vec<Input> = Vec::new();
-    let mut seen: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
-    let mut add = |path: PathBuf, out: &mut Vec<Input>| {
-        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        match seen.get(&key) {
-            Some(&i) => out[i].also.push(path.display().to_string()),
-            None => {
-                seen.insert(key, out.len());
-                out.push(Input::new(path));
-            }
-        }
-    };
+    let mut given: Vec<PathBuf> = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| {
             (
@@ -104,11 +93,26 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, (String, bool)> {
             let mut found = Vec::new();
             walk(p, &mut found).map_err(|_| (p.display().to_string(), false))?;
             found.sort();
-            for path in found {
-                add(path, &mut out);
-            }
+            given.extend(found);
         } else {
-            add(p.clone(), &mut out);
+            given.push(p.clone());
+        }
+    }
+    // Resolving each path is a system call per folder in it: done on every
+    // core, then the first of the paths to one file keeps it.
+    let keys: Vec<PathBuf> = given
+        .par_iter()
+        .map(|path| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
+        .collect();
+    let mut out: Vec<Input> = Vec::new();
+    let mut seen: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
+    for (path, key) in given.into_iter().zip(keys) {
+        match seen.get(&key) {
+            Some(&i) => out[i].also.push(path.display().to_string()),
+            None => {
+                seen.insert(key, out.len());
+                out.push(Input::new(path));
+            }
         }
     }
     Ok(out)
@@ -116,8 +120,15 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, (String, bool)> {
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
+        let entry = entry?;
+        let path = entry.path();
+        // The entry's own type costs no system call; a link is followed.
+        let is_dir = match entry.file_type() {
+            Ok(t) if t.is_symlink() => path.is_dir(),
+            Ok(t) => t.is_dir(),
+            Err(_) => path.is_dir(),
+        };
+        if is_dir {
             walk(&path, out)?;
         } else if is_workbook_name(&path) {
             out.push(path);
@@ -165,7 +176,7 @@ pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
     let mut batch = Batch {
         files: inputs.iter().map(|i| i.display.clone()).collect(),
         modified: inputs
-            .iter()
+            .par_iter()
             .map(|i| std::fs::metadata(&i.path).and_then(|m| m.modified()).ok())
             .collect(),
         ..Batch::default()
