@@ -17,7 +17,7 @@ use crate::pipeline::Outcome;
 use crate::registry::Registry;
 use crate::report::bulletin::{bulletin_docx, BulletinInput};
 use crate::report::summary::{Signatures, Summary};
-use crate::report::xlsx::{report_xlsx, ReportInput};
+use crate::report::xlsx::{report_sheets, save_report, ReportInput};
 use crate::report::{csv, write_atomic, write_atomic_with};
 use crate::schema::Schemas;
 
@@ -73,6 +73,9 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
     };
     let code = publish(&outcome, &target, langs)?;
     clock.lap("outputs");
+    // The process ends next: freeing a city-year's tables piece by piece
+    // would only delay its exit, which returns all memory at once.
+    std::mem::forget(outcome);
     Ok(code)
 }
 
@@ -133,44 +136,58 @@ pub fn publish(outcome: &Outcome, target: &Publish<'_>, langs: Langs) -> anyhow:
     // The exports and the report workbook read the same results and write
     // different files: build them side by side.
     let exports = || -> anyhow::Result<()> {
-        if let Some(dir) = target.export {
-            csv::write_exports(
-                dir,
-                &outcome.aggregates,
-                &outcome.findings,
-                target.registry,
-                target.schemas,
-                langs.files,
-            )?;
-            if let Some(p) = report_period {
-                write_atomic_with(&dir.join("indicators.csv"), |w| {
+        let Some(dir) = target.export else {
+            return Ok(());
+        };
+        // The three files side by side: the small ones are written while
+        // the aggregates are, and while their file is flushed to disk.
+        let (written, published) = rayon::join(
+            || {
+                csv::write_exports(
+                    dir,
+                    &outcome.aggregates,
+                    &outcome.findings,
+                    target.registry,
+                    target.schemas,
+                    langs.files,
+                )
+            },
+            || match report_period {
+                Some(p) => write_atomic_with(&dir.join("indicators.csv"), |w| {
                     w.write_all(csv::UTF8_BOM)?;
                     crate::indicators::write_csv(w, &indicators, target.registry, target.schemas, p)
-                })?;
-            }
-        }
+                }),
+                None => Ok(()),
+            },
+        );
+        written?;
+        published?;
         Ok(())
     };
+    let generated_at = output::now_beijing(langs.files);
+    let input = report_period.map(|period| ReportInput {
+        period,
+        chosen: target.chosen,
+        lang: langs.files,
+        aggs: &outcome.aggregates,
+        registry: target.registry,
+        schemas: target.schemas,
+        batch: &outcome.batch,
+        findings: &outcome.findings,
+        completeness: &outcome.completeness,
+        units_path: &target.units_path,
+        generated_at: &generated_at,
+        summary: Some(Summary::new(&indicators, &targets, &signatures)),
+    });
+    // The report's sheets first, on every core; saving them is one
+    // thread's work (the compression), which the exports then run beside.
+    let sheets = input.as_ref().map(report_sheets).transpose()?;
     let report = || -> anyhow::Result<Option<Period>> {
-        let Some(period) = report_period else {
+        let (Some(input), Some(sheets)) = (&input, sheets) else {
             return Ok(None);
         };
-        let generated_at = output::now_beijing(langs.files);
-        let input = ReportInput {
-            period,
-            chosen: target.chosen,
-            lang: langs.files,
-            aggs: &outcome.aggregates,
-            registry: target.registry,
-            schemas: target.schemas,
-            batch: &outcome.batch,
-            findings: &outcome.findings,
-            completeness: &outcome.completeness,
-            units_path: &target.units_path,
-            generated_at: &generated_at,
-            summary: Some(Summary::new(&indicators, &targets, &signatures)),
-        };
-        let bytes = report_xlsx(&input)?;
+        let period = input.period;
+        let bytes = save_report(sheets)?;
         // `-o reports/2026-06.xlsx`: the folder is made, as `--export` makes its own.
         if let Some(dir) = target.output.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| match langs.terminal {
@@ -199,7 +216,7 @@ pub fn publish(outcome: &Outcome, target: &Publish<'_>, langs: Langs) -> anyhow:
         }
         Ok(Some(period))
     };
-    let (exported, reported) = rayon::join(exports, report);
+    let (reported, exported) = rayon::join(report, exports);
     exported?;
     let lang = langs.terminal;
     match reported? {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::{write_atomic_with, ReportError};
+use super::{write_atomic_file, write_atomic_with, ReportError};
 use crate::aggregate::Aggregates;
 use crate::findings::Finding;
 use crate::message::Lang;
@@ -47,28 +47,33 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-/// Streams `aggregates.csv`: one row per period, unit and field with a
-/// value; counts as integers, rates in percent at full precision. A city-
-/// year has over a million rows, so everything but the value is escaped
-/// once (per period, per unit, per field), and the rows are formatted in
-/// chunks on every core and written in order, a few chunks per core at a
-/// time so the file is never held whole.
+/// Writes `aggregates.csv` (with its byte-order mark) into `file`: one row
+/// per period, unit and field with a value; counts as integers, rates in
+/// percent at full precision. A city-year has over a million rows (66 MB),
+/// so everything but the value is escaped once (per period, per unit, per
+/// field), and the rows are formatted in chunks on every core and each
+/// chunk written at its own offset, also on every core, a few chunks per
+/// core at a time so the file is never held whole.
 ///
 /// # Errors
 /// Only a write failure.
 pub fn write_aggregates_csv(
-    out: &mut dyn std::io::Write,
+    file: &std::fs::File,
     aggs: &Aggregates,
     registry: &Registry,
     schemas: &Schemas,
 ) -> std::io::Result<()> {
     let header = AGGREGATES_HEADER.join(",") + "\n";
-    out.write_all(header.as_bytes())?;
-    // The period's label, or `None` for a period only compared with.
+    let mut offset = 0u64;
+    for part in [UTF8_BOM, header.as_bytes()] {
+        write_at(file, part, offset)?;
+        offset += part.len() as u64;
+    }
+    // "period," for each period, or `None` for a period only compared with.
     let periods: Vec<Option<String>> = aggs
         .periods
         .iter()
-        .map(|p| (!aggs.comparison.contains(p)).then(|| csv_field(&p.to_string())))
+        .map(|p| (!aggs.comparison.contains(p)).then(|| format!("{},", csv_field(&p.to_string()))))
         .collect();
     // "level,unit_code,unit_name" per unit.
     let units: Vec<String> = registry
@@ -87,9 +92,13 @@ pub fn write_aggregates_csv(
         .forms
         .iter()
         .map(|f| {
+            // "form," and ",field," for each of its fields.
             (
-                csv_field(&f.id),
-                f.fields.iter().map(|x| csv_field(&x.id)).collect(),
+                format!("{},", csv_field(&f.id)),
+                f.fields
+                    .iter()
+                    .map(|x| format!(",{},", csv_field(&x.id)))
+                    .collect(),
             )
         })
         .collect();
@@ -100,23 +109,27 @@ pub fn write_aggregates_csv(
         .map(|(i, p)| (*p, i))
         .collect();
     let chunk = |range: std::ops::Range<usize>| -> Vec<u8> {
-        use std::io::Write as _;
-        let mut buf: Vec<u8> = Vec::with_capacity(range.len() * 64);
+        let mut buf: Vec<u8> = Vec::with_capacity(range.len() * 80);
         for a in aggs.rows_in(range) {
             let Some(period) = &periods[period_idx[&a.period]] else {
                 continue;
             };
             let (form_id, field_ids) = &forms[a.form as usize];
-            let _ = write!(
-                buf,
-                "{period},{form_id},{},{},",
-                units[a.unit as usize], field_ids[a.field as usize]
-            );
-            if a.value.fract() == 0.0 && a.value.abs() < 1e15 {
-                let _ = writeln!(buf, "{}", a.value as i64);
-            } else {
-                let _ = writeln!(buf, "{}", a.value);
+            for part in [
+                period.as_str(),
+                form_id,
+                &units[a.unit as usize],
+                &field_ids[a.field as usize],
+            ] {
+                buf.extend_from_slice(part.as_bytes());
             }
+            if a.value.fract() == 0.0 && a.value.abs() < 1e15 {
+                push_integer(&mut buf, a.value as i64);
+            } else {
+                use std::io::Write as _;
+                let _ = write!(buf, "{}", a.value);
+            }
+            buf.push(b'\n');
         }
         buf
     };
@@ -128,11 +141,60 @@ pub fn write_aggregates_csv(
             .par_iter()
             .map(|&s| chunk(s..(s + ROWS).min(aggs.len())))
             .collect();
-        for part in parts {
-            out.write_all(&part)?;
+        let mut at = Vec::with_capacity(parts.len());
+        for part in &parts {
+            at.push(offset);
+            offset += part.len() as u64;
+        }
+        parts
+            .par_iter()
+            .zip(at)
+            .try_for_each(|(part, at)| write_at(file, part, at))?;
+    }
+    Ok(())
+}
+
+/// Appends the decimal digits of `n` (the rows' counts: a million of them
+/// per city-year, so not through `fmt`).
+fn push_integer(buf: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        buf.push(b'-');
+    }
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
         }
     }
-    out.flush()
+    buf.extend_from_slice(&digits[i..]);
+}
+
+/// Writes all of `buf` at `offset` of `file`, leaving its position alone,
+/// so several threads can fill one file.
+fn write_at(file: &std::fs::File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let (mut buf, mut offset) = (buf, offset);
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_write(file, buf, offset)? {
+                0 => return Err(std::io::ErrorKind::WriteZero.into()),
+                n => {
+                    buf = &buf[n..];
+                    offset += n as u64;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Streams `findings.csv`: ids as FORMS.md §6 fixes them, the message (with
@@ -175,14 +237,23 @@ pub fn write_exports(
     std::fs::create_dir_all(dir).map_err(ReportError::from_io(dir))?;
     // A UTF-8 byte-order mark first: Excel on Chinese Windows then opens the
     // file as UTF-8 on a double-click instead of showing mojibake.
-    write_atomic_with(&dir.join("aggregates.csv"), |w| {
-        w.write_all(UTF8_BOM)?;
-        write_aggregates_csv(w, aggs, registry, schemas)
-    })?;
-    write_atomic_with(&dir.join("findings.csv"), |w| {
-        w.write_all(UTF8_BOM)?;
-        write_findings_csv(w, findings, lang)
-    })?;
+    // Side by side: the findings are written while the aggregates' file is
+    // still being flushed to disk.
+    let (aggregates, findings) = rayon::join(
+        || {
+            write_atomic_file(&dir.join("aggregates.csv"), |file| {
+                write_aggregates_csv(file, aggs, registry, schemas)
+            })
+        },
+        || {
+            write_atomic_with(&dir.join("findings.csv"), |w| {
+                w.write_all(UTF8_BOM)?;
+                write_findings_csv(w, findings, lang)
+            })
+        },
+    );
+    aggregates?;
+    findings?;
     Ok(())
 }
 
@@ -196,5 +267,25 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn integers_are_written_as_fmt_writes_them() {
+        for n in [
+            0,
+            7,
+            -7,
+            10,
+            99,
+            100,
+            123_456_789,
+            -1_000_000,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let mut buf = Vec::new();
+            push_integer(&mut buf, n);
+            assert_eq!(String::from_utf8(buf).unwrap(), n.to_string());
+        }
     }
 }

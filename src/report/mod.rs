@@ -163,7 +163,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 /// error names `path`.
 pub fn write_atomic_with(
     path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
+) -> Result<(), ReportError> {
+    write_atomic_file(path, |file| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut w)?;
+        w.flush()
+    })
+}
+
+/// [`write_atomic_with`] for a writer that needs the file itself: `fill`
+/// may write at any offset, from several threads (`FileExt::write_all_at`).
+///
+/// # Errors
+/// The directory is not writable, `fill` fails, or the rename fails; the
+/// error names `path`.
+pub fn write_atomic_file(
+    path: &Path,
+    fill: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
 ) -> Result<(), ReportError> {
     let io = ReportError::from_io(path);
     let dir = match path.parent() {
@@ -182,9 +199,7 @@ pub fn write_atomic_with(
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
     let tmp = builder.tempfile_in(dir).map_err(&io)?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
-    write(&mut w).map_err(&io)?;
-    let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
+    fill(tmp.as_file()).map_err(&io)?;
     tmp.as_file().sync_all().map_err(&io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())

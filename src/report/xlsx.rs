@@ -855,11 +855,18 @@ fn findings_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, X
 /// # Errors
 /// Only a failure of the workbook writer.
 pub fn report_xlsx(input: &ReportInput<'_>) -> Result<Vec<u8>, ReportError> {
+    save_report(report_sheets(input)?)
+}
+
+/// Builds every sheet of the report workbook, each as its own task, side by
+/// side: the summaries, the published summary's sheets, the village
+/// tables, the findings, completeness and the notes, in that order.
+///
+/// # Errors
+/// Only a failure of the workbook writer.
+pub fn report_sheets(input: &ReportInput<'_>) -> Result<Vec<Worksheet>, ReportError> {
     let fmt = Formats::new();
     let n_forms = input.schemas.forms.len() as FormIdx;
-    // Every sheet is built on its own, side by side, then added in order:
-    // the summaries, the published summary's sheets, the village tables,
-    // the findings, completeness and the notes.
     let parts: Vec<Part> = (0..n_forms)
         .map(Part::Summary)
         .chain(input.summary.is_some().then_some(Part::Published))
@@ -880,14 +887,25 @@ pub fn report_xlsx(input: &ReportInput<'_>) -> Result<Vec<u8>, ReportError> {
             Part::Notes => notes_sheet(input, &fmt).map(|s| vec![s]),
         })
         .collect();
-    let mut wb = Workbook::new();
-    for sheets in built {
-        for sheet in sheets.map_err(xerr)? {
-            wb.push_worksheet(sheet);
-        }
+    let mut sheets = Vec::new();
+    for part in built {
+        sheets.extend(part.map_err(xerr)?);
     }
-    // Level 1: the sheets' XML is compressed on one thread, and the
-    // fastest level saves in about a third of level 3's time for a file a
+    Ok(sheets)
+}
+
+/// The workbook of `sheets`, in order, as `.xlsx` bytes. rust_xlsxwriter
+/// compresses the sheets on one thread, so a caller with other work runs it
+/// beside this.
+///
+/// # Errors
+/// Only a failure of the workbook writer.
+pub fn save_report(sheets: Vec<Worksheet>) -> Result<Vec<u8>, ReportError> {
+    let mut wb = Workbook::new();
+    for sheet in sheets {
+        wb.push_worksheet(sheet);
+    }
+    // Level 1: the fastest, about a third of level 3's time for a file a
     // few hundred kilobytes larger.
     wb.set_zip_compression_level(1);
     wb.save_to_buffer().map_err(xerr)
