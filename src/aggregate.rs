@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use crate::observation::{Batch, ReturnStatus};
+use crate::observation::Batch;
 use crate::period::{Month, Period};
 use crate::registry::{Registry, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
@@ -271,32 +271,37 @@ pub fn aggregate(
 /// unit, month, place read): what every slot reads its run from.
 fn counted_figures(batch: &Batch, schemas: &Schemas, slots: &Slots) -> Vec<Figure> {
     let o = &batch.obs;
+    // Rows computed from the unit's own children are not counted again.
+    let counted = |i: usize| {
+        batch.counts(i, schemas)
+            && (batch.overlapped.is_empty() || !batch.overlapped.contains(&(o.ret[i], o.unit[i])))
+    };
+    // One entry per observation, written in place (a filtered parallel
+    // collect would hold the table twice); those not counted sort last
+    // under `NOT_COUNTED` and are cut off.
     let mut figures: Vec<Figure> = (0..o.len())
         .into_par_iter()
         .with_min_len(4096)
-        .filter_map(|i| {
-            let v = o.value[i]?;
-            if batch.returns[o.ret[i] as usize].status != ReturnStatus::Active {
-                return None;
-            }
-            if schemas.form(o.form[i]).field(o.field[i]).kind == Kind::Rate {
-                return None;
-            }
-            if !batch.overlapped.is_empty() && batch.overlapped.contains(&(o.ret[i], o.unit[i])) {
-                return None;
-            }
-            Some(Figure {
-                ff: slots.ff_of(o.form[i], o.field[i]),
-                unit: o.unit[i],
-                month: o.month[i].0,
-                idx: i as u32,
-                value: v,
-            })
+        .map(|i| Figure {
+            ff: if counted(i) {
+                slots.ff_of(o.form[i], o.field[i])
+            } else {
+                NOT_COUNTED
+            },
+            unit: o.unit[i],
+            month: o.month[i].0,
+            idx: i as u32,
+            value: o.value[i].unwrap_or_default(),
         })
         .collect();
     figures.par_sort_unstable_by_key(|f| (f.ff, f.unit, f.month, f.idx));
+    let n = figures.partition_point(|f| f.ff != NOT_COUNTED);
+    figures.truncate(n);
     figures
 }
+
+/// The form-field of an observation that is not counted.
+const NOT_COUNTED: u32 = u32::MAX;
 
 /// Every form-field of one period, rolled up: one column per form-field,
 /// in slot order (a rate's column holds the rate).

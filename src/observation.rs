@@ -2,6 +2,8 @@
 //! observation carrying where it came from, plus the returns they belong to.
 //! Everything downstream is a query on these tables; nothing reopens a workbook.
 
+use rayon::prelude::*;
+
 use crate::findings::{CellRef, Finding};
 use crate::period::Month;
 use crate::registry::UnitIdx;
@@ -154,6 +156,48 @@ impl Observations {
         self.cell.push(cell);
     }
 
+    /// `parts` one after the other, each with its return indices shifted by
+    /// its offset: every column is filled on every core, straight into a
+    /// table of the exact size (a province-year has four million rows).
+    #[must_use]
+    pub fn concat(parts: &[(&Observations, ReturnIdx)]) -> Observations {
+        let mut starts = Vec::with_capacity(parts.len() + 1);
+        let mut total = 0;
+        for (p, _) in parts {
+            starts.push(total);
+            total += p.len();
+        }
+        starts.push(total);
+        // Row `i` of the whole is row `i - starts[k]` of part `k`.
+        let locate = |i: usize| {
+            let k = starts.partition_point(|&s| s <= i) - 1;
+            (k, i - starts[k])
+        };
+        fn column<T: Copy + Send>(
+            total: usize,
+            locate: &(impl Fn(usize) -> (usize, usize) + Sync),
+            get: impl Fn(usize, usize) -> T + Sync,
+        ) -> Vec<T> {
+            (0..total)
+                .into_par_iter()
+                .with_min_len(4096)
+                .map(|i| {
+                    let (k, j) = locate(i);
+                    get(k, j)
+                })
+                .collect()
+        }
+        Observations {
+            unit: column(total, &locate, |k, j| parts[k].0.unit[j]),
+            form: column(total, &locate, |k, j| parts[k].0.form[j]),
+            field: column(total, &locate, |k, j| parts[k].0.field[j]),
+            month: column(total, &locate, |k, j| parts[k].0.month[j]),
+            value: column(total, &locate, |k, j| parts[k].0.value[j]),
+            ret: column(total, &locate, |k, j| parts[k].0.ret[j] + parts[k].1),
+            cell: column(total, &locate, |k, j| parts[k].0.cell[j]),
+        }
+    }
+
     /// Appends all of `other`, shifting its return indices by `ret_offset`.
     pub fn append(&mut self, other: Observations, ret_offset: ReturnIdx) {
         self.unit.extend(other.unit);
@@ -227,6 +271,16 @@ impl Batch {
     #[must_use]
     pub fn file_of(&self, ret: ReturnIdx) -> &str {
         &self.files[self.returns[ret as usize].file as usize]
+    }
+
+    /// Whether observation `i` is a figure that counts: reported, on a
+    /// counted return, and not a rate (rates are recomputed, never summed).
+    #[must_use]
+    pub fn counts(&self, i: usize, schemas: &crate::schema::Schemas) -> bool {
+        let o = &self.obs;
+        o.value[i].is_some()
+            && self.returns[o.ret[i] as usize].status == ReturnStatus::Active
+            && schemas.form(o.form[i]).field(o.field[i]).kind != crate::schema::Kind::Rate
     }
 
     /// Months with at least one return, counted or not, sorted.

@@ -28,6 +28,8 @@ pub struct Outcome {
     /// The period reported: `--period`, or the latest month when asked
     /// for; `None` when every month is (`check` without `--period`).
     pub focus: Option<Period>,
+    /// Figures read (reported cells), every month.
+    pub figures: usize,
 }
 
 impl Outcome {
@@ -225,12 +227,14 @@ pub fn run_batch(
             ))
     });
     clock.lap("sort");
+    let figures = batch.obs.value.iter().filter(|v| v.is_some()).count();
     Ok(Outcome {
         batch,
         findings,
         completeness,
         aggregates,
         focus,
+        figures,
     })
 }
 

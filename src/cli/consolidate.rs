@@ -71,11 +71,8 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
         notes: Vec::new(),
         published: &args.published,
     };
-    let code = publish(&outcome, &target, langs)?;
+    let code = publish(outcome, &target, langs)?;
     clock.lap("outputs");
-    // The process ends next: freeing a city-year's tables piece by piece
-    // would only delay its exit, which returns all memory at once.
-    std::mem::forget(outcome);
     Ok(code)
 }
 
@@ -107,7 +104,11 @@ pub struct Publish<'a> {
 ///
 /// # Errors
 /// An unwritable output.
-pub fn publish(outcome: &Outcome, target: &Publish<'_>, langs: Langs) -> anyhow::Result<i32> {
+pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow::Result<i32> {
+    // Every figure is in the aggregates now, and the writers read those:
+    // the observation table goes before the workbook is built beside them.
+    owned.batch.obs = crate::observation::Observations::default();
+    let outcome = &owned;
     let report_period = outcome.focus;
     let targets = match &target.published.targets {
         Some(path) => {
@@ -268,5 +269,9 @@ pub fn publish(outcome: &Outcome, target: &Publish<'_>, langs: Langs) -> anyhow:
         crate::say!("   {} {note}", lang.pick("提示", "note"));
     }
     output::print_summary(outcome, langs.terminal);
-    Ok(i32::from(crate::findings::has_errors(&outcome.findings)))
+    let code = i32::from(crate::findings::has_errors(&outcome.findings));
+    // The process ends next: freeing a city-year's tables piece by piece
+    // would only delay its exit, which returns all memory at once.
+    std::mem::forget(owned);
+    Ok(code)
 }

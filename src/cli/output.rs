@@ -58,7 +58,7 @@ pub fn print_findings(findings: &[Finding], quiet: bool, lang: Lang) {
 pub fn print_summary(o: &Outcome, lang: Lang) {
     let b = &o.batch;
     let in_focus = b.returns.iter().filter(|r| o.in_focus(r.month)).count();
-    let figures = b.obs.value.iter().filter(|v| v.is_some()).count();
+    let figures = o.figures;
     match lang {
         Lang::Zh => crate::say!(
             "读入 {} 个文件、{} 份报表、{} 个数字",

@@ -363,7 +363,7 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         notes,
         published: &args.published,
     };
-    let code = publish(&outcome, &target, langs)?;
+    let code = publish(outcome, &target, langs)?;
     clock.lap("outputs");
     Ok(code)
 }

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::findings::{CellRef, Finding, Rule, Severity};
 use crate::message::{Detail, MonthSource, Unreadable};
-use crate::observation::{Batch, FileIdx, Observations, Return, ReturnStatus};
+use crate::observation::{Batch, FileIdx, Observations, Return, ReturnIdx, ReturnStatus};
 use crate::period::{Month, Period};
 use crate::registry::{Level, NameMatch, Registry, UnitIdx};
 use crate::schema::Schemas;
@@ -196,12 +196,19 @@ pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
             );
         }
     }
-    let total: usize = outs.iter().map(|o| o.obs.len()).sum();
-    batch.obs.unit.reserve(total);
+    let mut offset = 0;
+    let parts: Vec<(&Observations, ReturnIdx)> = outs
+        .iter()
+        .map(|o| {
+            let part = (&o.obs, offset);
+            offset += o.returns.len() as ReturnIdx;
+            part
+        })
+        .collect();
+    batch.obs = Observations::concat(&parts);
+    drop(parts);
     for out in outs {
-        let offset = batch.returns.len() as u32;
         batch.returns.extend(out.returns);
-        batch.obs.append(out.obs, offset);
         batch.findings.extend(out.findings);
         batch.outside.extend(out.outside);
         batch.kept.extend(out.kept);

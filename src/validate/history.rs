@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::findings::{CellRef, Finding, Rule};
 use crate::message::{num, Detail};
-use crate::observation::{Batch, ReturnStatus};
+use crate::observation::Batch;
 use crate::period::Month;
 use crate::registry::{Registry, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
@@ -71,25 +71,27 @@ struct Point {
 #[must_use]
 pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
     let o = &batch.obs;
-    // (unit, form, field, month, place read) of every counted figure.
+    // (unit, form, field, month, place read) of every counted figure, one
+    // entry per observation written in place (a filtered parallel collect
+    // would hold the table twice); those not counted sort last under
+    // `UnitIdx::MAX` and are cut off.
     let mut order: Vec<(UnitIdx, FormIdx, FieldIdx, i32, u32)> = (0..o.len())
         .into_par_iter()
         .with_min_len(4096)
-        .filter_map(|i| {
-            o.value[i]?;
-            if batch.returns[o.ret[i] as usize].status != ReturnStatus::Active {
-                return None;
-            }
-            if schemas.form(o.form[i]).field(o.field[i]).kind == Kind::Rate {
-                return None;
-            }
-            Some((o.unit[i], o.form[i], o.field[i], o.month[i].0, i as u32))
+        .map(|i| {
+            let unit = if batch.counts(i, schemas) {
+                o.unit[i]
+            } else {
+                UnitIdx::MAX
+            };
+            (unit, o.form[i], o.field[i], o.month[i].0, i as u32)
         })
         .collect();
+    order.par_sort_unstable();
+    order.truncate(order.partition_point(|x| x.0 != UnitIdx::MAX));
     if order.is_empty() {
         return Vec::new();
     }
-    order.par_sort_unstable();
     let mut bounds = vec![0];
     for i in 1..order.len() {
         let (a, b) = (order[i], order[i - 1]);
