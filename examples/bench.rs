@@ -425,10 +425,13 @@ fn print_phases(c: &Corpus, m: &Measured) {
         let Some((_, wn, cn)) = all.phases.iter().find(|p| &p.0 == name) else {
             continue;
         };
-        println!(
-            "| {name} | {w1:.3} | {c1:.0} % | {wn:.3} | {cn:.0} % | {:.2}× |",
-            w1 / wn
-        );
+        // A phase of a few milliseconds has no meaningful speed-up.
+        let speedup = if *w1 < 0.005 {
+            "–".to_string()
+        } else {
+            format!("{:.2}×", w1 / wn)
+        };
+        println!("| {name} | {w1:.3} | {c1:.0} % | {wn:.3} | {cn:.0} % | {speedup} |");
     }
     println!(
         "| whole run | {:.3} | {:.0} % | {:.3} | {:.0} % | {:.2}× |",

@@ -9,9 +9,9 @@
 //!    numerator and denominator, each summed over the leaves that reported
 //!    every part of the rate.
 //!
-//! The slots come out in key order, so the result needs no final sort.
-//! Keys are packed into one `u64` (period × form-field, unit). Missing
-//! values are left out, never turned into zero.
+//! The slots come out in report order, each sorted by unit, and are kept
+//! as they are: no final sort, no second copy. Missing values are left
+//! out, never turned into zero.
 
 use rayon::prelude::*;
 
@@ -36,9 +36,9 @@ pub struct Aggregate {
     pub value: f64,
 }
 
-/// Every aggregated figure of a run: two columns, a packed key and the
-/// value, sorted by key (period, form, field, unit), so a lookup is a
-/// binary search and a city-year's 1.5 million figures take 16 bytes each.
+/// Every aggregated figure of a run: one column per (period, form-field)
+/// slot, in report order, each sorted by unit, so a lookup is a binary
+/// search in one slot and a figure takes 16 bytes.
 #[derive(Debug, Clone, Default)]
 pub struct Aggregates {
     /// Periods consolidated, in report order.
@@ -47,8 +47,10 @@ pub struct Aggregates {
     /// 累计, the trend months of the published summary): not exported.
     pub comparison: Vec<Period>,
     slots: Slots,
-    keys: Vec<u64>,
-    values: Vec<f64>,
+    /// Slot `period × fields + form-field`: (unit, value), sorted by unit.
+    columns: Vec<Column>,
+    /// Where each slot starts in [`Aggregates::rows`], and the total.
+    starts: Vec<usize>,
 }
 
 impl Aggregates {
@@ -62,8 +64,10 @@ impl Aggregates {
         field: FieldIdx,
     ) -> Option<f64> {
         let p = self.periods.iter().position(|x| *x == period)?;
-        let key = self.slots.key(p, form, field, unit);
-        self.keys.binary_search(&key).ok().map(|i| self.values[i])
+        let slot = p * self.slots.ff.len() + self.slots.ff_of(form, field) as usize;
+        let column = self.columns.get(slot)?;
+        let i = column.binary_search_by_key(&unit, |c| c.0).ok()?;
+        Some(column[i].1)
     }
 
     /// Every figure, by period (report order), form, field and unit.
@@ -74,28 +78,41 @@ impl Aggregates {
     /// Number of figures.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.starts.last().copied().unwrap_or(0)
     }
 
     /// Whether nothing was aggregated.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.len() == 0
     }
 
     /// The figures at positions `range` of [`Aggregates::rows`].
     pub fn rows_in(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = Aggregate> + '_ {
-        let (keys, values) = (&self.keys[range.clone()], &self.values[range]);
-        keys.iter().zip(values).map(|(&k, &value)| {
-            let (p, form, field, unit) = self.slots.unpack(k);
-            Aggregate {
-                period: self.periods[p],
-                unit,
-                form,
-                field,
-                value,
-            }
-        })
+        let n_ff = self.slots.ff.len().max(1);
+        // The last slot starting at or before the range.
+        let first = self
+            .starts
+            .partition_point(|&s| s <= range.start)
+            .saturating_sub(1);
+        (first..self.columns.len())
+            .take_while(move |&s| self.starts[s] < range.end)
+            .flat_map(move |s| {
+                let (from, to) = (self.starts[s], self.starts[s + 1]);
+                let hi = range.end.min(to) - from;
+                let lo = (range.start.max(from) - from).min(hi);
+                let (form, field) = self.slots.ff[s % n_ff];
+                let period = self.periods[s / n_ff];
+                self.columns[s][lo..hi]
+                    .iter()
+                    .map(move |&(unit, value)| Aggregate {
+                        period,
+                        unit,
+                        form,
+                        field,
+                        value,
+                    })
+            })
     }
 }
 
@@ -144,9 +161,8 @@ pub fn periods_for(months: &[Month], selected: Option<Period>) -> Vec<Period> {
     out
 }
 
-/// Keys packed into one `u64` each: the slot (period × form-field) in the
-/// high 32 bits, the unit in the low 32, so that sorting keys sorts by
-/// period, form, field and unit, and a lookup is one binary search.
+/// The form-fields of every form, in schema order: a slot of the roll-up
+/// is a period and one of these.
 #[derive(Debug, Clone, Default)]
 struct Slots {
     /// Every (form, field) of every form, in schema order.
@@ -154,9 +170,6 @@ struct Slots {
     /// Where each form's fields start in `ff`.
     form_start: Vec<u32>,
 }
-
-const UNIT_BITS: u64 = 32;
-const UNIT_MASK: u64 = (1 << UNIT_BITS) - 1;
 
 impl Slots {
     fn new(schemas: &Schemas) -> Slots {
@@ -174,27 +187,6 @@ impl Slots {
     /// The form-field slot of a field.
     fn ff_of(&self, form: FormIdx, field: FieldIdx) -> u32 {
         self.form_start[form as usize] + u32::from(field)
-    }
-
-    fn key(&self, period: usize, form: FormIdx, field: FieldIdx, unit: UnitIdx) -> u64 {
-        self.key_at(period, self.ff_of(form, field), unit)
-    }
-
-    fn key_at(&self, period: usize, ff: u32, unit: UnitIdx) -> u64 {
-        ((period as u64 * self.ff.len() as u64 + u64::from(ff)) << UNIT_BITS) | u64::from(unit)
-    }
-
-    /// (period index, form, field, unit) of a key.
-    fn unpack(&self, key: u64) -> (usize, FormIdx, FieldIdx, UnitIdx) {
-        let slot = key >> UNIT_BITS;
-        let n = self.ff.len() as u64;
-        let (form, field) = self.ff[(slot % n) as usize];
-        (
-            (slot / n) as usize,
-            form,
-            field,
-            (key & UNIT_MASK) as UnitIdx,
-        )
     }
 }
 
@@ -233,37 +225,27 @@ pub fn aggregate(
     let above_leaves = figures
         .iter()
         .any(|f| !registry.unit(f.unit).children.is_empty());
-    let parts: Vec<(Vec<u64>, Vec<f64>)> = periods
+    let columns: Vec<Column> = periods
         .par_iter()
-        .enumerate()
-        .map(|(p, &period)| {
-            let rolled = period_slots(period, &by_ff, registry, schemas, &slots, above_leaves);
-            let n = rolled.iter().map(Vec::len).sum();
-            let mut keys = Vec::with_capacity(n);
-            let mut values = Vec::with_capacity(n);
-            for (ff, column) in rolled.into_iter().enumerate() {
-                for (unit, v) in column {
-                    keys.push(slots.key_at(p, ff as u32, unit));
-                    values.push(v);
-                }
-            }
-            (keys, values)
-        })
+        .map(|&period| period_slots(period, &by_ff, registry, schemas, &slots, above_leaves))
+        .collect::<Vec<Vec<Column>>>()
+        .into_iter()
+        .flatten()
         .collect();
     drop(figures);
-    let n = parts.iter().map(|p| p.0.len()).sum();
-    let mut keys = Vec::with_capacity(n);
-    let mut values = Vec::with_capacity(n);
-    for (k, v) in parts {
-        keys.extend(k);
-        values.extend(v);
+    let mut starts = Vec::with_capacity(columns.len() + 1);
+    let mut total = 0;
+    for c in &columns {
+        starts.push(total);
+        total += c.len();
     }
+    starts.push(total);
     Aggregates {
         periods: periods.to_vec(),
         comparison: Vec::new(),
         slots,
-        keys,
-        values,
+        columns,
+        starts,
     }
 }
 
