@@ -98,14 +98,11 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, (String, bool)> {
             given.push(p.clone());
         }
     }
-    // Resolving each path is a system call per folder in it: done on every
-    // core, then the first of the paths to one file keeps it.
-    let keys: Vec<PathBuf> = given
-        .par_iter()
-        .map(|path| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
-        .collect();
+    // Which file each path is, on every core; the first of the paths to
+    // one file keeps it.
+    let keys: Vec<FileKey> = given.par_iter().map(|path| FileKey::of(path)).collect();
     let mut out: Vec<Input> = Vec::new();
-    let mut seen: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<FileKey, usize> = std::collections::HashMap::new();
     for (path, key) in given.into_iter().zip(keys) {
         match seen.get(&key) {
             Some(&i) => out[i].also.push(path.display().to_string()),
@@ -116,6 +113,28 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, (String, bool)> {
         }
     }
     Ok(out)
+}
+
+/// What identifies a file however it is reached: its device and inode
+/// (one `stat`), or elsewhere its resolved path; the path itself when
+/// neither can be read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum FileKey {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+impl FileKey {
+    fn of(path: &Path) -> FileKey {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(m) = std::fs::metadata(path) {
+                return FileKey::Inode(m.dev(), m.ino());
+            }
+        }
+        FileKey::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+    }
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
