@@ -40,7 +40,8 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
             &setup.registry,
             &setup.schemas,
             langs.files,
-        )?;
+        )?
+        .finish()?;
     }
     if let Some(dir) = &args.feedback {
         let generated_at = output::now_beijing(langs.files);

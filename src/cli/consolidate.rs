@@ -136,9 +136,9 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
     output::print_findings(&outcome.findings, target.quiet, langs.terminal);
     // The exports and the report workbook read the same results and write
     // different files: build them side by side.
-    let exports = || -> anyhow::Result<()> {
+    let exports = || -> anyhow::Result<Option<crate::report::Pending>> {
         let Some(dir) = target.export else {
-            return Ok(());
+            return Ok(None);
         };
         // The three files side by side: the small ones are written while
         // the aggregates are, and while their file is flushed to disk.
@@ -161,9 +161,8 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
                 None => Ok(()),
             },
         );
-        written?;
         published?;
-        Ok(())
+        Ok(Some(written?))
     };
     let generated_at = output::now_beijing(langs.files);
     let input = report_period.map(|period| ReportInput {
@@ -218,7 +217,10 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
         Ok(Some(period))
     };
     let (reported, exported) = rayon::join(report, exports);
-    exported?;
+    // aggregates.csv was flushed to disk while the rest was written.
+    if let Some(pending) = exported? {
+        pending.finish()?;
+    }
     let lang = langs.terminal;
     match reported? {
         Some(period) => {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::{write_atomic_file, write_atomic_with, ReportError};
+use super::{write_atomic_file_deferred, write_atomic_with, Pending, ReportError};
 use crate::aggregate::Aggregates;
 use crate::findings::Finding;
 use crate::message::Lang;
@@ -225,6 +225,8 @@ pub fn write_findings_csv(
 pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Writes both exports into `dir` (created if needed), each atomically.
+/// `aggregates.csv` is still being flushed to disk when this returns: it
+/// is in place once the [`Pending`] is finished.
 ///
 /// # Errors
 /// The directory or a file cannot be written.
@@ -235,15 +237,13 @@ pub fn write_exports(
     registry: &Registry,
     schemas: &Schemas,
     lang: Lang,
-) -> Result<(), ReportError> {
+) -> Result<Pending, ReportError> {
     std::fs::create_dir_all(dir).map_err(ReportError::from_io(dir))?;
     // A UTF-8 byte-order mark first: Excel on Chinese Windows then opens the
     // file as UTF-8 on a double-click instead of showing mojibake.
-    // Side by side: the findings are written while the aggregates' file is
-    // still being flushed to disk.
     let (aggregates, findings) = rayon::join(
         || {
-            write_atomic_file(&dir.join("aggregates.csv"), |file| {
+            write_atomic_file_deferred(&dir.join("aggregates.csv"), |file| {
                 write_aggregates_csv(file, aggs, registry, schemas)
             })
         },
@@ -254,9 +254,8 @@ pub fn write_exports(
             })
         },
     );
-    aggregates?;
     findings?;
-    Ok(())
+    aggregates
 }
 
 #[cfg(test)]

@@ -182,6 +182,20 @@ pub fn write_atomic_file(
     path: &Path,
     fill: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
 ) -> Result<(), ReportError> {
+    write_atomic_file_deferred(path, fill)?.finish()
+}
+
+/// [`write_atomic_file`], returning once `fill` is done: the file is
+/// flushed to disk and renamed into place on a thread of its own, waiting
+/// on the disk while the caller's threads go on computing. It is in place
+/// only once [`Pending::finish`] returns.
+///
+/// # Errors
+/// The directory is not writable or `fill` fails; the error names `path`.
+pub fn write_atomic_file_deferred(
+    path: &Path,
+    fill: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
+) -> Result<Pending, ReportError> {
     let io = ReportError::from_io(path);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -200,9 +214,40 @@ pub fn write_atomic_file(
     }
     let tmp = builder.tempfile_in(dir).map_err(&io)?;
     fill(tmp.as_file()).map_err(&io)?;
-    tmp.as_file().sync_all().map_err(&io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    let target = path.to_path_buf();
+    let handle = std::thread::spawn(move || {
+        let io = ReportError::from_io(&target);
+        tmp.as_file().sync_all().map_err(&io)?;
+        tmp.persist(&target).map_err(|e| io(e.error))?;
+        Ok(())
+    });
+    Ok(Pending {
+        path: path.to_path_buf(),
+        handle,
+    })
+}
+
+/// A file written beside its target, being flushed to disk and renamed
+/// into place (see [`write_atomic_file_deferred`]).
+#[must_use = "the file is in place only once finished"]
+pub struct Pending {
+    path: std::path::PathBuf,
+    handle: std::thread::JoinHandle<Result<(), ReportError>>,
+}
+
+impl Pending {
+    /// Waits until the file is on disk under its name.
+    ///
+    /// # Errors
+    /// Flushing or the rename failed; the error names the file.
+    pub fn finish(self) -> Result<(), ReportError> {
+        self.handle.join().unwrap_or_else(|_| {
+            Err(ReportError::Io {
+                path: self.path.display().to_string(),
+                reason: "flushing it to disk failed".into(),
+            })
+        })
+    }
 }
 
 /// Temporary files are `.phstats-<pid>-<random>.tmp`: the pid tells a
