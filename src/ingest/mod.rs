@@ -92,7 +92,6 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, (String, bool)> {
         if meta.is_dir() {
             let mut found = Vec::new();
             walk(p, &mut found).map_err(|_| (p.display().to_string(), false))?;
-            found.sort();
             given.extend(found);
         } else {
             given.push(p.clone());
@@ -137,7 +136,12 @@ impl FileKey {
     }
 }
 
+/// The workbooks under `dir`, in path order: each folder's entries sorted
+/// by name and its subfolders walked in that order, which is the order of
+/// sorting the whole paths (component by component) without comparing
+/// tens of thousands of paths.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
@@ -147,6 +151,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
             Ok(t) => t.is_dir(),
             Err(_) => path.is_dir(),
         };
+        entries.push((entry.file_name(), path, is_dir));
+    }
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (_, path, is_dir) in entries {
         if is_dir {
             walk(&path, out)?;
         } else if is_workbook_name(&path) {
