@@ -5,7 +5,7 @@
 //! twice. The computed figure wins; the reported row is not counted and is
 //! a `duplicate_return` error naming both places.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashSet};
 
 use super::RowIndex;
 use crate::findings::{CellRef, Finding, Rule};
@@ -24,12 +24,28 @@ pub fn check(
     schemas: &Schemas,
 ) -> Vec<Finding> {
     let counted = |ret: u32| batch.returns[ret as usize].status == ReturnStatus::Active;
+    // Only a row of a unit with children can overlap; most batches (every
+    // township listing its villages) have none, and are done here.
+    let upper: HashSet<(FormIdx, Month, UnitIdx)> = rows
+        .rows
+        .iter()
+        .filter(|s| counted(s.ret) && !registry.unit(s.unit).children.is_empty())
+        .map(|s| {
+            let r = &batch.returns[s.ret as usize];
+            (r.form, r.month, s.unit)
+        })
+        .collect();
+    if upper.is_empty() {
+        return Vec::new();
+    }
     // (form, month, unit) → a return holding rows of the unit's descendants.
-    let mut below: HashMap<(FormIdx, Month, UnitIdx), u32> = HashMap::new();
+    let mut below: HashMap<(FormIdx, Month, UnitIdx), u32> = HashMap::default();
     for span in rows.rows.iter().filter(|s| counted(s.ret)) {
         let r = &batch.returns[span.ret as usize];
         for a in registry.ancestors_and_self(span.unit).skip(1) {
-            below.entry((r.form, r.month, a)).or_insert(span.ret);
+            if upper.contains(&(r.form, r.month, a)) {
+                below.entry((r.form, r.month, a)).or_insert(span.ret);
+            }
         }
     }
     if below.is_empty() {
