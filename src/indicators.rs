@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::aggregate::Aggregates;
 use crate::message::{Label, Lang};
 use crate::period::Period;
@@ -248,12 +250,18 @@ pub fn compute(
         .into_iter()
         .filter(|&u| registry.unit(u).level != Level::Village)
         .collect();
-    let mut out = Vec::new();
-    for (fi, form) in schemas.forms.iter().enumerate() {
-        let fi = fi as FormIdx;
-        for (k, field) in form.fields.iter().enumerate() {
-            let f = k as FieldIdx;
-            let start = out.len();
+    // Each field of each form on its own, side by side, in schema order.
+    let fields: Vec<(FormIdx, FieldIdx)> = schemas
+        .forms
+        .iter()
+        .enumerate()
+        .flat_map(|(fi, form)| (0..form.fields.len()).map(move |k| (fi as FormIdx, k as FieldIdx)))
+        .collect();
+    fields
+        .par_iter()
+        .flat_map_iter(|&(fi, f)| {
+            let field = schemas.form(fi).field(f);
+            let mut out = Vec::with_capacity(units.len());
             for &u in &units {
                 let get = |q: Period| aggs.get(q, u, fi, f);
                 let current = get(p);
@@ -289,7 +297,7 @@ pub fn compute(
             if field.kind == Kind::Rate {
                 // Ranked among the units of the same level.
                 for level in Level::ALL {
-                    let idx: Vec<usize> = (start..out.len())
+                    let idx: Vec<usize> = (0..out.len())
                         .filter(|&i| registry.unit(out[i].unit).level == level)
                         .collect();
                     let values: Vec<Option<f64>> = idx.iter().map(|&i| out[i].current).collect();
@@ -298,9 +306,9 @@ pub fn compute(
                     }
                 }
             }
-        }
-    }
-    out
+            out
+        })
+        .collect()
 }
 
 /// The header of `indicators.csv` (FORMS.md §8).
