@@ -65,9 +65,7 @@ impl Aggregates {
     ) -> Option<f64> {
         let p = self.periods.iter().position(|x| *x == period)?;
         let slot = p * self.slots.ff.len() + self.slots.ff_of(form, field) as usize;
-        let column = self.columns.get(slot)?;
-        let i = column.binary_search_by_key(&unit, |c| c.0).ok()?;
-        Some(column[i].1)
+        value_at(self.columns.get(slot)?, unit)
     }
 
     /// Every figure, by period (report order), form, field and unit.
@@ -206,6 +204,12 @@ struct Figure {
 /// A slot's figures per unit, sorted by unit.
 type Column = Vec<(UnitIdx, f64)>;
 
+/// A column's figure for `unit`, if it has one.
+fn value_at(column: &[(UnitIdx, f64)], unit: UnitIdx) -> Option<f64> {
+    let i = column.binary_search_by_key(&unit, |c| c.0).ok()?;
+    Some(column[i].1)
+}
+
 /// Aggregates the batch's counted returns over `periods` and the registry's hierarchy.
 #[must_use]
 pub fn aggregate(
@@ -222,12 +226,9 @@ pub fn aggregate(
         ff_start.push(figures.partition_point(|f| f.ff < ff));
     }
     let by_ff = |ff: u32| &figures[ff_start[ff as usize]..ff_start[ff as usize + 1]];
-    let above_leaves = figures
-        .iter()
-        .any(|f| !registry.unit(f.unit).children.is_empty());
     let columns: Vec<Column> = periods
         .par_iter()
-        .map(|&period| period_slots(period, &by_ff, registry, schemas, &slots, above_leaves))
+        .map(|&period| period_slots(period, &by_ff, registry, schemas, &slots))
         .collect::<Vec<Vec<Column>>>()
         .into_iter()
         .flatten()
@@ -293,7 +294,6 @@ fn period_slots<'a>(
     registry: &Registry,
     schemas: &Schemas,
     slots: &Slots,
-    above_leaves: bool,
 ) -> Vec<Column> {
     let (lo, hi) = period.bounds();
     let n_units = registry.units.len();
@@ -304,7 +304,7 @@ fn period_slots<'a>(
             let (form, field) = slots.ff[ff as usize];
             let kind = schemas.form(form).field(field).kind;
             let mut column = in_period(by_ff(ff), lo.0, hi.0, kind == Kind::Stock);
-            if kind == Kind::Stock && above_leaves {
+            if kind == Kind::Stock {
                 latest_source(&mut column, registry);
             }
             column.into_iter().map(|(u, v, _)| (u, v)).collect()
@@ -404,13 +404,14 @@ fn latest_source(column: &mut Vec<(UnitIdx, f64, i32)>, registry: &Registry) {
 /// A rate's two sides at each leaf where every part was reported:
 /// `(numerator − minus, denominator)`. The columns are sorted by unit.
 fn matched_sides(num: &Column, den: &Column, minus: Option<&Column>) -> (Column, Column) {
-    let find = |c: &Column, u: UnitIdx| c.binary_search_by_key(&u, |x| x.0).ok().map(|i| c[i].1);
     let mut n_side = Vec::new();
     let mut d_side = Vec::new();
     for &(unit, n) in num {
-        let Some(d) = find(den, unit) else { continue };
+        let Some(d) = value_at(den, unit) else {
+            continue;
+        };
         let m = match minus {
-            Some(c) => match find(c, unit) {
+            Some(c) => match value_at(c, unit) {
                 Some(m) => m,
                 None => continue,
             },
@@ -426,8 +427,7 @@ fn matched_sides(num: &Column, den: &Column, minus: Option<&Column>) -> (Column,
 fn rate_column(num: &Column, den: &Column) -> Column {
     num.iter()
         .filter_map(|&(unit, n)| {
-            let i = den.binary_search_by_key(&unit, |x| x.0).ok()?;
-            let d = den[i].1;
+            let d = value_at(den, unit)?;
             (d != 0.0).then(|| (unit, n / d * 100.0))
         })
         .collect()
