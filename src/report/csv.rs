@@ -102,16 +102,15 @@ pub fn write_aggregates_csv(
             )
         })
         .collect();
-    let period_idx: std::collections::HashMap<_, usize> = aggs
-        .periods
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (*p, i))
-        .collect();
     let chunk = |range: std::ops::Range<usize>| -> Vec<u8> {
         let mut buf: Vec<u8> = Vec::with_capacity(range.len() * 80);
+        // Rows come in the order of `aggs.periods`: the label moves on with them.
+        let mut period_idx = 0;
         for a in aggs.rows_in(range) {
-            let Some(period) = &periods[period_idx[&a.period]] else {
+            while aggs.periods[period_idx] != a.period {
+                period_idx += 1;
+            }
+            let Some(period) = &periods[period_idx] else {
                 continue;
             };
             let (form_id, field_ids) = &forms[a.form as usize];
