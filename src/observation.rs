@@ -168,33 +168,37 @@ impl Observations {
             total += p.len();
         }
         starts.push(total);
-        // Row `i` of the whole is row `i - starts[k]` of part `k`.
-        let locate = |i: usize| {
-            let k = starts.partition_point(|&s| s <= i) - 1;
-            (k, i - starts[k])
-        };
-        fn column<T: Copy + Send>(
-            total: usize,
-            locate: &(impl Fn(usize) -> (usize, usize) + Sync),
-            get: impl Fn(usize, usize) -> T + Sync,
-        ) -> Vec<T> {
+        // Row `i` of the whole is row `i - starts[k]` of part `k`. Each job
+        // takes a run of rows in order: its first row's part is searched
+        // for, the next rows step on from there.
+        fn column<T: Send>(starts: &[usize], get: impl Fn(usize, usize) -> T + Sync) -> Vec<T> {
+            let total = starts.last().copied().unwrap_or(0);
             (0..total)
                 .into_par_iter()
                 .with_min_len(4096)
-                .map(|i| {
-                    let (k, j) = locate(i);
-                    get(k, j)
-                })
+                .map_init(
+                    || (usize::MAX, 0),
+                    |(next, k), i| {
+                        if i != *next {
+                            *k = starts.partition_point(|&s| s <= i) - 1;
+                        }
+                        while i >= starts[*k + 1] {
+                            *k += 1;
+                        }
+                        *next = i + 1;
+                        get(*k, i - starts[*k])
+                    },
+                )
                 .collect()
         }
         Observations {
-            unit: column(total, &locate, |k, j| parts[k].0.unit[j]),
-            form: column(total, &locate, |k, j| parts[k].0.form[j]),
-            field: column(total, &locate, |k, j| parts[k].0.field[j]),
-            month: column(total, &locate, |k, j| parts[k].0.month[j]),
-            value: column(total, &locate, |k, j| parts[k].0.value[j]),
-            ret: column(total, &locate, |k, j| parts[k].0.ret[j] + parts[k].1),
-            cell: column(total, &locate, |k, j| parts[k].0.cell[j]),
+            unit: column(&starts, |k, j| parts[k].0.unit[j]),
+            form: column(&starts, |k, j| parts[k].0.form[j]),
+            field: column(&starts, |k, j| parts[k].0.field[j]),
+            month: column(&starts, |k, j| parts[k].0.month[j]),
+            value: column(&starts, |k, j| parts[k].0.value[j]),
+            ret: column(&starts, |k, j| parts[k].0.ret[j] + parts[k].1),
+            cell: column(&starts, |k, j| parts[k].0.cell[j]),
         }
     }
 
