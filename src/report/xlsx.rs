@@ -850,14 +850,6 @@ fn findings_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, X
     Ok(sheet)
 }
 
-/// Builds the report workbook in memory.
-///
-/// # Errors
-/// Only a failure of the workbook writer.
-pub fn report_xlsx(input: &ReportInput<'_>) -> Result<Vec<u8>, ReportError> {
-    save_report(report_sheets(input)?)
-}
-
 /// Builds every sheet of the report workbook, each as its own task, side by
 /// side: the summaries, the published summary's sheets, the village
 /// tables, the findings, completeness and the notes, in that order.
