@@ -33,15 +33,14 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
     let outcome = setup.run_pipeline(false, args.feedback.is_some(), langs.terminal)?;
     output::print_findings(&outcome.findings, args.common.quiet, langs.terminal);
     if let Some(dir) = &args.common.export {
-        csv::write_exports(
+        crate::report::Pending::finish_all(csv::write_exports(
             dir,
             &outcome.aggregates,
             &outcome.findings,
             &setup.registry,
             &setup.schemas,
             langs.files,
-        )?
-        .finish()?;
+        )?)?;
     }
     if let Some(dir) = &args.feedback {
         let generated_at = output::now_beijing(langs.files);

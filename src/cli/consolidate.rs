@@ -12,13 +12,12 @@ use anyhow::Context as _;
 use super::{output, Common, Langs};
 use crate::indicators::{Indicator, Targets};
 use crate::message::Lang;
-use crate::period::Period;
 use crate::pipeline::Outcome;
 use crate::registry::Registry;
 use crate::report::bulletin::{bulletin_docx, BulletinInput};
 use crate::report::summary::{Signatures, Summary};
 use crate::report::xlsx::{report_sheets, save_report, ReportInput};
-use crate::report::{csv, write_atomic, write_atomic_with};
+use crate::report::{csv, write_atomic_deferred, write_atomic_with_deferred, Pending};
 use crate::schema::Schemas;
 
 /// Arguments of `consolidate`.
@@ -134,36 +133,6 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
         })
         .unwrap_or_default();
     output::print_findings(&outcome.findings, target.quiet, langs.terminal);
-    // The exports and the report workbook read the same results and write
-    // different files: build them side by side.
-    let exports = || -> anyhow::Result<Option<crate::report::Pending>> {
-        let Some(dir) = target.export else {
-            return Ok(None);
-        };
-        // The three files side by side: the small ones are written while
-        // the aggregates are, and while their file is flushed to disk.
-        let (written, published) = rayon::join(
-            || {
-                csv::write_exports(
-                    dir,
-                    &outcome.aggregates,
-                    &outcome.findings,
-                    target.registry,
-                    target.schemas,
-                    langs.files,
-                )
-            },
-            || match report_period {
-                Some(p) => write_atomic_with(&dir.join("indicators.csv"), |w| {
-                    w.write_all(csv::UTF8_BOM)?;
-                    crate::indicators::write_csv(w, &indicators, target.registry, target.schemas, p)
-                }),
-                None => Ok(()),
-            },
-        );
-        published?;
-        Ok(Some(written?))
-    };
     let generated_at = output::now_beijing(langs.files);
     let input = report_period.map(|period| ReportInput {
         period,
@@ -179,14 +148,33 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
         generated_at: &generated_at,
         summary: Some(Summary::new(&indicators, &targets, &signatures)),
     });
-    // The report's sheets first, on every core; saving them is one
-    // thread's work (the compression), which the exports then run beside.
-    let sheets = input.as_ref().map(report_sheets).transpose()?;
-    let report = || -> anyhow::Result<Option<Period>> {
-        let (Some(input), Some(sheets)) = (&input, sheets) else {
+    if let Some(dir) = target.export {
+        std::fs::create_dir_all(dir).map_err(crate::report::ReportError::from_io(dir))?;
+    }
+    // The outputs in two steps, each on every core. No thread waits on
+    // the disk: every file is flushed and renamed into place on a thread
+    // of its own, and all are waited for at the end.
+    // First aggregates.csv, the largest file by far, beside the report's
+    // sheets: it then goes to disk while the rest is built.
+    let (aggregates, sheets) = rayon::join(
+        || {
+            target
+                .export
+                .map(|dir| {
+                    csv::write_aggregates(dir, &outcome.aggregates, target.registry, target.schemas)
+                })
+                .transpose()
+        },
+        || input.as_ref().map(report_sheets).transpose(),
+    );
+    let mut pending: Vec<Pending> = aggregates?.into_iter().collect();
+    let sheets = sheets?;
+    // Then the workbook is saved, one thread's work (the compression),
+    // and the small files are written beside it.
+    let report = || -> anyhow::Result<Option<Pending>> {
+        let Some(sheets) = sheets else {
             return Ok(None);
         };
-        let period = input.period;
         let bytes = save_report(sheets)?;
         // `-o reports/2026-06.xlsx`: the folder is made, as `--export` makes its own.
         if let Some(dir) = target.output.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -195,8 +183,29 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
                 Lang::En => format!("cannot create the folder {} for the report", dir.display()),
             })?;
         }
-        write_atomic(target.output, &bytes)?;
-        if let Some(path) = &target.published.bulletin {
+        Ok(Some(write_atomic_deferred(target.output, &bytes)?))
+    };
+    let small = || -> anyhow::Result<Vec<Pending>> {
+        let mut pending = Vec::new();
+        if let Some(dir) = target.export {
+            pending.push(csv::write_findings(dir, &outcome.findings, langs.files)?);
+            if let Some(p) = report_period {
+                pending.push(write_atomic_with_deferred(
+                    &dir.join("indicators.csv"),
+                    |w| {
+                        w.write_all(csv::UTF8_BOM)?;
+                        crate::indicators::write_csv(
+                            w,
+                            &indicators,
+                            target.registry,
+                            target.schemas,
+                            p,
+                        )
+                    },
+                )?);
+            }
+        }
+        if let (Some(path), Some(period)) = (&target.published.bulletin, report_period) {
             let date = output::now_beijing(Lang::Zh);
             let input = BulletinInput {
                 period,
@@ -212,17 +221,16 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
-            write_atomic(path, &bytes)?;
+            pending.push(write_atomic_deferred(path, &bytes)?);
         }
-        Ok(Some(period))
+        Ok(pending)
     };
-    let (reported, exported) = rayon::join(report, exports);
-    // aggregates.csv was flushed to disk while the rest was written.
-    if let Some(pending) = exported? {
-        pending.finish()?;
-    }
+    let (report, small) = rayon::join(report, small);
+    pending.extend(small?);
+    pending.extend(report?);
+    Pending::finish_all(pending)?;
     let lang = langs.terminal;
-    match reported? {
+    match report_period {
         Some(period) => {
             match lang {
                 Lang::Zh => crate::say!(

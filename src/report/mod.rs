@@ -153,6 +153,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     write_atomic_with(path, |w| w.write_all(bytes))
 }
 
+/// [`write_atomic`], returning before the file is flushed to disk (see
+/// [`write_atomic_file_deferred`]).
+///
+/// # Errors
+/// The directory is not writable or the write fails.
+pub fn write_atomic_deferred(path: &Path, bytes: &[u8]) -> Result<Pending, ReportError> {
+    write_atomic_file_deferred(path, |mut file| file.write_all(bytes))
+}
+
 /// Streams an output into `path` atomically: `write` fills a buffered
 /// temporary file beside the target, which is flushed to disk and renamed
 /// into place only when `write` succeeds. A large export is never held in
@@ -165,7 +174,20 @@ pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
 ) -> Result<(), ReportError> {
-    write_atomic_file(path, |file| {
+    write_atomic_with_deferred(path, write)?.finish()
+}
+
+/// [`write_atomic_with`], returning once `write` is done, like
+/// [`write_atomic_file_deferred`]: the file is in place only once the
+/// [`Pending`] is finished.
+///
+/// # Errors
+/// The directory is not writable or `write` fails; the error names `path`.
+pub fn write_atomic_with_deferred(
+    path: &Path,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
+) -> Result<Pending, ReportError> {
+    write_atomic_file_deferred(path, |file| {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
         write(&mut w)?;
         w.flush()
@@ -241,12 +263,29 @@ impl Pending {
     /// # Errors
     /// Flushing or the rename failed; the error names the file.
     pub fn finish(self) -> Result<(), ReportError> {
+        let path = self.path;
         self.handle.join().unwrap_or_else(|_| {
             Err(ReportError::Io {
-                path: self.path.display().to_string(),
+                path: path.display().to_string(),
                 reason: "flushing it to disk failed".into(),
             })
         })
+    }
+
+    /// Finishes every one of `pending`, each waited for even when an
+    /// earlier one failed; the first failure is returned.
+    ///
+    /// # Errors
+    /// Flushing or a rename failed; the error names the file.
+    pub fn finish_all(pending: Vec<Pending>) -> Result<(), ReportError> {
+        let mut first = Ok(());
+        for p in pending {
+            let done = p.finish();
+            if first.is_ok() {
+                first = done;
+            }
+        }
+        first
     }
 }
 
