@@ -122,12 +122,7 @@ pub fn write_aggregates_csv(
             ] {
                 buf.extend_from_slice(part.as_bytes());
             }
-            if a.value.fract() == 0.0 && a.value.abs() < 1e15 {
-                push_integer(&mut buf, a.value as i64);
-            } else {
-                use std::io::Write as _;
-                let _ = write!(buf, "{}", a.value);
-            }
+            push_number(&mut buf, a.value);
             buf.push(b'\n');
         }
         buf
@@ -154,6 +149,30 @@ pub fn write_aggregates_csv(
     }
     Ok(())
 }
+
+/// Appends `v` as `format!("{v}")` writes it, without `fmt` where that is
+/// slow: a city-year's aggregates.csv has a million figures, a fifth of
+/// them rates with all their digits.
+fn push_number(buf: &mut Vec<u8>, v: f64) {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        push_integer(buf, v as i64);
+    } else if (v * TIE_FREE).fract() != 0.0 && (1e-5..1e9).contains(&v.abs()) {
+        // Both write the shortest digits that read back as `v`, and in
+        // this range ryu writes them without an exponent, as `fmt` does.
+        // They differ only on a tie between two shortest candidates (ryu
+        // rounds it to even, `fmt` up), and a tie needs an exact decimal
+        // expansion of at most 18 digits: a value with no more than 24
+        // binary fractional digits. The rest, rates above all, have more.
+        buf.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
+    } else {
+        use std::io::Write as _;
+        let _ = write!(buf, "{v}");
+    }
+}
+
+/// 2^24: a value times this is a whole number when it has at most 24
+/// binary fractional digits.
+const TIE_FREE: f64 = 16_777_216.0;
 
 /// Appends the decimal digits of `n` (the rows' counts: a million of them
 /// per city-year, so not through `fmt`).
@@ -308,6 +327,61 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn numbers_are_written_as_fmt_writes_them() {
+        let mut values = vec![
+            0.0,
+            0.5,
+            -0.5,
+            1e-5,
+            9.999e-6,
+            1.5e-7,
+            0.1 + 0.2,
+            95.123_456_789,
+            100.0 / 3.0,
+            2.0 / 3.0,
+            1e15,
+            1e15 + 0.5,
+            9.9e15 + 0.5,
+            1e16,
+            1.5e17,
+            1e300,
+            5e-324,
+            -88.8,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            // Ties between two shortest candidates: 100.000030517578125 is
+            // as near 100.00003051757812 as 100.00003051757813.
+            100.0 + 1.0 / 32768.0,
+            1_658_206_780_088_562.2,
+        ];
+        // And rates as they come: numerators over denominators, times 100.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let num = (x % 100_000) as f64;
+            let den = ((x >> 20) % 100_000 + 1) as f64;
+            values.push(num / den * 100.0);
+            values.push(f64::from_bits(x));
+            // Values with few binary fractional digits, where ties live.
+            values.push((x % (1 << 40)) as f64 / f64::from(1u32 << (x % 24) as u32));
+        }
+        for v in values {
+            let mut buf = Vec::new();
+            push_number(&mut buf, v);
+            assert_eq!(String::from_utf8(buf).unwrap(), format!("{v}"), "{v:e}");
+        }
+        // A negative zero is a zero, not "-0".
+        let mut buf = Vec::new();
+        push_number(&mut buf, -0.0);
+        assert_eq!(buf, b"0");
     }
 
     #[test]
