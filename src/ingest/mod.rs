@@ -139,7 +139,8 @@ impl FileKey {
 /// The workbooks under `dir`, in path order: each folder's entries sorted
 /// by name and its subfolders walked in that order, which is the order of
 /// sorting the whole paths (component by component) without comparing
-/// tens of thousands of paths.
+/// tens of thousands of paths. Subfolders are read on every core (a
+/// province-year is a thousand of them).
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -154,12 +155,20 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         entries.push((entry.file_name(), path, is_dir));
     }
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (_, path, is_dir) in entries {
-        if is_dir {
-            walk(&path, out)?;
-        } else if is_workbook_name(&path) {
-            out.push(path);
-        }
+    let found: Vec<std::io::Result<Vec<PathBuf>>> = entries
+        .into_par_iter()
+        .map(|(_, path, is_dir)| {
+            let mut found = Vec::new();
+            if is_dir {
+                walk(&path, &mut found)?;
+            } else if is_workbook_name(&path) {
+                found.push(path);
+            }
+            Ok(found)
+        })
+        .collect();
+    for paths in found {
+        out.extend(paths?);
     }
     Ok(())
 }
@@ -692,4 +701,56 @@ fn resolve_month(
         return None;
     }
     Some(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_tree_is_walked_in_path_order_with_only_its_workbooks() {
+        let root = tempfile::tempdir().unwrap();
+        let files = [
+            "b/2026-02/城东街道.xlsx",
+            "b/2026-01/城西街道.XLS",
+            "b/2026-01/~$城西街道.xlsx",
+            "b/2026-01/说明.docx",
+            "a.xlsx",
+            "b.xlsx",
+            "c/d/e/f.xls",
+            "c/notes.txt",
+            "c/2.xlsx",
+            "c/10.xlsx",
+        ];
+        for f in files {
+            let path = root.path().join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, b"").unwrap();
+        }
+        std::fs::create_dir_all(root.path().join("empty/also empty")).unwrap();
+        let mut found = Vec::new();
+        walk(root.path(), &mut found).unwrap();
+        let found: Vec<String> = found
+            .iter()
+            .map(|p| {
+                let rel = p.strip_prefix(root.path()).unwrap();
+                rel.to_string_lossy().replace('\\', "/")
+            })
+            .collect();
+        // Each folder's entries by name ("10" before "2"), a folder's
+        // workbooks where its name falls ("b" before "b.xlsx"); no lock
+        // files, no other documents.
+        assert_eq!(
+            found,
+            [
+                "a.xlsx",
+                "b/2026-01/城西街道.XLS",
+                "b/2026-02/城东街道.xlsx",
+                "b.xlsx",
+                "c/10.xlsx",
+                "c/2.xlsx",
+                "c/d/e/f.xls",
+            ]
+        );
+    }
 }
