@@ -237,24 +237,29 @@ pub fn write_atomic_file_deferred(
     let tmp = builder.tempfile_in(dir).map_err(&io)?;
     fill(tmp.as_file()).map_err(&io)?;
     let target = path.to_path_buf();
-    let handle = std::thread::spawn(move || {
-        let io = ReportError::from_io(&target);
-        tmp.as_file().sync_all().map_err(&io)?;
-        tmp.persist(&target).map_err(|e| io(e.error))?;
-        Ok(())
-    });
+    let handle = std::thread::Builder::new()
+        .spawn(move || {
+            let io = ReportError::from_io(&target);
+            tmp.as_file().sync_all().map_err(&io)?;
+            tmp.persist(&target).map_err(|e| io(e.error))?;
+            Ok(())
+        })
+        .map_err(&io)?;
     Ok(Pending {
         path: path.to_path_buf(),
-        handle,
+        handle: Some(handle),
     })
 }
 
 /// A file written beside its target, being flushed to disk and renamed
-/// into place (see [`write_atomic_file_deferred`]).
+/// into place (see [`write_atomic_file_deferred`]). Dropped unfinished,
+/// on the way out of a run that failed elsewhere, it still waits for its
+/// file to be in place: the process never ends with it half done.
 #[must_use = "the file is in place only once finished"]
 pub struct Pending {
     path: std::path::PathBuf,
-    handle: std::thread::JoinHandle<Result<(), ReportError>>,
+    /// `None` once waited for.
+    handle: Option<std::thread::JoinHandle<Result<(), ReportError>>>,
 }
 
 impl Pending {
@@ -262,14 +267,14 @@ impl Pending {
     ///
     /// # Errors
     /// Flushing or the rename failed; the error names the file.
-    pub fn finish(self) -> Result<(), ReportError> {
-        let path = self.path;
-        self.handle.join().unwrap_or_else(|_| {
-            Err(ReportError::Io {
-                path: path.display().to_string(),
+    pub fn finish(mut self) -> Result<(), ReportError> {
+        match self.handle.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(done)) => done,
+            Some(Err(_)) | None => Err(ReportError::Io {
+                path: self.path.display().to_string(),
                 reason: "flushing it to disk failed".into(),
-            })
-        })
+            }),
+        }
     }
 
     /// Finishes every one of `pending`, each waited for even when an
@@ -286,6 +291,15 @@ impl Pending {
             }
         }
         first
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            // Its error, if any, is not the one being reported.
+            let _ = handle.join();
+        }
     }
 }
 
@@ -358,6 +372,18 @@ impl ReportError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_output_dropped_unfinished_is_in_place_once_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aggregates.csv");
+        let pending = write_atomic_deferred(&path, &[b'x'; 1 << 20]).unwrap();
+        // As on the way out of a run that failed elsewhere.
+        drop(pending);
+        assert_eq!(std::fs::read(&path).unwrap().len(), 1 << 20);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+    }
 
     #[test]
     fn a_failed_write_leaves_the_previous_file_and_no_temporary() {

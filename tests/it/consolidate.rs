@@ -554,6 +554,43 @@ fn quarter_takes_last_stock_sums_flows_and_recomputes_rates() {
 }
 
 #[test]
+fn a_report_that_cannot_be_written_leaves_the_exports_whole() {
+    let d = Dir::new();
+    hand_fixture(&d);
+    // The report's folder cannot be made: a file has its name.
+    std::fs::write(d.path("blocked"), "not a folder").unwrap();
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        &["--export", "out", "-o", "blocked/r.xlsx"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("blocked"), "{stderr}");
+    // The exports were written beside the report: each is in place, whole,
+    // and no temporary file is left behind.
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let signed = a.get(&(
+        "2026Q1".to_string(),
+        "439902001000".to_string(),
+        "signed".to_string(),
+    ));
+    assert_eq!(signed, Some(&920.0));
+    for f in ["findings.csv", "indicators.csv"] {
+        assert!(
+            !util::read_csv(&d.path(&format!("out/{f}"))).is_empty(),
+            "{f}"
+        );
+    }
+    let names: Vec<String> = std::fs::read_dir(d.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    assert!(d.tmp.path().join("blocked").is_file());
+}
+
+#[test]
 fn a_fourth_form_from_a_test_schema_consolidates() {
     let d = Dir::new();
     let schema = r#"
