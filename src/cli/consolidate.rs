@@ -148,9 +148,14 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
         generated_at: &generated_at,
         summary: Some(Summary::new(&indicators, &targets, &signatures)),
     });
-    if let Some(dir) = target.export {
-        std::fs::create_dir_all(dir).map_err(crate::report::ReportError::from_io(dir))?;
-    }
+    // Every output is written that can be: one that fails (an export
+    // folder that cannot be made, say) is reported at the end, once the
+    // others are in place.
+    let made = target
+        .export
+        .map(|dir| std::fs::create_dir_all(dir).map_err(crate::report::ReportError::from_io(dir)))
+        .transpose();
+    let export = target.export.filter(|_| made.is_ok());
     // The outputs in two steps, each on every core. No thread waits on
     // the disk: every file is flushed and renamed into place on a thread
     // of its own, and all are waited for at the end.
@@ -158,77 +163,84 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
     // sheets: it then goes to disk while the rest is built.
     let (aggregates, sheets) = rayon::join(
         || {
-            target
-                .export
-                .map(|dir| {
-                    csv::write_aggregates(dir, &outcome.aggregates, target.registry, target.schemas)
-                })
-                .transpose()
+            export.map(|dir| {
+                csv::write_aggregates(dir, &outcome.aggregates, target.registry, target.schemas)
+            })
         },
-        || input.as_ref().map(report_sheets).transpose(),
+        || input.as_ref().map(report_sheets),
     );
-    let mut pending: Vec<Pending> = aggregates?.into_iter().collect();
-    let sheets = sheets?;
     // Then the workbook is saved, one thread's work (the compression),
     // and the small files are written beside it.
-    let report = || -> anyhow::Result<Option<Pending>> {
-        let Some(sheets) = sheets else {
-            return Ok(None);
+    let report = || -> Option<anyhow::Result<Pending>> {
+        let save = |sheets| -> anyhow::Result<Pending> {
+            let bytes = save_report(sheets)?;
+            // `-o reports/2026-06.xlsx`: the folder is made, as `--export` makes its own.
+            if let Some(dir) = target.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| match langs.terminal {
+                    Lang::Zh => format!("无法创建汇总表所在的文件夹 {}", dir.display()),
+                    Lang::En => {
+                        format!("cannot create the folder {} for the report", dir.display())
+                    }
+                })?;
+            }
+            Ok(write_atomic_deferred(target.output, &bytes)?)
         };
-        let bytes = save_report(sheets)?;
-        // `-o reports/2026-06.xlsx`: the folder is made, as `--export` makes its own.
-        if let Some(dir) = target.output.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| match langs.terminal {
-                Lang::Zh => format!("无法创建汇总表所在的文件夹 {}", dir.display()),
-                Lang::En => format!("cannot create the folder {} for the report", dir.display()),
-            })?;
-        }
-        Ok(Some(write_atomic_deferred(target.output, &bytes)?))
+        sheets.map(|sheets| sheets.map_err(anyhow::Error::from).and_then(save))
     };
-    let small = || -> anyhow::Result<Vec<Pending>> {
-        let mut pending = Vec::new();
-        if let Some(dir) = target.export {
-            pending.push(csv::write_findings(dir, &outcome.findings, langs.files)?);
+    let small = || -> Vec<anyhow::Result<Pending>> {
+        let mut written = Vec::new();
+        if let Some(dir) = export {
+            written
+                .push(csv::write_findings(dir, &outcome.findings, langs.files).map_err(Into::into));
             if let Some(p) = report_period {
-                pending.push(write_atomic_with_deferred(
-                    &dir.join("indicators.csv"),
-                    |w| {
-                        w.write_all(csv::UTF8_BOM)?;
-                        crate::indicators::write_csv(
-                            w,
-                            &indicators,
-                            target.registry,
-                            target.schemas,
-                            p,
-                        )
-                    },
-                )?);
+                let path = dir.join("indicators.csv");
+                let indicators = write_atomic_with_deferred(&path, |w| {
+                    w.write_all(csv::UTF8_BOM)?;
+                    crate::indicators::write_csv(w, &indicators, target.registry, target.schemas, p)
+                });
+                written.push(indicators.map_err(Into::into));
             }
         }
         if let (Some(path), Some(period)) = (&target.published.bulletin, report_period) {
-            let date = output::now_beijing(Lang::Zh);
-            let input = BulletinInput {
-                period,
-                registry: target.registry,
-                schemas: target.schemas,
-                indicators: &indicators,
-                targets: &targets,
-                completeness: &outcome.completeness,
-                findings: &outcome.findings,
-                date: date.split(' ').next().unwrap_or(&date),
+            let bulletin = || -> anyhow::Result<Pending> {
+                let date = output::now_beijing(Lang::Zh);
+                let input = BulletinInput {
+                    period,
+                    registry: target.registry,
+                    schemas: target.schemas,
+                    indicators: &indicators,
+                    targets: &targets,
+                    completeness: &outcome.completeness,
+                    findings: &outcome.findings,
+                    date: date.split(' ').next().unwrap_or(&date),
+                };
+                let bytes = bulletin_docx(&input)?;
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                Ok(write_atomic_deferred(path, &bytes)?)
             };
-            let bytes = bulletin_docx(&input)?;
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
-            }
-            pending.push(write_atomic_deferred(path, &bytes)?);
+            written.push(bulletin());
         }
-        Ok(pending)
+        written
     };
     let (report, small) = rayon::join(report, small);
-    pending.extend(small?);
-    pending.extend(report?);
-    Pending::finish_all(pending)?;
+    let mut pending = Vec::new();
+    let mut failed: Option<anyhow::Error> = made.err().map(Into::into);
+    let aggregates = aggregates.map(|a| a.map_err(Into::into));
+    for written in aggregates.into_iter().chain(report).chain(small) {
+        match written {
+            Ok(p) => pending.push(p),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    let flushed = Pending::finish_all(pending);
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    flushed?;
     let lang = langs.terminal;
     match report_period {
         Some(period) => {

@@ -591,6 +591,24 @@ fn a_report_that_cannot_be_written_leaves_the_exports_whole() {
 }
 
 #[test]
+fn an_export_folder_that_cannot_be_made_leaves_the_report_written() {
+    let d = Dir::new();
+    hand_fixture(&d);
+    std::fs::write(d.path("blocked"), "not a folder").unwrap();
+    let out = util::run_in(&d, "consolidate", &["--export", "blocked", "-o", "r.xlsx"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("blocked"), "{stderr}");
+    // The report was written all the same, and whole: it opens, with its
+    // sheets and the first form's table.
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(d.path("r.xlsx")).unwrap();
+    let names = calamine::Reader::sheet_names(&book);
+    assert!(names.len() > 5, "{names:?}");
+    let first = calamine::Reader::worksheet_range(&mut book, &names[0]).unwrap();
+    assert!(first.rows().count() > 3);
+}
+
+#[test]
 fn a_fourth_form_from_a_test_schema_consolidates() {
     let d = Dir::new();
     let schema = r#"
