@@ -149,8 +149,7 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
         summary: Some(Summary::new(&indicators, &targets, &signatures)),
     });
     // Every output is written that can be: one that fails (an export
-    // folder that cannot be made, say) is reported at the end, once the
-    // others are in place.
+    // folder that cannot be made, say) is reported at the end.
     let made = target
         .export
         .map(|dir| std::fs::create_dir_all(dir).map_err(crate::report::ReportError::from_io(dir)))
@@ -225,22 +224,14 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
         written
     };
     let (report, small) = rayon::join(report, small);
-    let mut pending = Vec::new();
-    let mut failed: Option<anyhow::Error> = made.err().map(Into::into);
-    let aggregates = aggregates.map(|a| a.map_err(Into::into));
-    for written in aggregates.into_iter().chain(report).chain(small) {
-        match written {
-            Ok(p) => pending.push(p),
-            Err(e) => {
-                failed.get_or_insert(e);
-            }
-        }
-    }
-    let flushed = Pending::finish_all(pending);
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    flushed?;
+    let aggregates = aggregates.map(|a| a.map_err(anyhow::Error::from));
+    let written: Vec<anyhow::Result<Pending>> =
+        aggregates.into_iter().chain(report).chain(small).collect();
+    // The first failure is reported; every file written is in place by
+    // then, since a `Pending` dropped on the way out waits for its file.
+    made?;
+    let pending = written.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    Pending::finish_all(pending)?;
     let lang = langs.terminal;
     match report_period {
         Some(period) => {

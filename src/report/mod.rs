@@ -194,23 +194,12 @@ pub fn write_atomic_with_deferred(
     })
 }
 
-/// [`write_atomic_with`] for a writer that needs the file itself: `fill`
-/// may write at any offset, from several threads (`FileExt::write_all_at`).
-///
-/// # Errors
-/// The directory is not writable, `fill` fails, or the rename fails; the
-/// error names `path`.
-pub fn write_atomic_file(
-    path: &Path,
-    fill: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
-) -> Result<(), ReportError> {
-    write_atomic_file_deferred(path, fill)?.finish()
-}
-
-/// [`write_atomic_file`], returning once `fill` is done: the file is
+/// [`write_atomic_with_deferred`] for a writer that needs the file itself:
+/// `fill` may write at any offset, from several threads
+/// (`FileExt::write_all_at`). It returns once `fill` is done: the file is
 /// flushed to disk and renamed into place on a thread of its own, waiting
 /// on the disk while the caller's threads go on computing. It is in place
-/// only once [`Pending::finish`] returns.
+/// only once [`Pending::finish`] returns (or the [`Pending`] is dropped).
 ///
 /// # Errors
 /// The directory is not writable or `fill` fails; the error names `path`.
@@ -277,20 +266,13 @@ impl Pending {
         }
     }
 
-    /// Finishes every one of `pending`, each waited for even when an
-    /// earlier one failed; the first failure is returned.
+    /// Finishes every one of `pending`, in order; the first failure is
+    /// returned, and the rest are still waited for as they are dropped.
     ///
     /// # Errors
     /// Flushing or a rename failed; the error names the file.
     pub fn finish_all(pending: Vec<Pending>) -> Result<(), ReportError> {
-        let mut first = Ok(());
-        for p in pending {
-            let done = p.finish();
-            if first.is_ok() {
-                first = done;
-            }
-        }
-        first
+        pending.into_iter().try_for_each(Pending::finish)
     }
 }
 
