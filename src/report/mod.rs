@@ -6,6 +6,7 @@
 pub mod bulletin;
 pub mod csv;
 pub mod feedback;
+pub mod sheet;
 pub mod summary;
 pub mod xlsx;
 

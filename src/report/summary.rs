@@ -10,6 +10,7 @@ use rust_xlsxwriter::{
 };
 
 use super::period_label;
+use super::sheet::Sheet;
 use super::xlsx::ReportInput;
 use crate::indicators::{headline, short_label, Indicator, Targets};
 use crate::message::{month_label, Lang};
@@ -137,6 +138,7 @@ struct Formats {
     change: Format,
     red: Format,
     note: Format,
+    signatures: Format,
 }
 
 impl Formats {
@@ -161,6 +163,7 @@ impl Formats {
                 .set_font_color(0x9C0006)
                 .set_background_color(0xFFC7CE),
             note: Format::new().set_font_size(9).set_italic(),
+            signatures: Format::new().set_font_size(10).set_italic(),
         }
     }
 }
@@ -183,20 +186,14 @@ fn units(input: &ReportInput<'_>) -> Vec<UnitIdx> {
         .collect()
 }
 
-fn footer(
-    ws: &mut Worksheet,
+fn footer<'f>(
+    ws: &mut Sheet<'f>,
     row: u32,
     s: &Summary<'_>,
     lang: Lang,
-    fmt: &Formats,
+    fmt: &'f Formats,
 ) -> Result<(), XlsxError> {
-    ws.write_string_with_format(
-        row,
-        0,
-        s.signatures.line(lang),
-        &fmt.note.clone().set_italic().set_font_size(10),
-    )?;
-    Ok(())
+    ws.text(row, 0, s.signatures.line(lang), &fmt.signatures)
 }
 
 fn print(ws: &mut Worksheet, header_last: u32, lang: Lang) -> Result<(), XlsxError> {
@@ -209,14 +206,14 @@ fn print(ws: &mut Worksheet, header_last: u32, lang: Lang) -> Result<(), XlsxErr
 }
 
 /// 主要指标: the headline rates by county and township.
-fn main_sheet(
+fn main_sheet<'f>(
     input: &ReportInput<'_>,
     s: &Summary<'_>,
-    fmt: &Formats,
+    fmt: &'f Formats,
 ) -> Result<Worksheet, XlsxError> {
     let lang = input.lang;
     let heads = headline(input.schemas, s.targets);
-    let mut sheet = Worksheet::new();
+    let mut sheet = Sheet::new();
     let ws = &mut sheet;
     ws.set_name(lang.pick("主要指标", "Headline"))?;
     let last_col = (heads.len() * 3) as u16;
@@ -249,25 +246,25 @@ fn main_sheet(
         .iter()
         .enumerate()
         {
-            ws.write_string_with_format(2, c + j as u16, *sub, &fmt.header)?;
+            ws.text(2, c + j as u16, *sub, &fmt.header)?;
         }
     }
     ws.set_row_height(1, 30)?;
     let mut row = 3;
     for u in units(input) {
         let unit = input.registry.unit(u);
-        ws.write_string_with_format(row, 0, &unit.name, &fmt.name[level_pos(unit.level)])?;
+        ws.text(row, 0, &unit.name, &fmt.name[level_pos(unit.level)])?;
         for (k, &(form, field)) in heads.iter().enumerate() {
             let c = 1 + 3 * k as u16;
             let ind = s.get(u, form, field);
-            let put = |ws: &mut Worksheet,
+            let put = |ws: &mut Sheet<'f>,
                        col: u16,
                        v: Option<f64>,
-                       f: &Format|
+                       f: &'f Format|
              -> Result<(), XlsxError> {
                 match v {
-                    Some(v) => ws.write_number_with_format(row, col, v, f).map(|_| ()),
-                    None => ws.write_blank(row, col, f).map(|_| ()),
+                    Some(v) => ws.number(row, col, v, f),
+                    None => ws.blank(row, col, f),
                 }
             };
             put(ws, c, ind.and_then(|i| i.current), &fmt.rate)?;
@@ -302,7 +299,7 @@ fn main_sheet(
         ws.add_conditional_format(3, c, row.saturating_sub(1).max(3), c, &rule)?;
     }
     ws.autofilter(2, 0, row.saturating_sub(1).max(2), last_col)?;
-    ws.write_string_with_format(
+    ws.text(
         row + 1,
         0,
         lang.pick(
@@ -318,7 +315,7 @@ fn main_sheet(
     }
     ws.set_freeze_panes(3, 1)?;
     print(ws, 2, lang)?;
-    Ok(sheet)
+    sheet.finish()
 }
 
 /// One form's full table, one row per unit and indicator.
@@ -330,7 +327,7 @@ fn form_sheet(
 ) -> Result<Worksheet, XlsxError> {
     let lang = input.lang;
     let f = input.schemas.form(form);
-    let mut sheet = Worksheet::new();
+    let mut sheet = Sheet::new();
     let ws = &mut sheet;
     ws.set_name(format!(
         "{}{}",
@@ -385,7 +382,7 @@ fn form_sheet(
         ),
     };
     ws.merge_range(0, 0, 0, last_col, &title, &fmt.title)?;
-    ws.write_string_with_format(
+    ws.text(
         1,
         0,
         match lang {
@@ -407,7 +404,7 @@ fn form_sheet(
         &fmt.note,
     )?;
     for (c, h) in heads.iter().enumerate() {
-        ws.write_string_with_format(2, c as u16, *h, &fmt.header)?;
+        ws.text(2, c as u16, *h, &fmt.header)?;
     }
     let mut row = 3;
     for u in units(input) {
@@ -425,15 +422,15 @@ fn form_sheet(
             }
             let is_rate = field.kind == Kind::Rate;
             let value_fmt = if is_rate { &fmt.rate } else { &fmt.count };
-            ws.write_string_with_format(row, 0, &unit.name, &fmt.name[level_pos(unit.level)])?;
-            ws.write_string_with_format(
+            ws.text(row, 0, &unit.name, &fmt.name[level_pos(unit.level)])?;
+            ws.text(
                 row,
                 1,
                 lang.pick(unit.level.zh(), unit.level.id()),
                 &fmt.text,
             )?;
             let label = super::flow_label(field.label().get(lang), input.period, lang);
-            ws.write_string_with_format(row, 2, label, &fmt.text)?;
+            ws.text(row, 2, label, &fmt.text)?;
             let values = [
                 (ind.current, value_fmt),
                 (ind.ytd, value_fmt),
@@ -445,8 +442,8 @@ fn form_sheet(
             ];
             for (j, (v, f)) in values.iter().enumerate() {
                 match v {
-                    Some(v) => ws.write_number_with_format(row, 3 + j as u16, *v, f)?,
-                    None => ws.write_blank(row, 3 + j as u16, f)?,
+                    Some(v) => ws.number(row, 3 + j as u16, *v, f)?,
+                    None => ws.blank(row, 3 + j as u16, f)?,
                 };
             }
             let met = ind.met.map(|m| {
@@ -456,10 +453,10 @@ fn form_sheet(
                     lang.pick("否", "no")
                 }
             });
-            ws.write_string_with_format(row, 10, met.unwrap_or(""), &fmt.text)?;
+            ws.text(row, 10, met.unwrap_or(""), &fmt.text)?;
             match ind.rank {
-                Some(r) => ws.write_number_with_format(row, 11, f64::from(r), &fmt.count)?,
-                None => ws.write_blank(row, 11, &fmt.text)?,
+                Some(r) => ws.number(row, 11, f64::from(r), &fmt.count)?,
+                None => ws.blank(row, 11, &fmt.text)?,
             };
             row += 1;
         }
@@ -485,7 +482,7 @@ fn form_sheet(
     }
     ws.set_freeze_panes(3, 3)?;
     print(ws, 2, lang)?;
-    Ok(sheet)
+    sheet.finish()
 }
 
 /// The last 12 months up to the end of `p` (fewer when the aggregates hold fewer).
@@ -517,7 +514,7 @@ fn charts_sheet(
         .filter(|&u| reg.unit(u).level < Level::Township)
         .collect();
     let months = trend_months(input, input.period);
-    let mut sheet = Worksheet::new();
+    let mut sheet = Sheet::new();
     let ws = &mut sheet;
     ws.set_name(&name)?;
     ws.merge_range(
@@ -538,14 +535,14 @@ fn charts_sheet(
     for &(form, field) in &heads {
         let label = short_label(input.schemas, form, field);
         let first = r + 1;
-        ws.write_string_with_format(r, data_col, label.get(lang), &fmt.header)?;
-        ws.write_string_with_format(
+        ws.text(r, data_col, label.get(lang), &fmt.header)?;
+        ws.text(
             r,
             data_col + 1,
             lang.pick("本期(%)", "Rate (%)"),
             &fmt.header,
         )?;
-        ws.write_string_with_format(
+        ws.text(
             r,
             data_col + 2,
             lang.pick("目标(%)", "Target (%)"),
@@ -554,19 +551,14 @@ fn charts_sheet(
         for (k, &u) in townships.iter().enumerate() {
             let row = first + k as u32;
             let ind = s.get(u, form, field);
-            ws.write_string_with_format(row, data_col, &reg.unit(u).name, &fmt.text)?;
+            ws.text(row, data_col, &reg.unit(u).name, &fmt.text)?;
             match ind.and_then(|i| i.current) {
-                Some(v) => ws.write_number_with_format(
-                    row,
-                    data_col + 1,
-                    (v * 10.0).round() / 10.0,
-                    &fmt.rate,
-                )?,
-                None => ws.write_blank(row, data_col + 1, &fmt.rate)?,
+                Some(v) => ws.number(row, data_col + 1, (v * 10.0).round() / 10.0, &fmt.rate)?,
+                None => ws.blank(row, data_col + 1, &fmt.rate)?,
             };
             match ind.and_then(|i| i.target) {
-                Some(v) => ws.write_number_with_format(row, data_col + 2, v, &fmt.rate)?,
-                None => ws.write_blank(row, data_col + 2, &fmt.rate)?,
+                Some(v) => ws.number(row, data_col + 2, v, &fmt.rate)?,
+                None => ws.blank(row, data_col + 2, &fmt.rate)?,
             };
         }
         let last = first + townships.len().max(1) as u32 - 1;
@@ -601,9 +593,9 @@ fn charts_sheet(
         }
         let label = short_label(input.schemas, form, field);
         let header = r;
-        ws.write_string_with_format(header, data_col, label.get(lang), &fmt.header)?;
+        ws.text(header, data_col, label.get(lang), &fmt.header)?;
         for (k, m) in months.iter().enumerate() {
-            ws.write_string_with_format(
+            ws.text(
                 header + 1 + k as u32,
                 data_col,
                 month_label(*m, lang),
@@ -616,14 +608,12 @@ fn charts_sheet(
         );
         for (j, &u) in lines.iter().enumerate() {
             let col = data_col + 1 + j as u16;
-            ws.write_string_with_format(header, col, &reg.unit(u).name, &fmt.header)?;
+            ws.text(header, col, &reg.unit(u).name, &fmt.header)?;
             for (k, m) in months.iter().enumerate() {
                 let row = header + 1 + k as u32;
                 match input.aggs.get(Period::Month(*m), u, form, field) {
-                    Some(v) => {
-                        ws.write_number_with_format(row, col, (v * 10.0).round() / 10.0, &fmt.rate)?
-                    }
-                    None => ws.write_blank(row, col, &fmt.rate)?,
+                    Some(v) => ws.number(row, col, (v * 10.0).round() / 10.0, &fmt.rate)?,
+                    None => ws.blank(row, col, &fmt.rate)?,
                 };
             }
             let last = header + months.len() as u32;
@@ -644,7 +634,7 @@ fn charts_sheet(
     }
     ws.set_landscape();
     ws.set_paper_size(9);
-    Ok(sheet)
+    sheet.finish()
 }
 
 /// Adds the summary sheets to the report workbook.

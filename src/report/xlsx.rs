@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
 use super::period_label;
+use super::sheet::Sheet;
 use super::ReportError;
 use crate::aggregate::Aggregates;
 use crate::findings::{Finding, Severity};
@@ -145,15 +146,15 @@ fn summary_title(form: &Form, lang: Lang) -> String {
 /// Writes the two header rows starting at `row`, from column `first_col`:
 /// grouped fields share a merged group cell; ungrouped ones span both rows.
 #[allow(clippy::too_many_arguments)]
-fn write_field_header(
-    ws: &mut Worksheet,
+fn write_field_header<'f>(
+    ws: &mut Sheet<'f>,
     form: &Form,
     fields: &[FieldIdx],
     row: u32,
     first_col: u16,
     period: Period,
     lang: Lang,
-    fmt: &Formats,
+    fmt: &'f Formats,
 ) -> Result<(), XlsxError> {
     for (group, run) in form.group_runs(fields) {
         let col = first_col + run.start as u16;
@@ -171,15 +172,10 @@ fn write_field_header(
                 if last > col {
                     ws.merge_range(row, col, row, last, g, &fmt.header)?;
                 } else {
-                    ws.write_string_with_format(row, col, g, &fmt.header)?;
+                    ws.text(row, col, g, &fmt.header)?;
                 }
                 for k in run {
-                    ws.write_string_with_format(
-                        row + 1,
-                        first_col + k as u16,
-                        sub(k),
-                        &fmt.header,
-                    )?;
+                    ws.text(row + 1, first_col + k as u16, sub(k), &fmt.header)?;
                 }
             }
         }
@@ -206,15 +202,15 @@ fn set_print(
 
 /// Writes one figure; a missing value stays an empty (bordered) cell, never 0.
 #[allow(clippy::too_many_arguments)]
-fn write_value(
-    ws: &mut Worksheet,
+fn write_value<'f>(
+    ws: &mut Sheet<'f>,
     row: u32,
     col: u16,
     value: Option<f64>,
     kind: Kind,
     bold: bool,
     low: bool,
-    fmt: &Formats,
+    fmt: &'f Formats,
 ) -> Result<(), XlsxError> {
     let f = match (kind, bold, low) {
         (Kind::Rate, _, true) => &fmt.rate_low,
@@ -224,10 +220,9 @@ fn write_value(
         (_, false, _) => &fmt.count,
     };
     match value {
-        Some(v) => ws.write_number_with_format(row, col, v, f)?,
-        None => ws.write_blank(row, col, f)?,
-    };
-    Ok(())
+        Some(v) => ws.number(row, col, v, f),
+        None => ws.blank(row, col, f),
+    }
 }
 
 /// Whether a rate misses its target, judged on the figure as published
@@ -279,7 +274,7 @@ fn summary_sheet(
         .map(|u| u.name.as_str())
         .collect();
     let lang = input.lang;
-    let mut sheet = Worksheet::new();
+    let mut sheet = Sheet::new();
     let ws = &mut sheet;
     ws.set_name(form.short_in(lang))?;
     let title = match lang {
@@ -288,7 +283,7 @@ fn summary_sheet(
     };
     ws.merge_range(0, 0, 0, last_col, &title, &fmt.title)?;
     ws.set_row_height(0, 30)?;
-    ws.write_string_with_format(
+    ws.text(
         1,
         0,
         match lang {
@@ -298,7 +293,7 @@ fn summary_sheet(
         &fmt.subtitle,
     )?;
     let mid = (last_col / 2).max(1);
-    ws.write_string_with_format(
+    ws.text(
         1,
         mid,
         format!(
@@ -308,7 +303,7 @@ fn summary_sheet(
         ),
         &fmt.subtitle,
     )?;
-    ws.write_string_with_format(1, last_col, form.unit_note_in(lang), &fmt.subtitle_right)?;
+    ws.text(1, last_col, form.unit_note_in(lang), &fmt.subtitle_right)?;
     ws.merge_range(2, 0, 3, 0, lang.pick("单位名称", "Unit"), &fmt.header)?;
     write_field_header(ws, form, &fields, 2, 1, input.period, lang, fmt)?;
     ws.set_row_height(2, 30)?;
@@ -334,7 +329,7 @@ fn summary_sheet(
             name.push_str(" ※");
         }
         let bold = unit.level < Level::Township;
-        ws.write_string_with_format(row, 0, &name, &fmt.name[level_idx(unit.level)])?;
+        ws.text(row, 0, &name, &fmt.name[level_idx(unit.level)])?;
         for (k, &f) in fields.iter().enumerate() {
             let v = input.aggs.get(input.period, u, form_idx, f);
             let low = below_target(form, f, unit.level, v);
@@ -342,7 +337,7 @@ fn summary_sheet(
         }
         row += 1;
     }
-    ws.write_string_with_format(
+    ws.text(
         row + 1,
         0,
         lang.pick(
@@ -359,7 +354,7 @@ fn summary_sheet(
                 Lang::En => format!("{} ({})", reg.unit(*u).name, months.join(", ")),
             })
             .collect();
-        ws.write_string_with_format(
+        ws.text(
             row + 2,
             0,
             match lang {
@@ -381,7 +376,7 @@ fn summary_sheet(
     }
     ws.set_freeze_panes(4, 1)?;
     set_print(ws, 3, last_col + 1, lang)?;
-    Ok(sheet)
+    sheet.finish()
 }
 
 fn level_idx(l: Level) -> usize {
@@ -404,7 +399,7 @@ fn village_sheet(
     let first = 3u16;
     let last_col = first + fields.len() as u16 - 1;
     let lang = input.lang;
-    let mut sheet = Worksheet::new();
+    let mut sheet = Sheet::new();
     let ws = &mut sheet;
     ws.set_name(format!(
         "{}{}",
@@ -424,7 +419,7 @@ fn village_sheet(
         &fmt.title,
     )?;
     ws.set_row_height(0, 30)?;
-    ws.write_string_with_format(
+    ws.text(
         1,
         0,
         format!(
@@ -434,7 +429,7 @@ fn village_sheet(
         ),
         &fmt.subtitle,
     )?;
-    ws.write_string_with_format(1, last_col, form.unit_note_in(lang), &fmt.subtitle_right)?;
+    ws.text(1, last_col, form.unit_note_in(lang), &fmt.subtitle_right)?;
     let heads = match lang {
         Lang::Zh => ["乡镇(街道)", "村(社区)", "统计用区划代码"],
         Lang::En => ["Township", "Village", "Division code"],
@@ -452,9 +447,9 @@ fn village_sheet(
             continue;
         }
         let township = unit.parent.map(|p| reg.unit(p).name.as_str()).unwrap_or("");
-        ws.write_string_with_format(row, 0, township, &fmt.text)?;
-        ws.write_string_with_format(row, 1, &unit.name, &fmt.text)?;
-        ws.write_string_with_format(row, 2, unit.code.to_string(), &fmt.text)?;
+        ws.text(row, 0, township, &fmt.text)?;
+        ws.text(row, 1, &unit.name, &fmt.text)?;
+        ws.text(row, 2, unit.code.to_string(), &fmt.text)?;
         for (k, &f) in fields.iter().enumerate() {
             let v = input.aggs.get(input.period, u, form_idx, f);
             write_value(
@@ -479,13 +474,13 @@ fn village_sheet(
     ws.set_freeze_panes(4, first)?;
     ws.autofilter(3, 0, row.saturating_sub(1).max(3), last_col)?;
     set_print(ws, 3, last_col + 1, lang)?;
-    Ok(sheet)
+    sheet.finish()
 }
 
 fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, XlsxError> {
     let lang = input.lang;
     let zh = lang == Lang::Zh;
-    let mut sheet = Worksheet::new();
+    let mut sheet = Sheet::new();
     let ws = &mut sheet;
     ws.set_name(lang.pick("说明", "Notes"))?;
     let b = input.batch;
@@ -600,8 +595,8 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
     )?;
     let mut row = 2;
     for (k, v) in &lines {
-        ws.write_string_with_format(row, 0, *k, &fmt.header)?;
-        ws.write_string_with_format(row, 1, v, &fmt.text)?;
+        ws.text(row, 0, *k, &fmt.header)?;
+        ws.text(row, 1, v, &fmt.text)?;
         row += 1;
     }
     row += 1;
@@ -610,7 +605,7 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
         Lang::En => ["File", "Sheet", "Form", "Reporting unit", "Month", "Status"],
     };
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(row, c as u16, *h, &fmt.header)?;
+        ws.text(row, c as u16, *h, &fmt.header)?;
     }
     let first_list_row = row;
     row += 1;
@@ -636,7 +631,7 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
             status.to_string(),
         ];
         for (c, v) in cells.iter().enumerate() {
-            ws.write_string_with_format(row, c as u16, v, &fmt.text)?;
+            ws.text(row, c as u16, v, &fmt.text)?;
         }
         row += 1;
     }
@@ -658,11 +653,11 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
                 "holds no return (not a return file), not read",
             )
         };
-        ws.write_string_with_format(row, 0, file, &fmt.text)?;
+        ws.text(row, 0, file, &fmt.text)?;
         for c in 1..5 {
-            ws.write_blank(row, c, &fmt.text)?;
+            ws.blank(row, c, &fmt.text)?;
         }
-        ws.write_string_with_format(row, 5, status, &fmt.text)?;
+        ws.text(row, 5, status, &fmt.text)?;
         row += 1;
     }
     ws.autofilter(
@@ -677,12 +672,12 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
         ws.set_column_width(c, 16)?;
     }
     set_print(ws, 0, 6, lang)?;
-    Ok(sheet)
+    sheet.finish()
 }
 
 fn completeness_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, XlsxError> {
     let lang = input.lang;
-    let mut sheet = Worksheet::new();
+    let mut sheet = Sheet::new();
     let ws = &mut sheet;
     ws.set_name(lang.pick("上报情况", "Completeness"))?;
     ws.merge_range(
@@ -721,7 +716,7 @@ fn completeness_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Workshee
         ],
     };
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(2, c as u16, *h, &fmt.header)?;
+        ws.text(2, c as u16, *h, &fmt.header)?;
     }
     let names = |units: &[UnitIdx]| {
         units
@@ -735,15 +730,15 @@ fn completeness_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Workshee
         .iter()
         .filter(|c| input.period.contains(c.month));
     for (row, c) in (3u32..).zip(in_period) {
-        ws.write_string_with_format(row, 0, input.schemas.form(c.form).title_in(lang), &fmt.text)?;
-        ws.write_string_with_format(row, 1, month_label(c.month, lang), &fmt.text)?;
-        ws.write_string_with_format(row, 2, lang.pick(c.level.zh(), c.level.id()), &fmt.text)?;
-        ws.write_number_with_format(row, 3, c.expected as f64, &fmt.count)?;
-        ws.write_number_with_format(row, 4, c.reported as f64, &fmt.count)?;
+        ws.text(row, 0, input.schemas.form(c.form).title_in(lang), &fmt.text)?;
+        ws.text(row, 1, month_label(c.month, lang), &fmt.text)?;
+        ws.text(row, 2, lang.pick(c.level.zh(), c.level.id()), &fmt.text)?;
+        ws.number(row, 3, c.expected as f64, &fmt.count)?;
+        ws.number(row, 4, c.reported as f64, &fmt.count)?;
         write_value(ws, row, 5, c.rate(), Kind::Rate, false, false, fmt)?;
-        ws.write_string_with_format(row, 6, names(&c.missing), &fmt.text)?;
+        ws.text(row, 6, names(&c.missing), &fmt.text)?;
         write_value(ws, row, 7, c.timeliness(), Kind::Rate, false, false, fmt)?;
-        ws.write_string_with_format(row, 8, names(&c.late), &fmt.text)?;
+        ws.text(row, 8, names(&c.late), &fmt.text)?;
     }
     ws.set_column_width(0, 36)?;
     ws.set_column_width(6, 40)?;
@@ -751,7 +746,7 @@ fn completeness_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Workshee
     ws.set_column_width(8, 30)?;
     ws.set_freeze_panes(3, 0)?;
     set_print(ws, 2, 9, lang)?;
-    Ok(sheet)
+    sheet.finish()
 }
 
 /// The most findings the 审核结果 sheet lists.
@@ -773,7 +768,7 @@ fn listed(findings: &[Finding], max: usize) -> (Vec<&Finding>, usize) {
 /// works through before forwarding the report.
 fn findings_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, XlsxError> {
     let lang = input.lang;
-    let mut sheet = Worksheet::new();
+    let mut sheet = Sheet::new();
     let ws = &mut sheet;
     ws.set_name(lang.pick("审核结果", "Findings"))?;
     let headers = match lang {
@@ -805,7 +800,7 @@ fn findings_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, X
         ],
     };
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &fmt.header)?;
+        ws.text(0, c as u16, *h, &fmt.header)?;
     }
     let error = Format::new()
         .set_font_size(10)
@@ -821,12 +816,12 @@ fn findings_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, X
             &fmt.text
         };
         for (c, v) in cells.iter().enumerate() {
-            ws.write_string_with_format(row, c as u16, v, format)?;
+            ws.text(row, c as u16, v, format)?;
         }
         row += 1;
     }
     if left_out > 0 {
-        ws.write_string_with_format(
+        ws.text(
             row + 1,
             0,
             match lang {
@@ -847,7 +842,7 @@ fn findings_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, X
         ws.set_column_width(c as u16, *w)?;
     }
     set_print(ws, 0, headers.len() as u16, lang)?;
-    Ok(sheet)
+    sheet.finish()
 }
 
 /// Builds every sheet of the report workbook, each as its own task, side by
