@@ -5,7 +5,8 @@
 # each phase's time and CPU share (PHSTATS_TIMINGS). Usage:
 #   examples/device.sh PHSTATS_BIN BENCH_BIN OUT_DIR [TOWNSHIPS...]
 # (townships per corpus; default 150 and 1100). No LibreOffice there, so
-# these corpora have no .xls returns.
+# these corpora have no .xls returns. REPEATS=k runs each thread count k
+# times (a machine's first runs after the corpus is written are noisy).
 set -euo pipefail
 bin=$(realpath "$1"); bench=$(realpath "$2"); out=$(realpath "$3"); shift 3
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(150 1100); fi
@@ -16,7 +17,7 @@ for towns in "${sizes[@]}"; do
   "$bin" --lang en sample-data "$work/t$towns" --townships "$towns" --months 12 --gaps --seed 42 > "$out/generate-$towns.txt"
   echo "t$towns generated in $(awk "BEGIN{print $(date +%s.%N) - $start}") s: $(cat "$out/generate-$towns.txt")" | tee -a "$out/results.txt"
   cd "$work/t$towns"
-  for n in 1 2 4 8 16; do
+  for n in $(for n in 1 2 4 8 16; do for _ in $(seq "${REPEATS:-1}"); do echo $n; done; done); do
     floor=$(RAYON_NUM_THREADS=$n "$bench" --floor returns | awk '{print $1}')
     t0=$(date +%s.%N)
     RAYON_NUM_THREADS=$n PHSTATS_TIMINGS=1 "$bin" consolidate returns --units units.csv \
@@ -25,5 +26,14 @@ for towns in "${sizes[@]}"; do
     peak=$(grep -o 'peak [0-9]* MiB' "$out/timings-$towns-$n.txt" | tail -1)
     echo "t$towns threads $n: phstats ${wall} s, floor ${floor} s, $peak" | tee -a "$out/results.txt"
   done
+  # One thread with the whole process held to one core: the helper
+  # threads (files flushed, the workbook's sheets assembled) then share it.
+  if command -v taskset > /dev/null; then
+    t0=$(date +%s.%N)
+    RAYON_NUM_THREADS=1 PHSTATS_TIMINGS=1 taskset -c 0 "$bin" consolidate returns --units units.csv \
+      --export out -o report.xlsx --quiet > /dev/null 2> "$out/timings-$towns-1core.txt" || true
+    wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
+    echo "t$towns one core: phstats ${wall} s" | tee -a "$out/results.txt"
+  fi
   cd /; rm -rf "$work/t$towns"
 done
