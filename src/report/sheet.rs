@@ -20,18 +20,24 @@ use rust_xlsxwriter::{ColNum, Format, RowNum, Worksheet, XlsxError};
 /// over, formatted, by [`Sheet::finish`].
 pub struct Sheet<'f> {
     ws: Worksheet,
-    marks: Vec<Mark<'f>>,
+    /// The formats used, each once: a sheet has a dozen or two.
+    formats: Vec<&'f Format>,
+    marks: Vec<Mark>,
 }
 
-/// A cell written through the sheet, in the order written.
+/// A cell written through the sheet, in the order written: 8 bytes, as a
+/// province's report has millions of cells.
 #[derive(Clone, Copy)]
-struct Mark<'f> {
-    col: ColNum,
+struct Mark {
     row: RowNum,
-    format: &'f Format,
+    col: ColNum,
+    /// Its place in `formats`.
+    format: u8,
     /// Written as an empty cell: it holds no value.
     blank: bool,
 }
+
+const _: () = assert!(std::mem::size_of::<Mark>() == 8);
 
 impl<'f> Sheet<'f> {
     /// An empty, unnamed sheet.
@@ -39,6 +45,7 @@ impl<'f> Sheet<'f> {
     pub fn new() -> Sheet<'f> {
         Sheet {
             ws: Worksheet::new(),
+            formats: Vec::new(),
             marks: Vec::new(),
         }
     }
@@ -55,8 +62,7 @@ impl<'f> Sheet<'f> {
         format: &'f Format,
     ) -> Result<(), XlsxError> {
         self.ws.write_number(row, col, v)?;
-        self.mark(row, col, format, false);
-        Ok(())
+        self.mark(row, col, format, false)
     }
 
     /// Writes the text `s` in `format`; an empty text is an empty cell in
@@ -77,8 +83,7 @@ impl<'f> Sheet<'f> {
             return self.blank(row, col, format);
         }
         self.ws.write_string(row, col, s)?;
-        self.mark(row, col, format, false);
-        Ok(())
+        self.mark(row, col, format, false)
     }
 
     /// Makes the cell an empty one in `format` (a bordered cell where a
@@ -91,22 +96,42 @@ impl<'f> Sheet<'f> {
         if row >= 1_048_576 || col >= 16_384 {
             return Err(XlsxError::RowColumnLimitError);
         }
-        self.mark(row, col, format, true);
-        Ok(())
+        self.mark(row, col, format, true)
     }
 
-    fn mark(&mut self, row: RowNum, col: ColNum, format: &'f Format, blank: bool) {
+    fn mark(
+        &mut self,
+        row: RowNum,
+        col: ColNum,
+        format: &'f Format,
+        blank: bool,
+    ) -> Result<(), XlsxError> {
+        // Most cells share the format of the cell written before them.
+        let last = self.marks.last().map(|m| usize::from(m.format));
+        let place = match last.filter(|&i| std::ptr::eq(self.formats[i], format)) {
+            Some(i) => i,
+            None => match self.formats.iter().position(|f| std::ptr::eq(*f, format)) {
+                Some(i) => i,
+                None => {
+                    self.formats.push(format);
+                    self.formats.len() - 1
+                }
+            },
+        };
+        let format = u8::try_from(place)
+            .map_err(|_| XlsxError::ParameterError("over 256 formats on one sheet".to_string()))?;
         self.marks.push(Mark {
-            col,
             row,
+            col,
             format,
             blank,
         });
+        Ok(())
     }
 
     /// A blank written over a value empties the cell, as `write_blank`
     /// would have.
-    fn empty_if(&mut self, last: &Mark<'_>, held_value: bool) {
+    fn empty_if(&mut self, last: &Mark, held_value: bool) {
         if last.blank && held_value {
             self.ws.clear_cell(last.row, last.col);
         }
@@ -120,7 +145,7 @@ impl<'f> Sheet<'f> {
         let mut marks = std::mem::take(&mut self.marks);
         // By cell, the last write to a cell last (the sort is stable).
         marks.sort_by_key(|m| (m.col, m.row));
-        let mut cells: Vec<Mark<'f>> = Vec::with_capacity(marks.len());
+        let mut cells: Vec<Mark> = Vec::with_capacity(marks.len());
         // Whether a value was written to the cell before its last write.
         let mut held_value = false;
         for m in marks {
@@ -148,22 +173,21 @@ impl<'f> Sheet<'f> {
             let (r0, c0, r1, c1) = b.unwrap_or((m.row, m.col, m.row, m.col));
             Some((r0.min(m.row), c0.min(m.col), r1.max(m.row), c1.max(m.col)))
         });
-        let inside = |m: &Mark<'_>| {
+        let inside = |m: &Mark| {
             bounds.is_some_and(|(r0, c0, r1, c1)| {
                 (r0..=r1).contains(&m.row) && (c0..=c1).contains(&m.col)
             })
         };
-        let mut runs: Vec<Run<'f>> = Vec::new();
+        let mut runs: Vec<Run> = Vec::new();
         for m in cells {
             if m.blank && !inside(&m) {
-                self.ws.write_blank(m.row, m.col, m.format)?;
+                self.ws
+                    .write_blank(m.row, m.col, self.formats[usize::from(m.format)])?;
                 continue;
             }
             match runs.last_mut() {
                 Some(r)
-                    if r.first_col == m.col
-                        && r.last_row + 1 == m.row
-                        && std::ptr::eq(r.format, m.format) =>
+                    if r.first_col == m.col && r.last_row + 1 == m.row && r.format == m.format =>
                 {
                     r.last_row = m.row;
                 }
@@ -178,13 +202,13 @@ impl<'f> Sheet<'f> {
         }
         // Side by side columns with the same run (a table's figure
         // columns) are one rectangle.
-        runs.sort_by_key(|r| (r.first_row, r.last_row, r.key(), r.first_col));
-        let mut rects: Vec<Run<'f>> = Vec::with_capacity(runs.len());
+        runs.sort_by_key(|r| (r.first_row, r.last_row, r.format, r.first_col));
+        let mut rects: Vec<Run> = Vec::with_capacity(runs.len());
         for r in runs {
             match rects.last_mut() {
                 Some(q)
                     if (q.first_row, q.last_row) == (r.first_row, r.last_row)
-                        && std::ptr::eq(q.format, r.format)
+                        && q.format == r.format
                         && q.last_col + 1 == r.first_col =>
                 {
                     q.last_col = r.first_col;
@@ -193,8 +217,9 @@ impl<'f> Sheet<'f> {
             }
         }
         for r in rects {
+            let format = self.formats[usize::from(r.format)];
             self.ws
-                .set_range_format(r.first_row, r.first_col, r.last_row, r.last_col, r.format)?;
+                .set_range_format(r.first_row, r.first_col, r.last_row, r.last_col, format)?;
         }
         Ok(self.ws)
     }
@@ -207,19 +232,13 @@ impl Default for Sheet<'_> {
 }
 
 /// Cells in one format: a column's run of rows, then a rectangle.
-struct Run<'f> {
+struct Run {
     first_row: RowNum,
     last_row: RowNum,
     first_col: ColNum,
     last_col: ColNum,
-    format: &'f Format,
-}
-
-impl Run<'_> {
-    /// The format's identity, to sort runs in the same format together.
-    fn key(&self) -> usize {
-        std::ptr::from_ref(self.format) as usize
-    }
+    /// Its place in the sheet's formats.
+    format: u8,
 }
 
 impl Deref for Sheet<'_> {
@@ -405,5 +424,24 @@ mod tests {
             "C6 was emptied: {}",
             want.1["C6"].0
         );
+    }
+
+    #[test]
+    fn a_sheet_with_too_many_formats_says_so() {
+        let formats: Vec<Format> = (0..257u16)
+            .map(|k| Format::new().set_font_size(f64::from(k) / 10.0 + 12.0))
+            .collect();
+        let mut sheet = Sheet::new();
+        for (k, f) in formats.iter().enumerate().take(256) {
+            sheet.number(0, k as u16, 1.0, f).expect("in range");
+        }
+        let err = sheet
+            .number(1, 0, 1.0, &formats[256])
+            .expect_err("257 formats");
+        assert!(matches!(err, XlsxError::ParameterError(_)), "{err}");
+        // The first 256 are still given.
+        let ws = sheet.finish().expect("formatted");
+        let (_, styles) = parts(ws);
+        assert_eq!(elements(&styles, "cellXfs", "xf").len(), 257);
     }
 }
