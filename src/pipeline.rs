@@ -2,6 +2,8 @@
 //! aggregate → focus on the period reported. The CLI and tests use it; the
 //! report writers take its result.
 
+use rayon::prelude::*;
+
 use crate::aggregate::{self, Aggregates};
 use crate::findings::Finding;
 use crate::ingest::{self, Context, Input, Progress};
@@ -198,21 +200,30 @@ pub fn run_batch(
     // A report is about its period: the findings of other months were only
     // the history of this one's.
     if let Some(p) = focus {
-        // Each period named is parsed once: a city-year has tens of
-        // thousands of findings (14 ms of one thread, parsed one by one)
-        // and a few dozen periods.
-        let mut covered: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
-        findings.retain(|f| {
-            let Some(text) = f.period.as_deref() else {
-                return true;
-            };
-            if let Some(&keep) = covered.get(text) {
-                return keep;
-            }
-            let keep = Period::parse(text).is_none_or(|fp| p.covers(fp));
-            covered.insert(text.to_string(), keep);
-            keep
-        });
+        // On every core, each period named parsed once a thread: a
+        // province-year has 90,000 findings, most of them other months'
+        // (history), and freeing those was 20 ms of one thread.
+        findings = std::mem::take(&mut findings)
+            .into_par_iter()
+            .map_init(
+                std::collections::HashMap::<String, bool>::new,
+                |covered, f| {
+                    let keep = match f.period.as_deref() {
+                        None => true,
+                        Some(text) => match covered.get(text) {
+                            Some(&keep) => keep,
+                            None => {
+                                let keep = Period::parse(text).is_none_or(|fp| p.covers(fp));
+                                covered.insert(text.to_string(), keep);
+                                keep
+                            }
+                        },
+                    };
+                    keep.then_some(f)
+                },
+            )
+            .flatten()
+            .collect();
     }
     let completeness = completeness
         .into_iter()
