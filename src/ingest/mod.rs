@@ -91,7 +91,7 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, (String, bool)> {
         })?;
         if meta.is_dir() {
             let mut found = Vec::new();
-            walk(p, &mut found).map_err(|_| (p.display().to_string(), false))?;
+            walk(p, &[], &mut found).map_err(|_| (p.display().to_string(), false))?;
             given.extend(found);
         } else {
             given.push(p.clone());
@@ -140,8 +140,15 @@ impl FileKey {
 /// by name and its subfolders walked in that order, which is the order of
 /// sorting the whole paths (component by component) without comparing
 /// tens of thousands of paths. Subfolders are read on every core (a
-/// province-year is a thousand of them).
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// province-year is a thousand of them). A link back to a folder being
+/// walked (`above`) is not followed again: everything under it is read
+/// already, and the walk would never end.
+fn walk(dir: &Path, above: &[FileKey], out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let key = FileKey::of(dir);
+    if above.contains(&key) {
+        return Ok(());
+    }
+    let above = [above, &[key]].concat();
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -160,7 +167,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         .map(|(_, path, is_dir)| {
             let mut found = Vec::new();
             if is_dir {
-                walk(&path, &mut found)?;
+                walk(&path, &above, &mut found)?;
             } else if is_workbook_name(&path) {
                 found.push(path);
             }
@@ -729,7 +736,7 @@ mod tests {
         }
         std::fs::create_dir_all(root.path().join("empty/also empty")).unwrap();
         let mut found = Vec::new();
-        walk(root.path(), &mut found).unwrap();
+        walk(root.path(), &[], &mut found).unwrap();
         let found: Vec<String> = found
             .iter()
             .map(|p| {
@@ -750,6 +757,35 @@ mod tests {
                 "c/10.xlsx",
                 "c/2.xlsx",
                 "c/d/e/f.xls",
+            ]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_back_up_the_tree_is_walked_once() {
+        let root = tempfile::tempdir().unwrap();
+        let month = root.path().join("returns/2026-01");
+        std::fs::create_dir_all(&month).unwrap();
+        std::fs::write(month.join("城东街道.xlsx"), b"").unwrap();
+        // A shortcut to the whole tree inside it, and one to a sibling.
+        std::os::unix::fs::symlink(root.path().join("returns"), month.join("all")).unwrap();
+        std::fs::create_dir_all(root.path().join("other")).unwrap();
+        std::fs::write(root.path().join("other/城西街道.xlsx"), b"").unwrap();
+        std::os::unix::fs::symlink(root.path().join("other"), month.join("other")).unwrap();
+        let inputs = collect_inputs(&[root.path().join("returns")]).expect("walked");
+        let names: Vec<String> = inputs
+            .iter()
+            .map(|i| {
+                let rel = i.path.strip_prefix(root.path()).unwrap();
+                rel.to_string_lossy().into_owned()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "returns/2026-01/other/城西街道.xlsx",
+                "returns/2026-01/城东街道.xlsx"
             ]
         );
     }
