@@ -72,25 +72,39 @@ pub fn run(args: &Args, lang: Lang) -> anyhow::Result<i32> {
             }
         }
         for (dir, paths) in by_dir {
-            let status = Command::new("soffice")
-                .arg(format!("-env:UserInstallation=file://{}", profile.display()))
-                .args(["--headless", "--convert-to", "xls", "--outdir"])
-                .arg(dir)
-                .args(&paths)
-                .output()
-                .context(lang.pick(
-                    "无法运行 soffice（LibreOffice）转换 .xls：请安装 libreoffice-calc-nogui，或去掉 --xls",
-                    "running soffice (LibreOffice) for --xls; install libreoffice-calc-nogui or drop --xls",
-                ))?;
-            for path in paths {
-                if !status.status.success() || !path.with_extension("xls").exists() {
-                    match lang {
-                        Lang::Zh => anyhow::bail!("soffice 未能把 {} 转为 .xls", path.display()),
-                        Lang::En => anyhow::bail!("soffice could not convert {}", path.display()),
+            // A long batch now and then leaves some files unconverted
+            // (LibreOffice gives up part-way): those are tried again.
+            let mut left: Vec<&PathBuf> = paths;
+            for _ in 0..3 {
+                if left.is_empty() {
+                    break;
+                }
+                Command::new("soffice")
+                    .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+                    .args(["--headless", "--convert-to", "xls", "--outdir"])
+                    .arg(dir)
+                    .args(&left)
+                    .output()
+                    .context(lang.pick(
+                        "无法运行 soffice（LibreOffice）转换 .xls：请安装 libreoffice-calc-nogui，或去掉 --xls",
+                        "running soffice (LibreOffice) for --xls; install libreoffice-calc-nogui or drop --xls",
+                    ))?;
+                let mut missing = Vec::new();
+                for path in left {
+                    if path.with_extension("xls").exists() {
+                        std::fs::remove_file(path)?;
+                        xls += 1;
+                    } else {
+                        missing.push(path);
                     }
                 }
-                std::fs::remove_file(path)?;
-                xls += 1;
+                left = missing;
+            }
+            if let Some(path) = left.first() {
+                match lang {
+                    Lang::Zh => anyhow::bail!("soffice 未能把 {} 转为 .xls", path.display()),
+                    Lang::En => anyhow::bail!("soffice could not convert {}", path.display()),
+                }
             }
         }
     }
