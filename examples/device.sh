@@ -7,8 +7,11 @@
 # (townships per corpus; default 150 and 1100). No LibreOffice there, so
 # these corpora have no .xls returns. REPEATS=k runs each thread count k
 # times (a machine's first runs after the corpus is written are noisy).
+# COMPARE=OTHER_BIN then times OTHER_BIN against PHSTATS_BIN at 16
+# threads, three runs each, alternating (wall, then the outputs phase).
 set -euo pipefail
 bin=$(realpath "$1"); bench=$(realpath "$2"); out=$(realpath "$3"); shift 3
+compare=${COMPARE:+$(realpath "$COMPARE")}
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(150 1100); fi
 work=$(mktemp -d)
 nproc | sed 's/^/cores: /' | tee "$out/results.txt"
@@ -34,6 +37,18 @@ for towns in "${sizes[@]}"; do
       --export out -o report.xlsx --quiet > /dev/null 2> "$out/timings-$towns-1core.txt" || true
     wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
     echo "t$towns one core: phstats ${wall} s" | tee -a "$out/results.txt"
+  fi
+  if [ -n "$compare" ]; then
+    for _ in 1 2 3; do
+      for b in "$bin" "$compare"; do
+        t0=$(date +%s.%N)
+        RAYON_NUM_THREADS=16 PHSTATS_TIMINGS=1 "$b" consolidate returns --units units.csv \
+          --export out -o report.xlsx --quiet > /dev/null 2> "$out/compare.txt" || true
+        wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
+        outputs=$(awk '$2=="outputs" {print $3}' "$out/compare.txt")
+        echo "t$towns 16 threads $(basename "$b"): ${wall} s, outputs ${outputs} s" | tee -a "$out/results.txt"
+      done
+    done
   fi
   cd /; rm -rf "$work/t$towns"
 done
