@@ -6,7 +6,6 @@
 //! the report is still written from the valid data.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 
@@ -159,32 +158,18 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
     // The outputs in two steps, each on every core. No thread waits on
     // the disk: every file is flushed and renamed into place on a thread
     // of its own, and all are waited for at the end.
-    // aggregates.csv, the largest file by far, is written beside the
-    // report's sheets until they are built, and the rest beside the
-    // workbook's save, which runs on one thread. On a province-year at 16
-    // threads the file takes as long as the save (the disk's speed): one
-    // after the other they were 0.66 s.
-    let aggregates = export.map(|dir| {
-        csv::AggregatesCsv::create(dir, &outcome.aggregates, target.registry, target.schemas)
-    });
-    let built = AtomicBool::new(false);
+    // First aggregates.csv, the largest file by far, beside the report's
+    // sheets: it then goes to disk while the rest is built.
     let (aggregates, sheets) = rayon::join(
         || {
-            aggregates.map(|csv| {
-                csv.and_then(|mut csv| {
-                    csv.write_while(|| !built.load(Ordering::Relaxed))?;
-                    Ok(csv)
-                })
+            export.map(|dir| {
+                csv::write_aggregates(dir, &outcome.aggregates, target.registry, target.schemas)
             })
         },
-        || {
-            let sheets = input.as_ref().map(report_sheets);
-            built.store(true, Ordering::Relaxed);
-            sheets
-        },
+        || input.as_ref().map(report_sheets),
     );
-    // Then the workbook is saved, one thread's work (the compression), and
-    // the small files and the rest of aggregates.csv are written beside it.
+    // Then the workbook is saved, one thread's work (the compression),
+    // and the small files are written beside it.
     let report = || -> Option<anyhow::Result<Pending>> {
         let save = |sheets| -> anyhow::Result<Pending> {
             let bytes = save_report(sheets)?;
@@ -238,10 +223,7 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
         }
         written
     };
-    // The small files first: written right after most of aggregates.csv,
-    // they would wait for the disk to take it.
-    let rest = || aggregates.map(|csv| csv.and_then(csv::AggregatesCsv::finish));
-    let ((small, aggregates), report) = rayon::join(|| (small(), rest()), report);
+    let (report, small) = rayon::join(report, small);
     let aggregates = aggregates.map(|a| a.map_err(anyhow::Error::from));
     let written: Vec<anyhow::Result<Pending>> =
         aggregates.into_iter().chain(report).chain(small).collect();

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::{write_atomic_with_deferred, AtomicFile, Pending, ReportError};
+use super::{write_atomic_file_deferred, write_atomic_with_deferred, Pending, ReportError};
 use crate::aggregate::Aggregates;
 use crate::findings::Finding;
 use crate::message::Lang;
@@ -47,139 +47,62 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-/// `aggregates.csv` being written: one row per period, unit and field with
-/// a value; counts as integers, rates in percent at full precision. A
-/// city-year has over a million rows (66 MB), so everything but the value
-/// is escaped once (per period, per unit, per field), and the rows are
-/// formatted in chunks on every core and each chunk written at its own
-/// offset, also on every core, a few chunks per core at a time so the file
-/// is never held whole. It can be written in two goes, each beside other
-/// work: [`AggregatesCsv::write_while`], then [`AggregatesCsv::finish`].
-pub struct AggregatesCsv<'a> {
-    out: AtomicFile,
-    aggs: &'a Aggregates,
-    /// "period," for each period, or `None` for a period only compared with.
-    periods: Vec<Option<String>>,
-    /// "level,unit_code,unit_name" per unit.
-    units: Vec<String>,
-    /// Per form, "form," and ",field," for each of its fields.
-    forms: Vec<(String, Vec<String>)>,
-    /// Where the next chunk goes in the file.
-    offset: u64,
-    /// The first row not yet written.
-    next: usize,
-    /// Rows a chunk: 8k (about 600 kB), two chunks a thread in flight: on
-    /// 16 threads 20 MB, not the province-year's 480 MB file.
-    chunk_rows: usize,
-}
-
-impl<'a> AggregatesCsv<'a> {
-    /// Starts `aggregates.csv` in `dir`, which must exist: its byte-order
-    /// mark and header.
-    ///
-    /// # Errors
-    /// The file cannot be written.
-    pub fn create(
-        dir: &Path,
-        aggs: &'a Aggregates,
-        registry: &Registry,
-        schemas: &Schemas,
-    ) -> Result<AggregatesCsv<'a>, ReportError> {
-        let out = AtomicFile::create(&dir.join("aggregates.csv"))?;
-        let header = AGGREGATES_HEADER.join(",") + "\n";
-        let mut offset = 0u64;
-        for part in [UTF8_BOM, header.as_bytes()] {
-            write_at(out.file(), part, offset).map_err(ReportError::from_io(out.path()))?;
-            offset += part.len() as u64;
-        }
-        let periods = aggs
-            .periods
-            .iter()
-            .map(|p| {
-                (!aggs.comparison.contains(p)).then(|| format!("{},", csv_field(&p.to_string())))
-            })
-            .collect();
-        let units = registry
-            .units
-            .iter()
-            .map(|u| {
-                format!(
-                    "{},{},{}",
-                    csv_field(u.level.id()),
-                    csv_field(&u.code.to_string()),
-                    csv_field(&u.name)
-                )
-            })
-            .collect();
-        let forms = schemas
-            .forms
-            .iter()
-            .map(|f| {
-                (
-                    format!("{},", csv_field(&f.id)),
-                    f.fields
-                        .iter()
-                        .map(|x| format!(",{},", csv_field(&x.id)))
-                        .collect(),
-                )
-            })
-            .collect();
-        Ok(AggregatesCsv {
-            out,
-            aggs,
-            periods,
-            units,
-            forms,
-            offset,
-            next: 0,
-            chunk_rows: 8_192,
+/// Writes `aggregates.csv` (with its byte-order mark) into `file`: one row
+/// per period, unit and field with a value; counts as integers, rates in
+/// percent at full precision. A city-year has over a million rows (66 MB),
+/// so everything but the value is escaped once (per period, per unit, per
+/// field), and the rows are formatted in chunks on every core and each
+/// chunk written at its own offset, also on every core, a few chunks per
+/// core at a time so the file is never held whole.
+///
+/// # Errors
+/// Only a write failure.
+pub fn write_aggregates_csv(
+    file: &std::fs::File,
+    aggs: &Aggregates,
+    registry: &Registry,
+    schemas: &Schemas,
+) -> std::io::Result<()> {
+    let header = AGGREGATES_HEADER.join(",") + "\n";
+    let mut offset = 0u64;
+    for part in [UTF8_BOM, header.as_bytes()] {
+        write_at(file, part, offset)?;
+        offset += part.len() as u64;
+    }
+    // "period," for each period, or `None` for a period only compared with.
+    let periods: Vec<Option<String>> = aggs
+        .periods
+        .iter()
+        .map(|p| (!aggs.comparison.contains(p)).then(|| format!("{},", csv_field(&p.to_string()))))
+        .collect();
+    // "level,unit_code,unit_name" per unit.
+    let units: Vec<String> = registry
+        .units
+        .iter()
+        .map(|u| {
+            format!(
+                "{},{},{}",
+                csv_field(u.level.id()),
+                csv_field(&u.code.to_string()),
+                csv_field(&u.name)
+            )
         })
-    }
-
-    /// Writes rows, a few chunks a thread at a time, for as long as `more`
-    /// says so and rows are left.
-    ///
-    /// # Errors
-    /// A write failed; the error names the file.
-    pub fn write_while(&mut self, more: impl Fn() -> bool) -> Result<(), ReportError> {
-        let rows = self.chunk_rows;
-        let at_once = rayon::current_num_threads() * 2;
-        let io = ReportError::from_io(self.out.path());
-        let n = self.aggs.len();
-        while self.next < n && more() {
-            let starts: Vec<usize> = (self.next..n).step_by(rows).take(at_once).collect();
-            let parts: Vec<Vec<u8>> = starts
-                .par_iter()
-                .map(|&s| self.chunk(s..(s + rows).min(n)))
-                .collect();
-            let mut at = Vec::with_capacity(parts.len());
-            for part in &parts {
-                at.push(self.offset);
-                self.offset += part.len() as u64;
-            }
-            parts
-                .par_iter()
-                .zip(at)
-                .try_for_each(|(part, at)| write_at(self.out.file(), part, at))
-                .map_err(&io)?;
-            self.next = starts.last().map_or(n, |&s| (s + rows).min(n));
-        }
-        Ok(())
-    }
-
-    /// Writes the rows left and hands the file over to be flushed and
-    /// renamed into place: it is there once the [`Pending`] is finished.
-    ///
-    /// # Errors
-    /// A write failed; the error names the file.
-    pub fn finish(mut self) -> Result<Pending, ReportError> {
-        self.write_while(|| true)?;
-        self.out.defer()
-    }
-
-    /// The text of the rows in `range`.
-    fn chunk(&self, range: std::ops::Range<usize>) -> Vec<u8> {
-        let aggs = self.aggs;
+        .collect();
+    let forms: Vec<(String, Vec<String>)> = schemas
+        .forms
+        .iter()
+        .map(|f| {
+            // "form," and ",field," for each of its fields.
+            (
+                format!("{},", csv_field(&f.id)),
+                f.fields
+                    .iter()
+                    .map(|x| format!(",{},", csv_field(&x.id)))
+                    .collect(),
+            )
+        })
+        .collect();
+    let chunk = |range: std::ops::Range<usize>| -> Vec<u8> {
         let mut buf: Vec<u8> = Vec::with_capacity(range.len() * 80);
         // Rows come in the order of `aggs.periods`: the label moves on with them.
         let mut period_idx = 0;
@@ -187,14 +110,14 @@ impl<'a> AggregatesCsv<'a> {
             while aggs.periods[period_idx] != a.period {
                 period_idx += 1;
             }
-            let Some(period) = &self.periods[period_idx] else {
+            let Some(period) = &periods[period_idx] else {
                 continue;
             };
-            let (form_id, field_ids) = &self.forms[a.form as usize];
+            let (form_id, field_ids) = &forms[a.form as usize];
             for part in [
                 period.as_str(),
                 form_id,
-                &self.units[a.unit as usize],
+                &units[a.unit as usize],
                 &field_ids[a.field as usize],
             ] {
                 buf.extend_from_slice(part.as_bytes());
@@ -203,7 +126,28 @@ impl<'a> AggregatesCsv<'a> {
             buf.push(b'\n');
         }
         buf
+    };
+    // 8k rows (about 600 kB) a chunk, two chunks a thread in flight: on 16
+    // threads 20 MB, not the province-year's 480 MB file.
+    const ROWS: usize = 8_192;
+    let starts: Vec<usize> = (0..aggs.len()).step_by(ROWS).collect();
+    let at_once = rayon::current_num_threads() * 2;
+    for group in starts.chunks(at_once) {
+        let parts: Vec<Vec<u8>> = group
+            .par_iter()
+            .map(|&s| chunk(s..(s + ROWS).min(aggs.len())))
+            .collect();
+        let mut at = Vec::with_capacity(parts.len());
+        for part in &parts {
+            at.push(offset);
+            offset += part.len() as u64;
+        }
+        parts
+            .par_iter()
+            .zip(at)
+            .try_for_each(|(part, at)| write_at(file, part, at))?;
     }
+    Ok(())
 }
 
 /// Appends `v` as `format!("{v}")` writes it, without `fmt` where that is
@@ -350,7 +294,9 @@ pub fn write_aggregates(
     registry: &Registry,
     schemas: &Schemas,
 ) -> Result<Pending, ReportError> {
-    AggregatesCsv::create(dir, aggs, registry, schemas)?.finish()
+    write_atomic_file_deferred(&dir.join("aggregates.csv"), |file| {
+        write_aggregates_csv(file, aggs, registry, schemas)
+    })
 }
 
 /// Writes `findings.csv` into `dir`, which must exist, atomically; it is
@@ -374,62 +320,6 @@ pub fn write_findings(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn aggregates_written_in_goes_are_the_file_written_in_one() {
-        let tmp = tempfile::tempdir().expect("a temporary folder");
-        let city = tmp.path().join("city");
-        let options = crate::sample::Options {
-            townships: 2,
-            months: 3,
-            year: 2026,
-            seed: 7,
-            gaps: true,
-        };
-        crate::sample::generate(&city, &options).expect("generated");
-        let registry = Registry::load(&city.join("units.csv")).expect("the registry");
-        let schemas = Schemas::builtin().expect("the forms");
-        let inputs = crate::ingest::collect_inputs(&[city.join("returns")]).expect("returns");
-        let selection = crate::pipeline::Selection {
-            period: None,
-            latest: false,
-            complete: true,
-            keep_sheets: false,
-            deadline_day: 5,
-            indicators: false,
-        };
-        let outcome =
-            crate::pipeline::run(&inputs, &registry, &schemas, selection).expect("consolidated");
-        let aggs = &outcome.aggregates;
-        let read = |dir: &Path| std::fs::read(dir.join("aggregates.csv")).expect("written");
-        let whole = tmp.path().join("whole");
-        std::fs::create_dir(&whole).expect("a folder");
-        write_aggregates(&whole, aggs, &registry, &schemas)
-            .and_then(Pending::finish)
-            .expect("written");
-        let lines = read(&whole).iter().filter(|&&b| b == b'\n').count();
-        assert_eq!(lines, aggs.len() + 1, "one line a row, and the header");
-        // Enough rows for three goes of 64 threads to leave some.
-        assert!(aggs.len() > 3 * 64 * 2 * 10, "{} rows", aggs.len());
-        // In goes of a few 10-row chunks: stopped after one go, after
-        // three, and not at all.
-        for goes in [1, 3, usize::MAX] {
-            let dir = tmp.path().join(format!("goes{goes}"));
-            std::fs::create_dir(&dir).expect("a folder");
-            let mut csv = AggregatesCsv::create(&dir, aggs, &registry, &schemas).expect("started");
-            csv.chunk_rows = 10;
-            let calls = std::cell::Cell::new(0usize);
-            csv.write_while(|| {
-                calls.set(calls.get() + 1);
-                calls.get() <= goes
-            })
-            .expect("written");
-            let per_go = rayon::current_num_threads() * 2 * 10;
-            assert_eq!(csv.next, goes.saturating_mul(per_go).min(aggs.len()));
-            csv.finish().and_then(Pending::finish).expect("written");
-            assert!(read(&dir) == read(&whole), "{goes} goes");
-        }
-    }
 
     #[test]
     fn fields_are_quoted_only_when_needed() {

@@ -208,82 +208,37 @@ pub fn write_atomic_file_deferred(
     path: &Path,
     fill: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
 ) -> Result<Pending, ReportError> {
-    let out = AtomicFile::create(path)?;
-    fill(out.file()).map_err(ReportError::from_io(path))?;
-    out.defer()
-}
-
-/// An output being written: a temporary file beside its target, renamed
-/// into place once whole ([`AtomicFile::defer`]). Dropped before that, it
-/// is removed, and the target is left as it was.
-pub struct AtomicFile {
-    path: std::path::PathBuf,
-    tmp: tempfile::NamedTempFile,
-}
-
-impl AtomicFile {
-    /// Starts the output `path` with an empty temporary file in its folder.
-    ///
-    /// # Errors
-    /// The folder is not writable; the error names `path`.
-    pub fn create(path: &Path) -> Result<AtomicFile, ReportError> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        clean_stale_temps(dir);
-        let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(TEMP_SUFFIX);
-        #[cfg(unix)]
-        {
-            // Reports are shared documents, not secrets: rw-r--r--, like any
-            // file the user saves (tempfile's default is owner-only).
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o644));
-        }
-        let tmp = builder
-            .tempfile_in(dir)
-            .map_err(ReportError::from_io(path))?;
-        Ok(AtomicFile {
-            path: path.to_path_buf(),
-            tmp,
+    let io = ReportError::from_io(path);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    clean_stale_temps(dir);
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(TEMP_SUFFIX);
+    #[cfg(unix)]
+    {
+        // Reports are shared documents, not secrets: rw-r--r--, like any
+        // file the user saves (tempfile's default is owner-only).
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let tmp = builder.tempfile_in(dir).map_err(&io)?;
+    fill(tmp.as_file()).map_err(&io)?;
+    let target = path.to_path_buf();
+    let handle = std::thread::Builder::new()
+        .spawn(move || {
+            let io = ReportError::from_io(&target);
+            tmp.as_file().sync_all().map_err(&io)?;
+            tmp.persist(&target).map_err(|e| io(e.error))?;
+            Ok(())
         })
-    }
-
-    /// The temporary file, to write into (at any offset, from any thread).
-    #[must_use]
-    pub fn file(&self) -> &std::fs::File {
-        self.tmp.as_file()
-    }
-
-    /// The output's path.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Flushes the file to disk and renames it into place on a thread of
-    /// its own: it is in place once the [`Pending`] is finished.
-    ///
-    /// # Errors
-    /// No thread could be started for it; the error names the file.
-    pub fn defer(self) -> Result<Pending, ReportError> {
-        let AtomicFile { path, tmp } = self;
-        let target = path.clone();
-        let handle = std::thread::Builder::new()
-            .spawn(move || {
-                let io = ReportError::from_io(&target);
-                tmp.as_file().sync_all().map_err(&io)?;
-                tmp.persist(&target).map_err(|e| io(e.error))?;
-                Ok(())
-            })
-            .map_err(ReportError::from_io(&path))?;
-        Ok(Pending {
-            path,
-            handle: Some(handle),
-        })
-    }
+        .map_err(&io)?;
+    Ok(Pending {
+        path: path.to_path_buf(),
+        handle: Some(handle),
+    })
 }
 
 /// A file written beside its target, being flushed to disk and renamed
