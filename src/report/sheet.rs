@@ -17,7 +17,8 @@ use rust_xlsxwriter::{ColNum, Format, RowNum, Worksheet, XlsxError};
 /// A worksheet being filled. Write cells through [`Sheet::number`],
 /// [`Sheet::text`] and [`Sheet::blank`]; everything else (merged titles,
 /// widths, printing) goes to the worksheet underneath, which is handed
-/// over, formatted, by [`Sheet::finish`].
+/// over, formatted, by [`Sheet::finish`]. A cell written both through the
+/// sheet and on the worksheet directly ends in the sheet's format.
 pub struct Sheet<'f> {
     ws: Worksheet,
     /// The formats used, each once: a sheet has a dozen or two.
