@@ -108,7 +108,7 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("sample-data", "xls", "每 K 份报表用 LibreOffice 转为 .xls（0 为不转）", "Convert every K-th return to .xls with LibreOffice (0 = none)"),
 ];
 
-/// The command line with its help in `lang`, from [`HELP`].
+/// The command line with its help in `lang`, from the `HELP` table.
 #[must_use]
 pub fn command(lang: Lang) -> clap::Command {
     use clap::CommandFactory as _;
