@@ -87,6 +87,24 @@ impl<'f> Sheet<'f> {
         self.mark(row, col, format, false)
     }
 
+    /// Writes a figure in `format`; one not reported stays an empty cell
+    /// in that format, never 0.
+    ///
+    /// # Errors
+    /// A cell outside the sheet.
+    pub fn figure(
+        &mut self,
+        row: RowNum,
+        col: ColNum,
+        value: Option<f64>,
+        format: &'f Format,
+    ) -> Result<(), XlsxError> {
+        match value {
+            Some(v) => self.number(row, col, v, format),
+            None => self.blank(row, col, format),
+        }
+    }
+
     /// Makes the cell an empty one in `format` (a bordered cell where a
     /// figure was not reported).
     ///
@@ -444,5 +462,17 @@ mod tests {
         let ws = sheet.finish().expect("formatted");
         let (_, styles) = parts(ws);
         assert_eq!(elements(&styles, "cellXfs", "xf").len(), 257);
+    }
+
+    #[test]
+    fn a_figure_not_reported_is_an_empty_cell_never_zero() {
+        let bordered = Format::new().set_border(FormatBorder::Thin);
+        let mut sheet = Sheet::new();
+        sheet.figure(0, 0, Some(0.0), &bordered).expect("in range");
+        sheet.figure(0, 1, None, &bordered).expect("in range");
+        let (_, cells) = resolved(sheet.finish().expect("formatted"));
+        assert!(cells["A1"].0.contains("<v>0</v>"), "{}", cells["A1"].0);
+        assert!(!cells["B1"].0.contains("<v>"), "{}", cells["B1"].0);
+        assert_eq!(cells["A1"].1, cells["B1"].1, "both bordered alike");
     }
 }

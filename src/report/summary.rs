@@ -12,7 +12,7 @@ use rust_xlsxwriter::{
 use super::period_label;
 use super::sheet::Sheet;
 use super::xlsx::ReportInput;
-use crate::indicators::{headline, short_label, Indicator, Targets};
+use crate::indicators::{headline, published, short_label, Indicator, Targets};
 use crate::message::{month_label, Lang};
 use crate::period::{Month, Period};
 use crate::registry::{Level, UnitIdx};
@@ -206,10 +206,10 @@ fn print(ws: &mut Worksheet, header_last: u32, lang: Lang) -> Result<(), XlsxErr
 }
 
 /// 主要指标: the headline rates by county and township.
-fn main_sheet<'f>(
+fn main_sheet(
     input: &ReportInput<'_>,
     s: &Summary<'_>,
-    fmt: &'f Formats,
+    fmt: &Formats,
 ) -> Result<Worksheet, XlsxError> {
     let lang = input.lang;
     let heads = headline(input.schemas, s.targets);
@@ -257,20 +257,10 @@ fn main_sheet<'f>(
         for (k, &(form, field)) in heads.iter().enumerate() {
             let c = 1 + 3 * k as u16;
             let ind = s.get(u, form, field);
-            let put = |ws: &mut Sheet<'f>,
-                       col: u16,
-                       v: Option<f64>,
-                       f: &'f Format|
-             -> Result<(), XlsxError> {
-                match v {
-                    Some(v) => ws.number(row, col, v, f),
-                    None => ws.blank(row, col, f),
-                }
-            };
-            put(ws, c, ind.and_then(|i| i.current), &fmt.rate)?;
-            put(ws, c + 1, ind.and_then(|i| i.target), &fmt.rate)?;
-            put(
-                ws,
+            ws.figure(row, c, ind.and_then(|i| i.current), &fmt.rate)?;
+            ws.figure(row, c + 1, ind.and_then(|i| i.target), &fmt.rate)?;
+            ws.figure(
+                row,
                 c + 2,
                 ind.and_then(|i| i.rank.map(f64::from)),
                 &fmt.count,
@@ -440,11 +430,8 @@ fn form_sheet(
                 (ind.change_last_year, &fmt.change),
                 (ind.target, &fmt.rate),
             ];
-            for (j, (v, f)) in values.iter().enumerate() {
-                match v {
-                    Some(v) => ws.number(row, 3 + j as u16, *v, f)?,
-                    None => ws.blank(row, 3 + j as u16, f)?,
-                };
+            for (j, &(v, f)) in values.iter().enumerate() {
+                ws.figure(row, 3 + j as u16, v, f)?;
             }
             let met = ind.met.map(|m| {
                 if m {
@@ -552,14 +539,9 @@ fn charts_sheet(
             let row = first + k as u32;
             let ind = s.get(u, form, field);
             ws.text(row, data_col, &reg.unit(u).name, &fmt.text)?;
-            match ind.and_then(|i| i.current) {
-                Some(v) => ws.number(row, data_col + 1, (v * 10.0).round() / 10.0, &fmt.rate)?,
-                None => ws.blank(row, data_col + 1, &fmt.rate)?,
-            };
-            match ind.and_then(|i| i.target) {
-                Some(v) => ws.number(row, data_col + 2, v, &fmt.rate)?,
-                None => ws.blank(row, data_col + 2, &fmt.rate)?,
-            };
+            let current = ind.and_then(|i| i.current);
+            ws.figure(row, data_col + 1, current.map(published), &fmt.rate)?;
+            ws.figure(row, data_col + 2, ind.and_then(|i| i.target), &fmt.rate)?;
         }
         let last = first + townships.len().max(1) as u32 - 1;
         let mut bars = Chart::new(ChartType::Column);
@@ -611,10 +593,8 @@ fn charts_sheet(
             ws.text(header, col, &reg.unit(u).name, &fmt.header)?;
             for (k, m) in months.iter().enumerate() {
                 let row = header + 1 + k as u32;
-                match input.aggs.get(Period::Month(*m), u, form, field) {
-                    Some(v) => ws.number(row, col, (v * 10.0).round() / 10.0, &fmt.rate)?,
-                    None => ws.blank(row, col, &fmt.rate)?,
-                };
+                let rate = input.aggs.get(Period::Month(*m), u, form, field);
+                ws.figure(row, col, rate.map(published), &fmt.rate)?;
             }
             let last = header + months.len() as u32;
             chart

@@ -219,10 +219,7 @@ fn write_value<'f>(
         (_, true, _) => &fmt.count_bold,
         (_, false, _) => &fmt.count,
     };
-    match value {
-        Some(v) => ws.number(row, col, v, f),
-        None => ws.blank(row, col, f),
-    }
+    ws.figure(row, col, value, f)
 }
 
 /// Whether a rate misses its target, judged on the figure as published
@@ -230,7 +227,7 @@ fn write_value<'f>(
 /// cell never shows a number that meets its target.
 fn below_target(form: &Form, field: FieldIdx, level: Level, value: Option<f64>) -> bool {
     let Some(v) = value else { return false };
-    let shown = (v * 10.0).round() / 10.0;
+    let shown = crate::indicators::published(v);
     form.targets.iter().any(|t| {
         t.field == field && t.level.as_deref().is_none_or(|l| l == level.id()) && shown < t.min
     })
