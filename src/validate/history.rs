@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::findings::{CellRef, Finding, Rule};
 use crate::message::{num, Detail};
-use crate::observation::Batch;
+use crate::observation::{sort_key, Batch};
 use crate::period::Month;
 use crate::registry::{Registry, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
@@ -87,14 +87,8 @@ pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Findi
             (unit, o.form[i], o.field[i], o.month[i].0, i as u32)
         })
         .collect();
-    // The tuple packed into one integer, in the same order: a third faster
-    // to sort.
     order.par_sort_unstable_by_key(|&(unit, form, field, month, i)| {
-        (u128::from(unit) << 96)
-            | (u128::from(form) << 80)
-            | (u128::from(field) << 64)
-            | (u128::from(month.cast_unsigned() ^ 0x8000_0000) << 32)
-            | u128::from(i)
+        sort_key(unit, u32::from(form) << 16 | u32::from(field), month, i)
     });
     order.truncate(order.partition_point(|x| x.0 != UnitIdx::MAX));
     if order.is_empty() {
