@@ -153,7 +153,7 @@ pub fn write_aggregates_csv(
 /// Appends `v` as `format!("{v}")` writes it, without `fmt` where that is
 /// slow: a city-year's aggregates.csv has a million figures, a fifth of
 /// them rates with all their digits.
-fn push_number(buf: &mut Vec<u8>, v: f64) {
+pub(crate) fn push_number(buf: &mut Vec<u8>, v: f64) {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         push_integer(buf, v as i64);
     } else if (v * TIE_FREE).fract() != 0.0 && (1e-5..1e9).contains(&v.abs()) {
