@@ -10,8 +10,16 @@
 //! Prints one table row per corpus of the suite: files, figure cells, wall
 //! time, files/s, cells/s, peak resident memory of the phstats process, the
 //! floor's wall time and phstats' throughput as a fraction of the floor
-//! (medians of five runs; one for the province-year);
-//! then how time per file grows from a city-year to a province-year.
+//! (medians of five runs; one for the province-year), at one thread, at
+//! every core, and at one thread held to one core; then each phase's time
+//! and speed-up at those thread counts, and how time per file grows from
+//! a city-year to a province-year.
+//!
+//! `RAYON_NUM_THREADS=1` is one worker thread, not one core: the workbook
+//! writer assembles its sheets on threads of its own and every output file
+//! is flushed to disk on one, so that run still borrows a second core.
+//! The run held to one core (`sched_setaffinity`) is the serial baseline
+//! that Amdahl's law speaks of; both speed-ups are printed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -135,11 +143,17 @@ struct Measured {
     cells: usize,
     /// One per thread count: 1, then every core.
     runs: Vec<AtThreads>,
+    /// One thread held to one core, where there are several: the run at
+    /// `RAYON_NUM_THREADS=1` still has threads of its own (the workbook
+    /// writer's, each file's flush) that take a second core's time.
+    one_core: Option<AtThreads>,
 }
 
 /// Medians of the runs at one thread count.
 struct AtThreads {
     threads: usize,
+    /// Held to one core (the first) with `sched_setaffinity`.
+    pinned: bool,
     wall: f64,
     peak: f64,
     /// CPU time ÷ wall ÷ threads.
@@ -200,7 +214,12 @@ fn main() {
     for c in &corpora {
         let dir = base.join(format!("t{}_m{}", c.townships, c.months));
         let m = measure(&bin, c, &dir, cores);
-        for r in &m.runs {
+        for r in m.runs.iter().chain(&m.one_core) {
+            let threads = if r.pinned {
+                "1, held to one core".to_string()
+            } else {
+                r.threads.to_string()
+            };
             println!(
                 "| {} ({} townships × {} months × 3 forms) | {} ({}) | {} | {} | {:.2} | {:.0} | {:.0} | {:.0} % | {:.2} | {:.2} |",
                 c.name,
@@ -209,7 +228,7 @@ fn main() {
                 m.files,
                 m.xls,
                 m.cells,
-                r.threads,
+                threads,
                 r.wall,
                 m.files as f64 / r.wall,
                 r.peak,
@@ -305,18 +324,28 @@ fn measure(bin: &Path, c: &Corpus, corpus: &Path, cores: usize) -> Measured {
     let threads: Vec<usize> = if cores > 1 { vec![1, cores] } else { vec![1] };
     let runs = threads
         .into_iter()
-        .map(|n| at_threads(bin, c, corpus, n, repeats))
+        .map(|n| at_threads(bin, c, corpus, n, repeats, false))
         .collect();
+    let one_core = (cores > 1).then(|| at_threads(bin, c, corpus, 1, repeats, true));
     Measured {
         files,
         xls,
         cells,
         runs,
+        one_core,
     }
 }
 
-/// `repeats` runs of the floor and of phstats with `RAYON_NUM_THREADS=n`.
-fn at_threads(bin: &Path, c: &Corpus, corpus: &Path, n: usize, repeats: usize) -> AtThreads {
+/// `repeats` runs of the floor and of phstats with `RAYON_NUM_THREADS=n`,
+/// both held to the first core when `pinned`.
+fn at_threads(
+    bin: &Path,
+    c: &Corpus,
+    corpus: &Path,
+    n: usize,
+    repeats: usize,
+    pinned: bool,
+) -> AtThreads {
     let me = std::env::current_exe().expect("own path");
     let mut floors = Vec::new();
     let mut walls = Vec::new();
@@ -325,7 +354,7 @@ fn at_threads(bin: &Path, c: &Corpus, corpus: &Path, n: usize, repeats: usize) -
     let mut phases: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
     let log = corpus.join("timings.txt");
     for _ in 0..repeats {
-        let floor_out = Command::new(&me)
+        let floor_out = held(Command::new(&me), pinned)
             .arg("--floor")
             .arg(corpus.join("returns"))
             .env("RAYON_NUM_THREADS", n.to_string())
@@ -340,7 +369,7 @@ fn at_threads(bin: &Path, c: &Corpus, corpus: &Path, n: usize, repeats: usize) -
         );
         let err = std::fs::File::create(&log).expect("a timings file");
         let t = timed(
-            Command::new(bin)
+            held(Command::new(bin), pinned)
                 .args([
                     "consolidate",
                     "returns",
@@ -376,6 +405,7 @@ fn at_threads(bin: &Path, c: &Corpus, corpus: &Path, n: usize, repeats: usize) -
     }
     AtThreads {
         threads: n,
+        pinned,
         wall: median(&mut walls),
         peak,
         cpu_use: median(&mut uses),
@@ -385,6 +415,26 @@ fn at_threads(bin: &Path, c: &Corpus, corpus: &Path, n: usize, repeats: usize) -
             .map(|(name, mut w, mut c)| (name, median(&mut w), median(&mut c)))
             .collect(),
     }
+}
+
+/// `cmd`, held to the first core when `pinned`.
+fn held(mut cmd: Command, pinned: bool) -> Command {
+    if pinned {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: between fork and exec the closure only fills a CPU set
+        // on its stack and makes one system call, both async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(0, &mut set);
+                if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    cmd
 }
 
 /// `(phase, wall s, CPU %)` from the `timing …` lines of `PHSTATS_TIMINGS`;
@@ -404,45 +454,75 @@ fn parse_timings(text: &str) -> Vec<(String, f64, f64)> {
         .collect()
 }
 
-/// Each phase at one thread and at every core, with its speed-up.
+/// Each phase at one thread and at every core, with its speed-up; and,
+/// where it was measured, at one thread held to one core, with the
+/// speed-up against that truly serial run.
 fn print_phases(c: &Corpus, m: &Measured) {
     let [one, all] = match m.runs.as_slice() {
         [one, all] => [one, all],
         _ => return,
     };
+    let core = m.one_core.as_ref();
     println!();
     println!(
         "{}: each phase at 1 and {} threads (medians)",
         c.name, all.threads
     );
     println!();
-    println!(
+    let mut head = format!(
         "| phase | 1 thread (s) | CPU | {n} threads (s) | CPU of {n} | speed-up |",
         n = all.threads
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    let mut rule = "|---|---:|---:|---:|---:|---:|".to_string();
+    if core.is_some() {
+        head.push_str(" 1 thread on 1 core (s) | speed-up against it |");
+        rule.push_str("---:|---:|");
+    }
+    println!("{head}");
+    println!("{rule}");
+    // A phase of a few milliseconds has no meaningful speed-up.
+    let speedup = |from: f64, to: f64| {
+        if from < 0.005 {
+            "–".to_string()
+        } else {
+            format!("{:.2}×", from / to)
+        }
+    };
+    let against_core = |name: &str, wn: f64| match core {
+        Some(core) => match core.phases.iter().find(|p| p.0 == name) {
+            Some((_, w, _)) => format!(" {w:.3} | {} |", speedup(*w, wn)),
+            None => " | |".to_string(),
+        },
+        None => String::new(),
+    };
     for (name, w1, c1) in &one.phases {
         let Some((_, wn, cn)) = all.phases.iter().find(|p| &p.0 == name) else {
             continue;
         };
-        // A phase of a few milliseconds has no meaningful speed-up.
-        let speedup = if *w1 < 0.005 {
-            "–".to_string()
-        } else {
-            format!("{:.2}×", w1 / wn)
-        };
-        println!("| {name} | {w1:.3} | {c1:.0} % | {wn:.3} | {cn:.0} % | {speedup} |");
+        println!(
+            "| {name} | {w1:.3} | {c1:.0} % | {wn:.3} | {cn:.0} % | {} |{}",
+            speedup(*w1, *wn),
+            against_core(name, *wn)
+        );
     }
+    let whole = match core {
+        Some(core) => format!(" {:.3} | {:.2}× |", core.wall, core.wall / all.wall),
+        None => String::new(),
+    };
     println!(
-        "| whole run | {:.3} | {:.0} % | {:.3} | {:.0} % | {:.2}× |",
+        "| whole run | {:.3} | {:.0} % | {:.3} | {:.0} % | {:.2}× |{whole}",
         one.wall,
         one.cpu_use * 100.0,
         all.wall,
         all.cpu_use * 100.0,
         one.wall / all.wall
     );
+    let floor = match core {
+        Some(core) => format!(" {:.3} | {:.2}× |", core.floor, core.floor / all.floor),
+        None => String::new(),
+    };
     println!(
-        "| calamine floor | {:.3} | | {:.3} | | {:.2}× |",
+        "| calamine floor | {:.3} | | {:.3} | | {:.2}× |{floor}",
         one.floor,
         all.floor,
         one.floor / all.floor
