@@ -150,9 +150,9 @@ pub fn write_aggregates_csv(
     Ok(())
 }
 
-/// Appends `v` as `format!("{v}")` writes it, without `fmt` where that is
-/// slow: a city-year's aggregates.csv has a million figures, a fifth of
-/// them rates with all their digits.
+/// Appends `v` as `format!("{v}")` writes it (but a negative zero as `0`),
+/// without `fmt` where that is slow: a city-year's aggregates.csv has a
+/// million figures, a fifth of them rates with all their digits.
 pub(crate) fn push_number(buf: &mut Vec<u8>, v: f64) {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         push_integer(buf, v as i64);
