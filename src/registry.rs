@@ -245,6 +245,9 @@ pub struct Registry {
     by_parent_name: HashMap<(Option<UnitIdx>, String), UnitIdx>,
     /// normalised name or alias → non-village units with it.
     by_name_upper: HashMap<String, Vec<UnitIdx>>,
+    /// normalised name → every unit below the city with it, in file order:
+    /// where else a row's unknown village name is found.
+    by_name: HashMap<String, Vec<UnitIdx>>,
     /// Normalised names, aliases and codes of the reporting units left out
     /// by `--scope` (empty for a whole registry).
     outside: std::collections::HashSet<String>,
@@ -518,6 +521,7 @@ impl Registry {
             by_code: HashMap::default(),
             by_parent_name: HashMap::default(),
             by_name_upper: HashMap::default(),
+            by_name: HashMap::default(),
             outside: std::collections::HashSet::new(),
         };
         for (line, code, name, level, _, aliases) in &raw {
@@ -597,6 +601,12 @@ impl Registry {
                 if u.level != Level::Village {
                     reg.by_name_upper.entry(key).or_default().push(idx);
                 }
+            }
+        }
+        for (i, u) in reg.units.iter().enumerate() {
+            if u.level != Level::City {
+                let key = normalize::name(&u.name);
+                reg.by_name.entry(key).or_default().push(i as UnitIdx);
             }
         }
         if !problems.is_empty() {
@@ -699,15 +709,15 @@ impl Registry {
             }
         }
         let children = &self.units[parent as usize].children;
-        let elsewhere = self
-            .units
-            .iter()
-            .position(|u| {
-                u.parent != Some(parent)
-                    && u.level != Level::City
-                    && normalize::name(&u.name) == key
-            })
-            .map(|i| i as UnitIdx);
+        // Looked up, not searched for: a province's registry has thousands
+        // of units, and a township on an old village list has a row like
+        // this in every return.
+        let elsewhere = self.by_name.get(&key).and_then(|units| {
+            units
+                .iter()
+                .copied()
+                .find(|&u| self.units[u as usize].parent != Some(parent))
+        });
         NameMatch::NotFound {
             suggestion: nearest(
                 &key,
@@ -863,6 +873,40 @@ mod tests {
 439902101000,新民镇,township,439902000000,新民镇卫生院
 439902101201,新村,village,439902101000,
 ";
+
+    #[test]
+    fn an_unknown_row_name_is_found_elsewhere_in_file_order() {
+        let r = Registry::from_csv(
+            "code,name,level,parent_code,aliases
+439900000000,青山市,city,,
+439902000000,东湖区,county,439900000000,
+439902001000,城东街道,township,439902000000,
+439902001201,新村,village,439902001000,
+439902101000,新民镇,township,439902000000,
+439902101201,新村,village,439902101000,
+439902201000,西山镇,township,439902000000,
+439902201001,西山村,village,439902201000,
+"
+            .as_bytes(),
+            "units.csv",
+        )
+        .unwrap();
+        let code = |c| r.by_code(UnitCode(c)).unwrap();
+        let elsewhere = |parent, text| match r.find_child(parent, text) {
+            NameMatch::NotFound { elsewhere, .. } => elsewhere,
+            other => panic!("{text}: {other:?}"),
+        };
+        let xs = code(439902201000);
+        // Two 新村 elsewhere: the first in the file is named.
+        assert_eq!(elsewhere(xs, "新村"), Some(code(439902001201)));
+        assert_eq!(elsewhere(xs, "新民镇"), Some(code(439902101000)));
+        assert_eq!(elsewhere(xs, "青山市"), None, "the city is no one's row");
+        assert_eq!(elsewhere(xs, "东山村"), None);
+        assert_eq!(
+            r.find_child(code(439902101000), "新村"),
+            NameMatch::Found(code(439902101201))
+        );
+    }
 
     #[test]
     fn loads_tree_and_matches_names_within_parent() {
