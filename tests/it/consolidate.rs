@@ -310,6 +310,47 @@ fn generated_returns_in_every_variant_match_the_truth() {
         })
         .collect();
     assert!(unexpected.is_empty(), "{unexpected:#?}");
+    // Every township reported every month of Q1: in March one county's
+    // townships only as rows of its county summary, which counts as theirs
+    // in 上报情况 (a missing row there would be the summary's finding).
+    let out = util::phstats(
+        root,
+        &[
+            "consolidate",
+            "corpus/returns",
+            "--units",
+            "corpus/units.csv",
+            "--period",
+            "2026Q1",
+            "-o",
+            "q1.xlsx",
+            "--quiet",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(root.join("q1.xlsx")).unwrap();
+    let c = calamine::Reader::worksheet_range(&mut book, "上报情况").unwrap();
+    let mut march = 0;
+    for r in 3..c.height() as u32 {
+        let text = |col| {
+            c.get_value((r, col))
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        };
+        if text(2) != "乡镇(街道)" {
+            continue;
+        }
+        assert_eq!(
+            (c.get_value((r, 3)), text(6)),
+            (Some(&calamine::Data::Float(14.0)), String::new()),
+            "{} {}: every township expected and none missing",
+            text(0),
+            text(1)
+        );
+        assert_eq!(c.get_value((r, 4)), Some(&calamine::Data::Float(14.0)));
+        march += usize::from(text(1).contains('3'));
+    }
+    assert_eq!(march, 3, "March is listed for each of the three forms");
 }
 
 /// The same truth check on a corpus big enough for parallel ingest and
