@@ -136,26 +136,31 @@ pub fn check(
             })
         });
     let mut out: Vec<Finding> = unit_rows.collect();
-    for (i, r) in batch.returns.iter().enumerate() {
-        if !r.status.checked() || r.totals.is_empty() {
-            continue;
-        }
-        let form = schemas.form(r.form);
-        let values: RowValues = r
-            .totals
-            .iter()
-            .map(|t| (t.field, t.value, t.cell))
-            .collect();
-        let code = registry.unit(r.unit).code.0;
-        out.extend(check_row(form, &values, false, |rule, cell, detail| {
-            Finding::new(rule, detail)
-                .file(batch.file_of(i as u32))
-                .sheet(&r.sheet)
-                .cell(cell)
-                .form(&form.id)
-                .period(r.month)
-                .unit(code)
-        }));
-    }
+    // Then each return's 合计 row, also on every core, in return order.
+    let total_rows = batch
+        .returns
+        .par_iter()
+        .enumerate()
+        .with_min_len(256)
+        .filter(|(_, r)| r.status.checked() && !r.totals.is_empty())
+        .flat_map_iter(|(i, r)| {
+            let form = schemas.form(r.form);
+            let values: RowValues = r
+                .totals
+                .iter()
+                .map(|t| (t.field, t.value, t.cell))
+                .collect();
+            let code = registry.unit(r.unit).code.0;
+            check_row(form, &values, false, |rule, cell, detail| {
+                Finding::new(rule, detail)
+                    .file(batch.file_of(i as u32))
+                    .sheet(&r.sheet)
+                    .cell(cell)
+                    .form(&form.id)
+                    .period(r.month)
+                    .unit(code)
+            })
+        });
+    out.par_extend(total_rows);
     out
 }

@@ -7,62 +7,78 @@
 
 use crate::findings::{CellRef, Finding, Rule};
 use crate::message::{num, Detail};
-use crate::observation::Batch;
+use rayon::prelude::*;
+
+use crate::observation::{Batch, Return};
 use crate::registry::Registry;
 use crate::schema::{Kind, Schemas};
 
 /// `total_mismatch` findings, naming the 合计 row's cell.
 #[must_use]
 pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
+    // Each return on its own, on every core, the findings in return order.
+    batch
+        .returns
+        .par_iter()
+        .enumerate()
+        .with_min_len(256)
+        .filter(|(_, r)| r.status.checked())
+        .flat_map_iter(|(ri, r)| totals_of(batch, registry, schemas, ri, r))
+        .collect()
+}
+
+/// The 合计 row of return `ri` against the sum of its unit rows.
+fn totals_of(
+    batch: &Batch,
+    registry: &Registry,
+    schemas: &Schemas,
+    ri: usize,
+    r: &Return,
+) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (ri, r) in batch.returns.iter().enumerate() {
-        if !r.status.checked() {
+    let form = schemas.form(r.form);
+    for t in &r.totals {
+        let field = form.field(t.field);
+        if field.kind == Kind::Rate {
             continue;
         }
-        let form = schemas.form(r.form);
-        for t in &r.totals {
-            let field = form.field(t.field);
-            if field.kind == Kind::Rate {
-                continue;
-            }
-            let Some(total) = t.value else { continue };
-            let Some(rs) = r.row_sums.iter().find(|s| s.field == t.field) else {
-                continue;
-            };
-            let Some(sum) = rs.sum.filter(|_| !rs.unreadable) else {
-                continue;
-            };
-            if (total - sum).abs() > 1e-9 {
-                out.push(
-                    Finding::new(
-                        Rule::TotalMismatch,
-                        Detail::TotalMismatch {
-                            label: field.label(),
-                            total,
-                            sum,
-                            range: format!(
-                                "{col}{}:{col}{}",
-                                rs.first_row + 1,
-                                rs.last_row + 1,
-                                col = CellRef::col_name(t.cell.col)
-                            ),
-                            rows: registry
-                                .unit(r.unit)
-                                .children
-                                .first()
-                                .map(|&c| registry.unit(c).level),
-                        },
-                    )
-                    .file(batch.file_of(ri as u32))
-                    .sheet(&r.sheet)
-                    .cell(t.cell)
-                    .form(&form.id)
-                    .period(r.month)
-                    .unit(registry.unit(r.unit).code.0)
-                    .field(&field.id)
-                    .value(num(total)),
-                );
-            }
+        let Some(total) = t.value else { continue };
+        let Some(rs) = r.row_sums.iter().find(|s| s.field == t.field) else {
+            continue;
+        };
+        let Some(sum) = rs.sum.filter(|_| !rs.unreadable) else {
+            continue;
+        };
+        if (total - sum).abs() > 1e-9 {
+            out.push(
+                Finding::new(
+                    Rule::TotalMismatch,
+                    Detail::TotalMismatch {
+                        label: field.label(),
+                        total,
+                        sum,
+                        range: format!(
+                            "{col}{}:{col}{}",
+                            rs.first_row + 1,
+                            rs.last_row + 1,
+                            col = CellRef::col_name(t.cell.col)
+                        ),
+                        rows: registry
+                            .unit(r.unit)
+                            .children
+                            .first()
+                            .map(|&c| registry.unit(c).level),
+                    },
+                )
+                .file(batch.file_of(ri as u32))
+                .sheet(&r.sheet)
+                .cell(t.cell)
+                .form(&form.id)
+                .period(r.month)
+                .unit(registry.unit(r.unit).code.0)
+                .field(&field.id)
+                .value(num(total)),
+            );
         }
     }
     out
