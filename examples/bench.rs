@@ -354,6 +354,7 @@ fn at_threads(
     let mut phases: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
     let log = corpus.join("timings.txt");
     for _ in 0..repeats {
+        settle_disk();
         let floor_out = held(Command::new(&me), pinned)
             .arg("--floor")
             .arg(corpus.join("returns"))
@@ -368,6 +369,7 @@ fn at_threads(
                 .unwrap_or(f64::NAN),
         );
         let err = std::fs::File::create(&log).expect("a timings file");
+        settle_disk();
         let t = timed(
             held(Command::new(bin), pinned)
                 .args([
@@ -415,6 +417,15 @@ fn at_threads(
             .map(|(name, mut w, mut c)| (name, median(&mut w), median(&mut c)))
             .collect(),
     }
+}
+
+/// Writes every dirty page to disk before a timed run, so that a run is
+/// not slowed by the flush of the files the run before it wrote (a
+/// province-year writes 0.5 GB; the next run's own writes were throttled
+/// behind it, which made its outputs take 50 % longer now and then).
+fn settle_disk() {
+    // SAFETY: sync takes no arguments and cannot fail.
+    unsafe { libc::sync() };
 }
 
 /// `cmd`, held to the first core when `pinned`.
