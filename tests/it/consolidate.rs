@@ -274,19 +274,17 @@ fn generated_returns_in_every_variant_match_the_truth() {
             .count();
         assert!(xls >= 5, "expected legacy .xls returns, found {xls}");
     }
-    let out = util::phstats(
-        root,
-        &[
+    let consolidate = |extra: &[&str]| {
+        let mut args = vec![
             "consolidate",
             "corpus/returns",
             "--units",
             "corpus/units.csv",
-            "--export",
-            "out",
-            "-o",
-            "report.xlsx",
-        ],
-    );
+        ];
+        args.extend_from_slice(extra);
+        util::phstats(root, &args)
+    };
+    let out = consolidate(&["--export", "out", "-o", "report.xlsx"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -313,20 +311,7 @@ fn generated_returns_in_every_variant_match_the_truth() {
     // Every township reported every month of Q1: in March one county's
     // townships only as rows of its county summary, which counts as theirs
     // in 上报情况 (a missing row there would be the summary's finding).
-    let out = util::phstats(
-        root,
-        &[
-            "consolidate",
-            "corpus/returns",
-            "--units",
-            "corpus/units.csv",
-            "--period",
-            "2026Q1",
-            "-o",
-            "q1.xlsx",
-            "--quiet",
-        ],
-    );
+    let out = consolidate(&["--period", "2026Q1", "-o", "q1.xlsx", "--quiet"]);
     assert_eq!(out.status.code(), Some(0));
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(root.join("q1.xlsx")).unwrap();
     let c = calamine::Reader::worksheet_range(&mut book, "上报情况").unwrap();
