@@ -119,21 +119,11 @@ pub fn check(
         .par_iter()
         .with_min_len(256)
         .flat_map_iter(|span| {
-            let r = &batch.returns[span.ret as usize];
-            let form = schemas.form(r.form);
             let values: RowValues = (span.start..span.end)
                 .map(|i| (o.field[i], o.value[i], o.cell[i]))
                 .collect();
             let code = registry.unit(span.unit).code.0;
-            check_row(form, &values, true, |rule, cell, detail| {
-                Finding::new(rule, detail)
-                    .file(batch.file_of(span.ret))
-                    .sheet(&r.sheet)
-                    .cell(cell)
-                    .form(&form.id)
-                    .period(r.month)
-                    .unit(code)
-            })
+            check_in_return(batch, schemas, span.ret, code, &values, true)
         });
     let mut out: Vec<Finding> = unit_rows.collect();
     // Then each return's 合计 row, also on every core, in return order.
@@ -144,23 +134,38 @@ pub fn check(
         .with_min_len(256)
         .filter(|(_, r)| r.status.checked() && !r.totals.is_empty())
         .flat_map_iter(|(i, r)| {
-            let form = schemas.form(r.form);
             let values: RowValues = r
                 .totals
                 .iter()
                 .map(|t| (t.field, t.value, t.cell))
                 .collect();
             let code = registry.unit(r.unit).code.0;
-            check_row(form, &values, false, |rule, cell, detail| {
-                Finding::new(rule, detail)
-                    .file(batch.file_of(i as u32))
-                    .sheet(&r.sheet)
-                    .cell(cell)
-                    .form(&form.id)
-                    .period(r.month)
-                    .unit(code)
-            })
+            check_in_return(batch, schemas, i as u32, code, &values, false)
         });
     out.par_extend(total_rows);
     out
+}
+
+/// [`check_row`] on one row of return `ret` (a unit's, or with `relations`
+/// false its 合计 row), each finding placed in that return's file, sheet,
+/// form and month, under the row's unit `code`.
+fn check_in_return(
+    batch: &Batch,
+    schemas: &Schemas,
+    ret: u32,
+    code: u64,
+    values: &RowValues,
+    relations: bool,
+) -> Vec<Finding> {
+    let r = &batch.returns[ret as usize];
+    let form = schemas.form(r.form);
+    check_row(form, values, relations, |rule, cell, detail| {
+        Finding::new(rule, detail)
+            .file(batch.file_of(ret))
+            .sheet(&r.sheet)
+            .cell(cell)
+            .form(&form.id)
+            .period(r.month)
+            .unit(code)
+    })
 }
