@@ -321,6 +321,18 @@ pub fn completeness(
     let mut row_units: Vec<(u32, UnitIdx)> = rows.rows.iter().map(|s| (s.ret, s.unit)).collect();
     row_units.par_sort_unstable();
     let has_row = |ret: u32, unit: UnitIdx| row_units.binary_search(&(ret, unit)).is_ok();
+    // The expected units by level, the same for every form and month.
+    let by_level: Vec<(Level, Vec<UnitIdx>)> = Level::ALL
+        .into_iter()
+        .filter_map(|level| {
+            let units: Vec<UnitIdx> = expected_all
+                .iter()
+                .copied()
+                .filter(|&u| registry.unit(u).level == level)
+                .collect();
+            (!units.is_empty()).then_some((level, units))
+        })
+        .collect();
     let form_months: Vec<((FormIdx, Month), Vec<usize>)> = form_months.into_iter().collect();
     let judged: Vec<(Vec<Finding>, Vec<Completeness>)> = form_months
         .into_par_iter()
@@ -336,15 +348,7 @@ pub fn completeness(
                     .skip(1)
                     .any(|a| senders.contains(&(form, month, a)))
             };
-            for level in Level::ALL {
-                let expected: Vec<UnitIdx> = expected_all
-                    .iter()
-                    .copied()
-                    .filter(|&u| registry.unit(u).level == level)
-                    .collect();
-                if expected.is_empty() {
-                    continue;
-                }
+            for &(level, ref expected) in &by_level {
                 let missing: Vec<UnitIdx> =
                     expected.iter().copied().filter(|&u| !reported(u)).collect();
                 for &u in &missing {
