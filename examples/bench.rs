@@ -152,8 +152,6 @@ struct Measured {
 /// Medians of the runs at one thread count.
 struct AtThreads {
     threads: usize,
-    /// Held to one core (the first) with `sched_setaffinity`.
-    pinned: bool,
     wall: f64,
     peak: f64,
     /// CPU time ÷ wall ÷ threads.
@@ -214,12 +212,12 @@ fn main() {
     for c in &corpora {
         let dir = base.join(format!("t{}_m{}", c.townships, c.months));
         let m = measure(&bin, c, &dir, cores);
-        for r in m.runs.iter().chain(&m.one_core) {
-            let threads = if r.pinned {
-                "1, held to one core".to_string()
-            } else {
-                r.threads.to_string()
-            };
+        let labelled = m.runs.iter().map(|r| (r, r.threads.to_string())).chain(
+            m.one_core
+                .iter()
+                .map(|r| (r, "1, held to one core".to_string())),
+        );
+        for (r, threads) in labelled {
             println!(
                 "| {} ({} townships × {} months × 3 forms) | {} ({}) | {} | {} | {:.2} | {:.0} | {:.0} | {:.0} % | {:.2} | {:.2} |",
                 c.name,
@@ -407,7 +405,6 @@ fn at_threads(
     }
     AtThreads {
         threads: n,
-        pinned,
         wall: median(&mut walls),
         peak,
         cpu_use: median(&mut uses),
@@ -516,10 +513,13 @@ fn print_phases(c: &Corpus, m: &Measured) {
             against_core(name, *wn)
         );
     }
-    let whole = match core {
-        Some(core) => format!(" {:.3} | {:.2}× |", core.wall, core.wall / all.wall),
-        None => String::new(),
+    // A whole-run figure held to one core, and its speed-up.
+    let against = |of: fn(&AtThreads) -> f64| {
+        core.map_or(String::new(), |core| {
+            format!(" {:.3} | {:.2}× |", of(core), of(core) / of(all))
+        })
     };
+    let whole = against(|r| r.wall);
     println!(
         "| whole run | {:.3} | {:.0} % | {:.3} | {:.0} % | {:.2}× |{whole}",
         one.wall,
@@ -528,10 +528,7 @@ fn print_phases(c: &Corpus, m: &Measured) {
         all.cpu_use * 100.0,
         one.wall / all.wall
     );
-    let floor = match core {
-        Some(core) => format!(" {:.3} | {:.2}× |", core.floor, core.floor / all.floor),
-        None => String::new(),
-    };
+    let floor = against(|r| r.floor);
     println!(
         "| calamine floor | {:.3} | | {:.3} | | {:.2}× |{floor}",
         one.floor,
