@@ -6,7 +6,8 @@
 #   examples/device.sh PHSTATS_BIN BENCH_BIN OUT_DIR [TOWNSHIPS...]
 # (townships per corpus; default 150 and 1100). No LibreOffice there, so
 # these corpora have no .xls returns. REPEATS=k runs each thread count k
-# times (a machine's first runs after the corpus is written are noisy).
+# times, all thread counts in turn (a machine's first runs after the
+# corpus is written are noisy); each line ends with the phases' times.
 # COMPARE=OTHER_BIN then times OTHER_BIN against PHSTATS_BIN at 16
 # threads, three runs each, alternating (wall, then the outputs phase).
 set -euo pipefail
@@ -14,29 +15,37 @@ bin=$(realpath "$1"); bench=$(realpath "$2"); out=$(realpath "$3"); shift 3
 compare=${COMPARE:+$(realpath "$COMPARE")}
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(150 1100); fi
 work=$(mktemp -d)
-nproc | sed 's/^/cores: /' | tee "$out/results.txt"
+{ nproc | sed 's/^/cores: /'; grep -m1 'model name' /proc/cpuinfo || true; } | tee "$out/results.txt"
 for towns in "${sizes[@]}"; do
   start=$(date +%s.%N)
   "$bin" --lang en sample-data "$work/t$towns" --townships "$towns" --months 12 --gaps --seed 42 > "$out/generate-$towns.txt"
   echo "t$towns generated in $(awk "BEGIN{print $(date +%s.%N) - $start}") s: $(cat "$out/generate-$towns.txt")" | tee -a "$out/results.txt"
   cd "$work/t$towns"
-  for n in $(for n in 1 2 4 8 16; do for _ in $(seq "${REPEATS:-1}"); do echo $n; done; done); do
-    floor=$(RAYON_NUM_THREADS=$n "$bench" --floor returns | awk '{print $1}')
-    t0=$(date +%s.%N)
-    RAYON_NUM_THREADS=$n PHSTATS_TIMINGS=1 "$bin" consolidate returns --units units.csv \
-      --export out -o report.xlsx --quiet > /dev/null 2> "$out/timings-$towns-$n.txt" || true
-    wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
-    peak=$(grep -o 'peak [0-9]* MiB' "$out/timings-$towns-$n.txt" | tail -1)
-    echo "t$towns threads $n: phstats ${wall} s, floor ${floor} s, $peak" | tee -a "$out/results.txt"
+  for r in $(seq "${REPEATS:-1}"); do
+    for n in 1 2 4 8 16; do
+      sync
+      floor=$(RAYON_NUM_THREADS=$n "$bench" --floor returns | awk '{print $1}')
+      sync
+      log="$out/timings-$towns-$n-$r.txt"
+      t0=$(date +%s.%N)
+      RAYON_NUM_THREADS=$n PHSTATS_TIMINGS=1 "$bin" consolidate returns --units units.csv \
+        --export out -o report.xlsx --quiet > /dev/null 2> "$log" || true
+      wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
+      peak=$(grep -o 'peak [0-9]* MiB' "$log" | tail -1)
+      phases=$(awk '$1=="timing" && $2!="pipeline" {printf " %s %s", $2, $3}' "$log")
+      echo "t$towns threads $n: phstats ${wall} s, floor ${floor} s, $peak;$phases" | tee -a "$out/results.txt"
+    done
   done
   # One thread with the whole process held to one core: the helper
   # threads (files flushed, the workbook's sheets assembled) then share it.
   if command -v taskset > /dev/null; then
     t0=$(date +%s.%N)
+    log="$out/timings-$towns-1core.txt"
     RAYON_NUM_THREADS=1 PHSTATS_TIMINGS=1 taskset -c 0 "$bin" consolidate returns --units units.csv \
-      --export out -o report.xlsx --quiet > /dev/null 2> "$out/timings-$towns-1core.txt" || true
+      --export out -o report.xlsx --quiet > /dev/null 2> "$log" || true
     wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
-    echo "t$towns one core: phstats ${wall} s" | tee -a "$out/results.txt"
+    phases=$(awk '$1=="timing" && $2!="pipeline" {printf " %s %s", $2, $3}' "$log")
+    echo "t$towns one core: phstats ${wall} s;$phases" | tee -a "$out/results.txt"
   fi
   if [ -n "$compare" ]; then
     for _ in 1 2 3; do
