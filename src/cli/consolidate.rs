@@ -105,8 +105,10 @@ pub struct Publish<'a> {
 /// An unwritable output.
 pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow::Result<i32> {
     // Every figure is in the aggregates now, and the writers read those:
-    // the observation table goes before the workbook is built beside them.
+    // the observation table goes before the workbook is built beside them,
+    // and with it what the checks and the roll-up freed.
     owned.batch.obs = crate::observation::Observations::default();
+    crate::pipeline::release_freed_memory();
     let outcome = &owned;
     let report_period = outcome.focus;
     let targets = match &target.published.targets {
