@@ -24,6 +24,8 @@ pub struct Sheet<'f> {
     /// The formats used, each once: a sheet has a dozen or two.
     formats: Vec<&'f Format>,
     marks: Vec<Mark>,
+    /// Each cell is written at once, with its format (see [`Sheet::streamed`]).
+    streamed: bool,
 }
 
 /// A cell written through the sheet, in the order written: 8 bytes, as a
@@ -48,6 +50,21 @@ impl<'f> Sheet<'f> {
             ws: Worksheet::new(),
             formats: Vec::new(),
             marks: Vec::new(),
+            streamed: false,
+        }
+    }
+
+    /// A sheet over `ws`, a worksheet in rust_xlsxwriter's low-memory mode,
+    /// whose rows go to a temporary file as they are written: each cell is
+    /// written at once with its format (a look-up a cell), and rows must
+    /// be written in order.
+    #[must_use]
+    pub fn streamed(ws: Worksheet) -> Sheet<'f> {
+        Sheet {
+            ws,
+            formats: Vec::new(),
+            marks: Vec::new(),
+            streamed: true,
         }
     }
 
@@ -62,6 +79,10 @@ impl<'f> Sheet<'f> {
         v: f64,
         format: &'f Format,
     ) -> Result<(), XlsxError> {
+        if self.streamed {
+            self.ws.write_number_with_format(row, col, v, format)?;
+            return Ok(());
+        }
         self.ws.write_number(row, col, v)?;
         self.mark(row, col, format, false)
     }
@@ -82,6 +103,10 @@ impl<'f> Sheet<'f> {
         let s = s.into();
         if s.is_empty() {
             return self.blank(row, col, format);
+        }
+        if self.streamed {
+            self.ws.write_string_with_format(row, col, s, format)?;
+            return Ok(());
         }
         self.ws.write_string(row, col, s)?;
         self.mark(row, col, format, false)
@@ -111,6 +136,10 @@ impl<'f> Sheet<'f> {
     /// # Errors
     /// A cell outside the sheet.
     pub fn blank(&mut self, row: RowNum, col: ColNum, format: &'f Format) -> Result<(), XlsxError> {
+        if self.streamed {
+            self.ws.write_blank(row, col, format)?;
+            return Ok(());
+        }
         // Checked here, as the worksheet would, rather than at the end.
         if row >= 1_048_576 || col >= 16_384 {
             return Err(XlsxError::RowColumnLimitError);
@@ -161,6 +190,9 @@ impl<'f> Sheet<'f> {
     /// # Errors
     /// Only what the worksheet reports (none for cells already written).
     pub fn finish(mut self) -> Result<Worksheet, XlsxError> {
+        if self.streamed {
+            return Ok(self.ws);
+        }
         let mut marks = std::mem::take(&mut self.marks);
         // By cell, the last write to a cell last (the sort is stable).
         marks.sort_by_key(|m| (m.col, m.row));
@@ -282,7 +314,11 @@ mod tests {
 
     /// The parts of a one-sheet workbook: its sheet and its styles.
     fn parts(ws: Worksheet) -> (String, String) {
-        let mut wb = Workbook::new();
+        parts_in(Workbook::new(), ws)
+    }
+
+    /// [`parts`] of `ws` saved in `wb`, the workbook that made it.
+    fn parts_in(mut wb: Workbook, ws: Worksheet) -> (String, String) {
         wb.push_worksheet(ws);
         let bytes = wb.save_to_buffer().expect("saved");
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
@@ -330,7 +366,15 @@ mod tests {
     /// Each cell of the sheet: its XML less the style number, and its
     /// style in full (number format, font, fill, border, alignment).
     fn resolved(ws: Worksheet) -> (Option<String>, BTreeMap<String, (String, String)>) {
-        let (sheet, styles) = parts(ws);
+        resolved_in(Workbook::new(), ws)
+    }
+
+    /// [`resolved`] of `ws` saved in `wb`, the workbook that made it.
+    fn resolved_in(
+        wb: Workbook,
+        ws: Worksheet,
+    ) -> (Option<String>, BTreeMap<String, (String, String)>) {
+        let (sheet, styles) = parts_in(wb, ws);
         let fonts = elements(&styles, "fonts", "font");
         let fills = elements(&styles, "fills", "fill");
         let borders = elements(&styles, "borders", "border");
@@ -474,5 +518,42 @@ mod tests {
         assert!(cells["A1"].0.contains("<v>0</v>"), "{}", cells["A1"].0);
         assert!(!cells["B1"].0.contains("<v>"), "{}", cells["B1"].0);
         assert_eq!(cells["A1"].1, cells["B1"].1, "both bordered alike");
+    }
+
+    #[test]
+    fn a_streamed_sheet_holds_what_a_held_one_does() {
+        let text = Format::new().set_border(FormatBorder::Thin);
+        let error = text.clone().set_background_color(0xFFC7CE);
+        let count = text.clone().set_num_format("#,##0");
+        let mut wb = Workbook::new();
+        let ws = wb
+            .new_worksheet_with_low_memory()
+            .expect("a temporary file");
+        let mut streamed = Sheet::streamed(ws);
+        let mut held = Sheet::new();
+        // Row by row, as a streamed sheet must be written: texts (one
+        // empty), figures, a figure not reported, two fills.
+        for sheet in [&mut streamed, &mut held] {
+            sheet.text(0, 0, "级别", &count).expect("in range");
+            for row in 1..300u32 {
+                let f = if row % 7 == 0 { &error } else { &text };
+                sheet
+                    .text(row, 0, format!("第{}条", row % 11), f)
+                    .expect("in range");
+                sheet.text(row, 1, "", f).expect("in range");
+                let figure = (row % 5 != 0).then(|| f64::from(row) * 1.5);
+                sheet.figure(row, 2, figure, &count).expect("in range");
+            }
+        }
+        let want = resolved(held.finish().expect("formatted"));
+        let got = resolved_in(wb, streamed.finish().expect("as written"));
+        assert_eq!(got.0.as_deref(), Some("A1:C300"));
+        assert_eq!(want.0, got.0);
+        assert_eq!(want.1.len(), got.1.len());
+        for (cell, w) in &want.1 {
+            assert_eq!(Some(w), got.1.get(cell), "cell {cell}");
+        }
+        assert_ne!(want.1["A7"].1, want.1["A8"].1, "the fills are seen");
+        assert!(!want.1["C6"].0.contains("<v>"), "not reported: empty");
     }
 }
