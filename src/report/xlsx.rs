@@ -956,6 +956,7 @@ enum Part<'f> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::finding_cells;
     use super::*;
     use crate::findings::Rule;
     use crate::message::Detail;
@@ -981,5 +982,56 @@ mod tests {
         assert_eq!(shown.len(), 3);
         assert_eq!(left_out, 3);
         assert_eq!(shown[0].rule, Rule::PeriodMissing, "the error stays");
+    }
+
+    #[test]
+    fn a_long_findings_sheet_is_streamed_whole_errors_first() {
+        use calamine::Reader as _;
+        let schemas = Schemas::builtin().unwrap();
+        let registry = Registry::from_csv(
+            "code,name,level,parent_code,aliases\n439900000000,青山市,city,,\n".as_bytes(),
+            "units.csv",
+        )
+        .unwrap();
+        // Enough findings to stream the sheet; every thousandth an error,
+        // which the sheet lists first.
+        let n = STREAMED_FINDINGS + 1_000;
+        let findings: Vec<Finding> = (0..n)
+            .map(|k| match k % 1_000 {
+                999 => Finding::new(Rule::PeriodMissing, Detail::PeriodMissing),
+                _ => Finding::new(Rule::UnknownColumn, Detail::StraySheet),
+            })
+            .collect();
+        let (aggs, batch) = (Aggregates::default(), Batch::default());
+        let input = ReportInput {
+            period: Period::parse("2026-03").unwrap(),
+            chosen: true,
+            aggs: &aggs,
+            registry: &registry,
+            schemas: &schemas,
+            batch: &batch,
+            findings: &findings,
+            completeness: &[],
+            units_path: "units.csv",
+            generated_at: "2026年11月26日 10:00",
+            lang: Lang::Zh,
+            summary: None,
+        };
+        let bytes = save_report(report_sheets(&input).unwrap()).unwrap();
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = book.worksheet_range("审核结果").unwrap();
+        assert_eq!(sheet.height(), n + 1, "the header and every finding");
+        let cell = |row: usize, col: usize| sheet.get((row, col)).map(ToString::to_string);
+        assert_eq!(cell(0, 0).as_deref(), Some("级别"));
+        let error = finding_cells(&findings[999], &schemas, &registry, Lang::Zh);
+        let info = finding_cells(&findings[0], &schemas, &registry, Lang::Zh);
+        let errors = n / 1_000;
+        for row in 1..=n {
+            let want = if row <= errors { &error } else { &info };
+            for (col, text) in want.iter().enumerate() {
+                let got = cell(row, col).unwrap_or_default();
+                assert_eq!(&got, text, "row {row}, column {col}");
+            }
+        }
     }
 }
