@@ -896,12 +896,7 @@ pub fn report_sheets(input: &ReportInput<'_>) -> Result<ReportSheets, ReportErro
                 None => Ok(Vec::new()),
             },
             Part::Villages(fi) => village_sheet(input, fi, &fmt).map(|s| vec![s]),
-            Part::Findings(ws) => {
-                let t = std::time::Instant::now();
-                let r = findings_sheet(input, *ws, &fmt).map(|s| vec![s]);
-                eprintln!("F {:?}", t.elapsed());
-                r
-            }
+            Part::Findings(sheet) => findings_sheet(input, *sheet, &fmt).map(|s| vec![s]),
             Part::Completeness => completeness_sheet(input, &fmt).map(|s| vec![s]),
             Part::Notes => notes_sheet(input, &fmt).map(|s| vec![s]),
         })
