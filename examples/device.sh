@@ -8,6 +8,7 @@
 # these corpora have no .xls returns. REPEATS=k runs each thread count k
 # times, all thread counts in turn (a machine's first runs after the
 # corpus is written are noisy); each line ends with the phases' times.
+# YEAR=Y adds the report for the year Y at 16 threads.
 # COMPARE=OTHER_BIN then times OTHER_BIN against PHSTATS_BIN at 16
 # threads, three runs each, alternating (wall, then the outputs phase).
 set -euo pipefail
@@ -46,6 +47,18 @@ for towns in "${sizes[@]}"; do
     wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
     phases=$(awk '$1=="timing" && $2!="pipeline" {printf " %s %s", $2, $3}' "$log")
     echo "t$towns one core: phstats ${wall} s;$phases" | tee -a "$out/results.txt"
+  fi
+  # YEAR=2026: also the year's report (`--period 2026`) at 16 threads,
+  # whose 审核结果 lists every finding of the year.
+  if [ -n "${YEAR:-}" ]; then
+    log="$out/timings-$towns-year.txt"
+    t0=$(date +%s.%N)
+    RAYON_NUM_THREADS=16 PHSTATS_TIMINGS=1 "$bin" consolidate returns --units units.csv \
+      --export out -o report.xlsx --quiet --period "$YEAR" > /dev/null 2> "$log" || true
+    wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
+    peak=$(grep -o 'peak [0-9]* MiB' "$log" | tail -1)
+    phases=$(awk '$1=="timing" && $2!="pipeline" {printf " %s %s", $2, $3}' "$log")
+    echo "t$towns year $YEAR, 16 threads: phstats ${wall} s, $peak;$phases" | tee -a "$out/results.txt"
   fi
   if [ -n "$compare" ]; then
     for _ in 1 2 3; do
