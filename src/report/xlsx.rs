@@ -870,11 +870,12 @@ pub struct ReportSheets {
 pub fn report_sheets(input: &ReportInput<'_>) -> Result<ReportSheets, ReportError> {
     let fmt = Formats::new();
     let mut workbook = Workbook::new();
-    let findings = match input.findings.len() > STREAMED_FINDINGS {
-        true => workbook
+    let findings = if input.findings.len() > STREAMED_FINDINGS {
+        workbook
             .new_worksheet_with_low_memory()
-            .map_or_else(|_| Sheet::new(), Sheet::streamed),
-        false => Sheet::new(),
+            .map_or_else(|_| Sheet::new(), Sheet::streamed)
+    } else {
+        Sheet::new()
     };
     let n_forms = input.schemas.forms.len() as FormIdx;
     let parts: Vec<Part> = (0..n_forms)
