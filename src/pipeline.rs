@@ -12,6 +12,7 @@ use crate::observation::Batch;
 use crate::period::{Month, Period};
 use crate::registry::Registry;
 use crate::schema::Schemas;
+use crate::timings::resident_bytes;
 use crate::validate::{self, Completeness};
 
 /// Everything a run produced.
@@ -271,7 +272,7 @@ fn describe_months(months: &[Month]) -> String {
 }
 
 /// Hands the memory this process has freed back to the system, on every
-/// thread of the pool and this one.
+/// thread of the pool and this one, once the process holds over 256 MiB.
 ///
 /// mimalloc keeps what each thread frees for a while, to reuse it, and a
 /// thread that goes idle keeps it until it allocates again. After reading
@@ -280,13 +281,17 @@ fn describe_months(months: &[Month]) -> String {
 /// outputs on top of what those freed. Released after reading and again
 /// once the observation table is dropped (once alone did not lower the
 /// peak on 16 cores), the peak of a province-year on a 16-core machine
-/// went from 950–1,000 MB to 790–820 MB, on 2 threads here from 845 to
-/// 690 MB, and a city-year's from 150 to 125 MB. The cost: 5 + 5 ms of a
-/// city-year and 25 + 35 ms of a province-year, and the outputs' first
-/// allocations then take fresh pages from the system (10–20 ms of one
-/// thread on a city-year). Where mimalloc is not the allocator (the
-/// tests), it only tidies mimalloc's own empty heaps.
+/// went from 950–1,000 MB to 790–820 MB, and on 2 threads here from 845
+/// to 690 MB, for 25 + 35 ms. A smaller run is left alone: a city-year
+/// (130 MB) would save 25 MB, and its outputs, whose first allocations
+/// then take fresh pages from the system, took 10–20 ms longer. Where
+/// mimalloc is not the allocator (the tests), it only tidies mimalloc's
+/// own empty heaps.
 pub fn release_freed_memory() {
+    const WORTH_IT: u64 = 256 << 20;
+    if resident_bytes().is_some_and(|b| b < WORTH_IT) {
+        return;
+    }
     // SAFETY: mi_collect takes no pointer and may be called on any thread
     // at any time; it only frees pages that hold no live allocation.
     rayon::broadcast(|_| unsafe { libmimalloc_sys::mi_collect(true) });

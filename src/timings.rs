@@ -66,20 +66,48 @@ fn cpu_seconds() -> f64 {
 
 /// `rss 120 MiB, peak 300 MiB` from /proc, or nothing elsewhere.
 fn memory() -> String {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
-        return String::new();
-    };
-    let kib = |key: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    format!(
-        "rss {} MiB, peak {} MiB",
-        kib("VmRSS:") / 1024,
-        kib("VmHWM:") / 1024
-    )
+    match (status_kib("VmRSS:"), status_kib("VmHWM:")) {
+        (Some(rss), Some(peak)) => format!("rss {} MiB, peak {} MiB", rss / 1024, peak / 1024),
+        _ => String::new(),
+    }
+}
+
+/// The process's resident memory in bytes (Linux), or `None` where it
+/// cannot be told.
+#[must_use]
+pub fn resident_bytes() -> Option<u64> {
+    status_kib("VmRSS:").map(|kib| kib * 1024)
+}
+
+/// A `kB` line of /proc/self/status.
+fn status_kib(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn resident_memory_follows_memory_touched_and_freed() {
+        // Other tests allocate beside this one: it is seen either when the
+        // 64 MiB are touched or when they are freed.
+        let before = super::resident_bytes().expect("read on Linux");
+        let touched = vec![1u8; 64 << 20];
+        let during = super::resident_bytes().expect("read on Linux");
+        assert_eq!(touched.iter().filter(|&&b| b == 1).count(), 64 << 20);
+        drop(touched);
+        let after = super::resident_bytes().expect("read on Linux");
+        let seen = during
+            .saturating_sub(before)
+            .max(during.saturating_sub(after));
+        assert!(
+            seen >= 48 << 20,
+            "{before} → {during} → {after} bytes with 64 MiB touched and freed"
+        );
+    }
 }
