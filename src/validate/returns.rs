@@ -340,6 +340,13 @@ pub fn completeness(
             let mut findings = Vec::new();
             let mut table = Vec::new();
             let form_id = &schemas.form(form).id;
+            // A missing return or row of unit `u`, said as `detail`.
+            let missing_return = |u: UnitIdx, detail: Detail| {
+                Finding::new(Rule::MissingReturn, detail)
+                    .form(form_id)
+                    .period(month)
+                    .unit(registry.unit(u).code.0)
+            };
             let reported = |u: UnitIdx| sent.contains(&(form, month, u));
             // Covered by a return from above: its row, or its absence, is that return's.
             let covered = |u: UnitIdx| {
@@ -357,21 +364,13 @@ pub fn completeness(
                     if covered(u) || !complete {
                         continue;
                     }
-                    let unit = registry.unit(u);
-                    findings.push(
-                        Finding::new(
-                            Rule::MissingReturn,
-                            Detail::MissingReturn {
-                                unit: unit.name.clone(),
-                                level,
-                                form: schemas.form(form).title_label(),
-                                month,
-                            },
-                        )
-                        .form(form_id)
-                        .period(month)
-                        .unit(unit.code.0),
-                    );
+                    let detail = Detail::MissingReturn {
+                        unit: registry.unit(u).name.clone(),
+                        level,
+                        form: schemas.form(form).title_label(),
+                        month,
+                    };
+                    findings.push(missing_return(u, detail));
                 }
                 let dated: Vec<(UnitIdx, bool)> = expected
                     .iter()
@@ -404,21 +403,15 @@ pub fn completeness(
                             // row's `unknown_unit` already says so.
                             continue;
                         }
-                        let unit = registry.unit(c);
+                        let detail = Detail::MissingRow {
+                            unit: registry.unit(c).name.clone(),
+                            parent: registry.unit(r.unit).name.clone(),
+                            month,
+                        };
                         findings.push(
-                            Finding::new(
-                                Rule::MissingReturn,
-                                Detail::MissingRow {
-                                    unit: unit.name.clone(),
-                                    parent: registry.unit(r.unit).name.clone(),
-                                    month,
-                                },
-                            )
-                            .file(&batch.files[r.file as usize])
-                            .sheet(&r.sheet)
-                            .form(form_id)
-                            .period(month)
-                            .unit(unit.code.0),
+                            missing_return(c, detail)
+                                .file(&batch.files[r.file as usize])
+                                .sheet(&r.sheet),
                         );
                     }
                 }
