@@ -66,7 +66,8 @@ fn cpu_seconds() -> f64 {
 
 /// `rss 120 MiB, peak 300 MiB` from /proc, or nothing elsewhere.
 fn memory() -> String {
-    match (status_kib("VmRSS:"), status_kib("VmHWM:")) {
+    let status = proc_status().unwrap_or_default();
+    match (status_kib(&status, "VmRSS:"), status_kib(&status, "VmHWM:")) {
         (Some(rss), Some(peak)) => format!("rss {} MiB, peak {} MiB", rss / 1024, peak / 1024),
         _ => String::new(),
     }
@@ -76,12 +77,16 @@ fn memory() -> String {
 /// cannot be told.
 #[must_use]
 pub fn resident_bytes() -> Option<u64> {
-    status_kib("VmRSS:").map(|kib| kib * 1024)
+    status_kib(&proc_status()?, "VmRSS:").map(|kib| kib * 1024)
+}
+
+/// /proc/self/status, where there is one.
+fn proc_status() -> Option<String> {
+    std::fs::read_to_string("/proc/self/status").ok()
 }
 
 /// A `kB` line of /proc/self/status.
-fn status_kib(key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+fn status_kib(status: &str, key: &str) -> Option<u64> {
     status
         .lines()
         .find(|l| l.starts_with(key))
