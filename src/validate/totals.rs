@@ -5,10 +5,10 @@
 //! Only counts are summed; a column with no reported unit value, an
 //! unreported total, or a unit cell that cannot be read is not checked.
 
-use crate::findings::{CellRef, Finding, Rule};
-use crate::message::{num, Detail};
 use rayon::prelude::*;
 
+use crate::findings::{CellRef, Finding, Rule};
+use crate::message::{num, Detail};
 use crate::observation::{Batch, Return};
 use crate::registry::Registry;
 use crate::schema::{Kind, Schemas};
