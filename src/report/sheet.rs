@@ -8,7 +8,8 @@
 //! rectangles of cells that share it, one look-up a rectangle. Every cell
 //! ends with the value and the format it was written with, and the sheet's
 //! used range is the same; only the numbering of the styles in the file
-//! may differ.
+//! may differ. A streamed sheet ([`Sheet::streamed`]) does the same a row
+//! at a time, before the row goes out to its temporary file.
 
 use std::ops::{Deref, DerefMut};
 
@@ -24,8 +25,10 @@ pub struct Sheet<'f> {
     /// The formats used, each once: a sheet has a dozen or two.
     formats: Vec<&'f Format>,
     marks: Vec<Mark>,
-    /// Each cell is written at once, with its format (see [`Sheet::streamed`]).
+    /// The rows go out as they are written (see [`Sheet::streamed`]).
     streamed: bool,
+    /// In a streamed sheet, the first row that may still be written.
+    next_row: RowNum,
 }
 
 /// A cell written through the sheet, in the order written: 8 bytes, as a
@@ -51,13 +54,15 @@ impl<'f> Sheet<'f> {
             formats: Vec::new(),
             marks: Vec::new(),
             streamed: false,
+            next_row: 0,
         }
     }
 
     /// A sheet over `ws`, a worksheet in rust_xlsxwriter's low-memory mode,
-    /// whose rows go to a temporary file as they are written: each cell is
-    /// written at once with its format (a look-up a cell), and rows must
-    /// be written in order.
+    /// whose rows go to a temporary file as they are written. Rows must be
+    /// written in order, every cell through the sheet: a row's formats are
+    /// given, a run of cells at a time, when the next row is begun, and the
+    /// row then goes out. A cell written to a row already gone is an error.
     #[must_use]
     pub fn streamed(ws: Worksheet) -> Sheet<'f> {
         Sheet {
@@ -65,6 +70,7 @@ impl<'f> Sheet<'f> {
             formats: Vec::new(),
             marks: Vec::new(),
             streamed: true,
+            next_row: 0,
         }
     }
 
@@ -79,10 +85,7 @@ impl<'f> Sheet<'f> {
         v: f64,
         format: &'f Format,
     ) -> Result<(), XlsxError> {
-        if self.streamed {
-            self.ws.write_number_with_format(row, col, v, format)?;
-            return Ok(());
-        }
+        self.begin_row(row)?;
         self.ws.write_number(row, col, v)?;
         self.mark(row, col, format, false)
     }
@@ -104,10 +107,7 @@ impl<'f> Sheet<'f> {
         if s.is_empty() {
             return self.blank(row, col, format);
         }
-        if self.streamed {
-            self.ws.write_string_with_format(row, col, s, format)?;
-            return Ok(());
-        }
+        self.begin_row(row)?;
         self.ws.write_string(row, col, s)?;
         self.mark(row, col, format, false)
     }
@@ -136,14 +136,11 @@ impl<'f> Sheet<'f> {
     /// # Errors
     /// A cell outside the sheet.
     pub fn blank(&mut self, row: RowNum, col: ColNum, format: &'f Format) -> Result<(), XlsxError> {
-        if self.streamed {
-            self.ws.write_blank(row, col, format)?;
-            return Ok(());
-        }
         // Checked here, as the worksheet would, rather than at the end.
         if row >= 1_048_576 || col >= 16_384 {
             return Err(XlsxError::RowColumnLimitError);
         }
+        self.begin_row(row)?;
         self.mark(row, col, format, true)
     }
 
@@ -185,15 +182,9 @@ impl<'f> Sheet<'f> {
         }
     }
 
-    /// The worksheet, every cell written through the sheet in its format.
-    ///
-    /// # Errors
-    /// Only what the worksheet reports (none for cells already written).
-    pub fn finish(mut self) -> Result<Worksheet, XlsxError> {
-        if self.streamed {
-            return Ok(self.ws);
-        }
-        let mut marks = std::mem::take(&mut self.marks);
+    /// The last write to each cell of `marks`, by column, then row; a cell
+    /// whose value was blanked afterwards is emptied.
+    fn last_writes(&mut self, mut marks: Vec<Mark>) -> Vec<Mark> {
         // By cell, the last write to a cell last (the sort is stable).
         marks.sort_by_key(|m| (m.col, m.row));
         let mut cells: Vec<Mark> = Vec::with_capacity(marks.len());
@@ -217,6 +208,83 @@ impl<'f> Sheet<'f> {
         if let Some(last) = cells.last() {
             self.empty_if(last, held_value);
         }
+        cells
+    }
+
+    /// Readies `row` for writing. In a streamed sheet, beginning a new row
+    /// first finishes the one before (its formats given, it goes out); a
+    /// row already gone cannot be written again.
+    fn begin_row(&mut self, row: RowNum) -> Result<(), XlsxError> {
+        if !self.streamed {
+            return Ok(());
+        }
+        let current = self.marks.last().map(|m| m.row);
+        let reached = current.map_or(self.next_row, |c| c.max(self.next_row));
+        if row < reached {
+            return Err(XlsxError::ParameterError(format!(
+                "row {} written after row {} in a streamed sheet",
+                row + 1,
+                reached + 1
+            )));
+        }
+        match current {
+            Some(c) if c != row => self.finish_row(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Gives the streamed sheet's current row its formats, a run of side
+    /// by side cells in one format at a time: a findings row is one run,
+    /// one look-up instead of eleven. An empty cell beyond the row's
+    /// values (or in a row of none) is written the usual way, so that the
+    /// used range grows as it would have.
+    fn finish_row(&mut self) -> Result<(), XlsxError> {
+        let marks = std::mem::take(&mut self.marks);
+        let Some(row) = marks.first().map(|m| m.row) else {
+            return Ok(());
+        };
+        self.next_row = row + 1;
+        let cells = self.last_writes(marks);
+        let values = cells.iter().filter(|m| !m.blank).map(|m| m.col);
+        let span = values.clone().min().zip(values.max());
+        let inside = |m: &Mark| span.is_some_and(|(c0, c1)| (c0..=c1).contains(&m.col));
+        let mut run: Option<(ColNum, ColNum, u8)> = None;
+        for m in cells.iter().copied().map(Some).chain([None]) {
+            let joins = |(_, last, format): (ColNum, ColNum, u8), m: &Mark| {
+                last + 1 == m.col && format == m.format && inside(m)
+            };
+            match (run, m) {
+                (Some(r), Some(m)) if joins(r, &m) => run = Some((r.0, m.col, r.2)),
+                _ => {
+                    if let Some((first, last, format)) = run.take() {
+                        let format = self.formats[usize::from(format)];
+                        self.ws.set_range_format(row, first, row, last, format)?;
+                    }
+                    match m {
+                        Some(m) if inside(&m) => run = Some((m.col, m.col, m.format)),
+                        Some(m) => {
+                            let format = self.formats[usize::from(m.format)];
+                            self.ws.write_blank(m.row, m.col, format)?;
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The worksheet, every cell written through the sheet in its format.
+    ///
+    /// # Errors
+    /// Only what the worksheet reports (none for cells already written).
+    pub fn finish(mut self) -> Result<Worksheet, XlsxError> {
+        if self.streamed {
+            self.finish_row()?;
+            return Ok(self.ws);
+        }
+        let marks = std::mem::take(&mut self.marks);
+        let cells = self.last_writes(marks);
         // The used range (`<dimension>`) grows with every value written;
         // an empty cell outside the values' bounds is written the usual
         // way so that it grows as it would have.
@@ -518,6 +586,81 @@ mod tests {
         assert!(cells["A1"].0.contains("<v>0</v>"), "{}", cells["A1"].0);
         assert!(!cells["B1"].0.contains("<v>"), "{}", cells["B1"].0);
         assert_eq!(cells["A1"].1, cells["B1"].1, "both bordered alike");
+    }
+
+    #[test]
+    fn a_streamed_row_gets_its_formats_run_by_run_as_a_held_one() {
+        let text = Format::new().set_border(FormatBorder::Thin);
+        let error = text.clone().set_background_color(0xFFC7CE);
+        let count = text.clone().set_num_format("#,##0");
+        let mut wb = Workbook::new();
+        let ws = wb
+            .new_worksheet_with_low_memory()
+            .expect("a temporary file");
+        let mut streamed = Sheet::streamed(ws);
+        let mut held = Sheet::new();
+        for sheet in [&mut streamed, &mut held] {
+            for row in (0..40u32).filter(|r| r % 9 != 4) {
+                if row % 10 == 7 {
+                    // A row of empty cells only, beyond the values' columns.
+                    sheet.blank(row, 7, &error).expect("in range");
+                    sheet.blank(row, 2, &count).expect("in range");
+                    continue;
+                }
+                // Written out of column order: blank, figures, texts.
+                sheet.blank(row, 1, &text).expect("in range");
+                sheet
+                    .number(row, 2, f64::from(row), &count)
+                    .expect("in range");
+                sheet.figure(row, 3, None, &count).expect("in range");
+                sheet.number(row, 4, 1.5, &count).expect("in range");
+                sheet
+                    .text(row, 0, format!("第{row}行"), &text)
+                    .expect("in range");
+                let f = if row % 3 == 0 { &error } else { &text };
+                sheet.text(row, 5, "说明", f).expect("in range");
+                // A value blanked again, and an empty cell past the values.
+                sheet.number(row, 6, 9.0, &count).expect("in range");
+                sheet.blank(row, 6, f).expect("in range");
+                if row == 39 {
+                    sheet.blank(row, 9, &text).expect("in range");
+                }
+            }
+        }
+        let want = resolved(held.finish().expect("formatted"));
+        let got = resolved_in(wb, streamed.finish().expect("as written"));
+        assert_eq!(want.0.as_deref(), Some("A1:J40"), "the used range");
+        assert_eq!(want.0, got.0);
+        assert_eq!(want.1.len(), got.1.len());
+        for (cell, w) in &want.1 {
+            assert_eq!(Some(w), got.1.get(cell), "cell {cell}");
+        }
+        assert!(!want.1["G2"].0.contains("<v>"), "blanked: empty");
+        assert_ne!(want.1["F4"].1, want.1["F3"].1, "the fill is seen");
+        assert!(want.1.contains_key("H8"), "a row of empty cells is kept");
+    }
+
+    #[test]
+    fn a_streamed_sheet_refuses_a_row_already_written() {
+        let text = Format::new();
+        let mut wb = Workbook::new();
+        let ws = wb
+            .new_worksheet_with_low_memory()
+            .expect("a temporary file");
+        let mut sheet = Sheet::streamed(ws);
+        sheet.text(3, 0, "a", &text).expect("in range");
+        sheet.text(3, 2, "b", &text).expect("the same row");
+        sheet.text(5, 1, "c", &text).expect("a later row");
+        for row in [3, 4] {
+            let err = sheet.text(row, 0, "late", &text).expect_err("gone");
+            assert!(matches!(err, XlsxError::ParameterError(_)), "{err}");
+            assert!(sheet.blank(row, 0, &text).is_err(), "a blank too");
+        }
+        sheet.text(5, 0, "d", &text).expect("the current row");
+        let (_, cells) = resolved_in(wb, sheet.finish().expect("as written"));
+        let mut refs: Vec<&str> = cells.keys().map(String::as_str).collect();
+        refs.sort_unstable();
+        assert_eq!(refs, ["A4", "A6", "B6", "C4"]);
     }
 
     #[test]
