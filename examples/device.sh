@@ -10,7 +10,8 @@
 # corpus is written are noisy); each line ends with the phases' times.
 # YEAR=Y adds the report for the year Y at 16 threads.
 # COMPARE=OTHER_BIN then times OTHER_BIN against PHSTATS_BIN at 16
-# threads, three runs each, alternating (wall, then the outputs phase).
+# threads, three runs each, alternating (wall, then the outputs phase);
+# with YEAR, the year's report too.
 set -euo pipefail
 bin=$(realpath "$1"); bench=$(realpath "$2"); out=$(realpath "$3"); shift 3
 compare=${COMPARE:+$(realpath "$COMPARE")}
@@ -69,6 +70,18 @@ for towns in "${sizes[@]}"; do
         wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
         outputs=$(awk '$2=="outputs" {print $3}' "$out/compare.txt")
         echo "t$towns 16 threads $(basename "$b"): ${wall} s, outputs ${outputs} s" | tee -a "$out/results.txt"
+      done
+    done
+    # And the year's report, where YEAR is given.
+    for _ in $([ -n "${YEAR:-}" ] && echo 1 2 3); do
+      for b in "$bin" "$compare"; do
+        t0=$(date +%s.%N)
+        RAYON_NUM_THREADS=16 PHSTATS_TIMINGS=1 "$b" consolidate returns --units units.csv \
+          --export out -o report.xlsx --quiet --period "$YEAR" > /dev/null 2> "$out/compare.txt" || true
+        wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
+        outputs=$(awk '$2=="outputs" {print $3}' "$out/compare.txt")
+        peak=$(grep -o 'peak [0-9]* MiB' "$out/compare.txt" | tail -1)
+        echo "t$towns year $YEAR, 16 threads $(basename "$b"): ${wall} s, outputs ${outputs} s, $peak" | tee -a "$out/results.txt"
       done
     done
   fi
