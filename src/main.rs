@@ -20,7 +20,25 @@ fn main() {
     match phstats::cli::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("{}{e:#}", lang.pick("错误：", "error: "));
+            // Each cause in the terminal's language: an output's error and
+            // what the system said (in English) are rendered here.
+            let causes: Vec<String> = e
+                .chain()
+                .map(|c| {
+                    if let Some(r) = c.downcast_ref::<phstats::report::ReportError>() {
+                        r.render(lang)
+                    } else if let Some(io) = c.downcast_ref::<std::io::Error>() {
+                        phstats::report::io_reason(io).get(lang).to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+            eprintln!(
+                "{}{}",
+                lang.pick("错误：", "error: "),
+                causes.join(lang.pick("：", ": "))
+            );
             std::process::exit(2);
         }
     }

@@ -424,3 +424,52 @@ fn the_feedback_list_prints_one_page_wide() {
         "not A4 landscape: {media}"
     );
 }
+
+#[test]
+fn an_output_that_cannot_be_written_is_said_in_the_terminals_language() {
+    let d = Dir::new();
+    every_kind(&d);
+    std::fs::write(d.path("挡路"), "a file where a folder should be").unwrap();
+    std::fs::create_dir_all(d.path("文件夹.xlsx")).unwrap();
+    let error_line = |out: &std::process::Output| {
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        stderr
+            .lines()
+            .find(|l| l.starts_with("错误：") || l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("no error line: {stderr}"))
+            .to_string()
+    };
+    let export = [
+        "--export",
+        "挡路/out",
+        "-o",
+        "r.xlsx",
+        "--period",
+        "2026-06",
+    ];
+    let line = error_line(&util::run_in(&d, "consolidate", &export));
+    assert_eq!(
+        line,
+        "错误：无法写入 挡路/out：路径中有一段是文件，不是文件夹"
+    );
+    // The report is written all the same.
+    assert!(open_workbook_auto(d.path("r.xlsx")).is_ok());
+    let line = error_line(&util::run_in(&d, "consolidate", &["-o", "文件夹.xlsx"]));
+    assert!(line.ends_with("：这是一个文件夹"), "{line}");
+    assert_eq!(english_sentence(&line), None, "{line}");
+    let line = error_line(&util::run_in(&d, "consolidate", &["-o", "挡路/r.xlsx"]));
+    assert!(
+        line.contains("挡路") && line.ends_with("：已有同名的文件"),
+        "{line}"
+    );
+    assert_eq!(english_sentence(&line), None, "{line}");
+    // English on request.
+    let mut en = vec!["--lang", "en"];
+    en.extend(export);
+    let line = error_line(&util::run_in(&d, "consolidate", &en));
+    assert_eq!(
+        line,
+        "error: cannot write 挡路/out: part of the path is a file, not a folder"
+    );
+}
