@@ -287,6 +287,29 @@ fn every_word_of_the_report_and_the_feedback_is_chinese() {
     for line in stdout.lines() {
         assert_eq!(english_sentence(line), None, "{line}");
     }
+    // The statistician's 审核结果 and the township's list name their
+    // columns alike (the list numbers its rows first).
+    let row_of = |book: &Path, sheet: Option<&str>, first: &str| -> Option<Vec<String>> {
+        let mut wb = open_workbook_auto(book).unwrap();
+        for name in wb.sheet_names() {
+            if sheet.is_some_and(|s| s != name) {
+                continue;
+            }
+            let range = wb.worksheet_range(&name).unwrap();
+            for row in range.rows() {
+                if row.first().is_some_and(|c| *c == first) {
+                    return Some(row.iter().map(ToString::to_string).collect());
+                }
+            }
+        }
+        None
+    };
+    let findings = row_of(&d.path("r.xlsx"), Some("审核结果"), "级别").unwrap();
+    assert_eq!(findings[3], "报告期", "{findings:?}");
+    for book in feedback_files(&d, "fb") {
+        let list = row_of(&book, None, "序号").unwrap();
+        assert_eq!(list[1..], findings[..], "{}", book.display());
+    }
 }
 
 #[test]
