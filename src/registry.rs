@@ -711,13 +711,20 @@ impl Registry {
         let children = &self.units[parent as usize].children;
         // Looked up, not searched for: a province's registry has thousands
         // of units, and a township on an old village list has a row like
-        // this in every return.
-        let elsewhere = self.by_name.get(&key).and_then(|units| {
-            units
-                .iter()
-                .copied()
-                .find(|&u| self.units[u as usize].parent != Some(parent))
-        });
+        // this in every return. The name as written first, then without a
+        // trailing 村委会/居委会/…, as a row under its own township is found.
+        let stems = normalize::NAME_SUFFIXES
+            .iter()
+            .filter_map(|s| key.strip_suffix(s));
+        let elsewhere = std::iter::once(key.as_str())
+            .chain(stems.filter(|stem| !stem.is_empty()))
+            .filter_map(|name| self.by_name.get(name))
+            .find_map(|units| {
+                units
+                    .iter()
+                    .copied()
+                    .find(|&u| self.units[u as usize].parent != Some(parent))
+            });
         NameMatch::NotFound {
             suggestion: nearest(
                 &key,
@@ -899,8 +906,10 @@ mod tests {
         let xs = code(439902201000);
         // Two 新村 elsewhere: the first in the file is named.
         assert_eq!(elsewhere(xs, "新村"), Some(code(439902001201)));
+        assert_eq!(elsewhere(xs, "新村村委会"), Some(code(439902001201)));
         assert_eq!(elsewhere(xs, "新民镇"), Some(code(439902101000)));
         assert_eq!(elsewhere(xs, "青山市"), None, "the city is no one's row");
+        assert_eq!(elsewhere(xs, "东山村委会"), None);
         assert_eq!(elsewhere(xs, "东山村"), None);
         assert_eq!(
             r.find_child(code(439902101000), "新村"),
