@@ -807,17 +807,27 @@ fn findings_sheet<'f>(
     }
     let (sorted, left_out) = listed(input.findings, MAX_FINDING_ROWS);
     let mut row = 1;
-    for f in sorted {
-        let cells = super::finding_cells(f, input.schemas, input.registry, lang);
-        let format = if f.severity() == Severity::Error {
-            &fmt.error
-        } else {
-            &fmt.text
-        };
-        for (c, v) in cells.iter().enumerate() {
-            ws.text(row, c as u16, v, format)?;
+    // A row's texts (its message above all) are made on every core, a
+    // chunk at a time, and then written in order: a province's year has
+    // 87,000 rows, this sheet is the longest task of the report, and the
+    // texts were 0.2 of its 0.55 s.
+    for chunk in sorted.chunks(FINDINGS_CHUNK) {
+        let texts: Vec<[String; 11]> = chunk
+            .par_iter()
+            .with_min_len(256)
+            .map(|f| super::finding_cells(f, input.schemas, input.registry, lang))
+            .collect();
+        for (f, cells) in chunk.iter().zip(texts) {
+            let format = if f.severity() == Severity::Error {
+                &fmt.error
+            } else {
+                &fmt.text
+            };
+            for (c, v) in cells.into_iter().enumerate() {
+                ws.text(row, c as u16, v, format)?;
+            }
+            row += 1;
         }
-        row += 1;
     }
     if left_out > 0 {
         ws.text(
@@ -843,6 +853,9 @@ fn findings_sheet<'f>(
     set_print(ws, 0, headers.len() as u16, lang)?;
     sheet.finish()
 }
+
+/// Findings whose texts are made side by side before they are written.
+const FINDINGS_CHUNK: usize = 4096;
 
 /// Above this many findings 审核结果 streams its rows to a temporary file:
 /// it then takes 0.8 s instead of 0.45 s to build for a province's year,
