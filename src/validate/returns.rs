@@ -270,165 +270,25 @@ pub fn completeness(
     complete: bool,
     deadline_day: u32,
 ) -> (Vec<Finding>, Vec<Completeness>) {
-    // Each unit's own return of a form and month, when dated: on time or
-    // not. (A province-year has 37,000 returns and 300,000 rows: the sets
-    // are hashed with foldhash, and each form and month judged on its own
-    // task.)
-    let mut timely: FoldMap<(FormIdx, Month, UnitIdx), bool> = FoldMap::default();
-    for r in batch.returns.iter().filter(|r| r.status.checked()) {
-        if let Some(on) = r.reported_on.or(r.received) {
-            let ok = on <= Day::deadline(r.month, deadline_day);
-            timely.entry((r.form, r.month, r.unit)).or_insert(ok);
-        }
-    }
-    let counted: Vec<usize> = (0..batch.returns.len())
-        .filter(|&i| batch.returns[i].status == ReturnStatus::Active)
-        .collect();
-    // A unit that sent a return has reported, whether or not it counts
-    // (an unsettled duplicate is its own finding, not a missing return).
-    let senders: FoldSet<(FormIdx, Month, UnitIdx)> = batch
-        .returns
-        .iter()
-        .map(|r| (r.form, r.month, r.unit))
-        .collect();
-    let is_leaf = |u: UnitIdx| registry.unit(u).children.is_empty();
-    let expected_all: Vec<UnitIdx> = (0..registry.units.len() as UnitIdx)
-        .filter(|&u| {
-            let c = &registry.unit(u).children;
-            !c.is_empty() && c.iter().all(|&k| is_leaf(k))
-        })
-        .collect();
-    // Who reported is only asked of the expected units: of the rows, only
-    // theirs (a county summary's) are kept, not every village's.
-    let mut expected_unit = vec![false; registry.units.len()];
-    for &u in &expected_all {
-        expected_unit[u as usize] = true;
-    }
-    let mut sent = senders.clone();
-    for span in rows.rows.iter().filter(|s| expected_unit[s.unit as usize]) {
-        let r = &batch.returns[span.ret as usize];
-        sent.insert((r.form, r.month, span.unit));
-    }
+    let judge = Judge::new(batch, rows, registry, schemas, complete, deadline_day);
     let mut form_months: BTreeMap<(FormIdx, Month), Vec<usize>> = BTreeMap::new();
     for r in &batch.returns {
         form_months.entry((r.form, r.month)).or_default();
     }
-    for &i in &counted {
-        let r = &batch.returns[i];
-        form_months.entry((r.form, r.month)).or_default().push(i);
+    for (i, r) in batch.returns.iter().enumerate() {
+        if r.status == ReturnStatus::Active {
+            form_months.entry((r.form, r.month)).or_default().push(i);
+        }
     }
-    // The units of each return's rows: (return, unit), sorted.
-    let mut row_units: Vec<(u32, UnitIdx)> = rows.rows.iter().map(|s| (s.ret, s.unit)).collect();
-    row_units.par_sort_unstable();
-    let has_row = |ret: u32, unit: UnitIdx| row_units.binary_search(&(ret, unit)).is_ok();
-    // The expected units by level, the same for every form and month.
-    let by_level: Vec<(Level, Vec<UnitIdx>)> = Level::ALL
-        .into_iter()
-        .filter_map(|level| {
-            let units: Vec<UnitIdx> = expected_all
-                .iter()
-                .copied()
-                .filter(|&u| registry.unit(u).level == level)
-                .collect();
-            (!units.is_empty()).then_some((level, units))
-        })
-        .collect();
+    // Each form and month judged on its own task.
     let form_months: Vec<((FormIdx, Month), Vec<usize>)> = form_months.into_iter().collect();
     let judged: Vec<(Vec<Finding>, Vec<Completeness>)> = form_months
         .into_par_iter()
-        .map(|((form, month), rets)| {
-            let mut findings = Vec::new();
-            let mut table = Vec::new();
-            let form_id = &schemas.form(form).id;
-            // A missing return or row of unit `u`, said as `detail`.
-            let missing_return = |u: UnitIdx, detail: Detail| {
-                Finding::new(Rule::MissingReturn, detail)
-                    .form(form_id)
-                    .period(month)
-                    .unit(registry.unit(u).code.0)
-            };
-            let reported = |u: UnitIdx| sent.contains(&(form, month, u));
-            // Covered by a return from above: its row, or its absence, is that return's.
-            let covered = |u: UnitIdx| {
-                registry
-                    .ancestors_and_self(u)
-                    .skip(1)
-                    .any(|a| senders.contains(&(form, month, a)))
-            };
-            for &(level, ref expected) in &by_level {
-                let missing: Vec<UnitIdx> =
-                    expected.iter().copied().filter(|&u| !reported(u)).collect();
-                for &u in &missing {
-                    // A few files given one by one are not the whole month: who
-                    // sent nothing is only judged on a whole folder (or --complete).
-                    if covered(u) || !complete {
-                        continue;
-                    }
-                    let detail = Detail::MissingReturn {
-                        unit: registry.unit(u).name.clone(),
-                        level,
-                        form: schemas.form(form).title_label(),
-                        month,
-                    };
-                    findings.push(missing_return(u, detail));
-                }
-                let dated: Vec<(UnitIdx, bool)> = expected
-                    .iter()
-                    .filter_map(|&u| timely.get(&(form, month, u)).map(|&ok| (u, ok)))
-                    .collect();
-                table.push(Completeness {
-                    form,
-                    month,
-                    level,
-                    expected: expected.len(),
-                    reported: expected.len() - missing.len(),
-                    missing,
-                    dated: dated.len(),
-                    late: dated.iter().filter(|x| !x.1).map(|x| x.0).collect(),
-                });
-            }
-            // One level down: the rows each counted return should have.
-            let mut child_expected = 0;
-            let mut child_missing = Vec::new();
-            let mut child_level = None;
-            for &i in &rets {
-                let r = &batch.returns[i];
-                for &c in &registry.unit(r.unit).children {
-                    child_expected += 1;
-                    child_level = Some(registry.unit(c).level);
-                    if !has_row(i as u32, c) {
-                        child_missing.push(c);
-                        if r.suggested.contains(&c) {
-                            // Its row is there under a misspelt name: that
-                            // row's `unknown_unit` already says so.
-                            continue;
-                        }
-                        let detail = Detail::MissingRow {
-                            unit: registry.unit(c).name.clone(),
-                            parent: registry.unit(r.unit).name.clone(),
-                            month,
-                        };
-                        findings.push(
-                            missing_return(c, detail)
-                                .file(&batch.files[r.file as usize])
-                                .sheet(&r.sheet),
-                        );
-                    }
-                }
-            }
-            if let Some(level) = child_level {
-                table.push(Completeness {
-                    form,
-                    month,
-                    level,
-                    expected: child_expected,
-                    reported: child_expected - child_missing.len(),
-                    missing: child_missing,
-                    dated: 0,
-                    late: Vec::new(),
-                });
-            }
-            (findings, table)
+        .map(|((form, month), counted)| {
+            let mut out = (Vec::new(), Vec::new());
+            judge.expected_units(form, month, &mut out);
+            judge.rows_of(form, month, &counted, &mut out);
+            out
         })
         .collect();
     let mut findings = Vec::new();
@@ -438,4 +298,197 @@ pub fn completeness(
         table.extend(t);
     }
     (findings, table)
+}
+
+/// What judging a form and month needs, the same for every one. (A
+/// province-year has 37,000 returns and 300,000 rows: the sets are hashed
+/// with foldhash.)
+struct Judge<'a> {
+    batch: &'a Batch,
+    registry: &'a Registry,
+    schemas: &'a Schemas,
+    /// Missing returns are said only of a whole folder (or `--complete`).
+    complete: bool,
+    /// Each unit's own return of a form and month, when dated: on time or not.
+    timely: FoldMap<(FormIdx, Month, UnitIdx), bool>,
+    /// The units that sent a return of a form and month, counted or not (an
+    /// unsettled duplicate is its own finding, not a missing return).
+    senders: FoldSet<(FormIdx, Month, UnitIdx)>,
+    /// `senders`, and the expected units a return from above lists as rows.
+    reported: FoldSet<(FormIdx, Month, UnitIdx)>,
+    /// The units of each return's rows: (return, unit), sorted.
+    row_units: Vec<(u32, UnitIdx)>,
+    /// The expected units by level.
+    by_level: Vec<(Level, Vec<UnitIdx>)>,
+}
+
+/// A form and month's findings and lines of the 上报情况 table.
+type Judged = (Vec<Finding>, Vec<Completeness>);
+
+impl<'a> Judge<'a> {
+    fn new(
+        batch: &'a Batch,
+        rows: &RowIndex,
+        registry: &'a Registry,
+        schemas: &'a Schemas,
+        complete: bool,
+        deadline_day: u32,
+    ) -> Judge<'a> {
+        let mut timely: FoldMap<(FormIdx, Month, UnitIdx), bool> = FoldMap::default();
+        for r in batch.returns.iter().filter(|r| r.status.checked()) {
+            if let Some(on) = r.reported_on.or(r.received) {
+                let ok = on <= Day::deadline(r.month, deadline_day);
+                timely.entry((r.form, r.month, r.unit)).or_insert(ok);
+            }
+        }
+        let senders: FoldSet<(FormIdx, Month, UnitIdx)> = batch
+            .returns
+            .iter()
+            .map(|r| (r.form, r.month, r.unit))
+            .collect();
+        let is_leaf = |u: UnitIdx| registry.unit(u).children.is_empty();
+        let expected_all: Vec<UnitIdx> = (0..registry.units.len() as UnitIdx)
+            .filter(|&u| {
+                let c = &registry.unit(u).children;
+                !c.is_empty() && c.iter().all(|&k| is_leaf(k))
+            })
+            .collect();
+        // Who reported is only asked of the expected units: of the rows,
+        // only theirs (a county summary's) are kept, not every village's.
+        let mut expected_unit = vec![false; registry.units.len()];
+        for &u in &expected_all {
+            expected_unit[u as usize] = true;
+        }
+        let mut reported = senders.clone();
+        for span in rows.rows.iter().filter(|s| expected_unit[s.unit as usize]) {
+            let r = &batch.returns[span.ret as usize];
+            reported.insert((r.form, r.month, span.unit));
+        }
+        let mut row_units: Vec<(u32, UnitIdx)> =
+            rows.rows.iter().map(|s| (s.ret, s.unit)).collect();
+        row_units.par_sort_unstable();
+        let by_level = Level::ALL
+            .into_iter()
+            .filter_map(|level| {
+                let units: Vec<UnitIdx> = expected_all
+                    .iter()
+                    .copied()
+                    .filter(|&u| registry.unit(u).level == level)
+                    .collect();
+                (!units.is_empty()).then_some((level, units))
+            })
+            .collect();
+        Judge {
+            batch,
+            registry,
+            schemas,
+            complete,
+            timely,
+            senders,
+            reported,
+            row_units,
+            by_level,
+        }
+    }
+
+    /// A missing return or row of unit `u`, said as `detail`.
+    fn missing(&self, form: FormIdx, month: Month, u: UnitIdx, detail: Detail) -> Finding {
+        Finding::new(Rule::MissingReturn, detail)
+            .form(&self.schemas.form(form).id)
+            .period(month)
+            .unit(self.registry.unit(u).code.0)
+    }
+
+    /// The expected units, level by level: who did not report (a finding
+    /// where the whole month was given and no return from above covers
+    /// it), and who reported late.
+    fn expected_units(&self, form: FormIdx, month: Month, out: &mut Judged) {
+        let registry = self.registry;
+        // Covered by a return from above: its row, or its absence, is that return's.
+        let covered = |u: UnitIdx| {
+            registry
+                .ancestors_and_self(u)
+                .skip(1)
+                .any(|a| self.senders.contains(&(form, month, a)))
+        };
+        for (level, expected) in &self.by_level {
+            let missing: Vec<UnitIdx> = expected
+                .iter()
+                .copied()
+                .filter(|&u| !self.reported.contains(&(form, month, u)))
+                .collect();
+            // A few files given one by one are not the whole month: who
+            // sent nothing is only judged on a whole folder (or --complete).
+            for &u in missing.iter().filter(|&&u| self.complete && !covered(u)) {
+                let detail = Detail::MissingReturn {
+                    unit: registry.unit(u).name.clone(),
+                    level: *level,
+                    form: self.schemas.form(form).title_label(),
+                    month,
+                };
+                out.0.push(self.missing(form, month, u, detail));
+            }
+            let dated: Vec<(UnitIdx, bool)> = expected
+                .iter()
+                .filter_map(|&u| self.timely.get(&(form, month, u)).map(|&ok| (u, ok)))
+                .collect();
+            out.1.push(Completeness {
+                form,
+                month,
+                level: *level,
+                expected: expected.len(),
+                reported: expected.len() - missing.len(),
+                missing,
+                dated: dated.len(),
+                late: dated.iter().filter(|x| !x.1).map(|x| x.0).collect(),
+            });
+        }
+    }
+
+    /// One level down: the rows each counted return (`counted`) should
+    /// have, and those it lacks.
+    fn rows_of(&self, form: FormIdx, month: Month, counted: &[usize], out: &mut Judged) {
+        let (batch, registry) = (self.batch, self.registry);
+        let mut expected = 0;
+        let mut missing = Vec::new();
+        let mut level = None;
+        for &i in counted {
+            let r = &batch.returns[i];
+            for &c in &registry.unit(r.unit).children {
+                expected += 1;
+                level = Some(registry.unit(c).level);
+                if self.row_units.binary_search(&(i as u32, c)).is_ok() {
+                    continue;
+                }
+                missing.push(c);
+                if r.suggested.contains(&c) {
+                    // Its row is there under a misspelt name: that row's
+                    // `unknown_unit` already says so.
+                    continue;
+                }
+                let detail = Detail::MissingRow {
+                    unit: registry.unit(c).name.clone(),
+                    parent: registry.unit(r.unit).name.clone(),
+                    month,
+                };
+                out.0.push(
+                    self.missing(form, month, c, detail)
+                        .file(&batch.files[r.file as usize])
+                        .sheet(&r.sheet),
+                );
+            }
+        }
+        if let Some(level) = level {
+            out.1.push(Completeness {
+                form,
+                month,
+                level,
+                expected,
+                reported: expected - missing.len(),
+                missing,
+                dated: 0,
+                late: Vec::new(),
+            });
+        }
+    }
 }
