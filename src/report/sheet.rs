@@ -588,8 +588,13 @@ mod tests {
         assert_eq!(cells["A1"].1, cells["B1"].1, "both bordered alike");
     }
 
-    #[test]
-    fn a_streamed_row_gets_its_formats_run_by_run_as_a_held_one() {
+    /// What `write` writes, given three formats (bordered text, the same
+    /// with an error's fill, a count), through a streamed sheet and a held
+    /// one: the held sheet's used range and cells, once the streamed
+    /// sheet's are found the same.
+    fn streamed_as_held(
+        write: impl for<'f> Fn(&mut Sheet<'f>, [&'f Format; 3]),
+    ) -> (Option<String>, BTreeMap<String, (String, String)>) {
         let text = Format::new().set_border(FormatBorder::Thin);
         let error = text.clone().set_background_color(0xFFC7CE);
         let count = text.clone().set_num_format("#,##0");
@@ -600,41 +605,49 @@ mod tests {
         let mut streamed = Sheet::streamed(ws);
         let mut held = Sheet::new();
         for sheet in [&mut streamed, &mut held] {
-            for row in (0..40u32).filter(|r| r % 9 != 4) {
-                if row % 10 == 7 {
-                    // A row of empty cells only, beyond the values' columns.
-                    sheet.blank(row, 7, &error).expect("in range");
-                    sheet.blank(row, 2, &count).expect("in range");
-                    continue;
-                }
-                // Written out of column order: blank, figures, texts.
-                sheet.blank(row, 1, &text).expect("in range");
-                sheet
-                    .number(row, 2, f64::from(row), &count)
-                    .expect("in range");
-                sheet.figure(row, 3, None, &count).expect("in range");
-                sheet.number(row, 4, 1.5, &count).expect("in range");
-                sheet
-                    .text(row, 0, format!("第{row}行"), &text)
-                    .expect("in range");
-                let f = if row % 3 == 0 { &error } else { &text };
-                sheet.text(row, 5, "说明", f).expect("in range");
-                // A value blanked again, and an empty cell past the values.
-                sheet.number(row, 6, 9.0, &count).expect("in range");
-                sheet.blank(row, 6, f).expect("in range");
-                if row == 39 {
-                    sheet.blank(row, 9, &text).expect("in range");
-                }
-            }
+            write(sheet, [&text, &error, &count]);
         }
         let want = resolved(held.finish().expect("formatted"));
         let got = resolved_in(wb, streamed.finish().expect("as written"));
-        assert_eq!(want.0.as_deref(), Some("A1:J40"), "the used range");
-        assert_eq!(want.0, got.0);
+        assert_eq!(want.0, got.0, "the used range");
         assert_eq!(want.1.len(), got.1.len());
         for (cell, w) in &want.1 {
             assert_eq!(Some(w), got.1.get(cell), "cell {cell}");
         }
+        want
+    }
+
+    #[test]
+    fn a_streamed_row_gets_its_formats_run_by_run_as_a_held_one() {
+        let want = streamed_as_held(|sheet, [text, error, count]| {
+            for row in (0..40u32).filter(|r| r % 9 != 4) {
+                if row % 10 == 7 {
+                    // A row of empty cells only, beyond the values' columns.
+                    sheet.blank(row, 7, error).expect("in range");
+                    sheet.blank(row, 2, count).expect("in range");
+                    continue;
+                }
+                // Written out of column order: blank, figures, texts.
+                sheet.blank(row, 1, text).expect("in range");
+                sheet
+                    .number(row, 2, f64::from(row), count)
+                    .expect("in range");
+                sheet.figure(row, 3, None, count).expect("in range");
+                sheet.number(row, 4, 1.5, count).expect("in range");
+                sheet
+                    .text(row, 0, format!("第{row}行"), text)
+                    .expect("in range");
+                let f = if row % 3 == 0 { error } else { text };
+                sheet.text(row, 5, "说明", f).expect("in range");
+                // A value blanked again, and an empty cell past the values.
+                sheet.number(row, 6, 9.0, count).expect("in range");
+                sheet.blank(row, 6, f).expect("in range");
+                if row == 39 {
+                    sheet.blank(row, 9, text).expect("in range");
+                }
+            }
+        });
+        assert_eq!(want.0.as_deref(), Some("A1:J40"), "the used range");
         assert!(!want.1["G2"].0.contains("<v>"), "blanked: empty");
         assert_ne!(want.1["F4"].1, want.1["F3"].1, "the fill is seen");
         assert!(want.1.contains_key("H8"), "a row of empty cells is kept");
@@ -665,37 +678,21 @@ mod tests {
 
     #[test]
     fn a_streamed_sheet_holds_what_a_held_one_does() {
-        let text = Format::new().set_border(FormatBorder::Thin);
-        let error = text.clone().set_background_color(0xFFC7CE);
-        let count = text.clone().set_num_format("#,##0");
-        let mut wb = Workbook::new();
-        let ws = wb
-            .new_worksheet_with_low_memory()
-            .expect("a temporary file");
-        let mut streamed = Sheet::streamed(ws);
-        let mut held = Sheet::new();
         // Row by row, as a streamed sheet must be written: texts (one
         // empty), figures, a figure not reported, two fills.
-        for sheet in [&mut streamed, &mut held] {
-            sheet.text(0, 0, "级别", &count).expect("in range");
+        let want = streamed_as_held(|sheet, [text, error, count]| {
+            sheet.text(0, 0, "级别", count).expect("in range");
             for row in 1..300u32 {
-                let f = if row % 7 == 0 { &error } else { &text };
+                let f = if row % 7 == 0 { error } else { text };
                 sheet
                     .text(row, 0, format!("第{}条", row % 11), f)
                     .expect("in range");
                 sheet.text(row, 1, "", f).expect("in range");
                 let figure = (row % 5 != 0).then(|| f64::from(row) * 1.5);
-                sheet.figure(row, 2, figure, &count).expect("in range");
+                sheet.figure(row, 2, figure, count).expect("in range");
             }
-        }
-        let want = resolved(held.finish().expect("formatted"));
-        let got = resolved_in(wb, streamed.finish().expect("as written"));
-        assert_eq!(got.0.as_deref(), Some("A1:C300"));
-        assert_eq!(want.0, got.0);
-        assert_eq!(want.1.len(), got.1.len());
-        for (cell, w) in &want.1 {
-            assert_eq!(Some(w), got.1.get(cell), "cell {cell}");
-        }
+        });
+        assert_eq!(want.0.as_deref(), Some("A1:C300"));
         assert_ne!(want.1["A7"].1, want.1["A8"].1, "the fills are seen");
         assert!(!want.1["C6"].0.contains("<v>"), "not reported: empty");
     }
