@@ -28,7 +28,9 @@ fn main() {
                     if let Some(r) = c.downcast_ref::<phstats::report::ReportError>() {
                         r.render(lang)
                     } else if let Some(io) = c.downcast_ref::<std::io::Error>() {
-                        phstats::report::io_reason(io).get(lang).to_string()
+                        phstats::message::io_reason(io, phstats::message::Access::Any)
+                            .get(lang)
+                            .to_string()
                     } else {
                         c.to_string()
                     }

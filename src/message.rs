@@ -61,6 +61,58 @@ impl Lang {
     }
 }
 
+/// What was being done with a path when the system refused it: a missing
+/// path and a refused permission mean different things to a person
+/// reading a file and to one writing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reading a file that should be there.
+    Read,
+    /// Writing a file, or making its folder.
+    Write,
+    /// Either: the error came without saying which.
+    Any,
+}
+
+/// What a file-system error means to a person, in both languages; one
+/// without a plain meaning keeps the system's words (which are English).
+#[must_use]
+pub fn io_reason(e: &std::io::Error, access: Access) -> Label {
+    use std::io::ErrorKind;
+    let (zh, en) = match (e.kind(), access) {
+        (ErrorKind::NotFound, Access::Read) => ("文件不存在", "the file does not exist"),
+        (ErrorKind::NotFound, Access::Write) => ("所在的文件夹不存在", "its folder does not exist"),
+        (ErrorKind::NotFound, Access::Any) => ("找不到该文件或文件夹", "no such file or folder"),
+        (ErrorKind::PermissionDenied, Access::Read) => ("没有读取权限", "permission denied"),
+        (ErrorKind::PermissionDenied, Access::Write) => (
+            "没有写入权限（文件夹是否只读，或文件正在 Excel、WPS 中打开？）",
+            "permission denied (is the folder read-only, or the file open in Excel?)",
+        ),
+        (ErrorKind::PermissionDenied, Access::Any) => (
+            "没有权限（文件夹是否只读，或文件正在 Excel、WPS 中打开？）",
+            "permission denied (is the folder read-only, or the file open in Excel?)",
+        ),
+        (ErrorKind::NotADirectory, _) => (
+            "路径中有一段是文件，不是文件夹",
+            "part of the path is a file, not a folder",
+        ),
+        (ErrorKind::AlreadyExists, _) => ("已有同名的文件", "a file of that name is in the way"),
+        (ErrorKind::IsADirectory, _) => ("这是一个文件夹", "it is a folder"),
+        (ErrorKind::StorageFull, _) => ("磁盘已满", "the disk is full"),
+        (ErrorKind::ReadOnlyFilesystem, _) => ("磁盘是只读的", "the disk is read-only"),
+        _ => {
+            return Label {
+                zh: format!("系统提示：{e}"),
+                en: e.to_string(),
+            }
+        }
+    };
+    Label {
+        zh: zh.into(),
+        en: en.into(),
+    }
+}
+
 /// A name in both languages: a field's label, a form's title.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Label {
@@ -116,8 +168,8 @@ pub enum Unreadable {
     DamagedXlsx(String),
     /// The .xls file is damaged (the reader's words).
     DamagedXls(String),
-    /// The file could not be read from disk.
-    Io(String),
+    /// The file could not be read from disk: why, in both languages.
+    Io(#[serde(deserialize_with = "reason_or_system_words")] Label),
     /// The reader failed inside the file (where).
     ReaderPanic(String),
     /// A second sheet of the same name.
@@ -437,6 +489,25 @@ fn list(items: &[String], max: usize, lang: Lang) -> String {
     }
 }
 
+/// [`Unreadable::Io`]'s reason as stored: a store written before the
+/// reason was kept in both languages holds the system's (English) words
+/// alone, read back with no Chinese.
+fn reason_or_system_words<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Label, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Both(Label),
+        SystemWords(String),
+    }
+    Ok(match <Stored as serde::Deserialize>::deserialize(d)? {
+        Stored::Both(label) => label,
+        Stored::SystemWords(en) => Label {
+            zh: String::new(),
+            en,
+        },
+    })
+}
+
 impl Unreadable {
     fn render(&self, lang: Lang) -> (String, Option<String>) {
         let resend_zh = "请乡镇用 Excel 或 WPS 另存为 .xlsx 后重新报送";
@@ -493,9 +564,14 @@ impl Unreadable {
                 format!("the .xls file is damaged ({e})"),
                 resend(),
             ),
-            Unreadable::Io(e) => (
+            Unreadable::Io(why) if why.zh.is_empty() => (
                 "无法从磁盘读取文件".into(),
-                format!("cannot read the file: {e}"),
+                format!("cannot read the file: {}", why.en),
+                None,
+            ),
+            Unreadable::Io(why) => (
+                format!("无法从磁盘读取文件：{}", why.zh),
+                format!("cannot read the file: {}", why.en),
                 None,
             ),
             Unreadable::ReaderPanic(at) => (
@@ -917,7 +993,7 @@ impl Detail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::Rule;
+    use crate::findings::{Finding, Rule};
 
     fn label(zh: &str, en: &str) -> Label {
         Label {
@@ -1260,5 +1336,44 @@ mod tests {
         assert_eq!(num(93.2449), "93.24");
         assert_eq!(english_run("请核对 D9:D15。"), None);
         assert!(english_run("the figure is not counted").is_some());
+    }
+
+    #[test]
+    fn a_file_not_read_says_why_and_reads_back_as_an_older_store_kept_it() {
+        let gone = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let why = io_reason(&gone, Access::Read);
+        let f = Finding::new(
+            Rule::UnreadableFile,
+            Detail::Unreadable(Unreadable::Io(why)),
+        )
+        .file("新民镇.xlsx");
+        assert!(
+            f.message(Lang::Zh)
+                .contains("无法从磁盘读取文件：文件不存在"),
+            "{}",
+            f.message(Lang::Zh)
+        );
+        let json = serde_json::to_string(&f).unwrap();
+        let back: Finding = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.message(Lang::Zh), f.message(Lang::Zh));
+        // A store written before the reason had its Chinese holds the
+        // system's words alone: read back, not dropped.
+        let older = json.replace(
+            r#"{"zh":"文件不存在","en":"the file does not exist"}"#,
+            r#""No such file or directory (os error 2)""#,
+        );
+        assert_ne!(older, json);
+        let back: Finding = serde_json::from_str(&older).unwrap();
+        let zh = back.message(Lang::Zh);
+        assert!(
+            zh.contains("无法从磁盘读取文件") && !zh.contains("os error"),
+            "{zh}"
+        );
+        assert!(back
+            .message(Lang::En)
+            .contains("No such file or directory (os error 2)"));
+        // The same refusal means another thing to a file being written.
+        assert_eq!(io_reason(&gone, Access::Write).zh, "所在的文件夹不存在");
+        assert_eq!(io_reason(&gone, Access::Any).zh, "找不到该文件或文件夹");
     }
 }

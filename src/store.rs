@@ -24,7 +24,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::findings::{CellRef, Finding};
-use crate::message::{Label, Lang};
+use crate::message::{io_reason, Access, Label, Lang};
 use crate::observation::{Batch, Observations, Return, ReturnStatus, RowSum, TotalCell};
 use crate::period::{Day, Month};
 use crate::registry::{Registry, UnitCode, UnitIdx};
@@ -74,12 +74,12 @@ pub enum StoreError {
         found: u32,
     },
     /// A file could not be read or written.
-    #[error("store {path}: {reason}")]
+    #[error("store {path}: {}", .reason.en)]
     Io {
         /// The file.
         path: String,
-        /// What the system said.
-        reason: String,
+        /// What the system's refusal means, in both languages.
+        reason: Label,
     },
     /// A table could not be read or written.
     #[error("store table {path}: {reason}")]
@@ -106,7 +106,7 @@ impl StoreError {
                 "数据库 {path} 由更新版本的 phstats 写入（格式版本 {found}，本版本只能读 {VERSION}），未作任何改动"
             ),
             (StoreError::Io { path, reason }, Lang::Zh) => {
-                format!("数据库文件 {path}：{reason}；数据库保持原样")
+                format!("数据库文件 {path}：{}；数据库保持原样", reason.zh)
             }
             (StoreError::Table { path, reason }, Lang::Zh) => {
                 format!("数据库表 {path} 无法读写（已损坏或磁盘已满？原因：{reason}）；数据库保持原样")
@@ -120,13 +120,11 @@ impl StoreError {
     }
 }
 
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+/// A store file that could not be read (`access` Read) or written.
+fn io_err(path: &Path, access: Access) -> impl Fn(std::io::Error) -> StoreError + '_ {
     move |e| StoreError::Io {
         path: path.display().to_string(),
-        reason: match e.kind() {
-            std::io::ErrorKind::PermissionDenied => "permission denied (read-only?)".into(),
-            _ => e.to_string(),
-        },
+        reason: io_reason(&e, access),
     }
 }
 
@@ -285,7 +283,12 @@ impl Store {
         let path = dir.join(MANIFEST);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(_) => return Err(StoreError::NotAStore(dir.display().to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NotAStore(dir.display().to_string()))
+            }
+            // There, but unreadable (no permission, a folder of that name):
+            // a store that cannot be opened, not "not a store".
+            Err(e) => return Err(io_err(&path, Access::Read)(e)),
         };
         let manifest: Manifest = match serde_json::from_str::<serde_json::Value>(&text) {
             // Some other program's manifest.json: not a store.
@@ -327,7 +330,7 @@ impl Store {
         if !empty {
             return Err(StoreError::NotAStore(dir.display().to_string()));
         }
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        std::fs::create_dir_all(dir).map_err(io_err(dir, Access::Write))?;
         let root = registry
             .units
             .iter()
@@ -543,20 +546,20 @@ fn part_generation(p: &Path) -> Option<u64> {
 }
 
 fn read_parquet(path: &Path) -> Result<DataFrame, StoreError> {
-    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    let file = std::fs::File::open(path).map_err(io_err(path, Access::Read))?;
     ParquetReader::new(file).finish().map_err(table_err(path))
 }
 
 fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), StoreError> {
     if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d).map_err(io_err(d))?;
+        std::fs::create_dir_all(d).map_err(io_err(d, Access::Write))?;
     }
     let tmp = path.with_extension("parquet.tmp");
-    let file = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    let file = std::fs::File::create(&tmp).map_err(io_err(&tmp, Access::Write))?;
     ParquetWriter::new(file)
         .finish(df)
         .map_err(table_err(path))?;
-    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    std::fs::rename(&tmp, path).map_err(io_err(path, Access::Write))?;
     Ok(())
 }
 
@@ -782,7 +785,7 @@ pub fn ingest(
     let mut fresh = Vec::new();
     let mut hashes = Vec::new();
     for input in inputs {
-        let hash = content_hash(&input.path).map_err(io_err(&input.path))?;
+        let hash = content_hash(&input.path).map_err(io_err(&input.path, Access::Read))?;
         if known.contains(hash.as_str()) || hashes.contains(&hash) {
             report.unchanged.push(input.display.clone());
         } else {
@@ -987,7 +990,7 @@ pub fn ingest(
     }
     all.extend(recorded.iter().cloned());
     let dir = gen_dir(&store.dir, generation);
-    std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    std::fs::create_dir_all(&dir).map_err(io_err(&dir, Access::Write))?;
     write_parquet(
         &dir.join("submissions.parquet"),
         &mut submissions_frame(&all).map_err(table_err(&dir))?,
@@ -1001,7 +1004,8 @@ pub fn ingest(
         &dir.join("findings.parquet"),
         &mut findings_frame(&stored_findings).map_err(table_err(&dir))?,
     )?;
-    std::fs::write(dir.join("units.csv"), opts.registry_csv).map_err(io_err(&dir))?;
+    let units = dir.join("units.csv");
+    std::fs::write(&units, opts.registry_csv).map_err(io_err(&units, Access::Write))?;
     fail_at("before_commit")?;
     // 3. The commit.
     let manifest = Manifest {
@@ -1010,11 +1014,16 @@ pub fn ingest(
         ..store.manifest.clone()
     };
     let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-    crate::report::write_atomic(&store.dir.join(MANIFEST), text.as_bytes()).map_err(|e| {
-        StoreError::Io {
-            path: store.dir.join(MANIFEST).display().to_string(),
-            reason: e.to_string(),
-        }
+    let path = store.dir.join(MANIFEST);
+    crate::report::write_atomic(&path, text.as_bytes()).map_err(|e| StoreError::Io {
+        path: path.display().to_string(),
+        reason: match e {
+            crate::report::ReportError::Io { reason, .. } => reason,
+            other => Label {
+                zh: other.render(Lang::Zh),
+                en: other.to_string(),
+            },
+        },
     })?;
     store.manifest = manifest;
     clean_uncommitted(store);

@@ -70,7 +70,8 @@ fn is_encrypted_package(bytes: &[u8]) -> bool {
 /// # Errors
 /// A reason naming what is wrong with the file (corrupt, encrypted, not Excel).
 pub fn open(path: &Path) -> Result<Book, Unreadable> {
-    let bytes = std::fs::read(path).map_err(|e| Unreadable::Io(e.to_string()))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Unreadable::Io(crate::message::io_reason(&e, crate::message::Access::Read)))?;
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         let wb: Xlsx<_> =
             Xlsx::new(Cursor::new(bytes)).map_err(|e| Unreadable::DamagedXlsx(e.to_string()))?;

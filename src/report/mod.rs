@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::findings::Finding;
-use crate::message::{Label, Lang};
+use crate::message::{io_reason, Access, Label, Lang};
 use crate::period::Period;
 use crate::registry::Registry;
 use crate::schema::Schemas;
@@ -339,44 +339,12 @@ fn clean_stale_temps(dir: &Path) {
     }
 }
 
-/// What a file-system error means to the person writing a file, in both
-/// languages; one without a plain meaning keeps the system's words.
-#[must_use]
-pub fn io_reason(e: &std::io::Error) -> Label {
-    use std::io::ErrorKind;
-    let (zh, en) = match e.kind() {
-        ErrorKind::NotFound => ("所在的文件夹不存在", "its folder does not exist"),
-        ErrorKind::PermissionDenied => (
-            "没有写入权限（文件夹是否只读，或文件正在 Excel、WPS 中打开？）",
-            "permission denied (is the folder read-only, or the file open in Excel?)",
-        ),
-        ErrorKind::NotADirectory => (
-            "路径中有一段是文件，不是文件夹",
-            "part of the path is a file, not a folder",
-        ),
-        ErrorKind::AlreadyExists => ("已有同名的文件", "a file of that name is in the way"),
-        ErrorKind::IsADirectory => ("这是一个文件夹", "it is a folder"),
-        ErrorKind::StorageFull => ("磁盘已满", "the disk is full"),
-        ErrorKind::ReadOnlyFilesystem => ("磁盘是只读的", "the disk is read-only"),
-        _ => {
-            return Label {
-                zh: format!("系统提示：{e}"),
-                en: e.to_string(),
-            }
-        }
-    };
-    Label {
-        zh: zh.into(),
-        en: en.into(),
-    }
-}
-
 impl ReportError {
     /// A file-system error on `path`.
     pub fn from_io(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_ {
         move |e| ReportError::Io {
             path: path.display().to_string(),
-            reason: io_reason(&e),
+            reason: io_reason(&e, Access::Write),
         }
     }
 

@@ -495,4 +495,18 @@ fn an_output_that_cannot_be_written_is_said_in_the_terminals_language() {
         line,
         "error: cannot write 挡路/out: part of the path is a file, not a folder"
     );
+    // The store's files too: what the system said, in the terminal's language.
+    let ingest = |lang: &[&str]| {
+        let mut args = vec!["ingest", "in", "--units", "units.csv", "--store", "挡路/db"];
+        args.extend_from_slice(lang);
+        error_line(&util::phstats(d.tmp.path(), &args))
+    };
+    assert_eq!(
+        ingest(&[]),
+        "错误：数据库文件 挡路/db：路径中有一段是文件，不是文件夹；数据库保持原样"
+    );
+    assert_eq!(
+        ingest(&["--lang", "en"]),
+        "error: store 挡路/db: part of the path is a file, not a folder"
+    );
 }
