@@ -781,16 +781,37 @@ pub fn ingest(
         generation: store.manifest.generation,
         ..IngestReport::default()
     };
-    // Re-ingesting the same content changes nothing.
+    // Re-ingesting the same content changes nothing. A file that cannot
+    // be read at all (gone since it was listed, a link to nowhere, no
+    // permission) is said so and not recorded, and the next ingest tries
+    // it again: it never stops the rest.
+    let hashed: Vec<std::io::Result<String>> = {
+        use rayon::prelude::*;
+        inputs.par_iter().map(|i| content_hash(&i.path)).collect()
+    };
     let mut fresh = Vec::new();
     let mut hashes = Vec::new();
-    for input in inputs {
-        let hash = content_hash(&input.path).map_err(io_err(&input.path, Access::Read))?;
-        if known.contains(hash.as_str()) || hashes.contains(&hash) {
-            report.unchanged.push(input.display.clone());
-        } else {
-            hashes.push(hash);
-            fresh.push(input.clone());
+    let mut seen: HashSet<String> = HashSet::new();
+    for (input, hash) in inputs.iter().zip(hashed) {
+        match hash {
+            Ok(hash) if known.contains(hash.as_str()) || seen.contains(&hash) => {
+                report.unchanged.push(input.display.clone());
+            }
+            Ok(hash) => {
+                seen.insert(hash.clone());
+                hashes.push(hash);
+                fresh.push(input.clone());
+            }
+            Err(e) => report.findings.push(
+                Finding::new(
+                    crate::findings::Rule::UnreadableFile,
+                    crate::message::Detail::Unreadable(crate::message::Unreadable::Io(io_reason(
+                        &e,
+                        Access::Read,
+                    ))),
+                )
+                .file(&input.display),
+            ),
         }
     }
     if fresh.is_empty() {
@@ -842,7 +863,7 @@ pub fn ingest(
     }
     // The findings worth showing: those about the new files.
     let new_files: HashSet<&str> = new.files.iter().map(String::as_str).collect();
-    report.findings = read_findings.clone();
+    report.findings.extend(read_findings.iter().cloned());
     report.findings.extend(
         settling
             .into_iter()

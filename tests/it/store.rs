@@ -620,6 +620,55 @@ fn timeliness_counts_the_report_date_else_the_day_received() {
     let _ = CD;
 }
 
+/// A file listed but not readable (here a link to a file not there, as a
+/// shortcut to an unplugged drive leaves it) is named with why, in
+/// Chinese; the rest is ingested, and the file, not recorded, is taken in
+/// by the next ingest once it can be read.
+#[cfg(unix)]
+#[test]
+fn a_file_that_cannot_be_read_never_stops_an_ingest() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    std::os::unix::fs::symlink(
+        d.path("u盘/新民镇202601.xlsx"),
+        d.path("jan/新民镇202601.xlsx"),
+    )
+    .unwrap();
+    let out = ingest(&d, "jan", &[]);
+    let said = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an error, not a refusal: {said}"
+    );
+    assert!(
+        said.contains("jan/新民镇202601.xlsx") && said.contains("无法从磁盘读取文件：文件不存在"),
+        "{said}"
+    );
+    assert!(!said.contains("os error"), "{said}");
+    assert!(said.contains("现为第 1 版"), "{said}");
+    assert_eq!(polars_sum(&d.path("db"), "signed", "2026-01"), 500.0);
+    // The drive is back: the file is read as new, not as already held.
+    family(
+        &d,
+        "u盘/新民镇202601.xlsx",
+        "新民镇",
+        1,
+        &[("新村", 300.0, 30.0), ("红旗村", 200.0, 20.0)],
+    );
+    let out = ingest(&d, "jan", &[]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("现为第 2 版"), "{said}");
+    assert_eq!(polars_sum(&d.path("db"), "signed", "2026-01"), 550.0);
+}
+
 #[test]
 fn a_damaged_store_is_named_file_by_file_in_chinese_and_nothing_panics() {
     let d = Dir::new();
