@@ -556,11 +556,29 @@ fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), StoreError> {
     }
     let tmp = path.with_extension("parquet.tmp");
     let file = std::fs::File::create(&tmp).map_err(io_err(&tmp, Access::Write))?;
-    ParquetWriter::new(file)
+    ParquetWriter::new(&file)
         .finish(df)
         .map_err(table_err(path))?;
+    // On the disk before the manifest that commits it names it: a power
+    // cut just after a commit never leaves the store naming an empty file.
+    file.sync_all().map_err(io_err(&tmp, Access::Write))?;
     std::fs::rename(&tmp, path).map_err(io_err(path, Access::Write))?;
     Ok(())
+}
+
+/// Writes `bytes` to `path` as the report's files are written: a temporary
+/// file, flushed to the disk, renamed into place.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    crate::report::write_atomic(path, bytes).map_err(|e| StoreError::Io {
+        path: path.display().to_string(),
+        reason: match e {
+            crate::report::ReportError::Io { reason, .. } => reason,
+            other => Label {
+                zh: other.render(Lang::Zh),
+                en: other.to_string(),
+            },
+        },
+    })
 }
 
 /// SHA-256 of a file's bytes, in hex.
@@ -1025,8 +1043,7 @@ pub fn ingest(
         &dir.join("findings.parquet"),
         &mut findings_frame(&stored_findings).map_err(table_err(&dir))?,
     )?;
-    let units = dir.join("units.csv");
-    std::fs::write(&units, opts.registry_csv).map_err(io_err(&units, Access::Write))?;
+    write_synced(&dir.join("units.csv"), opts.registry_csv.as_bytes())?;
     fail_at("before_commit")?;
     // 3. The commit.
     let manifest = Manifest {
@@ -1035,17 +1052,7 @@ pub fn ingest(
         ..store.manifest.clone()
     };
     let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-    let path = store.dir.join(MANIFEST);
-    crate::report::write_atomic(&path, text.as_bytes()).map_err(|e| StoreError::Io {
-        path: path.display().to_string(),
-        reason: match e {
-            crate::report::ReportError::Io { reason, .. } => reason,
-            other => Label {
-                zh: other.render(Lang::Zh),
-                en: other.to_string(),
-            },
-        },
-    })?;
+    write_synced(&store.dir.join(MANIFEST), text.as_bytes())?;
     store.manifest = manifest;
     clean_uncommitted(store);
     report.recorded = recorded;
