@@ -460,6 +460,8 @@ fn read_figures(
     let mut values = Vec::with_capacity(h.columns.len());
     let mut findings = Vec::new();
     let mut rates: Vec<(FieldIdx, f64, bool, CellRef)> = Vec::new();
+    // #DIV/0! in a rate, judged once the row's denominator is known.
+    let mut div0: Vec<(FieldIdx, CellRef, Finding)> = Vec::new();
     for &(field, col) in &h.columns {
         let cell = CellRef { row, col };
         let f = ctx.form.field(field);
@@ -470,14 +472,37 @@ fn read_figures(
                 Ok(None) => values.push((field, None, cell)),
                 // A rate is only checked, never counted (FORMS.md §3):
                 // a problem in its cell is at most a warning.
-                Err(b) => findings
-                    .push(bad_cell(ctx, cell, unit_code, field, &c, &b).at_most(Severity::Warning)),
+                Err(b) => {
+                    let finding =
+                        bad_cell(ctx, cell, unit_code, field, &c, &b).at_most(Severity::Warning);
+                    match &c {
+                        Cell::Error(e) if e == "#DIV/0!" => div0.push((field, cell, finding)),
+                        _ => findings.push(finding),
+                    }
+                }
             }
             continue;
         }
         match parse_count(&c) {
             Ok(v) => values.push((field, v, cell)),
             Err(b) => findings.push(bad_cell(ctx, cell, unit_code, field, &c, &b)),
+        }
+    }
+    // A rate formula over a denominator of 0 (or left empty, which Excel
+    // reads as 0) shows #DIV/0!: the honest result, as a zero denominator
+    // gives no rate (FORMS.md §5), so the rate is not reported. Over a
+    // denominator that is there, the formula is wrong: said.
+    for (field, cell, finding) in div0 {
+        let denominator = ctx.form.field(field).ratio.and_then(|ratio| {
+            values
+                .iter()
+                .find(|(g, _, _)| *g == ratio.denominator)
+                .and_then(|x| x.1)
+        });
+        if denominator.is_some_and(|d| d != 0.0) {
+            findings.push(finding);
+        } else {
+            values.push((field, None, cell));
         }
     }
     for (field, v, percent_sign, cell) in rates {

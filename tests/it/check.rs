@@ -306,3 +306,84 @@ fn period_conflicts_and_corrections() {
         "nothing half-written"
     );
 }
+
+/// A rate formula over a denominator of 0, or left empty, shows #DIV/0!
+/// in Excel: the honest result on a clean return, since a zero denominator
+/// gives no rate (FORMS.md §5). It is no finding, and no rate; over a
+/// denominator that is there it is a broken formula, still said.
+#[test]
+fn a_rate_over_nothing_shows_div0_and_that_is_no_finding() {
+    use rust_xlsxwriter::Formula;
+    let d = Dir::new();
+    let fd = "family_doctor";
+    let mut wb = util::return_book(
+        "家医",
+        fd,
+        "城东街道",
+        Some("2026年1月"),
+        &[
+            (
+                "东门社区",
+                vec![
+                    ("resident_pop", V::N(1000.0)),
+                    ("signed", V::N(400.0)),
+                    ("key_pop", V::N(100.0)),
+                    ("key_signed", V::N(70.0)),
+                ],
+            ),
+            // No key population at all; 常住人口数 not reported.
+            (
+                "新村",
+                vec![
+                    ("signed", V::N(50.0)),
+                    ("key_pop", V::N(0.0)),
+                    ("key_signed", V::N(0.0)),
+                ],
+            ),
+        ],
+        None,
+    );
+    let ws = wb.worksheet_from_index(0).unwrap();
+    let div0 = |ws: &mut rust_xlsxwriter::Worksheet, field: &str, i: u32| {
+        let (r, c) = util::pos_of(fd, field, i);
+        ws.write_formula(r, c, Formula::new("=1/0").set_result("#DIV/0!"))
+            .unwrap();
+    };
+    div0(ws, "key_signing_rate", 1);
+    div0(ws, "signing_rate", 1);
+    // Over 100 key residents: a formula pointing at the wrong cells.
+    div0(ws, "key_signing_rate", 0);
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    let out = util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    assert_eq!(out.status.code(), Some(0), "warnings only");
+    let f = findings(&d);
+    let at_cells: Vec<(&str, &str)> = f
+        .iter()
+        .filter(|x| x["file"].ends_with("城东街道.xlsx") && !x["cell"].is_empty())
+        .map(|x| (x["rule"].as_str(), x["cell"].as_str()))
+        .collect();
+    assert_eq!(
+        at_cells,
+        [("not_a_number", cell_of(fd, "key_signing_rate", 0).as_str())],
+        "{f:#?}"
+    );
+    let broken = f.iter().find(|x| x["rule"] == "not_a_number").unwrap();
+    assert_eq!(broken["severity"], "warning");
+    assert_eq!(broken["value"], "#DIV/0!");
+    // The township's rates from its figures: 新村's signed counts in 签约人数
+    // but not in 签约率, whose denominator it did not report.
+    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    let town = |field: &str| -> f64 {
+        aggs.iter()
+            .find(|x| {
+                x["unit_name"] == "城东街道" && x["field"] == field && x["period"] == "2026-01"
+            })
+            .unwrap_or_else(|| panic!("{field}"))["value"]
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(town("signed"), 450.0);
+    assert_eq!(town("signing_rate"), 40.0);
+    assert_eq!(town("key_pop"), 100.0);
+    assert_eq!(town("key_signing_rate"), 70.0);
+}
