@@ -36,6 +36,15 @@ pub fn classify(d: &Data) -> Cell<'_> {
         Data::Float(f) => Cell::Number(*f),
         Data::String(s) => Cell::Text(s),
         Data::Bool(b) => Cell::Bool(*b),
+        // As a person reads it: 2026-03-01, not the serial number 46082.
+        Data::DateTime(dt) if dt.is_datetime() => {
+            let (y, mo, d, h, mi, _, _) = dt.to_ymd_hms_milli();
+            Cell::Date(if (h, mi) == (0, 0) {
+                format!("{y}-{mo:02}-{d:02}")
+            } else {
+                format!("{y}-{mo:02}-{d:02} {h:02}:{mi:02}")
+            })
+        }
         Data::DateTime(dt) => Cell::Date(format!("{dt}")),
         Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Date(s.clone()),
         Data::Error(e) => Cell::Error(format!("{e}")),

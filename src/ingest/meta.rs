@@ -2,6 +2,7 @@
 //! title marks the return a correction (更正). Found by their words, in any
 //! cell, alone or several in one cell ("填报单位：… 报告期：…").
 
+use super::cells::Cell;
 use super::grid::Grid;
 use super::header::Header;
 use crate::findings::CellRef;
@@ -53,7 +54,7 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
         if meta.unit.is_none() {
             if let Some(v) = value_after(&compact, &UNIT_KEYS) {
                 meta.unit = if v.is_empty() {
-                    next_cell()
+                    beside(grid, row, col, Value::Unit).or_else(next_cell)
                 } else {
                     Some((v, CellRef { row, col }))
                 };
@@ -62,7 +63,7 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
         if meta.period.is_none() {
             if let Some(v) = value_after(&compact, &PERIOD_KEYS) {
                 meta.period = if v.is_empty() {
-                    next_cell()
+                    beside(grid, row, col, Value::Period).or_else(next_cell)
                 } else {
                     Some((v, CellRef { row, col }))
                 };
@@ -70,6 +71,36 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
         }
     }
     meta
+}
+
+/// Which value a label introduces.
+#[derive(Clone, Copy)]
+enum Value {
+    Unit,
+    Period,
+}
+
+/// The value typed in the first cell right of a label that the spreadsheet
+/// did not keep as text, as the text the sheet shows: Excel turns 2026年3月
+/// typed into a cell into the date 2026-03-01 (read as 2026年3月), 2026.3
+/// and 202603 into numbers, and a unit's code into a number. A text there
+/// is left to the caller, which skips other labels.
+fn beside(grid: &Grid<'_>, row: u32, col: u32, value: Value) -> Option<(String, CellRef)> {
+    let c = grid
+        .cols()
+        .filter(|&c| c > col)
+        .find(|&c| !grid.cell(row, c).is_blank())?;
+    let text = match (grid.cell(row, c), value) {
+        // An ISO date, "2026-03-01" or "2026-03-01T00:00:00".
+        (Cell::Date(d), Value::Period) => {
+            let month: u32 = d.get(5..7)?.parse().ok()?;
+            format!("{}年{month}月", d.get(0..4)?)
+        }
+        (Cell::Number(n), Value::Period) => format!("{n}"),
+        (cell @ Cell::Number(_), Value::Unit) => cell.as_name()?,
+        _ => return None,
+    };
+    Some((text, CellRef { row, col: c }))
 }
 
 /// Words that mark a resubmission (FORMS.md §4).

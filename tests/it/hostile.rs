@@ -283,7 +283,8 @@ fn hostile_files_are_findings_and_the_batch_goes_on() {
         cell_finding("not_a_number", "resident_pop", 0)["value"],
         "#DIV/0!"
     );
-    assert!(cell_finding("not_a_number", "signed", 0)["message"].contains("日期"));
+    // The date as the sheet shows it, not its serial number (46054).
+    assert!(cell_finding("not_a_number", "signed", 0)["message"].contains("日期（2026-02-01）"));
     assert_eq!(cell_finding("not_a_number", "key_pop", 0)["value"], "TRUE");
     cell_finding("not_a_number", "key_signed", 0);
     assert_eq!(cell_finding("not_whole", "elderly_pop", 0)["value"], "12.5");

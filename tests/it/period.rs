@@ -610,3 +610,65 @@ fn files_given_one_by_one_do_not_tell_others_they_sent_nothing() {
         .iter()
         .any(|c| matches!(c, Data::String(s) if s.ends_with("通讯录.xlsx")))));
 }
+
+/// What a clerk types beside 报告期： is not always kept as text: Excel
+/// turns 2026年3月 into the date 2026-03-01 shown as 2026年3月, and 2026.4
+/// or 202605 into numbers; a unit's code beside 填报单位： becomes a number.
+/// Each is read as the sheet shows it, with no month in the file names.
+#[test]
+fn a_period_or_a_unit_the_spreadsheet_stored_as_a_date_or_a_number_is_read_as_shown() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Worksheet};
+    let d = Dir::new();
+    let book = |file: &str, unit: &str, signed: f64, edit: &dyn Fn(&mut Worksheet)| {
+        let mut wb = util::return_book(
+            "家医",
+            "family_doctor",
+            unit,
+            None,
+            &[(
+                "新村",
+                vec![("resident_pop", V::N(1000.0)), ("signed", V::N(signed))],
+            )],
+            None,
+        );
+        let ws = wb.worksheet_from_index(0).unwrap();
+        ws.write_string(1, 5, "报告期：").unwrap();
+        edit(ws);
+        wb.save(d.path(&format!("in/{file}"))).unwrap();
+    };
+    let march = |ws: &mut Worksheet| {
+        let date = ExcelDateTime::from_ymd(2026, 3, 1).unwrap();
+        let shown = Format::new().set_num_format("yyyy\"年\"m\"月\"");
+        ws.write_datetime_with_format(1, 6, date, &shown).unwrap();
+    };
+    book("a.xlsx", "城东街道", 300.0, &march);
+    book("b.xlsx", "城东街道", 310.0, &|ws| {
+        ws.write_number(1, 6, 2026.4).unwrap();
+    });
+    book("c.xlsx", "城东街道", 320.0, &|ws| {
+        ws.write_number(1, 6, 202_605.0).unwrap();
+    });
+    // 新民镇 by its code, a number in the cell beside the label.
+    book("d.xlsx", "", 40.0, &|ws| {
+        ws.write_number(1, 1, 439_902_101_000.0).unwrap();
+        march(ws);
+    });
+    let out = util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    assert!(
+        !f.iter()
+            .any(|x| x["rule"] == "period_missing" || x["rule"] == "unknown_unit"),
+        "{f:#?}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{f:#?}");
+    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    let signed = |unit: &str, period: &str| {
+        aggs.iter()
+            .find(|x| x["unit_name"] == unit && x["field"] == "signed" && x["period"] == period)
+            .map(|x| x["value"].clone())
+    };
+    assert_eq!(signed("城东街道", "2026-03").as_deref(), Some("300"));
+    assert_eq!(signed("城东街道", "2026-04").as_deref(), Some("310"));
+    assert_eq!(signed("城东街道", "2026-05").as_deref(), Some("320"));
+    assert_eq!(signed("新民镇", "2026-03").as_deref(), Some("40"));
+}
