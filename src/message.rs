@@ -220,6 +220,9 @@ pub enum BadCell {
 pub enum MonthSource {
     /// The 报告期 cell, as written.
     Sheet(String),
+    /// A month above the header with no 报告期 label (a title that opens
+    /// with it, a cell holding only it), as written.
+    Heading(String),
     /// The file name.
     FileName(String),
 }
@@ -276,6 +279,9 @@ pub enum Detail {
     ReporterMissing,
     /// No month anywhere.
     PeriodMissing,
+    /// A 报告期 that names no single month (a quarter, a year, a typo),
+    /// and no month in the file name.
+    PeriodNotAMonth(String),
     /// The sheet and the file name give different months.
     PeriodConflict {
         /// The first source and its month.
@@ -658,6 +664,8 @@ impl MonthSource {
         match (self, lang) {
             (MonthSource::Sheet(t), Lang::Zh) => format!("报告期“{t}”"),
             (MonthSource::Sheet(t), Lang::En) => format!("报告期 `{t}`"),
+            (MonthSource::Heading(t), Lang::Zh) => format!("表头上方的“{t}”"),
+            (MonthSource::Heading(t), Lang::En) => format!("`{t}` above the header"),
             (MonthSource::FileName(n), Lang::Zh) => format!("文件名“{n}”"),
             (MonthSource::FileName(n), Lang::En) => format!("file name `{n}`"),
         }
@@ -773,6 +781,16 @@ impl Detail {
                 Some(pick(
                     "请填写报告期（如 2026年1月），或用 --period 2026-01 指定月份".into(),
                     "fill in 报告期 (e.g. 2026年1月), or pass the month with --period 2026-01".into(),
+                )),
+            ),
+            Detail::PeriodNotAMonth(text) => (
+                pick(
+                    format!("报告期“{text}”不是某一个月份，文件名中也没有月份，本表未计入"),
+                    format!("the 报告期 `{text}` is not a month, and the file name has none; the return is not counted"),
+                ),
+                Some(pick(
+                    "月报表的报告期应为一个月（如 2026年1月），或用 --period 2026-01 指定月份".into(),
+                    "a monthly return's 报告期 is one month (e.g. 2026年1月), or pass the month with --period 2026-01".into(),
                 )),
             ),
             Detail::PeriodConflict { first, second } => (
@@ -1086,6 +1104,12 @@ mod tests {
                 Detail::PeriodMissing,
                 vec!["报告期"],
                 vec!["no period"],
+            ),
+            (
+                Rule::PeriodMissing,
+                Detail::PeriodNotAMonth("2026年第一季度".into()),
+                vec!["2026年第一季度", "不是某一个月份"],
+                vec!["2026年第一季度", "is not a month"],
             ),
             (
                 Rule::UnknownUnit,

@@ -7,6 +7,7 @@ use super::grid::Grid;
 use super::header::Header;
 use crate::findings::CellRef;
 use crate::normalize;
+use crate::period::{Month, Period};
 
 /// Words that introduce the reporting unit.
 const UNIT_KEYS: [&str; 4] = ["填报单位", "填表单位", "报送单位", "上报单位"];
@@ -31,6 +32,9 @@ pub struct Meta {
     pub unit: Option<(String, CellRef)>,
     /// The period as written, and the cell holding it.
     pub period: Option<(String, CellRef)>,
+    /// Where no 报告期 is: a month above the header all the same, as
+    /// written, and its cell (see [`heading_month`]).
+    pub heading_month: Option<(String, CellRef)>,
     /// The title or another line above the header marks a correction.
     pub correction: bool,
 }
@@ -70,7 +74,77 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
             }
         }
     }
+    if meta.period.is_none() {
+        meta.heading_month = heading_month(grid, header);
+    }
     meta
+}
+
+/// A month written above the header without a 报告期 label: a cell holding
+/// only it (2026年3月, （2026年3月）, 2026年3月份), a title that opens with it
+/// (2026年3月家庭医生签约服务情况月报表), or a date cell of a month's first
+/// day (Excel's reading of 2026年3月 typed alone). Rows with a 日期 label
+/// (报出日期, 填报日期) hold a day, not the period, and notes are not read;
+/// two different months there are none.
+fn heading_month(grid: &Grid<'_>, header: &Header) -> Option<(String, CellRef)> {
+    let mut found: Option<(String, CellRef, Month)> = None;
+    for row in grid.first_row()..header.first_row {
+        let cells: Vec<(u32, Cell<'_>)> = grid
+            .cols()
+            .map(|c| (c, grid.cell(row, c)))
+            .filter(|(_, c)| !c.is_blank())
+            .collect();
+        let dated = cells.iter().any(|(_, c)| {
+            c.text()
+                .is_some_and(|t| normalize::compact(t).contains("日期"))
+        });
+        if dated {
+            continue;
+        }
+        for (col, cell) in cells {
+            let month = match &cell {
+                Cell::Text(t) => month_of_heading(t).map(|m| (t.trim().to_string(), m)),
+                Cell::Date(d) if d.get(7..) == Some("-01") => {
+                    match d.get(0..7).and_then(Period::parse) {
+                        Some(Period::Month(m)) => Some((Period::Month(m).label_zh(), m)),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            let Some((text, m)) = month else { continue };
+            match &found {
+                None => found = Some((text, CellRef { row, col }, m)),
+                Some((_, _, f)) if *f != m => return None,
+                Some(_) => {}
+            }
+        }
+    }
+    found.map(|(text, cell, _)| (text, cell))
+}
+
+/// The month of a heading text: the whole text, bracketed or not, or a
+/// title that opens with it.
+fn month_of_heading(text: &str) -> Option<Month> {
+    let t = normalize::compact(text);
+    if NOTE_OPENERS.iter().any(|k| t.starts_with(k)) || contains_any_key(&t) {
+        return None;
+    }
+    let bare = t
+        .trim_matches(['（', '）', '(', ')', '【', '】', '[', ']'])
+        .trim_end_matches('份');
+    if let Some(Period::Month(m)) = Period::parse(bare) {
+        return Some(m);
+    }
+    let opens_with_year = t
+        .get(..4)
+        .is_some_and(|y| y.chars().all(|c| c.is_ascii_digit()))
+        && t.get(4..).is_some_and(|rest| rest.starts_with('年'));
+    let months = crate::period::months_in_text(&t);
+    match months[..] {
+        [m] if opens_with_year && t.contains('表') => Some(m),
+        _ => None,
+    }
 }
 
 /// Which value a label introduces.

@@ -673,6 +673,10 @@ fn resolve_month(
         for m in &ms {
             sources.push((MonthSource::Sheet(text.clone()), *m, Some(*cell)));
         }
+    } else if let Some((text, cell)) = &meta.heading_month {
+        for m in crate::period::months_in_text(text) {
+            sources.push((MonthSource::Heading(text.clone()), m, Some(*cell)));
+        }
     }
     for m in &file_months {
         sources.push((MonthSource::FileName(file_name.to_string()), *m, None));
@@ -685,10 +689,12 @@ fn resolve_month(
         }
     }
     let Some((_, first, _)) = sources.first().cloned() else {
-        let mut f = base(Rule::PeriodMissing, Detail::PeriodMissing);
-        if let Some((text, cell)) = &meta.period {
-            f = f.cell(*cell).value(text.clone());
-        }
+        let f = match &meta.period {
+            Some((text, cell)) => base(Rule::PeriodMissing, Detail::PeriodNotAMonth(text.clone()))
+                .cell(*cell)
+                .value(text.clone()),
+            None => base(Rule::PeriodMissing, Detail::PeriodMissing),
+        };
         findings.push(f);
         return None;
     };

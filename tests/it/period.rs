@@ -672,3 +672,83 @@ fn a_period_or_a_unit_the_spreadsheet_stored_as_a_date_or_a_number_is_read_as_sh
     assert_eq!(signed("城东街道", "2026-05").as_deref(), Some("320"));
     assert_eq!(signed("新民镇", "2026-03").as_deref(), Some("40"));
 }
+
+/// Where no 报告期 is, a month above the header is the return's month all
+/// the same: a title that opens with it, a cell holding only it, a date
+/// cell of a month's first day. A note's month and a 填报日期 are not, and
+/// a title's month that disagrees with the file name is a conflict.
+#[test]
+fn a_month_above_the_header_without_a_label_is_the_period() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Worksheet};
+    let d = Dir::new();
+    let book = |file: &str, unit: &str, signed: f64, edit: &dyn Fn(&mut Worksheet)| {
+        let mut wb = util::return_book(
+            "家医",
+            "family_doctor",
+            unit,
+            None,
+            &[(
+                "新村",
+                vec![("resident_pop", V::N(1000.0)), ("signed", V::N(signed))],
+            )],
+            None,
+        );
+        edit(wb.worksheet_from_index(0).unwrap());
+        wb.save(d.path(&format!("in/{file}"))).unwrap();
+    };
+    let first_of = |ws: &mut Worksheet, col: u16, month: u8| {
+        let date = ExcelDateTime::from_ymd(2026, month, 1).unwrap();
+        let shown = Format::new().set_num_format("yyyy\"年\"m\"月\"");
+        ws.write_datetime_with_format(1, col, date, &shown).unwrap();
+    };
+    book("a.xlsx", "城东街道", 300.0, &|ws| {
+        ws.write_string(0, 0, "2026年3月家庭医生签约服务情况月报表")
+            .unwrap();
+    });
+    book("b.xlsx", "城东街道", 310.0, &|ws| {
+        ws.write_string(1, 5, "（2026年4月）").unwrap();
+    });
+    book("c.xlsx", "城东街道", 320.0, &|ws| first_of(ws, 5, 5));
+    // The file name's month; the note's and the 填报日期's are not read.
+    book("新民镇_202606.xlsx", "新民镇", 40.0, &|ws| {
+        ws.write_string(0, 5, "注：本表自2025年1月起使用新式样")
+            .unwrap();
+        ws.write_string(1, 5, "填报日期：").unwrap();
+        first_of(ws, 6, 7);
+    });
+    // Last month's title left on this month's file.
+    book("新民镇202608.xlsx", "新民镇", 50.0, &|ws| {
+        ws.write_string(0, 0, "2026年7月家庭医生签约服务情况月报表")
+            .unwrap();
+    });
+    util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let periods: Vec<(&str, &str)> = f
+        .iter()
+        .filter(|x| x["rule"].starts_with("period_"))
+        .map(|x| (x["rule"].as_str(), x["file"].as_str()))
+        .collect();
+    assert_eq!(
+        periods,
+        [("period_conflict", "in/新民镇202608.xlsx")],
+        "{f:#?}"
+    );
+    let conflict = f.iter().find(|x| x["rule"] == "period_conflict").unwrap();
+    assert!(
+        conflict["message"].contains("表头上方的“2026年7月家庭医生签约服务情况月报表”为 2026年7月"),
+        "{}",
+        conflict["message"]
+    );
+    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    let signed = |unit: &str, period: &str| {
+        aggs.iter()
+            .find(|x| x["unit_name"] == unit && x["field"] == "signed" && x["period"] == period)
+            .map(|x| x["value"].clone())
+    };
+    assert_eq!(signed("城东街道", "2026-03").as_deref(), Some("300"));
+    assert_eq!(signed("城东街道", "2026-04").as_deref(), Some("310"));
+    assert_eq!(signed("城东街道", "2026-05").as_deref(), Some("320"));
+    assert_eq!(signed("新民镇", "2026-06").as_deref(), Some("40"));
+    assert_eq!(signed("新民镇", "2026-07"), None);
+    assert_eq!(signed("新民镇", "2026-08"), None);
+}
