@@ -78,14 +78,28 @@ fn classify_row(grid: &Grid<'_>, h: &Header, row: u32) -> RowKind {
     {
         return RowKind::ColumnNumbers;
     }
+    let is_total = |n: &str| n == "总计" || n.ends_with("合计") || n.starts_with("合计");
+    // With the name cell empty, 合计 may stand left of it: in the 序号
+    // column, or merged across 序号 and 单位名称 (a merged cell's text is
+    // in its first cell).
+    let left_of_name = || {
+        h.name_col.and_then(|name_col| {
+            grid.cols()
+                .take_while(|&c| c < name_col)
+                .filter_map(|c| grid.cell(row, c).text().map(normalize::compact))
+                .last()
+        })
+    };
     match compact_name {
         Some(n) if n.ends_with("小计") => RowKind::Subtotal,
-        Some(n) if n == "总计" || n.ends_with("合计") || n.starts_with("合计") => {
-            RowKind::Total
-        }
+        Some(n) if is_total(&n) => RowKind::Total,
         Some(_) => RowKind::Unit(name.unwrap_or_default()),
-        None if figures_present => RowKind::NoName,
-        None => RowKind::Blank,
+        None => match left_of_name() {
+            Some(n) if n.ends_with("小计") => RowKind::Subtotal,
+            Some(n) if is_total(&n) => RowKind::Total,
+            _ if figures_present => RowKind::NoName,
+            _ => RowKind::Blank,
+        },
     }
 }
 

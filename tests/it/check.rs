@@ -387,3 +387,51 @@ fn a_rate_over_nothing_shows_div0_and_that_is_no_finding() {
     assert_eq!(town("key_pop"), 100.0);
     assert_eq!(town("key_signing_rate"), 70.0);
 }
+
+/// 合计 merged across 序号 and 单位名称 leaves the name cell empty: the row
+/// is still the 合计, checked column by column, not a row of figures with
+/// no unit name.
+#[test]
+fn a_total_merged_across_the_serial_and_name_columns_is_the_total() {
+    use rust_xlsxwriter::Format;
+    let d = Dir::new();
+    let fd = "family_doctor";
+    let mut wb = util::return_book(
+        "家医",
+        fd,
+        "城东街道",
+        Some("2026年1月"),
+        &[
+            (
+                "东门社区",
+                vec![("resident_pop", V::N(1000.0)), ("signed", V::N(400.0))],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(500.0)), ("signed", V::N(100.0))],
+            ),
+        ],
+        None,
+    );
+    let ws = wb.worksheet_from_index(0).unwrap();
+    let (r, _) = util::pos_of(fd, "signed", 2);
+    ws.merge_range(r, 0, r, 1, "合计", &Format::new()).unwrap();
+    let (_, c) = util::pos_of(fd, "resident_pop", 2);
+    ws.write_number(r, c, 1500.0).unwrap();
+    // 400 + 100 is 500, not 510.
+    let (_, c) = util::pos_of(fd, "signed", 2);
+    ws.write_number(r, c, 510.0).unwrap();
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    util::run_in(&d, "check", &["--export", "out"]);
+    let f = findings(&d);
+    let at_cells: Vec<(&str, &str)> = f
+        .iter()
+        .filter(|x| !x["cell"].is_empty())
+        .map(|x| (x["rule"].as_str(), x["cell"].as_str()))
+        .collect();
+    assert_eq!(
+        at_cells,
+        [("total_mismatch", cell_of(fd, "signed", 2).as_str())],
+        "{f:#?}"
+    );
+}
