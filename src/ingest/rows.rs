@@ -78,6 +78,9 @@ fn classify_row(grid: &Grid<'_>, h: &Header, row: u32) -> RowKind {
     {
         return RowKind::ColumnNumbers;
     }
+    if numbers_its_columns(grid, h, row) {
+        return RowKind::ColumnNumbers;
+    }
     let is_total = |n: &str| n == "总计" || n.ends_with("合计") || n.starts_with("合计");
     // With the name cell empty, 合计 may stand left of it: in the 序号
     // column, or merged across 序号 and 单位名称 (a merged cell's text is
@@ -101,6 +104,36 @@ fn classify_row(grid: &Grid<'_>, h: &Header, row: u32) -> RowKind {
             _ => RowKind::Blank,
         },
     }
+}
+
+/// A 栏次 row whatever its marks (甲 乙, —, A B, none): its figure cells
+/// number the columns, each one more than the cell to its left's column
+/// (1 2 3 …, gaps where a column is not a field), at least four of them.
+/// No unit's figures run so.
+fn numbers_its_columns(grid: &Grid<'_>, h: &Header, row: u32) -> bool {
+    let mut offset = None;
+    let mut n = 0;
+    for &(_, col) in &h.columns {
+        let number = match grid.cell(row, col) {
+            Cell::Empty => continue,
+            Cell::Number(v) => v,
+            // Typed as text in some templates.
+            Cell::Text(t) => match normalize::compact(t).parse::<f64>() {
+                Ok(v) => v,
+                Err(_) => return false,
+            },
+            _ => return false,
+        };
+        if number.fract() != 0.0 || !(1.0..1000.0).contains(&number) {
+            return false;
+        }
+        let o = number as i64 - i64::from(col);
+        if *offset.get_or_insert(o) != o {
+            return false;
+        }
+        n += 1;
+    }
+    n >= 4
 }
 
 /// Where a return's rows are being read, for findings.

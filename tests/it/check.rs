@@ -435,3 +435,67 @@ fn a_total_merged_across_the_serial_and_name_columns_is_the_total() {
         "{f:#?}"
     );
 }
+
+/// A 栏次 row is known by its numbers, whatever marks its 序号 and name
+/// cells hold (— —, A B): not a unit, not in the 合计, not a finding.
+#[test]
+fn a_column_number_row_with_any_marks_is_not_a_unit() {
+    let d = Dir::new();
+    let fd = "family_doctor";
+    let numbering: Vec<(String, f64)> = util::columns(fd)
+        .iter()
+        .enumerate()
+        .map(|(k, c)| (c.0.clone(), (k + 1) as f64))
+        .collect();
+    for (file, marks) in [("a.xlsx", ["—", "—"]), ("b.xlsx", ["A", "B"])] {
+        let unit = if file == "a.xlsx" {
+            "城东街道"
+        } else {
+            "新民镇"
+        };
+        let mut wb = util::return_book(
+            "家医",
+            fd,
+            unit,
+            Some("2026年1月"),
+            &[
+                (
+                    marks[1],
+                    numbering
+                        .iter()
+                        .map(|(f, v)| (f.as_str(), V::N(*v)))
+                        .collect(),
+                ),
+                (
+                    "新村",
+                    vec![("resident_pop", V::N(500.0)), ("signed", V::N(100.0))],
+                ),
+            ],
+            Some(&(
+                "合计",
+                vec![("resident_pop", V::N(500.0)), ("signed", V::N(100.0))],
+            )),
+        );
+        let ws = wb.worksheet_from_index(0).unwrap();
+        ws.write_string(util::FIRST_DATA_ROW, 0, marks[0]).unwrap();
+        wb.save(d.path(&format!("in/{file}"))).unwrap();
+    }
+    util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    let f = findings(&d);
+    let at_cells: Vec<&str> = f
+        .iter()
+        .filter(|x| !x["cell"].is_empty())
+        .map(|x| x["rule"].as_str())
+        .collect();
+    assert!(at_cells.is_empty(), "{f:#?}");
+    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    let resident = |unit: &str| {
+        aggs.iter()
+            .find(|x| {
+                x["unit_name"] == unit && x["field"] == "resident_pop" && x["period"] == "2026-01"
+            })
+            .map(|x| x["value"].clone())
+    };
+    assert_eq!(resident("城东街道").as_deref(), Some("500"));
+    assert_eq!(resident("新民镇").as_deref(), Some("500"));
+}
