@@ -56,7 +56,7 @@ const TRAILING_UNITS: [&str; 6] = ["(人)", "(人次)", "(%)", "(个)", "(户)",
 /// `(%)` dropped (FORMS.md §2).
 #[must_use]
 pub fn label(text: &str) -> String {
-    let mut s = compact(text);
+    let mut s = dose_numbers(&compact(text));
     loop {
         let before = s.len();
         for unit in TRAILING_UNITS {
@@ -70,6 +70,61 @@ pub fn label(text: &str) -> String {
         if s.len() == before {
             return s;
         }
+    }
+}
+
+/// A dose written as forms and clerks write it, as the schemas do: 第一剂,
+/// 第1剂次, 第1针 and (第1剂) are all 第1剂 (乙肝疫苗（第一剂） is
+/// 乙肝疫苗第1剂). Other text is left as it is.
+fn dose_numbers(text: &str) -> String {
+    const WORDS: [&str; 4] = ["剂次", "针次", "剂", "针"];
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let bracketed = chars[i] == '(' && chars.get(i + 1) == Some(&'第');
+        let start = if bracketed { i + 1 } else { i };
+        if chars[start] == '第' {
+            let digits: String = chars[start + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit() || "一二三四五六七八九十".contains(**c))
+                .collect();
+            let after = start + 1 + digits.chars().count();
+            let rest: String = chars[after..].iter().collect();
+            let word = WORDS.iter().find(|w| rest.starts_with(**w));
+            if let (Some(n), Some(word)) = (dose_number(&digits), word) {
+                let mut end = after + word.chars().count();
+                if bracketed {
+                    if chars.get(end) != Some(&')') {
+                        out.push('(');
+                        i += 1;
+                        continue;
+                    }
+                    end += 1;
+                }
+                out.push_str(&format!("第{n}剂"));
+                i = end;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// 1–19 in digits or in Chinese numerals (三, 十, 十二).
+fn dose_number(text: &str) -> Option<u32> {
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    let digit = |c: char| "一二三四五六七八九".find(c).map(|i| i as u32 / 3 + 1);
+    let chars: Vec<char> = text.chars().collect();
+    match chars[..] {
+        ['十'] => Some(10),
+        [c] => digit(c),
+        ['十', c] => digit(c).map(|d| 10 + d),
+        _ => None,
     }
 }
 
@@ -95,6 +150,27 @@ pub fn name(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dose_is_one_label_however_it_is_written() {
+        for t in [
+            "乙肝疫苗第1剂",
+            "乙肝疫苗第一剂",
+            "乙肝疫苗（第一剂）",
+            "乙肝疫苗(第1剂)",
+            "乙肝疫苗第1剂次",
+            "乙肝疫苗第一针",
+            "乙肝疫苗 第 1 剂",
+        ] {
+            assert_eq!(label(t), "乙肝疫苗第1剂", "{t}");
+        }
+        assert_eq!(label("百白破疫苗第三剂"), "百白破疫苗第3剂");
+        assert_eq!(label("第十二剂"), "第12剂");
+        // Not a dose: left alone.
+        for t in ["第一季度", "(第1组)", "第剂", "(第1剂", "第二十一剂"] {
+            assert_eq!(label(t), t, "{t}");
+        }
+    }
 
     #[test]
     fn full_width_digits_and_brackets() {
