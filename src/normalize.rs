@@ -56,7 +56,7 @@ const TRAILING_UNITS: [&str; 6] = ["(人)", "(人次)", "(%)", "(个)", "(户)",
 /// `(%)` dropped (FORMS.md §2).
 #[must_use]
 pub fn label(text: &str) -> String {
-    let mut s = dose_numbers(&compact(text));
+    let mut s = disease_types(&dose_numbers(&compact(text)));
     loop {
         let before = s.len();
         for unit in TRAILING_UNITS {
@@ -113,6 +113,18 @@ fn dose_numbers(text: &str) -> String {
     out
 }
 
+/// A disease's type in a Roman or Chinese numeral, as 2型糖尿病 is often
+/// written: Ⅱ型 (II型 once folded), 二型; also Ⅰ型, 一型.
+fn disease_types(text: &str) -> String {
+    if !text.contains('型') {
+        return text.to_string();
+    }
+    text.replace("II型", "2型")
+        .replace("二型", "2型")
+        .replace("I型", "1型")
+        .replace("一型", "1型")
+}
+
 /// 1–19 in digits or in Chinese numerals (三, 十, 十二).
 fn dose_number(text: &str) -> Option<u32> {
     if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
@@ -152,7 +164,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_dose_is_one_label_however_it_is_written() {
+    fn a_dose_and_a_disease_type_are_one_label_however_written() {
         for t in [
             "乙肝疫苗第1剂",
             "乙肝疫苗第一剂",
@@ -165,6 +177,15 @@ mod tests {
             assert_eq!(label(t), "乙肝疫苗第1剂", "{t}");
         }
         assert_eq!(label("百白破疫苗第三剂"), "百白破疫苗第3剂");
+        for t in [
+            "2型糖尿病",
+            "Ⅱ型糖尿病",
+            "II型糖尿病",
+            "二型糖尿病",
+            "Ⅱ 型糖尿病",
+        ] {
+            assert_eq!(label(t), "2型糖尿病", "{t}");
+        }
         assert_eq!(label("第十二剂"), "第12剂");
         // Not a dose: left alone.
         for t in ["第一季度", "(第1组)", "第剂", "(第1剂", "第二十一剂"] {
