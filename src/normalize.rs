@@ -141,15 +141,59 @@ fn dose_number(text: &str) -> Option<u32> {
 }
 
 /// Suffixes a row's unit name may carry that the registry name lacks
-/// (FORMS.md §1), longest first so `社区居委会` wins over `居委会`.
-pub const NAME_SUFFIXES: [&str; 6] = [
+/// (FORMS.md §1, and the health stations' own names: 东门社区卫生服务站),
+/// longest first so `社区居委会` wins over `居委会`.
+pub const NAME_SUFFIXES: [&str; 10] = [
+    "社区卫生服务站",
     "社区居委会",
     "村民委员会",
+    "卫生服务站",
     "村卫生室",
     "村委会",
     "居委会",
     "卫生室",
+    "卫生站",
+    "卫生所",
 ];
+
+/// A row's name as written, then with what may stand around a unit's name
+/// taken off, one thing at a time: a leading serial number (`1.团结村`,
+/// `2、长乐村`), a leading `parent` name (`南城镇团结村`), a trailing
+/// bracketed organisation word (`东门社区(居委会)`), and then each of those without a
+/// trailing [`NAME_SUFFIXES`] word. `key` is already [`name`]-normalised.
+#[must_use]
+pub fn name_candidates(key: &str, parent: &str) -> Vec<String> {
+    let mut bases = vec![key.to_string()];
+    let unnumbered = key.trim_start_matches(|c: char| c.is_ascii_digit());
+    if unnumbered.len() < key.len() {
+        if let Some(rest) = unnumbered.strip_prefix(['.', '、', ')', ':', '-', '。']) {
+            bases.push(rest.to_string());
+        }
+    }
+    if let Some(rest) = key.strip_prefix(parent) {
+        bases.push(rest.to_string());
+    }
+    // (居委会): an organisation word in brackets, not (二) or (东片).
+    if let Some((name, word)) = key.strip_suffix(')').and_then(|k| k.rsplit_once('(')) {
+        if NAME_SUFFIXES.contains(&word) {
+            bases.push(name.to_string());
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for base in bases {
+        let stems = NAME_SUFFIXES
+            .iter()
+            .filter_map(|s| base.strip_suffix(s))
+            .map(str::to_string)
+            .collect::<Vec<_>>();
+        for candidate in std::iter::once(base).chain(stems) {
+            if !candidate.is_empty() && !out.contains(&candidate) {
+                out.push(candidate);
+            }
+        }
+    }
+    out
+}
 
 /// A unit name ready for comparison: compact (trimmed, half-width, no inner
 /// spaces). Suffix stripping depends on the registry name and is done by the

@@ -696,29 +696,23 @@ impl Registry {
                 return NameMatch::Found(idx);
             }
         }
-        for suffix in normalize::NAME_SUFFIXES {
-            if let Some(stem) = key.strip_suffix(suffix) {
-                if stem.is_empty() {
-                    continue;
-                }
-                if let Some(&idx) = self.by_parent_name.get(&(scope, stem.to_string())) {
-                    if self.units[idx as usize].parent == Some(parent) {
-                        return NameMatch::Found(idx);
-                    }
+        let parent_name = normalize::name(&self.units[parent as usize].name);
+        let candidates = normalize::name_candidates(&key, &parent_name);
+        for candidate in &candidates[1..] {
+            if let Some(&idx) = self.by_parent_name.get(&(scope, candidate.clone())) {
+                if self.units[idx as usize].parent == Some(parent) {
+                    return NameMatch::Found(idx);
                 }
             }
         }
         let children = &self.units[parent as usize].children;
         // Looked up, not searched for: a province's registry has thousands
         // of units, and a township on an old village list has a row like
-        // this in every return. The name as written first, then without a
-        // trailing 村委会/居委会/…, as a row under its own township is found.
-        let stems = normalize::NAME_SUFFIXES
+        // this in every return. The name as written first, then as a row
+        // under its own township is found (without 村委会/居委会/…).
+        let elsewhere = candidates
             .iter()
-            .filter_map(|s| key.strip_suffix(s));
-        let elsewhere = std::iter::once(key.as_str())
-            .chain(stems.filter(|stem| !stem.is_empty()))
-            .filter_map(|name| self.by_name.get(name))
+            .filter_map(|name| self.by_name.get(name.as_str()))
             .find_map(|units| {
                 units
                     .iter()
@@ -915,6 +909,33 @@ mod tests {
             r.find_child(code(439902101000), "新村"),
             NameMatch::Found(code(439902101201))
         );
+    }
+
+    #[test]
+    fn a_row_name_is_found_under_what_clerks_put_around_it() {
+        let r = Registry::from_csv(CSV.as_bytes(), "units.csv").unwrap();
+        let cd = r.by_code(UnitCode(439902001000)).unwrap();
+        let dm = r.by_code(UnitCode(439902001001)).unwrap();
+        let xc = r.by_code(UnitCode(439902001201)).unwrap();
+        for (text, unit) in [
+            ("1.东门社区", dm),
+            ("２、新村", xc),
+            ("12．新村", xc),
+            ("城东街道新村", xc),
+            ("东门社区（居委会）", dm),
+            ("东门社区卫生服务站", dm),
+            ("新村卫生所", xc),
+            ("1.新村村委会", xc),
+        ] {
+            assert_eq!(r.find_child(cd, text), NameMatch::Found(unit), "{text}");
+        }
+        // Nothing of a name is guessed away: these stay unknown.
+        for text in ["1新", "东门", "新民镇新村", "(新村)", "东门社区（二）"] {
+            assert!(
+                matches!(r.find_child(cd, text), NameMatch::NotFound { .. }),
+                "{text}"
+            );
+        }
     }
 
     #[test]
