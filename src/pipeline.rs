@@ -68,13 +68,16 @@ pub struct Selection {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// `--period` names a period no return is about.
-    #[error("no return is for {period}; the inputs hold returns for {held}")]
+    #[error("no return is for {period}; {}", match held.as_str() {
+        "" => "the inputs hold no return that can be counted".to_string(),
+        held => format!("the inputs hold returns for {held}"),
+    })]
     EmptyPeriod {
         /// The period asked for.
         period: Period,
         /// Its Chinese label.
         label: String,
-        /// The months the inputs hold, or "no readable return".
+        /// The months the inputs hold, if any.
         held: String,
     },
 }
@@ -84,6 +87,9 @@ impl RunError {
     #[must_use]
     pub fn render(&self, lang: Lang) -> String {
         match (self, lang) {
+            (RunError::EmptyPeriod { label, held, .. }, Lang::Zh) if held.is_empty() => {
+                format!("没有{label}的报表；读入的文件中没有可计入的报表")
+            }
             (RunError::EmptyPeriod { label, held, .. }, Lang::Zh) => {
                 format!("没有{label}的报表；读入的文件中有：{held}")
             }
@@ -147,6 +153,9 @@ pub fn run_batch(
     release_freed_memory();
     let held = batch.months_read();
     let focus = match selection.period {
+        // Not one return could be counted, and the files' findings say why:
+        // the run goes on to report them, with no period.
+        Some(_) if held.is_empty() && !batch.findings.is_empty() => None,
         Some(p) if !held.iter().any(|m| p.contains(*m)) => {
             return Err(RunError::EmptyPeriod {
                 period: p,
@@ -264,9 +273,6 @@ pub fn run_batch(
 
 /// `2026-01, 2026-02, 2026-06`, for a message.
 fn describe_months(months: &[Month]) -> String {
-    if months.is_empty() {
-        return "no readable return / 无可读的报表".into();
-    }
     let list: Vec<String> = months.iter().map(ToString::to_string).collect();
     list.join(", ")
 }

@@ -319,6 +319,56 @@ fn a_period_with_no_return_is_a_usage_error_naming_the_months_held() {
     assert!(!d.path("r.xlsx").exists());
 }
 
+/// With a period asked for and not one return that can be counted, what is
+/// wrong with the files is said (a return naming no 填报单位), not only
+/// that the period has no return; with nothing read at all, that is said in
+/// Chinese, not in a bilingual placeholder.
+#[test]
+fn a_period_with_no_countable_return_says_what_is_wrong_with_the_files() {
+    let d = Dir::new();
+    util::write_return(
+        &d.path("in/汇总.xlsx"),
+        "family_doctor",
+        "",
+        Some("2026年3月"),
+        &[("新村", vec![("signed", V::N(10.0))])],
+        None,
+    );
+    let args = ["in", "--units", "units.csv", "--period", "2026-03"];
+    let out = run(&d, &[&["check"], &args[..]].concat());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("表中没有填报单位"), "{said}");
+    let out = run(
+        &d,
+        &[&["consolidate"], &args[..], &["-o", "r.xlsx"]].concat(),
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("表中没有填报单位") && said.contains("未写汇总表"),
+        "{said}"
+    );
+    assert!(!d.path("r.xlsx").exists());
+    // A store with nothing in force: a usage error, in Chinese.
+    run(
+        &d,
+        &["ingest", "in", "--units", "units.csv", "--store", "db"],
+    );
+    let out = run(
+        &d,
+        &[
+            "report", "--store", "db", "--period", "2026-03", "-o", "r.xlsx",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim(),
+        "错误：没有2026年3月的报表；读入的文件中没有可计入的报表"
+    );
+}
+
 #[test]
 fn year_to_date_and_half_years_are_periods() {
     let d = Dir::new();
