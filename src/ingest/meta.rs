@@ -10,7 +10,15 @@ use crate::normalize;
 use crate::period::{Month, Period};
 
 /// Words that introduce the reporting unit.
-const UNIT_KEYS: [&str; 4] = ["填报单位", "填表单位", "报送单位", "上报单位"];
+const UNIT_KEYS: [&str; 7] = [
+    "填报单位",
+    "填表单位",
+    "报送单位",
+    "上报单位",
+    "报告单位",
+    "填报机构",
+    "上报机构",
+];
 /// Words that introduce the period.
 const PERIOD_KEYS: [&str; 8] = [
     "报告期",
@@ -23,7 +31,22 @@ const PERIOD_KEYS: [&str; 8] = [
     "报表期",
 ];
 /// Other keys that may share a cell with the two above and end their value.
-const OTHER_KEYS: [&str; 5] = ["表号", "制定机关", "批准文号", "有效期", "单位:"];
+const OTHER_KEYS: [&str; 14] = [
+    "表号",
+    "制定机关",
+    "批准文号",
+    "有效期",
+    "单位:",
+    "填报人",
+    "填表人",
+    "制表人",
+    "审核人",
+    "负责人",
+    "联系人",
+    "联系电话",
+    "电话",
+    "填报日期",
+];
 
 /// What the lines above the header say.
 #[derive(Debug, Default, Clone)]
@@ -35,6 +58,9 @@ pub struct Meta {
     /// Where no 报告期 is: a month above the header all the same, as
     /// written, and its cell (see [`heading_month`]).
     pub heading_month: Option<(String, CellRef)>,
+    /// Where no 填报单位 is: the texts above the header that no label
+    /// introduces, one of which may be the unit's name alone.
+    pub heading_texts: Vec<(String, CellRef)>,
     /// The title or another line above the header marks a correction.
     pub correction: bool,
 }
@@ -56,7 +82,15 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
                 .map(|(r, c, t)| (t.trim().to_string(), CellRef { row: *r, col: *c }))
         };
         if meta.unit.is_none() {
-            if let Some(v) = value_after(&compact, &UNIT_KEYS) {
+            // 单位名称 heads the name column too: only 单位名称：X is the unit.
+            if let Some(v) = compact
+                .strip_prefix("单位名称")
+                .and_then(|r| r.strip_prefix([':', '：']))
+                .and_then(|_| value_after(&compact, &["单位名称"]))
+                .filter(|v| !v.is_empty())
+            {
+                meta.unit = Some((v, CellRef { row, col }));
+            } else if let Some(v) = value_after(&compact, &UNIT_KEYS) {
                 meta.unit = if v.is_empty() {
                     beside(grid, row, col, Value::Unit).or_else(next_cell)
                 } else {
@@ -76,6 +110,16 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
     }
     if meta.period.is_none() {
         meta.heading_month = heading_month(grid, header);
+    }
+    if meta.unit.is_none() {
+        meta.heading_texts = texts
+            .iter()
+            .filter(|(_, _, t)| {
+                let t = normalize::compact(t);
+                !contains_any_key(&t) && !NOTE_OPENERS.iter().any(|k| t.starts_with(k))
+            })
+            .map(|&(row, col, t)| (t.trim().to_string(), CellRef { row, col }))
+            .collect();
     }
     meta
 }

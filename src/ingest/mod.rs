@@ -637,6 +637,21 @@ fn resolve_unit(
             return Resolved::Outside;
         }
     }
+    // The unit's name, alias or code alone in a cell above the header (南城镇卫生院
+    // under the title), where nothing else names one: only an exact match.
+    let named: Vec<(UnitIdx, &(String, CellRef))> = meta
+        .heading_texts
+        .iter()
+        .filter_map(|h| match reg.find_reporting_unit(&h.0) {
+            NameMatch::Found(idx) if reg.unit(idx).level != Level::Village => Some((idx, h)),
+            _ => None,
+        })
+        .collect();
+    if let [(idx, (text, cell)), rest @ ..] = &named[..] {
+        if rest.iter().all(|(other, _)| other == idx) {
+            return found(*idx, findings, Some(*cell), text).into();
+        }
+    }
     findings.push(base(Rule::UnknownUnit, Detail::ReporterMissing));
     Resolved::No
 }

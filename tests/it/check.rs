@@ -499,3 +499,54 @@ fn a_column_number_row_with_any_marks_is_not_a_unit() {
     assert_eq!(resident("城东街道").as_deref(), Some("500"));
     assert_eq!(resident("新民镇").as_deref(), Some("500"));
 }
+
+/// The reporting unit as township offices write it above the header: with
+/// 填表人 in the same cell, as 单位名称：…, as 填报机构：…, or its name alone
+/// under the title. Each return is counted for its unit, with no finding.
+#[test]
+fn the_reporting_unit_is_read_however_the_line_above_the_header_says_it() {
+    let d = Dir::new();
+    let lines = [
+        (
+            "a.xlsx",
+            1,
+            "填报单位：城东街道社区卫生服务中心（盖章）    填表人：李四",
+        ),
+        ("b.xlsx", 2, "单位名称：城东街道"),
+        ("c.xlsx", 3, "填报机构：城东街道社区卫生服务中心"),
+        ("d.xlsx", 4, "城东街道社区卫生服务中心"),
+    ];
+    for (file, month, line) in lines {
+        let mut wb = util::return_book(
+            "家医",
+            "family_doctor",
+            "",
+            Some(&format!("2026年{month}月")),
+            &[(
+                "新村",
+                vec![
+                    ("resident_pop", V::N(100.0)),
+                    ("signed", V::N(f64::from(10 * month))),
+                ],
+            )],
+            None,
+        );
+        let ws = wb.worksheet_from_index(0).unwrap();
+        ws.write_string(1, 0, line).unwrap();
+        wb.save(d.path(&format!("in/{file}"))).unwrap();
+    }
+    util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    let f = findings(&d);
+    assert!(!f.iter().any(|x| x["rule"] == "unknown_unit"), "{f:#?}");
+    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    for month in 1..=4 {
+        let period = format!("2026-0{month}");
+        let signed = aggs
+            .iter()
+            .find(|x| {
+                x["unit_name"] == "城东街道" && x["field"] == "signed" && x["period"] == period
+            })
+            .map(|x| x["value"].clone());
+        assert_eq!(signed, Some((10 * month).to_string()), "{period}");
+    }
+}
