@@ -14,7 +14,7 @@ use crate::registry::{NameMatch, Registry, UnitIdx};
 use crate::schema::{FieldIdx, Form, FormIdx, Kind};
 
 /// Words that open the footer (单位负责人：…): the table ends there.
-const FOOTER_KEYS: [&str; 11] = [
+const FOOTER_KEYS: [&str; 13] = [
     "单位负责人",
     "填表人",
     "报出日期",
@@ -24,6 +24,8 @@ const FOOTER_KEYS: [&str; 11] = [
     "制表人",
     "统计负责人",
     "负责人",
+    "联系人",
+    "联系电话",
     "注:",
     "说明:",
 ];
@@ -69,6 +71,12 @@ fn classify_row(grid: &Grid<'_>, h: &Header, row: u32) -> RowKind {
         return RowKind::Footer;
     }
     let compact_name = name.as_deref().map(normalize::compact);
+    // No unit's name has a colon: with no figures, 数据来源：… or another
+    // labelled line is a note, passed over (not the footer: the table may
+    // go on below it, and a village there would be lost).
+    if !figures_present && compact_name.as_deref().is_some_and(|n| n.contains(':')) {
+        return RowKind::Blank;
+    }
     if compact_name
         .as_deref()
         .is_some_and(|n| COLUMN_NUMBER_MARKS.contains(&n))

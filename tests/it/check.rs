@@ -550,3 +550,34 @@ fn the_reporting_unit_is_read_however_the_line_above_the_header_says_it() {
         assert_eq!(signed, Some((10 * month).to_string()), "{period}");
     }
 }
+
+/// A labelled line in the name column (数据来源：…, 联系电话：…) is a note,
+/// not a unit: no unknown_unit, and a village below it is still counted.
+#[test]
+fn a_labelled_note_in_the_name_column_is_not_a_unit() {
+    let d = Dir::new();
+    util::write_return(
+        &d.path("in/城东街道.xlsx"),
+        "family_doctor",
+        "城东街道",
+        Some("2026年1月"),
+        &[
+            ("东门社区", vec![("signed", V::N(40.0))]),
+            ("数据来源：基本公共卫生服务管理系统", vec![]),
+            ("新村", vec![("signed", V::N(2.0))]),
+            ("联系电话：0731-1234567", vec![]),
+        ],
+        None,
+    );
+    util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    let f = findings(&d);
+    assert!(!f.iter().any(|x| x["rule"] == "unknown_unit"), "{f:#?}");
+    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    let signed = aggs
+        .iter()
+        .find(|x| {
+            x["unit_name"] == "城东街道" && x["field"] == "signed" && x["period"] == "2026-01"
+        })
+        .map(|x| x["value"].clone());
+    assert_eq!(signed.as_deref(), Some("42"));
+}
