@@ -55,8 +55,9 @@ pub struct Meta {
     pub unit: Option<(String, CellRef)>,
     /// The period as written, and the cell holding it.
     pub period: Option<(String, CellRef)>,
-    /// Where no 报告期 is: a month above the header all the same, as
-    /// written, and its cell (see [`heading_month`]).
+    /// Where no 报告期 is: a month above the header all the same (a title
+    /// that opens with it, a cell holding only it, a date cell of a
+    /// month's first day), as written, and its cell.
     pub heading_month: Option<(String, CellRef)>,
     /// Where no 填报单位 is: the texts above the header that no label
     /// introduces, one of which may be the unit's name alone.
