@@ -123,6 +123,26 @@ impl Day {
         )
     }
 
+    /// A day written without its year, `4月3日` (full-width digits
+    /// allowed): the first such day on or after the first of `month`, as
+    /// a return's 报出日期 comes after the month it reports.
+    #[must_use]
+    pub fn find_after(text: &str, month: Month) -> Option<Day> {
+        static RE: OnceLock<Regex> = OnceLock::new();
+        let re = RE.get_or_init(|| {
+            Regex::new(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日").expect("a valid day pattern")
+        });
+        let t = crate::normalize::half_width(text);
+        let caps = re.captures(&t)?;
+        let (m, d): (u32, u32) = (caps[1].parse().ok()?, caps[2].parse().ok()?);
+        let this_year = Day::new(month.year(), m, d)?;
+        if this_year.month_of() >= month {
+            Some(this_year)
+        } else {
+            Day::new(month.year() + 1, m, d)
+        }
+    }
+
     /// The deadline for a month's returns: day `day` of the next month
     /// (clamped to its last day).
     #[must_use]
@@ -439,6 +459,20 @@ mod tests {
             assert_eq!(Period::parse(t), Some(Period::Month(jan)), "{t}");
             assert_eq!(months_in_text(t), vec![jan], "{t}");
         }
+    }
+
+    #[test]
+    fn a_day_without_its_year_is_the_first_after_the_month_reported() {
+        let m = |y, mo| Month::new(y, mo).unwrap();
+        let day = |y, mo, d| Day::new(y, mo, d);
+        assert_eq!(
+            Day::find_after("报出日期：4月3日", m(2026, 3)),
+            day(2026, 4, 3)
+        );
+        assert_eq!(Day::find_after("１月５日", m(2026, 12)), day(2027, 1, 5));
+        assert_eq!(Day::find_after("3月31日", m(2026, 3)), day(2026, 3, 31));
+        assert_eq!(Day::find_after("4.3", m(2026, 3)), None);
+        assert_eq!(Day::find_after("2月30日", m(2026, 3)), None);
     }
 
     #[test]

@@ -66,7 +66,8 @@ pub struct Meta {
     pub correction: bool,
 }
 
-/// Reads the metadata lines above `header`.
+/// Reads the metadata lines above `header` (and, for a 填报单位 or 报告期
+/// not there, the lines below the table).
 #[must_use]
 pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
     let texts = grid.texts_in(grid.first_row()..header.first_row);
@@ -109,6 +110,9 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
             }
         }
     }
+    if meta.unit.is_none() || meta.period.is_none() {
+        footer_lines(grid, header, &mut meta);
+    }
     if meta.period.is_none() {
         meta.heading_month = heading_month(grid, header);
     }
@@ -123,6 +127,30 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
             .collect();
     }
     meta
+}
+
+/// 填报单位：… and 报告期：… written below the table, with the signatures,
+/// where none is above it: only a cell that opens with its label and holds
+/// its value (no unit row's name does).
+fn footer_lines(grid: &Grid<'_>, header: &Header, meta: &mut Meta) {
+    let below = grid.texts_in(header.first_row..grid.last_row().saturating_add(1));
+    for (row, col, text) in below {
+        let compact = normalize::compact(text);
+        let labelled = |keys: &[&str]| {
+            keys.iter()
+                .any(|k| compact.starts_with(k))
+                .then(|| value_after(&compact, keys))
+                .flatten()
+                .filter(|v| !v.is_empty())
+                .map(|v| (v, CellRef { row, col }))
+        };
+        if meta.unit.is_none() {
+            meta.unit = labelled(&UNIT_KEYS);
+        }
+        if meta.period.is_none() {
+            meta.period = labelled(&PERIOD_KEYS);
+        }
+    }
 }
 
 /// A month written above the header without a 报告期 label: a cell holding

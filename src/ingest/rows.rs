@@ -222,7 +222,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
         match classify_row(grid, h, row) {
             RowKind::Blank | RowKind::ColumnNumbers | RowKind::Subtotal => {}
             RowKind::Footer => {
-                out.reported_on = footer_date(grid, row);
+                out.reported_on = footer_date(grid, row, ctx.month);
                 break;
             }
             RowKind::Total => {
@@ -367,8 +367,11 @@ impl Sums {
 const DATE_KEYS: [&str; 5] = ["报出日期", "填报日期", "填表日期", "报送日期", "上报日期"];
 
 /// The 报出日期 written in the footer from `row` down: after its key in the
-/// same cell, or in a later cell of the row (as text or as a date).
-fn footer_date(grid: &Grid<'_>, row: u32) -> Option<Day> {
+/// same cell, or in a later cell of the row (as text or as a date). A day
+/// written without its year (4月3日) is the first such day after `month`
+/// began.
+fn footer_date(grid: &Grid<'_>, row: u32, month: Month) -> Option<Day> {
+    let find = |t: &str| Day::find_in(t).or_else(|| Day::find_after(t, month));
     for r in row..=grid.last_row() {
         let mut after_key = false;
         for c in grid.cols() {
@@ -380,14 +383,14 @@ fn footer_date(grid: &Grid<'_>, row: u32) -> Option<Day> {
                     .filter_map(|k| compact.find(k).map(|p| p + k.len()))
                     .min()
                 {
-                    if let Some(d) = Day::find_in(&compact[pos..]) {
+                    if let Some(d) = find(&compact[pos..]) {
                         return Some(d);
                     }
                     after_key = true;
                     continue;
                 }
                 if after_key {
-                    if let Some(d) = Day::find_in(t) {
+                    if let Some(d) = find(t) {
                         return Some(d);
                     }
                 }

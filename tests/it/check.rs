@@ -581,3 +581,48 @@ fn a_labelled_note_in_the_name_column_is_not_a_unit() {
         .map(|x| x["value"].clone());
     assert_eq!(signed.as_deref(), Some("42"));
 }
+
+/// 填报单位, 报告期 and a 报出日期 without its year, written below the
+/// table with the signatures: the return is counted for its unit and
+/// month, and its date (the April after March) makes it late.
+#[test]
+fn the_unit_period_and_date_below_the_table_are_read() {
+    let d = Dir::new();
+    let mut wb = util::return_book(
+        "家医",
+        "family_doctor",
+        "",
+        None,
+        &[("新村", vec![("signed", V::N(12.0))])],
+        None,
+    );
+    let ws = wb.worksheet_from_index(0).unwrap();
+    let footer = util::FIRST_DATA_ROW + 2;
+    ws.write_string(footer, 0, "填报单位：城东街道社区卫生服务中心")
+        .unwrap();
+    ws.write_string(footer, 4, "报告期：2026年3月").unwrap();
+    ws.write_string(footer, 8, "报出日期：4月8日").unwrap();
+    wb.save(d.path("in/a.xlsx")).unwrap();
+    util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    let f = findings(&d);
+    assert!(
+        !f.iter()
+            .any(|x| x["rule"] == "unknown_unit" || x["rule"] == "period_missing"),
+        "{f:#?}"
+    );
+    let late: Vec<&str> = f
+        .iter()
+        .filter(|x| x["rule"] == "late_return")
+        .map(|x| x["message"].as_str())
+        .collect();
+    assert_eq!(late.len(), 1, "{f:#?}");
+    assert!(late[0].contains("2026年4月8日"), "{}", late[0]);
+    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    let signed = aggs
+        .iter()
+        .find(|x| {
+            x["unit_name"] == "城东街道" && x["field"] == "signed" && x["period"] == "2026-03"
+        })
+        .map(|x| x["value"].clone());
+    assert_eq!(signed.as_deref(), Some("12"));
+}
