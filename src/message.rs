@@ -238,6 +238,8 @@ pub enum Detail {
     NoReturnInWorkbook,
     /// An empty sheet beside the returns.
     StraySheet,
+    /// A sheet of text only (a cover, instructions) beside the returns.
+    TextOnlySheet,
     /// A sheet with text but no form header.
     NoHeader,
     /// A form column absent from the header.
@@ -690,6 +692,13 @@ impl Detail {
                 Some(pick("请确认发送的是正确的文件".into(), "check that the right file was sent".into())),
             ),
             Detail::StraySheet => (pick("空白工作表，已忽略".into(), "stray empty sheet, ignored".into()), None),
+            Detail::TextOnlySheet => (
+                pick(
+                    "此工作表只有文字、没有数字（如封面、填表说明），不是报表，已忽略".into(),
+                    "a sheet of text only, no figures (a cover, instructions): not a return, ignored".into(),
+                ),
+                None,
+            ),
             Detail::NoHeader => (
                 pick(
                     "此工作表中找不到报表表头（没有“应种人数”“签约人数”“已管理人数”等栏目），未读取".into(),
@@ -1104,6 +1113,12 @@ mod tests {
                 Detail::PeriodMissing,
                 vec!["报告期"],
                 vec!["no period"],
+            ),
+            (
+                Rule::NoReturnFound,
+                Detail::TextOnlySheet,
+                vec!["只有文字", "封面"],
+                vec!["text only", "a cover"],
             ),
             (
                 Rule::PeriodMissing,

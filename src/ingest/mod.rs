@@ -423,11 +423,19 @@ fn ingest_sheet(
         return;
     }
     let Some(header) = header::find_header(grid, ctx.schemas) else {
-        out.findings.push(
+        // A sheet of text only (a cover, instructions) beside the returns
+        // is no more than an empty one; with a figure on it, it may be a
+        // return whose header was not found, and is said so.
+        let has_figures = (grid.first_row()..=grid.last_row()).any(|r| {
+            grid.cols()
+                .any(|c| matches!(grid.cell(r, c), cells::Cell::Number(_)))
+        });
+        let finding = if has_figures {
             Finding::new(Rule::NoReturnFound, Detail::NoHeader)
-                .file(&input.display)
-                .sheet(sheet),
-        );
+        } else {
+            Finding::new(Rule::NoReturnFound, Detail::TextOnlySheet).info()
+        };
+        out.findings.push(finding.file(&input.display).sheet(sheet));
         return;
     };
     let form = ctx.schemas.form(header.form);

@@ -626,3 +626,64 @@ fn the_unit_period_and_date_below_the_table_are_read() {
         .map(|x| x["value"].clone());
     assert_eq!(signed.as_deref(), Some("12"));
 }
+
+/// A cover or an instructions sheet beside a return is only info, like an
+/// empty one; a sheet with figures but no header is still a warning, and
+/// a workbook of text alone is one warning for the workbook.
+#[test]
+fn a_cover_sheet_beside_a_return_is_only_info() {
+    let d = Dir::new();
+    let mut wb = util::return_book(
+        "家医",
+        "family_doctor",
+        "城东街道",
+        Some("2026年1月"),
+        &[("新村", vec![("signed", V::N(12.0))])],
+        None,
+    );
+    let cover = wb.add_worksheet();
+    cover.set_name("封面").unwrap();
+    cover
+        .write_string(2, 1, "城东街道社区卫生服务中心")
+        .unwrap();
+    cover
+        .write_string(4, 1, "2026年1月 基本公共卫生服务月报表")
+        .unwrap();
+    let notes = wb.add_worksheet();
+    notes.set_name("填表说明").unwrap();
+    notes.write_string(0, 0, "1. 本表每月5日前报送。").unwrap();
+    let stray = wb.add_worksheet();
+    stray.set_name("草稿").unwrap();
+    stray.write_string(0, 0, "新村").unwrap();
+    stray.write_number(0, 1, 12.0).unwrap();
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    let mut text_only = rust_xlsxwriter::Workbook::new();
+    text_only
+        .add_worksheet()
+        .write_string(0, 0, "填表说明：本表每月5日前报送")
+        .unwrap();
+    text_only.save(d.path("in/说明.xlsx")).unwrap();
+    util::run_in(&d, "check", &["--export", "out"]);
+    let f = findings(&d);
+    let found: Vec<(&str, &str, &str)> = f
+        .iter()
+        .filter(|x| x["rule"] == "no_return_found")
+        .map(|x| {
+            (
+                x["file"].as_str(),
+                x["sheet"].as_str(),
+                x["severity"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("in/城东街道.xlsx", "填表说明", "info"),
+            ("in/城东街道.xlsx", "封面", "info"),
+            ("in/城东街道.xlsx", "草稿", "warning"),
+            ("in/说明.xlsx", "", "warning"),
+        ],
+        "{f:#?}"
+    );
+}
