@@ -367,6 +367,12 @@ pub enum Detail {
         /// Level of the rows (村 for a township's return).
         rows: Option<Level>,
     },
+    /// A 合计 row with figures on a return whose unit rows report none:
+    /// the roll-up counts the unit rows, so those figures are not counted.
+    TotalWithoutRows {
+        /// Level of the rows the return should have (村 for a township's).
+        rows: Option<Level>,
+    },
     /// A stock falling over 10 % in a month.
     StockDrop {
         /// The field.
@@ -926,6 +932,24 @@ impl Detail {
                     )),
                 )
             }
+            Detail::TotalWithoutRows { rows } => {
+                let (each, each_en) = match rows {
+                    Some(Level::Village) => ("各村（社区）", "village"),
+                    Some(Level::Township) => ("各乡镇（街道）", "township"),
+                    Some(Level::County) => ("各县（区）", "county"),
+                    _ => ("各单位", "unit"),
+                };
+                (
+                    pick(
+                        format!("本表只有合计行填有数字，{each}的行都没有数字；汇总只计{each}的数字，合计行的数字未计入"),
+                        format!("only the 合计 row has figures, no {each_en} row has any; the roll-up counts the {each_en} rows, so the 合计's figures are not counted"),
+                    ),
+                    Some(pick(
+                        format!("请按{each}逐行填报，合计行由各行相加"),
+                        format!("fill in each {each_en}'s row; the 合计 is their sum"),
+                    )),
+                )
+            }
             Detail::StockDrop { label, unit, pct, prev, prev_month, value, month } => (
                 pick(
                     format!("{unit}“{}”由{}的 {} 降至{}的 {}，下降 {pct:.1}%", label.zh, m(prev_month), num(*prev), m(month), num(*value)),
@@ -1243,6 +1267,14 @@ mod tests {
                     "合计行“乙肝疫苗第1剂 应种人数”为 231，各村之和为 224，相差 7；请核对 D9:D15。",
                 ],
                 vec!["231", "224", "7", "D9:D15"],
+            ),
+            (
+                Rule::TotalMismatch,
+                Detail::TotalWithoutRows {
+                    rows: Some(Level::Village),
+                },
+                vec!["只有合计行", "各村（社区）", "未计入"],
+                vec!["only the 合计 row", "village", "not counted"],
             ),
             (
                 Rule::RateMismatch,

@@ -37,6 +37,32 @@ fn totals_of(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let form = schemas.form(r.form);
+    let rows = registry
+        .unit(r.unit)
+        .children
+        .first()
+        .map(|&c| registry.unit(c).level);
+    // A 合计 with figures over unit rows with none (a township that sent
+    // only its total): nothing to compare column by column, and nothing
+    // of it counted, which is said once.
+    let counted_total = r
+        .totals
+        .iter()
+        .find(|t| form.field(t.field).kind != Kind::Rate && t.value.is_some_and(|v| v != 0.0));
+    if let Some(t) = counted_total {
+        if r.row_sums.iter().all(|s| s.sum.is_none() && !s.unreadable) {
+            out.push(
+                Finding::new(Rule::TotalMismatch, Detail::TotalWithoutRows { rows })
+                    .file(batch.file_of(ri as u32))
+                    .sheet(&r.sheet)
+                    .cell(t.cell)
+                    .form(&form.id)
+                    .period(r.month)
+                    .unit(registry.unit(r.unit).code.0),
+            );
+            return out;
+        }
+    }
     for t in &r.totals {
         let field = form.field(t.field);
         if field.kind == Kind::Rate {
@@ -63,11 +89,7 @@ fn totals_of(
                             rs.last_row + 1,
                             col = CellRef::col_name(t.cell.col)
                         ),
-                        rows: registry
-                            .unit(r.unit)
-                            .children
-                            .first()
-                            .map(|&c| registry.unit(c).level),
+                        rows,
                     },
                 )
                 .file(batch.file_of(ri as u32))

@@ -687,3 +687,38 @@ fn a_cover_sheet_beside_a_return_is_only_info() {
         "{f:#?}"
     );
 }
+
+/// A township that sent only its 合计: nothing of it is counted (the
+/// roll-up counts villages), and that is said once, at the 合计, instead
+/// of the figures disappearing behind the missing village rows.
+#[test]
+fn a_return_with_only_its_total_says_the_total_is_not_counted() {
+    let d = Dir::new();
+    let fd = "family_doctor";
+    util::write_return(
+        &d.path("in/城东街道.xlsx"),
+        fd,
+        "城东街道",
+        Some("2026年1月"),
+        &[],
+        Some(&(
+            "合计",
+            vec![("resident_pop", V::N(1500.0)), ("signed", V::N(500.0))],
+        )),
+    );
+    let out = util::run_in(&d, "check", &["--export", "out"]);
+    assert_eq!(out.status.code(), Some(1));
+    let f = findings(&d);
+    let totals: Vec<(&str, &str)> = f
+        .iter()
+        .filter(|x| x["rule"] == "total_mismatch")
+        .map(|x| (x["cell"].as_str(), x["severity"].as_str()))
+        .collect();
+    assert_eq!(
+        totals,
+        [(cell_of(fd, "resident_pop", 0).as_str(), "error")],
+        "{f:#?}"
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("合计行的数字未计入"), "{said}");
+}
