@@ -440,9 +440,67 @@ pub fn months_in_text(text: &str) -> Vec<Month> {
     found
 }
 
+/// The months a file or folder name is about: as [`months_in_text`], but a
+/// full date (南城镇_2026-04-05, 报表2026.4.5, 2026年4月5日报) is the day the
+/// file was made or sent, not the month it reports, and is passed over.
+#[must_use]
+pub fn months_in_file_name(text: &str) -> Vec<Month> {
+    let t = crate::normalize::half_width(text);
+    let day_follows = |rest: &str, separated: bool| {
+        let rest = rest.trim_start();
+        let digits = |r: &str| r.chars().take_while(char::is_ascii_digit).count();
+        if separated {
+            rest.strip_prefix(['-', '.', '/', '_'])
+                .is_some_and(|r| (1..=2).contains(&digits(r)))
+        } else {
+            let n = digits(rest);
+            (1..=2).contains(&n) && rest[n..].trim_start().starts_with(['日', '号'])
+        }
+    };
+    let mut found: Vec<Month> = Vec::new();
+    for caps in month_anywhere_re().captures_iter(&t) {
+        let full_date = match (caps.get(2), caps.get(3)) {
+            (Some(_), _) => day_follows(&t[caps.get(0).map_or(0, |m| m.end())..], false),
+            (None, Some(month)) => day_follows(&t[month.end()..], true),
+            _ => false,
+        };
+        if full_date {
+            continue;
+        }
+        if let Some(m) = month_from_caps(&caps) {
+            if !found.contains(&m) {
+                found.push(m);
+            }
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_in_a_file_name_is_not_its_month() {
+        let mar = Month::new(2026, 3).unwrap();
+        for name in [
+            "南城镇_2026-04-05.xlsx",
+            "南城镇报表2026.4.5.xlsx",
+            "南城镇2026年4月5日报.xlsx",
+            "南城镇_2026_04_05.xls",
+            "南城镇20260405.xlsx",
+        ] {
+            assert_eq!(months_in_file_name(name), vec![], "{name}");
+        }
+        for name in [
+            "南城镇_2026-03.xlsx",
+            "南城镇2026年3月报表_0405.xlsx",
+            "南城镇202603（4月5日报）.xlsx",
+            "南城镇-2026.3.xlsx",
+        ] {
+            assert_eq!(months_in_file_name(name), vec![mar], "{name}");
+        }
+    }
 
     #[test]
     fn every_month_notation_of_forms_md() {

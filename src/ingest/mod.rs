@@ -675,7 +675,7 @@ fn resolve_month(
         .file_name()
         .and_then(|s| s.to_str())
         .unwrap_or("");
-    let mut file_months = crate::period::months_in_text(file_name);
+    let mut file_months = crate::period::months_in_file_name(file_name);
     if file_months.is_empty() {
         // A month folder (`2026-01/城东街道.xlsx`) names the month too.
         if let Some(dir) = Path::new(&input.display)
@@ -683,7 +683,7 @@ fn resolve_month(
             .and_then(|d| d.file_name())
             .and_then(|d| d.to_str())
         {
-            file_months = crate::period::months_in_text(dir);
+            file_months = crate::period::months_in_file_name(dir);
         }
     }
     let user = match ctx.period {

@@ -802,3 +802,44 @@ fn a_month_above_the_header_without_a_label_is_the_period() {
     assert_eq!(signed("新民镇", "2026-07"), None);
     assert_eq!(signed("新民镇", "2026-08"), None);
 }
+
+/// A file name with the day it was sent (城东街道_2026-04-05.xlsx) says
+/// nothing of the month reported: no conflict with the sheet's 报告期, and
+/// no month guessed from it where the sheet has none.
+#[test]
+fn the_date_a_file_was_sent_in_its_name_is_not_its_month() {
+    let d = Dir::new();
+    let ret = |file: &str, period: Option<&str>| {
+        util::write_return(
+            &d.path(&format!("in/{file}")),
+            "family_doctor",
+            "城东街道",
+            period,
+            &[("新村", vec![("signed", V::N(12.0))])],
+            None,
+        );
+    };
+    ret("城东街道_2026-04-05.xlsx", Some("2026年3月"));
+    ret("城东街道报表2026.5.6.xlsx", None);
+    util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let periods: Vec<(&str, &str)> = f
+        .iter()
+        .filter(|x| x["rule"].starts_with("period_"))
+        .map(|x| (x["rule"].as_str(), x["file"].as_str()))
+        .collect();
+    assert_eq!(
+        periods,
+        [("period_missing", "in/城东街道报表2026.5.6.xlsx")],
+        "{f:#?}"
+    );
+    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    let months: Vec<&str> = aggs
+        .iter()
+        .filter(|x| {
+            x["unit_name"] == "城东街道" && x["field"] == "signed" && x["period"].len() == 7
+        })
+        .map(|x| x["period"].as_str())
+        .collect();
+    assert_eq!(months, ["2026-03"]);
+}
