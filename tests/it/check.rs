@@ -3,6 +3,9 @@
 
 use crate::util::{self, cell_of, Dir, V};
 
+const CD: &str = "439902001000"; // 城东街道
+const XM: &str = "439902101000"; // 新民镇
+
 fn findings(d: &Dir) -> Vec<std::collections::HashMap<String, String>> {
     util::read_csv(&d.path("out/findings.csv"))
 }
@@ -372,20 +375,12 @@ fn a_rate_over_nothing_shows_div0_and_that_is_no_finding() {
     assert_eq!(broken["value"], "#DIV/0!");
     // The township's rates from its figures: 新村's signed counts in 签约人数
     // but not in 签约率, whose denominator it did not report.
-    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
-    let town = |field: &str| -> f64 {
-        aggs.iter()
-            .find(|x| {
-                x["unit_name"] == "城东街道" && x["field"] == field && x["period"] == "2026-01"
-            })
-            .unwrap_or_else(|| panic!("{field}"))["value"]
-            .parse()
-            .unwrap()
-    };
-    assert_eq!(town("signed"), 450.0);
-    assert_eq!(town("signing_rate"), 40.0);
-    assert_eq!(town("key_pop"), 100.0);
-    assert_eq!(town("key_signing_rate"), 70.0);
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let town = |field: &str| a.get(&("2026-01".into(), CD.into(), field.into())).copied();
+    assert_eq!(town("signed"), Some(450.0));
+    assert_eq!(town("signing_rate"), Some(40.0));
+    assert_eq!(town("key_pop"), Some(100.0));
+    assert_eq!(town("key_signing_rate"), Some(70.0));
 }
 
 /// 合计 merged across 序号 and 单位名称 leaves the name cell empty: the row
@@ -488,16 +483,10 @@ fn a_column_number_row_with_any_marks_is_not_a_unit() {
         .map(|x| x["rule"].as_str())
         .collect();
     assert!(at_cells.is_empty(), "{f:#?}");
-    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
-    let resident = |unit: &str| {
-        aggs.iter()
-            .find(|x| {
-                x["unit_name"] == unit && x["field"] == "resident_pop" && x["period"] == "2026-01"
-            })
-            .map(|x| x["value"].clone())
-    };
-    assert_eq!(resident("城东街道").as_deref(), Some("500"));
-    assert_eq!(resident("新民镇").as_deref(), Some("500"));
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let resident = |unit: &str| a.get(&("2026-01".into(), unit.into(), "resident_pop".into()));
+    assert_eq!(resident(CD), Some(&500.0));
+    assert_eq!(resident(XM), Some(&500.0));
 }
 
 /// The reporting unit as township offices write it above the header: with
@@ -538,16 +527,11 @@ fn the_reporting_unit_is_read_however_the_line_above_the_header_says_it() {
     util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
     let f = findings(&d);
     assert!(!f.iter().any(|x| x["rule"] == "unknown_unit"), "{f:#?}");
-    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
     for month in 1..=4 {
         let period = format!("2026-0{month}");
-        let signed = aggs
-            .iter()
-            .find(|x| {
-                x["unit_name"] == "城东街道" && x["field"] == "signed" && x["period"] == period
-            })
-            .map(|x| x["value"].clone());
-        assert_eq!(signed, Some((10 * month).to_string()), "{period}");
+        let signed = a.get(&(period.clone(), CD.into(), "signed".into()));
+        assert_eq!(signed, Some(&f64::from(10 * month)), "{period}");
     }
 }
 
@@ -572,14 +556,11 @@ fn a_labelled_note_in_the_name_column_is_not_a_unit() {
     util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
     let f = findings(&d);
     assert!(!f.iter().any(|x| x["rule"] == "unknown_unit"), "{f:#?}");
-    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
-    let signed = aggs
-        .iter()
-        .find(|x| {
-            x["unit_name"] == "城东街道" && x["field"] == "signed" && x["period"] == "2026-01"
-        })
-        .map(|x| x["value"].clone());
-    assert_eq!(signed.as_deref(), Some("42"));
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    assert_eq!(
+        a.get(&("2026-01".into(), CD.into(), "signed".into())),
+        Some(&42.0)
+    );
 }
 
 /// 填报单位, 报告期 and a 报出日期 without its year, written below the
@@ -617,14 +598,11 @@ fn the_unit_period_and_date_below_the_table_are_read() {
         .collect();
     assert_eq!(late.len(), 1, "{f:#?}");
     assert!(late[0].contains("2026年4月8日"), "{}", late[0]);
-    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
-    let signed = aggs
-        .iter()
-        .find(|x| {
-            x["unit_name"] == "城东街道" && x["field"] == "signed" && x["period"] == "2026-03"
-        })
-        .map(|x| x["value"].clone());
-    assert_eq!(signed.as_deref(), Some("12"));
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    assert_eq!(
+        a.get(&("2026-03".into(), CD.into(), "signed".into())),
+        Some(&12.0)
+    );
 }
 
 /// A cover or an instructions sheet beside a return is only info, like an

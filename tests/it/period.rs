@@ -10,6 +10,7 @@ use calamine::{open_workbook_auto, Data, Reader};
 use crate::util::{self, cell_of, Dir, V};
 
 const CD: &str = "439902001000"; // 城东街道
+const XM: &str = "439902101000"; // 新民镇
 const CITY: &str = "439900000000";
 
 /// Six months of 城东街道's and 新民镇's family-doctor returns, one file
@@ -661,36 +662,53 @@ fn files_given_one_by_one_do_not_tell_others_they_sent_nothing() {
         .any(|c| matches!(c, Data::String(s) if s.ends_with("通讯录.xlsx")))));
 }
 
+/// A 家医 return of `unit` with no 报告期, one row for 新村 (1000
+/// residents, `signed` signed), changed by `edit` and saved as `in/{file}`.
+fn edited_return(
+    d: &Dir,
+    file: &str,
+    unit: &str,
+    signed: f64,
+    edit: &dyn Fn(&mut rust_xlsxwriter::Worksheet),
+) {
+    let mut wb = util::return_book(
+        "家医",
+        "family_doctor",
+        unit,
+        None,
+        &[(
+            "新村",
+            vec![("resident_pop", V::N(1000.0)), ("signed", V::N(signed))],
+        )],
+        None,
+    );
+    edit(wb.worksheet_from_index(0).unwrap());
+    wb.save(d.path(&format!("in/{file}"))).unwrap();
+}
+
+/// The first of `month` 2026 in row 2's column `col`, shown 2026年3月: what
+/// Excel stores when 2026年3月 is typed into a cell.
+fn first_of_month(ws: &mut rust_xlsxwriter::Worksheet, col: u16, month: u8) {
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, month, 1).unwrap();
+    let shown = rust_xlsxwriter::Format::new().set_num_format("yyyy\"年\"m\"月\"");
+    ws.write_datetime_with_format(1, col, date, &shown).unwrap();
+}
+
 /// What a clerk types beside 报告期： is not always kept as text: Excel
 /// turns 2026年3月 into the date 2026-03-01 shown as 2026年3月, and 2026.4
 /// or 202605 into numbers; a unit's code beside 填报单位： becomes a number.
 /// Each is read as the sheet shows it, with no month in the file names.
 #[test]
 fn a_period_or_a_unit_the_spreadsheet_stored_as_a_date_or_a_number_is_read_as_shown() {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Worksheet};
+    use rust_xlsxwriter::Worksheet;
     let d = Dir::new();
     let book = |file: &str, unit: &str, signed: f64, edit: &dyn Fn(&mut Worksheet)| {
-        let mut wb = util::return_book(
-            "家医",
-            "family_doctor",
-            unit,
-            None,
-            &[(
-                "新村",
-                vec![("resident_pop", V::N(1000.0)), ("signed", V::N(signed))],
-            )],
-            None,
-        );
-        let ws = wb.worksheet_from_index(0).unwrap();
-        ws.write_string(1, 5, "报告期：").unwrap();
-        edit(ws);
-        wb.save(d.path(&format!("in/{file}"))).unwrap();
+        edited_return(&d, file, unit, signed, &|ws| {
+            ws.write_string(1, 5, "报告期：").unwrap();
+            edit(ws);
+        });
     };
-    let march = |ws: &mut Worksheet| {
-        let date = ExcelDateTime::from_ymd(2026, 3, 1).unwrap();
-        let shown = Format::new().set_num_format("yyyy\"年\"m\"月\"");
-        ws.write_datetime_with_format(1, 6, date, &shown).unwrap();
-    };
+    let march = |ws: &mut Worksheet| first_of_month(ws, 6, 3);
     book("a.xlsx", "城东街道", 300.0, &march);
     book("b.xlsx", "城东街道", 310.0, &|ws| {
         ws.write_number(1, 6, 2026.4).unwrap();
@@ -704,23 +722,22 @@ fn a_period_or_a_unit_the_spreadsheet_stored_as_a_date_or_a_number_is_read_as_sh
         march(ws);
     });
     let out = util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
-    let f = util::read_csv(&d.path("out/findings.csv"));
+    let f = findings(&d, "out");
     assert!(
         !f.iter()
             .any(|x| x["rule"] == "period_missing" || x["rule"] == "unknown_unit"),
         "{f:#?}"
     );
     assert_eq!(out.status.code(), Some(0), "{f:#?}");
-    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    let a = aggregates(&d, "out");
     let signed = |unit: &str, period: &str| {
-        aggs.iter()
-            .find(|x| x["unit_name"] == unit && x["field"] == "signed" && x["period"] == period)
-            .map(|x| x["value"].clone())
+        a.get(&(period.into(), unit.into(), "signed".into()))
+            .copied()
     };
-    assert_eq!(signed("城东街道", "2026-03").as_deref(), Some("300"));
-    assert_eq!(signed("城东街道", "2026-04").as_deref(), Some("310"));
-    assert_eq!(signed("城东街道", "2026-05").as_deref(), Some("320"));
-    assert_eq!(signed("新民镇", "2026-03").as_deref(), Some("40"));
+    assert_eq!(signed(CD, "2026-03"), Some(300.0));
+    assert_eq!(signed(CD, "2026-04"), Some(310.0));
+    assert_eq!(signed(CD, "2026-05"), Some(320.0));
+    assert_eq!(signed(XM, "2026-03"), Some(40.0));
 }
 
 /// Where no 报告期 is, a month above the header is the return's month all
@@ -729,50 +746,31 @@ fn a_period_or_a_unit_the_spreadsheet_stored_as_a_date_or_a_number_is_read_as_sh
 /// a title's month that disagrees with the file name is a conflict.
 #[test]
 fn a_month_above_the_header_without_a_label_is_the_period() {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Worksheet};
     let d = Dir::new();
-    let book = |file: &str, unit: &str, signed: f64, edit: &dyn Fn(&mut Worksheet)| {
-        let mut wb = util::return_book(
-            "家医",
-            "family_doctor",
-            unit,
-            None,
-            &[(
-                "新村",
-                vec![("resident_pop", V::N(1000.0)), ("signed", V::N(signed))],
-            )],
-            None,
-        );
-        edit(wb.worksheet_from_index(0).unwrap());
-        wb.save(d.path(&format!("in/{file}"))).unwrap();
-    };
-    let first_of = |ws: &mut Worksheet, col: u16, month: u8| {
-        let date = ExcelDateTime::from_ymd(2026, month, 1).unwrap();
-        let shown = Format::new().set_num_format("yyyy\"年\"m\"月\"");
-        ws.write_datetime_with_format(1, col, date, &shown).unwrap();
-    };
-    book("a.xlsx", "城东街道", 300.0, &|ws| {
+    edited_return(&d, "a.xlsx", "城东街道", 300.0, &|ws| {
         ws.write_string(0, 0, "2026年3月家庭医生签约服务情况月报表")
             .unwrap();
     });
-    book("b.xlsx", "城东街道", 310.0, &|ws| {
+    edited_return(&d, "b.xlsx", "城东街道", 310.0, &|ws| {
         ws.write_string(1, 5, "（2026年4月）").unwrap();
     });
-    book("c.xlsx", "城东街道", 320.0, &|ws| first_of(ws, 5, 5));
+    edited_return(&d, "c.xlsx", "城东街道", 320.0, &|ws| {
+        first_of_month(ws, 5, 5)
+    });
     // The file name's month; the note's and the 填报日期's are not read.
-    book("新民镇_202606.xlsx", "新民镇", 40.0, &|ws| {
+    edited_return(&d, "新民镇_202606.xlsx", "新民镇", 40.0, &|ws| {
         ws.write_string(0, 5, "注：本表自2025年1月起使用新式样")
             .unwrap();
         ws.write_string(1, 5, "填报日期：").unwrap();
-        first_of(ws, 6, 7);
+        first_of_month(ws, 6, 7);
     });
     // Last month's title left on this month's file.
-    book("新民镇202608.xlsx", "新民镇", 50.0, &|ws| {
+    edited_return(&d, "新民镇202608.xlsx", "新民镇", 50.0, &|ws| {
         ws.write_string(0, 0, "2026年7月家庭医生签约服务情况月报表")
             .unwrap();
     });
     util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
-    let f = util::read_csv(&d.path("out/findings.csv"));
+    let f = findings(&d, "out");
     let periods: Vec<(&str, &str)> = f
         .iter()
         .filter(|x| x["rule"].starts_with("period_"))
@@ -789,18 +787,17 @@ fn a_month_above_the_header_without_a_label_is_the_period() {
         "{}",
         conflict["message"]
     );
-    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    let a = aggregates(&d, "out");
     let signed = |unit: &str, period: &str| {
-        aggs.iter()
-            .find(|x| x["unit_name"] == unit && x["field"] == "signed" && x["period"] == period)
-            .map(|x| x["value"].clone())
+        a.get(&(period.into(), unit.into(), "signed".into()))
+            .copied()
     };
-    assert_eq!(signed("城东街道", "2026-03").as_deref(), Some("300"));
-    assert_eq!(signed("城东街道", "2026-04").as_deref(), Some("310"));
-    assert_eq!(signed("城东街道", "2026-05").as_deref(), Some("320"));
-    assert_eq!(signed("新民镇", "2026-06").as_deref(), Some("40"));
-    assert_eq!(signed("新民镇", "2026-07"), None);
-    assert_eq!(signed("新民镇", "2026-08"), None);
+    assert_eq!(signed(CD, "2026-03"), Some(300.0));
+    assert_eq!(signed(CD, "2026-04"), Some(310.0));
+    assert_eq!(signed(CD, "2026-05"), Some(320.0));
+    assert_eq!(signed(XM, "2026-06"), Some(40.0));
+    assert_eq!(signed(XM, "2026-07"), None);
+    assert_eq!(signed(XM, "2026-08"), None);
 }
 
 /// A file name with the day it was sent (城东街道_2026-04-05.xlsx) says
@@ -822,7 +819,7 @@ fn the_date_a_file_was_sent_in_its_name_is_not_its_month() {
     ret("城东街道_2026-04-05.xlsx", Some("2026年3月"));
     ret("城东街道报表2026.5.6.xlsx", None);
     util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
-    let f = util::read_csv(&d.path("out/findings.csv"));
+    let f = findings(&d, "out");
     let periods: Vec<(&str, &str)> = f
         .iter()
         .filter(|x| x["rule"].starts_with("period_"))
@@ -833,13 +830,10 @@ fn the_date_a_file_was_sent_in_its_name_is_not_its_month() {
         [("period_missing", "in/城东街道报表2026.5.6.xlsx")],
         "{f:#?}"
     );
-    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
-    let months: Vec<&str> = aggs
-        .iter()
-        .filter(|x| {
-            x["unit_name"] == "城东街道" && x["field"] == "signed" && x["period"].len() == 7
-        })
-        .map(|x| x["period"].as_str())
+    let months: Vec<String> = aggregates(&d, "out")
+        .into_keys()
+        .filter(|(period, unit, field)| unit == CD && field == "signed" && period.len() == 7)
+        .map(|(period, _, _)| period)
         .collect();
     assert_eq!(months, ["2026-03"]);
 }
