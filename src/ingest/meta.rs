@@ -72,17 +72,11 @@ pub struct Meta {
 pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
     let texts = grid.texts_in(grid.first_row()..header.first_row);
     let mut meta = Meta::default();
-    for (i, &(row, col, text)) in texts.iter().enumerate() {
+    for &(row, col, text) in &texts {
         let compact = normalize::compact(text);
         if marks_correction(&compact) {
             meta.correction = true;
         }
-        let next_cell = || {
-            texts[i + 1..]
-                .iter()
-                .find(|(r, _, t)| *r == row && !contains_any_key(&normalize::compact(t)))
-                .map(|(r, c, t)| (t.trim().to_string(), CellRef { row: *r, col: *c }))
-        };
         if meta.unit.is_none() {
             // 单位名称 heads the name column too: only 单位名称：X is the unit.
             if let Some(v) = compact
@@ -94,7 +88,7 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
                 meta.unit = Some((v, CellRef { row, col }));
             } else if let Some(v) = value_after(&compact, &UNIT_KEYS) {
                 meta.unit = if v.is_empty() {
-                    beside(grid, row, col, Value::Unit).or_else(next_cell)
+                    beside(grid, row, col, Value::Unit)
                 } else {
                     Some((v, CellRef { row, col }))
                 };
@@ -103,7 +97,7 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
         if meta.period.is_none() {
             if let Some(v) = value_after(&compact, &PERIOD_KEYS) {
                 meta.period = if v.is_empty() {
-                    beside(grid, row, col, Value::Period).or_else(next_cell)
+                    beside(grid, row, col, Value::Period)
                 } else {
                     Some((v, CellRef { row, col }))
                 };
@@ -227,27 +221,27 @@ enum Value {
     Period,
 }
 
-/// The value typed in the first cell right of a label that the spreadsheet
-/// did not keep as text, as the text the sheet shows: Excel turns 2026年3月
-/// typed into a cell into the date 2026-03-01 (read as 2026年3月), 2026.3
-/// and 202603 into numbers, and a unit's code into a number. A text there
-/// is left to the caller, which skips other labels.
+/// The value typed right of a label on its row, other labels passed over,
+/// as the text the sheet shows. Excel may not have kept it as text: it turns
+/// 2026年3月 typed into a cell into the date 2026-03-01 (read as 2026年3月),
+/// 2026.3 and 202603 into numbers, and a unit's code into a number.
 fn beside(grid: &Grid<'_>, row: u32, col: u32, value: Value) -> Option<(String, CellRef)> {
-    let c = grid
-        .cols()
-        .filter(|&c| c > col)
-        .find(|&c| !grid.cell(row, c).is_blank())?;
-    let text = match (grid.cell(row, c), value) {
-        // An ISO date, "2026-03-01" or "2026-03-01T00:00:00".
-        (Cell::Date(d), Value::Period) => {
-            let month: u32 = d.get(5..7)?.parse().ok()?;
-            format!("{}年{month}月", d.get(0..4)?)
-        }
-        (Cell::Number(n), Value::Period) => format!("{n}"),
-        (cell @ Cell::Number(_), Value::Unit) => cell.as_name()?,
-        _ => return None,
-    };
-    Some((text, CellRef { row, col: c }))
+    grid.cols().filter(|&c| c > col).find_map(|c| {
+        let cell = grid.cell(row, c);
+        let text = match (&cell, value) {
+            (Cell::Text(t), _) => Some(t.trim().to_string())
+                .filter(|t| !t.is_empty() && !contains_any_key(&normalize::compact(t))),
+            // An ISO date, "2026-03-01" or "2026-03-01T00:00:00".
+            (Cell::Date(d), Value::Period) => {
+                let month: u32 = d.get(5..7)?.parse().ok()?;
+                Some(format!("{}年{month}月", d.get(0..4)?))
+            }
+            (Cell::Number(n), Value::Period) => Some(format!("{n}")),
+            (Cell::Number(_), Value::Unit) => cell.as_name(),
+            _ => None,
+        };
+        text.map(|t| (t, CellRef { row, col: c }))
+    })
 }
 
 /// Words that mark a resubmission (FORMS.md §4).
