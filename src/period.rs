@@ -428,16 +428,7 @@ fn parse_month_exact(t: &str) -> Option<Month> {
 /// Two different months in one text are returned so the caller can report a conflict.
 #[must_use]
 pub fn months_in_text(text: &str) -> Vec<Month> {
-    let t = crate::normalize::half_width(text);
-    let mut found: Vec<Month> = Vec::new();
-    for caps in month_anywhere_re().captures_iter(&t) {
-        if let Some(m) = month_from_caps(&caps) {
-            if !found.contains(&m) {
-                found.push(m);
-            }
-        }
-    }
-    found
+    months_found(text, false)
 }
 
 /// The months a file or folder name is about: as [`months_in_text`], but a
@@ -445,6 +436,12 @@ pub fn months_in_text(text: &str) -> Vec<Month> {
 /// file was made or sent, not the month it reports, and is passed over.
 #[must_use]
 pub fn months_in_file_name(text: &str) -> Vec<Month> {
+    months_found(text, true)
+}
+
+/// The distinct months of `text`, in order; with `skip_dates`, none that a
+/// day follows.
+fn months_found(text: &str, skip_dates: bool) -> Vec<Month> {
     let t = crate::normalize::half_width(text);
     let day_follows = |rest: &str, separated: bool| {
         let rest = rest.trim_start();
@@ -459,11 +456,12 @@ pub fn months_in_file_name(text: &str) -> Vec<Month> {
     };
     let mut found: Vec<Month> = Vec::new();
     for caps in month_anywhere_re().captures_iter(&t) {
-        let full_date = match (caps.get(2), caps.get(3)) {
-            (Some(_), _) => day_follows(&t[caps.get(0).map_or(0, |m| m.end())..], false),
-            (None, Some(month)) => day_follows(&t[month.end()..], true),
-            _ => false,
-        };
+        let full_date = skip_dates
+            && match (caps.get(2), caps.get(3)) {
+                (Some(_), _) => day_follows(&t[caps.get(0).map_or(0, |m| m.end())..], false),
+                (None, Some(month)) => day_follows(&t[month.end()..], true),
+                _ => false,
+            };
         if full_date {
             continue;
         }

@@ -172,10 +172,7 @@ fn heading_month(grid: &Grid<'_>, header: &Header) -> Option<(String, CellRef)> 
             let month = match &cell {
                 Cell::Text(t) => month_of_heading(t).map(|m| (t.trim().to_string(), m)),
                 Cell::Date(d) if d.get(7..) == Some("-01") => {
-                    match d.get(0..7).and_then(Period::parse) {
-                        Some(Period::Month(m)) => Some((Period::Month(m).label_zh(), m)),
-                        _ => None,
-                    }
+                    month_of_date(d).map(|m| (Period::Month(m).label_zh(), m))
                 }
                 _ => None,
             };
@@ -214,6 +211,15 @@ fn month_of_heading(text: &str) -> Option<Month> {
     }
 }
 
+/// The month of a date cell, as [`Cell::Date`] carries it: `2026-03-01`,
+/// or with a time after it.
+fn month_of_date(date: &str) -> Option<Month> {
+    match date.get(0..7).and_then(Period::parse) {
+        Some(Period::Month(m)) => Some(m),
+        _ => None,
+    }
+}
+
 /// Which value a label introduces.
 #[derive(Clone, Copy)]
 enum Value {
@@ -231,11 +237,7 @@ fn beside(grid: &Grid<'_>, row: u32, col: u32, value: Value) -> Option<(String, 
         let text = match (&cell, value) {
             (Cell::Text(t), _) => Some(t.trim().to_string())
                 .filter(|t| !t.is_empty() && !contains_any_key(&normalize::compact(t))),
-            // An ISO date, "2026-03-01" or "2026-03-01T00:00:00".
-            (Cell::Date(d), Value::Period) => {
-                let month: u32 = d.get(5..7)?.parse().ok()?;
-                Some(format!("{}年{month}月", d.get(0..4)?))
-            }
+            (Cell::Date(d), Value::Period) => month_of_date(d).map(|m| Period::Month(m).label_zh()),
             (Cell::Number(n), Value::Period) => Some(format!("{n}")),
             (Cell::Number(_), Value::Unit) => cell.as_name(),
             _ => None,
