@@ -523,6 +523,12 @@ fn reason_or_system_words<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Labe
 }
 
 impl Unreadable {
+    /// A file that could not be read from disk, and why.
+    #[must_use]
+    pub fn from_io(e: &std::io::Error) -> Unreadable {
+        Unreadable::Io(io_reason(e, Access::Read))
+    }
+
     fn render(&self, lang: Lang) -> (String, Option<String>) {
         let resend_zh = "请乡镇用 Excel 或 WPS 另存为 .xlsx 后重新报送";
         let resend_en = "ask the township to save it as .xlsx in Excel or WPS and send it again";

@@ -823,10 +823,7 @@ pub fn ingest(
             Err(e) => report.findings.push(
                 Finding::new(
                     crate::findings::Rule::UnreadableFile,
-                    crate::message::Detail::Unreadable(crate::message::Unreadable::Io(io_reason(
-                        &e,
-                        Access::Read,
-                    ))),
+                    crate::message::Detail::Unreadable(crate::message::Unreadable::from_io(&e)),
                 )
                 .file(&input.display),
             ),

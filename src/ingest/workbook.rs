@@ -70,8 +70,7 @@ fn is_encrypted_package(bytes: &[u8]) -> bool {
 /// # Errors
 /// A reason naming what is wrong with the file (corrupt, encrypted, not Excel).
 pub fn open(path: &Path) -> Result<Book, Unreadable> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Unreadable::Io(crate::message::io_reason(&e, crate::message::Access::Read)))?;
+    let bytes = std::fs::read(path).map_err(|e| Unreadable::from_io(&e))?;
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         let wb: Xlsx<_> =
             Xlsx::new(Cursor::new(bytes)).map_err(|e| Unreadable::DamagedXlsx(e.to_string()))?;
