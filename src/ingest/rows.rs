@@ -89,28 +89,33 @@ fn classify_row(grid: &Grid<'_>, h: &Header, row: u32) -> RowKind {
     if numbers_its_columns(grid, h, row) {
         return RowKind::ColumnNumbers;
     }
-    let is_total = |n: &str| n == "总计" || n.ends_with("合计") || n.starts_with("合计");
-    // With the name cell empty, 合计 may stand left of it: in the 序号
-    // column, or merged across 序号 and 单位名称 (a merged cell's text is
-    // in its first cell).
-    let left_of_name = || {
-        h.name_col.and_then(|name_col| {
-            grid.cols()
-                .take_while(|&c| c < name_col)
-                .filter_map(|c| grid.cell(row, c).text().map(normalize::compact))
-                .last()
-        })
+    // 小计 or 合计 in the name cell; with the name cell empty, left of it:
+    // in the 序号 column, or merged across 序号 and 单位名称 (a merged
+    // cell's text is in its first cell).
+    let sum_row = |n: &str| {
+        if n.ends_with("小计") {
+            Some(RowKind::Subtotal)
+        } else if n == "总计" || n.ends_with("合计") || n.starts_with("合计") {
+            Some(RowKind::Total)
+        } else {
+            None
+        }
     };
     match compact_name {
-        Some(n) if n.ends_with("小计") => RowKind::Subtotal,
-        Some(n) if is_total(&n) => RowKind::Total,
-        Some(_) => RowKind::Unit(name.unwrap_or_default()),
-        None => match left_of_name() {
-            Some(n) if n.ends_with("小计") => RowKind::Subtotal,
-            Some(n) if is_total(&n) => RowKind::Total,
-            _ if figures_present => RowKind::NoName,
-            _ => RowKind::Blank,
-        },
+        Some(n) => sum_row(&n).unwrap_or_else(|| RowKind::Unit(name.unwrap_or_default())),
+        None => {
+            let left_of_name = h.name_col.and_then(|name_col| {
+                grid.cols()
+                    .take_while(|&c| c < name_col)
+                    .filter_map(|c| grid.cell(row, c).text().map(normalize::compact))
+                    .last()
+            });
+            match left_of_name.as_deref().and_then(sum_row) {
+                Some(kind) => kind,
+                None if figures_present => RowKind::NoName,
+                None => RowKind::Blank,
+            }
+        }
     }
 }
 
@@ -551,12 +556,11 @@ fn read_figures(
     // gives no rate (FORMS.md §5), so the rate is not reported. Over a
     // denominator that is there, the formula is wrong: said.
     for (field, cell, finding) in div0 {
-        let denominator = ctx.form.field(field).ratio.and_then(|ratio| {
-            values
-                .iter()
-                .find(|(g, _, _)| *g == ratio.denominator)
-                .and_then(|x| x.1)
-        });
+        let denominator = ctx
+            .form
+            .field(field)
+            .ratio
+            .and_then(|ratio| row_value(&values, ratio.denominator));
         if denominator.is_some_and(|d| d != 0.0) {
             findings.push(finding);
         } else {
@@ -574,6 +578,11 @@ fn read_figures(
     (values, findings)
 }
 
+/// The figure a row read for `field`, if reported.
+fn row_value(row: &[(FieldIdx, Option<f64>, CellRef)], field: FieldIdx) -> Option<f64> {
+    row.iter().find(|(g, _, _)| *g == field).and_then(|x| x.1)
+}
+
 /// A rate cell formatted as a percentage stores the fraction (0.952 shows as
 /// 95.2 %, 1.011 as 101.1 % with catch-up doses), and nothing in the cell
 /// says so. Read it as percent when that agrees better with the row's own
@@ -587,7 +596,7 @@ fn resolve_fraction(
     let Some(ratio) = form.field(field).ratio else {
         return v;
     };
-    let get = |f: FieldIdx| row.iter().find(|(g, _, _)| *g == f).and_then(|x| x.1);
+    let get = |f: FieldIdx| row_value(row, f);
     let (Some(n), Some(d)) = (get(ratio.numerator), get(ratio.denominator)) else {
         return v;
     };
