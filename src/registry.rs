@@ -698,7 +698,7 @@ impl Registry {
         }
         let parent_name = normalize::name(&self.units[parent as usize].name);
         let candidates = normalize::name_candidates(&key, &parent_name);
-        for candidate in &candidates[1..] {
+        for candidate in candidates.iter().skip(1) {
             if let Some(&idx) = self.by_parent_name.get(&(scope, candidate.clone())) {
                 if self.units[idx as usize].parent == Some(parent) {
                     return NameMatch::Found(idx);
@@ -929,6 +929,8 @@ mod tests {
         ] {
             assert_eq!(r.find_child(cd, text), NameMatch::Found(unit), "{text}");
         }
+        // A name that is only spaces is no one's, and no panic.
+        assert!(matches!(r.find_child(cd, "  "), NameMatch::NotFound { .. }));
         // Nothing of a name is guessed away: these stay unknown.
         for text in ["1新", "东门", "新民镇新村", "(新村)", "东门社区（二）"] {
             assert!(
