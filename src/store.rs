@@ -89,6 +89,19 @@ pub enum StoreError {
         /// What went wrong.
         reason: String,
     },
+    /// A stored value is missing or cannot be read: the store is damaged
+    /// there, and nothing is guessed in its place.
+    #[error("store table {path}, row {row}, column {column}: {}", .found.as_deref().map_or("the value is missing".to_string(), |f| format!("`{f}` cannot be read")))]
+    Value {
+        /// The file.
+        path: String,
+        /// The column.
+        column: String,
+        /// The row, from 1.
+        row: usize,
+        /// The value found, when there is one that does not parse.
+        found: Option<String>,
+    },
     /// A failure injected by a test (`PHSTATS_FAIL_AT`).
     #[error("injected failure at {0}")]
     Injected(String),
@@ -114,6 +127,13 @@ impl StoreError {
             (StoreError::Damaged { path, reason }, Lang::Zh) => format!(
                 "数据库 {path} 的 manifest.json 已损坏（{reason}），未作任何改动；请从备份恢复该文件"
             ),
+            (StoreError::Value { path, column, row, found }, Lang::Zh) => {
+                let what = match found {
+                    None => "缺少值".to_string(),
+                    Some(f) => format!("的值“{f}”无法识别"),
+                };
+                format!("数据库表 {path} 第 {row} 行的 {column} 列{what}：数据库在此处已损坏，phstats 不会猜测代替；数据库保持原样，请从备份恢复该文件")
+            }
             (StoreError::Injected(at), Lang::Zh) => format!("测试注入的故障：{at}；数据库保持原样"),
             (e, Lang::En) => e.to_string(),
         }
@@ -125,6 +145,27 @@ fn io_err(path: &Path, access: Access) -> impl Fn(std::io::Error) -> StoreError 
     move |e| StoreError::Io {
         path: path.display().to_string(),
         reason: io_reason(&e, access),
+    }
+}
+
+/// A stored value that must be there: its absence is [`StoreError::Value`]
+/// naming the file, column and row (`i` from 0), never a default.
+fn need<T>(v: Option<T>, path: &Path, column: &str, i: usize) -> Result<T, StoreError> {
+    v.ok_or_else(|| StoreError::Value {
+        path: path.display().to_string(),
+        column: column.to_string(),
+        row: i + 1,
+        found: None,
+    })
+}
+
+/// A stored value that does not parse, at the file, column and row (`i` from 0).
+fn unreadable_value(path: &Path, column: &str, i: usize, found: &str) -> StoreError {
+    StoreError::Value {
+        path: path.display().to_string(),
+        column: column.to_string(),
+        row: i + 1,
+        found: Some(crate::findings::clip(found.to_string())),
     }
 }
 
@@ -188,14 +229,16 @@ impl Status {
         }
     }
 
-    fn parse(s: &str) -> Status {
-        match s {
-            "in_force" => Status::InForce,
-            "superseded" => Status::Superseded,
-            "identical_copy" => Status::IdenticalCopy,
-            "duplicate" => Status::Duplicate,
-            _ => Status::Rejected,
-        }
+    fn parse(s: &str) -> Option<Status> {
+        [
+            Status::InForce,
+            Status::Superseded,
+            Status::IdenticalCopy,
+            Status::Duplicate,
+            Status::Rejected,
+        ]
+        .into_iter()
+        .find(|st| st.id() == s)
     }
 
     fn of(r: ReturnStatus) -> Status {
@@ -388,26 +431,39 @@ impl Store {
         let correction: Vec<Option<bool>> = typed(&df, &path, "correction", Column::bool)?
             .iter()
             .collect();
-        let get = |v: &Vec<Option<String>>, i: usize| v[i].clone().unwrap_or_default();
-        Ok((0..df.height())
-            .map(|i| Submission {
-                id: get(&id, i),
-                file: get(&file, i),
-                content_hash: get(&hash, i),
-                sheet: get(&sheet, i),
-                unit_code: code[i],
-                unit_name: get(&unit_name, i),
-                form: get(&form, i),
-                month: get(&month, i),
-                ingested_at: get(&at, i),
-                generation: generation[i].unwrap_or(0),
-                reported_on: rep[i].clone(),
-                correction: correction[i].unwrap_or(false),
-                status: Status::parse(&get(&status, i)),
-                reason: get(&reason, i),
-                layout: get(&layout, i),
+        // Every value but the unit (none for a rejected file) and the
+        // 报出日期 must be there: a missing one is damage, never a default.
+        let p = path.as_path();
+        let get =
+            |v: &Vec<Option<String>>, column: &str, i: usize| need(v[i].clone(), p, column, i);
+        (0..df.height())
+            .map(|i| {
+                let status_text = get(&status, "status", i)?;
+                let status = Status::parse(&status_text)
+                    .ok_or_else(|| unreadable_value(p, "status", i, &status_text))?;
+                let layout = get(&layout, "layout", i)?;
+                if status != Status::Rejected && serde_json::from_str::<Layout>(&layout).is_err() {
+                    return Err(unreadable_value(p, "layout", i, &layout));
+                }
+                Ok(Submission {
+                    id: get(&id, "submission_id", i)?,
+                    file: get(&file, "file", i)?,
+                    content_hash: get(&hash, "content_hash", i)?,
+                    sheet: get(&sheet, "sheet", i)?,
+                    unit_code: code[i],
+                    unit_name: get(&unit_name, "unit_name", i)?,
+                    form: get(&form, "form", i)?,
+                    month: get(&month, "month", i)?,
+                    ingested_at: get(&at, "ingested_at", i)?,
+                    generation: need(generation[i], p, "generation", i)?,
+                    reported_on: rep[i].clone(),
+                    correction: need(correction[i], p, "correction", i)?,
+                    status,
+                    reason: get(&reason, "reason", i)?,
+                    layout,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// What reading each file found, by content hash.
@@ -423,12 +479,13 @@ impl Store {
         let hash = typed(&df, &path, "content_hash", Column::str)?;
         let json = typed(&df, &path, "detail", Column::str)?;
         let mut out = Vec::new();
-        for (h, j) in hash.iter().zip(json.iter()) {
-            if let (Some(h), Some(j)) = (h, j) {
-                if let Ok(f) = serde_json::from_str::<Finding>(j) {
-                    out.push((h.to_string(), f));
-                }
-            }
+        for (i, (h, j)) in hash.iter().zip(json.iter()).enumerate() {
+            let h = need(h, &path, "content_hash", i)?;
+            let j = need(j, &path, "detail", i)?;
+            // A finding that cannot be read is damage, never silently skipped.
+            let f = serde_json::from_str::<Finding>(j)
+                .map_err(|_| unreadable_value(&path, "detail", i, j))?;
+            out.push((h.to_string(), f));
         }
         Ok(out)
     }
@@ -502,17 +559,18 @@ impl Store {
             let row = typed(&df, &part, "row", Column::u32)?;
             let col = typed(&df, &part, "col", Column::u32)?;
             for i in 0..df.height() {
-                let Some(s) = sid.get(i) else { continue };
+                let s = need(sid.get(i), &part, "submission_id", i)?;
                 if !ids.contains(s) {
                     continue;
                 }
+                // The value alone may be missing: that is "not reported".
                 out.entry(s.to_string()).or_default().push(ObsRow {
-                    unit_code: code.get(i).unwrap_or(0),
-                    field: field.get(i).unwrap_or("").to_string(),
+                    unit_code: need(code.get(i), &part, "unit_code", i)?,
+                    field: need(field.get(i), &part, "field", i)?.to_string(),
                     value: value.get(i),
                     cell: CellRef {
-                        row: row.get(i).unwrap_or(0),
-                        col: col.get(i).unwrap_or(0),
+                        row: need(row.get(i), &part, "row", i)?,
+                        col: need(col.get(i), &part, "col", i)?,
                     },
                 });
             }
@@ -635,7 +693,13 @@ pub fn load_batch(
             });
             continue;
         };
-        let layout: Layout = serde_json::from_str(&s.layout).unwrap_or_default();
+        // Checked when the submissions were read (Store::submissions).
+        let layout: Layout = serde_json::from_str(&s.layout).map_err(|_| StoreError::Value {
+            path: format!("{}（{}）", store.dir.display(), s.id),
+            column: "layout".into(),
+            row: 0,
+            found: Some(crate::findings::clip(s.layout.clone())),
+        })?;
         let f = schemas.form(form);
         let field = |id: &str| f.field_idx(id);
         let file = *file_of.entry(s.file.as_str()).or_insert_with(|| {

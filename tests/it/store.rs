@@ -720,3 +720,97 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Rewrites one column of a stored Parquet table: row `row` (from 0) gets
+/// `value` (`None`: null), as a bad copy or a hand edit leaves it.
+fn edit_table(path: &Path, column: &str, row: usize, value: Option<&str>) {
+    let mut df = ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap();
+    let old = df.column(column).unwrap().clone();
+    let strs: Vec<Option<String>> = match old.dtype() {
+        DataType::String => old
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect(),
+        _ => panic!("{column} is not text"),
+    };
+    let mut strs = strs;
+    strs[row] = value.map(str::to_string);
+    df.replace(column, Column::new(column.into(), strs))
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+}
+
+/// A stored value that is missing or unreadable is a store error naming
+/// the file, column and row (exit 2): never a default (a status read as
+/// rejected, a layout dropped with its 合计 check, a finding skipped).
+#[test]
+fn a_damaged_stored_value_is_named_never_defaulted() {
+    for (table, column, value, says) in [
+        (
+            "submissions.parquet",
+            "status",
+            Some("in_forse"),
+            "status 列的值“in_forse”无法识别",
+        ),
+        (
+            "submissions.parquet",
+            "layout",
+            Some("{\"totals\": ["),
+            "layout 列的值",
+        ),
+        ("submissions.parquet", "month", None, "month 列缺少值"),
+        (
+            "findings.parquet",
+            "detail",
+            Some("{not json"),
+            "detail 列的值",
+        ),
+    ] {
+        let d = Dir::new();
+        // A text in a count cell: a finding kept with the submission.
+        util::write_return(
+            &d.path("jan/城东街道202601.xlsx"),
+            "family_doctor",
+            "城东街道",
+            Some("2026年1月"),
+            &[
+                (
+                    "东门社区",
+                    vec![("resident_pop", V::N(1000.0)), ("signed", V::T("约30"))],
+                ),
+                (
+                    "新村",
+                    vec![("resident_pop", V::N(500.0)), ("signed", V::N(100.0))],
+                ),
+            ],
+            None,
+        );
+        let out = ingest(&d, "jan", &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let path = d.path(&format!("db/submissions/generation=1/{table}"));
+        edit_table(&path, column, 0, value);
+        let out = util::phstats(
+            d.tmp.path(),
+            &[
+                "report", "--store", "db", "--period", "2026-01", "-o", "r.xlsx",
+            ],
+        );
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{column}: {said}");
+        assert!(
+            said.contains(table) && said.contains("第 1 行"),
+            "{column}: {said}"
+        );
+        assert!(said.contains(says), "{column}: {said}");
+        assert!(
+            !d.path("r.xlsx").exists(),
+            "{column}: no report from a damaged store"
+        );
+    }
+}
