@@ -257,7 +257,8 @@ fn generated_returns_in_every_variant_match_the_truth() {
         "--seed",
         "7",
     ];
-    if util::soffice() {
+    let xls = util::soffice("legacy .xls returns in the generated corpus");
+    if xls {
         args.extend(["--xls", "5"]);
     }
     let out = util::phstats(root, &args);
@@ -267,7 +268,7 @@ fn generated_returns_in_every_variant_match_the_truth() {
         String::from_utf8_lossy(&out.stderr)
     );
     let corpus = root.join("corpus");
-    if util::soffice() {
+    if xls {
         let xls = walk(&corpus.join("returns"))
             .iter()
             .filter(|p| p.ends_with(".xls"))

@@ -409,8 +409,7 @@ fn a_flow_reads_for_the_period_and_dates_are_chinese() {
 
 #[test]
 fn the_feedback_list_prints_one_page_wide() {
-    if !util::soffice() {
-        eprintln!("skipped: LibreOffice (soffice) is not installed");
+    if !util::soffice("the_feedback_list_prints_one_page_wide") {
         return;
     }
     let d = Dir::new();

@@ -438,18 +438,20 @@ fn targets_charts_and_the_bulletin() {
     assert!(text.contains(&format!("新民镇（{:.1}%）", xm)), "{text}");
     assert!(!text.contains("0个乡镇未达标："), "no empty sentence");
     assert!(text.contains("上报率"), "{text}");
-    if util::soffice() {
+    if util::soffice("converting the 通报 to PDF") {
         let out = util::soffice_cmd(&d)
             .args(["--headless", "--convert-to", "pdf", "--outdir"])
             .arg(d.path("pdf"))
             .arg(d.path("通报.docx"))
             .output()
             .unwrap();
-        if out.status.success() && d.path("pdf/通报.pdf").exists() {
-            assert!(std::fs::metadata(d.path("pdf/通报.pdf")).unwrap().len() > 1000);
-        } else {
-            eprintln!("LibreOffice Writer is not installed: the 通报 was not converted");
-        }
+        // LibreOffice converts nothing without Writer, and still exits 0.
+        assert!(
+            out.status.success() && d.path("pdf/通报.pdf").exists(),
+            "LibreOffice Writer did not convert the 通报 (is libreoffice-writer-nogui installed?): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(std::fs::metadata(d.path("pdf/通报.pdf")).unwrap().len() > 1000);
     }
 }
 

@@ -173,8 +173,7 @@ fn templates_filled_in_and_recalculated_read_back_as_typed() {
     // As saved, never calculated: the formulas' results are empty texts, so
     // the typed figures alone are read and nothing is a finding.
     check_round_trip(&d, "tpl");
-    if !util::soffice() {
-        eprintln!("LibreOffice is not installed: the recalculated round trip is skipped");
+    if !util::soffice("the template's round trip recalculated by LibreOffice") {
         return;
     }
     // As a clerk's spreadsheet leaves it: LibreOffice calculates every
@@ -309,8 +308,7 @@ fn a_fourth_form_gets_templates_from_its_schema_alone() {
 
 #[test]
 fn a_template_prints_thirty_villages_a_page() {
-    if !util::soffice() {
-        eprintln!("skipped: LibreOffice (soffice) is not installed");
+    if !util::soffice("a_template_prints_thirty_villages_a_page") {
         return;
     }
     let d = Dir::new();
