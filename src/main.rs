@@ -12,6 +12,8 @@ fn main() {
     no_huge_pages();
     let args: Vec<String> = std::env::args().collect();
     let lang = phstats::message::Lang::terminal(phstats::cli::lang_in_args(&args));
+    // A bug of phstats is said as one, never blamed on a return (exit 101).
+    phstats::fault::install_hook(lang);
     let matches = phstats::cli::command(lang).get_matches_from(&args);
     let cli = match phstats::cli::Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,

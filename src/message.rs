@@ -140,15 +140,128 @@ pub fn month_label(m: Month, lang: Lang) -> String {
 }
 
 /// A figure as written in a message: whole numbers without a fraction,
-/// others with at most two decimals.
+/// others with at most two decimals; a magnitude no count has (1e308), or a
+/// fraction too small for two decimals (a denormal, 5e-324), in scientific
+/// notation, so it is neither 309 digits nor called 0.
 #[must_use]
 pub fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+    if !v.is_finite() {
+        format!("{v}")
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
+    } else if v.abs() >= 1e15 || v.abs() < 1e-6 {
+        format!("{v:e}")
+    } else if v.abs() < 0.005 {
+        format!("{v}")
     } else {
         let s = format!("{v:.2}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
+}
+
+/// A figure as a cell held it, at full precision (`12.5`, `95.21`), for a
+/// finding's `value`: Rust's shortest round-trip digits, in scientific
+/// notation past the magnitudes of counts (`1e308`, `5e-324`).
+#[must_use]
+pub fn exact(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && (v.abs() >= 1e15 || v.abs() < 1e-6) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Text from a file or a cell as the terminal may print it: every control
+/// character (a line break, an escape sequence's ESC) shown escaped (`\n`,
+/// `\u{1b}`), so a file name can neither forge a line of output nor drive
+/// the terminal (FORMS.md §6).
+#[must_use]
+pub fn terminal_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A limit of the bounded reader (`ingest::workbook`'s constants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Limit {
+    /// The file's size.
+    FileBytes,
+    /// One part of the package, uncompressed.
+    PartBytes,
+    /// The shared strings, uncompressed.
+    SharedStringsBytes,
+    /// The whole package, uncompressed.
+    PackageBytes,
+    /// Parts in the package.
+    Parts,
+    /// How much one part inflates.
+    CompressionRatio,
+    /// Cells with a value in one sheet.
+    SheetCells,
+    /// Characters in one cell.
+    CellChars,
+}
+
+impl Limit {
+    /// What is measured, and in what: (中文, English, whether in bytes).
+    fn what(self) -> (&'static str, &'static str, bool) {
+        match self {
+            Limit::FileBytes => ("文件大小", "the file's size", true),
+            Limit::PartBytes => ("解压后的大小", "the uncompressed size", true),
+            Limit::SharedStringsBytes => (
+                "共享字符串表解压后的大小",
+                "the shared strings' uncompressed size",
+                true,
+            ),
+            Limit::PackageBytes => (
+                "各部分解压后的总大小",
+                "the package's total uncompressed size",
+                true,
+            ),
+            Limit::Parts => ("包含的部件数", "the number of parts in the package", false),
+            Limit::CompressionRatio => (
+                "压缩比（解压后为压缩时的倍数）",
+                "the compression ratio",
+                false,
+            ),
+            Limit::SheetCells => (
+                "有内容的单元格数",
+                "the number of cells with a value in the sheet",
+                false,
+            ),
+            Limit::CellChars => (
+                "一个单元格中的字符数",
+                "the number of characters in one cell",
+                false,
+            ),
+        }
+    }
+}
+
+/// A size as a person reads it: 3.0 GB, 32 MB, 512 KB, or bytes.
+fn size(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB")];
+    for (unit, name) in UNITS {
+        if bytes >= unit {
+            let v = bytes as f64 / unit as f64;
+            return if v >= 10.0 {
+                format!("{v:.0} {name}")
+            } else {
+                format!("{v:.1} {name}")
+            };
+        }
+    }
+    format!("{bytes} B")
 }
 
 /// Why a workbook, or a sheet of it, could not be read.
@@ -181,6 +294,19 @@ pub enum Unreadable {
     },
     /// One sheet's XML/BIFF is damaged.
     SheetDamaged(String),
+    /// Past a limit of the bounded reader: a file no spreadsheet
+    /// application writes for a return (a zip bomb, a sheet of a million
+    /// rows, a name of millions of characters).
+    OverLimit {
+        /// Which limit.
+        limit: Limit,
+        /// The package part it was found in, if one.
+        part: Option<String>,
+        /// What the file has (bytes, cells, characters, or a ratio).
+        found: u64,
+        /// The most allowed.
+        max: u64,
+    },
     /// Stray cells far outside the table.
     TooLarge {
         /// First used cell.
@@ -205,6 +331,9 @@ pub enum BadCell {
     ErrorValue(String),
     /// A magnitude no head count has.
     Implausible(f64),
+    /// A magnitude no head count has, typed as text (quoted as typed: past
+    /// 2^53 a number no longer holds every digit).
+    ImplausibleText(String),
     /// A formula saved without its value (the formula text).
     Uncached(String),
     /// Below zero.
@@ -615,6 +744,59 @@ impl Unreadable {
                 let en = format!("the sheet cannot be read ({e}); its figures are not counted");
                 return (lang.pick(&zh, &en).to_string(), resend());
             }
+            Unreadable::OverLimit {
+                limit,
+                part,
+                found,
+                max,
+            } => {
+                let (zh_what, en_what, bytes) = limit.what();
+                let shown = |v: u64| if bytes { size(v) } else { v.to_string() };
+                let (zh_subject, en_of) = match part {
+                    Some(p) => (format!("工作簿中的 {p} "), format!(" of {p}")),
+                    None if *limit == Limit::SheetCells => ("工作表".to_string(), String::new()),
+                    None => ("工作簿".to_string(), String::new()),
+                };
+                let (zh, en) = if *limit == Limit::SheetCells {
+                    // Read as they stream: reading stopped at the first past the limit.
+                    (
+                        format!("{zh_subject}{zh_what}超过上限 {max} 个（读到第 {found} 个时停止）"),
+                        format!("{en_what}{en_of} is over the limit of {max} (reading stopped at cell {found})"),
+                    )
+                } else {
+                    let times = *found as f64 / (*max).max(1) as f64;
+                    let (by_zh, by_en) = if times >= 2.0 {
+                        (
+                            format!("是上限的 {times:.0} 倍"),
+                            format!("{times:.0} times the limit"),
+                        )
+                    } else {
+                        let d = shown(found.saturating_sub(*max));
+                        (format!("超出 {d}"), format!("{d} over it"))
+                    };
+                    (
+                        format!(
+                            "{zh_subject}{zh_what}为 {}，超过上限 {}（{by_zh}）",
+                            shown(*found),
+                            shown(*max)
+                        ),
+                        format!(
+                            "{en_what}{en_of} is {}, past the limit of {} ({by_en})",
+                            shown(*found),
+                            shown(*max)
+                        ),
+                    )
+                };
+                let help = lang.pick(
+                    "报表不会有这样的文件，为免拖垮整批处理未读取；请乡镇只保留报表本身（删除多余的行、列和工作表），用 Excel 或 WPS 另存为 .xlsx 后重新报送",
+                    "no return is like this, so it is not read rather than endanger the batch; ask the township to keep only the return (delete extra rows, columns and sheets), save it as .xlsx in Excel or WPS and send it again",
+                );
+                let text = match lang {
+                    Lang::Zh => format!("{zh}，其中的数字均未计入"),
+                    Lang::En => format!("{en}; none of its figures are counted"),
+                };
+                return (text, Some(help.into()));
+            }
             Unreadable::TooLarge { from, to, area } => {
                 let zh = format!("工作表的使用区域从 {from} 延伸到 {to}（{area} 个单元格），表格以外远处有零散内容，未读取该表");
                 let en = format!("the sheet's used area runs from {from} to {to} ({area} cells): there are stray cells far outside the table, so the sheet is not read");
@@ -643,6 +825,7 @@ impl BadCell {
             BadCell::Date(d) => (format!("“{z}”填的是日期（{d}），不是人数"), format!("{e}: `{d}` is a date, not a count")),
             BadCell::ErrorValue(x) => (format!("“{z}”是表格错误值 {x}，不是数字"), format!("{e}: `{x}` is a spreadsheet error, not a figure")),
             BadCell::Implausible(v) => (format!("“{z}”为 {}，不是合理的人数", num(*v)), format!("{e}: `{}` is not a plausible count", num(*v))),
+            BadCell::ImplausibleText(raw) => (format!("“{z}”填的是“{raw}”，不是合理的人数"), format!("{e}: `{raw}` is not a plausible count")),
             BadCell::Uncached(f) => (
                 format!("“{z}”是公式 ={f}，但文件中没有保存计算结果（文件由不计算公式的程序写出）"),
                 format!("{e}: the cell holds the formula `={f}` but no saved value (the file was written by a program that does not calculate formulas)"),
@@ -1057,6 +1240,67 @@ mod tests {
             zh: zh.into(),
             en: en.into(),
         }
+    }
+
+    #[test]
+    fn a_figure_in_a_message_is_written_as_a_person_reads_it() {
+        assert_eq!(num(1e308), "1e308");
+        assert_eq!(num(-1e308), "-1e308");
+        assert_eq!(num(5e-324), "5e-324", "a denormal is not 0");
+        assert_eq!(num(0.001), "0.001");
+        assert_eq!(num(0.0), "0");
+        assert_eq!(num(12.5), "12.5");
+        assert_eq!(num(140.333), "140.33");
+        assert_eq!(num(1234.0), "1234");
+        assert_eq!(exact(95.21), "95.21");
+        assert_eq!(exact(1e308), "1e308");
+        let msg = BadCell::Fraction(5e-324)
+            .what(&label("签约人数", "people signed"))
+            .0;
+        assert_eq!(msg, "“签约人数”为 5e-324，人数应为整数");
+        let msg = BadCell::ImplausibleText("12345678901234567890".into())
+            .what(&label("签约人数", "people signed"))
+            .0;
+        assert!(msg.contains("“12345678901234567890”"), "{msg}");
+    }
+
+    #[test]
+    fn text_from_a_file_cannot_drive_the_terminal() {
+        assert_eq!(terminal_text("城东街道.xlsx"), "城东街道.xlsx");
+        assert_eq!(terminal_text("a\n错误[x] b"), "a\\n错误[x] b");
+        assert_eq!(terminal_text("\u{1b}[31mred"), "\\u{1b}[31mred");
+        assert_eq!(terminal_text("\r\t"), "\\r\\t");
+    }
+
+    #[test]
+    fn a_limit_passed_says_which_and_by_how_much() {
+        let f = Unreadable::OverLimit {
+            limit: Limit::PartBytes,
+            part: Some("xl/worksheets/sheet1.xml".into()),
+            found: 3 << 30,
+            max: 32 << 20,
+        };
+        let (zh, help) = f.render(Lang::Zh);
+        assert_eq!(
+            zh,
+            "工作簿中的 xl/worksheets/sheet1.xml 解压后的大小为 3.0 GB，超过上限 32 MB（是上限的 96 倍），其中的数字均未计入"
+        );
+        assert!(help.is_some());
+        let (en, _) = f.render(Lang::En);
+        assert!(
+            en.contains("3.0 GB, past the limit of 32 MB (96 times the limit)"),
+            "{en}"
+        );
+        let cells = Unreadable::OverLimit {
+            limit: Limit::SheetCells,
+            part: None,
+            found: 250_001,
+            max: 250_000,
+        };
+        assert!(cells
+            .render(Lang::Zh)
+            .0
+            .starts_with("工作表有内容的单元格数超过上限 250000 个（读到第 250001 个时停止）"));
     }
 
     /// Three or more English words in a row: a sentence left untranslated.

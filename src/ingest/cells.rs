@@ -86,7 +86,7 @@ impl<'a> Cell<'a> {
     pub fn shown(&self) -> String {
         match self {
             Cell::Empty => String::new(),
-            Cell::Number(n) => format!("{n}"),
+            Cell::Number(n) => crate::message::exact(*n),
             Cell::Text(s) => (*s).to_string(),
             Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
             Cell::Date(d) => d.clone(),
@@ -170,6 +170,14 @@ pub fn parse_count(cell: &Cell<'_>) -> Result<Option<f64>, Bad> {
         Cell::Empty => return Ok(None),
         Cell::Number(n) => *n,
         Cell::Text(t) => match parse_text_number(t, false)? {
+            // Quoted as typed: past 2^53 the number has lost digits the
+            // clerk typed (12345678901234567890 would read 12345678901234567000).
+            Some(v) if v.abs() > MAX_COUNT => {
+                return Err(bad(
+                    Rule::NotANumber,
+                    BadCell::ImplausibleText(crate::findings::clip(t.trim().to_string())),
+                ))
+            }
             Some(v) => v,
             None => return Ok(None),
         },
@@ -253,6 +261,24 @@ mod tests {
             assert_eq!(count(Cell::Text(t)), Ok(None), "{t:?}");
         }
         assert_eq!(count(Cell::Empty), Ok(None));
+    }
+
+    #[test]
+    fn an_implausible_count_is_quoted_as_the_clerk_typed_it() {
+        // Past 2^53 an f64 has lost the digits the clerk typed.
+        let typed = "12345678901234567890";
+        match parse_count(&Cell::Text(typed)) {
+            Err(b) => assert_eq!(b.why, BadCell::ImplausibleText(typed.to_string())),
+            Ok(v) => panic!("{v:?}"),
+        }
+        // A number cell is shown as the spreadsheet holds it.
+        assert_eq!(Cell::Number(1e308).shown(), "1e308");
+        assert_eq!(Cell::Number(5e-324).shown(), "5e-324");
+        assert_eq!(Cell::Number(12.5).shown(), "12.5");
+        match parse_count(&Cell::Number(5e-324)) {
+            Err(b) => assert_eq!(b.why, BadCell::Fraction(5e-324)),
+            Ok(v) => panic!("{v:?}"),
+        }
     }
 
     #[test]

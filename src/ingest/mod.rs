@@ -9,7 +9,6 @@ pub mod meta;
 pub mod rows;
 pub mod workbook;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -207,7 +206,7 @@ pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
         .par_iter()
         .enumerate()
         .map(|(i, input)| {
-            let out = ingest_file_guarded(i as FileIdx, input, ctx);
+            let out = ingest_file_named(i as FileIdx, input, ctx);
             if let Some(p) = ctx.progress {
                 use std::sync::atomic::Ordering::Relaxed;
                 p.files.fetch_add(1, Relaxed);
@@ -259,65 +258,9 @@ pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
     batch
 }
 
-thread_local! {
-    /// Set while a file is read under [`ingest_file_guarded`]: a panic
-    /// there is the reader failing on one file, not a bug of the run.
-    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// Where the last guarded panic happened, for its finding.
-    static LAST_PANIC: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-}
-
-/// Installs (once) a panic hook that keeps a reader's panic on one file
-/// off the terminal (it becomes that file's finding) and leaves every other
-/// panic to the default hook.
-fn install_panic_hook() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if GUARDED.with(std::cell::Cell::get) {
-                let at = info
-                    .location()
-                    .map(|l| format!(" at {}:{}", short_path(l.file()), l.line()))
-                    .unwrap_or_default();
-                LAST_PANIC.with(|p| *p.borrow_mut() = at);
-            } else {
-                default(info);
-            }
-        }));
-    });
-}
-
-/// `calamine-0.38.0/src/cfb.rs` from a registry path.
-fn short_path(file: &str) -> String {
-    let parts: Vec<&str> = file.split(['/', '\\']).collect();
-    parts[parts.len().saturating_sub(3)..].join("/")
-}
-
-/// No input may crash a batch: a panic inside a reader becomes an
-/// `unreadable_file` finding for that file alone.
-fn ingest_file_guarded(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
-    install_panic_hook();
-    GUARDED.with(|g| g.set(true));
-    let result = catch_unwind(AssertUnwindSafe(|| ingest_file(file, input, ctx)));
-    GUARDED.with(|g| g.set(false));
-    match result {
-        Ok(out) => out,
-        Err(_) => {
-            let at = LAST_PANIC.with(|p| std::mem::take(&mut *p.borrow_mut()));
-            FileOut {
-                returns: Vec::new(),
-                obs: Observations::default(),
-                outside: Vec::new(),
-                kept: Vec::new(),
-                findings: vec![Finding::new(
-                    Rule::UnreadableFile,
-                    Detail::Unreadable(Unreadable::ReaderPanic(at)),
-                )
-                .file(&input.display)],
-            }
-        }
-    }
+/// Reads one file; a bug met there names the file ([`crate::fault`]).
+fn ingest_file_named(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
+    crate::fault::reading(&input.display, || ingest_file(file, input, ctx))
 }
 
 fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {

@@ -520,6 +520,8 @@ fn read_figures(
     row: u32,
     unit_code: u64,
 ) -> Figures {
+    // A test plants a bug here to prove one is reported as phstats' own.
+    crate::fault::plant("rows");
     let mut values = Vec::with_capacity(h.columns.len());
     let mut findings = Vec::new();
     let mut rates: Vec<(FieldIdx, f64, bool, CellRef)> = Vec::new();

@@ -1,19 +1,76 @@
 //! Opening one workbook with calamine, whatever its extension claims:
 //! the format is read from the file's first bytes, and every way a file
 //! can fail to open becomes a reason a statistician understands.
+//!
+//! The reader is bounded: what one file may cost is set by the limits
+//! below, never by what the file claims. They are checked before calamine
+//! is handed anything (the file's size, and each part of an .xlsx package
+//! as its central directory declares it; the zip reader refuses to inflate
+//! a part past its declared size, so the declaration is a bound), and
+//! while the sheet's XML streams (cells, rows × columns, characters in a
+//! cell), never after it has all been collected. A workbook past a limit
+//! is one `unreadable_file` finding saying which limit and by how much; the
+//! batch goes on. Each limit stays far above real returns: a township's
+//! return is under 300 rows and 100 columns, its package well under 1 MB.
+//!
+//! calamine is the only code here that may panic on a file's bytes; each
+//! call into it is guarded ([`guarded`]), and a panic there is the file's
+//! `unreadable_file`. A panic anywhere else is phstats' own bug and is
+//! never caught here.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read as _};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use calamine::{Cell as CalCell, Data, DataRef, Range, Reader, Xls, Xlsx};
+use calamine::{Cell as CalCell, Data, DataRef, DataType as _, Range, Reader, Xls, Xlsx};
 
 use crate::findings::CellRef;
-use crate::message::Unreadable;
+use crate::message::{Limit, Unreadable};
 
-/// The largest used area (rows × columns) read from one sheet. A return is
-/// a few dozen rows; a sheet reaching past this holds stray cells far from
-/// its table, and a dense grid of it would take gigabytes.
-pub const MAX_SHEET_CELLS: usize = 8_000_000;
+/// The largest file read at all, in bytes. A return is tens of kilobytes;
+/// a county's workbook of thirty townships a few megabytes.
+pub const MAX_FILE_BYTES: u64 = 32 << 20;
+
+/// The largest part of an .xlsx package (a sheet's XML, the workbook, the
+/// styles), uncompressed, in bytes. A 300 × 100 return's sheet XML is
+/// about 1 MB.
+pub const MAX_PART_BYTES: u64 = 32 << 20;
+
+/// The largest `sharedStrings.xml`, uncompressed, in bytes. calamine holds
+/// every shared string in memory as soon as the workbook opens, so this
+/// bounds both their number (an empty `<si/>` is six bytes: at most 1.4
+/// million) and their total size. A return's labels and names are a few
+/// hundred strings, tens of kilobytes.
+pub const MAX_SHARED_STRINGS_BYTES: u64 = 8 << 20;
+
+/// The largest package, all parts uncompressed, in bytes.
+pub const MAX_PACKAGE_BYTES: u64 = 96 << 20;
+
+/// The most parts in one .xlsx package. Excel writes a dozen or two.
+pub const MAX_PARTS: usize = 10_000;
+
+/// The most a part over [`RATIO_FLOOR_BYTES`] may inflate, uncompressed
+/// size over compressed size. Sheet XML compresses 5–20×; a zip bomb
+/// repeats one cell or one letter and inflates a thousandfold.
+pub const MAX_COMPRESSION_RATIO: u64 = 200;
+
+/// Parts smaller than this, uncompressed, are never judged by their ratio:
+/// a small empty sheet may inflate a hundredfold harmlessly.
+pub const RATIO_FLOOR_BYTES: u64 = 1 << 20;
+
+/// The most cells holding a value (or a formula) read from one sheet. A
+/// return has at most 30,000.
+pub const MAX_SHEET_CELLS: usize = 250_000;
+
+/// The largest used area (rows × columns) read from one sheet, which the
+/// rest of ingest holds as a grid (32 bytes a cell: 128 MB at the limit).
+/// A return is a few dozen rows; a sheet reaching past this holds stray
+/// cells far from its table.
+pub const MAX_SHEET_AREA: usize = 4_000_000;
+
+/// The most characters in one cell: Excel's own limit, so a longer text
+/// was not written by a spreadsheet application.
+pub const MAX_CELL_CHARS: usize = 32_767;
 
 /// One worksheet as read.
 pub struct Sheet {
@@ -32,6 +89,17 @@ enum Inner {
 /// An opened workbook.
 pub struct Book {
     inner: Inner,
+}
+
+/// Runs one call into calamine: a panic inside it is the file's fault (the
+/// reader failed on its bytes) and becomes [`Unreadable::ReaderPanic`];
+/// the panic hook keeps it off the terminal ([`crate::fault`]).
+fn guarded<T>(call: impl FnOnce() -> Result<T, Unreadable>) -> Result<T, Unreadable> {
+    let result = crate::fault::in_reader(|| catch_unwind(AssertUnwindSafe(call)));
+    match result {
+        Ok(r) => r,
+        Err(_) => Err(Unreadable::ReaderPanic(crate::fault::last_reader_panic())),
+    }
 }
 
 /// Why a file that is not an Excel workbook could not be opened.
@@ -65,15 +133,92 @@ fn is_encrypted_package(bytes: &[u8]) -> bool {
     bytes.windows(needle.len()).any(|w| w == needle.as_slice())
 }
 
+/// A limit passed: which, where, what was found and the most allowed.
+fn over(limit: Limit, part: Option<&str>, found: u64, max: u64) -> Unreadable {
+    Unreadable::OverLimit {
+        limit,
+        part: part.map(str::to_string),
+        found,
+        max,
+    }
+}
+
+/// Reads the file, refusing one larger than [`MAX_FILE_BYTES`] before a
+/// byte of it is held (and reading no more than that if it grows meanwhile).
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Unreadable> {
+    let file = std::fs::File::open(path).map_err(|e| Unreadable::from_io(&e))?;
+    let len = file.metadata().map_err(|e| Unreadable::from_io(&e))?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(over(Limit::FileBytes, None, len, MAX_FILE_BYTES));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Unreadable::from_io(&e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(over(
+            Limit::FileBytes,
+            None,
+            bytes.len() as u64,
+            MAX_FILE_BYTES,
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Checks every part of an .xlsx package against the limits, from its
+/// central directory alone (nothing is inflated). A package the zip reader
+/// cannot list is left to calamine, which says how it is damaged.
+fn check_package(bytes: &[u8]) -> Result<(), Unreadable> {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    if zip.len() > MAX_PARTS {
+        return Err(over(Limit::Parts, None, zip.len() as u64, MAX_PARTS as u64));
+    }
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let Ok(part) = zip.by_index_raw(i) else {
+            continue;
+        };
+        let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
+        let (name, size, packed) = (name.as_str(), part.size(), part.compressed_size());
+        let max = if name.to_ascii_lowercase().ends_with("sharedstrings.xml") {
+            (Limit::SharedStringsBytes, MAX_SHARED_STRINGS_BYTES)
+        } else {
+            (Limit::PartBytes, MAX_PART_BYTES)
+        };
+        if size > max.1 {
+            return Err(over(max.0, Some(name), size, max.1));
+        }
+        if size > RATIO_FLOOR_BYTES && size / packed.max(1) > MAX_COMPRESSION_RATIO {
+            return Err(over(
+                Limit::CompressionRatio,
+                Some(name),
+                size / packed.max(1),
+                MAX_COMPRESSION_RATIO,
+            ));
+        }
+        total = total.saturating_add(size);
+    }
+    if total > MAX_PACKAGE_BYTES {
+        return Err(over(Limit::PackageBytes, None, total, MAX_PACKAGE_BYTES));
+    }
+    Ok(())
+}
+
 /// Opens the workbook at `path`.
 ///
 /// # Errors
-/// A reason naming what is wrong with the file (corrupt, encrypted, not Excel).
+/// A reason naming what is wrong with the file (corrupt, encrypted, not
+/// Excel, past a limit).
 pub fn open(path: &Path) -> Result<Book, Unreadable> {
-    let bytes = std::fs::read(path).map_err(|e| Unreadable::from_io(&e))?;
+    let bytes = read_bounded(path)?;
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
-        let wb: Xlsx<_> =
-            Xlsx::new(Cursor::new(bytes)).map_err(|e| Unreadable::DamagedXlsx(e.to_string()))?;
+        check_package(&bytes)?;
+        let wb: Xlsx<_> = guarded(|| {
+            Xlsx::new(Cursor::new(bytes)).map_err(|e| Unreadable::DamagedXlsx(e.to_string()))
+        })?;
         Ok(Book {
             inner: Inner::Xlsx(Box::new(wb)),
         })
@@ -81,14 +226,16 @@ pub fn open(path: &Path) -> Result<Book, Unreadable> {
         if is_encrypted_package(&bytes) {
             return Err(Unreadable::Encrypted);
         }
-        let wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| {
-            let msg = e.to_string();
-            let low = msg.to_lowercase();
-            if low.contains("password") || low.contains("encrypt") {
-                Unreadable::Encrypted
-            } else {
-                Unreadable::DamagedXls(msg)
-            }
+        let wb: Xls<_> = guarded(|| {
+            Xls::new(Cursor::new(bytes)).map_err(|e| {
+                let msg = e.to_string();
+                let low = msg.to_lowercase();
+                if low.contains("password") || low.contains("encrypt") {
+                    Unreadable::Encrypted
+                } else {
+                    Unreadable::DamagedXls(msg)
+                }
+            })
         })?;
         Ok(Book {
             inner: Inner::Xls(Box::new(wb)),
@@ -112,11 +259,15 @@ impl Book {
     /// last col)); none when the sheet has none or they cannot be read.
     #[must_use]
     pub fn merged(&mut self, name: &str) -> Vec<((u32, u32), (u32, u32))> {
-        let dims = match &mut self.inner {
-            Inner::Xlsx(wb) => wb.merge_cells_by_sheet_name(name).ok(),
-            Inner::Xls(wb) => wb.merge_cells_by_sheet_name(name).ok(),
-        };
-        dims.unwrap_or_default()
+        let dims = guarded(|| {
+            Ok(match &mut self.inner {
+                Inner::Xlsx(wb) => wb.merge_cells_by_sheet_name(name).ok(),
+                Inner::Xls(wb) => wb.merge_cells_by_sheet_name(name).ok(),
+            })
+        });
+        dims.ok()
+            .flatten()
+            .unwrap_or_default()
             .into_iter()
             .map(|d| (d.start, d.end))
             .collect()
@@ -125,19 +276,34 @@ impl Book {
     /// Reads one sheet's cells.
     ///
     /// # Errors
-    /// The sheet's XML/BIFF is damaged, or its used area is implausibly large.
+    /// The sheet's XML/BIFF is damaged, or it passes a limit.
     pub fn read(&mut self, name: &str) -> Result<Sheet, Unreadable> {
         match &mut self.inner {
             Inner::Xlsx(wb) => read_xlsx(wb, name),
             Inner::Xls(wb) => {
-                let range = wb
-                    .worksheet_range(name)
-                    .map_err(|e| Unreadable::SheetDamaged(e.to_string()))?;
-                // calamine builds an .xls sheet whole when it opens the
-                // file (at most 65,536 × 256 cells), so the guard comes after
-                // reading; it still keeps such a grid out of every later step.
+                let range = guarded(|| {
+                    wb.worksheet_range(name)
+                        .map_err(|e| Unreadable::SheetDamaged(e.to_string()))
+                })?;
+                // calamine builds an .xls sheet whole (at most 65,536 × 256
+                // cells, bounded by the file's size), so these checks come
+                // after reading; they still keep such a grid out of every
+                // later step.
                 if let (Some(start), Some(end)) = (range.start(), range.end()) {
                     too_large(start, end)?;
+                }
+                let mut cells = 0;
+                for (_, _, d) in range.used_cells() {
+                    cells += 1;
+                    if cells > MAX_SHEET_CELLS {
+                        return Err(over(
+                            Limit::SheetCells,
+                            None,
+                            cells as u64,
+                            MAX_SHEET_CELLS as u64,
+                        ));
+                    }
+                    check_text(d.get_string())?;
                 }
                 Ok(Sheet {
                     range,
@@ -148,10 +314,10 @@ impl Book {
     }
 }
 
-/// Refuses a sheet whose used area exceeds [`MAX_SHEET_CELLS`], naming the far cell.
+/// Refuses a sheet whose used area exceeds [`MAX_SHEET_AREA`], naming the far cell.
 fn too_large(start: (u32, u32), end: (u32, u32)) -> Result<(), Unreadable> {
     let area = (end.0 - start.0 + 1) as usize * (end.1 - start.1 + 1) as usize;
-    if area <= MAX_SHEET_CELLS {
+    if area <= MAX_SHEET_AREA {
         return Ok(());
     }
     Err(Unreadable::TooLarge {
@@ -167,25 +333,41 @@ fn too_large(start: (u32, u32), end: (u32, u32)) -> Result<(), Unreadable> {
     })
 }
 
-/// One pass over the sheet's XML: values, and the formulas that have none.
+/// Refuses a text longer than [`MAX_CELL_CHARS`].
+fn check_text(text: Option<&str>) -> Result<(), Unreadable> {
+    match text {
+        // Bytes first: a text of fewer bytes than the limit has fewer chars.
+        Some(t) if t.len() > MAX_CELL_CHARS && t.chars().count() > MAX_CELL_CHARS => Err(over(
+            Limit::CellChars,
+            None,
+            t.chars().count() as u64,
+            MAX_CELL_CHARS as u64,
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// One pass over the sheet's XML: values, and the formulas that have none,
+/// each limit checked as the cells stream.
 fn read_xlsx(wb: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Sheet, Unreadable> {
     let damaged = |e: calamine::XlsxError| Unreadable::SheetDamaged(e.to_string());
-    let mut reader = match wb.worksheet_cells_reader(name) {
-        Ok(r) => r,
+    let opened = guarded(|| match wb.worksheet_cells_reader(name) {
+        Ok(r) => Ok(Some(r)),
         // A chart sheet or dialog sheet: no cells.
-        Err(calamine::XlsxError::NotAWorksheet(_)) => {
-            return Ok(Sheet {
-                range: Range::empty(),
-                uncached: Vec::new(),
-            })
-        }
-        Err(e) => return Err(damaged(e)),
+        Err(calamine::XlsxError::NotAWorksheet(_)) => Ok(None),
+        Err(e) => Err(damaged(e)),
+    })?;
+    let Some(mut reader) = opened else {
+        return Ok(Sheet {
+            range: Range::empty(),
+            uncached: Vec::new(),
+        });
     };
     let mut cells: Vec<CalCell<Data>> = Vec::new();
     let mut uncached = Vec::new();
     let (mut max_row, mut max_col) = (0u32, 0u32);
     let (mut min_row, mut min_col) = (u32::MAX, u32::MAX);
-    while let Some(c) = reader.next_cell_with_formula().map_err(damaged)? {
+    while let Some(c) = guarded(|| reader.next_cell_with_formula().map_err(damaged))? {
         // A formula whose saved result is an empty text (`t="str"`, `<v></v>`,
         // as Excel, WPS and LibreOffice save `=IF(C8=0,"",D8/C8)`) is a
         // calculated blank: not reported. Only a formula saved with no
@@ -198,18 +380,33 @@ fn read_xlsx(wb: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Sheet, Unread
         };
         if empty {
             match c.formula.filter(|f| !f.trim().is_empty()) {
-                Some(f) if !calculated => uncached.push((c.pos, f)),
+                Some(f) if !calculated => {
+                    check_text(Some(&f))?;
+                    uncached.push((c.pos, f));
+                }
                 _ => continue,
             }
         } else {
+            check_text(match &c.value {
+                DataRef::String(s) => Some(s.as_str()),
+                DataRef::SharedString(s) => Some(s),
+                _ => None,
+            })?;
             cells.push(CalCell::new(c.pos, c.value.into()));
+        }
+        if cells.len() + uncached.len() > MAX_SHEET_CELLS {
+            return Err(over(
+                Limit::SheetCells,
+                None,
+                (cells.len() + uncached.len()) as u64,
+                MAX_SHEET_CELLS as u64,
+            ));
         }
         max_row = max_row.max(c.pos.0);
         max_col = max_col.max(c.pos.1);
         min_row = min_row.min(c.pos.0);
         min_col = min_col.min(c.pos.1);
-    }
-    if min_row != u32::MAX {
+        // The area so far only grows: refuse it as soon as it is too large.
         too_large((min_row, min_col), (max_row, max_col))?;
     }
     uncached.sort_by_key(|(p, _)| *p);
@@ -229,5 +426,24 @@ mod tests {
         bytes.extend("EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes));
         assert!(is_encrypted_package(&bytes));
         assert!(!is_encrypted_package(b"EncryptedPackage"));
+    }
+
+    #[test]
+    fn a_text_is_judged_by_its_characters_not_its_bytes() {
+        // 20,000 Chinese characters are 60,000 bytes and within the limit.
+        assert!(check_text(Some(&"村".repeat(20_000))).is_ok());
+        assert!(check_text(Some(&"a".repeat(MAX_CELL_CHARS))).is_ok());
+        match check_text(Some(&"a".repeat(MAX_CELL_CHARS + 5))) {
+            Err(Unreadable::OverLimit {
+                limit, found, max, ..
+            }) => {
+                assert_eq!(limit, Limit::CellChars);
+                assert_eq!(
+                    (found, max),
+                    (MAX_CELL_CHARS as u64 + 5, MAX_CELL_CHARS as u64)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

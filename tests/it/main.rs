@@ -1,5 +1,7 @@
 //! One integration test binary (polars links once).
 
+/// The bounded reader: zip bombs, a million rows, gigabyte strings.
+mod bounded;
 /// Checks, exit codes and hostile files.
 mod check;
 /// Consolidation end to end against known truth.
