@@ -527,18 +527,21 @@ impl Finding {
     /// As the terminal prints it, like a compiler:
     /// `错误[total_mismatch] 城东街道.xlsx!免疫!D9：…` and the fix below.
     #[must_use]
+    /// Text from files and cells is shown with its control characters
+    /// escaped, so a file name with a line break cannot forge a finding.
     pub fn render(&self, lang: Lang) -> String {
+        use crate::message::terminal_text;
         let loc = self.location();
         let mut out = format!("{}[{}]", self.severity_label(lang), self.rule.id());
         if !loc.is_empty() {
             out.push(' ');
-            out.push_str(&loc);
+            out.push_str(&terminal_text(&loc));
         }
         out.push_str(lang.pick("：", ": "));
-        out.push_str(&self.message(lang));
+        out.push_str(&terminal_text(&self.message(lang)));
         if let Some(h) = self.help(lang) {
             out.push_str(lang.pick("\n  建议：", "\n  help: "));
-            out.push_str(&h);
+            out.push_str(&terminal_text(&h));
         }
         out
     }

@@ -365,7 +365,7 @@ pub fn write_csv(
         buf.clear();
         write!(buf, "{}", u.code)?;
         w.write_field(&buf)?;
-        w.write_field(&u.name)?;
+        w.write_field(crate::report::csv::neutralise(&u.name).as_bytes())?;
         w.write_field(&form.field(r.field).id)?;
         for v in [
             r.current,

@@ -29,9 +29,9 @@ pub fn print_findings(findings: &[Finding], quiet: bool, lang: Lang) {
         crate::say!(
             "== {} ==",
             if file.is_empty() {
-                lang.pick("（整批）", "(whole batch)")
+                lang.pick("（整批）", "(whole batch)").into()
             } else {
-                file
+                crate::message::terminal_text(file)
             }
         );
         for f in fs {
@@ -92,12 +92,12 @@ pub fn print_summary(o: &Outcome, lang: Lang) {
             Lang::Zh => crate::say!(
                 "   提示 {} 份报表来自 --scope 范围以外的单位，已略过（如 {}）",
                 b.outside.len(),
-                b.outside[0]
+                crate::message::terminal_text(&b.outside[0])
             ),
             Lang::En => crate::say!(
                 "   info {} returns from units outside --scope left out (first: {})",
                 b.outside.len(),
-                b.outside[0]
+                crate::message::terminal_text(&b.outside[0])
             ),
         }
     }

@@ -203,6 +203,7 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
     let report = store::ingest(&mut st, &inputs, &opts).map_err(store_err(lang))?;
     output::print_findings(&report.findings, args.quiet, lang);
     for file in &report.unchanged {
+        let file = crate::message::terminal_text(file);
         match lang {
             Lang::Zh => crate::say!("   提示 {file} 的内容已在数据库中，未作改动"),
             Lang::En => {
@@ -211,7 +212,11 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
         }
     }
     for s in &report.recorded {
-        let what = format!("{} {} {} {}", s.file, s.unit_name, s.form, s.month);
+        let what = crate::message::terminal_text(&format!(
+            "{} {} {} {}",
+            s.file, s.unit_name, s.form, s.month
+        ))
+        .into_owned();
         match lang {
             Lang::Zh => crate::say!("   已记录 {what}：{}{}", s.status.label(lang), reason(s)),
             Lang::En => crate::say!("   recorded {what}: {}", s.status.label(lang)),
@@ -221,15 +226,15 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
         match lang {
             Lang::Zh => crate::say!(
                 "   状态变更 {}!{}：{} → {}",
-                s.file,
-                s.sheet,
+                crate::message::terminal_text(&s.file),
+                crate::message::terminal_text(&s.sheet),
                 s.status.label(lang),
                 now.label(lang)
             ),
             Lang::En => crate::say!(
                 "   status {}!{}: {} → {}",
-                s.file,
-                s.sheet,
+                crate::message::terminal_text(&s.file),
+                crate::message::terminal_text(&s.sheet),
                 s.status.label(lang),
                 now.label(lang)
             ),
@@ -254,7 +259,7 @@ fn reason(s: &Submission) -> String {
     if s.reason.is_empty() {
         String::new()
     } else {
-        format!("（{}）", s.reason)
+        format!("（{}）", crate::message::terminal_text(&s.reason))
     }
 }
 
@@ -456,8 +461,8 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
                 Lang::Zh => crate::say!(
                     "  第 {} 版 {when} 收到 {}!{}（报出日期 {dated}{}）：{}{}",
                     k + 1,
-                    s.file,
-                    s.sheet,
+                    crate::message::terminal_text(&s.file),
+                    crate::message::terminal_text(&s.sheet),
                     if s.correction { "，标注更正" } else { "" },
                     s.status.label(lang),
                     reason(s)
@@ -465,8 +470,8 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
                 Lang::En => crate::say!(
                     "  version {} received {when} {}!{} (dated {dated}{}): {}",
                     k + 1,
-                    s.file,
-                    s.sheet,
+                    crate::message::terminal_text(&s.file),
+                    crate::message::terminal_text(&s.sheet),
                     if s.correction {
                         ", marked a correction"
                     } else {
@@ -681,8 +686,9 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
             };
             let v = v.map_or_else(|| "—".to_string(), crate::message::num);
             crate::say!(
-                "    {} {month} {v} ← {place}（{note}）",
-                registry.unit(*leaf).name
+                "    {} {month} {v} ← {}（{note}）",
+                registry.unit(*leaf).name,
+                crate::message::terminal_text(place)
             );
         }
     }
@@ -732,15 +738,15 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
             match lang {
                 Lang::Zh => crate::say!(
                     "  未计入：{}!{}（{}）{}",
-                    s.file,
-                    s.sheet,
+                    crate::message::terminal_text(&s.file),
+                    crate::message::terminal_text(&s.sheet),
                     s.status.label(lang),
                     reason(s)
                 ),
                 Lang::En => crate::say!(
                     "  not counted: {}!{} ({})",
-                    s.file,
-                    s.sheet,
+                    crate::message::terminal_text(&s.file),
+                    crate::message::terminal_text(&s.sheet),
                     s.status.label(lang)
                 ),
             }

@@ -37,13 +37,31 @@ pub const FINDINGS_HEADER: [&str; 11] = [
     "message",
 ];
 
-/// One CSV field as RFC 4180 writes it: quoted (quotes doubled) only when
-/// it holds a comma, quote or line break.
+/// A text field of an export as a spreadsheet may safely open it (FORMS.md
+/// §6, OWASP's rule against CSV injection): one that begins with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'`, so Excel shows
+/// `=HYPERLINK(…)` typed as a village name as text and never evaluates it.
+/// A number stays a number (`-5` is a value found, not a formula). Every
+/// text field of `aggregates.csv`, `findings.csv` and `indicators.csv`
+/// passes through here.
+#[must_use]
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !text.parse::<f64>().is_ok_and(f64::is_finite) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// One CSV field as RFC 4180 writes it: neutralised ([`neutralise`]), then
+/// quoted (quotes doubled) only when it holds a comma, quote or line break.
 fn csv_field(text: &str) -> String {
+    let text = neutralise(text);
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_string()
+        text.into_owned()
     }
 }
 
@@ -253,7 +271,7 @@ pub fn write_findings_csv(
         let mut record = vec![f.severity().id().to_string()];
         record.extend(f.export_fields());
         record.push(message);
-        w.write_record(&record)?;
+        w.write_record(record.iter().map(|x| neutralise(x).into_owned()))?;
     }
     w.flush()
 }
@@ -327,6 +345,37 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn a_field_a_spreadsheet_would_evaluate_is_written_as_text() {
+        for risky in [
+            "=HYPERLINK(\"http://x\",\"click\")",
+            "=cmd|' /C calc'!A0",
+            "@SUM(1)",
+            "+1+1",
+            "-1+1",
+            "\tx",
+            "\rx",
+            "-",
+            "-inf",
+        ] {
+            assert_eq!(neutralise(risky), format!("'{risky}"), "{risky:?}");
+        }
+        // Numbers stay numbers; text that only contains the marks is untouched.
+        for plain in [
+            "-5",
+            "-0.5",
+            "+3",
+            "1e308",
+            "城东街道",
+            "a=b",
+            "",
+            "合计-小计",
+        ] {
+            assert_eq!(neutralise(plain), plain, "{plain:?}");
+        }
+        assert_eq!(csv_field("=1,2"), "\"'=1,2\"");
     }
 
     #[test]

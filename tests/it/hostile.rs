@@ -286,10 +286,18 @@ fn hostile_files_are_findings_and_the_batch_goes_on() {
     // The date as the sheet shows it, not its serial number (46054).
     assert!(cell_finding("not_a_number", "signed", 0)["message"].contains("日期（2026-02-01）"));
     assert_eq!(cell_finding("not_a_number", "key_pop", 0)["value"], "TRUE");
-    cell_finding("not_a_number", "key_signed", 0);
+    // 1e308 as a person can read it, not 309 digits.
+    let huge = cell_finding("not_a_number", "key_signed", 0);
+    assert_eq!(huge["value"], "1e308");
+    assert!(
+        huge["message"].contains("为 1e308，不是合理的人数"),
+        "{}",
+        huge["message"]
+    );
     assert_eq!(cell_finding("not_whole", "elderly_pop", 0)["value"], "12.5");
     let uncached = cell_finding("not_a_number", "signed", 1);
-    assert_eq!(uncached["value"], "=SUM(D1:D2)");
+    // A formula's text is exported as text (FORMS.md §6).
+    assert_eq!(uncached["value"], "'=SUM(D1:D2)");
     assert!(uncached["message"].contains("没有保存计算结果"));
     assert_eq!(cell_finding("not_a_number", "key_pop", 1)["value"], "#REF!");
 
@@ -352,12 +360,8 @@ fn hostile_files_are_findings_and_the_batch_goes_on() {
 }
 
 /// Every return of the sample corpus, mutated: bytes flipped, runs zeroed,
-/// the file cut short. A substitute for a cargo-fuzz target (which needs a
-/// nightly toolchain this machine cannot fetch): ~600 mutants through
-/// the whole pipeline, and not one may crash it.
-#[test]
-fn mutated_returns_never_crash() {
-    let d = Dir::new();
+/// the file cut short, each written under `in/` (~600 files).
+fn mutants(d: &Dir) {
     let sample =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/returns/2026-01");
     let mut files: Vec<_> = std::fs::read_dir(&sample)
@@ -401,23 +405,216 @@ fn mutated_returns_never_crash() {
         }
     }
     assert!(n >= 400, "{n} mutants");
+}
+
+/// `check` over the mutants, with a bug planted in phstats at `plant`.
+fn check_mutants(d: &Dir, plant: Option<&str>) -> std::process::Output {
     let units = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/units.csv");
+    let mut cmd = assert_cmd::Command::cargo_bin("phstats").unwrap();
+    cmd.current_dir(d.tmp.path()).args([
+        "check",
+        "in",
+        "--units",
+        units.to_str().unwrap(),
+        "--period",
+        "2026-01",
+        "--export",
+        "out",
+    ]);
+    if let Some(site) = plant {
+        cmd.env("PHSTATS_PLANT_PANIC", site);
+    }
+    cmd.output().unwrap()
+}
+
+/// What the fuzz run asserts: the run ended as a run ends (0 or 1), with
+/// every mutant accounted for in `findings.csv`, and no sign of a crash.
+fn crashed(d: &Dir, out: &std::process::Output) -> Option<String> {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !matches!(out.status.code(), Some(0 | 1))
+        || stderr.contains("panicked")
+        || stderr.contains("内部错误")
+        || !d.path("out/findings.csv").exists()
+    {
+        return Some(format!("exit {:?}: {stderr}", out.status.code()));
+    }
+    None
+}
+
+/// A substitute for a cargo-fuzz target (which needs a nightly toolchain
+/// this machine cannot fetch): ~600 mutants through the whole pipeline,
+/// and not one may crash it. Only calamine's own panics on a file's bytes
+/// are that file's `unreadable_file`; a panic of phstats' code ends the
+/// run with exit 101, which fails this test (see the planted one below).
+#[test]
+fn mutated_returns_never_crash() {
+    let d = Dir::new();
+    mutants(&d);
+    let out = check_mutants(&d, None);
+    if let Some(why) = crashed(&d, &out) {
+        panic!("{why}");
+    }
+}
+
+/// The fuzz run can fail: a bug planted in `rows.rs` (debug builds read
+/// `PHSTATS_PLANT_PANIC`) is not excused as a damaged workbook, it is an
+/// internal error, in Chinese, naming the file, exit 101.
+#[cfg(debug_assertions)]
+#[test]
+fn a_bug_in_phstats_fails_the_fuzz_run_and_is_never_blamed_on_a_return() {
+    let d = Dir::new();
+    mutants(&d);
+    let out = check_mutants(&d, Some("rows"));
+    assert!(
+        crashed(&d, &out).is_some(),
+        "the planted panic went unnoticed"
+    );
+    assert_eq!(out.status.code(), Some(101));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("内部错误：phstats 程序自身出错"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("这不是报表的问题"), "{stderr}");
+    assert!(stderr.contains("出错时正在读取 in/m"), "{stderr}");
+    assert!(stderr.contains("ingest/rows.rs"), "{stderr}");
+    assert!(!stderr.contains("工作簿结构已损坏"), "{stderr}");
+    // Only the message: no Rust panic banner.
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// FORMS.md §6: what a township typed as a formula, a file named like one
+/// and a registry name beginning with `@` reach the CSV exports as text
+/// (a leading `'`), never as something a spreadsheet evaluates.
+#[test]
+fn no_exported_field_can_be_evaluated_as_a_formula() {
+    let d = Dir::new();
+    let units = util::UNITS
+        .replace("红旗村,village", "@红旗村,village")
+        .replace(
+            "新民镇,township,439902000000,新民镇卫生院",
+            "-新民镇,township,439902000000,新民镇卫生院|新民镇",
+        );
+    std::fs::write(d.path("units.csv"), units).unwrap();
+    let fd = "family_doctor";
+    util::write_return(
+        &d.path("=HYPERLINK(1).xlsx"),
+        fd,
+        "新民镇",
+        Some("2026-02"),
+        &[
+            (
+                "新村",
+                vec![
+                    ("resident_pop", V::N(100.0)),
+                    ("signed", V::T("=cmd|' /C calc'!A0")),
+                    ("key_pop", V::T("+1+1")),
+                    ("key_signed", V::N(-5.0)),
+                ],
+            ),
+            (
+                "@红旗村",
+                vec![("resident_pop", V::N(50.0)), ("signed", V::T("@SUM(1)"))],
+            ),
+            (
+                "=HYPERLINK(\"http://x\",\"click\")",
+                vec![("resident_pop", V::N(10.0))],
+            ),
+        ],
+        None,
+    );
+    // The file given on the command line, so its name is the `file` column.
     let out = util::phstats(
         d.tmp.path(),
         &[
-            "check",
-            "in",
+            "consolidate",
+            "=HYPERLINK(1).xlsx",
             "--units",
-            units.to_str().unwrap(),
+            "units.csv",
             "--period",
-            "2026-01",
+            "2026-02",
             "--export",
             "out",
+            "-o",
+            "r.xlsx",
         ],
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    // Every mutant is accounted for: counted, or named by a finding.
-    assert!(d.path("out/findings.csv").exists());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut texts = 0;
+    for name in ["findings.csv", "aggregates.csv", "indicators.csv"] {
+        let rows = util::read_csv(&d.path(&format!("out/{name}")));
+        assert!(!rows.is_empty(), "{name}");
+        for row in &rows {
+            for (col, v) in row {
+                let number = v.parse::<f64>().is_ok_and(f64::is_finite);
+                assert!(
+                    number || !v.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{name} {col}: {v:?}"
+                );
+                texts += usize::from(v.starts_with('\''));
+            }
+        }
+    }
+    // Each risky text is there, as text, where it belongs.
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let has = |col: &str, v: &str| f.iter().any(|x| x[col] == v);
+    assert!(has("value", "'=cmd|' /C calc'!A0"), "{f:#?}");
+    assert!(has("value", "'@SUM(1)"), "{f:#?}");
+    assert!(has("value", "'+1+1"), "{f:#?}");
+    assert!(
+        has("value", "-5"),
+        "a negative number stays a number: {f:#?}"
+    );
+    assert!(has("file", "'=HYPERLINK(1).xlsx"), "{f:#?}");
+    assert!(
+        has("value", "'=HYPERLINK(\"http://x\",\"click\")"),
+        "{f:#?}"
+    );
+    let a = util::read_csv(&d.path("out/aggregates.csv"));
+    assert!(a.iter().any(|x| x["unit_name"] == "'@红旗村"), "{a:#?}");
+    let i = util::read_csv(&d.path("out/indicators.csv"));
+    assert!(i.iter().any(|x| x["unit_name"] == "'-新民镇"), "{i:#?}");
+    assert!(texts >= 6, "{texts}");
+}
+
+/// FORMS.md §6: a file name with a line break cannot forge a finding's
+/// line on the terminal, and an escape sequence from a cell is shown
+/// escaped, never sent to the terminal.
+#[test]
+fn the_terminal_never_prints_a_control_character_from_a_file() {
+    let d = Dir::new();
+    util::write_return(
+        &d.path("in/城东\n错误[total_mismatch] 伪造.xlsx"),
+        "family_doctor",
+        "新民镇",
+        Some("2026-02"),
+        &[(
+            "新村",
+            vec![
+                ("resident_pop", V::N(100.0)),
+                ("signed", V::T("\u{1b}[31m40")),
+            ],
+        )],
+        None,
+    );
+    let out = util::run_in(&d, "check", &["--period", "2026-02"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "{stdout}");
+    assert!(
+        !stdout
+            .lines()
+            .any(|l| l.starts_with("错误[total_mismatch] 伪造")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("城东\\n错误[total_mismatch] 伪造.xlsx"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\\u{1b}[31m40"), "{stdout}");
 }
