@@ -6,8 +6,10 @@
 //!    take the latest month that has a value (LAST_IN_PERIOD);
 //! 2. each leaf figure is added to the unit and every unit above it;
 //! 3. rates (and `dtap_dropout`) are recomputed from the rolled-up
-//!    numerator and denominator, each summed over the leaves that reported
-//!    every part of the rate.
+//!    numerator and denominator, paired at each leaf month by month: a leaf
+//!    month counts in a rate only when it reported every part (FORMS.md §5);
+//!    flow pairs are summed over the period's months, a stock takes the pair
+//!    of the latest month that has both.
 //!
 //! The slots come out in report order, each sorted by unit, and are kept
 //! as they are: no final sort, no second copy. Missing values are left
@@ -310,19 +312,24 @@ fn period_slots<'a>(
             column.into_iter().map(|(u, v, _)| (u, v)).collect()
         })
         .collect();
-    // 2. Each rate's two sides at the leaves that reported every part.
+    // 2. Each rate's two sides at each leaf, from the months in which it
+    // reported every part (FORMS.md §5).
     let rates: Vec<(u32, Column, Column)> = slots
         .ff
         .par_iter()
         .enumerate()
         .filter_map(|(ff, &(form, field))| {
             let ratio = schemas.form(form).field(field).ratio?;
-            let part = |f: FieldIdx| &leaves[slots.ff_of(form, f) as usize];
-            let (num, den) = matched_sides(
-                part(ratio.numerator),
-                part(ratio.denominator),
-                ratio.minus.map(part),
+            let stock = schemas.form(form).field(ratio.denominator).kind == Kind::Stock;
+            let run = |f: FieldIdx| by_ff(slots.ff_of(form, f));
+            let pairs = monthly_pairs(
+                run(ratio.numerator),
+                run(ratio.denominator),
+                ratio.minus.map(run),
+                (lo.0, hi.0),
+                stock,
             );
+            let (num, den) = period_pairs(&pairs, stock, registry);
             Some((ff as u32, num, den))
         })
         .collect();
@@ -401,26 +408,92 @@ fn latest_source(column: &mut Vec<(UnitIdx, f64, i32)>, registry: &Registry) {
     });
 }
 
-/// A rate's two sides at each leaf where every part was reported:
-/// `(numerator − minus, denominator)`. The columns are sorted by unit.
-fn matched_sides(num: &Column, den: &Column, minus: Option<&Column>) -> (Column, Column) {
-    let mut n_side = Vec::new();
-    let mut d_side = Vec::new();
-    for &(unit, n) in num {
-        let Some(d) = value_at(den, unit) else {
-            continue;
-        };
-        let m = match minus {
-            Some(c) => match value_at(c, unit) {
-                Some(m) => m,
-                None => continue,
-            },
-            None => 0.0,
-        };
-        n_side.push((unit, n - m));
-        d_side.push((unit, d));
+/// One field's figures in the months `lo..=hi`, one per unit and month
+/// (sorted so): two of one unit and month are summed for a flow, and for a
+/// stock the later read wins — as [`in_period`] takes them.
+fn per_month(run: &[Figure], lo: i32, hi: i32, stock: bool) -> Vec<(UnitIdx, i32, f64)> {
+    let mut out: Vec<(UnitIdx, i32, f64)> = Vec::new();
+    for f in run.iter().filter(|f| lo <= f.month && f.month <= hi) {
+        match out.last_mut() {
+            Some(last) if (last.0, last.1) == (f.unit, f.month) => {
+                if stock {
+                    last.2 = f.value;
+                } else {
+                    last.2 += f.value;
+                }
+            }
+            _ => out.push((f.unit, f.month, f.value)),
+        }
     }
-    (n_side, d_side)
+    out
+}
+
+/// A rate's pairs `(unit, month, numerator − minus, denominator)` for each
+/// leaf and month in `lo..=hi` that reported every part (FORMS.md §5: a
+/// village that left April's 实种 empty has no April in the rate, though
+/// its April 应种 still counts in the 应种 total).
+fn monthly_pairs(
+    num: &[Figure],
+    den: &[Figure],
+    minus: Option<&[Figure]>,
+    (lo, hi): (i32, i32),
+    stock: bool,
+) -> Vec<(UnitIdx, i32, f64, f64)> {
+    let num = per_month(num, lo, hi, stock);
+    let den = per_month(den, lo, hi, stock);
+    let minus = minus.map(|m| per_month(m, lo, hi, stock));
+    let find = |col: &[(UnitIdx, i32, f64)], key: (UnitIdx, i32)| {
+        col.binary_search_by_key(&key, |c| (c.0, c.1))
+            .ok()
+            .map(|i| col[i].2)
+    };
+    num.iter()
+        .filter_map(|&(unit, month, n)| {
+            let d = find(&den, (unit, month))?;
+            let m = match &minus {
+                Some(col) => find(col, (unit, month))?,
+                None => 0.0,
+            };
+            Some((unit, month, n - m, d))
+        })
+        .collect()
+}
+
+/// A rate's two sides over the period, per leaf, from its monthly pairs:
+/// flows summed over the months; stocks the pair of the latest month that
+/// has one (and of one source per subtree, as [`latest_source`] keeps for
+/// a stock). Columns sorted by unit.
+fn period_pairs(
+    pairs: &[(UnitIdx, i32, f64, f64)],
+    stock: bool,
+    registry: &Registry,
+) -> (Column, Column) {
+    // (unit, numerator, denominator, month), one per unit.
+    let mut per_unit: Vec<(UnitIdx, f64, f64, i32)> = Vec::new();
+    for &(unit, month, n, d) in pairs {
+        match per_unit.last_mut() {
+            Some(last) if last.0 == unit => {
+                if stock {
+                    (last.1, last.2, last.3) = (n, d, month);
+                } else {
+                    last.1 += n;
+                    last.2 += d;
+                }
+            }
+            _ => per_unit.push((unit, n, d, month)),
+        }
+    }
+    if stock {
+        let mut months: Vec<(UnitIdx, f64, i32)> =
+            per_unit.iter().map(|&(u, _, _, m)| (u, 0.0, m)).collect();
+        latest_source(&mut months, registry);
+        let kept: Vec<UnitIdx> = months.iter().map(|m| m.0).collect();
+        per_unit.retain(|p| kept.binary_search(&p.0).is_ok());
+    }
+    (
+        per_unit.iter().map(|&(u, n, _, _)| (u, n)).collect(),
+        per_unit.iter().map(|&(u, _, d, _)| (u, d)).collect(),
+    )
 }
 
 /// `num / den × 100` at every unit with both sides, where `den` is not 0.

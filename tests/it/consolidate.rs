@@ -110,7 +110,8 @@ pub fn expected_from_truth(dir: &Path) -> HashMap<Key, f64> {
     // for a stock, the month it comes from
     let mut leaf: HashMap<Key, f64> = HashMap::new();
     let mut month_of: HashMap<Key, String> = HashMap::new();
-    for ((form, unit, field), mut pts) in series {
+    for ((form, unit, field), pts) in &series {
+        let mut pts = pts.clone();
         pts.sort_by(|a, b| a.0.cmp(&b.0));
         let mut per_period: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
         for (m, v) in &pts {
@@ -153,29 +154,73 @@ pub fn expected_from_truth(dir: &Path) -> HashMap<Key, f64> {
                 .or_default() += v;
         }
     }
+    // Rates (FORMS.md §5): each leaf's pairs month by month, a month
+    // counting only where every part was reported; flows summed over the
+    // period's months, a stock's pair from its latest such month; one
+    // source per subtree for a stock, as above; then summed up the chain.
     let mut sides: HashMap<Key, (f64, f64)> = HashMap::new();
     for (form, rate, num, minus, den) in rates() {
-        for ((p, f, unit, field), n) in &leaf {
+        let stock = is_stock(&form, &den);
+        // (period, unit) → (numerator, denominator, month of the pair).
+        let mut pairs: BTreeMap<(String, String), (f64, f64, String)> = BTreeMap::new();
+        for ((f, unit, field), pts) in &series {
             if *f != form || *field != num {
                 continue;
             }
-            let get = |x: &str| {
-                leaf.get(&(p.clone(), f.clone(), unit.clone(), x.to_string()))
-                    .copied()
+            let at = |x: &str, m: &str| {
+                series
+                    .get(&(f.clone(), unit.clone(), x.to_string()))
+                    .and_then(|v| v.iter().find(|p| p.0 == m).map(|p| p.1))
             };
-            let Some(d) = get(&den) else { continue };
-            let m = match &minus {
-                Some(m) => match get(m) {
-                    Some(v) => v,
-                    None => continue,
-                },
-                None => 0.0,
-            };
+            let mut months: Vec<&(String, f64)> = pts.iter().collect();
+            months.sort_by(|a, b| a.0.cmp(&b.0));
+            for (m, n) in months {
+                let Some(d) = at(&den, m) else { continue };
+                let mv = match &minus {
+                    Some(x) => match at(x, m) {
+                        Some(v) => v,
+                        None => continue,
+                    },
+                    None => 0.0,
+                };
+                let (y, mo) = m.split_once('-').unwrap();
+                let q = (mo.parse::<u32>().unwrap() - 1) / 3 + 1;
+                for p in [m.clone(), format!("{y}Q{q}"), y.to_string()] {
+                    let e = pairs
+                        .entry((p, unit.clone()))
+                        .or_insert((0.0, 0.0, m.clone()));
+                    if stock {
+                        *e = (n - mv, d, m.clone());
+                    } else {
+                        e.0 += n - mv;
+                        e.1 += d;
+                    }
+                }
+            }
+        }
+        if stock {
+            let mut dropped = Vec::new();
+            for ((p, unit), (_, _, m)) in &pairs {
+                for a in up(unit).into_iter().skip(1) {
+                    if let Some((_, _, am)) = pairs.get(&(p.clone(), a.clone())) {
+                        dropped.push(if am > m {
+                            (p.clone(), unit.clone())
+                        } else {
+                            (p.clone(), a)
+                        });
+                    }
+                }
+            }
+            for k in dropped {
+                pairs.remove(&k);
+            }
+        }
+        for ((p, unit), (n, d, _)) in &pairs {
             for u in up(unit) {
                 let e = sides
-                    .entry((p.clone(), f.clone(), u, rate.clone()))
+                    .entry((p.clone(), form.to_string(), u, rate.clone()))
                     .or_default();
-                e.0 += n - m;
+                e.0 += n;
                 e.1 += d;
             }
         }
@@ -885,4 +930,89 @@ fn a_county_registry_consolidates_the_county() {
         .map(ToString::to_string)
         .unwrap_or_default();
     assert!(title.starts_with("东湖区"), "{title}");
+}
+
+/// FORMS.md §5, hand-computed: a rate pairs its two sides at each leaf
+/// month by month. 红旗村 left April's 实种 empty: its April 应种 still
+/// counts in the quarter's 应种, but April is out of its 接种率. And a
+/// stock rate whose sides were last reported in different months takes the
+/// latest month in which both were.
+#[test]
+fn a_rate_pairs_its_sides_by_leaf_and_month() {
+    let d = Dir::new();
+    // (month, 新村 due/given, 红旗村 due/given).
+    let vac: [(u32, (f64, Option<f64>), (f64, Option<f64>)); 3] = [
+        (4, (10.0, Some(8.0)), (20.0, None)),
+        (5, (10.0, Some(9.0)), (10.0, Some(10.0))),
+        (6, (10.0, Some(10.0)), (10.0, Some(8.0))),
+    ];
+    for (m, a, b) in vac {
+        let row = |(due, given): (f64, Option<f64>)| {
+            let mut v = vec![("hepb1_due", V::N(due))];
+            if let Some(g) = given {
+                v.push(("hepb1_given", V::N(g)));
+            }
+            v
+        };
+        util::write_return(
+            &d.path(&format!("in/新民镇_免疫_{m}.xlsx")),
+            "vaccination",
+            "新民镇",
+            Some(&format!("2026-{m:02}")),
+            &[("新村", row(a)), ("红旗村", row(b))],
+            None,
+        );
+    }
+    // (month, 新村 resident/signed, 红旗村 resident/signed).
+    let fd: [(u32, (f64, Option<f64>), (f64, Option<f64>)); 3] = [
+        (4, (100.0, Some(40.0)), (50.0, Some(20.0))),
+        (5, (100.0, None), (50.0, Some(25.0))),
+        (6, (110.0, None), (50.0, Some(30.0))),
+    ];
+    for (m, a, b) in fd {
+        let row = |(pop, signed): (f64, Option<f64>)| {
+            let mut v = vec![("resident_pop", V::N(pop))];
+            if let Some(s) = signed {
+                v.push(("signed", V::N(s)));
+            }
+            v
+        };
+        util::write_return(
+            &d.path(&format!("in/新民镇_家医_{m}.xlsx")),
+            "family_doctor",
+            "新民镇",
+            Some(&format!("2026-{m:02}")),
+            &[("新村", row(a)), ("红旗村", row(b))],
+            None,
+        );
+    }
+    let out = util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |unit: &str, field: &str| {
+        a.get(&("2026Q2".into(), unit.into(), field.into()))
+            .copied()
+    };
+    let (xm, xc, hq) = ("439902101000", "439902101201", "439902101202");
+    // 应种 counts every month reported: 30 + 40.
+    assert_eq!(get(xm, "hepb1_due"), Some(70.0));
+    assert_eq!(get(xm, "hepb1_given"), Some(45.0));
+    // 新村 27/30; 红旗村 (May, June) 18/20; 新民镇 45/50. Paired over the
+    // quarter instead, 红旗村 would be 18/40 = 45 % and 新民镇 64.3 %.
+    assert_eq!(get(xc, "hepb1_rate"), Some(90.0));
+    assert_eq!(get(hq, "hepb1_rate"), Some(90.0));
+    assert_eq!(get(xm, "hepb1_rate"), Some(90.0));
+    // Stocks: 新村's latest 常住人口 is June's 110, its latest 签约 April's
+    // 40; its rate is April's pair, 40/100. 新民镇: (40 + 30)/(100 + 50).
+    assert_eq!(get(xc, "resident_pop"), Some(110.0));
+    assert_eq!(get(xc, "signed"), Some(40.0));
+    assert_eq!(get(xc, "signing_rate"), Some(40.0));
+    assert_eq!(get(hq, "signing_rate"), Some(60.0));
+    assert_eq!(get(xm, "resident_pop"), Some(160.0));
+    let rate = get(xm, "signing_rate").unwrap();
+    assert!((rate - 70.0 / 150.0 * 100.0).abs() < 1e-9, "{rate}");
 }
