@@ -254,13 +254,18 @@ pub fn aggregate(
 
 /// The counted, reported figures that are not rates, sorted by (form-field,
 /// unit, month, place read): what every slot reads its run from.
+/// Whether observation `i` enters the roll-up: a reported figure of a
+/// counted return, not a rate, and not a row computed from the unit's own
+/// children that are counted already (an overlap).
+fn is_counted(batch: &Batch, schemas: &Schemas, i: usize) -> bool {
+    let o = &batch.obs;
+    batch.counts(i, schemas)
+        && (batch.overlapped.is_empty() || !batch.overlapped.contains(&(o.ret[i], o.unit[i])))
+}
+
 fn counted_figures(batch: &Batch, schemas: &Schemas, slots: &Slots) -> Vec<Figure> {
     let o = &batch.obs;
-    // Rows computed from the unit's own children are not counted again.
-    let counted = |i: usize| {
-        batch.counts(i, schemas)
-            && (batch.overlapped.is_empty() || !batch.overlapped.contains(&(o.ret[i], o.unit[i])))
-    };
+    let counted = |i: usize| is_counted(batch, schemas, i);
     // One entry per observation, written in place (a filtered parallel
     // collect would hold the table twice); those not counted sort last
     // under `NOT_COUNTED` and are cut off.
@@ -547,6 +552,364 @@ impl RollUp {
         }
         self.touched.clear();
         out
+    }
+}
+
+/// What a part of a figure is (`trace --csv`'s `role`, FORMS.md §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// A count's own figure.
+    Value,
+    /// A rate's numerator (for `dtap_dropout`, `dtap1_given − dtap3_given`
+    /// of the leaf and month).
+    Numerator,
+    /// A rate's denominator.
+    Denominator,
+}
+
+impl Role {
+    /// The id in `trace --csv`.
+    #[must_use]
+    pub fn id(self) -> &'static str {
+        match self {
+            Role::Value => "value",
+            Role::Numerator => "numerator",
+            Role::Denominator => "denominator",
+        }
+    }
+}
+
+/// Why a part is not counted in a figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Left {
+    /// The cell was empty (or `-`, `/`).
+    NotReported,
+    /// Its return does not count (replaced by a correction, an unsettled
+    /// duplicate, a broken identity).
+    ReturnNotCounted,
+    /// A rate's other side was not reported by the leaf that month.
+    OneSideMissing,
+    /// A stock (or a stock rate's pair) counts only its latest month.
+    EarlierMonth,
+    /// Another source of the same units was kept (a county's summary row and
+    /// the villages' own returns: the later counts).
+    OtherSource,
+}
+
+impl Left {
+    /// The reason in `trace --csv`.
+    #[must_use]
+    pub fn id(self) -> &'static str {
+        match self {
+            Left::NotReported => "not_reported",
+            Left::ReturnNotCounted => "return_not_counted",
+            Left::OneSideMissing => "one_side_not_reported_that_month",
+            Left::EarlierMonth => "earlier_month_of_a_stock",
+            Left::OtherSource => "another_source_kept",
+        }
+    }
+
+    /// As a person reads it.
+    #[must_use]
+    pub fn label(self, lang: crate::message::Lang) -> &'static str {
+        match self {
+            Left::NotReported => lang.pick("未报告，不计", "not reported, not counted"),
+            Left::ReturnNotCounted => lang.pick("所在报表不计入", "its return does not count"),
+            Left::OneSideMissing => lang.pick(
+                "该单位当月只报了比率的一方，此月不计入比率",
+                "the other side of the rate was not reported that month",
+            ),
+            Left::EarlierMonth => lang.pick(
+                "存量只取期内最后一个月，此月不计",
+                "a stock counts only its latest month",
+            ),
+            Left::OtherSource => lang.pick(
+                "同一单位另有更晚的来源，此处不计",
+                "another, later source of the same units is counted",
+            ),
+        }
+    }
+}
+
+/// One part of a figure: a leaf's value in one month, where it came from
+/// (`obs`, an index of the batch's observation table), and whether it counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Part {
+    /// Its role.
+    pub role: Role,
+    /// The leaf (the unit of the row it was read from).
+    pub unit: UnitIdx,
+    /// Its month.
+    pub month: Month,
+    /// Its value (`None`: not reported).
+    pub value: Option<f64>,
+    /// The observation it was read from.
+    pub obs: u32,
+    /// Why it is not counted; `None` when it is.
+    pub left: Option<Left>,
+}
+
+impl Part {
+    /// Whether it counts in the figure.
+    #[must_use]
+    pub fn counted(&self) -> bool {
+        self.left.is_none()
+    }
+}
+
+/// Where a figure comes from: every part the roll-up counted for `unit`'s
+/// `field` in `period` (each leaf, month, value and cell), and every part it
+/// did not, with why. The counted parts give the figure exactly: summed for
+/// a count; `100 × Σ numerator / Σ denominator` for a rate. It follows the
+/// rules of [`aggregate`] (the same counted figures, pairs by leaf and
+/// month, latest month and one source for a stock), and a test holds the
+/// two equal for every figure of the sample.
+#[must_use]
+pub fn explain(
+    batch: &Batch,
+    registry: &Registry,
+    schemas: &Schemas,
+    period: Period,
+    unit: UnitIdx,
+    form: FormIdx,
+    field: FieldIdx,
+) -> Vec<Part> {
+    let (lo, hi) = period.bounds();
+    let (lo, hi) = (lo.0, hi.0);
+    let o = &batch.obs;
+    let f = schemas.form(form).field(field);
+    let sides: Vec<(Role, FieldIdx)> = match f.ratio {
+        Some(r) => [
+            Some((Role::Numerator, r.numerator)),
+            r.minus.map(|m| (Role::Numerator, m)),
+            Some((Role::Denominator, r.denominator)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        None => vec![(Role::Value, field)],
+    };
+    let in_scope = |i: usize, fld: FieldIdx| {
+        o.form[i] == form && o.field[i] == fld && lo <= o.month[i].0 && o.month[i].0 <= hi
+    };
+    let mut parts: Vec<Part> = Vec::new();
+    // What never enters the roll-up, and why.
+    for i in 0..o.len() {
+        let Some(&(role, _)) = sides.iter().find(|(_, fld)| in_scope(i, *fld)) else {
+            continue;
+        };
+        if is_counted(batch, schemas, i) {
+            continue;
+        }
+        let left = if o.value[i].is_none() {
+            Left::NotReported
+        } else if batch.returns[o.ret[i] as usize].status
+            != crate::observation::ReturnStatus::Active
+        {
+            Left::ReturnNotCounted
+        } else {
+            Left::OtherSource
+        };
+        parts.push(part(batch, role, i as u32, o.value[i], Some(left)));
+    }
+    // The counted figures of a field in the period, as the roll-up sorts them.
+    let figures = |fld: FieldIdx| -> Vec<Figure> {
+        let mut v: Vec<Figure> = (0..o.len())
+            .filter(|&i| in_scope(i, fld) && is_counted(batch, schemas, i))
+            .map(|i| Figure {
+                ff: 0,
+                unit: o.unit[i],
+                month: o.month[i].0,
+                idx: i as u32,
+                value: o.value[i].unwrap_or_default(),
+            })
+            .collect();
+        v.sort_unstable_by_key(|f| (f.unit, f.month, f.idx));
+        v
+    };
+    match f.ratio {
+        None => explain_count(
+            &figures(field),
+            f.kind == Kind::Stock,
+            registry,
+            batch,
+            &mut parts,
+        ),
+        Some(r) => {
+            let stock = schemas.form(form).field(r.denominator).kind == Kind::Stock;
+            let num = figures(r.numerator);
+            let den = figures(r.denominator);
+            let minus = r.minus.map(figures);
+            explain_rate(
+                &num,
+                &den,
+                minus.as_deref(),
+                stock,
+                registry,
+                batch,
+                &mut parts,
+            );
+        }
+    }
+    parts.retain(|p| registry.ancestors_and_self(p.unit).any(|a| a == unit));
+    parts.sort_by_key(|p| (p.role, p.unit, p.month, p.obs));
+    parts
+}
+
+fn part(batch: &Batch, role: Role, obs: u32, value: Option<f64>, left: Option<Left>) -> Part {
+    Part {
+        role,
+        unit: batch.obs.unit[obs as usize],
+        month: batch.obs.month[obs as usize],
+        value,
+        obs,
+        left,
+    }
+}
+
+/// A count's parts: every figure of a flow; a stock's latest month per
+/// leaf, from one source per subtree ([`latest_source`]).
+fn explain_count(
+    figs: &[Figure],
+    stock: bool,
+    registry: &Registry,
+    batch: &Batch,
+    parts: &mut Vec<Part>,
+) {
+    if !stock {
+        parts.extend(
+            figs.iter()
+                .map(|f| part(batch, Role::Value, f.idx, Some(f.value), None)),
+        );
+        return;
+    }
+    // The latest figure of each leaf (sorted: the last of its run).
+    let mut latest: Vec<(UnitIdx, f64, i32)> = Vec::new();
+    let mut chosen: Vec<u32> = Vec::new();
+    for (k, f) in figs.iter().enumerate() {
+        if figs.get(k + 1).is_some_and(|n| n.unit == f.unit) {
+            parts.push(part(
+                batch,
+                Role::Value,
+                f.idx,
+                Some(f.value),
+                Some(Left::EarlierMonth),
+            ));
+        } else {
+            latest.push((f.unit, f.value, f.month));
+            chosen.push(f.idx);
+        }
+    }
+    let all = latest.clone();
+    latest_source(&mut latest, registry);
+    for (k, (unit, value, _)) in all.into_iter().enumerate() {
+        let kept = latest.binary_search_by_key(&unit, |c| c.0).is_ok();
+        parts.push(part(
+            batch,
+            Role::Value,
+            chosen[k],
+            Some(value),
+            (!kept).then_some(Left::OtherSource),
+        ));
+    }
+}
+
+/// A rate's parts: its pairs by leaf and month ([`monthly_pairs`]), every
+/// matched month of a flow, the latest of a stock from one source per
+/// subtree; a side reported without the other that month is left out.
+fn explain_rate(
+    num: &[Figure],
+    den: &[Figure],
+    minus: Option<&[Figure]>,
+    stock: bool,
+    registry: &Registry,
+    batch: &Batch,
+    parts: &mut Vec<Part>,
+) {
+    let (all_lo, all_hi) = (i32::MIN, i32::MAX);
+    let per = |figs: &[Figure]| per_month(figs, all_lo, all_hi, stock);
+    let (n_m, d_m) = (per(num), per(den));
+    let m_m = minus.map(per);
+    // The first observation of each (unit, month) of a side, for its cell.
+    let first = |figs: &[Figure], key: (UnitIdx, i32)| {
+        figs.iter()
+            .filter(|f| (f.unit, f.month) == key)
+            .map(|f| f.idx)
+            .last()
+    };
+    let pairs = monthly_pairs(num, den, minus, (all_lo, all_hi), stock);
+    let paired = |key: (UnitIdx, i32)| pairs.binary_search_by_key(&key, |p| (p.0, p.1)).is_ok();
+    // Sides without their partner that month.
+    let mut lone = |col: &[(UnitIdx, i32, f64)], figs: &[Figure], role: Role| {
+        for &(unit, month, v) in col {
+            if !paired((unit, month)) {
+                if let Some(idx) = first(figs, (unit, month)) {
+                    parts.push(part(batch, role, idx, Some(v), Some(Left::OneSideMissing)));
+                }
+            }
+        }
+    };
+    lone(&n_m, num, Role::Numerator);
+    lone(&d_m, den, Role::Denominator);
+    if let (Some(col), Some(figs)) = (&m_m, minus) {
+        lone(col, figs, Role::Numerator);
+    }
+    // The pairs that count: all of a flow's; a stock's latest per leaf, of
+    // one source per subtree.
+    let mut keep = vec![true; pairs.len()];
+    let mut earlier = vec![false; pairs.len()];
+    if stock {
+        let mut latest: Vec<(UnitIdx, f64, i32)> = Vec::new();
+        for (k, p) in pairs.iter().enumerate() {
+            if pairs.get(k + 1).is_some_and(|n| n.0 == p.0) {
+                earlier[k] = true;
+                keep[k] = false;
+            } else {
+                latest.push((p.0, 0.0, p.1));
+            }
+        }
+        latest_source(&mut latest, registry);
+        for (k, p) in pairs.iter().enumerate() {
+            if !earlier[k] && latest.binary_search_by_key(&p.0, |c| c.0).is_err() {
+                keep[k] = false;
+            }
+        }
+    }
+    for (k, &(unit, month, n, d)) in pairs.iter().enumerate() {
+        let left = if earlier[k] {
+            Some(Left::EarlierMonth)
+        } else if keep[k] {
+            None
+        } else {
+            Some(Left::OtherSource)
+        };
+        if let Some(idx) = first(num, (unit, month)) {
+            parts.push(part(batch, Role::Numerator, idx, Some(n), left));
+        }
+        if let Some(idx) = first(den, (unit, month)) {
+            parts.push(part(batch, Role::Denominator, idx, Some(d), left));
+        }
+    }
+}
+
+/// The figure the counted parts give: their sum for a count; for a rate
+/// `100 × Σ numerator / Σ denominator` (none over a zero denominator).
+#[must_use]
+pub fn figure_of(parts: &[Part]) -> Option<f64> {
+    let sum = |role: Role| {
+        let vals: Vec<f64> = parts
+            .iter()
+            .filter(|p| p.role == role && p.counted())
+            .filter_map(|p| p.value)
+            .collect();
+        (!vals.is_empty()).then(|| vals.iter().sum::<f64>())
+    };
+    match sum(Role::Value) {
+        Some(v) => Some(v),
+        None => {
+            let (n, d) = (sum(Role::Numerator)?, sum(Role::Denominator)?);
+            (d != 0.0).then(|| n / d * 100.0)
+        }
     }
 }
 

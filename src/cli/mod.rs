@@ -78,6 +78,7 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("trace", "period", "该汇总数字的报告期（2026-03、2026Q1、2026）", "The period of the figure (2026-03, 2026Q1, 2026)"),
     ("trace", "unit", "单位（名称或代码）", "The unit (name or code)"),
     ("trace", "field", "指标代码（如 hepb1_rate）或名称", "The field id (hepb1_rate) or label"),
+    ("trace", "csv", "把该数字的每个组成部分（单位、月份、数值、来源单元格、是否计入及原因）写入此 CSV 文件", "Also write every part of the figure (unit, month, value, source cell, counted and why not) to this CSV file"),
     ("check", "feedback", "为每个有问题的单位和月份写一份退回修改工作簿到此文件夹", "Write one feedback workbook (退回修改) per unit and month with problems into this directory"),
     ("template", "", "为各乡镇写出填报模板（含公式、数据验证和工作表保护）", "Write fill-in templates (填报模板) for the townships to fill in"),
     ("template", "units", "单位名录 CSV（code,name,level,parent_code,aliases）", "The unit registry CSV (code,name,level,parent_code,aliases)"),

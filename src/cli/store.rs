@@ -7,7 +7,7 @@
 //! phstats trace   --store DIR --period P --unit U --field F
 //! ```
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use super::consolidate::{publish, Publish};
@@ -115,6 +115,9 @@ pub struct TraceArgs {
     /// The unit registry CSV (default: the one the store ingested with).
     #[arg(long, value_name = "UNITS.csv")]
     pub units: Option<PathBuf>,
+    /// Also write every part of the figure to this CSV file.
+    #[arg(long, value_name = "FILE.csv")]
+    pub csv: Option<PathBuf>,
 }
 
 fn schemas(dir: &Option<PathBuf>) -> anyhow::Result<Schemas> {
@@ -634,94 +637,69 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
         ),
     }
     let b = &outcome.batch;
-    // The leaves under the unit whose figures make it up.
     let under = |leaf: UnitIdx| registry.ancestors_and_self(leaf).any(|a| a == unit);
-    let parts: Vec<crate::schema::FieldIdx> = match field.ratio {
-        Some(r) => [Some(r.numerator), r.minus, Some(r.denominator)]
-            .into_iter()
-            .flatten()
-            .collect(),
-        None => vec![field_idx],
-    };
-    // Each part's counted value per leaf (flows summed, a stock's latest month).
-    let mut counted_by: HashMap<(crate::schema::FieldIdx, UnitIdx), f64> = HashMap::new();
-    for &part in &parts {
-        let pf = form.field(part);
-        crate::say!("  {}:", pf.display_label());
-        let mut rows: Vec<(UnitIdx, crate::period::Month, Option<f64>, String)> = Vec::new();
-        for i in 0..b.obs.len() {
-            if b.obs.form[i] != form_idx
-                || b.obs.field[i] != part
-                || !period.contains(b.obs.month[i])
-                || !under(b.obs.unit[i])
-            {
-                continue;
-            }
-            let r = &b.returns[b.obs.ret[i] as usize];
-            rows.push((
-                b.obs.unit[i],
-                b.obs.month[i],
-                b.obs.value[i],
-                format!("{}!{}!{}", b.files[r.file as usize], r.sheet, b.obs.cell[i]),
-            ));
-        }
-        rows.sort_by_key(|x| (x.0, x.1));
-        for (k, (leaf, month, v, place)) in rows.iter().enumerate() {
-            let counted = match pf.kind {
-                Kind::Stock => {
-                    v.is_some() && !rows[k + 1..].iter().any(|x| x.0 == *leaf && x.2.is_some())
-                }
-                _ => v.is_some(),
+    // The parts the roll-up counted, and those it did not, from the same
+    // rules that made the figure (aggregate::explain).
+    let parts =
+        crate::aggregate::explain(b, &registry, &schemas, period, unit, form_idx, field_idx);
+    let mut role = None;
+    for p in &parts {
+        if role != Some(p.role) {
+            role = Some(p.role);
+            let title = match (p.role, field.ratio) {
+                (crate::aggregate::Role::Value, _) => field.display_label().to_string(),
+                (crate::aggregate::Role::Numerator, Some(r)) => match r.minus {
+                    Some(m) => format!(
+                        "{} − {}",
+                        form.field(r.numerator).display_label(),
+                        form.field(m).display_label()
+                    ),
+                    None => form.field(r.numerator).display_label().to_string(),
+                },
+                (_, Some(r)) => form.field(r.denominator).display_label().to_string(),
+                (_, None) => String::new(),
             };
-            if let (true, Some(x)) = (counted, v) {
-                *counted_by.entry((part, *leaf)).or_default() += x;
-            }
-            let note = match (v, counted) {
-                (None, _) => lang.pick("未报告，不计", "not reported, not counted"),
-                (Some(_), false) => lang.pick(
-                    "存量只取期内最后一个月，此月不计",
-                    "a stock counts only its latest month",
-                ),
-                _ => lang.pick("计入", "counted"),
-            };
-            let v = v.map_or_else(|| "—".to_string(), crate::message::num);
-            crate::say!(
-                "    {} {month} {v} ← {}（{note}）",
-                registry.unit(*leaf).name,
-                crate::message::terminal_text(place)
-            );
+            crate::say!("  {title}:");
         }
+        let r = &b.returns[b.obs.ret[p.obs as usize] as usize];
+        let place = format!(
+            "{}!{}!{}",
+            b.files[r.file as usize], r.sheet, b.obs.cell[p.obs as usize]
+        );
+        let note = match p.left {
+            None => lang.pick("计入", "counted"),
+            Some(l) => l.label(lang),
+        };
+        let v = p.value.map_or_else(|| "—".to_string(), crate::message::num);
+        crate::say!(
+            "    {} {} {v} ← {}（{note}）",
+            registry.unit(p.unit).name,
+            p.month,
+            crate::message::terminal_text(&place)
+        );
     }
-    if let Some(r) = field.ratio {
-        // The two sides over the leaves that reported every part.
-        let leaves: HashSet<UnitIdx> = counted_by.keys().map(|k| k.1).collect();
-        let (mut n, mut dsum, mut left_out) = (0.0, 0.0, Vec::new());
-        for leaf in leaves {
-            let get = |f| counted_by.get(&(f, leaf)).copied();
-            let minus = match r.minus {
-                Some(m) => get(m),
-                None => Some(0.0),
-            };
-            match (get(r.numerator), minus, get(r.denominator)) {
-                (Some(a), Some(m), Some(d)) => {
-                    n += a - m;
-                    dsum += d;
-                }
-                _ => left_out.push(registry.unit(leaf).name.clone()),
-            }
-        }
-        left_out.sort();
-        let (n, dsum) = (crate::message::num(n), crate::message::num(dsum));
+    if field.ratio.is_some() {
+        let sum = |r: crate::aggregate::Role| {
+            parts
+                .iter()
+                .filter(|p| p.role == r && p.counted())
+                .filter_map(|p| p.value)
+                .sum::<f64>()
+        };
+        let n = crate::message::num(sum(crate::aggregate::Role::Numerator));
+        let dsum = crate::message::num(sum(crate::aggregate::Role::Denominator));
         match lang {
             Lang::Zh => crate::say!(
-                "  比率 = 分子 / 分母 × 100，只计分子、分母都报告的单位：分子 {n}，分母 {dsum}{}",
-                if left_out.is_empty() { String::new() } else { format!("；只报了一方、不计入比率的：{}", left_out.join("、")) }
+                "  比率 = 分子之和 / 分母之和 × 100，每个单位每月分子、分母都报告才计入：分子 {n}，分母 {dsum}"
             ),
             Lang::En => crate::say!(
-                "  rate = numerator / denominator × 100 over the units that reported both: numerator {n}, denominator {dsum}{}",
-                if left_out.is_empty() { String::new() } else { format!("; left out, one side missing: {}", left_out.join(", ")) }
+                "  rate = Σ numerator / Σ denominator × 100, a unit's month counting only where it reported both: numerator {n}, denominator {dsum}"
             ),
         }
+    }
+    if let Some(path) = &args.csv {
+        crate::report::csv::write_trace(path, &parts, b, &registry)
+            .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
     }
     // Superseded or unsettled versions of the same figures, and why.
     let subs = st.submissions().map_err(store_err(lang))?;

@@ -276,6 +276,56 @@ pub fn write_findings_csv(
     w.flush()
 }
 
+/// Header of `trace --csv` (FORMS.md §7).
+pub const TRACE_HEADER: [&str; 10] = [
+    "role",
+    "unit_code",
+    "unit_name",
+    "month",
+    "value",
+    "file",
+    "sheet",
+    "cell",
+    "counted",
+    "reason",
+];
+
+/// Writes `trace --csv`: one row per part of the figure, counted or not,
+/// with where it was read and why it does not count.
+///
+/// # Errors
+/// The file cannot be written.
+pub fn write_trace(
+    path: &Path,
+    parts: &[crate::aggregate::Part],
+    batch: &crate::observation::Batch,
+    registry: &Registry,
+) -> Result<(), ReportError> {
+    super::write_atomic_with(path, |w| {
+        w.write_all(UTF8_BOM)?;
+        let mut w = csv::Writer::from_writer(w);
+        w.write_record(TRACE_HEADER)?;
+        for p in parts {
+            let unit = registry.unit(p.unit);
+            let ret = &batch.returns[batch.obs.ret[p.obs as usize] as usize];
+            let record = [
+                p.role.id().to_string(),
+                unit.code.to_string(),
+                unit.name.clone(),
+                p.month.to_string(),
+                p.value.map(crate::message::exact).unwrap_or_default(),
+                batch.files[ret.file as usize].clone(),
+                ret.sheet.clone(),
+                batch.obs.cell[p.obs as usize].to_string(),
+                p.counted().to_string(),
+                p.left.map(|l| l.id().to_string()).unwrap_or_default(),
+            ];
+            w.write_record(record.iter().map(|x| neutralise(x).into_owned()))?;
+        }
+        w.flush()
+    })
+}
+
 /// The UTF-8 byte-order mark every CSV export starts with (FORMS.md §6).
 pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 

@@ -6,6 +6,8 @@ mod bounded;
 mod check;
 /// Consolidation end to end against known truth.
 mod consolidate;
+/// Where each figure comes from: explain and trace against the roll-up.
+mod explain;
 /// Feedback workbooks reopened.
 mod feedback;
 /// Cross-period checks.
