@@ -189,6 +189,21 @@ pub struct Indicator {
     pub rank: Option<u32>,
 }
 
+/// 达标 (FORMS.md §8): whether a rate meets its target, judged on the
+/// figure as published (one decimal), so a red cell never shows a number
+/// that meets its target: 89.96 prints as 90.0 and meets 90. The one place
+/// 达标 is decided: `Indicator.met` holds it, and every colour, chart and
+/// 通报 sentence reads that.
+#[must_use]
+pub fn judge(lower_is_better: bool, target: Option<f64>, current: Option<f64>) -> Option<bool> {
+    let (t, c) = (target?, current?);
+    Some(if lower_is_better {
+        published(c) <= t
+    } else {
+        published(c) >= t
+    })
+}
+
 /// A rate as published: one decimal.
 #[must_use]
 pub fn published(v: f64) -> f64 {
@@ -277,14 +292,7 @@ pub fn compute(
                 let target = (field.kind == Kind::Rate)
                     .then(|| targets.get(year, fi, f, level))
                     .flatten();
-                let met = match (target, current) {
-                    (Some(t), Some(c)) => Some(if field.lower_is_better {
-                        published(c) <= t
-                    } else {
-                        published(c) >= t
-                    }),
-                    _ => None,
-                };
+                let met = judge(field.lower_is_better, target, current);
                 out.push(Indicator {
                     unit: u,
                     form: fi,
@@ -437,6 +445,18 @@ pub fn short_label(schemas: &Schemas, form: FormIdx, field: FieldIdx) -> Label {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_is_judged_as_printed() {
+        // 89.96 prints as 90.0: it meets the target of 90 and is not red.
+        assert_eq!(judge(false, Some(90.0), Some(89.96)), Some(true));
+        assert_eq!(judge(false, Some(90.0), Some(89.94)), Some(false));
+        assert_eq!(judge(false, Some(90.0), None), None);
+        assert_eq!(judge(false, None, Some(50.0)), None);
+        // Lower is better (脱落率 ≤ 10): 10.04 prints as 10.0 and meets it.
+        assert_eq!(judge(true, Some(10.0), Some(10.04)), Some(true));
+        assert_eq!(judge(true, Some(10.0), Some(10.06)), Some(false));
+    }
 
     #[test]
     fn ties_share_the_best_rank_and_lower_can_be_better() {

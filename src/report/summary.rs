@@ -135,6 +135,7 @@ struct Formats {
     text: Format,
     count: Format,
     rate: Format,
+    rate_red: Format,
     change: Format,
     red: Format,
     note: Format,
@@ -158,6 +159,10 @@ impl Formats {
             text: cell(),
             count: cell().set_num_format("#,##0"),
             rate: cell().set_num_format("0.0"),
+            rate_red: cell()
+                .set_num_format("0.0")
+                .set_font_color(0x9C0006)
+                .set_background_color(0xFFC7CE),
             change: cell().set_num_format("+0.0;-0.0;0.0"),
             red: Format::new()
                 .set_font_color(0x9C0006)
@@ -257,7 +262,13 @@ fn main_sheet(
         for (k, &(form, field)) in heads.iter().enumerate() {
             let c = 1 + 3 * k as u16;
             let ind = s.get(u, form, field);
-            ws.figure(row, c, ind.and_then(|i| i.current), &fmt.rate)?;
+            // 未达标 in red, as its indicator judged it (Indicator.met).
+            let shown = if ind.and_then(|i| i.met) == Some(false) {
+                &fmt.rate_red
+            } else {
+                &fmt.rate
+            };
+            ws.figure(row, c, ind.and_then(|i| i.current), shown)?;
             ws.figure(row, c + 1, ind.and_then(|i| i.target), &fmt.rate)?;
             ws.figure(
                 row,
@@ -267,26 +278,6 @@ fn main_sheet(
             )?;
         }
         row += 1;
-    }
-    // 未达标 in red: the rate as printed against the target beside it.
-    for (k, &(form, field)) in heads.iter().enumerate() {
-        let c = 1 + 3 * k as u16;
-        let rate = crate::findings::CellRef::col_name(u32::from(c));
-        let target = crate::findings::CellRef::col_name(u32::from(c) + 1);
-        let cmp = if input.schemas.form(form).field(field).lower_is_better {
-            ">"
-        } else {
-            "<"
-        };
-        let rule = ConditionalFormatFormula::new()
-            .set_rule(
-                format!(
-                    "=AND(ISNUMBER({rate}4),ISNUMBER({target}4),ROUND({rate}4,1){cmp}{target}4)"
-                )
-                .as_str(),
-            )
-            .set_format(&fmt.red);
-        ws.add_conditional_format(3, c, row.saturating_sub(1).max(3), c, &rule)?;
     }
     ws.autofilter(2, 0, row.saturating_sub(1).max(2), last_col)?;
     ws.text(

@@ -225,15 +225,16 @@ fn write_value<'f>(
     ws.figure(row, col, value, f)
 }
 
-/// Whether a rate misses its target, judged on the figure as published
-/// (one decimal): 89.96 shows as 90.0 and meets a target of 90, so a red
-/// cell never shows a number that meets its target.
-fn below_target(form: &Form, field: FieldIdx, level: Level, value: Option<f64>) -> bool {
-    let Some(v) = value else { return false };
-    let shown = crate::indicators::published(v);
-    form.targets.iter().any(|t| {
-        t.field == field && t.level.as_deref().is_none_or(|l| l == level.id()) && shown < t.min
-    })
+/// Whether a unit's rate is shown red: its indicator says it missed its
+/// target (`Indicator.met`, the one judgement of 达标, with `--targets`
+/// applied), so the sheet, `indicators.csv` and the 通报 never disagree.
+fn below_target(input: &ReportInput<'_>, unit: UnitIdx, form: FormIdx, field: FieldIdx) -> bool {
+    input
+        .summary
+        .as_ref()
+        .and_then(|s| s.get(unit, form, field))
+        .and_then(|i| i.met)
+        == Some(false)
 }
 
 /// Units whose figures for `form` in the report period are missing because
@@ -332,7 +333,7 @@ fn summary_sheet(
         ws.text(row, 0, &name, &fmt.name[level_idx(unit.level)])?;
         for (k, &f) in fields.iter().enumerate() {
             let v = input.aggs.get(input.period, u, form_idx, f);
-            let low = below_target(form, f, unit.level, v);
+            let low = below_target(input, u, form_idx, f);
             write_value(ws, row, 1 + k as u16, v, form.field(f).kind, bold, low, fmt)?;
         }
         row += 1;
@@ -972,17 +973,6 @@ mod tests {
     use super::*;
     use crate::findings::Rule;
     use crate::message::Detail;
-
-    #[test]
-    fn a_rate_is_judged_as_printed() {
-        let schemas = Schemas::builtin().unwrap();
-        let form = schemas.form(schemas.form_idx("vaccination").unwrap());
-        let rate = form.field_idx("hepb1_rate").unwrap();
-        // 89.96 prints as 90.0: it meets the target of 90 and is not red.
-        assert!(!below_target(form, rate, Level::Township, Some(89.96)));
-        assert!(below_target(form, rate, Level::Township, Some(89.94)));
-        assert!(!below_target(form, rate, Level::Township, None));
-    }
 
     #[test]
     fn the_findings_sheet_keeps_the_errors_and_counts_what_it_leaves_out() {

@@ -403,30 +403,7 @@ fn targets_charts_and_the_bulletin() {
         String::from_utf8_lossy(&out.stderr)
     );
     // The 通报: the numbers it quotes are indicators.csv's.
-    let xml = {
-        use std::io::Read;
-        let bytes = std::fs::read(d.path("通报.docx")).unwrap();
-        let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-        let mut t = String::new();
-        zin.by_name("word/document.xml")
-            .unwrap()
-            .read_to_string(&mut t)
-            .unwrap();
-        t
-    };
-    let text: String = {
-        let mut out = String::new();
-        let mut inside = false;
-        for c in xml.chars() {
-            match c {
-                '<' => inside = true,
-                '>' => inside = false,
-                _ if !inside => out.push(c),
-                _ => {}
-            }
-        }
-        out
-    };
+    let text = docx_text(&d.path("通报.docx"));
     let city = num(&rows, CITY, "signing_rate", "current").unwrap();
     let prev = num(&rows, CITY, "signing_rate", "change_previous").unwrap();
     assert!(text.contains(&format!("签约率为 {:.1}%", city)), "{text}");
@@ -498,4 +475,192 @@ fn a_summary_from_the_store_equals_consolidate() {
         std::fs::read(d.path("s/aggregates.csv")).unwrap(),
         std::fs::read(d.path("c/aggregates.csv")).unwrap()
     );
+}
+
+/// The cells of `sheet` shown red (the 未达标 formats), by A1 name, read
+/// from the package: the sheet's `s` style ids, `styles.xml`'s cellXfs,
+/// fonts and fills.
+fn red_cells(book: &std::path::Path, sheet: &str) -> std::collections::HashSet<String> {
+    use std::io::Read as _;
+    let bytes = std::fs::read(book).unwrap();
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        zin.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+        s
+    };
+    let workbook = read("xl/workbook.xml");
+    let rels = read("xl/_rels/workbook.xml.rels");
+    let styles = read("xl/styles.xml");
+    // The tags come split at their name, so the first attribute has no space before it.
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let tag = format!(" {tag}");
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    };
+    let sheet_tag = workbook
+        .split("<sheet ")
+        .skip(1)
+        .find(|t| attr(t, "name").as_deref() == Some(sheet))
+        .unwrap();
+    let rid = attr(sheet_tag, "r:id").unwrap();
+    let rel = rels
+        .split("<Relationship ")
+        .find(|t| attr(t, "Id").as_deref() == Some(&rid))
+        .unwrap();
+    let target = attr(rel, "Target").unwrap();
+    let xml = read(&format!("xl/{}", target.trim_start_matches("/xl/")));
+    let fills: Vec<bool> = styles
+        .split("<fills")
+        .nth(1)
+        .unwrap()
+        .split("</fills>")
+        .next()
+        .unwrap()
+        .split("<fill>")
+        .skip(1)
+        .map(|f| f.contains("FFC7CE"))
+        .collect();
+    // A red font (the form sheets' 未达标 rate) or a red fill (the overview's).
+    let fonts: Vec<bool> = styles
+        .split("<fonts")
+        .nth(1)
+        .unwrap()
+        .split("</fonts>")
+        .next()
+        .unwrap()
+        .split("<font>")
+        .skip(1)
+        .map(|f| f.contains("C00000") || f.contains("9C0006"))
+        .collect();
+    let xfs: Vec<bool> = styles
+        .split("<cellXfs")
+        .nth(1)
+        .unwrap()
+        .split("</cellXfs>")
+        .next()
+        .unwrap()
+        .split("<xf ")
+        .skip(1)
+        .map(|x| {
+            let id = |a: &str| attr(x, a).and_then(|f| f.parse::<usize>().ok());
+            id("fillId").is_some_and(|f| fills[f]) || id("fontId").is_some_and(|f| fonts[f])
+        })
+        .collect();
+    xml.split("<c ")
+        .skip(1)
+        .filter(|c| {
+            attr(c, "s")
+                .and_then(|s| s.parse::<usize>().ok())
+                .is_some_and(|s| xfs[s])
+        })
+        .filter_map(|c| attr(c, "r"))
+        .collect()
+}
+
+/// FORMS.md §8, one owner of 达标: with a targets file that lowers the
+/// 签约率 target below every township's figure and one that raises it above
+/// them, the 家医签约 sheet's red cells, indicators.csv's `met` and the
+/// 通报's sentence agree (the sheet used to colour by the schema's target
+/// whatever `--targets` said).
+#[test]
+fn a_target_met_is_judged_once_and_every_output_agrees() {
+    use calamine::Reader as _;
+    let d = Dir::new();
+    fixture(&d);
+    for (target, all_met) in [(10.0, true), (99.0, false)] {
+        std::fs::write(
+            d.path("targets.csv"),
+            format!("year,form,field,level,value\n2026,family_doctor,signing_rate,,{target}\n"),
+        )
+        .unwrap();
+        let out = util::run_in(
+            &d,
+            "consolidate",
+            &[
+                "--period",
+                "2026Q1",
+                "--targets",
+                "targets.csv",
+                "--export",
+                "out",
+                "-o",
+                "r.xlsx",
+                "--bulletin",
+                "通报.docx",
+            ],
+        );
+        assert!(
+            out.status.code().unwrap() < 2,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows = indicators(&d, "out");
+        let book = d.path("r.xlsx");
+        let red = red_cells(&book, "家医签约");
+        let mut wb = calamine::open_workbook_auto(&book).unwrap();
+        let sheet = wb.worksheet_range("家医签约").unwrap();
+        let (r0, c0) = sheet.start().unwrap();
+        // The 签约率 column, by its header.
+        let col = (0..sheet.width())
+            .find(|&c| {
+                (0..6).any(|r| {
+                    sheet.get((r, c)).is_some_and(|v| {
+                        v.to_string().contains("签约率") && !v.to_string().contains("重点")
+                    })
+                })
+            })
+            .unwrap();
+        for (code, name) in [(CD, "城东街道"), (XM, "新民镇")] {
+            let met = &rows[&(code.to_string(), "signing_rate".to_string())]["met"];
+            assert_eq!(
+                met,
+                if all_met { "true" } else { "false" },
+                "{name} at {target}"
+            );
+            let row = (0..sheet.height())
+                .find(|&r| sheet.get((r, 0)).is_some_and(|v| v.to_string() == name))
+                .unwrap();
+            let cell = format!(
+                "{}{}",
+                phstats::findings::CellRef::col_name(c0 + col as u32),
+                r0 as usize + row + 1
+            );
+            assert_eq!(
+                red.contains(&cell),
+                !all_met,
+                "{name} {cell} at {target}: red {red:?}"
+            );
+        }
+        let text = docx_text(&d.path("通报.docx"));
+        let said = if all_met {
+            "全部达标"
+        } else {
+            "中 0 个达标，2 个未达标"
+        };
+        assert!(text.contains(said), "{target}: {text}");
+    }
+}
+
+/// The text of a .docx's body, tags dropped.
+fn docx_text(path: &std::path::Path) -> String {
+    use std::io::Read;
+    let bytes = std::fs::read(path).unwrap();
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut xml = String::new();
+    zin.by_name("word/document.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    let mut out = String::new();
+    let mut inside = false;
+    for c in xml.chars() {
+        match c {
+            '<' => inside = true,
+            '>' => inside = false,
+            _ if !inside => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
