@@ -428,9 +428,17 @@ impl<'a> Judge<'a> {
                 };
                 out.0.push(self.missing(form, month, u, detail));
             }
+            // A unit covered by a return from above (a county summary) was
+            // dated with it: its own return's date, else the nearest one above.
             let dated: Vec<(UnitIdx, bool)> = expected
                 .iter()
-                .filter_map(|&u| self.timely.get(&(form, month, u)).map(|&ok| (u, ok)))
+                .filter(|&&u| self.reported.contains(&(form, month, u)))
+                .filter_map(|&u| {
+                    registry
+                        .ancestors_and_self(u)
+                        .find_map(|a| self.timely.get(&(form, month, a)))
+                        .map(|&ok| (u, ok))
+                })
                 .collect();
             out.1.push(Completeness {
                 form,
@@ -446,21 +454,18 @@ impl<'a> Judge<'a> {
     }
 
     /// One level down: the rows each counted return (`counted`) should
-    /// have, and those it lacks.
+    /// have, and a finding for each it lacks. They are not a level of
+    /// 上报情况: a county summary's township rows are the townships'
+    /// reporting, counted with the townships' own returns by
+    /// [`Judge::expected_units`], and a village row is not a return.
     fn rows_of(&self, form: FormIdx, month: Month, counted: &[usize], out: &mut Judged) {
         let (batch, registry) = (self.batch, self.registry);
-        let mut expected = 0;
-        let mut missing = Vec::new();
-        let mut level = None;
         for &i in counted {
             let r = &batch.returns[i];
             for &c in &registry.unit(r.unit).children {
-                expected += 1;
-                level = Some(registry.unit(c).level);
                 if self.row_units.binary_search(&(i as u32, c)).is_ok() {
                     continue;
                 }
-                missing.push(c);
                 if r.suggested.contains(&c) {
                     // Its row is there under a misspelt name: that row's
                     // `unknown_unit` already says so.
@@ -477,18 +482,6 @@ impl<'a> Judge<'a> {
                         .sheet(&r.sheet),
                 );
             }
-        }
-        if let Some(level) = level {
-            out.1.push(Completeness {
-                form,
-                month,
-                level,
-                expected,
-                reported: expected - missing.len(),
-                missing,
-                dated: 0,
-                late: Vec::new(),
-            });
         }
     }
 }

@@ -664,3 +664,84 @@ fn docx_text(path: &std::path::Path) -> String {
     }
     out
 }
+
+/// Completeness is counted per level from the registry (issue 26): in a
+/// month where a county sent its summary, each of its townships has
+/// reported as a township (through the summary's row, dated with it), the
+/// 上报情况 sheet has one 乡镇 row per form and no village row, and the
+/// 通报's 应报/实报 are those rows' sums.
+#[test]
+fn a_county_summary_counts_its_townships_once_in_completeness() {
+    use calamine::Reader as _;
+    let d = Dir::new();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "sample-data",
+            "corpus",
+            "--townships",
+            "14",
+            "--months",
+            "4",
+            "--seed",
+            "7",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let units = util::read_csv(&d.path("corpus/units.csv"));
+    let townships = units.iter().filter(|u| u["level"] == "township").count();
+    // March: the second county's summary month (sample::generate).
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            "corpus/returns",
+            "--units",
+            "corpus/units.csv",
+            "--period",
+            "2026-03",
+            "-o",
+            "r.xlsx",
+            "--bulletin",
+            "通报.docx",
+        ],
+    );
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut wb = calamine::open_workbook_auto(d.path("r.xlsx")).unwrap();
+    let sheet = wb.worksheet_range("上报情况").unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .skip(3)
+        .filter(|r| r.len() > 4 && !r[0].to_string().is_empty())
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect();
+    assert!(!rows.is_empty(), "{sheet:?}");
+    assert!(rows.iter().all(|r| r[2] != "村(社区)"), "{rows:?}");
+    let mut forms: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    forms.dedup();
+    assert_eq!(forms.len(), rows.len(), "one row per form: {rows:?}");
+    let (mut expected, mut reported) = (0, 0);
+    for r in &rows {
+        assert_eq!(r[2], "乡镇(街道)", "{r:?}");
+        assert_eq!(r[3].parse::<usize>().unwrap(), townships, "{r:?}");
+        expected += r[3].parse::<usize>().unwrap();
+        reported += r[4].parse::<usize>().unwrap();
+    }
+    assert_eq!(
+        reported, expected,
+        "the generated March is complete: {rows:?}"
+    );
+    let text = docx_text(&d.path("通报.docx"));
+    assert!(
+        text.contains(&format!("本期应报报表 {expected} 份，实报 {reported} 份")),
+        "{text}"
+    );
+}
