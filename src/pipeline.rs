@@ -136,6 +136,34 @@ pub fn run_watched(
     run_batch(batch, registry, schemas, selection, clock)
 }
 
+/// What reading found in a return that no longer counts because another
+/// replaced it — a correction's predecessor, a second copy of the same
+/// return — is not reported: a township is never asked to fix a cell its
+/// correction already fixed (the copy's findings are the first copy's).
+/// The `correction` and `identical_copy` notes that settling adds say what
+/// happened to it.
+fn drop_replaced(findings: &mut Vec<crate::findings::Finding>, batch: &Batch) {
+    use crate::observation::ReturnStatus;
+    let replaced: std::collections::HashSet<(&str, &str)> = batch
+        .returns
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                ReturnStatus::Superseded | ReturnStatus::IdenticalCopy
+            )
+        })
+        .map(|r| (batch.files[r.file as usize].as_str(), r.sheet.as_str()))
+        .collect();
+    if replaced.is_empty() {
+        return;
+    }
+    findings.retain(|f| match (f.file.as_deref(), f.sheet.as_deref()) {
+        (Some(file), Some(sheet)) => !replaced.contains(&(file, sheet)),
+        _ => true,
+    });
+}
+
 /// Settles, checks and consolidates a batch already read (from files, or
 /// from a store), for `selection`: the one path every report takes.
 ///
@@ -169,6 +197,7 @@ pub fn run_batch(
     };
     let mut findings = std::mem::take(&mut batch.findings);
     let (settled, settling) = validate::settle(batch, registry, schemas);
+    drop_replaced(&mut findings, settled.batch());
     findings.extend(settling);
     clock.lap("settle");
     // What counts is settled: the read-only checks and the roll-up are

@@ -732,3 +732,115 @@ fn a_stock_drop_is_not_also_an_outlier() {
         .collect();
     assert_eq!(at_june, ["stock_drop"]);
 }
+
+/// No finding of a return that a correction replaced is reported or sent
+/// back (issue 26): 城东街道 misspelt a village and wrote text in a count,
+/// then sent a 更正 with both fixed. `check`, `consolidate`, the feedback
+/// and `report --store` name neither; the correction itself is noted.
+#[test]
+fn a_corrected_return_is_never_sent_back_for_what_its_correction_fixed() {
+    let d = Dir::new();
+    let fd = "family_doctor";
+    util::write_return(
+        &d.path("in/城东街道202602.xlsx"),
+        fd,
+        "城东街道",
+        Some("2026-02"),
+        &[
+            (
+                "东门社曲",
+                vec![("resident_pop", V::N(1000.0)), ("signed", V::N(400.0))],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(500.0)), ("signed", V::T("约100"))],
+            ),
+        ],
+        None,
+    );
+    util::write_return(
+        &d.path("in/城东街道202602_更正.xlsx"),
+        fd,
+        "城东街道",
+        Some("2026-02"),
+        &[
+            (
+                "东门社区",
+                vec![("resident_pop", V::N(1000.0)), ("signed", V::N(400.0))],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(500.0)), ("signed", V::N(100.0))],
+            ),
+        ],
+        None,
+    );
+    let stale = |rows: &[std::collections::HashMap<String, String>]| -> Vec<String> {
+        rows.iter()
+            .filter(|f| matches!(f["rule"].as_str(), "unknown_unit" | "not_a_number"))
+            .map(|f| format!("{f:?}"))
+            .collect()
+    };
+    for cmd in ["check", "consolidate"] {
+        let mut args = vec!["--period", "2026-02", "--export", cmd];
+        if cmd == "consolidate" {
+            args.extend(["-o", "r.xlsx"]);
+        }
+        let out = util::run_in(&d, cmd, &args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{cmd}: {stdout}");
+        assert!(
+            !stdout.contains("东门社曲") && !stdout.contains("约100"),
+            "{cmd}: {stdout}"
+        );
+        let f = util::read_csv(&d.path(&format!("{cmd}/findings.csv")));
+        assert!(stale(&f).is_empty(), "{cmd}: {:?}", stale(&f));
+        assert!(f.iter().any(|x| x["rule"] == "correction"), "{cmd}: {f:?}");
+    }
+    let out = util::run_in(&d, "check", &["--period", "2026-02", "--feedback", "fb"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let sent: Vec<_> = std::fs::read_dir(d.path("fb"))
+        .map(|r| r.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    // 新民镇 sent nothing and is asked for it; 城东街道 has nothing to fix.
+    assert!(
+        !sent
+            .iter()
+            .any(|p| p.to_string_lossy().contains("城东街道")),
+        "nothing to send back to 城东街道: {sent:?}"
+    );
+    // The store: the original, then its correction.
+    for (dir, file) in [
+        ("s1", "城东街道202602.xlsx"),
+        ("s2", "城东街道202602_更正.xlsx"),
+    ] {
+        std::fs::create_dir_all(d.path(dir)).unwrap();
+        std::fs::copy(
+            d.path(&format!("in/{file}")),
+            d.path(&format!("{dir}/{file}")),
+        )
+        .unwrap();
+        util::phstats(
+            d.tmp.path(),
+            &["ingest", dir, "--units", "units.csv", "--store", "db", "-q"],
+        );
+    }
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026-02", "--export", "st", "-o", "s.xlsx",
+        ],
+    );
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f = util::read_csv(&d.path("st/findings.csv"));
+    assert!(stale(&f).is_empty(), "report --store: {:?}", stale(&f));
+}
