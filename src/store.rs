@@ -102,6 +102,16 @@ pub enum StoreError {
         /// The value found, when there is one that does not parse.
         found: Option<String>,
     },
+    /// Another writer holds the store, and did not let go in time.
+    #[error("the store {path} is being written by another phstats ({holder}); waited {waited} s; nothing was written: try again once it has finished")]
+    Locked {
+        /// The store.
+        path: String,
+        /// Who holds it, as it wrote itself into the lock file.
+        holder: String,
+        /// Seconds waited.
+        waited: u64,
+    },
     /// A failure injected by a test (`PHSTATS_FAIL_AT`).
     #[error("injected failure at {0}")]
     Injected(String),
@@ -134,6 +144,9 @@ impl StoreError {
                 };
                 format!("数据库表 {path} 第 {row} 行的 {column} 列{what}：数据库在此处已损坏，phstats 不会猜测代替；数据库保持原样，请从备份恢复该文件")
             }
+            (StoreError::Locked { path, holder, waited }, Lang::Zh) => format!(
+                "数据库 {path} 正由另一个 phstats 写入（{holder}），已等待 {waited} 秒仍未结束；本次未写入任何内容，请待其完成后再试（--wait 可加长等待）"
+            ),
             (StoreError::Injected(at), Lang::Zh) => format!("测试注入的故障：{at}；数据库保持原样"),
             (e, Lang::En) => e.to_string(),
         }
@@ -186,6 +199,76 @@ fn typed<'a, T: PolarsDataType>(
     as_type: fn(&'a Column) -> PolarsResult<&'a ChunkedArray<T>>,
 ) -> Result<&'a ChunkedArray<T>, StoreError> {
     df.column(name).and_then(as_type).map_err(table_err(path))
+}
+
+/// The lock file every writer of a store holds (FORMS.md §7: one writer
+/// at a time).
+pub const LOCK: &str = ".phstats.lock";
+
+/// A writer's hold on a store: an exclusive lock of the operating system
+/// on its lock file, released when this is dropped (or the process ends,
+/// however it ends: a crash never leaves a store locked).
+#[derive(Debug)]
+pub struct StoreLock {
+    _file: std::fs::File,
+}
+
+impl StoreLock {
+    /// Takes the store at `dir` for writing, waiting up to `wait` for another
+    /// writer to finish. A folder that is neither a store nor empty is left
+    /// untouched (no lock file is made in it).
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] naming the holder once `wait` has passed; a
+    /// folder that is not a store; the lock file cannot be made.
+    pub fn take(dir: &Path, wait: std::time::Duration, who: &str) -> Result<StoreLock, StoreError> {
+        use std::io::{Read as _, Seek as _, Write as _};
+        if !dir.join(MANIFEST).exists() {
+            let empty = match std::fs::read_dir(dir) {
+                Ok(entries) => entries.flatten().all(|e| e.file_name() == LOCK),
+                Err(_) => true,
+            };
+            if !empty {
+                return Err(StoreError::NotAStore(dir.display().to_string()));
+            }
+            std::fs::create_dir_all(dir).map_err(io_err(dir, Access::Write))?;
+        }
+        let path = dir.join(LOCK);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io_err(&path, Access::Write))?;
+        let start = std::time::Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let mut holder = String::new();
+                    let _ = file.read_to_string(&mut holder);
+                    return Err(StoreError::Locked {
+                        path: dir.display().to_string(),
+                        holder: holder.trim().to_string(),
+                        waited: start.elapsed().as_secs(),
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(io_err(&path, Access::Write)(e))
+                }
+            }
+        }
+        // Who holds it, for a writer that has to wait.
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = write!(file, "pid {} {who} {}", std::process::id(), now_iso());
+        let _ = file.flush();
+        Ok(StoreLock { _file: file })
+    }
 }
 
 /// A submission's status (FORMS.md §7).
@@ -366,8 +449,9 @@ impl Store {
         if dir.join(MANIFEST).exists() {
             return Store::open(dir);
         }
+        // Empty but for the lock a writer took on it.
         let empty = match std::fs::read_dir(dir) {
-            Ok(mut entries) => entries.next().is_none(),
+            Ok(entries) => entries.flatten().all(|e| e.file_name() == LOCK),
             Err(_) => true,
         };
         if !empty {

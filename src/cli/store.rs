@@ -40,6 +40,9 @@ pub struct IngestArgs {
     /// Day of the next month by which a return is due.
     #[arg(long, value_name = "N", default_value_t = crate::validate::returns::DEADLINE_DAY)]
     pub deadline_day: u32,
+    /// Seconds to wait for another writer of the store to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub wait: u64,
     /// Read form schemas from this directory instead of the built-in three.
     #[arg(long, value_name = "DIR")]
     pub schemas: Option<PathBuf>,
@@ -193,6 +196,13 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
             )
         );
     }
+    // One writer at a time: held until the ingest has committed or failed.
+    let _lock = store::StoreLock::take(
+        &args.store,
+        std::time::Duration::from_secs(args.wait),
+        "ingest",
+    )
+    .map_err(store_err(lang))?;
     let mut st = Store::open_or_create(&args.store, &registry).map_err(store_err(lang))?;
     let opts = store::IngestOptions {
         registry: &registry,

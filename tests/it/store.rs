@@ -814,3 +814,149 @@ fn a_damaged_stored_value_is_named_never_defaulted() {
         );
     }
 }
+
+/// One writer at a time (FORMS.md §7): four ingests of different months
+/// started together into one store, ten times over. Each waits its turn
+/// (or would exit 2 with nothing recorded, saying so), none is lost, and
+/// the store then reports exactly what `consolidate` makes of the same
+/// files. Without the lock, two ingests wrote the same generation's files
+/// and deleted each other's: returns lost, or the store damaged for good.
+#[test]
+fn ingests_started_together_each_wait_their_turn_and_lose_nothing() {
+    let d = Dir::new();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "sample-data",
+            "corpus",
+            "--townships",
+            "3",
+            "--months",
+            "4",
+            "--seed",
+            "3",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            "corpus/returns",
+            "--units",
+            "corpus/units.csv",
+            "--period",
+            "2026",
+            "--export",
+            "c",
+            "-o",
+            "c.xlsx",
+        ],
+    );
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = std::fs::read(d.path("c/aggregates.csv")).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("phstats");
+    for trial in 0..10 {
+        let db = format!("db{trial}");
+        let children: Vec<_> = (1..=4)
+            .map(|m| {
+                std::process::Command::new(&bin)
+                    .current_dir(d.tmp.path())
+                    .args([
+                        "ingest",
+                        &format!("corpus/returns/2026-{m:02}"),
+                        "--units",
+                        "corpus/units.csv",
+                        "--store",
+                        &db,
+                        "-q",
+                    ])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for (m, child) in children.into_iter().enumerate() {
+            let out = child.wait_with_output().unwrap();
+            let said = text(&out);
+            match out.status.code() {
+                Some(0 | 1) => {}
+                Some(2) => assert!(
+                    said.contains("正由另一个 phstats 写入") && said.contains("未写入任何内容"),
+                    "{said}"
+                ),
+                other => panic!("trial {trial}, month {}: {other:?} {said}", m + 1),
+            }
+        }
+        let out = util::phstats(
+            d.tmp.path(),
+            &[
+                "report",
+                "--store",
+                &db,
+                "--period",
+                "2026",
+                "--export",
+                &format!("s{trial}"),
+                "-o",
+                "s.xlsx",
+            ],
+        );
+        assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+        let got = std::fs::read(d.path(&format!("s{trial}/aggregates.csv"))).unwrap();
+        assert!(
+            got == want,
+            "trial {trial}: the store's aggregates differ from consolidate's"
+        );
+    }
+}
+
+/// A writer that does not let go: the next ingest waits `--wait` seconds,
+/// then exits 2 naming the holder, with nothing written.
+#[test]
+fn an_ingest_that_cannot_get_the_store_says_who_holds_it_and_writes_nothing() {
+    use std::io::Write as _;
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0)],
+    );
+    assert!(ingest(&d, "jan", &[]).status.code().unwrap() < 2);
+    let manifest = std::fs::read(d.path("db/manifest.json")).unwrap();
+    let mut held = std::fs::OpenOptions::new()
+        .write(true)
+        .open(d.path("db/.phstats.lock"))
+        .unwrap();
+    held.lock().unwrap();
+    held.set_len(0).unwrap();
+    write!(held, "pid 4242 ingest (a test)").unwrap();
+    family(
+        &d,
+        "feb/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 410.0)],
+    );
+    let out = ingest(&d, "feb", &["--wait", "1"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("pid 4242 ingest (a test)") && said.contains("未写入任何内容"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read(d.path("db/manifest.json")).unwrap(), manifest);
+    drop(held);
+    assert!(ingest(&d, "feb", &["--wait", "1"]).status.code().unwrap() < 2);
+}
