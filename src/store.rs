@@ -224,14 +224,7 @@ impl StoreLock {
     pub fn take(dir: &Path, wait: std::time::Duration, who: &str) -> Result<StoreLock, StoreError> {
         use std::io::{Read as _, Seek as _, Write as _};
         if !dir.join(MANIFEST).exists() {
-            let empty = match std::fs::read_dir(dir) {
-                Ok(entries) => entries.flatten().all(|e| e.file_name() == LOCK),
-                Err(_) => true,
-            };
-            if !empty {
-                return Err(StoreError::NotAStore(dir.display().to_string()));
-            }
-            std::fs::create_dir_all(dir).map_err(io_err(dir, Access::Write))?;
+            make_new_store_dir(dir)?;
         }
         let path = dir.join(LOCK);
         let mut file = std::fs::OpenOptions::new()
@@ -269,6 +262,20 @@ impl StoreLock {
         let _ = file.flush();
         Ok(StoreLock { _file: file })
     }
+}
+
+/// The folder of a new store: made if it is not there, refused untouched
+/// if it holds anything but the lock a writer took on it (another
+/// program's files are never mixed with a store's).
+fn make_new_store_dir(dir: &Path) -> Result<(), StoreError> {
+    let empty = match std::fs::read_dir(dir) {
+        Ok(entries) => entries.flatten().all(|e| e.file_name() == LOCK),
+        Err(_) => true,
+    };
+    if !empty {
+        return Err(StoreError::NotAStore(dir.display().to_string()));
+    }
+    std::fs::create_dir_all(dir).map_err(io_err(dir, Access::Write))
 }
 
 /// A submission's status (FORMS.md §7).
@@ -449,15 +456,7 @@ impl Store {
         if dir.join(MANIFEST).exists() {
             return Store::open(dir);
         }
-        // Empty but for the lock a writer took on it.
-        let empty = match std::fs::read_dir(dir) {
-            Ok(entries) => entries.flatten().all(|e| e.file_name() == LOCK),
-            Err(_) => true,
-        };
-        if !empty {
-            return Err(StoreError::NotAStore(dir.display().to_string()));
-        }
-        std::fs::create_dir_all(dir).map_err(io_err(dir, Access::Write))?;
+        make_new_store_dir(dir)?;
         let root = registry
             .units
             .iter()

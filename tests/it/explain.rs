@@ -71,25 +71,7 @@ fn every_aggregate_of_the_sample_is_the_sum_of_its_counted_parts() {
 #[test]
 fn the_aggregates_of_a_corpus_with_gaps_and_summaries_are_their_counted_parts() {
     let d = Dir::new();
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
-            "sample-data",
-            "corpus",
-            "--townships",
-            "14",
-            "--months",
-            "4",
-            "--gaps",
-            "--seed",
-            "7",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    util::corpus(&d, 14, 4, true, 7);
     // One figure in eleven (explain scans the whole batch for each): every
     // level, period and field still comes up many times.
     let n = every_figure_is_its_counted_parts(
@@ -108,25 +90,7 @@ fn the_aggregates_of_a_corpus_with_gaps_and_summaries_are_their_counted_parts() 
 #[test]
 fn trace_csv_parts_give_the_reported_figure_at_every_level() {
     let d = Dir::new();
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
-            "sample-data",
-            "corpus",
-            "--townships",
-            "14",
-            "--months",
-            "4",
-            "--gaps",
-            "--seed",
-            "7",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    util::corpus(&d, 14, 4, true, 7);
     for m in 1..=4 {
         let dir = d.path(&format!("corpus/returns/2026-{m:02}"));
         let out = util::phstats(

@@ -674,24 +674,7 @@ fn docx_text(path: &std::path::Path) -> String {
 fn a_county_summary_counts_its_townships_once_in_completeness() {
     use calamine::Reader as _;
     let d = Dir::new();
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
-            "sample-data",
-            "corpus",
-            "--townships",
-            "14",
-            "--months",
-            "4",
-            "--seed",
-            "7",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    util::corpus(&d, 14, 4, false, 7);
     let units = util::read_csv(&d.path("corpus/units.csv"));
     let townships = units.iter().filter(|u| u["level"] == "township").count();
     // March: the second county's summary month (sample::generate).

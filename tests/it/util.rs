@@ -302,3 +302,28 @@ pub fn soffice_cmd(dir: &Dir) -> std::process::Command {
     ));
     cmd
 }
+
+/// Generates a corpus with the project's generator under `corpus/` of the
+/// fixture directory: `townships` × `months`, with gaps if asked, from `seed`.
+pub fn corpus(d: &Dir, townships: u32, months: u32, gaps: bool, seed: u64) {
+    let (t, m, s) = (townships.to_string(), months.to_string(), seed.to_string());
+    let mut args = vec![
+        "sample-data",
+        "corpus",
+        "--townships",
+        &t,
+        "--months",
+        &m,
+        "--seed",
+        &s,
+    ];
+    if gaps {
+        args.push("--gaps");
+    }
+    let out = phstats(d.tmp.path(), &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
