@@ -830,12 +830,12 @@ fn explain_rate(
     let per = |figs: &[Figure]| per_month(figs, all_lo, all_hi, stock);
     let (n_m, d_m) = (per(num), per(den));
     let m_m = minus.map(per);
-    // The first observation of each (unit, month) of a side, for its cell.
+    // The observation a side's (unit, month) value was taken from, for its
+    // cell: the last read (the figures are sorted by unit, month, read).
     let first = |figs: &[Figure], key: (UnitIdx, i32)| {
-        figs.iter()
-            .filter(|f| (f.unit, f.month) == key)
-            .map(|f| f.idx)
-            .last()
+        let end = figs.partition_point(|f| (f.unit, f.month) <= key);
+        let last = figs.get(end.checked_sub(1)?)?;
+        ((last.unit, last.month) == key).then_some(last.idx)
     };
     let pairs = monthly_pairs(num, den, minus, (all_lo, all_hi), stock);
     let paired = |key: (UnitIdx, i32)| pairs.binary_search_by_key(&key, |p| (p.0, p.1)).is_ok();

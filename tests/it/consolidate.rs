@@ -123,7 +123,7 @@ pub fn expected_from_truth(dir: &Path) -> HashMap<Key, f64> {
         }
         for (p, vals) in per_period {
             let key = (p, form.clone(), unit.clone(), field.clone());
-            let v = if is_stock(&form, &field) {
+            let v = if is_stock(form, field) {
                 let (m, v) = vals.last().unwrap().clone();
                 month_of.insert(key.clone(), m);
                 v
@@ -160,7 +160,7 @@ pub fn expected_from_truth(dir: &Path) -> HashMap<Key, f64> {
     // source per subtree for a stock, as above; then summed up the chain.
     let mut sides: HashMap<Key, (f64, f64)> = HashMap::new();
     for (form, rate, num, minus, den) in rates() {
-        let stock = is_stock(&form, &den);
+        let stock = is_stock(form, &den);
         // (period, unit) → (numerator, denominator, month of the pair).
         let mut pairs: BTreeMap<(String, String), (f64, f64, String)> = BTreeMap::new();
         for ((f, unit, field), pts) in &series {
@@ -941,7 +941,9 @@ fn a_county_registry_consolidates_the_county() {
 fn a_rate_pairs_its_sides_by_leaf_and_month() {
     let d = Dir::new();
     // (month, 新村 due/given, 红旗村 due/given).
-    let vac: [(u32, (f64, Option<f64>), (f64, Option<f64>)); 3] = [
+    // (month, 新村's pair, 红旗村's pair); a side left empty is None.
+    type Month2 = (u32, (f64, Option<f64>), (f64, Option<f64>));
+    let vac: [Month2; 3] = [
         (4, (10.0, Some(8.0)), (20.0, None)),
         (5, (10.0, Some(9.0)), (10.0, Some(10.0))),
         (6, (10.0, Some(10.0)), (10.0, Some(8.0))),
@@ -964,7 +966,7 @@ fn a_rate_pairs_its_sides_by_leaf_and_month() {
         );
     }
     // (month, 新村 resident/signed, 红旗村 resident/signed).
-    let fd: [(u32, (f64, Option<f64>), (f64, Option<f64>)); 3] = [
+    let fd: [Month2; 3] = [
         (4, (100.0, Some(40.0)), (50.0, Some(20.0))),
         (5, (100.0, None), (50.0, Some(25.0))),
         (6, (110.0, None), (50.0, Some(30.0))),
