@@ -28,7 +28,7 @@ use crate::message::{io_reason, Access, Label, Lang};
 use crate::observation::{Batch, Observations, Return, ReturnStatus, RowSum, TotalCell};
 use crate::period::{Day, Month};
 use crate::registry::{Registry, UnitCode, UnitIdx};
-use crate::schema::Schemas;
+use crate::schema::{FormIdx, Schemas};
 
 /// What `manifest.json` says a store is.
 pub const FORMAT: &str = "phstats-store";
@@ -733,6 +733,24 @@ pub fn content_hash(path: &Path) -> std::io::Result<String> {
     Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// A stored submission's unit code, form and month, when it has all three
+/// and the schemas still know its form.
+fn identity(s: &Submission, schemas: &Schemas) -> Option<(u64, FormIdx, Month)> {
+    let month = match crate::period::Period::parse(&s.month)? {
+        crate::period::Period::Month(m) => m,
+        _ => return None,
+    };
+    Some((s.unit_code?, schemas.form_idx(&s.form)?, month))
+}
+
+/// Whether [`load_batch`] makes a return of a submission: its identity is
+/// whole and its unit is in `registry` (one a new registry dropped — a
+/// township merged away, a county's registry on a city's store — stays in
+/// history, out of the batch).
+fn loads(s: &Submission, registry: &Registry, schemas: &Schemas) -> bool {
+    identity(s, schemas).is_some_and(|(code, _, _)| registry.by_code(UnitCode(code)).is_some())
+}
+
 /// The store's submissions, rebuilt as a batch: `keep` says which. Returns
 /// of units or fields no longer in the registry or the schemas are left
 /// out, and said so in the notes, in `lang`.
@@ -753,14 +771,7 @@ pub fn load_batch(
     let mut notes = Vec::new();
     let mut file_of: HashMap<&str, u32> = HashMap::new();
     for s in subs {
-        let (Some(code), Some(form), Some(month)) = (
-            s.unit_code,
-            schemas.form_idx(&s.form),
-            crate::period::Period::parse(&s.month).and_then(|p| match p {
-                crate::period::Period::Month(m) => Some(m),
-                _ => None,
-            }),
-        ) else {
+        let Some((code, form, month)) = identity(s, schemas) else {
             continue;
         };
         let Some(unit) = registry.by_code(UnitCode(code)) else {
@@ -979,10 +990,11 @@ pub fn ingest(
     if fresh.is_empty() {
         return Ok(report);
     }
-    // The history as a batch, every return that was ever a return.
+    // The history as a batch, every return that was ever a return and
+    // that the registry still knows: `old[i]` is the batch's return `i`.
     let old: Vec<&Submission> = history
         .iter()
-        .filter(|s| s.status != Status::Rejected)
+        .filter(|s| s.status != Status::Rejected && loads(s, registry, schemas))
         .collect();
     // The notes go unread here: what is left out shows in `report`.
     let (mut batch, _) = load_batch(store, &old, registry, schemas, Lang::Zh)?;

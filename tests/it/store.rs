@@ -944,3 +944,74 @@ fn an_ingest_that_cannot_get_the_store_says_who_holds_it_and_writes_nothing() {
     drop(held);
     assert!(ingest(&d, "feb", &["--wait", "1"]).status.code().unwrap() < 2);
 }
+
+/// A registry that no longer has a township the store holds (a merger, or a
+/// county's registry on a city's store): the next ingest does not panic
+/// (it was `index out of bounds`, exit 101) and no other submission's
+/// status moves; the dropped township's returns stay in history.
+#[test]
+fn a_registry_without_a_stored_township_never_panics_nor_moves_other_statuses() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    family(
+        &d,
+        "jan/新民镇202601.xlsx",
+        "新民镇",
+        1,
+        &[("新村", 300.0, 60.0), ("红旗村", 200.0, 50.0)],
+    );
+    // 新民镇 first, so that every submission after it would shift; and a
+    // correction, so that the statuses after it differ.
+    std::fs::rename(
+        d.path("jan/新民镇202601.xlsx"),
+        d.path("jan/a_新民镇202601.xlsx"),
+    )
+    .unwrap();
+    let out = ingest(&d, "jan", &[]);
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    family(
+        &d,
+        "fix/城东街道202601_更正.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 420.0), ("新村", 500.0, 100.0)],
+    );
+    let out = ingest(&d, "fix", &[]);
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    let merged: String = util::UNITS
+        .lines()
+        .filter(|l| !l.contains(",新民镇,") && !l.contains("439902101"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(d.path("merged.csv"), merged).unwrap();
+    family(
+        &d,
+        "feb/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 410.0), ("新村", 500.0, 100.0)],
+    );
+    let out = util::phstats(
+        d.tmp.path(),
+        &["ingest", "feb", "--units", "merged.csv", "--store", "db"],
+    );
+    let said = text(&out);
+    assert!(out.status.code().unwrap() < 2, "{said}");
+    assert!(
+        !said.contains("panicked") && !said.contains("内部错误"),
+        "{said}"
+    );
+    assert!(!said.contains("状态变更"), "no status moved: {said}");
+    let out = util::phstats(d.tmp.path(), &["history", "--store", "db"]);
+    let said = text(&out);
+    assert!(
+        said.contains("a_新民镇202601.xlsx") && said.contains("有效"),
+        "{said}"
+    );
+}
