@@ -65,6 +65,14 @@ pub enum StoreError {
         /// What was wrong with it.
         reason: String,
     },
+    /// The manifest reads, but what it says cannot be so.
+    #[error("the manifest of the store {path} cannot be right: {}; nothing was touched", .reason.en)]
+    Manifest {
+        /// The store.
+        path: String,
+        /// What is wrong, in both languages.
+        reason: Label,
+    },
     /// Written by a newer phstats.
     #[error("the store {path} was written by a newer phstats (layout version {found}, this one reads {VERSION}); nothing was touched")]
     Newer {
@@ -146,6 +154,10 @@ impl StoreError {
             }
             (StoreError::Locked { path, holder, waited }, Lang::Zh) => format!(
                 "数据库 {path} 正由另一个 phstats 写入（{holder}），已等待 {waited} 秒仍未结束；本次未写入任何内容，请待其完成后再试（--wait 可加长等待）"
+            ),
+            (StoreError::Manifest { path, reason }, Lang::Zh) => format!(
+                "数据库 {path} 的 manifest.json 不可能正确：{}；未作任何改动。请用 phstats 写入的原件恢复该文件",
+                reason.zh
             ),
             (StoreError::Injected(at), Lang::Zh) => format!("测试注入的故障：{at}；数据库保持原样"),
             (e, Lang::En) => e.to_string(),
@@ -261,6 +273,55 @@ impl StoreLock {
         let _ = write!(file, "pid {} {who} {}", std::process::id(), now_iso());
         let _ = file.flush();
         Ok(StoreLock { _file: file })
+    }
+}
+
+/// A manifest is checked before anything is touched (FORMS.md §7): its
+/// city code is digits (it names a folder: `/../..` would write outside the
+/// store), and the generation it names is there — a manifest restored from
+/// an older backup, or edited to 0, would otherwise have the next ingest
+/// delete the generations it does not name.
+fn check_manifest(dir: &Path, m: &Manifest) -> Result<(), StoreError> {
+    let damaged = |zh: String, en: String| StoreError::Manifest {
+        path: dir.display().to_string(),
+        reason: Label { zh, en },
+    };
+    if !m.city.is_empty() && !m.city.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(damaged(
+            format!("其中的城市代码“{}”不是数字", m.city),
+            format!("its city “{}” is not a code of digits", m.city),
+        ));
+    }
+    let generations: Vec<u64> = std::fs::read_dir(dir.join("submissions"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()?
+                        .strip_prefix("generation=")?
+                        .parse()
+                        .ok()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let named_there = gen_dir(dir, m.generation)
+        .join("submissions.parquet")
+        .exists();
+    match generations.iter().max() {
+        Some(&newest) if m.generation == 0 || !named_there => Err(damaged(
+            format!("其中记的第 {} 版不存在，而数据库中有第 {newest} 版（可能是从较早的备份恢复或被改动过）", m.generation),
+            format!(
+                "it names generation {}, which is not there, while generation {newest} is (restored from an older backup, or edited?)",
+                m.generation
+            ),
+        )),
+        None if m.generation > 0 => Err(damaged(
+            format!("其中记的第 {} 版不存在", m.generation),
+            format!("it names generation {}, and there is none", m.generation),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -441,6 +502,7 @@ impl Store {
                 found: manifest.version,
             });
         }
+        check_manifest(dir, &manifest)?;
         Ok(Store {
             dir: dir.to_path_buf(),
             manifest,

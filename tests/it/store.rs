@@ -1015,3 +1015,85 @@ fn a_registry_without_a_stored_township_never_panics_nor_moves_other_statuses() 
         "{said}"
     );
 }
+
+/// A manifest is checked before anything is touched: a city code with
+/// `..` (it names a folder: a part was written outside the store), a
+/// generation edited to 0, and an older manifest restored from a backup
+/// (the ingest deleted every newer generation) are each refused, exit 2,
+/// with every file of the store as it was and nothing written outside it.
+#[test]
+fn a_manifest_that_cannot_be_right_is_refused_untouched() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0)],
+    );
+    family(
+        &d,
+        "feb/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 410.0)],
+    );
+    family(
+        &d,
+        "mar/城东街道202603.xlsx",
+        "城东街道",
+        3,
+        &[("东门社区", 1000.0, 420.0)],
+    );
+    assert!(ingest(&d, "jan", &[]).status.code().unwrap() < 2);
+    let first = std::fs::read_to_string(d.path("db/manifest.json")).unwrap();
+    assert!(ingest(&d, "feb", &[]).status.code().unwrap() < 2);
+    let good = std::fs::read_to_string(d.path("db/manifest.json")).unwrap();
+    let files = |d: &Dir| {
+        let mut v: Vec<String> = walk(&d.path("db"))
+            .into_iter()
+            .filter(|p| !p.ends_with(".phstats.lock") && !p.ends_with("manifest.json"))
+            .map(|p| p.display().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = files(&d);
+    for (manifest, says) in [
+        (
+            good.replace("\"city\": \"439900000000\"", "\"city\": \"/../../..\""),
+            "城市代码“/../../..”不是数字",
+        ),
+        (
+            good.replace("\"generation\": 2", "\"generation\": 0"),
+            "第 0 版不存在，而数据库中有第 2 版",
+        ),
+        (first.clone(), "第 1 版不存在，而数据库中有第 2 版"),
+    ] {
+        assert_ne!(manifest, good, "{says}: the edit applies");
+        std::fs::write(d.path("db/manifest.json"), &manifest).unwrap();
+        let out = ingest(&d, "mar", &[]);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{said}");
+        assert!(
+            said.contains(says) && said.contains("未作任何改动"),
+            "{said}"
+        );
+        assert_eq!(files(&d), before, "{says}");
+        assert_eq!(
+            std::fs::read_to_string(d.path("db/manifest.json")).unwrap(),
+            manifest
+        );
+        let out = util::phstats(d.tmp.path(), &["report", "--store", "db", "-o", "r.xlsx"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    }
+    assert!(!d
+        .tmp
+        .path()
+        .parent()
+        .unwrap()
+        .join("month=2026-03")
+        .exists());
+    std::fs::write(d.path("db/manifest.json"), &good).unwrap();
+    assert!(ingest(&d, "mar", &[]).status.code().unwrap() < 2);
+}
