@@ -65,6 +65,14 @@ pub enum StoreError {
         /// What was wrong with it.
         reason: String,
     },
+    /// A figures part that the generation in force names is not there.
+    #[error("the store is damaged: {path}, which holds the figures of {submission}, is missing; nothing was touched: restore it from a backup")]
+    MissingPart {
+        /// The part.
+        path: String,
+        /// A submission whose figures it holds (`file!sheet`).
+        submission: String,
+    },
     /// The manifest reads, but what it says cannot be so.
     #[error("the manifest of the store {path} cannot be right: {}; nothing was touched", .reason.en)]
     Manifest {
@@ -154,6 +162,9 @@ impl StoreError {
             }
             (StoreError::Locked { path, holder, waited }, Lang::Zh) => format!(
                 "数据库 {path} 正由另一个 phstats 写入（{holder}），已等待 {waited} 秒仍未结束；本次未写入任何内容，请待其完成后再试（--wait 可加长等待）"
+            ),
+            (StoreError::MissingPart { path, submission }, Lang::Zh) => format!(
+                "数据库已损坏：存放 {submission} 等报表数字的文件 {path} 不见了；未作任何改动。这不是乡镇未报送，请从备份恢复该文件"
             ),
             (StoreError::Manifest { path, reason }, Lang::Zh) => format!(
                 "数据库 {path} 的 manifest.json 不可能正确：{}；未作任何改动。请用 phstats 写入的原件恢复该文件",
@@ -641,60 +652,41 @@ impl Store {
         std::fs::read_to_string(gen_dir(&self.dir, self.manifest.generation).join("units.csv")).ok()
     }
 
-    /// Every observation part of committed generations.
-    fn parts(&self) -> Vec<PathBuf> {
-        let mut out = Vec::new();
-        let root = self.dir.join("observations");
-        let mut stack = vec![root];
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if part_generation(&p).is_some_and(|g| g <= self.manifest.generation) {
-                    out.push(p);
-                }
-            }
+    /// The observation part a submission's figures were written to: its
+    /// month's partition, the generation that recorded it.
+    fn part_of(&self, s: &Submission) -> PathBuf {
+        self.dir
+            .join("observations")
+            .join(format!("city={}", self.manifest.city))
+            .join(format!("month={}", s.month))
+            .join(format!("part-{:06}.parquet", s.generation))
+    }
+
+    /// The figures of `subs`, grouped by submission id, read from the parts
+    /// the generation in force names for them and from no other (FORMS.md
+    /// §7: a part left by a crash, or by a lost ingest, can never count).
+    /// Only the parts of their months are opened (partition pruning).
+    ///
+    /// # Errors
+    /// A part that is named and not there ([`StoreError::MissingPart`]: the
+    /// store is damaged, never "the township sent nothing"), or unreadable.
+    pub fn observations_of(
+        &self,
+        subs: &[&Submission],
+    ) -> Result<HashMap<String, Vec<ObsRow>>, StoreError> {
+        let mut named: std::collections::BTreeMap<PathBuf, &Submission> =
+            std::collections::BTreeMap::new();
+        for s in subs.iter().filter(|s| s.status != Status::Rejected) {
+            named.entry(self.part_of(s)).or_insert(s);
         }
-        out.sort();
-        out
-    }
-
-    /// The observations of `ids`, grouped by submission id.
-    ///
-    /// # Errors
-    /// An unreadable part.
-    pub fn observations(
-        &self,
-        ids: &HashSet<&str>,
-    ) -> Result<HashMap<String, Vec<ObsRow>>, StoreError> {
-        self.observations_in(ids, None)
-    }
-
-    /// As [`Store::observations`], reading only the `month=` partitions
-    /// named in `months` (all of them when `None`).
-    ///
-    /// # Errors
-    /// An unreadable part.
-    pub fn observations_in(
-        &self,
-        ids: &HashSet<&str>,
-        months: Option<&HashSet<&str>>,
-    ) -> Result<HashMap<String, Vec<ObsRow>>, StoreError> {
+        let ids: HashSet<&str> = subs.iter().map(|s| s.id.as_str()).collect();
         let mut out: HashMap<String, Vec<ObsRow>> = HashMap::new();
-        for part in self.parts() {
-            if let Some(months) = months {
-                let month = part
-                    .parent()
-                    .and_then(|d| d.file_name())
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_prefix("month="));
-                if month.is_some_and(|m| !months.contains(m)) {
-                    continue;
-                }
+        for (part, s) in named {
+            if !part.exists() {
+                return Err(StoreError::MissingPart {
+                    path: part.display().to_string(),
+                    submission: format!("{}!{}", s.file, s.sheet),
+                });
             }
             let df = read_parquet(&part)?;
             let sid = typed(&df, &part, "submission_id", Column::str)?;
@@ -826,9 +818,7 @@ pub fn load_batch(
     schemas: &Schemas,
     lang: Lang,
 ) -> Result<(Batch, Vec<String>), StoreError> {
-    let ids: HashSet<&str> = subs.iter().map(|s| s.id.as_str()).collect();
-    let months: HashSet<&str> = subs.iter().map(|s| s.month.as_str()).collect();
-    let mut obs = store.observations_in(&ids, Some(&months))?;
+    let mut obs = store.observations_of(subs)?;
     let mut batch = Batch::default();
     let mut notes = Vec::new();
     let mut file_of: HashMap<&str, u32> = HashMap::new();

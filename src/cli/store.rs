@@ -519,8 +519,7 @@ fn diff(
     schemas: &Schemas,
     lang: Lang,
 ) -> anyhow::Result<Vec<String>> {
-    let ids: HashSet<&str> = [old.id.as_str(), new.id.as_str()].into_iter().collect();
-    let obs = st.observations(&ids).map_err(store_err(lang))?;
+    let obs = st.observations_of(&[old, new]).map_err(store_err(lang))?;
     let empty = Vec::new();
     let (a, b) = (
         obs.get(&old.id).unwrap_or(&empty),
