@@ -369,6 +369,13 @@ pub enum Detail {
     StraySheet,
     /// A sheet of text only (a cover, instructions) beside the returns.
     TextOnlySheet,
+    /// A return with not one figure (`empty_return`).
+    EmptyReturn {
+        /// The reporting unit.
+        unit: String,
+        /// Its month.
+        month: Month,
+    },
     /// A sheet with text but no form header.
     NoHeader,
     /// A form column absent from the header.
@@ -885,6 +892,16 @@ impl Detail {
             Detail::NoReturnInWorkbook => (
                 pick("工作簿中没有任何工作表含有报表，未读入任何数字".into(), "no sheet of the workbook holds a return; nothing in it is counted".into()),
                 Some(pick("请确认发送的是正确的文件".into(), "check that the right file was sent".into())),
+            ),
+            Detail::EmptyReturn { unit, month } => (
+                pick(
+                    format!("{unit}{}的报表有表头和单位行，但没有填写任何数字，不作为已上报，也不与其他报表算作重复", month_label(*month, Lang::Zh)),
+                    format!("the return of {unit} for {month} has its header and unit rows but not one figure: it is not counted as reported, nor as a duplicate of another"),
+                ),
+                Some(pick(
+                    "如是误发的空白模板，请乡镇填写后重新报送".into(),
+                    "if it is a blank template sent by mistake, ask the township to fill it in and send it again".into(),
+                )),
             ),
             Detail::StraySheet => (pick("空白工作表，已忽略".into(), "stray empty sheet, ignored".into()), None),
             Detail::TextOnlySheet => (

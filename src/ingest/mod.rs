@@ -424,6 +424,26 @@ fn ingest_sheet(
         &|r, m| base(r, m).unit(unit_code).period(month),
         &mut out.findings,
     );
+    // FORMS.md §4: not one figure (a blank template sent back) is no
+    // report; it is neither counted nor a duplicate of the real one.
+    let blank = rows.obs.value.iter().all(Option::is_none)
+        && rows.totals.iter().all(|t| t.value.is_none())
+        && !rows.findings.iter().any(|f| f.severity() != Severity::Info);
+    if blank {
+        out.findings.extend(rows.findings);
+        out.findings.push(
+            base(
+                Rule::EmptyReturn,
+                Detail::EmptyReturn {
+                    unit: ctx.registry.unit(unit).name.clone(),
+                    month,
+                },
+            )
+            .unit(unit_code)
+            .period(month),
+        );
+        return;
+    }
     let ret_idx = out.returns.len() as u32;
     out.findings.extend(rows.findings);
     out.obs.append(rows.obs, ret_idx);

@@ -1097,3 +1097,63 @@ fn a_manifest_that_cannot_be_right_is_refused_untouched() {
     std::fs::write(d.path("db/manifest.json"), &good).unwrap();
     assert!(ingest(&d, "mar", &[]).status.code().unwrap() < 2);
 }
+
+/// A figures part deleted from the store (FORMS.md §7): `report` says the
+/// store is damaged and names the part and a return whose figures it held
+/// (exit 2), instead of a month of `missing_return` warnings blaming the
+/// townships; and a part the generation in force does not name (left by a
+/// crash or a lost ingest, here a copy under another generation's name) is
+/// never read.
+#[test]
+fn a_missing_part_is_damage_and_an_unnamed_part_never_counts() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    family(
+        &d,
+        "feb/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 410.0), ("新村", 500.0, 100.0)],
+    );
+    assert!(ingest(&d, "jan", &[]).status.code().unwrap() < 2);
+    assert!(ingest(&d, "feb", &[]).status.code().unwrap() < 2);
+    let jan = d.path("db/observations/city=439900000000/month=2026-01/part-000001.parquet");
+    assert!(jan.exists());
+    // An unnamed copy of January's figures, as a lost ingest could leave.
+    std::fs::copy(&jan, jan.with_file_name("part-000002.parquet")).unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026-01", "--export", "out", "-o", "r.xlsx",
+        ],
+    );
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    assert_eq!(
+        a.get(&("2026-01".into(), CD.into(), "signed".into())),
+        Some(&500.0)
+    );
+    std::fs::remove_file(jan.with_file_name("part-000002.parquet")).unwrap();
+    std::fs::remove_file(&jan).unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026-01", "-o", "r2.xlsx",
+        ],
+    );
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("数据库已损坏") && said.contains("part-000001.parquet"),
+        "{said}"
+    );
+    assert!(said.contains("jan/城东街道202601.xlsx"), "{said}");
+    assert!(!said.contains("未上报"), "{said}");
+    assert!(!d.path("r2.xlsx").exists());
+}

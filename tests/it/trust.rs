@@ -844,3 +844,122 @@ fn a_corrected_return_is_never_sent_back_for_what_its_correction_fixed() {
     let f = util::read_csv(&d.path("st/findings.csv"));
     assert!(stale(&f).is_empty(), "report --store: {:?}", stale(&f));
 }
+
+/// A blank template sent back by mistake (FORMS.md §4, `empty_return`): our
+/// own fill-in template of 城东街道, as written, beside its real return.
+/// It is one warning, not reported, not a duplicate of the real return,
+/// whose figures count — in `consolidate` and through a store, where it came
+/// first (30 blank templates used to be recorded "有效（计入）" and then make
+/// each real return a `duplicate_return`).
+#[test]
+fn a_blank_template_is_an_empty_return_never_a_duplicate() {
+    let d = Dir::new();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "template",
+            "--units",
+            "units.csv",
+            "--period",
+            "2026-02",
+            "--form",
+            "family_doctor",
+            "--unit",
+            "城东街道",
+            "-o",
+            "tpl",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let blank = std::fs::read_dir(d.path("tpl"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::create_dir_all(d.path("a")).unwrap();
+    std::fs::copy(&blank, d.path("a/城东街道_模板.xlsx")).unwrap();
+    util::write_return(
+        &d.path("b/城东街道202602.xlsx"),
+        "family_doctor",
+        "城东街道",
+        Some("2026-02"),
+        &[
+            (
+                "东门社区",
+                vec![("resident_pop", V::N(1000.0)), ("signed", V::N(400.0))],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(500.0)), ("signed", V::N(100.0))],
+            ),
+        ],
+        None,
+    );
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            "a",
+            "b",
+            "--units",
+            "units.csv",
+            "--period",
+            "2026-02",
+            "--export",
+            "out",
+            "-o",
+            "r.xlsx",
+        ],
+    );
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let empty: Vec<_> = f.iter().filter(|x| x["rule"] == "empty_return").collect();
+    assert_eq!(empty.len(), 1, "{f:#?}");
+    assert!(empty[0]["file"].ends_with("城东街道_模板.xlsx"), "{f:#?}");
+    assert_eq!(empty[0]["severity"], "warning");
+    assert!(!f.iter().any(|x| x["rule"] == "duplicate_return"), "{f:#?}");
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    assert_eq!(
+        a.get(&("2026-02".into(), "439902001000".into(), "signed".into())),
+        Some(&500.0)
+    );
+    // Through a store, the blank one first.
+    for dir in ["a", "b"] {
+        let out = util::phstats(
+            d.tmp.path(),
+            &["ingest", dir, "--units", "units.csv", "--store", "db"],
+        );
+        assert!(
+            out.status.code().unwrap() < 2,
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026-02", "--export", "st", "-o", "s.xlsx",
+        ],
+    );
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let a = util::aggregates(&d.path("st/aggregates.csv"));
+    assert_eq!(
+        a.get(&("2026-02".into(), "439902001000".into(), "signed".into())),
+        Some(&500.0)
+    );
+    let f = util::read_csv(&d.path("st/findings.csv"));
+    assert!(!f.iter().any(|x| x["rule"] == "duplicate_return"), "{f:#?}");
+}
