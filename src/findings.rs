@@ -106,14 +106,6 @@ rules! {
     /// A sheet holding only notes (a stray empty sheet is only info).
     NoReturnFound = "no_return_found", "未找到报表", Warning, ("报告没有可识别报表表头的工作簿或工作表。", "格式不认识的报表会被悄悄漏掉。", "只有说明文字的工作表（空白工作表只作提示）。");
     /// ## What it does
-    /// Reports a return with a header and unit rows but not one figure.
-    /// ## Why is this bad?
-    /// A blank template sent by mistake is not a report: counted, it would
-    /// show the township as reported and make its real return a duplicate.
-    /// ## Example
-    /// The fill-in template of 城东街道 sent back as it was received.
-    EmptyReturn = "empty_return", "空白报表", Warning, ("报告有表头和单位行、却没有一个数字的报表。", "误发的空白模板不算上报：若计入，会把该乡镇算作已报，还会使其真正的报表成为重复报送。", "城东街道把收到的填报模板原样发回。");
-    /// ## What it does
     /// Reports a form's column absent from a return's header.
     /// ## Why is this bad?
     /// That figure is missing for every unit of the return.
@@ -220,6 +212,14 @@ rules! {
     /// ## Example
     /// 实种 12, 应种 10.
     GivenExceedsDue = "given_exceeds_due", "实种大于应种", Warning, ("报告实种人数大于应种人数。", "可能（流动儿童补种），但值得核实。", "实种 12，应种 10。");
+    /// ## What it does
+    /// Reports a return with a header and unit rows but not one figure.
+    /// ## Why is this bad?
+    /// A blank template sent by mistake is not a report: counted, it would
+    /// show the township as reported and make its real return a duplicate.
+    /// ## Example
+    /// The fill-in template of 城东街道 sent back as it was received.
+    EmptyReturn = "empty_return", "空白报表", Warning, ("报告有表头和单位行、却没有一个数字的报表。", "误发的空白模板不算上报：若计入，会把该乡镇算作已报，还会使其真正的报表成为重复报送。", "城东街道把收到的填报模板原样发回。");
     /// ## What it does
     /// Reports any other `≤` relation of FORMS.md §4 broken.
     /// ## Why is this bad?
@@ -612,6 +612,7 @@ mod tests {
             ("total_mismatch", "error"),
             ("rate_mismatch", "warning"),
             ("given_exceeds_due", "warning"),
+            ("empty_return", "warning"),
             ("exceeds_denominator", "error"),
             ("missing_return", "warning"),
             ("stock_drop", "warning"),

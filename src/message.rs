@@ -1636,6 +1636,15 @@ mod tests {
                 vec!["310", "29.5", "4 prior months"],
             ),
             (
+                Rule::EmptyReturn,
+                Detail::EmptyReturn {
+                    unit: "城东街道".into(),
+                    month: jan,
+                },
+                vec!["城东街道", "2026年1月", "没有填写任何数字", "空白模板"],
+                vec!["城东街道", "2026-01", "not one figure", "blank template"],
+            ),
+            (
                 Rule::LateReturn,
                 Detail::LateReturn {
                     unit: "城东街道".into(),

@@ -163,6 +163,15 @@ fn every_kind(d: &Dir) {
         &rows,
         None,
     );
+    // A blank template sent back: empty_return.
+    util::write_return(
+        &d.path("in/新民镇_空白_慢病.xlsx"),
+        "chronic_disease",
+        "新民镇",
+        Some("2026年6月"),
+        &[("新村", vec![]), ("红旗村", vec![])],
+        None,
+    );
     // Unreadable and not a return.
     std::fs::write(
         d.path("in/乱码.xlsx"),
