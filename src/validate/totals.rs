@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::findings::{CellRef, Finding, Rule};
 use crate::message::{num, Detail};
-use crate::observation::{Batch, Return};
+use crate::observation::{Batch, Return, RowSum, TotalCell};
 use crate::registry::Registry;
 use crate::schema::{Kind, Schemas};
 
@@ -25,6 +25,27 @@ pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Findi
         .filter(|(_, r)| r.status.checked())
         .flat_map_iter(|(ri, r)| totals_of(batch, registry, schemas, ri, r))
         .collect()
+}
+
+/// A 合计 cell's value and the sum of the unit rows of its column, when
+/// both are there to compare (and the column's cells could all be read).
+fn total_and_sum<'r>(r: &'r Return, t: &TotalCell) -> Option<(f64, f64, &'r RowSum)> {
+    let total = t.value?;
+    let rs = r.row_sums.iter().find(|s| s.field == t.field)?;
+    let sum = rs.sum.filter(|_| !rs.unreadable)?;
+    Some((total, sum, rs))
+}
+
+/// Whether return `r`'s 合计 of `field` differs from the sum of its unit
+/// rows — the one test of `total_mismatch`, which the 合计 row's rate check
+/// asks too (a rate recomputed from a wrong total is no advice to follow).
+#[must_use]
+pub fn total_is_off(r: &Return, field: crate::schema::FieldIdx) -> bool {
+    r.totals
+        .iter()
+        .filter(|t| t.field == field)
+        .filter_map(|t| total_and_sum(r, t))
+        .any(|(total, sum, _)| (total - sum).abs() > 1e-9)
 }
 
 /// The 合计 row of return `ri` against the sum of its unit rows.
@@ -68,11 +89,7 @@ fn totals_of(
         if field.kind == Kind::Rate {
             continue;
         }
-        let Some(total) = t.value else { continue };
-        let Some(rs) = r.row_sums.iter().find(|s| s.field == t.field) else {
-            continue;
-        };
-        let Some(sum) = rs.sum.filter(|_| !rs.unreadable) else {
+        let Some((total, sum, rs)) = total_and_sum(r, t) else {
             continue;
         };
         if (total - sum).abs() > 1e-9 {

@@ -963,3 +963,67 @@ fn a_blank_template_is_an_empty_return_never_a_duplicate() {
     let f = util::read_csv(&d.path("st/findings.csv"));
     assert!(!f.iter().any(|x| x["rule"] == "duplicate_return"), "{f:#?}");
 }
+
+/// Rate advice that can be followed (issue 30): the 合计 row's 签约人数 is
+/// 520 where its villages sum to 500. Its 签约率 cell shows 34.7 (the
+/// clerk's 520/1500); recomputed from the wrong total it "should be" 34.7
+/// too, from the right one 33.3 — either way no `rate_mismatch` is said on
+/// a 合计 whose sides do not add up: the `total_mismatch` is the one to fix.
+/// A village row's rate is still checked.
+#[test]
+fn no_rate_advice_is_given_from_a_wrong_total() {
+    let d = Dir::new();
+    util::write_return(
+        &d.path("in/城东街道202602.xlsx"),
+        "family_doctor",
+        "城东街道",
+        Some("2026-02"),
+        &[
+            (
+                "东门社区",
+                vec![
+                    ("resident_pop", V::N(1000.0)),
+                    ("signed", V::N(400.0)),
+                    ("signing_rate", V::N(45.0)),
+                ],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(500.0)), ("signed", V::N(100.0))],
+            ),
+        ],
+        Some(&(
+            "合计",
+            vec![
+                ("resident_pop", V::N(1500.0)),
+                ("signed", V::N(520.0)),
+                ("signing_rate", V::N(30.0)),
+            ],
+        )),
+    );
+    let out = util::run_in(&d, "check", &["--period", "2026-02", "--export", "out"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let total_row = f
+        .iter()
+        .find(|x| x["rule"] == "total_mismatch" && x["field"] == "signed")
+        .unwrap();
+    let rate_on = |cell_row: &str| {
+        f.iter()
+            .filter(|x| x["rule"] == "rate_mismatch" && x["cell"].ends_with(cell_row))
+            .count()
+    };
+    let total_line = total_row["cell"].trim_start_matches(char::is_alphabetic);
+    assert_eq!(rate_on(total_line), 0, "{f:#?}");
+    // 东门社区's 45.0 against its own 40.0 is still said.
+    assert_eq!(
+        f.iter().filter(|x| x["rule"] == "rate_mismatch").count(),
+        1,
+        "{f:#?}"
+    );
+}
