@@ -13,6 +13,7 @@ macro_rules! say {
 
 pub mod check;
 pub mod consolidate;
+pub mod names;
 pub mod output;
 pub mod progress;
 pub mod rules;

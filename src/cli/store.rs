@@ -15,7 +15,7 @@ use super::{output, Langs};
 use crate::message::Lang;
 use crate::period::Period;
 use crate::pipeline::Selection;
-use crate::registry::{NameMatch, Registry, UnitCode, UnitIdx};
+use crate::registry::{Registry, UnitCode, UnitIdx};
 use crate::schema::{Kind, Schemas};
 use crate::store::{self, Status, Store, Submission};
 
@@ -386,23 +386,6 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
     Ok(code)
 }
 
-fn find_unit(registry: &Registry, text: &str) -> Option<UnitIdx> {
-    UnitCode::parse(text.trim())
-        .and_then(|c| registry.by_code(c))
-        .or_else(|| match registry.find_reporting_unit(text) {
-            NameMatch::Found(u) => Some(u),
-            _ => None,
-        })
-        .or_else(|| {
-            let key = crate::normalize::name(text);
-            registry
-                .units
-                .iter()
-                .position(|u| crate::normalize::name(&u.name) == key)
-                .map(|i| i as UnitIdx)
-        })
-}
-
 /// Unit name, form id, month: one submission's versions.
 type Key = (String, String, String);
 
@@ -420,22 +403,27 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
         .as_deref()
         .map(|p| parse_period(p, lang))
         .transpose()?;
+    // A name that is nobody's, or several units', is said (exit 2), not
+    // answered with "no submission matches".
     let unit = args
         .unit
         .as_deref()
-        .map(|u| find_unit(&registry, u).map(|i| registry.unit(i).code.0));
+        .map(|u| super::names::unit(&registry, u, "--unit", lang))
+        .transpose()?
+        .map(|i| registry.unit(i).code.0);
+    let form = args
+        .form
+        .as_deref()
+        .map(|f| super::names::form(&schemas, f, "--form", lang))
+        .transpose()?
+        .map(|f| schemas.form(f).id.clone());
     let subs = st.submissions().map_err(store_err(lang))?;
     let mut groups: Vec<(Key, Vec<&Submission>)> = Vec::new();
     for s in &subs {
-        if unit.is_some_and(|u| s.unit_code != u) {
+        if unit.is_some_and(|u| s.unit_code != Some(u)) {
             continue;
         }
-        if args.form.as_deref().is_some_and(|f| {
-            s.form != f
-                && schemas
-                    .form_idx(&s.form)
-                    .is_none_or(|i| schemas.form(i).short != f)
-        }) {
+        if form.as_deref().is_some_and(|f| s.form != f) {
             continue;
         }
         if let Some(p) = period {
@@ -579,24 +567,8 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
     let (registry, _) = registry(&st, &args.units, lang)?;
     let schemas = Schemas::builtin()?;
     let period = parse_period(&args.period, lang)?;
-    let unit = find_unit(&registry, &args.unit).ok_or_else(|| match lang {
-        Lang::Zh => anyhow::anyhow!("--unit “{}”不在单位名录中", args.unit),
-        Lang::En => anyhow::anyhow!("--unit `{}` is not in the registry", args.unit),
-    })?;
-    let found = schemas.forms.iter().enumerate().find_map(|(fi, f)| {
-        f.fields
-            .iter()
-            .position(|x| {
-                x.id == args.field || x.display_label() == args.field || x.label == args.field
-            })
-            .map(|i| (fi as crate::schema::FormIdx, i as crate::schema::FieldIdx))
-    });
-    let Some((form_idx, field_idx)) = found else {
-        match lang {
-            Lang::Zh => anyhow::bail!("--field “{}”不是任何报表的栏目", args.field),
-            Lang::En => anyhow::bail!("--field `{}` is not a field of any form", args.field),
-        }
-    };
+    let unit = super::names::unit(&registry, &args.unit, "--unit", lang)?;
+    let (form_idx, field_idx) = super::names::field(&schemas, None, &args.field, "--field", lang)?;
     let form = schemas.form(form_idx);
     let field = form.field(field_idx);
     let (batch, _) = in_force_batch(&st, &registry, &schemas, Some(period.bounds().1), lang)?;

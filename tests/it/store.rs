@@ -1157,3 +1157,76 @@ fn a_missing_part_is_damage_and_an_unnamed_part_never_counts() {
     assert!(!said.contains("未上报"), "{said}");
     assert!(!d.path("r2.xlsx").exists());
 }
+
+/// Names as people type them (issue 30), through `history` and `trace`:
+/// a short form name and a field without its `(%)` are found; a unit name
+/// three townships share and a misspelt one exit 2 with the candidates or
+/// the nearest names, instead of "no submission matches" (exit 0) or a
+/// silent pick of one of them.
+#[test]
+fn names_are_found_as_typed_and_an_ambiguous_or_misspelt_one_is_refused() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    assert!(ingest(&d, "jan", &[]).status.code().unwrap() < 2);
+    let run = |args: &[&str]| util::phstats(d.tmp.path(), args);
+    let out = run(&[
+        "history",
+        "--store",
+        "db",
+        "--form",
+        "家医",
+        "--unit",
+        "城东街道",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("城东街道202601.xlsx"), "{}", text(&out));
+    let out = run(&["history", "--store", "db", "--unit", "城东街"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("最接近的是：城东街道"),
+        "{}",
+        text(&out)
+    );
+    let out = run(&[
+        "trace",
+        "--store",
+        "db",
+        "--period",
+        "2026-01",
+        "--unit",
+        "新村",
+        "--field",
+        "签约率",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("同时指 2 个")
+            && said.contains("新村（城东街道，439902001002）")
+            && said.contains("新村（新民镇，439902101201）"),
+        "{said}"
+    );
+    let out = run(&[
+        "trace",
+        "--store",
+        "db",
+        "--period",
+        "2026-01",
+        "--unit",
+        "城东街道新村",
+        "--field",
+        "签约率",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("新村 2026年1月 “签约率(%)” = 20.0"),
+        "{}",
+        text(&out)
+    );
+}
