@@ -14,10 +14,18 @@ fn main() {
     let lang = phstats::message::Lang::terminal(phstats::cli::lang_in_args(&args));
     // A bug of phstats is said as one, never blamed on a return (exit 101).
     phstats::fault::install_hook(lang);
-    let matches = phstats::cli::command(lang).get_matches_from(&args);
-    let cli = match phstats::cli::Cli::from_arg_matches(&matches) {
+    let parsed = phstats::cli::command(lang)
+        .try_get_matches_from(&args)
+        .and_then(|m| phstats::cli::Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        // --help and --version print as clap prints them (their headings in
+        // Chinese already); an error is said in the terminal's language.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            eprintln!("{}", phstats::cli::usage_error(&e, lang));
+            std::process::exit(2);
+        }
     };
     match phstats::cli::run(cli) {
         Ok(code) => std::process::exit(code),

@@ -143,7 +143,116 @@ pub fn command(lang: Lang) -> clap::Command {
             cmd = cmd.mut_subcommand(s, apply);
         }
     }
+    if lang == Lang::Zh {
+        // clap's own scaffolding in Chinese too: the headings of --help and
+        // of a usage error (issue 30).
+        let zh = |c: clap::Command| {
+            c.help_template("{about-with-newline}\n用法：{usage}\n\n{all-args}{after-help}")
+                .subcommand_help_heading("子命令")
+                .disable_help_flag(true)
+                .arg(
+                    clap::Arg::new("help")
+                        .short('h')
+                        .long("help")
+                        .action(clap::ArgAction::Help)
+                        .help("显示本说明"),
+                )
+                .mut_args(|a| a.help_heading("选项"))
+        };
+        cmd = zh(cmd)
+            .disable_help_subcommand(true)
+            .disable_version_flag(true)
+            .arg(
+                clap::Arg::new("version")
+                    .short('V')
+                    .long("version")
+                    .action(clap::ArgAction::Version)
+                    .help("显示版本")
+                    .help_heading("选项"),
+            );
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect();
+        for name in names {
+            cmd = cmd.mut_subcommand(name, zh);
+        }
+    }
     cmd
+}
+
+/// A command-line error as a person reads it in `lang` (issue 30): clap's
+/// error kinds said as Chinese sentences, with the usage and where to find
+/// help; English keeps clap's own words.
+#[must_use]
+pub fn usage_error(e: &clap::Error, lang: Lang) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if lang == Lang::En {
+        return e.render().to_string();
+    }
+    let get = |k: ContextKind| match e.get(k) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(v)) => v.join("、"),
+        Some(ContextValue::StyledStr(s)) => s.to_string(),
+        Some(ContextValue::StyledStrs(v)) => v
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("、"),
+        Some(ContextValue::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    let arg = get(ContextKind::InvalidArg);
+    let value = get(ContextKind::InvalidValue);
+    let mut text = match e.kind() {
+        ErrorKind::UnknownArgument => format!("不认识的参数 {arg}"),
+        ErrorKind::InvalidSubcommand => {
+            format!("没有这个子命令：{}", get(ContextKind::InvalidSubcommand))
+        }
+        ErrorKind::InvalidValue => format!("参数 {arg} 的值“{value}”不对"),
+        ErrorKind::ValueValidation => format!("参数 {arg} 的值“{value}”不对"),
+        ErrorKind::MissingRequiredArgument => format!("缺少必需的参数：{arg}"),
+        ErrorKind::MissingSubcommand => "缺少子命令".to_string(),
+        ErrorKind::ArgumentConflict => {
+            format!("参数 {arg} 不能与 {} 同时使用", get(ContextKind::PriorArg))
+        }
+        ErrorKind::TooManyValues => format!("参数 {arg} 多给了值“{value}”"),
+        ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => {
+            format!("参数 {arg} 的值的个数不对")
+        }
+        ErrorKind::NoEquals => format!("参数 {arg} 的值要用 = 连写"),
+        _ => format!("命令行有误：{}", e.kind()),
+    };
+    let valid = get(ContextKind::ValidValue);
+    if !valid.is_empty() {
+        text.push_str(&format!("；可用的值：{valid}"));
+    }
+    let suggested = [
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedValue,
+    ]
+    .into_iter()
+    .map(get)
+    .find(|s| !s.is_empty());
+    if let Some(s) = suggested {
+        text.push_str(&format!("；是否想用 {s}？"));
+    }
+    if let (ErrorKind::ValueValidation, Some(source)) = (e.kind(), std::error::Error::source(e)) {
+        text.push_str(&format!("（{source}）"));
+    }
+    let usage = get(ContextKind::Usage);
+    let usage = usage
+        .trim()
+        .trim_start_matches("Usage:")
+        .trim_start_matches("用法：")
+        .trim();
+    let mut out = format!("错误：{text}");
+    if !usage.is_empty() {
+        out.push_str(&format!("\n\n用法：{usage}"));
+    }
+    out.push_str("\n\n更多说明请运行 phstats --help（或在子命令后加 --help）");
+    out
 }
 
 /// The `--lang` given on a command line not yet parsed (for `--help`).

@@ -518,3 +518,54 @@ fn an_output_that_cannot_be_written_is_said_in_the_terminals_language() {
         "error: store 挡路/db: part of the path is a file, not a folder"
     );
 }
+
+/// clap's own words follow `--lang` too (issue 30): an unknown argument,
+/// a missing one and a bad value are Chinese sentences with the usage
+/// (exit 2), `--help` has Chinese headings, and English stays clap's.
+#[test]
+fn command_line_errors_and_help_headings_are_chinese() {
+    let d = Dir::new();
+    let run = |args: &[&str]| {
+        let out = util::phstats(d.tmp.path(), args);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, err, _) = run(&["history", "--store", "db", "--uint", "新村"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.starts_with("错误：不认识的参数 --uint；是否想用 --unit？"),
+        "{err}"
+    );
+    assert!(
+        err.contains("用法：phstats history") && !err.contains("Usage") && !err.contains("error:"),
+        "{err}"
+    );
+    let (code, err, _) = run(&["trace", "--store", "db"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("缺少必需的参数：--period <P>、--unit <U>、--field <F>"),
+        "{err}"
+    );
+    let (code, err, _) = run(&["report", "--store", "db", "--deadline-day", "五"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("参数 --deadline-day <N> 的值“五”不对"),
+        "{err}"
+    );
+    let (code, _, help) = run(&["trace", "--help"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        help.contains("用法：") && help.contains("选项:") && help.contains("显示本说明"),
+        "{help}"
+    );
+    assert!(
+        !help.contains("Usage") && !help.contains("Options") && !help.contains("Print help"),
+        "{help}"
+    );
+    let (code, err, _) = run(&["--lang", "en", "history", "--store", "db", "--uint", "x"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("unexpected argument '--uint'"), "{err}");
+}
