@@ -242,12 +242,12 @@ rules! {
     /// 常住人口数 3,200 → 2,100.
     StockDrop = "stock_drop", "存量骤降", Warning, ("报告比上月下降超过 10% 的存量指标。", "存量（人口、签约人数）变化缓慢，骤降通常是录入错误。", "常住人口数由 3,200 降至 2,100。");
     /// ## What it does
-    /// Flags a value far outside the unit's own history (modified z-score > 3.5 on ≥ 4 prior months).
+    /// Flags a value far outside the unit's own history (modified z-score > 3.5 on ≥ 4 prior months; for a count whose history's median is under 20, a two-sided Poisson probability under 0.001).
     /// ## Why is this bad?
     /// An extra digit or a shifted column.
     /// ## Example
     /// 本月随访人次 30, 28, 31, 29 → 310.
-    Outlier = "outlier", "异常值", Warning, ("标出明显偏离本单位历史水平的数字（至少 4 个月历史，修正 z 分数 > 3.5）。", "多打了一位数或填错了栏。", "本月随访人次 30、28、31、29 → 310。");
+    Outlier = "outlier", "异常值", Warning, ("标出明显偏离本单位历史水平的数字（至少 4 个月历史，修正 z 分数 > 3.5；历史中位数不足 20 的小数字按泊松分布，双侧概率 < 0.001）。", "多打了一位数或填错了栏。", "本月随访人次 30、28、31、29 → 310。");
     /// ## What it does
     /// Notes a return whose 报出日期 is after the deadline (day 5 of the next month by default).
     /// ## Why is this bad?

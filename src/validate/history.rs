@@ -1,6 +1,7 @@
 //! Checks over time, per unit and field (FORMS.md §4): a stock falling more
 //! than 10 % from the previous month, and a value far outside the unit's own
-//! history by the modified z-score (Iglewicz–Hoaglin) on ≥ 4 prior months.
+//! history by the modified z-score (Iglewicz–Hoaglin) on ≥ 4 prior months,
+//! or, for a count whose history has a median below 20, by a Poisson model.
 
 use rayon::prelude::*;
 
@@ -43,6 +44,12 @@ pub fn is_outlier(history: &[f64], x: f64) -> Option<f64> {
     if dev <= f64::max(5.0, 0.1 * med.abs()) {
         return None;
     }
+    if med < POISSON_BELOW {
+        // Small counts move within their natural range: ordinary variation
+        // crosses the z-score's cut-off once a village counts in the tens.
+        let mean = s.iter().sum::<f64>() / s.len() as f64;
+        return (poisson_two_sided(mean, x) < POISSON_P).then_some(med);
+    }
     let mad = median(&sorted(s.iter().map(|v| (v - med).abs()).collect()));
     let flagged = if mad > 0.0 {
         (0.6745 * (x - med) / mad).abs() > Z_CUTOFF
@@ -55,6 +62,53 @@ pub fn is_outlier(history: &[f64], x: f64) -> Option<f64> {
         }
     };
     flagged.then_some(med)
+}
+
+/// Below this median of its history a count is judged by a Poisson model,
+/// not the modified z-score (FORMS.md §4).
+const POISSON_BELOW: f64 = 20.0;
+/// The two-sided probability under which a small count is an outlier.
+const POISSON_P: f64 = 0.001;
+
+/// `ln k!`: exact below 256, Stirling's series above (error < 1e-10 there).
+fn ln_factorial(k: u64) -> f64 {
+    if k < 256 {
+        (2..=k).map(|i| (i as f64).ln()).sum()
+    } else {
+        let n = k as f64;
+        n * n.ln() - n + 0.5 * (2.0 * std::f64::consts::PI * n).ln() + 1.0 / (12.0 * n)
+            - 1.0 / (360.0 * n * n * n)
+    }
+}
+
+/// The two-sided tail probability of `x` under a Poisson distribution of
+/// mean `lambda`: twice the smaller of P(X ≤ x) and P(X ≥ x), at most 1.
+/// 22 against a mean of 11 is 0.0045; 7 against a mean of 1 is 0.00017.
+#[must_use]
+pub fn poisson_two_sided(lambda: f64, x: f64) -> f64 {
+    let x = x.round().max(0.0) as u64;
+    if lambda <= 0.0 {
+        // Every month 0: anything else is impossible under the model.
+        return if x == 0 { 1.0 } else { 0.0 };
+    }
+    let pmf = |k: u64| (k as f64 * lambda.ln() - lambda - ln_factorial(k)).exp();
+    let tail = if (x as f64) <= lambda {
+        // The lower tail, from 0 to x: x is below the mean, so few terms.
+        (0..=x).map(pmf).sum::<f64>()
+    } else {
+        // The upper tail, from x on: the terms fall once past the mean.
+        let mut sum = 0.0;
+        let mut k = x;
+        loop {
+            let term = pmf(k);
+            sum += term;
+            if term < sum * 1e-16 || k - x > 100_000 {
+                break sum;
+            }
+            k += 1;
+        }
+    };
+    (2.0 * tail).min(1.0)
 }
 
 struct Point {
@@ -217,6 +271,28 @@ mod tests {
     #[test]
     fn needs_four_prior_months() {
         assert_eq!(is_outlier(&[30.0, 28.0, 31.0], 310.0), None);
+    }
+
+    #[test]
+    fn a_small_count_is_judged_by_its_poisson_probability() {
+        // FORMS.md §4's examples, by hand: P(X ≥ 22 | λ = 11) = 0.002255…,
+        // doubled 0.004504; P(X ≥ 7 | λ = 1) = 1 − Σ₀⁶ e⁻¹/k! = 0.0000832…,
+        // doubled 0.000166.
+        assert!((poisson_two_sided(11.0, 22.0) - 0.004504).abs() < 1e-5);
+        assert!((poisson_two_sided(1.0, 7.0) - 0.0001664).abs() < 2e-6);
+        // P(X ≤ 0 | λ = 11) = e⁻¹¹, doubled.
+        assert!((poisson_two_sided(11.0, 0.0) - 2.0 * (-11.0f64).exp()).abs() < 1e-12);
+        assert!((poisson_two_sided(11.0, 11.0) - 1.0).abs() < 1e-12);
+        // 22 against 10, 14, 8, 12 is ordinary variation (the z-score said 3.7);
+        // 7 against 1, 0, 2, 1 is not.
+        assert_eq!(is_outlier(&[10.0, 14.0, 8.0, 12.0], 22.0), None);
+        assert_eq!(is_outlier(&[1.0, 0.0, 2.0, 1.0], 7.0), Some(1.0));
+        // A slip of a digit in a small count is still caught: 80 for 8, and
+        // 1 for 12 (a dropped digit: p = 2·P(X ≤ 1 | λ = 11.5) ≈ 0.00025).
+        assert!(is_outlier(&[9.0, 7.0, 8.0, 10.0], 80.0).is_some());
+        assert!(is_outlier(&[12.0, 11.0, 12.0, 11.0], 1.0).is_some());
+        // Every month 0, then 9: impossible under the model.
+        assert!(is_outlier(&[0.0, 0.0, 0.0, 0.0], 9.0).is_some());
     }
 
     #[test]
