@@ -379,6 +379,7 @@ fn at_threads(
                     "out",
                     "-o",
                     "report.xlsx",
+                    "--force",
                     "--quiet",
                 ])
                 .env("RAYON_NUM_THREADS", n.to_string())
@@ -599,6 +600,7 @@ fn store_scenario(bin: &Path, corpus: &Path, consolidate: f64) {
                         &period,
                         "-o",
                         "store.xlsx",
+                        "--force",
                         "--export",
                         "store_out",
                         "--quiet",

@@ -30,6 +30,7 @@ for towns in "${sizes[@]}"; do
       sync
       log="$out/timings-$towns-$n-$r.txt"
       t0=$(date +%s.%N)
+      rm -f report.xlsx
       RAYON_NUM_THREADS=$n PHSTATS_TIMINGS=1 "$bin" consolidate returns --units units.csv \
         --export out -o report.xlsx --quiet > /dev/null 2> "$log" || true
       wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
@@ -43,6 +44,7 @@ for towns in "${sizes[@]}"; do
   if command -v taskset > /dev/null; then
     t0=$(date +%s.%N)
     log="$out/timings-$towns-1core.txt"
+    rm -f report.xlsx
     RAYON_NUM_THREADS=1 PHSTATS_TIMINGS=1 taskset -c 0 "$bin" consolidate returns --units units.csv \
       --export out -o report.xlsx --quiet > /dev/null 2> "$log" || true
     wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
@@ -54,6 +56,7 @@ for towns in "${sizes[@]}"; do
   if [ -n "${YEAR:-}" ]; then
     log="$out/timings-$towns-year.txt"
     t0=$(date +%s.%N)
+    rm -f report.xlsx
     RAYON_NUM_THREADS=16 PHSTATS_TIMINGS=1 "$bin" consolidate returns --units units.csv \
       --export out -o report.xlsx --quiet --period "$YEAR" > /dev/null 2> "$log" || true
     wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
@@ -65,6 +68,7 @@ for towns in "${sizes[@]}"; do
     for _ in 1 2 3; do
       for b in "$bin" "$compare"; do
         t0=$(date +%s.%N)
+        rm -f report.xlsx
         RAYON_NUM_THREADS=16 PHSTATS_TIMINGS=1 "$b" consolidate returns --units units.csv \
           --export out -o report.xlsx --quiet > /dev/null 2> "$out/compare.txt" || true
         wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
@@ -76,6 +80,7 @@ for towns in "${sizes[@]}"; do
     for _ in $([ -n "${YEAR:-}" ] && echo 1 2 3); do
       for b in "$bin" "$compare"; do
         t0=$(date +%s.%N)
+        rm -f report.xlsx
         RAYON_NUM_THREADS=16 PHSTATS_TIMINGS=1 "$b" consolidate returns --units units.csv \
           --export out -o report.xlsx --quiet --period "$YEAR" > /dev/null 2> "$out/compare.txt" || true
         wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")

@@ -27,8 +27,8 @@ pub struct Args {
     #[command(flatten)]
     pub common: Common,
     /// The report workbook to write.
-    #[arg(short, long, value_name = "report.xlsx", default_value = "report.xlsx")]
-    pub output: PathBuf,
+    #[arg(short, long, value_name = "report.xlsx")]
+    pub output: Option<PathBuf>,
     /// The published summary's options.
     #[command(flatten)]
     pub published: Published,
@@ -47,6 +47,9 @@ pub struct Published {
     /// Write the 通报 as a Word document.
     #[arg(long, value_name = "FILE.docx")]
     pub bulletin: Option<PathBuf>,
+    /// Replace a report workbook that is already there.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Runs `consolidate`.
@@ -64,7 +67,7 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
         schemas: &setup.schemas,
         units_path: args.common.units.display().to_string(),
         chosen: setup.period.is_some(),
-        output: &args.output,
+        output: args.output.as_deref(),
         export: args.common.export.as_deref(),
         quiet: args.common.quiet,
         notes: Vec::new(),
@@ -85,8 +88,8 @@ pub struct Publish<'a> {
     pub units_path: String,
     /// Whether `--period` was given.
     pub chosen: bool,
-    /// The report workbook.
-    pub output: &'a std::path::Path,
+    /// The report workbook (`-o`); by default named for the period.
+    pub output: Option<&'a std::path::Path>,
     /// `--export`.
     pub export: Option<&'a std::path::Path>,
     /// `--quiet`.
@@ -95,6 +98,44 @@ pub struct Publish<'a> {
     pub notes: Vec<String>,
     /// The published summary's options.
     pub published: &'a Published,
+}
+
+/// The report workbook's path: `-o`, or by default named for the period
+/// (`汇总表_2026Q1.xlsx`), so that next month's never replaces this one's.
+/// One that is already there is replaced only with `--force` (issue 30):
+/// otherwise a usage error, before anything is written.
+///
+/// # Errors
+/// The file is there and `--force` was not given.
+fn report_path(
+    target: &Publish<'_>,
+    period: Option<crate::period::Period>,
+    langs: Langs,
+) -> anyhow::Result<std::path::PathBuf> {
+    let path = match target.output {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let name = match period {
+                Some(p) => format!("{}_{p}.xlsx", langs.files.pick("汇总表", "report")),
+                None => langs.files.pick("汇总表.xlsx", "report.xlsx").to_string(),
+            };
+            std::path::PathBuf::from(name)
+        }
+    };
+    // A folder of that name is not replaced either: writing says why it cannot be.
+    if path.is_file() && !target.published.force {
+        match langs.terminal {
+            Lang::Zh => anyhow::bail!(
+                "{} 已经存在，未作替换，也未写出任何文件；确要替换请加 --force，或用 -o 另给文件名",
+                path.display()
+            ),
+            Lang::En => anyhow::bail!(
+                "{} is already there: nothing was replaced or written; add --force to replace it, or give another name with -o",
+                path.display()
+            ),
+        }
+    }
+    Ok(path)
 }
 
 /// Prints the findings, writes the report workbook and the exports side by
@@ -111,6 +152,8 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
     crate::pipeline::release_freed_memory();
     let outcome = &owned;
     let report_period = outcome.focus;
+    let output = report_path(target, report_period, langs)?;
+    let output = output.as_path();
     let targets = match &target.published.targets {
         Some(path) => {
             Targets::load(path, target.schemas, langs.terminal).map_err(anyhow::Error::msg)?
@@ -176,7 +219,7 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
         let save = |sheets| -> anyhow::Result<Pending> {
             let bytes = save_report(sheets)?;
             // `-o reports/2026-06.xlsx`: the folder is made, as `--export` makes its own.
-            if let Some(dir) = target.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).with_context(|| match langs.terminal {
                     Lang::Zh => format!("无法创建汇总表所在的文件夹 {}", dir.display()),
                     Lang::En => {
@@ -184,7 +227,7 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
                     }
                 })?;
             }
-            Ok(write_atomic_deferred(target.output, &bytes)?)
+            Ok(write_atomic_deferred(output, &bytes)?)
         };
         sheets.map(|sheets| sheets.map_err(anyhow::Error::from).and_then(save))
     };
@@ -238,17 +281,9 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
     match report_period {
         Some(period) => {
             match lang {
-                Lang::Zh => crate::say!(
-                    "{}汇总表已写入 {}",
-                    period.label_zh(),
-                    target.output.display()
-                ),
+                Lang::Zh => crate::say!("{}汇总表已写入 {}", period.label_zh(), output.display()),
                 Lang::En => {
-                    crate::say!(
-                        "report for {} written to {}",
-                        period,
-                        target.output.display()
-                    )
+                    crate::say!("report for {} written to {}", period, output.display())
                 }
             }
             if !target.chosen {

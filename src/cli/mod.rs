@@ -69,6 +69,7 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("*", "output", "要写出的汇总表工作簿", "The report workbook to write"),
     ("*", "targets", "目标值文件（CSV：year,form,field,level,value），写入主要指标表并与实际比较", "Targets per year, form, field and level (`year,form,field,level,value`)"),
     ("*", "signatures", "表尾签名：`单位负责人=张三,统计负责人=李四,填表人=王五,报出日期=2026年4月5日`", "Names for the footer: `单位负责人=张三,统计负责人=李四,填表人=王五,报出日期=2026年4月5日`"),
+    ("*", "force", "汇总表文件已存在时替换它（默认不替换，报错退出）", "Replace a report workbook that is already there (by default it is never replaced)"),
     ("*", "bulletin", "把通报写成 Word 文档（.docx）", "Write the 通报 as a Word document"),
     ("history", "unit", "只列这一个单位（名称或代码）", "Only this unit (name or code)"),
     ("history", "form", "只列这一种报表（代码或简称）", "Only this form (id or short name)"),

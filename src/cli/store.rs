@@ -64,8 +64,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "P")]
     pub period: Option<String>,
     /// The report workbook to write.
-    #[arg(short, long, value_name = "report.xlsx", default_value = "report.xlsx")]
-    pub output: PathBuf,
+    #[arg(short, long, value_name = "report.xlsx")]
+    pub output: Option<PathBuf>,
     /// Write aggregates.csv and findings.csv into this directory.
     #[arg(long, value_name = "DIR")]
     pub export: Option<PathBuf>,
@@ -375,7 +375,7 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         schemas: &schemas,
         units_path,
         chosen: period.is_some(),
-        output: &args.output,
+        output: args.output.as_deref(),
         export: args.export.as_deref(),
         quiet: args.quiet,
         notes,

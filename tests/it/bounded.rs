@@ -267,6 +267,7 @@ fn survives(d: &Dir, name: &str, says: &[&str]) {
             "out",
             "-o",
             "r.xlsx",
+            "--force",
         ],
     );
     assert_eq!(cost.code, Some(1), "{name}: {}", cost.stderr);

@@ -1018,3 +1018,43 @@ fn a_rate_pairs_its_sides_by_leaf_and_month() {
     let rate = get(xm, "signing_rate").unwrap();
     assert!((rate - 70.0 / 150.0 * 100.0).abs() < 1e-9, "{rate}");
 }
+
+/// An output is never silently replaced (issue 30): the report is named for
+/// its period by default, a second run that would replace it exits 2 with
+/// nothing written, and `--force` replaces it.
+#[test]
+fn a_report_is_named_for_its_period_and_replaced_only_with_force() {
+    let d = Dir::new();
+    hand_fixture(&d);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--period", "2026Q1", "--export", "out"];
+        args.extend_from_slice(extra);
+        util::run_in(&d, "consolidate", &args)
+    };
+    let out = run(&[]);
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let book = d.path("汇总表_2026Q1.xlsx");
+    assert!(book.is_file(), "{}", String::from_utf8_lossy(&out.stdout));
+    let before = std::fs::read(&book).unwrap();
+    std::fs::remove_dir_all(d.path("out")).unwrap();
+    let out = run(&[]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("汇总表_2026Q1.xlsx 已经存在") && said.contains("--force"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read(&book).unwrap(), before);
+    assert!(!d.path("out").exists(), "nothing written");
+    let out = run(&["--force"]);
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(d.path("out/aggregates.csv").exists());
+}

@@ -496,7 +496,7 @@ fn an_output_that_cannot_be_written_is_said_in_the_terminals_language() {
     );
     assert_eq!(english_sentence(&line), None, "{line}");
     // English on request.
-    let mut en = vec!["--lang", "en"];
+    let mut en = vec!["--lang", "en", "--force"];
     en.extend(export);
     let line = error_line(&util::run_in(&d, "consolidate", &en));
     assert_eq!(

@@ -388,6 +388,7 @@ fn year_to_date_and_half_years_are_periods() {
                 "out",
                 "-o",
                 "r.xlsx",
+                "--force",
             ],
         );
         assert_eq!(out.status.code(), Some(0), "{p}");

@@ -586,6 +586,7 @@ fn a_target_met_is_judged_once_and_every_output_agrees() {
                 "out",
                 "-o",
                 "r.xlsx",
+                "--force",
                 "--bulletin",
                 "通报.docx",
             ],

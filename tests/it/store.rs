@@ -395,7 +395,7 @@ fn a_report_from_the_store_equals_consolidate_over_the_same_files() {
             d.tmp.path(),
             &[
                 "report", "--store", "db", "--period", period, "--export", "s", "-o", "s.xlsx",
-                "-q",
+                "-q", "--force",
             ],
         );
         assert!(out.status.code().unwrap() < 2, "{}", text(&out));
@@ -412,7 +412,7 @@ fn a_report_from_the_store_equals_consolidate_over_the_same_files() {
         args.extend(files.iter().map(String::as_str));
         let units = repo.join("sample-data/units.csv").display().to_string();
         args.extend([
-            "--units", &units, "--period", period, "--export", "c", "-o", "c.xlsx", "-q",
+            "--units", &units, "--period", period, "--export", "c", "-o", "c.xlsx", "-q", "--force",
         ]);
         util::phstats(d.tmp.path(), &args);
         assert_eq!(
@@ -893,6 +893,7 @@ fn ingests_started_together_each_wait_their_turn_and_lose_nothing() {
                 &format!("s{trial}"),
                 "-o",
                 "s.xlsx",
+                "--force",
             ],
         );
         assert!(out.status.code().unwrap() < 2, "{}", text(&out));

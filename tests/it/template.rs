@@ -134,6 +134,7 @@ fn check_round_trip(d: &Dir, dir: &str) {
             "out",
             "-o",
             "r.xlsx",
+            "--force",
         ],
     );
     let f = util::read_csv(&d.path("out/findings.csv"));
