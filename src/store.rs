@@ -964,6 +964,9 @@ pub struct IngestReport {
     pub findings: Vec<Finding>,
     /// The generation committed (unchanged when nothing new came).
     pub generation: u64,
+    /// 上报情况 of the form-months this ingest brought returns for, over
+    /// everything the store now holds (who is still missing).
+    pub completeness: Vec<crate::validate::Completeness>,
 }
 
 /// Options of an ingest.
@@ -1077,9 +1080,17 @@ pub fn ingest(
     batch.returns.extend(new.returns.iter().cloned());
     batch.obs.append(new.obs.clone(), ret_offset);
     let (settled, settling) = crate::validate::settle(batch, registry, schemas);
-    let (checked, _) =
+    let (checked, completeness) =
         crate::validate::check(&settled, registry, schemas, false, opts.deadline_day);
     let batch = settled.into_batch();
+    let touched: HashSet<(crate::schema::FormIdx, Month)> = batch.returns[old_returns..]
+        .iter()
+        .map(|r| (r.form, r.month))
+        .collect();
+    report.completeness = completeness
+        .into_iter()
+        .filter(|c| touched.contains(&(c.form, c.month)))
+        .collect();
     // Status changes of earlier submissions.
     for (i, s) in old.iter().enumerate() {
         let now = Status::of(batch.returns[i].status);

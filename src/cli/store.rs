@@ -215,7 +215,10 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
     };
     let report = store::ingest(&mut st, &inputs, &opts).map_err(store_err(lang))?;
     output::print_findings(&report.findings, args.quiet, lang);
-    for file in &report.unchanged {
+    // With -q, one summary line instead of a line per return (a province's
+    // month is 2,600 returns).
+    let each = !args.quiet;
+    for file in report.unchanged.iter().filter(|_| each) {
         let file = crate::message::terminal_text(file);
         match lang {
             Lang::Zh => crate::say!("   提示 {file} 的内容已在数据库中，未作改动"),
@@ -224,7 +227,7 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
             }
         }
     }
-    for s in &report.recorded {
+    for s in report.recorded.iter().filter(|_| each) {
         let what = crate::message::terminal_text(&format!(
             "{} {} {} {}",
             s.file, s.unit_name, s.form, s.month
@@ -235,7 +238,7 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
             Lang::En => crate::say!("   recorded {what}: {}", s.status.label(lang)),
         }
     }
-    for (s, now) in &report.changed {
+    for (s, now) in report.changed.iter().filter(|_| each) {
         match lang {
             Lang::Zh => crate::say!(
                 "   状态变更 {}!{}：{} → {}",
@@ -253,6 +256,7 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
             ),
         }
     }
+    crate::say!("{}", ingest_summary(&report, &registry, lang));
     match lang {
         Lang::Zh => crate::say!(
             "数据库 {} 现为第 {} 版",
@@ -266,6 +270,91 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
         ),
     }
     Ok(i32::from(crate::findings::has_errors(&report.findings)))
+}
+
+/// One line for an ingest: returns recorded and what became of them,
+/// findings by severity, and who is still missing in the months it touched
+/// (counted by the 上报情况 rules, over everything the store holds).
+fn ingest_summary(report: &store::IngestReport, registry: &Registry, lang: Lang) -> String {
+    use crate::findings::Severity;
+    let status = |st: Status| report.recorded.iter().filter(|s| s.status == st).count();
+    let waiting = status(Status::Duplicate);
+    let sev = |v: Severity| report.findings.iter().filter(|f| f.severity() == v).count();
+    let mut missing: Vec<UnitIdx> = report
+        .completeness
+        .iter()
+        .flat_map(|c| c.missing.iter().copied())
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    let names: Vec<&str> = missing
+        .iter()
+        .take(5)
+        .map(|&u| registry.unit(u).name.as_str())
+        .collect();
+    let more = missing.len().saturating_sub(names.len());
+    match lang {
+        Lang::Zh => {
+            let mut s = format!(
+                "本次记录 {} 份：有效 {}，待更正 {}，重复收到 {}，未计入 {}；发现错误 {} 条、警告 {} 条",
+                report.recorded.len(),
+                status(Status::InForce),
+                waiting,
+                status(Status::IdenticalCopy),
+                status(Status::Rejected),
+                sev(Severity::Error),
+                sev(Severity::Warning)
+            );
+            if !report.unchanged.is_empty() {
+                s.push_str(&format!(
+                    "；{} 个文件已在库中未改动",
+                    report.unchanged.len()
+                ));
+            }
+            if missing.is_empty() {
+                s.push_str("；所涉月份各报表均已报齐");
+            } else {
+                s.push_str(&format!(
+                    "；所涉月份仍未报送 {} 个单位：{}",
+                    missing.len(),
+                    names.join("、")
+                ));
+                if more > 0 {
+                    s.push_str(" 等");
+                }
+            }
+            s
+        }
+        Lang::En => {
+            let mut s = format!(
+                "recorded {}: {} in force, {} awaiting a correction, {} identical copies, {} not counted; {} errors, {} warnings",
+                report.recorded.len(),
+                status(Status::InForce),
+                waiting,
+                status(Status::IdenticalCopy),
+                status(Status::Rejected),
+                sev(Severity::Error),
+                sev(Severity::Warning)
+            );
+            if !report.unchanged.is_empty() {
+                s.push_str(&format!(
+                    "; {} files already held, unchanged",
+                    report.unchanged.len()
+                ));
+            }
+            if missing.is_empty() {
+                s.push_str("; the months ingested are complete");
+            } else {
+                s.push_str(&format!(
+                    "; still missing in those months: {} units ({}",
+                    missing.len(),
+                    names.join(", ")
+                ));
+                s.push_str(if more > 0 { ", …)" } else { ")" });
+            }
+            s
+        }
+    }
 }
 
 fn reason(s: &Submission) -> String {

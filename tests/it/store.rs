@@ -1231,3 +1231,35 @@ fn names_are_found_as_typed_and_an_ambiguous_or_misspelt_one_is_refused() {
         text(&out)
     );
 }
+
+/// `ingest -q` prints one summary line, not a line per return (issue 30):
+/// what was recorded and how it stands, the findings by severity, and who
+/// is still missing in the month it brought.
+#[test]
+fn a_quiet_ingest_says_one_line_with_who_is_still_missing() {
+    let d = Dir::new();
+    family(
+        &d,
+        "feb/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    let out = ingest(&d, "feb", &["-q"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(!said.contains("已记录 "), "{said}");
+    assert!(
+        said.contains("本次记录 1 份：有效 1，待更正 0，重复收到 0，未计入 0；发现错误 0 条、警告 0 条；所涉月份仍未报送 1 个单位：新民镇"),
+        "{said}"
+    );
+    family(
+        &d,
+        "feb2/新民镇202602.xlsx",
+        "新民镇",
+        2,
+        &[("新村", 300.0, 60.0), ("红旗村", 200.0, 50.0)],
+    );
+    let said = text(&ingest(&d, "feb2", &["-q"]));
+    assert!(said.contains("所涉月份各报表均已报齐"), "{said}");
+}
