@@ -456,6 +456,9 @@ pub struct Submission {
     pub generation: u64,
     /// Its 报出日期 (`2026-02-03`), when it has one.
     pub reported_on: Option<String>,
+    /// The day it arrived, when the ingest was told (`--received`, for a
+    /// backlog ingested later): for timeliness it stands for the ingest day.
+    pub received_on: Option<String>,
     /// Marked a correction.
     pub correction: bool,
     /// Its status.
@@ -578,6 +581,12 @@ impl Store {
             s("reason")?,
             s("layout")?,
         );
+        // A store written before `--received` has no such column: none was given.
+        let received_on: Vec<Option<String>> = if df.column("received_on").is_ok() {
+            s("received_on")?
+        } else {
+            vec![None; df.height()]
+        };
         let code: Vec<Option<u64>> = typed(&df, &path, "unit_code", Column::u64)?
             .iter()
             .collect();
@@ -613,6 +622,7 @@ impl Store {
                     ingested_at: get(&at, "ingested_at", i)?,
                     generation: need(generation[i], p, "generation", i)?,
                     reported_on: rep[i].clone(),
+                    received_on: received_on[i].clone(),
                     correction: need(correction[i], p, "correction", i)?,
                     status,
                     reason: get(&reason, "reason", i)?,
@@ -984,6 +994,8 @@ pub struct IngestOptions<'a> {
     /// The deadline day (`--deadline-day`).
     pub deadline_day: u32,
     /// The ingest time (`2026-02-03T10:00:00+08:00`).
+    /// The day the returns arrived (`--received`), when not the ingest's.
+    pub received: Option<Day>,
     pub now: String,
 }
 
@@ -1143,6 +1155,7 @@ pub fn ingest(
             ingested_at: opts.now.clone(),
             generation,
             reported_on: r.reported_on.map(|d| d.to_string()),
+            received_on: opts.received.map(|d| d.to_string()),
             correction: r.correction,
             status,
             reason: status_reason(status, &batch, k),
@@ -1166,6 +1179,7 @@ pub fn ingest(
             ingested_at: opts.now.clone(),
             generation,
             reported_on: None,
+            received_on: opts.received.map(|d| d.to_string()),
             correction: false,
             status: Status::Rejected,
             reason: reason_of(&input.display),
@@ -1325,6 +1339,12 @@ fn submissions_frame(all: &[Submission]) -> PolarsResult<DataFrame> {
                 "reported_on".into(),
                 all.iter()
                     .map(|x| x.reported_on.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "received_on".into(),
+                all.iter()
+                    .map(|x| x.received_on.clone())
                     .collect::<Vec<_>>(),
             ),
             Column::new(

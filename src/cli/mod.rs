@@ -73,6 +73,7 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("*", "bulletin", "把通报写成 Word 文档（.docx）", "Write the 通报 as a Word document"),
     ("history", "unit", "只列这一个单位（名称或代码）", "Only this unit (name or code)"),
     ("history", "form", "只列这一种报表（代码或简称）", "Only this form (id or short name)"),
+    ("ingest", "received", "这批报表实际收到的日期（补录积压的报表时用），无报出日期的按此日判断是否及时", "The day these returns arrived (for a backlog ingested later): timeliness of those without a 报出日期 is judged by it"),
     ("ingest", "wait", "另一个程序正在写入数据库时，最多等待的秒数", "Seconds to wait for another writer of the store to finish"),
     ("ingest", "period", "未写明月份的报表所属的月份（2026-07、2026年7月）", "The month of returns that name none (2026-07, 2026年7月)"),
     ("report", "units", "单位名录 CSV（默认用入库时的名录）", "The unit registry CSV (default: the one the store ingested with)"),

@@ -43,6 +43,9 @@ pub struct IngestArgs {
     /// Seconds to wait for another writer of the store to finish.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub wait: u64,
+    /// The day these returns arrived, for a backlog ingested later.
+    #[arg(long, value_name = "DATE")]
+    pub received: Option<String>,
     /// Read form schemas from this directory instead of the built-in three.
     #[arg(long, value_name = "DIR")]
     pub schemas: Option<PathBuf>,
@@ -183,6 +186,18 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
         .as_deref()
         .map(|p| parse_period(p, lang))
         .transpose()?;
+    let received = args
+        .received
+        .as_deref()
+        .map(|d| {
+            crate::period::Day::find_in(d).ok_or_else(|| match lang {
+                Lang::Zh => {
+                    anyhow::anyhow!("--received “{d}”不是日期（如 2026-03-04、2026年3月4日）")
+                }
+                Lang::En => anyhow::anyhow!("--received `{d}` is not a date (2026-03-04)"),
+            })
+        })
+        .transpose()?;
     let inputs = crate::ingest::collect_inputs(&args.inputs).map_err(|(path, _)| match lang {
         Lang::Zh => anyhow::anyhow!("输入 {path} 不存在或无法读取"),
         Lang::En => anyhow::anyhow!("input {path}: no such file or folder"),
@@ -211,6 +226,7 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
         period,
         correction: args.correction,
         deadline_day: args.deadline_day,
+        received,
         now: store::now_iso(),
     };
     let report = store::ingest(&mut st, &inputs, &opts).map_err(store_err(lang))?;
@@ -414,16 +430,24 @@ fn in_force_batch(
         .filter(|(h, _)| hashes.contains(h.as_str()))
         .map(|(_, f)| f)
         .collect();
-    // Without a 报出日期, a return was received when it was ingested.
-    let received: std::collections::HashMap<(&str, &str), &str> = live
+    // Without a 报出日期, a return was received the day its ingest was told
+    // (--received, for a backlog), else the day it was ingested.
+    let received: std::collections::HashMap<(&str, &str), Option<crate::period::Day>> = live
         .iter()
-        .map(|s| ((s.file.as_str(), s.sheet.as_str()), s.ingested_at.as_str()))
+        .map(|s| {
+            let day = match &s.received_on {
+                Some(d) => crate::period::Day::find_in(d),
+                None => store::ingest_day(&s.ingested_at),
+            };
+            ((s.file.as_str(), s.sheet.as_str()), day)
+        })
         .collect();
     for r in &mut batch.returns {
         if r.reported_on.is_none() {
             r.received = received
                 .get(&(batch.files[r.file as usize].as_str(), r.sheet.as_str()))
-                .and_then(|at| store::ingest_day(at));
+                .copied()
+                .flatten();
         }
     }
     Ok((batch, notes))

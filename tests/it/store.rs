@@ -1263,3 +1263,49 @@ fn a_quiet_ingest_says_one_line_with_who_is_still_missing() {
     let said = text(&ingest(&d, "feb2", &["-q"]));
     assert!(said.contains("所涉月份各报表均已报齐"), "{said}");
 }
+
+/// A backlog (issue 27): returns without a 报出日期 ingested weeks after
+/// they arrived are on time when `--received` gives the day they came, and
+/// late by their ingest day when it does not.
+#[test]
+fn a_backlog_is_judged_by_the_day_it_was_received() {
+    let d = Dir::new();
+    family(
+        &d,
+        "a/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    family(
+        &d,
+        "b/新民镇202602.xlsx",
+        "新民镇",
+        2,
+        &[("新村", 300.0, 60.0), ("红旗村", 200.0, 50.0)],
+    );
+    let out = ingest(&d, "a", &["--received", "2026年3月3日"]);
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    assert!(ingest(&d, "b", &[]).status.code().unwrap() < 2);
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026-02", "--export", "out", "-o", "r.xlsx",
+        ],
+    );
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    let late: Vec<String> = util::read_csv(&d.path("out/findings.csv"))
+        .into_iter()
+        .filter(|f| f["rule"] == "late_return")
+        .map(|f| f["unit_code"].clone())
+        .collect();
+    // 新民镇 was ingested today (after 2026-03-05); 城东街道 arrived on 3 March.
+    assert_eq!(late, [XM.to_string()], "{late:?}");
+    let out = ingest(&d, "a", &["--received", "某天"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("--received “某天”不是日期"),
+        "{}",
+        text(&out)
+    );
+}
