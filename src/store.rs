@@ -364,6 +364,9 @@ pub enum Status {
     Duplicate,
     /// Identity broken or unreadable: nothing in it counts.
     Rejected,
+    /// Taken out of force by `withdraw` (a blank template, a return from
+    /// the wrong township), kept in history with its reason.
+    Withdrawn,
 }
 
 impl Status {
@@ -376,6 +379,7 @@ impl Status {
             Status::IdenticalCopy => "identical_copy",
             Status::Duplicate => "duplicate",
             Status::Rejected => "rejected",
+            Status::Withdrawn => "withdrawn",
         }
     }
 
@@ -388,6 +392,7 @@ impl Status {
             Status::IdenticalCopy => lang.pick("重复收到的相同报表", "identical copy"),
             Status::Duplicate => lang.pick("重复报送，待更正", "duplicate, awaiting a correction"),
             Status::Rejected => lang.pick("未计入（无法读取或身份不明）", "rejected"),
+            Status::Withdrawn => lang.pick("已撤回，不计入", "withdrawn"),
         }
     }
 
@@ -398,6 +403,7 @@ impl Status {
             Status::IdenticalCopy,
             Status::Duplicate,
             Status::Rejected,
+            Status::Withdrawn,
         ]
         .into_iter()
         .find(|st| st.id() == s)
@@ -996,6 +1002,8 @@ pub struct IngestOptions<'a> {
     /// The ingest time (`2026-02-03T10:00:00+08:00`).
     /// The day the returns arrived (`--received`), when not the ingest's.
     pub received: Option<Day>,
+    /// Submissions to take out of force (`withdraw`), by id, and why.
+    pub withdraw: Vec<(String, String)>,
     pub now: String,
 }
 
@@ -1018,12 +1026,22 @@ pub fn ingest(
     let registry = opts.registry;
     let schemas = opts.schemas;
     clean_uncommitted(store);
-    let history = store.submissions()?;
-    let known: HashSet<&str> = history.iter().map(|s| s.content_hash.as_str()).collect();
+    let mut history = store.submissions()?;
     let mut report = IngestReport {
         generation: store.manifest.generation,
         ..IngestReport::default()
     };
+    // Withdrawn: out of force, kept with the reason; what it left alone
+    // (the other of a duplicate) is settled again below.
+    for s in &mut history {
+        if let Some((_, why)) = opts.withdraw.iter().find(|(id, _)| *id == s.id) {
+            report.changed.push((s.clone(), Status::Withdrawn));
+            s.status = Status::Withdrawn;
+            s.reason = why.clone();
+        }
+    }
+    let mut settles = !opts.withdraw.is_empty();
+    let known: HashSet<String> = history.iter().map(|s| s.content_hash.clone()).collect();
     // Re-ingesting the same content changes nothing. A file that cannot
     // be read at all (gone since it was listed, a link to nowhere, no
     // permission) is said so and not recorded, and the next ingest tries
@@ -1038,6 +1056,22 @@ pub fn ingest(
     for (input, hash) in inputs.iter().zip(hashed) {
         match hash {
             Ok(hash) if known.contains(hash.as_str()) || seen.contains(&hash) => {
+                // The same content again, now as a correction (--correction,
+                // or 更正 in its name): it settles a duplicate in its favour.
+                let name = input
+                    .path
+                    .file_stem()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("");
+                if opts.correction || crate::ingest::meta::marks_correction(name) {
+                    for s in history
+                        .iter_mut()
+                        .filter(|s| s.content_hash == hash && s.status == Status::Duplicate)
+                    {
+                        s.correction = true;
+                        settles = true;
+                    }
+                }
                 report.unchanged.push(input.display.clone());
             }
             Ok(hash) => {
@@ -1054,14 +1088,16 @@ pub fn ingest(
             ),
         }
     }
-    if fresh.is_empty() {
+    if fresh.is_empty() && !settles {
         return Ok(report);
     }
     // The history as a batch, every return that was ever a return and
     // that the registry still knows: `old[i]` is the batch's return `i`.
     let old: Vec<&Submission> = history
         .iter()
-        .filter(|s| s.status != Status::Rejected && loads(s, registry, schemas))
+        .filter(|s| {
+            !matches!(s.status, Status::Rejected | Status::Withdrawn) && loads(s, registry, schemas)
+        })
         .collect();
     // The notes go unread here: what is left out shows in `report`.
     let (mut batch, _) = load_batch(store, &old, registry, schemas, Lang::Zh)?;
@@ -1310,7 +1346,7 @@ fn status_reason(status: Status, batch: &Batch, k: usize) -> String {
         Status::Superseded => format!("被更正报表替代（{}）", others.join("、")),
         Status::IdenticalCopy => format!("与 {} 数字相同，只计一次", others.join("、")),
         Status::Duplicate => format!("与 {} 数字不同且均未标注更正，均不计入", others.join("、")),
-        Status::Rejected => String::new(),
+        Status::Rejected | Status::Withdrawn => String::new(),
     }
 }
 

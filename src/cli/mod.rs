@@ -74,6 +74,11 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("history", "unit", "只列这一个单位（名称或代码）", "Only this unit (name or code)"),
     ("history", "form", "只列这一种报表（代码或简称）", "Only this form (id or short name)"),
     ("ingest", "received", "这批报表实际收到的日期（补录积压的报表时用），无报出日期的按此日判断是否及时", "The day these returns arrived (for a backlog ingested later): timeliness of those without a 报出日期 is judged by it"),
+    ("withdraw", "", "把一份报表撤出有效数字（如误发的空白模板、别的乡镇的报表），保留在历史中并记下原因", "Take a submission out of force (a blank template sent by mistake, another township's return), kept in history with its reason"),
+    ("withdraw", "target", "要撤回的报表：history 所列的文件名（或路径）或报表编号", "The submission: its file (name or path) as history lists it, or its id"),
+    ("withdraw", "store", "数据库文件夹", "The store folder"),
+    ("withdraw", "reason", "撤回的原因（记入历史）", "Why (kept in the history)"),
+    ("withdraw", "wait", "另一个程序正在写入数据库时，最多等待的秒数", "Seconds to wait for another writer of the store to finish"),
     ("ingest", "wait", "另一个程序正在写入数据库时，最多等待的秒数", "Seconds to wait for another writer of the store to finish"),
     ("ingest", "period", "未写明月份的报表所属的月份（2026-07、2026年7月）", "The month of returns that name none (2026-07, 2026年7月)"),
     ("report", "units", "单位名录 CSV（默认用入库时的名录）", "The unit registry CSV (default: the one the store ingested with)"),
@@ -290,6 +295,8 @@ pub enum Command {
     History(store::HistoryArgs),
     /// Explain where an aggregate of a store comes from.
     Trace(store::TraceArgs),
+    /// Take a submission out of force, keeping it in the history.
+    Withdraw(store::WithdrawArgs),
 }
 
 /// Options shared by `consolidate` and `check`.
@@ -450,6 +457,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Report(a) => store::report(&a, langs),
         Command::History(a) => store::history(&a, langs),
         Command::Trace(a) => store::trace(&a, langs),
+        Command::Withdraw(a) => store::withdraw(&a, langs),
     }
 }
 

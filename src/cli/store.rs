@@ -227,6 +227,7 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
         correction: args.correction,
         deadline_day: args.deadline_day,
         received,
+        withdraw: Vec::new(),
         now: store::now_iso(),
     };
     let report = store::ingest(&mut st, &inputs, &opts).map_err(store_err(lang))?;
@@ -286,6 +287,109 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
         ),
     }
     Ok(i32::from(crate::findings::has_errors(&report.findings)))
+}
+
+/// `phstats withdraw`: take a submission out of force.
+#[derive(Debug, clap::Args)]
+pub struct WithdrawArgs {
+    /// The store folder.
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// The submission (its id, `hash:sheet`) or the file it came in.
+    #[arg(value_name = "SUBMISSION|FILE")]
+    pub target: String,
+    /// Why (kept in the history).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Seconds to wait for another writer of the store to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub wait: u64,
+}
+
+/// Runs `withdraw` (FORMS.md §7): the submissions named — by id, or every
+/// sheet of a file given by its path or name — go out of force, kept in
+/// history with the reason; a duplicate they leave alone is settled.
+///
+/// # Errors
+/// A bad store, or nothing (or a rejected file only) of that name.
+pub fn withdraw(args: &WithdrawArgs, langs: Langs) -> anyhow::Result<i32> {
+    let lang = langs.terminal;
+    let _lock = store::StoreLock::take(
+        &args.store,
+        std::time::Duration::from_secs(args.wait),
+        "withdraw",
+    )
+    .map_err(store_err(lang))?;
+    let mut st = open(&args.store, lang)?;
+    let (registry, _) = registry(&st, &None, lang)?;
+    let registry_csv = st
+        .registry_csv()
+        .unwrap_or_else(|| registry_as_csv(&registry));
+    let schemas = Schemas::builtin()?;
+    let subs = st.submissions().map_err(store_err(lang))?;
+    let target = args.target.trim();
+    let named = |s: &Submission| {
+        s.id == target
+            || s.file == target
+            || std::path::Path::new(&s.file)
+                .file_name()
+                .and_then(|n| n.to_str())
+                == Some(target)
+    };
+    let chosen: Vec<(String, String)> = subs
+        .iter()
+        .filter(|s| named(s) && !matches!(s.status, Status::Withdrawn | Status::Rejected))
+        .map(|s| (s.id.clone(), args.reason.clone()))
+        .collect();
+    if chosen.is_empty() {
+        match lang {
+            Lang::Zh => anyhow::bail!("数据库中没有可撤回的“{target}”（请给出 history 所列的文件名或报表编号）"),
+            Lang::En => anyhow::bail!("the store holds nothing in force named `{target}` (give a file or submission as history lists it)"),
+        }
+    }
+    let opts = store::IngestOptions {
+        registry: &registry,
+        registry_csv: &registry_csv,
+        schemas: &schemas,
+        period: None,
+        correction: false,
+        deadline_day: crate::validate::returns::DEADLINE_DAY,
+        received: None,
+        withdraw: chosen,
+        now: store::now_iso(),
+    };
+    let report = store::ingest(&mut st, &[], &opts).map_err(store_err(lang))?;
+    for (s, now) in &report.changed {
+        match lang {
+            Lang::Zh => crate::say!(
+                "   状态变更 {}!{}：{} → {}",
+                crate::message::terminal_text(&s.file),
+                crate::message::terminal_text(&s.sheet),
+                s.status.label(lang),
+                now.label(lang)
+            ),
+            Lang::En => crate::say!(
+                "   status {}!{}: {} → {}",
+                crate::message::terminal_text(&s.file),
+                crate::message::terminal_text(&s.sheet),
+                s.status.label(lang),
+                now.label(lang)
+            ),
+        }
+    }
+    match lang {
+        Lang::Zh => crate::say!(
+            "数据库 {} 现为第 {} 版",
+            args.store.display(),
+            report.generation
+        ),
+        Lang::En => crate::say!(
+            "store {} is now at generation {}",
+            args.store.display(),
+            report.generation
+        ),
+    }
+    Ok(0)
 }
 
 /// One line for an ingest: returns recorded and what became of them,

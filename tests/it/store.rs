@@ -1309,3 +1309,116 @@ fn a_backlog_is_judged_by_the_day_it_was_received() {
         text(&out)
     );
 }
+
+/// Two different returns for one unit and month, neither marked: both stay
+/// out (FORMS.md §7). `withdraw` takes the wrong one out, kept in history
+/// with its reason, and the other is settled in force; on another store,
+/// sending the right one again byte for byte with `--correction` settles
+/// the duplicate in its favour (it used to be "内容已在数据库中，未作改动").
+#[test]
+fn a_duplicate_is_settled_by_a_withdrawal_or_by_the_same_bytes_as_a_correction() {
+    let d = Dir::new();
+    family(
+        &d,
+        "a/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    family(
+        &d,
+        "b/城东街道202602_二.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 900.0), ("新村", 500.0, 100.0)],
+    );
+    let signed = |db: &str| {
+        let out = util::phstats(
+            d.tmp.path(),
+            &[
+                "report",
+                "--store",
+                db,
+                "--period",
+                "2026-02",
+                "--export",
+                &format!("{db}_out"),
+                "-o",
+                &format!("{db}.xlsx"),
+                "--force",
+            ],
+        );
+        assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+        util::aggregates(&d.path(&format!("{db}_out/aggregates.csv")))
+            .get(&("2026-02".into(), CD.into(), "signed".into()))
+            .copied()
+    };
+    for db in ["db", "db2"] {
+        for dir in ["a", "b"] {
+            let out = util::phstats(
+                d.tmp.path(),
+                &["ingest", dir, "--units", "units.csv", "--store", db],
+            );
+            assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+        }
+        let out = util::phstats(d.tmp.path(), &["history", "--store", db]);
+        assert_eq!(
+            text(&out).matches("重复报送，待更正").count(),
+            2,
+            "{}",
+            text(&out)
+        );
+    }
+    // The wrong one withdrawn: the other is in force.
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "withdraw",
+            "--store",
+            "db",
+            "城东街道202602_二.xlsx",
+            "--reason",
+            "错发的草稿",
+        ],
+    );
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("已撤回，不计入") && said.contains("有效（计入）"),
+        "{said}"
+    );
+    assert_eq!(signed("db"), Some(500.0));
+    let out = util::phstats(d.tmp.path(), &["history", "--store", "db"]);
+    assert!(
+        text(&out).contains("已撤回，不计入（错发的草稿）"),
+        "{}",
+        text(&out)
+    );
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "withdraw",
+            "--store",
+            "db",
+            "没有这个.xlsx",
+            "--reason",
+            "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // The right one again, the same bytes, as a correction.
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "ingest",
+            "a",
+            "--units",
+            "units.csv",
+            "--store",
+            "db2",
+            "--correction",
+        ],
+    );
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    assert_eq!(signed("db2"), Some(500.0));
+}
