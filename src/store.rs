@@ -65,6 +65,16 @@ pub enum StoreError {
         /// What was wrong with it.
         reason: String,
     },
+    /// `store rollback N` to a generation that is not kept.
+    #[error("the store {path} keeps no generation {asked} (it keeps {kept:?})")]
+    NoGeneration {
+        /// The store.
+        path: String,
+        /// The generation asked for.
+        asked: u64,
+        /// Those kept.
+        kept: Vec<u64>,
+    },
     /// A figures part that the generation in force names is not there.
     #[error("the store is damaged: {path}, which holds the figures of {submission}, is missing; nothing was touched: restore it from a backup")]
     MissingPart {
@@ -162,6 +172,10 @@ impl StoreError {
             }
             (StoreError::Locked { path, holder, waited }, Lang::Zh) => format!(
                 "数据库 {path} 正由另一个 phstats 写入（{holder}），已等待 {waited} 秒仍未结束；本次未写入任何内容，请待其完成后再试（--wait 可加长等待）"
+            ),
+            (StoreError::NoGeneration { path, asked, kept }, Lang::Zh) => format!(
+                "数据库 {path} 中没有保留第 {asked} 版（保留的有：{}）；未作任何改动",
+                kept.iter().map(|g| format!("第 {g} 版")).collect::<Vec<_>>().join("、")
             ),
             (StoreError::MissingPart { path, submission }, Lang::Zh) => format!(
                 "数据库已损坏：存放 {submission} 等报表数字的文件 {path} 不见了；未作任何改动。这不是乡镇未报送，请从备份恢复该文件"
@@ -486,6 +500,60 @@ pub struct Store {
 fn gen_dir(dir: &Path, generation: u64) -> PathBuf {
     dir.join("submissions")
         .join(format!("generation={generation}"))
+}
+
+/// How many committed generations are kept (FORMS.md §7).
+pub const KEPT_GENERATIONS: u64 = 20;
+
+/// The mark a generation's folder gets once all its files are on disk,
+/// just before the manifest names it: a generation with it was committed
+/// and is never deleted but by retention; one without it is a crash's.
+const COMMITTED: &str = "committed.json";
+
+/// What `store log` says of a committed generation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Commit {
+    /// Its number.
+    pub generation: u64,
+    /// When it was committed.
+    pub at: String,
+    /// What made it: `ingest`, `withdraw`, `rollback 3`.
+    pub by: String,
+    /// Submissions it recorded.
+    pub came_in: usize,
+    /// Submissions in force in it.
+    pub in_force: usize,
+}
+
+/// The committed generations kept in the store's folder, oldest first.
+fn commits(dir: &Path) -> Vec<Commit> {
+    let mut out: Vec<Commit> = generation_dirs(dir)
+        .into_iter()
+        .filter_map(|g| {
+            let text = std::fs::read_to_string(gen_dir(dir, g).join(COMMITTED)).ok()?;
+            serde_json::from_str(&text).ok()
+        })
+        .collect();
+    out.sort_by_key(|c| c.generation);
+    out
+}
+
+/// The generation numbers of the folders under `submissions/`.
+fn generation_dirs(dir: &Path) -> Vec<u64> {
+    std::fs::read_dir(dir.join("submissions"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()?
+                        .strip_prefix("generation=")?
+                        .parse()
+                        .ok()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl Store {
@@ -1156,7 +1224,9 @@ pub fn ingest(
             .filter(|f| f.file.as_deref().is_some_and(|x| new_files.contains(x))),
     );
     // The new submissions.
-    let generation = store.manifest.generation + 1;
+    // Above every generation kept, committed or in force: a manifest
+    // restored from an older backup never has its successors overwritten.
+    let generation = next_generation(store);
     let hash_of: HashMap<&str, &str> = fresh
         .iter()
         .zip(&hashes)
@@ -1315,18 +1385,147 @@ pub fn ingest(
     write_synced(&dir.join("units.csv"), opts.registry_csv.as_bytes())?;
     fail_at("before_commit")?;
     // 3. The commit.
+    let in_force = all.iter().filter(|s| s.status == Status::InForce).count();
+    let by = if opts.withdraw.is_empty() {
+        "ingest"
+    } else {
+        "withdraw"
+    };
+    commit(store, generation, by, recorded.len(), in_force, &opts.now)?;
+    report.recorded = recorded;
+    report.generation = generation;
+    Ok(report)
+}
+
+/// The number a new generation gets: above every one kept.
+fn next_generation(store: &Store) -> u64 {
+    commits(&store.dir)
+        .iter()
+        .map(|c| c.generation)
+        .chain([store.manifest.generation])
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
+/// Commits `generation`, whose files are all on disk: its mark, then the
+/// manifest naming it; then what no committed generation names, and the
+/// generations past retention, are removed.
+fn commit(
+    store: &mut Store,
+    generation: u64,
+    by: &str,
+    came_in: usize,
+    in_force: usize,
+    now: &str,
+) -> Result<(), StoreError> {
+    // A store written before generations were kept has no mark on the
+    // generation in force: it gets one now, so it stays in the log.
+    let prev = store.manifest.generation;
+    if prev > 0 && prev != generation && !gen_dir(&store.dir, prev).join(COMMITTED).exists() {
+        let subs = store.submissions()?;
+        let mark = Commit {
+            generation: prev,
+            at: store.manifest.updated_at.clone(),
+            by: "ingest".into(),
+            came_in: subs.iter().filter(|s| s.generation == prev).count(),
+            in_force: subs.iter().filter(|s| s.status == Status::InForce).count(),
+        };
+        let text = serde_json::to_string_pretty(&mark).unwrap_or_default();
+        write_synced(&gen_dir(&store.dir, prev).join(COMMITTED), text.as_bytes())?;
+    }
+    let mark = Commit {
+        generation,
+        at: now.to_string(),
+        by: by.to_string(),
+        came_in,
+        in_force,
+    };
+    let text = serde_json::to_string_pretty(&mark).unwrap_or_default();
+    write_synced(
+        &gen_dir(&store.dir, generation).join(COMMITTED),
+        text.as_bytes(),
+    )?;
     let manifest = Manifest {
         generation,
-        updated_at: opts.now.clone(),
+        updated_at: now.to_string(),
         ..store.manifest.clone()
     };
     let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
     write_synced(&store.dir.join(MANIFEST), text.as_bytes())?;
     store.manifest = manifest;
     clean_uncommitted(store);
-    report.recorded = recorded;
-    report.generation = generation;
-    Ok(report)
+    Ok(())
+}
+
+/// `store log`: the committed generations kept, oldest first.
+#[must_use]
+pub fn log(store: &Store) -> Vec<Commit> {
+    commits(&store.dir)
+}
+
+/// `store rollback N`: makes kept generation `n` the one in force, as a new
+/// generation (nothing is deleted: the generations after `n` stay in the
+/// log, and a rollback can itself be rolled back).
+///
+/// # Errors
+/// `n` is not a kept generation; a file cannot be copied.
+pub fn rollback(store: &mut Store, n: u64, now: &str) -> Result<u64, StoreError> {
+    let kept = commits(&store.dir);
+    let Some(from) = kept.iter().find(|c| c.generation == n) else {
+        return Err(StoreError::NoGeneration {
+            path: store.dir.display().to_string(),
+            asked: n,
+            kept: kept.iter().map(|c| c.generation).collect(),
+        });
+    };
+    let generation = next_generation(store);
+    let (src, dst) = (gen_dir(&store.dir, n), gen_dir(&store.dir, generation));
+    std::fs::create_dir_all(&dst).map_err(io_err(&dst, Access::Write))?;
+    for name in ["submissions.parquet", "findings.parquet", "units.csv"] {
+        let from_path = src.join(name);
+        if !from_path.exists() {
+            continue;
+        }
+        let bytes = std::fs::read(&from_path).map_err(io_err(&from_path, Access::Read))?;
+        write_synced(&dst.join(name), &bytes)?;
+    }
+    commit(
+        store,
+        generation,
+        &format!("rollback {n}"),
+        0,
+        from.in_force,
+        now,
+    )?;
+    Ok(generation)
+}
+
+/// `store verify`: every figures part the generation in force names is
+/// there, reads, and holds the figures of each submission in force that
+/// recorded any; what is wrong, one line each (empty when all is well).
+///
+/// # Errors
+/// The submissions table itself cannot be read.
+pub fn verify(store: &Store) -> Result<Vec<String>, StoreError> {
+    let subs = store.submissions()?;
+    let live: Vec<&Submission> = subs
+        .iter()
+        .filter(|s| !matches!(s.status, Status::Rejected | Status::Withdrawn))
+        .collect();
+    let mut problems = Vec::new();
+    let mut parts: std::collections::BTreeMap<PathBuf, Vec<&Submission>> =
+        std::collections::BTreeMap::new();
+    for s in &live {
+        parts.entry(store.part_of(s)).or_default().push(s);
+    }
+    for (part, subs) in parts {
+        match store.observations_of(&subs) {
+            Ok(_) => {}
+            Err(e) => problems.push(format!("{}: {e}", part.display())),
+        }
+    }
+    Ok(problems)
 }
 
 /// Why a return has its status, in Chinese.
@@ -1429,15 +1628,14 @@ fn findings_frame(all: &[(String, Finding)]) -> PolarsResult<DataFrame> {
 /// generations below it (superseded by the commit).
 fn clean_uncommitted(store: &Store) {
     let g = store.manifest.generation;
-    if let Ok(entries) = std::fs::read_dir(store.dir.join("submissions")) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let n: Option<u64> = name
-                .strip_prefix("generation=")
-                .and_then(|x| x.parse().ok());
-            if n.is_some_and(|n| n != g) {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
+    let committed: HashSet<u64> = commits(&store.dir).iter().map(|c| c.generation).collect();
+    let newest = committed.iter().copied().chain([g]).max().unwrap_or(g);
+    // Retention: the last KEPT_GENERATIONS committed generations stay.
+    let oldest_kept = newest.saturating_sub(KEPT_GENERATIONS - 1);
+    for n in generation_dirs(&store.dir) {
+        let crashed = n != g && !committed.contains(&n);
+        if crashed || (n != g && n < oldest_kept) {
+            let _ = std::fs::remove_dir_all(gen_dir(&store.dir, n));
         }
     }
     let mut stack = vec![store.dir.join("observations")];
@@ -1449,7 +1647,7 @@ fn clean_uncommitted(store: &Store) {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if part_generation(&p).is_some_and(|n| n > g)
+            } else if part_generation(&p).is_some_and(|n| n > newest)
                 || p.extension().is_some_and(|x| x == "tmp")
             {
                 let _ = std::fs::remove_file(&p);

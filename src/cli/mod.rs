@@ -76,6 +76,11 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("ingest", "received", "这批报表实际收到的日期（补录积压的报表时用），无报出日期的按此日判断是否及时", "The day these returns arrived (for a backlog ingested later): timeliness of those without a 报出日期 is judged by it"),
     ("withdraw", "", "把一份报表撤出有效数字（如误发的空白模板、别的乡镇的报表），保留在历史中并记下原因", "Take a submission out of force (a blank template sent by mistake, another township's return), kept in history with its reason"),
     ("withdraw", "target", "要撤回的报表：history 所列的文件名（或路径）或报表编号", "The submission: its file (name or path) as history lists it, or its id"),
+    ("store", "", "数据库的各个版本：log 列出保留的版本，rollback N 回退到第 N 版，verify 检查文件是否完好", "The store's generations: log lists those kept, rollback N makes N the one in force, verify checks every file"),
+    ("store", "action", "log、rollback 或 verify", "log, rollback or verify"),
+    ("store", "generation", "要回退到的版本号（见 store log）", "The generation to roll back to (see store log)"),
+    ("store", "store", "数据库文件夹", "The store folder"),
+    ("store", "wait", "另一个程序正在写入数据库时，最多等待的秒数", "Seconds to wait for another writer of the store to finish"),
     ("withdraw", "store", "数据库文件夹", "The store folder"),
     ("withdraw", "reason", "撤回的原因（记入历史）", "Why (kept in the history)"),
     ("withdraw", "wait", "另一个程序正在写入数据库时，最多等待的秒数", "Seconds to wait for another writer of the store to finish"),
@@ -297,6 +302,8 @@ pub enum Command {
     Trace(store::TraceArgs),
     /// Take a submission out of force, keeping it in the history.
     Withdraw(store::WithdrawArgs),
+    /// The store's generations: log, rollback N, verify.
+    Store(store::StoreArgs),
 }
 
 /// Options shared by `consolidate` and `check`.
@@ -458,6 +465,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::History(a) => store::history(&a, langs),
         Command::Trace(a) => store::trace(&a, langs),
         Command::Withdraw(a) => store::withdraw(&a, langs),
+        Command::Store(a) => store::store_cmd(&a, langs),
     }
 }
 

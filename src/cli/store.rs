@@ -289,6 +289,116 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
     Ok(i32::from(crate::findings::has_errors(&report.findings)))
 }
 
+/// What `phstats store` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreAction {
+    /// List the generations kept: when, what came in, how many in force.
+    Log,
+    /// Make generation N the one in force (itself a new generation).
+    Rollback,
+    /// Check that every file the generation in force names is there and reads.
+    Verify,
+}
+
+/// `phstats store log|rollback N|verify --store DIR`.
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// log, rollback or verify.
+    #[arg(value_enum, value_name = "log|rollback|verify")]
+    pub action: StoreAction,
+    /// The generation to roll back to.
+    #[arg(value_name = "N")]
+    pub generation: Option<u64>,
+    /// The store folder.
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// Seconds to wait for another writer of the store to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub wait: u64,
+}
+
+/// Runs `store log`, `store rollback N` or `store verify` (FORMS.md §7).
+///
+/// # Errors
+/// A bad store; a generation that is not kept; `rollback` without N.
+pub fn store_cmd(args: &StoreArgs, langs: Langs) -> anyhow::Result<i32> {
+    let lang = langs.terminal;
+    match args.action {
+        StoreAction::Log => {
+            let st = open(&args.store, lang)?;
+            for c in store::log(&st) {
+                let now = c.generation == st.manifest.generation;
+                let when = c.at.get(..16).unwrap_or(&c.at).replace('T', " ");
+                match lang {
+                    Lang::Zh => crate::say!(
+                        "{} 第 {} 版 {when} {}：新记录 {} 份，有效 {} 份",
+                        if now { "→" } else { " " },
+                        c.generation,
+                        c.by.replace("ingest", "入库")
+                            .replace("withdraw", "撤回")
+                            .replace("rollback", "回退到第"),
+                        c.came_in,
+                        c.in_force
+                    ),
+                    Lang::En => crate::say!(
+                        "{} generation {} {when} {}: {} recorded, {} in force",
+                        if now { "→" } else { " " },
+                        c.generation,
+                        c.by,
+                        c.came_in,
+                        c.in_force
+                    ),
+                }
+            }
+            Ok(0)
+        }
+        StoreAction::Rollback => {
+            let Some(n) = args.generation else {
+                match lang {
+                    Lang::Zh => anyhow::bail!(
+                        "store rollback 要给出版本号，如 store rollback 3（见 store log）"
+                    ),
+                    Lang::En => anyhow::bail!(
+                        "store rollback needs a generation: store rollback 3 (see store log)"
+                    ),
+                }
+            };
+            let _lock = store::StoreLock::take(
+                &args.store,
+                std::time::Duration::from_secs(args.wait),
+                "rollback",
+            )
+            .map_err(store_err(lang))?;
+            let mut st = open(&args.store, lang)?;
+            let g = store::rollback(&mut st, n, &store::now_iso()).map_err(store_err(lang))?;
+            match lang {
+                Lang::Zh => crate::say!("已回退到第 {n} 版的内容；数据库 {} 现为第 {g} 版（未删除任何版本）", args.store.display()),
+                Lang::En => crate::say!("rolled back to generation {n}'s content; store {} is now at generation {g} (nothing deleted)", args.store.display()),
+            }
+            Ok(0)
+        }
+        StoreAction::Verify => {
+            let st = open(&args.store, lang)?;
+            let problems = store::verify(&st).map_err(store_err(lang))?;
+            for p in &problems {
+                crate::say!("{}", crate::message::terminal_text(p));
+            }
+            if problems.is_empty() {
+                crate::say!(
+                    "{}",
+                    match lang {
+                        Lang::Zh => format!("数据库 {} 第 {} 版完好：所记的文件都在，都能读取", args.store.display(), st.manifest.generation),
+                        Lang::En => format!("store {} generation {} is whole: every file it names is there and reads", args.store.display(), st.manifest.generation),
+                    }
+                );
+                Ok(0)
+            } else {
+                Ok(1)
+            }
+        }
+    }
+}
+
 /// `phstats withdraw`: take a submission out of force.
 #[derive(Debug, clap::Args)]
 pub struct WithdrawArgs {

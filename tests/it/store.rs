@@ -1018,10 +1018,11 @@ fn a_registry_without_a_stored_township_never_panics_nor_moves_other_statuses() 
 }
 
 /// A manifest is checked before anything is touched: a city code with
-/// `..` (it names a folder: a part was written outside the store), a
-/// generation edited to 0, and an older manifest restored from a backup
-/// (the ingest deleted every newer generation) are each refused, exit 2,
-/// with every file of the store as it was and nothing written outside it.
+/// `..` (it names a folder: a part was written outside the store) and a
+/// generation edited to 0 are each refused, exit 2, with every file of the
+/// store as it was and nothing written outside it; an older manifest
+/// restored from a backup (the ingest used to delete every newer
+/// generation) names a kept generation, and nothing after it is lost.
 #[test]
 fn a_manifest_that_cannot_be_right_is_refused_untouched() {
     let d = Dir::new();
@@ -1069,7 +1070,6 @@ fn a_manifest_that_cannot_be_right_is_refused_untouched() {
             good.replace("\"generation\": 2", "\"generation\": 0"),
             "第 0 版不存在，而数据库中有第 2 版",
         ),
-        (first.clone(), "第 1 版不存在，而数据库中有第 2 版"),
     ] {
         assert_ne!(manifest, good, "{says}: the edit applies");
         std::fs::write(d.path("db/manifest.json"), &manifest).unwrap();
@@ -1095,8 +1095,17 @@ fn a_manifest_that_cannot_be_right_is_refused_untouched() {
         .unwrap()
         .join("month=2026-03")
         .exists());
-    std::fs::write(d.path("db/manifest.json"), &good).unwrap();
+    // An older manifest restored from a backup names a generation that is
+    // kept: it is in force again, and the next ingest is generation 3, so
+    // generation 2 is never overwritten nor deleted.
+    std::fs::write(d.path("db/manifest.json"), &first).unwrap();
     assert!(ingest(&d, "mar", &[]).status.code().unwrap() < 2);
+    assert!(d
+        .path("db/submissions/generation=2/submissions.parquet")
+        .exists());
+    assert!(d
+        .path("db/submissions/generation=3/submissions.parquet")
+        .exists());
 }
 
 /// A figures part deleted from the store (FORMS.md §7): `report` says the
@@ -1421,4 +1430,93 @@ fn a_duplicate_is_settled_by_a_withdrawal_or_by_the_same_bytes_as_a_correction()
     );
     assert!(out.status.code().unwrap() < 2, "{}", text(&out));
     assert_eq!(signed("db2"), Some(500.0));
+}
+
+/// Kept generations (FORMS.md §7): `store log` lists them, `store rollback N`
+/// puts N's content in force as a new generation (nothing deleted: the
+/// rollback can be rolled back), `store verify` exits 1 naming a missing
+/// part, and only the last 20 generations are kept.
+#[test]
+fn generations_are_kept_logged_rolled_back_and_verified() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    family(
+        &d,
+        "fix/城东街道202601_更正.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 420.0), ("新村", 500.0, 100.0)],
+    );
+    assert!(ingest(&d, "jan", &[]).status.code().unwrap() < 2);
+    assert!(ingest(&d, "fix", &[]).status.code().unwrap() < 2);
+    let run = |args: &[&str]| util::phstats(d.tmp.path(), args);
+    let signed = |tag: &str| {
+        let out = run(&[
+            "report",
+            "--store",
+            "db",
+            "--period",
+            "2026-01",
+            "--export",
+            tag,
+            "-o",
+            &format!("{tag}.xlsx"),
+        ]);
+        assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+        util::aggregates(&d.path(&format!("{tag}/aggregates.csv")))
+            [&("2026-01".to_string(), CD.to_string(), "signed".to_string())]
+    };
+    assert_eq!(signed("g2"), 520.0);
+    let said = text(&run(&["store", "log", "--store", "db"]));
+    assert!(
+        said.contains("第 1 版") && said.contains("→ 第 2 版"),
+        "{said}"
+    );
+    // Back to generation 1: the correction undone, as generation 3.
+    let out = run(&["store", "rollback", "1", "--store", "db"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("现为第 3 版"), "{}", text(&out));
+    assert_eq!(signed("g3"), 500.0);
+    // And forward again: generation 2's content, as generation 4.
+    assert_eq!(
+        run(&["store", "rollback", "2", "--store", "db"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(signed("g4"), 520.0);
+    let said = text(&run(&["store", "log", "--store", "db"]));
+    assert!(
+        said.contains("回退到第 1") && said.contains("→ 第 4 版"),
+        "{said}"
+    );
+    let out = run(&["store", "rollback", "9", "--store", "db"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("没有保留第 9 版"), "{}", text(&out));
+    // verify: whole, then a part deleted.
+    assert_eq!(
+        run(&["store", "verify", "--store", "db"]).status.code(),
+        Some(0)
+    );
+    let part = d.path("db/observations/city=439900000000/month=2026-01/part-000002.parquet");
+    std::fs::remove_file(&part).unwrap();
+    let out = run(&["store", "verify", "--store", "db"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("part-000002.parquet"), "{}", text(&out));
+    // Retention: twenty more generations (rollbacks need no part), and
+    // the oldest are gone.
+    for k in 0..20 {
+        // Each time to the generation in force: 4, then 5, ….
+        let out = run(&["store", "rollback", &(4 + k).to_string(), "--store", "db"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    let kept = std::fs::read_dir(d.path("db/submissions")).unwrap().count();
+    assert_eq!(kept, 20, "generations kept");
+    assert!(!d.path("db/submissions/generation=1").exists());
 }
