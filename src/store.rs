@@ -317,20 +317,7 @@ fn check_manifest(dir: &Path, m: &Manifest) -> Result<(), StoreError> {
             format!("its city “{}” is not a code of digits", m.city),
         ));
     }
-    let generations: Vec<u64> = std::fs::read_dir(dir.join("submissions"))
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter_map(|e| {
-                    e.file_name()
-                        .to_str()?
-                        .strip_prefix("generation=")?
-                        .parse()
-                        .ok()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let generations = generation_dirs(dir);
     let named_there = gen_dir(dir, m.generation)
         .join("submissions.parquet")
         .exists();
@@ -1424,27 +1411,26 @@ fn commit(
     let prev = store.manifest.generation;
     if prev > 0 && prev != generation && !gen_dir(&store.dir, prev).join(COMMITTED).exists() {
         let subs = store.submissions()?;
-        let mark = Commit {
-            generation: prev,
-            at: store.manifest.updated_at.clone(),
-            by: "ingest".into(),
-            came_in: subs.iter().filter(|s| s.generation == prev).count(),
-            in_force: subs.iter().filter(|s| s.status == Status::InForce).count(),
-        };
-        let text = serde_json::to_string_pretty(&mark).unwrap_or_default();
-        write_synced(&gen_dir(&store.dir, prev).join(COMMITTED), text.as_bytes())?;
+        mark(
+            &store.dir,
+            &Commit {
+                generation: prev,
+                at: store.manifest.updated_at.clone(),
+                by: "ingest".into(),
+                came_in: subs.iter().filter(|s| s.generation == prev).count(),
+                in_force: subs.iter().filter(|s| s.status == Status::InForce).count(),
+            },
+        )?;
     }
-    let mark = Commit {
-        generation,
-        at: now.to_string(),
-        by: by.to_string(),
-        came_in,
-        in_force,
-    };
-    let text = serde_json::to_string_pretty(&mark).unwrap_or_default();
-    write_synced(
-        &gen_dir(&store.dir, generation).join(COMMITTED),
-        text.as_bytes(),
+    mark(
+        &store.dir,
+        &Commit {
+            generation,
+            at: now.to_string(),
+            by: by.to_string(),
+            came_in,
+            in_force,
+        },
     )?;
     let manifest = Manifest {
         generation,
@@ -1456,6 +1442,12 @@ fn commit(
     store.manifest = manifest;
     clean_uncommitted(store);
     Ok(())
+}
+
+/// Writes a generation's commit mark, on the disk before it returns.
+fn mark(dir: &Path, c: &Commit) -> Result<(), StoreError> {
+    let text = serde_json::to_string_pretty(c).unwrap_or_default();
+    write_synced(&gen_dir(dir, c.generation).join(COMMITTED), text.as_bytes())
 }
 
 /// `store log`: the committed generations kept, oldest first.

@@ -61,6 +61,38 @@ fn nearest(key: &str, names: impl Iterator<Item = (String, String)>) -> Vec<Stri
     scored.into_iter().map(|(_, s)| s).take(3).collect()
 }
 
+/// The one of `hits`; with none, a usage error listing the nearest of
+/// `all` to `key` (by their `names`); with several, one listing them — each
+/// as `shown`. `asked` is the flag, the text typed and the language.
+fn the_one<T: Copy>(
+    hits: &[T],
+    all: &[T],
+    key: &str,
+    names: impl Fn(T) -> Vec<String>,
+    shown: impl Fn(T) -> String,
+    (flag, text, lang): (&str, &str, Lang),
+) -> anyhow::Result<T> {
+    match hits {
+        [one] => Ok(*one),
+        [] => {
+            let near = nearest(
+                key,
+                all.iter().flat_map(|&x| {
+                    names(x)
+                        .into_iter()
+                        .map(|n| (n, shown(x)))
+                        .collect::<Vec<_>>()
+                }),
+            );
+            Err(refuse(flag, text, &near, false, lang))
+        }
+        several => {
+            let list: Vec<String> = several.iter().map(|&x| shown(x)).collect();
+            Err(refuse(flag, text, &list, true, lang))
+        }
+    }
+}
+
 /// The unit `text` names: its code, its name or an alias (at any level),
 /// or a township's name followed by one of its villages' (中城乡新村).
 ///
@@ -94,26 +126,15 @@ pub fn unit(registry: &Registry, text: &str, flag: &str, lang: Lang) -> anyhow::
             })
             .collect();
     }
-    match hits.as_slice() {
-        [one] => Ok(*one),
-        [] => {
-            let near = nearest(
-                &key,
-                (0..registry.units.len() as UnitIdx).flat_map(|u| {
-                    let shown = unit_shown(registry, u);
-                    names(registry.unit(u))
-                        .into_iter()
-                        .map(move |n| (n, shown.clone()))
-                        .collect::<Vec<_>>()
-                }),
-            );
-            Err(refuse(flag, text, &near, false, lang))
-        }
-        several => {
-            let shown: Vec<String> = several.iter().map(|&u| unit_shown(registry, u)).collect();
-            Err(refuse(flag, text, &shown, true, lang))
-        }
-    }
+    let all: Vec<UnitIdx> = (0..registry.units.len() as UnitIdx).collect();
+    the_one(
+        &hits,
+        &all,
+        &key,
+        |u| names(registry.unit(u)),
+        |u| unit_shown(registry, u),
+        (flag, text, lang),
+    )
 }
 
 /// A form's id, title or short name, normalised, in both languages.
@@ -153,24 +174,15 @@ pub fn form(schemas: &Schemas, text: &str, flag: &str, lang: Lang) -> anyhow::Re
         let form = schemas.form(f);
         format!("{}（{}）", form.short_in(lang), form.id)
     };
-    match hits.as_slice() {
-        [one] => Ok(*one),
-        [] => {
-            let near = nearest(
-                &key,
-                all.flat_map(|f| {
-                    form_names(schemas, f)
-                        .into_iter()
-                        .map(move |n| (n, shown(f)))
-                }),
-            );
-            Err(refuse(flag, text, &near, false, lang))
-        }
-        several => {
-            let list: Vec<String> = several.iter().map(|&f| shown(f)).collect();
-            Err(refuse(flag, text, &list, true, lang))
-        }
-    }
+    let all: Vec<FormIdx> = all.collect();
+    the_one(
+        &hits,
+        &all,
+        &key,
+        |f| form_names(schemas, f),
+        shown,
+        (flag, text, lang),
+    )
 }
 
 /// A field's name as compared: no spaces, no `(%)`, half-width, lower case.
@@ -220,22 +232,7 @@ pub fn field(
         .copied()
         .filter(|&x| names(x).contains(&key))
         .collect();
-    match hits.as_slice() {
-        [one] => Ok(*one),
-        [] => {
-            let near = nearest(
-                &key,
-                every
-                    .iter()
-                    .flat_map(|&x| names(x).into_iter().map(move |n| (n, shown(x)))),
-            );
-            Err(refuse(flag, text, &near, false, lang))
-        }
-        several => {
-            let list: Vec<String> = several.iter().map(|&x| shown(x)).collect();
-            Err(refuse(flag, text, &list, true, lang))
-        }
-    }
+    the_one(&hits, &every, &key, names, shown, (flag, text, lang))
 }
 
 #[cfg(test)]

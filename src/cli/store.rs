@@ -255,37 +255,11 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
             Lang::En => crate::say!("   recorded {what}: {}", s.status.label(lang)),
         }
     }
-    for (s, now) in report.changed.iter().filter(|_| each) {
-        match lang {
-            Lang::Zh => crate::say!(
-                "   状态变更 {}!{}：{} → {}",
-                crate::message::terminal_text(&s.file),
-                crate::message::terminal_text(&s.sheet),
-                s.status.label(lang),
-                now.label(lang)
-            ),
-            Lang::En => crate::say!(
-                "   status {}!{}: {} → {}",
-                crate::message::terminal_text(&s.file),
-                crate::message::terminal_text(&s.sheet),
-                s.status.label(lang),
-                now.label(lang)
-            ),
-        }
+    if each {
+        print_changes(&report, lang);
     }
     crate::say!("{}", ingest_summary(&report, &registry, lang));
-    match lang {
-        Lang::Zh => crate::say!(
-            "数据库 {} 现为第 {} 版",
-            args.store.display(),
-            report.generation
-        ),
-        Lang::En => crate::say!(
-            "store {} is now at generation {}",
-            args.store.display(),
-            report.generation
-        ),
-    }
+    print_generation(&args.store, report.generation, lang);
     Ok(i32::from(crate::findings::has_errors(&report.findings)))
 }
 
@@ -469,37 +443,35 @@ pub fn withdraw(args: &WithdrawArgs, langs: Langs) -> anyhow::Result<i32> {
         now: store::now_iso(),
     };
     let report = store::ingest(&mut st, &[], &opts).map_err(store_err(lang))?;
+    print_changes(&report, lang);
+    print_generation(&args.store, report.generation, lang);
+    Ok(0)
+}
+
+/// Each earlier submission whose status a write changed, a line each.
+fn print_changes(report: &store::IngestReport, lang: Lang) {
     for (s, now) in &report.changed {
+        let (file, sheet) = (
+            crate::message::terminal_text(&s.file),
+            crate::message::terminal_text(&s.sheet),
+        );
+        let (was, is) = (s.status.label(lang), now.label(lang));
         match lang {
-            Lang::Zh => crate::say!(
-                "   状态变更 {}!{}：{} → {}",
-                crate::message::terminal_text(&s.file),
-                crate::message::terminal_text(&s.sheet),
-                s.status.label(lang),
-                now.label(lang)
-            ),
-            Lang::En => crate::say!(
-                "   status {}!{}: {} → {}",
-                crate::message::terminal_text(&s.file),
-                crate::message::terminal_text(&s.sheet),
-                s.status.label(lang),
-                now.label(lang)
-            ),
+            Lang::Zh => crate::say!("   状态变更 {file}!{sheet}：{was} → {is}"),
+            Lang::En => crate::say!("   status {file}!{sheet}: {was} → {is}"),
         }
     }
+}
+
+/// The generation a write left the store at.
+fn print_generation(store: &std::path::Path, generation: u64, lang: Lang) {
     match lang {
-        Lang::Zh => crate::say!(
-            "数据库 {} 现为第 {} 版",
-            args.store.display(),
-            report.generation
-        ),
+        Lang::Zh => crate::say!("数据库 {} 现为第 {generation} 版", store.display()),
         Lang::En => crate::say!(
-            "store {} is now at generation {}",
-            args.store.display(),
-            report.generation
+            "store {} is now at generation {generation}",
+            store.display()
         ),
     }
-    Ok(0)
 }
 
 /// One line for an ingest: returns recorded and what became of them,
