@@ -1027,3 +1027,81 @@ fn no_rate_advice_is_given_from_a_wrong_total() {
         "{f:#?}"
     );
 }
+
+/// The same blank template opened and saved by LibreOffice, as an office
+/// would send it back unfilled: its rate formulas are recalculated and
+/// saved as empty results, and it is still an `empty_return`, not a return
+/// of zeros nor a duplicate of the real one.
+#[test]
+fn a_blank_template_saved_by_libreoffice_is_still_an_empty_return() {
+    if !util::soffice("a blank template saved by LibreOffice") {
+        return;
+    }
+    let d = Dir::new();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "template",
+            "--units",
+            "units.csv",
+            "--period",
+            "2026-02",
+            "--form",
+            "family_doctor",
+            "--unit",
+            "城东街道",
+            "-o",
+            "tpl",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let blank = std::fs::read_dir(d.path("tpl"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let out = util::soffice_cmd(&d)
+        .args(["--headless", "--calc", "--convert-to", "xlsx", "--outdir"])
+        .arg(d.path("in"))
+        .arg(&blank)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    util::write_return(
+        &d.path("in/城东街道202602.xlsx"),
+        "family_doctor",
+        "城东街道",
+        Some("2026-02"),
+        &[
+            (
+                "东门社区",
+                vec![("resident_pop", V::N(1000.0)), ("signed", V::N(400.0))],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(500.0)), ("signed", V::N(100.0))],
+            ),
+        ],
+        None,
+    );
+    let out = util::run_in(&d, "check", &["--period", "2026-02", "--export", "out"]);
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let empty: Vec<_> = f.iter().filter(|x| x["rule"] == "empty_return").collect();
+    assert_eq!(empty.len(), 1, "{f:#?}");
+    assert!(!f.iter().any(|x| x["rule"] == "duplicate_return"), "{f:#?}");
+}
