@@ -1,23 +1,17 @@
-//! Roll-ups over the observation table (FORMS.md §5). The counted figures
-//! are sorted once by (form-field, unit, month); then every (period,
-//! form-field) slot is an independent task, run on every core:
+//! Roll-ups over the observation table (FORMS.md §5): one polars lazy
+//! plan ([`plan`]) rolls every counted figure up every period and the
+//! registry's hierarchy, rates recomputed from numerator and denominator
+//! paired at each leaf and month. Its result is kept as one column per
+//! (period, form-field) slot, in report order, each sorted by unit.
+//! Missing values are left out, never turned into zero.
 //!
-//! 1. per leaf unit, flows are summed over the period's months and stocks
-//!    take the latest month that has a value (LAST_IN_PERIOD);
-//! 2. each leaf figure is added to the unit and every unit above it;
-//! 3. rates (and `dtap_dropout`) are recomputed from the rolled-up
-//!    numerator and denominator, paired at each leaf month by month: a leaf
-//!    month counts in a rate only when it reported every part (FORMS.md §5);
-//!    flow pairs are summed over the period's months, a stock takes the pair
-//!    of the latest month that has both.
-//!
-//! The slots come out in report order, each sorted by unit, and are kept
-//! as they are: no final sort, no second copy. Missing values are left
-//! out, never turned into zero.
+//! [`explain`] answers where one figure comes from, part by part, by the
+//! same rules written for a single figure; a property test holds its
+//! counted parts equal to the plan's figure for every figure of the sample.
 
-use rayon::prelude::*;
+mod plan;
 
-use crate::observation::{sort_key, Batch};
+use crate::observation::Batch;
 use crate::period::{Month, Period};
 use crate::registry::{Registry, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
@@ -190,13 +184,12 @@ impl Slots {
     }
 }
 
-/// One counted, reported figure (not a rate) of a unit row: the input of
-/// the roll-up. `idx` (its place in the observation table) only makes the
+/// One counted, reported figure (not a rate) of a unit row, as
+/// [`explain`] reads it. `idx` (its place in the observation table) only makes the
 /// order total, so that two figures of one unit and month are taken in the
 /// order they were read.
 #[derive(Clone, Copy)]
 struct Figure {
-    ff: u32,
     unit: UnitIdx,
     month: i32,
     idx: u32,
@@ -212,7 +205,8 @@ fn value_at(column: &[(UnitIdx, f64)], unit: UnitIdx) -> Option<f64> {
     Some(column[i].1)
 }
 
-/// Aggregates the batch's counted returns over `periods` and the registry's hierarchy.
+/// Aggregates the batch's counted returns over `periods` and the
+/// registry's hierarchy: the one plan of [`plan`].
 #[must_use]
 pub fn aggregate(
     settled: &Settled,
@@ -221,21 +215,10 @@ pub fn aggregate(
     periods: &[Period],
 ) -> Aggregates {
     let slots = Slots::new(schemas);
-    let figures = counted_figures(settled.batch(), schemas, &slots);
-    // Where each form-field's figures start (they are sorted by ff first).
-    let mut ff_start = Vec::with_capacity(slots.ff.len() + 1);
-    for ff in 0..=slots.ff.len() as u32 {
-        ff_start.push(figures.partition_point(|f| f.ff < ff));
-    }
-    let by_ff = |ff: u32| &figures[ff_start[ff as usize]..ff_start[ff as usize + 1]];
-    let columns: Vec<Column> = periods
-        .par_iter()
-        .map(|&period| period_slots(period, &by_ff, registry, schemas, &slots))
-        .collect::<Vec<Vec<Column>>>()
-        .into_iter()
-        .flatten()
-        .collect();
-    drop(figures);
+    let columns = plan::roll_up(settled.batch(), registry, schemas, periods, &slots)
+        // The plan's frames are built here, of types fixed here: an error
+        // of polars is a bug of phstats, never of a return.
+        .unwrap_or_else(|e| panic!("the roll-up plan failed: {e}"));
     let mut starts = Vec::with_capacity(columns.len() + 1);
     let mut total = 0;
     for c in &columns {
@@ -252,8 +235,6 @@ pub fn aggregate(
     }
 }
 
-/// The counted, reported figures that are not rates, sorted by (form-field,
-/// unit, month, place read): what every slot reads its run from.
 /// Whether observation `i` enters the roll-up: a reported figure of a
 /// counted return, not a rate, and not a row computed from the unit's own
 /// children that are counted already (an overlap).
@@ -261,125 +242,6 @@ fn is_counted(batch: &Batch, schemas: &Schemas, i: usize) -> bool {
     let o = &batch.obs;
     batch.counts(i, schemas)
         && (batch.overlapped.is_empty() || !batch.overlapped.contains(&(o.ret[i], o.unit[i])))
-}
-
-fn counted_figures(batch: &Batch, schemas: &Schemas, slots: &Slots) -> Vec<Figure> {
-    let o = &batch.obs;
-    let counted = |i: usize| is_counted(batch, schemas, i);
-    // One entry per observation, written in place (a filtered parallel
-    // collect would hold the table twice); those not counted sort last
-    // under `NOT_COUNTED` and are cut off.
-    let mut figures: Vec<Figure> = (0..o.len())
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|i| Figure {
-            ff: if counted(i) {
-                slots.ff_of(o.form[i], o.field[i])
-            } else {
-                NOT_COUNTED
-            },
-            unit: o.unit[i],
-            month: o.month[i].0,
-            idx: i as u32,
-            value: o.value[i].unwrap_or_default(),
-        })
-        .collect();
-    figures.par_sort_unstable_by_key(|f| sort_key(f.ff, f.unit, f.month, f.idx));
-    let n = figures.partition_point(|f| f.ff != NOT_COUNTED);
-    figures.truncate(n);
-    figures
-}
-
-/// The form-field of an observation that is not counted.
-const NOT_COUNTED: u32 = u32::MAX;
-
-/// Every form-field of one period, rolled up: one column per form-field,
-/// in slot order (a rate's column holds the rate).
-fn period_slots<'a>(
-    period: Period,
-    by_ff: &(impl Fn(u32) -> &'a [Figure] + Sync),
-    registry: &Registry,
-    schemas: &Schemas,
-    slots: &Slots,
-) -> Vec<Column> {
-    let (lo, hi) = period.bounds();
-    let n_units = registry.units.len();
-    // 1. The leaf figures of every form-field that is not a rate.
-    let leaves: Vec<Column> = (0..slots.ff.len() as u32)
-        .into_par_iter()
-        .map(|ff| {
-            let (form, field) = slots.ff[ff as usize];
-            let kind = schemas.form(form).field(field).kind;
-            let mut column = in_period(by_ff(ff), lo.0, hi.0, kind == Kind::Stock);
-            if kind == Kind::Stock {
-                latest_source(&mut column, registry);
-            }
-            column.into_iter().map(|(u, v, _)| (u, v)).collect()
-        })
-        .collect();
-    // 2. Each rate's two sides at each leaf, from the months in which it
-    // reported every part (FORMS.md §5).
-    let rates: Vec<(u32, Column, Column)> = slots
-        .ff
-        .par_iter()
-        .enumerate()
-        .filter_map(|(ff, &(form, field))| {
-            let ratio = schemas.form(form).field(field).ratio?;
-            let stock = schemas.form(form).field(ratio.denominator).kind == Kind::Stock;
-            let run = |f: FieldIdx| by_ff(slots.ff_of(form, f));
-            let pairs = monthly_pairs(
-                run(ratio.numerator),
-                run(ratio.denominator),
-                ratio.minus.map(run),
-                (lo.0, hi.0),
-                stock,
-            );
-            let (num, den) = period_pairs(&pairs, stock, registry);
-            Some((ff as u32, num, den))
-        })
-        .collect();
-    // 3. Everything rolled up the hierarchy, and the rates recomputed from
-    // their rolled-up sides.
-    let mut out: Vec<Column> = leaves
-        .par_iter()
-        .map_init(|| RollUp::new(n_units), |r, leaf| r.run(leaf, registry))
-        .collect();
-    let computed: Vec<(u32, Column)> = rates
-        .par_iter()
-        .map_init(
-            || RollUp::new(n_units),
-            |r, (ff, num, den)| {
-                let num = r.run(num, registry);
-                let den = r.run(den, registry);
-                (*ff, rate_column(&num, &den))
-            },
-        )
-        .collect();
-    for (ff, column) in computed {
-        out[ff as usize] = column;
-    }
-    out
-}
-
-/// One form-field's leaf figures in the months `lo..=hi`, per unit: a
-/// flow's sum, or a stock's latest month (LAST_IN_PERIOD, never carried in
-/// from before the period), with the month of the value.
-fn in_period(run: &[Figure], lo: i32, hi: i32, stock: bool) -> Vec<(UnitIdx, f64, i32)> {
-    let mut out: Vec<(UnitIdx, f64, i32)> = Vec::new();
-    for f in run.iter().filter(|f| lo <= f.month && f.month <= hi) {
-        match out.last_mut() {
-            Some(last) if last.0 == f.unit => {
-                if stock {
-                    // Sorted by month: the later (or later read) value wins.
-                    (last.1, last.2) = (f.value, f.month);
-                } else {
-                    last.1 += f.value;
-                }
-            }
-            _ => out.push((f.unit, f.value, f.month)),
-        }
-    }
-    out
 }
 
 /// A stock reported for one period by a unit and by units below it (in
@@ -462,97 +324,6 @@ fn monthly_pairs(
             Some((unit, month, n - m, d))
         })
         .collect()
-}
-
-/// A rate's two sides over the period, per leaf, from its monthly pairs:
-/// flows summed over the months; stocks the pair of the latest month that
-/// has one (and of one source per subtree, as [`latest_source`] keeps for
-/// a stock). Columns sorted by unit.
-fn period_pairs(
-    pairs: &[(UnitIdx, i32, f64, f64)],
-    stock: bool,
-    registry: &Registry,
-) -> (Column, Column) {
-    // (unit, numerator, denominator, month), one per unit.
-    let mut per_unit: Vec<(UnitIdx, f64, f64, i32)> = Vec::new();
-    for &(unit, month, n, d) in pairs {
-        match per_unit.last_mut() {
-            Some(last) if last.0 == unit => {
-                if stock {
-                    (last.1, last.2, last.3) = (n, d, month);
-                } else {
-                    last.1 += n;
-                    last.2 += d;
-                }
-            }
-            _ => per_unit.push((unit, n, d, month)),
-        }
-    }
-    if stock {
-        let mut months: Vec<(UnitIdx, f64, i32)> =
-            per_unit.iter().map(|&(u, _, _, m)| (u, 0.0, m)).collect();
-        latest_source(&mut months, registry);
-        let kept: Vec<UnitIdx> = months.iter().map(|m| m.0).collect();
-        per_unit.retain(|p| kept.binary_search(&p.0).is_ok());
-    }
-    (
-        per_unit.iter().map(|&(u, n, _, _)| (u, n)).collect(),
-        per_unit.iter().map(|&(u, _, d, _)| (u, d)).collect(),
-    )
-}
-
-/// `num / den × 100` at every unit with both sides, where `den` is not 0.
-fn rate_column(num: &Column, den: &Column) -> Column {
-    num.iter()
-        .filter_map(|&(unit, n)| {
-            let d = value_at(den, unit)?;
-            (d != 0.0).then(|| (unit, n / d * 100.0))
-        })
-        .collect()
-}
-
-/// Sums leaf figures into the unit and every unit above it, over a dense
-/// scratch array reused from slot to slot.
-struct RollUp {
-    sums: Vec<f64>,
-    seen: Vec<bool>,
-    touched: Vec<UnitIdx>,
-}
-
-impl RollUp {
-    fn new(n_units: usize) -> RollUp {
-        RollUp {
-            sums: vec![0.0; n_units],
-            seen: vec![false; n_units],
-            touched: Vec::new(),
-        }
-    }
-
-    /// The sums at every unit with a leaf figure in its subtree, sorted by unit.
-    fn run(&mut self, leaf: &Column, registry: &Registry) -> Column {
-        for &(unit, v) in leaf {
-            for a in registry.ancestors_and_self(unit) {
-                let a = a as usize;
-                if !self.seen[a] {
-                    self.seen[a] = true;
-                    self.sums[a] = 0.0;
-                    self.touched.push(a as UnitIdx);
-                }
-                self.sums[a] += v;
-            }
-        }
-        self.touched.sort_unstable();
-        let out = self
-            .touched
-            .iter()
-            .map(|&u| (u, self.sums[u as usize]))
-            .collect();
-        for &u in &self.touched {
-            self.seen[u as usize] = false;
-        }
-        self.touched.clear();
-        out
-    }
 }
 
 /// What a part of a figure is (`trace --csv`'s `role`, FORMS.md §7).
@@ -717,7 +488,6 @@ pub fn explain(
         let mut v: Vec<Figure> = (0..o.len())
             .filter(|&i| in_scope(i, fld) && is_counted(batch, schemas, i))
             .map(|i| Figure {
-                ff: 0,
                 unit: o.unit[i],
                 month: o.month[i].0,
                 idx: i as u32,
