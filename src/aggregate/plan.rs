@@ -225,6 +225,17 @@ fn ratios(schemas: &Schemas, slots: &Slots) -> PolarsResult<DataFrame> {
     )
 }
 
+/// Hands back what this thread's heap freed: called where a kernel starts,
+/// between the plan's stages. The plan frees a stage's tables on the
+/// thread that ran it, and mimalloc kept them: a city-year's roll-up rose
+/// from 127 to 280 MB resident (each stage collected alone, VmHWM reset
+/// between), 30 MB less with this.
+fn hand_back_freed() {
+    // SAFETY: mi_collect takes no pointer and may be called on any thread
+    // at any time; it only frees pages that hold no live allocation.
+    unsafe { libmimalloc_sys::mi_collect(true) };
+}
+
 fn join_on(how: JoinType) -> JoinArgs {
     JoinArgs::new(how)
 }
@@ -286,6 +297,7 @@ impl PeriodValues {
 
     /// `df`: one row per leaf-field and month, in any order.
     fn run(&self, df: &DataFrame) -> PolarsResult<DataFrame> {
+        hand_back_freed();
         let lk_in = df.column("lk")?.u64()?;
         let mi_in = df.column("mi")?.u32()?;
         let stock_in = df.column("stock")?.bool()?;
@@ -467,6 +479,7 @@ fn ancestors_of(lf: LazyFrame, h: &Hierarchy, keys: Keys, cols: &[&str]) -> Lazy
 /// tables beside the table; one sort of `(mkey, row)` and a pass take
 /// 15–25 ms.
 fn month_values(df: DataFrame) -> PolarsResult<DataFrame> {
+    hand_back_freed();
     let mkey_in = df.column("mkey")?.u64()?;
     let lk_in = df.column("lk")?.u64()?;
     let mi_in = df.column("mi")?.u32()?;
