@@ -211,7 +211,7 @@ rules! {
     /// Possible (catch-up of floating children) but worth a look.
     /// ## Example
     /// 实种 12, 应种 10.
-    GivenExceedsDue = "given_exceeds_due", "实种大于应种", Warning, ("报告实种人数大于应种人数。", "可能（流动儿童补种），但值得核实。", "实种 12，应种 10。");
+    GivenExceedsDue = "given_exceeds_due", "实种大于应种", Error, ("报告实种人数大于应种人数。", "查漏补种同时计入应种和实种，实种不会大于应种。", "实种 12，应种 10。");
     /// ## What it does
     /// Reports a return with a header and unit rows but not one figure.
     /// ## Why is this bad?
@@ -611,7 +611,7 @@ mod tests {
             ("not_whole", "error"),
             ("total_mismatch", "error"),
             ("rate_mismatch", "warning"),
-            ("given_exceeds_due", "warning"),
+            ("given_exceeds_due", "error"),
             ("empty_return", "warning"),
             ("exceeds_denominator", "error"),
             ("missing_return", "warning"),

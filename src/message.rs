@@ -476,7 +476,8 @@ pub enum Detail {
         r: f64,
         /// On the 合计 row.
         total_row: bool,
-        /// `given_exceeds_due`: catch-up doses make it possible.
+        /// `given_exceeds_due`: catch-up doses count on both sides, so it
+        /// cannot happen; the help says so.
         catch_up: bool,
     },
     /// A reported rate disagreeing with its row.
@@ -1085,8 +1086,8 @@ impl Detail {
                 );
                 let help = if *catch_up {
                     pick(
-                        "流动儿童补种可能使实种大于应种；如无补种，请核对这两个数".into(),
-                        "catch-up doses of floating children can explain it; otherwise check both figures".into(),
+                        "查漏补种同时计入应种和实种，实种不会大于应种；请核对这两个数，常见的是应种漏计了补种的儿童".into(),
+                        "catch-up doses count on both sides, so given never exceeds due; check both figures: often the due count left out the children caught up".into(),
                     )
                 } else {
                     pick(

@@ -129,10 +129,9 @@ fn rate_formula(form: &Form, fields: &[FieldIdx], rate: FieldIdx, row: u32) -> F
 }
 
 /// The one data validation of a count column: a whole number ≥ 0, and
-/// every `≤` relation of FORMS.md §4 whose partner is on the same row. A
-/// `given_exceeds_due` relation is a warning (catch-up doses exist); every
-/// other one stops the entry. The error message names the rule id `check`
-/// reports.
+/// every `≤` relation of FORMS.md §4 whose partner is on the same row;
+/// a breach stops the entry (实种 ≤ 应种 too: catch-up doses count on both
+/// sides). The error message names the rule id `check` reports.
 fn validation(
     form: &Form,
     fields: &[FieldIdx],
@@ -177,9 +176,8 @@ fn validation(
         }
     }
     error.push_str(&format!("。[{}]", ids.join(", ")));
-    let catch_up = rules.contains(&Rule::GivenExceedsDue);
-    if catch_up {
-        error.push_str("流动儿童补种可使实种大于应种；如属补种，可点“是”保留。");
+    if rules.contains(&Rule::GivenExceedsDue) {
+        error.push_str("查漏补种同时计入应种和实种。");
     }
     let title: String = f.label.chars().take(30).collect();
     let dv = DataValidation::new()
@@ -188,11 +186,7 @@ fn validation(
         .set_input_message(clip(&input, 250))?
         .set_error_title(title)?
         .set_error_message(clip(&error, 250))?
-        .set_error_style(if catch_up {
-            DataValidationErrorStyle::Warning
-        } else {
-            DataValidationErrorStyle::Stop
-        });
+        .set_error_style(DataValidationErrorStyle::Stop);
     Ok(dv)
 }
 

@@ -51,6 +51,10 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
                     ("hepb1_due", V::T("约30")),
                     ("ipv1_due", V::N(10.0)),
                     ("ipv1_given", V::N(12.0)),
+                    // 19 / 20 is 95.0 %, not the 90 written.
+                    ("mmr1_due", V::N(20.0)),
+                    ("mmr1_given", V::N(19.0)),
+                    ("mmr1_rate", V::N(90.0)),
                 ],
             ),
             ("新村", vec![("bcg_due", V::N(7.0))]),
@@ -131,7 +135,10 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
         Some(0xFFC7CE),
         "error: red"
     );
-    let warn = cell_of(vac, "ipv1_given", 0);
+    // 实种 above 应种 is an error (FORMS.md §4): red too.
+    let given = cell_of(vac, "ipv1_given", 0);
+    assert_eq!(fill(&mut wb, "vaccination", &given), Some(0xFFC7CE));
+    let warn = cell_of(vac, "mmr1_rate", 0);
     assert_eq!(
         fill(&mut wb, "vaccination", &warn),
         Some(0xFFEB9C),
@@ -161,9 +168,10 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
     };
     assert!(note(&bad).contains("not_a_number"), "{}", note(&bad));
     assert!(note(&bad).contains("修改建议"));
-    assert!(note(&warn).contains("given_exceeds_due"));
+    assert!(note(&given).contains("given_exceeds_due"));
+    assert!(note(&warn).contains("rate_mismatch"));
     assert!(note(&total).contains("total_mismatch") && note(&total).contains('7'));
-    assert_eq!(n.len(), 3, "{n:?}");
+    assert_eq!(n.len(), 4, "{n:?}");
 
     // The list: one row per problem with its cell.
     let list = wb.worksheet_range("问题清单").unwrap();
@@ -176,10 +184,12 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
         .position(|r| r.first().map(String::as_str) == Some("序号"))
         .unwrap();
     let items = &rows[header + 1..];
-    assert_eq!(items.len(), 3, "{items:?}");
+    assert_eq!(items.len(), 4, "{items:?}");
     let rules: Vec<&str> = items.iter().map(|r| r[2].as_str()).collect();
     assert!(
-        rules.contains(&"非数值 [not_a_number]") && rules.contains(&"合计不符 [total_mismatch]"),
+        rules.contains(&"非数值 [not_a_number]")
+            && rules.contains(&"合计不符 [total_mismatch]")
+            && rules.contains(&"实种大于应种 [given_exceeds_due]"),
         "{rules:?}"
     );
     assert!(items.iter().any(|r| r[8] == bad));

@@ -214,11 +214,12 @@ fn templates_carry_their_checks_and_a_breach_is_the_same_rule() {
     assert!(xml.contains("<dataValidation") && xml.contains("type=\"custom\""));
     assert!(xml.contains("IF(AND(ISNUMBER("), "rates are formulas");
     assert!(xml.contains("SUM(C8:C9)"), "the 合计 sums the villages");
-    // 实种 ≤ 应种 warns; the message names the rule check reports.
-    assert!(xml.contains("errorStyle=\"warning\""));
+    // 实种 ≤ 应种 stops the entry like every relation (FORMS.md §4: catch-up
+    // doses count on both sides); the message names the rule check reports.
+    assert!(!xml.contains("errorStyle="), "every validation stops the entry");
     assert!(xml.contains("given_exceeds_due"));
-    // A breach typed anyway (a warning can be overridden) is reported by
-    // check with that rule id.
+    // A breach pasted in anyway (a paste passes over validation) is
+    // reported by check with that rule id, as an error.
     let villages: HashMap<&str, usize> = [("城东街道", 2)].into_iter().collect();
     std::fs::create_dir_all(d.path("one")).unwrap();
     util::phstats(
@@ -268,7 +269,9 @@ fn templates_carry_their_checks_and_a_breach_is_the_same_rule() {
     let f = util::read_csv(&d.path("out/findings.csv"));
     assert!(
         f.iter()
-            .any(|x| x["rule"] == "given_exceeds_due" && x["cell"] == "D8"),
+            .any(|x| x["rule"] == "given_exceeds_due"
+                && x["cell"] == "D8"
+                && x["severity"] == "error"),
         "{f:#?}"
     );
 }
