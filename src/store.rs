@@ -338,11 +338,20 @@ fn check_manifest(dir: &Path, m: &Manifest) -> Result<(), StoreError> {
 }
 
 /// The folder of a new store: made if it is not there, refused untouched
-/// if it holds anything but the lock a writer took on it (another
-/// program's files are never mixed with a store's).
+/// if it holds anything but what a writer of a store puts there before its
+/// first commit — the lock, and beside it the first generation's folders
+/// (another writer making the store right now, or one that stopped before
+/// its manifest: the next commit removes what no manifest names). Another
+/// program's files are never mixed with a store's.
 fn make_new_store_dir(dir: &Path) -> Result<(), StoreError> {
     let empty = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.flatten().all(|e| e.file_name() == LOCK),
+        Ok(entries) => {
+            let names: Vec<std::ffi::OsString> = entries.flatten().map(|e| e.file_name()).collect();
+            let locked = names.iter().any(|n| n == LOCK);
+            names
+                .iter()
+                .all(|n| n == LOCK || (locked && (n == "submissions" || n == "observations")))
+        }
         Err(_) => true,
     };
     if !empty {

@@ -905,6 +905,45 @@ fn ingests_started_together_each_wait_their_turn_and_lose_nothing() {
     }
 }
 
+/// A first ingest that stopped before its manifest leaves the lock and its
+/// generation's folders: the next ingest (or one waiting while the first
+/// writes) makes the store there, and what no manifest names is removed.
+/// Any other file still makes the folder "not a store", untouched.
+#[test]
+fn a_store_whose_first_ingest_stopped_is_made_by_the_next() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0)],
+    );
+    let left = d.path("db/submissions/generation=1");
+    std::fs::create_dir_all(&left).unwrap();
+    std::fs::write(left.join("submissions.parquet"), b"half").unwrap();
+    std::fs::write(d.path("db/.phstats.lock"), b"").unwrap();
+    let out = ingest(&d, "jan", &[]);
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    assert!(d.path("db/manifest.json").exists());
+    assert_ne!(
+        std::fs::read(d.path("db/submissions/generation=1/submissions.parquet")).unwrap(),
+        b"half",
+        "the stopped writer's file is replaced"
+    );
+    // A folder with a file of its own is refused and left as it was.
+    std::fs::create_dir_all(d.path("other")).unwrap();
+    std::fs::write(d.path("other/.phstats.lock"), b"").unwrap();
+    std::fs::write(d.path("other/notes.txt"), b"mine").unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &["ingest", "jan", "--units", "units.csv", "--store", "other"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("不是 phstats 数据库"), "{}", text(&out));
+    assert!(!d.path("other/manifest.json").exists());
+}
+
 /// A writer that does not let go: the next ingest waits `--wait` seconds,
 /// then exits 2 naming the holder, with nothing written.
 #[test]
