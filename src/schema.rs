@@ -650,8 +650,37 @@ mod tests {
         let fd = &s.forms[1];
         assert_eq!(fd.field(fd.field_idx("signed").unwrap()).kind, Kind::Stock);
         assert_eq!(fd.field(fd.field_idx("services").unwrap()).kind, Kind::Flow);
-        assert_eq!(fd.checks.len(), 8);
+        // FORMS.md §4: signed, key_pop ≤ resident_pop; key_signed ≤ key_pop
+        // and ≤ signed; every G_pop ≤ key_pop; G_signed ≤ G_pop and ≤
+        // key_signed; X_managed ≤ pop_35plus.
+        let pairs = |f: &Form| -> Vec<(String, String)> {
+            f.checks
+                .iter()
+                .map(|c| (f.field(c.left).id.clone(), f.field(c.right).id.clone()))
+                .collect()
+        };
+        let mut want: Vec<(String, String)> = [
+            ("signed", "resident_pop"),
+            ("key_pop", "resident_pop"),
+            ("key_signed", "key_pop"),
+            ("key_signed", "signed"),
+        ]
+        .iter()
+        .map(|(l, r)| (l.to_string(), r.to_string()))
+        .collect();
+        for g in ["elderly", "htn", "dm", "child", "maternal"] {
+            want.push((format!("{g}_pop"), "key_pop".into()));
+            want.push((format!("{g}_signed"), format!("{g}_pop")));
+            want.push((format!("{g}_signed"), "key_signed".into()));
+        }
+        let mut got = pairs(fd);
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
         let cd = &s.forms[2];
+        for g in ["htn", "dm"] {
+            assert!(pairs(cd).contains(&(format!("{g}_managed"), "pop_35plus".into())));
+        }
         assert_eq!(
             cd.field(cd.field_idx("htn_followups").unwrap()).kind,
             Kind::Flow

@@ -216,7 +216,10 @@ fn templates_carry_their_checks_and_a_breach_is_the_same_rule() {
     assert!(xml.contains("SUM(C8:C9)"), "the 合计 sums the villages");
     // 实种 ≤ 应种 stops the entry like every relation (FORMS.md §4: catch-up
     // doses count on both sides); the message names the rule check reports.
-    assert!(!xml.contains("errorStyle="), "every validation stops the entry");
+    assert!(
+        !xml.contains("errorStyle="),
+        "every validation stops the entry"
+    );
     assert!(xml.contains("given_exceeds_due"));
     // A breach pasted in anyway (a paste passes over validation) is
     // reported by check with that rule id, as an error.
@@ -268,10 +271,9 @@ fn templates_carry_their_checks_and_a_breach_is_the_same_rule() {
     );
     let f = util::read_csv(&d.path("out/findings.csv"));
     assert!(
-        f.iter()
-            .any(|x| x["rule"] == "given_exceeds_due"
-                && x["cell"] == "D8"
-                && x["severity"] == "error"),
+        f.iter().any(|x| x["rule"] == "given_exceeds_due"
+            && x["cell"] == "D8"
+            && x["severity"] == "error"),
         "{f:#?}"
     );
 }
