@@ -309,12 +309,25 @@ pub fn compute(
                 });
             }
             if field.kind == Kind::Rate {
-                // Ranked among the units of the same level.
+                // Ranked among the units of the same level (FORMS.md §8): a
+                // level of one unit (the city) is not ranked, nor a negative
+                // rate where lower is better (a dropout below 0 is a data
+                // problem, `dropout_negative`, never the best).
                 for level in Level::ALL {
                     let idx: Vec<usize> = (0..out.len())
                         .filter(|&i| registry.unit(out[i].unit).level == level)
                         .collect();
-                    let values: Vec<Option<f64>> = idx.iter().map(|&i| out[i].current).collect();
+                    if idx.len() < 2 {
+                        continue;
+                    }
+                    let values: Vec<Option<f64>> = idx
+                        .iter()
+                        .map(|&i| {
+                            out[i]
+                                .current
+                                .filter(|&v| !(field.lower_is_better && published(v) < 0.0))
+                        })
+                        .collect();
                     for (i, r) in idx.into_iter().zip(ranks(&values, field.lower_is_better)) {
                         out[i].rank = r;
                     }

@@ -729,3 +729,52 @@ fn a_county_summary_counts_its_townships_once_in_completeness() {
         "{text}"
     );
 }
+
+/// FORMS.md §8: a dropout below 0 (more third doses than first: a data
+/// problem) is shown but never ranked, so it cannot be "best"; a level of
+/// one unit (the county here, the city) gets no rank.
+#[test]
+fn a_negative_dropout_is_shown_but_not_ranked() {
+    let d = Dir::new();
+    let vac = |first: f64, third: f64| {
+        vec![
+            ("dtap1_due", V::N(first)),
+            ("dtap1_given", V::N(first)),
+            ("dtap3_due", V::N(third)),
+            ("dtap3_given", V::N(third)),
+        ]
+    };
+    // 城东街道: (60 + 40) first doses, (72 + 48) third: −20.0 %.
+    util::write_return(
+        &d.path("in/城东街道.xlsx"),
+        "vaccination",
+        "城东街道",
+        Some("2026-01"),
+        &[("东门社区", vac(60.0, 72.0)), ("新村", vac(40.0, 48.0))],
+        None,
+    );
+    // 新民镇: 50 and 45: 10.0 %.
+    util::write_return(
+        &d.path("in/新民镇.xlsx"),
+        "vaccination",
+        "新民镇",
+        Some("2026-01"),
+        &[("新村", vac(30.0, 27.0)), ("红旗村", vac(20.0, 18.0))],
+        None,
+    );
+    let out = util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let rows = indicators(&d, "out");
+    let get =
+        |unit: &str, col: &str| rows[&(unit.to_string(), "dtap_dropout".to_string())][col].clone();
+    assert_eq!(num(&rows, CD, "dtap_dropout", "current"), Some(-20.0));
+    assert_eq!(get(CD, "rank"), "", "a negative dropout is not ranked");
+    assert_eq!(num(&rows, XM, "dtap_dropout", "current"), Some(10.0));
+    assert_eq!(get(XM, "rank"), "1");
+    assert_eq!(get("439902000000", "rank"), "", "the only county");
+    assert_eq!(get("439900000000", "rank"), "", "the city");
+}
