@@ -53,7 +53,7 @@ impl Targets {
                     form: fi as FormIdx,
                     field: t.field,
                     level: t.level.as_deref().and_then(Level::parse),
-                    value: t.min,
+                    value: t.value,
                 });
             }
         }

@@ -142,7 +142,12 @@ struct RawCheck {
 #[serde(deny_unknown_fields)]
 struct RawTarget {
     field: String,
-    min: f64,
+    /// The least acceptable value of a rate where higher is better.
+    #[serde(default)]
+    min: Option<f64>,
+    /// The most acceptable value of one where lower is better (a dropout).
+    #[serde(default)]
+    max: Option<f64>,
     #[serde(default)]
     level: Option<String>,
 }
@@ -231,13 +236,15 @@ pub struct Check {
     pub rule: Rule,
 }
 
-/// A target such as 接种率 ≥ 90 at township level.
+/// A target such as 接种率 ≥ 90, or 脱落率 ≤ 10 for a rate where lower is
+/// better.
 #[derive(Debug, Clone)]
 pub struct Target {
     /// The rate field.
     pub field: FieldIdx,
-    /// Minimum acceptable value, in percent.
-    pub min: f64,
+    /// The bound, in percent: the least acceptable value, or the most where
+    /// the field's lower is better (`min` / `max` in the schema file).
+    pub value: f64,
     /// The level it applies at (`township`), if restricted.
     pub level: Option<String>,
 }
@@ -455,9 +462,26 @@ impl Form {
             .targets
             .iter()
             .map(|t| {
+                let field = idx_of(&t.field)?;
+                let lower = fields[field as usize].lower_is_better;
+                let value = match (t.min, t.max) {
+                    (Some(v), None) if !lower => v,
+                    (None, Some(v)) if lower => v,
+                    _ => {
+                        return Err(invalid(format!(
+                            "target of `{}` needs {}",
+                            t.field,
+                            if lower {
+                                "`max` alone (lower is better)"
+                            } else {
+                                "`min` alone"
+                            }
+                        )))
+                    }
+                };
                 Ok(Target {
-                    field: idx_of(&t.field)?,
-                    min: t.min,
+                    field,
+                    value,
                     level: t.level.clone(),
                 })
             })
@@ -737,5 +761,45 @@ denominator = "b"
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown field `a`"), "{err}");
+    }
+
+    /// A target is a least (`min`), or a most (`max`) where lower is
+    /// better; the other way round is refused rather than judged upside down.
+    #[test]
+    fn a_target_bound_follows_the_direction_of_its_rate() {
+        let form = |bound: &str| {
+            format!(
+                r#"
+id = "x"
+title = "t"
+short = "s"
+[[fields]]
+id = "first"
+label = "一"
+kind = "flow"
+[[fields]]
+id = "third"
+label = "三"
+kind = "flow"
+[[fields]]
+id = "drop"
+label = "脱落率"
+kind = "rate"
+numerator = "first"
+minus = "third"
+denominator = "first"
+lower_is_better = true
+[[targets]]
+field = "drop"
+{bound}
+"#
+            )
+        };
+        let load =
+            |bound: &str| Schemas::from_sources(std::iter::once(("x.toml".into(), form(bound))));
+        let ok = load("max = 10.0").unwrap();
+        assert_eq!(ok.forms[0].targets[0].value, 10.0);
+        let err = load("min = 10.0").unwrap_err().to_string();
+        assert!(err.contains("`max` alone"), "{err}");
     }
 }
