@@ -221,6 +221,16 @@ rules! {
     /// The fill-in template of 城东街道 sent back as it was received.
     EmptyReturn = "empty_return", "空白报表", Warning, ("报告有表头和单位行、却没有一个数字的报表。", "误发的空白模板不算上报：若计入，会把该乡镇算作已报，还会使其真正的报表成为重复报送。", "城东街道把收到的填报模板原样发回。");
     /// ## What it does
+    /// Reports, at township level and above, a dropout below −10 % with more
+    /// than 5 children between the doses.
+    /// ## Why is this bad?
+    /// More third doses than first cannot come from one cohort: doses are
+    /// counted against the wrong dose, or a side is incomplete. It is shown,
+    /// never ranked.
+    /// ## Example
+    /// 南城镇 2026年第2季度: 百白破第1剂 120, 第3剂 209, 脱落率 −74.2 %.
+    DropoutNegative = "dropout_negative", "脱落率为负", Warning, ("乡镇及以上单位某期的脱落率低于 −10%，且两剂次相差超过 5 人。", "同一批儿童的第3剂不会多于第1剂：剂次记错或某一侧不全。负的脱落率照常显示，但不参加排名。", "南城镇 2026 年第 2 季度百白破第 1 剂 120 人、第 3 剂 209 人，脱落率 −74.2%。");
+    /// ## What it does
     /// Reports any other `≤` relation of FORMS.md §4 broken.
     /// ## Why is this bad?
     /// A part cannot exceed its whole.
@@ -613,6 +623,7 @@ mod tests {
             ("rate_mismatch", "warning"),
             ("given_exceeds_due", "error"),
             ("empty_return", "warning"),
+            ("dropout_negative", "warning"),
             ("exceeds_denominator", "error"),
             ("missing_return", "warning"),
             ("stock_drop", "warning"),

@@ -592,6 +592,21 @@ pub enum Detail {
         detail: String,
     },
     /// A unit that sent no return.
+    /// A dropout below −10 % at township level or above.
+    DropoutNegative {
+        /// The unit.
+        unit: String,
+        /// The period, in words.
+        period: Label,
+        /// The dropout's label.
+        label: Label,
+        /// The earlier dose's count and label.
+        first: (f64, Label),
+        /// The later dose's count and label.
+        later: (f64, Label),
+        /// The dropout, percent.
+        rate: f64,
+    },
     MissingReturn {
         /// The unit.
         unit: String,
@@ -1218,6 +1233,22 @@ impl Detail {
                     "for one month, send either the summary or the detailed returns of the units below it, not both".into(),
                 )),
             ),
+            Detail::DropoutNegative { unit, period, label, first, later, rate } => (
+                pick(
+                    format!(
+                        "{unit}{}：{} {}，{} {}，{}为 {rate:.1}%",
+                        period.zh, first.1.zh, num(first.0), later.1.zh, num(later.0), label.zh
+                    ),
+                    format!(
+                        "{unit}, {}: {} {}, {} {}, {} {rate:.1} %",
+                        period.en, first.1.en, num(first.0), later.1.en, num(later.0), label.en
+                    ),
+                ),
+                Some(pick(
+                    "后一剂次不会多于前一剂次：请核对各村是否把剂次记错，或某一剂次漏报".into(),
+                    "a later dose cannot outnumber an earlier one: check the villages for doses counted against the wrong dose, or one left out".into(),
+                )),
+            ),
             Detail::MissingReturn { unit, level, form, month } => (
                 pick(
                     format!("{unit}（{}）未报送{}的{}", level.zh(), m(month), form.zh),
@@ -1644,6 +1675,37 @@ mod tests {
                 },
                 vec!["城东街道", "2026年1月", "没有填写任何数字", "空白模板"],
                 vec!["城东街道", "2026-01", "not one figure", "blank template"],
+            ),
+            (
+                Rule::DropoutNegative,
+                Detail::DropoutNegative {
+                    unit: "南城镇".into(),
+                    period: Label {
+                        zh: "2026年第2季度".into(),
+                        en: "2026Q2".into(),
+                    },
+                    label: Label {
+                        zh: "百白破1-3剂脱落率(%)".into(),
+                        en: "DTaP 1–3 dropout (%)".into(),
+                    },
+                    first: (
+                        120.0,
+                        Label {
+                            zh: "百白破第1剂 实种人数".into(),
+                            en: "DTaP dose 1 given".into(),
+                        },
+                    ),
+                    later: (
+                        209.0,
+                        Label {
+                            zh: "百白破第3剂 实种人数".into(),
+                            en: "DTaP dose 3 given".into(),
+                        },
+                    ),
+                    rate: -74.16,
+                },
+                vec!["南城镇", "2026年第2季度", "120", "209", "-74.2%", "剂次"],
+                vec!["2026Q2", "120", "209", "-74.2 %", "wrong dose"],
             ),
             (
                 Rule::LateReturn,

@@ -237,14 +237,29 @@ fn village_values(
     }
     // Enforce the form's relations: left ≤ right, in schema order (a chain
     // like key_signed ≤ key_pop, key_signed ≤ signed is satisfied by shrinking left).
+    // Each relation draws its factor whether it is needed or not, so a
+    // village's factors are the same every month and its stocks grow
+    // smoothly (a draw only when needed shifted every later factor from
+    // month to month: a 13 % stock_drop in the committed sample).
     for _ in 0..3 {
         for c in &form.checks {
+            let factor = 0.85 + (base.next() % 150) as f64 / 1000.0;
             if let (Some(l), Some(r)) = (v[c.left as usize], v[c.right as usize]) {
                 if l > r {
-                    let factor = 0.85 + (base.next() % 150) as f64 / 1000.0;
                     v[c.left as usize] = Some((r * factor).floor());
                 }
             }
+        }
+    }
+    // A later dose of a dropout follows the earlier one: 85–100 % of it, so
+    // a township's dropout is 0–15 % (FORMS.md §4 `dropout_negative`). It
+    // only shrinks, so every relation above still holds.
+    for f in &form.fields {
+        let Some(r) = f.ratio else { continue };
+        let Some(minus) = r.minus else { continue };
+        if let (Some(first), Some(later)) = (v[r.numerator as usize], v[minus as usize]) {
+            let factor = 0.85 + (base.next() % 150) as f64 / 1000.0;
+            v[minus as usize] = Some(later.min((first * factor).floor()));
         }
     }
     if gaps {

@@ -8,6 +8,7 @@ pub mod history;
 pub mod overlap;
 pub mod relations;
 pub mod returns;
+pub mod rolled;
 pub mod totals;
 
 use crate::findings::Finding;

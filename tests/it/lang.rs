@@ -33,6 +33,12 @@ fn every_kind(d: &Dir) {
                     ("mmr1_due", V::N(10.0)),
                     ("mmr1_given", V::N(9.0)),
                     ("mmr1_rate", V::N(95.0)),
+                    // 20 first doses, 30 third: the township's dropout is
+                    // −50 %, dropout_negative.
+                    ("dtap1_due", V::N(20.0)),
+                    ("dtap1_given", V::N(20.0)),
+                    ("dtap3_due", V::N(30.0)),
+                    ("dtap3_given", V::N(30.0)),
                 ],
             ),
             ("新村", vec![("bcg_due", V::N(7.0))]),

@@ -790,4 +790,17 @@ fn a_negative_dropout_is_shown_but_not_ranked() {
     assert_eq!(get(XM, "rank"), "1");
     assert_eq!(get("439902000000", "rank"), "", "the only county");
     assert_eq!(get("439900000000", "rank"), "", "the city");
+    // dropout_negative (FORMS.md §4), at township level and above: 城东街道
+    // at −20.0 % with 20 more third doses; the county and the city, at
+    // exactly −10.0 % (150 and 165), are not below −10 %.
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let neg: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "dropout_negative")
+        .collect();
+    assert_eq!(neg.len(), 1, "{neg:#?}");
+    assert_eq!(neg[0]["unit_code"], CD);
+    assert_eq!(neg[0]["period"], "2026-01");
+    assert_eq!(neg[0]["severity"], "warning");
+    assert_eq!(neg[0]["value"], "-20.0");
 }
