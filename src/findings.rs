@@ -245,9 +245,19 @@ rules! {
     /// 西山镇 sent no January vaccination return.
     MissingReturn = "missing_return", "未上报", Warning, ("报告名录中应报而未报送报表（或报表中缺少其行）的单位。", "上级合计不完整（上报率低于 100%）。", "西山镇未报送 1 月的免疫报表。");
     /// ## What it does
+    /// Reports a year-to-date count (年内累计) that fell from the unit's
+    /// previous month of the same year.
+    /// ## Why is this bad?
+    /// A count from 1 January only grows until the next January: a fall is
+    /// a typo, or a month's figure written where the year's belongs.
+    /// ## Example
+    /// 高血压 已管理人数 412 in May, 398 in June.
+    YtdDecrease = "ytd_decrease", "年内累计数减少", Warning, ("报告比本年上月减少的年内累计数。", "年内累计数从 1 月起只增不减，到次年 1 月才重新累计：减少通常是录入错误，或填成了当月数。", "高血压已管理人数 5 月 412、6 月 398。");
+    /// ## What it does
     /// Reports a stock that fell more than 10 % from the unit's previous month.
     /// ## Why is this bad?
-    /// Stocks (population, signed residents) move slowly; a fall is usually a typo.
+    /// Stocks (population, signed residents) move slowly: a sudden fall is
+    /// usually a typo.
     /// ## Example
     /// 常住人口数 3,200 → 2,100.
     StockDrop = "stock_drop", "存量骤降", Warning, ("报告比上月下降超过 10% 的存量指标。", "存量（人口、签约人数）变化缓慢，骤降通常是录入错误。", "常住人口数由 3,200 降至 2,100。");
@@ -626,6 +636,7 @@ mod tests {
             ("dropout_negative", "warning"),
             ("exceeds_denominator", "error"),
             ("missing_return", "warning"),
+            ("ytd_decrease", "warning"),
             ("stock_drop", "warning"),
             ("outlier", "warning"),
             ("late_return", "info"),

@@ -187,6 +187,10 @@ pub struct Indicator {
     pub met: Option<bool>,
     /// 排名 among the units of its level (rates only; 1 is best).
     pub rank: Option<u32>,
+    /// The target is the year's (a rate of year-to-date counts) and this
+    /// period ends before December: 达标 is left empty and the sheets say
+    /// 年度指标.
+    pub annual: bool,
 }
 
 /// 达标 (FORMS.md §8): whether a rate meets its target, judged on the
@@ -282,17 +286,36 @@ pub fn compute(
         .par_iter()
         .flat_map_iter(|&(fi, f)| {
             let field = schemas.form(fi).field(f);
+            // A year-to-date count, or a rate of year-to-date sides (FORMS.md
+            // §3): no 上期 across a January for a period shorter than a
+            // year, and its target is the year's, judged at the year's end
+            // (December, Q4, H2, the year); before, 达标 stays empty.
+            let ytd_kind = field.kind == Kind::Ytd
+                || field
+                    .ratio
+                    .is_some_and(|r| schemas.form(fi).field(r.denominator).kind == Kind::Ytd);
+            let (lo, hi) = p.bounds();
+            let from_january = lo.month() == 1 && hi.0 - lo.0 + 1 < 12;
+            let year_end = hi.month() == 12;
             let mut out = Vec::with_capacity(units.len());
             for &u in &units {
                 let get = |q: Period| aggs.get(q, u, fi, f);
                 let current = get(p);
-                let previous = get(prev);
+                let previous = if ytd_kind && from_january {
+                    None
+                } else {
+                    get(prev)
+                };
                 let last = get(last_year);
                 let level = registry.unit(u).level;
                 let target = (field.kind == Kind::Rate)
                     .then(|| targets.get(year, fi, f, level))
                     .flatten();
-                let met = judge(field.lower_is_better, target, current);
+                let met = if ytd_kind && !year_end {
+                    None
+                } else {
+                    judge(field.lower_is_better, target, current)
+                };
                 out.push(Indicator {
                     unit: u,
                     form: fi,
@@ -306,6 +329,7 @@ pub fn compute(
                     target,
                     met,
                     rank: None,
+                    annual: ytd_kind && !year_end && target.is_some(),
                 });
             }
             if field.kind == Kind::Rate {

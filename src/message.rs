@@ -527,6 +527,21 @@ pub enum Detail {
         /// This month.
         month: Month,
     },
+    /// A year-to-date count below the same year's previous month.
+    YtdDecrease {
+        /// The field.
+        label: Label,
+        /// The unit.
+        unit: String,
+        /// The previous month's value.
+        prev: f64,
+        /// The previous month.
+        prev_month: Month,
+        /// This month's value.
+        value: f64,
+        /// This month.
+        month: Month,
+    },
     /// A value far from the unit's own history.
     Outlier {
         /// The field.
@@ -1182,6 +1197,16 @@ impl Detail {
                     "a stock rarely falls this much in a month; check for a typo or a missing part of the population".into(),
                 )),
             ),
+            Detail::YtdDecrease { label, unit, prev, prev_month, value, month } => (
+                pick(
+                    format!("{unit}“{}”由{}的 {} 减至{}的 {}", label.zh, m(prev_month), num(*prev), m(month), num(*value)),
+                    format!("{} of {unit} fell from {} in {prev_month} to {} in {month}", label.en, num(*prev), num(*value)),
+                ),
+                Some(pick(
+                    "年内累计数从 1 月起只增不减；请核对是否录入有误，或误填了当月数".into(),
+                    "a count from 1 January only grows within the year; check for a typo or this month's count written instead".into(),
+                )),
+            ),
             Detail::Outlier { label, unit, value, month, median, n } => (
                 pick(
                     format!("{unit}“{}”{}为 {}，明显偏离其以往水平 {}（前 {n} 个月的中位数）", label.zh, m(month), num(*value), num(*median)),
@@ -1675,6 +1700,19 @@ mod tests {
                 },
                 vec!["城东街道", "2026年1月", "没有填写任何数字", "空白模板"],
                 vec!["城东街道", "2026-01", "not one figure", "blank template"],
+            ),
+            (
+                Rule::YtdDecrease,
+                Detail::YtdDecrease {
+                    label: label("高血压 已管理人数", "hypertension managed"),
+                    unit: "东门社区".into(),
+                    prev: 412.0,
+                    prev_month: jan,
+                    value: 398.0,
+                    month: feb,
+                },
+                vec!["东门社区", "412", "398", "2026年2月", "只增不减"],
+                vec!["412", "398", "2026-02", "only grows"],
             ),
             (
                 Rule::DropoutNegative,

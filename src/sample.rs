@@ -230,7 +230,7 @@ fn village_values(
         }
         let share = 0.05 + (base.next() % 1000) as f64 / 1000.0 * 0.3;
         let x = match f.kind {
-            Kind::Stock => grow(p * share, 0.004),
+            Kind::Stock | Kind::Ytd => grow(p * share, 0.004),
             _ => rng.range(0, (p / 80.0) as u64 + 5) as f64,
         };
         v[i] = Some(x);

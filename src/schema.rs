@@ -66,8 +66,21 @@ pub enum Kind {
     Flow,
     /// Point-in-time count at month end: last value in the period, summed over units.
     Stock,
+    /// Counted from 1 January to the month end (年内累计), restarting each
+    /// January: over months taken like a stock, but never falling within a
+    /// year (`ytd_decrease`) and never compared across a January.
+    Ytd,
     /// Recomputed from numerator and denominator at every level and period.
     Rate,
+}
+
+impl Kind {
+    /// Whether a period takes the latest month's value (LAST_IN_PERIOD: a
+    /// stock, a year-to-date count) rather than the sum of its months.
+    #[must_use]
+    pub fn takes_latest(self) -> bool {
+        matches!(self, Kind::Stock | Kind::Ytd)
+    }
 }
 
 /// Index of a form in [`Schemas::forms`].
@@ -709,8 +722,12 @@ mod tests {
             cd.field(cd.field_idx("htn_followups").unwrap()).kind,
             Kind::Flow
         );
+        // 年内已管理人数: counted from January (FORMS.md §3.3).
+        for id in ["dm_managed", "dm_standard", "htn_controlled"] {
+            assert_eq!(cd.field(cd.field_idx(id).unwrap()).kind, Kind::Ytd, "{id}");
+        }
         assert_eq!(
-            cd.field(cd.field_idx("dm_managed").unwrap()).kind,
+            cd.field(cd.field_idx("pop_35plus").unwrap()).kind,
             Kind::Stock
         );
     }

@@ -159,6 +159,7 @@ fn validation(
     let kind = match f.kind {
         Kind::Flow => "本月数，流量",
         Kind::Stock => "月末数，存量",
+        Kind::Ytd => "年内累计数，1月起累计",
         Kind::Rate => "比率",
     };
     let mut input = format!(

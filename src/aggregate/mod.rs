@@ -14,7 +14,7 @@ mod plan;
 use crate::observation::Batch;
 use crate::period::{Month, Period};
 use crate::registry::{Registry, UnitIdx};
-use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
+use crate::schema::{FieldIdx, FormIdx, Schemas};
 use crate::validate::Settled;
 
 /// One aggregated figure.
@@ -500,13 +500,13 @@ pub fn explain(
     match f.ratio {
         None => explain_count(
             &figures(field),
-            f.kind == Kind::Stock,
+            f.kind.takes_latest(),
             registry,
             batch,
             &mut parts,
         ),
         Some(r) => {
-            let stock = schemas.form(form).field(r.denominator).kind == Kind::Stock;
+            let stock = schemas.form(form).field(r.denominator).kind.takes_latest();
             let num = figures(r.numerator);
             let den = figures(r.denominator);
             let minus = r.minus.map(figures);

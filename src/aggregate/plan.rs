@@ -31,7 +31,7 @@ use rayon::prelude::*;
 use crate::observation::Batch;
 use crate::period::Period;
 use crate::registry::{Registry, UnitIdx};
-use crate::schema::{Kind, Schemas};
+use crate::schema::Schemas;
 
 use super::{Column as Figures, Slots};
 
@@ -102,7 +102,13 @@ fn figures(
     let mi: Vec<u32> = counted.par_iter().map(|&i| mi_of(i)).collect();
     let stock: Vec<bool> = counted
         .par_iter()
-        .map(|&i| schemas.form(o.form[i]).field(o.field[i]).kind == Kind::Stock)
+        .map(|&i| {
+            schemas
+                .form(o.form[i])
+                .field(o.field[i])
+                .kind
+                .takes_latest()
+        })
         .collect();
     let value: Vec<f64> = counted
         .par_iter()
@@ -211,7 +217,7 @@ fn ratios(schemas: &Schemas, slots: &Slots) -> PolarsResult<DataFrame> {
         num.push(u64::from(slots.ff_of(form, r.numerator)));
         den.push(u64::from(slots.ff_of(form, r.denominator)));
         minus.push(r.minus.map(|m| u64::from(slots.ff_of(form, m))));
-        stock.push(schemas.form(form).field(r.denominator).kind == Kind::Stock);
+        stock.push(schemas.form(form).field(r.denominator).kind.takes_latest());
     }
     DataFrame::new(
         rate.len(),

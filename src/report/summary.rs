@@ -431,7 +431,8 @@ fn form_sheet(
                     lang.pick("否", "no")
                 }
             });
-            ws.text(row, 10, met.unwrap_or(""), &fmt.text)?;
+            let annual = ind.annual.then(|| lang.pick("年度指标", "annual target"));
+            ws.text(row, 10, met.or(annual).unwrap_or(""), &fmt.text)?;
             match ind.rank {
                 Some(r) => ws.number(row, 11, f64::from(r), &fmt.count)?,
                 None => ws.blank(row, 11, &fmt.text)?,

@@ -211,6 +211,30 @@ fn series(
         // One finding per cell and cause: a fall already reported as
         // `stock_drop` is not reported again as an outlier.
         let mut dropped = false;
+        // A year-to-date count is never compared across a January: it
+        // only falls within a year (`ytd_decrease`), and its history for
+        // an outlier is the same year's months.
+        if f.kind == Kind::Ytd && i > 0 {
+            let prev = &pts[i - 1];
+            if prev.month == p.month.prev()
+                && prev.month.year() == p.month.year()
+                && p.value < prev.value
+            {
+                dropped = true;
+                out.push(finding(
+                    Rule::YtdDecrease,
+                    p,
+                    Detail::YtdDecrease {
+                        label: f.label(),
+                        unit: u.name.clone(),
+                        prev: prev.value,
+                        prev_month: prev.month,
+                        value: p.value,
+                        month: p.month,
+                    },
+                ));
+            }
+        }
         if f.kind == Kind::Stock && i > 0 {
             let prev = &pts[i - 1];
             if prev.month == p.month.prev() && prev.value > 0.0 && p.value < prev.value * 0.9 {
@@ -231,7 +255,11 @@ fn series(
                 ));
             }
         }
-        let history: Vec<f64> = pts[..i].iter().map(|q| q.value).collect();
+        let history: Vec<f64> = pts[..i]
+            .iter()
+            .filter(|q| f.kind != Kind::Ytd || q.month.year() == p.month.year())
+            .map(|q| q.value)
+            .collect();
         if let Some(med) = is_outlier(&history, p.value).filter(|_| !dropped) {
             out.push(finding(
                 Rule::Outlier,

@@ -118,6 +118,15 @@ fn every_kind(d: &Dir) {
         d.path("in/城东街道_家医_a(1).xlsx"),
     )
     .unwrap();
+    // May's 年内已管理 60 at 新村, June's (corrected) 55: ytd_decrease.
+    util::write_return(
+        &d.path("in/新民镇_2026年5月_慢病.xlsx"),
+        "chronic_disease",
+        "新民镇",
+        Some("2026年5月"),
+        &[("新村", vec![("htn_managed", V::N(60.0))])],
+        None,
+    );
     for (file, managed) in [
         ("in/新民镇_慢病.xlsx", 50.0),
         ("in/新民镇_慢病_更正.xlsx", 55.0),

@@ -804,3 +804,108 @@ fn a_negative_dropout_is_shown_but_not_ranked() {
     assert_eq!(neg[0]["severity"], "warning");
     assert_eq!(neg[0]["value"], "-20.0");
 }
+
+/// FORMS.md §3, the `ytd` kind: 已管理人数 counts from 1 January and
+/// restarts, so January's fall is no `stock_drop`, a fall within the year
+/// is `ytd_decrease`, a first quarter has no 上期, and the 规范管理率 target
+/// is the year's: 达标 empty in Q1, judged in December.
+#[test]
+fn a_year_to_date_count_restarts_in_january_and_is_judged_for_the_year() {
+    let d = Dir::new();
+    // 东门社区: (managed, standard) from November 2025 to March 2026.
+    let months = [
+        ("2025-11", 300.0, 210.0),
+        ("2025-12", 320.0, 240.0),
+        ("2026-01", 40.0, 20.0),
+        ("2026-02", 35.0, 20.0),
+        ("2026-03", 60.0, 30.0),
+    ];
+    for (m, managed, standard) in months {
+        util::write_return(
+            &d.path(&format!("in/城东街道_{m}_慢病.xlsx")),
+            "chronic_disease",
+            "城东街道",
+            Some(m),
+            &[(
+                "东门社区",
+                vec![
+                    ("pop_35plus", V::N(1000.0)),
+                    ("htn_managed", V::N(managed)),
+                    ("htn_standard", V::N(standard)),
+                ],
+            )],
+            None,
+        );
+    }
+    let run = |period: &str| {
+        let out = util::run_in(
+            &d,
+            "consolidate",
+            &[
+                "--period",
+                period,
+                "--export",
+                period,
+                "-o",
+                &format!("{period}.xlsx"),
+            ],
+        );
+        assert!(
+            out.status.code().unwrap() < 2,
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        indicators(&d, period)
+    };
+    let q1 = run("2026Q1");
+    let f = util::read_csv(&d.path("2026Q1/findings.csv"));
+    let of = |rule: &str| -> Vec<String> {
+        f.iter()
+            .filter(|x| x["rule"] == rule && x["field"].starts_with("htn_"))
+            .map(|x| format!("{} {}", x["period"], x["field"]))
+            .collect()
+    };
+    assert_eq!(
+        of("stock_drop"),
+        Vec::<String>::new(),
+        "no stock_drop in January"
+    );
+    assert_eq!(of("ytd_decrease"), ["2026-02 htn_managed"]);
+    // Q1 at the township: the latest month, 60 and 30; no 上期 (2025Q4
+    // would compare three months with a year).
+    assert_eq!(num(&q1, CD, "htn_managed", "current"), Some(60.0));
+    assert_eq!(num(&q1, CD, "htn_managed", "previous"), None);
+    assert_eq!(num(&q1, CD, "htn_standard_rate", "current"), Some(50.0));
+    assert_eq!(num(&q1, CD, "htn_standard_rate", "change_previous"), None);
+    assert_eq!(num(&q1, CD, "htn_standard_rate", "target"), Some(70.0));
+    let met = |rows: &Rows| rows[&(CD.to_string(), "htn_standard_rate".to_string())]["met"].clone();
+    assert_eq!(met(&q1), "", "a year's target is not judged in Q1");
+    // The sheet says why 达标 is empty, on the township's 规范管理率 row.
+    use calamine::Reader as _;
+    let mut wb = calamine::open_workbook_auto(d.path("2026Q1.xlsx")).unwrap();
+    let annual_rows: Vec<String> = wb
+        .sheet_names()
+        .into_iter()
+        .flat_map(|name| {
+            let range = wb.worksheet_range(&name).unwrap();
+            range
+                .rows()
+                .filter(|r| {
+                    r.iter()
+                        .any(|c| matches!(c, calamine::Data::String(s) if s == "年度指标"))
+                })
+                .map(|r| format!("{} {}", r[0], r[2]))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        annual_rows
+            .iter()
+            .any(|r| r.contains("城东街道") && r.contains("规范管理率")),
+        "{annual_rows:?}"
+    );
+    // December: 240 of 320 is 75.0 %, judged for the year 2025.
+    let dec = run("2025-12");
+    assert_eq!(num(&dec, CD, "htn_standard_rate", "current"), Some(75.0));
+    assert_eq!(met(&dec), "true");
+}
