@@ -385,6 +385,13 @@ pub enum Detail {
         /// Header rows, 1-based.
         rows: (u32, u32),
     },
+    /// Whole groups of a form absent from the header (an older template).
+    MissingGroups {
+        /// The groups.
+        groups: Vec<Label>,
+        /// Header rows, 1-based.
+        rows: (u32, u32),
+    },
     /// Header columns matching no field, and figures under no label.
     UnknownColumns {
         /// Labels matching no field.
@@ -962,6 +969,24 @@ impl Detail {
                     "use the current form template, or label the column as the form does".into(),
                 )),
             ),
+            Detail::MissingGroups { groups, rows } => {
+                let list = |en: bool| {
+                    groups
+                        .iter()
+                        .map(|g| if en { g.en.as_str() } else { g.zh.as_str() })
+                        .collect::<Vec<_>>()
+                };
+                (
+                    pick(
+                        format!("表头（第 {}–{} 行）中没有以下栏目：{}，按未报告处理，其余数字照常计入", rows.0, rows.1, list(false).join("、")),
+                        format!("the header (rows {}–{}) has none of {}: not reported; the return's other figures count", rows.0, rows.1, list(true).join(", ")),
+                    ),
+                    Some(pick(
+                        "可能用的是旧版报表式样；请改用现行式样补报这些栏目".into(),
+                        "probably an older template: report these on the current one".into(),
+                    )),
+                )
+            }
             Detail::UnknownColumns { names, unlabelled } => {
                 let mut parts = Vec::new();
                 if !names.is_empty() {
@@ -1700,6 +1725,28 @@ mod tests {
                 },
                 vec!["城东街道", "2026年1月", "没有填写任何数字", "空白模板"],
                 vec!["城东街道", "2026-01", "not one figure", "blank template"],
+            ),
+            (
+                Rule::MissingColumn,
+                Detail::MissingGroups {
+                    groups: vec![
+                        label("乙脑减毒活疫苗第1剂", "JE live dose 1"),
+                        label("A群流脑多糖疫苗第1剂", "MenA dose 1"),
+                    ],
+                    rows: (3, 4),
+                },
+                vec![
+                    "第 3–4 行",
+                    "乙脑减毒活疫苗第1剂、A群流脑多糖疫苗第1剂",
+                    "未报告",
+                    "旧版",
+                ],
+                vec![
+                    "rows 3–4",
+                    "JE live dose 1, MenA dose 1",
+                    "not reported",
+                    "older template",
+                ],
             ),
             (
                 Rule::YtdDecrease,

@@ -478,8 +478,48 @@ fn report_header_columns(
     base: &dyn Fn(Rule, Detail) -> Finding,
     findings: &mut Vec<Finding>,
 ) {
+    let has = |idx: crate::schema::FieldIdx| header.columns.iter().any(|(g, _)| *g == idx);
+    // FORMS.md §3: a whole group absent (an older template without a dose)
+    // has not been reported — one warning per return listing the groups —
+    // while a group present without one of its columns is an error.
+    let mut absent: Vec<crate::message::Label> = Vec::new();
+    for (_, f) in form.reported_fields() {
+        let Some(group) = &f.group else { continue };
+        if absent.iter().any(|a| &a.zh == group) {
+            continue;
+        }
+        let none_there = form
+            .reported_fields()
+            .filter(|(_, g)| g.group.as_ref() == Some(group))
+            .all(|(i, _)| !has(i));
+        if none_there {
+            absent.push(crate::message::Label {
+                zh: group.clone(),
+                en: f
+                    .group_label(crate::message::Lang::En)
+                    .unwrap_or(group)
+                    .to_string(),
+            });
+        }
+    }
+    if !absent.is_empty() {
+        findings.push(
+            base(
+                Rule::MissingColumn,
+                Detail::MissingGroups {
+                    groups: absent.clone(),
+                    rows: (header.first_row + 1, header.last_row + 1),
+                },
+            )
+            .at_most(crate::findings::Severity::Warning),
+        );
+    }
     for (idx, f) in form.reported_fields() {
-        if !header.columns.iter().any(|(g, _)| *g == idx) {
+        let whole_group_absent = f
+            .group
+            .as_ref()
+            .is_some_and(|g| absent.iter().any(|a| &a.zh == g));
+        if !has(idx) && !whole_group_absent {
             findings.push(
                 base(
                     Rule::MissingColumn,

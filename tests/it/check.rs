@@ -700,3 +700,89 @@ fn a_return_with_only_its_total_says_the_total_is_not_counted() {
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("合计行的数字未计入"), "{said}");
 }
+
+/// FORMS.md §3: a return on an older template, without whole groups (two
+/// doses here), is one `missing_column` warning listing them, and its other
+/// figures count; a group that is there without one of its columns is
+/// still an error.
+#[test]
+fn a_return_without_whole_groups_is_one_warning_and_still_counts() {
+    let d = Dir::new();
+    let vac = "vaccination";
+    let cols = util::columns(vac);
+    let group_of = |id: &str| cols.iter().find(|c| c.0 == id).unwrap().1.clone().unwrap();
+    let (je, mena) = (group_of("je1_due"), group_of("mena1_due"));
+    let mut wb = util::return_book(
+        vac,
+        vac,
+        "城东街道",
+        Some("2026-01"),
+        &[
+            (
+                "东门社区",
+                vec![("hepb1_due", V::N(10.0)), ("hepb1_given", V::N(9.0))],
+            ),
+            (
+                "新村",
+                vec![("hepb1_due", V::N(5.0)), ("hepb1_given", V::N(5.0))],
+            ),
+        ],
+        None,
+    );
+    let ws = wb.worksheet_from_index(0).unwrap();
+    let blank = rust_xlsxwriter::Format::new();
+    for (k, c) in cols.iter().enumerate() {
+        let col = util::FIRST_FIELD_COL + k as u16;
+        if c.1.as_ref() == Some(&je) || c.1.as_ref() == Some(&mena) {
+            ws.write_blank(2, col, &blank).unwrap();
+            ws.write_blank(3, col, &blank).unwrap();
+        }
+        // 卡介苗 keeps its group but loses its 实种 label.
+        if c.0 == "bcg_given" {
+            ws.write_blank(3, col, &blank).unwrap();
+        }
+    }
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        &["--export", "out", "-o", "r.xlsx", "--period", "2026-01"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let missing: Vec<_> = f.iter().filter(|x| x["rule"] == "missing_column").collect();
+    let warnings: Vec<_> = missing
+        .iter()
+        .filter(|x| x["severity"] == "warning")
+        .collect();
+    assert_eq!(warnings.len(), 1, "{missing:#?}");
+    assert!(
+        warnings[0]["message"].contains(&je) && warnings[0]["message"].contains(&mena),
+        "{}",
+        warnings[0]["message"]
+    );
+    let errors: Vec<&str> = missing
+        .iter()
+        .filter(|x| x["severity"] == "error")
+        .map(|x| x["field"].as_str())
+        .collect();
+    assert!(errors.contains(&"bcg_given"), "{missing:#?}");
+    assert!(
+        errors
+            .iter()
+            .all(|e| !e.starts_with("je1_") && !e.starts_with("mena1_")),
+        "an absent group is the warning, not an error per column: {errors:?}"
+    );
+    // The figures it did send count: 乙肝 应种 15 at the township.
+    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    let hepb = aggs
+        .iter()
+        .find(|r| r["unit_code"] == "439902001000" && r["field"] == "hepb1_due")
+        .unwrap();
+    assert_eq!(hepb["value"], "15");
+}
