@@ -229,8 +229,13 @@ fn village_values(
             continue;
         }
         let share = 0.05 + (base.next() % 1000) as f64 / 1000.0 * 0.3;
+        // A stock's base (its first month's value): the relations below
+        // are fitted on the bases and each stock then grows from its own,
+        // so which side binds never changes from month to month (fitting
+        // the grown values let a binding relation come and go: falls of
+        // up to 15 %, stock_drop on a clean batch).
         let x = match f.kind {
-            Kind::Stock | Kind::Ytd => grow(p * share, 0.004),
+            Kind::Stock | Kind::Ytd => (p * share).round(),
             _ => rng.range(0, (p / 80.0) as u64 + 5) as f64,
         };
         v[i] = Some(x);
@@ -260,6 +265,12 @@ fn village_values(
         if let (Some(first), Some(later)) = (v[r.numerator as usize], v[minus as usize]) {
             let factor = 0.85 + (base.next() % 150) as f64 / 1000.0;
             v[minus as usize] = Some(later.min((first * factor).floor()));
+        }
+    }
+    // Grown from the bases: rounding keeps every `≤` between stocks.
+    for (x, f) in v.iter_mut().zip(&form.fields) {
+        if let (Some(b), Kind::Stock | Kind::Ytd) = (*x, f.kind) {
+            *x = Some(grow(b, 0.004));
         }
     }
     if gaps {
