@@ -221,6 +221,16 @@ rules! {
     /// The fill-in template of 城东街道 sent back as it was received.
     EmptyReturn = "empty_return", "空白报表", Warning, ("报告有表头和单位行、却没有一个数字的报表。", "误发的空白模板不算上报：若计入，会把该乡镇算作已报，还会使其真正的报表成为重复报送。", "城东街道把收到的填报模板原样发回。");
     /// ## What it does
+    /// Reports, at township level and above, a later dose of a vaccine that
+    /// outnumbers an earlier one over the year to date by more than
+    /// max(5, 10 %).
+    /// ## Why is this bad?
+    /// Over a year a township gives more first doses than third: the
+    /// reverse is doses counted against the wrong dose, or one left out.
+    /// ## Example
+    /// 南城镇 2026年1—5月: 百白破第1剂 410, 第3剂 482.
+    DoseSequence = "dose_sequence", "剂次倒挂", Warning, ("报告乡镇及以上单位本年累计的后一剂次多于前一剂次、且超出 max(5, 10%) 的情况。", "一年内乡镇的第1剂应多于第3剂：倒挂通常是剂次记错或某一剂次漏报。", "南城镇 2026 年 1—5 月百白破第 1 剂 410 人、第 3 剂 482 人。");
+    /// ## What it does
     /// Reports, at township level and above, a dropout below −10 % with more
     /// than 5 children between the doses.
     /// ## Why is this bad?
@@ -633,6 +643,7 @@ mod tests {
             ("rate_mismatch", "warning"),
             ("given_exceeds_due", "error"),
             ("empty_return", "warning"),
+            ("dose_sequence", "warning"),
             ("dropout_negative", "warning"),
             ("exceeds_denominator", "error"),
             ("missing_return", "warning"),

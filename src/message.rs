@@ -614,6 +614,17 @@ pub enum Detail {
         detail: String,
     },
     /// A unit that sent no return.
+    /// A later dose above an earlier one over a year to date.
+    DoseSequence {
+        /// The unit.
+        unit: String,
+        /// The year to date, in words.
+        period: Label,
+        /// The earlier dose's count and label.
+        earlier: (f64, Label),
+        /// The later dose's count and label.
+        later: (f64, Label),
+    },
     /// A dropout below −10 % at township level or above.
     DropoutNegative {
         /// The unit.
@@ -1283,6 +1294,22 @@ impl Detail {
                     "for one month, send either the summary or the detailed returns of the units below it, not both".into(),
                 )),
             ),
+            Detail::DoseSequence { unit, period, earlier, later } => (
+                pick(
+                    format!(
+                        "{unit}{}累计：{} {}，{} {}，后一剂次多于前一剂次",
+                        period.zh, later.1.zh, num(later.0), earlier.1.zh, num(earlier.0)
+                    ),
+                    format!(
+                        "{unit}, {} to date: {} {} above {} {}",
+                        period.en, later.1.en, num(later.0), earlier.1.en, num(earlier.0)
+                    ),
+                ),
+                Some(pick(
+                    "本年累计的后一剂次不应多于前一剂次：请核对各村是否把剂次记错，或前一剂次漏报".into(),
+                    "over a year a later dose should not outnumber an earlier one: check the villages for doses counted against the wrong dose, or the earlier one left out".into(),
+                )),
+            ),
             Detail::DropoutNegative { unit, period, label, first, later, rate } => (
                 pick(
                     format!(
@@ -1747,6 +1774,20 @@ mod tests {
                     "not reported",
                     "older template",
                 ],
+            ),
+            (
+                Rule::DoseSequence,
+                Detail::DoseSequence {
+                    unit: "南城镇".into(),
+                    period: Label {
+                        zh: "2026年1—5月".into(),
+                        en: "2026-01..2026-05".into(),
+                    },
+                    earlier: (410.0, label("百白破第1剂 实种人数", "DTaP dose 1 given")),
+                    later: (482.0, label("百白破第3剂 实种人数", "DTaP dose 3 given")),
+                },
+                vec!["南城镇", "2026年1—5月", "410", "482", "剂次"],
+                vec!["482", "410", "wrong dose"],
             ),
             (
                 Rule::YtdDecrease,

@@ -244,6 +244,11 @@ pub fn run_batch(
         registry,
         schemas,
     ));
+    findings.extend(validate::rolled::dose_sequence(
+        &aggregates,
+        registry,
+        schemas,
+    ));
     // A report is about its period: the findings of other months were only
     // the history of this one's.
     if let Some(p) = focus {

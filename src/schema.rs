@@ -104,6 +104,8 @@ struct RawForm {
     #[serde(default)]
     targets: Vec<RawTarget>,
     #[serde(default)]
+    sequences: Vec<RawSequence>,
+    #[serde(default)]
     group_aliases: HashMap<String, Vec<String>>,
     #[serde(default)]
     en: RawEn,
@@ -149,6 +151,14 @@ struct RawCheck {
     left: String,
     right: String,
     rule: Rule,
+}
+
+/// Two doses of one vaccine, in the order given (`dose_sequence`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSequence {
+    earlier: String,
+    later: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -283,6 +293,9 @@ pub struct Form {
     pub checks: Vec<Check>,
     /// Targets.
     pub targets: Vec<Target>,
+    /// Doses given in order, `(earlier, later)`: over a year to date the
+    /// later should not outnumber the earlier (`dose_sequence`).
+    pub sequences: Vec<(FieldIdx, FieldIdx)>,
     /// Normalised full label → field, for header matching.
     labels: HashMap<String, FieldIdx>,
     /// Normalised sub-header that names exactly one field on its own.
@@ -499,6 +512,11 @@ impl Form {
                 })
             })
             .collect::<Result<Vec<_>, SchemaError>>()?;
+        let sequences = raw
+            .sequences
+            .iter()
+            .map(|q| Ok((idx_of(&q.earlier)?, idx_of(&q.later)?)))
+            .collect::<Result<Vec<_>, SchemaError>>()?;
         let (labels, unique_sub_labels) = build_label_maps(&raw, &fields).map_err(invalid)?;
         let en = (
             raw.en.title.clone().unwrap_or_else(|| raw.title.clone()),
@@ -518,6 +536,7 @@ impl Form {
             fields,
             checks,
             targets,
+            sequences,
             labels,
             unique_sub_labels,
         })
@@ -681,6 +700,12 @@ mod tests {
         let r = f.ratio.unwrap();
         assert_eq!(v.field(r.numerator).id, "hepb1_given");
         assert_eq!(v.field(r.denominator).id, "hepb1_due");
+        let seq: Vec<(&str, &str)> = v
+            .sequences
+            .iter()
+            .map(|&(a, b)| (v.field(a).id.as_str(), v.field(b).id.as_str()))
+            .collect();
+        assert_eq!(seq, [("dtap1_given", "dtap3_given")]);
         let d = v.field(v.field_idx("dtap_dropout").unwrap());
         assert!(d.derived);
         assert_eq!(v.field(d.ratio.unwrap().minus.unwrap()).id, "dtap3_given");

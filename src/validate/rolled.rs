@@ -75,3 +75,76 @@ pub fn dropout_negative(aggs: &Aggregates, registry: &Registry, schemas: &Schema
     }
     out
 }
+
+/// The margin a later dose may exceed an earlier one by over a year to
+/// date: `max(5, 10 %)` of the earlier.
+#[must_use]
+pub fn sequence_margin(earlier: f64) -> f64 {
+    (earlier * 0.1).max(5.0)
+}
+
+/// `dose_sequence`: for each pair of doses in order (the schema's
+/// `sequences`), at a township, county or the city, the first month of a
+/// year whose year to date (January to that month, summed from the months'
+/// roll-ups) has the later dose above the earlier by more than
+/// [`sequence_margin`]. Once per unit, pair and year: the months after
+/// carry the same sums.
+#[must_use]
+pub fn dose_sequence(aggs: &Aggregates, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
+    let mut months: Vec<crate::period::Month> = aggs
+        .periods
+        .iter()
+        .filter_map(|p| match p {
+            Period::Month(m) => Some(*m),
+            _ => None,
+        })
+        .collect();
+    months.sort_unstable();
+    let mut out = Vec::new();
+    for (fi, form) in schemas.forms.iter().enumerate() {
+        let fi = fi as crate::schema::FormIdx;
+        for &(earlier, later) in &form.sequences {
+            for (u, unit) in registry.units.iter().enumerate() {
+                if unit.level == Level::Village {
+                    continue;
+                }
+                let u = u as crate::registry::UnitIdx;
+                let (mut year, mut e, mut l, mut said) = (i32::MIN, 0.0, 0.0, false);
+                for &m in &months {
+                    if m.year() != year {
+                        (year, e, l, said) = (m.year(), 0.0, 0.0, false);
+                    }
+                    let get = |f| aggs.get(Period::Month(m), u, fi, f).unwrap_or(0.0);
+                    e += get(earlier);
+                    l += get(later);
+                    if said || l - e <= sequence_margin(e) {
+                        continue;
+                    }
+                    said = true;
+                    let Some(jan) = crate::period::Month::new(year, 1) else {
+                        continue;
+                    };
+                    let ytd = Period::Range(jan, m);
+                    let detail = Detail::DoseSequence {
+                        unit: unit.name.clone(),
+                        period: Label {
+                            zh: ytd.label_zh(),
+                            en: ytd.to_string(),
+                        },
+                        earlier: (e, form.field(earlier).label()),
+                        later: (l, form.field(later).label()),
+                    };
+                    out.push(
+                        Finding::new(Rule::DoseSequence, detail)
+                            .form(&form.id)
+                            .period(Period::Month(m))
+                            .unit(unit.code.0)
+                            .field(&form.field(later).id)
+                            .value(crate::message::num(l)),
+                    );
+                }
+            }
+        }
+    }
+    out
+}

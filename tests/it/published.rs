@@ -803,6 +803,14 @@ fn a_negative_dropout_is_shown_but_not_ranked() {
     assert_eq!(neg[0]["period"], "2026-01");
     assert_eq!(neg[0]["severity"], "warning");
     assert_eq!(neg[0]["value"], "-20.0");
+    // dose_sequence over the year to date: 城东街道's 120 third doses are
+    // 20 above its 100 first (more than max(5, 10)); the county's 165 are
+    // exactly max(5, 15) = 15 above its 150, which is within the margin.
+    let seq: Vec<_> = f.iter().filter(|x| x["rule"] == "dose_sequence").collect();
+    assert_eq!(seq.len(), 1, "{seq:#?}");
+    assert_eq!(seq[0]["unit_code"], CD);
+    assert_eq!(seq[0]["field"], "dtap3_given");
+    assert_eq!(seq[0]["value"], "120");
 }
 
 /// FORMS.md §3, the `ytd` kind: 已管理人数 counts from 1 January and
