@@ -488,10 +488,18 @@ fn charts_sheet(
         .into_iter()
         .filter(|&u| reg.unit(u).level == Level::Township)
         .collect();
-    let lines: Vec<UnitIdx> = units(input)
+    // The trend's lines: the city and its counties; a township's own
+    // report (--scope 城东街道) has none above it, and draws itself.
+    let mut lines: Vec<UnitIdx> = units(input)
         .into_iter()
         .filter(|&u| reg.unit(u).level < Level::Township)
         .collect();
+    if lines.is_empty() {
+        lines = units(input)
+            .into_iter()
+            .filter(|&u| reg.unit(u).parent.is_none())
+            .collect();
+    }
     let months = trend_months(input, input.period);
     let mut sheet = Sheet::new();
     let ws = &mut sheet;
@@ -562,7 +570,7 @@ fn charts_sheet(
     }
     // The monthly trend of each headline rate for the city and its counties.
     for &(form, field) in &heads {
-        if months.len() < 2 {
+        if months.len() < 2 || lines.is_empty() {
             break;
         }
         let label = short_label(input.schemas, form, field);

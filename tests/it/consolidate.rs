@@ -1058,3 +1058,40 @@ fn a_report_is_named_for_its_period_and_replaced_only_with_force() {
     );
     assert!(d.path("out/aggregates.csv").exists());
 }
+
+/// A township's own report (`--scope` a township): its charts have no
+/// county above it and draw the township itself; the workbook used to fail
+/// with "Chart must contain at least one series".
+#[test]
+fn a_township_scope_gets_its_report_and_charts() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let d = Dir::new();
+    let report = d.path("r.xlsx");
+    let out = util::phstats(
+        repo,
+        &[
+            "consolidate",
+            "sample-data/returns",
+            "--units",
+            "sample-data/units.csv",
+            "--scope",
+            "东城街道",
+            "--period",
+            "2026Q1",
+            "-o",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let zip = zip::ZipArchive::new(std::fs::File::open(&report).unwrap()).unwrap();
+    let charts = zip
+        .file_names()
+        .filter(|n| n.as_ref().is_ok_and(|n| n.starts_with("xl/charts/chart")))
+        .count();
+    assert!(charts >= 2, "bars and a trend per headline rate: {charts}");
+}
