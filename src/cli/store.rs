@@ -66,6 +66,10 @@ pub struct ReportArgs {
     /// The period reported.
     #[arg(long, value_name = "P")]
     pub period: Option<String>,
+    /// Report one subtree of the registry (a county's or township's code or
+    /// name): the store's returns from outside it are left out, in one line.
+    #[arg(long, value_name = "CODE")]
+    pub scope: Option<String>,
     /// The report workbook to write.
     #[arg(short, long, value_name = "report.xlsx")]
     pub output: Option<PathBuf>,
@@ -599,15 +603,32 @@ fn in_force_batch(
     schemas: &Schemas,
     until: Option<crate::period::Month>,
     lang: Lang,
+    scoped_from: Option<&Registry>,
 ) -> anyhow::Result<(crate::observation::Batch, Vec<String>)> {
     let subs = st.submissions().map_err(store_err(lang))?;
     let until = until.map(|m| m.to_string());
-    let live: Vec<&Submission> = store::in_force(&subs)
+    let mut live: Vec<&Submission> = store::in_force(&subs)
         .into_iter()
         .filter(|s| until.as_ref().is_none_or(|u| s.month <= *u))
         .collect();
+    // Under --scope, a return of a unit of the whole registry outside the
+    // scope is left out, and said once (as consolidate says it), not as a
+    // unit missing from the registry.
+    let mut outside = Vec::new();
+    if let Some(full) = scoped_from {
+        live.retain(|s| {
+            let code = s.unit_code.map(crate::registry::UnitCode);
+            let out =
+                code.is_some_and(|c| registry.by_code(c).is_none() && full.by_code(c).is_some());
+            if out {
+                outside.push(format!("{}!{}", s.file, s.sheet));
+            }
+            !out
+        });
+    }
     let (mut batch, notes) =
         store::load_batch(st, &live, registry, schemas, lang).map_err(store_err(lang))?;
+    batch.outside = outside;
     let hashes: HashSet<&str> = live.iter().map(|s| s.content_hash.as_str()).collect();
     batch.findings = st
         .file_findings()
@@ -646,7 +667,13 @@ fn in_force_batch(
 pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
     let lang = langs.terminal;
     let st = open(&args.store, lang)?;
-    let (registry, units_path) = registry(&st, &args.units, lang)?;
+    let (full, units_path) = registry(&st, &args.units, lang)?;
+    let registry = match &args.scope {
+        Some(scope) => full
+            .scoped(scope)
+            .map_err(|e| anyhow::anyhow!(e.render(lang)))?,
+        None => full.clone(),
+    };
     let schemas = schemas(&args.schemas)?;
     let period = args
         .period
@@ -655,9 +682,22 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         .transpose()?;
     let until = period.map(|p| p.bounds().1);
     let mut clock = crate::timings::Stopwatch::start();
-    let (batch, mut notes) = in_force_batch(&st, &registry, &schemas, until, lang)?;
+    let (mut batch, mut notes) = in_force_batch(
+        &st,
+        &registry,
+        &schemas,
+        until,
+        lang,
+        args.scope.as_ref().map(|_| &full),
+    )?;
     clock.lap("load store");
-    notes.extend(store::registry_changes(&st, &registry, lang));
+    // The registry's changes are the whole registry's, never the units a
+    // scope leaves out.
+    notes.extend(store::registry_changes(&st, &full, lang));
+    batch.findings.retain(|f| {
+        f.unit_code
+            .is_none_or(|c| registry.by_code(crate::registry::UnitCode(c)).is_some())
+    });
     let selection = Selection {
         period,
         latest: true,
@@ -870,7 +910,14 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
     let (form_idx, field_idx) = super::names::field(&schemas, None, &args.field, "--field", lang)?;
     let form = schemas.form(form_idx);
     let field = form.field(field_idx);
-    let (batch, _) = in_force_batch(&st, &registry, &schemas, Some(period.bounds().1), lang)?;
+    let (batch, _) = in_force_batch(
+        &st,
+        &registry,
+        &schemas,
+        Some(period.bounds().1),
+        lang,
+        None,
+    )?;
     let selection = Selection {
         period: Some(period),
         latest: false,

@@ -1559,3 +1559,68 @@ fn generations_are_kept_logged_rolled_back_and_verified() {
     assert_eq!(kept, 20, "generations kept");
     assert!(!d.path("db/submissions/generation=1").exists());
 }
+
+/// `report --store --scope`: one township's report from a city's store.
+/// The other township's return is left out in one line, never as units
+/// missing from the registry, and nothing outside the scope is reported.
+#[test]
+fn a_store_reports_one_subtree_with_scope() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    family(
+        &d,
+        "jan/新民镇.xlsx",
+        "新民镇",
+        1,
+        &[("新村", 800.0, 300.0)],
+    );
+    assert!(ingest(&d, "jan", &[]).status.code().unwrap() < 2);
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report",
+            "--store",
+            "db",
+            "--scope",
+            "城东街道",
+            "--period",
+            "2026-01",
+            "--export",
+            "out",
+            "-o",
+            "r.xlsx",
+        ],
+    );
+    let said = text(&out);
+    assert!(out.status.code().unwrap() < 2, "{said}");
+    assert!(
+        said.contains("1 份报表来自 --scope 范围以外的单位，已略过"),
+        "{said}"
+    );
+    assert!(!said.contains("已不在单位名录中"), "{said}");
+    let aggs = util::read_csv(&d.path("out/aggregates.csv"));
+    let codes: std::collections::BTreeSet<&str> =
+        aggs.iter().map(|r| r["unit_code"].as_str()).collect();
+    assert_eq!(
+        codes.into_iter().collect::<Vec<_>>(),
+        ["439902001000", "439902001001", "439902001002"],
+        "城东街道 and its villages only"
+    );
+    let signed = aggs
+        .iter()
+        .find(|r| r["unit_code"] == "439902001000" && r["field"] == "signed")
+        .unwrap();
+    assert_eq!(signed["value"], "500");
+    // A scope that is no unit is a usage error naming it.
+    let out = util::phstats(
+        d.tmp.path(),
+        &["report", "--store", "db", "--scope", "不存在镇"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
