@@ -614,6 +614,11 @@ fn charts_sheet(
     }
     ws.set_landscape();
     ws.set_paper_size(9);
+    // Printed: the charts, two across, one page wide (the right-hand ones
+    // ran off the page); their data blocks from column Q stay on screen.
+    let chart_rows = 2 + charts.len().div_ceil(2) as u32 * 18;
+    ws.set_print_area(0, 0, chart_rows, data_col - 1)?;
+    ws.set_print_fit_to_pages(1, 0);
     sheet.finish()
 }
 

@@ -1088,10 +1088,19 @@ fn a_township_scope_gets_its_report_and_charts() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let zip = zip::ZipArchive::new(std::fs::File::open(&report).unwrap()).unwrap();
-    let charts = zip
+    let charts_zip = zip::ZipArchive::new(std::fs::File::open(&report).unwrap()).unwrap();
+    let charts = charts_zip
         .file_names()
         .filter(|n| n.as_ref().is_ok_and(|n| n.starts_with("xl/charts/chart")))
         .count();
     assert!(charts >= 2, "bars and a trend per headline rate: {charts}");
+    // Printed one page wide, the charts only (the right-hand ones ran off
+    // the page): a print area on 图表 from A to P.
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&report).unwrap()).unwrap();
+    let mut book = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/workbook.xml").unwrap(), &mut book).unwrap();
+    assert!(
+        book.contains("_xlnm.Print_Area") && book.contains("图表!$A$1:$P$"),
+        "{book}"
+    );
 }
