@@ -668,12 +668,13 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
     let lang = langs.terminal;
     let st = open(&args.store, lang)?;
     let (full, units_path) = registry(&st, &args.units, lang)?;
-    let registry = match &args.scope {
-        Some(scope) => full
-            .scoped(scope)
-            .map_err(|e| anyhow::anyhow!(e.render(lang)))?,
-        None => full.clone(),
-    };
+    let scoped = args
+        .scope
+        .as_deref()
+        .map(|scope| full.scoped(scope))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let registry = scoped.as_ref().unwrap_or(&full);
     let schemas = schemas(&args.schemas)?;
     let period = args
         .period
@@ -684,11 +685,11 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
     let mut clock = crate::timings::Stopwatch::start();
     let (mut batch, mut notes) = in_force_batch(
         &st,
-        &registry,
+        registry,
         &schemas,
         until,
         lang,
-        args.scope.as_ref().map(|_| &full),
+        scoped.as_ref().map(|_| &full),
     )?;
     clock.lap("load store");
     // The registry's changes are the whole registry's, never the units a
@@ -706,11 +707,11 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         deadline_day: args.deadline_day,
         indicators: true,
     };
-    let outcome = crate::pipeline::run_batch(batch, &registry, &schemas, selection, clock)
+    let outcome = crate::pipeline::run_batch(batch, registry, &schemas, selection, clock)
         .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
     let mut clock = crate::timings::Stopwatch::start();
     let target = Publish {
-        registry: &registry,
+        registry,
         schemas: &schemas,
         units_path,
         chosen: period.is_some(),

@@ -482,19 +482,19 @@ fn report_header_columns(
     // FORMS.md §3: a whole group absent (an older template without a dose)
     // has not been reported — one warning per return listing the groups —
     // while a group present without one of its columns is an error.
+    let present: std::collections::HashSet<&str> = form
+        .reported_fields()
+        .filter(|&(i, _)| has(i))
+        .filter_map(|(_, f)| f.group.as_deref())
+        .collect();
     let mut absent: Vec<crate::message::Label> = Vec::new();
     for (_, f) in form.reported_fields() {
-        let Some(group) = &f.group else { continue };
-        if absent.iter().any(|a| &a.zh == group) {
+        let Some(group) = f.group.as_deref() else {
             continue;
-        }
-        let none_there = form
-            .reported_fields()
-            .filter(|(_, g)| g.group.as_ref() == Some(group))
-            .all(|(i, _)| !has(i));
-        if none_there {
+        };
+        if !present.contains(group) && !absent.iter().any(|a| a.zh == group) {
             absent.push(crate::message::Label {
-                zh: group.clone(),
+                zh: group.to_string(),
                 en: f
                     .group_label(crate::message::Lang::En)
                     .unwrap_or(group)
@@ -502,30 +502,28 @@ fn report_header_columns(
             });
         }
     }
+    let rows = (header.first_row + 1, header.last_row + 1);
     if !absent.is_empty() {
         findings.push(
             base(
                 Rule::MissingColumn,
                 Detail::MissingGroups {
-                    groups: absent.clone(),
-                    rows: (header.first_row + 1, header.last_row + 1),
+                    groups: absent,
+                    rows,
                 },
             )
             .at_most(crate::findings::Severity::Warning),
         );
     }
     for (idx, f) in form.reported_fields() {
-        let whole_group_absent = f
-            .group
-            .as_ref()
-            .is_some_and(|g| absent.iter().any(|a| &a.zh == g));
-        if !has(idx) && !whole_group_absent {
+        let group_there = f.group.as_deref().is_none_or(|g| present.contains(g));
+        if !has(idx) && group_there {
             findings.push(
                 base(
                     Rule::MissingColumn,
                     Detail::MissingColumn {
                         label: f.label(),
-                        rows: (header.first_row + 1, header.last_row + 1),
+                        rows,
                     },
                 )
                 .field(&f.id),

@@ -9,6 +9,23 @@ use crate::period::Period;
 use crate::registry::{Level, Registry};
 use crate::schema::Schemas;
 
+/// Every check of the rolled-up figures: what the pipeline calls once the
+/// roll-up is done.
+#[must_use]
+pub fn check(aggs: &Aggregates, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
+    let mut out = dropout_negative(aggs, registry, schemas);
+    out.extend(dose_sequence(aggs, registry, schemas));
+    out
+}
+
+/// A period as the messages name it.
+fn period_label(p: Period) -> Label {
+    Label {
+        zh: p.label_zh(),
+        en: p.to_string(),
+    }
+}
+
 /// A dropout below this (percent) is `dropout_negative`…
 pub const DROPOUT_FLOOR: f64 = -10.0;
 /// …when the later dose also outnumbers the earlier by more than this.
@@ -52,10 +69,7 @@ pub fn dropout_negative(aggs: &Aggregates, registry: &Registry, schemas: &Schema
                     }
                     let detail = Detail::DropoutNegative {
                         unit: unit.name.clone(),
-                        period: Label {
-                            zh: p.label_zh(),
-                            en: p.to_string(),
-                        },
+                        period: period_label(p),
                         label: field.label(),
                         first: (first, form.field(ratio.numerator).label()),
                         later: (later, form.field(minus).label()),
@@ -127,10 +141,7 @@ pub fn dose_sequence(aggs: &Aggregates, registry: &Registry, schemas: &Schemas) 
                     let ytd = Period::Range(jan, m);
                     let detail = Detail::DoseSequence {
                         unit: unit.name.clone(),
-                        period: Label {
-                            zh: ytd.label_zh(),
-                            en: ytd.to_string(),
-                        },
+                        period: period_label(ytd),
                         earlier: (e, form.field(earlier).label()),
                         later: (l, form.field(later).label()),
                     };
