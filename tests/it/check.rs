@@ -742,7 +742,27 @@ fn a_return_without_whole_groups_is_one_warning_and_still_counts() {
             ws.write_blank(3, col, &blank).unwrap();
         }
     }
-    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    // Saved as an older office keeps it: .xls, by LibreOffice (where it is
+    // installed; otherwise the .xlsx as written).
+    std::fs::create_dir_all(d.path("draft")).unwrap();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    wb.save(d.path("draft/城东街道.xlsx")).unwrap();
+    if util::soffice("an older template saved as .xls") {
+        let out = util::soffice_cmd(&d)
+            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
+            .arg(d.path("in"))
+            .arg(d.path("draft/城东街道.xlsx"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(d.path("in/城东街道.xls").exists());
+    } else {
+        std::fs::copy(d.path("draft/城东街道.xlsx"), d.path("in/城东街道.xlsx")).unwrap();
+    }
     let out = util::run_in(
         &d,
         "consolidate",
