@@ -268,6 +268,10 @@ pub struct Batch {
     /// Unit rows (return, unit) not counted because the same figures are
     /// computed from the unit's own children (see `validate::overlap`).
     pub overlapped: std::collections::HashSet<(ReturnIdx, UnitIdx)>,
+    /// Forms expected every month whatever arrived: those a store has held.
+    /// A month without a single return of one is judged all missing; a
+    /// folder given to `consolidate` expects only the forms it holds.
+    pub expected_forms: Vec<FormIdx>,
 }
 
 impl Batch {

@@ -992,7 +992,24 @@ pub fn load_batch(
             name_col: layout.name_col,
         });
     }
+    batch.expected_forms = forms_held(subs.iter().copied(), schemas);
     Ok((batch, notes))
+}
+
+/// The forms of `subs`: every form a store holds is expected every month
+/// (FORMS.md §7), so a month where none of one arrived has every township
+/// missing it.
+pub fn forms_held<'a>(
+    subs: impl IntoIterator<Item = &'a Submission>,
+    schemas: &Schemas,
+) -> Vec<FormIdx> {
+    let mut forms: Vec<FormIdx> = subs
+        .into_iter()
+        .filter_map(|s| identity(s, schemas).map(|(_, form, _)| form))
+        .collect();
+    forms.sort_unstable();
+    forms.dedup();
+    forms
 }
 
 /// An ingest time as a file time: later ingests are later.

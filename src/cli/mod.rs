@@ -18,6 +18,7 @@ pub mod output;
 pub mod progress;
 pub mod rules;
 pub mod sample_data;
+pub mod status;
 pub mod store;
 pub mod template;
 
@@ -77,6 +78,14 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("withdraw", "", "把一份报表撤出有效数字（如误发的空白模板、别的乡镇的报表），保留在历史中并记下原因", "Take a submission out of force (a blank template sent by mistake, another township's return), kept in history with its reason"),
     ("withdraw", "target", "要撤回的报表：history 所列的文件名（或路径）或报表编号", "The submission: its file (name or path) as history lists it, or its id"),
     ("store", "", "数据库的各个版本：log 列出保留的版本，rollback N 回退到第 N 版，verify 检查文件是否完好", "The store's generations: log lists those kept, rollback N makes N the one in force, verify checks every file"),
+    ("status", "", "本期报表进度：各表已收、未报、逾期、待更正的单位和未解决的错误", "Where the period is at: who has sent, who has not, who was late, what waits on a correction, the open errors"),
+    ("status", "store", "数据库文件夹", "The store folder"),
+    ("status", "period", "报告期（默认为数据库中最近的月份）", "The period (default: the latest month in the store)"),
+    ("status", "scope", "只看名录中的一个县（区）或乡镇（代码或名称）", "Only one county or township (code or name)"),
+    ("status", "html", "同时把进度写成一个网页文件（双击即可打开，无需联网）", "Also write the board as one HTML page (opens by double-click, no network)"),
+    ("status", "force", "网页文件已存在时替换它", "Replace an HTML page that is already there"),
+    ("status", "units", "单位名录 CSV（默认用入库时的名录）", "The unit registry CSV (default: the one the store ingested with)"),
+    ("status", "deadline_day", "报表截止日：次月第 N 日（默认 5）", "Day of the next month by which a return is due (default 5)"),
     ("store", "action", "log、rollback 或 verify", "log, rollback or verify"),
     ("store", "generation", "要回退到的版本号（见 store log）", "The generation to roll back to (see store log)"),
     ("store", "store", "数据库文件夹", "The store folder"),
@@ -304,6 +313,8 @@ pub enum Command {
     Withdraw(store::WithdrawArgs),
     /// The store's generations: log, rollback N, verify.
     Store(store::StoreArgs),
+    /// Where the month is at: who has sent, who has not, what is open.
+    Status(status::Args),
 }
 
 /// Options shared by `consolidate` and `check`.
@@ -466,6 +477,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Trace(a) => store::trace(&a, langs),
         Command::Withdraw(a) => store::withdraw(&a, langs),
         Command::Store(a) => store::store_cmd(&a, langs),
+        Command::Status(a) => status::run(&a, langs),
     }
 }
 

@@ -607,8 +607,12 @@ fn in_force_batch(
 ) -> anyhow::Result<(crate::observation::Batch, Vec<String>)> {
     let subs = st.submissions().map_err(store_err(lang))?;
     let until = until.map(|m| m.to_string());
-    let mut live: Vec<&Submission> = store::in_force(&subs)
-        .into_iter()
+    // The duplicates too: the run settles them again as the ingest did (none
+    // counts), so a township that sent two different returns has reported
+    // and waits on a correction, as consolidate of the same files says.
+    let mut live: Vec<&Submission> = subs
+        .iter()
+        .filter(|s| matches!(s.status, Status::InForce | Status::Duplicate))
         .filter(|s| until.as_ref().is_none_or(|u| s.month <= *u))
         .collect();
     // Under --scope, a return of a unit of the whole registry outside the
@@ -629,6 +633,12 @@ fn in_force_batch(
     let (mut batch, notes) =
         store::load_batch(st, &live, registry, schemas, lang).map_err(store_err(lang))?;
     batch.outside = outside;
+    // A scope expects the forms the whole store holds.
+    batch.expected_forms = store::forms_held(
+        subs.iter()
+            .filter(|s| matches!(s.status, Status::InForce | Status::Duplicate)),
+        schemas,
+    );
     let hashes: HashSet<&str> = live.iter().map(|s| s.content_hash.as_str()).collect();
     batch.findings = st
         .file_findings()
@@ -660,61 +670,111 @@ fn in_force_batch(
     Ok((batch, notes))
 }
 
+/// A store opened for reading, with the registry (scoped or whole), the
+/// forms and the period asked for: what `report` and `status` start from.
+pub(crate) struct Opened {
+    pub st: Store,
+    pub full: Registry,
+    pub scoped: Option<Registry>,
+    pub units_path: String,
+    pub schemas: Schemas,
+    pub period: Option<Period>,
+}
+
+impl Opened {
+    /// Opens `store` with `--units`, `--scope`, `--schemas` and `--period`.
+    pub fn new(
+        store: &std::path::Path,
+        units: &Option<PathBuf>,
+        scope: Option<&str>,
+        schemas_dir: &Option<PathBuf>,
+        period: Option<&str>,
+        lang: Lang,
+    ) -> anyhow::Result<Opened> {
+        let st = open(store, lang)?;
+        let (full, units_path) = registry(&st, units, lang)?;
+        let scoped = scope
+            .map(|scope| full.scoped(scope))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+        let schemas = schemas(schemas_dir)?;
+        let period = period.map(|p| parse_period(p, lang)).transpose()?;
+        Ok(Opened {
+            st,
+            full,
+            scoped,
+            units_path,
+            schemas,
+            period,
+        })
+    }
+
+    /// The registry reported: the scope's, else the whole one.
+    pub fn registry(&self) -> &Registry {
+        self.scoped.as_ref().unwrap_or(&self.full)
+    }
+
+    /// Runs the pipeline over what is in force, up to the period's end
+    /// (the latest month without one), with the notes a report prints.
+    pub fn run(
+        &self,
+        deadline_day: u32,
+        indicators: bool,
+        lang: Lang,
+    ) -> anyhow::Result<(crate::pipeline::Outcome, Vec<String>)> {
+        let registry = self.registry();
+        let mut clock = crate::timings::Stopwatch::start();
+        let (mut batch, mut notes) = in_force_batch(
+            &self.st,
+            registry,
+            &self.schemas,
+            self.period.map(|p| p.bounds().1),
+            lang,
+            self.scoped.as_ref().map(|_| &self.full),
+        )?;
+        clock.lap("load store");
+        // The registry's changes are the whole registry's, never the units a
+        // scope leaves out.
+        notes.extend(store::registry_changes(&self.st, &self.full, lang));
+        batch.findings.retain(|f| {
+            f.unit_code
+                .is_none_or(|c| registry.by_code(crate::registry::UnitCode(c)).is_some())
+        });
+        let selection = Selection {
+            period: self.period,
+            latest: true,
+            complete: true,
+            keep_sheets: false,
+            deadline_day,
+            indicators,
+        };
+        let outcome = crate::pipeline::run_batch(batch, registry, &self.schemas, selection, clock)
+            .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+        Ok((outcome, notes))
+    }
+}
+
 /// Runs `report --store`.
 ///
 /// # Errors
 /// A bad store, registry or period; an unwritable output.
 pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
     let lang = langs.terminal;
-    let st = open(&args.store, lang)?;
-    let (full, units_path) = registry(&st, &args.units, lang)?;
-    let scoped = args
-        .scope
-        .as_deref()
-        .map(|scope| full.scoped(scope))
-        .transpose()
-        .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
-    let registry = scoped.as_ref().unwrap_or(&full);
-    let schemas = schemas(&args.schemas)?;
-    let period = args
-        .period
-        .as_deref()
-        .map(|p| parse_period(p, lang))
-        .transpose()?;
-    let until = period.map(|p| p.bounds().1);
-    let mut clock = crate::timings::Stopwatch::start();
-    let (mut batch, mut notes) = in_force_batch(
-        &st,
-        registry,
-        &schemas,
-        until,
+    let opened = Opened::new(
+        &args.store,
+        &args.units,
+        args.scope.as_deref(),
+        &args.schemas,
+        args.period.as_deref(),
         lang,
-        scoped.as_ref().map(|_| &full),
     )?;
-    clock.lap("load store");
-    // The registry's changes are the whole registry's, never the units a
-    // scope leaves out.
-    notes.extend(store::registry_changes(&st, &full, lang));
-    batch.findings.retain(|f| {
-        f.unit_code
-            .is_none_or(|c| registry.by_code(crate::registry::UnitCode(c)).is_some())
-    });
-    let selection = Selection {
-        period,
-        latest: true,
-        complete: true,
-        keep_sheets: false,
-        deadline_day: args.deadline_day,
-        indicators: true,
-    };
-    let outcome = crate::pipeline::run_batch(batch, registry, &schemas, selection, clock)
-        .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let (outcome, notes) = opened.run(args.deadline_day, true, lang)?;
     let mut clock = crate::timings::Stopwatch::start();
     let target = Publish {
-        registry,
-        schemas: &schemas,
-        units_path,
-        chosen: period.is_some(),
+        registry: opened.registry(),
+        schemas: &opened.schemas,
+        units_path: opened.units_path.clone(),
+        chosen: opened.period.is_some(),
         output: args.output.as_deref(),
         export: args.export.as_deref(),
         quiet: args.quiet,

@@ -12,6 +12,7 @@ use crate::indicators::{headline, published, short_label, Indicator, Targets};
 use crate::period::Period;
 use crate::registry::{Level, Registry, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Schemas};
+use crate::validate::returns::Tally;
 use crate::validate::Completeness;
 
 /// What the 通报 is written from.
@@ -231,53 +232,38 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
     }
     // 4. Completeness and timeliness.
     out.push(Block::Heading("四、报表上报情况".into()));
-    let level = input
-        .completeness
-        .iter()
-        .filter(|c| input.period.contains(c.month))
-        .map(|c| c.level)
-        .min();
-    let rows: Vec<&Completeness> = input
-        .completeness
-        .iter()
-        .filter(|c| input.period.contains(c.month) && Some(c.level) == level)
-        .collect();
-    let expected: usize = rows.iter().map(|c| c.expected).sum();
-    let reported: usize = rows.iter().map(|c| c.reported).sum();
-    let dated: usize = rows.iter().map(|c| c.dated).sum();
-    let late: usize = rows.iter().map(|c| c.late.len()).sum();
-    if expected == 0 {
+    let t = Tally::of(input.completeness, input.period, |_| true);
+    if t.expected == 0 {
         out.push(Block::Text("本期没有应报的报表。".into()));
     } else {
         let mut s = format!(
-            "本期应报报表 {expected} 份，实报 {reported} 份，上报率 {}",
-            pct(reported as f64 / expected as f64 * 100.0)
+            "本期应报报表 {} 份，实报 {} 份，上报率 {}",
+            t.expected,
+            t.reported,
+            pct(t.rate().unwrap_or(0.0))
         );
-        if dated > 0 {
+        if let Some(on_time) = t.timeliness() {
             let _ = write!(
                 s,
-                "；有报出日期或收到日期的 {dated} 份中按时上报 {} 份，及时率 {}",
-                dated - late,
-                pct((dated - late) as f64 / dated as f64 * 100.0)
+                "；有报出日期或收到日期的 {} 份中按时上报 {} 份，及时率 {}",
+                t.dated,
+                t.dated - t.late,
+                pct(on_time)
             );
         }
         s.push('。');
-        let mut missing: Vec<UnitIdx> = rows
-            .iter()
-            .flat_map(|c| c.missing.iter().copied())
-            .collect();
-        missing.sort_unstable();
-        missing.dedup();
-        if !missing.is_empty() {
-            let list: Vec<&str> = missing.iter().map(|&u| reg.unit(u).name.as_str()).collect();
-            let _ = write!(s, "未按要求报送的单位：{}。", list.join("、"));
+        let names = |units: &[UnitIdx]| {
+            units
+                .iter()
+                .map(|&u| reg.unit(u).name.as_str())
+                .collect::<Vec<_>>()
+                .join("、")
+        };
+        if !t.missing_units.is_empty() {
+            let _ = write!(s, "未按要求报送的单位：{}。", names(&t.missing_units));
         }
-        let mut lates: Vec<UnitIdx> = rows.iter().flat_map(|c| c.late.iter().copied()).collect();
-        lates.sort_unstable();
-        lates.dedup();
-        if !lates.is_empty() {
-            let list: Vec<&str> = lates.iter().map(|&u| reg.unit(u).name.as_str()).collect();
-            let _ = write!(s, "逾期上报的单位：{}。", list.join("、"));
+        if !t.late_units.is_empty() {
+            let _ = write!(s, "逾期上报的单位：{}。", names(&t.late_units));
         }
         out.push(Block::Text(s));
     }

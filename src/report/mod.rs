@@ -3,6 +3,7 @@
 //! written to a temporary file beside its target and renamed into place, so
 //! a crash never leaves a half-written report.
 
+pub mod board;
 pub mod bulletin;
 pub mod csv;
 pub mod feedback;

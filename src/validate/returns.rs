@@ -51,6 +51,71 @@ impl Completeness {
     }
 }
 
+/// The 上报情况 of a period, summed: how many returns were expected and
+/// received over its months, which units are missing or late. The one owner
+/// of the period's 上报率 and 及时率: the 通报 and `status` read it, and
+/// the 上报情况 sheet shows the month rows it sums.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    /// Returns expected (units × months).
+    pub expected: usize,
+    /// Returns received.
+    pub reported: usize,
+    /// Of those, the dated ones (the base of 及时率).
+    pub dated: usize,
+    /// Late returns.
+    pub late: usize,
+    /// Units missing a return in some month, each once, in registry order.
+    pub missing_units: Vec<UnitIdx>,
+    /// Units late in some month, each once, in registry order.
+    pub late_units: Vec<UnitIdx>,
+}
+
+impl Tally {
+    /// Sums the rows of `period` that `keep` takes. Only one level is ever
+    /// summed: the lowest expected one, the units that send returns (a
+    /// county summary's townships are counted as townships, FORMS.md §7).
+    #[must_use]
+    pub fn of<'a>(
+        rows: impl IntoIterator<Item = &'a Completeness>,
+        period: crate::period::Period,
+        keep: impl Fn(&Completeness) -> bool,
+    ) -> Tally {
+        let rows: Vec<&Completeness> = rows
+            .into_iter()
+            .filter(|c| period.contains(c.month) && keep(c))
+            .collect();
+        let level = rows.iter().map(|c| c.level).min();
+        let rows = rows.into_iter().filter(|c| Some(c.level) == level);
+        let mut t = Tally::default();
+        for c in rows {
+            t.expected += c.expected;
+            t.reported += c.reported;
+            t.dated += c.dated;
+            t.late += c.late.len();
+            t.missing_units.extend(&c.missing);
+            t.late_units.extend(&c.late);
+        }
+        for v in [&mut t.missing_units, &mut t.late_units] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        t
+    }
+
+    /// 上报率, in percent.
+    #[must_use]
+    pub fn rate(&self) -> Option<f64> {
+        (self.expected > 0).then(|| self.reported as f64 / self.expected as f64 * 100.0)
+    }
+
+    /// 及时率, in percent.
+    #[must_use]
+    pub fn timeliness(&self) -> Option<f64> {
+        (self.dated > 0).then(|| (self.dated - self.late) as f64 / self.dated as f64 * 100.0)
+    }
+}
+
 /// Settles returns for the same unit, form and month (FORMS.md §4):
 /// copies with the same figures are one return received twice (counted
 /// once, `identical_copy`); among different figures the latest return
@@ -254,6 +319,19 @@ fn figures(
     v
 }
 
+/// The units expected to send returns: those whose children are the leaves
+/// (townships, in a registry down to villages), in registry order.
+#[must_use]
+pub fn expected_units(registry: &Registry) -> Vec<UnitIdx> {
+    let is_leaf = |u: UnitIdx| registry.unit(u).children.is_empty();
+    (0..registry.units.len() as UnitIdx)
+        .filter(|&u| {
+            let c = &registry.unit(u).children;
+            !c.is_empty() && c.iter().all(|&k| is_leaf(k))
+        })
+        .collect()
+}
+
 /// Who was expected and did not report, per form and month (上报率). The
 /// units expected to send returns are those whose children are the leaves
 /// (townships, in a registry down to villages). One has reported when it sent
@@ -274,6 +352,9 @@ pub fn completeness(
     let mut form_months: BTreeMap<(FormIdx, Month), Vec<usize>> = BTreeMap::new();
     for r in &batch.returns {
         form_months.entry((r.form, r.month)).or_default();
+        for &form in &batch.expected_forms {
+            form_months.entry((form, r.month)).or_default();
+        }
     }
     for (i, r) in batch.returns.iter().enumerate() {
         if r.status == ReturnStatus::Active {
@@ -346,13 +427,7 @@ impl<'a> Judge<'a> {
             .iter()
             .map(|r| (r.form, r.month, r.unit))
             .collect();
-        let is_leaf = |u: UnitIdx| registry.unit(u).children.is_empty();
-        let expected_all: Vec<UnitIdx> = (0..registry.units.len() as UnitIdx)
-            .filter(|&u| {
-                let c = &registry.unit(u).children;
-                !c.is_empty() && c.iter().all(|&k| is_leaf(k))
-            })
-            .collect();
+        let expected_all = expected_units(registry);
         // Who reported is only asked of the expected units: of the rows,
         // only theirs (a county summary's) are kept, not every village's.
         let mut expected_unit = vec![false; registry.units.len()];

@@ -22,6 +22,8 @@ mod period;
 mod published;
 /// The report workbook reopened.
 mod report;
+/// The month's status board, terminal and HTML in a browser.
+mod status;
 /// The store: ingest, history, trace, report, crashes.
 mod store;
 /// Fill-in templates written, filled in and read back.

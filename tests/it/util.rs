@@ -259,6 +259,42 @@ pub fn soffice(what: &str) -> bool {
     installed
 }
 
+/// Whether headless Chromium is installed, for the check `what`; as
+/// [`soffice`], a missing one fails the test where `.ci/run` installed it
+/// (`PHSTATS_REQUIRE_SOFFICE=1`), and is skipped, saying so, elsewhere.
+pub fn chromium(what: &str) -> bool {
+    let installed = std::process::Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        assert!(
+            std::env::var("PHSTATS_REQUIRE_SOFFICE").as_deref() != Ok("1"),
+            "Chromium is required (PHSTATS_REQUIRE_SOFFICE=1) for {what}, and it is not installed: apt-get install chromium"
+        );
+        eprintln!("skipped: {what} (chromium is not installed)");
+    }
+    installed
+}
+
+/// Headless Chromium with a profile of its own under the test's directory.
+pub fn chromium_cmd(dir: &Dir) -> std::process::Command {
+    let mut cmd = std::process::Command::new("chromium");
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--enable-logging=stderr",
+        "--v=0",
+    ])
+    .arg(format!(
+        "--user-data-dir={}",
+        dir.path("chromium-profile").display()
+    ));
+    cmd
+}
+
 /// Rewrites entries of an xlsx (a zip) through `edit(name, text)`.
 pub fn patch_xlsx(path: &std::path::Path, edit: impl Fn(&str, String) -> String) {
     use std::io::{Read, Write};
