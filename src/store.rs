@@ -141,6 +141,12 @@ pub enum StoreError {
     /// A failure injected by a test (`PHSTATS_FAIL_AT`).
     #[error("injected failure at {0}")]
     Injected(String),
+    /// A `--since` / `--as-of` that is neither a generation nor a day.
+    #[error("not a generation or a day: {0}")]
+    NotAGeneration(String),
+    /// No generation kept was committed by that day.
+    #[error("no generation kept was committed by {0}")]
+    NoneBy(String),
 }
 
 impl StoreError {
@@ -185,6 +191,12 @@ impl StoreError {
                 reason.zh
             ),
             (StoreError::Injected(at), Lang::Zh) => format!("测试注入的故障：{at}；数据库保持原样"),
+            (StoreError::NotAGeneration(t), Lang::Zh) => {
+                format!("“{t}”既不是版本号（如 3，见 store log）也不是日期（如 2026-04-10）")
+            }
+            (StoreError::NoneBy(day), Lang::Zh) => {
+                format!("{day} 当天及以前数据库中没有保留的版本（见 store log）")
+            }
             (e, Lang::En) => e.to_string(),
         }
     }
@@ -348,9 +360,10 @@ fn make_new_store_dir(dir: &Path) -> Result<(), StoreError> {
         Ok(entries) => {
             let names: Vec<std::ffi::OsString> = entries.flatten().map(|e| e.file_name()).collect();
             let locked = names.iter().any(|n| n == LOCK);
-            names
-                .iter()
-                .all(|n| n == LOCK || (locked && (n == "submissions" || n == "observations")))
+            names.iter().all(|n| {
+                n == LOCK
+                    || (locked && (n == "submissions" || n == "observations" || n == ORIGINALS))
+            })
         }
         Err(_) => true,
     };
@@ -358,6 +371,47 @@ fn make_new_store_dir(dir: &Path) -> Result<(), StoreError> {
         return Err(StoreError::NotAStore(dir.display().to_string()));
     }
     std::fs::create_dir_all(dir).map_err(io_err(dir, Access::Write))
+}
+
+/// The folder of the files as received, one per content hash
+/// (`originals/<sha256>.xlsx`): what `check --store --feedback` reproduces
+/// the returns from once the input files are gone. A file is written there
+/// before the generation that names it is committed, and never changed.
+pub const ORIGINALS: &str = "originals";
+
+/// The extension a kept original is stored under: the file's own, in
+/// lower case, when it is a workbook's.
+fn original_ext(file: &str) -> &'static str {
+    let ext = Path::new(file)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("xls") => "xls",
+        Some("xlsm") => "xlsm",
+        Some("xlsb") => "xlsb",
+        Some("ods") => "ods",
+        _ => "xlsx",
+    }
+}
+
+/// Keeps a copy of `path`, whose content hash is `hash`, among the store's
+/// originals: written to a temporary name, checked, then renamed.
+fn keep_original(dir: &Path, path: &Path, display: &str, hash: &str) -> Result<(), StoreError> {
+    let folder = dir.join(ORIGINALS);
+    let dest = folder.join(format!("{hash}.{}", original_ext(display)));
+    if dest.is_file() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&folder).map_err(io_err(&folder, Access::Write))?;
+    let tmp = folder.join(format!("{hash}.{}.tmp", std::process::id()));
+    std::fs::copy(path, &tmp).map_err(io_err(&tmp, Access::Write))?;
+    // The file changed since it was read: the copy is not what was ingested.
+    if content_hash(&tmp).ok().as_deref() != Some(hash) {
+        let _ = std::fs::remove_file(&tmp);
+        return Ok(());
+    }
+    std::fs::rename(&tmp, &dest).map_err(io_err(&dest, Access::Write))
 }
 
 /// A submission's status (FORMS.md §7).
@@ -724,6 +778,17 @@ impl Store {
             out.push((h.to_string(), f));
         }
         Ok(out)
+    }
+
+    /// The kept original of a submission's file, when the store has it
+    /// (stores made before originals were kept do not).
+    #[must_use]
+    pub fn original(&self, s: &Submission) -> Option<PathBuf> {
+        let p =
+            self.dir
+                .join(ORIGINALS)
+                .join(format!("{}.{}", s.content_hash, original_ext(&s.file)));
+        p.is_file().then_some(p)
     }
 
     /// The registry as the generation in force ingested it.
@@ -1172,6 +1237,9 @@ pub fn ingest(
     if fresh.is_empty() && !settles {
         return Ok(report);
     }
+    for (input, hash) in fresh.iter().zip(&hashes) {
+        keep_original(&store.dir, &input.path, &input.display, hash)?;
+    }
     // The history as a batch, every return that was ever a return and
     // that the registry still knows: `old[i]` is the batch's return `i`.
     let old: Vec<&Submission> = history
@@ -1482,6 +1550,74 @@ pub fn log(store: &Store) -> Vec<Commit> {
     commits(&store.dir)
 }
 
+/// What a `--since` or `--as-of` names: a generation (`3`) or a day
+/// (`2026-04-10`, `2026年4月10日`): the last generation committed by the
+/// end of that day (Beijing time, as the commits are stamped).
+///
+/// # Errors
+/// A text that is neither, a generation not kept, or a day before the
+/// first generation kept.
+pub fn generation_named(store: &Store, text: &str) -> Result<u64, StoreError> {
+    let kept = commits(&store.dir);
+    let missing = |asked| StoreError::NoGeneration {
+        path: store.dir.display().to_string(),
+        asked,
+        kept: kept.iter().map(|c| c.generation).collect(),
+    };
+    if let Ok(n) = text.trim().parse::<u64>() {
+        return kept
+            .iter()
+            .any(|c| c.generation == n)
+            .then_some(n)
+            .ok_or_else(|| missing(n));
+    }
+    let Some(day) = Day::find_in(text) else {
+        return Err(StoreError::NotAGeneration(text.to_string()));
+    };
+    kept.iter()
+        .filter(|c| {
+            c.at.get(..10)
+                .and_then(Day::find_in)
+                .is_some_and(|d| d <= day)
+        })
+        .map(|c| c.generation)
+        .max()
+        .ok_or_else(|| StoreError::NoneBy(day.to_string()))
+}
+
+impl Store {
+    /// The store as it stood at kept generation `n`: its submissions,
+    /// statuses, findings and registry then (FORMS.md §7, `--as-of`).
+    ///
+    /// # Errors
+    /// `n` is not a kept generation.
+    pub fn as_of(&self, n: u64) -> Result<Store, StoreError> {
+        let kept = commits(&self.dir);
+        if !kept.iter().any(|c| c.generation == n) {
+            return Err(StoreError::NoGeneration {
+                path: self.dir.display().to_string(),
+                asked: n,
+                kept: kept.iter().map(|c| c.generation).collect(),
+            });
+        }
+        let mut manifest = self.manifest.clone();
+        manifest.generation = n;
+        Ok(Store {
+            dir: self.dir.clone(),
+            manifest,
+        })
+    }
+
+    /// When generation `n` was committed (`2026-04-10T09:30:00+08:00`).
+    #[must_use]
+    pub fn committed_at(&self, n: u64) -> Option<String> {
+        commits(&self.dir)
+            .into_iter()
+            .find(|c| c.generation == n)
+            .map(|c| c.at)
+    }
+}
+
 /// `store rollback N`: makes kept generation `n` the one in force, as a new
 /// generation (nothing is deleted: the generations after `n` stay in the
 /// log, and a rollback can itself be rolled back).
@@ -1654,6 +1790,13 @@ fn clean_uncommitted(store: &Store) {
         let crashed = n != g && !committed.contains(&n);
         if crashed || (n != g && n < oldest_kept) {
             let _ = std::fs::remove_dir_all(gen_dir(&store.dir, n));
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(store.dir.join(ORIGINALS)) {
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
         }
     }
     let mut stack = vec![store.dir.join("observations")];

@@ -22,6 +22,10 @@ pub struct Args {
     /// highlighted and annotated, and a list of problems.
     #[arg(long, value_name = "DIR")]
     pub feedback: Option<PathBuf>,
+    /// Check what a store holds in force instead of files: the returns as
+    /// ingested, reproduced from the originals it kept.
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<PathBuf>,
 }
 
 /// Runs `check`.
@@ -29,16 +33,63 @@ pub struct Args {
 /// # Errors
 /// Usage errors and unwritable exports.
 pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
+    if let Some(store) = &args.store {
+        return run_store(store, args, langs);
+    }
     let setup = args.common.setup(langs.terminal)?;
     let outcome = setup.run_pipeline(false, args.feedback.is_some(), langs.terminal)?;
+    finish(&outcome, &setup.registry, &setup.schemas, args, langs)
+}
+
+/// `check --store`: the figures in force, each return reproduced from the
+/// original the store kept, so the feedback needs no input file.
+fn run_store(store: &std::path::Path, args: &Args, langs: Langs) -> anyhow::Result<i32> {
+    let c = &args.common;
+    if !c.inputs.is_empty() {
+        match langs.terminal {
+            Lang::Zh => anyhow::bail!(
+                "--store 与报表文件不能同时给出：要审核数据库中的报表，请不要再给出文件"
+            ),
+            Lang::En => anyhow::bail!("--store and input files cannot be given together"),
+        }
+    }
+    let opened = super::store::Opened::new(
+        store,
+        &c.units,
+        c.scope.as_deref(),
+        &c.schemas,
+        c.period.as_deref(),
+        None,
+        langs.terminal,
+    )?;
+    let (outcome, notes) = opened.run(
+        crate::validate::returns::DEADLINE_DAY,
+        false,
+        args.feedback.is_some(),
+        langs.terminal,
+    )?;
+    for n in &notes {
+        crate::say!("{}", crate::message::terminal_text(n));
+    }
+    finish(&outcome, opened.registry(), &opened.schemas, args, langs)
+}
+
+/// The findings printed, the exports and the feedback written.
+fn finish(
+    outcome: &crate::pipeline::Outcome,
+    registry: &crate::registry::Registry,
+    schemas: &crate::schema::Schemas,
+    args: &Args,
+    langs: Langs,
+) -> anyhow::Result<i32> {
     output::print_findings(&outcome.findings, args.common.quiet, langs.terminal);
     if let Some(dir) = &args.common.export {
         crate::report::Pending::finish_all(csv::write_exports(
             dir,
             &outcome.aggregates,
             &outcome.findings,
-            &setup.registry,
-            &setup.schemas,
+            registry,
+            schemas,
             langs.files,
         )?)?;
     }
@@ -49,8 +100,8 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
             lang: langs.files,
             generated_at: &generated_at,
             findings: &outcome.findings,
-            registry: &setup.registry,
-            schemas: &setup.schemas,
+            registry,
+            schemas,
             months: outcome
                 .batch
                 .months_read()
@@ -72,6 +123,6 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
             ),
         }
     }
-    output::print_summary(&outcome, langs.terminal);
+    output::print_summary(outcome, langs.terminal);
     Ok(i32::from(crate::findings::has_errors(&outcome.findings)))
 }

@@ -65,7 +65,12 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
     let target = Publish {
         registry: &setup.registry,
         schemas: &setup.schemas,
-        units_path: args.common.units.display().to_string(),
+        units_path: args
+            .common
+            .units
+            .as_ref()
+            .map(|u| u.display().to_string())
+            .unwrap_or_default(),
         chosen: setup.period.is_some(),
         output: args.output.as_deref(),
         export: args.common.export.as_deref(),

@@ -11,6 +11,7 @@ macro_rules! say {
     }};
 }
 
+pub mod changes;
 pub mod check;
 pub mod consolidate;
 pub mod names;
@@ -86,6 +87,13 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("status", "force", "网页文件已存在时替换它", "Replace an HTML page that is already there"),
     ("status", "units", "单位名录 CSV（默认用入库时的名录）", "The unit registry CSV (default: the one the store ingested with)"),
     ("status", "deadline_day", "报表截止日：次月第 N 日（默认 5）", "Day of the next month by which a return is due (default 5)"),
+    ("changes", "", "列出自某一版本或某日以来变动的汇总数字（原数 → 现数）及引起变动的报表", "List every published figure that moved since a generation or a day (old → new) and the return that moved it"),
+    ("changes", "store", "数据库文件夹", "The store folder"),
+    ("changes", "period", "比较的报告期（2026-03、2026Q1）", "The period of the figures compared (2026-03, 2026Q1)"),
+    ("changes", "since", "上报汇总表时的版本号（如 3，见 store log）或日期（如 2026-04-10，取当日结束时的版本）", "The generation (3, see store log) or the day (2026-04-10: the generation in force at its end) of the report sent"),
+    ("changes", "scope", "只看名录中的一个县（区）或乡镇（代码或名称）", "Only one county or township (code or name)"),
+    ("changes", "units", "单位名录 CSV（默认用入库时的名录）", "The unit registry CSV (default: the one the store ingested with)"),
+    ("report", "as_of", "按某一版本（如 3）或某日（如 2026-04-10）结束时数据库中的数字写出汇总表", "The report as it stood at a generation (3) or by a day's end (2026-04-10)"),
     ("store", "action", "log、rollback 或 verify", "log, rollback or verify"),
     ("store", "generation", "要回退到的版本号（见 store log）", "The generation to roll back to (see store log)"),
     ("store", "store", "数据库文件夹", "The store folder"),
@@ -102,6 +110,7 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("trace", "unit", "单位（名称或代码）", "The unit (name or code)"),
     ("trace", "field", "指标代码（如 hepb1_rate）或名称", "The field id (hepb1_rate) or label"),
     ("trace", "csv", "把该数字的每个组成部分（单位、月份、数值、来源单元格、是否计入及原因）写入此 CSV 文件", "Also write every part of the figure (unit, month, value, source cell, counted and why not) to this CSV file"),
+    ("check", "store", "审核数据库中有效的报表（不需要原文件：按入库时保存的原件写退回修改工作簿）", "Check what a store holds in force instead of files (the feedback is written from the originals it kept)"),
     ("check", "feedback", "为每个有问题的单位和月份写一份退回修改工作簿到此文件夹", "Write one feedback workbook (退回修改) per unit and month with problems into this directory"),
     ("template", "", "为各乡镇写出填报模板（含公式、数据验证和工作表保护）", "Write fill-in templates (填报模板) for the townships to fill in"),
     ("template", "units", "单位名录 CSV（code,name,level,parent_code,aliases）", "The unit registry CSV (code,name,level,parent_code,aliases)"),
@@ -315,17 +324,21 @@ pub enum Command {
     Store(store::StoreArgs),
     /// Where the month is at: who has sent, who has not, what is open.
     Status(status::Args),
+    /// What moved since a report went up: old → new, and which return moved it.
+    Changes(changes::Args),
 }
 
 /// Options shared by `consolidate` and `check`.
 #[derive(Debug, clap::Args)]
 pub struct Common {
-    /// Return workbooks (.xlsx/.xls) and directories searched recursively.
-    #[arg(required = true, value_name = "INPUT")]
+    /// Return workbooks (.xlsx/.xls) and directories searched recursively
+    /// (required, but for `check --store`).
+    #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// The unit registry CSV (code,name,level,parent_code,aliases).
+    /// The unit registry CSV (code,name,level,parent_code,aliases);
+    /// required, but for `check --store`.
     #[arg(long, value_name = "UNITS.csv")]
-    pub units: PathBuf,
+    pub units: Option<PathBuf>,
     /// The period reported: a month (2026-01, 2026年1月…), a quarter
     /// (2026Q1), a half (2026H1), a year (2026) or a year to date
     /// (2026-01..2026-06). Returns of other months are read only as history
@@ -379,8 +392,19 @@ impl Common {
             })?),
             None => None,
         };
-        let mut registry =
-            Registry::load(&self.units).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+        if self.inputs.is_empty() {
+            match lang {
+                Lang::Zh => anyhow::bail!("缺少要读入的报表：请给出报表文件或文件夹"),
+                Lang::En => anyhow::bail!("no input: give the return files or folders to read"),
+            }
+        }
+        let Some(units) = &self.units else {
+            match lang {
+                Lang::Zh => anyhow::bail!("缺少必需的参数：--units <UNITS.csv>（单位名录）"),
+                Lang::En => anyhow::bail!("missing --units <UNITS.csv> (the unit registry)"),
+            }
+        };
+        let mut registry = Registry::load(units).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
         if let Some(scope) = &self.scope {
             registry = registry
                 .scoped(scope)
@@ -478,6 +502,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Withdraw(a) => store::withdraw(&a, langs),
         Command::Store(a) => store::store_cmd(&a, langs),
         Command::Status(a) => status::run(&a, langs),
+        Command::Changes(a) => changes::run(&a, langs),
     }
 }
 

@@ -64,6 +64,7 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
         args.scope.as_deref(),
         &args.schemas,
         args.period.as_deref(),
+        None,
         lang,
     )?;
     if opened.st.manifest.generation == 0 {
@@ -73,7 +74,7 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
-    let (outcome, _) = opened.run(args.deadline_day, false, lang)?;
+    let (outcome, _) = opened.run(args.deadline_day, false, false, lang)?;
     let registry = opened.registry();
     let Some(board) = Board::build(
         &outcome,

@@ -70,6 +70,10 @@ pub struct ReportArgs {
     /// name): the store's returns from outside it are left out, in one line.
     #[arg(long, value_name = "CODE")]
     pub scope: Option<String>,
+    /// The report as it stood at a generation (`3`) or by a day's end
+    /// (`2026-04-10`), from the kept generations.
+    #[arg(long, value_name = "DATE|GENERATION")]
+    pub as_of: Option<String>,
     /// The report workbook to write.
     #[arg(short, long, value_name = "report.xlsx")]
     pub output: Option<PathBuf>,
@@ -604,6 +608,7 @@ fn in_force_batch(
     until: Option<crate::period::Month>,
     lang: Lang,
     scoped_from: Option<&Registry>,
+    keep_sheets: bool,
 ) -> anyhow::Result<(crate::observation::Batch, Vec<String>)> {
     let subs = st.submissions().map_err(store_err(lang))?;
     let until = until.map(|m| m.to_string());
@@ -630,7 +635,7 @@ fn in_force_batch(
             !out
         });
     }
-    let (mut batch, notes) =
+    let (mut batch, mut notes) =
         store::load_batch(st, &live, registry, schemas, lang).map_err(store_err(lang))?;
     batch.outside = outside;
     // A scope expects the forms the whole store holds.
@@ -639,6 +644,29 @@ fn in_force_batch(
             .filter(|s| matches!(s.status, Status::InForce | Status::Duplicate)),
         schemas,
     );
+    if keep_sheets {
+        // The feedback reproduces each return from the file the store kept
+        // when it was ingested: the input files may be long gone.
+        let mut without = 0;
+        for (k, file) in batch.files.clone().iter().enumerate() {
+            let Some(s) = live.iter().find(|s| &s.file == file) else {
+                continue;
+            };
+            match st.original(s) {
+                Some(path) => batch.kept.extend(crate::ingest::kept_sheets(
+                    &path,
+                    k as crate::observation::FileIdx,
+                )),
+                None => without += 1,
+            }
+        }
+        if without > 0 {
+            notes.push(match lang {
+                Lang::Zh => format!("{without} 份报表入库时数据库尚未保存原件，其退回修改工作簿只列问题，不附原表"),
+                Lang::En => format!("{without} returns were ingested before the store kept originals: their feedback lists the problems without a copy of the sheet"),
+            });
+        }
+    }
     let hashes: HashSet<&str> = live.iter().map(|s| s.content_hash.as_str()).collect();
     batch.findings = st
         .file_findings()
@@ -689,9 +717,16 @@ impl Opened {
         scope: Option<&str>,
         schemas_dir: &Option<PathBuf>,
         period: Option<&str>,
+        as_of: Option<&str>,
         lang: Lang,
     ) -> anyhow::Result<Opened> {
-        let st = open(store, lang)?;
+        let mut st = open(store, lang)?;
+        // The store as it stood then: that generation's statuses, findings
+        // and registry.
+        if let Some(text) = as_of {
+            let n = store::generation_named(&st, text).map_err(store_err(lang))?;
+            st = st.as_of(n).map_err(store_err(lang))?;
+        }
         let (full, units_path) = registry(&st, units, lang)?;
         let scoped = scope
             .map(|scope| full.scoped(scope))
@@ -720,6 +755,7 @@ impl Opened {
         &self,
         deadline_day: u32,
         indicators: bool,
+        keep_sheets: bool,
         lang: Lang,
     ) -> anyhow::Result<(crate::pipeline::Outcome, Vec<String>)> {
         let registry = self.registry();
@@ -731,6 +767,7 @@ impl Opened {
             self.period.map(|p| p.bounds().1),
             lang,
             self.scoped.as_ref().map(|_| &self.full),
+            keep_sheets,
         )?;
         clock.lap("load store");
         // The registry's changes are the whole registry's, never the units a
@@ -744,7 +781,7 @@ impl Opened {
             period: self.period,
             latest: true,
             complete: true,
-            keep_sheets: false,
+            keep_sheets,
             deadline_day,
             indicators,
         };
@@ -766,9 +803,10 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         args.scope.as_deref(),
         &args.schemas,
         args.period.as_deref(),
+        args.as_of.as_deref(),
         lang,
     )?;
-    let (outcome, notes) = opened.run(args.deadline_day, true, lang)?;
+    let (outcome, notes) = opened.run(args.deadline_day, true, false, lang)?;
     let mut clock = crate::timings::Stopwatch::start();
     let target = Publish {
         registry: opened.registry(),
@@ -978,6 +1016,7 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
         Some(period.bounds().1),
         lang,
         None,
+        false,
     )?;
     let selection = Selection {
         period: Some(period),

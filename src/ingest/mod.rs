@@ -258,6 +258,38 @@ pub fn ingest(inputs: &[Input], ctx: &Context<'_>) -> Batch {
     batch
 }
 
+/// The non-blank sheets of a workbook as ingest reads them, for the
+/// feedback workbooks of returns whose input files are gone (a store's kept
+/// originals). A sheet that cannot be read is left out: its return's
+/// problems are still listed, only not shown on a copy of the sheet.
+#[must_use]
+pub fn kept_sheets(path: &std::path::Path, file: FileIdx) -> Vec<crate::observation::KeptSheet> {
+    let Ok(mut book) = workbook::open(path) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for name in book.sheet_names() {
+        let Ok(sheet) = book.read(&name) else {
+            continue;
+        };
+        if Grid::new(&sheet).is_blank()
+            || out
+                .iter()
+                .any(|k: &crate::observation::KeptSheet| k.sheet == name)
+        {
+            continue;
+        }
+        let merged = book.merged(&name);
+        out.push(crate::observation::KeptSheet {
+            file,
+            sheet: name,
+            cells: sheet,
+            merged,
+        });
+    }
+    out
+}
+
 /// Reads one file; a bug met there names the file ([`crate::fault`]).
 fn ingest_file_named(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
     crate::fault::reading(&input.display, || ingest_file(file, input, ctx))

@@ -35,9 +35,11 @@ fn notes(path: &std::path::Path) -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn feedback_workbooks_mark_the_cells_to_fix() {
-    let d = Dir::new();
+/// January's returns under `in/`: 城东街道's vaccination return with a
+/// text in a number cell, 实种 over 应种, a wrong rate and a wrong 合计;
+/// 新民镇's family-doctor return with 签约 over its residents; 城东街道's
+/// clean family-doctor return.
+fn january(d: &Dir) {
     let vac = "vaccination";
     util::write_return(
         &d.path("in/城东街道_免疫.xlsx"),
@@ -89,6 +91,13 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
         ],
         None,
     );
+}
+
+#[test]
+fn feedback_workbooks_mark_the_cells_to_fix() {
+    let d = Dir::new();
+    let vac = "vaccination";
+    january(&d);
     std::fs::write(d.path("in/乱码.xlsx"), b"\x00\x01 not a workbook").unwrap();
     let out = util::run_in(&d, "check", &["--feedback", "fb", "--export", "out"]);
     assert_eq!(out.status.code(), Some(1));
@@ -215,4 +224,94 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
         .rows()
         .flatten()
         .any(|c| *c == Data::String("文件无法读取 [unreadable_file]".into())));
+}
+
+/// Every cell of every sheet of a workbook, as text, but the line that says
+/// when it was made.
+fn cells(path: &std::path::Path) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut wb: Xlsx<_> = calamine::open_workbook(path).unwrap();
+    wb.sheet_names()
+        .into_iter()
+        .map(|name| {
+            let range = wb.worksheet_range(&name).unwrap();
+            let rows = range
+                .rows()
+                .map(|r| {
+                    r.iter()
+                        .map(ToString::to_string)
+                        .filter(|t| !t.contains("生成时间") && !t.contains("2026年12月"))
+                        .collect()
+                })
+                .collect();
+            (name, rows)
+        })
+        .collect()
+}
+
+/// `check --store --feedback` (issue 30): after the input files are deleted,
+/// the 退回修改 workbooks are written from what the store kept, and they are
+/// the ones `check --feedback` wrote from the files: the same sheets, cells,
+/// fills and notes.
+#[test]
+fn feedback_from_a_store_needs_no_input_file() {
+    let d = Dir::new();
+    january(&d);
+    let out = util::run_in(&d, "check", &["--feedback", "from_files"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = util::run_in(&d, "ingest", &["--store", "db"]);
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    std::fs::remove_dir_all(d.path("in")).unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "check",
+            "--store",
+            "db",
+            "--period",
+            "2026-01",
+            "--feedback",
+            "from_store",
+        ],
+    );
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let names = |dir: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(d.path(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names("from_store"),
+        [
+            "城东街道_2026年1月_退回修改.xlsx",
+            "新民镇_2026年1月_退回修改.xlsx"
+        ],
+        "{said}"
+    );
+    assert_eq!(names("from_store"), names("from_files"));
+    for name in names("from_store") {
+        let (a, b) = (
+            d.path(&format!("from_files/{name}")),
+            d.path(&format!("from_store/{name}")),
+        );
+        assert_eq!(cells(&a), cells(&b), "{name}");
+        assert_eq!(notes(&a), notes(&b), "{name}");
+    }
+    let path = d.path("from_store/城东街道_2026年1月_退回修改.xlsx");
+    let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    assert_eq!(wb.sheet_names(), ["问题清单", "vaccination"]);
+    let bad = cell_of("vaccination", "hepb1_due", 0);
+    assert_eq!(fill(&mut wb, "vaccination", &bad), Some(0xFFC7CE));
+    // Without --store nor files, a usage error in Chinese.
+    let out = util::phstats(d.tmp.path(), &["check", "--units", "units.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("缺少要读入的报表"));
 }

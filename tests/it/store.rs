@@ -1624,3 +1624,144 @@ fn a_store_reports_one_subtree_with_scope() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+/// What changed since a report went up (issue 30): `changes --since` lists
+/// every published figure that a correction moved, old → new, with the
+/// returns that moved it; `report --as-of` gives the report as it stood.
+#[test]
+fn changes_and_as_of_across_a_correction() {
+    let d = Dir::new();
+    family(
+        &d,
+        "a/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    family(
+        &d,
+        "a/新民镇202602.xlsx",
+        "新民镇",
+        2,
+        &[("新村", 300.0, 60.0), ("红旗村", 200.0, 50.0)],
+    );
+    family(
+        &d,
+        "b/城东街道202602_更正.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 450.0), ("新村", 500.0, 100.0)],
+    );
+    for dir in ["a", "b"] {
+        let out = ingest(&d, dir, &[]);
+        assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    }
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "changes", "--store", "db", "--period", "2026-02", "--since", "1",
+        ],
+    );
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    // 城东街道 签约 500 → 550, and so 东湖区 and 青山市 610 → 660; each
+    // 签约率 with it: 500/1500 → 550/1500, 610/2000 → 660/2000.
+    assert!(said.contains("变动的数字 6 个（现为第 2 版）"), "{said}");
+    let moved = |unit: &str, what: &str| {
+        said.lines()
+            .find(|l| {
+                l.trim_start()
+                    .starts_with(&format!("{unit} 家医签约 {what}"))
+            })
+            .unwrap_or_else(|| panic!("no {unit} {what}: {said}"))
+            .to_string()
+    };
+    for unit in ["青山市", "东湖区", "城东街道"] {
+        let line = moved(unit, "签约人数");
+        let (a, b) = if unit == "城东街道" {
+            ("500", "550")
+        } else {
+            ("610", "660")
+        };
+        assert!(line.contains(&format!("：{a} → {b}")), "{line}");
+        assert!(
+            line.contains("b/城东街道202602_更正.xlsx!family_doctor（新计入）")
+                && line.contains("a/城东街道202602.xlsx!family_doctor（不再计入：已被更正替代）"),
+            "{line}"
+        );
+    }
+    assert!(
+        moved("城东街道", "签约率").contains("33.3 → 36.7"),
+        "{said}"
+    );
+    assert!(!said.contains("新民镇 家医签约"), "{said}");
+    // The report as it stood at generation 1, and by a day: today's is now's.
+    let signed = |as_of: &str, out: &str| {
+        let o = util::phstats(
+            d.tmp.path(),
+            &[
+                "report",
+                "--store",
+                "db",
+                "--as-of",
+                as_of,
+                "--period",
+                "2026-02",
+                "--export",
+                out,
+                "-o",
+                &format!("{out}.xlsx"),
+            ],
+        );
+        assert!(o.status.code().unwrap() < 2, "{}", text(&o));
+        util::aggregates(&d.path(&format!("{out}/aggregates.csv")))
+            [&("2026-02".to_string(), CD.to_string(), "signed".to_string())]
+    };
+    assert_eq!(signed("1", "g1"), 500.0);
+    assert_eq!(signed("2", "g2"), 550.0);
+    let today = chrono_today();
+    assert_eq!(signed(&today, "today"), 550.0);
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report",
+            "--store",
+            "db",
+            "--as-of",
+            "2020-01-01",
+            "-o",
+            "x.xlsx",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("没有保留的版本"), "{}", text(&out));
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "changes", "--store", "db", "--period", "2026-02", "--since", "9",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("没有保留第 9 版"), "{}", text(&out));
+}
+
+/// Today's date in Beijing, as the store stamps its commits.
+fn chrono_today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        + 8 * 3600;
+    let days = secs.div_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year}-{month:02}-{day:02}")
+}
