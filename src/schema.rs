@@ -140,6 +140,10 @@ struct RawField {
     derived: bool,
     #[serde(default)]
     lower_is_better: bool,
+    /// The indicator's full name as a 公文 writes it (家庭医生签约率),
+    /// where group and label do not make it.
+    #[serde(default)]
+    name: Option<String>,
     numerator: Option<String>,
     minus: Option<String>,
     denominator: Option<String>,
@@ -208,9 +212,25 @@ pub struct Field {
     /// A lower value is better (a dropout rate): ranked from the lowest,
     /// and its target is a maximum.
     pub lower_is_better: bool,
+    /// The full name as a 公文 writes it, when the schema gives one.
+    pub name: Option<String>,
 }
 
 impl Field {
+    /// The indicator's full name in a sentence (家庭医生签约率, 乙肝疫苗第1剂接种率):
+    /// the schema's `name`, else group and label joined, without `(%)`.
+    #[must_use]
+    pub fn full_name(&self) -> String {
+        if let Some(n) = &self.name {
+            return n.clone();
+        }
+        let label = self.label.replace("(%)", "");
+        match &self.group {
+            Some(g) => format!("{g}{label}"),
+            None => label,
+        }
+    }
+
     /// The label a statistician reads: group and sub-header joined by a space.
     #[must_use]
     pub fn display_label(&self) -> String {
@@ -450,6 +470,7 @@ impl Form {
                 group_en: f.group.as_deref().map(english),
                 label_en: english(&f.label),
                 lower_is_better: f.lower_is_better,
+                name: f.name.clone(),
             });
         }
         for f in &fields {

@@ -47,6 +47,21 @@ pub struct Published {
     /// Write the 通报 as a Word document.
     #[arg(long, value_name = "FILE.docx")]
     pub bulletin: Option<PathBuf>,
+    /// The 通报's issuer (default: the registry root's name + 卫生健康委员会).
+    #[arg(long, value_name = "NAME")]
+    pub issuer: Option<String>,
+    /// The 通报's 文号 (`青卫通〔2026〕12号`).
+    #[arg(long, value_name = "TEXT")]
+    pub doc_no: Option<String>,
+    /// The 通报's 主送机关 (default by the units reported).
+    #[arg(long, value_name = "TEXT")]
+    pub to: Option<String>,
+    /// The 通报's 抄送机关.
+    #[arg(long, value_name = "TEXT")]
+    pub cc: Option<String>,
+    /// The 通报's 成文日期 (default: today).
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
     /// Replace a report workbook that is already there.
     #[arg(long)]
     pub force: bool,
@@ -252,7 +267,15 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
         }
         if let (Some(path), Some(period)) = (&target.published.bulletin, report_period) {
             let bulletin = || -> anyhow::Result<Pending> {
-                let date = output::now_beijing(Lang::Zh);
+                let date = match &target.published.date {
+                    Some(text) => {
+                        let day = crate::period::Day::find_in(text).ok_or_else(|| {
+                            anyhow::anyhow!("--date “{text}”不是日期（如 2026-07-08）")
+                        })?;
+                        format!("{}年{}月{}日", day.year, day.month, day.day)
+                    }
+                    None => output::now_beijing(Lang::Zh),
+                };
                 let input = BulletinInput {
                     period,
                     registry: target.registry,
@@ -262,6 +285,11 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
                     completeness: &outcome.completeness,
                     findings: &outcome.findings,
                     date: date.split(' ').next().unwrap_or(&date),
+                    issuer: target.published.issuer.as_deref(),
+                    doc_no: target.published.doc_no.as_deref(),
+                    to: target.published.to.as_deref(),
+                    cc: target.published.cc.as_deref(),
+                    deadline_day: crate::validate::returns::DEADLINE_DAY,
                 };
                 let bytes = bulletin_docx(&input)?;
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

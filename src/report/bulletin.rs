@@ -1,14 +1,19 @@
 //! The 通报 (FORMS.md §8): the period's results as a health bureau
-//! circulates them, in Chinese prose and a table, every sentence built from
-//! the figures — a sentence with nothing to say is left out, never printed
-//! with a blank. Written as a WordprocessingML package (`.docx`) that Word,
-//! WPS and LibreOffice open.
+//! circulates them, a 公文 in the layout of GB/T 9704-2012 — 版头 with the
+//! 发文机关标志 and 文号, title, 主送, lead-in, four sections, 落款 and
+//! 成文日期, page numbers `— 1 —` — every sentence built from the figures; a
+//! sentence with nothing to say is left out, never printed with a blank.
+//! Written as a WordprocessingML package (`.docx`) whose elements follow the
+//! schema's order, so Word, WPS and LibreOffice open it without a repair.
+//!
+//! 达标 is read from `Indicator.met`, the one place it is decided; 上报率 and
+//! 及时率 from [`Tally`], the one place they are summed.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 
 use crate::findings::{Finding, Severity};
-use crate::indicators::{headline, published, short_label, Indicator, Targets};
+use crate::indicators::{headline, published, Indicator, Targets};
 use crate::period::Period;
 use crate::registry::{Level, Registry, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Schemas};
@@ -31,36 +36,93 @@ pub struct BulletinInput<'a> {
     pub completeness: &'a [Completeness],
     /// The findings of the period.
     pub findings: &'a [Finding],
-    /// The issuing date line (`2026年4月8日`).
+    /// The 成文日期 (`2026年4月8日`).
     pub date: &'a str,
+    /// The issuer (`--issuer`; default: the root's name + 卫生健康委员会).
+    pub issuer: Option<&'a str>,
+    /// The 文号 (`--doc-no`), left for the clerk to fill in when not given.
+    pub doc_no: Option<&'a str>,
+    /// 主送机关 (`--to`; default by the units reported).
+    pub to: Option<&'a str>,
+    /// 抄送机关 (`--cc`).
+    pub cc: Option<&'a str>,
+    /// The day of the next month by which returns are due.
+    pub deadline_day: u32,
 }
 
 /// A paragraph or a table of the document.
+#[derive(Debug, Clone, PartialEq)]
 enum Block {
+    /// 发文机关标志: the issuer, red, centred.
+    Masthead(String),
+    /// 发文字号, centred, over the red rule.
+    DocNo(String),
     Title(String),
-    Heading(String),
+    /// 主送机关, flush left.
+    To(String),
+    /// A body paragraph, first line indented two characters.
     Text(String),
-    Table(Vec<Vec<String>>),
-    Right(String),
+    /// 一、… in 黑体.
+    Heading(String),
+    /// A table with its caption (表1 …) and units line.
+    Table {
+        caption: String,
+        units: String,
+        rows: Vec<Vec<String>>,
+    },
+    /// 落款 and 成文日期.
+    Signature {
+        issuer: String,
+        date: String,
+    },
+    /// 抄送.
+    Cc(String),
 }
 
+/// `95.3%`: a rate as published, no space before or after.
 fn pct(v: f64) -> String {
     format!("{:.1}%", published(v))
 }
 
-fn points(v: f64) -> String {
-    format!("{:.1} 个百分点", published(v.abs()))
-}
-
-/// `提高 1.3 个百分点` / `下降 0.5 个百分点` / `持平`.
+/// `提高1.3个百分点` / `下降0.5个百分点` / `持平`.
 fn moved(v: f64) -> String {
     let p = published(v);
     if p > 0.0 {
-        format!("提高 {}", points(v))
+        format!("提高{:.1}个百分点", p)
     } else if p < 0.0 {
-        format!("下降 {}", points(v))
+        format!("下降{:.1}个百分点", -p)
     } else {
         "持平".into()
+    }
+}
+
+/// A change in the table: `+1.3`, `−0.5`, `0.0`, or empty.
+fn signed(v: Option<f64>) -> String {
+    match v.map(published) {
+        Some(p) if p > 0.0 => format!("+{p:.1}"),
+        Some(p) if p < 0.0 => format!("−{:.1}", -p),
+        Some(_) => "0.0".into(),
+        None => "—".into(),
+    }
+}
+
+/// 一, 二, … for a quarter or a numbered item (1–10).
+fn numeral(n: usize) -> &'static str {
+    [
+        "〇", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十",
+    ]
+    .get(n)
+    .copied()
+    .unwrap_or("")
+}
+
+/// The period as a 公文 titles it: `2026年3月`, `2026年第二季度`,
+/// `2026年上半年`, `2026年`, `2026年1—6月`.
+#[must_use]
+pub fn period_title(p: Period) -> String {
+    match p {
+        Period::Quarter(y, q) => format!("{y}年第{}季度", numeral(q as usize)),
+        other => other.label_zh(),
     }
 }
 
@@ -72,16 +134,52 @@ fn names(registry: &Registry, units: &[(UnitIdx, f64)]) -> String {
         .join("、")
 }
 
+/// The word for "the whole of" the root's area: 全市, 全县（区）, 全乡镇.
+fn whole(level: Level) -> &'static str {
+    match level {
+        Level::County => "全县（区）",
+        Level::Township => "全乡镇（街道）",
+        _ => "全市",
+    }
+}
+
+/// What a 公文 of this root is sent to, by default.
+fn default_to(level: Level) -> &'static str {
+    match level {
+        Level::City => "各县（区）卫生健康局",
+        Level::County => "各乡镇卫生院、社区卫生服务中心",
+        _ => "各村卫生室",
+    }
+}
+
+/// How the units one level below the root are called.
+fn below(level: Level) -> &'static str {
+    match level {
+        Level::City => "县（区）",
+        Level::County => "乡镇（街道）",
+        _ => "村（社区）",
+    }
+}
+
 /// The 通报's blocks, from the figures.
+#[allow(clippy::too_many_lines)]
 fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
     let reg = input.registry;
-    let root = reg
+    let Some(root) = reg
         .units
         .iter()
         .position(|u| u.parent.is_none())
-        .map(|i| i as UnitIdx);
-    let root_name = root.map(|r| reg.unit(r).name.clone()).unwrap_or_default();
-    let period = input.period.label_zh();
+        .map(|i| i as UnitIdx)
+    else {
+        return Vec::new();
+    };
+    let root_level = reg.unit(root).level;
+    let root_name = reg.unit(root).name.clone();
+    let issuer = input
+        .issuer
+        .map_or_else(|| format!("{root_name}卫生健康委员会"), str::to_string);
+    let period = period_title(input.period);
+    let all = whole(root_level);
     let heads = headline(input.schemas, input.targets);
     let index: std::collections::HashMap<(UnitIdx, FormIdx, FieldIdx), &Indicator> = input
         .indicators
@@ -89,155 +187,46 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
         .map(|r| ((r.unit, r.form, r.field), r))
         .collect();
     let find = |u: UnitIdx, f: FormIdx, k: FieldIdx| index.get(&(u, f, k)).copied();
+    let name_of = |f: FormIdx, k: FieldIdx| input.schemas.form(f).field(k).full_name();
     let townships: Vec<UnitIdx> = reg
         .depth_first()
         .into_iter()
         .filter(|&u| reg.unit(u).level == Level::Township)
         .collect();
-    let mut out = vec![Block::Title(format!(
-        "关于{root_name}{period}基本公共卫生服务主要指标情况的通报"
-    ))];
-    out.push(Block::Text(
-        "各县（区）卫生健康局，各乡镇卫生院、社区卫生服务中心：".into(),
-    ));
-    // 1. The headline results and their changes.
-    out.push(Block::Heading("一、主要指标完成情况".into()));
-    let mut sentences = Vec::new();
-    if let Some(r) = root {
-        for &(f, k) in &heads {
-            let Some(ind) = find(r, f, k) else { continue };
-            let Some(cur) = ind.current else { continue };
-            let name = short_label(input.schemas, f, k).zh;
-            let mut s = format!("{name}为 {}", pct(cur));
-            if let Some(c) = ind.change_previous {
-                let _ = write!(s, "，比上期{}", moved(c));
-            }
-            if let Some(c) = ind.change_last_year {
-                let _ = write!(s, "，比上年同期{}", moved(c));
-            }
-            sentences.push(s);
-        }
-    }
-    if sentences.is_empty() {
-        out.push(Block::Text(format!("{period}没有可计算的主要指标。")));
-    } else {
-        out.push(Block::Text(format!(
-            "{period}，全{}{}。",
-            level_word(root.map(|r| reg.unit(r).level)),
-            sentences.join("；")
-        )));
-    }
-    // 2. Each target: who met it and who did not.
-    out.push(Block::Heading("二、目标完成情况".into()));
-    let mut table = vec![vec![
-        "指标".to_string(),
-        "目标值".to_string(),
-        format!("全{}", level_word(root.map(|r| reg.unit(r).level))),
-        "达标乡镇数".to_string(),
-        "未达标乡镇数".to_string(),
-    ]];
-    let mut any_target = false;
-    for &(f, k) in &heads {
-        let name = short_label(input.schemas, f, k).zh;
-        let field = input.schemas.form(f).field(k);
-        let rows: Vec<&Indicator> = townships
-            .iter()
-            .filter_map(|&u| find(u, f, k))
-            .filter(|i| i.met.is_some())
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
-        any_target = true;
-        let target = rows[0].target.unwrap_or_default();
-        let met: Vec<&&Indicator> = rows.iter().filter(|i| i.met == Some(true)).collect();
-        let mut missed: Vec<(UnitIdx, f64)> = rows
-            .iter()
-            .filter(|i| i.met == Some(false))
-            .filter_map(|i| Some((i.unit, i.current?)))
-            .collect();
-        missed.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let bound = if field.lower_is_better {
-            "不高于"
-        } else {
-            "不低于"
-        };
-        let text = if missed.is_empty() {
-            format!(
-                "{name}（目标{bound} {}）：报告数据的 {} 个乡镇（街道）全部达标。",
-                pct(target),
-                rows.len()
-            )
-        } else {
-            format!(
-                "{name}（目标{bound} {}）：报告数据的 {} 个乡镇（街道）中 {} 个达标，{} 个未达标：{}。",
-                pct(target),
-                rows.len(),
-                met.len(),
-                missed.len(),
-                names(reg, &missed)
-            )
-        };
-        out.push(Block::Text(text));
-        let city = root
-            .and_then(|r| find(r, f, k))
-            .and_then(|i| i.current)
-            .map(pct)
-            .unwrap_or_default();
-        table.push(vec![
-            name,
-            pct(target),
-            city,
-            met.len().to_string(),
-            missed.len().to_string(),
-        ]);
-    }
-    if any_target {
-        out.push(Block::Table(table));
-    } else {
-        out.push(Block::Text("本期没有设定目标值的指标数据。".into()));
-    }
-    // 3. The best and worst ranked.
-    out.push(Block::Heading("三、乡镇（街道）排名".into()));
-    let mut ranked_any = false;
-    for &(f, k) in &heads {
-        let name = short_label(input.schemas, f, k).zh;
-        let mut rows: Vec<(UnitIdx, f64, u32)> = townships
-            .iter()
-            .filter_map(|&u| find(u, f, k))
-            .filter_map(|i| Some((i.unit, i.current?, i.rank?)))
-            .collect();
-        if rows.len() < 2 {
-            continue;
-        }
-        ranked_any = true;
-        rows.sort_by_key(|r| r.2);
-        let n = rows.len().min(3).min(rows.len() / 2).max(1);
-        let best: Vec<(UnitIdx, f64)> = rows[..n].iter().map(|r| (r.0, r.1)).collect();
-        let worst: Vec<(UnitIdx, f64)> = rows[rows.len() - n..]
-            .iter()
-            .rev()
-            .map(|r| (r.0, r.1))
-            .collect();
-        out.push(Block::Text(format!(
-            "{name}：排名前 {n} 位的是{}；排名后 {n} 位的是{}。",
-            names(reg, &best),
-            names(reg, &worst)
-        )));
-    }
-    if !ranked_any {
-        out.push(Block::Text(
-            "本期参与排名的乡镇（街道）不足两个，不作排名。".into(),
-        ));
-    }
-    // 4. Completeness and timeliness.
-    out.push(Block::Heading("四、报表上报情况".into()));
+    let children: Vec<UnitIdx> = reg.unit(root).children.clone();
+    let mut out = vec![
+        Block::Masthead(issuer.clone()),
+        Block::DocNo(
+            input
+                .doc_no
+                .map_or_else(|| format!("〔{}〕　　号", year_of(input.period)), str::to_string),
+        ),
+        Block::Title(format!(
+            "关于{root_name}{period}基本公共卫生服务主要指标完成情况的通报"
+        )),
+        Block::To(format!(
+            "{}：",
+            input.to.unwrap_or_else(|| default_to(root_level))
+        )),
+        Block::Text(format!(
+            "为及时掌握基本公共卫生服务项目进展，推动各项指标按期完成，根据各单位报送的{period}报表，现将有关情况通报如下："
+        )),
+    ];
+    let tables = std::cell::Cell::new(0);
+    let caption = |text: String| {
+        tables.set(tables.get() + 1);
+        format!("表{}　{text}", tables.get())
+    };
+
+    // 一、总体情况: reporting, then the headline rates of the root and of
+    // each unit one level below it.
+    out.push(Block::Heading("一、总体情况".into()));
     let t = Tally::of(input.completeness, input.period, |_| true);
-    if t.expected == 0 {
-        out.push(Block::Text("本期没有应报的报表。".into()));
+    let reporting = if t.expected == 0 {
+        None
     } else {
         let mut s = format!(
-            "本期应报报表 {} 份，实报 {} 份，上报率 {}",
+            "（一）报表报送情况。{period}{all}应报报表{}份，实报{}份，上报率{}",
             t.expected,
             t.reported,
             pct(t.rate().unwrap_or(0.0))
@@ -245,30 +234,314 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
         if let Some(on_time) = t.timeliness() {
             let _ = write!(
                 s,
-                "；有报出日期或收到日期的 {} 份中按时上报 {} 份，及时率 {}",
+                "；有报出或收到日期的{}份中按时上报{}份，及时率{}",
                 t.dated,
                 t.dated - t.late,
                 pct(on_time)
             );
         }
         s.push('。');
-        let names = |units: &[UnitIdx]| {
-            units
+        Some(s)
+    };
+    if let Some(s) = &reporting {
+        out.push(Block::Text(s.clone()));
+    }
+    let at_root: Vec<(FormIdx, FieldIdx, &Indicator, f64)> = heads
+        .iter()
+        .filter_map(|&(f, k)| {
+            let i = find(root, f, k)?;
+            Some((f, k, i, i.current?))
+        })
+        .collect();
+    if at_root.is_empty() {
+        out.push(Block::Text(format!(
+            "（二）主要指标情况。{period}没有可计算的主要指标。"
+        )));
+    } else {
+        let judged: Vec<_> = at_root.iter().filter(|x| x.2.met.is_some()).collect();
+        let missed: Vec<String> = judged
+            .iter()
+            .filter(|x| x.2.met == Some(false))
+            .map(|x| format!("{}{}", name_of(x.0, x.1), pct(x.3)))
+            .collect();
+        let mut s = format!("（二）主要指标情况。{all}{}项主要指标中，", at_root.len());
+        if judged.is_empty() {
+            s.push_str("本期均为年度指标，年末评价是否达标");
+        } else if missed.is_empty() {
+            let _ = write!(s, "{}项有目标值的指标均达到目标", judged.len());
+        } else {
+            // More than three are named in table 1 only.
+            let list = if missed.len() > 3 {
+                format!("{}等", missed[..3].join("、"))
+            } else {
+                missed.join("、")
+            };
+            if missed.len() == judged.len() {
+                let _ = write!(s, "{}项有目标值的指标均未达到目标：{list}", judged.len());
+            } else {
+                let _ = write!(
+                    s,
+                    "{}项达到目标，{}项未达到：{list}",
+                    judged.len() - missed.len(),
+                    missed.len()
+                );
+            }
+        }
+        let changes: Vec<f64> = at_root
+            .iter()
+            .filter_map(|x| x.2.change_previous.map(published))
+            .collect();
+        if !changes.is_empty() {
+            // A lower dropout is better: "提高" counts what got better.
+            let better = at_root
                 .iter()
-                .map(|&u| reg.unit(u).name.as_str())
-                .collect::<Vec<_>>()
-                .join("、")
-        };
-        if !t.missing_units.is_empty() {
-            let _ = write!(s, "未按要求报送的单位：{}。", names(&t.missing_units));
+                .filter_map(|x| {
+                    let c = published(x.2.change_previous?);
+                    let lower = input.schemas.form(x.0).field(x.1).lower_is_better;
+                    Some(if lower { c < 0.0 } else { c > 0.0 })
+                })
+                .filter(|&b| b)
+                .count();
+            let same = changes.iter().filter(|&&c| c == 0.0).count();
+            let worse = changes.len() - better - same;
+            let _ = write!(s, "。与上期相比，{better}项好转，{worse}项下降");
+            if same > 0 {
+                let _ = write!(s, "，{same}项持平");
+            }
         }
-        if !t.late_units.is_empty() {
-            let _ = write!(s, "逾期上报的单位：{}。", names(&t.late_units));
+        s.push_str(&format!("（详见表{}）。", tables.get() + 1));
+        out.push(Block::Text(s));
+        let mut rows = vec![vec![
+            "指标".to_string(),
+            "本期".into(),
+            "目标值".into(),
+            "环比".into(),
+            "同比".into(),
+        ]];
+        for (f, k, i, cur) in &at_root {
+            let lower = input.schemas.form(*f).field(*k).lower_is_better;
+            rows.push(vec![
+                name_of(*f, *k),
+                format!("{:.1}", published(*cur)),
+                i.target.map_or_else(
+                    || "—".into(),
+                    |t| format!("{}{t:.1}", if lower { "≤" } else { "≥" }),
+                ),
+                signed(i.change_previous),
+                signed(i.change_last_year),
+            ]);
         }
+        out.push(Block::Table {
+            caption: caption(format!("{root_name}{period}主要指标完成情况")),
+            units: "单位：%；环比、同比为个百分点".into(),
+            rows,
+        });
+        // Each unit one level below the root, in tables of at most six.
+        if root_level == Level::City && children.len() > 1 {
+            let count = children.len().div_ceil(6);
+            for (n, chunk) in children.chunks(6).enumerate() {
+                let mut rows = vec![std::iter::once("指标".to_string())
+                    .chain(chunk.iter().map(|&c| reg.unit(c).name.clone()))
+                    .collect::<Vec<_>>()];
+                for (f, k, _, _) in &at_root {
+                    rows.push(
+                        std::iter::once(name_of(*f, *k))
+                            .chain(chunk.iter().map(|&c| {
+                                find(c, *f, *k)
+                                    .and_then(|i| i.current)
+                                    .map_or_else(|| "—".into(), |v| format!("{:.1}", published(v)))
+                            }))
+                            .collect(),
+                    );
+                }
+                let part = if count > 1 {
+                    format!("（{}）", numeral(n + 1))
+                } else {
+                    String::new()
+                };
+                out.push(Block::Table {
+                    caption: caption(format!("各{}主要指标{part}", below(root_level))),
+                    units: "单位：%".into(),
+                    rows,
+                });
+            }
+        }
+    }
+
+    // 二、各项指标完成情况: per indicator one sentence; long lists in a table.
+    out.push(Block::Heading("二、各项指标完成情况".into()));
+    let mut item = 0;
+    let mut long_lists: Vec<(String, String)> = Vec::new();
+    let mut missed_any: Vec<String> = Vec::new();
+    let mut units_missing_a_target: std::collections::BTreeSet<UnitIdx> =
+        std::collections::BTreeSet::new();
+    let mut annual = false;
+    for &(f, k) in &heads {
+        let name = name_of(f, k);
+        let field = input.schemas.form(f).field(k);
+        let rows: Vec<&Indicator> = townships.iter().filter_map(|&u| find(u, f, k)).collect();
+        if rows.iter().all(|i| i.current.is_none()) {
+            continue;
+        }
+        item += 1;
+        let mut s = format!("（{}）{name}。", numeral(item));
+        if let Some(i) = find(root, f, k) {
+            if let Some(cur) = i.current {
+                let _ = write!(s, "{all}为{}", pct(cur));
+                if let Some(c) = i.change_previous {
+                    let _ = write!(s, "，比上期{}", moved(c));
+                }
+                if let Some(c) = i.change_last_year {
+                    let _ = write!(s, "，比上年同期{}", moved(c));
+                }
+                s.push('；');
+            }
+        }
+        let judged: Vec<&&Indicator> = rows.iter().filter(|i| i.met.is_some()).collect();
+        if let Some(target) = judged.first().and_then(|i| i.target) {
+            let bound = if field.lower_is_better {
+                "不高于"
+            } else {
+                "不低于"
+            };
+            let mut missed: Vec<(UnitIdx, f64)> = judged
+                .iter()
+                .filter(|i| i.met == Some(false))
+                .filter_map(|i| Some((i.unit, i.current?)))
+                .collect();
+            missed.sort_by(|a, b| {
+                if field.lower_is_better {
+                    b.1.total_cmp(&a.1)
+                } else {
+                    a.1.total_cmp(&b.1)
+                }
+            });
+            units_missing_a_target.extend(missed.iter().map(|m| m.0));
+            let n = judged.len();
+            let _ = write!(s, "目标{bound}{}，", pct(target));
+            if missed.is_empty() {
+                let _ = write!(s, "{n}个乡镇（街道）均达标");
+            } else {
+                missed_any.push(name.clone());
+                if missed.len() == n {
+                    let _ = write!(s, "{n}个乡镇（街道）均未达标");
+                } else {
+                    let _ = write!(
+                        s,
+                        "{n}个乡镇（街道）中{}个达标、{}个未达标",
+                        n - missed.len(),
+                        missed.len()
+                    );
+                }
+                if missed.len() <= 5 {
+                    let _ = write!(s, "，未达标的是{}", names(reg, &missed));
+                } else {
+                    let _ = write!(
+                        s,
+                        "，差距最大的是{}等（名单见表{}）",
+                        names(reg, &missed[..3]),
+                        tables.get() + 1
+                    );
+                    long_lists.push((name.clone(), names(reg, &missed)));
+                }
+            }
+        } else if rows.iter().any(|i| i.annual) {
+            annual = true;
+            s.push_str("为年度指标，年末评价是否达标");
+        } else {
+            s.push_str("未设目标值");
+        }
+        // The three best and worst ranked, when there are enough to rank.
+        let mut ranked: Vec<(UnitIdx, f64, u32)> = rows
+            .iter()
+            .filter_map(|i| Some((i.unit, i.current?, i.rank?)))
+            .collect();
+        if ranked.len() >= 4 {
+            ranked.sort_by_key(|r| r.2);
+            let n = 3.min(ranked.len() / 2);
+            let best: Vec<(UnitIdx, f64)> = ranked[..n].iter().map(|r| (r.0, r.1)).collect();
+            let worst: Vec<(UnitIdx, f64)> = ranked[ranked.len() - n..]
+                .iter()
+                .rev()
+                .map(|r| (r.0, r.1))
+                .collect();
+            let _ = write!(
+                s,
+                "；排名前{}位的是{}，后{}位的是{}",
+                numeral(n),
+                names(reg, &best),
+                numeral(n),
+                names(reg, &worst)
+            );
+        }
+        s.push('。');
         out.push(Block::Text(s));
     }
-    // 5. The data problems still open.
-    out.push(Block::Heading("五、数据质量问题".into()));
+    if item == 0 {
+        out.push(Block::Text(format!("{period}没有可评价的指标数据。")));
+    }
+    if !long_lists.is_empty() {
+        let mut rows = vec![vec!["指标".to_string(), "未达标乡镇（街道）".into()]];
+        rows.extend(long_lists.into_iter().map(|(a, b)| vec![a, b]));
+        out.push(Block::Table {
+            caption: caption("未达标乡镇（街道）名单".into()),
+            units: "括号内为本期数值".into(),
+            rows,
+        });
+    }
+
+    // 三、存在的问题 and 四、下一步工作要求: one requirement per problem.
+    let mut problems: Vec<String> = Vec::new();
+    let mut asks: Vec<String> = Vec::new();
+    if !missed_any.is_empty() {
+        let which = if missed_any.len() > 3 {
+            format!("{}等{}项指标", missed_any[..3].join("、"), missed_any.len())
+        } else {
+            missed_any.join("、")
+        };
+        problems.push(format!(
+            "部分指标未达到目标值。{which}有未达标的乡镇（街道），共涉及{}个乡镇（街道）。",
+            units_missing_a_target.len()
+        ));
+        asks.push(format!(
+            "未达标的乡镇（街道）要认真分析原因，逐项制定整改措施，确保{}年度目标任务按期完成。",
+            year_of(input.period)
+        ));
+    }
+    if !t.missing_units.is_empty() || !t.late_units.is_empty() {
+        let mut s = String::from("报表报送不够及时完整。");
+        if !t.missing_units.is_empty() {
+            let _ = write!(
+                s,
+                "{}未按要求报送报表",
+                t.missing_units
+                    .iter()
+                    .map(|&u| reg.unit(u).name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            );
+        }
+        if !t.late_units.is_empty() {
+            if !t.missing_units.is_empty() {
+                s.push('，');
+            }
+            let _ = write!(
+                s,
+                "{}逾期报送",
+                t.late_units
+                    .iter()
+                    .map(|&u| reg.unit(u).name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            );
+        }
+        s.push('。');
+        problems.push(s);
+        asks.push(format!(
+            "各单位要严格执行报送时限，于每月{}日前报送上月报表；未报送的单位要立即补报。",
+            input.deadline_day
+        ));
+    }
     let errors = input
         .findings
         .iter()
@@ -279,11 +552,7 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
         .iter()
         .filter(|f| f.severity() == Severity::Warning)
         .count();
-    if errors + warnings == 0 {
-        out.push(Block::Text(
-            "本期报表审核未发现需要处理的错误或警告。".into(),
-        ));
-    } else {
+    if errors + warnings > 0 {
         let mut by_rule: Vec<(crate::findings::Rule, usize)> = Vec::new();
         for f in input
             .findings
@@ -298,24 +567,59 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
         by_rule.sort_by_key(|r| std::cmp::Reverse(r.1));
         let list: Vec<String> = by_rule
             .iter()
-            .map(|(r, n)| format!("{}{} 条", r.zh(), n))
+            .take(3)
+            .map(|(r, n)| format!("{}{n}条", r.zh()))
             .collect();
-        out.push(Block::Text(format!(
-            "本期审核发现错误 {errors} 条、警告 {warnings} 条尚待处理，其中{}。请有关单位按退回修改清单核实更正后重新报送。",
-            list.join("、")
-        )));
+        let found = match (errors, warnings) {
+            (0, w) => format!("警告{w}条"),
+            (e, 0) => format!("错误{e}条"),
+            (e, w) => format!("错误{e}条、警告{w}条"),
+        };
+        let mainly = if by_rule.len() > 1 {
+            format!("，主要是{}", list.join("、"))
+        } else {
+            format!("，均为{}", list.join("、"))
+        };
+        problems.push(format!(
+            "数据质量有待提高。审核发现{found}尚待处理{mainly}。"
+        ));
+        asks.push(
+            "有关单位要对照退回修改清单逐项核实，更正后重新报送；各县（区）要加强报表审核，确保数据真实准确。"
+                .into(),
+        );
     }
-    out.push(Block::Right(format!("{root_name}卫生健康委员会")));
-    out.push(Block::Right(input.date.to_string()));
+    out.push(Block::Heading("三、存在的问题".into()));
+    if problems.is_empty() {
+        out.push(Block::Text(format!(
+            "{period}各项指标均达到目标，报表报送及时完整，审核未发现需要处理的问题。"
+        )));
+    } else {
+        for (n, p) in problems.iter().enumerate() {
+            out.push(Block::Text(format!("（{}）{p}", numeral(n + 1))));
+        }
+    }
+    out.push(Block::Heading("四、下一步工作要求".into()));
+    if asks.is_empty() {
+        asks.push("各单位要继续加强基本公共卫生服务项目管理，保持工作质量，按时报送报表。".into());
+    }
+    if annual {
+        asks.push("年度指标要对照全年目标加强进度管理，确保年末达标。".into());
+    }
+    for (n, a) in asks.iter().enumerate() {
+        out.push(Block::Text(format!("（{}）{a}", numeral(n + 1))));
+    }
+    out.push(Block::Signature {
+        issuer,
+        date: input.date.to_string(),
+    });
+    if let Some(cc) = input.cc {
+        out.push(Block::Cc(cc.to_string()));
+    }
     out
 }
 
-fn level_word(level: Option<Level>) -> &'static str {
-    match level {
-        Some(Level::County) => "县（区）",
-        Some(Level::Township) => "乡镇",
-        _ => "市",
-    }
+fn year_of(p: Period) -> i32 {
+    p.bounds().1.year()
 }
 
 fn esc(s: &str) -> String {
@@ -324,72 +628,218 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn run(text: &str, size: u32, bold: bool, font: &str) -> String {
+/// The fonts of GB/T 9704: 小标宋 for the masthead and title, 黑体 for the
+/// first-level headings, 仿宋 for the body, 宋体 for tables and page
+/// numbers; figures in Times New Roman.
+const XBS: &str = "方正小标宋简体";
+const HEI: &str = "黑体";
+const FANG: &str = "仿宋_GB2312";
+const SONG: &str = "宋体";
+
+/// A run: fonts, bold, colour, size (half-points), in the schema's order.
+fn run(text: &str, size: u32, font: &str, bold: bool, color: Option<&str>) -> String {
     format!(
-        "<w:r><w:rPr><w:rFonts w:ascii=\"{font}\" w:hAnsi=\"{font}\" w:eastAsia=\"{font}\"/>{}<w:sz w:val=\"{size}\"/><w:szCs w:val=\"{size}\"/></w:rPr><w:t xml:space=\"preserve\">{}</w:t></w:r>",
+        "<w:r><w:rPr><w:rFonts w:ascii=\"Times New Roman\" w:hAnsi=\"Times New Roman\" w:eastAsia=\"{font}\" w:cs=\"Times New Roman\"/>{}{}<w:sz w:val=\"{size}\"/><w:szCs w:val=\"{size}\"/></w:rPr><w:t xml:space=\"preserve\">{}</w:t></w:r>",
         if bold { "<w:b/>" } else { "" },
+        color.map(|c| format!("<w:color w:val=\"{c}\"/>")).unwrap_or_default(),
         esc(text)
     )
 }
 
+/// Fixed 28 pt line spacing (GB/T 9704: 22 lines of 28 characters).
+const LINE: &str = "<w:spacing w:before=\"0\" w:after=\"0\" w:line=\"560\" w:lineRule=\"exact\"/>";
+
+/// A paragraph: its properties in the schema's order (pBdr, spacing, ind, jc).
+fn para(border: &str, spacing: &str, ind: &str, jc: &str, runs: &str) -> String {
+    let jc = if jc.is_empty() {
+        String::new()
+    } else {
+        format!("<w:jc w:val=\"{jc}\"/>")
+    };
+    format!("<w:p><w:pPr>{border}{spacing}{ind}{jc}</w:pPr>{runs}</w:p>")
+}
+
+/// Text width of A4 less the margins (156 mm), in twentieths of a point.
+const TEXT_WIDTH: u32 = 8845;
+
 fn document_xml(blocks: &[Block]) -> String {
     let mut body = String::new();
+    let red = Some("FF0000");
     for b in blocks {
         match b {
-            Block::Title(t) => {
-                let _ = write!(body, "<w:p><w:pPr><w:jc w:val=\"center\"/><w:spacing w:after=\"240\"/></w:pPr>{}</w:p>", run(t, 36, true, "SimHei"));
+            Block::Masthead(t) => body.push_str(&para(
+                "",
+                "<w:spacing w:before=\"0\" w:after=\"240\" w:line=\"240\" w:lineRule=\"auto\"/>",
+                "",
+                "center",
+                &run(t, 60, XBS, false, red),
+            )),
+            Block::DocNo(t) => body.push_str(&para(
+                "<w:pBdr><w:bottom w:val=\"single\" w:sz=\"12\" w:space=\"8\" w:color=\"FF0000\"/></w:pBdr>",
+                "<w:spacing w:before=\"240\" w:after=\"560\" w:line=\"560\" w:lineRule=\"exact\"/>",
+                "",
+                "center",
+                &run(t, 32, FANG, false, None),
+            )),
+            Block::Title(t) => body.push_str(&para(
+                "",
+                "<w:spacing w:before=\"0\" w:after=\"560\" w:line=\"700\" w:lineRule=\"exact\"/>",
+                "",
+                "center",
+                &run(t, 44, XBS, false, None),
+            )),
+            Block::To(t) => body.push_str(&para("", LINE, "", "left", &run(t, 32, FANG, false, None))),
+            Block::Text(t) => body.push_str(&para(
+                "",
+                LINE,
+                "<w:ind w:firstLineChars=\"200\" w:firstLine=\"640\"/>",
+                "both",
+                &run(t, 32, FANG, false, None),
+            )),
+            Block::Heading(t) => body.push_str(&para(
+                "",
+                LINE,
+                "<w:ind w:firstLineChars=\"200\" w:firstLine=\"640\"/>",
+                "",
+                &run(t, 32, HEI, false, None),
+            )),
+            Block::Table {
+                caption,
+                units,
+                rows,
+            } => {
+                body.push_str(&para(
+                    "",
+                    "<w:spacing w:before=\"120\" w:after=\"0\" w:line=\"400\" w:lineRule=\"exact\"/>",
+                    "",
+                    "center",
+                    &run(caption, 28, HEI, false, None),
+                ));
+                body.push_str(&para(
+                    "",
+                    "<w:spacing w:before=\"0\" w:after=\"60\" w:line=\"320\" w:lineRule=\"exact\"/>",
+                    "",
+                    "right",
+                    &run(units, 21, SONG, false, None),
+                ));
+                body.push_str(&table(rows));
             }
-            Block::Heading(t) => {
-                let _ = write!(
-                    body,
-                    "<w:p><w:pPr><w:spacing w:before=\"200\" w:after=\"100\"/></w:pPr>{}</w:p>",
-                    run(t, 32, true, "SimHei")
-                );
+            Block::Signature { issuer, date } => {
+                // Two blank lines, then the issuer centred over the date,
+                // the date four characters from the right margin.
+                body.push_str(&para("", LINE, "", "", ""));
+                body.push_str(&para("", LINE, "", "", ""));
+                body.push_str(&para(
+                    "",
+                    LINE,
+                    "<w:ind w:right=\"1280\"/>",
+                    "right",
+                    &run(issuer, 32, FANG, false, None),
+                ));
+                body.push_str(&para(
+                    "",
+                    LINE,
+                    "<w:ind w:right=\"1280\"/>",
+                    "right",
+                    &run(date, 32, FANG, false, None),
+                ));
             }
-            Block::Text(t) => {
-                let _ = write!(body, "<w:p><w:pPr><w:ind w:firstLineChars=\"200\" w:firstLine=\"640\"/><w:spacing w:line=\"480\" w:lineRule=\"auto\"/></w:pPr>{}</w:p>", run(t, 32, false, "FangSong"));
-            }
-            Block::Right(t) => {
-                let _ = write!(
-                    body,
-                    "<w:p><w:pPr><w:jc w:val=\"right\"/></w:pPr>{}</w:p>",
-                    run(t, 32, false, "FangSong")
-                );
-            }
-            Block::Table(rows) => {
-                body.push_str("<w:tbl><w:tblPr><w:tblW w:w=\"5000\" w:type=\"pct\"/><w:jc w:val=\"center\"/><w:tblBorders>");
-                for side in ["top", "left", "bottom", "right", "insideH", "insideV"] {
-                    let _ = write!(
-                        body,
-                        "<w:{side} w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"000000\"/>"
-                    );
-                }
-                body.push_str("</w:tblBorders></w:tblPr>");
-                for (i, row) in rows.iter().enumerate() {
-                    body.push_str("<w:tr>");
-                    for cell in row {
-                        let _ = write!(
-                            body,
-                            "<w:tc><w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr>{}</w:p></w:tc>",
-                            run(cell, 24, i == 0, "SimSun")
-                        );
-                    }
-                    body.push_str("</w:tr>");
-                }
-                body.push_str("</w:tbl><w:p/>");
+            Block::Cc(t) => {
+                body.push_str(&para("", LINE, "", "", ""));
+                body.push_str(&para(
+                    "<w:pBdr><w:top w:val=\"single\" w:sz=\"6\" w:space=\"1\" w:color=\"000000\"/><w:bottom w:val=\"single\" w:sz=\"6\" w:space=\"1\" w:color=\"000000\"/></w:pBdr>",
+                    LINE,
+                    "<w:ind w:left=\"320\" w:right=\"320\" w:hanging=\"0\"/>",
+                    "left",
+                    &run(&format!("抄送：{t}。"), 28, FANG, false, None),
+                ));
             }
         }
     }
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"1440\" w:right=\"1531\" w:bottom=\"1440\" w:left=\"1531\" w:header=\"851\" w:footer=\"992\" w:gutter=\"0\"/></w:sectPr></w:body></w:document>"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><w:body>{body}<w:sectPr><w:footerReference w:type=\"default\" r:id=\"rIdFooter\"/><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"2098\" w:right=\"1474\" w:bottom=\"1984\" w:left=\"1588\" w:header=\"851\" w:footer=\"1247\" w:gutter=\"0\"/><w:docGrid w:type=\"linesAndChars\" w:linePitch=\"560\" w:charSpace=\"0\"/></w:sectPr></w:body></w:document>"
     )
 }
 
+/// A table with its grid, the header row repeated on every page.
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.first().map_or(1, Vec::len).max(1);
+    // Each column as wide as its longest text needs (a CJK character
+    // counts two), between 5 and 60 half-characters, scaled to the page.
+    let need: Vec<u32> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|t| {
+                    t.chars()
+                        .map(|ch| if (ch as u32) >= 0x2E80 { 2 } else { 1 })
+                        .sum::<u32>()
+                })
+                .max()
+                .unwrap_or(0)
+                .clamp(5, 60)
+        })
+        .collect();
+    let total: u32 = need.iter().sum::<u32>().max(1);
+    let mut widths: Vec<u32> = need.iter().map(|n| TEXT_WIDTH * n / total).collect();
+    let used: u32 = widths.iter().sum();
+    widths[0] += TEXT_WIDTH - used;
+    let unit = TEXT_WIDTH / cols as u32;
+    let mut t = String::from("<w:tbl><w:tblPr><w:tblW w:w=\"");
+    let _ = write!(
+        t,
+        "{TEXT_WIDTH}\" w:type=\"dxa\"/><w:jc w:val=\"center\"/><w:tblBorders>"
+    );
+    for side in ["top", "left", "bottom", "right", "insideH", "insideV"] {
+        let _ = write!(
+            t,
+            "<w:{side} w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"000000\"/>"
+        );
+    }
+    t.push_str("</w:tblBorders><w:tblLayout w:type=\"fixed\"/></w:tblPr><w:tblGrid>");
+    for w in &widths {
+        let _ = write!(t, "<w:gridCol w:w=\"{w}\"/>");
+    }
+    t.push_str("</w:tblGrid>");
+    for (i, row) in rows.iter().enumerate() {
+        t.push_str("<w:tr>");
+        if i == 0 {
+            t.push_str("<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>");
+        } else {
+            t.push_str("<w:trPr><w:cantSplit/></w:trPr>");
+        }
+        for (c, cell) in row.iter().enumerate() {
+            let w = widths.get(c).copied().unwrap_or(unit);
+            let _ = write!(
+                t,
+                "<w:tc><w:tcPr><w:tcW w:w=\"{w}\" w:type=\"dxa\"/><w:vAlign w:val=\"center\"/></w:tcPr>{}</w:tc>",
+                para(
+                    "",
+                    "<w:spacing w:before=\"0\" w:after=\"0\" w:line=\"300\" w:lineRule=\"exact\"/>",
+                    "",
+                    if c == 0 && i > 0 { "left" } else { "center" },
+                    &run(cell, 21, SONG, i == 0, None),
+                )
+            );
+        }
+        t.push_str("</w:tr>");
+    }
+    t.push_str("</w:tbl>");
+    t
+}
+
+/// The footer: the page number as `— 1 —`, 4号 宋体, centred.
+const FOOTER: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:ftr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:p><w:pPr><w:jc w:val="center"/></w:pPr><w:r><w:rPr><w:rFonts w:ascii="宋体" w:hAnsi="宋体" w:eastAsia="宋体"/><w:sz w:val="28"/></w:rPr><w:t xml:space="preserve">— </w:t></w:r><w:fldSimple w:instr=" PAGE "><w:r><w:rPr><w:rFonts w:ascii="宋体" w:hAnsi="宋体" w:eastAsia="宋体"/><w:sz w:val="28"/></w:rPr><w:t>1</w:t></w:r></w:fldSimple><w:r><w:rPr><w:rFonts w:ascii="宋体" w:hAnsi="宋体" w:eastAsia="宋体"/><w:sz w:val="28"/></w:rPr><w:t xml:space="preserve"> —</w:t></w:r></w:p></w:ftr>"#;
+
 const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#;
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/></Types>"#;
 
 const RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#;
+
+const DOCUMENT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdFooter" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer1.xml"/></Relationships>"#;
 
 /// The 通报 as `.docx` bytes.
 ///
@@ -403,10 +853,35 @@ pub fn bulletin_docx(input: &BulletinInput<'_>) -> std::io::Result<Vec<u8>> {
     for (name, data) in [
         ("[Content_Types].xml", CONTENT_TYPES),
         ("_rels/.rels", RELS),
+        ("word/_rels/document.xml.rels", DOCUMENT_RELS),
         ("word/document.xml", xml.as_str()),
+        ("word/footer1.xml", FOOTER),
     ] {
         zip.start_file(name, opts).map_err(std::io::Error::other)?;
         zip.write_all(data.as_bytes())?;
     }
     Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quarters_and_halves_in_chinese_numerals() {
+        assert_eq!(period_title(Period::Quarter(2026, 2)), "2026年第二季度");
+        assert_eq!(period_title(Period::Half(2026, 1)), "2026年上半年");
+        assert_eq!(
+            period_title(Period::Month(crate::period::Month::new(2026, 3).unwrap())),
+            "2026年3月"
+        );
+    }
+
+    #[test]
+    fn changes_are_said_without_a_space() {
+        assert_eq!(moved(1.26), "提高1.3个百分点");
+        assert_eq!(moved(-0.5), "下降0.5个百分点");
+        assert_eq!(moved(0.02), "持平");
+        assert_eq!(pct(59.84), "59.8%");
+    }
 }

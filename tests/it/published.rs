@@ -419,9 +419,12 @@ fn targets_charts_and_the_bulletin() {
     let text = docx_text(&d.path("通报.docx"));
     let city = num(&rows, CITY, "signing_rate", "current").unwrap();
     let prev = num(&rows, CITY, "signing_rate", "change_previous").unwrap();
-    assert!(text.contains(&format!("签约率为 {:.1}%", city)), "{text}");
     assert!(
-        text.contains(&format!("{:.1} 个百分点", prev.abs())),
+        text.contains(&format!("家庭医生签约率。全市为{:.1}%", city)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{:.1}个百分点", prev.abs())),
         "{text}"
     );
     let xm = num(&rows, XM, "signing_rate", "current").unwrap();
@@ -647,11 +650,7 @@ fn a_target_met_is_judged_once_and_every_output_agrees() {
             );
         }
         let text = docx_text(&d.path("通报.docx"));
-        let said = if all_met {
-            "全部达标"
-        } else {
-            "中 0 个达标，2 个未达标"
-        };
+        let said = if all_met { "均达标" } else { "均未达标" };
         assert!(text.contains(said), "{target}: {text}");
     }
 }
@@ -738,7 +737,7 @@ fn a_county_summary_counts_its_townships_once_in_completeness() {
     );
     let text = docx_text(&d.path("通报.docx"));
     assert!(
-        text.contains(&format!("本期应报报表 {expected} 份，实报 {reported} 份")),
+        text.contains(&format!("应报报表{expected}份，实报{reported}份")),
         "{text}"
     );
 }
@@ -916,4 +915,361 @@ fn a_year_to_date_count_restarts_in_january_and_is_judged_for_the_year() {
     let dec = run("2025-12");
     assert_eq!(num(&dec, CD, "htn_standard_rate", "current"), Some(75.0));
     assert_eq!(met(&dec), "true");
+}
+
+/// One part of a .docx.
+fn docx_part(path: &std::path::Path, name: &str) -> String {
+    use std::io::Read;
+    let bytes = std::fs::read(path).unwrap();
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut xml = String::new();
+    zin.by_name(name).unwrap().read_to_string(&mut xml).unwrap();
+    xml
+}
+
+/// Checks that the children of every `<w:{parent}>` come in `order`, the
+/// order of the OOXML schema's sequence (ECMA-376 Part 1, §17): Word shows
+/// a repair prompt for a document that breaks it.
+fn in_schema_order(xml: &str, parent: &str, order: &[&str]) {
+    let open = format!("<w:{parent}>");
+    let close = format!("</w:{parent}>");
+    let mut rest = xml;
+    let mut seen = 0;
+    while let Some(i) = rest.find(&open) {
+        let inner = &rest[i + open.len()..];
+        let end = inner.find(&close).unwrap();
+        let inner = &inner[..end];
+        // The direct children: tags at depth 0.
+        let mut depth = 0i32;
+        let mut last = 0usize;
+        let mut k = 0;
+        let b = inner.as_bytes();
+        while k < b.len() {
+            if b[k] == b'<' {
+                let tag_end = inner[k..].find('>').unwrap() + k;
+                let tag = &inner[k + 1..tag_end];
+                let closing = tag.starts_with('/');
+                let empty = tag.ends_with('/');
+                let name = tag
+                    .trim_start_matches('/')
+                    .split([' ', '/'])
+                    .next()
+                    .unwrap()
+                    .trim_start_matches("w:");
+                if !closing && depth == 0 {
+                    let pos = order.iter().position(|o| *o == name).unwrap_or_else(|| {
+                        panic!("<w:{name}> is not a child of <w:{parent}>: {inner}")
+                    });
+                    assert!(
+                        pos >= last,
+                        "<w:{name}> out of order in <w:{parent}>: {inner}"
+                    );
+                    last = pos;
+                }
+                if closing {
+                    depth -= 1;
+                } else if !empty {
+                    depth += 1;
+                }
+                k = tag_end + 1;
+            } else {
+                k += 1;
+            }
+        }
+        seen += 1;
+        rest = &rest[i + open.len()..];
+    }
+    assert!(seen > 0, "no <w:{parent}>");
+}
+
+/// FORMS.md §8 (issue 29): the 通报 is a 公文 in the GB/T 9704 layout —
+/// 发文机关标志, 文号, title with the quarter in Chinese numerals, 主送 by the
+/// scope, lead-in, the four sections, 落款, 抄送, page numbers, fixed 28 pt
+/// spacing, tables with their grid and a repeated header — valid OOXML,
+/// natural Chinese, and every figure it quotes is indicators.csv's.
+#[test]
+fn the_bulletin_is_a_gongwen_ready_to_sign() {
+    let d = Dir::new();
+    fixture(&d);
+    std::fs::write(
+        d.path("targets.csv"),
+        "year,form,field,level,value\n2026,family_doctor,signing_rate,township,80\n",
+    )
+    .unwrap();
+    let make = |scope: Option<&str>, out: &str| {
+        let mut args = vec![
+            "--period",
+            "2026Q1",
+            "--targets",
+            "targets.csv",
+            "--export",
+            out,
+            "-o",
+        ];
+        let book = format!("{out}.xlsx");
+        let docx = format!("{out}.docx");
+        args.extend([
+            book.as_str(),
+            "--bulletin",
+            docx.as_str(),
+            "--date",
+            "2026-04-08",
+        ]);
+        args.extend([
+            "--doc-no",
+            "青卫通〔2026〕12号",
+            "--cc",
+            "市疾病预防控制中心",
+        ]);
+        if let Some(s) = scope {
+            args.extend(["--scope", s]);
+        }
+        let o = util::run_in(&d, "consolidate", &args);
+        assert!(
+            o.status.code().unwrap() < 2,
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        d.path(&docx)
+    };
+    let city = make(None, "city");
+    let text = docx_text(&city);
+    for part in [
+        "青山市卫生健康委员会",
+        "青卫通〔2026〕12号",
+        "关于青山市2026年第一季度基本公共卫生服务主要指标完成情况的通报",
+        "各县（区）卫生健康局：",
+        "现将有关情况通报如下：",
+        "一、总体情况",
+        "二、各项指标完成情况",
+        "三、存在的问题",
+        "四、下一步工作要求",
+        "2026年4月8日",
+        "抄送：市疾病预防控制中心。",
+        "表1",
+        "单位：%",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    assert!(!text.contains("第1季度"), "{text}");
+    // No space between a number and a Chinese character, either way.
+    let re = regex::Regex::new(r"[0-9%][ \t]+\p{Han}|\p{Han}[ \t]+[0-9]").unwrap();
+    assert!(re.find(&text).is_none(), "{:?} in {text}", re.find(&text));
+    // The figures are indicators.csv's.
+    let rows = indicators(&d, "city");
+    let signing = num(&rows, CITY, "signing_rate", "current").unwrap();
+    assert!(
+        text.contains(&format!("家庭医生签约率。全市为{signing:.1}%")),
+        "{text}"
+    );
+    let xm = num(&rows, XM, "signing_rate", "current").unwrap();
+    assert_eq!(
+        rows[&(XM.to_string(), "signing_rate".to_string())]["met"],
+        "false"
+    );
+    assert!(text.contains(&format!("新民镇（{xm:.1}%）")), "{text}");
+    // The layout: fixed 28 pt lines, page numbers, a table grid and a
+    // repeated header row, the red rule under the 文号.
+    let xml = docx_part(&city, "word/document.xml");
+    assert!(xml.contains(r#"w:line="560" w:lineRule="exact""#));
+    assert!(!xml.contains(r#"w:line="480""#));
+    assert!(xml.contains("<w:tblGrid><w:gridCol"), "tables have a grid");
+    assert!(xml.contains("<w:tblHeader/>"));
+    assert!(xml.contains(r#"w:color="FF0000""#));
+    assert!(xml.contains(r#"<w:footerReference w:type="default" r:id="rIdFooter"/>"#));
+    let footer = docx_part(&city, "word/footer1.xml");
+    assert!(footer.contains(r#"w:instr=" PAGE ""#) && footer.contains("— "));
+    assert!(docx_part(&city, "word/_rels/document.xml.rels").contains("footer1.xml"));
+    // Element order, as the schema sequences them.
+    in_schema_order(
+        &xml,
+        "pPr",
+        &[
+            "pStyle",
+            "keepNext",
+            "keepLines",
+            "pageBreakBefore",
+            "framePr",
+            "widowControl",
+            "numPr",
+            "suppressLineNumbers",
+            "pBdr",
+            "shd",
+            "tabs",
+            "suppressAutoHyphens",
+            "kinsoku",
+            "wordWrap",
+            "overflowPunct",
+            "topLinePunct",
+            "autoSpaceDE",
+            "autoSpaceDN",
+            "bidi",
+            "adjustRightInd",
+            "snapToGrid",
+            "spacing",
+            "ind",
+            "contextualSpacing",
+            "mirrorIndents",
+            "suppressOverlap",
+            "jc",
+            "textDirection",
+            "textAlignment",
+            "textboxTightWrap",
+            "outlineLvl",
+            "divId",
+            "cnfStyle",
+            "rPr",
+            "sectPr",
+            "pPrChange",
+        ],
+    );
+    in_schema_order(
+        &xml,
+        "rPr",
+        &[
+            "rStyle",
+            "rFonts",
+            "b",
+            "bCs",
+            "i",
+            "iCs",
+            "caps",
+            "smallCaps",
+            "strike",
+            "dstrike",
+            "outline",
+            "shadow",
+            "emboss",
+            "imprint",
+            "noProof",
+            "snapToGrid",
+            "vanish",
+            "webHidden",
+            "color",
+            "spacing",
+            "w",
+            "kern",
+            "position",
+            "sz",
+            "szCs",
+            "highlight",
+            "u",
+            "effect",
+            "bdr",
+            "shd",
+            "fitText",
+            "vertAlign",
+            "rtl",
+            "cs",
+            "em",
+            "lang",
+            "eastAsianLayout",
+            "specVanish",
+            "oMath",
+        ],
+    );
+    in_schema_order(
+        &xml,
+        "tblPr",
+        &[
+            "tblStyle",
+            "tblpPr",
+            "tblOverlap",
+            "bidiVisual",
+            "tblStyleRowBandSize",
+            "tblStyleColBandSize",
+            "tblW",
+            "jc",
+            "tblCellSpacing",
+            "tblInd",
+            "tblBorders",
+            "shd",
+            "tblLayout",
+            "tblCellMar",
+            "tblLook",
+        ],
+    );
+    in_schema_order(&xml, "tbl", &["tblPr", "tblGrid", "tr"]);
+    in_schema_order(
+        &xml,
+        "trPr",
+        &[
+            "cnfStyle",
+            "divId",
+            "gridBefore",
+            "gridAfter",
+            "wBefore",
+            "wAfter",
+            "cantSplit",
+            "trHeight",
+            "tblHeader",
+            "tblCellSpacing",
+            "jc",
+            "hidden",
+        ],
+    );
+    in_schema_order(
+        &xml,
+        "tcPr",
+        &[
+            "cnfStyle",
+            "tcW",
+            "gridSpan",
+            "hMerge",
+            "vMerge",
+            "tcBorders",
+            "shd",
+            "noWrap",
+            "tcMar",
+            "textDirection",
+            "tcFitText",
+            "vAlign",
+            "hideMark",
+        ],
+    );
+    in_schema_order(
+        &xml,
+        "sectPr",
+        &[
+            "headerReference",
+            "footerReference",
+            "footnotePr",
+            "endnotePr",
+            "type",
+            "pgSz",
+            "pgMar",
+            "paperSrc",
+            "pgBorders",
+            "lnNumType",
+            "pgNumType",
+            "cols",
+            "formProt",
+            "vAlign",
+            "noEndnote",
+            "titlePg",
+            "textDirection",
+            "bidi",
+            "rtlGutter",
+            "docGrid",
+            "printerSettings",
+        ],
+    );
+    // A county's 通报 goes to its townships' centres, from the county.
+    let county = make(Some("东湖区"), "county");
+    let text = docx_text(&county);
+    assert!(text.contains("各乡镇卫生院、社区卫生服务中心："), "{text}");
+    assert!(
+        text.contains("东湖区卫生健康委员会") && text.contains("全县（区）"),
+        "{text}"
+    );
+    assert!(!text.contains("各县（区）卫生健康局"), "{text}");
+    if util::soffice("the 通报 in LibreOffice Writer") {
+        let out = util::soffice_cmd(&d)
+            .args(["--headless", "--convert-to", "pdf", "--outdir"])
+            .arg(d.path("pdf"))
+            .arg(&city)
+            .output()
+            .unwrap();
+        assert!(out.status.success() && d.path("pdf/city.pdf").exists());
+    }
 }
