@@ -78,6 +78,8 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("*", "cc", "通报的抄送机关", "The 通报's copies to"),
     ("*", "date", "通报的成文日期（默认为当天）", "The 通报's date (default: today)"),
     ("*", "bulletin", "把通报写成 Word 文档（.docx）", "Write the 通报 as a Word document"),
+    ("history", "scope", "只列名录中一个县（区）或乡镇所属单位的报表（代码或名称）", "Only the returns of one county or township's units (code or name)"),
+    ("template", "scope", "只写名录中一个县（区）的各乡镇（或一个乡镇）的模板（代码或名称）", "Only the townships of one county (or one township): code or name"),
     ("history", "unit", "只列这一个单位（名称或代码）", "Only this unit (name or code)"),
     ("history", "form", "只列这一种报表（代码或简称）", "Only this form (id or short name)"),
     ("ingest", "received", "这批报表实际收到的日期（补录积压的报表时用），无报出日期的按此日判断是否及时", "The day these returns arrived (for a backlog ingested later): timeliness of those without a 报出日期 is judged by it"),

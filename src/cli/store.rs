@@ -109,6 +109,9 @@ pub struct HistoryArgs {
     /// Only this period.
     #[arg(long, value_name = "P")]
     pub period: Option<String>,
+    /// Only the returns of one county or township's units (code or name).
+    #[arg(long, value_name = "CODE")]
+    pub scope: Option<String>,
 }
 
 /// Arguments of `trace`.
@@ -835,6 +838,12 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
     let lang = langs.terminal;
     let st = open(&args.store, lang)?;
     let (registry, _) = registry(&st, &None, lang)?;
+    let scoped = args
+        .scope
+        .as_deref()
+        .map(|scope| registry.scoped(scope))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
     let schemas = Schemas::builtin()?;
     let period = args
         .period
@@ -860,6 +869,15 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
     for s in &subs {
         if unit.is_some_and(|u| s.unit_code != Some(u)) {
             continue;
+        }
+        // Under --scope, only its units' submissions (and none of unknown unit).
+        if let Some(sc) = &scoped {
+            if !s
+                .unit_code
+                .is_some_and(|c| sc.by_code(crate::registry::UnitCode(c)).is_some())
+            {
+                continue;
+            }
         }
         if form.as_deref().is_some_and(|f| s.form != f) {
             continue;

@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use super::Langs;
 use crate::message::Lang;
 use crate::period::Period;
-use crate::registry::{NameMatch, Registry, UnitIdx};
+use crate::registry::{Registry, UnitIdx};
 use crate::schema::Schemas;
 use crate::template::{write_templates, TemplateRequest};
+use crate::validate::returns::expected_units;
 
 /// Arguments of `template`.
 #[derive(Debug, clap::Args)]
@@ -30,6 +31,9 @@ pub struct Args {
     /// Only this township (name, alias or code).
     #[arg(long, value_name = "U")]
     pub unit: Option<String>,
+    /// Only the townships of one county (or one township): code or name.
+    #[arg(long, value_name = "CODE")]
+    pub scope: Option<String>,
     /// All forms of a township in one workbook, one sheet each.
     #[arg(long)]
     pub combined: bool,
@@ -39,18 +43,6 @@ pub struct Args {
     /// A store: last month's stocks in force appear in a note on each stock cell.
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
-}
-
-/// The units that send returns: those whose children are the leaves.
-fn reporting_units(registry: &Registry) -> Vec<UnitIdx> {
-    registry
-        .depth_first()
-        .into_iter()
-        .filter(|&u| {
-            let c = &registry.unit(u).children;
-            !c.is_empty() && c.iter().all(|&k| registry.unit(k).children.is_empty())
-        })
-        .collect()
 }
 
 /// Last month's stocks in force in a store, by village, form and field.
@@ -106,51 +98,40 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
             }
         ),
     };
-    let registry = Registry::load(&args.units).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let mut registry = Registry::load(&args.units).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    if let Some(scope) = &args.scope {
+        registry = registry
+            .scoped(scope)
+            .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    }
     let schemas = match &args.schemas {
         Some(dir) => Schemas::from_dir(dir)?,
         None => Schemas::builtin()?,
     };
+    // Names as people type them, resolved by their one owner: an unknown or
+    // ambiguous one exits 2 with the candidates.
     let forms: Vec<usize> = match &args.form {
         None => (0..schemas.forms.len()).collect(),
-        Some(f) => {
-            let found = schemas
-                .forms
-                .iter()
-                .position(|x| x.id == *f || x.short == *f || x.title == *f);
-            match found {
-                Some(i) => vec![i],
-                None => {
-                    let ids: Vec<&str> = schemas.forms.iter().map(|x| x.id.as_str()).collect();
-                    anyhow::bail!(
-                        "{}",
-                        match lang {
-                            Lang::Zh =>
-                                format!("--form “{f}”不是已知的报表；可选：{}", ids.join("、")),
-                            Lang::En => format!(
-                                "--form `{f}` is not a known form; one of: {}",
-                                ids.join(", ")
-                            ),
-                        }
-                    )
-                }
-            }
-        }
+        Some(f) => vec![super::names::form(&schemas, f, "--form", lang)? as usize],
     };
-    let all = reporting_units(&registry);
+    let all = expected_units(&registry);
     let units = match &args.unit {
         None => all,
-        Some(u) => match registry.find_reporting_unit(u) {
-            NameMatch::Found(i) if all.contains(&i) => vec![i],
-            _ => anyhow::bail!(
-                "{}",
-                match lang {
-                    Lang::Zh => format!("--unit “{u}”不是名录中填报报表的单位（乡镇、街道）"),
-                    Lang::En =>
-                        format!("--unit `{u}` is not a reporting unit (township) of the registry"),
-                }
-            ),
-        },
+        Some(u) => {
+            let i = super::names::unit(&registry, u, "--unit", lang)?;
+            if !all.contains(&i) {
+                anyhow::bail!(
+                    "{}",
+                    match lang {
+                        Lang::Zh => format!("--unit “{u}”不是名录中填报报表的单位（乡镇、街道）"),
+                        Lang::En => format!(
+                            "--unit `{u}` is not a reporting unit (township) of the registry"
+                        ),
+                    }
+                )
+            }
+            vec![i]
+        }
     };
     let previous = match &args.store {
         Some(dir) => previous_stocks(dir, &registry, &schemas, month, lang)?,

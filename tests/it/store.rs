@@ -1765,3 +1765,87 @@ fn chrono_today() -> String {
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year}-{month:02}-{day:02}")
 }
+
+/// `--scope` on `history` and `template` (issue 30): one township's
+/// submissions and templates only; a scope that is no unit exits 2.
+#[test]
+fn history_and_template_take_a_scope() {
+    let d = Dir::new();
+    family(
+        &d,
+        "a/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    family(
+        &d,
+        "a/新民镇202602.xlsx",
+        "新民镇",
+        2,
+        &[("新村", 300.0, 60.0), ("红旗村", 200.0, 50.0)],
+    );
+    assert!(ingest(&d, "a", &[]).status.code().unwrap() < 2);
+    let out = util::phstats(
+        d.tmp.path(),
+        &["history", "--store", "db", "--scope", "新民镇"],
+    );
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("新民镇202602.xlsx"), "{said}");
+    assert!(!said.contains("城东街道"), "{said}");
+    let out = util::phstats(
+        d.tmp.path(),
+        &["history", "--store", "db", "--scope", "南山镇"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let files = |dir: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d.path(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    for (scope, dir, n) in [("东湖区", "t_county", 6), ("新民镇", "t_town", 3)] {
+        let out = util::phstats(
+            d.tmp.path(),
+            &[
+                "template",
+                "--units",
+                "units.csv",
+                "--period",
+                "2026-03",
+                "-o",
+                dir,
+                "--scope",
+                scope,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let made = files(dir);
+        assert_eq!(made.len(), n, "{made:?}");
+        if scope == "新民镇" {
+            assert!(made.iter().all(|f| f.contains("新民镇")), "{made:?}");
+        }
+    }
+    // A form by its short name, resolved as everywhere else.
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "template",
+            "--units",
+            "units.csv",
+            "--period",
+            "2026-03",
+            "-o",
+            "t_form",
+            "--form",
+            "慢病",
+            "--scope",
+            "新民镇",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(files("t_form").len(), 1);
+}
