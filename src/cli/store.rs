@@ -872,9 +872,9 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
         }
         // Under --scope, only its units' submissions (and none of unknown unit).
         if let Some(sc) = &scoped {
-            if !s
+            if s
                 .unit_code
-                .is_some_and(|c| sc.by_code(crate::registry::UnitCode(c)).is_some())
+                .is_none_or(|c| sc.by_code(crate::registry::UnitCode(c)).is_none())
             {
                 continue;
             }
