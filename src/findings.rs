@@ -394,6 +394,10 @@ pub struct Finding {
     /// A severity other than the rule's, where FORMS.md §4 grades a case
     /// lower (a stray empty sheet is only info).
     pub severity_override: Option<Severity>,
+    /// Confirmed by a statistician (`phstats confirm`): who, when and why.
+    /// A confirmed warning is shown as 已核实 and is not open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<String>,
 }
 
 impl Finding {
@@ -412,7 +416,46 @@ impl Finding {
             value: None,
             detail,
             severity_override: None,
+            confirmed: None,
         }
+    }
+
+    /// The finding's short stable id (FORMS.md §6, the last column of
+    /// `findings.csv`): the same rule on the same unit, form, period, field,
+    /// cell and value keeps it from run to run, whatever file it came in, so
+    /// a statistician confirms it once; a changed value is a new finding.
+    #[must_use]
+    pub fn id(&self) -> String {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        for part in [
+            self.rule.id(),
+            &self.unit_code.map(|c| c.to_string()).unwrap_or_default(),
+            self.form.as_deref().unwrap_or(""),
+            self.period.as_deref().unwrap_or(""),
+            self.field.as_deref().unwrap_or(""),
+            &self.cell.map(|c| c.to_string()).unwrap_or_default(),
+            self.value.as_deref().unwrap_or(""),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0x1f]);
+        }
+        // A finding tied to no unit or cell (an unreadable file) is told
+        // apart by its file.
+        if self.unit_code.is_none() && self.cell.is_none() {
+            h.update(self.file.as_deref().unwrap_or("").as_bytes());
+        }
+        h.finalize()
+            .iter()
+            .take(5)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Whether the finding still needs someone: not info, not confirmed.
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        self.severity() != Severity::Info && self.confirmed.is_none()
     }
 
     /// Severity of the rule.
@@ -512,16 +555,24 @@ impl Finding {
     pub fn message_with_help(&self, lang: Lang) -> String {
         let (text, help) = self.detail.render(lang);
         let text = clip_to(text, MAX_MESSAGE);
-        match (help, lang) {
+        let mut out = match (help, lang) {
             (Some(h), Lang::Zh) => format!("{text}（建议：{}）", clip_to(h, MAX_MESSAGE)),
             (Some(h), Lang::En) => format!("{text} (help: {})", clip_to(h, MAX_MESSAGE)),
             (None, _) => text,
+        };
+        if let Some(note) = &self.confirmed {
+            out.push_str(lang.pick("；", "; "));
+            out.push_str(note);
         }
+        out
     }
 
     /// The level as a person reads it: 错误 / error.
     #[must_use]
     pub fn severity_label(&self, lang: Lang) -> &'static str {
+        if self.confirmed.is_some() {
+            return lang.pick("已核实", "confirmed");
+        }
         match lang {
             Lang::Zh => self.severity().zh(),
             Lang::En => self.severity().id(),
@@ -580,6 +631,10 @@ impl Finding {
         if let Some(h) = self.help(lang) {
             out.push_str(lang.pick("\n  建议：", "\n  help: "));
             out.push_str(&terminal_text(&h));
+        }
+        if let Some(note) = &self.confirmed {
+            out.push_str("\n  ");
+            out.push_str(&terminal_text(note));
         }
         out
     }

@@ -414,6 +414,80 @@ fn keep_original(dir: &Path, path: &Path, display: &str, hash: &str) -> Result<(
     std::fs::rename(&tmp, &dest).map_err(io_err(&dest, Access::Write))
 }
 
+/// The findings a statistician confirmed (`phstats confirm`), by id: kept
+/// at the store's root, outside the generations (a rollback of the figures
+/// does not take back a judgement), rewritten whole and atomically under
+/// the store's lock.
+pub const CONFIRMATIONS: &str = "confirmations.json";
+
+/// One confirmed finding: what it was, who confirmed it, when and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The finding's stable id ([`Finding::id`]).
+    pub id: String,
+    /// Its rule id.
+    pub rule: String,
+    /// Where it was: `file!sheet!cell`.
+    pub location: String,
+    /// The value it was raised on.
+    pub value: String,
+    /// Why it is right.
+    pub reason: String,
+    /// Who confirmed it.
+    pub by: String,
+    /// When.
+    pub at: String,
+}
+
+impl Confirmation {
+    /// The line a confirmed finding shows: `已核实（张三，2026-04-08：疫苗集中补种）`.
+    #[must_use]
+    pub fn note(&self, lang: Lang) -> String {
+        let day = self.at.get(..10).unwrap_or(&self.at);
+        match lang {
+            Lang::Zh => format!("已核实（{}，{day}：{}）", self.by, self.reason),
+            Lang::En => format!("confirmed ({}, {day}: {})", self.by, self.reason),
+        }
+    }
+}
+
+impl Store {
+    /// The confirmed findings, by id.
+    ///
+    /// # Errors
+    /// The file is there and cannot be read or parsed (never read as none).
+    pub fn confirmations(&self) -> Result<HashMap<String, Confirmation>, StoreError> {
+        let path = self.dir.join(CONFIRMATIONS);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+            Err(e) => return Err(io_err(&path, Access::Read)(e)),
+        };
+        let list: Vec<Confirmation> =
+            serde_json::from_str(&text).map_err(|e| StoreError::Table {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(list.into_iter().map(|c| (c.id.clone(), c)).collect())
+    }
+
+    /// Adds `new` to the confirmed findings (a second confirmation of one
+    /// id replaces the first). The caller holds the store's lock.
+    ///
+    /// # Errors
+    /// The file cannot be read or written; it is then as it was.
+    pub fn confirm(&self, new: Vec<Confirmation>) -> Result<(), StoreError> {
+        let mut all = self.confirmations()?;
+        for c in new {
+            all.insert(c.id.clone(), c);
+        }
+        let mut list: Vec<Confirmation> = all.into_values().collect();
+        list.sort_by(|a, b| (&a.at, &a.id).cmp(&(&b.at, &b.id)));
+        let text = serde_json::to_string_pretty(&list).unwrap_or_default();
+        write_synced(&self.dir.join(CONFIRMATIONS), text.as_bytes())
+    }
+}
+
 /// A submission's status (FORMS.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

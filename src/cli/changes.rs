@@ -216,7 +216,10 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
                 )
             })
             .collect();
-        let label = field.label().get(lang).to_string();
+        let label = match lang {
+            Lang::Zh => field.full_name(),
+            Lang::En => field.label().get(lang).to_string(),
+        };
         match lang {
             Lang::Zh => crate::say!(
                 "  {} {} {}：{} → {}  {}",

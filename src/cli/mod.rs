@@ -13,6 +13,7 @@ macro_rules! say {
 
 pub mod changes;
 pub mod check;
+pub mod confirm;
 pub mod consolidate;
 pub mod names;
 pub mod output;
@@ -82,6 +83,7 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("template", "scope", "只写名录中一个县（区）的各乡镇（或一个乡镇）的模板（代码或名称）", "Only the townships of one county (or one township): code or name"),
     ("history", "unit", "只列这一个单位（名称或代码）", "Only this unit (name or code)"),
     ("history", "form", "只列这一种报表（代码或简称）", "Only this form (id or short name)"),
+    ("ingest", "units", "单位名录 CSV：新建数据库时必须给出；之后默认用数据库中的名录，给出新的名录即记为新版本并列出变化", "The unit registry CSV: needed for a new store; afterwards the store's is used, and one given is its new version (the changes are listed)"),
     ("ingest", "received", "这批报表实际收到的日期（补录积压的报表时用），无报出日期的按此日判断是否及时", "The day these returns arrived (for a backlog ingested later): timeliness of those without a 报出日期 is judged by it"),
     ("withdraw", "", "把一份报表撤出有效数字（如误发的空白模板、别的乡镇的报表），保留在历史中并记下原因", "Take a submission out of force (a blank template sent by mistake, another township's return), kept in history with its reason"),
     ("withdraw", "target", "要撤回的报表：history 所列的文件名（或路径）或报表编号", "The submission: its file (name or path) as history lists it, or its id"),
@@ -101,6 +103,12 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("changes", "scope", "只看名录中的一个县（区）或乡镇（代码或名称）", "Only one county or township (code or name)"),
     ("changes", "units", "单位名录 CSV（默认用入库时的名录）", "The unit registry CSV (default: the one the store ingested with)"),
     ("report", "as_of", "按某一版本（如 3）或某日（如 2026-04-10）结束时数据库中的数字写出汇总表", "The report as it stood at a generation (3) or by a day's end (2026-04-10)"),
+    ("confirm", "", "把核实过的警告标为“已核实”（记下核实人和原因），此后不再列为待处理", "Mark checked warnings as confirmed (已核实), with who and why; they are no longer open"),
+    ("confirm", "store", "数据库文件夹", "The store folder"),
+    ("confirm", "ids", "审核结果的编号（findings.csv 的 id 列，或 status --html 中的编号）", "The findings' ids (findings.csv's last column, or status --html)"),
+    ("confirm", "reason", "核实的结论：为什么这个数字是对的（记入数据库）", "Why the figure is right (kept in the store)"),
+    ("confirm", "by", "核实人（默认为登录用户名）", "Who confirms it (default: the login name)"),
+    ("confirm", "wait", "另一个程序正在写入数据库时，最多等待的秒数", "Seconds to wait for another writer of the store to finish"),
     ("store", "action", "log、rollback 或 verify", "log, rollback or verify"),
     ("store", "generation", "要回退到的版本号（见 store log）", "The generation to roll back to (see store log)"),
     ("store", "store", "数据库文件夹", "The store folder"),
@@ -333,6 +341,8 @@ pub enum Command {
     Status(status::Args),
     /// What moved since a report went up: old → new, and which return moved it.
     Changes(changes::Args),
+    /// Mark checked warnings as confirmed (已核实), with who and why.
+    Confirm(confirm::Args),
 }
 
 /// Options shared by `consolidate` and `check`.
@@ -510,6 +520,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Store(a) => store::store_cmd(&a, langs),
         Command::Status(a) => status::run(&a, langs),
         Command::Changes(a) => changes::run(&a, langs),
+        Command::Confirm(a) => confirm::run(&a, langs),
     }
 }
 

@@ -16,7 +16,11 @@ pub fn print_findings(findings: &[Finding], quiet: bool, lang: Lang) {
         return;
     }
     let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in findings.iter().filter(|f| f.severity() != Severity::Info) {
+    // A confirmed warning was looked at already: counted, not printed.
+    for f in findings
+        .iter()
+        .filter(|f| f.severity() != Severity::Info && f.confirmed.is_none())
+    {
         by_file
             .entry(f.file.as_deref().unwrap_or(""))
             .or_default()
@@ -102,8 +106,15 @@ pub fn print_summary(o: &Outcome, lang: Lang) {
         }
     }
     let mut counts: BTreeMap<(Severity, crate::findings::Rule), usize> = BTreeMap::new();
-    for f in &o.findings {
+    for f in o.findings.iter().filter(|f| f.confirmed.is_none()) {
         *counts.entry((f.severity(), f.rule)).or_default() += 1;
+    }
+    let confirmed = o.findings.iter().filter(|f| f.confirmed.is_some()).count();
+    if confirmed > 0 {
+        match lang {
+            Lang::Zh => crate::say!("   已核实 {confirmed} 条（phstats confirm，不再列为待处理）"),
+            Lang::En => crate::say!("   {confirmed} confirmed (phstats confirm; no longer open)"),
+        }
     }
     if counts.is_empty() {
         crate::say!("{}", lang.pick("未发现问题", "no findings"));

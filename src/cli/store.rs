@@ -25,9 +25,10 @@ pub struct IngestArgs {
     /// Return workbooks (.xlsx/.xls) and directories searched recursively.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// The unit registry CSV.
+    /// The unit registry CSV: needed for a new store; afterwards the
+    /// store's, unless a new version is given.
     #[arg(long, value_name = "UNITS.csv")]
-    pub units: PathBuf,
+    pub units: Option<PathBuf>,
     /// The store folder (made when it does not exist).
     #[arg(long, value_name = "DIR")]
     pub store: PathBuf,
@@ -186,11 +187,32 @@ fn registry(
 /// A bad registry, period or store; the store is then as it was.
 pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
     let lang = langs.terminal;
-    let registry = Registry::load(&args.units).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
-    let registry_csv = std::fs::read(&args.units)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .unwrap_or_else(|| registry_as_csv(&registry));
+    // --units is needed to make a store; after that the store's registry
+    // is the default, and a registry given is a new version of it.
+    let given = args
+        .units
+        .as_ref()
+        .map(|path| {
+            let registry = Registry::load(path).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+            let csv = std::fs::read(path)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_else(|| registry_as_csv(&registry));
+            anyhow::Ok((registry, csv))
+        })
+        .transpose()?;
+    if given.is_none() && !args.store.join("manifest.json").exists() {
+        match lang {
+            Lang::Zh => anyhow::bail!(
+                "{} 还不是数据库：第一次入库须给出单位名录 --units UNITS.csv",
+                args.store.display()
+            ),
+            Lang::En => anyhow::bail!(
+                "{} is not a store yet: the first ingest needs --units UNITS.csv",
+                args.store.display()
+            ),
+        }
+    }
     let schemas = schemas(&args.schemas)?;
     let period = args
         .period
@@ -229,7 +251,37 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
         "ingest",
     )
     .map_err(store_err(lang))?;
-    let mut st = Store::open_or_create(&args.store, &registry).map_err(store_err(lang))?;
+    let (mut st, registry, registry_csv) = match given {
+        Some((registry, csv)) => {
+            let st = Store::open_or_create(&args.store, &registry).map_err(store_err(lang))?;
+            // A registry that differs from the store's is its next version:
+            // what changed is said before it is recorded with the ingest.
+            if st.manifest.generation > 0 && st.registry_csv().as_deref() != Some(csv.as_str()) {
+                let changes = store::registry_changes(&st, &registry, lang);
+                if !changes.is_empty() {
+                    crate::say!(
+                        "{}",
+                        lang.pick(
+                            "单位名录与数据库中的不同，本次入库起使用新名录：",
+                            "The registry differs from the store's; from this ingest on it is the new version:"
+                        )
+                    );
+                    for c in &changes {
+                        crate::say!("   {}", crate::message::terminal_text(c));
+                    }
+                }
+            }
+            (st, registry, csv)
+        }
+        None => {
+            let st = open(&args.store, lang)?;
+            let (registry, _) = registry(&st, &None, lang)?;
+            let csv = st
+                .registry_csv()
+                .unwrap_or_else(|| registry_as_csv(&registry));
+            (st, registry, csv)
+        }
+    };
     let opts = store::IngestOptions {
         registry: &registry,
         registry_csv: &registry_csv,
@@ -710,6 +762,8 @@ pub(crate) struct Opened {
     pub units_path: String,
     pub schemas: Schemas,
     pub period: Option<Period>,
+    /// Without a period, every month rather than the latest (`confirm`).
+    pub every_month: bool,
 }
 
 impl Opened {
@@ -744,6 +798,7 @@ impl Opened {
             units_path,
             schemas,
             period,
+            every_month: false,
         })
     }
 
@@ -782,14 +837,28 @@ impl Opened {
         });
         let selection = Selection {
             period: self.period,
-            latest: true,
+            latest: !self.every_month,
             complete: true,
             keep_sheets,
             deadline_day,
             indicators,
         };
-        let outcome = crate::pipeline::run_batch(batch, registry, &self.schemas, selection, clock)
-            .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+        let mut outcome =
+            crate::pipeline::run_batch(batch, registry, &self.schemas, selection, clock)
+                .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+        // A warning a statistician confirmed shows as 已核实, and is no
+        // longer open: the same rule on the same cell value, whatever run.
+        let confirmed = self.st.confirmations().map_err(store_err(lang))?;
+        if !confirmed.is_empty() {
+            for f in &mut outcome.findings {
+                if f.severity() == crate::findings::Severity::Error {
+                    continue;
+                }
+                if let Some(c) = confirmed.get(&f.id()) {
+                    f.confirmed = Some(c.note(lang));
+                }
+            }
+        }
         Ok((outcome, notes))
     }
 }
@@ -872,8 +941,7 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
         }
         // Under --scope, only its units' submissions (and none of unknown unit).
         if let Some(sc) = &scoped {
-            if s
-                .unit_code
+            if s.unit_code
                 .is_none_or(|c| sc.by_code(crate::registry::UnitCode(c)).is_none())
             {
                 continue;

@@ -74,7 +74,7 @@ impl UnitLine<'_> {
         self.own
             .iter()
             .chain(self.children.iter().flat_map(|(_, f)| f))
-            .filter(|f| f.severity() == severity)
+            .filter(|f| f.severity() == severity && f.confirmed.is_none())
             .count()
     }
 }
@@ -237,8 +237,19 @@ impl<'a> Board<'a> {
             + self
                 .elsewhere
                 .iter()
-                .filter(|f| f.severity() == severity)
+                .filter(|f| f.severity() == severity && f.confirmed.is_none())
                 .count()
+    }
+
+    /// Findings confirmed by a statistician (已核实): shown, not open.
+    #[must_use]
+    pub fn confirmed(&self) -> usize {
+        self.units
+            .iter()
+            .flat_map(|l| l.own.iter().chain(l.children.iter().flat_map(|(_, f)| f)))
+            .chain(&self.elsewhere)
+            .filter(|f| f.confirmed.is_some())
+            .count()
     }
 
     /// The title line: `青山市 2026年3月 报表进度（数据库第 5 版）`.
@@ -382,6 +393,13 @@ impl<'a> Board<'a> {
             Lang::Zh => writeln!(out, "未解决的问题：错误 {errors} 条，警告 {warnings} 条"),
             Lang::En => writeln!(out, "Open findings: {errors} errors, {warnings} warnings"),
         };
+        let confirmed = self.confirmed();
+        if confirmed > 0 {
+            let _ = match lang {
+                Lang::Zh => writeln!(out, "已核实（不计入未解决）：{confirmed} 条"),
+                Lang::En => writeln!(out, "Confirmed (not open): {confirmed}"),
+            };
+        }
         let mut with_errors: Vec<&UnitLine<'_>> = self
             .units
             .iter()
@@ -668,7 +686,12 @@ impl<'a> Board<'a> {
 
 /// `错误 3 警告 1` as badges.
 fn counts_html(found: &[&Finding], lang: Lang) -> String {
-    let n = |s: Severity| found.iter().filter(|f| f.severity() == s).count();
+    let n = |s: Severity| {
+        found
+            .iter()
+            .filter(|f| f.severity() == s && f.confirmed.is_none())
+            .count()
+    };
     let (e, w) = (n(Severity::Error), n(Severity::Warning));
     let mut out = String::new();
     if e > 0 {
@@ -689,17 +712,19 @@ fn counts_html(found: &[&Finding], lang: Lang) -> String {
 }
 
 fn finding_html(h: &mut String, f: &Finding, lang: Lang) {
-    let class = match f.severity() {
-        Severity::Error => "err",
-        Severity::Warning => "warn",
-        Severity::Info => "info",
+    let class = match (f.confirmed.is_some(), f.severity()) {
+        (true, _) => "done",
+        (_, Severity::Error) => "err",
+        (_, Severity::Warning) => "warn",
+        (_, Severity::Info) => "info",
     };
     let _ = write!(
         h,
-        "<li class=\"{class}\"><span class=\"sev\">{}</span> <code>{}</code> {}</li>",
+        "<li class=\"{class}\" data-id=\"{id}\"><span class=\"sev\">{}</span> <code>{}</code> {} <span class=\"fid\">{id}</span></li>",
         f.severity_label(lang),
         esc(&f.location()),
-        esc(&f.message_with_help(lang))
+        esc(&f.message_with_help(lang)),
+        id = f.id()
     );
 }
 
@@ -717,7 +742,7 @@ details.unit.bad>summary .name{color:#b00020}.name{display:inline-block;min-widt
 .badge.err{background:#b00020;color:#fff}.badge.warn{background:#f0ad4e;color:#fff}\
 details.village{margin-left:2em}ul.findings{margin:4px 0 8px 2em;padding:0;list-style:none;font-size:13px}\
 ul.findings li{margin:2px 0}li.err .sev{color:#b00020;font-weight:600}li.warn .sev{color:#a86500}\
-code{background:#f6f6f6;padding:0 3px}p.quiet{margin:2px 0 6px 2em;color:#777;font-size:12px}\
+code{background:#f6f6f6;padding:0 3px}li.done{color:#777}li.done .sev{color:#2e7d32}.fid{color:#999;font-size:11px;font-family:monospace}p.quiet{margin:2px 0 6px 2em;color:#777;font-size:12px}\
 footer{margin-top:24px;color:#888;font-size:12px}\
 h3{font-size:15px;margin:18px 0 4px;padding:4px 0;border-bottom:2px solid #999}h3 .sub{font-weight:normal;color:#555;font-size:13px;margin-left:1em}";
 

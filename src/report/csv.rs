@@ -23,7 +23,7 @@ pub const AGGREGATES_HEADER: [&str; 7] = [
     "value",
 ];
 /// Header of `findings.csv`.
-pub const FINDINGS_HEADER: [&str; 11] = [
+pub const FINDINGS_HEADER: [&str; 12] = [
     "severity",
     "rule",
     "form",
@@ -35,6 +35,7 @@ pub const FINDINGS_HEADER: [&str; 11] = [
     "field",
     "value",
     "message",
+    "id",
 ];
 
 /// A text field of an export as a spreadsheet may safely open it (FORMS.md
@@ -271,6 +272,7 @@ pub fn write_findings_csv(
         let mut record = vec![f.severity().id().to_string()];
         record.extend(f.export_fields());
         record.push(message);
+        record.push(f.id());
         w.write_record(record.iter().map(|x| neutralise(x).into_owned()))?;
     }
     w.flush()

@@ -1691,7 +1691,7 @@ fn changes_and_as_of_across_a_correction() {
         );
     }
     assert!(
-        moved("城东街道", "签约率").contains("33.3 → 36.7"),
+        moved("城东街道", "家庭医生签约率").contains("33.3 → 36.7"),
         "{said}"
     );
     assert!(!said.contains("新民镇 家医签约"), "{said}");
@@ -1848,4 +1848,290 @@ fn history_and_template_take_a_scope() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(files("t_form").len(), 1);
+}
+
+fn family_rate(d: &Dir, file: &str, unit: &str, month: u32, rate: f64) {
+    util::write_return(
+        &d.path(file),
+        "family_doctor",
+        unit,
+        Some(&format!("2026年{month}月")),
+        &[
+            (
+                "东门社区",
+                vec![
+                    ("resident_pop", V::N(1000.0)),
+                    ("signed", V::N(400.0)),
+                    ("signing_rate", V::N(rate)),
+                ],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(500.0)), ("signed", V::N(100.0))],
+            ),
+        ],
+        None,
+    );
+}
+
+/// `confirm` (issue 30): a warning checked once stays checked. Confirmed by
+/// its id, it shows as 已核实 with who and why, is not open in `status`,
+/// stays so when the next month comes in and in the quarter, and a changed
+/// value at that cell is raised as new. An error cannot be confirmed.
+#[test]
+fn a_confirmed_warning_stays_confirmed_until_its_value_changes() {
+    let d = Dir::new();
+    // 400 of 1000 is 40.0 %, written as 50: a rate_mismatch warning.
+    family_rate(&d, "feb/城东街道202602.xlsx", "城东街道", 2, 50.0);
+    family(
+        &d,
+        "feb/新民镇202602.xlsx",
+        "新民镇",
+        2,
+        &[("新村", 300.0, 60.0), ("红旗村", 200.0, 50.0)],
+    );
+    assert!(ingest(&d, "feb", &[]).status.code().unwrap() < 2);
+    let findings = |period: &str, out: &str| {
+        let o = util::phstats(
+            d.tmp.path(),
+            &[
+                "check", "--store", "db", "--period", period, "--export", out,
+            ],
+        );
+        assert!(o.status.code().unwrap() < 2, "{}", text(&o));
+        util::read_csv(&d.path(&format!("{out}/findings.csv")))
+            .into_iter()
+            .filter(|f| f["rule"] == "rate_mismatch")
+            .collect::<Vec<_>>()
+    };
+    let before = findings("2026-02", "f1");
+    assert_eq!(before.len(), 1, "{before:?}");
+    let id = before[0]["id"].clone();
+    assert_eq!(id.len(), 10, "{id}");
+    let open = |period: &str| {
+        let o = util::phstats(
+            d.tmp.path(),
+            &["status", "--store", "db", "--period", period],
+        );
+        text(&o)
+    };
+    assert!(
+        open("2026-02").contains("错误 0 条，警告 1 条"),
+        "{}",
+        open("2026-02")
+    );
+    let o = util::phstats(
+        d.tmp.path(),
+        &[
+            "confirm",
+            "--store",
+            "db",
+            &id,
+            "--reason",
+            "按上级口径计算",
+            "--by",
+            "张三",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains(&format!("已核实 {id}")), "{}", text(&o));
+    // Confirmed: shown with who and why, not open.
+    let after = findings("2026-02", "f2");
+    assert_eq!(after[0]["id"], id);
+    assert!(after[0]["message"].contains("已核实（张三，"), "{after:?}");
+    assert!(after[0]["message"].contains("按上级口径计算"), "{after:?}");
+    let said = open("2026-02");
+    assert!(said.contains("错误 0 条，警告 0 条"), "{said}");
+    assert!(said.contains("已核实（不计入未解决）：1 条"), "{said}");
+    // March comes in: February's warning is not raised again, in the quarter either.
+    family_rate(&d, "mar/城东街道202603.xlsx", "城东街道", 3, 40.0);
+    family(
+        &d,
+        "mar/新民镇202603.xlsx",
+        "新民镇",
+        3,
+        &[("新村", 300.0, 60.0), ("红旗村", 200.0, 50.0)],
+    );
+    assert!(ingest(&d, "mar", &[]).status.code().unwrap() < 2);
+    let quarter = findings("2026Q1", "f3");
+    assert_eq!(quarter.len(), 1, "{quarter:?}");
+    assert!(quarter[0]["message"].contains("已核实"), "{quarter:?}");
+    assert!(open("2026Q1").contains("警告 0 条"), "{}", open("2026Q1"));
+    // A correction with another value at that cell: a new finding, open.
+    family_rate(&d, "fix/城东街道202602_更正.xlsx", "城东街道", 2, 55.0);
+    assert!(ingest(&d, "fix", &[]).status.code().unwrap() < 2);
+    let changed = findings("2026-02", "f4");
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_ne!(changed[0]["id"], id);
+    assert!(!changed[0]["message"].contains("已核实"), "{changed:?}");
+    assert!(open("2026-02").contains("警告 1 条"), "{}", open("2026-02"));
+    // Unknown ids and errors are refused, and nothing is written.
+    let o = util::phstats(
+        d.tmp.path(),
+        &["confirm", "--store", "db", "0000000000", "--reason", "x"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("没有编号为 0000000000"), "{}", text(&o));
+}
+
+/// The registry at ingest (issue 27): `--units` makes a store; afterwards
+/// the store's registry is the default, and a changed one is its next
+/// version, the changes said before it is recorded.
+#[test]
+fn units_are_needed_once_and_a_new_registry_is_a_version() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    family(
+        &d,
+        "feb/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 410.0), ("新村", 500.0, 100.0)],
+    );
+    family(
+        &d,
+        "mar/城东街道202603.xlsx",
+        "城东街道",
+        3,
+        &[("东门社区", 1000.0, 420.0), ("新村", 500.0, 100.0)],
+    );
+    // A new store without a registry: refused, nothing made.
+    let out = util::phstats(d.tmp.path(), &["ingest", "jan", "--store", "db"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("第一次入库须给出单位名录"),
+        "{}",
+        text(&out)
+    );
+    assert!(!d.path("db/manifest.json").exists());
+    assert!(ingest(&d, "jan", &[]).status.code().unwrap() < 2);
+    // Then the store's own.
+    let out = util::phstats(d.tmp.path(), &["ingest", "feb", "--store", "db", "-q"]);
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    assert!(
+        !text(&out).contains("单位名录与数据库中的不同"),
+        "{}",
+        text(&out)
+    );
+    // A renamed village: a new version, said.
+    std::fs::write(
+        d.path("units2.csv"),
+        util::UNITS.replace("439902001001,东门社区", "439902001001,东门新社区"),
+    )
+    .unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "ingest",
+            "mar",
+            "--units",
+            "units2.csv",
+            "--store",
+            "db",
+            "-q",
+        ],
+    );
+    let said = text(&out);
+    assert!(out.status.code().unwrap() < 2, "{said}");
+    assert!(said.contains("单位名录与数据库中的不同"), "{said}");
+    assert!(
+        said.contains("东门社区（439902001001）已更名为 东门新社区"),
+        "{said}"
+    );
+    // And it is the store's from then on: a report without --units uses it,
+    // January's figures kept by code under the new name.
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026-01", "-o", "r.xlsx", "--export", "out",
+        ],
+    );
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    let names: Vec<String> = util::read_csv(&d.path("out/aggregates.csv"))
+        .into_iter()
+        .map(|r| r["unit_name"].clone())
+        .collect();
+    assert!(names.iter().any(|n| n == "东门新社区"), "{names:?}");
+}
+
+/// Kill -9 at random points of an ingest (issue 27), 30 trials: after each,
+/// ingesting the same files again gives exports byte-identical to a clean
+/// store's — nothing lost, nothing counted twice, whatever the moment.
+#[test]
+fn an_ingest_killed_at_any_point_is_made_whole_by_ingesting_again() {
+    let d = Dir::new();
+    util::corpus(&d, 4, 2, true, 11);
+    let bin = assert_cmd::cargo::cargo_bin("phstats");
+    let ingest_into = |db: &str| {
+        std::process::Command::new(&bin)
+            .current_dir(d.tmp.path())
+            .args([
+                "ingest",
+                "corpus/returns",
+                "--units",
+                "corpus/units.csv",
+                "--store",
+                db,
+                "-q",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+    };
+    let exports = |db: &str| {
+        let out = util::phstats(
+            d.tmp.path(),
+            &[
+                "report",
+                "--store",
+                db,
+                "--period",
+                "2026-02",
+                "-o",
+                &format!("{db}.xlsx"),
+                "--export",
+                &format!("{db}_out"),
+                "--force",
+            ],
+        );
+        assert!(out.status.code().unwrap() < 2, "{db}: {}", text(&out));
+        ["aggregates.csv", "findings.csv"]
+            .map(|f| std::fs::read(d.path(&format!("{db}_out/{f}"))).unwrap())
+    };
+    let start = std::time::Instant::now();
+    assert!(ingest_into("clean").status().unwrap().code().unwrap() < 2);
+    let took = start.elapsed();
+    let clean = exports("clean");
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut killed_mid_way = 0;
+    for trial in 0..30 {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        // Anywhere from the start to a little past the clean ingest's end.
+        let at = took.mul_f64((seed >> 11) as f64 / (1u64 << 53) as f64 * 1.2);
+        let db = format!("db{trial}");
+        let mut child = ingest_into(&db).spawn().unwrap();
+        std::thread::sleep(at);
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_way += 1;
+        }
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let again = ingest_into(&db).status().unwrap();
+        assert!(again.code().unwrap() < 2, "trial {trial} at {at:?}");
+        assert!(
+            exports(&db) == clean,
+            "trial {trial}: killed at {at:?}, the exports differ"
+        );
+    }
+    assert!(
+        killed_mid_way >= 15,
+        "only {killed_mid_way} of 30 kills landed mid-ingest"
+    );
 }
