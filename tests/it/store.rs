@@ -2069,8 +2069,8 @@ fn an_ingest_killed_at_any_point_is_made_whole_by_ingesting_again() {
     util::corpus(&d, 4, 2, true, 11);
     let bin = assert_cmd::cargo::cargo_bin("phstats");
     let ingest_into = |db: &str| {
-        std::process::Command::new(&bin)
-            .current_dir(d.tmp.path())
+        let mut cmd = std::process::Command::new(&bin);
+        cmd.current_dir(d.tmp.path())
             .args([
                 "ingest",
                 "corpus/returns",
@@ -2081,7 +2081,8 @@ fn an_ingest_killed_at_any_point_is_made_whole_by_ingesting_again() {
                 "-q",
             ])
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd
     };
     let exports = |db: &str| {
         let out = util::phstats(
