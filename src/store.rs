@@ -360,9 +360,15 @@ fn make_new_store_dir(dir: &Path) -> Result<(), StoreError> {
         Ok(entries) => {
             let names: Vec<std::ffi::OsString> = entries.flatten().map(|e| e.file_name()).collect();
             let locked = names.iter().any(|n| n == LOCK);
+            // What a first ingest killed mid-way leaves: its lock, folders,
+            // and the manifest's temporary file (removed by the next write).
             names.iter().all(|n| {
                 n == LOCK
-                    || (locked && (n == "submissions" || n == "observations" || n == ORIGINALS))
+                    || (locked
+                        && (n == "submissions"
+                            || n == "observations"
+                            || n == ORIGINALS
+                            || n.to_str().is_some_and(crate::report::is_temp_name)))
             })
         }
         Err(_) => true,

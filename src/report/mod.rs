@@ -295,6 +295,12 @@ impl Drop for Pending {
 const TEMP_PREFIX: &str = ".phstats-";
 const TEMP_SUFFIX: &str = ".tmp";
 
+/// Whether `name` is one of phstats' temporary files (a crash may leave one).
+#[must_use]
+pub fn is_temp_name(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
+
 /// Removes, once per directory and run, the temporary files a crashed run
 /// left in `dir`: those whose process is gone, or, where that cannot be
 /// told, that are over an hour old.

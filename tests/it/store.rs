@@ -923,6 +923,8 @@ fn a_store_whose_first_ingest_stopped_is_made_by_the_next() {
     std::fs::create_dir_all(&left).unwrap();
     std::fs::write(left.join("submissions.parquet"), b"half").unwrap();
     std::fs::write(d.path("db/.phstats.lock"), b"").unwrap();
+    // Killed while writing the first manifest (found by the kill -9 trials).
+    std::fs::write(d.path("db/.phstats-999999999-x.tmp"), b"{\"format\"").unwrap();
     let out = ingest(&d, "jan", &[]);
     assert!(out.status.code().unwrap() < 2, "{}", text(&out));
     assert!(d.path("db/manifest.json").exists());
@@ -2124,8 +2126,16 @@ fn an_ingest_killed_at_any_point_is_made_whole_by_ingesting_again() {
         }
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
-        let again = ingest_into(&db).status().unwrap();
-        assert!(again.code().unwrap() < 2, "trial {trial} at {at:?}");
+        let again = ingest_into(&db)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(
+            again.status.code().unwrap() < 2,
+            "trial {trial} at {at:?}: {}",
+            text(&again)
+        );
         assert!(
             exports(&db) == clean,
             "trial {trial}: killed at {at:?}, the exports differ"
