@@ -56,6 +56,17 @@ impl Keys {
         col(key) % lit(self.units)
     }
 
+    /// The form-field of a `key` or `lk` column: `lk / U`. The quotient is
+    /// a whole number, but a float division by a literal is done as a
+    /// multiplication by its reciprocal, which can land just below it
+    /// (ff × 1003 × (1/1003) < ff), and a cast truncates: half is added
+    /// first. Truncated, every rate of some forms vanished from a city of
+    /// 1,003 units (and `floor_div` needs a polars feature we leave out).
+    fn field(self, key: &str) -> Expr {
+        ((col(key) - self.unit(key)).cast(DataType::Float64) / lit(self.units as f64) + lit(0.5))
+            .cast(DataType::UInt64)
+    }
+
     /// The month key of a form-field expression `ff` and columns `unit` and `mi`.
     fn month_key(self, ff: Expr) -> Expr {
         (ff.cast(DataType::UInt64) * lit(self.units) + col("unit").cast(DataType::UInt64))
@@ -602,10 +613,7 @@ pub(super) fn roll_up(
     let pairs = monthly
         .clone()
         .select([
-            // `lk / U`, exact in a float (`lk` < F × U, far below 2^53).
-            ((col("lk") - keys.unit("lk")).cast(DataType::Float64) / lit(keys.units as f64))
-                .cast(DataType::UInt64)
-                .alias("num"),
+            keys.field("lk").alias("num"),
             keys.unit("lk").alias("unit"),
             col("mi"),
             col("sum").alias("n_sum"),
@@ -665,4 +673,38 @@ fn columns(all: &DataFrame, keys: Keys, n_periods: usize) -> PolarsResult<Vec<Fi
         out[slot].push((unit, value));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every form-field comes back from its key, whatever the registry's
+    /// size: 1,003 units lost some with a truncated float quotient.
+    #[test]
+    fn a_key_gives_back_its_field_at_every_registry_size() {
+        for units in [1u64, 7, 539, 1003, 4099, 65_537, 1_000_003] {
+            let keys = Keys {
+                units,
+                fields: 200,
+                months: 12,
+            };
+            let ff: Vec<u64> = (0..200).collect();
+            let lk: Vec<u64> = ff.iter().map(|f| f * units + (f * 31) % units).collect();
+            let df = DataFrame::new(200, vec![Column::new("lk".into(), lk)])
+                .unwrap()
+                .lazy()
+                .select([keys.field("lk").alias("num")])
+                .collect()
+                .unwrap();
+            let got: Vec<u64> = df
+                .column("num")
+                .unwrap()
+                .u64()
+                .unwrap()
+                .into_no_null_iter()
+                .collect();
+            assert_eq!(got, ff, "{units} units");
+        }
+    }
 }
