@@ -72,6 +72,32 @@ impl Rng {
     fn chance(&mut self, p: f64) -> bool {
         (self.next() % 1_000_000) as f64 / 1_000_000.0 < p
     }
+    /// A uniform draw in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// A Poisson count of mean `lambda`: Knuth's product below 30, the
+    /// normal approximation (Box–Muller) above. Counts of people vaccinated,
+    /// followed up or newly registered in a month vary like this — not
+    /// uniformly from 0, which made a clean corpus full of outliers.
+    fn poisson(&mut self, lambda: f64) -> f64 {
+        if lambda <= 0.0 {
+            return 0.0;
+        }
+        if lambda < 30.0 {
+            let limit = (-lambda).exp();
+            let (mut k, mut prod) = (0.0, self.unit());
+            while prod > limit {
+                k += 1.0;
+                prod *= self.unit();
+            }
+            k
+        } else {
+            let (u1, u2) = (self.unit().max(1e-12), self.unit());
+            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            (lambda + z * lambda.sqrt()).round().max(0.0)
+        }
+    }
 }
 
 const COUNTY_NAMES: [&str; 12] = [
@@ -222,6 +248,11 @@ fn village_values(
 ) -> Values {
     let mut base = Rng(village_seed ^ (form.id.len() as u64) << 32);
     let grow = |b: f64, rate: f64| (b * (1.0 + rate * f64::from(month_idx))).round();
+    // A year-to-date count builds from January and restarts each year
+    // (the corpus starts in January): a quarter of the year's by January's
+    // end, all of it by December's.
+    let of_year = f64::from(month_idx % 12 + 1);
+    let ytd = |b: f64| (b * (0.25 + 0.75 * (of_year - 1.0) / 11.0)).round();
     let mut v: Values = vec![None; form.fields.len()];
     let p = pop as f64;
     for (i, f) in form.fields.iter().enumerate() {
@@ -234,11 +265,30 @@ fn village_values(
         // so which side binds never changes from month to month (fitting
         // the grown values let a binding relation come and go: falls of
         // up to 15 %, stock_drop on a clean batch).
+        // A flow's monthly mean is the village's own, the same every
+        // month; each month's count varies around it as a count does.
+        let mean = p / 80.0 * (0.6 + 0.8 * base.unit()) + 1.0;
         let x = match f.kind {
             Kind::Stock | Kind::Ytd => (p * share).round(),
-            _ => rng.range(0, (p / 80.0) as u64 + 5) as f64,
+            _ => rng.poisson(mean),
         };
         v[i] = Some(x);
+    }
+    // Coverage: of the children due a dose, 93–99.5 % get it (the village's
+    // own rate, every month), the rest missed at random. So 实种 ≤ 应种 and
+    // every township is near its 90 % target, as real ones are.
+    for f in &form.fields {
+        let Some(r) = f.ratio else { continue };
+        if r.minus.is_some() {
+            continue;
+        }
+        let (n, d) = (r.numerator as usize, r.denominator as usize);
+        let flows = [n, d].iter().all(|&k| form.fields[k].kind == Kind::Flow);
+        let coverage = 0.93 + 0.065 * base.unit();
+        if let (true, Some(due)) = (flows, v[d]) {
+            let missed = rng.poisson(due * (1.0 - coverage)).min(due);
+            v[n] = Some(due - missed);
+        }
     }
     // Enforce the form's relations: left ≤ right, in schema order (a chain
     // like key_signed ≤ key_pop, key_signed ≤ signed is satisfied by shrinking left).
@@ -259,18 +309,38 @@ fn village_values(
     // A later dose of a dropout follows the earlier one: 85–100 % of it, so
     // a township's dropout is 0–15 % (FORMS.md §4 `dropout_negative`). It
     // only shrinks, so every relation above still holds.
+    // The later dose's cohort is the earlier one's, 95–100 % of it still
+    // due; of those, the village's coverage again. A dropout is 0–7 %.
+    let due_of = |given: usize| {
+        form.fields.iter().find_map(|g| {
+            let r = g.ratio?;
+            (r.minus.is_none() && r.numerator as usize == given).then_some(r.denominator as usize)
+        })
+    };
     for f in &form.fields {
         let Some(r) = f.ratio else { continue };
         let Some(minus) = r.minus else { continue };
-        if let (Some(first), Some(later)) = (v[r.numerator as usize], v[minus as usize]) {
-            let factor = 0.85 + (base.next() % 150) as f64 / 1000.0;
-            v[minus as usize] = Some(later.min((first * factor).floor()));
+        let (first, later) = (r.numerator as usize, minus as usize);
+        let factor = 0.95 + 0.05 * base.unit();
+        let coverage = 0.93 + 0.065 * base.unit();
+        if let (Some(df), Some(dl)) = (due_of(first), due_of(later)) {
+            if let (Some(first_due), Some(first_given)) = (v[df], v[first]) {
+                let due = (first_due * factor).round();
+                let given = (due - rng.poisson(due * (1.0 - coverage)).min(due)).min(first_given);
+                v[dl] = Some(due);
+                v[later] = Some(given);
+            }
+        } else if let (Some(a), Some(b)) = (v[first], v[later]) {
+            v[later] = Some(b.min((a * factor).floor()));
         }
     }
-    // Grown from the bases: rounding keeps every `≤` between stocks.
+    // Grown from the bases: rounding keeps every `≤` between stocks (and a
+    // year-to-date count never passes the stock it is bounded by).
     for (x, f) in v.iter_mut().zip(&form.fields) {
-        if let (Some(b), Kind::Stock | Kind::Ytd) = (*x, f.kind) {
-            *x = Some(grow(b, 0.004));
+        match (*x, f.kind) {
+            (Some(b), Kind::Stock) => *x = Some(grow(b, 0.004)),
+            (Some(b), Kind::Ytd) => *x = Some(ytd(b)),
+            _ => {}
         }
     }
     if gaps {

@@ -950,11 +950,7 @@ type PartRows = Vec<(String, Vec<ObsRow>)>;
 /// The rows of one observation part that belong to `ids`, by submission,
 /// in the order they were written. `s` is a submission that names the part
 /// (for the message when it is missing).
-fn read_part(
-    part: &Path,
-    s: &Submission,
-    ids: &HashSet<&str>,
-) -> Result<PartRows, StoreError> {
+fn read_part(part: &Path, s: &Submission, ids: &HashSet<&str>) -> Result<PartRows, StoreError> {
     if !part.exists() {
         return Err(StoreError::MissingPart {
             path: part.display().to_string(),
