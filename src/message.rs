@@ -171,6 +171,15 @@ pub fn exact(v: f64) -> String {
     }
 }
 
+/// How many columns a text takes where a CJK character takes two (a
+/// terminal, a table's column in characters of a Latin font's width).
+#[must_use]
+pub fn display_width(text: &str) -> usize {
+    text.chars()
+        .map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 })
+        .sum()
+}
+
 /// Text from a file or a cell as the terminal may print it: every control
 /// character (a line break, an escape sequence's ESC) shown escaped (`\n`,
 /// `\u{1b}`), so a file name can neither forge a line of output nor drive

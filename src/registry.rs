@@ -781,6 +781,16 @@ impl Registry {
         std::iter::successors(Some(idx), move |&i| self.units[i as usize].parent)
     }
 
+    /// The root: the first unit without a parent (the city, or the unit a
+    /// scope was cut at).
+    #[must_use]
+    pub fn root(&self) -> Option<UnitIdx> {
+        self.units
+            .iter()
+            .position(|u| u.parent.is_none())
+            .map(|i| i as UnitIdx)
+    }
+
     /// Units in report order: each unit followed by its subtree (depth first), roots first.
     #[must_use]
     pub fn depth_first(&self) -> Vec<UnitIdx> {

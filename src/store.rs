@@ -738,10 +738,8 @@ impl Store {
         }
         make_new_store_dir(dir)?;
         let root = registry
-            .units
-            .iter()
-            .find(|u| u.parent.is_none())
-            .map(|u| u.code.to_string())
+            .root()
+            .map(|r| registry.unit(r).code.to_string())
             .unwrap_or_default();
         Ok(Store {
             dir: dir.to_path_buf(),
@@ -1722,6 +1720,21 @@ pub fn log(store: &Store) -> Vec<Commit> {
     commits(&store.dir)
 }
 
+/// Generation `n` among the `kept` ones, or the error that lists them.
+fn kept_generation<'k>(
+    store: &Store,
+    kept: &'k [Commit],
+    n: u64,
+) -> Result<&'k Commit, StoreError> {
+    kept.iter()
+        .find(|c| c.generation == n)
+        .ok_or_else(|| StoreError::NoGeneration {
+            path: store.dir.display().to_string(),
+            asked: n,
+            kept: kept.iter().map(|c| c.generation).collect(),
+        })
+}
+
 /// What a `--since` or `--as-of` names: a generation (`3`) or a day
 /// (`2026-04-10`, `2026年4月10日`): the last generation committed by the
 /// end of that day (Beijing time, as the commits are stamped).
@@ -1731,17 +1744,8 @@ pub fn log(store: &Store) -> Vec<Commit> {
 /// first generation kept.
 pub fn generation_named(store: &Store, text: &str) -> Result<u64, StoreError> {
     let kept = commits(&store.dir);
-    let missing = |asked| StoreError::NoGeneration {
-        path: store.dir.display().to_string(),
-        asked,
-        kept: kept.iter().map(|c| c.generation).collect(),
-    };
     if let Ok(n) = text.trim().parse::<u64>() {
-        return kept
-            .iter()
-            .any(|c| c.generation == n)
-            .then_some(n)
-            .ok_or_else(|| missing(n));
+        return kept_generation(store, &kept, n).map(|c| c.generation);
     }
     let Some(day) = Day::find_in(text) else {
         return Err(StoreError::NotAGeneration(text.to_string()));
@@ -1764,14 +1768,7 @@ impl Store {
     /// # Errors
     /// `n` is not a kept generation.
     pub fn as_of(&self, n: u64) -> Result<Store, StoreError> {
-        let kept = commits(&self.dir);
-        if !kept.iter().any(|c| c.generation == n) {
-            return Err(StoreError::NoGeneration {
-                path: self.dir.display().to_string(),
-                asked: n,
-                kept: kept.iter().map(|c| c.generation).collect(),
-            });
-        }
+        kept_generation(self, &commits(&self.dir), n)?;
         let mut manifest = self.manifest.clone();
         manifest.generation = n;
         Ok(Store {
@@ -1798,13 +1795,7 @@ impl Store {
 /// `n` is not a kept generation; a file cannot be copied.
 pub fn rollback(store: &mut Store, n: u64, now: &str) -> Result<u64, StoreError> {
     let kept = commits(&store.dir);
-    let Some(from) = kept.iter().find(|c| c.generation == n) else {
-        return Err(StoreError::NoGeneration {
-            path: store.dir.display().to_string(),
-            asked: n,
-            kept: kept.iter().map(|c| c.generation).collect(),
-        });
-    };
+    let from = kept_generation(store, &kept, n)?;
     let generation = next_generation(store);
     let (src, dst) = (gen_dir(&store.dir, n), gen_dir(&store.dir, generation));
     std::fs::create_dir_all(&dst).map_err(io_err(&dst, Access::Write))?;

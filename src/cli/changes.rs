@@ -154,22 +154,20 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
             _ => false,
         })
     };
+    // (submission, counted now): those whose being counted changed.
     let mut movers: Vec<(&Submission, bool)> = subs_now
         .iter()
-        .filter(|s| in_period(s) && in_now.contains(&s.id) && !in_then.contains(&s.id))
-        .map(|s| (s, true))
+        .filter(|s| in_period(s))
+        .filter_map(|s| {
+            let now = in_now.contains(&s.id);
+            (now != in_then.contains(&s.id)).then_some((s, now))
+        })
         .collect();
-    movers.extend(
-        subs_now
-            .iter()
-            .filter(|s| in_period(s) && in_then.contains(&s.id) && !in_now.contains(&s.id))
-            .map(|s| (s, false)),
-    );
+    // The newly counted first, as they were listed.
+    movers.sort_by_key(|(_, now)| !now);
     let root = registry
-        .units
-        .iter()
-        .find(|u| u.parent.is_none())
-        .map_or("", |u| u.name.as_str());
+        .root()
+        .map_or("", |r| registry.unit(r).name.as_str());
     let generation = then.st.manifest.generation;
     let at = then
         .st
@@ -220,34 +218,24 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
             Lang::Zh => field.full_name(),
             Lang::En => field.label().get(lang).to_string(),
         };
-        match lang {
-            Lang::Zh => crate::say!(
-                "  {} {} {}：{} → {}  {}",
-                unit.name,
-                form.short_in(lang),
-                label,
-                shown(m.then, rate, lang),
-                shown(m.now, rate, lang),
-                if why.is_empty() {
-                    String::new()
-                } else {
-                    format!("由 {}", why.join("、"))
-                }
-            ),
-            Lang::En => crate::say!(
-                "  {} {} {}: {} → {}  {}",
-                unit.name,
-                form.short_in(lang),
-                label,
-                shown(m.then, rate, lang),
-                shown(m.now, rate, lang),
-                if why.is_empty() {
-                    String::new()
-                } else {
-                    format!("by {}", why.join(", "))
-                }
-            ),
-        }
+        let by = if why.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "{}{}",
+                lang.pick("由 ", "by "),
+                why.join(lang.pick("、", ", "))
+            )
+        };
+        crate::say!(
+            "  {} {} {}{}{} → {}  {by}",
+            unit.name,
+            form.short_in(lang),
+            label,
+            lang.pick("：", ": "),
+            shown(m.then, rate, lang),
+            shown(m.now, rate, lang),
+        );
     }
     Ok(0)
 }

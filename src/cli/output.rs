@@ -17,10 +17,7 @@ pub fn print_findings(findings: &[Finding], quiet: bool, lang: Lang) {
     }
     let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     // A confirmed warning was looked at already: counted, not printed.
-    for f in findings
-        .iter()
-        .filter(|f| f.severity() != Severity::Info && f.confirmed.is_none())
-    {
+    for f in findings.iter().filter(|f| f.is_open()) {
         by_file
             .entry(f.file.as_deref().unwrap_or(""))
             .or_default()

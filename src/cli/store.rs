@@ -670,9 +670,13 @@ fn in_force_batch(
     // The duplicates too: the run settles them again as the ingest did (none
     // counts), so a township that sent two different returns has reported
     // and waits on a correction, as consolidate of the same files says.
-    let mut live: Vec<&Submission> = subs
+    let held: Vec<&Submission> = subs
         .iter()
         .filter(|s| matches!(s.status, Status::InForce | Status::Duplicate))
+        .collect();
+    let mut live: Vec<&Submission> = held
+        .iter()
+        .copied()
         .filter(|s| until.as_ref().is_none_or(|u| s.month <= *u))
         .collect();
     // Under --scope, a return of a unit of the whole registry outside the
@@ -694,17 +698,15 @@ fn in_force_batch(
         store::load_batch(st, &live, registry, schemas, lang).map_err(store_err(lang))?;
     batch.outside = outside;
     // A scope expects the forms the whole store holds.
-    batch.expected_forms = store::forms_held(
-        subs.iter()
-            .filter(|s| matches!(s.status, Status::InForce | Status::Duplicate)),
-        schemas,
-    );
+    batch.expected_forms = store::forms_held(held.iter().copied(), schemas);
     if keep_sheets {
         // The feedback reproduces each return from the file the store kept
         // when it was ingested: the input files may be long gone.
+        let by_file: std::collections::HashMap<&str, &Submission> =
+            live.iter().map(|s| (s.file.as_str(), *s)).collect();
         let mut without = 0;
-        for (k, file) in batch.files.clone().iter().enumerate() {
-            let Some(s) = live.iter().find(|s| &s.file == file) else {
+        for (k, file) in batch.files.iter().enumerate() {
+            let Some(s) = by_file.get(file.as_str()) else {
                 continue;
             };
             match st.original(s) {

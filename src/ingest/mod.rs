@@ -268,26 +268,36 @@ pub fn kept_sheets(path: &std::path::Path, file: FileIdx) -> Vec<crate::observat
         return Vec::new();
     };
     let mut out = Vec::new();
-    for name in book.sheet_names() {
-        let Ok(sheet) = book.read(&name) else {
-            continue;
-        };
-        if Grid::new(&sheet).is_blank()
-            || out
-                .iter()
-                .any(|k: &crate::observation::KeptSheet| k.sheet == name)
-        {
+    let names = book.sheet_names();
+    // The sheets ingest keeps: the first of a name (the only one reachable),
+    // not blank.
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
             continue;
         }
-        let merged = book.merged(&name);
-        out.push(crate::observation::KeptSheet {
-            file,
-            sheet: name,
-            cells: sheet,
-            merged,
-        });
+        let Ok(sheet) = book.read(name) else {
+            continue;
+        };
+        if !Grid::new(&sheet).is_blank() {
+            out.push(keep_sheet(&mut book, file, name, sheet));
+        }
     }
     out
+}
+
+/// A sheet as read, with its merged regions, for the feedback workbooks.
+fn keep_sheet(
+    book: &mut workbook::Book,
+    file: FileIdx,
+    name: &str,
+    cells: workbook::Sheet,
+) -> crate::observation::KeptSheet {
+    crate::observation::KeptSheet {
+        file,
+        sheet: name.to_string(),
+        merged: book.merged(name),
+        cells,
+    }
 }
 
 /// Reads one file; a bug met there names the file ([`crate::fault`]).
@@ -346,13 +356,7 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
         if ctx.keep_sheets && !grid.is_blank() {
             // The feedback workbooks reproduce what was read here; they
             // never reopen a file that may have changed since.
-            let merged = book.merged(name);
-            out.kept.push(crate::observation::KeptSheet {
-                file,
-                sheet: name.clone(),
-                cells: sheet,
-                merged,
-            });
+            out.kept.push(keep_sheet(&mut book, file, name, sheet));
         }
     }
     if out.returns.is_empty()

@@ -10,8 +10,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::escape_markup as esc;
 use crate::findings::{Finding, Severity};
-use crate::message::{month_label, Lang};
+use crate::message::{display_width, month_label, Lang};
 use crate::observation::ReturnStatus;
 use crate::period::{Month, Period};
 use crate::pipeline::Outcome;
@@ -74,7 +75,7 @@ impl UnitLine<'_> {
         self.own
             .iter()
             .chain(self.children.iter().flat_map(|(_, f)| f))
-            .filter(|f| f.severity() == severity && f.confirmed.is_none())
+            .filter(|f| f.is_open() && f.severity() == severity)
             .count()
     }
 }
@@ -224,10 +225,8 @@ impl<'a> Board<'a> {
     /// The root of the board's registry (the city, or the scope).
     fn root_name(&self) -> &str {
         self.registry
-            .units
-            .iter()
-            .find(|u| u.parent.is_none())
-            .map_or("", |u| u.name.as_str())
+            .root()
+            .map_or("", |r| self.registry.unit(r).name.as_str())
     }
 
     /// Open findings of `severity` on the board.
@@ -237,7 +236,7 @@ impl<'a> Board<'a> {
             + self
                 .elsewhere
                 .iter()
-                .filter(|f| f.severity() == severity && f.confirmed.is_none())
+                .filter(|f| f.is_open() && f.severity() == severity)
                 .count()
     }
 
@@ -317,10 +316,10 @@ impl<'a> Board<'a> {
         let form_width = self
             .forms
             .iter()
-            .map(|(f, _)| width(self.schemas.form(*f).short_in(lang)))
+            .map(|(f, _)| display_width(self.schemas.form(*f).short_in(lang)))
             .max()
             .unwrap_or(0)
-            .max(width(head[0]));
+            .max(display_width(head[0]));
         let _ = writeln!(
             out,
             "{}  {}  {}  {}  {}  {}",
@@ -410,7 +409,7 @@ impl<'a> Board<'a> {
         let name_width = with_errors
             .iter()
             .take(shown)
-            .map(|l| width(&self.registry.unit(l.unit).name))
+            .map(|l| display_width(&self.registry.unit(l.unit).name))
             .max()
             .unwrap_or(0);
         for l in with_errors.iter().take(shown) {
@@ -689,7 +688,7 @@ fn counts_html(found: &[&Finding], lang: Lang) -> String {
     let n = |s: Severity| {
         found
             .iter()
-            .filter(|f| f.severity() == s && f.confirmed.is_none())
+            .filter(|f| f.is_open() && f.severity() == s)
             .count()
     };
     let (e, w) = (n(Severity::Error), n(Severity::Warning));
@@ -746,24 +745,6 @@ code{background:#f6f6f6;padding:0 3px}li.done{color:#777}li.done .sev{color:#2e7
 footer{margin-top:24px;color:#888;font-size:12px}\
 h3{font-size:15px;margin:18px 0 4px;padding:4px 0;border-bottom:2px solid #999}h3 .sub{font-weight:normal;color:#555;font-size:13px;margin-left:1em}";
 
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// `90.0%`, or `—` without a base.
 fn percent(v: Option<f64>) -> String {
     v.map_or_else(
@@ -772,21 +753,14 @@ fn percent(v: Option<f64>) -> String {
     )
 }
 
-/// Columns a text takes in a terminal: a CJK character takes two.
-fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 })
-        .sum()
-}
-
 fn pad_left(s: &str, w: usize) -> String {
-    let mut out: String = std::iter::repeat_n(' ', w.saturating_sub(width(s))).collect();
+    let mut out: String = std::iter::repeat_n(' ', w.saturating_sub(display_width(s))).collect();
     out.push_str(s);
     out
 }
 
 fn pad(s: &str, w: usize) -> String {
     let mut out = s.to_string();
-    out.extend(std::iter::repeat_n(' ', w.saturating_sub(width(s))));
+    out.extend(std::iter::repeat_n(' ', w.saturating_sub(display_width(s))));
     out
 }

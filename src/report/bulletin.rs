@@ -12,6 +12,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
+use super::escape_markup as esc;
 use crate::findings::{Finding, Severity};
 use crate::indicators::{headline, published, Indicator, Targets};
 use crate::period::Period;
@@ -165,12 +166,7 @@ fn below(level: Level) -> &'static str {
 #[allow(clippy::too_many_lines)]
 fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
     let reg = input.registry;
-    let Some(root) = reg
-        .units
-        .iter()
-        .position(|u| u.parent.is_none())
-        .map(|i| i as UnitIdx)
-    else {
+    let Some(root) = reg.root() else {
         return Vec::new();
     };
     let root_level = reg.unit(root).level;
@@ -622,12 +618,6 @@ fn year_of(p: Period) -> i32 {
     p.bounds().1.year()
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 /// The fonts of GB/T 9704: 小标宋 for the masthead and title, 黑体 for the
 /// first-level headings, 仿宋 for the body, 宋体 for tables and page
 /// numbers; figures in Times New Roman.
@@ -770,11 +760,7 @@ fn table(rows: &[Vec<String>]) -> String {
         .map(|c| {
             rows.iter()
                 .filter_map(|r| r.get(c))
-                .map(|t| {
-                    t.chars()
-                        .map(|ch| if (ch as u32) >= 0x2E80 { 2 } else { 1 })
-                        .sum::<u32>()
-                })
+                .map(|t| crate::message::display_width(t) as u32)
                 .max()
                 .unwrap_or(0)
                 .clamp(5, 60)

@@ -295,6 +295,30 @@ impl Drop for Pending {
 const TEMP_PREFIX: &str = ".phstats-";
 const TEMP_SUFFIX: &str = ".tmp";
 
+/// Text as the content or an attribute of XML or HTML: the five markup
+/// characters escaped, and a control character (not allowed in XML 1.0, and
+/// never meant in a name) shown as `\u{…}`. The 通报 and the status page
+/// both write through it.
+#[must_use]
+pub fn escape_markup(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Whether `name` is one of phstats' temporary files (a crash may leave one).
 #[must_use]
 pub fn is_temp_name(name: &str) -> bool {

@@ -224,10 +224,8 @@ fn main_sheet(
     let last_col = (heads.len() * 3) as u16;
     let root = input
         .registry
-        .units
-        .iter()
-        .find(|u| u.parent.is_none())
-        .map(|u| u.name.clone())
+        .root()
+        .map(|r| input.registry.unit(r).name.clone())
         .unwrap_or_default();
     let title = match lang {
         Lang::Zh => format!("{root}{}主要指标完成情况", period_label(input.period, lang)),

@@ -352,8 +352,12 @@ pub fn completeness(
     let mut form_months: BTreeMap<(FormIdx, Month), Vec<usize>> = BTreeMap::new();
     for r in &batch.returns {
         form_months.entry((r.form, r.month)).or_default();
-        for &form in &batch.expected_forms {
-            form_months.entry((form, r.month)).or_default();
+    }
+    // Every form a store holds, in every month read.
+    let months: std::collections::BTreeSet<Month> = form_months.keys().map(|&(_, m)| m).collect();
+    for &form in &batch.expected_forms {
+        for &m in &months {
+            form_months.entry((form, m)).or_default();
         }
     }
     for (i, r) in batch.returns.iter().enumerate() {
