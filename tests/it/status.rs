@@ -3,35 +3,7 @@
 //! counts are known: who sent, who did not, who was late, what waits on a
 //! correction, and where the open errors are.
 
-use crate::util::{self, Dir, V};
-
-fn family(d: &Dir, file: &str, unit: &str, rows: &[(&str, f64, f64)]) {
-    let rows: Vec<util::Row<'_>> = rows
-        .iter()
-        .map(|(name, pop, signed)| {
-            (
-                *name,
-                vec![("resident_pop", V::N(*pop)), ("signed", V::N(*signed))],
-            )
-        })
-        .collect();
-    util::write_return(
-        &d.path(file),
-        "family_doctor",
-        unit,
-        Some("2026年2月"),
-        &rows,
-        None,
-    );
-}
-
-fn text(o: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use crate::util::{self, text, Dir, V};
 
 /// February of the hand registry (two townships):
 /// - 城东街道's 家医 return arrived on 3 March (on time) with 新村's 签约
@@ -40,22 +12,25 @@ fn text(o: &std::process::Output) -> String {
 ///   waiting on a correction, and dated by their ingest (late);
 /// - 慢病 came from 城东街道 only: 新民镇 is missing it.
 fn month(d: &Dir) {
-    family(
+    util::family(
         d,
         "a/城东街道202602.xlsx",
         "城东街道",
+        2,
         &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 600.0)],
     );
-    family(
+    util::family(
         d,
         "b/新民镇202602.xlsx",
         "新民镇",
+        2,
         &[("新村", 300.0, 60.0), ("红旗村", 200.0, 50.0)],
     );
-    family(
+    util::family(
         d,
         "b/新民镇202602_二.xlsx",
         "新民镇",
+        2,
         &[("新村", 300.0, 70.0), ("红旗村", 200.0, 50.0)],
     );
     let row = |name| {

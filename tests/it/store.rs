@@ -9,43 +9,15 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::util::{self, Dir, V};
+use crate::util::{self, family, text, Dir, V};
 
 const CD: &str = "439902001000"; // 城东街道
 const XM: &str = "439902101000"; // 新民镇
-
-fn family(d: &Dir, file: &str, unit: &str, month: u32, rows: &[(&str, f64, f64)]) {
-    let rows: Vec<util::Row<'_>> = rows
-        .iter()
-        .map(|(name, pop, signed)| {
-            (
-                *name,
-                vec![("resident_pop", V::N(*pop)), ("signed", V::N(*signed))],
-            )
-        })
-        .collect();
-    util::write_return(
-        &d.path(file),
-        "family_doctor",
-        unit,
-        Some(&format!("2026年{month}月")),
-        &rows,
-        None,
-    );
-}
 
 fn ingest(d: &Dir, input: &str, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["ingest", input, "--units", "units.csv", "--store", "db"];
     args.extend_from_slice(extra);
     util::phstats(d.tmp.path(), &args)
-}
-
-fn text(o: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// The sum of `field` over the figures in force, read with polars alone:

@@ -165,6 +165,37 @@ pub fn write_return(
         .unwrap();
 }
 
+/// A family-doctor return of `unit` for `month` of 2026: (village, residents,
+/// signed) rows, the other cells empty.
+pub fn family(d: &Dir, file: &str, unit: &str, month: u32, rows: &[(&str, f64, f64)]) {
+    let rows: Vec<Row<'_>> = rows
+        .iter()
+        .map(|(name, pop, signed)| {
+            (
+                *name,
+                vec![("resident_pop", V::N(*pop)), ("signed", V::N(*signed))],
+            )
+        })
+        .collect();
+    write_return(
+        &d.path(file),
+        "family_doctor",
+        unit,
+        Some(&format!("2026年{month}月")),
+        &rows,
+        None,
+    );
+}
+
+/// What a command printed, stdout then stderr.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// A temporary working directory with the hand registry in `units.csv`.
 pub struct Dir {
     /// The directory.
@@ -240,41 +271,39 @@ pub fn aggregates(path: &Path) -> HashMap<(String, String, String), f64> {
         .collect()
 }
 
-/// Whether LibreOffice is installed, for the check `what` that needs it.
-/// Where `PHSTATS_REQUIRE_SOFFICE=1` (`.ci/run` sets it, after installing
-/// LibreOffice) a missing `soffice` fails the test, saying so; elsewhere
-/// the check is skipped, and the test says it was.
-pub fn soffice(what: &str) -> bool {
-    let installed = std::process::Command::new("soffice")
+/// Whether `program` answers `--version`, for the check `what` that needs
+/// it. Where `PHSTATS_REQUIRE_SOFFICE=1` (`.ci/run` sets it, after installing
+/// LibreOffice and Chromium) a missing one fails the test, saying how to
+/// install it (`install`); elsewhere the check is skipped, and the test says
+/// it was.
+fn required(program: &str, name: &str, install: &str, what: &str) -> bool {
+    let installed = std::process::Command::new(program)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !installed {
         assert!(
             std::env::var("PHSTATS_REQUIRE_SOFFICE").as_deref() != Ok("1"),
-            "LibreOffice (soffice) is required (PHSTATS_REQUIRE_SOFFICE=1) for {what}, and it is not installed: apt-get install libreoffice-calc-nogui libreoffice-writer-nogui"
+            "{name} is required (PHSTATS_REQUIRE_SOFFICE=1) for {what}, and it is not installed: {install}"
         );
-        eprintln!("skipped: {what} (LibreOffice's soffice is not installed)");
+        eprintln!("skipped: {what} ({name} is not installed)");
     }
     installed
 }
 
-/// Whether headless Chromium is installed, for the check `what`; as
-/// [`soffice`], a missing one fails the test where `.ci/run` installed it
-/// (`PHSTATS_REQUIRE_SOFFICE=1`), and is skipped, saying so, elsewhere.
+/// Whether LibreOffice is installed, for the check `what` that needs it.
+pub fn soffice(what: &str) -> bool {
+    required(
+        "soffice",
+        "LibreOffice (soffice)",
+        "apt-get install libreoffice-calc-nogui libreoffice-writer-nogui",
+        what,
+    )
+}
+
+/// Whether headless Chromium is installed, for the check `what`.
 pub fn chromium(what: &str) -> bool {
-    let installed = std::process::Command::new("chromium")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !installed {
-        assert!(
-            std::env::var("PHSTATS_REQUIRE_SOFFICE").as_deref() != Ok("1"),
-            "Chromium is required (PHSTATS_REQUIRE_SOFFICE=1) for {what}, and it is not installed: apt-get install chromium"
-        );
-        eprintln!("skipped: {what} (chromium is not installed)");
-    }
-    installed
+    required("chromium", "Chromium", "apt-get install chromium", what)
 }
 
 /// Headless Chromium with a profile of its own under the test's directory.
