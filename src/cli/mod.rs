@@ -144,6 +144,26 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("sample-data", "xls", "每 K 份报表用 LibreOffice 转为 .xls（0 为不转）", "Convert every K-th return to .xls with LibreOffice (0 = none)"),
 ];
 
+/// An argument's default said in its Chinese help (（默认 5）) rather than
+/// clap's `[default: 5]`; not twice where the help already gives it.
+fn default_in_chinese(a: clap::Arg) -> clap::Arg {
+    if a.is_hide_default_value_set() || a.get_default_values().is_empty() {
+        return a;
+    }
+    let help = a.get_help().map(ToString::to_string).unwrap_or_default();
+    let help = if help.contains("默认") {
+        help
+    } else {
+        let values: Vec<_> = a
+            .get_default_values()
+            .iter()
+            .map(|v| v.to_string_lossy().into_owned())
+            .collect();
+        format!("{help}（默认 {}）", values.join("、"))
+    };
+    a.hide_default_value(true).help(help)
+}
+
 /// The command line with its help in `lang`, from the `HELP` table.
 #[must_use]
 pub fn command(lang: Lang) -> clap::Command {
@@ -190,7 +210,7 @@ pub fn command(lang: Lang) -> clap::Command {
                         .action(clap::ArgAction::Help)
                         .help("显示本说明"),
                 )
-                .mut_args(|a| a.help_heading("选项"))
+                .mut_args(|a| default_in_chinese(a.help_heading("选项")))
         };
         cmd = zh(cmd)
             .disable_help_subcommand(true)

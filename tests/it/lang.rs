@@ -580,6 +580,17 @@ fn command_line_errors_and_help_headings_are_chinese() {
         !help.contains("Usage") && !help.contains("Options") && !help.contains("Print help"),
         "{help}"
     );
+    // Defaults in the help's own words, once.
+    let (_, _, help) = run(&["sample-data", "--help"]);
+    assert!(
+        help.contains("随机种子（默认 1）") && !help.contains("[default"),
+        "{help}"
+    );
+    let (_, _, help) = run(&["status", "--help"]);
+    assert!(
+        help.contains("次月第 N 日（默认 5）") && !help.contains("[default"),
+        "{help}"
+    );
     let (code, err, _) = run(&["--lang", "en", "history", "--store", "db", "--uint", "x"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("unexpected argument '--uint'"), "{err}");
