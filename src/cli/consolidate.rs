@@ -47,7 +47,7 @@ pub struct Published {
     /// Write the 通报 as a Word document.
     #[arg(long, value_name = "FILE.docx")]
     pub bulletin: Option<PathBuf>,
-    /// The 通报's issuer (default: the registry root's name + 卫生健康委员会).
+    /// The issuer: the 通报's and the 汇总表's 填报单位 (default: the registry root's name + 卫生健康委员会).
     #[arg(long, value_name = "NAME")]
     pub issuer: Option<String>,
     /// The 通报's 文号 (`青卫通〔2026〕12号`).
@@ -212,6 +212,7 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
         units_path: &target.units_path,
         generated_at: &generated_at,
         summary: Some(Summary::new(&indicators, &targets, &signatures)),
+        issuer: target.published.issuer.as_deref(),
     });
     // Every output is written that can be: one that fails (an export
     // folder that cannot be made, say) is reported at the end.

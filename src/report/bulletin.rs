@@ -171,9 +171,7 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
     };
     let root_level = reg.unit(root).level;
     let root_name = reg.unit(root).name.clone();
-    let issuer = input
-        .issuer
-        .map_or_else(|| format!("{root_name}卫生健康委员会"), str::to_string);
+    let issuer = super::issuer(reg, input.issuer);
     let period = period_title(input.period);
     let all = whole(root_level);
     let heads = headline(input.schemas, input.targets);

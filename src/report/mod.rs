@@ -7,6 +7,7 @@ pub mod board;
 pub mod bulletin;
 pub mod csv;
 pub mod feedback;
+pub mod print;
 pub mod sheet;
 pub mod summary;
 pub mod xlsx;
@@ -37,6 +38,22 @@ pub(crate) fn table_header() -> rust_xlsxwriter::Format {
         .set_align(FormatAlign::Center)
         .set_align(FormatAlign::VerticalCenter)
         .set_background_color(0xD9E1F2)
+}
+
+/// The issuer of what phstats publishes: `--issuer` as given, or the
+/// registry's top unit + 卫生健康委员会. The 通报's 发文机关, the 汇总表's
+/// 填报单位 and the templates' 制定机关 all ask here.
+#[must_use]
+pub fn issuer(registry: &Registry, given: Option<&str>) -> String {
+    given.map_or_else(
+        || {
+            registry
+                .root()
+                .map(|r| format!("{}卫生健康委员会", registry.unit(r).name))
+                .unwrap_or_default()
+        },
+        str::to_string,
+    )
 }
 
 /// A period as a person reads it: `2026年第2季度` / `2026Q2`.

@@ -137,6 +137,10 @@ struct Formats {
     rate: Format,
     rate_red: Format,
     change: Format,
+    /// A count's 环比 or 同比, in per cent, said in the cell.
+    change_pct: Format,
+    /// A rate's 环比 or 同比, in percentage points, said in the cell.
+    change_points: Format,
     red: Format,
     note: Format,
     signatures: Format,
@@ -164,6 +168,9 @@ impl Formats {
                 .set_font_color(0x9C0006)
                 .set_background_color(0xFFC7CE),
             change: cell().set_num_format("+0.0;-0.0;0.0"),
+            change_pct: cell().set_num_format("+0.0\"%\";-0.0\"%\";0.0\"%\""),
+            change_points: cell()
+                .set_num_format("+0.0\"个百分点\";-0.0\"个百分点\";0.0\"个百分点\""),
             red: Format::new()
                 .set_font_color(0x9C0006)
                 .set_background_color(0xFFC7CE),
@@ -201,13 +208,22 @@ fn footer<'f>(
     ws.text(row, 0, s.signatures.line(lang), &fmt.signatures)
 }
 
-fn print(ws: &mut Worksheet, header_last: u32, lang: Lang) -> Result<(), XlsxError> {
-    ws.set_landscape();
-    ws.set_paper_size(8);
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(0, header_last)?;
-    ws.set_footer(lang.pick("&C第 &P 页，共 &N 页", "&CPage &P of &N"));
-    Ok(())
+/// Prints a summary sheet as [`super::print`] decides: its rows up to
+/// `header_last` repeated, column A (the unit) on every page of a split one.
+fn print(
+    ws: &mut Worksheet,
+    header_last: u32,
+    widths: &[f64],
+    groups: &[u16],
+    lang: Lang,
+) -> Result<(), XlsxError> {
+    let layout = super::print::Layout {
+        widths,
+        keep: 1,
+        groups,
+        header: Some((0, header_last)),
+    };
+    super::print::apply(ws, &layout, lang).map(|_| ())
 }
 
 /// 主要指标: the headline rates by county and township.
@@ -221,7 +237,20 @@ fn main_sheet(
     let mut sheet = Sheet::new();
     let ws = &mut sheet;
     ws.set_name(lang.pick("主要指标", "Headline"))?;
-    let last_col = (heads.len() * 3) as u16;
+    // Per headline rate: 本期, 目标, 环比, 同比, 排名.
+    const PER: u16 = 5;
+    let last_col = heads.len() as u16 * PER;
+    let widths: Vec<f64> = std::iter::once(16.0)
+        .chain((0..heads.len()).flat_map(|_| [8.0, 6.0, 7.5, 7.5, 5.0]))
+        .collect();
+    let groups: Vec<u16> = (0..heads.len() as u16).map(|k| 1 + PER * k).collect();
+    let layout = super::print::Layout {
+        widths: &widths,
+        keep: 1,
+        groups: &groups,
+        header: Some((0, 2)),
+    };
+    let pages = layout.plan().pages(last_col + 1);
     let root = input
         .registry
         .root()
@@ -234,16 +263,18 @@ fn main_sheet(
             period_label(input.period, lang)
         ),
     };
-    ws.merge_range(0, 0, 0, last_col, &title, &fmt.title)?;
+    super::print::title(ws, 0, &pages, &title, &fmt.title, lang)?;
     ws.set_row_height(0, 28)?;
     ws.merge_range(1, 0, 2, 0, lang.pick("单位名称", "Unit"), &fmt.header)?;
     for (k, &(form, field)) in heads.iter().enumerate() {
-        let c = 1 + 3 * k as u16;
+        let c = 1 + PER * k as u16;
         let label = short_label(input.schemas, form, field);
-        ws.merge_range(1, c, 1, c + 2, label.get(lang), &fmt.header)?;
+        ws.merge_range(1, c, 1, c + PER - 1, label.get(lang), &fmt.header)?;
         for (j, sub) in [
             lang.pick("本期(%)", "Rate (%)"),
-            lang.pick("目标", "Target"),
+            lang.pick("目标(%)", "Target (%)"),
+            lang.pick("环比(个百分点)", "On previous (points)"),
+            lang.pick("同比(个百分点)", "On last year (points)"),
             lang.pick("排名", "Rank"),
         ]
         .iter()
@@ -253,12 +284,13 @@ fn main_sheet(
         }
     }
     ws.set_row_height(1, 30)?;
+    ws.set_row_height(2, 42)?;
     let mut row = 3;
     for u in units(input) {
         let unit = input.registry.unit(u);
         ws.text(row, 0, &unit.name, &fmt.name[level_pos(unit.level)])?;
         for (k, &(form, field)) in heads.iter().enumerate() {
-            let c = 1 + 3 * k as u16;
+            let c = 1 + PER * k as u16;
             let ind = s.get(u, form, field);
             // 未达标 in red, as its indicator judged it (Indicator.met).
             let shown = if ind.and_then(|i| i.met) == Some(false) {
@@ -268,9 +300,16 @@ fn main_sheet(
             };
             ws.figure(row, c, ind.and_then(|i| i.current), shown)?;
             ws.figure(row, c + 1, ind.and_then(|i| i.target), &fmt.rate)?;
+            ws.figure(row, c + 2, ind.and_then(|i| i.change_previous), &fmt.change)?;
             ws.figure(
                 row,
-                c + 2,
+                c + 3,
+                ind.and_then(|i| i.change_last_year),
+                &fmt.change,
+            )?;
+            ws.figure(
+                row,
+                c + 4,
                 ind.and_then(|i| i.rank.map(f64::from)),
                 &fmt.count,
             )?;
@@ -278,9 +317,11 @@ fn main_sheet(
         row += 1;
     }
     ws.autofilter(2, 0, row.saturating_sub(1).max(2), last_col)?;
-    ws.text(
+    super::print::note(
+        ws,
         row + 1,
-        0,
+        &widths,
+        pages[0].1,
         lang.pick(
             "注：比率为报告期内汇总后重新计算的结果；红色为未达到目标值（按保留一位小数后的数字判断）；排名在同一层级内，1 为最好，并列名次相同；脱落率越低越好。",
             "Note: rates are recomputed over the period; red misses its target (judged on the figure to one decimal); ranks are within a level, 1 best, ties share a rank; a dropout ranks from the lowest.",
@@ -288,12 +329,10 @@ fn main_sheet(
         &fmt.note,
     )?;
     footer(ws, row + 3, s, lang, fmt)?;
-    ws.set_column_width(0, 16)?;
-    for c in 1..=last_col {
-        ws.set_column_width(c, if (c - 1) % 3 == 0 { 8.0 } else { 6.0 })?;
-    }
     ws.set_freeze_panes(3, 1)?;
-    print(ws, 2, lang)?;
+    super::print::apply(ws, &layout, lang)?;
+    // The workbook opens on it (README).
+    ws.set_active(true);
     sheet.finish()
 }
 
@@ -401,6 +440,11 @@ fn form_sheet(
             }
             let is_rate = field.kind == Kind::Rate;
             let value_fmt = if is_rate { &fmt.rate } else { &fmt.count };
+            let change_fmt = if is_rate {
+                &fmt.change_points
+            } else {
+                &fmt.change_pct
+            };
             ws.text(row, 0, &unit.name, &fmt.name[level_pos(unit.level)])?;
             ws.text(
                 row,
@@ -414,9 +458,9 @@ fn form_sheet(
                 (ind.current, value_fmt),
                 (ind.ytd, value_fmt),
                 (ind.previous, value_fmt),
-                (ind.change_previous, &fmt.change),
+                (ind.change_previous, change_fmt),
                 (ind.last_year, value_fmt),
-                (ind.change_last_year, &fmt.change),
+                (ind.change_last_year, change_fmt),
                 (ind.target, &fmt.rate),
             ];
             for (j, &(v, f)) in values.iter().enumerate() {
@@ -449,16 +493,11 @@ fn form_sheet(
     }
     ws.autofilter(2, 0, row.saturating_sub(1).max(2), last_col)?;
     footer(ws, row + 1, s, lang, fmt)?;
-    for (c, w) in [
-        14.0, 9.0, 30.0, 10.0, 10.0, 10.0, 8.0, 10.0, 8.0, 7.0, 5.0, 5.0,
-    ]
-    .iter()
-    .enumerate()
-    {
-        ws.set_column_width(c as u16, *w)?;
-    }
+    let widths = [
+        14.0, 9.0, 30.0, 10.0, 10.0, 10.0, 11.0, 10.0, 11.0, 7.0, 5.0, 5.0,
+    ];
     ws.set_freeze_panes(3, 3)?;
-    print(ws, 2, lang)?;
+    print(ws, 2, &widths, &[], lang)?;
     sheet.finish()
 }
 

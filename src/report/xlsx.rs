@@ -47,6 +47,8 @@ pub struct ReportInput<'a> {
     pub lang: Lang,
     /// The published summary (主要指标, 指标, 图表), when computed.
     pub summary: Option<super::summary::Summary<'a>>,
+    /// The issuer as given (`--issuer`): the 汇总表's 填报单位.
+    pub issuer: Option<&'a str>,
 }
 
 struct Formats {
@@ -186,21 +188,37 @@ fn write_field_header<'f>(
     Ok(())
 }
 
-/// Landscape, fitted to one page wide, header rows repeated; forms wider
-/// than 14 columns go on A3 (paper 8) so figures stay legible, others on A4 (9).
+/// Prints the sheet as [`super::print`] decides, its rows up to
+/// `header_last_row` repeated on every page.
 fn set_print(
     ws: &mut Worksheet,
     header_last_row: u32,
-    columns: u16,
+    widths: &[f64],
+    keep: usize,
+    groups: &[u16],
     lang: Lang,
 ) -> Result<(), XlsxError> {
-    ws.set_landscape();
-    ws.set_paper_size(if columns > 14 { 8 } else { 9 });
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_print_center_horizontally(true);
-    ws.set_repeat_rows(0, header_last_row)?;
-    ws.set_footer(lang.pick("&C第 &P 页，共 &N 页", "&CPage &P of &N"));
-    Ok(())
+    let layout = super::print::Layout {
+        widths,
+        keep,
+        groups,
+        header: Some((0, header_last_row)),
+    };
+    super::print::apply(ws, &layout, lang).map(|_| ())
+}
+
+/// The columns where a field group begins (a dose's 应种、实种、接种率),
+/// for `fields` written from column `first`: where a printed sheet may
+/// begin a page.
+pub(crate) fn group_starts(form: &Form, fields: &[FieldIdx], first: u16) -> Vec<u16> {
+    let mut starts = Vec::new();
+    for (k, &f) in fields.iter().enumerate() {
+        let group = &form.field(f).group;
+        if k == 0 || group.is_none() || *group != form.field(fields[k - 1]).group {
+            starts.push(first + k as u16);
+        }
+    }
+    starts
 }
 
 /// Writes one figure; a missing value stays an empty (bordered) cell, never 0.
@@ -278,22 +296,35 @@ fn summary_sheet(
     let mut sheet = Sheet::new();
     let ws = &mut sheet;
     ws.set_name(form.short_in(lang))?;
+    let widths: Vec<f64> = std::iter::once(24.0)
+        .chain(std::iter::repeat_n(10.5, fields.len()))
+        .collect();
+    let groups = group_starts(form, &fields, 1);
+    let layout = super::print::Layout {
+        widths: &widths,
+        keep: 1,
+        groups: &groups,
+        header: Some((0, 3)),
+    };
+    let pages = layout.plan().pages(last_col + 1);
     let title = match lang {
         Lang::Zh => format!("{}{}", roots.join("、"), summary_title(form, lang)),
         Lang::En => format!("{}: {}", roots.join(", "), summary_title(form, lang)),
     };
-    ws.merge_range(0, 0, 0, last_col, &title, &fmt.title)?;
+    super::print::title(ws, 0, &pages, &title, &fmt.title, lang)?;
     ws.set_row_height(0, 30)?;
+    let issuer = super::issuer(reg, input.issuer);
     ws.text(
         1,
         0,
         match lang {
-            Lang::Zh => format!("填报单位：{}（汇总）", roots.join("、")),
-            Lang::En => format!("Reporting unit: {} (consolidated)", roots.join(", ")),
+            Lang::Zh => format!("填报单位：{issuer}"),
+            Lang::En => format!("Reporting unit: {issuer}"),
         },
         &fmt.subtitle,
     )?;
-    let mid = (last_col / 2).max(1);
+    let first_page_last = pages[0].1;
+    let mid = (first_page_last / 2).max(1);
     ws.text(
         1,
         mid,
@@ -304,7 +335,17 @@ fn summary_sheet(
         ),
         &fmt.subtitle,
     )?;
-    ws.text(1, last_col, form.unit_note_in(lang), &fmt.subtitle_right)?;
+    let table_no = form.table_no.as_deref().map_or_else(String::new, |no| {
+        format!("{}{no}　", lang.pick("表号：", "Form "))
+    });
+    for &(_, last) in &pages {
+        ws.text(
+            1,
+            last,
+            format!("{table_no}{}", form.unit_note_in(lang)),
+            &fmt.subtitle_right,
+        )?;
+    }
     ws.merge_range(2, 0, 3, 0, lang.pick("单位名称", "Unit"), &fmt.header)?;
     write_field_header(ws, form, &fields, 2, 1, input.period, lang, fmt)?;
     ws.set_row_height(2, 30)?;
@@ -338,9 +379,11 @@ fn summary_sheet(
         }
         row += 1;
     }
-    ws.text(
+    super::print::note(
+        ws,
         row + 1,
-        0,
+        &widths,
+        first_page_last,
         lang.pick(
             "注：比率均由汇总后的分子、分母重新计算（非各单位比率平均），分子、分母只计两者都报告的单位；存量指标取报告期内最后一个有数据的月份；空白表示未报告，不作 0 处理。红色比率低于目标值。",
             "Note: rates are recomputed from the consolidated numerator and denominator (never averaged), over the units that reported both; stocks take the latest month of the period with a value; a blank is not reported, never 0. Rates in red are below target.",
@@ -355,10 +398,12 @@ fn summary_sheet(
                 Lang::En => format!("{} ({})", reg.unit(*u).name, months.join(", ")),
             })
             .collect();
-        ws.text(
+        super::print::note(
+            ws,
             row + 2,
-            0,
-            match lang {
+            &widths,
+            first_page_last,
+            &match lang {
                 Lang::Zh => format!(
                     "※ {}报送了两份数字不同的报表，均未计入，本行及上级合计缺少其数字；请核实后将正确的一份标注“更正”重新报送。",
                     list.join("、")
@@ -371,12 +416,12 @@ fn summary_sheet(
             &fmt.note,
         )?;
     }
-    ws.set_column_width(0, 24)?;
-    for c in 1..=last_col {
-        ws.set_column_width(c, 10.5)?;
-    }
+    // 表尾: the names of --signatures, or blanks for a pen.
+    let blank = super::summary::Signatures::default();
+    let signatures = input.summary.as_ref().map_or(&blank, |s| s.signatures);
+    ws.text(row + 4, 0, signatures.line(lang), &fmt.subtitle)?;
     ws.set_freeze_panes(4, 1)?;
-    set_print(ws, 3, last_col + 1, lang)?;
+    super::print::apply(ws, &layout, lang)?;
     sheet.finish()
 }
 
@@ -407,17 +452,29 @@ fn village_sheet(
         form.short_in(lang),
         lang.pick("-村级", " villages")
     ))?;
-    ws.merge_range(
+    let widths: Vec<f64> = [16.0, 16.0, 15.0]
+        .into_iter()
+        .chain(std::iter::repeat_n(10.5, fields.len()))
+        .collect();
+    let groups = group_starts(form, &fields, first);
+    let layout = super::print::Layout {
+        widths: &widths,
+        keep: 2,
+        groups: &groups,
+        header: Some((0, 3)),
+    };
+    let pages = layout.plan().pages(last_col + 1);
+    super::print::title(
+        ws,
         0,
-        0,
-        0,
-        last_col,
+        &pages,
         &format!(
             "{}{}",
             summary_title(form, lang),
             lang.pick("（村级明细）", " (village detail)")
         ),
         &fmt.title,
+        lang,
     )?;
     ws.set_row_height(0, 30)?;
     ws.text(
@@ -430,7 +487,9 @@ fn village_sheet(
         ),
         &fmt.subtitle,
     )?;
-    ws.text(1, last_col, form.unit_note_in(lang), &fmt.subtitle_right)?;
+    for &(_, last) in &pages {
+        ws.text(1, last, form.unit_note_in(lang), &fmt.subtitle_right)?;
+    }
     let heads = match lang {
         Lang::Zh => ["乡镇(街道)", "村(社区)", "统计用区划代码"],
         Lang::En => ["Township", "Village", "Division code"],
@@ -466,15 +525,9 @@ fn village_sheet(
         }
         row += 1;
     }
-    ws.set_column_width(0, 16)?;
-    ws.set_column_width(1, 16)?;
-    ws.set_column_width(2, 15)?;
-    for c in first..=last_col {
-        ws.set_column_width(c, 10.5)?;
-    }
     ws.set_freeze_panes(4, first)?;
     ws.autofilter(3, 0, row.saturating_sub(1).max(3), last_col)?;
-    set_print(ws, 3, last_col + 1, lang)?;
+    super::print::apply(ws, &layout, lang)?;
     sheet.finish()
 }
 
@@ -667,12 +720,7 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
         row.saturating_sub(1).max(first_list_row),
         5,
     )?;
-    ws.set_column_width(0, 40)?;
-    ws.set_column_width(1, 60)?;
-    for c in 2..=5 {
-        ws.set_column_width(c, 16)?;
-    }
-    set_print(ws, 0, 6, lang)?;
+    set_print(ws, 0, &[40.0, 60.0, 16.0, 16.0, 16.0, 16.0], 0, &[], lang)?;
     sheet.finish()
 }
 
@@ -741,12 +789,9 @@ fn completeness_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Workshee
         write_value(ws, row, 7, c.timeliness(), Kind::Rate, false, false, fmt)?;
         ws.text(row, 8, names(&c.late), &fmt.text)?;
     }
-    ws.set_column_width(0, 36)?;
-    ws.set_column_width(6, 40)?;
-    ws.set_column_width(7, 10)?;
-    ws.set_column_width(8, 30)?;
     ws.set_freeze_panes(3, 0)?;
-    set_print(ws, 2, 9, lang)?;
+    let widths = [36.0, 8.43, 8.43, 8.43, 8.43, 8.43, 40.0, 10.0, 30.0];
+    set_print(ws, 2, &widths, 1, &[], lang)?;
     sheet.finish()
 }
 
@@ -843,15 +888,10 @@ fn findings_sheet<'f>(
     }
     ws.autofilter(0, 0, row.saturating_sub(1).max(1), headers.len() as u16 - 1)?;
     ws.set_freeze_panes(1, 0)?;
-    for (c, w) in [
+    let widths = [
         6.0, 22.0, 14.0, 10.0, 14.0, 36.0, 12.0, 8.0, 22.0, 10.0, 80.0,
-    ]
-    .iter()
-    .enumerate()
-    {
-        ws.set_column_width(c as u16, *w)?;
-    }
-    set_print(ws, 0, headers.len() as u16, lang)?;
+    ];
+    set_print(ws, 0, &widths, 0, &[], lang)?;
     sheet.finish()
 }
 
@@ -1018,6 +1058,7 @@ mod tests {
             generated_at: "2026年11月26日 10:00",
             lang: Lang::Zh,
             summary: None,
+            issuer: None,
         };
         let bytes = save_report(report_sheets(&input).unwrap()).unwrap();
         let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();

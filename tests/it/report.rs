@@ -186,3 +186,202 @@ fn libreoffice_opens_the_report() {
         "LibreOffice shows 城东街道 with 820 + 130 signed: {line}"
     );
 }
+
+/// One PDF page as pdftotext -bbox reads it: its width and its words
+/// (xMin, yMin, xMax, yMax, text).
+struct PdfPage {
+    width: f64,
+    words: Vec<(f64, f64, f64, f64, String)>,
+}
+
+impl PdfPage {
+    fn text(&self) -> String {
+        self.words.iter().map(|w| w.4.as_str()).collect()
+    }
+
+    /// The median height of its words that are only digits: figures of
+    /// the tables' 10 points, whatever scale they print at.
+    fn digit_height(&self) -> Option<f64> {
+        let mut h: Vec<f64> = self
+            .words
+            .iter()
+            .filter(|w| !w.4.is_empty() && w.4.chars().all(|c| c.is_ascii_digit() || c == '.'))
+            .map(|w| w.3 - w.1)
+            .collect();
+        h.sort_by(f64::total_cmp);
+        (!h.is_empty()).then(|| h[h.len() / 2])
+    }
+}
+
+/// A PDF's pages, by pdftotext -bbox.
+fn pdf_pages(d: &Dir, pdf: &std::path::Path) -> Vec<PdfPage> {
+    let html = d.path("bbox.html");
+    let out = std::process::Command::new("pdftotext")
+        .arg("-bbox")
+        .arg(pdf)
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&html).unwrap();
+    let attr = |tag: &str, name: &str| -> f64 {
+        let k = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        tag[k..k + tag[k..].find('"').unwrap()].parse().unwrap()
+    };
+    text.split("<page ")
+        .skip(1)
+        .map(|page| PdfPage {
+            width: attr(page, "width"),
+            words: page
+                .split("<word ")
+                .skip(1)
+                .map(|w| {
+                    let (tag, rest) = w.split_once('>').unwrap();
+                    let word = rest.split('<').next().unwrap().to_string();
+                    (
+                        attr(tag, "xMin"),
+                        attr(tag, "yMin"),
+                        attr(tag, "xMax"),
+                        attr(tag, "yMax"),
+                        word,
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A workbook converted to PDF by LibreOffice, under `pdf/`.
+fn to_pdf(d: &Dir, book: &str) -> std::path::PathBuf {
+    let out = util::soffice_cmd(d)
+        .current_dir(d.tmp.path())
+        .args(["--headless", "--convert-to", "pdf", "--outdir", "pdf", book])
+        .output()
+        .unwrap();
+    let stem = std::path::Path::new(book)
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let pdf = d.path(&format!("pdf/{stem}.pdf"));
+    assert!(
+        out.status.success() && pdf.exists(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pdf
+}
+
+/// Every sheet of the report as LibreOffice prints it (issue 29): nothing
+/// runs past the paper's edge, no page prints under 55 % (its 10-point
+/// figures measured against the same figures printed at 100 %), a sheet
+/// split by column groups repeats 单位名称 on each page, and the 汇总表 and
+/// 主要指标 carry the 表尾.
+#[test]
+fn every_sheet_prints_on_its_paper_at_a_readable_scale() {
+    if !util::soffice("printing every sheet") || !util::pdftotext("measuring the printed pages") {
+        return;
+    }
+    let d = Dir::new();
+    // The reference: 10-point figures at 100 %.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let ten = rust_xlsxwriter::Format::new().set_font_size(10);
+    for r in 0..20 {
+        for c in 0..5 {
+            ws.write_number_with_format(r, c, f64::from(r * 37 + u32::from(c)), &ten)
+                .unwrap();
+        }
+    }
+    wb.save(d.path("reference.xlsx")).unwrap();
+    let full = pdf_pages(&d, &to_pdf(&d, "reference.xlsx"))[0]
+        .digit_height()
+        .unwrap();
+
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data");
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            &format!("{sample}/returns"),
+            "--units",
+            &format!("{sample}/units.csv"),
+            "--period",
+            "2026Q1",
+            "-o",
+            "report.xlsx",
+            "--signatures",
+            "单位负责人=张三,统计负责人=李四,填表人=王五,报出日期=2026年4月5日",
+            "-q",
+        ],
+    );
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        util::text(&out)
+    );
+    let pages = pdf_pages(&d, &to_pdf(&d, "report.xlsx"));
+    assert!(pages.len() > 10, "{}", pages.len());
+    for (k, p) in pages.iter().enumerate() {
+        let right = p.words.iter().map(|w| w.2).fold(0.0, f64::max);
+        assert!(
+            right <= p.width - 14.0,
+            "page {}: a word ends at {right:.0} of {:.0} points: {}",
+            k + 1,
+            p.width,
+            p.text()
+        );
+        if let Some(h) = p.digit_height() {
+            assert!(
+                h / full >= 0.55,
+                "page {} prints at {:.0} %: {}",
+                k + 1,
+                100.0 * h / full,
+                p.text()
+            );
+        }
+    }
+    // The 免疫 汇总表 is split by dose: its later page repeats the unit
+    // column and says it continues.
+    let immunisation: Vec<&PdfPage> = pages
+        .iter()
+        .filter(|p| {
+            let t = p.text();
+            t.contains("青山市免疫规划疫苗常规接种情况汇总表") && !t.contains("村级")
+        })
+        .collect();
+    assert!(immunisation.len() >= 2, "split by dose");
+    for p in &immunisation {
+        assert!(
+            p.text().contains("单位名称") && p.text().contains("西岭县"),
+            "{}",
+            p.text()
+        );
+    }
+    assert!(immunisation[1..]
+        .iter()
+        .all(|p| p.text().contains("（续）")));
+    // 表尾 and 表号 on each 汇总表, 填报单位 the issuer.
+    for title in [
+        "青山市免疫规划疫苗常规接种情况汇总表",
+        "青山市家庭医生签约服务情况汇总表",
+        "青山市高血压、2型糖尿病患者健康管理情况汇总表",
+    ] {
+        let first = pages
+            .iter()
+            .map(PdfPage::text)
+            .find(|t| t.contains(title))
+            .unwrap_or_else(|| panic!("{title}"));
+        for needed in [
+            "单位负责人：张三",
+            "填报单位：青山市卫生健康委员会",
+            "表号：卫公卫0",
+        ] {
+            assert!(first.contains(needed), "{title}: {needed} in {first}");
+        }
+    }
+}

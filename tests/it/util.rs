@@ -277,8 +277,14 @@ pub fn aggregates(path: &Path) -> HashMap<(String, String, String), f64> {
 /// install it (`install`); elsewhere the check is skipped, and the test says
 /// it was.
 fn required(program: &str, name: &str, install: &str, what: &str) -> bool {
+    // poppler's tools know only -v.
+    let flag = if program.starts_with("pdf") {
+        "-v"
+    } else {
+        "--version"
+    };
     let installed = std::process::Command::new(program)
-        .arg("--version")
+        .arg(flag)
         .output()
         .is_ok_and(|o| o.status.success());
     if !installed {
@@ -297,6 +303,16 @@ pub fn soffice(what: &str) -> bool {
         "soffice",
         "LibreOffice (soffice)",
         "apt-get install libreoffice-calc-nogui libreoffice-writer-nogui",
+        what,
+    )
+}
+
+/// Whether poppler's pdftotext is installed, for the check `what`.
+pub fn pdftotext(what: &str) -> bool {
+    required(
+        "pdftotext",
+        "pdftotext",
+        "apt-get install poppler-utils",
         what,
     )
 }
