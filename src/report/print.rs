@@ -221,8 +221,10 @@ pub fn title(
     Ok(())
 }
 
-/// Writes a note across the first page's columns, wrapped, its row as tall
-/// as its lines: a long note in one cell ran past the page's edge.
+/// Writes a note (or the 表尾) under a table, wrapped, its row as tall as
+/// its lines: across the sheet's columns on one page; on each page of a
+/// split sheet, beside the repeated columns, which would otherwise print a
+/// cut piece of it on every page after the first.
 ///
 /// # Errors
 /// A failure of the workbook writer.
@@ -230,24 +232,31 @@ pub fn note(
     ws: &mut Worksheet,
     row: u32,
     widths: &[f64],
-    last: u16,
+    pages: &[(u16, u16)],
+    keep: usize,
     text: &str,
     format: &Format,
 ) -> Result<(), XlsxError> {
-    let width: f64 = widths
-        .iter()
-        .take(usize::from(last) + 1)
-        .map(|&w| points(w))
-        .sum();
-    // A 9- or 10-point character: 10 points for a Chinese one, 5.5 for a
-    // Latin letter or digit (display width 2 and 1).
-    let text_width = crate::message::display_width(text) as f64 * 5.5;
-    let lines = (text_width / (width - 8.0).max(40.0)).ceil().max(1.0);
     let wrapped = format.clone().set_text_wrap().set_align(FormatAlign::Top);
-    if last > 0 {
-        ws.merge_range(row, 0, row, last, text, &wrapped)?;
-    } else {
-        ws.write_string_with_format(row, 0, text, &wrapped)?;
+    let keep = if pages.len() > 1 { keep as u16 } else { 0 };
+    let mut lines: f64 = 1.0;
+    for &(first, last) in pages {
+        let first = first.max(keep).min(last);
+        let width: f64 = widths
+            .iter()
+            .take(usize::from(last) + 1)
+            .skip(usize::from(first))
+            .map(|&w| points(w))
+            .sum();
+        // A Chinese character of 9 or 10 points is 10 points wide, a Latin
+        // letter or digit half that (display width 2 and 1).
+        let text_width = crate::message::display_width(text) as f64 * 5.5;
+        lines = lines.max((text_width / (width - 8.0).max(40.0)).ceil());
+        if last > first {
+            ws.merge_range(row, first, row, last, text, &wrapped)?;
+        } else {
+            ws.write_string_with_format(row, first, text, &wrapped)?;
+        }
     }
     ws.set_row_height(row, 13.5 * lines + 2.0)?;
     Ok(())

@@ -321,14 +321,23 @@ fn main_sheet(
         ws,
         row + 1,
         &widths,
-        pages[0].1,
+        &pages,
+        1,
         lang.pick(
             "注：比率为报告期内汇总后重新计算的结果；红色为未达到目标值（按保留一位小数后的数字判断）；排名在同一层级内，1 为最好，并列名次相同；脱落率越低越好。",
             "Note: rates are recomputed over the period; red misses its target (judged on the figure to one decimal); ranks are within a level, 1 best, ties share a rank; a dropout ranks from the lowest.",
         ),
         &fmt.note,
     )?;
-    footer(ws, row + 3, s, lang, fmt)?;
+    super::print::note(
+        ws,
+        row + 3,
+        &widths,
+        &pages,
+        1,
+        &s.signatures.line(lang),
+        &fmt.signatures,
+    )?;
     ws.set_freeze_panes(3, 1)?;
     super::print::apply(ws, &layout, lang)?;
     // The workbook opens on it (README).

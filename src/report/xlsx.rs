@@ -383,7 +383,8 @@ fn summary_sheet(
         ws,
         row + 1,
         &widths,
-        first_page_last,
+        &pages,
+        1,
         lang.pick(
             "注：比率均由汇总后的分子、分母重新计算（非各单位比率平均），分子、分母只计两者都报告的单位；存量指标取报告期内最后一个有数据的月份；空白表示未报告，不作 0 处理。红色比率低于目标值。",
             "Note: rates are recomputed from the consolidated numerator and denominator (never averaged), over the units that reported both; stocks take the latest month of the period with a value; a blank is not reported, never 0. Rates in red are below target.",
@@ -402,7 +403,8 @@ fn summary_sheet(
             ws,
             row + 2,
             &widths,
-            first_page_last,
+            &pages,
+            1,
             &match lang {
                 Lang::Zh => format!(
                     "※ {}报送了两份数字不同的报表，均未计入，本行及上级合计缺少其数字；请核实后将正确的一份标注“更正”重新报送。",
@@ -419,7 +421,15 @@ fn summary_sheet(
     // 表尾: the names of --signatures, or blanks for a pen.
     let blank = super::summary::Signatures::default();
     let signatures = input.summary.as_ref().map_or(&blank, |s| s.signatures);
-    ws.text(row + 4, 0, signatures.line(lang), &fmt.subtitle)?;
+    super::print::note(
+        ws,
+        row + 4,
+        &widths,
+        &pages,
+        1,
+        &signatures.line(lang),
+        &fmt.subtitle,
+    )?;
     ws.set_freeze_panes(4, 1)?;
     super::print::apply(ws, &layout, lang)?;
     sheet.finish()
