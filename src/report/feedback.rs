@@ -470,6 +470,10 @@ fn list_sheet(
         let row = 4 + i as u32;
         let mut cells = vec![(i + 1).to_string()];
         cells.extend(super::finding_cells(f, input.schemas, input.registry, lang));
+        // The township's own file name, not where the bureau keeps it.
+        if let Some(name) = std::path::Path::new(&cells[6]).file_name() {
+            cells[6] = name.to_string_lossy().into_owned();
+        }
         for (c, v) in cells.iter().enumerate() {
             ws.write_string_with_format(row, c as u16, v, &fmt.text)?;
         }
@@ -644,10 +648,9 @@ fn reproduce(
             .map(|f| {
                 let mut t = match lang {
                     Lang::Zh => format!(
-                        "【{}】{} [{}]：{}",
+                        "【{}】{}：{}",
                         f.severity_label(lang),
                         f.rule.zh(),
-                        f.rule.id(),
                         f.message(lang)
                     ),
                     Lang::En => format!(

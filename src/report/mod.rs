@@ -96,7 +96,7 @@ pub fn flow_label(label: &str, period: Period, lang: Lang) -> String {
 }
 
 /// One finding as a row a person reads (the 审核结果 sheet and the
-/// feedback list): level, rule by its 中文名 with its id, form title, period,
+/// feedback list): level, rule by its 中文名 (its id in English), form title, period,
 /// unit name, file, sheet, cell, column label, value, problem and fix.
 #[must_use]
 pub fn finding_cells(
@@ -130,8 +130,9 @@ pub fn finding_cells(
         .unwrap_or_default();
     [
         f.severity_label(lang).to_string(),
+        // The rule as a person names it; its id stays in findings.csv.
         match lang {
-            Lang::Zh => format!("{} [{}]", f.rule.zh(), f.rule.id()),
+            Lang::Zh => f.rule.zh().to_string(),
             Lang::En => f.rule.id().to_string(),
         },
         form.map(|x| x.title_in(lang).to_string())

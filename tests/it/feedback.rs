@@ -175,11 +175,13 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
             .map(|(_, t)| t.clone())
             .unwrap_or_else(|| panic!("no note at {cell}: {n:?}"))
     };
-    assert!(note(&bad).contains("not_a_number"), "{}", note(&bad));
+    // Each note names its problem as a clerk reads it, with no rule id.
+    assert!(note(&bad).contains("【错误】非数值"), "{}", note(&bad));
     assert!(note(&bad).contains("修改建议"));
-    assert!(note(&given).contains("given_exceeds_due"));
-    assert!(note(&warn).contains("rate_mismatch"));
-    assert!(note(&total).contains("total_mismatch") && note(&total).contains('7'));
+    assert!(note(&given).contains("实种大于应种"));
+    assert!(note(&warn).contains("【警告】比率不符"), "{}", note(&warn));
+    assert!(note(&total).contains("合计不符") && note(&total).contains('7'));
+    assert!(n.iter().all(|(_, t)| !t.contains('[')), "{n:?}");
     assert_eq!(n.len(), 4, "{n:?}");
 
     // The list: one row per problem with its cell.
@@ -196,12 +198,17 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
     assert_eq!(items.len(), 4, "{items:?}");
     let rules: Vec<&str> = items.iter().map(|r| r[2].as_str()).collect();
     assert!(
-        rules.contains(&"非数值 [not_a_number]")
-            && rules.contains(&"合计不符 [total_mismatch]")
-            && rules.contains(&"实种大于应种 [given_exceeds_due]"),
+        rules.contains(&"非数值") && rules.contains(&"合计不符") && rules.contains(&"实种大于应种"),
         "{rules:?}"
     );
     assert!(items.iter().any(|r| r[8] == bad));
+    // A clerk reads no rule id and no path of the bureau's.
+    assert!(
+        items
+            .iter()
+            .all(|r| !r.iter().any(|c| c.contains("_mismatch") || c.contains('/'))),
+        "{items:?}"
+    );
     assert_eq!(items[0][1], "错误", "errors first");
 
     // 新民镇: its family-doctor error, and the vaccination return it never sent.
@@ -209,10 +216,8 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
         calamine::open_workbook(d.path("fb/新民镇_2026年1月_退回修改.xlsx")).unwrap();
     let list = wb.worksheet_range("问题清单").unwrap();
     let text: Vec<String> = list.rows().flatten().map(ToString::to_string).collect();
-    assert!(text
-        .iter()
-        .any(|t| t == "分子大于分母 [exceeds_denominator]"));
-    assert!(text.iter().any(|t| t == "未上报 [missing_return]"));
+    assert!(text.iter().any(|t| t == "分子大于分母"));
+    assert!(text.iter().any(|t| t == "未上报"));
     let signed = cell_of("family_doctor", "signed", 0);
     assert_eq!(fill(&mut wb, "family_doctor", &signed), Some(0xFFC7CE));
 
@@ -223,7 +228,7 @@ fn feedback_workbooks_mark_the_cells_to_fix() {
     assert!(list
         .rows()
         .flatten()
-        .any(|c| *c == Data::String("文件无法读取 [unreadable_file]".into())));
+        .any(|c| *c == Data::String("文件无法读取".into())));
 }
 
 /// Every cell of every sheet of a workbook, as text, but the line that says
