@@ -128,9 +128,7 @@ fn report_reopened_shows_hierarchy_headers_and_quarter_figures() {
     let a = wb.worksheet_range("审核结果").unwrap();
     assert_eq!(cell_text(a.get_value((0, 1)).unwrap()), "规则");
     let missing = (1..a.height() as u32)
-        .filter(|&r| {
-            a.get_value((r, 1)).map(cell_text).as_deref() == Some("未上报")
-        })
+        .filter(|&r| a.get_value((r, 1)).map(cell_text).as_deref() == Some("未上报"))
         .any(|r| a.get_value((r, 4)).map(cell_text).as_deref() == Some("新民镇"));
     assert!(missing, "新民镇's missing return is listed");
     // 上报情况: townships 1 of 2 reported each month.
