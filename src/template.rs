@@ -381,7 +381,7 @@ fn write_sheet(
     if !breaks.is_empty() {
         ws.set_page_breaks(&breaks)?;
     }
-    ws.set_footer("&C第 &P 页，共 &N 页");
+    ws.set_footer(crate::report::print::page_numbers(Lang::Zh));
     // Only the count cells are editable; no password, so an office can
     // still unprotect it.
     ws.protect();

@@ -531,7 +531,7 @@ fn print_setup(ws: &mut Worksheet, lang: Lang) -> Result<(), XlsxError> {
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
     ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
-    ws.set_footer(lang.pick("&C第 &P 页，共 &N 页", "&CPage &P of &N"));
+    ws.set_footer(super::print::page_numbers(lang));
     Ok(())
 }
 

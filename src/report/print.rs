@@ -1,6 +1,8 @@
 //! How a sheet prints (issue 29): the one owner of paper, orientation,
-//! scale, page breaks, print titles and page numbers for every sheet
-//! phstats writes — the report's, the feedback's and the templates'.
+//! scale, page breaks and print titles for the report workbook's sheets, and
+//! of the page numbers every workbook phstats writes carries. (The
+//! feedback's and the templates' sheets still choose their paper
+//! themselves: A4 landscape, one page wide.)
 //!
 //! A sheet goes on A4 where it fits, portrait when it is narrow; A3
 //! landscape only when A4 would print it under [`COMFORT`] of its size; it is
@@ -239,6 +241,9 @@ pub fn note(
 ) -> Result<(), XlsxError> {
     let wrapped = format.clone().set_text_wrap().set_align(FormatAlign::Top);
     let keep = if pages.len() > 1 { keep as u16 } else { 0 };
+    // A Chinese character of 9 or 10 points is 10 points wide, a Latin
+    // letter or digit half that (display width 2 and 1).
+    let text_width = crate::message::display_width(text) as f64 * 5.5;
     let mut lines: f64 = 1.0;
     for &(first, last) in pages {
         let first = first.max(keep).min(last);
@@ -248,9 +253,6 @@ pub fn note(
             .skip(usize::from(first))
             .map(|&w| points(w))
             .sum();
-        // A Chinese character of 9 or 10 points is 10 points wide, a Latin
-        // letter or digit half that (display width 2 and 1).
-        let text_width = crate::message::display_width(text) as f64 * 5.5;
         lines = lines.max((text_width / (width - 8.0).max(40.0)).ceil());
         if last > first {
             ws.merge_range(row, first, row, last, text, &wrapped)?;
@@ -262,15 +264,50 @@ pub fn note(
     Ok(())
 }
 
-/// Sets `layout`'s column widths and how the sheet prints, and says how.
+/// The page footer of every workbook phstats writes: 第 N 页，共 M 页.
+#[must_use]
+pub fn page_numbers(lang: Lang) -> &'static str {
+    lang.pick("&C第 &P 页，共 &N 页", "&CPage &P of &N")
+}
+
+/// Prints a table sheet of `widths` as [`plan`] decides, its rows from the
+/// first to `header_last` repeated on every page: for a sheet that writes
+/// nothing per printed page (a title over each) and so needs no plan first.
 ///
 /// # Errors
 /// A failure of the workbook writer.
-pub fn apply(ws: &mut Worksheet, layout: &Layout<'_>, lang: Lang) -> Result<Plan, XlsxError> {
+pub fn table(
+    ws: &mut Worksheet,
+    header_last: u32,
+    widths: &[f64],
+    keep: usize,
+    groups: &[u16],
+    lang: Lang,
+) -> Result<(), XlsxError> {
+    let layout = Layout {
+        widths,
+        keep,
+        groups,
+        header: Some((0, header_last)),
+    };
+    apply(ws, &layout, &layout.plan(), lang)
+}
+
+/// Sets `layout`'s column widths and prints the sheet as `plan` (its
+/// [`Layout::plan`], which the sheet may have asked first to write a title
+/// over each page).
+///
+/// # Errors
+/// A failure of the workbook writer.
+pub fn apply(
+    ws: &mut Worksheet,
+    layout: &Layout<'_>,
+    plan: &Plan,
+    lang: Lang,
+) -> Result<(), XlsxError> {
     for (c, &w) in layout.widths.iter().enumerate() {
         ws.set_column_width(c as u16, w)?;
     }
-    let plan = plan(layout.widths, layout.keep, layout.groups);
     match plan.paper {
         Paper::A4Portrait => {
             ws.set_portrait();
@@ -300,8 +337,8 @@ pub fn apply(ws: &mut Worksheet, layout: &Layout<'_>, lang: Lang) -> Result<Plan
     if let Some((first, last)) = layout.header {
         ws.set_repeat_rows(first, last)?;
     }
-    ws.set_footer(lang.pick("&C第 &P 页，共 &N 页", "&CPage &P of &N"));
-    Ok(plan)
+    ws.set_footer(page_numbers(lang));
+    Ok(())
 }
 
 #[cfg(test)]

@@ -208,24 +208,6 @@ fn footer<'f>(
     ws.text(row, 0, s.signatures.line(lang), &fmt.signatures)
 }
 
-/// Prints a summary sheet as [`super::print`] decides: its rows up to
-/// `header_last` repeated, column A (the unit) on every page of a split one.
-fn print(
-    ws: &mut Worksheet,
-    header_last: u32,
-    widths: &[f64],
-    groups: &[u16],
-    lang: Lang,
-) -> Result<(), XlsxError> {
-    let layout = super::print::Layout {
-        widths,
-        keep: 1,
-        groups,
-        header: Some((0, header_last)),
-    };
-    super::print::apply(ws, &layout, lang).map(|_| ())
-}
-
 /// 主要指标: the headline rates by county and township.
 fn main_sheet(
     input: &ReportInput<'_>,
@@ -250,7 +232,8 @@ fn main_sheet(
         groups: &groups,
         header: Some((0, 2)),
     };
-    let pages = layout.plan().pages(last_col + 1);
+    let plan = layout.plan();
+    let pages = plan.pages(last_col + 1);
     let root = input
         .registry
         .root()
@@ -339,7 +322,7 @@ fn main_sheet(
         &fmt.signatures,
     )?;
     ws.set_freeze_panes(3, 1)?;
-    super::print::apply(ws, &layout, lang)?;
+    super::print::apply(ws, &layout, &plan, lang)?;
     // The workbook opens on it (README).
     ws.set_active(true);
     sheet.finish()
@@ -506,7 +489,7 @@ fn form_sheet(
         14.0, 9.0, 30.0, 10.0, 10.0, 10.0, 11.0, 10.0, 11.0, 7.0, 5.0, 5.0,
     ];
     ws.set_freeze_panes(3, 3)?;
-    print(ws, 2, &widths, &[], lang)?;
+    super::print::table(ws, 2, &widths, 1, &[], lang)?;
     sheet.finish()
 }
 

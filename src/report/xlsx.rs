@@ -188,25 +188,6 @@ fn write_field_header<'f>(
     Ok(())
 }
 
-/// Prints the sheet as [`super::print`] decides, its rows up to
-/// `header_last_row` repeated on every page.
-fn set_print(
-    ws: &mut Worksheet,
-    header_last_row: u32,
-    widths: &[f64],
-    keep: usize,
-    groups: &[u16],
-    lang: Lang,
-) -> Result<(), XlsxError> {
-    let layout = super::print::Layout {
-        widths,
-        keep,
-        groups,
-        header: Some((0, header_last_row)),
-    };
-    super::print::apply(ws, &layout, lang).map(|_| ())
-}
-
 /// The columns where a field group begins (a dose's 应种、实种、接种率),
 /// for `fields` written from column `first`: where a printed sheet may
 /// begin a page.
@@ -306,7 +287,8 @@ fn summary_sheet(
         groups: &groups,
         header: Some((0, 3)),
     };
-    let pages = layout.plan().pages(last_col + 1);
+    let plan = layout.plan();
+    let pages = plan.pages(last_col + 1);
     let title = match lang {
         Lang::Zh => format!("{}{}", roots.join("、"), summary_title(form, lang)),
         Lang::En => format!("{}: {}", roots.join(", "), summary_title(form, lang)),
@@ -431,7 +413,7 @@ fn summary_sheet(
         &fmt.subtitle,
     )?;
     ws.set_freeze_panes(4, 1)?;
-    super::print::apply(ws, &layout, lang)?;
+    super::print::apply(ws, &layout, &plan, lang)?;
     sheet.finish()
 }
 
@@ -473,7 +455,8 @@ fn village_sheet(
         groups: &groups,
         header: Some((0, 3)),
     };
-    let pages = layout.plan().pages(last_col + 1);
+    let plan = layout.plan();
+    let pages = plan.pages(last_col + 1);
     super::print::title(
         ws,
         0,
@@ -537,7 +520,7 @@ fn village_sheet(
     }
     ws.set_freeze_panes(4, first)?;
     ws.autofilter(3, 0, row.saturating_sub(1).max(3), last_col)?;
-    super::print::apply(ws, &layout, lang)?;
+    super::print::apply(ws, &layout, &plan, lang)?;
     sheet.finish()
 }
 
@@ -730,7 +713,7 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
         row.saturating_sub(1).max(first_list_row),
         5,
     )?;
-    set_print(ws, 0, &[40.0, 60.0, 16.0, 16.0, 16.0, 16.0], 0, &[], lang)?;
+    super::print::table(ws, 0, &[40.0, 60.0, 16.0, 16.0, 16.0, 16.0], 0, &[], lang)?;
     sheet.finish()
 }
 
@@ -801,7 +784,7 @@ fn completeness_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Workshee
     }
     ws.set_freeze_panes(3, 0)?;
     let widths = [36.0, 8.43, 8.43, 8.43, 8.43, 8.43, 40.0, 10.0, 30.0];
-    set_print(ws, 2, &widths, 1, &[], lang)?;
+    super::print::table(ws, 2, &widths, 1, &[], lang)?;
     sheet.finish()
 }
 
@@ -901,7 +884,7 @@ fn findings_sheet<'f>(
     let widths = [
         6.0, 22.0, 14.0, 10.0, 14.0, 36.0, 12.0, 8.0, 22.0, 10.0, 80.0,
     ];
-    set_print(ws, 0, &widths, 0, &[], lang)?;
+    super::print::table(ws, 0, &widths, 0, &[], lang)?;
     sheet.finish()
 }
 
