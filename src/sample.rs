@@ -450,7 +450,7 @@ fn write_sheet(
             let last = fields.len() as u16 + 1;
             let mut r = 0;
             if standard {
-                ws.write_string(0, 0, "表号：卫统01表")?;
+                ws.write_string(0, 0, form.table_no_line())?;
                 ws.write_string(0, last.saturating_sub(3), "制定机关：青山市卫生健康委员会")?;
                 r = 1;
             }

@@ -107,6 +107,11 @@ struct RawForm {
     sequences: Vec<RawSequence>,
     #[serde(default)]
     group_aliases: HashMap<String, Vec<String>>,
+    /// 口径 of the fields, for a template's 填表说明: keyed by a field's
+    /// group and label joined (乙肝疫苗第1剂应种人数) or by the label alone
+    /// (应种人数, for every dose).
+    #[serde(default)]
+    definitions: HashMap<String, String>,
     #[serde(default)]
     en: RawEn,
 }
@@ -316,6 +321,8 @@ pub struct Form {
     /// Doses given in order, `(earlier, later)`: over a year to date the
     /// later should not outnumber the earlier (`dose_sequence`).
     pub sequences: Vec<(FieldIdx, FieldIdx)>,
+    /// 口径 by group and label joined, or by label alone (`[definitions]`).
+    definitions: HashMap<String, String>,
     /// Normalised full label → field, for header matching.
     labels: HashMap<String, FieldIdx>,
     /// Normalised sub-header that names exactly one field on its own.
@@ -357,6 +364,25 @@ impl Form {
     #[must_use]
     pub fn unit_note_in(&self, lang: Lang) -> &str {
         lang.pick(&self.unit_note, &self.en.2)
+    }
+
+    /// The 表号 line of a return (表号：卫公卫01表), the short name standing
+    /// in where the schema gives no 表号.
+    #[must_use]
+    pub fn table_no_line(&self) -> String {
+        format!("表号：{}", self.table_no.as_deref().unwrap_or(&self.short))
+    }
+
+    /// The 口径 of a field, as the schema defines it: by its group and label
+    /// joined, else by its label alone.
+    #[must_use]
+    pub fn definition(&self, idx: FieldIdx) -> Option<&str> {
+        let f = self.field(idx);
+        let joined = format!("{}{}", f.group.as_deref().unwrap_or(""), f.label);
+        self.definitions
+            .get(&joined)
+            .or_else(|| self.definitions.get(&f.label))
+            .map(String::as_str)
     }
 
     /// The field at `idx`.
@@ -539,6 +565,15 @@ impl Form {
             .map(|q| Ok((idx_of(&q.earlier)?, idx_of(&q.later)?)))
             .collect::<Result<Vec<_>, SchemaError>>()?;
         let (labels, unique_sub_labels) = build_label_maps(&raw, &fields).map_err(invalid)?;
+        if let Some(key) = raw.definitions.keys().find(|k| {
+            !fields.iter().any(|f| {
+                f.label == **k || format!("{}{}", f.group.as_deref().unwrap_or(""), f.label) == **k
+            })
+        }) {
+            return Err(invalid(format!(
+                "definitions: `{key}` is neither a field's label nor its group and label"
+            )));
+        }
         let en = (
             raw.en.title.clone().unwrap_or_else(|| raw.title.clone()),
             raw.en.short.clone().unwrap_or_else(|| raw.short.clone()),
@@ -558,6 +593,7 @@ impl Form {
             checks,
             targets,
             sequences,
+            definitions: raw.definitions,
             labels,
             unique_sub_labels,
         })
@@ -864,5 +900,30 @@ field = "drop"
         assert_eq!(ok.forms[0].targets[0].value, 10.0);
         let err = load("min = 10.0").unwrap_err().to_string();
         assert!(err.contains("`max` alone"), "{err}");
+    }
+
+    /// A 口径 is found by a field's group and label, else by its label for
+    /// every group; a key naming no field is a typo, refused.
+    #[test]
+    fn a_definition_names_a_field_by_its_label() {
+        let s = Schemas::builtin().unwrap();
+        let v = &s.forms[0];
+        let due = v.field_idx("hepb1_due").unwrap();
+        let mmr = v.field_idx("mmr1_due").unwrap();
+        assert!(v.definition(due).unwrap().contains("漏种"));
+        assert_eq!(v.definition(due), v.definition(mmr));
+        assert_eq!(v.definition(v.field_idx("hepb1_rate").unwrap()), None);
+        let form = |key: &str| {
+            format!(
+                "id = \"x\"\ntitle = \"t\"\nshort = \"s\"\n[[fields]]\nid = \"a\"\ngroup = \"甲\"\nlabel = \"人数\"\nkind = \"flow\"\n[definitions]\n\"{key}\" = \"本月的人数\"\n"
+            )
+        };
+        let load = |key: &str| Schemas::from_sources(std::iter::once(("x.toml".into(), form(key))));
+        for key in ["人数", "甲人数"] {
+            let ok = load(key).unwrap();
+            assert_eq!(ok.forms[0].definition(0), Some("本月的人数"), "{key}");
+        }
+        let err = load("人头数").unwrap_err().to_string();
+        assert!(err.contains("`人头数`"), "{err}");
     }
 }

@@ -39,9 +39,15 @@ pub struct TemplateRequest<'a> {
     /// Last month's stocks in force (village, form id, field id), from a
     /// store: shown in a note on each stock cell while the clerk types.
     pub previous: std::collections::HashMap<(UnitIdx, String, String), f64>,
+    /// The 制定机关 (`--issuer`, else [`crate::report::issuer`]'s default).
+    pub issuer: String,
+    /// Day of the next month by which the return is due (填表说明).
+    pub deadline_day: u32,
 }
 
-/// Rows of a template sheet (0-based), fixed by the layout of FORMS.md §2.
+/// Rows of a template sheet (0-based), fixed by the layout of FORMS.md §2:
+/// 表号 and 制定机关, the title, 填报单位 and 报告期, 计量单位, then the
+/// table.
 struct Rows {
     header: u32,
     numbers: u32,
@@ -50,10 +56,10 @@ struct Rows {
 }
 
 const ROWS: Rows = Rows {
-    header: 3,
-    numbers: 5,
-    total: 6,
-    first_village: 7,
+    header: 4,
+    numbers: 6,
+    total: 7,
+    first_village: 8,
 };
 
 /// First figure column: A 序号, B 单位名称.
@@ -70,6 +76,8 @@ struct Formats {
     formula: Format,
     rate: Format,
     footer: Format,
+    guide: Format,
+    guide_header: Format,
 }
 
 impl Formats {
@@ -94,6 +102,8 @@ impl Formats {
                 .set_background_color(0xF2F2F2),
             rate: cell().set_num_format("0.0").set_background_color(0xF2F2F2),
             footer: Format::new().set_font_size(10),
+            guide: cell().set_text_wrap().set_align(FormatAlign::Top),
+            guide_header: crate::report::table_header(),
         }
     }
 }
@@ -131,7 +141,9 @@ fn rate_formula(form: &Form, fields: &[FieldIdx], rate: FieldIdx, row: u32) -> F
 /// The one data validation of a count column: a whole number ≥ 0, and
 /// every `≤` relation of FORMS.md §4 whose partner is on the same row;
 /// a breach stops the entry (实种 ≤ 应种 too: catch-up doses count on both
-/// sides). The error message names the rule id `check` reports.
+/// sides). The messages are plain Chinese: the rule is named as `check`
+/// names it in Chinese (实种大于应种), with its reason; its id stays in
+/// `findings.csv`.
 fn validation(
     form: &Form,
     fields: &[FieldIdx],
@@ -156,29 +168,22 @@ fn validation(
         rules.push(c.rule);
         bounds.push(form.field(c.right).display_label());
     }
-    let kind = match f.kind {
-        Kind::Flow => "本月数，流量",
-        Kind::Stock => "月末数，存量",
-        Kind::Ytd => "年内累计数，1月起累计",
-        Kind::Rate => "比率",
-    };
     let mut input = format!(
-        "{}（{kind}）：填不小于 0 的整数，未报告的留空。",
-        f.display_label()
+        "{}（{}）：填不小于 0 的整数，未报告的留空。",
+        f.display_label(),
+        kind_name(f.kind)
     );
     let mut error = format!("“{}”须为不小于 0 的整数", f.display_label());
-    let mut ids = vec!["not_a_number", "negative", "not_whole"];
     if !bounds.is_empty() {
         let list = bounds.join("”“");
         input.push_str(&format!("不能大于“{list}”。"));
         error.push_str(&format!("，且不能大于“{list}”"));
-        for r in &rules {
-            ids.push(r.id());
-        }
     }
-    error.push_str(&format!("。[{}]", ids.join(", ")));
-    if rules.contains(&Rule::GivenExceedsDue) {
-        error.push_str("查漏补种同时计入应种和实种。");
+    error.push('。');
+    rules.dedup();
+    for r in &rules {
+        // 实种大于应种：查漏补种同时计入应种和实种，实种不会大于应种。
+        error.push_str(&format!("（{}）{}", r.zh(), r.doc_zh()[1]));
     }
     let title: String = f.label.chars().take(30).collect();
     let dv = DataValidation::new()
@@ -189,6 +194,16 @@ fn validation(
         .set_error_message(clip(&error, 250))?
         .set_error_style(DataValidationErrorStyle::Stop);
     Ok(dv)
+}
+
+/// A kind as the 填表说明 and the input messages name it.
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Flow => "本月数",
+        Kind::Stock => "月末数",
+        Kind::Ytd => "年内累计数",
+        Kind::Rate => "比率，自动计算",
+    }
 }
 
 fn clip(text: &str, max: usize) -> String {
@@ -202,12 +217,26 @@ fn clip(text: &str, max: usize) -> String {
     out
 }
 
-/// The 表号 line's text.
-fn table_no(form: &Form) -> String {
-    format!("表号：{}", form.table_no.as_deref().unwrap_or(&form.short))
+/// The 计量单位 line: the schema's units line (单位：人、%) as a return
+/// states it.
+fn measure(form: &Form) -> String {
+    let units = form
+        .unit_note
+        .trim()
+        .trim_start_matches("计量单位")
+        .trim_start_matches("单位")
+        .trim_start_matches(['：', ':']);
+    if units.is_empty() {
+        "计量单位：人".to_string()
+    } else {
+        format!("计量单位：{units}")
+    }
 }
 
-/// Writes one form's template for `town` onto `ws`.
+/// Writes one form's template for `town` onto `ws`, printed by
+/// [`crate::report::print`] like every sheet phstats writes: on A4 where it
+/// fits, split at whole column groups (a dose's three columns) with 序号 and
+/// 单位名称 repeated where it does not, 30 villages a page.
 fn write_sheet(
     ws: &mut Worksheet,
     req: &TemplateRequest<'_>,
@@ -215,33 +244,60 @@ fn write_sheet(
     town: UnitIdx,
     fmt: &Formats,
 ) -> Result<(), XlsxError> {
+    use crate::report::print;
     let reg = req.registry;
     let unit = reg.unit(town);
     let villages: Vec<UnitIdx> = unit.children.clone();
     let fields: Vec<FieldIdx> = form.reported_fields().map(|(i, _)| i).collect();
-    let last_col = FIRST_FIELD_COL + fields.len() as u16 - 1;
+    let ncols = FIRST_FIELD_COL + fields.len() as u16;
     let period = month_label(req.month, Lang::Zh);
+    let runs = form.group_runs(&fields);
+    let mut widths = vec![5.0, 14.0];
+    widths.extend(std::iter::repeat_n(9.0, fields.len()));
+    let groups: Vec<u16> = runs
+        .iter()
+        .map(|(_, run)| FIRST_FIELD_COL + run.start as u16)
+        .collect();
+    let h = ROWS.header;
+    let layout = print::Layout {
+        widths: &widths,
+        keep: usize::from(FIRST_FIELD_COL),
+        groups: &groups,
+        header: Some((h, ROWS.numbers)),
+    };
+    let plan = layout.plan();
+    let pages = plan.pages(ncols);
     // A formula saved with an empty result is a calculated blank (not
     // reported); rust_xlsxwriter would otherwise save 0.
     ws.set_formula_result_default("");
-    ws.write_string_with_format(0, 0, table_no(form), &fmt.meta)?;
-    ws.write_string_with_format(0, last_col, "制定机关：卫生健康委员会", &fmt.meta_right)?;
-    ws.merge_range(1, 0, 1, last_col, &form.title, &fmt.title)?;
-    ws.set_row_height(1, 26)?;
-    ws.merge_range(
-        2,
-        0,
-        2,
-        4.min(last_col),
-        &format!("填报单位：{}", unit.name),
-        &fmt.meta,
+    // 表号 and 填报单位 in column A, which repeats on every page of a split
+    // sheet; 制定机关, 报告期 and 计量单位 at the right of each page.
+    ws.write_string_with_format(0, 0, form.table_no_line(), &fmt.meta)?;
+    print::title(
+        ws,
+        1,
+        &pages,
+        layout.keep,
+        &form.title,
+        &fmt.title,
+        Lang::Zh,
     )?;
-    ws.write_string_with_format(2, last_col, format!("报告期：{period}"), &fmt.meta_right)?;
+    ws.set_row_height(1, 26)?;
+    ws.write_string_with_format(2, 0, format!("填报单位：{}", unit.name), &fmt.meta)?;
+    for &(_, last) in &pages {
+        ws.write_string_with_format(
+            0,
+            last,
+            format!("制定机关：{}", req.issuer),
+            &fmt.meta_right,
+        )?;
+        ws.write_string_with_format(2, last, format!("报告期：{period}"), &fmt.meta_right)?;
+        ws.write_string_with_format(3, last, measure(form), &fmt.meta_right)?;
+    }
     // The two-row grouped header, as the schema groups the fields.
-    let h = ROWS.header;
     ws.merge_range(h, 0, h + 1, 0, "序号", &fmt.header)?;
     ws.merge_range(h, 1, h + 1, 1, "单位名称", &fmt.header)?;
-    for (group, run) in form.group_runs(&fields) {
+    for (group, run) in &runs {
         let col = FIRST_FIELD_COL + run.start as u16;
         match group {
             None => {
@@ -253,9 +309,9 @@ fn write_sheet(
                 if last > col {
                     ws.merge_range(h, col, h, last, g, &fmt.header)?;
                 } else {
-                    ws.write_string_with_format(h, col, g, &fmt.header)?;
+                    ws.write_string_with_format(h, col, *g, &fmt.header)?;
                 }
-                for k in run {
+                for k in run.clone() {
                     let label = &form.field(fields[k]).label;
                     ws.write_string_with_format(
                         h + 1,
@@ -356,24 +412,21 @@ fn write_sheet(
             ws.add_data_validation(first, col, last, col, &dv)?;
         }
     }
-    let footer = last + 2;
-    ws.write_string_with_format(
-        footer,
-        0,
-        "单位负责人：                    填表人：                    联系电话：                    报出日期：        年    月    日",
+    // The 表尾 of every statistical return, blank for a pen: the 汇总表's
+    // own line, on each page of a split sheet.
+    let footer = crate::report::summary::Signatures::default().line(Lang::Zh);
+    print::note(
+        ws,
+        last + 2,
+        &widths,
+        &pages,
+        usize::from(FIRST_FIELD_COL),
+        &footer,
         &fmt.footer,
     )?;
-    ws.set_column_width(0, 5)?;
-    ws.set_column_width(1, 14)?;
-    for c in FIRST_FIELD_COL..=last_col {
-        ws.set_column_width(c, 9)?;
-    }
     ws.set_freeze_panes(ROWS.total, FIRST_FIELD_COL)?;
-    // A4 landscape, one page wide, the header repeated, 30 villages a page.
-    ws.set_landscape();
-    ws.set_paper_size(9);
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(h, ROWS.numbers)?;
+    print::apply(ws, &layout, &plan, Lang::Zh)?;
+    // 30 villages a page.
     let breaks: Vec<u32> = (1..)
         .map(|p| first + p * VILLAGES_PER_PAGE)
         .take_while(|&r| r <= last)
@@ -381,10 +434,108 @@ fn write_sheet(
     if !breaks.is_empty() {
         ws.set_page_breaks(&breaks)?;
     }
-    ws.set_footer(crate::report::print::page_numbers(Lang::Zh));
     // Only the count cells are editable; no password, so an office can
     // still unprotect it.
     ws.protect();
+    Ok(())
+}
+
+/// The 填表说明 sheet: how to fill in `form`, from its schema alone: the
+/// general rules, then one line per column with its kind, its 口径 where
+/// the schema defines it, how a rate is computed and the relations a
+/// figure must keep. Text only, so reading the workbook back passes over
+/// it as it does over a cover sheet.
+fn write_guide(
+    ws: &mut Worksheet,
+    req: &TemplateRequest<'_>,
+    form: &Form,
+    fmt: &Formats,
+) -> Result<(), XlsxError> {
+    use crate::report::print;
+    let fields: Vec<FieldIdx> = form.reported_fields().map(|(i, _)| i).collect();
+    let widths = [6.0, 26.0, 12.0, 62.0];
+    let pages = [(0u16, 3u16)];
+    print::title(
+        ws,
+        0,
+        &pages,
+        0,
+        &format!("{}填表说明", form.title),
+        &fmt.title,
+        Lang::Zh,
+    )?;
+    ws.set_row_height(0, 26)?;
+    let general = [
+        format!(
+            "一、本表由乡镇卫生院、社区卫生服务中心按所辖村（社区）逐行填报，于报告期次月{}日前报出。单位名称和统计用区划代码（见名称单元格批注）按名录生成，请勿改动。",
+            req.deadline_day
+        ),
+        "二、只在白色单元格填写不小于0的整数。没有数据或未开展的留空，不填0；确实为零的填0。".to_string(),
+        "三、合计行和比率（灰色单元格）由公式自动计算，不需填写。".to_string(),
+        "四、“本月数”只计本月发生的人数、人次；“月末数”填月末时点数；“年内累计数”从1月1日累计至本月末，每年1月重新累计，年内不应减少。".to_string(),
+        format!(
+            "五、{}。表尾由单位负责人、统计负责人、填表人签字，并填写联系电话和报出日期。",
+            measure(form)
+        ),
+    ];
+    let mut row = 1;
+    for line in &general {
+        print::note(ws, row, &widths, &pages, 0, line, &fmt.meta)?;
+        row += 1;
+    }
+    row += 1;
+    for (c, head) in ["栏次", "指标", "类别", "口径及审核关系"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string_with_format(row, c as u16, *head, &fmt.guide_header)?;
+    }
+    let header_row = row;
+    for (k, &f) in fields.iter().enumerate() {
+        row += 1;
+        let field = form.field(f);
+        let mut text = String::new();
+        if let Some(d) = form.definition(f) {
+            text.push_str(d);
+            if !d.ends_with('。') {
+                text.push('。');
+            }
+        }
+        if let Some(r) = field.ratio {
+            let name = |i: FieldIdx| form.field(i).label.clone();
+            let num = match r.minus {
+                Some(m) => format!("（{} − {}）", name(r.numerator), name(m)),
+                None => name(r.numerator),
+            };
+            text.push_str(&format!(
+                "＝{num} ÷ {} × 100，保留一位小数，自动计算。",
+                name(r.denominator)
+            ));
+        }
+        for c in form.checks.iter().filter(|c| c.left == f) {
+            text.push_str(&format!(
+                "不大于“{}”。",
+                form.field(c.right).display_label()
+            ));
+        }
+        // 栏次 as text: the sheet carries no figure.
+        ws.write_string_with_format(row, 0, (k + 1).to_string(), &fmt.guide)?;
+        ws.write_string_with_format(row, 1, field.display_label(), &fmt.guide)?;
+        ws.write_string_with_format(row, 2, kind_name(field.kind), &fmt.guide)?;
+        ws.write_string_with_format(row, 3, &text, &fmt.guide)?;
+        let lines = (crate::message::display_width(&text) as f64 * 5.5
+            / (print::points(widths[3]) - 8.0))
+            .ceil()
+            .max(1.0);
+        ws.set_row_height(row, 13.5 * lines + 2.0)?;
+    }
+    let layout = print::Layout {
+        widths: &widths,
+        keep: 0,
+        groups: &[],
+        header: Some((header_row, header_row)),
+    };
+    print::apply(ws, &layout, &layout.plan(), Lang::Zh)?;
     Ok(())
 }
 
@@ -429,6 +580,18 @@ pub fn write_templates(dir: &Path, req: &TemplateRequest<'_>) -> Result<Vec<Path
                 let ws = wb.add_worksheet();
                 ws.set_name(&form.short).map_err(xerr)?;
                 write_sheet(ws, req, form, town, &fmt).map_err(xerr)?;
+            }
+            // The returns first, their 填表说明 after them.
+            for &fi in &forms {
+                let form = &req.schemas.forms[fi];
+                let ws = wb.add_worksheet();
+                let name = if forms.len() == 1 {
+                    "填表说明".to_string()
+                } else {
+                    format!("{}填表说明", form.short)
+                };
+                ws.set_name(name).map_err(xerr)?;
+                write_guide(ws, req, form, &fmt).map_err(xerr)?;
             }
             let file = match forms.as_slice() {
                 [one] => format!(

@@ -22,6 +22,14 @@ pub struct Args {
     /// highlighted and annotated, and a list of problems.
     #[arg(long, value_name = "DIR")]
     pub feedback: Option<PathBuf>,
+    /// The day by which corrected returns are due, printed at the top of
+    /// each feedback workbook (2026-08-10, 2026年8月10日).
+    #[arg(long, value_name = "DATE", requires = "feedback")]
+    pub deadline: Option<String>,
+    /// Whom a township asks about its feedback (a name and a telephone
+    /// number), printed beside the deadline.
+    #[arg(long, value_name = "TEXT", requires = "feedback")]
+    pub contact: Option<String>,
     /// Check what a store holds in force instead of files: the returns as
     /// ingested, reproduced from the originals it kept.
     #[arg(long, value_name = "STORE")]
@@ -33,6 +41,8 @@ pub struct Args {
 /// # Errors
 /// Usage errors and unwritable exports.
 pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
+    // A bad date stops before any work, not after the batch is read.
+    deadline(args, langs)?;
     if let Some(store) = &args.store {
         return run_store(store, args, langs);
     }
@@ -74,6 +84,25 @@ fn run_store(store: &std::path::Path, args: &Args, langs: Langs) -> anyhow::Resu
     finish(&outcome, opened.registry(), &opened.schemas, args, langs)
 }
 
+/// `--deadline` as the feedback writes it (2026年8月10日 / 2026-08-10).
+fn deadline(args: &Args, langs: Langs) -> anyhow::Result<Option<String>> {
+    let Some(text) = &args.deadline else {
+        return Ok(None);
+    };
+    let Some(day) = crate::period::Day::find_in(text) else {
+        match langs.terminal {
+            Lang::Zh => {
+                anyhow::bail!("--deadline “{text}”不是日期（如 2026-08-10 或 2026年8月10日）")
+            }
+            Lang::En => anyhow::bail!("--deadline `{text}` is not a date (e.g. 2026-08-10)"),
+        }
+    };
+    Ok(Some(match langs.files {
+        Lang::Zh => day.label_zh(),
+        Lang::En => day.to_string(),
+    }))
+}
+
 /// The findings printed, the exports and the feedback written.
 fn finish(
     outcome: &crate::pipeline::Outcome,
@@ -95,7 +124,10 @@ fn finish(
     }
     if let Some(dir) = &args.feedback {
         let generated_at = output::now_beijing(langs.files);
+        let deadline = deadline(args, langs)?;
         let input = FeedbackInput {
+            deadline: deadline.as_deref(),
+            contact: args.contact.as_deref(),
             batch: &outcome.batch,
             lang: langs.files,
             generated_at: &generated_at,

@@ -41,7 +41,7 @@ pub struct Published {
     /// Targets per year, form, field and level (`year,form,field,level,value`).
     #[arg(long, value_name = "FILE")]
     pub targets: Option<PathBuf>,
-    /// Names for the footer: `单位负责人=张三,统计负责人=李四,填表人=王五,报出日期=2026年4月5日`.
+    /// Names for the footer: `单位负责人=张三,统计负责人=李四,填表人=王五,联系电话=0731-1234567,报出日期=2026年4月5日`.
     #[arg(long, value_name = "NAMES")]
     pub signatures: Option<String>,
     /// Write the 通报 as a Word document.

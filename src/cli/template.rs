@@ -43,6 +43,12 @@ pub struct Args {
     /// A store: last month's stocks in force appear in a note on each stock cell.
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
+    /// The 制定机关 printed on the templates (default: the registry root's name + 卫生健康委员会).
+    #[arg(long, value_name = "NAME")]
+    pub issuer: Option<String>,
+    /// Day of the next month by which a return is due, stated in the 填表说明.
+    #[arg(long, value_name = "N", default_value_t = crate::validate::returns::DEADLINE_DAY)]
+    pub deadline_day: u32,
 }
 
 /// Last month's stocks in force in a store, by village, form and field.
@@ -99,6 +105,8 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
         ),
     };
     let mut registry = Registry::load(&args.units).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    // The city's, also when the templates are scoped to one county.
+    let issuer = crate::report::issuer(&registry, args.issuer.as_deref());
     if let Some(scope) = &args.scope {
         registry = registry
             .scoped(scope)
@@ -145,6 +153,8 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
         forms,
         combined: args.combined,
         previous,
+        issuer,
+        deadline_day: args.deadline_day,
     };
     let written = write_templates(&args.output, &req)?;
     match lang {

@@ -38,6 +38,10 @@ pub struct FeedbackInput<'a> {
     pub lang: Lang,
     /// When they were made, as the header shows it (Beijing time).
     pub generated_at: &'a str,
+    /// By when the corrected return is due (`--deadline`), as given.
+    pub deadline: Option<&'a str>,
+    /// Whom to ask (`--contact`: a name and a telephone number).
+    pub contact: Option<&'a str>,
 }
 
 /// Who a feedback workbook goes to.
@@ -240,6 +244,7 @@ struct Formats {
     warning: Format,
     date: Format,
     link: Format,
+    due: Format,
 }
 
 impl Formats {
@@ -269,6 +274,11 @@ impl Formats {
             error: Format::new().set_background_color(Color::RGB(0xFFC7CE)),
             warning: Format::new().set_background_color(Color::RGB(0xFFEB9C)),
             date: Format::new().set_num_format("yyyy-mm-dd"),
+            due: Format::new()
+                .set_bold()
+                .set_font_size(11)
+                .set_font_color(Color::RGB(0xC00000))
+                .set_align(rust_xlsxwriter::FormatAlign::VerticalCenter),
             link: body
                 .set_align(rust_xlsxwriter::FormatAlign::Top)
                 .set_font_color(Color::Blue)
@@ -341,7 +351,7 @@ fn feedback_workbook(
         let c = &copies[*i];
         let ws = wb.add_worksheet();
         ws.set_name(&c.name)?;
-        reproduce(ws, &kept.cells, &kept.merged, c, findings, lang, &fmt)?;
+        reproduce(ws, &kept.cells, &kept.merged, c, findings, input, &fmt)?;
     }
     wb.set_zip_compression_level(3);
     wb.save_to_buffer()
@@ -456,8 +466,35 @@ fn list_sheet(
         &fmt.wrap,
     )?;
     ws.set_row_height(2, 30)?;
+    // By when and to whom, at the top where the clerk looks first.
+    let mut head = 3;
+    if input.deadline.is_some() || input.contact.is_some() {
+        let mut parts = Vec::new();
+        if let Some(d) = input.deadline {
+            parts.push(match lang {
+                Lang::Zh => format!("请于{d}前修改后重新报送"),
+                Lang::En => format!("Please correct and resend by {d}"),
+            });
+        }
+        if let Some(c) = input.contact {
+            parts.push(match lang {
+                Lang::Zh => format!("联系人：{c}"),
+                Lang::En => format!("Contact: {c}"),
+            });
+        }
+        ws.merge_range(
+            head,
+            0,
+            head,
+            last_col,
+            &parts.join(lang.pick("。　　", ".    ")),
+            &fmt.due,
+        )?;
+        ws.set_row_height(head, 20)?;
+        head += 1;
+    }
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(3, c as u16, *h, &fmt.header)?;
+        ws.write_string_with_format(head, c as u16, *h, &fmt.header)?;
     }
     // Sized to their content, the problem column widest and wrapped: one
     // A4 landscape page wide.
@@ -467,7 +504,7 @@ fn list_sheet(
     let mut sorted: Vec<&&Finding> = findings.iter().collect();
     sorted.sort_by_key(|f| f.severity());
     for (i, f) in sorted.iter().enumerate() {
-        let row = 4 + i as u32;
+        let row = head + 1 + i as u32;
         let mut cells = vec![(i + 1).to_string()];
         cells.extend(super::finding_cells(f, input.schemas, input.registry, lang));
         // The township's own file name, not where the bureau keeps it.
@@ -498,14 +535,16 @@ fn list_sheet(
             }
         }
     }
-    let last = 3 + sorted.len() as u32;
-    ws.autofilter(3, 0, last, last_col)?;
-    ws.set_freeze_panes(4, 0)?;
-    for (c, w) in WIDTHS.iter().enumerate() {
-        ws.set_column_width(c as u16, *w)?;
-    }
-    print_setup(ws, lang)?;
-    ws.set_repeat_rows(3, 3)?;
+    let last = head + sorted.len() as u32;
+    ws.autofilter(head, 0, last, last_col)?;
+    ws.set_freeze_panes(head + 1, 0)?;
+    let layout = super::print::Layout {
+        widths: &WIDTHS,
+        keep: 0,
+        groups: &[],
+        header: Some((head, head)),
+    };
+    super::print::apply(ws, &layout, &layout.plan(), lang)?;
     Ok(())
 }
 
@@ -525,16 +564,6 @@ fn wrapped_lines(text: &str, width: f64) -> usize {
         .clamp(1, 40)
 }
 
-/// Landscape A4, fitted to the page width, numbered pages.
-fn print_setup(ws: &mut Worksheet, lang: Lang) -> Result<(), XlsxError> {
-    ws.set_landscape();
-    ws.set_paper_size(9);
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
-    ws.set_footer(super::print::page_numbers(lang));
-    Ok(())
-}
-
 /// Writes the submitted sheet's cells as they were read, and marks every
 /// cell a finding names.
 fn reproduce(
@@ -543,9 +572,10 @@ fn reproduce(
     merged: &Merged,
     copy: &Copy,
     findings: &[&Finding],
-    lang: Lang,
+    input: &FeedbackInput<'_>,
     fmt: &Formats,
 ) -> Result<(), XlsxError> {
+    let lang = input.lang;
     let mut marks: BTreeMap<CellRef, Vec<&Finding>> = BTreeMap::new();
     for f in findings {
         if f.file.as_ref() == Some(&copy.file) && f.sheet.as_ref() == Some(&copy.sheet) {
@@ -675,23 +705,67 @@ fn reproduce(
     }
     // Columns as wide as what they hold (a CJK character counts double),
     // so the township's labels do not overlap.
-    for (c, w) in column_widths(sheet)
-        .into_iter()
-        .enumerate()
-        .take(max_col.min(200) as usize + 1)
-    {
-        ws.set_column_width(c as u16, w)?;
-    }
-    print_setup(ws, lang)?;
-    Ok(())
+    // The header as reading found it: the titles above it overflow their
+    // cells and widen no column.
+    let grid = crate::ingest::grid::Grid::new(sheet);
+    let header = crate::ingest::header::find_header(&grid, input.schemas);
+    let mut widths = column_widths(sheet, header.as_ref().map_or(0, |h| h.first_row));
+    // Every written column, the ones only a title reaches at the default
+    // width.
+    widths.resize(max_col.min(200) as usize + 1, 8.43);
+    print_as_submitted(ws, header.as_ref(), merged, &widths, lang)
 }
 
-/// Each column's width from its widest cell, between 6 and 40 characters;
-/// merged titles and notes (over 40) do not widen a column.
-fn column_widths(sheet: &Sheet) -> Vec<f64> {
-    let (_, c0) = sheet.range.start().unwrap_or((0, 0));
+/// Prints a reproduced sheet as [`super::print`] prints every sheet: on A4
+/// where it fits at a readable scale, else split by columns. The header is
+/// the one reading found ([`crate::ingest::header::find_header`]): its
+/// rows repeat on every page, and so do the columns up to 单位名称; a page
+/// never begins inside a group the header merges (a dose's 应种/实种/接种率).
+fn print_as_submitted(
+    ws: &mut Worksheet,
+    header: Option<&crate::ingest::header::Header>,
+    merged: &[Region],
+    widths: &[f64],
+    lang: Lang,
+) -> Result<(), XlsxError> {
+    let rows = header.map(|h| (h.first_row, h.last_row));
+    let keep = header
+        .and_then(|h| h.name_col)
+        .map_or(0, |c| c as usize + 1)
+        .min(widths.len());
+    // Merges of the header (or, with none found, any narrower than half
+    // the sheet: not a title) hold their columns together.
+    let holds = |&&((r1, c1), (_, c2)): &&((u32, u32), (u32, u32))| match rows {
+        Some((first, last)) => (first..=last).contains(&r1),
+        None => (c2 - c1) as usize * 2 < widths.len(),
+    };
+    let binding: Vec<_> = merged.iter().filter(holds).collect();
+    let groups: Vec<u16> = (keep.max(1)..widths.len())
+        .filter(|&c| {
+            let c = c as u32;
+            !binding.iter().any(|((_, c1), (_, c2))| *c1 < c && c <= *c2)
+        })
+        .filter_map(|c| u16::try_from(c).ok())
+        .collect();
+    let layout = super::print::Layout {
+        widths,
+        keep,
+        groups: &groups,
+        header: rows,
+    };
+    super::print::apply(ws, &layout, &layout.plan(), lang)
+}
+
+/// Each column's width from its widest cell from row `from` down, between
+/// 6 and 40 characters; merged titles and notes (over 40) do not widen a
+/// column.
+fn column_widths(sheet: &Sheet, from: u32) -> Vec<f64> {
+    let (r0, c0) = sheet.range.start().unwrap_or((0, 0));
     let mut widths: Vec<f64> = Vec::new();
-    for (_, c, d) in sheet.range.used_cells() {
+    for (r, c, d) in sheet.range.used_cells() {
+        if r0 + (r as u32) < from {
+            continue;
+        }
         let col = c0 as usize + c;
         if widths.len() <= col {
             widths.resize(col + 1, 6.0);

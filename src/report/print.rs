@@ -1,8 +1,7 @@
 //! How a sheet prints (issue 29): the one owner of paper, orientation,
-//! scale, page breaks and print titles for the report workbook's sheets, and
-//! of the page numbers every workbook phstats writes carries. (The
-//! feedback's and the templates' sheets still choose their paper
-//! themselves: A4 landscape, one page wide.)
+//! scale, page breaks, print titles and page numbers for every table sheet
+//! phstats writes — the report's, the feedback's and the templates'. (图表
+//! prints its charts two to an A4 page, with breaks of its own.)
 //!
 //! A sheet goes on A4 where it fits, portrait when it is narrow; A3
 //! landscape only when A4 would print it under [`COMFORT`] of its size; it is
@@ -196,7 +195,9 @@ impl Plan {
 
 /// Writes a sheet's title on `row` over each printed page's columns, so that
 /// every page of a split sheet has it whole (the later ones marked 续)
-/// rather than one title cut across pages.
+/// rather than one title cut across pages. On a split sheet each title
+/// stands beside the `keep` repeated columns: over them, the first page's
+/// title printed again on every later page.
 ///
 /// # Errors
 /// A failure of the workbook writer.
@@ -204,11 +205,14 @@ pub fn title(
     ws: &mut Worksheet,
     row: u32,
     pages: &[(u16, u16)],
+    keep: usize,
     text: &str,
     format: &Format,
     lang: Lang,
 ) -> Result<(), XlsxError> {
+    let keep = if pages.len() > 1 { keep as u16 } else { 0 };
     for (k, &(first, last)) in pages.iter().enumerate() {
+        let first = first.max(keep).min(last);
         let text = if k == 0 {
             text.to_string()
         } else {

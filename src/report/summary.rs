@@ -28,13 +28,15 @@ pub struct Signatures {
     pub statistician: String,
     /// 填表人.
     pub preparer: String,
+    /// 联系电话.
+    pub phone: String,
     /// 报出日期.
     pub date: String,
 }
 
 impl Signatures {
-    /// Parses `单位负责人=张三,统计负责人=李四,填表人=王五,报出日期=2026年4月5日`
-    /// (English keys head, statistician, preparer, date too).
+    /// Parses `单位负责人=张三,统计负责人=李四,填表人=王五,联系电话=…,报出日期=2026年4月5日`
+    /// (English keys head, statistician, preparer, phone, date too).
     #[must_use]
     pub fn parse(text: &str) -> Signatures {
         let mut s = Signatures::default();
@@ -47,6 +49,7 @@ impl Signatures {
                 "单位负责人" | "head" => s.head = v,
                 "统计负责人" | "statistician" => s.statistician = v,
                 "填表人" | "preparer" => s.preparer = v,
+                "联系电话" | "phone" => s.phone = v,
                 "报出日期" | "date" => s.date = v,
                 _ => {}
             }
@@ -54,7 +57,8 @@ impl Signatures {
         s
     }
 
-    /// The footer line.
+    /// The 表尾 of a statistical return (单位负责人, 统计负责人, 填表人,
+    /// 联系电话, 报出日期): the 汇总表's and the templates' alike.
     #[must_use]
     pub fn line(&self, lang: Lang) -> String {
         let blank = |v: &str, w: usize| {
@@ -66,10 +70,11 @@ impl Signatures {
         };
         match lang {
             Lang::Zh => format!(
-                "单位负责人：{}　　统计负责人：{}　　填表人：{}　　报出日期：{}",
+                "单位负责人：{}　　统计负责人：{}　　填表人：{}　　联系电话：{}　　报出日期：{}",
                 blank(&self.head, 5),
                 blank(&self.statistician, 5),
                 blank(&self.preparer, 5),
+                blank(&self.phone, 6),
                 if self.date.is_empty() {
                     "　　年　月　日".to_string()
                 } else {
@@ -77,10 +82,11 @@ impl Signatures {
                 }
             ),
             Lang::En => format!(
-                "Head: {}    Statistician: {}    Prepared by: {}    Date: {}",
+                "Head: {}    Statistician: {}    Prepared by: {}    Telephone: {}    Date: {}",
                 blank(&self.head, 5),
                 blank(&self.statistician, 5),
                 blank(&self.preparer, 5),
+                blank(&self.phone, 6),
                 blank(&self.date, 5)
             ),
         }
@@ -246,7 +252,7 @@ fn main_sheet(
             period_label(input.period, lang)
         ),
     };
-    super::print::title(ws, 0, &pages, &title, &fmt.title, lang)?;
+    super::print::title(ws, 0, &pages, layout.keep, &title, &fmt.title, lang)?;
     ws.set_row_height(0, 28)?;
     ws.merge_range(1, 0, 2, 0, lang.pick("单位名称", "Unit"), &fmt.header)?;
     for (k, &(form, field)) in heads.iter().enumerate() {
@@ -503,12 +509,39 @@ fn trend_months(input: &ReportInput<'_>, p: Period) -> Vec<Month> {
         .collect()
 }
 
-/// 图表: the data the charts read, and the charts.
+/// Columns the printed charts span (A–O), and the first of the data blocks
+/// they read, which stay on screen and out of print.
+const CHART_COLS: u16 = 15;
+/// Rows of one chart's slot: the chart (14 default rows of 20 pixels) and
+/// a blank row under it.
+const CHART_SLOT: u32 = 15;
+/// Charts on one printed page: two slots and the title fit A4 landscape's
+/// 509 points at full size.
+const CHARTS_PER_PAGE: u32 = 2;
+/// Bars carry their value above this many units no more: 150 labels on
+/// one axis print as a smudge.
+const LABELLED_BARS: usize = 40;
+
+/// The value axis of a rate: from 0 (a scale from 68 makes a point look
+/// like a fall), lower only where a figure is negative (a dropout rate).
+fn rate_axis(chart: &mut Chart, values: impl Iterator<Item = f64>) {
+    let low = values.fold(0.0_f64, f64::min);
+    chart
+        .y_axis()
+        .set_name("%")
+        .set_min((low / 10.0).floor() * 10.0);
+}
+
+/// 图表: per headline rate the townships' bars, best first, with the
+/// target; then each rate's monthly trend for the city and its counties,
+/// with the target. One chart to a printed row, two to a page, a page
+/// break between pairs so no chart is cut.
 fn charts_sheet(
     input: &ReportInput<'_>,
     s: &Summary<'_>,
     fmt: &Formats,
 ) -> Result<Worksheet, XlsxError> {
+    use rust_xlsxwriter::{ChartDataLabel, ChartFormat, ChartLine, ChartLineDashType};
     let lang = input.lang;
     let heads = headline(input.schemas, s.targets);
     let name = lang.pick("图表", "Charts").to_string();
@@ -537,16 +570,34 @@ fn charts_sheet(
         0,
         0,
         0,
-        12,
-        lang.pick(
-            "主要指标图表（数据见下方各表，图可另行设置样式）",
-            "Charts of the headline indicators (data below; restyle freely)",
+        CHART_COLS - 1,
+        &format!(
+            "{}（{}）",
+            lang.pick("主要指标图表", "Charts of the headline indicators"),
+            period_label(input.period, lang)
         ),
         &fmt.title,
     )?;
+    let mut target_line = ChartFormat::new();
+    target_line.set_line(
+        ChartLine::new()
+            .set_color("#C00000")
+            .set_dash_type(ChartLineDashType::Dash)
+            .set_width(1.5),
+    );
     let mut charts: Vec<Chart> = Vec::new();
-    // Data blocks from column P on, charts on the left.
-    let data_col: u16 = 16;
+    // Data blocks right of the printed charts, with the note that they may
+    // be restyled, which is for the screen only.
+    let data_col: u16 = CHART_COLS + 1;
+    ws.text(
+        0,
+        data_col,
+        lang.pick(
+            "以下为各图的数据；图可另行设置样式。",
+            "The charts' data; restyle the charts freely.",
+        ),
+        &fmt.text,
+    )?;
     let mut r: u32 = 2;
     for &(form, field) in &heads {
         let label = short_label(input.schemas, form, field);
@@ -564,12 +615,20 @@ fn charts_sheet(
             lang.pick("目标(%)", "Target (%)"),
             &fmt.header,
         )?;
-        for (k, &u) in townships.iter().enumerate() {
+        // Best first, as ranked (the one owner of the order); a township
+        // without a figure last, by name order of the registry.
+        let mut order: Vec<(UnitIdx, Option<&Indicator>)> = townships
+            .iter()
+            .map(|&u| (u, s.get(u, form, field)))
+            .collect();
+        order.sort_by_key(|(_, ind)| ind.and_then(|i| i.rank).unwrap_or(u32::MAX));
+        let mut shown = Vec::new();
+        for (k, &(u, ind)) in order.iter().enumerate() {
             let row = first + k as u32;
-            let ind = s.get(u, form, field);
             ws.text(row, data_col, &reg.unit(u).name, &fmt.text)?;
-            let current = ind.and_then(|i| i.current);
-            ws.figure(row, data_col + 1, current.map(published), &fmt.rate)?;
+            let current = ind.and_then(|i| i.current).map(published);
+            shown.extend(current);
+            ws.figure(row, data_col + 1, current, &fmt.rate)?;
             ws.figure(row, data_col + 2, ind.and_then(|i| i.target), &fmt.rate)?;
         }
         let last = first + townships.len().max(1) as u32 - 1;
@@ -582,28 +641,48 @@ fn charts_sheet(
             )
             .as_str(),
         );
-        bars.add_series()
+        let series = bars
+            .add_series()
             .set_name(lang.pick("本期", "Rate"))
             .set_categories((name.as_str(), first, data_col, last, data_col))
             .set_values((name.as_str(), first, data_col + 1, last, data_col + 1));
+        if townships.len() <= LABELLED_BARS {
+            series.set_data_label(ChartDataLabel::new().show_value().set_num_format("0.0"));
+        }
         let mut target = Chart::new(ChartType::Line);
         target
             .add_series()
             .set_name(lang.pick("目标", "Target"))
             .set_categories((name.as_str(), first, data_col, last, data_col))
-            .set_values((name.as_str(), first, data_col + 2, last, data_col + 2));
+            .set_values((name.as_str(), first, data_col + 2, last, data_col + 2))
+            .set_format(&mut target_line.clone());
         bars.combine(&target);
-        bars.y_axis().set_name("%");
+        rate_axis(&mut bars, shown.into_iter());
         charts.push(bars);
         r = last + 2;
     }
-    // The monthly trend of each headline rate for the city and its counties.
+    // The monthly trend of each headline rate for the city and its counties,
+    // with the target of each month's year at the level of the first line.
     for &(form, field) in &heads {
         if months.len() < 2 || lines.is_empty() {
             break;
         }
+        // From the first month any line has a figure: a year of empty
+        // months before the first return is no trend.
+        let Some(start) = months.iter().position(|m| {
+            lines
+                .iter()
+                .any(|&u| input.aggs.get(Period::Month(*m), u, form, field).is_some())
+        }) else {
+            continue;
+        };
+        let months = &months[start..];
+        if months.len() < 2 {
+            continue;
+        }
         let label = short_label(input.schemas, form, field);
         let header = r;
+        let last = header + months.len() as u32;
         ws.text(header, data_col, label.get(lang), &fmt.header)?;
         for (k, m) in months.iter().enumerate() {
             ws.text(
@@ -617,37 +696,65 @@ fn charts_sheet(
         chart.title().set_name(
             format!("{}{}", label.get(lang), lang.pick("月度趋势", " by month")).as_str(),
         );
+        let mut shown = Vec::new();
         for (j, &u) in lines.iter().enumerate() {
             let col = data_col + 1 + j as u16;
             ws.text(header, col, &reg.unit(u).name, &fmt.header)?;
             for (k, m) in months.iter().enumerate() {
                 let row = header + 1 + k as u32;
-                let rate = input.aggs.get(Period::Month(*m), u, form, field);
-                ws.figure(row, col, rate.map(published), &fmt.rate)?;
+                let rate = input
+                    .aggs
+                    .get(Period::Month(*m), u, form, field)
+                    .map(published);
+                shown.extend(rate);
+                ws.figure(row, col, rate, &fmt.rate)?;
             }
-            let last = header + months.len() as u32;
             chart
                 .add_series()
                 .set_name((name.as_str(), header, col))
                 .set_categories((name.as_str(), header + 1, data_col, last, data_col))
                 .set_values((name.as_str(), header + 1, col, last, col));
         }
-        chart.y_axis().set_name("%");
+        let level = reg.unit(lines[0]).level;
+        let col = data_col + 1 + lines.len() as u16;
+        ws.text(header, col, lang.pick("目标", "Target"), &fmt.header)?;
+        let mut any_target = false;
+        for (k, m) in months.iter().enumerate() {
+            let t = s.targets.get(m.year(), form, field, level);
+            any_target |= t.is_some();
+            ws.figure(header + 1 + k as u32, col, t, &fmt.rate)?;
+        }
+        if any_target {
+            chart
+                .add_series()
+                .set_name((name.as_str(), header, col))
+                .set_categories((name.as_str(), header + 1, data_col, last, data_col))
+                .set_values((name.as_str(), header + 1, col, last, col))
+                .set_format(&mut target_line.clone());
+        }
+        rate_axis(&mut chart, shown.into_iter());
         charts.push(chart);
-        r = header + months.len() as u32 + 2;
+        r = last + 2;
     }
-    for (k, chart) in charts.iter().enumerate() {
-        let row = 2 + (k / 2) as u32 * 18;
-        let col = if k % 2 == 0 { 0 } else { 8 };
-        ws.insert_chart(row, col, chart)?;
+    for (k, chart) in charts.iter_mut().enumerate() {
+        chart.set_width(u32::from(CHART_COLS) * 64).set_height(280);
+        ws.insert_chart(2 + k as u32 * CHART_SLOT, 0, chart)?;
+    }
+    // Printed: the charts only, one page wide, two to a page.
+    let chart_rows = 2 + charts.len() as u32 * CHART_SLOT;
+    ws.set_print_area(0, 0, chart_rows.saturating_sub(1), CHART_COLS - 1)?;
+    let breaks: Vec<u32> = (1..)
+        .map(|p| 2 + p * CHARTS_PER_PAGE * CHART_SLOT)
+        .take_while(|&row| row < chart_rows)
+        .collect();
+    if !breaks.is_empty() {
+        ws.set_page_breaks(&breaks)?;
     }
     ws.set_landscape();
     ws.set_paper_size(9);
-    // Printed: the charts, two across, one page wide (the right-hand ones
-    // ran off the page); their data blocks from column Q stay on screen.
-    let chart_rows = 2 + charts.len().div_ceil(2) as u32 * 18;
-    ws.set_print_area(0, 0, chart_rows, data_col - 1)?;
     ws.set_print_fit_to_pages(1, 0);
+    ws.set_print_center_horizontally(true);
+    ws.set_footer(super::print::page_numbers(lang));
     sheet.finish()
 }
 

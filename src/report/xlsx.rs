@@ -293,7 +293,7 @@ fn summary_sheet(
         Lang::Zh => format!("{}{}", roots.join("、"), summary_title(form, lang)),
         Lang::En => format!("{}: {}", roots.join(", "), summary_title(form, lang)),
     };
-    super::print::title(ws, 0, &pages, &title, &fmt.title, lang)?;
+    super::print::title(ws, 0, &pages, layout.keep, &title, &fmt.title, lang)?;
     ws.set_row_height(0, 30)?;
     let issuer = super::issuer(reg, input.issuer);
     ws.text(
@@ -461,6 +461,7 @@ fn village_sheet(
         ws,
         0,
         &pages,
+        layout.keep,
         &format!(
             "{}{}",
             summary_title(form, lang),

@@ -185,93 +185,28 @@ fn libreoffice_opens_the_report() {
     );
 }
 
-/// One PDF page as pdftotext -bbox reads it: its width and its words
-/// (xMin, yMin, xMax, yMax, text).
-struct PdfPage {
-    width: f64,
-    words: Vec<(f64, f64, f64, f64, String)>,
-}
-
-impl PdfPage {
-    fn text(&self) -> String {
-        self.words.iter().map(|w| w.4.as_str()).collect()
-    }
-
-    /// The median height of its words that are only digits: figures of
-    /// the tables' 10 points, whatever scale they print at.
-    fn digit_height(&self) -> Option<f64> {
-        let mut h: Vec<f64> = self
-            .words
-            .iter()
-            .filter(|w| !w.4.is_empty() && w.4.chars().all(|c| c.is_ascii_digit() || c == '.'))
-            .map(|w| w.3 - w.1)
-            .collect();
-        h.sort_by(f64::total_cmp);
-        (!h.is_empty()).then(|| h[h.len() / 2])
-    }
-}
-
-/// A PDF's pages, by pdftotext -bbox.
-fn pdf_pages(d: &Dir, pdf: &std::path::Path) -> Vec<PdfPage> {
-    let html = d.path("bbox.html");
-    let out = std::process::Command::new("pdftotext")
-        .arg("-bbox")
-        .arg(pdf)
-        .arg(&html)
-        .output()
-        .unwrap();
+/// The committed sample's 2026Q1 consolidated into `report.xlsx` in `d`.
+fn sample_quarter(d: &Dir, extra: &[&str]) {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data");
+    let (returns, units) = (format!("{sample}/returns"), format!("{sample}/units.csv"));
+    let mut args = vec![
+        "consolidate",
+        &returns,
+        "--units",
+        &units,
+        "--period",
+        "2026Q1",
+        "-o",
+        "report.xlsx",
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let out = util::phstats(d.tmp.path(), &args);
     assert!(
-        out.status.success(),
+        out.status.code().is_some_and(|c| c <= 1),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        util::text(&out)
     );
-    let text = std::fs::read_to_string(&html).unwrap();
-    let attr = |tag: &str, name: &str| -> f64 {
-        let k = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-        tag[k..k + tag[k..].find('"').unwrap()].parse().unwrap()
-    };
-    text.split("<page ")
-        .skip(1)
-        .map(|page| PdfPage {
-            width: attr(page, "width"),
-            words: page
-                .split("<word ")
-                .skip(1)
-                .map(|w| {
-                    let (tag, rest) = w.split_once('>').unwrap();
-                    let word = rest.split('<').next().unwrap().to_string();
-                    (
-                        attr(tag, "xMin"),
-                        attr(tag, "yMin"),
-                        attr(tag, "xMax"),
-                        attr(tag, "yMax"),
-                        word,
-                    )
-                })
-                .collect(),
-        })
-        .collect()
-}
-
-/// A workbook converted to PDF by LibreOffice, under `pdf/`.
-fn to_pdf(d: &Dir, book: &str) -> std::path::PathBuf {
-    let out = util::soffice_cmd(d)
-        .current_dir(d.tmp.path())
-        .args(["--headless", "--convert-to", "pdf", "--outdir", "pdf", book])
-        .output()
-        .unwrap();
-    let stem = std::path::Path::new(book)
-        .file_stem()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    let pdf = d.path(&format!("pdf/{stem}.pdf"));
-    assert!(
-        out.status.success() && pdf.exists(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    pdf
 }
 
 /// Every sheet of the report as LibreOffice prints it (issue 29): nothing
@@ -285,67 +220,18 @@ fn every_sheet_prints_on_its_paper_at_a_readable_scale() {
         return;
     }
     let d = Dir::new();
-    // The reference: 10-point figures at 100 %.
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    let ten = rust_xlsxwriter::Format::new().set_font_size(10);
-    for r in 0..20 {
-        for c in 0..5 {
-            ws.write_number_with_format(r, c, f64::from(r * 37 + u32::from(c)), &ten)
-                .unwrap();
-        }
-    }
-    wb.save(d.path("reference.xlsx")).unwrap();
-    let full = pdf_pages(&d, &to_pdf(&d, "reference.xlsx"))[0]
-        .digit_height()
-        .unwrap();
-
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data");
-    let out = util::phstats(
-        d.tmp.path(),
+    sample_quarter(
+        &d,
         &[
-            "consolidate",
-            &format!("{sample}/returns"),
-            "--units",
-            &format!("{sample}/units.csv"),
-            "--period",
-            "2026Q1",
-            "-o",
-            "report.xlsx",
             "--signatures",
             "单位负责人=张三,统计负责人=李四,填表人=王五,报出日期=2026年4月5日",
-            "-q",
         ],
     );
-    assert!(
-        out.status.code().is_some_and(|c| c <= 1),
-        "{}",
-        util::text(&out)
-    );
-    let pages = pdf_pages(&d, &to_pdf(&d, "report.xlsx"));
+    let pages = util::prints_readably(&d, "report.xlsx");
     assert!(pages.len() > 10, "{}", pages.len());
-    for (k, p) in pages.iter().enumerate() {
-        let right = p.words.iter().map(|w| w.2).fold(0.0, f64::max);
-        assert!(
-            right <= p.width - 14.0,
-            "page {}: a word ends at {right:.0} of {:.0} points: {}",
-            k + 1,
-            p.width,
-            p.text()
-        );
-        if let Some(h) = p.digit_height() {
-            assert!(
-                h / full >= 0.55,
-                "page {} prints at {:.0} %: {}",
-                k + 1,
-                100.0 * h / full,
-                p.text()
-            );
-        }
-    }
     // The 免疫 汇总表 is split by dose: its later page repeats the unit
     // column and says it continues.
-    let immunisation: Vec<&PdfPage> = pages
+    let immunisation: Vec<&util::PdfPage> = pages
         .iter()
         .filter(|p| {
             let t = p.text();
@@ -363,6 +249,11 @@ fn every_sheet_prints_on_its_paper_at_a_readable_scale() {
     assert!(immunisation[1..]
         .iter()
         .all(|p| p.text().contains("（续）")));
+    // Each page's title once: the first page's is not printed again over
+    // the repeated 单位名称.
+    assert!(immunisation
+        .iter()
+        .all(|p| p.text().matches("接种情况汇总表").count() == 1));
     // 表尾 and 表号 on each 汇总表, 填报单位 the issuer.
     for title in [
         "青山市免疫规划疫苗常规接种情况汇总表",
@@ -371,7 +262,7 @@ fn every_sheet_prints_on_its_paper_at_a_readable_scale() {
     ] {
         let first = pages
             .iter()
-            .map(PdfPage::text)
+            .map(util::PdfPage::text)
             .find(|t| t.contains(title))
             .unwrap_or_else(|| panic!("{title}"));
         for needed in [
@@ -382,4 +273,82 @@ fn every_sheet_prints_on_its_paper_at_a_readable_scale() {
             assert!(first.contains(needed), "{title}: {needed} in {first}");
         }
     }
+}
+
+/// 图表 (issue 29): each headline's bars best first, labelled, against a
+/// dashed target line; each trend with its target; every value axis from 0;
+/// one chart to a printed row, two to a page, the data and the note that
+/// the charts may be restyled beside them and out of print.
+#[test]
+fn charts_are_sorted_labelled_and_measured_from_zero() {
+    let d = Dir::new();
+    sample_quarter(&d, &[]);
+    let mut wb = open_workbook_auto(d.path("report.xlsx")).unwrap();
+    let charts = wb.worksheet_range("图表").unwrap();
+    // The first data block: a header row, then the townships best first.
+    let (r0, c0) = charts.start().unwrap();
+    let col = (0..charts.width())
+        .find(|&c| {
+            charts
+                .get((2, c))
+                .is_some_and(|v| cell_text(v) == "本期(%)")
+        })
+        .expect("the first block's 本期 column");
+    let mut rates = Vec::new();
+    for r in 3..charts.height() {
+        match charts.get((r, col)) {
+            Some(Data::Float(x)) => rates.push(*x),
+            _ => break,
+        }
+    }
+    assert!(rates.len() >= 6, "{rates:?} ({r0}, {c0})");
+    assert!(
+        rates.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {rates:?}"
+    );
+    let restyle = charts
+        .cells()
+        .any(|(_, _, v)| cell_text(v).contains("图可另行设置样式"));
+    assert!(restyle, "the note stays with the data");
+    // The charts' XML.
+    let bytes = std::fs::read(d.path("report.xlsx")).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let read = |zip: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str| {
+        let mut t = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut t).unwrap();
+        t
+    };
+    let all: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.to_string()))
+        .collect();
+    let names: Vec<&String> = all
+        .iter()
+        .filter(|n| n.starts_with("xl/charts/chart"))
+        .collect();
+    assert!(names.len() >= 4, "{names:?}");
+    let xml: Vec<String> = names.iter().map(|n| read(&mut zip, n)).collect();
+    let bars: Vec<&String> = xml.iter().filter(|x| x.contains("<c:barChart>")).collect();
+    let trends: Vec<&String> = xml.iter().filter(|x| !x.contains("<c:barChart>")).collect();
+    assert!(!bars.is_empty() && !trends.is_empty());
+    for x in &xml {
+        assert!(x.contains("<c:min val=\"0\"/>"), "axis from 0: {x}");
+        assert!(
+            x.contains("<a:prstDash val=\"dash\"/>"),
+            "a target line: {x}"
+        );
+    }
+    for x in &bars {
+        assert!(x.contains("<c:showVal val=\"1\"/>"), "labelled bars");
+    }
+    // Printed: A–O, a break every two charts.
+    let book = read(&mut zip, "xl/workbook.xml");
+    assert!(book.contains("图表!$A$1:$O$"), "{book}");
+    let sheet = (1..=20)
+        .map(|k| format!("xl/worksheets/sheet{k}.xml"))
+        .filter(|n| all.contains(n))
+        .map(|n| read(&mut zip, &n))
+        .find(|x| x.contains("<drawing"))
+        .unwrap();
+    assert!(sheet.contains("<rowBreaks"), "two charts a page");
 }

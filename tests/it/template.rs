@@ -32,9 +32,9 @@ fn typed(field: &str, i: usize) -> f64 {
     base * k
 }
 
-/// Village rows start on row 8 (1-based): title lines, two header rows,
-/// 栏次 and 合计 above them.
-const FIRST_VILLAGE_ROW: u32 = 8;
+/// Village rows start on row 9 (1-based): 表号, title, 填报单位, 计量单位,
+/// two header rows, 栏次 and 合计 above them.
+const FIRST_VILLAGE_ROW: u32 = 9;
 
 /// Types a figure into every input cell of every template in `dir`, as the
 /// cell's own XML (`<c r="C8" s="5"/>` → `<c r="C8" s="5"><v>10</v></c>`).
@@ -58,7 +58,8 @@ fn fill(dir: &Path, villages: &HashMap<&str, usize>) {
         let n = villages[town.as_str()];
         let cols = util::columns(form);
         util::patch_xlsx(&path, |name, text| {
-            if !name.starts_with("xl/worksheets/sheet") {
+            // The returns' sheets, not their 填表说明 (no input cells).
+            if !name.starts_with("xl/worksheets/sheet") || !text.contains("<dataValidations") {
                 return text;
             }
             let mut text = text;
@@ -213,14 +214,16 @@ fn templates_carry_their_checks_and_a_breach_is_the_same_rule() {
     assert!(!xml.contains("password"), "without a password");
     assert!(xml.contains("<dataValidation") && xml.contains("type=\"custom\""));
     assert!(xml.contains("IF(AND(ISNUMBER("), "rates are formulas");
-    assert!(xml.contains("SUM(C8:C9)"), "the 合计 sums the villages");
+    assert!(xml.contains("SUM(C9:C10)"), "the 合计 sums the villages");
     // 实种 ≤ 应种 stops the entry like every relation (FORMS.md §4: catch-up
-    // doses count on both sides); the message names the rule check reports.
+    // doses count on both sides); the message names the rule as check
+    // names it in Chinese, with its reason, and no rule id (issue 29).
     assert!(
         !xml.contains("errorStyle="),
         "every validation stops the entry"
     );
-    assert!(xml.contains("given_exceeds_due"));
+    assert!(xml.contains("（实种大于应种）查漏补种同时计入应种和实种"));
+    assert!(!xml.contains("given_exceeds_due") && !xml.contains("not_a_number"));
     // A breach pasted in anyway (a paste passes over validation) is
     // reported by check with that rule id, as an error.
     let villages: HashMap<&str, usize> = [("城东街道", 2)].into_iter().collect();
@@ -245,9 +248,9 @@ fn templates_carry_their_checks_and_a_breach_is_the_same_rule() {
     util::patch_xlsx(
         &d.path("one/城东街道_2026年7月_免疫.xlsx"),
         |name, text| {
-            if name.starts_with("xl/worksheets/sheet") {
+            if name == "xl/worksheets/sheet1.xml" {
                 // hepb1_given of the first village: 8 → 12, above its 10 due.
-                let at = text.find("r=\"D8\"").unwrap();
+                let at = text.find("r=\"D9\"").unwrap();
                 let v = at + text[at..].find("<v>8</v>").unwrap();
                 let mut text = text;
                 text.replace_range(v..v + 8, "<v>12</v>");
@@ -272,7 +275,7 @@ fn templates_carry_their_checks_and_a_breach_is_the_same_rule() {
     let f = util::read_csv(&d.path("out/findings.csv"));
     assert!(
         f.iter().any(|x| x["rule"] == "given_exceeds_due"
-            && x["cell"] == "D8"
+            && x["cell"] == "D9"
             && x["severity"] == "error"),
         "{f:#?}"
     );
@@ -288,7 +291,7 @@ fn a_fourth_form_gets_templates_from_its_schema_alone() {
     .unwrap();
     write_templates(&d, &["--schemas", "schemas", "--form", "tb_screening"]);
     let xml = util::sheet_xml(&d.path("tpl/新民镇_2026年7月_结核筛查.xlsx"));
-    assert!(xml.contains("exceeds_denominator"));
+    assert!(xml.contains("不能大于“可疑症状者人数”") && xml.contains("（分子大于分母）"));
     let out = util::phstats(
         d.tmp.path(),
         &[
@@ -318,9 +321,13 @@ fn a_fourth_form_gets_templates_from_its_schema_alone() {
     assert!(f.iter().any(|x| x["rule"] == "empty_return"), "{f:#?}");
 }
 
+/// A template as LibreOffice prints it (issue 29): readable on A4, 30
+/// villages a page with the header repeated, a sheet too wide split by
+/// dose with 单位名称 on each page, 表号 / 制定机关 / 计量单位 at the top, the
+/// full 表尾 at the foot, and a 填表说明 from the schema.
 #[test]
-fn a_template_prints_thirty_villages_a_page() {
-    if !util::soffice("a_template_prints_thirty_villages_a_page") {
+fn a_template_prints_thirty_villages_a_page_and_signs_like_a_return() {
+    if !util::soffice("printing a template") || !util::pdftotext("measuring the printed pages") {
         return;
     }
     let d = Dir::new();
@@ -334,46 +341,64 @@ fn a_template_prints_thirty_villages_a_page() {
     let out = util::phstats(
         d.tmp.path(),
         &[
-            "template",
-            "--units",
-            "big.csv",
-            "--period",
-            "2026-07",
-            "-o",
-            "tpl",
-            "--form",
-            "family_doctor",
+            "template", "--units", "big.csv", "--period", "2026-07", "-o", "tpl",
         ],
     );
-    assert_eq!(out.status.code(), Some(0));
-    let book = d.path("tpl/大山镇_2026年7月_家医签约.xlsx");
-    let out = util::soffice_cmd(&d)
-        .args(["--headless", "--convert-to", "pdf", "--outdir"])
-        .arg(d.path("pdf"))
-        .arg(&book)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let pdf = std::fs::read(d.path("pdf/大山镇_2026年7月_家医签约.pdf")).unwrap();
-    let text = String::from_utf8_lossy(&pdf);
-    let pages = text.matches("/Type/Page").count() - text.matches("/Type/Pages").count();
+    assert_eq!(out.status.code(), Some(0), "{}", util::text(&out));
+    let pages = util::prints_readably(&d, "tpl/大山镇_2026年7月_家医签约.xlsx");
+    let texts: Vec<String> = pages.iter().map(util::PdfPage::text).collect();
+    // The 填表说明 by its table's header, repeated on each of its pages.
+    let (form, guide): (Vec<&String>, Vec<&String>) =
+        texts.iter().partition(|t| !t.contains("口径及审核关系"));
     assert_eq!(
-        pages, 2,
-        "35 villages: 30 on the first page, 5 on the second"
+        form.len(),
+        2,
+        "35 villages: 30 on the first page, 5 on the second: {form:#?}"
     );
-    // The header rows repeat on every page.
-    let wb = {
-        use std::io::Read;
-        let bytes = std::fs::read(&book).unwrap();
-        let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-        let mut t = String::new();
-        zin.by_name("xl/workbook.xml")
-            .unwrap()
-            .read_to_string(&mut t)
-            .unwrap();
-        t
-    };
-    assert!(wb.contains("_xlnm.Print_Titles"), "{wb}");
+    assert!(form[0].contains("第29村") && !form[0].contains("第30村"));
+    assert!(form[1].contains("第34村") && form[1].contains("单位名称"));
+    for needed in [
+        "表号：卫公卫02表",
+        "制定机关：青山市卫生健康委员会",
+        "计量单位：人、人次、%",
+        "填报单位：大山镇",
+    ] {
+        assert!(form[0].contains(needed), "{needed}: {}", form[0]);
+    }
+    for needed in [
+        "单位负责人：",
+        "统计负责人：",
+        "填表人：",
+        "联系电话：",
+        "报出日期：",
+    ] {
+        assert!(form[1].contains(needed), "{needed}: {}", form[1]);
+    }
+    assert!(!guide.is_empty());
+    let guide: String = guide.iter().map(|t| t.as_str()).collect();
+    for needed in [
+        "口径及审核关系",
+        "月末数",
+        "本月数",
+        "次月5日前报出",
+        "不大于",
+    ] {
+        assert!(guide.contains(needed), "{needed}: {guide}");
+    }
+    // 24 columns of doses: split by dose, 单位名称 on every page.
+    let pages = util::prints_readably(&d, "tpl/大山镇_2026年7月_免疫.xlsx");
+    let form: Vec<String> = pages
+        .iter()
+        .map(util::PdfPage::text)
+        .filter(|t| !t.contains("口径及审核关系"))
+        .collect();
+    assert!(form.len() >= 4, "two pages of doses, twice: {}", form.len());
+    assert!(form.iter().all(|t| t.contains("单位名称")), "{form:#?}");
+    // The title whole on each page, once: the later ones marked 续.
+    assert!(form.iter().any(|t| t.contains("（续）")));
+    assert!(form
+        .iter()
+        .all(|t| t.matches("免疫规划疫苗常规接种情况月报表").count() <= 1));
 }
 
 #[test]

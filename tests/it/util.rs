@@ -408,3 +408,138 @@ pub fn corpus(d: &Dir, townships: u32, months: u32, gaps: bool, seed: u64) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// One PDF page as pdftotext -bbox reads it: its width and its words
+/// (xMin, yMin, xMax, yMax, text).
+pub struct PdfPage {
+    pub width: f64,
+    pub words: Vec<(f64, f64, f64, f64, String)>,
+}
+
+impl PdfPage {
+    pub fn text(&self) -> String {
+        self.words.iter().map(|w| w.4.as_str()).collect()
+    }
+
+    /// The median height of its words that are only digits: figures of
+    /// the tables' 10 points, whatever scale they print at.
+    pub fn digit_height(&self) -> Option<f64> {
+        let mut h: Vec<f64> = self
+            .words
+            .iter()
+            .filter(|w| !w.4.is_empty() && w.4.chars().all(|c| c.is_ascii_digit() || c == '.'))
+            .map(|w| w.3 - w.1)
+            .collect();
+        h.sort_by(f64::total_cmp);
+        (!h.is_empty()).then(|| h[h.len() / 2])
+    }
+}
+
+/// A PDF's pages, by pdftotext -bbox.
+pub fn pdf_pages(d: &Dir, pdf: &std::path::Path) -> Vec<PdfPage> {
+    let html = d.path("bbox.html");
+    let out = std::process::Command::new("pdftotext")
+        .arg("-bbox")
+        .arg(pdf)
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&html).unwrap();
+    let attr = |tag: &str, name: &str| -> f64 {
+        let k = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        tag[k..k + tag[k..].find('"').unwrap()].parse().unwrap()
+    };
+    text.split("<page ")
+        .skip(1)
+        .map(|page| PdfPage {
+            width: attr(page, "width"),
+            words: page
+                .split("<word ")
+                .skip(1)
+                .map(|w| {
+                    let (tag, rest) = w.split_once('>').unwrap();
+                    let word = rest.split('<').next().unwrap().to_string();
+                    (
+                        attr(tag, "xMin"),
+                        attr(tag, "yMin"),
+                        attr(tag, "xMax"),
+                        attr(tag, "yMax"),
+                        word,
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A workbook converted to PDF by LibreOffice, under `pdf/`.
+pub fn to_pdf(d: &Dir, book: &str) -> std::path::PathBuf {
+    let out = soffice_cmd(d)
+        .current_dir(d.tmp.path())
+        .args(["--headless", "--convert-to", "pdf", "--outdir", "pdf", book])
+        .output()
+        .unwrap();
+    let stem = std::path::Path::new(book)
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let pdf = d.path(&format!("pdf/{stem}.pdf"));
+    assert!(
+        out.status.success() && pdf.exists(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pdf
+}
+
+/// The height of 10-point figures printed at 100 %, as [`PdfPage::digit_height`]
+/// measures them: the reference a printed page's scale is judged against.
+pub fn full_size_figures(d: &Dir) -> f64 {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let ten = rust_xlsxwriter::Format::new().set_font_size(10);
+    for r in 0..20 {
+        for c in 0..5 {
+            ws.write_number_with_format(r, c, f64::from(r * 37 + u32::from(c)), &ten)
+                .unwrap();
+        }
+    }
+    wb.save(d.path("reference.xlsx")).unwrap();
+    pdf_pages(d, &to_pdf(d, "reference.xlsx"))[0]
+        .digit_height()
+        .unwrap()
+}
+
+/// `book` (relative to `d`) printed by LibreOffice (issue 29): no word runs
+/// past the paper's edge and no page prints its figures under 55 % of their
+/// size. Returns the pages for what else a test looks for.
+pub fn prints_readably(d: &Dir, book: &str) -> Vec<PdfPage> {
+    let full = full_size_figures(d);
+    let pages = pdf_pages(d, &to_pdf(d, book));
+    for (k, p) in pages.iter().enumerate() {
+        let right = p.words.iter().map(|w| w.2).fold(0.0, f64::max);
+        assert!(
+            right <= p.width - 14.0,
+            "{book} page {}: a word ends at {right:.0} of {:.0} points: {}",
+            k + 1,
+            p.width,
+            p.text()
+        );
+        if let Some(h) = p.digit_height() {
+            assert!(
+                h / full >= 0.55,
+                "{book} page {} prints at {:.0} %: {}",
+                k + 1,
+                100.0 * h / full,
+                p.text()
+            );
+        }
+    }
+    pages
+}
