@@ -63,6 +63,8 @@ struct Formats {
     rate_bold: Format,
     rate_low: Format,
     text: Format,
+    /// The 栏次 row and the 序号 column: centred.
+    centred: Format,
     /// An error's row in 审核结果.
     error: Format,
     note: Format,
@@ -105,6 +107,7 @@ impl Formats {
                 .set_num_format("0.0")
                 .set_font_color(Color::RGB(0xC00000)),
             text: body(),
+            centred: body().set_align(FormatAlign::Center),
             error: body().set_background_color(Color::RGB(0xFFC7CE)),
             note: Format::new()
                 .set_font_size(9)
@@ -266,7 +269,9 @@ fn summary_sheet(
     let form = input.schemas.form(form_idx);
     let reg = input.registry;
     let fields = report_fields(form);
-    let last_col = fields.len() as u16;
+    // A 序号, 单位名称, then the figures (FORMS.md §2's layout).
+    const FIRST: u16 = 2;
+    let last_col = fields.len() as u16 + FIRST - 1;
     let roots: Vec<&str> = reg
         .units
         .iter()
@@ -277,15 +282,18 @@ fn summary_sheet(
     let mut sheet = Sheet::new();
     let ws = &mut sheet;
     ws.set_name(form.short_in(lang))?;
-    let widths: Vec<f64> = std::iter::once(24.0)
+    let widths: Vec<f64> = [5.0, 24.0]
+        .into_iter()
         .chain(std::iter::repeat_n(10.5, fields.len()))
         .collect();
-    let groups = group_starts(form, &fields, 1);
+    let groups = group_starts(form, &fields, FIRST);
+    // 序号 and 单位名称 repeat on every page of a split sheet, and so do the
+    // title, the header and the 栏次 row.
     let layout = super::print::Layout {
         widths: &widths,
-        keep: 1,
+        keep: usize::from(FIRST),
         groups: &groups,
-        header: Some((0, 3)),
+        header: Some((0, 4)),
     };
     let plan = layout.plan();
     let pages = plan.pages(last_col + 1);
@@ -328,11 +336,19 @@ fn summary_sheet(
             &fmt.subtitle_right,
         )?;
     }
-    ws.merge_range(2, 0, 3, 0, lang.pick("单位名称", "Unit"), &fmt.header)?;
-    write_field_header(ws, form, &fields, 2, 1, input.period, lang, fmt)?;
+    ws.merge_range(2, 0, 3, 0, lang.pick("序号", "No."), &fmt.header)?;
+    ws.merge_range(2, 1, 3, 1, lang.pick("单位名称", "Unit"), &fmt.header)?;
+    write_field_header(ws, form, &fields, 2, FIRST, input.period, lang, fmt)?;
     ws.set_row_height(2, 30)?;
     ws.set_row_height(3, 30)?;
-    let mut row = 4;
+    // 栏次: 甲 乙 for the text columns, then 1, 2, 3… for the figures.
+    ws.text(4, 0, lang.pick("甲", "A"), &fmt.centred)?;
+    ws.text(4, 1, lang.pick("乙", "B"), &fmt.centred)?;
+    for k in 0..fields.len() {
+        ws.figure(4, FIRST + k as u16, Some((k + 1) as f64), &fmt.centred)?;
+    }
+    let mut row = 5;
+    let mut serial: u32 = 0;
     let missing = unsettled(input, form_idx);
     let marked = |u: UnitIdx| {
         missing
@@ -353,11 +369,19 @@ fn summary_sheet(
             name.push_str(" ※");
         }
         let bold = unit.level < Level::Township;
-        ws.text(row, 0, &name, &fmt.name[level_idx(unit.level)])?;
+        // The total is not numbered; every unit under it is, in order.
+        if unit.parent.is_some() {
+            serial += 1;
+            ws.figure(row, 0, Some(f64::from(serial)), &fmt.centred)?;
+        } else {
+            ws.text(row, 0, "", &fmt.centred)?;
+        }
+        ws.text(row, 1, &name, &fmt.name[level_idx(unit.level)])?;
         for (k, &f) in fields.iter().enumerate() {
             let v = input.aggs.get(input.period, u, form_idx, f);
             let low = below_target(input, u, form_idx, f);
-            write_value(ws, row, 1 + k as u16, v, form.field(f).kind, bold, low, fmt)?;
+            let col = FIRST + k as u16;
+            write_value(ws, row, col, v, form.field(f).kind, bold, low, fmt)?;
         }
         row += 1;
     }
@@ -366,7 +390,7 @@ fn summary_sheet(
         row + 1,
         &widths,
         &pages,
-        1,
+        layout.keep,
         lang.pick(
             "注：比率均由汇总后的分子、分母重新计算（非各单位比率平均），分子、分母只计两者都报告的单位；存量指标取报告期内最后一个有数据的月份；空白表示未报告，不作 0 处理。红色比率低于目标值。",
             "Note: rates are recomputed from the consolidated numerator and denominator (never averaged), over the units that reported both; stocks take the latest month of the period with a value; a blank is not reported, never 0. Rates in red are below target.",
@@ -408,11 +432,11 @@ fn summary_sheet(
         row + 4,
         &widths,
         &pages,
-        1,
+        layout.keep,
         &signatures.line(lang),
         &fmt.subtitle,
     )?;
-    ws.set_freeze_panes(4, 1)?;
+    ws.set_freeze_panes(5, FIRST)?;
     super::print::apply(ws, &layout, &plan, lang)?;
     sheet.finish()
 }

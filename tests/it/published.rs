@@ -636,7 +636,7 @@ fn a_target_met_is_judged_once_and_every_output_agrees() {
                 "{name} at {target}"
             );
             let row = (0..sheet.height())
-                .find(|&r| sheet.get((r, 0)).is_some_and(|v| *v == name))
+                .find(|&r| (0..2).any(|c| sheet.get((r, c)).is_some_and(|v| *v == name)))
                 .unwrap();
             let cell = format!(
                 "{}{}",

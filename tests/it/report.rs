@@ -75,6 +75,11 @@ fn report_reopened_shows_hierarchy_headers_and_quarter_figures() {
     let r = wb.worksheet_range("家医签约").unwrap();
     let title = cell_text(r.get_value((0, 0)).unwrap());
     assert_eq!(title, "青山市家庭医生签约服务情况汇总表");
+    // 序号 and 单位名称, then the figures; the 栏次 row under the header.
+    let numbers: Vec<String> = (0..4)
+        .map(|c| r.get_value((4, c)).map(cell_text).unwrap_or_default())
+        .collect();
+    assert_eq!(numbers, ["甲", "乙", "1", "2"]);
     assert!(cell_text(r.get_value((1, 0)).unwrap()).contains("青山市"));
     let period_cell = (0..20)
         .filter_map(|c| r.get_value((1, c)))
@@ -88,27 +93,32 @@ fn report_reopened_shows_hierarchy_headers_and_quarter_figures() {
     let sub: Vec<String> = (0..20)
         .map(|c| r.get_value((3, c)).map(cell_text).unwrap_or_default())
         .collect();
-    assert_eq!(header[0], "单位名称");
+    assert_eq!(header[..2], ["序号", "单位名称"]);
     let signed_col = header.iter().position(|h| h == "签约人数").unwrap();
     let rate_col = header.iter().position(|h| h == "签约率(%)").unwrap();
     let elderly = header.iter().position(|h| h == "65岁及以上老年人").unwrap();
     assert_eq!(sub[elderly], "人数");
     assert_eq!(sub[elderly + 1], "签约人数");
-    // Rows in hierarchy order: city total, county, townships.
-    let names: Vec<String> = (4..9)
-        .map(|row| r.get_value((row, 0)).map(cell_text).unwrap_or_default())
+    // Rows in hierarchy order: city total, county, townships; every unit
+    // under the total numbered.
+    let names: Vec<String> = (5..10)
+        .map(|row| r.get_value((row, 1)).map(cell_text).unwrap_or_default())
         .collect();
     assert_eq!(names, ["青山市 合计", "东湖区", "城东街道", "新民镇", ""]);
+    let serials: Vec<String> = (5..9)
+        .map(|row| r.get_value((row, 0)).map(cell_text).unwrap_or_default())
+        .collect();
+    assert_eq!(serials, ["", "1", "2", "3"]);
     // The quarter's stock is March's 820 + 130, not a sum over months.
     let num = |row: u32, col: usize| match r.get_value((row, col as u32)) {
         Some(Data::Float(f)) => Some(*f),
         _ => None,
     };
-    assert_eq!(num(6, signed_col), Some(950.0));
-    assert_eq!(num(4, signed_col), Some(950.0));
-    assert!((num(6, rate_col).unwrap() - 950.0 / 3000.0 * 100.0).abs() < 1e-9);
+    assert_eq!(num(7, signed_col), Some(950.0));
+    assert_eq!(num(5, signed_col), Some(950.0));
+    assert!((num(7, rate_col).unwrap() - 950.0 / 3000.0 * 100.0).abs() < 1e-9);
     assert_eq!(
-        num(7, signed_col),
+        num(8, signed_col),
         None,
         "新民镇 reported nothing: an empty cell, not 0"
     );
@@ -177,7 +187,7 @@ fn libreoffice_opens_the_report() {
         .unwrap();
     let line = csv
         .lines()
-        .find(|l| l.starts_with("城东街道") || l.contains("\"城东街道\""))
+        .find(|l| l.split(',').any(|c| c.trim_matches('"') == "城东街道"))
         .unwrap_or_else(|| panic!("{csv}"));
     assert!(
         line.contains("950"),

@@ -328,9 +328,14 @@ fn sheet_texts(path: &std::path::Path, sheet: &str) -> (Vec<String>, Vec<String>
         Data::String(s) => s.clone(),
         _ => String::new(),
     };
+    // The unit names: the 单位名称 column (after 序号 on a 汇总表).
+    let col = range
+        .rows()
+        .find_map(|r| r.iter().position(|c| text(c) == "单位名称"))
+        .unwrap_or(0);
     let first = range
         .rows()
-        .map(|r| r.first().map(text).unwrap_or_default())
+        .map(|r| r.get(col).map(text).unwrap_or_default())
         .collect();
     let all = range
         .rows()
