@@ -264,23 +264,30 @@ fn every_sheet_prints_on_its_paper_at_a_readable_scale() {
     assert!(immunisation
         .iter()
         .all(|p| p.text().matches("接种情况汇总表").count() == 1));
-    // 表尾 and 表号 on each 汇总表, 填报单位 the issuer.
+    // 表尾, 表号, 序号 and 栏次 on every page of each 汇总表 (a split one
+    // too), 填报单位 the issuer.
     for title in [
         "青山市免疫规划疫苗常规接种情况汇总表",
         "青山市家庭医生签约服务情况汇总表",
         "青山市高血压、2型糖尿病患者健康管理情况汇总表",
     ] {
-        let first = pages
+        let set: Vec<String> = pages
             .iter()
             .map(util::PdfPage::text)
-            .find(|t| t.contains(title))
-            .unwrap_or_else(|| panic!("{title}"));
-        for needed in [
-            "单位负责人：张三",
-            "填报单位：青山市卫生健康委员会",
-            "表号：卫公卫0",
-        ] {
-            assert!(first.contains(needed), "{title}: {needed} in {first}");
+            .filter(|t| t.contains(title))
+            .collect();
+        assert!(!set.is_empty(), "{title}");
+        for page in &set {
+            for needed in [
+                "单位负责人：张三",
+                "统计负责人：李四",
+                "填报单位：青山市卫生健康委员会",
+                "表号：卫公卫0",
+                "序号",
+                "甲",
+            ] {
+                assert!(page.contains(needed), "{title}: {needed} in {page}");
+            }
         }
     }
 }
