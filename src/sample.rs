@@ -306,21 +306,18 @@ fn village_values(
             }
         }
     }
-    // A later dose of a dropout follows the earlier one: 85–100 % of it, so
-    // a township's dropout is 0–15 % (FORMS.md §4 `dropout_negative`). It
-    // only shrinks, so every relation above still holds.
-    // The later dose's cohort is the earlier one's, 95–100 % of it still
-    // due; of those, the village's coverage again. A dropout is 0–7 %.
+    // A later dose follows the earlier one (the schema's sequences, in
+    // order: 乙肝 1 → 2 → 3, 百白破 1 → 2 → 3 → 4…): its cohort is the
+    // earlier one's, 95–100 % of it still due; of those, the village's
+    // coverage again, never more than the earlier dose's. So a later dose
+    // never outnumbers an earlier one and a dropout is 0–7 %.
     let due_of = |given: usize| {
         form.fields.iter().find_map(|g| {
             let r = g.ratio?;
             (r.minus.is_none() && r.numerator as usize == given).then_some(r.denominator as usize)
         })
     };
-    for f in &form.fields {
-        let Some(r) = f.ratio else { continue };
-        let Some(minus) = r.minus else { continue };
-        let (first, later) = (r.numerator as usize, minus as usize);
+    let mut follow = |first: usize, later: usize, v: &mut Values| {
         let factor = 0.95 + 0.05 * base.unit();
         let coverage = 0.93 + 0.065 * base.unit();
         if let (Some(df), Some(dl)) = (due_of(first), due_of(later)) {
@@ -332,6 +329,45 @@ fn village_values(
             }
         } else if let (Some(a), Some(b)) = (v[first], v[later]) {
             v[later] = Some(b.min((a * factor).floor()));
+        }
+    };
+    let mut followed: Vec<usize> = Vec::new();
+    for &(first, later) in &form.sequences {
+        // A later dose follows one earlier dose only (dtap3 follows dtap2,
+        // not again dtap1): its own later doses followed it.
+        if !followed.contains(&(later as usize)) {
+            follow(first as usize, later as usize, &mut v);
+            followed.push(later as usize);
+        }
+    }
+    // A dropout's later dose not already in a sequence follows its first.
+    for f in &form.fields {
+        let Some(r) = f.ratio else { continue };
+        let Some(minus) = r.minus else { continue };
+        if !followed.contains(&(minus as usize)) {
+            follow(r.numerator as usize, minus as usize, &mut v);
+        }
+    }
+    // A group 应签尽签 (a target of 100 %): signed are the whole group,
+    // which is made to fit every other bound of its signed side (脱贫人口 ≤
+    // 重点人群签约人数).
+    for t in &form.targets {
+        let f = form.field(t.field);
+        let Some(r) = f.ratio else { continue };
+        if t.value < 100.0 || f.lower_is_better || r.minus.is_some() {
+            continue;
+        }
+        let (n, d) = (r.numerator as usize, r.denominator as usize);
+        let bound = form
+            .checks
+            .iter()
+            .filter(|c| c.left as usize == n && c.right as usize != d)
+            .filter_map(|c| v[c.right as usize])
+            .fold(f64::INFINITY, f64::min);
+        if let Some(whole) = v[d] {
+            let whole = whole.min(bound);
+            v[d] = Some(whole);
+            v[n] = Some(whole);
         }
     }
     // Grown from the bases: rounding keeps every `≤` between stocks (and a

@@ -750,8 +750,17 @@ mod tests {
         let ids: Vec<&str> = s.forms.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["vaccination", "family_doctor", "chronic_disease"]);
         let v = &s.forms[0];
-        // 8 doses × (due, given, rate) + dtap_dropout
-        assert_eq!(v.fields.len(), 25);
+        // 22 doses × (due, given, rate), 首针及时 (count, rate), dtap_dropout.
+        assert_eq!(v.fields.len(), 22 * 3 + 2 + 1);
+        let groups: std::collections::BTreeSet<&str> =
+            v.fields.iter().filter_map(|f| f.group.as_deref()).collect();
+        assert_eq!(groups.len(), 23, "{groups:?}");
+        assert_eq!(v.targets.len(), 24, "every dose, 首针及时, the dropout");
+        let t = v
+            .field(v.field_idx("hepb1_timely_rate").unwrap())
+            .ratio
+            .unwrap();
+        assert_eq!(v.field(t.denominator).id, "hepb1_given");
         let f = v.field(v.field_idx("hepb1_rate").unwrap());
         assert_eq!(f.kind, Kind::Rate);
         let r = f.ratio.unwrap();
@@ -762,7 +771,15 @@ mod tests {
             .iter()
             .map(|&(a, b)| (v.field(a).id.as_str(), v.field(b).id.as_str()))
             .collect();
-        assert_eq!(seq, [("dtap1_given", "dtap3_given")]);
+        assert_eq!(seq.len(), 13);
+        for pair in [
+            ("hepb2_given", "hepb3_given"),
+            ("dtap1_given", "dtap3_given"),
+            ("dtap3_given", "dtap4_given"),
+            ("menac1_given", "menac2_given"),
+        ] {
+            assert!(seq.contains(&pair), "{pair:?}");
+        }
         let d = v.field(v.field_idx("dtap_dropout").unwrap());
         assert!(d.derived);
         assert_eq!(v.field(d.ratio.unwrap().minus.unwrap()).id, "dtap3_given");
@@ -787,7 +804,15 @@ mod tests {
         .iter()
         .map(|(l, r)| (l.to_string(), r.to_string()))
         .collect();
-        for g in ["elderly", "htn", "dm", "child", "maternal"] {
+        // The ten key groups (十类重点人群), each with its 签约率.
+        for g in [
+            "elderly", "maternal", "child", "htn", "dm", "tb", "smi", "disabled", "poor", "fpsf",
+        ] {
+            let rate = fd.field(fd.field_idx(&format!("{g}_signing_rate")).unwrap());
+            assert_eq!(
+                fd.field(rate.ratio.unwrap().denominator).id,
+                format!("{g}_pop")
+            );
             want.push((format!("{g}_pop"), "key_pop".into()));
             want.push((format!("{g}_signed"), format!("{g}_pop")));
             want.push((format!("{g}_signed"), "key_signed".into()));

@@ -210,28 +210,36 @@ pub fn field(
         .filter(|&f| forms.is_none_or(|g| g == f))
         .flat_map(|f| (0..schemas.form(f).fields.len() as FieldIdx).map(move |k| (f, k)))
         .collect();
-    let names = |(f, k): (FormIdx, FieldIdx)| {
+    // A field's whole names (id, group and label, English), then its
+    // sub-header alone: 签约率 is the form's own 签约率(%), not also each
+    // key group's 签约率(%) under its group header.
+    let whole = |(f, k): (FormIdx, FieldIdx)| {
         let field = schemas.form(f).field(k);
-        let label = field.label();
-        [
-            field.id.clone(),
-            field.label.clone(),
-            field.display_label(),
-            label.en,
-        ]
-        .iter()
-        .map(|n| field_key(n))
-        .collect::<Vec<_>>()
+        [field.id.clone(), field.display_label(), field.label().en]
+            .iter()
+            .map(|n| field_key(n))
+            .collect::<Vec<_>>()
+    };
+    let names = |(f, k): (FormIdx, FieldIdx)| {
+        let mut n = whole((f, k));
+        n.push(field_key(&schemas.form(f).field(k).label));
+        n
     };
     let shown = |(f, k): (FormIdx, FieldIdx)| {
         let field = schemas.form(f).field(k);
         format!("{}（{}）", field.label().get(lang), field.id)
     };
-    let hits: Vec<(FormIdx, FieldIdx)> = every
-        .iter()
-        .copied()
-        .filter(|&x| names(x).contains(&key))
-        .collect();
+    let by = |names: &dyn Fn((FormIdx, FieldIdx)) -> Vec<String>| -> Vec<(FormIdx, FieldIdx)> {
+        every
+            .iter()
+            .copied()
+            .filter(|&x| names(x).contains(&key))
+            .collect()
+    };
+    let mut hits = by(&whole);
+    if hits.is_empty() {
+        hits = by(&names);
+    }
     the_one(&hits, &every, &key, names, shown, (flag, text, lang))
 }
 

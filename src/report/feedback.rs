@@ -519,7 +519,7 @@ fn list_sheet(
         let lines = cells
             .iter()
             .zip(WIDTHS)
-            .map(|(v, w)| wrapped_lines(v, w))
+            .map(|(v, w)| super::print::wrapped_lines(v, w))
             .max()
             .unwrap_or(1);
         ws.set_row_height(row, 13.5 * lines as f64 + 2.0)?;
@@ -546,22 +546,6 @@ fn list_sheet(
     };
     super::print::apply(ws, &layout, &layout.plan(), lang)?;
     Ok(())
-}
-
-/// How many lines `text` takes in a wrapped column `width` characters wide
-/// (a CJK character is two).
-fn wrapped_lines(text: &str, width: f64) -> usize {
-    let per_line = (width - 0.5).max(2.0);
-    text.lines()
-        .map(|l| {
-            let w: f64 = l
-                .chars()
-                .map(|c| if c.is_ascii() { 1.0 } else { 1.8 })
-                .sum();
-            (w / per_line).ceil().max(1.0) as usize
-        })
-        .sum::<usize>()
-        .clamp(1, 40)
 }
 
 /// Writes the submitted sheet's cells as they were read, and marks every

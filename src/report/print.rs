@@ -268,6 +268,23 @@ pub fn note(
     Ok(())
 }
 
+/// How many lines `text` takes in a wrapped column `width` characters wide
+/// (a CJK character is two).
+#[must_use]
+pub fn wrapped_lines(text: &str, width: f64) -> usize {
+    let per_line = (width - 0.5).max(2.0);
+    text.lines()
+        .map(|l| {
+            let w: f64 = l
+                .chars()
+                .map(|c| if c.is_ascii() { 1.0 } else { 1.8 })
+                .sum();
+            (w / per_line).ceil().max(1.0) as usize
+        })
+        .sum::<usize>()
+        .clamp(1, 40)
+}
+
 /// The page footer of every workbook phstats writes: 第 N 页，共 M 页.
 #[must_use]
 pub fn page_numbers(lang: Lang) -> &'static str {

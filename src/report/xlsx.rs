@@ -63,10 +63,13 @@ struct Formats {
     rate_bold: Format,
     rate_low: Format,
     text: Format,
+    /// A long text (a path, a message), wrapped in its column.
+    text_wrap: Format,
     /// The 栏次 row and the 序号 column: centred.
     centred: Format,
     /// An error's row in 审核结果.
     error: Format,
+    error_wrap: Format,
     note: Format,
 }
 
@@ -107,8 +110,13 @@ impl Formats {
                 .set_num_format("0.0")
                 .set_font_color(Color::RGB(0xC00000)),
             text: body(),
+            text_wrap: body().set_text_wrap().set_align(FormatAlign::Top),
             centred: body().set_align(FormatAlign::Center),
             error: body().set_background_color(Color::RGB(0xFFC7CE)),
+            error_wrap: body()
+                .set_background_color(Color::RGB(0xFFC7CE))
+                .set_text_wrap()
+                .set_align(FormatAlign::Top),
             note: Format::new()
                 .set_font_size(9)
                 .set_font_color(Color::RGB(0x595959)),
@@ -813,6 +821,11 @@ fn completeness_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Workshee
     sheet.finish()
 }
 
+/// The 审核结果 sheet's column widths: A3 landscape at 67 %.
+const FINDING_WIDTHS: [f64; 11] = [
+    6.0, 22.0, 14.0, 10.0, 14.0, 36.0, 12.0, 8.0, 22.0, 10.0, 80.0,
+];
+
 /// The most findings the 审核结果 sheet lists.
 pub const MAX_FINDING_ROWS: usize = 100_000;
 
@@ -882,13 +895,25 @@ fn findings_sheet<'f>(
             .map(|f| super::finding_cells(f, input.schemas, input.registry, lang))
             .collect();
         for (f, cells) in chunk.iter().zip(texts) {
-            let format = if f.severity() == Severity::Error {
-                &fmt.error
+            let (format, wrap) = if f.severity() == Severity::Error {
+                (&fmt.error, &fmt.error_wrap)
             } else {
-                &fmt.text
+                (&fmt.text, &fmt.text_wrap)
             };
+            // The long texts wrap in their columns, the row as tall as the
+            // longest: a message running on past the last column printed
+            // the whole sheet smaller to take it in.
+            let lines = cells
+                .iter()
+                .zip(FINDING_WIDTHS)
+                .map(|(v, w)| super::print::wrapped_lines(v, w))
+                .max()
+                .unwrap_or(1);
+            if lines > 1 {
+                ws.set_row_height(row, 13.5 * lines as f64 + 2.0)?;
+            }
             for (c, v) in cells.into_iter().enumerate() {
-                ws.text(row, c as u16, v, format)?;
+                ws.text(row, c as u16, v, if lines > 1 { wrap } else { format })?;
             }
             row += 1;
         }
@@ -906,10 +931,7 @@ fn findings_sheet<'f>(
     }
     ws.autofilter(0, 0, row.saturating_sub(1).max(1), headers.len() as u16 - 1)?;
     ws.set_freeze_panes(1, 0)?;
-    let widths = [
-        6.0, 22.0, 14.0, 10.0, 14.0, 36.0, 12.0, 8.0, 22.0, 10.0, 80.0,
-    ];
-    super::print::table(ws, 0, &widths, 0, &[], lang)?;
+    super::print::table(ws, 0, &FINDING_WIDTHS, 0, &[], lang)?;
     sheet.finish()
 }
 

@@ -99,12 +99,20 @@ pub fn sequence_margin(earlier: f64) -> f64 {
 
 /// `dose_sequence`: for each pair of doses in order (the schema's
 /// `sequences`), at a township, county or the city, the first month of a
-/// year whose year to date (January to that month, summed from the months'
-/// roll-ups) has the later dose above the earlier by more than
-/// [`sequence_margin`]. Once per unit, pair and year: the months after
+/// year whose year to date has the later dose above the earlier by more
+/// than [`sequence_margin`]. Once per unit, pair and year: the months after
 /// carry the same sums.
+///
+/// The two doses are paired at each leaf and month as a rate's sides are
+/// (FORMS.md §5): a village that left one of them empty that month counts
+/// on neither side, so a gap in the earlier dose is never read as the later
+/// one outnumbering it (a relation with a side not reported is not checked,
+/// §4). A leaf is the lowest unit with a figure that month: a village, or a
+/// township that a county summary reported.
 #[must_use]
 pub fn dose_sequence(aggs: &Aggregates, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
+    use crate::registry::UnitIdx;
+    use std::collections::HashMap;
     let mut months: Vec<crate::period::Month> = aggs
         .periods
         .iter()
@@ -118,19 +126,45 @@ pub fn dose_sequence(aggs: &Aggregates, registry: &Registry, schemas: &Schemas) 
     for (fi, form) in schemas.forms.iter().enumerate() {
         let fi = fi as crate::schema::FormIdx;
         for &(earlier, later) in &form.sequences {
+            // Each month's pairs, summed into every judged unit above (and
+            // at) their leaf.
+            let mut paired: HashMap<(UnitIdx, crate::period::Month), (f64, f64)> = HashMap::new();
+            for &m in &months {
+                let get = |u: UnitIdx, f| aggs.get(Period::Month(m), u, fi, f);
+                for (u, unit) in registry.units.iter().enumerate() {
+                    let u = u as UnitIdx;
+                    let (Some(e), Some(l)) = (get(u, earlier), get(u, later)) else {
+                        continue;
+                    };
+                    let below = unit
+                        .children
+                        .iter()
+                        .any(|&c| get(c, earlier).is_some() || get(c, later).is_some());
+                    if below {
+                        continue;
+                    }
+                    for a in registry.ancestors_and_self(u) {
+                        if registry.unit(a).level != Level::Village {
+                            let s = paired.entry((a, m)).or_insert((0.0, 0.0));
+                            s.0 += e;
+                            s.1 += l;
+                        }
+                    }
+                }
+            }
             for (u, unit) in registry.units.iter().enumerate() {
                 if unit.level == Level::Village {
                     continue;
                 }
-                let u = u as crate::registry::UnitIdx;
+                let u = u as UnitIdx;
                 let (mut year, mut e, mut l, mut said) = (i32::MIN, 0.0, 0.0, false);
                 for &m in &months {
                     if m.year() != year {
                         (year, e, l, said) = (m.year(), 0.0, 0.0, false);
                     }
-                    let get = |f| aggs.get(Period::Month(m), u, fi, f).unwrap_or(0.0);
-                    e += get(earlier);
-                    l += get(later);
+                    let (pe, pl) = paired.get(&(u, m)).copied().unwrap_or((0.0, 0.0));
+                    e += pe;
+                    l += pl;
                     if said || l - e <= sequence_margin(e) {
                         continue;
                     }

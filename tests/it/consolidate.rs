@@ -25,8 +25,12 @@ fn is_stock(form: &str, field: &str) -> bool {
 
 fn rates() -> Vec<(&'static str, String, String, Option<String>, String)> {
     let mut v = Vec::new();
+    // The 22 doses of FORMS.md §3.1, written out here rather than read
+    // from the schema: the oracle is independent of what it checks.
     for d in [
-        "hepb1", "bcg", "ipv1", "dtap1", "dtap3", "mmr1", "je1", "mena1",
+        "hepb1", "hepb2", "hepb3", "bcg", "ipv1", "ipv2", "bopv1", "bopv2", "dtap1", "dtap2",
+        "dtap3", "dtap4", "dt", "mmr1", "mmr2", "je1", "je2", "mena1", "mena2", "menac1", "menac2",
+        "hepa",
     ] {
         v.push((
             "vaccination",
@@ -36,6 +40,13 @@ fn rates() -> Vec<(&'static str, String, String, Option<String>, String)> {
             format!("{d}_due"),
         ));
     }
+    v.push((
+        "vaccination",
+        "hepb1_timely_rate".into(),
+        "hepb1_timely".into(),
+        None,
+        "hepb1_given".into(),
+    ));
     v.push((
         "vaccination",
         "dtap_dropout".into(),
@@ -57,6 +68,18 @@ fn rates() -> Vec<(&'static str, String, String, Option<String>, String)> {
         None,
         "key_pop".into(),
     ));
+    // The ten key groups of FORMS.md §3.2.
+    for g in [
+        "elderly", "maternal", "child", "htn", "dm", "tb", "smi", "disabled", "poor", "fpsf",
+    ] {
+        v.push((
+            "family_doctor",
+            format!("{g}_signing_rate"),
+            format!("{g}_signed"),
+            None,
+            format!("{g}_pop"),
+        ));
+    }
     for x in ["htn", "dm"] {
         v.push((
             "chronic_disease",
@@ -1106,4 +1129,118 @@ fn a_township_scope_gets_its_report_and_charts() {
         book.contains("_xlnm.Print_Area") && book.contains("图表!$A$1:$O$"),
         "{book}"
     );
+}
+
+/// Issue 28: a province that uses 乙脑灭活疫苗 (four doses) adapts the form
+/// by editing its schema file, no code: a return carrying only the new
+/// fourth dose is read, rolled up and rated, its absent groups are one
+/// `missing_column` warning, and the template gains the columns.
+#[test]
+fn schema_edit_a_fourth_je_dose_is_read_rolled_up_and_templated() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("schemas")).unwrap();
+    let builtin = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas");
+    for f in ["vaccination", "family_doctor", "chronic_disease"] {
+        let mut text = std::fs::read_to_string(format!("{builtin}/{f}.toml")).unwrap();
+        if f == "vaccination" {
+            for k in 1..=4 {
+                text.push_str(&format!(
+                    "\n[[fields]]\nid = \"jei{k}_due\"\ngroup = \"乙脑灭活疫苗第{k}剂\"\nlabel = \"应种人数\"\nkind = \"flow\"\n\n[[fields]]\nid = \"jei{k}_given\"\ngroup = \"乙脑灭活疫苗第{k}剂\"\nlabel = \"实种人数\"\nkind = \"flow\"\n\n[[fields]]\nid = \"jei{k}_rate\"\ngroup = \"乙脑灭活疫苗第{k}剂\"\nlabel = \"接种率(%)\"\nkind = \"rate\"\nnumerator = \"jei{k}_given\"\ndenominator = \"jei{k}_due\"\n\n[[checks]]\nleft = \"jei{k}_given\"\nright = \"jei{k}_due\"\nrule = \"given_exceeds_due\"\n\n[[targets]]\nfield = \"jei{k}_rate\"\nmin = 90.0\n"
+                ));
+            }
+        }
+        std::fs::write(d.path(&format!("schemas/{f}.toml")), text).unwrap();
+    }
+    // A return of the fourth dose alone, headers joined in one row.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 3, "报告期：2026年1月").unwrap();
+    for (c, h) in [
+        "序号",
+        "单位名称",
+        "乙脑灭活疫苗第4剂应种人数",
+        "乙脑灭活疫苗第4剂实种人数",
+        "乙脑灭活疫苗第4剂接种率(%)",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write(2, c as u16, *h).unwrap();
+    }
+    for (r, (name, due, given)) in [("东门社区", 10.0, 9.0), ("新村", 20.0, 18.0)]
+        .iter()
+        .enumerate()
+    {
+        let r = 3 + r as u32;
+        ws.write(r, 0, (r - 2) as f64).unwrap();
+        ws.write(r, 1, *name).unwrap();
+        ws.write(r, 2, *due).unwrap();
+        ws.write(r, 3, *given).unwrap();
+        ws.write(r, 4, given / due * 100.0).unwrap();
+    }
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "check",
+            "in/城东街道.xlsx",
+            "--units",
+            "units.csv",
+            "--schemas",
+            "schemas",
+            "--export",
+            "out",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", util::text(&out));
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |unit: &str, field: &str| a.get(&("2026-01".into(), unit.into(), field.into()));
+    assert_eq!(get("439902001000", "jei4_due"), Some(&30.0));
+    assert_eq!(get("439902001000", "jei4_given"), Some(&27.0));
+    assert_eq!(get("439902001000", "jei4_rate"), Some(&90.0));
+    assert_eq!(get("439900000000", "jei4_given"), Some(&27.0));
+    // The other 26 groups are absent: one warning for the return, naming them.
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let missing: Vec<_> = f.iter().filter(|x| x["rule"] == "missing_column").collect();
+    assert_eq!(missing.len(), 1, "{missing:#?}");
+    assert_eq!(missing[0]["severity"], "warning");
+    assert!(
+        missing[0]["message"].contains("乙肝疫苗第1剂"),
+        "{missing:#?}"
+    );
+    assert!(!f.iter().any(|x| x["severity"] == "error"), "{f:#?}");
+    // The template gains the four doses.
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "template",
+            "--units",
+            "units.csv",
+            "--period",
+            "2026-02",
+            "-o",
+            "tpl",
+            "--schemas",
+            "schemas",
+            "--form",
+            "vaccination",
+            "--unit",
+            "城东街道",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", util::text(&out));
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook(d.path("tpl/城东街道_2026年2月_免疫.xlsx")).unwrap();
+    use calamine::Reader as _;
+    let sheet = book.worksheet_range("免疫").unwrap();
+    let texts: Vec<String> = sheet.cells().map(|(_, _, v)| v.to_string()).collect();
+    for k in 1..=4 {
+        assert!(
+            texts.iter().any(|t| t == &format!("乙脑灭活疫苗第{k}剂")),
+            "{k}"
+        );
+    }
 }

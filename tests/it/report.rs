@@ -73,7 +73,12 @@ fn report_reopened_shows_hierarchy_headers_and_quarter_figures() {
         );
     }
     let r = wb.worksheet_range("家医签约").unwrap();
-    let title = cell_text(r.get_value((0, 0)).unwrap());
+    // The title, first text of row 1 (beside 序号 and 单位名称 when the
+    // sheet is split by group).
+    let title = (0..r.width() as u32)
+        .filter_map(|c| r.get_value((0, c)).map(cell_text))
+        .find(|t| !t.is_empty())
+        .unwrap_or_default();
     assert_eq!(title, "青山市家庭医生签约服务情况汇总表");
     // 序号 and 单位名称, then the figures; the 栏次 row under the header.
     let numbers: Vec<String> = (0..4)
