@@ -520,6 +520,18 @@ pub enum Detail {
         /// Level of the rows (村 for a township's return).
         rows: Option<Level>,
     },
+    /// The 合计 sheet of the 本地 / 流动 / 合计 workbook against its parts,
+    /// at one cell (FORMS.md §3.1).
+    PartsMismatch {
+        /// The column.
+        label: Label,
+        /// On the 合计 sheet.
+        total: f64,
+        /// The 本地 sheet's name, cell and figure.
+        local: (String, crate::findings::CellRef, f64),
+        /// The 流动 sheet's name, cell and figure.
+        floating: (String, crate::findings::CellRef, f64),
+    },
     /// A 合计 row with figures on a return whose unit rows report none:
     /// the roll-up counts the unit rows, so those figures are not counted.
     TotalWithoutRows {
@@ -1211,6 +1223,41 @@ impl Detail {
                     Some(pick(
                         "常见原因是把小计行计入合计，或某一行录入有误".into(),
                         "a 小计 row counted twice or a typo in one row is the usual cause".into(),
+                    )),
+                )
+            }
+            Detail::PartsMismatch { label, total, local, floating } => {
+                let diff = num((local.2 + floating.2 - total).abs());
+                (
+                    pick(
+                        format!(
+                            "“{}”合计表为 {}，“{}”表 {}（{}）加“{}”表 {}（{}）为 {}，相差 {diff}。",
+                            label.zh,
+                            num(*total),
+                            local.0,
+                            num(local.2),
+                            local.1,
+                            floating.0,
+                            num(floating.2),
+                            floating.1,
+                            num(local.2 + floating.2)
+                        ),
+                        format!(
+                            "{} is {} on the total sheet, but {} on `{}` ({}) plus {} on `{}` ({}) make {} (a difference of {diff})",
+                            label.en,
+                            num(*total),
+                            num(local.2),
+                            local.0,
+                            local.1,
+                            num(floating.2),
+                            floating.0,
+                            floating.1,
+                            num(local.2 + floating.2)
+                        ),
+                    ),
+                    Some(pick(
+                        "本地、流动两表相加应与合计表逐格相等：请核对三表中的这一格".into(),
+                        "the local and floating sheets add up to the total sheet cell by cell: check this cell on all three".into(),
                     )),
                 )
             }

@@ -6,6 +6,9 @@ use calamine::{Data, Range};
 use super::cells::{classify, Cell};
 use super::workbook::Sheet;
 
+/// Formula cells saved without a value: their place and their formula.
+pub type Formulas = [((u32, u32), String)];
+
 /// A worksheet's cells, addressed by absolute 0-based row and column.
 pub struct Grid<'a> {
     range: &'a Range<Data>,
@@ -90,6 +93,12 @@ impl<'a> Grid<'a> {
                 Err(_) => Cell::Empty,
             },
         }
+    }
+
+    /// The range and the formulas without a saved value, as read.
+    #[must_use]
+    pub fn sources(&self) -> (&'a Range<Data>, &'a Formulas) {
+        (self.range, self.uncached)
     }
 
     /// Every non-blank text in rows `rows`, with its position.

@@ -6,7 +6,9 @@ pub mod cells;
 pub mod grid;
 pub mod header;
 pub mod meta;
+mod parts;
 pub mod rows;
+mod rowwise;
 pub mod workbook;
 
 use std::path::{Path, PathBuf};
@@ -359,6 +361,8 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
             out.kept.push(keep_sheet(&mut book, file, name, sheet));
         }
     }
+    // 本地 / 流动 / 合计: one return (FORMS.md §3.1).
+    parts::merge(&mut out, &input.display, ctx.schemas);
     if out.returns.is_empty()
         && out.outside.is_empty()
         && !out.findings.iter().any(|f| f.severity() != Severity::Info)
@@ -402,6 +406,11 @@ fn ingest_sheet(
         return;
     }
     let Some(header) = header::find_header(grid, ctx.schemas) else {
+        // FORMS.md §2: a return about one unit may list its fields as rows.
+        if let Some(found) = rowwise::find(grid, ctx.schemas) {
+            ingest_rowwise(file, input, sheet, grid, ctx, out, &found);
+            return;
+        }
         // A sheet of text only (a cover, instructions) beside the returns
         // is no more than an empty one; with a figure on it, it may be a
         // return whose header was not found, and is said so.
@@ -505,6 +514,180 @@ fn ingest_sheet(
         suggested: rows.suggested,
         name_col: header.name_col,
     });
+}
+
+/// Reads a return whose fields are rows ([`rowwise`]): about the 填报单位
+/// itself, or, where that is a village, about the village as a row of its
+/// township's return.
+fn ingest_rowwise(
+    file: FileIdx,
+    input: &Input,
+    sheet: &str,
+    grid: &Grid<'_>,
+    ctx: &Context<'_>,
+    out: &mut FileOut,
+    found: &rowwise::Rowwise,
+) {
+    let header = rowwise::header(found);
+    let form = ctx.schemas.form(found.form);
+    let meta = meta::read_meta(grid, &header);
+    let base = |rule: Rule, detail: Detail| {
+        Finding::new(rule, detail)
+            .file(&input.display)
+            .sheet(sheet)
+            .form(&form.id)
+    };
+    let reg = ctx.registry;
+    let village = meta
+        .unit
+        .as_ref()
+        .and_then(|(text, _)| village_named(reg, text, &input.display, sheet));
+    let (unit, row_unit) = match village {
+        Some(pair) => pair,
+        None => match resolve_unit(input, sheet, &meta, ctx, &base, &mut out.findings) {
+            Resolved::Unit(u) => (u, u),
+            Resolved::Outside => {
+                out.outside.push(format!("{}!{sheet}", input.display));
+                return;
+            }
+            Resolved::No => return,
+        },
+    };
+    let unit_code = reg.unit(unit).code.0;
+    let Some(month) = resolve_month(
+        input,
+        &meta,
+        ctx,
+        &|r, m| base(r, m).unit(unit_code),
+        &mut out.findings,
+    ) else {
+        return;
+    };
+    // The figures side by side in a row of their own, read as a unit
+    // row's, then named by their places on the sheet.
+    let (range, uncached) = grid.sources();
+    let (row, formulas) = rowwise::as_row(range, uncached, &found.cells);
+    let side_by_side = Grid::with_formulas(&row, &formulas);
+    let mut as_row = rowwise::header(found);
+    as_row.columns = found
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(k, &(f, _))| (f, k as u32))
+        .collect();
+    let ctx_rows = rows::RowContext {
+        file: &input.display,
+        sheet,
+        form_idx: found.form,
+        form,
+        parent: unit,
+        month,
+        registry: reg,
+    };
+    let place = |c: CellRef| found.cells.get(c.col as usize).map_or(c, |&(_, at)| at);
+    let (values, mut findings) = rows::read_figures(
+        &side_by_side,
+        &as_row,
+        &ctx_rows,
+        0,
+        reg.unit(row_unit).code.0,
+    );
+    for f in &mut findings {
+        f.cell = f.cell.map(place);
+    }
+    report_header_columns(
+        &header,
+        &[],
+        form,
+        &|r, m| base(r, m).unit(unit_code).period(month),
+        &mut out.findings,
+    );
+    if values.iter().all(|(_, v, _)| v.is_none())
+        && !findings.iter().any(|f| f.severity() != Severity::Info)
+    {
+        out.findings.extend(findings);
+        out.findings.push(
+            base(
+                Rule::EmptyReturn,
+                Detail::EmptyReturn {
+                    unit: reg.unit(unit).name.clone(),
+                    month,
+                },
+            )
+            .unit(unit_code)
+            .period(month),
+        );
+        return;
+    }
+    out.findings.extend(findings);
+    let ret_idx = out.returns.len() as u32;
+    for (field, value, cell) in values {
+        out.obs.push(
+            row_unit,
+            found.form,
+            field,
+            month,
+            value,
+            ret_idx,
+            place(cell),
+        );
+    }
+    let last = found.cells.iter().map(|(_, c)| c.row).max().unwrap_or(0);
+    let file_name = Path::new(&input.display)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    out.returns.push(Return {
+        file,
+        sheet: sheet.to_string(),
+        form: found.form,
+        unit,
+        month,
+        correction: meta.correction || meta::marks_correction(file_name),
+        reported_on: rows::footer_date(grid, last + 1, month),
+        received: None,
+        status: ReturnStatus::Active,
+        totals: Vec::new(),
+        columns: header.columns.clone(),
+        total_row: None,
+        row_sums: Vec::new(),
+        suggested: Vec::new(),
+        name_col: None,
+    });
+}
+
+/// The village a 填报单位 names, with its township: by name, alias or code
+/// (南城镇团结村 too) under any township; a name two townships share
+/// (新村) is the one whose township the file or the sheet names.
+fn village_named(
+    reg: &Registry,
+    text: &str,
+    file: &str,
+    sheet: &str,
+) -> Option<(UnitIdx, UnitIdx)> {
+    let mut found: Vec<(UnitIdx, UnitIdx)> = Vec::new();
+    for (t, unit) in reg.units.iter().enumerate() {
+        let t = t as UnitIdx;
+        if unit.level == Level::Village || unit.children.is_empty() {
+            continue;
+        }
+        if let NameMatch::Found(v) | NameMatch::Assumed(v) = reg.find_child(t, text) {
+            if reg.unit(v).level == Level::Village {
+                found.push((t, v));
+            }
+        }
+    }
+    if found.len() > 1 {
+        let around = format!("{file}{sheet}{text}");
+        found.retain(|&(t, _)| {
+            let u = reg.unit(t);
+            around.contains(&u.name) || u.aliases.iter().any(|a| around.contains(a.as_str()))
+        });
+    }
+    match found.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
 }
 
 fn report_header_columns(

@@ -375,7 +375,7 @@ const DATE_KEYS: [&str; 5] = ["报出日期", "填报日期", "填表日期", "�
 /// same cell, or in a later cell of the row (as text or as a date). A day
 /// written without its year (4月3日) is the first such day after `month`
 /// began.
-fn footer_date(grid: &Grid<'_>, row: u32, month: Month) -> Option<Day> {
+pub(super) fn footer_date(grid: &Grid<'_>, row: u32, month: Month) -> Option<Day> {
     let find = |t: &str| Day::find_in(t).or_else(|| Day::find_after(t, month));
     for r in row..=grid.last_row() {
         let mut after_key = false;
@@ -509,11 +509,11 @@ fn unknown_unit(
     .value(name)
 }
 
-type Figures = (Vec<(FieldIdx, Option<f64>, CellRef)>, Vec<Finding>);
+pub(super) type Figures = (Vec<(FieldIdx, Option<f64>, CellRef)>, Vec<Finding>);
 
 /// Reads the figure cells of one row: counts checked as whole numbers ≥ 0,
 /// reported rates read in whichever notation matches the row's own figures.
-fn read_figures(
+pub(super) fn read_figures(
     grid: &Grid<'_>,
     h: &Header,
     ctx: &RowContext<'_>,

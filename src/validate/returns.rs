@@ -142,6 +142,34 @@ pub fn settle_duplicates(
     };
     let mut findings = Vec::new();
     for ((unit, form, month), idxs) in groups {
+        // The villages' own sheets of one township in one workbook (each
+        // about its village, fields as rows: FORMS.md §2) are that
+        // township's return together, not copies of it: one file, no unit
+        // on two of them.
+        let one_file = idxs
+            .iter()
+            .all(|&i| batch.returns[i].file == batch.returns[idxs[0]].file);
+        let units: Vec<Vec<UnitIdx>> = idxs
+            .iter()
+            .map(|&i| {
+                let mut u: Vec<UnitIdx> = spans[i].clone().map(|k| batch.obs.unit[k]).collect();
+                u.sort_unstable();
+                u.dedup();
+                u
+            })
+            .collect();
+        let disjoint = units.iter().enumerate().all(|(a, ua)| {
+            units[a + 1..]
+                .iter()
+                .all(|ub| !ua.iter().any(|u| ub.binary_search(u).is_ok()))
+        });
+        if one_file
+            && disjoint
+            && !units.iter().any(Vec::is_empty)
+            && !units.iter().any(|u| u.contains(&unit))
+        {
+            continue;
+        }
         let unit = registry.unit(unit);
         let form_id = &schemas.form(form).id;
         let base = |batch: &Batch, rule: Rule, i: usize, detail: Detail| {
@@ -541,8 +569,20 @@ impl<'a> Judge<'a> {
         let (batch, registry) = (self.batch, self.registry);
         for &i in counted {
             let r = &batch.returns[i];
+            // A return about its unit itself (a township's own total, its
+            // fields as rows: FORMS.md §2) has no rows below it to miss.
+            if self.row_units.binary_search(&(i as u32, r.unit)).is_ok() {
+                continue;
+            }
             for &c in &registry.unit(r.unit).children {
-                if self.row_units.binary_search(&(i as u32, c)).is_ok() {
+                // Its row, on this return or on another counted one of the
+                // same unit (a village's own sheet beside its neighbours').
+                let on = |j: usize| self.row_units.binary_search(&(j as u32, c)).is_ok();
+                if on(i)
+                    || counted
+                        .iter()
+                        .any(|&j| j != i && batch.returns[j].unit == r.unit && on(j))
+                {
                     continue;
                 }
                 if r.suggested.contains(&c) {

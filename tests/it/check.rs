@@ -936,3 +936,200 @@ min = 90.0
     assert_eq!(row["target"], "90");
     assert_eq!(row["met"], "true");
 }
+
+/// FORMS.md §3.1: the official vaccination workbook of three sheets, 本地 /
+/// 流动 / 合计, is one return: the 合计 sheet counts, 本地 + 流动 = 合计 is
+/// checked cell by cell (a difference named at the 合计 cell with both
+/// sheets), a broken 流动 cell is named on 流动, and nothing is a
+/// duplicate. Without a 合计 sheet, 本地 + 流动 is the return.
+#[test]
+fn a_local_floating_total_workbook_is_one_return() {
+    let d = Dir::new();
+    let dose =
+        |due: V<'static>, given: V<'static>| vec![("hepb1_due", due), ("hepb1_given", given)];
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheets: [(&str, Vec<util::Row<'_>>); 3] = [
+        (
+            "本地",
+            vec![
+                ("东门社区", dose(V::N(10.0), V::N(9.0))),
+                ("新村", dose(V::N(20.0), V::N(18.0))),
+            ],
+        ),
+        (
+            "流动",
+            vec![
+                ("东门社区", dose(V::N(3.0), V::N(3.0))),
+                ("新村", dose(V::N(5.0), V::T("约4"))),
+            ],
+        ),
+        (
+            "合计",
+            vec![
+                ("东门社区", dose(V::N(13.0), V::N(12.0))),
+                // 20 + 5 is 25, not 26.
+                ("新村", dose(V::N(26.0), V::N(22.0))),
+            ],
+        ),
+    ];
+    for (name, rows) in &sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(*name).unwrap();
+        util::write_sheet(ws, "vaccination", "城东街道", Some("2026年1月"), rows, None);
+    }
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    // 新民镇 sends 本地 and 流动 only: their sum is the return.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, a, b) in [("本地", 10.0, 5.0), ("流动", 2.0, 1.0)] {
+        let ws = wb.add_worksheet();
+        ws.set_name(name).unwrap();
+        util::write_sheet(
+            ws,
+            "vaccination",
+            "新民镇",
+            Some("2026年1月"),
+            &[
+                ("新村", dose(V::N(a), V::N(a - 1.0))),
+                ("红旗村", dose(V::N(b), V::N(b))),
+            ],
+            None,
+        );
+    }
+    wb.save(d.path("in/新民镇.xlsx")).unwrap();
+    util::run_in(&d, "check", &["--export", "out"]);
+    let f = findings(&d);
+    assert!(!f.iter().any(|x| x["rule"] == "duplicate_return"), "{f:#?}");
+    let total: Vec<_> = f.iter().filter(|x| x["rule"] == "total_mismatch").collect();
+    assert_eq!(total.len(), 1, "{total:#?}");
+    assert_eq!(total[0]["sheet"], "合计");
+    assert_eq!(total[0]["cell"], cell_of("vaccination", "hepb1_due", 1));
+    assert_eq!(total[0]["value"], "26");
+    for needed in ["本地", "流动", "20", "5", "26"] {
+        assert!(total[0]["message"].contains(needed), "{needed}: {total:#?}");
+    }
+    let broken: Vec<_> = f.iter().filter(|x| x["rule"] == "not_a_number").collect();
+    assert_eq!(broken.len(), 1, "{broken:#?}");
+    assert_eq!(broken[0]["sheet"], "流动");
+    assert_eq!(broken[0]["cell"], cell_of("vaccination", "hepb1_given", 1));
+    // The 合计 sheet counted once; 新民镇's 本地 + 流动.
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |unit: &str, field: &str| {
+        a.get(&("2026-01".into(), unit.into(), field.into()))
+            .copied()
+    };
+    assert_eq!(get("439902001000", "hepb1_due"), Some(39.0));
+    assert_eq!(get("439902001000", "hepb1_given"), Some(34.0));
+    assert_eq!(get("439902101000", "hepb1_due"), Some(18.0));
+    assert_eq!(get("439902101000", "hepb1_given"), Some(16.0));
+    assert_eq!(get("439902000000", "hepb1_due"), Some(57.0));
+    // Both townships reported: nothing missing.
+    assert!(!f.iter().any(|x| x["rule"] == "missing_return"), "{f:#?}");
+}
+
+/// FORMS.md §2: a return about one unit may list its fields as rows — a
+/// township's own total as 指标 | 数值, a village's own sheet as 项目 |
+/// 应种人数 | 实种人数 | 接种率 — read by the same labels and checked the same
+/// way, each figure named at its own cell.
+#[test]
+fn a_one_unit_return_with_the_fields_as_rows() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    // 新民镇's family-doctor total, one field a row; one cell broken.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：新民镇卫生院").unwrap();
+    ws.write(1, 2, "报告期：2026年1月").unwrap();
+    ws.write(2, 0, "指标").unwrap();
+    ws.write(2, 1, "数值").unwrap();
+    let rows: [(&str, Option<f64>, Option<&str>); 5] = [
+        ("常住人口数", Some(3000.0), None),
+        ("签约人数", Some(1230.0), None),
+        ("签约率（%）", Some(41.0), None),
+        ("重点人群人数", Some(800.0), None),
+        ("重点人群签约人数", None, Some("约600")),
+    ];
+    for (k, (label, v, t)) in rows.iter().enumerate() {
+        let r = 3 + k as u32;
+        ws.write(r, 0, *label).unwrap();
+        if let Some(v) = v {
+            ws.write(r, 1, *v).unwrap();
+        }
+        if let Some(t) = t {
+            ws.write(r, 1, *t).unwrap();
+        }
+    }
+    wb.save(d.path("in/新民镇.xlsx")).unwrap();
+    // 城东街道's two villages each send their own vaccination sheet, doses
+    // down, 应种 / 实种 / 接种率 across; one 实种 above its 应种.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (village, bcg_given) in [("东门社区", 12.0), ("新村", 9.0)] {
+        let ws = wb.add_worksheet();
+        ws.set_name(village).unwrap();
+        ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+        ws.write(1, 0, format!("填报单位：{village}")).unwrap();
+        ws.write(1, 3, "报告期：2026年1月").unwrap();
+        for (c, h) in ["项目", "应种人数", "实种人数", "接种率(%)"]
+            .iter()
+            .enumerate()
+        {
+            ws.write(2, c as u16, *h).unwrap();
+        }
+        for (k, (dose, due, given)) in [
+            ("乙肝疫苗第1剂", 10.0_f64, 9.0_f64),
+            ("卡介苗", 10.0, bcg_given),
+            ("乙肝疫苗第2剂", 8.0, 8.0),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let r = 3 + k as u32;
+            ws.write(r, 0, *dose).unwrap();
+            ws.write(r, 1, *due).unwrap();
+            ws.write(r, 2, *given).unwrap();
+            ws.write(r, 3, (given / due * 1000.0).round() / 10.0)
+                .unwrap();
+        }
+    }
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    util::run_in(&d, "check", &["--export", "out", "--period", "2026-01"]);
+    let f = findings(&d);
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |unit: &str, field: &str| {
+        a.get(&("2026-01".into(), unit.into(), field.into()))
+            .copied()
+    };
+    // 新民镇 is its own leaf.
+    assert_eq!(get("439902101000", "resident_pop"), Some(3000.0));
+    assert_eq!(get("439902101000", "signed"), Some(1230.0));
+    assert_eq!(get("439902101000", "signing_rate"), Some(41.0));
+    assert_eq!(
+        get("439902101000", "key_signed"),
+        None,
+        "the broken cell is not a figure"
+    );
+    let bad: Vec<_> = f.iter().filter(|x| x["rule"] == "not_a_number").collect();
+    assert_eq!(bad.len(), 1, "{bad:#?}");
+    assert_eq!(bad[0]["cell"], "B8");
+    assert_eq!(bad[0]["sheet"], "Sheet1");
+    // The two villages: one return of 城东街道, each sheet a row.
+    assert_eq!(get("439902001001", "hepb1_due"), Some(10.0));
+    assert_eq!(get("439902001002", "hepb2_given"), Some(8.0));
+    assert_eq!(get("439902001000", "hepb1_given"), Some(18.0));
+    assert!(!f.iter().any(|x| x["rule"] == "duplicate_return"), "{f:#?}");
+    // 实种 12 above 应种 10 on 东门社区's sheet, at its cell (卡介苗 row, 实种).
+    let over: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "given_exceeds_due")
+        .collect();
+    assert_eq!(over.len(), 1, "{over:#?}");
+    assert_eq!(over[0]["sheet"], "东门社区");
+    assert_eq!(over[0]["cell"], "C5");
+    // The doses the sheets do not list are one warning per return.
+    let groups: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "missing_column" && x["form"] == "vaccination")
+        .collect();
+    assert!(!groups.is_empty() && groups.iter().all(|x| x["severity"] == "warning"));
+}

@@ -1,0 +1,235 @@
+//! The official vaccination workbook of three sheets, 本地 (local
+//! children), 流动 (floating children) and 合计 (FORMS.md §3.1): one
+//! return, never three. The 合计 sheet is the return; 本地 + 流动 = 合计 is
+//! checked cell by cell, a difference a `total_mismatch` at the 合计 cell
+//! naming both sheets. Without a 合计 sheet, 本地 + 流动 is the return.
+//!
+//! Each sheet was read as any return is (its own rows, 合计 row and
+//! relations checked, its bad cells named on it); here the parts of one
+//! unit, form and month in one workbook become one return before the
+//! batch sees them, so they are never a `duplicate_return`.
+
+use std::collections::HashMap;
+
+use super::FileOut;
+use crate::findings::{CellRef, Finding, Rule};
+use crate::message::Detail;
+use crate::observation::{Observations, Return};
+use crate::schema::{FieldIdx, Schemas};
+
+/// Which part of the three-sheet workbook a sheet is, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Local,
+    Floating,
+    Total,
+}
+
+/// A sheet name's part: 本地 (户籍), 流动 (外来), 合计 (总计, 合并).
+fn part_of(sheet: &str) -> Option<Part> {
+    let name = crate::normalize::compact(sheet);
+    let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
+    match (
+        has(&["本地", "户籍"]),
+        has(&["流动", "外来"]),
+        has(&["合计", "总计", "合并"]),
+    ) {
+        (true, false, false) => Some(Part::Local),
+        (false, true, false) => Some(Part::Floating),
+        (false, false, true) => Some(Part::Total),
+        _ => None,
+    }
+}
+
+/// A return's figures by unit and field, with their cells.
+fn figures(obs: &Observations, ret: usize) -> HashMap<(u32, FieldIdx), (Option<f64>, CellRef)> {
+    (0..obs.len())
+        .filter(|&i| obs.ret[i] as usize == ret)
+        .map(|i| ((obs.unit[i], obs.field[i]), (obs.value[i], obs.cell[i])))
+        .collect()
+}
+
+/// Makes the parts of each unit, form and month of one workbook one
+/// return: see the module's documentation.
+pub(super) fn merge(out: &mut FileOut, display: &str, schemas: &Schemas) {
+    // The parts of each return of this workbook.
+    type Key = (u32, u16, crate::period::Month);
+    let mut groups: Vec<(Key, Vec<(Part, usize)>)> = Vec::new();
+    for (i, r) in out.returns.iter().enumerate() {
+        let Some(part) = part_of(&r.sheet) else {
+            continue;
+        };
+        let key = (r.unit, r.form, r.month);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, parts)) => parts.push((part, i)),
+            None => groups.push((key, vec![(part, i)])),
+        }
+    }
+    let mut dropped: Vec<usize> = Vec::new();
+    for (_, parts) in groups {
+        let one = |p: Part| {
+            let mut of = parts.iter().filter(|(q, _)| *q == p).map(|&(_, i)| i);
+            match (of.next(), of.next()) {
+                (Some(i), None) => Some(Some(i)),
+                (None, _) => Some(None),
+                // Two sheets of one part: not the official workbook.
+                _ => None,
+            }
+        };
+        let (Some(local), Some(floating), Some(total)) =
+            (one(Part::Local), one(Part::Floating), one(Part::Total))
+        else {
+            continue;
+        };
+        if parts.len() < 2 {
+            continue;
+        }
+        match total {
+            Some(t) => {
+                check_total(out, display, schemas, t, local, floating);
+                dropped.extend(local);
+                dropped.extend(floating);
+            }
+            None => {
+                // 本地 + 流动 is the return: one figure per unit and field,
+                // the sum of what either reported, at 本地's cell; the
+                // return is named for both sheets.
+                let (Some(l), Some(f)) = (local, floating) else {
+                    continue;
+                };
+                let theirs = figures(&out.obs, f);
+                for i in 0..out.obs.len() {
+                    if out.obs.ret[i] as usize != l {
+                        continue;
+                    }
+                    let key = (out.obs.unit[i], out.obs.field[i]);
+                    if let Some((Some(x), _)) = theirs.get(&key) {
+                        out.obs.value[i] = Some(out.obs.value[i].unwrap_or(0.0) + x);
+                    }
+                }
+                let mine = figures(&out.obs, l);
+                let extra: Vec<usize> = (0..out.obs.len())
+                    .filter(|&i| out.obs.ret[i] as usize == f)
+                    .filter(|&i| !mine.contains_key(&(out.obs.unit[i], out.obs.field[i])))
+                    .collect();
+                for i in extra {
+                    out.obs.ret[i] = l as u32;
+                }
+                let name = format!("{}+{}", out.returns[l].sheet, out.returns[f].sheet);
+                out.returns[l].sheet = name;
+                dropped.push(f);
+            }
+        }
+    }
+    remove_returns(out, &dropped);
+}
+
+/// 本地 + 流动 = 合计, cell by cell where all three are reported.
+fn check_total(
+    out: &mut FileOut,
+    display: &str,
+    schemas: &Schemas,
+    total: usize,
+    local: Option<usize>,
+    floating: Option<usize>,
+) {
+    let (Some(l), Some(f)) = (local, floating) else {
+        return;
+    };
+    let (lf, ff) = (figures(&out.obs, l), figures(&out.obs, f));
+    let t: &Return = &out.returns[total];
+    let form = schemas.form(t.form);
+    let mut found: Vec<Finding> = Vec::new();
+    let mut rows: Vec<(u32, FieldIdx, Option<f64>, CellRef)> = (0..out.obs.len())
+        .filter(|&i| out.obs.ret[i] as usize == total)
+        .map(|i| {
+            (
+                out.obs.unit[i],
+                out.obs.field[i],
+                out.obs.value[i],
+                out.obs.cell[i],
+            )
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.3.row, r.3.col));
+    for (unit, field, value, cell) in rows {
+        let (Some(sum), Some((Some(a), ca)), Some((Some(b), cb))) =
+            (value, lf.get(&(unit, field)), ff.get(&(unit, field)))
+        else {
+            continue;
+        };
+        if (a + b - sum).abs() < 0.5 {
+            continue;
+        }
+        let detail = Detail::PartsMismatch {
+            label: form.field(field).label(),
+            total: sum,
+            local: (out.returns[l].sheet.clone(), *ca, *a),
+            floating: (out.returns[f].sheet.clone(), *cb, *b),
+        };
+        found.push(
+            Finding::new(Rule::TotalMismatch, detail)
+                .file(display)
+                .sheet(&t.sheet)
+                .cell(cell)
+                .form(&form.id)
+                .period(t.month)
+                .field(&form.field(field).id)
+                .value(crate::message::num(sum)),
+        );
+    }
+    out.findings.extend(found);
+}
+
+/// Takes the returns at `dropped` and their figures out, renumbering the
+/// rest.
+fn remove_returns(out: &mut FileOut, dropped: &[usize]) {
+    if dropped.is_empty() {
+        return;
+    }
+    let mut new_index: Vec<Option<u32>> = Vec::with_capacity(out.returns.len());
+    let mut next = 0u32;
+    for i in 0..out.returns.len() {
+        if dropped.contains(&i) {
+            new_index.push(None);
+        } else {
+            new_index.push(Some(next));
+            next += 1;
+        }
+    }
+    let old = std::mem::take(&mut out.obs);
+    for i in 0..old.len() {
+        if let Some(r) = new_index[old.ret[i] as usize] {
+            out.obs.push(
+                old.unit[i],
+                old.form[i],
+                old.field[i],
+                old.month[i],
+                old.value[i],
+                r,
+                old.cell[i],
+            );
+        }
+    }
+    let mut k = 0;
+    out.returns.retain(|_| {
+        let keep = new_index[k].is_some();
+        k += 1;
+        keep
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sheets_are_parts_by_their_names() {
+        assert_eq!(part_of("本地"), Some(Part::Local));
+        assert_eq!(part_of("本地儿童"), Some(Part::Local));
+        assert_eq!(part_of(" 流动 "), Some(Part::Floating));
+        assert_eq!(part_of("合计"), Some(Part::Total));
+        assert_eq!(part_of("免疫"), None);
+        assert_eq!(part_of("本地流动合计"), None);
+    }
+}
