@@ -732,6 +732,93 @@ fn rate_formula(
         .set_result(value.map_or(String::new(), |v| format!("{v}")))
 }
 
+/// The official three-sheet workbook: 本地 and 流动 split each village's
+/// figures (流动 a 5–20 % share of each flow, rounded down, so every `≤`
+/// of a row holds on both sheets), 合计 their sum, each sheet in the
+/// standard layout.
+fn write_parts(wb: &mut Workbook, s: &Sheet<'_>, rng: &mut Rng) -> Result<usize, XlsxError> {
+    let share: Vec<f64> = s.rows.iter().map(|_| 0.05 + 0.15 * rng.unit()).collect();
+    let split = |floating: bool| -> Vec<(&str, Values)> {
+        s.rows
+            .iter()
+            .zip(&share)
+            .map(|((name, v), k)| {
+                let part: Values = v
+                    .iter()
+                    .zip(&s.form.fields)
+                    .map(|(x, f)| match (x, f.kind) {
+                        (Some(x), Kind::Flow) => {
+                            let away = (x * k).floor();
+                            Some(if floating { away } else { x - away })
+                        }
+                        (x, _) => *x,
+                    })
+                    .collect();
+                (*name, part)
+            })
+            .collect()
+    };
+    let mut cells = 0;
+    for (name, rows) in [
+        ("本地", split(false)),
+        ("流动", split(true)),
+        ("合计", s.rows.clone()),
+    ] {
+        let part = Sheet {
+            form: s.form,
+            town: s.town,
+            month: s.month,
+            rows,
+        };
+        let ws = wb.add_worksheet();
+        ws.set_name(name)?;
+        cells += write_sheet(ws, &part, Variant::Standard, rng)?;
+    }
+    Ok(cells)
+}
+
+/// A village's own sheet, the fields as rows (指标 | 数值), the village as
+/// its 填报单位; the sheet named for the village.
+fn write_fields_as_rows(
+    wb: &mut Workbook,
+    s: &Sheet<'_>,
+    village: &str,
+    v: &Values,
+) -> Result<usize, XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name(village)?;
+    let form = s.form;
+    ws.write_string(0, 0, &form.title)?;
+    ws.write_string(1, 0, format!("填报单位：{village}"))?;
+    ws.write_string(
+        1,
+        2,
+        format!("报告期：{}年{}月", s.month.year(), s.month.month()),
+    )?;
+    ws.write_string(2, 0, "指标")?;
+    ws.write_string(2, 1, "数值")?;
+    ws.set_column_width(0, 28)?;
+    let mut cells = 0;
+    for (k, (i, f)) in form.reported_fields().enumerate() {
+        let row = 3 + k as u32;
+        ws.write_string(
+            row,
+            0,
+            format!("{}{}", f.group.as_deref().unwrap_or(""), f.label),
+        )?;
+        let value = if f.kind == Kind::Rate {
+            rate_of(form, i, v)
+        } else {
+            v[i as usize]
+        };
+        if let Some(x) = value {
+            ws.write_number(row, 1, x)?;
+            cells += 1;
+        }
+    }
+    Ok(cells)
+}
+
 impl Month {
     /// The month after this one.
     #[must_use]
@@ -912,11 +999,28 @@ pub fn generate(out: &Path, opts: &Options) -> Result<Summary, SampleError> {
                 wb.save(&path)?;
                 summary.files.push(path);
             } else {
-                for s in &sheets {
+                for (fi, s) in sheets.iter().enumerate() {
                     let mut wb = Workbook::new();
-                    let ws = wb.add_worksheet();
-                    ws.set_name(&s.form.short)?;
-                    summary.cells += write_sheet(ws, s, variant, &mut rng)?;
+                    // Some townships send a form of flows as the official
+                    // 本地 / 流动 / 合计 workbook (FORMS.md §3.1), some
+                    // another form as each village's own sheet with the
+                    // fields as rows (§2).
+                    let flows_only = s
+                        .form
+                        .reported_fields()
+                        .all(|(_, f)| matches!(f.kind, Kind::Flow | Kind::Rate));
+                    let pick = (ti + mi as usize + fi) % 7;
+                    if variant == Variant::Standard && flows_only && pick < 3 {
+                        summary.cells += write_parts(&mut wb, s, &mut rng)?;
+                    } else if variant == Variant::Joined && pick == 4 {
+                        for (name, v) in &s.rows {
+                            summary.cells += write_fields_as_rows(&mut wb, s, name, v)?;
+                        }
+                    } else {
+                        let ws = wb.add_worksheet();
+                        ws.set_name(&s.form.short)?;
+                        summary.cells += write_sheet(ws, s, variant, &mut rng)?;
+                    }
                     let path = match variant {
                         Variant::Standard => dir.join(format!(
                             "{}_{}年{}月_{}.xlsx",

@@ -158,7 +158,8 @@ fn check_total(
         else {
             continue;
         };
-        if (a + b - sum).abs() < 0.5 {
+        // Counts add up; rates do not (each sheet's is its own ratio).
+        if form.field(field).kind == crate::schema::Kind::Rate || (a + b - sum).abs() < 0.5 {
             continue;
         }
         let detail = Detail::PartsMismatch {

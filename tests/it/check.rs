@@ -945,8 +945,18 @@ min = 90.0
 #[test]
 fn a_local_floating_total_workbook_is_one_return() {
     let d = Dir::new();
-    let dose =
-        |due: V<'static>, given: V<'static>| vec![("hepb1_due", due), ("hepb1_given", given)];
+    // Counts add up across the sheets; each sheet's rate is its own.
+    let dose = |due: V<'static>, given: V<'static>| {
+        let rate = match (due, given) {
+            (V::N(d), V::N(g)) => V::N((g / d * 1000.0).round() / 10.0),
+            _ => V::T(""),
+        };
+        vec![
+            ("hepb1_due", due),
+            ("hepb1_given", given),
+            ("hepb1_rate", rate),
+        ]
+    };
     let mut wb = rust_xlsxwriter::Workbook::new();
     let sheets: [(&str, Vec<util::Row<'_>>); 3] = [
         (
