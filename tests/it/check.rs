@@ -1143,3 +1143,92 @@ fn a_one_unit_return_with_the_fields_as_rows() {
         .collect();
     assert!(!groups.is_empty() && groups.iter().all(|x| x["severity"] == "warning"));
 }
+
+/// Issue 28: a return on the old 8-dose form (before the 22 doses of the
+/// national schedule) is one `missing_column` warning naming the 15 groups
+/// it lacks, and its 8 doses count exactly.
+#[test]
+fn an_old_eight_dose_return_is_one_warning_and_its_doses_exact() {
+    let d = Dir::new();
+    let old = [
+        ("乙肝疫苗第1剂", "hepb1"),
+        ("卡介苗", "bcg"),
+        ("脊灰灭活疫苗第1剂", "ipv1"),
+        ("百白破疫苗第1剂", "dtap1"),
+        ("百白破疫苗第3剂", "dtap3"),
+        ("麻腮风疫苗第1剂", "mmr1"),
+        ("乙脑减毒活疫苗第1剂", "je1"),
+        ("A群流脑多糖疫苗第1剂", "mena1"),
+    ];
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 6, "报告期：2026年1月").unwrap();
+    ws.write(2, 0, "序号").unwrap();
+    ws.write(2, 1, "单位名称").unwrap();
+    for (k, (group, _)) in old.iter().enumerate() {
+        let c = 2 + 3 * k as u16;
+        ws.merge_range(2, c, 2, c + 2, group, &rust_xlsxwriter::Format::new())
+            .unwrap();
+        for (j, sub) in ["应种人数", "实种人数", "接种率(%)"].iter().enumerate() {
+            ws.write(3, c + j as u16, *sub).unwrap();
+        }
+    }
+    // Village i, dose k: 应种 10 + i + k, 实种 one fewer.
+    for (i, village) in ["东门社区", "新村"].iter().enumerate() {
+        let r = 4 + i as u32;
+        ws.write(r, 0, (i + 1) as f64).unwrap();
+        ws.write(r, 1, *village).unwrap();
+        for k in 0..old.len() {
+            let c = 2 + 3 * k as u16;
+            let due = (10 + i + k) as f64;
+            ws.write(r, c, due).unwrap();
+            ws.write(r, c + 1, due - 1.0).unwrap();
+            ws.write(r, c + 2, ((due - 1.0) / due * 1000.0).round() / 10.0)
+                .unwrap();
+        }
+    }
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    let out = util::run_in(&d, "check", &["--export", "out"]);
+    assert_eq!(out.status.code(), Some(0), "{}", util::text(&out));
+    let f = findings(&d);
+    let missing: Vec<_> = f.iter().filter(|x| x["rule"] == "missing_column").collect();
+    assert_eq!(missing.len(), 1, "{missing:#?}");
+    assert_eq!(missing[0]["severity"], "warning");
+    for absent in [
+        "乙肝疫苗第2剂",
+        "百白破疫苗第4剂",
+        "甲肝减毒活疫苗",
+        "乙肝疫苗首针",
+    ] {
+        assert!(
+            missing[0]["message"].contains(absent),
+            "{absent}: {missing:#?}"
+        );
+    }
+    assert!(!f.iter().any(|x| x["severity"] == "error"), "{f:#?}");
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    for (k, (_, id)) in old.iter().enumerate() {
+        let due = (10 + k + 11 + k) as f64;
+        let key = |f: &str| {
+            (
+                "2026-01".to_string(),
+                "439902001000".to_string(),
+                format!("{id}_{f}"),
+            )
+        };
+        assert_eq!(a.get(&key("due")), Some(&due), "{id}");
+        assert_eq!(a.get(&key("given")), Some(&(due - 2.0)), "{id}");
+        let rate = a.get(&key("rate")).unwrap();
+        assert!(
+            (rate - (due - 2.0) / due * 100.0).abs() < 1e-9,
+            "{id}: {rate}"
+        );
+    }
+    assert!(
+        !a.keys().any(|k| k.2.starts_with("hepb2_")),
+        "hepb2 not reported"
+    );
+}

@@ -1273,3 +1273,72 @@ fn the_bulletin_is_a_gongwen_ready_to_sign() {
         assert!(out.status.success() && d.path("pdf/city.pdf").exists());
     }
 }
+
+/// Issue 28: targets hold at every level (FORMS.md §3): the county is
+/// judged as a township is, on its own recomputed rate, and 脱贫人口's
+/// 应签尽签 (100 %) is missed by one person short of it.
+#[test]
+fn a_county_is_judged_against_its_target() {
+    let d = Dir::new();
+    let vac = |due: f64, given: f64| vec![("hepb1_due", V::N(due)), ("hepb1_given", V::N(given))];
+    // 城东街道 (20 + 20) due, (19 + 19) given: 95.0 %, met. 新民镇 (20 + 20)
+    // due, (16 + 16) given: 80.0 %, missed. The county: 70 of 80, 87.5 %:
+    // under 90, missed, though one of its two townships met it.
+    util::write_return(
+        &d.path("in/城东街道.xlsx"),
+        "vaccination",
+        "城东街道",
+        Some("2026-01"),
+        &[("东门社区", vac(20.0, 19.0)), ("新村", vac(20.0, 19.0))],
+        None,
+    );
+    util::write_return(
+        &d.path("in/新民镇.xlsx"),
+        "vaccination",
+        "新民镇",
+        Some("2026-01"),
+        &[("新村", vac(20.0, 16.0)), ("红旗村", vac(20.0, 16.0))],
+        None,
+    );
+    // 脱贫人口: 城东街道 all 30 signed; 新民镇 29 of 30.
+    let poor = |pop: f64, signed: f64| {
+        vec![
+            ("resident_pop", V::N(1000.0)),
+            ("key_pop", V::N(300.0)),
+            ("key_signed", V::N(200.0)),
+            ("signed", V::N(500.0)),
+            ("poor_pop", V::N(pop)),
+            ("poor_signed", V::N(signed)),
+        ]
+    };
+    util::write_return(
+        &d.path("in/城东街道家医.xlsx"),
+        "family_doctor",
+        "城东街道",
+        Some("2026-01"),
+        &[("东门社区", poor(15.0, 15.0)), ("新村", poor(15.0, 15.0))],
+        None,
+    );
+    util::write_return(
+        &d.path("in/新民镇家医.xlsx"),
+        "family_doctor",
+        "新民镇",
+        Some("2026-01"),
+        &[("新村", poor(15.0, 15.0)), ("红旗村", poor(15.0, 14.0))],
+        None,
+    );
+    let out = util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    assert!(out.status.code().unwrap() < 2, "{}", util::text(&out));
+    let rows = indicators(&d, "out");
+    let county = "439902000000";
+    assert_eq!(num(&rows, county, "hepb1_rate", "current"), Some(87.5));
+    assert_eq!(num(&rows, county, "hepb1_rate", "target"), Some(90.0));
+    let met = |unit: &str, field: &str| rows[&(unit.to_string(), field.to_string())]["met"].clone();
+    assert_eq!(met(county, "hepb1_rate"), "false");
+    assert_eq!(met(CD, "hepb1_rate"), "true");
+    assert_eq!(met(XM, "hepb1_rate"), "false");
+    assert_eq!(num(&rows, XM, "poor_signing_rate", "target"), Some(100.0));
+    assert_eq!(met(CD, "poor_signing_rate"), "true");
+    assert_eq!(met(XM, "poor_signing_rate"), "false");
+    assert_eq!(met(county, "poor_signing_rate"), "false", "59 of 60");
+}
