@@ -66,7 +66,7 @@ fn previous_stocks(
         .into_iter()
         .filter(|s| s.month == prev)
         .collect();
-    let (batch, _) = crate::store::load_batch(&st, &live, registry, schemas, lang)
+    let (batch, _) = crate::store::load_figures(&st, &live, registry, schemas, lang)
         .map_err(super::store::store_err(lang))?;
     let mut out = std::collections::HashMap::new();
     for i in 0..batch.obs.len() {
