@@ -638,6 +638,10 @@ fn run(text: &str, size: u32, font: &str, bold: bool, color: Option<&str>) -> St
 const LINE: &str = "<w:spacing w:before=\"0\" w:after=\"0\" w:line=\"560\" w:lineRule=\"exact\"/>";
 
 /// A paragraph: its properties in the schema's order (pBdr, spacing, ind, jc).
+/// A paragraph kept on the page of the next: its place in `pPr` is the
+/// border's (before it, where the schema puts it), which [`para`] takes first.
+const KEEP_NEXT: &str = "<w:keepNext/>";
+
 fn para(border: &str, spacing: &str, ind: &str, jc: &str, runs: &str) -> String {
     let jc = if jc.is_empty() {
         String::new()
@@ -696,15 +700,18 @@ fn document_xml(blocks: &[Block]) -> String {
                 units,
                 rows,
             } => {
+                // The caption and the units line keep with the table: a
+                // caption alone at a page's foot, its table overleaf, was
+                // seen on the first render of the 22-dose 通报.
                 body.push_str(&para(
-                    "",
+                    KEEP_NEXT,
                     "<w:spacing w:before=\"120\" w:after=\"0\" w:line=\"400\" w:lineRule=\"exact\"/>",
                     "",
                     "center",
                     &run(caption, 28, HEI, false, None),
                 ));
                 body.push_str(&para(
-                    "",
+                    KEEP_NEXT,
                     "<w:spacing w:before=\"0\" w:after=\"60\" w:line=\"320\" w:lineRule=\"exact\"/>",
                     "",
                     "right",

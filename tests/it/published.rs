@@ -1075,6 +1075,16 @@ fn the_bulletin_is_a_gongwen_ready_to_sign() {
     assert!(!xml.contains(r#"w:line="480""#));
     assert!(xml.contains("<w:tblGrid><w:gridCol"), "tables have a grid");
     assert!(xml.contains("<w:tblHeader/>"));
+    // A table's caption keeps with its table (never alone at a page's foot).
+    let caption = xml
+        .find("主要指标完成情况</w:t>")
+        .expect("table 1's caption");
+    let p = xml[..caption].rfind("<w:p>").unwrap();
+    assert!(
+        xml[p..caption].contains("<w:keepNext/>"),
+        "{}",
+        &xml[p..caption]
+    );
     assert!(xml.contains(r#"w:color="FF0000""#));
     assert!(xml.contains(r#"<w:footerReference w:type="default" r:id="rIdFooter"/>"#));
     let footer = docx_part(&city, "word/footer1.xml");
