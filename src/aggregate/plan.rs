@@ -572,9 +572,10 @@ pub(super) fn roll_up(
     // over each form's figures in turn and their columns are put together:
     // the same plan, its intermediate frames a form wide instead of three.
     // On the national forms' city-year (1.36 M figures), `consolidate
-    // --export` at 2 threads, PHSTATS_TIMINGS: check+aggregate 0.89–1.00 s
-    // and a peak of 402–422 MiB over all forms at once; 0.88–1.08 s and
-    // 309–323 MiB a form at a time (the hierarchy and the rates' table
+    // --export` at 2 threads, PHSTATS_TIMINGS, the two binaries alternating
+    // ten times: check+aggregate 0.86–1.23 s (median 1.02) and a peak of
+    // 410–430 MiB over all forms at once; 0.93–1.30 s (median 1.07) and
+    // 314–325 MiB a form at a time (the hierarchy and the rates' table
     // built once). Every export identical.
     let h = Hierarchy::new(registry)?;
     let ratios = ratios(schemas, slots)?;
