@@ -393,6 +393,9 @@ pub enum Detail {
         label: Label,
         /// Header rows, 1-based.
         rows: (u32, u32),
+        /// The return lists its fields as rows (FORMS.md §2): an item, not
+        /// a column, is missing.
+        listed: bool,
     },
     /// Whole groups of a form absent from the header (an older template).
     MissingGroups {
@@ -400,6 +403,8 @@ pub enum Detail {
         groups: Vec<Label>,
         /// Header rows, 1-based.
         rows: (u32, u32),
+        /// The return lists its fields as rows.
+        listed: bool,
     },
     /// Header columns matching no field, and figures under no label.
     UnknownColumns {
@@ -991,7 +996,17 @@ impl Detail {
                     "if this sheet is a return, check that its header labels match the form".into(),
                 )),
             ),
-            Detail::MissingColumn { label, rows } => (
+            Detail::MissingColumn { label, listed: true, .. } => (
+                pick(
+                    format!("本表没有“{}”这一项，这一数字缺失", label.zh),
+                    format!("the return does not list {}; this figure is missing", label.en),
+                ),
+                Some(pick(
+                    "请按报表式样补上这一项".into(),
+                    "add this item as the form has it".into(),
+                )),
+            ),
+            Detail::MissingColumn { label, rows, listed: false } => (
                 pick(
                     format!("表头（第 {}–{} 行）中没有“{}”栏，本表所有单位的这一数字都缺失", rows.0, rows.1, label.zh),
                     format!("column {} not found in the header (rows {}–{}); this figure is missing for every unit of the return", label.en, rows.0, rows.1),
@@ -1001,7 +1016,7 @@ impl Detail {
                     "use the current form template, or label the column as the form does".into(),
                 )),
             ),
-            Detail::MissingGroups { groups, rows } => {
+            Detail::MissingGroups { groups, rows, listed } => {
                 let list = |en: bool| {
                     groups
                         .iter()
@@ -1009,10 +1024,17 @@ impl Detail {
                         .collect::<Vec<_>>()
                 };
                 (
-                    pick(
-                        format!("表头（第 {}–{} 行）中没有以下栏目：{}，按未报告处理，其余数字照常计入", rows.0, rows.1, list(false).join("、")),
-                        format!("the header (rows {}–{}) has none of {}: not reported; the return's other figures count", rows.0, rows.1, list(true).join(", ")),
-                    ),
+                    if *listed {
+                        pick(
+                            format!("本表没有以下项目：{}，按未报告处理，其余数字照常计入", list(false).join("、")),
+                            format!("the return lists none of {}: not reported; its other figures count", list(true).join(", ")),
+                        )
+                    } else {
+                        pick(
+                            format!("表头（第 {}–{} 行）中没有以下栏目：{}，按未报告处理，其余数字照常计入", rows.0, rows.1, list(false).join("、")),
+                            format!("the header (rows {}–{}) has none of {}: not reported; the return's other figures count", rows.0, rows.1, list(true).join(", ")),
+                        )
+                    },
                     Some(pick(
                         "可能用的是旧版报表式样；请改用现行式样补报这些栏目".into(),
                         "probably an older template: report these on the current one".into(),
@@ -1542,6 +1564,7 @@ mod tests {
                 Detail::MissingColumn {
                     label: due.clone(),
                     rows: (3, 4),
+                    listed: false,
                 },
                 vec!["乙肝疫苗第1剂 应种人数", "3–4"],
                 vec!["HepB dose 1 due", "3–4"],
@@ -1817,6 +1840,7 @@ mod tests {
                         label("A群流脑多糖疫苗第1剂", "MenA dose 1"),
                     ],
                     rows: (3, 4),
+                    listed: false,
                 },
                 vec![
                     "第 3–4 行",
@@ -1830,6 +1854,26 @@ mod tests {
                     "not reported",
                     "older template",
                 ],
+            ),
+            (
+                Rule::MissingColumn,
+                Detail::MissingGroups {
+                    groups: vec![label("乙脑减毒活疫苗第1剂", "JE live dose 1")],
+                    rows: (3, 3),
+                    listed: true,
+                },
+                vec!["本表没有以下项目", "乙脑减毒活疫苗第1剂", "未报告"],
+                vec!["lists none of", "JE live dose 1", "not reported"],
+            ),
+            (
+                Rule::MissingColumn,
+                Detail::MissingColumn {
+                    label: due.clone(),
+                    rows: (3, 3),
+                    listed: true,
+                },
+                vec!["本表没有“乙肝疫苗第1剂 应种人数”这一项"],
+                vec!["does not list HepB dose 1 due"],
             ),
             (
                 Rule::DoseSequence,

@@ -464,6 +464,7 @@ fn ingest_sheet(
     let rows = rows::read_rows(grid, &header, &ctx_rows);
     report_header_columns(
         &header,
+        false,
         &rows.unlabelled,
         form,
         &|r, m| base(r, m).unit(unit_code).period(month),
@@ -597,6 +598,7 @@ fn ingest_rowwise(
     }
     report_header_columns(
         &header,
+        true,
         &[],
         form,
         &|r, m| base(r, m).unit(unit_code).period(month),
@@ -692,6 +694,7 @@ fn village_named(
 
 fn report_header_columns(
     header: &Header,
+    listed: bool,
     unlabelled: &[(CellRef, usize)],
     form: &crate::schema::Form,
     base: &dyn Fn(Rule, Detail) -> Finding,
@@ -729,6 +732,7 @@ fn report_header_columns(
                 Detail::MissingGroups {
                     groups: absent,
                     rows,
+                    listed,
                 },
             )
             .at_most(crate::findings::Severity::Warning),
@@ -743,6 +747,7 @@ fn report_header_columns(
                     Detail::MissingColumn {
                         label: f.label(),
                         rows,
+                        listed,
                     },
                 )
                 .field(&f.id),

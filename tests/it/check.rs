@@ -1142,6 +1142,13 @@ fn a_one_unit_return_with_the_fields_as_rows() {
         .filter(|x| x["rule"] == "missing_column" && x["form"] == "vaccination")
         .collect();
     assert!(!groups.is_empty() && groups.iter().all(|x| x["severity"] == "warning"));
+    // Said as items the sheet does not list, not as header columns.
+    assert!(
+        groups
+            .iter()
+            .all(|x| x["message"].starts_with("本表没有以下项目：")),
+        "{groups:#?}"
+    );
 }
 
 /// Issue 28: a return on the old 8-dose form (before the 22 doses of the
