@@ -255,6 +255,9 @@ fn village_values(
     let ytd = |b: f64| (b * (0.25 + 0.75 * (of_year - 1.0) / 11.0)).round();
     let mut v: Values = vec![None; form.fields.len()];
     let p = pop as f64;
+    let cohort = form
+        .reported_fields()
+        .all(|(_, f)| matches!(f.kind, Kind::Flow | Kind::Rate));
     for (i, f) in form.fields.iter().enumerate() {
         if f.kind == Kind::Rate {
             continue;
@@ -267,7 +270,16 @@ fn village_values(
         // up to 15 %, stock_drop on a clean batch).
         // A flow's monthly mean is the village's own, the same every
         // month; each month's count varies around it as a count does.
-        let mean = p / 80.0 * (0.6 + 0.8 * base.unit()) + 1.0;
+        // A form of flows only (vaccination) counts a birth cohort: each
+        // dose is due to about a month's births, some 10 ‰ of the
+        // residents a year (a village of 3,000 has two or three children
+        // due a dose a month, a township a few dozen). Other flows (visits,
+        // follow-ups) are a share of the residents.
+        let mean = if cohort {
+            p * 0.010 / 12.0 * (0.6 + 0.8 * base.unit()) + 0.3
+        } else {
+            p / 80.0 * (0.6 + 0.8 * base.unit()) + 1.0
+        };
         let x = match f.kind {
             Kind::Stock | Kind::Ytd => (p * share).round(),
             _ => rng.poisson(mean),
