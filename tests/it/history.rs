@@ -180,6 +180,19 @@ fn slips_are_caught_and_ordinary_small_counts_are_not_outliers() {
     };
 
     let clean = check("clean");
+    // The outliers of a clean batch are a known, small set (issue 28): the
+    // z-score's misjudged spread on visits and follow-ups, under 0.5 % of
+    // the figures (measured 0.2 % on a 6-township year).
+    let figures = std::fs::read_to_string(d.path("corpus/truth.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert!(
+        clean.len() * 200 < figures,
+        "{} outliers among {figures} figures",
+        clean.len()
+    );
     // Small counts of a clean city are flagged about as often as p < 0.001
     // and the history's own noise allow (the z-score alone flagged 5 % of
     // them on this corpus: 20 of 386).
