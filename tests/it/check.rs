@@ -1239,3 +1239,81 @@ fn an_old_eight_dose_return_is_one_warning_and_its_doses_exact() {
         "hepb2 not reported"
     );
 }
+
+/// Issue 28: the national forms' new relations (FORMS.md §4), each firing
+/// once at its left-hand cell: 首针及时 above 实种, a key group above the key
+/// population, a group's signed above its people. A clean row fires none.
+#[test]
+fn the_national_forms_new_relations_fire_at_their_cells() {
+    let d = Dir::new();
+    util::write_return(
+        &d.path("in/城东街道免疫.xlsx"),
+        "vaccination",
+        "城东街道",
+        Some("2026-01"),
+        &[
+            (
+                "东门社区",
+                vec![
+                    ("hepb1_due", V::N(10.0)),
+                    ("hepb1_given", V::N(9.0)),
+                    ("hepb1_timely", V::N(10.0)),
+                ],
+            ),
+            (
+                "新村",
+                vec![
+                    ("hepb1_due", V::N(10.0)),
+                    ("hepb1_given", V::N(9.0)),
+                    ("hepb1_timely", V::N(9.0)),
+                ],
+            ),
+        ],
+        None,
+    );
+    let fd = |tb: f64, poor_signed: f64| {
+        vec![
+            ("resident_pop", V::N(1000.0)),
+            ("signed", V::N(500.0)),
+            ("key_pop", V::N(300.0)),
+            ("key_signed", V::N(200.0)),
+            ("tb_pop", V::N(tb)),
+            ("poor_pop", V::N(20.0)),
+            ("poor_signed", V::N(poor_signed)),
+        ]
+    };
+    util::write_return(
+        &d.path("in/城东街道家医.xlsx"),
+        "family_doctor",
+        "城东街道",
+        Some("2026-01"),
+        &[("东门社区", fd(301.0, 20.0)), ("新村", fd(30.0, 21.0))],
+        None,
+    );
+    util::run_in(&d, "check", &["--export", "out"]);
+    let f = findings(&d);
+    let over: Vec<(String, String)> = f
+        .iter()
+        .filter(|x| x["rule"] == "exceeds_denominator")
+        .map(|x| (x["field"].clone(), x["cell"].clone()))
+        .collect();
+    let mut want = vec![
+        (
+            "hepb1_timely".to_string(),
+            cell_of("vaccination", "hepb1_timely", 0),
+        ),
+        ("tb_pop".to_string(), cell_of("family_doctor", "tb_pop", 0)),
+        (
+            "poor_signed".to_string(),
+            cell_of("family_doctor", "poor_signed", 1),
+        ),
+    ];
+    let mut got = over.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "{f:#?}");
+    assert!(f
+        .iter()
+        .filter(|x| x["rule"] == "exceeds_denominator")
+        .all(|x| x["severity"] == "error"));
+}
