@@ -523,11 +523,8 @@ fn write_guide(
         ws.write_string_with_format(row, 1, field.display_label(), &fmt.guide)?;
         ws.write_string_with_format(row, 2, kind_name(field.kind), &fmt.guide)?;
         ws.write_string_with_format(row, 3, &text, &fmt.guide)?;
-        let lines = (crate::message::display_width(&text) as f64 * 5.5
-            / (print::points(widths[3]) - 8.0))
-            .ceil()
-            .max(1.0);
-        ws.set_row_height(row, 13.5 * lines + 2.0)?;
+        let lines = print::lines_in(&text, print::points(widths[3]));
+        ws.set_row_height(row, print::row_height(lines))?;
     }
     let layout = print::Layout {
         widths: &widths,

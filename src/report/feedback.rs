@@ -522,7 +522,7 @@ fn list_sheet(
             .map(|(v, w)| super::print::wrapped_lines(v, w))
             .max()
             .unwrap_or(1);
-        ws.set_row_height(row, 13.5 * lines as f64 + 2.0)?;
+        ws.set_row_height(row, super::print::row_height(lines as f64))?;
         if let Some(cell) = f.cell {
             let target = copies
                 .iter()

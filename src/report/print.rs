@@ -245,9 +245,6 @@ pub fn note(
 ) -> Result<(), XlsxError> {
     let wrapped = format.clone().set_text_wrap().set_align(FormatAlign::Top);
     let keep = if pages.len() > 1 { keep as u16 } else { 0 };
-    // A Chinese character of 9 or 10 points is 10 points wide, a Latin
-    // letter or digit half that (display width 2 and 1).
-    let text_width = crate::message::display_width(text) as f64 * 5.5;
     let mut lines: f64 = 1.0;
     for &(first, last) in pages {
         let first = first.max(keep).min(last);
@@ -257,15 +254,31 @@ pub fn note(
             .skip(usize::from(first))
             .map(|&w| points(w))
             .sum();
-        lines = lines.max((text_width / (width - 8.0).max(40.0)).ceil());
+        lines = lines.max(lines_in(text, width));
         if last > first {
             ws.merge_range(row, first, row, last, text, &wrapped)?;
         } else {
             ws.write_string_with_format(row, first, text, &wrapped)?;
         }
     }
-    ws.set_row_height(row, 13.5 * lines + 2.0)?;
+    ws.set_row_height(row, row_height(lines))?;
     Ok(())
+}
+
+/// How many lines `text` of 9 or 10 points takes wrapped in a cell `width`
+/// points wide: a Chinese character is 10 points wide, a Latin letter or
+/// digit half that (display width 2 and 1).
+#[must_use]
+pub fn lines_in(text: &str, width: f64) -> f64 {
+    let text_width = crate::message::display_width(text) as f64 * 5.5;
+    (text_width / (width - 8.0).max(40.0)).ceil().max(1.0)
+}
+
+/// The height of a row of `lines` wrapped lines of 10-point text: no
+/// spreadsheet grows a row by itself when it opens a file.
+#[must_use]
+pub fn row_height(lines: f64) -> f64 {
+    13.5 * lines + 2.0
 }
 
 /// How many lines `text` takes in a wrapped column `width` characters wide

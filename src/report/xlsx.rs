@@ -910,7 +910,7 @@ fn findings_sheet<'f>(
                 .max()
                 .unwrap_or(1);
             if lines > 1 {
-                ws.set_row_height(row, 13.5 * lines as f64 + 2.0)?;
+                ws.set_row_height(row, super::print::row_height(lines as f64))?;
             }
             for (c, v) in cells.into_iter().enumerate() {
                 ws.text(row, c as u16, v, if lines > 1 { wrap } else { format })?;
