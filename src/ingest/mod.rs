@@ -434,24 +434,10 @@ fn ingest_sheet(
             .sheet(sheet)
             .form(&form.id)
     };
-    let unit = match resolve_unit(input, sheet, &meta, ctx, &base, &mut out.findings) {
-        Resolved::Unit(u) => u,
-        Resolved::Outside => {
-            out.outside.push(format!("{}!{sheet}", input.display));
-            return;
-        }
-        Resolved::No => return,
-    };
-    let unit_code = ctx.registry.unit(unit).code.0;
-    let Some(month) = resolve_month(
-        input,
-        &meta,
-        ctx,
-        &|r, m| base(r, m).unit(unit_code),
-        &mut out.findings,
-    ) else {
+    let Some((unit, month)) = identify(input, sheet, &meta, ctx, &base, out, None) else {
         return;
     };
+    let unit_code = ctx.registry.unit(unit).code.0;
     let ctx_rows = rows::RowContext {
         file: &input.display,
         sheet,
@@ -477,34 +463,20 @@ fn ingest_sheet(
         && !rows.findings.iter().any(|f| f.severity() != Severity::Info);
     if blank {
         out.findings.extend(rows.findings);
-        out.findings.push(
-            base(
-                Rule::EmptyReturn,
-                Detail::EmptyReturn {
-                    unit: ctx.registry.unit(unit).name.clone(),
-                    month,
-                },
-            )
-            .unit(unit_code)
-            .period(month),
-        );
+        out.findings
+            .push(empty_return(&base, ctx.registry, unit, month));
         return;
     }
     let ret_idx = out.returns.len() as u32;
     out.findings.extend(rows.findings);
     out.obs.append(rows.obs, ret_idx);
-    let file_name = Path::new(&input.display)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("");
-    let correction = meta.correction || meta::marks_correction(file_name);
     out.returns.push(Return {
         file,
         sheet: sheet.to_string(),
         form: header.form,
         unit,
         month,
-        correction,
+        correction: marked_correction(&meta, input),
         reported_on: rows.reported_on,
         received: None,
         status: ReturnStatus::Active,
@@ -515,6 +487,70 @@ fn ingest_sheet(
         suggested: rows.suggested,
         name_col: header.name_col,
     });
+}
+
+/// Whose return a sheet is and of which month, each by its one owner
+/// ([`resolve_unit`], [`resolve_month`]); `given` is the unit already known
+/// (a village's own sheet: its township). `None`, with a finding saying why
+/// (or the sheet listed as outside `--scope`), where either is not found.
+fn identify(
+    input: &Input,
+    sheet: &str,
+    meta: &Meta,
+    ctx: &Context<'_>,
+    base: &dyn Fn(Rule, Detail) -> Finding,
+    out: &mut FileOut,
+    given: Option<UnitIdx>,
+) -> Option<(UnitIdx, Month)> {
+    let unit = match given {
+        Some(u) => u,
+        None => match resolve_unit(input, sheet, meta, ctx, base, &mut out.findings) {
+            Resolved::Unit(u) => u,
+            Resolved::Outside => {
+                out.outside.push(format!("{}!{sheet}", input.display));
+                return None;
+            }
+            Resolved::No => return None,
+        },
+    };
+    let unit_code = ctx.registry.unit(unit).code.0;
+    let month = resolve_month(
+        input,
+        meta,
+        ctx,
+        &|r, m| base(r, m).unit(unit_code),
+        &mut out.findings,
+    )?;
+    Some((unit, month))
+}
+
+/// FORMS.md §4: a return with not one figure (a blank template sent back)
+/// is no report: neither counted nor a duplicate of the real one.
+fn empty_return(
+    base: &dyn Fn(Rule, Detail) -> Finding,
+    registry: &Registry,
+    unit: UnitIdx,
+    month: Month,
+) -> Finding {
+    base(
+        Rule::EmptyReturn,
+        Detail::EmptyReturn {
+            unit: registry.unit(unit).name.clone(),
+            month,
+        },
+    )
+    .unit(registry.unit(unit).code.0)
+    .period(month)
+}
+
+/// Whether a return is marked a correction, above its header or in its
+/// file name (FORMS.md §4).
+fn marked_correction(meta: &Meta, input: &Input) -> bool {
+    let file_name = Path::new(&input.display)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    meta.correction || meta::marks_correction(file_name)
 }
 
 /// Reads a return whose fields are rows ([`rowwise`]): about the 填报单位
@@ -543,33 +579,18 @@ fn ingest_rowwise(
         .unit
         .as_ref()
         .and_then(|(text, _)| village_named(reg, text, &input.display, sheet));
-    let (unit, row_unit) = match village {
-        Some(pair) => pair,
-        None => match resolve_unit(input, sheet, &meta, ctx, &base, &mut out.findings) {
-            Resolved::Unit(u) => (u, u),
-            Resolved::Outside => {
-                out.outside.push(format!("{}!{sheet}", input.display));
-                return;
-            }
-            Resolved::No => return,
-        },
-    };
-    let unit_code = reg.unit(unit).code.0;
-    let Some(month) = resolve_month(
-        input,
-        &meta,
-        ctx,
-        &|r, m| base(r, m).unit(unit_code),
-        &mut out.findings,
-    ) else {
+    let given = village.map(|(township, _)| township);
+    let Some((unit, month)) = identify(input, sheet, &meta, ctx, &base, out, given) else {
         return;
     };
+    let row_unit = village.map_or(unit, |(_, v)| v);
+    let unit_code = reg.unit(unit).code.0;
     // The figures side by side in a row of their own, read as a unit
     // row's, then named by their places on the sheet.
     let (range, uncached) = grid.sources();
     let (row, formulas) = rowwise::as_row(range, uncached, &found.cells);
     let side_by_side = Grid::with_formulas(&row, &formulas);
-    let mut as_row = rowwise::header(found);
+    let mut as_row = header.clone();
     as_row.columns = found
         .cells
         .iter()
@@ -608,17 +629,7 @@ fn ingest_rowwise(
         && !findings.iter().any(|f| f.severity() != Severity::Info)
     {
         out.findings.extend(findings);
-        out.findings.push(
-            base(
-                Rule::EmptyReturn,
-                Detail::EmptyReturn {
-                    unit: reg.unit(unit).name.clone(),
-                    month,
-                },
-            )
-            .unit(unit_code)
-            .period(month),
-        );
+        out.findings.push(empty_return(&base, reg, unit, month));
         return;
     }
     out.findings.extend(findings);
@@ -635,17 +646,13 @@ fn ingest_rowwise(
         );
     }
     let last = found.cells.iter().map(|(_, c)| c.row).max().unwrap_or(0);
-    let file_name = Path::new(&input.display)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("");
     out.returns.push(Return {
         file,
         sheet: sheet.to_string(),
         form: found.form,
         unit,
         month,
-        correction: meta.correction || meta::marks_correction(file_name),
+        correction: marked_correction(&meta, input),
         reported_on: rows::footer_date(grid, last + 1, month),
         received: None,
         status: ReturnStatus::Active,
