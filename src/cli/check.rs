@@ -42,18 +42,31 @@ pub struct Args {
 /// Usage errors and unwritable exports.
 pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
     // A bad date stops before any work, not after the batch is read.
-    deadline(args, langs)?;
+    let deadline = deadline(args, langs)?;
+    let deadline = deadline.as_deref();
     if let Some(store) = &args.store {
-        return run_store(store, args, langs);
+        return run_store(store, args, langs, deadline);
     }
     let setup = args.common.setup(langs.terminal)?;
     let outcome = setup.run_pipeline(false, args.feedback.is_some(), langs.terminal)?;
-    finish(&outcome, &setup.registry, &setup.schemas, args, langs)
+    finish(
+        &outcome,
+        &setup.registry,
+        &setup.schemas,
+        args,
+        langs,
+        deadline,
+    )
 }
 
 /// `check --store`: the figures in force, each return reproduced from the
 /// original the store kept, so the feedback needs no input file.
-fn run_store(store: &std::path::Path, args: &Args, langs: Langs) -> anyhow::Result<i32> {
+fn run_store(
+    store: &std::path::Path,
+    args: &Args,
+    langs: Langs,
+    deadline: Option<&str>,
+) -> anyhow::Result<i32> {
     let c = &args.common;
     if !c.inputs.is_empty() {
         match langs.terminal {
@@ -81,7 +94,14 @@ fn run_store(store: &std::path::Path, args: &Args, langs: Langs) -> anyhow::Resu
     for n in &notes {
         crate::say!("{}", crate::message::terminal_text(n));
     }
-    finish(&outcome, opened.registry(), &opened.schemas, args, langs)
+    finish(
+        &outcome,
+        opened.registry(),
+        &opened.schemas,
+        args,
+        langs,
+        deadline,
+    )
 }
 
 /// `--deadline` as the feedback writes it (2026年8月10日 / 2026-08-10).
@@ -103,13 +123,15 @@ fn deadline(args: &Args, langs: Langs) -> anyhow::Result<Option<String>> {
     }))
 }
 
-/// The findings printed, the exports and the feedback written.
+/// The findings printed, the exports and the feedback written (`deadline`
+/// as [`deadline`] wrote it).
 fn finish(
     outcome: &crate::pipeline::Outcome,
     registry: &crate::registry::Registry,
     schemas: &crate::schema::Schemas,
     args: &Args,
     langs: Langs,
+    deadline: Option<&str>,
 ) -> anyhow::Result<i32> {
     output::print_findings(&outcome.findings, args.common.quiet, langs.terminal);
     if let Some(dir) = &args.common.export {
@@ -124,9 +146,8 @@ fn finish(
     }
     if let Some(dir) = &args.feedback {
         let generated_at = output::now_beijing(langs.files);
-        let deadline = deadline(args, langs)?;
         let input = FeedbackInput {
-            deadline: deadline.as_deref(),
+            deadline,
             contact: args.contact.as_deref(),
             batch: &outcome.batch,
             lang: langs.files,

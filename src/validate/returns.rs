@@ -567,6 +567,13 @@ impl<'a> Judge<'a> {
     /// [`Judge::expected_units`], and a village row is not a return.
     fn rows_of(&self, form: FormIdx, month: Month, counted: &[usize], out: &mut Judged) {
         let (batch, registry) = (self.batch, self.registry);
+        // The counted returns of each unit: a village's own sheet stands
+        // beside its neighbours' as returns of one township.
+        let mut of_unit: std::collections::HashMap<UnitIdx, Vec<usize>> =
+            std::collections::HashMap::new();
+        for &i in counted {
+            of_unit.entry(batch.returns[i].unit).or_default().push(i);
+        }
         for &i in counted {
             let r = &batch.returns[i];
             // A return about its unit itself (a township's own total, its
@@ -577,12 +584,8 @@ impl<'a> Judge<'a> {
             for &c in &registry.unit(r.unit).children {
                 // Its row, on this return or on another counted one of the
                 // same unit (a village's own sheet beside its neighbours').
-                let on = |j: usize| self.row_units.binary_search(&(j as u32, c)).is_ok();
-                if on(i)
-                    || counted
-                        .iter()
-                        .any(|&j| j != i && batch.returns[j].unit == r.unit && on(j))
-                {
+                let on = |j: &usize| self.row_units.binary_search(&(*j as u32, c)).is_ok();
+                if on(&i) || of_unit[&r.unit].iter().any(on) {
                     continue;
                 }
                 if r.suggested.contains(&c) {
