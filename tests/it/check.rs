@@ -987,8 +987,24 @@ fn a_local_floating_total_workbook_is_one_return() {
         ws.set_name(*name).unwrap();
         util::write_sheet(ws, "vaccination", "城东街道", Some("2026年1月"), rows, None);
     }
+    // Saved by an office as .xls, by LibreOffice (where it is installed;
+    // otherwise the .xlsx as written): the three sheets, their names and
+    // cells come through.
+    std::fs::create_dir_all(d.path("draft")).unwrap();
     std::fs::create_dir_all(d.path("in")).unwrap();
-    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    wb.save(d.path("draft/城东街道.xlsx")).unwrap();
+    if util::soffice("a three-sheet workbook saved as .xls") {
+        let out = util::soffice_cmd(&d)
+            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
+            .arg(d.path("in"))
+            .arg(d.path("draft/城东街道.xlsx"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", util::text(&out));
+        assert!(d.path("in/城东街道.xls").exists());
+    } else {
+        std::fs::copy(d.path("draft/城东街道.xlsx"), d.path("in/城东街道.xlsx")).unwrap();
+    }
     // 新民镇 sends 本地 and 流动 only: their sum is the return.
     let mut wb = rust_xlsxwriter::Workbook::new();
     for (name, a, b) in [("本地", 10.0, 5.0), ("流动", 2.0, 1.0)] {
@@ -1102,7 +1118,22 @@ fn a_one_unit_return_with_the_fields_as_rows() {
                 .unwrap();
         }
     }
-    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    // The villages' sheets saved by LibreOffice as .xls where it is
+    // installed, as an office would send them.
+    wb.save(d.path("draft.xlsx")).unwrap();
+    if util::soffice("villages' own sheets saved as .xls") {
+        std::fs::create_dir_all(d.path("xls")).unwrap();
+        let out = util::soffice_cmd(&d)
+            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
+            .arg(d.path("xls"))
+            .arg(d.path("draft.xlsx"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", util::text(&out));
+        std::fs::rename(d.path("xls/draft.xls"), d.path("in/城东街道.xls")).unwrap();
+    } else {
+        std::fs::rename(d.path("draft.xlsx"), d.path("in/城东街道.xlsx")).unwrap();
+    }
     util::run_in(&d, "check", &["--export", "out", "--period", "2026-01"]);
     let f = findings(&d);
     let a = util::aggregates(&d.path("out/aggregates.csv"));
