@@ -135,6 +135,17 @@ impl Observations {
         self.value.is_empty()
     }
 
+    /// Room for `n` more observations.
+    pub fn reserve(&mut self, n: usize) {
+        self.unit.reserve(n);
+        self.form.reserve(n);
+        self.field.reserve(n);
+        self.month.reserve(n);
+        self.value.reserve(n);
+        self.ret.reserve(n);
+        self.cell.reserve(n);
+    }
+
     /// Appends one observation.
     #[allow(clippy::too_many_arguments)]
     pub fn push(
@@ -200,6 +211,27 @@ impl Observations {
             ret: column(&starts, |k, j| parts[k].0.ret[j] + parts[k].1),
             cell: column(&starts, |k, j| parts[k].0.cell[j]),
         }
+    }
+
+    /// Puts the rows in the order of their cells (row, then column), as a
+    /// return's are read; rows already in that order are left as they are.
+    pub fn sort_by_cell(&mut self) {
+        let at = |i: usize| (self.cell[i].row, self.cell[i].col);
+        if (1..self.len()).all(|i| at(i - 1) <= at(i)) {
+            return;
+        }
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.sort_by_key(|&i| at(i));
+        fn permute<T: Copy>(v: &mut Vec<T>, order: &[usize]) {
+            *v = order.iter().map(|&i| v[i]).collect();
+        }
+        permute(&mut self.unit, &order);
+        permute(&mut self.form, &order);
+        permute(&mut self.field, &order);
+        permute(&mut self.month, &order);
+        permute(&mut self.value, &order);
+        permute(&mut self.ret, &order);
+        permute(&mut self.cell, &order);
     }
 
     /// Appends all of `other`, shifting its return indices by `ret_offset`.

@@ -226,6 +226,7 @@ pub fn run_batch(
                 schemas,
                 selection.complete,
                 selection.deadline_day,
+                focus.map_or(validate::Judged::All, validate::Judged::In),
             )
         },
         || aggregate::aggregate(&settled, registry, schemas, &periods),

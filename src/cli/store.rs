@@ -416,7 +416,7 @@ pub fn store_cmd(args: &StoreArgs, langs: Langs) -> anyhow::Result<i32> {
         }
         StoreAction::Verify => {
             let st = open(&args.store, lang)?;
-            let problems = store::verify(&st).map_err(store_err(lang))?;
+            let problems = store::verify(&st, lang).map_err(store_err(lang))?;
             for p in &problems {
                 crate::say!("{}", crate::message::terminal_text(p));
             }
@@ -648,25 +648,27 @@ fn registry_as_csv(registry: &Registry) -> String {
     out
 }
 
-/// The in-force submissions as a batch, with what reading their files
-/// found; only the months up to `until` (a report needs nothing later: its
-/// history, 上期 and 同期 all come before its end).
 /// A store error as a person reads it, in `lang`.
 pub(crate) fn store_err(lang: Lang) -> impl Fn(store::StoreError) -> anyhow::Error {
     move |e| anyhow::anyhow!(e.render(lang))
 }
 
+/// The in-force submissions as a batch, with what reading their files
+/// found; only the months up to the end of `period` (a report needs nothing
+/// later: its history, 上期 and 同期 all come before its end). The returns
+/// of `period` (with none, of the latest month when `latest`, else all) are
+/// checked again, and only theirs have their layouts read.
 fn in_force_batch(
     st: &Store,
     registry: &Registry,
     schemas: &Schemas,
-    until: Option<crate::period::Month>,
+    (period, latest): (Option<Period>, bool),
     lang: Lang,
     scoped_from: Option<&Registry>,
     keep_sheets: bool,
 ) -> anyhow::Result<(crate::observation::Batch, Vec<String>)> {
     let subs = st.submissions().map_err(store_err(lang))?;
-    let until = until.map(|m| m.to_string());
+    let until = period.map(|p| p.bounds().1.to_string());
     // The duplicates too: the run settles them again as the ingest did (none
     // counts), so a township that sent two different returns has reported
     // and waits on a correction, as consolidate of the same files says.
@@ -694,8 +696,15 @@ fn in_force_batch(
             !out
         });
     }
+    // The returns checked again: the period's, or the latest month's (the
+    // one a run without a period reports), as the pipeline judges them.
+    let judged = period.or_else(|| {
+        latest
+            .then(|| store::months(&live).last().copied().map(Period::Month))
+            .flatten()
+    });
     let (mut batch, mut notes) =
-        store::load_batch(st, &live, registry, schemas, lang).map_err(store_err(lang))?;
+        store::load_batch(st, &live, registry, schemas, lang, judged).map_err(store_err(lang))?;
     batch.outside = outside;
     // A scope expects the forms the whole store holds.
     batch.expected_forms = store::forms_held(held.iter().copied(), schemas);
@@ -824,7 +833,7 @@ impl Opened {
             &self.st,
             registry,
             &self.schemas,
-            self.period.map(|p| p.bounds().1),
+            (self.period, !self.every_month),
             lang,
             self.scoped.as_ref().map(|_| &self.full),
             keep_sheets,
@@ -1101,7 +1110,7 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
         &st,
         &registry,
         &schemas,
-        Some(period.bounds().1),
+        (Some(period), false),
         lang,
         None,
         false,

@@ -120,14 +120,22 @@ struct Point {
     value: f64,
     ret: u32,
     cell: CellRef,
+    /// Whether its findings are wanted (else it is history only).
+    judged: bool,
 }
 
-/// `stock_drop` and `outlier` findings for every unit row of counted returns.
+/// `stock_drop` and `outlier` findings for every unit row of the counted
+/// returns `judged`, each against the whole history of its unit and field.
 ///
 /// The counted figures are sorted by (unit, form, field, month); each
 /// unit's series of one field is then checked on its own, on every core.
 #[must_use]
-pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
+pub fn check(
+    batch: &Batch,
+    registry: &Registry,
+    schemas: &Schemas,
+    judged: super::Judged,
+) -> Vec<Finding> {
     let o = &batch.obs;
     // (unit, form, field, month, place read) of every counted figure, one
     // entry per observation written in place (a filtered parallel collect
@@ -166,6 +174,10 @@ pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Findi
         .flat_map_iter(|w| {
             let run = &order[w[0]..w[1]];
             let (unit, form, field) = (run[0].0, run[0].1, run[0].2);
+            let judges = |i: u32| judged.judges(batch, o.ret[i as usize]);
+            if !run.iter().any(|x| judges(x.4)) {
+                return Vec::new();
+            }
             let pts: Vec<Point> = run
                 .iter()
                 .map(|&(_, _, _, _, i)| {
@@ -175,6 +187,7 @@ pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Findi
                         value: o.value[i].unwrap_or_default(),
                         ret: o.ret[i],
                         cell: o.cell[i],
+                        judged: judges(i as u32),
                     }
                 })
                 .collect();
@@ -208,6 +221,9 @@ fn series(
             .value(num(p.value))
     };
     for (i, p) in pts.iter().enumerate() {
+        if !p.judged {
+            continue;
+        }
         // One finding per cell and cause: a fall already reported as
         // `stock_drop` is not reported again as an outlier.
         let mut dropped = false;

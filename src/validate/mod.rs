@@ -57,6 +57,37 @@ pub fn settle(mut batch: Batch, registry: &Registry, schemas: &Schemas) -> (Sett
     (Settled { batch, rows }, findings)
 }
 
+/// Whose findings a run wants. Every return of a batch counts and is read
+/// as history, but a report is about its period and an ingest shows only
+/// its new files' findings: the checks of one return (its rows, its 合计,
+/// its date) and the checks over time of its figures are made for the
+/// returns judged, against the whole history. On a city's store, `report
+/// --period 2026Q4` checked all twelve months to keep three months'
+/// findings (0.27 s of one thread, 0.22 s of it the history), and the
+/// twelfth month's ingest the eleven before it (0.28 s).
+#[derive(Debug, Clone, Copy)]
+pub enum Judged {
+    /// Every return.
+    All,
+    /// The returns of the months of a period.
+    In(crate::period::Period),
+    /// The returns from this one on (an ingest's new returns, appended
+    /// after its history).
+    From(u32),
+}
+
+impl Judged {
+    /// Whether return `ret` of `batch` is judged.
+    #[must_use]
+    pub fn judges(self, batch: &Batch, ret: u32) -> bool {
+        match self {
+            Judged::All => true,
+            Judged::In(p) => p.contains(batch.returns[ret as usize].month),
+            Judged::From(first) => ret >= first,
+        }
+    }
+}
+
 /// The checks that only read a settled batch (rows, totals, history,
 /// completeness); they may run while it is aggregated. `complete`: the
 /// inputs are the whole batch, so a unit that sent nothing is missing.
@@ -67,12 +98,19 @@ pub fn check(
     schemas: &Schemas,
     complete: bool,
     deadline_day: u32,
+    judged: Judged,
 ) -> (Vec<Finding>, Vec<Completeness>) {
     let (batch, rows) = (&settled.batch, &settled.rows);
-    let mut findings = relations::check(batch, rows, registry, schemas);
-    findings.extend(totals::check(batch, registry, schemas));
-    findings.extend(history::check(batch, registry, schemas));
-    findings.extend(returns::late(batch, registry, schemas, deadline_day));
+    let mut findings = relations::check(batch, rows, registry, schemas, judged);
+    findings.extend(totals::check(batch, registry, schemas, judged));
+    findings.extend(history::check(batch, registry, schemas, judged));
+    findings.extend(returns::late(
+        batch,
+        registry,
+        schemas,
+        deadline_day,
+        judged,
+    ));
     let (missing, completeness) =
         returns::completeness(batch, rows, registry, schemas, complete, deadline_day);
     findings.extend(missing);

@@ -112,12 +112,14 @@ pub fn check(
     rows: &RowIndex,
     registry: &Registry,
     schemas: &Schemas,
+    judged: super::Judged,
 ) -> Vec<Finding> {
     let o = &batch.obs;
     let unit_rows = rows
         .rows
         .par_iter()
         .with_min_len(256)
+        .filter(|span| judged.judges(batch, span.ret))
         .flat_map_iter(|span| {
             let values: RowValues = (span.start..span.end)
                 .map(|i| (o.field[i], o.value[i], o.cell[i]))
@@ -132,7 +134,9 @@ pub fn check(
         .par_iter()
         .enumerate()
         .with_min_len(256)
-        .filter(|(_, r)| r.status.checked() && !r.totals.is_empty())
+        .filter(|(i, r)| {
+            r.status.checked() && !r.totals.is_empty() && judged.judges(batch, *i as u32)
+        })
         .flat_map_iter(|(i, r)| {
             let values: RowValues = r
                 .totals

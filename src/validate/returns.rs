@@ -266,10 +266,11 @@ pub fn late(
     registry: &Registry,
     schemas: &Schemas,
     deadline_day: u32,
+    judged: super::Judged,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, r) in batch.returns.iter().enumerate() {
-        if !r.status.checked() {
+        if !r.status.checked() || !judged.judges(batch, i as u32) {
             continue;
         }
         // The 报出日期, else (in a store) the day it was received.

@@ -15,14 +15,19 @@ use crate::schema::{Kind, Schemas};
 
 /// `total_mismatch` findings, naming the 合计 row's cell.
 #[must_use]
-pub fn check(batch: &Batch, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
+pub fn check(
+    batch: &Batch,
+    registry: &Registry,
+    schemas: &Schemas,
+    judged: super::Judged,
+) -> Vec<Finding> {
     // Each return on its own, on every core, the findings in return order.
     batch
         .returns
         .par_iter()
         .enumerate()
         .with_min_len(256)
-        .filter(|(_, r)| r.status.checked())
+        .filter(|(ri, r)| r.status.checked() && judged.judges(batch, *ri as u32))
         .flat_map_iter(|(ri, r)| totals_of(batch, registry, schemas, ri, r))
         .collect()
 }

@@ -442,7 +442,7 @@ fn a_folder_that_is_not_a_store_or_is_newer_is_refused_untouched() {
     let m = std::fs::read_to_string(d.path("db/manifest.json")).unwrap();
     std::fs::write(
         d.path("db/manifest.json"),
-        m.replace("\"version\": 1", "\"version\": 99"),
+        m.replace("\"version\": 2", "\"version\": 99"),
     )
     .unwrap();
     let out = util::phstats(d.tmp.path(), &["report", "--store", "db"]);
@@ -726,20 +726,25 @@ fn edit_table(path: &Path, column: &str, row: usize, value: Option<&str>) {
 fn a_damaged_stored_value_is_named_never_defaulted() {
     for (table, column, value, says) in [
         (
-            "submissions.parquet",
+            "submissions/generation=1/submissions.parquet",
             "status",
             Some("in_forse"),
             "status 列的值“in_forse”无法识别",
         ),
         (
-            "submissions.parquet",
+            "layouts/part-000001.parquet",
             "layout",
             Some("{\"totals\": ["),
             "layout 列的值",
         ),
-        ("submissions.parquet", "month", None, "month 列缺少值"),
         (
-            "findings.parquet",
+            "submissions/generation=1/submissions.parquet",
+            "month",
+            None,
+            "month 列缺少值",
+        ),
+        (
+            "submissions/generation=1/findings.parquet",
             "detail",
             Some("{not json"),
             "detail 列的值",
@@ -766,8 +771,9 @@ fn a_damaged_stored_value_is_named_never_defaulted() {
         );
         let out = ingest(&d, "jan", &[]);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-        let path = d.path(&format!("db/submissions/generation=1/{table}"));
+        let path = d.path(&format!("db/{table}"));
         edit_table(&path, column, 0, value);
+        let table = path.file_name().unwrap().to_str().unwrap();
         let out = util::phstats(
             d.tmp.path(),
             &[
@@ -2117,4 +2123,126 @@ fn an_ingest_killed_at_any_point_is_made_whole_by_ingesting_again() {
         killed_mid_way >= 15,
         "only {killed_mid_way} of 30 kills landed mid-ingest"
     );
+}
+
+/// A return with a 合计 row whose 签约人数 is not the sum of its villages'.
+fn family_with_total(d: &Dir, file: &str, month: u32, total_signed: f64) {
+    util::write_return(
+        &d.path(file),
+        "family_doctor",
+        "城东街道",
+        Some(&format!("2026年{month}月")),
+        &[
+            (
+                "东门社区",
+                vec![("resident_pop", V::N(1000.0)), ("signed", V::N(400.0))],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(500.0)), ("signed", V::N(100.0))],
+            ),
+        ],
+        Some(&(
+            "合计",
+            vec![
+                ("resident_pop", V::N(1500.0)),
+                ("signed", V::N(total_signed)),
+            ],
+        )),
+    );
+}
+
+/// The `total_mismatch` findings a report of `period` lists in its
+/// findings.csv.
+fn total_mismatches(d: &Dir, period: &str) -> usize {
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", period, "-o", "r.xlsx", "--export", "out",
+            "--force",
+        ],
+    );
+    assert!(out.status.code().is_some_and(|c| c < 2), "{}", text(&out));
+    std::fs::read_to_string(d.path("out/findings.csv"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("total_mismatch"))
+        .count()
+}
+
+/// Since version 2 a store keeps each ingest's layouts (a return's 合计
+/// cells and column sums, what `report` checks the return again from) in a
+/// part of their own; version 1 kept them all in the submissions table,
+/// rewritten whole by every ingest. A version-1 store (made here from a
+/// version-2 one, as the older phstats wrote it) is still read, checked and
+/// ingested into as it is: the 合计 that does not add up is found again in
+/// either version, and after a second ingest the older month's still is.
+#[test]
+fn a_store_of_layout_version_1_is_read_and_written_as_it_is() {
+    let d = Dir::new();
+    family_with_total(&d, "jan/城东街道202601.xlsx", 1, 999.0);
+    ingest(&d, "jan", &[]);
+    assert_eq!(total_mismatches(&d, "2026-01"), 1, "version 2");
+    assert!(d.path("db/layouts/part-000001.parquet").exists());
+    // The store as version 1 wrote it: the layouts in the submissions
+    // table, no layout parts, version 1 in the manifest.
+    let layouts =
+        ParquetReader::new(std::fs::File::open(d.path("db/layouts/part-000001.parquet")).unwrap())
+            .finish()
+            .unwrap();
+    let by_id: HashMap<String, String> = layouts
+        .column("submission_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .zip(layouts.column("layout").unwrap().str().unwrap().iter())
+        .map(|(i, l)| (i.unwrap().to_string(), l.unwrap().to_string()))
+        .collect();
+    let table = d.path("db/submissions/generation=1/submissions.parquet");
+    let mut subs = ParquetReader::new(std::fs::File::open(&table).unwrap())
+        .finish()
+        .unwrap();
+    assert!(
+        subs.column("layout").is_err(),
+        "version 2 has no layout column"
+    );
+    let column: Vec<String> = subs
+        .column("submission_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|i| by_id.get(i.unwrap()).cloned().unwrap_or_default())
+        .collect();
+    subs.with_column(Column::new("layout".into(), column))
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(&table).unwrap())
+        .finish(&mut subs)
+        .unwrap();
+    std::fs::remove_dir_all(d.path("db/layouts")).unwrap();
+    let m = std::fs::read_to_string(d.path("db/manifest.json")).unwrap();
+    std::fs::write(
+        d.path("db/manifest.json"),
+        m.replace("\"version\": 2", "\"version\": 1"),
+    )
+    .unwrap();
+    assert_eq!(total_mismatches(&d, "2026-01"), 1, "version 1, read");
+    family_with_total(&d, "feb/城东街道202602.xlsx", 2, 888.0);
+    let out = ingest(&d, "feb", &[]);
+    assert!(out.status.code().is_some_and(|c| c < 2), "{}", text(&out));
+    assert!(
+        !d.path("db/layouts").exists(),
+        "a version-1 store stays one"
+    );
+    let m = std::fs::read_to_string(d.path("db/manifest.json")).unwrap();
+    assert!(m.contains("\"version\": 1"), "{m}");
+    assert_eq!(
+        total_mismatches(&d, "2026-01"),
+        1,
+        "version 1, January kept"
+    );
+    assert_eq!(total_mismatches(&d, "2026-02"), 1, "version 1, February");
+    let out = util::phstats(d.tmp.path(), &["store", "--store", "db", "verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
