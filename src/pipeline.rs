@@ -204,16 +204,20 @@ pub fn run_batch(
     // independent, so they run side by side.
     let mut periods = aggregate::periods_for(&settled.batch().months(), selection.period);
     let selected = periods.clone();
+    // The trend months only the summary's charts read, and only their rates.
+    let mut rates_only = Vec::new();
     if let (true, Some(p)) = (selection.indicators, focus) {
-        // And the months of the last year, for the trend charts.
-        let end = p.bounds().1;
-        let trend = (0..12).map(|k| Period::Month(Month(end.0 - k)));
-        for q in crate::indicators::periods_needed(p)
-            .into_iter()
-            .chain(trend)
-        {
+        for q in crate::indicators::periods_needed(p) {
             if !periods.contains(&q) {
                 periods.push(q);
+            }
+        }
+        // And the months of the last year, for the trend charts.
+        let end = p.bounds().1;
+        for q in (0..12).map(|k| Period::Month(Month(end.0 - k))) {
+            if !periods.contains(&q) {
+                periods.push(q);
+                rates_only.push(q);
             }
         }
         periods.sort_by_key(|p| p.sort_key());
@@ -229,7 +233,7 @@ pub fn run_batch(
                 focus.map_or(validate::Judged::All, validate::Judged::In),
             )
         },
-        || aggregate::aggregate(&settled, registry, schemas, &periods),
+        || aggregate::aggregate(&settled, registry, schemas, &periods, &rates_only),
     );
     let mut aggregates = aggregates;
     aggregates.comparison = aggregates

@@ -206,19 +206,29 @@ fn value_at(column: &[(UnitIdx, f64)], unit: UnitIdx) -> Option<f64> {
 }
 
 /// Aggregates the batch's counted returns over `periods` and the
-/// registry's hierarchy: the one plan of [`plan`].
+/// registry's hierarchy: the one plan of [`plan`]. Of the periods in
+/// `rates_only` (the trend months a summary only charts the rates of) only
+/// the rates are rolled up: their counts are not there to ask for.
 #[must_use]
 pub fn aggregate(
     settled: &Settled,
     registry: &Registry,
     schemas: &Schemas,
     periods: &[Period],
+    rates_only: &[Period],
 ) -> Aggregates {
     let slots = Slots::new(schemas);
-    let columns = plan::roll_up(settled.batch(), registry, schemas, periods, &slots)
-        // The plan's frames are built here, of types fixed here: an error
-        // of polars is a bug of phstats, never of a return.
-        .unwrap_or_else(|e| panic!("the roll-up plan failed: {e}"));
+    let columns = plan::roll_up(
+        settled.batch(),
+        registry,
+        schemas,
+        periods,
+        rates_only,
+        &slots,
+    )
+    // The plan's frames are built here, of types fixed here: an error
+    // of polars is a bug of phstats, never of a return.
+    .unwrap_or_else(|e| panic!("the roll-up plan failed: {e}"));
     let mut starts = Vec::with_capacity(columns.len() + 1);
     let mut total = 0;
     for c in &columns {

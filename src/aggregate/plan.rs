@@ -566,6 +566,7 @@ pub(super) fn roll_up(
     registry: &Registry,
     schemas: &Schemas,
     periods: &[Period],
+    rates_only: &[Period],
     slots: &Slots,
 ) -> PolarsResult<Vec<Figures>> {
     // The forms share no figure, no rate and no key slot, so the plan runs
@@ -582,7 +583,9 @@ pub(super) fn roll_up(
     let mut out: Vec<Figures> = Vec::new();
     for form in 0..schemas.forms.len() {
         let form = form as crate::schema::FormIdx;
-        let columns = roll_up_form(batch, registry, schemas, periods, slots, &h, &ratios, form)?;
+        let columns = roll_up_form(
+            batch, registry, schemas, periods, rates_only, slots, &h, &ratios, form,
+        )?;
         if out.is_empty() {
             out = columns;
         } else {
@@ -604,6 +607,7 @@ fn roll_up_form(
     registry: &Registry,
     schemas: &Schemas,
     periods: &[Period],
+    rates_only: &[Period],
     slots: &Slots,
     h: &Hierarchy,
     ratios: &DataFrame,
@@ -611,6 +615,15 @@ fn roll_up_form(
 ) -> PolarsResult<Vec<Figures>> {
     let (figs, keys, first) = figures(batch, schemas, slots, registry, form)?;
     let windows = windows(periods, first);
+    // The counts of a rates-only period: an empty window. A quarter's
+    // report from a city's year (nine trend months of its seventeen
+    // periods), the check+aggregate phase at 2 threads: see
+    // `pipeline::run_batch`.
+    let count_windows: Vec<(u32, u32)> = periods
+        .iter()
+        .zip(&windows)
+        .map(|(p, &w)| if rates_only.contains(p) { (1, 0) } else { w })
+        .collect();
     let ratios = ratios.clone().lazy();
 
     // 1. One value per leaf, field and month, both ways: `sum` (flows) and
@@ -634,7 +647,7 @@ fn roll_up_form(
             .otherwise(col("sum"))
             .alias("value"),
     );
-    let counts = in_periods(counts, &windows, keys, &["value"]);
+    let counts = in_periods(counts, &count_windows, keys, &["value"]);
     let counts = ancestors_of(one_source(counts, h, keys), h, keys, &["value"]);
 
     // 5. The rates, from pairs by leaf and month; a side is taken as the
