@@ -191,9 +191,7 @@ pub fn run_batch(
                 held: describe_months(&held),
             })
         }
-        Some(p) => Some(p),
-        None if selection.latest => held.last().map(|m| Period::Month(*m)),
-        None => None,
+        asked => focus(asked, selection.latest, &held),
     };
     let mut findings = std::mem::take(&mut batch.findings);
     let (settled, settling) = validate::settle(batch, registry, schemas);
@@ -307,6 +305,19 @@ pub fn run_batch(
 }
 
 /// `2026-01, 2026-02, 2026-06`, for a message.
+/// The period a run reports, of the months `held`: the one asked for, else
+/// (when `latest`) the latest month held, else none (every month). Its one
+/// owner: a store's report reads the layouts of this period's returns by it
+/// before the run judges them by it.
+#[must_use]
+pub fn focus(period: Option<Period>, latest: bool, held: &[Month]) -> Option<Period> {
+    match period {
+        Some(p) => Some(p),
+        None if latest => held.last().map(|m| Period::Month(*m)),
+        None => None,
+    }
+}
+
 fn describe_months(months: &[Month]) -> String {
     let list: Vec<String> = months.iter().map(ToString::to_string).collect();
     list.join(", ")

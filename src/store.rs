@@ -878,27 +878,29 @@ impl Store {
         if self.manifest.generation == 0 || subs.is_empty() {
             return Ok(out);
         }
-        let tables: Vec<PathBuf> = if self.manifest.version < LAYOUT_PARTS {
-            vec![gen_dir(&self.dir, self.manifest.generation).join("submissions.parquet")]
+        // Each table, with a submission that names it (none for version 1's
+        // table in force, which is there: the store was opened).
+        let tables: Vec<(PathBuf, Option<&Submission>)> = if self.manifest.version < LAYOUT_PARTS {
+            let table = gen_dir(&self.dir, self.manifest.generation).join("submissions.parquet");
+            vec![(table, None)]
         } else {
-            let mut gens: Vec<u64> = subs
-                .iter()
-                .filter(|s| s.status != Status::Rejected)
-                .map(|s| s.generation)
-                .collect();
-            gens.sort_unstable();
-            gens.dedup();
-            gens.into_iter().map(|g| self.layout_part(g)).collect()
+            let mut by_generation: std::collections::BTreeMap<u64, &Submission> =
+                std::collections::BTreeMap::new();
+            for s in subs.iter().filter(|s| s.status != Status::Rejected) {
+                by_generation.entry(s.generation).or_insert(s);
+            }
+            by_generation
+                .into_iter()
+                .map(|(g, s)| (self.layout_part(g), Some(s)))
+                .collect()
         };
         let wanted: HashSet<&str> = subs.iter().map(|s| s.id.as_str()).collect();
-        for path in tables {
+        for (path, named_by) in tables {
             if !path.exists() {
                 // Named by a submission in force and not there: damage.
                 return Err(StoreError::MissingPart {
                     path: path.display().to_string(),
-                    submission: subs
-                        .iter()
-                        .find(|s| self.layout_part(s.generation) == path)
+                    submission: named_by
                         .map(|s| format!("{}!{}", s.file, s.sheet))
                         .unwrap_or_default(),
                 });
@@ -969,18 +971,13 @@ impl Store {
         &self,
         subs: &[&Submission],
     ) -> Result<HashMap<String, Vec<ObsRow>>, StoreError> {
-        let mut named: std::collections::BTreeMap<PathBuf, &Submission> =
-            std::collections::BTreeMap::new();
-        for s in subs.iter().filter(|s| s.status != Status::Rejected) {
-            named.entry(self.part_of(s)).or_insert(s);
-        }
+        let named = self.parts_named(subs.iter().copied());
         let ids: foldhash::HashSet<&str> = subs.iter().map(|s| s.id.as_str()).collect();
         // Each part on its own core. A part holds each submission's rows
         // together (written return by return), so a submission id is looked
         // up and its key allocated once per run of rows, not per row, and a
         // field id is shared (`Arc<str>`) by every row of it: the twelfth
         // month's ingest read its 490,000 figures of history in 0.31 s before.
-        let named: Vec<(PathBuf, &Submission)> = named.into_iter().collect();
         let parts: Vec<Result<PartRows, StoreError>> = {
             use rayon::prelude::*;
             named
@@ -1004,6 +1001,39 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+impl Store {
+    /// The observation parts that the submissions `subs` (but the rejected
+    /// files, which recorded none) were written to, each with one of them
+    /// to name when it is missing; sorted by path.
+    fn parts_named<'s>(
+        &self,
+        subs: impl Iterator<Item = &'s Submission>,
+    ) -> Vec<(PathBuf, &'s Submission)> {
+        let mut named: std::collections::BTreeMap<PathBuf, &Submission> =
+            std::collections::BTreeMap::new();
+        for s in subs.filter(|s| s.status != Status::Rejected) {
+            named.entry(self.part_of(s)).or_insert(s);
+        }
+        named.into_iter().collect()
+    }
+}
+
+/// An observation part that submission `s` names, read but for its `form`
+/// column (a submission's form is in the submissions table).
+///
+/// # Errors
+/// The part is not there ([`StoreError::MissingPart`]: the store is
+/// damaged, never "the township sent nothing"), or unreadable.
+fn read_named_part(part: &Path, s: &Submission) -> Result<DataFrame, StoreError> {
+    if !part.exists() {
+        return Err(StoreError::MissingPart {
+            path: part.display().to_string(),
+            submission: format!("{}!{}", s.file, s.sheet),
+        });
+    }
+    read_parquet_without(part, "form")
 }
 
 /// The returns [`Store::figures_of`] reads: by submission id, its place
@@ -1030,35 +1060,22 @@ impl Store {
         registry: &Registry,
         schemas: &Schemas,
     ) -> Result<Vec<Option<Observations>>, StoreError> {
-        let mut named: std::collections::BTreeMap<PathBuf, &Submission> =
-            std::collections::BTreeMap::new();
         let mut wanted: Wanted<'_> = Default::default();
+        let mut whole = Vec::new();
         for (k, s) in subs.iter().enumerate() {
-            let Some((_, form, month)) = identity(s, schemas) else {
-                continue;
-            };
-            if s.status == Status::Rejected {
-                continue;
+            if let Some((_, form, month)) = identity(s, schemas) {
+                wanted.insert(s.id.as_str(), (k, form, month));
+                whole.push(*s);
             }
-            named.entry(self.part_of(s)).or_insert(s);
-            wanted.insert(s.id.as_str(), (k, form, month));
         }
-        let named: Vec<(PathBuf, &Submission)> = named.into_iter().collect();
+        let named = self.parts_named(whole.into_iter());
         // The parts read one after the other (the reader decodes a part's
         // columns on every core), then turned into observations each on its
         // own core. Reading inside that parallel loop, every worker waited
         // on the reader's own threads: 60–85 % of 2 cores.
         let frames = named
             .iter()
-            .map(|(part, s)| {
-                if !part.exists() {
-                    return Err(StoreError::MissingPart {
-                        path: part.display().to_string(),
-                        submission: format!("{}!{}", s.file, s.sheet),
-                    });
-                }
-                read_parquet_without(part, "form")
-            })
+            .map(|(part, s)| read_named_part(part, s))
             .collect::<Result<Vec<DataFrame>, StoreError>>()?;
         let parts: Vec<Result<Vec<(usize, Observations)>, StoreError>> = {
             use rayon::prelude::*;
@@ -1222,13 +1239,7 @@ fn read_part(
     s: &Submission,
     ids: &foldhash::HashSet<&str>,
 ) -> Result<PartRows, StoreError> {
-    if !part.exists() {
-        return Err(StoreError::MissingPart {
-            path: part.display().to_string(),
-            submission: format!("{}!{}", s.file, s.sheet),
-        });
-    }
-    let df = read_parquet(part)?;
+    let df = read_named_part(part, s)?;
     let sid = typed(&df, part, "submission_id", Column::str)?;
     let code = typed(&df, part, "unit_code", Column::u64)?;
     let field = typed(&df, part, "field", Column::str)?;
@@ -1385,11 +1396,12 @@ fn loads(s: &Submission, registry: &Registry, schemas: &Schemas) -> bool {
 /// The store's submissions `subs`, rebuilt as a batch. Returns of units or
 /// fields no longer in the registry or the schemas are left out, and said
 /// so in the notes, in `lang`. The layouts (合计 cells, columns, row sums)
-/// of the returns of `judged` months are read, to check those returns
-/// again ([`crate::validate::Judged`]); the others are history, read for
-/// their figures (every month when `judged` is `None`). A quarter's report
-/// from a city's year parsed 6,425 layouts to check 1,633 returns: 0.18 s
-/// of its 0.36 s load at 2 threads.
+/// are read for the returns of the period `judged` gives of the months the
+/// batch holds ([`crate::pipeline::focus`], every month for `None`): those
+/// the run checks again ([`crate::validate::Judged`]); the others are
+/// history, read for their figures. A quarter's report from a city's year
+/// parsed 6,425 layouts to check 1,633 returns: 0.18 s of its 0.36 s load
+/// at 2 threads.
 ///
 /// # Errors
 /// An unreadable table.
@@ -1399,19 +1411,14 @@ pub fn load_batch(
     registry: &Registry,
     schemas: &Schemas,
     lang: Lang,
-    judged: Option<crate::period::Period>,
+    judged: Judging<'_>,
 ) -> Result<(Batch, Vec<String>), StoreError> {
-    let layouts = judged.map_or(LayoutsOf::Every, LayoutsOf::In);
-    load_returns(store, subs, registry, schemas, lang, layouts)
+    load_returns(store, subs, registry, schemas, lang, Some(judged))
 }
 
-/// Which returns' layouts [`load_returns`] reads.
-#[derive(Clone, Copy)]
-enum LayoutsOf {
-    None,
-    Every,
-    In(crate::period::Period),
-}
+/// The period a run judges, of the months its batch holds
+/// ([`crate::pipeline::focus`]).
+pub type Judging<'a> = &'a dyn Fn(&[Month]) -> Option<crate::period::Period>;
 
 /// [`load_batch`] for what reads only the figures and the returns'
 /// identities (an ingest's history: its old returns' own sheets were checked
@@ -1429,7 +1436,7 @@ pub fn load_figures(
     schemas: &Schemas,
     lang: Lang,
 ) -> Result<(Batch, Vec<String>), StoreError> {
-    load_returns(store, subs, registry, schemas, lang, LayoutsOf::None)
+    load_returns(store, subs, registry, schemas, lang, None)
 }
 
 fn load_returns(
@@ -1438,18 +1445,13 @@ fn load_returns(
     registry: &Registry,
     schemas: &Schemas,
     lang: Lang,
-    layouts: LayoutsOf,
+    judged: Option<Judging<'_>>,
 ) -> Result<(Batch, Vec<String>), StoreError> {
-    let wants_layout = |s: &Submission| match layouts {
-        LayoutsOf::None => false,
-        LayoutsOf::Every => true,
-        LayoutsOf::In(p) => identity(s, schemas).is_some_and(|(_, _, m)| p.contains(m)),
-    };
     let mut figures = store.figures_of(subs, registry, schemas)?;
     // Each return's figures, put together once at the end on every core.
     let mut tables: Vec<(Observations, u32)> = Vec::new();
-    let with_layouts: Vec<&Submission> = subs.iter().copied().filter(|s| wants_layout(s)).collect();
-    let mut stored_layouts = store.layouts(&with_layouts)?;
+    // Each return's submission, for its layout.
+    let mut of_return: Vec<&Submission> = Vec::new();
     let mut batch = Batch::default();
     let mut notes = Vec::new();
     let mut file_of: HashMap<&str, u32> = HashMap::new();
@@ -1470,26 +1472,6 @@ fn load_returns(
             });
             continue;
         };
-        let layout: Layout = match stored_layouts.remove(&s.id) {
-            Some(text) => serde_json::from_str(&text).map_err(|_| StoreError::Value {
-                path: format!("{}（{}）", store.dir.display(), s.id),
-                column: "layout".into(),
-                row: 0,
-                found: Some(crate::findings::clip(text.clone())),
-            })?,
-            // Every return recorded one: none is damage, never "no 合计".
-            None if wants_layout(s) => {
-                return Err(StoreError::Value {
-                    path: format!("{}（{}）", store.dir.display(), s.id),
-                    column: "layout".into(),
-                    row: 0,
-                    found: None,
-                })
-            }
-            None => Layout::default(),
-        };
-        let f = schemas.form(form);
-        let field = |id: &str| f.field_idx(id);
         let file = *file_of.entry(s.file.as_str()).or_insert_with(|| {
             batch.files.push(s.file.clone());
             batch.modified.push(ingest_time(&s.ingested_at));
@@ -1499,6 +1481,7 @@ fn load_returns(
         if let Some(o) = figures[k].take() {
             tables.push((o, ret));
         }
+        of_return.push(s);
         batch.returns.push(Return {
             file,
             sheet: s.sheet.clone(),
@@ -1509,48 +1492,93 @@ fn load_returns(
             reported_on: s.reported_on.as_deref().and_then(Day::find_in),
             received: None,
             status: ReturnStatus::Active,
-            totals: layout
-                .totals
-                .iter()
-                .filter_map(|(id, v, r, c)| {
-                    Some(TotalCell {
-                        field: field(id)?,
-                        value: *v,
-                        cell: CellRef { row: *r, col: *c },
-                    })
-                })
-                .collect(),
-            columns: layout
-                .columns
-                .iter()
-                .filter_map(|(id, c)| Some((field(id)?, *c)))
-                .collect(),
-            total_row: layout.total_row,
-            row_sums: layout
-                .row_sums
-                .iter()
-                .filter_map(|(id, sum, a, b, u)| {
-                    Some(RowSum {
-                        field: field(id)?,
-                        sum: *sum,
-                        first_row: *a,
-                        last_row: *b,
-                        unreadable: *u,
-                    })
-                })
-                .collect(),
-            suggested: layout
-                .suggested
-                .iter()
-                .filter_map(|c| registry.by_code(UnitCode(*c)))
-                .collect(),
-            name_col: layout.name_col,
+            totals: Vec::new(),
+            columns: Vec::new(),
+            total_row: None,
+            row_sums: Vec::new(),
+            suggested: Vec::new(),
+            name_col: None,
         });
+    }
+    if let Some(judged) = judged {
+        // The period the run will judge, of the months the batch holds.
+        let period = judged(&batch.months_read());
+        let wanted: Vec<&Submission> = batch
+            .returns
+            .iter()
+            .zip(&of_return)
+            .filter(|(r, _)| period.is_none_or(|p| p.contains(r.month)))
+            .map(|(_, s)| *s)
+            .collect();
+        let mut stored = store.layouts(&wanted)?;
+        for (r, s) in batch.returns.iter_mut().zip(&of_return) {
+            if period.is_some_and(|p| !p.contains(r.month)) {
+                continue;
+            }
+            // Every return recorded one: none is damage, never "no 合计".
+            let text = stored.remove(&s.id);
+            let layout: Layout = text
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .ok_or_else(|| StoreError::Value {
+                    path: format!("{}（{}）", store.dir.display(), s.id),
+                    column: "layout".into(),
+                    row: 0,
+                    found: text.map(crate::findings::clip),
+                })?;
+            apply_layout(r, layout, registry, schemas);
+        }
     }
     let parts: Vec<(&Observations, u32)> = tables.iter().map(|(o, r)| (o, *r)).collect();
     batch.obs = Observations::concat(&parts);
     batch.expected_forms = forms_held(subs.iter().copied(), schemas);
     Ok((batch, notes))
+}
+
+/// A return's layout as read back: its fields by id and units by code, in
+/// this registry and these schemas (one no longer known is left out).
+fn apply_layout(r: &mut Return, layout: Layout, registry: &Registry, schemas: &Schemas) {
+    let f = schemas.form(r.form);
+    let field = |id: &str| f.field_idx(id);
+    r.totals = layout
+        .totals
+        .iter()
+        .filter_map(|(id, v, row, col)| {
+            Some(TotalCell {
+                field: field(id)?,
+                value: *v,
+                cell: CellRef {
+                    row: *row,
+                    col: *col,
+                },
+            })
+        })
+        .collect();
+    r.columns = layout
+        .columns
+        .iter()
+        .filter_map(|(id, c)| Some((field(id)?, *c)))
+        .collect();
+    r.total_row = layout.total_row;
+    r.row_sums = layout
+        .row_sums
+        .iter()
+        .filter_map(|(id, sum, a, b, u)| {
+            Some(RowSum {
+                field: field(id)?,
+                sum: *sum,
+                first_row: *a,
+                last_row: *b,
+                unreadable: *u,
+            })
+        })
+        .collect();
+    r.suggested = layout
+        .suggested
+        .iter()
+        .filter_map(|c| registry.by_code(UnitCode(*c)))
+        .collect();
+    r.name_col = layout.name_col;
 }
 
 /// The forms of `subs`: every form a store holds is expected every month
@@ -2479,19 +2507,4 @@ pub fn unit_label(s: &Submission) -> Label {
             s.unit_code.map(|c| c.to_string()).unwrap_or_default()
         ),
     }
-}
-
-/// Months a submission set covers.
-#[must_use]
-pub fn months(subs: &[&Submission]) -> Vec<Month> {
-    let mut v: Vec<Month> = subs
-        .iter()
-        .filter_map(|s| match crate::period::Period::parse(&s.month) {
-            Some(crate::period::Period::Month(m)) => Some(m),
-            _ => None,
-        })
-        .collect();
-    v.sort_unstable();
-    v.dedup();
-    v
 }

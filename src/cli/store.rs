@@ -696,15 +696,11 @@ fn in_force_batch(
             !out
         });
     }
-    // The returns checked again: the period's, or the latest month's (the
-    // one a run without a period reports), as the pipeline judges them.
-    let judged = period.or_else(|| {
-        latest
-            .then(|| store::months(&live).last().copied().map(Period::Month))
-            .flatten()
-    });
+    // The returns checked again are those of the period the run reports,
+    // of the months it holds: the pipeline's own rule.
+    let judged = |held: &[crate::period::Month]| crate::pipeline::focus(period, latest, held);
     let (mut batch, mut notes) =
-        store::load_batch(st, &live, registry, schemas, lang, judged).map_err(store_err(lang))?;
+        store::load_batch(st, &live, registry, schemas, lang, &judged).map_err(store_err(lang))?;
     batch.outside = outside;
     // A scope expects the forms the whole store holds.
     batch.expected_forms = store::forms_held(held.iter().copied(), schemas);

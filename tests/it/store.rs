@@ -2246,3 +2246,52 @@ fn a_store_of_layout_version_1_is_read_and_written_as_it_is() {
     let out = util::phstats(d.tmp.path(), &["store", "--store", "db", "verify"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+/// A report without `--period` checks again the returns of the latest month
+/// it holds, their 合计 among them, and reads their layouts for it: the
+/// month is the one the run reports, of the returns it can count. Here the
+/// store's latest month holds only a township the registry given no longer
+/// has (merged away): the report is of January, and January's 合计 that does
+/// not add up is still found.
+#[test]
+fn a_report_of_the_latest_month_checks_the_returns_it_counts() {
+    let d = Dir::new();
+    family_with_total(&d, "jan/城东街道202601.xlsx", 1, 999.0);
+    ingest(&d, "jan", &[]);
+    family(
+        &d,
+        "feb/新民镇202602.xlsx",
+        "新民镇",
+        2,
+        &[("新村", 500.0, 100.0), ("红旗村", 400.0, 100.0)],
+    );
+    ingest(&d, "feb", &[]);
+    let merged: String = util::UNITS
+        .lines()
+        .filter(|l| !l.contains("439902101"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(d.path("merged.csv"), merged).unwrap();
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report",
+            "--store",
+            "db",
+            "--units",
+            "merged.csv",
+            "-o",
+            "r.xlsx",
+            "--export",
+            "out",
+        ],
+    );
+    assert!(out.status.code().is_some_and(|c| c < 2), "{}", text(&out));
+    let findings = std::fs::read_to_string(d.path("out/findings.csv")).unwrap();
+    let mismatches: Vec<&str> = findings
+        .lines()
+        .filter(|l| l.contains("total_mismatch"))
+        .collect();
+    assert_eq!(mismatches.len(), 1, "{findings}");
+    assert!(mismatches[0].contains("2026-01"), "{findings}");
+}
