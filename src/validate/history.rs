@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::findings::{CellRef, Finding, Rule};
 use crate::message::{num, Detail};
-use crate::observation::{sort_key, Batch};
+use crate::observation::{Batch, ReturnStatus};
 use crate::period::Month;
 use crate::registry::{Registry, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
@@ -127,71 +127,87 @@ struct Point {
 /// `stock_drop` and `outlier` findings for every unit row of the counted
 /// returns `judged`, each against the whole history of its unit and field.
 ///
-/// The counted figures are sorted by (unit, form, field, month); each
-/// unit's series of one field is then checked on its own, on every core.
+/// The rows (`rows`: each a run of one unit's figures in one return) are
+/// grouped by unit and form and put in month order; a group with no row
+/// judged is passed over without reading its figures, and each other
+/// group's figures are sorted by field and month on their own, on every
+/// core. Sorting every counted figure by (unit, form, field, month) took
+/// 0.11 s of a city's twelfth monthly ingest at 2 threads (1.3 million
+/// figures, 0.11 million of them judged).
 #[must_use]
 pub fn check(
     batch: &Batch,
+    rows: &super::RowIndex,
     registry: &Registry,
     schemas: &Schemas,
     judged: super::Judged,
 ) -> Vec<Finding> {
     let o = &batch.obs;
-    // (unit, form, field, month, place read) of every counted figure, one
-    // entry per observation written in place (a filtered parallel collect
-    // would hold the table twice); those not counted sort last under
-    // `UnitIdx::MAX` and are cut off.
-    let mut order: Vec<(UnitIdx, FormIdx, FieldIdx, i32, u32)> = (0..o.len())
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|i| {
-            let unit = if batch.counts(i, schemas) {
-                o.unit[i]
-            } else {
-                UnitIdx::MAX
-            };
-            (unit, o.form[i], o.field[i], o.month[i].0, i as u32)
-        })
+    // The rows of counted returns, by (unit, form, month, place read).
+    let mut spans: Vec<&super::RowSpan> = rows
+        .rows
+        .iter()
+        .filter(|r| r.start < r.end && batch.returns[r.ret as usize].status == ReturnStatus::Active)
         .collect();
-    order.par_sort_unstable_by_key(|&(unit, form, field, month, i)| {
-        sort_key(unit, u32::from(form) << 16 | u32::from(field), month, i)
+    spans.par_sort_unstable_by_key(|r| {
+        let ret = &batch.returns[r.ret as usize];
+        (r.unit, ret.form, ret.month, r.start)
     });
-    order.truncate(order.partition_point(|x| x.0 != UnitIdx::MAX));
-    if order.is_empty() {
-        return Vec::new();
-    }
+    let key = |r: &super::RowSpan| (r.unit, batch.returns[r.ret as usize].form);
     let mut bounds = vec![0];
-    for i in 1..order.len() {
-        let (a, b) = (order[i], order[i - 1]);
-        if (a.0, a.1, a.2) != (b.0, b.1, b.2) {
+    for i in 1..spans.len() {
+        if key(spans[i]) != key(spans[i - 1]) {
             bounds.push(i);
         }
     }
-    bounds.push(order.len());
+    bounds.push(spans.len());
+    if spans.is_empty() {
+        return Vec::new();
+    }
     bounds
         .par_windows(2)
-        .with_min_len(64)
+        .with_min_len(16)
         .flat_map_iter(|w| {
-            let run = &order[w[0]..w[1]];
-            let (unit, form, field) = (run[0].0, run[0].1, run[0].2);
-            let judges = |i: u32| judged.judges(batch, o.ret[i as usize]);
-            if !run.iter().any(|x| judges(x.4)) {
+            let group = &spans[w[0]..w[1]];
+            if !group.iter().any(|r| judged.judges(batch, r.ret)) {
                 return Vec::new();
             }
-            let pts: Vec<Point> = run
+            let (unit, form) = key(group[0]);
+            // (field, month, place read) of each counted figure: by field,
+            // each field's in month order.
+            let mut figs: Vec<(FieldIdx, i32, u32)> = group
                 .iter()
-                .map(|&(_, _, _, _, i)| {
-                    let i = i as usize;
-                    Point {
-                        month: o.month[i],
-                        value: o.value[i].unwrap_or_default(),
-                        ret: o.ret[i],
-                        cell: o.cell[i],
-                        judged: judges(i as u32),
-                    }
-                })
+                .flat_map(|r| r.start..r.end)
+                .filter(|&i| batch.counts(i, schemas))
+                .map(|i| (o.field[i], o.month[i].0, i as u32))
                 .collect();
-            series(batch, registry, schemas, (unit, form, field), &pts)
+            figs.sort_unstable();
+            let mut out = Vec::new();
+            for run in figs.chunk_by(|a, b| a.0 == b.0) {
+                let pts: Vec<Point> = run
+                    .iter()
+                    .map(|&(_, _, i)| {
+                        let i = i as usize;
+                        Point {
+                            month: o.month[i],
+                            value: o.value[i].unwrap_or_default(),
+                            ret: o.ret[i],
+                            cell: o.cell[i],
+                            judged: judged.judges(batch, o.ret[i]),
+                        }
+                    })
+                    .collect();
+                if pts.iter().any(|p| p.judged) {
+                    out.extend(series(
+                        batch,
+                        registry,
+                        schemas,
+                        (unit, form, run[0].0),
+                        &pts,
+                    ));
+                }
+            }
+            out
         })
         .collect()
 }

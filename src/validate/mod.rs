@@ -103,7 +103,7 @@ pub fn check(
     let (batch, rows) = (&settled.batch, &settled.rows);
     let mut findings = relations::check(batch, rows, registry, schemas, judged);
     findings.extend(totals::check(batch, registry, schemas, judged));
-    findings.extend(history::check(batch, registry, schemas, judged));
+    findings.extend(history::check(batch, rows, registry, schemas, judged));
     findings.extend(returns::late(
         batch,
         registry,
