@@ -356,6 +356,28 @@ impl Period {
     }
 }
 
+impl From<Month> for Period {
+    fn from(m: Month) -> Period {
+        Period::Month(m)
+    }
+}
+
+/// As it is written (`2026-01`, `2026Q1`, `2026-01..2026-06`): the form a
+/// finding keeps in a store and `findings.csv` shows.
+impl serde::Serialize for Period {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Period {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Period, D::Error> {
+        let text = String::deserialize(d)?;
+        Period::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a period: {text:?}")))
+    }
+}
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -246,29 +246,11 @@ pub fn run_batch(
     // A report is about its period: the findings of other months were only
     // the history of this one's.
     if let Some(p) = focus {
-        // On every core, each period named parsed once a thread: a
-        // province-year has 90,000 findings, most of them other months'
-        // (history), and freeing those was 20 ms of one thread.
+        // On every core: a province-year has 90,000 findings, most of them
+        // other months' (history), and freeing those was 20 ms of one thread.
         findings = std::mem::take(&mut findings)
             .into_par_iter()
-            .map_init(
-                std::collections::HashMap::<String, bool>::new,
-                |covered, f| {
-                    let keep = match f.period.as_deref() {
-                        None => true,
-                        Some(text) => match covered.get(text) {
-                            Some(&keep) => keep,
-                            None => {
-                                let keep = Period::parse(text).is_none_or(|fp| p.covers(fp));
-                                covered.insert(text.to_string(), keep);
-                                keep
-                            }
-                        },
-                    };
-                    keep.then_some(f)
-                },
-            )
-            .flatten()
+            .filter(|f| f.period.is_none_or(|fp| p.covers(fp)))
             .collect();
     }
     let completeness = completeness

@@ -93,14 +93,10 @@ fn recipients<'a>(
                 _ => continue,
             },
         };
-        let month = f
-            .period
-            .as_deref()
-            .and_then(Period::parse)
-            .and_then(|p| match p {
-                Period::Month(m) => Some(m),
-                _ => None,
-            });
+        let month = f.period.and_then(|p| match p {
+            Period::Month(m) => Some(m),
+            _ => None,
+        });
         out.entry((who, month)).or_default().push(f);
     }
     out

@@ -122,12 +122,7 @@ pub fn finding_cells(
         .and_then(|c| registry.by_code(crate::registry::UnitCode(c)))
         .map(|u| registry.unit(u).name.clone())
         .unwrap_or_default();
-    let period = f
-        .period
-        .as_deref()
-        .and_then(Period::parse)
-        .map(|p| period_label(p, lang))
-        .unwrap_or_default();
+    let period = f.period.map(|p| period_label(p, lang)).unwrap_or_default();
     [
         f.severity_label(lang).to_string(),
         // The rule as a person names it; its id stays in findings.csv.
