@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::message::Label;
 use crate::message::{Detail, Lang};
 use crate::period::Period;
+use crate::schema::{FieldId, FormId};
 
 /// How serious a finding is. Any `Error` makes the run exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -375,7 +376,7 @@ pub struct Finding {
     /// Which rule.
     pub rule: Rule,
     /// Form id, when known.
-    pub form: Option<String>,
+    pub form: Option<FormId>,
     /// Period (`2026-01`), when known.
     pub period: Option<Period>,
     /// 12-digit code of the unit concerned, when known.
@@ -387,7 +388,7 @@ pub struct Finding {
     /// The cell FORMS.md §4 says to name.
     pub cell: Option<CellRef>,
     /// Field id.
-    pub field: Option<String>,
+    pub field: Option<FieldId>,
     /// The value found, as written.
     pub value: Option<String>,
     /// What was found versus what was expected, with the values involved.
@@ -505,8 +506,8 @@ impl Finding {
 
     /// Sets the form id.
     #[must_use]
-    pub fn form(mut self, form: impl Into<String>) -> Finding {
-        self.form = Some(form.into());
+    pub fn form(mut self, form: &FormId) -> Finding {
+        self.form = Some(form.clone());
         self
     }
 
@@ -526,8 +527,8 @@ impl Finding {
 
     /// Sets the field id.
     #[must_use]
-    pub fn field(mut self, field: impl Into<String>) -> Finding {
-        self.field = Some(field.into());
+    pub fn field(mut self, field: &FieldId) -> Finding {
+        self.field = Some(field.clone());
         self
     }
 
@@ -586,7 +587,7 @@ impl Finding {
     pub fn export_fields(&self) -> [String; 9] {
         [
             self.rule.id().to_string(),
-            self.form.clone().unwrap_or_default(),
+            self.form.as_deref().unwrap_or_default().to_string(),
             self.period.map(|p| p.to_string()).unwrap_or_default(),
             self.unit_code
                 .map(|c| format!("{c:012}"))
@@ -594,7 +595,7 @@ impl Finding {
             self.file.clone().unwrap_or_default(),
             self.sheet.clone().unwrap_or_default(),
             self.cell.map(|c| c.to_string()).unwrap_or_default(),
-            self.field.clone().unwrap_or_default(),
+            self.field.as_deref().unwrap_or_default().to_string(),
             self.value.clone().unwrap_or_default(),
         ]
     }

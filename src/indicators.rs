@@ -405,13 +405,13 @@ pub fn write_csv(
         let u = registry.unit(r.unit);
         let form = schemas.form(r.form);
         w.write_field(&period)?;
-        w.write_field(&form.id)?;
+        w.write_field(form.id.as_str())?;
         w.write_field(u.level.id())?;
         buf.clear();
         write!(buf, "{}", u.code)?;
         w.write_field(&buf)?;
         w.write_field(crate::report::csv::neutralise(&u.name).as_bytes())?;
-        w.write_field(&form.field(r.field).id)?;
+        w.write_field(form.field(r.field).id.as_str())?;
         for v in [
             r.current,
             r.ytd,

@@ -88,6 +88,97 @@ pub type FormIdx = u16;
 /// Index of a field in [`Form::fields`].
 pub type FieldIdx = u16;
 
+/// A stable id of the schemas, shared rather than copied (a city-year's
+/// findings name a form and a field each), and of its own type so that a
+/// form's id is never taken for a field's. It reads as the text it is
+/// (`&*id`, `id.as_str()`) and is written as that text (a store, a CSV).
+macro_rules! schema_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(std::sync::Arc<str>);
+
+        impl $name {
+            /// The id as text.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(id: &str) -> $name {
+                $name(id.into())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(id: String) -> $name {
+                $name(id.into())
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                &*self.0 == other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                *self.0 == **other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                &*self.0 == *other
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$name, D::Error> {
+                String::deserialize(d).map($name::from)
+            }
+        }
+    };
+}
+
+schema_id! {
+    /// A form's stable id (`vaccination`).
+    FormId
+}
+
+schema_id! {
+    /// A field's stable id (`hepb1_due`), within its form.
+    FieldId
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawForm {
@@ -199,7 +290,7 @@ pub struct Ratio {
 #[derive(Debug, Clone)]
 pub struct Field {
     /// Stable id (`hepb1_due`).
-    pub id: String,
+    pub id: FieldId,
     /// Group header (`乙肝疫苗第1剂`), if the field sits under one.
     pub group: Option<String>,
     /// Sub-header, or the whole label for an ungrouped field (`应种人数`).
@@ -301,7 +392,7 @@ pub struct Target {
 #[derive(Debug, Clone)]
 pub struct Form {
     /// Stable id (`vaccination`).
-    pub id: String,
+    pub id: FormId,
     /// Official title (`免疫规划疫苗常规接种情况月报表`).
     pub title: String,
     /// Short name for sheet names (`免疫`).
@@ -487,7 +578,7 @@ impl Form {
                     .unwrap_or_else(|| w.to_string())
             };
             fields.push(Field {
-                id: f.id.clone(),
+                id: f.id.clone().into(),
                 group: f.group.clone(),
                 label: f.label.clone(),
                 kind: f.kind,
@@ -585,7 +676,7 @@ impl Form {
         Ok(Form {
             en,
             table_no: raw.table_no.clone(),
-            id: raw.id,
+            id: raw.id.into(),
             title: raw.title,
             short: raw.short,
             unit_note: raw.unit_note,
@@ -707,7 +798,7 @@ impl Schemas {
                 file: file.clone(),
                 source,
             })?;
-            if forms.iter().any(|f| f.id == raw.id) {
+            if forms.iter().any(|f| *f.id == *raw.id) {
                 return Err(SchemaError::Invalid {
                     file,
                     message: format!("form `{}` defined twice", raw.id),
@@ -792,7 +883,12 @@ mod tests {
         let pairs = |f: &Form| -> Vec<(String, String)> {
             f.checks
                 .iter()
-                .map(|c| (f.field(c.left).id.clone(), f.field(c.right).id.clone()))
+                .map(|c| {
+                    (
+                        f.field(c.left).id.to_string(),
+                        f.field(c.right).id.to_string(),
+                    )
+                })
                 .collect()
         };
         let mut want: Vec<(String, String)> = [

@@ -1635,7 +1635,7 @@ fn ingest_time(at: &str) -> Option<std::time::SystemTime> {
 /// The layout of a return, to store.
 fn layout_of(r: &Return, registry: &Registry, schemas: &Schemas) -> String {
     let f = schemas.form(r.form);
-    let id = |fi| f.field(fi).id.clone();
+    let id = |fi| f.field(fi).id.to_string();
     let layout = Layout {
         totals: r
             .totals
@@ -1910,7 +1910,7 @@ pub fn ingest(
             sheet: r.sheet.clone(),
             unit_code: Some(unit.code.0),
             unit_name: unit.name.clone(),
-            form: schemas.form(r.form).id.clone(),
+            form: schemas.form(r.form).id.to_string(),
             month: r.month.to_string(),
             ingested_at: opts.now.clone(),
             generation,
@@ -1953,32 +1953,31 @@ pub fn ingest(
     }
     let spans = crate::validate::returns::return_spans(&batch);
     for (month, rets) in &by_month {
-        let mut sid = Vec::new();
+        let ids: Vec<String> = rets
+            .iter()
+            .map(|&k| {
+                let r = &batch.returns[k];
+                let hash = hash_of.get(batch.files[r.file as usize].as_str());
+                format!("{}:{}", hash.copied().unwrap_or(""), r.sheet)
+            })
+            .collect();
+        let mut sid: Vec<&str> = Vec::new();
         let mut code = Vec::new();
-        let mut form = Vec::new();
-        let mut field = Vec::new();
+        let mut form: Vec<&str> = Vec::new();
+        let mut field: Vec<&str> = Vec::new();
         let mut value: Vec<Option<f64>> = Vec::new();
         let mut row = Vec::new();
         let mut col = Vec::new();
-        for &k in rets {
-            let r = &batch.returns[k];
-            let f = schemas.form(r.form);
-            let id = format!(
-                "{}:{}",
-                hash_of
-                    .get(batch.files[r.file as usize].as_str())
-                    .copied()
-                    .unwrap_or(""),
-                r.sheet
-            );
+        for (&k, id) in rets.iter().zip(&ids) {
+            let f = schemas.form(batch.returns[k].form);
             // In the order of the cells, as a return is read back.
             let mut cells: Vec<usize> = spans[k].clone().collect();
             cells.sort_by_key(|&i| (batch.obs.cell[i].row, batch.obs.cell[i].col));
             for i in cells {
-                sid.push(id.clone());
+                sid.push(id);
                 code.push(registry.unit(batch.obs.unit[i]).code.0);
-                form.push(f.id.clone());
-                field.push(f.field(batch.obs.field[i]).id.clone());
+                form.push(&f.id);
+                field.push(&f.field(batch.obs.field[i]).id);
                 value.push(batch.obs.value[i]);
                 row.push(batch.obs.cell[i].row);
                 col.push(batch.obs.cell[i].col);

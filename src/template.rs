@@ -17,7 +17,7 @@ use crate::message::{month_label, Lang};
 use crate::period::Month;
 use crate::registry::{Registry, UnitIdx};
 use crate::report::{write_atomic, ReportError};
-use crate::schema::{FieldIdx, Form, Kind, Schemas};
+use crate::schema::{FieldId, FieldIdx, Form, FormId, Kind, Schemas};
 
 /// Villages printed on one page.
 pub const VILLAGES_PER_PAGE: u32 = 30;
@@ -38,7 +38,7 @@ pub struct TemplateRequest<'a> {
     pub combined: bool,
     /// Last month's stocks in force (village, form id, field id), from a
     /// store: shown in a note on each stock cell while the clerk types.
-    pub previous: std::collections::HashMap<(UnitIdx, String, String), f64>,
+    pub previous: std::collections::HashMap<(UnitIdx, FormId, FieldId), f64>,
     /// The 制定机关 (`--issuer`, else [`crate::report::issuer`]'s default).
     pub issuer: String,
     /// Day of the next month by which the return is due (填表说明).

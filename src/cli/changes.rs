@@ -195,7 +195,7 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
         let why: Vec<String> = movers
             .iter()
             .filter(|(s, _)| {
-                s.form == form.id
+                s.form == *form.id
                     && s.unit_code
                         .and_then(|c| registry.by_code(crate::registry::UnitCode(c)))
                         .is_some_and(|u| registry.ancestors_and_self(u).any(|a| a == m.unit))

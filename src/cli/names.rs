@@ -141,7 +141,7 @@ pub fn unit(registry: &Registry, text: &str, flag: &str, lang: Lang) -> anyhow::
 fn form_names(schemas: &Schemas, f: FormIdx) -> Vec<String> {
     let form = schemas.form(f);
     [
-        form.id.clone(),
+        form.id.to_string(),
         form.title_in(Lang::Zh).to_string(),
         form.title_in(Lang::En).to_string(),
         form.short_in(Lang::Zh).to_string(),
@@ -215,10 +215,14 @@ pub fn field(
     // key group's 签约率(%) under its group header.
     let whole = |(f, k): (FormIdx, FieldIdx)| {
         let field = schemas.form(f).field(k);
-        [field.id.clone(), field.display_label(), field.label().en]
-            .iter()
-            .map(|n| field_key(n))
-            .collect::<Vec<_>>()
+        [
+            field.id.to_string(),
+            field.display_label(),
+            field.label().en,
+        ]
+        .iter()
+        .map(|n| field_key(n))
+        .collect::<Vec<_>>()
     };
     let names = |(f, k): (FormIdx, FieldIdx)| {
         let mut n = whole((f, k));

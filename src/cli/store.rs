@@ -1224,7 +1224,7 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
     // Superseded or unsettled versions of the same figures, and why.
     let subs = st.submissions().map_err(store_err(lang))?;
     for s in &subs {
-        if matches!(s.status, Status::InForce | Status::Rejected) || s.form != form.id {
+        if matches!(s.status, Status::InForce | Status::Rejected) || s.form != *form.id {
             continue;
         }
         let inside = Period::parse(&s.month).is_some_and(|m| period.covers(m));

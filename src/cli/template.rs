@@ -9,7 +9,7 @@ use super::Langs;
 use crate::message::Lang;
 use crate::period::Period;
 use crate::registry::{Registry, UnitIdx};
-use crate::schema::Schemas;
+use crate::schema::{FieldId, FormId, Schemas};
 use crate::template::{write_templates, TemplateRequest};
 use crate::validate::returns::expected_units;
 
@@ -58,7 +58,7 @@ fn previous_stocks(
     schemas: &Schemas,
     month: crate::period::Month,
     lang: Lang,
-) -> anyhow::Result<std::collections::HashMap<(UnitIdx, String, String), f64>> {
+) -> anyhow::Result<std::collections::HashMap<(UnitIdx, FormId, FieldId), f64>> {
     let st = super::store::open(dir, lang)?;
     let subs = st.submissions().map_err(super::store::store_err(lang))?;
     let prev = month.prev().to_string();

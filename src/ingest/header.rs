@@ -366,7 +366,7 @@ mod tests {
         let mut v: Vec<(String, u32)> = h
             .columns
             .iter()
-            .map(|(i, c)| (f.field(*i).id.clone(), *c))
+            .map(|(i, c)| (f.field(*i).id.to_string(), *c))
             .collect();
         v.sort_by_key(|x| x.1);
         v

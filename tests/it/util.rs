@@ -40,7 +40,7 @@ pub fn columns(form: &str) -> Vec<(String, Option<String>, String)> {
     let schemas = phstats::schema::Schemas::builtin().unwrap();
     let f = &schemas.forms[schemas.form_idx(form).unwrap() as usize];
     f.reported_fields()
-        .map(|(_, fd)| (fd.id.clone(), fd.group.clone(), fd.label.clone()))
+        .map(|(_, fd)| (fd.id.to_string(), fd.group.clone(), fd.label.clone()))
         .collect()
 }
 
