@@ -45,6 +45,10 @@ pub struct Aggregates {
     slots: Slots,
     /// Slot `period × fields + form-field`: (unit, value), sorted by unit.
     columns: Vec<Column>,
+    /// Slot `period × 2 × sequences + 2 × sequence + side`: the year to
+    /// date through a month of a dose sequence's earlier (side 0) and later
+    /// (side 1) doses, paired by leaf and month, sorted by unit.
+    sequences: Vec<Column>,
     /// Where each slot starts in [`Aggregates::rows`], and the total.
     starts: Vec<usize>,
 }
@@ -62,6 +66,28 @@ impl Aggregates {
         let p = self.periods.iter().position(|x| *x == period)?;
         let slot = p * self.slots.ff.len() + self.slots.ff_of(form, field) as usize;
         value_at(self.columns.get(slot)?, unit)
+    }
+
+    /// The year to date through month `m` of dose sequence `k` of `form`
+    /// (the schema's `sequences`) at `unit`: the earlier dose and the later,
+    /// paired at each leaf and month as a rate's sides are (FORMS.md §4–5).
+    /// `None` where no month of the year paired them, or `m` is not a
+    /// period of the run.
+    #[must_use]
+    pub fn sequence_to_date(
+        &self,
+        m: Month,
+        unit: UnitIdx,
+        form: FormIdx,
+        k: usize,
+    ) -> Option<(f64, f64)> {
+        let p = self.periods.iter().position(|x| *x == Period::Month(m))?;
+        let s = self.slots.seq_start[form as usize] as usize + k;
+        let base = (p * self.slots.seq.len() + s) * 2;
+        Some((
+            value_at(self.sequences.get(base)?, unit)?,
+            value_at(self.sequences.get(base + 1)?, unit)?,
+        ))
     }
 
     /// Every figure, by period (report order), form, field and unit.
@@ -163,24 +189,48 @@ struct Slots {
     ff: Vec<(FormIdx, FieldIdx)>,
     /// Where each form's fields start in `ff`.
     form_start: Vec<u32>,
+    /// Every dose sequence (form, earlier, later) of every form, in schema
+    /// order: two slots each after the form-fields, their paired sums.
+    seq: Vec<(FormIdx, FieldIdx, FieldIdx)>,
+    /// Where each form's sequences start in `seq`.
+    seq_start: Vec<u32>,
 }
 
 impl Slots {
     fn new(schemas: &Schemas) -> Slots {
-        let mut ff = Vec::new();
-        let mut form_start = Vec::new();
+        let (mut ff, mut form_start, mut seq, mut seq_start) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (fi, f) in schemas.forms.iter().enumerate() {
             form_start.push(ff.len() as u32);
             for field in 0..f.fields.len() {
                 ff.push((fi as FormIdx, field as FieldIdx));
             }
+            seq_start.push(seq.len() as u32);
+            for &(earlier, later) in &f.sequences {
+                seq.push((fi as FormIdx, earlier, later));
+            }
         }
-        Slots { ff, form_start }
+        Slots {
+            ff,
+            form_start,
+            seq,
+            seq_start,
+        }
     }
 
     /// The form-field slot of a field.
     fn ff_of(&self, form: FormIdx, field: FieldIdx) -> u32 {
         self.form_start[form as usize] + u32::from(field)
+    }
+
+    /// The first of the two slots of sequence `s` (of [`Slots::seq`]).
+    fn sequence_slot(&self, s: usize) -> u32 {
+        (self.ff.len() + 2 * s) as u32
+    }
+
+    /// Slots of one period in the plan: the form-fields, then the sequences'.
+    fn width(&self) -> usize {
+        self.ff.len() + 2 * self.seq.len()
     }
 }
 
@@ -218,7 +268,7 @@ pub fn aggregate(
     rates_only: &[Period],
 ) -> Aggregates {
     let slots = Slots::new(schemas);
-    let columns = plan::roll_up(
+    let all = plan::roll_up(
         settled.batch(),
         registry,
         schemas,
@@ -229,6 +279,16 @@ pub fn aggregate(
     // The plan's frames are built here, of types fixed here: an error
     // of polars is a bug of phstats, never of a return.
     .unwrap_or_else(|e| panic!("the roll-up plan failed: {e}"));
+    // Each period's slots: its form-fields', then its sequences'.
+    let (n_ff, width) = (slots.ff.len(), slots.width().max(1));
+    let (mut columns, mut sequences) = (Vec::new(), Vec::new());
+    for (s, c) in all.into_iter().enumerate() {
+        if s % width < n_ff {
+            columns.push(c);
+        } else {
+            sequences.push(c);
+        }
+    }
     let mut starts = Vec::with_capacity(columns.len() + 1);
     let mut total = 0;
     for c in &columns {
@@ -241,6 +301,7 @@ pub fn aggregate(
         comparison: Vec::new(),
         slots,
         columns,
+        sequences,
         starts,
     }
 }

@@ -103,16 +103,15 @@ pub fn sequence_margin(earlier: f64) -> f64 {
 /// than [`sequence_margin`]. Once per unit, pair and year: the months after
 /// carry the same sums.
 ///
-/// The two doses are paired at each leaf and month as a rate's sides are
-/// (FORMS.md §5): a village that left one of them empty that month counts
-/// on neither side, so a gap in the earlier dose is never read as the later
-/// one outnumbering it (a relation with a side not reported is not checked,
-/// §4). A leaf is the lowest unit with a figure that month: a village, or a
-/// township that a county summary reported.
+/// The year to date of the two doses is the roll-up's
+/// ([`Aggregates::sequence_to_date`]): paired at each leaf and month as a
+/// rate's sides are (FORMS.md §5), so a village that left one of them empty
+/// that month counts on neither side, and a gap in the earlier dose is
+/// never read as the later one outnumbering it (a relation with a side not
+/// reported is not checked, §4); and summed over every month of the year
+/// the run read, whatever period it reports.
 #[must_use]
 pub fn dose_sequence(aggs: &Aggregates, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
-    use crate::registry::UnitIdx;
-    use std::collections::HashMap;
     let mut months: Vec<crate::period::Month> = aggs
         .periods
         .iter()
@@ -125,64 +124,37 @@ pub fn dose_sequence(aggs: &Aggregates, registry: &Registry, schemas: &Schemas) 
     let mut out = Vec::new();
     for (fi, form) in schemas.forms.iter().enumerate() {
         let fi = fi as crate::schema::FormIdx;
-        for &(earlier, later) in &form.sequences {
-            // Each month's pairs, summed into every judged unit above (and
-            // at) their leaf.
-            let mut paired: HashMap<(UnitIdx, crate::period::Month), (f64, f64)> = HashMap::new();
-            for &m in &months {
-                let get = |u: UnitIdx, f| aggs.get(Period::Month(m), u, fi, f);
-                for (u, unit) in registry.units.iter().enumerate() {
-                    let u = u as UnitIdx;
-                    let (Some(e), Some(l)) = (get(u, earlier), get(u, later)) else {
-                        continue;
-                    };
-                    let below = unit
-                        .children
-                        .iter()
-                        .any(|&c| get(c, earlier).is_some() || get(c, later).is_some());
-                    if below {
-                        continue;
-                    }
-                    for a in registry.ancestors_and_self(u) {
-                        if registry.unit(a).level != Level::Village {
-                            let s = paired.entry((a, m)).or_insert((0.0, 0.0));
-                            s.0 += e;
-                            s.1 += l;
-                        }
-                    }
-                }
-            }
+        for (k, &(earlier, later)) in form.sequences.iter().enumerate() {
             for (u, unit) in registry.units.iter().enumerate() {
                 if unit.level == Level::Village {
                     continue;
                 }
-                let u = u as UnitIdx;
-                let (mut year, mut e, mut l, mut said) = (i32::MIN, 0.0, 0.0, false);
+                let u = u as crate::registry::UnitIdx;
+                let mut said: Option<i32> = None;
                 for &m in &months {
-                    if m.year() != year {
-                        (year, e, l, said) = (m.year(), 0.0, 0.0, false);
-                    }
-                    let (pe, pl) = paired.get(&(u, m)).copied().unwrap_or((0.0, 0.0));
-                    e += pe;
-                    l += pl;
-                    if said || l - e <= sequence_margin(e) {
+                    if said == Some(m.year()) {
                         continue;
                     }
-                    said = true;
-                    let Some(jan) = crate::period::Month::new(year, 1) else {
+                    let Some((e, l)) = aggs.sequence_to_date(m, u, fi, k) else {
                         continue;
                     };
-                    let ytd = Period::Range(jan, m);
+                    if l - e <= sequence_margin(e) {
+                        continue;
+                    }
+                    said = Some(m.year());
+                    let Some(jan) = crate::period::Month::new(m.year(), 1) else {
+                        continue;
+                    };
                     let detail = Detail::DoseSequence {
                         unit: unit.name.clone(),
-                        period: period_label(ytd),
+                        period: period_label(Period::Range(jan, m)),
                         earlier: (e, form.field(earlier).label()),
                         later: (l, form.field(later).label()),
                     };
                     out.push(
                         Finding::new(Rule::DoseSequence, detail)
                             .form(&form.id)
-                            .period(Period::Month(m))
+                            .period(m)
                             .unit(unit.code.0)
                             .field(&form.field(later).id)
                             .value(crate::message::num(l)),

@@ -812,6 +812,114 @@ fn a_negative_dropout_is_shown_but_not_ranked() {
     assert_eq!(seq[0]["value"], "120");
 }
 
+/// FORMS.md §4 `dose_sequence` over the year to date, its two doses paired
+/// at each village and month as a rate's sides are (§5): a month where
+/// 东门社区 left its first doses empty counts on neither side, and the year
+/// to date is the whole year's, whatever period a run reports, from files
+/// or from a store.
+#[test]
+fn a_dose_sequence_pairs_each_village_month_over_the_whole_year_to_date() {
+    let d = Dir::new();
+    let vac = |first: Option<f64>, third: f64| {
+        let mut v = vec![("dtap3_due", V::N(third)), ("dtap3_given", V::N(third))];
+        if let Some(f) = first {
+            v.extend([("dtap1_due", V::N(f)), ("dtap1_given", V::N(f))]);
+        }
+        v
+    };
+    // (first, third) of 东门社区 and 新村. By hand, paired:
+    //   January  10+10 first, 12+10 third: year to date 20 and 22;
+    //   February 东门社区's 15 third doses have no first: 10 and 12, so 30
+    //            and 34, 4 above, within max(5, 3.0) (unpaired, 49
+    //            third doses would be 19 above 30);
+    //   March    20 and 28: 50 and 62, 12 above max(5, 5.0): flagged, the
+    //            first month of the year that is.
+    let months = [
+        ("2026-01", (Some(10.0), 12.0), (Some(10.0), 10.0)),
+        ("2026-02", (None, 15.0), (Some(10.0), 12.0)),
+        ("2026-03", (Some(10.0), 14.0), (Some(10.0), 14.0)),
+    ];
+    for (m, dm, xc) in months {
+        util::write_return(
+            &d.path(&format!("in/城东街道_{m}.xlsx")),
+            "vaccination",
+            "城东街道",
+            Some(m),
+            &[("东门社区", vac(dm.0, dm.1)), ("新村", vac(xc.0, xc.1))],
+            None,
+        );
+    }
+    let sequences = |dir: &str| -> Vec<(String, String, String)> {
+        let mut v: Vec<_> = util::read_csv(&d.path(&format!("{dir}/findings.csv")))
+            .into_iter()
+            .filter(|x| x["rule"] == "dose_sequence")
+            .map(|x| {
+                assert_eq!(x["field"], "dtap3_given", "{x:?}");
+                (
+                    x["unit_code"].clone(),
+                    x["period"].clone(),
+                    x["value"].clone(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    // The township, its county and the city: the county's and the city's
+    // sums are the township's.
+    let want: Vec<(String, String, String)> = [CD, "439902000000", CITY]
+        .iter()
+        .map(|u| ((*u).to_string(), "2026-03".to_string(), "62".to_string()))
+        .collect();
+    let mut want = want;
+    want.sort();
+    let out = util::run_in(&d, "consolidate", &["--export", "all", "-o", "all.xlsx"]);
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(sequences("all"), want);
+    // March alone: January and February are still its year to date.
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        &[
+            "--period",
+            "2026-03",
+            "--export",
+            "march",
+            "-o",
+            "march.xlsx",
+        ],
+    );
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(sequences("march"), want);
+    // The same from a store.
+    let out = util::run_in(&d, "ingest", &["--store", "db"]);
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026-03", "--export", "store", "-o", "s.xlsx",
+        ],
+    );
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(sequences("store"), want);
+}
+
 /// FORMS.md §3, the `ytd` kind: 已管理人数 counts from 1 January and
 /// restarts, so January's fall is no `stock_drop`, a fall within the year
 /// is `ytd_decrease`, a first quarter has no 上期, and the 规范管理率 target
