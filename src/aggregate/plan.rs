@@ -386,19 +386,22 @@ impl PeriodValues {
             .iter()
             .map(|&(k, _)| (k % self.keys.months) as u32)
             .collect();
-        let stock: Vec<bool> = order
-            .iter()
-            .map(|&(_, r)| stock_in.get(take(r)).unwrap_or(false))
-            .collect();
+        // Each column read once in order, then gathered by index: the
+        // column's own `get` finds a chunk and reads a validity per value
+        // (as in `month_values`).
+        let stock_in: Vec<bool> = stock_in.iter().map(|b| b.unwrap_or(false)).collect();
+        let stock: Vec<bool> = order.iter().map(|&(_, r)| stock_in[take(r)]).collect();
         let vals: Vec<Vec<f64>> = self
             .cols
             .iter()
             .map(|c| {
-                let v = df.column(c)?.f64()?;
-                Ok(order
+                let v: Vec<f64> = df
+                    .column(c)?
+                    .f64()?
                     .iter()
-                    .map(|&(_, r)| v.get(take(r)).unwrap_or_default())
-                    .collect())
+                    .map(Option::unwrap_or_default)
+                    .collect();
+                Ok(order.iter().map(|&(_, r)| v[take(r)]).collect())
             })
             .collect::<PolarsResult<_>>()?;
         let (mut key, mut out_mi, mut out_stock) = (Vec::new(), Vec::new(), Vec::new());
@@ -551,15 +554,32 @@ fn ancestors_of(lf: LazyFrame, h: &Hierarchy, keys: Keys, cols: &[&str]) -> Lazy
 /// 15–25 ms.
 fn month_values(df: DataFrame) -> PolarsResult<DataFrame> {
     hand_back_freed();
-    let mkey_in = df.column("mkey")?.u64()?;
-    let lk_in = df.column("lk")?.u64()?;
-    let mi_in = df.column("mi")?.u32()?;
-    let stock_in = df.column("stock")?.bool()?;
-    let value_in = df.column("value")?.f64()?;
+    // Each column one slice, read by index: through the columns' own
+    // `get` (a chunk found and a validity read per value), this walk took
+    // 35–75 ms of the 430,000 vaccination figures of a city's year at
+    // 2 threads; every column here was built whole and without a gap.
+    let (mkey_in, lk_in, mi_in, value_in) = (
+        df.column("mkey")?.u64()?.rechunk(),
+        df.column("lk")?.u64()?.rechunk(),
+        df.column("mi")?.u32()?.rechunk(),
+        df.column("value")?.f64()?.rechunk(),
+    );
+    let (mkey_in, lk_in, mi_in, value_in) = (
+        mkey_in.cont_slice()?,
+        lk_in.cont_slice()?,
+        mi_in.cont_slice()?,
+        value_in.cont_slice()?,
+    );
+    let stock_in: Vec<bool> = df
+        .column("stock")?
+        .bool()?
+        .iter()
+        .map(|b| b.unwrap_or(false))
+        .collect();
     let mut order: Vec<(u64, u32)> = mkey_in
-        .into_no_null_iter()
+        .iter()
         .enumerate()
-        .map(|(row, k)| (k, row as u32))
+        .map(|(row, &k)| (k, row as u32))
         .collect();
     // By key, then by the order read: the last of a run is the last read.
     order.par_sort_unstable();
@@ -574,16 +594,16 @@ fn month_values(df: DataFrame) -> PolarsResult<DataFrame> {
     );
     for &(k, row) in &order {
         let row = row as usize;
-        let v = value_in.get(row).unwrap_or_default();
+        let v = value_in[row];
         if mkey.last() == Some(&k) {
             *sum.last_mut().expect("a run has a row") += v;
             *last.last_mut().expect("a run has a row") = v;
             continue;
         }
         mkey.push(k);
-        lk.push(lk_in.get(row).unwrap_or_default());
-        mi.push(mi_in.get(row).unwrap_or_default());
-        stock.push(stock_in.get(row).unwrap_or(false));
+        lk.push(lk_in[row]);
+        mi.push(mi_in[row]);
+        stock.push(stock_in[row]);
         sum.push(v);
         last.push(v);
     }
