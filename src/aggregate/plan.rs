@@ -802,37 +802,40 @@ fn roll_up_form(
             (col("n") / col("d") * lit(100.0)).alias("value"),
         ]);
 
-    // The dose sequences' pairs the same way, each month of the run over
-    // its year to date (FORMS.md §4 `dose_sequence`): the two sums, the
-    // earlier dose's in the sequence's slot and the later's in the next.
-    let seqs = in_periods(
-        pairs(&monthly, sequences.clone().lazy(), keys, false),
-        &year_to_date(periods, first),
-        keys,
-        &["n", "d"],
-    );
-    // Only the units the check judges: with the villages' rows, the
-    // city-year's `consolidate` peaked at 312–326 MB, without them at
-    // 301–307 (297–307 before the sequences were rolled up here); its
-    // check+aggregate took 0.03–0.07 s more (2 threads, four runs each).
-    let seqs = ancestors_of(seqs, h, keys, &["n", "d"])
-        .with_column(keys.unit("key").alias("unit"))
-        .join(
-            h.above_villages.clone(),
-            [col("unit")],
-            [col("unit")],
-            join_on(JoinType::Inner),
-        )
-        .cache();
-    let seqs = frames(vec![
-        seqs.clone().select([col("key"), col("d").alias("value")]),
-        seqs.select([
-            (col("key") + lit(keys.units)).alias("key"),
-            col("n").alias("value"),
-        ]),
-    ]);
-
-    let all = frames(vec![counts, rates, seqs])
+    let mut parts = vec![counts, rates];
+    if !schemas.form(form).sequences.is_empty() {
+        // The dose sequences' pairs the same way, each month of the run over
+        // its year to date (FORMS.md §4 `dose_sequence`): the two sums, the
+        // earlier dose's in the sequence's slot and the later's in the next.
+        let seqs = in_periods(
+            pairs(&monthly, sequences.clone().lazy(), keys, false),
+            &year_to_date(periods, first),
+            keys,
+            &["n", "d"],
+        );
+        // Only the units the check judges: with the villages' rows, the
+        // city-year's `consolidate` peaked at 312–326 MB, without them at
+        // 301–307 (297–307 before the sequences were rolled up here); its
+        // check+aggregate took 0.03–0.07 s more (2 threads, four runs each).
+        let seqs = ancestors_of(seqs, h, keys, &["n", "d"])
+            .with_column(keys.unit("key").alias("unit"))
+            .join(
+                h.above_villages.clone(),
+                [col("unit")],
+                [col("unit")],
+                join_on(JoinType::Inner),
+            )
+            .cache();
+        let seqs = frames(vec![
+            seqs.clone().select([col("key"), col("d").alias("value")]),
+            seqs.select([
+                (col("key") + lit(keys.units)).alias("key"),
+                col("n").alias("value"),
+            ]),
+        ]);
+        parts.push(seqs);
+    }
+    let all = frames(parts)
         .sort(["key"], SortMultipleOptions::default())
         .collect()?;
     columns(&all, keys, periods.len())
