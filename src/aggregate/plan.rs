@@ -650,7 +650,11 @@ pub(super) fn roll_up(
     // ten times: check+aggregate 0.86–1.23 s (median 1.02) and a peak of
     // 410–430 MiB over all forms at once; 0.93–1.30 s (median 1.07) and
     // 314–325 MiB a form at a time (the hierarchy and the rates' table
-    // built once). Every export identical.
+    // built once). Every export identical. Running the vaccination form's
+    // plan beside the other two (rayon::join), five runs each alternating:
+    // check+aggregate 0.72–0.90 s (median 0.80) against 0.93–1.00 (0.97),
+    // the run 2.94–3.34 s against 3.17–3.56, but a peak of 331–360 MB
+    // against 299–329; not kept, the memory target being the further off.
     let h = Hierarchy::new(registry)?;
     let ratios = ratios(schemas, slots)?;
     let sequences = sequences(slots)?;
