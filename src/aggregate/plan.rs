@@ -655,6 +655,12 @@ pub(super) fn roll_up(
     // check+aggregate 0.72–0.90 s (median 0.80) against 0.93–1.00 (0.97),
     // the run 2.94–3.34 s against 3.17–3.56, but a peak of 331–360 MB
     // against 299–329; not kept, the memory target being the further off.
+    // The other way, a form cut into groups of the fields its rates and
+    // dose sequences tie together, packed up to 250,000 figures (the
+    // vaccination form in two): a peak of 259–268 MB against 326–335, but
+    // check+aggregate 1.34–1.41 s against 0.99–1.26 (each group scans the
+    // table and joins the hierarchy again; 80,000 figures: 1.69–1.70 s and
+    // still 259–263 MB, the outputs' peak); not kept either.
     let h = Hierarchy::new(registry)?;
     let ratios = ratios(schemas, slots)?;
     let sequences = sequences(slots)?;
