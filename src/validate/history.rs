@@ -153,6 +153,9 @@ pub fn check(
         let ret = &batch.returns[r.ret as usize];
         (r.unit, ret.form, ret.month, r.start)
     });
+    if spans.is_empty() {
+        return Vec::new();
+    }
     let key = |r: &super::RowSpan| (r.unit, batch.returns[r.ret as usize].form);
     let mut bounds = vec![0];
     for i in 1..spans.len() {
@@ -161,9 +164,6 @@ pub fn check(
         }
     }
     bounds.push(spans.len());
-    if spans.is_empty() {
-        return Vec::new();
-    }
     bounds
         .par_windows(2)
         .with_min_len(16)
