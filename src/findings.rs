@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::message::Label;
 use crate::message::{Detail, Lang};
 use crate::period::Period;
+use crate::registry::UnitCode;
 use crate::schema::{FieldId, FormId};
 
 /// How serious a finding is. Any `Error` makes the run exit 1.
@@ -380,7 +381,7 @@ pub struct Finding {
     /// Period (`2026-01`), when known.
     pub period: Option<Period>,
     /// 12-digit code of the unit concerned, when known.
-    pub unit_code: Option<u64>,
+    pub unit_code: Option<UnitCode>,
     /// File as given on the command line or found under a directory.
     pub file: Option<String>,
     /// Sheet name.
@@ -432,7 +433,8 @@ impl Finding {
         let mut h = sha2::Sha256::new();
         for part in [
             self.rule.id(),
-            &self.unit_code.map(|c| c.to_string()).unwrap_or_default(),
+            // The number as it is, unpadded, as ids were first made.
+            &self.unit_code.map(|c| c.0.to_string()).unwrap_or_default(),
             self.form.as_deref().unwrap_or(""),
             &self.period.map(|p| p.to_string()).unwrap_or_default(),
             self.field.as_deref().unwrap_or(""),
@@ -520,8 +522,8 @@ impl Finding {
 
     /// Sets the unit code.
     #[must_use]
-    pub fn unit(mut self, code: u64) -> Finding {
-        self.unit_code = Some(code);
+    pub fn unit(mut self, code: impl Into<UnitCode>) -> Finding {
+        self.unit_code = Some(code.into());
         self
     }
 
@@ -589,9 +591,7 @@ impl Finding {
             self.rule.id().to_string(),
             self.form.as_deref().unwrap_or_default().to_string(),
             self.period.map(|p| p.to_string()).unwrap_or_default(),
-            self.unit_code
-                .map(|c| format!("{c:012}"))
-                .unwrap_or_default(),
+            self.unit_code.map(|c| c.to_string()).unwrap_or_default(),
             self.file.clone().unwrap_or_default(),
             self.sheet.clone().unwrap_or_default(),
             self.cell.map(|c| c.to_string()).unwrap_or_default(),

@@ -136,9 +136,19 @@ impl fmt::Display for Level {
     }
 }
 
-/// A 12-digit statistical division code (统计用区划代码).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A 12-digit statistical division code (统计用区划代码), kept and written
+/// as its number.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct UnitCode(pub u64);
+
+impl From<u64> for UnitCode {
+    fn from(code: u64) -> UnitCode {
+        UnitCode(code)
+    }
+}
 
 impl UnitCode {
     /// Parses exactly 12 ASCII digits.

@@ -838,10 +838,9 @@ impl Opened {
         // The registry's changes are the whole registry's, never the units a
         // scope leaves out.
         notes.extend(store::registry_changes(&self.st, &self.full, lang));
-        batch.findings.retain(|f| {
-            f.unit_code
-                .is_none_or(|c| registry.by_code(crate::registry::UnitCode(c)).is_some())
-        });
+        batch
+            .findings
+            .retain(|f| f.unit_code.is_none_or(|c| registry.by_code(c).is_some()));
         let selection = Selection {
             period: self.period,
             latest: !self.every_month,

@@ -844,7 +844,7 @@ fn resolve_unit(
                     )
                     .cell(*cell)
                     .value(text.clone())
-                    .unit(unit.code.0)
+                    .unit(unit.code)
                     .at_most(Severity::Warning),
                 );
                 found(idx, findings, Some(*cell), text).into()

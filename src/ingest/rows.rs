@@ -505,7 +505,7 @@ fn unknown_unit(
             elsewhere,
         },
     )
-    .unit(parent.code.0)
+    .unit(parent.code)
     .value(name)
 }
 

@@ -182,7 +182,7 @@ impl<'a> Board<'a> {
         {
             let unit = f
                 .unit_code
-                .and_then(|c| registry.by_code(crate::registry::UnitCode(c)))
+                .and_then(|c| registry.by_code(c))
                 .or_else(|| f.file.as_deref().and_then(|x| unit_of_file.get(x).copied()));
             let owner = unit.and_then(|u| {
                 registry

@@ -17,7 +17,7 @@ use crate::ingest::workbook::Sheet;
 use crate::message::{month_label, Lang};
 use crate::observation::{Batch, FileIdx, KeptSheet};
 use crate::period::{Month, Period};
-use crate::registry::{Level, Registry, UnitCode, UnitIdx};
+use crate::registry::{Level, Registry, UnitIdx};
 use crate::schema::Schemas;
 
 /// What feedback is built from.
@@ -85,10 +85,7 @@ fn recipients<'a>(
                 None => Recipient::File(fi),
             },
             // A finding about a unit rather than a file (missing_return).
-            None => match f
-                .unit_code
-                .and_then(|c| input.registry.by_code(UnitCode(c)))
-            {
+            None => match f.unit_code.and_then(|c| input.registry.by_code(c)) {
                 Some(u) if input.registry.unit(u).level != Level::Village => Recipient::Unit(u),
                 _ => continue,
             },

@@ -119,7 +119,7 @@ pub fn finding_cells(
     };
     let unit = f
         .unit_code
-        .and_then(|c| registry.by_code(crate::registry::UnitCode(c)))
+        .and_then(|c| registry.by_code(c))
         .map(|u| registry.unit(u).name.clone())
         .unwrap_or_default();
     let period = f.period.map(|p| period_label(p, lang)).unwrap_or_default();

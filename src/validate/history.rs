@@ -232,7 +232,7 @@ fn series(
             .cell(p.cell)
             .form(&form_def.id)
             .period(p.month)
-            .unit(u.code.0)
+            .unit(u.code)
             .field(&f.id)
             .value(num(p.value))
     };

@@ -78,7 +78,7 @@ pub fn check(
         .sheet(&r.sheet)
         .form(&schemas.form(r.form).id)
         .period(r.month)
-        .unit(unit.code.0)
+        .unit(unit.code)
         .value(unit.name.clone());
         if let Some(row) = batch.obs.cell.get(span.start).map(|c| c.row) {
             f = f.cell(CellRef {

@@ -179,7 +179,7 @@ pub fn settle_duplicates(
                 .sheet(&r.sheet)
                 .form(form_id)
                 .period(month)
-                .unit(unit.code.0)
+                .unit(unit.code)
         };
         // One return received twice is one return: the first copy counts.
         let mut distinct: Vec<usize> = Vec::new();
@@ -295,7 +295,7 @@ pub fn late(
                 .sheet(&r.sheet)
                 .form(&schemas.form(r.form).id)
                 .period(r.month)
-                .unit(unit.code.0)
+                .unit(unit.code)
                 .value(on.to_string()),
             );
         }

@@ -79,7 +79,7 @@ pub fn dropout_negative(aggs: &Aggregates, registry: &Registry, schemas: &Schema
                         Finding::new(Rule::DropoutNegative, detail)
                             .form(&form.id)
                             .period(p)
-                            .unit(unit.code.0)
+                            .unit(unit.code)
                             .field(&field.id)
                             .value(format!("{rate:.1}")),
                     );
@@ -155,7 +155,7 @@ pub fn dose_sequence(aggs: &Aggregates, registry: &Registry, schemas: &Schemas) 
                         Finding::new(Rule::DoseSequence, detail)
                             .form(&form.id)
                             .period(m)
-                            .unit(unit.code.0)
+                            .unit(unit.code)
                             .field(&form.field(later).id)
                             .value(crate::message::num(l)),
                     );
