@@ -143,37 +143,45 @@ fn figures(
     Ok((df, keys, first))
 }
 
-/// Every period as a window of months `lo..=hi`, less `first` (months
-/// before `first` hold no figure).
+/// A period as a window of months `lo..=hi`, less `first` (months before
+/// `first` hold no figure).
+fn window(p: Period, first: i32) -> (u32, u32) {
+    let (lo, hi) = p.bounds();
+    let at = |m: i32| (m - first).clamp(0, i32::MAX) as u32;
+    // A period wholly before the first month: an empty window.
+    if hi.0 < first {
+        (1, 0)
+    } else {
+        (at(lo.0), at(hi.0))
+    }
+}
+
+/// Every period as its [`window`].
 fn windows(periods: &[Period], first: i32) -> Vec<(u32, u32)> {
+    periods.iter().map(|&p| window(p, first)).collect()
+}
+
+/// Each month of `periods` as the window of its year to date (January to
+/// the month, [`Period::year_to_date`]); every other period an empty window.
+fn year_to_date(periods: &[Period], first: i32) -> Vec<(u32, u32)> {
     periods
         .iter()
-        .map(|p| {
-            let (lo, hi) = p.bounds();
-            let at = |m: i32| (m - first).clamp(0, i32::MAX) as u32;
-            // A period wholly before the first month: an empty window.
-            if hi.0 < first {
-                (1, 0)
-            } else {
-                (at(lo.0), at(hi.0))
-            }
+        .map(|&p| match p {
+            Period::Month(_) => window(p.year_to_date(), first),
+            _ => (1, 0),
         })
         .collect()
 }
 
-/// Each month of `periods` as the window of its year to date (January to
-/// the month), less `first`; every other period an empty window.
-fn year_to_date(periods: &[Period], first: i32) -> Vec<(u32, u32)> {
-    periods
-        .iter()
-        .map(|p| match *p {
-            Period::Month(m) => {
-                let jan = crate::period::Month::new(m.year(), 1).unwrap_or(m);
-                windows(&[Period::Range(jan, m)], first)[0]
-            }
-            _ => (1, 0),
-        })
-        .collect()
+/// `lf` with the unit of its column `key` as `unit`, joined to `units` (a
+/// table by `unit`): only the rows of the units it holds, with its columns.
+fn on_units(lf: LazyFrame, keys: Keys, key: &str, units: LazyFrame) -> LazyFrame {
+    lf.with_column(keys.unit(key).alias("unit")).join(
+        units,
+        [col("unit")],
+        [col("unit")],
+        join_on(JoinType::Inner),
+    )
 }
 
 /// The registry's hierarchy as the plan's tables.
@@ -455,20 +463,11 @@ fn one_source(lf: LazyFrame, h: &Hierarchy, keys: Keys) -> LazyFrame {
         .clone()
         .filter(col("stock"))
         .select([col("key"), col("mi")]);
-    let above = stocks
-        .clone()
-        .with_column(keys.unit("key").alias("unit"))
-        .join(
-            h.inner_units.clone(),
-            [col("unit")],
-            [col("unit")],
-            join_on(JoinType::Inner),
-        )
-        .select([
-            col("unit").alias("anc"),
-            col("key").alias("anc_key"),
-            col("mi").alias("anc_mi"),
-        ]);
+    let above = on_units(stocks.clone(), keys, "key", h.inner_units.clone()).select([
+        col("unit").alias("anc"),
+        col("key").alias("anc_key"),
+        col("mi").alias("anc_mi"),
+    ]);
     let both = above
         .join(
             h.below.clone(),
@@ -502,15 +501,7 @@ fn ancestors_of(lf: LazyFrame, h: &Hierarchy, keys: Keys, cols: &[&str]) -> Lazy
     let mut keep = vec![col("key")];
     keep.extend(cols.iter().map(|c| col(*c)));
     let sums = || cols.iter().map(|c| col(*c).sum()).collect::<Vec<_>>();
-    let figures = lf
-        .with_column(keys.unit("key").alias("unit"))
-        .join(
-            h.depth.clone(),
-            [col("unit")],
-            [col("unit")],
-            join_on(JoinType::Inner),
-        )
-        .cache();
+    let figures = on_units(lf, keys, "key", h.depth.clone()).cache();
     let mut levels = Vec::new();
     let mut from_below: Option<LazyFrame> = None;
     for d in (0..=h.max_depth).rev() {
@@ -527,14 +518,7 @@ fn ancestors_of(lf: LazyFrame, h: &Hierarchy, keys: Keys, cols: &[&str]) -> Lazy
             let mut up = vec![(col("key") - col("unit") + col("parent")).alias("key")];
             up.extend(cols.iter().map(|c| col(*c)));
             from_below = Some(
-                here.clone()
-                    .with_column(keys.unit("key").alias("unit"))
-                    .join(
-                        h.parent.clone(),
-                        [col("unit")],
-                        [col("unit")],
-                        join_on(JoinType::Inner),
-                    )
+                on_units(here.clone(), keys, "key", h.parent.clone())
                     .select(up)
                     .group_by([col("key")])
                     .agg(sums()),
@@ -686,9 +670,11 @@ pub(super) fn roll_up(
 /// Step 5's pairs of `table` (the columns of [`ratios`]): each numerator
 /// (less `minus`) and denominator at each leaf and month where every part
 /// was reported, a side taken as the denominator's kind takes it. Out:
-/// `lk` (the pair's slot and the leaf), `mi`, `n`, `d`, `stock`. Without
-/// `minus` (no row of `table` has one), its join is left out.
-fn pairs(monthly: &LazyFrame, table: LazyFrame, keys: Keys, minus: bool) -> LazyFrame {
+/// `lk` (the pair's slot and the leaf), `mi`, `n`, `d`, `stock`. Where no
+/// row of `table` has a `minus`, its join is left out.
+fn pairs(monthly: &LazyFrame, table: &DataFrame, keys: Keys) -> PolarsResult<LazyFrame> {
+    let minus = table.column("minus")?.null_count() < table.height();
+    let table = table.clone().lazy();
     let side = |name: &str| {
         monthly.clone().select([
             col("mkey").alias(format!("{name}_key")),
@@ -718,32 +704,28 @@ fn pairs(monthly: &LazyFrame, table: LazyFrame, keys: Keys, minus: bool) -> Lazy
             [col("d_key")],
             join_on(JoinType::Inner),
         );
-    if !minus {
-        return joined.select([
-            (col("rate") * lit(keys.units) + col("unit")).alias("lk"),
-            col("mi"),
-            pick("n").alias("n"),
-            pick("d").alias("d"),
-            col("rstock").alias("stock"),
-        ]);
-    }
-    joined
-        .with_column(keys.month_key(col("minus")).alias("m_key"))
-        .join(
-            side("m"),
-            [col("m_key")],
-            [col("m_key")],
-            join_on(JoinType::Left),
-        )
-        // A rate with a `minus` counts a month only where it was reported too.
-        .filter(col("minus").is_null().or(col("m_sum").is_not_null()))
-        .select([
-            (col("rate") * lit(keys.units) + col("unit")).alias("lk"),
-            col("mi"),
-            (pick("n") - pick("m").fill_null(lit(0.0))).alias("n"),
-            pick("d").alias("d"),
-            col("rstock").alias("stock"),
-        ])
+    let (joined, n) = if minus {
+        let joined = joined
+            .with_column(keys.month_key(col("minus")).alias("m_key"))
+            .join(
+                side("m"),
+                [col("m_key")],
+                [col("m_key")],
+                join_on(JoinType::Left),
+            )
+            // A rate with a `minus` counts a month only where it was reported too.
+            .filter(col("minus").is_null().or(col("m_sum").is_not_null()));
+        (joined, pick("n") - pick("m").fill_null(lit(0.0)))
+    } else {
+        (joined, pick("n"))
+    };
+    Ok(joined.select([
+        (col("rate") * lit(keys.units) + col("unit")).alias("lk"),
+        col("mi"),
+        n.alias("n"),
+        pick("d").alias("d"),
+        col("rstock").alias("stock"),
+    ]))
 }
 
 /// [`roll_up`] of one form's figures, over the hierarchy and the rates'
@@ -772,7 +754,6 @@ fn roll_up_form(
         .zip(&windows)
         .map(|(p, &w)| if rates_only.contains(p) { (1, 0) } else { w })
         .collect();
-    let ratios = ratios.clone().lazy();
 
     // 1. One value per leaf, field and month, both ways: `sum` (flows) and
     // `last` (stocks: the later read, a group keeping the read order).
@@ -799,12 +780,7 @@ fn roll_up_form(
     let counts = ancestors_of(one_source(counts, h, keys), h, keys, &["value"]);
 
     // 5. The rates, from pairs by leaf and month.
-    let rates = in_periods(
-        pairs(&monthly, ratios, keys, true),
-        &windows,
-        keys,
-        &["n", "d"],
-    );
+    let rates = in_periods(pairs(&monthly, ratios, keys)?, &windows, keys, &["n", "d"]);
     let rates = ancestors_of(one_source(rates, h, keys), h, keys, &["n", "d"])
         .filter(col("d").neq(lit(0.0)))
         .select([
@@ -818,7 +794,7 @@ fn roll_up_form(
         // its year to date (FORMS.md §4 `dose_sequence`): the two sums, the
         // earlier dose's in the sequence's slot and the later's in the next.
         let seqs = in_periods(
-            pairs(&monthly, sequences.clone().lazy(), keys, false),
+            pairs(&monthly, sequences, keys)?,
             &year_to_date(periods, first),
             keys,
             &["n", "d"],
@@ -827,15 +803,13 @@ fn roll_up_form(
         // city-year's `consolidate` peaked at 312–326 MB, without them at
         // 301–307 (297–307 before the sequences were rolled up here); its
         // check+aggregate took 0.03–0.07 s more (2 threads, four runs each).
-        let seqs = ancestors_of(seqs, h, keys, &["n", "d"])
-            .with_column(keys.unit("key").alias("unit"))
-            .join(
-                h.above_villages.clone(),
-                [col("unit")],
-                [col("unit")],
-                join_on(JoinType::Inner),
-            )
-            .cache();
+        let seqs = on_units(
+            ancestors_of(seqs, h, keys, &["n", "d"]),
+            keys,
+            "key",
+            h.above_villages.clone(),
+        )
+        .cache();
         let seqs = frames(vec![
             seqs.clone().select([col("key"), col("d").alias("value")]),
             seqs.select([
