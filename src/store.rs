@@ -880,7 +880,7 @@ impl Store {
         }
         // Each table, with a submission that names it (none for version 1's
         // table in force, which is there: the store was opened).
-        let tables: Vec<(PathBuf, Option<&Submission>)> = if self.manifest.version < LAYOUT_PARTS {
+        let tables: Vec<(PathBuf, Option<&Submission>)> = if !self.has_layout_parts() {
             let table = gen_dir(&self.dir, self.manifest.generation).join("submissions.parquet");
             vec![(table, None)]
         } else {
@@ -896,15 +896,7 @@ impl Store {
         };
         let wanted: HashSet<&str> = subs.iter().map(|s| s.id.as_str()).collect();
         for (path, named_by) in tables {
-            if !path.exists() {
-                // Named by a submission in force and not there: damage.
-                return Err(StoreError::MissingPart {
-                    path: path.display().to_string(),
-                    submission: named_by
-                        .map(|s| format!("{}!{}", s.file, s.sheet))
-                        .unwrap_or_default(),
-                });
-            }
+            ensure_part(&path, named_by)?;
             let df = read_parquet(&path)?;
             let id = typed(&df, &path, "submission_id", Column::str)?;
             let layout = typed(&df, &path, "layout", Column::str)?;
@@ -925,6 +917,12 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Whether the store keeps its layouts in parts of their own (version
+    /// 2 on), not in the submissions table.
+    fn has_layout_parts(&self) -> bool {
+        self.manifest.version >= LAYOUT_PARTS
     }
 
     /// The layout part of the returns generation `g` recorded.
@@ -1027,13 +1025,23 @@ impl Store {
 /// The part is not there ([`StoreError::MissingPart`]: the store is
 /// damaged, never "the township sent nothing"), or unreadable.
 fn read_named_part(part: &Path, s: &Submission) -> Result<DataFrame, StoreError> {
-    if !part.exists() {
-        return Err(StoreError::MissingPart {
-            path: part.display().to_string(),
-            submission: format!("{}!{}", s.file, s.sheet),
-        });
-    }
+    ensure_part(part, Some(s))?;
     read_parquet_without(part, "form")
+}
+
+/// That a part (or table) the generation in force names, by submission
+/// `named_by` where one does, is there: one that is not is damage
+/// ([`StoreError::MissingPart`]), never "the township sent nothing".
+fn ensure_part(part: &Path, named_by: Option<&Submission>) -> Result<(), StoreError> {
+    if part.exists() {
+        return Ok(());
+    }
+    Err(StoreError::MissingPart {
+        path: part.display().to_string(),
+        submission: named_by
+            .map(|s| format!("{}!{}", s.file, s.sheet))
+            .unwrap_or_default(),
+    })
 }
 
 /// The returns [`Store::figures_of`] reads: by submission id, its place
@@ -2006,7 +2014,7 @@ pub fn ingest(
         write_parquet(&path, &mut df)?;
     }
     // And their layouts, as a part of this generation's (version 2 on).
-    if store.manifest.version >= LAYOUT_PARTS {
+    if store.has_layout_parts() {
         let with: Vec<&Submission> = recorded.iter().filter(|s| !s.layout.is_empty()).collect();
         let mut df = DataFrame::new(
             with.len(),
@@ -2045,7 +2053,7 @@ pub fn ingest(
     all.extend(recorded.iter().cloned());
     let dir = gen_dir(&store.dir, generation);
     std::fs::create_dir_all(&dir).map_err(io_err(&dir, Access::Write))?;
-    let parts = store.manifest.version >= LAYOUT_PARTS;
+    let parts = store.has_layout_parts();
     if !parts {
         // A version-1 store keeps every layout in its submissions table.
         let refs: Vec<&Submission> = history.iter().collect();
@@ -2283,7 +2291,7 @@ pub fn verify(store: &Store, lang: Lang) -> Result<Vec<String>, StoreError> {
     let mut by_part: std::collections::BTreeMap<u64, Vec<&Submission>> =
         std::collections::BTreeMap::new();
     for s in &live {
-        let g = if store.manifest.version >= LAYOUT_PARTS {
+        let g = if store.has_layout_parts() {
             s.generation
         } else {
             0
