@@ -320,7 +320,9 @@ fn clip_to(text: String, max: usize) -> String {
 }
 
 /// A cell position, 0-based, displayed in A1 style (`D9`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct CellRef {
     /// 0-based row.
     pub row: u32,

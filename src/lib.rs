@@ -16,6 +16,7 @@
 
 pub mod aggregate;
 pub mod cli;
+pub mod counted;
 pub mod fault;
 pub mod findings;
 pub mod indicators;

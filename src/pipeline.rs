@@ -229,6 +229,7 @@ pub fn run_batch(
                 selection.complete,
                 selection.deadline_day,
                 focus.map_or(validate::Judged::All, validate::Judged::In),
+                &[],
             )
         },
         || aggregate::aggregate(&settled, registry, schemas, &periods, &rates_only),

@@ -23,10 +23,11 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::counted::CountedMonth;
 use crate::findings::{CellRef, Finding};
 use crate::message::{io_reason, Access, Label, Lang};
 use crate::observation::{Batch, Observations, Return, ReturnStatus, RowSum, TotalCell};
-use crate::period::{Day, Month};
+use crate::period::{Day, Month, Period};
 use crate::registry::{Registry, UnitCode, UnitIdx};
 use crate::schema::{FormIdx, Schemas};
 
@@ -1375,14 +1376,74 @@ pub fn content_hash(path: &Path) -> std::io::Result<String> {
     Ok(sha256_hex(&std::fs::read(path)?))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+fn sha256(bytes: &[u8]) -> [u8; 32] {
     use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(bytes);
+    sha2::Sha256::digest(bytes).into()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = sha256(bytes);
     let mut out = String::with_capacity(64);
     for b in digest {
         let _ = std::fmt::Write::write_fmt(&mut out, format_args!("{b:02x}"));
     }
     out
+}
+
+/// Whether a stored submission is a return of the history an ingest reads:
+/// one that was ever a return, of a unit the registry still knows.
+fn counted_history(s: &Submission, registry: &Registry, schemas: &Schemas) -> bool {
+    !matches!(s.status, Status::Rejected | Status::Withdrawn) && loads(s, registry, schemas)
+}
+
+/// `subs` by month, in month order.
+fn returns_by_month<'a>(
+    subs: &[&'a Submission],
+    schemas: &Schemas,
+) -> Vec<(Month, Vec<&'a Submission>)> {
+    let mut out: std::collections::BTreeMap<Month, Vec<&Submission>> = Default::default();
+    for s in subs {
+        if let Some((_, _, m)) = identity(s, schemas) {
+            out.entry(m).or_default().push(s);
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// What a month's counted figures are made from: the month's returns as
+/// the history holds them (id, status, correction) and the registry's text.
+/// Anything else that settles which figures count is in the returns
+/// themselves, and their id is their content's hash.
+fn month_fingerprint(subs: &[&Submission], registry_hash: &[u8; 32]) -> [u8; 32] {
+    let mut rows: Vec<(&str, &str, bool)> = subs
+        .iter()
+        .map(|s| (s.id.as_str(), s.status.id(), s.correction))
+        .collect();
+    rows.sort_unstable();
+    let mut text = String::from("phstats counted figures 1\n");
+    for (id, status, correction) in rows {
+        text.push_str(&format!("{id}\t{status}\t{correction}\n"));
+    }
+    let mut bytes = registry_hash.to_vec();
+    bytes.extend_from_slice(text.as_bytes());
+    sha256(&bytes)
+}
+
+/// Where a generation keeps a month's counted figures.
+fn counted_path(gen: &Path, month: Month) -> PathBuf {
+    gen.join(format!("counted-{month}.bin"))
+}
+
+/// A month's counted figures, unchanged, kept in the next generation: a
+/// link to the same file, or a copy where the file system has no links.
+/// One that cannot be kept is made again by the next ingest.
+fn keep_counted(from: &Path, to: &Path) {
+    if std::fs::hard_link(from, to).is_err() {
+        let tmp = to.with_extension("bin.tmp");
+        if std::fs::copy(from, &tmp).is_ok() {
+            let _ = std::fs::rename(&tmp, to);
+        }
+    }
 }
 
 /// A stored submission's unit code, form and month, when it has all three
@@ -1735,8 +1796,11 @@ pub fn ingest(
     };
     // Withdrawn: out of force, kept with the reason; what it left alone
     // (the other of a duplicate) is settled again below.
+    // Months whose returns this ingest settles again, besides its own.
+    let mut resettled: HashSet<String> = HashSet::new();
     for s in &mut history {
         if let Some((_, why)) = opts.withdraw.iter().find(|(id, _)| *id == s.id) {
+            resettled.insert(s.month.clone());
             report.changed.push((s.clone(), Status::Withdrawn));
             s.status = Status::Withdrawn;
             s.reason = why.clone();
@@ -1772,6 +1836,7 @@ pub fn ingest(
                     {
                         s.correction = true;
                         settles = true;
+                        resettled.insert(s.month.clone());
                     }
                 }
                 report.unchanged.push(input.display.clone());
@@ -1805,13 +1870,11 @@ pub fn ingest(
             })?;
     }
     clock.lap("ingest: keep the originals");
-    // The history as a batch, every return that was ever a return and
-    // that the registry still knows: `old[i]` is the batch's return `i`.
-    let old: Vec<&Submission> = history
+    // The history: every return that was ever a return and that the
+    // registry still knows.
+    let kept: Vec<&Submission> = history
         .iter()
-        .filter(|s| {
-            !matches!(s.status, Status::Rejected | Status::Withdrawn) && loads(s, registry, schemas)
-        })
+        .filter(|s| counted_history(s, registry, schemas))
         .collect();
     let ctx = crate::ingest::Context {
         schemas,
@@ -1828,6 +1891,35 @@ pub fn ingest(
         }
     }
     let read_findings = std::mem::take(&mut new.findings);
+    // The months the new returns fall in, and those settled again, are
+    // settled and checked with the new returns; every other month is
+    // history only, read from its counted figures when the generation in
+    // force keeps them for what the store now holds ([`crate::counted`]).
+    let registry_hash = sha256(opts.registry_csv.as_bytes());
+    let mut near: HashSet<Month> = new.returns.iter().map(|r| r.month).collect();
+    near.extend(resettled.iter().filter_map(|m| match Period::parse(m)? {
+        Period::Month(m) => Some(m),
+        _ => None,
+    }));
+    let earlier: Vec<CountedMonth> = {
+        use rayon::prelude::*;
+        let from = gen_dir(&store.dir, store.manifest.generation);
+        returns_by_month(&kept, schemas)
+            .into_par_iter()
+            .filter(|(m, _)| !near.contains(m))
+            .filter_map(|(m, subs)| {
+                let fp = month_fingerprint(&subs, &registry_hash);
+                CountedMonth::read(&counted_path(&from, m), m, &fp, registry, schemas)
+            })
+            .collect()
+    };
+    let far: HashSet<Month> = earlier.iter().map(|c| c.month).collect();
+    // `old[i]` is the batch's return `i`.
+    let old: Vec<&Submission> = kept
+        .iter()
+        .copied()
+        .filter(|s| identity(s, schemas).is_some_and(|(_, _, m)| !far.contains(&m)))
+        .collect();
     // The history, then the new batch after it (file and return indices
     // shift). The notes go unread here: what is left out shows in `report`.
     let (mut batch, _) = load_returns(
@@ -1839,6 +1931,7 @@ pub fn ingest(
         None,
         std::mem::take(&mut new.obs),
     )?;
+    batch.expected_forms = forms_held(kept.iter().copied(), schemas);
     clock.lap("ingest: load history");
     let old_returns = batch.returns.len();
     let old_files = batch.files.len() as u32;
@@ -1858,6 +1951,7 @@ pub fn ingest(
         false,
         opts.deadline_day,
         crate::validate::Judged::From(old_returns as u32),
+        &earlier,
     );
     clock.lap("ingest: check");
     let batch = settled.into_batch();
@@ -2078,6 +2172,32 @@ pub fn ingest(
         &mut findings_frame(&stored_findings).map_err(table_err(&dir))?,
     )?;
     write_synced(&dir.join("units.csv"), opts.registry_csv.as_bytes())?;
+    // Each month's counted figures, for the next ingest's checks over time:
+    // those of the months read whole made again, the others' kept.
+    {
+        use rayon::prelude::*;
+        let from = gen_dir(&store.dir, store.manifest.generation);
+        let now: Vec<&Submission> = all
+            .iter()
+            .filter(|s| counted_history(s, registry, schemas))
+            .collect();
+        returns_by_month(&now, schemas)
+            .into_par_iter()
+            .try_for_each(|(m, subs)| {
+                let to = counted_path(&dir, m);
+                if far.contains(&m) {
+                    keep_counted(&counted_path(&from, m), &to);
+                    return Ok(());
+                }
+                let fp = month_fingerprint(&subs, &registry_hash);
+                let bytes = CountedMonth::of(&batch, m, schemas).to_bytes(&fp, registry, schemas);
+                // A cache: a torn file fails its check and is made again.
+                let tmp = to.with_extension("bin.tmp");
+                std::fs::write(&tmp, bytes)
+                    .and_then(|()| std::fs::rename(&tmp, &to))
+                    .map_err(io_err(&to, Access::Write))
+            })?;
+    }
     clock.lap("ingest: write tables");
     fail_at("before_commit")?;
     // 3. The commit.

@@ -5,6 +5,7 @@
 
 use rayon::prelude::*;
 
+use crate::counted::{self, CountedMonth};
 use crate::findings::{CellRef, Finding, Rule};
 use crate::message::{num, Detail};
 use crate::observation::{Batch, ReturnStatus};
@@ -141,6 +142,7 @@ pub fn check(
     registry: &Registry,
     schemas: &Schemas,
     judged: super::Judged,
+    earlier: &[CountedMonth],
 ) -> Vec<Finding> {
     let o = &batch.obs;
     // The rows of counted returns, by (unit, form, month, place read).
@@ -173,6 +175,9 @@ pub fn check(
                 return Vec::new();
             }
             let (unit, form) = key(group[0]);
+            // The group's figures of the months outside the table, by field.
+            let mut before: Vec<&[(u64, f64)]> =
+                earlier.iter().map(|m| m.of_unit(unit, form)).collect();
             // (field, month, place read) of each counted figure: by field,
             // each field's in month order.
             let mut figs: Vec<(FieldIdx, i32, u32)> = group
@@ -184,7 +189,7 @@ pub fn check(
             figs.sort_unstable();
             let mut out = Vec::new();
             for run in figs.chunk_by(|a, b| a.0 == b.0) {
-                let pts: Vec<Point> = run
+                let mut pts: Vec<Point> = run
                     .iter()
                     .map(|&(_, _, i)| {
                         let i = i as usize;
@@ -197,6 +202,26 @@ pub fn check(
                         }
                     })
                     .collect();
+                let field = run[0].0;
+                let mut outside = false;
+                for (m, rows) in earlier.iter().zip(&mut before) {
+                    let skip = rows.partition_point(|r| counted::field_of(r.0) < field);
+                    let take = rows[skip..].partition_point(|r| counted::field_of(r.0) == field);
+                    pts.extend(rows[skip..skip + take].iter().map(|r| Point {
+                        month: m.month,
+                        value: r.1,
+                        ret: u32::MAX,
+                        cell: CellRef::default(),
+                        judged: false,
+                    }));
+                    outside |= take > 0;
+                    *rows = &rows[skip + take..];
+                }
+                if outside {
+                    // Stable: a month's figures in the table stay in the
+                    // order they were read.
+                    pts.sort_by_key(|p| p.month);
+                }
                 if pts.iter().any(|p| p.judged) {
                     out.extend(series(
                         batch,

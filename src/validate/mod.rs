@@ -91,6 +91,8 @@ impl Judged {
 /// The checks that only read a settled batch (rows, totals, history,
 /// completeness); they may run while it is aggregated. `complete`: the
 /// inputs are the whole batch, so a unit that sent nothing is missing.
+/// `earlier`: the counted figures of months the batch does not hold, read
+/// as history by the checks over time (a store's, [`crate::counted`]).
 #[must_use]
 pub fn check(
     settled: &Settled,
@@ -99,11 +101,14 @@ pub fn check(
     complete: bool,
     deadline_day: u32,
     judged: Judged,
+    earlier: &[crate::counted::CountedMonth],
 ) -> (Vec<Finding>, Vec<Completeness>) {
     let (batch, rows) = (&settled.batch, &settled.rows);
     let mut findings = relations::check(batch, rows, registry, schemas, judged);
     findings.extend(totals::check(batch, registry, schemas, judged));
-    findings.extend(history::check(batch, rows, registry, schemas, judged));
+    findings.extend(history::check(
+        batch, rows, registry, schemas, judged, earlier,
+    ));
     findings.extend(returns::late(
         batch,
         registry,

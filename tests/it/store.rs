@@ -681,6 +681,87 @@ fn a_damaged_store_is_named_file_by_file_in_chinese_and_nothing_panics() {
     assert!(!said.contains("不是 phstats 数据库"), "{said}");
 }
 
+#[test]
+fn the_checks_over_time_read_each_months_counted_figures_only_while_they_hold() {
+    let d = Dir::new();
+    // 东门社区's signed residents, January to June, each month ingested alone.
+    let signed = [400.0, 410.0, 420.0, 430.0, 440.0, 445.0];
+    for (k, s) in signed.iter().enumerate() {
+        let m = k as u32 + 1;
+        family(
+            &d,
+            &format!("m{m}/城东街道2026{m:02}.xlsx"),
+            "城东街道",
+            m,
+            &[("东门社区", 1000.0, *s), ("新村", 500.0, 100.0)],
+        );
+        let out = ingest(&d, &format!("m{m}"), &[]);
+        assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    }
+    // Each generation keeps the counted figures of every month it holds.
+    for m in 1..=6 {
+        let f = d.path(&format!(
+            "db/submissions/generation=6/counted-2026-{m:02}.bin"
+        ));
+        assert!(f.exists(), "{}", f.display());
+    }
+    // March corrected, 420 → 1420, after June came in.
+    family(
+        &d,
+        "fix/城东街道202603_更正.xlsx",
+        "城东街道",
+        3,
+        &[("东门社区", 1000.0, 1420.0), ("新村", 500.0, 100.0)],
+    );
+    let out = ingest(&d, "fix", &[]);
+    assert!(text(&out).contains("现为第 7 版"), "{}", text(&out));
+    // July's 4400, a slip of a digit, against the six months before it as
+    // corrected: 400, 410, 1420, 430, 440, 445, whose median is 435 (with
+    // March as first sent, 425).
+    family(
+        &d,
+        "m7/城东街道202607.xlsx",
+        "城东街道",
+        7,
+        &[("东门社区", 1000.0, 4400.0), ("新村", 500.0, 100.0)],
+    );
+    // The same July into a copy of the store whose counted figures are
+    // gone, cut short or damaged: those months are read from their figures.
+    for f in walk(&d.path("db")) {
+        let to = d.path("db2").join(f.strip_prefix(d.path("db")).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &to).unwrap();
+    }
+    let g7 = d.path("db2/submissions/generation=7");
+    std::fs::remove_file(g7.join("counted-2026-01.bin")).unwrap();
+    let cut = std::fs::read(g7.join("counted-2026-02.bin")).unwrap();
+    std::fs::write(g7.join("counted-2026-02.bin"), &cut[..cut.len() / 2]).unwrap();
+    let mut bad = std::fs::read(g7.join("counted-2026-05.bin")).unwrap();
+    let n = bad.len();
+    bad[n - 20] ^= 0x40;
+    std::fs::write(g7.join("counted-2026-05.bin"), bad).unwrap();
+    let a = ingest(&d, "m7", &[]);
+    let b = util::phstats(
+        d.tmp.path(),
+        &["ingest", "m7", "--units", "units.csv", "--store", "db2"],
+    );
+    let said = text(&a);
+    assert!(said.contains("警告[outlier]"), "{said}");
+    assert!(said.contains("435（前 6 个月的中位数）"), "{said}");
+    assert_eq!(text(&b).replace("db2", "db"), said);
+    // The next generation of each holds every month's counted figures,
+    // the same to the byte: those read whole were made again.
+    for m in 1..=7 {
+        let name = format!("submissions/generation=8/counted-2026-{m:02}.bin");
+        let (x, y) = (d.path("db").join(&name), d.path("db2").join(&name));
+        assert_eq!(
+            std::fs::read(&x).unwrap(),
+            std::fs::read(&y).unwrap(),
+            "{name}"
+        );
+    }
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

@@ -1,0 +1,368 @@
+//! The counted figures of one month, as the checks over time read them
+//! (FORMS.md §4: a stock's fall, a figure far outside its unit's history),
+//! and the small file a store keeps them in beside each generation.
+//!
+//! A month's counted figures depend only on that month's returns: which of
+//! them count is settled per unit, form and month. So an ingest settles and
+//! checks again only the months its returns fall in, and reads every other
+//! month of the history from one of these files instead of its figures'
+//! parts (submission ids, field ids and cells, 0.2 s of a city's twelfth
+//! monthly ingest at 2 threads).
+//!
+//! A file is a cache, never the record: it names the submissions and the
+//! registry it was made from by a fingerprint, and one that does not match
+//! what the store now holds, or does not read, is passed over and the
+//! month's figures are read from their parts and settled as before.
+//!
+//! ```text
+//! "PHSTATS-COUNTED\0" · version u32 · fingerprint [32] · month i32
+//! units: n u32, then n × code u64
+//! fields: n u32, then n × (form id, field id), each u16 length + UTF-8
+//! rows: n u64, then n × unit u32, n × field u16, n × value f64
+//! check: u64, FNV-1a of every byte before it, by 8-byte words
+//! ```
+//!
+//! Every number is little-endian. Rows are sorted by unit, form and field,
+//! each key's in the order the month's table holds them.
+
+use std::path::Path;
+
+use crate::observation::Batch;
+use crate::period::Month;
+use crate::registry::{Registry, UnitCode, UnitIdx};
+use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
+
+const MAGIC: &[u8; 16] = b"PHSTATS-COUNTED\0";
+const VERSION: u32 = 1;
+
+/// The counted figures of one month: `(key, value)` sorted by key, where
+/// the key is [`key`] of the figure's unit, form and field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountedMonth {
+    /// The month.
+    pub month: Month,
+    /// Every counted figure, by key.
+    pub rows: Vec<(u64, f64)>,
+}
+
+/// The sort key of a unit, form and field: by unit, then form, then field.
+#[must_use]
+pub fn key(unit: UnitIdx, form: FormIdx, field: FieldIdx) -> u64 {
+    (u64::from(unit) << 32) | (u64::from(form) << 16) | u64::from(field)
+}
+
+/// The field of a key.
+#[must_use]
+pub fn field_of(key: u64) -> FieldIdx {
+    (key & 0xffff) as FieldIdx
+}
+
+impl CountedMonth {
+    /// The counted figures of `month` in `batch` ([`Batch::counts`]).
+    #[must_use]
+    pub fn of(batch: &Batch, month: Month, schemas: &Schemas) -> CountedMonth {
+        let o = &batch.obs;
+        let mut rows: Vec<(u64, f64)> = (0..o.len())
+            .filter(|&i| o.month[i] == month && batch.counts(i, schemas))
+            .map(|i| {
+                (
+                    key(o.unit[i], o.form[i], o.field[i]),
+                    o.value[i].unwrap_or_default(),
+                )
+            })
+            .collect();
+        // Stable: a key's figures stay in the table's order.
+        rows.sort_by_key(|r| r.0);
+        CountedMonth { month, rows }
+    }
+
+    /// The figures of `unit`'s `form`, by field.
+    #[must_use]
+    pub fn of_unit(&self, unit: UnitIdx, form: FormIdx) -> &[(u64, f64)] {
+        let lo = key(unit, form, 0);
+        let hi = key(unit, form, FieldIdx::MAX);
+        let a = self.rows.partition_point(|r| r.0 < lo);
+        let b = self.rows.partition_point(|r| r.0 <= hi);
+        &self.rows[a..b]
+    }
+
+    /// The file's bytes, naming `fingerprint` (what the store held).
+    #[must_use]
+    pub fn to_bytes(
+        &self,
+        fingerprint: &[u8; 32],
+        registry: &Registry,
+        schemas: &Schemas,
+    ) -> Vec<u8> {
+        // The units and fields in key order, so that the rows read back
+        // sorted under the same registry and forms.
+        let mut units: Vec<UnitIdx> = self.rows.iter().map(|r| (r.0 >> 32) as UnitIdx).collect();
+        units.dedup();
+        let mut fields: Vec<u32> = self
+            .rows
+            .iter()
+            .map(|r| (r.0 & 0xffff_ffff) as u32)
+            .collect();
+        fields.sort_unstable();
+        fields.dedup();
+        let mut out = Vec::with_capacity(64 + units.len() * 8 + self.rows.len() * 14);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(fingerprint);
+        out.extend_from_slice(&self.month.0.to_le_bytes());
+        out.extend_from_slice(&(units.len() as u32).to_le_bytes());
+        for &u in &units {
+            out.extend_from_slice(&registry.unit(u).code.0.to_le_bytes());
+        }
+        out.extend_from_slice(&(fields.len() as u32).to_le_bytes());
+        for &ff in &fields {
+            let form = schemas.form((ff >> 16) as FormIdx);
+            for id in [&*form.id, &*form.field((ff & 0xffff) as FieldIdx).id] {
+                out.extend_from_slice(&(id.len() as u16).to_le_bytes());
+                out.extend_from_slice(id.as_bytes());
+            }
+        }
+        out.extend_from_slice(&(self.rows.len() as u64).to_le_bytes());
+        let mut u = 0;
+        for r in &self.rows {
+            while units[u] != (r.0 >> 32) as UnitIdx {
+                u += 1;
+            }
+            out.extend_from_slice(&(u as u32).to_le_bytes());
+        }
+        for r in &self.rows {
+            let ff = (r.0 & 0xffff_ffff) as u32;
+            let k = fields.binary_search(&ff).unwrap_or_default();
+            out.extend_from_slice(&(k as u16).to_le_bytes());
+        }
+        for r in &self.rows {
+            out.extend_from_slice(&r.1.to_le_bytes());
+        }
+        let check = fnv(&out);
+        out.extend_from_slice(&check.to_le_bytes());
+        out
+    }
+
+    /// The month a file holds, when it reads whole, is of `month` and
+    /// names `fingerprint`; its units and fields in this registry and these
+    /// forms (one no longer known is left out, as a stored figure is).
+    #[must_use]
+    pub fn from_bytes(
+        bytes: &[u8],
+        month: Month,
+        fingerprint: &[u8; 32],
+        registry: &Registry,
+        schemas: &Schemas,
+    ) -> Option<CountedMonth> {
+        let body = bytes.len().checked_sub(8)?;
+        let check = u64::from_le_bytes(bytes[body..].try_into().ok()?);
+        if fnv(&bytes[..body]) != check {
+            return None;
+        }
+        let mut r = Reader(&bytes[..body]);
+        if r.take(16)? != MAGIC
+            || r.u32()? != VERSION
+            || r.take(32)? != fingerprint
+            || r.take(4)? != month.0.to_le_bytes()
+        {
+            return None;
+        }
+        let n = r.u32()? as usize;
+        let units: Vec<Option<UnitIdx>> = r
+            .take(n.checked_mul(8)?)?
+            .chunks_exact(8)
+            .map(|c| registry.by_code(UnitCode(u64::from_le_bytes(c.try_into().ok()?))))
+            .collect();
+        let n = r.u32()? as usize;
+        let mut fields: Vec<Option<(FormIdx, FieldIdx)>> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let form = std::str::from_utf8(r.str()?).ok()?;
+            let field = std::str::from_utf8(r.str()?).ok()?;
+            fields.push(schemas.form_idx(form).and_then(|fi| {
+                let f = schemas.form(fi);
+                let x = f.field_idx(field)?;
+                // A rate is computed, never counted.
+                (f.field(x).kind != Kind::Rate).then_some((fi, x))
+            }));
+        }
+        let n = usize::try_from(r.u64()?).ok()?;
+        let unit_no = r.take(n.checked_mul(4)?)?;
+        let field_no = r.take(n.checked_mul(2)?)?;
+        let values = r.take(n.checked_mul(8)?)?;
+        if !r.0.is_empty() {
+            return None;
+        }
+        let mut rows = Vec::with_capacity(n);
+        for ((u, f), v) in unit_no
+            .chunks_exact(4)
+            .zip(field_no.chunks_exact(2))
+            .zip(values.chunks_exact(8))
+        {
+            let u = *units.get(u32::from_le_bytes(u.try_into().ok()?) as usize)?;
+            let f = *fields.get(usize::from(u16::from_le_bytes(f.try_into().ok()?)))?;
+            if let (Some(u), Some((form, field))) = (u, f) {
+                rows.push((key(u, form, field), f64::from_le_bytes(v.try_into().ok()?)));
+            }
+        }
+        // Sorted as written, unless the registry or the forms now number
+        // their units or fields otherwise.
+        if !rows.is_sorted_by_key(|r| r.0) {
+            rows.sort_by_key(|r| r.0);
+        }
+        Some(CountedMonth { month, rows })
+    }
+
+    /// The month in the file at `path` (see [`CountedMonth::from_bytes`]);
+    /// `None` for a file that is not there or does not read.
+    #[must_use]
+    pub fn read(
+        path: &Path,
+        month: Month,
+        fingerprint: &[u8; 32],
+        registry: &Registry,
+        schemas: &Schemas,
+    ) -> Option<CountedMonth> {
+        let bytes = std::fs::read(path).ok()?;
+        CountedMonth::from_bytes(&bytes, month, fingerprint, registry, schemas)
+    }
+}
+
+/// FNV-1a over 8-byte words (the last one padded with zeros): a check
+/// against a torn or damaged file, not against tampering.
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for c in bytes.chunks(8) {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        h ^= u64::from_le_bytes(w);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^ bytes.len() as u64
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.0.len() {
+            return None;
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Some(a)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn str(&mut self) -> Option<&'a [u8]> {
+        let n = u16::from_le_bytes(self.take(2)?.try_into().ok()?);
+        self.take(usize::from(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CSV: &str = "code,name,level,parent_code,aliases
+439900000000,青山市,city,,
+439902000000,东湖区,county,439900000000,
+439902001000,城东街道,township,439902000000,
+439902001001,东门社区,village,439902001000,
+439902001201,新村,village,439902001000,
+";
+
+    fn month_of(registry: &Registry, schemas: &Schemas) -> CountedMonth {
+        let form = schemas.form_idx("family_doctor").unwrap();
+        let f = schemas.form(form);
+        let (pop, signed) = (
+            f.field_idx("resident_pop").unwrap(),
+            f.field_idx("signed").unwrap(),
+        );
+        let unit = |code| registry.by_code(UnitCode(code)).unwrap();
+        let (a, b) = (unit(439_902_001_001), unit(439_902_001_201));
+        let mut rows = vec![
+            (key(b, form, signed), 100.0),
+            (key(a, form, pop), 1000.0),
+            (key(a, form, signed), 400.0),
+            // A unit counted twice in a month (its own return and its
+            // township's): both kept, in the table's order.
+            (key(a, form, signed), 7.5),
+            (key(b, form, pop), 500.0),
+        ];
+        rows.sort_by_key(|r| r.0);
+        CountedMonth {
+            month: Month::new(2026, 3).unwrap(),
+            rows,
+        }
+    }
+
+    #[test]
+    fn a_month_reads_back_as_written_and_only_for_what_it_was_made_from() {
+        let schemas = Schemas::builtin().unwrap();
+        let registry = Registry::from_csv(CSV.as_bytes(), "units.csv").unwrap();
+        let m = month_of(&registry, &schemas);
+        let fp = [7u8; 32];
+        let bytes = m.to_bytes(&fp, &registry, &schemas);
+        let read = |b: &[u8], month, fp: &[u8; 32]| {
+            CountedMonth::from_bytes(b, month, fp, &registry, &schemas)
+        };
+        assert_eq!(read(&bytes, m.month, &fp), Some(m.clone()));
+        // Another store's, another month's, or a torn or damaged file: none.
+        assert_eq!(read(&bytes, m.month, &[8u8; 32]), None);
+        assert_eq!(read(&bytes, Month::new(2026, 4).unwrap(), &fp), None);
+        for n in 0..bytes.len() {
+            assert_eq!(read(&bytes[..n], m.month, &fp), None, "cut at {n}");
+        }
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x10;
+            assert_eq!(read(&b, m.month, &fp), None, "byte {i}");
+        }
+        // The rows of one unit and form, by field.
+        let form = schemas.form_idx("family_doctor").unwrap();
+        let a = registry.by_code(UnitCode(439_902_001_001)).unwrap();
+        let values: Vec<f64> = m.of_unit(a, form).iter().map(|r| r.1).collect();
+        assert_eq!(values.len(), 3);
+        assert!(values.contains(&1000.0));
+        let signed = schemas.form(form).field_idx("signed").unwrap();
+        let signed: Vec<f64> = m
+            .of_unit(a, form)
+            .iter()
+            .filter(|r| field_of(r.0) == signed)
+            .map(|r| r.1)
+            .collect();
+        assert_eq!(signed, [400.0, 7.5]);
+    }
+
+    #[test]
+    fn a_unit_the_registry_no_longer_holds_is_left_out() {
+        let schemas = Schemas::builtin().unwrap();
+        let registry = Registry::from_csv(CSV.as_bytes(), "units.csv").unwrap();
+        let m = month_of(&registry, &schemas);
+        let fp = [1u8; 32];
+        let bytes = m.to_bytes(&fp, &registry, &schemas);
+        // 新村 gone, and 东门社区 numbered otherwise (listed after a new village).
+        let smaller = Registry::from_csv(
+            "code,name,level,parent_code,aliases
+439900000000,青山市,city,,
+439902000000,东湖区,county,439900000000,
+439902001000,城东街道,township,439902000000,
+439902001002,西门社区,village,439902001000,
+439902001001,东门社区,village,439902001000,
+"
+            .as_bytes(),
+            "units.csv",
+        )
+        .unwrap();
+        let read = CountedMonth::from_bytes(&bytes, m.month, &fp, &smaller, &schemas).unwrap();
+        let form = schemas.form_idx("family_doctor").unwrap();
+        let a = smaller.by_code(UnitCode(439_902_001_001)).unwrap();
+        assert_eq!(read.rows.len(), 3);
+        assert!(read.rows.iter().all(|r| (r.0 >> 32) as UnitIdx == a));
+        assert_eq!(read.of_unit(a, form).len(), 3);
+    }
+}
