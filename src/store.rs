@@ -8,6 +8,7 @@
 //! STORE/submissions/generation=<N>/submissions.parquet  every submission and its status, as of generation N
 //! STORE/submissions/generation=<N>/findings.parquet     what reading each file found
 //! STORE/submissions/generation=<N>/units.csv            the registry as ingested
+//! STORE/submissions/generation=<N>/counted-<YYYY-MM>.bin each month's counted figures (crate::counted)
 //! ```
 //!
 //! An ingest writes its new observation parts and a whole new generation of
