@@ -2373,6 +2373,19 @@ pub fn rollback(store: &mut Store, n: u64, now: &str) -> Result<u64, StoreError>
         let bytes = std::fs::read(&from_path).map_err(io_err(&from_path, Access::Read))?;
         write_synced(&dst.join(name), &bytes)?;
     }
+    // Its months' counted figures, made from the same submissions: the
+    // next ingest reads them rather than every month's figures.
+    if let Ok(entries) = std::fs::read_dir(&src) {
+        for e in entries.flatten() {
+            let name = e.file_name();
+            if name
+                .to_str()
+                .is_some_and(|n| n.starts_with("counted-") && n.ends_with(".bin"))
+            {
+                keep_counted(&e.path(), &dst.join(name));
+            }
+        }
+    }
     commit(
         store,
         generation,

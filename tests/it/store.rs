@@ -1583,6 +1583,14 @@ fn generations_are_kept_logged_rolled_back_and_verified() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("现为第 3 版"), "{}", text(&out));
     assert_eq!(signed("g3"), 500.0);
+    // With generation 1's counted figures, for the next ingest's checks.
+    let counted = |g: u32| {
+        std::fs::read(d.path(&format!(
+            "db/submissions/generation={g}/counted-2026-01.bin"
+        )))
+    };
+    assert_eq!(counted(3).unwrap(), counted(1).unwrap());
+    assert_ne!(counted(2).unwrap(), counted(1).unwrap());
     // And forward again: generation 2's content, as generation 4.
     assert_eq!(
         run(&["store", "rollback", "2", "--store", "db"])
