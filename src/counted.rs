@@ -58,22 +58,36 @@ pub fn field_of(key: u64) -> FieldIdx {
 }
 
 impl CountedMonth {
-    /// The counted figures of `month` in `batch` ([`Batch::counts`]).
+    /// The counted figures of every month in `batch` ([`Batch::counts`]),
+    /// in one pass over its table, by month.
     #[must_use]
-    pub fn of(batch: &Batch, month: Month, schemas: &Schemas) -> CountedMonth {
+    pub fn every_month(batch: &Batch, schemas: &Schemas) -> Vec<CountedMonth> {
         let o = &batch.obs;
-        let mut rows: Vec<(u64, f64)> = (0..o.len())
-            .filter(|&i| o.month[i] == month && batch.counts(i, schemas))
-            .map(|i| {
-                (
-                    key(o.unit[i], o.form[i], o.field[i]),
-                    o.value[i].unwrap_or_default(),
-                )
-            })
-            .collect();
-        // Stable: a key's figures stay in the table's order.
-        rows.sort_by_key(|r| r.0);
-        CountedMonth { month, rows }
+        let mut out: Vec<CountedMonth> = Vec::new();
+        for i in (0..o.len()).filter(|&i| batch.counts(i, schemas)) {
+            let month = o.month[i];
+            // A batch holds a few months: the last one found is most often it.
+            let k = match out.iter().rposition(|m| m.month == month) {
+                Some(k) => k,
+                None => {
+                    out.push(CountedMonth {
+                        month,
+                        rows: Vec::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            out[k].rows.push((
+                key(o.unit[i], o.form[i], o.field[i]),
+                o.value[i].unwrap_or_default(),
+            ));
+        }
+        for m in &mut out {
+            // Stable: a key's figures stay in the table's order.
+            m.rows.sort_by_key(|r| r.0);
+        }
+        out.sort_by_key(|m| m.month);
+        out
     }
 
     /// The figures of `unit`'s `form`, by field.

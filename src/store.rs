@@ -28,7 +28,7 @@ use crate::counted::CountedMonth;
 use crate::findings::{CellRef, Finding};
 use crate::message::{io_reason, Access, Label, Lang};
 use crate::observation::{Batch, Observations, Return, ReturnStatus, RowSum, TotalCell};
-use crate::period::{Day, Month, Period};
+use crate::period::{Day, Month};
 use crate::registry::{Registry, UnitCode, UnitIdx};
 use crate::schema::{FormIdx, Schemas};
 
@@ -1430,9 +1430,39 @@ fn month_fingerprint(subs: &[&Submission], registry_hash: &[u8; 32]) -> [u8; 32]
     sha256(&bytes)
 }
 
+/// How a generation names a month's counted figures: before and after
+/// the month (`counted-2026-03.bin`).
+const COUNTED_NAME: (&str, &str) = ("counted-", ".bin");
+
 /// Where a generation keeps a month's counted figures.
 fn counted_path(gen: &Path, month: Month) -> PathBuf {
-    gen.join(format!("counted-{month}.bin"))
+    let (before, after) = COUNTED_NAME;
+    gen.join(format!("{before}{month}{after}"))
+}
+
+/// The files of months' counted figures a generation keeps.
+fn counted_files(gen: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(gen) else {
+        return Vec::new();
+    };
+    let (before, after) = COUNTED_NAME;
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(before) && n.ends_with(after))
+        })
+        .collect()
+}
+
+/// A month's counted figures written whole or not at all. Not flushed to
+/// the disk: a file a power cut tore fails its check and is made again.
+fn write_counted(to: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = to.with_extension("bin.tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, to)
 }
 
 /// A month's counted figures, unchanged, kept in the next generation: a
@@ -1440,10 +1470,7 @@ fn counted_path(gen: &Path, month: Month) -> PathBuf {
 /// One that cannot be kept is made again by the next ingest.
 fn keep_counted(from: &Path, to: &Path) {
     if std::fs::hard_link(from, to).is_err() {
-        let tmp = to.with_extension("bin.tmp");
-        if std::fs::copy(from, &tmp).is_ok() {
-            let _ = std::fs::rename(&tmp, to);
-        }
+        let _ = std::fs::read(from).and_then(|bytes| write_counted(to, &bytes));
     }
 }
 
@@ -1795,13 +1822,13 @@ pub fn ingest(
         generation: store.manifest.generation,
         ..IngestReport::default()
     };
+    // Months whose returns this ingest settles again, besides its own.
+    let mut resettled: HashSet<Month> = HashSet::new();
     // Withdrawn: out of force, kept with the reason; what it left alone
     // (the other of a duplicate) is settled again below.
-    // Months whose returns this ingest settles again, besides its own.
-    let mut resettled: HashSet<String> = HashSet::new();
     for s in &mut history {
         if let Some((_, why)) = opts.withdraw.iter().find(|(id, _)| *id == s.id) {
-            resettled.insert(s.month.clone());
+            resettled.extend(identity(s, schemas).map(|(_, _, m)| m));
             report.changed.push((s.clone(), Status::Withdrawn));
             s.status = Status::Withdrawn;
             s.reason = why.clone();
@@ -1837,7 +1864,7 @@ pub fn ingest(
                     {
                         s.correction = true;
                         settles = true;
-                        resettled.insert(s.month.clone());
+                        resettled.extend(identity(s, schemas).map(|(_, _, m)| m));
                     }
                 }
                 report.unchanged.push(input.display.clone());
@@ -1897,11 +1924,8 @@ pub fn ingest(
     // history only, read from its counted figures when the generation in
     // force keeps them for what the store now holds ([`crate::counted`]).
     let registry_hash = sha256(opts.registry_csv.as_bytes());
-    let mut near: HashSet<Month> = new.returns.iter().map(|r| r.month).collect();
-    near.extend(resettled.iter().filter_map(|m| match Period::parse(m)? {
-        Period::Month(m) => Some(m),
-        _ => None,
-    }));
+    let mut near = resettled;
+    near.extend(new.returns.iter().map(|r| r.month));
     let earlier: Vec<CountedMonth> = {
         use rayon::prelude::*;
         let from = gen_dir(&store.dir, store.manifest.generation);
@@ -2182,6 +2206,7 @@ pub fn ingest(
             .iter()
             .filter(|s| counted_history(s, registry, schemas))
             .collect();
+        let made = CountedMonth::every_month(&batch, schemas);
         returns_by_month(&now, schemas)
             .into_par_iter()
             .try_for_each(|(m, subs)| {
@@ -2191,11 +2216,13 @@ pub fn ingest(
                     return Ok(());
                 }
                 let fp = month_fingerprint(&subs, &registry_hash);
-                let bytes = CountedMonth::of(&batch, m, schemas).to_bytes(&fp, registry, schemas);
-                // A cache: a torn file fails its check and is made again.
-                let tmp = to.with_extension("bin.tmp");
-                std::fs::write(&tmp, bytes)
-                    .and_then(|()| std::fs::rename(&tmp, &to))
+                // A month whose returns count no figure has its file too.
+                let empty = CountedMonth {
+                    month: m,
+                    rows: Vec::new(),
+                };
+                let month = made.iter().find(|c| c.month == m).unwrap_or(&empty);
+                write_counted(&to, &month.to_bytes(&fp, registry, schemas))
                     .map_err(io_err(&to, Access::Write))
             })?;
     }
@@ -2375,15 +2402,9 @@ pub fn rollback(store: &mut Store, n: u64, now: &str) -> Result<u64, StoreError>
     }
     // Its months' counted figures, made from the same submissions: the
     // next ingest reads them rather than every month's figures.
-    if let Ok(entries) = std::fs::read_dir(&src) {
-        for e in entries.flatten() {
-            let name = e.file_name();
-            if name
-                .to_str()
-                .is_some_and(|n| n.starts_with("counted-") && n.ends_with(".bin"))
-            {
-                keep_counted(&e.path(), &dst.join(name));
-            }
+    for from in counted_files(&src) {
+        if let Some(name) = from.file_name() {
+            keep_counted(&from, &dst.join(name));
         }
     }
     commit(
