@@ -186,10 +186,6 @@ fn on_units(lf: LazyFrame, keys: Keys, key: &str, units: LazyFrame) -> LazyFrame
 
 /// The registry's hierarchy as the plan's tables.
 struct Hierarchy {
-    /// `(unit, depth)`: 0 for a root.
-    depth: LazyFrame,
-    /// `(unit, parent)` of every unit that has one.
-    parent: LazyFrame,
     /// `(anc, below)`: every unit below `anc`, at any depth.
     below: LazyFrame,
     /// `(unit)`: the units with units under them.
@@ -197,57 +193,74 @@ struct Hierarchy {
     /// `(unit)`: the units above the villages (townships, counties, the
     /// city), those the checks of rolled-up figures judge.
     above_villages: LazyFrame,
-    max_depth: u32,
+    /// Each unit's parent, for the kernel of step 4.
+    tree: Arc<Tree>,
+}
+
+/// The hierarchy as step 4's kernel walks it: each unit's parent, and
+/// each unit with units under it numbered densely (`inner[u]`, or `NONE`).
+struct Tree {
+    parent: Vec<Option<UnitIdx>>,
+    inner: Vec<u32>,
+    /// The units with units under them, by their number in `inner`.
+    inner_units: Vec<UnitIdx>,
+    n_inner: usize,
+}
+
+impl Tree {
+    const NONE: u32 = u32::MAX;
+
+    fn inner_unit(&self, i: usize) -> UnitIdx {
+        self.inner_units[i]
+    }
 }
 
 impl Hierarchy {
     fn new(registry: &Registry) -> PolarsResult<Hierarchy> {
         let n = registry.units.len() as UnitIdx;
-        let units: Vec<u64> = (0..u64::from(n)).collect();
-        let depth: Vec<u32> = (0..n)
-            .map(|u| registry.ancestors_and_self(u).count() as u32 - 1)
-            .collect();
-        let max_depth = depth.iter().copied().max().unwrap_or(0);
-        let (mut child, mut parent) = (Vec::new(), Vec::new());
         let (mut below, mut anc) = (Vec::new(), Vec::new());
+        let mut parent_of = Vec::with_capacity(n as usize);
+        let mut inner = vec![Tree::NONE; n as usize];
+        let mut n_inner = 0;
         for u in 0..n {
-            if let Some(p) = registry.unit(u).parent {
-                child.push(u64::from(u));
-                parent.push(u64::from(p));
+            parent_of.push(registry.unit(u).parent);
+            if !registry.unit(u).children.is_empty() {
+                inner[u as usize] = n_inner as u32;
+                n_inner += 1;
             }
             for a in registry.ancestors_and_self(u).skip(1) {
                 below.push(u64::from(u));
                 anc.push(u64::from(a));
             }
         }
-        let mut inner: Vec<u64> = parent.clone();
-        inner.sort_unstable();
-        inner.dedup();
+        let inner_of: Vec<UnitIdx> = (0..n)
+            .filter(|&u| inner[u as usize] != Tree::NONE)
+            .collect();
         let frame = |cols: Vec<Column>| -> PolarsResult<LazyFrame> {
             let h = cols.first().map_or(0, Column::len);
             Ok(DataFrame::new(h, cols)?.lazy())
         };
         Ok(Hierarchy {
-            depth: frame(vec![
-                Column::new("unit".into(), units),
-                Column::new("depth".into(), depth),
-            ])?,
-            parent: frame(vec![
-                Column::new("unit".into(), child),
-                Column::new("parent".into(), parent),
-            ])?,
             below: frame(vec![
                 Column::new("anc".into(), anc),
                 Column::new("below".into(), below),
             ])?,
-            inner_units: frame(vec![Column::new("unit".into(), inner)])?,
+            inner_units: frame(vec![Column::new(
+                "unit".into(),
+                inner_of.iter().map(|&u| u64::from(u)).collect::<Vec<u64>>(),
+            )])?,
             above_villages: frame(vec![Column::new(
                 "unit".into(),
                 (0..u64::from(n))
                     .filter(|&u| registry.unit(u as UnitIdx).level != Level::Village)
                     .collect::<Vec<u64>>(),
             )])?,
-            max_depth,
+            tree: Arc::new(Tree {
+                parent: parent_of,
+                inner,
+                inner_units: inner_of,
+                n_inner,
+            }),
         })
     }
 }
@@ -492,41 +505,182 @@ fn one_source(lf: LazyFrame, h: &Hierarchy, keys: Keys) -> LazyFrame {
         .drop(cols(["dropped"]))
 }
 
-/// Step 4: `cols` summed into the unit and every unit above it, one level
-/// at a time from the deepest: each level's own figures and its children's
-/// sums, summed, then handed to the parents. (Joining every figure to
-/// every unit above it at once held the table four times over.) In and
-/// out: `key` and `cols`.
-fn ancestors_of(lf: LazyFrame, h: &Hierarchy, keys: Keys, cols: &[&str]) -> LazyFrame {
+/// Step 4: `cols` summed into the unit and every unit above it: each
+/// unit's figure of a period and field is the sum of its own row and of
+/// every row below it (after [`one_source`], no person is in two of
+/// them). In and out: `key` and `cols`, one row per key, in any order.
+///
+/// A hand kernel behind the plan ([`Ancestors`]). The plan's own way, one
+/// level at a time from the deepest (each level's rows and its children's
+/// sums grouped by key, then joined to their parents), took 0.25–0.35 s of
+/// a city-year's roll-up at 2 threads and raised its peak by 65–85 MiB:
+/// every row was joined to its depth first, the table held again with two
+/// more columns, then cut by level (release, `consolidate`, the step
+/// replaced by a pass-through: check+aggregate 0.67–0.70 s against
+/// 0.91–1.06, peak 233–253 MiB against 318–319).
+fn ancestors_of(
+    lf: LazyFrame,
+    h: &Hierarchy,
+    keys: Keys,
+    n_periods: usize,
+    cols: &[&str],
+) -> LazyFrame {
+    let kernel = Ancestors {
+        tree: Arc::clone(&h.tree),
+        keys,
+        periods: n_periods.max(1) as u64,
+        cols: cols.iter().map(|c| (*c).to_string()).collect(),
+    };
+    let out_schema = kernel.schema();
     let mut keep = vec![col("key")];
     keep.extend(cols.iter().map(|c| col(*c)));
-    let sums = || cols.iter().map(|c| col(*c).sum()).collect::<Vec<_>>();
-    let figures = on_units(lf, keys, "key", h.depth.clone()).cache();
-    let mut levels = Vec::new();
-    let mut from_below: Option<LazyFrame> = None;
-    for d in (0..=h.max_depth).rev() {
-        let own = figures
-            .clone()
-            .filter(col("depth").eq(lit(d)))
-            .select(keep.clone());
-        let here = match from_below.take() {
-            None => own,
-            Some(below) => frames(vec![own, below]).group_by([col("key")]).agg(sums()),
+    lf.select(keep).map(
+        move |df| kernel.run(&df),
+        AllowedOptimizations::empty(),
+        Some(Arc::new(move |_: &Schema| Ok(Arc::clone(&out_schema)))),
+        Some("ancestors"),
+    )
+}
+
+/// The kernel of step 4: the rows of units with nothing under them pass
+/// through; every other unit's sums are gathered field by field, in a
+/// dense table of periods × units with units under them.
+struct Ancestors {
+    tree: Arc<Tree>,
+    keys: Keys,
+    periods: u64,
+    cols: Vec<String>,
+}
+
+impl Ancestors {
+    fn schema(&self) -> SchemaRef {
+        let mut s = Schema::default();
+        s.insert("key".into(), DataType::UInt64);
+        for c in &self.cols {
+            s.insert(c.as_str().into(), DataType::Float64);
         }
-        .cache();
-        if d > 0 {
-            let mut up = vec![(col("key") - col("unit") + col("parent")).alias("key")];
-            up.extend(cols.iter().map(|c| col(*c)));
-            from_below = Some(
-                on_units(here.clone(), keys, "key", h.parent.clone())
-                    .select(up)
-                    .group_by([col("key")])
-                    .agg(sums()),
-            );
-        }
-        levels.push(here);
+        Arc::new(s)
     }
-    frames(levels)
+
+    fn run(&self, df: &DataFrame) -> PolarsResult<DataFrame> {
+        hand_back_freed();
+        let key_in = df.column("key")?.u64()?.rechunk();
+        let key_in = key_in.cont_slice()?;
+        let vals_in: Vec<Vec<f64>> = self
+            .cols
+            .iter()
+            .map(|c| {
+                Ok(df
+                    .column(c)?
+                    .f64()?
+                    .iter()
+                    .map(Option::unwrap_or_default)
+                    .collect())
+            })
+            .collect::<PolarsResult<_>>()?;
+        let (units, fields) = (self.keys.units, self.keys.fields);
+        let per_period = units * fields;
+        let tree = &*self.tree;
+        let k = self.cols.len();
+        let unit_of = |key: u64| (key % units) as usize;
+        let ff_of = |key: u64| ((key / units) % fields) as usize;
+        // The rows of each field together (a counting sort), only those
+        // that go up: every row but a root's.
+        let goes_up = |key: u64| {
+            let u = unit_of(key);
+            tree.parent[u].is_some() || tree.inner[u] != Tree::NONE
+        };
+        let mut starts = vec![0usize; fields as usize + 1];
+        for &key in key_in.iter().filter(|&&key| goes_up(key)) {
+            starts[ff_of(key) + 1] += 1;
+        }
+        for f in 0..fields as usize {
+            starts[f + 1] += starts[f];
+        }
+        let mut next = starts.clone();
+        let mut by_field = vec![0u32; starts[fields as usize]];
+        for (row, &key) in key_in.iter().enumerate() {
+            if goes_up(key) {
+                let f = ff_of(key);
+                by_field[next[f]] = row as u32;
+                next[f] += 1;
+            }
+        }
+        // Each field's sums of the units with units under them, on every core.
+        let cells = self.periods as usize * tree.n_inner;
+        let inner_rows: Vec<(Vec<u64>, Vec<f64>)> = (0..fields as usize)
+            .into_par_iter()
+            .filter(|&f| starts[f] < starts[f + 1])
+            .map_init(
+                || (vec![0.0f64; cells * k], vec![false; cells], Vec::new()),
+                |(sums, seen, touched), f| {
+                    for &row in &by_field[starts[f]..starts[f + 1]] {
+                        let key = key_in[row as usize];
+                        let p = (key / per_period) as usize;
+                        let u = unit_of(key);
+                        let mut at = if tree.inner[u] == Tree::NONE {
+                            tree.parent[u]
+                        } else {
+                            Some(u as UnitIdx)
+                        };
+                        while let Some(a) = at {
+                            let cell = p * tree.n_inner + tree.inner[a as usize] as usize;
+                            if !seen[cell] {
+                                seen[cell] = true;
+                                touched.push(cell as u32);
+                            }
+                            for (c, v) in vals_in.iter().enumerate() {
+                                sums[cell * k + c] += v[row as usize];
+                            }
+                            at = tree.parent[a as usize];
+                        }
+                    }
+                    touched.sort_unstable();
+                    let mut key = Vec::with_capacity(touched.len());
+                    let mut vals = Vec::with_capacity(touched.len() * k);
+                    for &cell in touched.iter() {
+                        let cell = cell as usize;
+                        let (p, i) = (cell / tree.n_inner, cell % tree.n_inner);
+                        let unit = tree.inner_unit(i);
+                        key.push(p as u64 * per_period + f as u64 * units + u64::from(unit));
+                        for c in 0..k {
+                            vals.push(std::mem::take(&mut sums[cell * k + c]));
+                        }
+                        seen[cell] = false;
+                    }
+                    touched.clear();
+                    (key, vals)
+                },
+            )
+            .collect();
+        // Out: the rows of units with nothing under them as they came, then
+        // the sums.
+        let leaf: Vec<usize> = (0..key_in.len())
+            .filter(|&row| tree.inner[unit_of(key_in[row])] == Tree::NONE)
+            .collect();
+        let n_out = leaf.len() + inner_rows.iter().map(|(k, _)| k.len()).sum::<usize>();
+        let mut key: Vec<u64> = Vec::with_capacity(n_out);
+        key.extend(leaf.iter().map(|&row| key_in[row]));
+        let mut out: Vec<Vec<f64>> = vals_in
+            .iter()
+            .map(|v| {
+                let mut o = Vec::with_capacity(n_out);
+                o.extend(leaf.iter().map(|&row| v[row]));
+                o
+            })
+            .collect();
+        for (keys, vals) in &inner_rows {
+            key.extend_from_slice(keys);
+            for (c, o) in out.iter_mut().enumerate() {
+                o.extend(vals.iter().skip(c).step_by(k));
+            }
+        }
+        let mut columns = vec![Column::new("key".into(), key)];
+        for (c, v) in self.cols.iter().zip(out) {
+            columns.push(Column::new(c.as_str().into(), v));
+        }
+        DataFrame::new(n_out, columns)
+    }
 }
 
 /// Step 1's kernel, behind the plan: one row per leaf-field and month
@@ -777,16 +931,28 @@ fn roll_up_form(
             .alias("value"),
     );
     let counts = in_periods(counts, &count_windows, keys, &["value"]);
-    let counts = ancestors_of(one_source(counts, h, keys), h, keys, &["value"]);
+    let counts = ancestors_of(
+        one_source(counts, h, keys),
+        h,
+        keys,
+        periods.len(),
+        &["value"],
+    );
 
     // 5. The rates, from pairs by leaf and month.
     let rates = in_periods(pairs(&monthly, ratios, keys)?, &windows, keys, &["n", "d"]);
-    let rates = ancestors_of(one_source(rates, h, keys), h, keys, &["n", "d"])
-        .filter(col("d").neq(lit(0.0)))
-        .select([
-            col("key"),
-            (col("n") / col("d") * lit(100.0)).alias("value"),
-        ]);
+    let rates = ancestors_of(
+        one_source(rates, h, keys),
+        h,
+        keys,
+        periods.len(),
+        &["n", "d"],
+    )
+    .filter(col("d").neq(lit(0.0)))
+    .select([
+        col("key"),
+        (col("n") / col("d") * lit(100.0)).alias("value"),
+    ]);
 
     let mut parts = vec![counts, rates];
     if !schemas.form(form).sequences.is_empty() {
@@ -804,7 +970,7 @@ fn roll_up_form(
         // 301–307 (297–307 before the sequences were rolled up here); its
         // check+aggregate took 0.03–0.07 s more (2 threads, four runs each).
         let seqs = on_units(
-            ancestors_of(seqs, h, keys, &["n", "d"]),
+            ancestors_of(seqs, h, keys, periods.len(), &["n", "d"]),
             keys,
             "key",
             h.above_villages.clone(),
@@ -819,25 +985,43 @@ fn roll_up_form(
         ]);
         parts.push(seqs);
     }
-    let all = frames(parts)
-        .sort(["key"], SortMultipleOptions::default())
-        .collect()?;
-    columns(&all, keys, periods.len())
+    let all = frames(parts).collect()?;
+    columns(all, keys, periods.len())
 }
 
-/// The plan's rows `(key, value)`, sorted by key, cut into one column per
-/// slot (`p × F + ff`).
-fn columns(all: &DataFrame, keys: Keys, n_periods: usize) -> PolarsResult<Vec<Figures>> {
-    let key = all.column("key")?.u64()?;
-    let value = all.column("value")?.f64()?;
-    let mut out: Vec<Figures> = vec![Vec::new(); n_periods * keys.fields as usize];
-    for (key, value) in key.into_no_null_iter().zip(value.iter()) {
-        // A sum is never empty, and a rate's denominator is not 0.
-        let Some(value) = value else { continue };
-        let slot = (key / keys.units) as usize;
-        let unit = (key % keys.units) as UnitIdx;
-        out[slot].push((unit, value));
-    }
+/// The plan's rows `(key, value)`, in any order, cut into one column per
+/// slot (`p × F + ff`), each sorted by unit.
+///
+/// Sorting the plan's rows by key first (`LazyFrame::sort`) held the
+/// table twice, sorted beside unsorted, at the roll-up's peak: on a
+/// city-year the vaccination form's rows rose from 236 to 277 MiB resident
+/// there, then to 286 with these columns beside them (release, 2 threads,
+/// `VmHWM` reset before each stage). Each column is sorted on its own here.
+fn columns(all: DataFrame, keys: Keys, n_periods: usize) -> PolarsResult<Vec<Figures>> {
+    let n_slots = n_periods * keys.fields as usize;
+    let slot_of = |key: u64| (key / keys.units) as usize;
+    let mut out: Vec<Figures> = {
+        let key = all.column("key")?.u64()?;
+        let value = all.column("value")?.f64()?;
+        let mut sizes = vec![0usize; n_slots];
+        for (key, value) in key.into_no_null_iter().zip(value.iter()) {
+            if value.is_some() {
+                sizes[slot_of(key)] += 1;
+            }
+        }
+        let mut out: Vec<Figures> = sizes.into_iter().map(Vec::with_capacity).collect();
+        for (key, value) in key.into_no_null_iter().zip(value.iter()) {
+            // A sum is never empty, and a rate's denominator is not 0.
+            let Some(value) = value else { continue };
+            let unit = (key % keys.units) as UnitIdx;
+            out[slot_of(key)].push((unit, value));
+        }
+        out
+    };
+    drop(all);
+    // A unit has one row per slot: sorted by unit is sorted by key.
+    out.par_iter_mut()
+        .for_each(|c| c.sort_unstable_by_key(|&(unit, _)| unit));
     Ok(out)
 }
 
