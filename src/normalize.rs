@@ -56,7 +56,14 @@ const TRAILING_UNITS: [&str; 6] = ["(人)", "(人次)", "(%)", "(个)", "(户)",
 /// `(%)` dropped (FORMS.md §2).
 #[must_use]
 pub fn label(text: &str) -> String {
-    let mut s = disease_types(&dose_numbers(&compact(text)));
+    let mut s = compact(text);
+    // Most texts have neither a dose nor a type: no copy made for them.
+    if s.contains('第') {
+        s = dose_numbers(&s);
+    }
+    if s.contains('型') {
+        s = disease_types(&s);
+    }
     loop {
         let before = s.len();
         for unit in TRAILING_UNITS {

@@ -701,11 +701,14 @@ impl Registry {
             }
         }
         let scope = self.child_scope(parent);
-        if let Some(&idx) = self.by_parent_name.get(&(scope, key.clone())) {
+        // The key goes into the probe and comes back out: no copy per row.
+        let probe = (scope, key);
+        if let Some(&idx) = self.by_parent_name.get(&probe) {
             if self.units[idx as usize].parent == Some(parent) {
                 return NameMatch::Found(idx);
             }
         }
+        let (scope, key) = probe;
         let parent_name = normalize::name(&self.units[parent as usize].name);
         let candidates = normalize::name_candidates(&key, &parent_name);
         for candidate in candidates.iter().skip(1) {

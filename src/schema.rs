@@ -418,6 +418,8 @@ pub struct Form {
     labels: HashMap<String, FieldIdx>,
     /// Normalised sub-header that names exactly one field on its own.
     unique_sub_labels: HashMap<String, FieldIdx>,
+    /// Every normalised sub-header of a reported field in a group.
+    sub_labels: std::collections::HashSet<String>,
 }
 
 impl Form {
@@ -517,6 +519,13 @@ impl Form {
     #[must_use]
     pub fn match_label(&self, label: &str) -> Option<FieldIdx> {
         self.labels.get(label).copied()
+    }
+
+    /// Whether `label` (normalised) is the sub-header of a reported field
+    /// in a group (`应种人数` under `乙肝疫苗第1剂`).
+    #[must_use]
+    pub fn is_sub_label(&self, label: &str) -> bool {
+        self.sub_labels.contains(label)
     }
 
     /// The field a bare sub-header names, when only one field has it.
@@ -673,6 +682,11 @@ impl Form {
                 .clone()
                 .unwrap_or_else(|| raw.unit_note.clone()),
         );
+        let sub_labels = fields
+            .iter()
+            .filter(|f| !f.derived && f.group.is_some())
+            .map(|f| normalize::label(&f.label))
+            .collect();
         Ok(Form {
             en,
             table_no: raw.table_no.clone(),
@@ -687,6 +701,7 @@ impl Form {
             definitions: raw.definitions,
             labels,
             unique_sub_labels,
+            sub_labels,
         })
     }
 }

@@ -55,7 +55,12 @@ fn figure_like(grid: &Grid<'_>, row: u32, col: u32) -> (bool, bool) {
 
 /// Finds a fields-as-rows return on a sheet that has no usual header.
 pub(super) fn find(grid: &Grid<'_>, schemas: &Schemas) -> Option<Rowwise> {
-    let texts = grid.texts_in(grid.first_row()..grid.last_row() + 1);
+    // Each text's label, made once for every form and both layouts.
+    let texts: Vec<(u32, u32, String)> = grid
+        .texts_in(grid.first_row()..grid.last_row() + 1)
+        .into_iter()
+        .map(|(r, c, t)| (r, c, normalize::label(t)))
+        .collect();
     let mut best: Option<Rowwise> = None;
     for (fi, form) in schemas.forms.iter().enumerate() {
         let fi = fi as FormIdx;
@@ -87,12 +92,13 @@ pub(super) fn find(grid: &Grid<'_>, schemas: &Schemas) -> Option<Rowwise> {
 /// finding, not a reason to miss the return).
 fn whole_labels(
     grid: &Grid<'_>,
-    texts: &[(u32, u32, &str)],
+    texts: &[(u32, u32, String)],
     form: &crate::schema::Form,
 ) -> Option<(Vec<(FieldIdx, CellRef)>, u32)> {
     let mut by_col: std::collections::BTreeMap<u32, Vec<(u32, FieldIdx)>> = Default::default();
-    for &(r, c, t) in texts {
-        if let Some(f) = form.match_label(&normalize::label(t)) {
+    for (r, c, label) in texts {
+        let (r, c) = (*r, *c);
+        if let Some(f) = form.match_label(label) {
             if !form.field(f).derived {
                 by_col.entry(c).or_default().push((r, f));
             }
@@ -125,20 +131,14 @@ fn whole_labels(
 /// sub-header joined.
 fn groups_by_sub_labels(
     grid: &Grid<'_>,
-    texts: &[(u32, u32, &str)],
+    texts: &[(u32, u32, String)],
     form: &crate::schema::Form,
 ) -> Option<(Vec<(FieldIdx, CellRef)>, u32)> {
-    let subs: std::collections::HashSet<String> = form
-        .reported_fields()
-        .filter(|(_, f)| f.group.is_some())
-        .map(|(_, f)| normalize::label(&f.label))
-        .collect();
     // The row with the most sub-headers.
-    let mut per_row: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
-    for &(r, c, t) in texts {
-        let l = normalize::label(t);
-        if subs.contains(&l) {
-            per_row.entry(r).or_default().push((c, l));
+    let mut per_row: std::collections::BTreeMap<u32, Vec<(u32, &str)>> = Default::default();
+    for (r, c, label) in texts {
+        if form.is_sub_label(label) {
+            per_row.entry(*r).or_default().push((*c, label));
         }
     }
     let (&head, sub_cols) = per_row.iter().max_by_key(|(_, v)| v.len())?;
@@ -147,11 +147,11 @@ fn groups_by_sub_labels(
     }
     let first_sub = sub_cols.iter().map(|(c, _)| *c).min()?;
     let mut cells: Vec<(FieldIdx, CellRef)> = Vec::new();
-    for &(r, c, t) in texts {
+    for (r, c, group) in texts {
+        let (r, c) = (*r, *c);
         if r <= head || c >= first_sub {
             continue;
         }
-        let group = normalize::label(t);
         for (sc, sub) in sub_cols {
             if let Some(f) = form.match_label(&format!("{group}{sub}")) {
                 if !form.field(f).derived && !cells.iter().any(|(g, _)| *g == f) {
