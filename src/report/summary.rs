@@ -334,16 +334,23 @@ fn main_sheet(
     sheet.finish()
 }
 
-/// One form's full table, one row per unit and indicator.
+/// One form's full table, one row per unit and indicator, written row by
+/// row into `streamed` (a worksheet in rust_xlsxwriter's low-memory mode)
+/// where one is given, else held.
+///
+/// Streamed, a city-year's three tables (240,000 cells, 9 MB of XML) are
+/// not held as cells and then as XML beside every other sheet: they were
+/// the largest part of the outputs' peak.
 fn form_sheet(
     input: &ReportInput<'_>,
     s: &Summary<'_>,
     form: FormIdx,
+    streamed: Option<Worksheet>,
     fmt: &Formats,
 ) -> Result<Worksheet, XlsxError> {
     let lang = input.lang;
     let f = input.schemas.form(form);
-    let mut sheet = Sheet::new();
+    let mut sheet = streamed.map_or_else(Sheet::new, Sheet::streamed);
     let ws = &mut sheet;
     ws.set_name(format!(
         "{}{}",
@@ -762,20 +769,40 @@ fn charts_sheet(
 ///
 /// # Errors
 /// A failure of the workbook writer.
-pub fn sheets(input: &ReportInput<'_>, s: &Summary<'_>) -> Result<Vec<Worksheet>, XlsxError> {
+pub fn sheets(
+    input: &ReportInput<'_>,
+    s: &Summary<'_>,
+    streamed: Vec<Option<Worksheet>>,
+) -> Result<Vec<Worksheet>, XlsxError> {
     let fmt = Formats::new();
     // Forms without a target (a fourth form's schema) have no headline rate:
     // no overview and no charts, only their full tables.
     let with_headline = !headline(input.schemas, s.targets).is_empty();
     let n_forms = input.schemas.forms.len();
+    let mut streamed = streamed.into_iter();
+    let tasks: Vec<Task> = with_headline
+        .then_some(Task::Main)
+        .into_iter()
+        .chain(
+            (0..n_forms).map(|f| Task::Form(f as FormIdx, streamed.next().flatten().map(Box::new))),
+        )
+        .chain(with_headline.then_some(Task::Charts))
+        .collect();
     // Built side by side: the overview, a sheet per form, the charts.
-    (0..n_forms + 2)
+    tasks
         .into_par_iter()
-        .filter(|&k| with_headline || (1..=n_forms).contains(&k))
-        .map(|k| match k {
-            0 => main_sheet(input, s, &fmt),
-            k if k <= n_forms => form_sheet(input, s, (k - 1) as FormIdx, &fmt),
-            _ => charts_sheet(input, s, &fmt),
+        .map(|task| match task {
+            Task::Main => main_sheet(input, s, &fmt),
+            Task::Form(form, ws) => form_sheet(input, s, form, ws.map(|w| *w), &fmt),
+            Task::Charts => charts_sheet(input, s, &fmt),
         })
         .collect()
+}
+
+/// One sheet of [`sheets`], built as its own task.
+enum Task {
+    Main,
+    /// A form's full table, into the low-memory worksheet given, if any.
+    Form(FormIdx, Option<Box<Worksheet>>),
+    Charts,
 }

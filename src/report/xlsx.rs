@@ -975,9 +975,15 @@ pub fn report_sheets(input: &ReportInput<'_>) -> Result<ReportSheets, ReportErro
         Sheet::new()
     };
     let n_forms = input.schemas.forms.len() as FormIdx;
+    // The published summary's long tables, one per form, stream too.
+    let published = input.summary.is_some().then(|| {
+        (0..n_forms)
+            .map(|_| workbook.new_worksheet_with_low_memory().ok())
+            .collect()
+    });
     let parts: Vec<Part> = (0..n_forms)
         .map(Part::Summary)
-        .chain(input.summary.is_some().then_some(Part::Published))
+        .chain(published.map(Part::Published))
         .chain((0..n_forms).map(Part::Villages))
         .chain([
             Part::Findings(Box::new(findings)),
@@ -989,8 +995,8 @@ pub fn report_sheets(input: &ReportInput<'_>) -> Result<ReportSheets, ReportErro
         .into_par_iter()
         .map(|part| match part {
             Part::Summary(fi) => summary_sheet(input, fi, &fmt).map(|s| vec![s]),
-            Part::Published => match &input.summary {
-                Some(s) => super::summary::sheets(input, s),
+            Part::Published(streamed) => match &input.summary {
+                Some(s) => super::summary::sheets(input, s, streamed),
                 None => Ok(Vec::new()),
             },
             Part::Villages(fi) => village_sheet(input, fi, &fmt).map(|s| vec![s]),
@@ -1035,8 +1041,9 @@ pub fn save_report(built: ReportSheets) -> Result<Vec<u8>, ReportError> {
 enum Part<'f> {
     /// A form's consolidated table.
     Summary(FormIdx),
-    /// The published summary (FORMS.md §8): overview, forms, charts.
-    Published,
+    /// The published summary (FORMS.md §8): overview, forms, charts; the
+    /// forms' tables into the low-memory worksheets given.
+    Published(Vec<Option<Worksheet>>),
     /// A form's village table.
     Villages(FormIdx),
     /// 审核结果, into the sheet given.
