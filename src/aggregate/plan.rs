@@ -9,8 +9,8 @@
 //! 3. **one source** — a stock reported for one period by a unit and by a
 //!    unit above it keeps only the source that reported latest (equal months
 //!    keep the detail), so no person is counted from two sources;
-//! 4. **ancestors** — each level's figures summed into its parents, from
-//!    the deepest level up;
+//! 4. **ancestors** — each unit's figure the sum of its own row and of
+//!    every row below it;
 //! 5. **rates** — the numerator (less `minus`) and denominator paired at
 //!    each leaf *and month*: a month counts only where every part was
 //!    reported; the pairs go through steps 2–4 like any figure, and the
