@@ -204,15 +204,10 @@ struct Tree {
     inner: Vec<u32>,
     /// The units with units under them, by their number in `inner`.
     inner_units: Vec<UnitIdx>,
-    n_inner: usize,
 }
 
 impl Tree {
     const NONE: u32 = u32::MAX;
-
-    fn inner_unit(&self, i: usize) -> UnitIdx {
-        self.inner_units[i]
-    }
 }
 
 impl Hierarchy {
@@ -221,21 +216,18 @@ impl Hierarchy {
         let (mut below, mut anc) = (Vec::new(), Vec::new());
         let mut parent_of = Vec::with_capacity(n as usize);
         let mut inner = vec![Tree::NONE; n as usize];
-        let mut n_inner = 0;
+        let mut inner_of: Vec<UnitIdx> = Vec::new();
         for u in 0..n {
             parent_of.push(registry.unit(u).parent);
             if !registry.unit(u).children.is_empty() {
-                inner[u as usize] = n_inner as u32;
-                n_inner += 1;
+                inner[u as usize] = inner_of.len() as u32;
+                inner_of.push(u);
             }
             for a in registry.ancestors_and_self(u).skip(1) {
                 below.push(u64::from(u));
                 anc.push(u64::from(a));
             }
         }
-        let inner_of: Vec<UnitIdx> = (0..n)
-            .filter(|&u| inner[u as usize] != Tree::NONE)
-            .collect();
         let frame = |cols: Vec<Column>| -> PolarsResult<LazyFrame> {
             let h = cols.first().map_or(0, Column::len);
             Ok(DataFrame::new(h, cols)?.lazy())
@@ -259,7 +251,6 @@ impl Hierarchy {
                 parent: parent_of,
                 inner,
                 inner_units: inner_of,
-                n_inner,
             }),
         })
     }
@@ -336,6 +327,47 @@ fn frames(lfs: Vec<LazyFrame>) -> LazyFrame {
     concat(lfs, UnionArgs::default()).expect("frames of one schema")
 }
 
+/// The schema of a kernel's out frame: `lead`, then each of `cols` as
+/// `f64`.
+fn kernel_schema(lead: &[(&str, DataType)], cols: &[String]) -> SchemaRef {
+    let mut s = Schema::default();
+    for (name, dtype) in lead {
+        s.insert((*name).into(), dtype.clone());
+    }
+    for c in cols {
+        s.insert(c.as_str().into(), DataType::Float64);
+    }
+    Arc::new(s)
+}
+
+/// The `f64` columns `cols` of `df`, each read once into a slice (the
+/// column's own `get` finds a chunk and reads a validity per value); a
+/// null, which the plan never makes here, reads as 0.
+fn f64_columns(df: &DataFrame, cols: &[String]) -> PolarsResult<Vec<Vec<f64>>> {
+    cols.iter()
+        .map(|c| {
+            Ok(df
+                .column(c)?
+                .f64()?
+                .iter()
+                .map(Option::unwrap_or_default)
+                .collect())
+        })
+        .collect()
+}
+
+/// A kernel's out frame: `lead`, then `vals` as the columns `cols`.
+fn kernel_frame(
+    mut lead: Vec<Column>,
+    cols: &[String],
+    vals: Vec<Vec<f64>>,
+) -> PolarsResult<DataFrame> {
+    for (c, v) in cols.iter().zip(vals) {
+        lead.push(Column::new(c.as_str().into(), v));
+    }
+    DataFrame::new(lead.first().map_or(0, Column::len), lead)
+}
+
 /// Step 2, per leaf and period: `cols` summed for a flow, or taken from the
 /// latest month for a stock. In: `lk`, `mi`, `stock` and `cols`, one row
 /// per leaf-field and month; out: `key`, `mi` (the latest month), `stock`
@@ -377,14 +409,14 @@ struct PeriodValues {
 
 impl PeriodValues {
     fn schema(&self) -> SchemaRef {
-        let mut s = Schema::default();
-        s.insert("key".into(), DataType::UInt64);
-        s.insert("mi".into(), DataType::UInt32);
-        s.insert("stock".into(), DataType::Boolean);
-        for c in &self.cols {
-            s.insert(c.as_str().into(), DataType::Float64);
-        }
-        Arc::new(s)
+        kernel_schema(
+            &[
+                ("key", DataType::UInt64),
+                ("mi", DataType::UInt32),
+                ("stock", DataType::Boolean),
+            ],
+            &self.cols,
+        )
     }
 
     /// `df`: one row per leaf-field and month, in any order.
@@ -416,19 +448,10 @@ impl PeriodValues {
         let stock_in: Vec<bool> = stock_in.iter().map(|b| b.unwrap_or(false)).collect();
         let stock: Vec<bool> = order.par_iter().map(|&(_, r)| stock_in[take(r)]).collect();
         drop(stock_in);
-        let vals: Vec<Vec<f64>> = self
-            .cols
-            .iter()
-            .map(|c| {
-                let v: Vec<f64> = df
-                    .column(c)?
-                    .f64()?
-                    .iter()
-                    .map(Option::unwrap_or_default)
-                    .collect();
-                Ok(order.par_iter().map(|&(_, r)| v[take(r)]).collect())
-            })
-            .collect::<PolarsResult<_>>()?;
+        let vals: Vec<Vec<f64>> = f64_columns(df, &self.cols)?
+            .into_iter()
+            .map(|v| order.par_iter().map(|&(_, r)| v[take(r)]).collect())
+            .collect();
         drop(order);
         // The leaf-fields cut into pieces, each walked on its own core: first
         // how many rows each piece gives, then the rows into their places
@@ -530,15 +553,15 @@ impl PeriodValues {
                 });
             });
         }
-        let mut columns = vec![
-            Column::new("key".into(), key),
-            Column::new("mi".into(), out_mi),
-            Column::new("stock".into(), out_stock),
-        ];
-        for (c, v) in self.cols.iter().zip(out_vals) {
-            columns.push(Column::new(c.as_str().into(), v));
-        }
-        DataFrame::new(columns.first().map_or(0, Column::len), columns)
+        kernel_frame(
+            vec![
+                Column::new("key".into(), key),
+                Column::new("mi".into(), out_mi),
+                Column::new("stock".into(), out_stock),
+            ],
+            &self.cols,
+            out_vals,
+        )
     }
 }
 
@@ -653,12 +676,7 @@ struct Ancestors {
 
 impl Ancestors {
     fn schema(&self) -> SchemaRef {
-        let mut s = Schema::default();
-        s.insert("key".into(), DataType::UInt64);
-        for c in &self.cols {
-            s.insert(c.as_str().into(), DataType::Float64);
-        }
-        Arc::new(s)
+        kernel_schema(&[("key", DataType::UInt64)], &self.cols)
     }
 
     fn run(&self, df: &DataFrame) -> PolarsResult<DataFrame> {
@@ -666,29 +684,18 @@ impl Ancestors {
         let key_in = df.column("key")?.u64()?.rechunk();
         let key_in = key_in.cont_slice()?;
         // The rows step 3 dropped: its marks, and the rows of their keys.
-        let marked: Vec<bool> = match df.column("dropped") {
-            Ok(c) => c.bool()?.iter().map(|b| b.unwrap_or(false)).collect(),
-            Err(_) => Vec::new(),
+        let gone: std::collections::HashSet<u64> = match df.column("dropped") {
+            Ok(marked) => marked
+                .bool()?
+                .iter()
+                .zip(key_in)
+                .filter(|(m, _)| m.unwrap_or(false))
+                .map(|(_, k)| *k)
+                .collect(),
+            Err(_) => std::collections::HashSet::new(),
         };
-        let gone: std::collections::HashSet<u64> = marked
-            .iter()
-            .zip(key_in)
-            .filter(|(m, _)| **m)
-            .map(|(_, k)| *k)
-            .collect();
         let kept = |row: usize| gone.is_empty() || !gone.contains(&key_in[row]);
-        let vals_in: Vec<Vec<f64>> = self
-            .cols
-            .iter()
-            .map(|c| {
-                Ok(df
-                    .column(c)?
-                    .f64()?
-                    .iter()
-                    .map(Option::unwrap_or_default)
-                    .collect())
-            })
-            .collect::<PolarsResult<_>>()?;
+        let vals_in = f64_columns(df, &self.cols)?;
         let (units, fields) = (self.keys.units, self.keys.fields);
         let per_period = units * fields;
         let tree = &*self.tree;
@@ -720,7 +727,8 @@ impl Ancestors {
             }
         }
         // Each field's sums of the units with units under them, on every core.
-        let cells = self.periods as usize * tree.n_inner;
+        let n_inner = tree.inner_units.len();
+        let cells = self.periods as usize * n_inner;
         let inner_rows: Vec<(Vec<u64>, Vec<f64>)> = (0..fields as usize)
             .into_par_iter()
             .filter(|&f| starts[f] < starts[f + 1])
@@ -737,7 +745,7 @@ impl Ancestors {
                             Some(u as UnitIdx)
                         };
                         while let Some(a) = at {
-                            let cell = p * tree.n_inner + tree.inner[a as usize] as usize;
+                            let cell = p * n_inner + tree.inner[a as usize] as usize;
                             if !seen[cell] {
                                 seen[cell] = true;
                                 touched.push(cell as u32);
@@ -753,8 +761,8 @@ impl Ancestors {
                     let mut vals = Vec::with_capacity(touched.len() * k);
                     for &cell in touched.iter() {
                         let cell = cell as usize;
-                        let (p, i) = (cell / tree.n_inner, cell % tree.n_inner);
-                        let unit = tree.inner_unit(i);
+                        let (p, i) = (cell / n_inner, cell % n_inner);
+                        let unit = tree.inner_units[i];
                         key.push(p as u64 * per_period + f as u64 * units + u64::from(unit));
                         for c in 0..k {
                             vals.push(std::mem::take(&mut sums[cell * k + c]));
@@ -788,11 +796,7 @@ impl Ancestors {
                 o.extend(vals.iter().skip(c).step_by(k));
             }
         }
-        let mut columns = vec![Column::new("key".into(), key)];
-        for (c, v) in self.cols.iter().zip(out) {
-            columns.push(Column::new(c.as_str().into(), v));
-        }
-        DataFrame::new(n_out, columns)
+        kernel_frame(vec![Column::new("key".into(), key)], &self.cols, out)
     }
 }
 
@@ -872,14 +876,15 @@ fn month_values(df: DataFrame) -> PolarsResult<DataFrame> {
 }
 
 fn month_values_schema() -> SchemaRef {
-    let mut s = Schema::default();
-    s.insert("mkey".into(), DataType::UInt64);
-    s.insert("lk".into(), DataType::UInt64);
-    s.insert("mi".into(), DataType::UInt32);
-    s.insert("stock".into(), DataType::Boolean);
-    s.insert("sum".into(), DataType::Float64);
-    s.insert("last".into(), DataType::Float64);
-    Arc::new(s)
+    kernel_schema(
+        &[
+            ("mkey", DataType::UInt64),
+            ("lk", DataType::UInt64),
+            ("mi", DataType::UInt32),
+            ("stock", DataType::Boolean),
+        ],
+        &["sum".to_string(), "last".to_string()],
+    )
 }
 
 /// Every form-field of every period rolled up: one column per slot
