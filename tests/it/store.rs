@@ -818,6 +818,13 @@ fn a_damaged_stored_value_is_named_never_defaulted() {
             Some("{\"totals\": ["),
             "layout 列的值",
         ),
+        // Whole JSON, but not a layout.
+        (
+            "layouts/part-000001.parquet",
+            "layout",
+            Some("{\"totals\": 5}"),
+            "layout 列的值",
+        ),
         (
             "submissions/generation=1/submissions.parquet",
             "month",
