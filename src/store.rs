@@ -2472,7 +2472,8 @@ pub fn verify(store: &Store, lang: Lang) -> Result<Vec<String>, StoreError> {
             Err(e) => problems.push(format!("{}: {}", part.display(), e.render(lang))),
         }
     }
-    // And each one's layout, from the part (or table) that holds it.
+    // And each one's layout, from the part (or table) that holds it,
+    // read as a report reads it ([`Store::parsed_layouts`]).
     let mut by_part: std::collections::BTreeMap<u64, Vec<&Submission>> =
         std::collections::BTreeMap::new();
     for s in &live {
@@ -2484,7 +2485,7 @@ pub fn verify(store: &Store, lang: Lang) -> Result<Vec<String>, StoreError> {
         by_part.entry(g).or_default().push(s);
     }
     for subs in by_part.values() {
-        match store.layouts(subs) {
+        match store.parsed_layouts(subs) {
             Ok(found) => {
                 problems.extend(subs.iter().filter(|s| !found.contains_key(&s.id)).map(|s| {
                     match lang {

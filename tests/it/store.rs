@@ -879,6 +879,17 @@ fn a_damaged_stored_value_is_named_never_defaulted() {
             !d.path("r.xlsx").exists(),
             "{column}: no report from a damaged store"
         );
+        // `store verify` reads a layout as the report does: what the
+        // report refuses, verify names.
+        if column == "layout" {
+            let out = util::phstats(d.tmp.path(), &["store", "verify", "--store", "db"]);
+            let said = text(&out);
+            assert_eq!(out.status.code(), Some(1), "verify: {said}");
+            assert!(
+                said.contains(table) && said.contains(says),
+                "verify: {said}"
+            );
+        }
     }
 }
 
