@@ -154,9 +154,14 @@ impl UnitCode {
     /// Parses exactly 12 ASCII digits.
     #[must_use]
     pub fn parse(text: &str) -> Option<UnitCode> {
-        let t = normalize::compact(text);
-        (t.len() == 12 && t.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| t.parse().ok().map(UnitCode))
+        UnitCode::of_name(&normalize::compact(text))
+    }
+
+    /// [`UnitCode::parse`] of a text already normalised by
+    /// [`normalize::name`]: not normalised again.
+    fn of_name(key: &str) -> Option<UnitCode> {
+        (key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| key.parse().ok().map(UnitCode))
             .flatten()
     }
 
@@ -236,9 +241,10 @@ pub enum NameMatch {
     /// Not the unit's name, but a longer text containing exactly one
     /// registry name: a guess the caller must report.
     Assumed(UnitIdx),
-    /// Not found; the nearest candidate under the same parent, if any is close.
+    /// Not found.
     NotFound {
-        /// The nearest registry name, for a "did you mean".
+        /// The nearest registry name, for a "did you mean", if any is close
+        /// (`find_reporting_unit`; a row's comes from `suggest_child`).
         suggestion: Option<String>,
         /// The same name exists elsewhere in the registry (another township).
         elsewhere: Option<UnitIdx>,
@@ -648,7 +654,7 @@ impl Registry {
     #[must_use]
     pub fn find_reporting_unit(&self, text: &str) -> NameMatch {
         let key = normalize::name(text);
-        if let Some(idx) = UnitCode::parse(&key).and_then(|c| self.by_code(c)) {
+        if let Some(idx) = UnitCode::of_name(&key).and_then(|c| self.by_code(c)) {
             return NameMatch::Found(idx);
         }
         if let Some(v) = self.by_name_upper.get(&key) {
@@ -691,11 +697,12 @@ impl Registry {
     }
 
     /// A row's unit among the children of `parent`, by name, alias or code,
-    /// tolerating a trailing 村委会/居委会/… the registry name lacks.
+    /// tolerating a trailing 村委会/居委会/… the registry name lacks. When
+    /// there is none, [`Registry::suggest_child`] says which name was meant.
     #[must_use]
     pub fn find_child(&self, parent: UnitIdx, text: &str) -> NameMatch {
         let key = normalize::name(text);
-        if let Some(idx) = UnitCode::parse(&key).and_then(|c| self.by_code(c)) {
+        if let Some(idx) = UnitCode::of_name(&key).and_then(|c| self.by_code(c)) {
             if self.units[idx as usize].parent == Some(parent) {
                 return NameMatch::Found(idx);
             }
@@ -718,7 +725,6 @@ impl Registry {
                 }
             }
         }
-        let children = &self.units[parent as usize].children;
         // Looked up, not searched for: a province's registry has thousands
         // of units, and a township on an old village list has a row like
         // this in every return. The name as written first, then as a row
@@ -732,13 +738,11 @@ impl Registry {
                     .copied()
                     .find(|&u| self.units[u as usize].parent != Some(parent))
             });
+        // No suggestion here: the likeliest name for a row depends on the
+        // rows its return already names (`suggest_child`), and a caller
+        // that does not ask would pay a distance to every sibling per row.
         NameMatch::NotFound {
-            suggestion: nearest(
-                &key,
-                children
-                    .iter()
-                    .map(|&c| self.units[c as usize].name.as_str()),
-            ),
+            suggestion: None,
             elsewhere,
         }
     }
@@ -997,9 +1001,13 @@ mod tests {
         assert_eq!(
             r.find_child(cd, "東門社区"),
             NameMatch::NotFound {
-                suggestion: Some("东门社区".into()),
+                suggestion: None,
                 elsewhere: None
             }
+        );
+        assert_eq!(
+            r.suggest_child(cd, "東門社区", &[], false),
+            r.by_code(UnitCode(439902001001))
         );
         let order: Vec<&str> = r
             .depth_first()

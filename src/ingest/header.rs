@@ -49,16 +49,17 @@ pub struct Header {
     pub unknown: Vec<String>,
 }
 
-/// The labels of one column at a candidate header row.
+/// The labels of one column at a candidate header row, borrowed from the
+/// rows' labels ([`RowLabels`]): only a joined label is a new text.
 #[derive(Debug, Default)]
-struct ColumnLabels {
+struct ColumnLabels<'r> {
     col: u32,
     /// The cell's own text at the candidate row.
-    own: Option<String>,
+    own: Option<&'r str>,
     /// Its group: own text, or carried from the left across a merged group cell.
-    group: Option<String>,
+    group: Option<&'r str>,
     /// Text in the row below (a sub-header, in a two-row header).
-    sub: Option<String>,
+    sub: Option<&'r str>,
     /// Group and sub-header joined (`乙肝疫苗第1剂应种人数`).
     joined: Option<String>,
 }
@@ -114,10 +115,10 @@ impl<'g, 'a> RowLabels<'g, 'a> {
     }
 }
 
-fn labels_at(cache: &mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels> {
+fn labels_at<'r>(cache: &'r mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels<'r>> {
     let (own_row, sub_row) = cache.pair(row);
-    let mut out = Vec::new();
-    let mut carried: Option<String> = None;
+    let mut out = Vec::with_capacity(own_row.len().max(sub_row.len()));
+    let mut carried: Option<&str> = None;
     let (mut i, mut j) = (0, 0);
     // Merge the two sparse rows by column; a column with neither is a gap
     // that ends a merged group.
@@ -135,28 +136,28 @@ fn labels_at(cache: &mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels> {
         last_col = Some(col);
         let own = (own_row.get(i).map(|x| x.0) == Some(col)).then(|| {
             i += 1;
-            own_row[i - 1].1.clone()
+            own_row[i - 1].1.as_str()
         });
         let sub = (sub_row.get(j).map(|x| x.0) == Some(col)).then(|| {
             j += 1;
-            sub_row[j - 1].1.clone()
+            sub_row[j - 1].1.as_str()
         });
         // A group header merged across its sub-headers holds its text only in
         // the first cell; the rest of the span is empty above a sub-header.
-        let group = match (&own, &sub) {
+        let group = match (own, sub) {
             (Some(o), Some(_)) => {
-                carried = Some(o.clone());
-                Some(o.clone())
+                carried = Some(o);
+                Some(o)
             }
             (Some(o), None) => {
                 carried = None;
-                Some(o.clone())
+                Some(o)
             }
-            (None, Some(_)) => carried.clone(),
+            (None, Some(_)) => carried,
             (None, None) => None,
         };
-        let joined = match (&group, &sub) {
-            (Some(g), Some(s)) => Some(format!("{g}{s}")),
+        let joined = match (group, sub) {
+            (Some(g), Some(s)) => Some([g, s].concat()),
             _ => None,
         };
         out.push(ColumnLabels {
@@ -188,12 +189,12 @@ fn match_column(form: &Form, c: &ColumnLabels) -> Option<(FieldIdx, MatchedBy)> 
             return Some((f, MatchedBy::Joined));
         }
     }
-    if let Some(s) = &c.sub {
+    if let Some(s) = c.sub {
         if let Some(f) = form.match_label(s).or_else(|| form.match_sub_label(s)) {
             return Some((f, MatchedBy::Sub));
         }
     }
-    if let Some(o) = &c.own {
+    if let Some(o) = c.own {
         if let Some(f) = form.match_label(o) {
             return Some((f, MatchedBy::Own));
         }
@@ -234,7 +235,7 @@ fn try_form(
             }
             continue;
         }
-        let texts = [c.own.as_deref(), c.group.as_deref(), c.sub.as_deref()];
+        let texts = [c.own, c.group, c.sub];
         if name_col.is_none() && texts.iter().flatten().any(|t| is_name_label(t)) {
             name_col = Some(c.col);
         } else if serial_col.is_none() && texts.iter().flatten().any(|t| is_serial_label(t)) {
@@ -279,9 +280,9 @@ fn unknown_labels(labels: &[ColumnLabels], unknown: &[(usize, bool)]) -> Vec<Str
 }
 
 fn display(c: &ColumnLabels) -> String {
-    match (&c.group, &c.sub) {
-        (Some(g), Some(s)) if c.own.is_none() || c.own.as_ref() == Some(g) => format!("{g} {s}"),
-        _ => c.own.clone().or_else(|| c.sub.clone()).unwrap_or_default(),
+    match (c.group, c.sub) {
+        (Some(g), Some(s)) if c.own.is_none() || c.own == Some(g) => format!("{g} {s}"),
+        _ => c.own.or(c.sub).unwrap_or_default().to_string(),
     }
 }
 
