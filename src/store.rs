@@ -1603,11 +1603,9 @@ fn load_returns(
     judged: Option<Judging<'_>>,
     tail: Observations,
 ) -> Result<(Batch, Vec<String>), StoreError> {
-    let mut figures = store.figures_of(subs, registry, schemas)?;
-    // Each return's figures, put together once at the end on every core.
-    let mut tables: Vec<(Observations, u32)> = Vec::new();
-    // Each return's submission, for its layout.
-    let mut of_return: Vec<&Submission> = Vec::new();
+    // Each return's submission (and its place in `subs`), for its figures
+    // and its layout.
+    let mut of_return: Vec<(usize, &Submission)> = Vec::new();
     let mut batch = Batch::default();
     let mut notes = Vec::new();
     let mut file_of: HashMap<&str, u32> = HashMap::new();
@@ -1633,11 +1631,7 @@ fn load_returns(
             batch.modified.push(ingest_time(&s.ingested_at));
             batch.files.len() as u32 - 1
         });
-        let ret = batch.returns.len() as u32;
-        if let Some(o) = figures[k].take() {
-            tables.push((o, ret));
-        }
-        of_return.push(s);
+        of_return.push((k, s));
         batch.returns.push(Return {
             file,
             sheet: s.sheet.clone(),
@@ -1656,18 +1650,35 @@ fn load_returns(
             name_col: None,
         });
     }
-    if let Some(judged) = judged {
-        // The period the run will judge, of the months the batch holds.
+    // The period the run will judge, of the months the batch holds, and
+    // the returns of it whose layouts it reads.
+    let judging = judged.map(|judged| {
         let period = judged(&batch.months_read());
         let wanted: Vec<&Submission> = batch
             .returns
             .iter()
             .zip(&of_return)
             .filter(|(r, _)| period.is_none_or(|p| p.contains(r.month)))
-            .map(|(_, s)| *s)
+            .map(|(_, (_, s))| *s)
             .collect();
-        let mut stored = store.parsed_layouts(&wanted)?;
-        for (r, s) in batch.returns.iter_mut().zip(&of_return) {
+        (period, wanted)
+    });
+    // The figures and the layouts read side by side: each alone left part
+    // of the cores idle. `report --store --period 2026` of a city-year at 2
+    // threads, loading the store: 0.232 s against 0.218 (medians of six
+    // runs alternating); of a quarter, 0.067–0.072 against 0.066–0.067.
+    let (figures, stored) = rayon::join(
+        || store.figures_of(subs, registry, schemas),
+        || {
+            judging
+                .as_ref()
+                .map(|(_, wanted)| store.parsed_layouts(wanted))
+                .transpose()
+        },
+    );
+    let mut figures = figures?;
+    if let (Some((period, _)), Some(mut stored)) = (judging, stored?) {
+        for (r, (_, s)) in batch.returns.iter_mut().zip(&of_return) {
             if period.is_some_and(|p| !p.contains(r.month)) {
                 continue;
             }
@@ -1681,6 +1692,12 @@ fn load_returns(
             apply_layout(r, layout, registry, schemas);
         }
     }
+    // Each return's figures, put together once on every core.
+    let tables: Vec<(Observations, u32)> = of_return
+        .iter()
+        .enumerate()
+        .filter_map(|(ret, (k, _))| Some((figures[*k].take()?, ret as u32)))
+        .collect();
     let mut parts: Vec<(&Observations, u32)> = tables.iter().map(|(o, r)| (o, *r)).collect();
     parts.push((&tail, batch.returns.len() as u32));
     batch.obs = Observations::concat(&parts);
