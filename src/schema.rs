@@ -420,16 +420,16 @@ pub struct Form {
     unique_sub_labels: HashMap<String, FieldIdx>,
     /// Every normalised sub-header of a reported field in a group.
     sub_labels: std::collections::HashSet<String>,
+    /// Each field by its id: a store's layouts name a hundred fields for
+    /// each of thousands of returns.
+    ids: HashMap<String, FieldIdx>,
 }
 
 impl Form {
     /// Index of the field with this id.
     #[must_use]
     pub fn field_idx(&self, id: &str) -> Option<FieldIdx> {
-        self.fields
-            .iter()
-            .position(|f| f.id == id)
-            .map(|i| i as FieldIdx)
+        self.ids.get(id).copied()
     }
 
     /// The title in both languages.
@@ -687,6 +687,11 @@ impl Form {
             .filter(|f| !f.derived && f.group.is_some())
             .map(|f| normalize::label(&f.label))
             .collect();
+        let ids = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.to_string(), i as FieldIdx))
+            .collect();
         Ok(Form {
             en,
             table_no: raw.table_no.clone(),
@@ -702,6 +707,7 @@ impl Form {
             labels,
             unique_sub_labels,
             sub_labels,
+            ids,
         })
     }
 }
