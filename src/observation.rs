@@ -2,8 +2,6 @@
 //! observation carrying where it came from, plus the returns they belong to.
 //! Everything downstream is a query on these tables; nothing reopens a workbook.
 
-use rayon::prelude::*;
-
 use crate::findings::{CellRef, Finding};
 use crate::period::Month;
 use crate::registry::UnitIdx;
@@ -168,48 +166,61 @@ impl Observations {
     }
 
     /// `parts` one after the other, each with its return indices shifted by
-    /// its offset: every column is filled on every core, straight into a
-    /// table of the exact size (a province-year has four million rows).
+    /// its offset: each column copied a part at a time, straight into a
+    /// table of the exact size, the columns side by side. (Filled a row at
+    /// a time on every core, finding each row's part, the columns took
+    /// 18 ms of CPU for a city quarter's 279,000 figures.)
     #[must_use]
     pub fn concat(parts: &[(&Observations, ReturnIdx)]) -> Observations {
-        let mut starts = Vec::with_capacity(parts.len() + 1);
-        let mut total = 0;
-        for (p, _) in parts {
-            starts.push(total);
-            total += p.len();
+        let total: usize = parts.iter().map(|(p, _)| p.len()).sum();
+        fn column<T: Copy>(
+            parts: &[(&Observations, ReturnIdx)],
+            total: usize,
+            of: impl Fn(&Observations) -> &[T],
+        ) -> Vec<T> {
+            let mut out = Vec::with_capacity(total);
+            for (p, _) in parts {
+                out.extend_from_slice(of(p));
+            }
+            out
         }
-        starts.push(total);
-        // Row `i` of the whole is row `i - starts[k]` of part `k`. Each job
-        // takes a run of rows in order: its first row's part is searched
-        // for, the next rows step on from there.
-        fn column<T: Send>(starts: &[usize], get: impl Fn(usize, usize) -> T + Sync) -> Vec<T> {
-            let total = starts.last().copied().unwrap_or(0);
-            (0..total)
-                .into_par_iter()
-                .with_min_len(4096)
-                .map_init(
-                    || (usize::MAX, 0),
-                    |(next, k), i| {
-                        if i != *next {
-                            *k = starts.partition_point(|&s| s <= i) - 1;
-                        }
-                        while i >= starts[*k + 1] {
-                            *k += 1;
-                        }
-                        *next = i + 1;
-                        get(*k, i - starts[*k])
-                    },
+        let ((unit, form), (field, month)) = rayon::join(
+            || {
+                rayon::join(
+                    || column(parts, total, |p| &p.unit),
+                    || column(parts, total, |p| &p.form),
                 )
-                .collect()
-        }
+            },
+            || {
+                rayon::join(
+                    || column(parts, total, |p| &p.field),
+                    || column(parts, total, |p| &p.month),
+                )
+            },
+        );
+        let ((value, cell), ret) = rayon::join(
+            || {
+                rayon::join(
+                    || column(parts, total, |p| &p.value),
+                    || column(parts, total, |p| &p.cell),
+                )
+            },
+            || {
+                let mut ret = Vec::with_capacity(total);
+                for (p, shift) in parts {
+                    ret.extend(p.ret.iter().map(|r| r + shift));
+                }
+                ret
+            },
+        );
         Observations {
-            unit: column(&starts, |k, j| parts[k].0.unit[j]),
-            form: column(&starts, |k, j| parts[k].0.form[j]),
-            field: column(&starts, |k, j| parts[k].0.field[j]),
-            month: column(&starts, |k, j| parts[k].0.month[j]),
-            value: column(&starts, |k, j| parts[k].0.value[j]),
-            ret: column(&starts, |k, j| parts[k].0.ret[j] + parts[k].1),
-            cell: column(&starts, |k, j| parts[k].0.cell[j]),
+            unit,
+            form,
+            field,
+            month,
+            value,
+            ret,
+            cell,
         }
     }
 
@@ -360,7 +371,42 @@ pub fn sort_key(major: u32, minor: u32, month: i32, idx: u32) -> u128 {
 
 #[cfg(test)]
 mod tests {
-    use super::sort_key;
+    use super::{sort_key, Observations};
+    use crate::findings::CellRef;
+    use crate::period::Month;
+
+    /// Parts put together keep every row, in order, each return shifted by
+    /// its part's offset; an empty part adds nothing.
+    #[test]
+    fn parts_concatenate_in_order_with_their_returns_shifted() {
+        let part = |rows: &[(u32, f64)]| {
+            let mut o = Observations::default();
+            for (i, &(unit, v)) in rows.iter().enumerate() {
+                let cell = CellRef {
+                    row: unit,
+                    col: i as u32,
+                };
+                let month = Month::new(2026, i as u32 + 1).expect("a month");
+                o.push(unit, i as u16, 2 * i as u16, month, Some(v), i as u32, cell);
+            }
+            o
+        };
+        let (a, empty, b) = (part(&[(1, 1.5), (2, 2.5)]), part(&[]), part(&[(7, 7.0)]));
+        let got = Observations::concat(&[(&a, 0), (&empty, 2), (&b, 5)]);
+        assert_eq!(got.unit, [1, 2, 7]);
+        assert_eq!(got.form, [0, 1, 0]);
+        assert_eq!(got.field, [0, 2, 0]);
+        assert_eq!(got.value, [Some(1.5), Some(2.5), Some(7.0)]);
+        assert_eq!(got.ret, [0, 1, 5]);
+        assert_eq!(
+            got.month,
+            [1, 2, 1].map(|m| Month::new(2026, m).expect("a month"))
+        );
+        assert_eq!(
+            got.cell.iter().map(|c| (c.row, c.col)).collect::<Vec<_>>(),
+            [(1, 0), (2, 1), (7, 0)]
+        );
+    }
 
     #[test]
     fn the_packed_key_sorts_as_the_tuple() {
