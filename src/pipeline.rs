@@ -330,6 +330,13 @@ pub fn release_freed_memory() {
     if resident_bytes().is_some_and(|b| b < WORTH_IT) {
         return;
     }
+    hand_back_everywhere();
+}
+
+/// Hands the memory this process has freed back to the system, on every
+/// thread of the pool, of polars' pool and this one, whatever it holds
+/// ([`release_freed_memory`] where it is worth it).
+pub fn hand_back_everywhere() {
     // SAFETY: mi_collect takes no pointer and may be called on any thread
     // at any time; it only frees pages that hold no live allocation.
     rayon::broadcast(|_| unsafe { libmimalloc_sys::mi_collect(true) });

@@ -314,15 +314,21 @@ fn sequences(slots: &Slots) -> PolarsResult<DataFrame> {
 /// from 127 to 280 MB resident (each stage collected alone, VmHWM reset
 /// between), 30 MB less with this.
 ///
-/// Only in a process past [`HAND_BACK_FROM`]: what is handed back is
-/// faulted in again by the next stage, which costs time. A city-year's
-/// `consolidate` holds 159–218 MiB where its kernels start, a quarter's
-/// `report --store` of it 80–103 MiB, and the report's peak is its
-/// outputs' (150–160 MiB) either way. Not handing back there, its
-/// check+aggregate took 0.15–0.19 s against 0.21–0.24 (2 threads, four
-/// runs each alternating).
-fn hand_back_freed() {
-    if crate::timings::resident_bytes().is_some_and(|b| b < HAND_BACK_FROM) {
+/// Only where the figures span more than a quarter, in a process past
+/// [`HAND_BACK_FROM`]: what is handed back is faulted in again by the next
+/// stage, which costs time, and it lowers the peak only where the roll-up
+/// holds more than the outputs will. The roll-up holds each month's
+/// figures and the outputs a period's, so that is a matter of months: a
+/// city-year's `consolidate` holds 161–221 MiB where its kernels start and
+/// 185 MiB in its outputs; a quarter's `report --store` of it 100–146 MiB
+/// (not handing back) and 150–170 MiB in its outputs. Handing back past
+/// 128 MiB, as the quarter's kernels came to, the report took 419 ms
+/// against 386 (2 threads, medians of 16 runs alternating); what a
+/// shorter run's kernels keep is handed back once, after them ([`roll_up`]).
+fn hand_back_freed(keys: Keys) {
+    if keys.months <= HAND_BACK_AFTER_MONTHS
+        || crate::timings::resident_bytes().is_some_and(|b| b < HAND_BACK_FROM)
+    {
         return;
     }
     // SAFETY: mi_collect takes no pointer and may be called on any thread
@@ -332,6 +338,9 @@ fn hand_back_freed() {
 
 /// See [`hand_back_freed`].
 const HAND_BACK_FROM: u64 = 128 << 20;
+
+/// See [`hand_back_freed`]: a quarter.
+const HAND_BACK_AFTER_MONTHS: u64 = 3;
 
 fn join_on(how: JoinType) -> JoinArgs {
     JoinArgs::new(how)
@@ -435,7 +444,7 @@ impl PeriodValues {
 
     /// `df`: one row per leaf-field and month, in any order.
     fn run(&self, df: &DataFrame) -> PolarsResult<DataFrame> {
-        hand_back_freed();
+        hand_back_freed(self.keys);
         let lk_in = df.column("lk")?.u64()?;
         let mi_in = df.column("mi")?.u32()?;
         let stock_in = df.column("stock")?.bool()?;
@@ -694,7 +703,7 @@ impl Ancestors {
     }
 
     fn run(&self, df: &DataFrame) -> PolarsResult<DataFrame> {
-        hand_back_freed();
+        hand_back_freed(self.keys);
         let key_in = df.column("key")?.u64()?.rechunk();
         let key_in = key_in.cont_slice()?;
         // The rows step 3 dropped: its marks, and the rows of their keys.
@@ -821,8 +830,8 @@ impl Ancestors {
 /// (530,000 figures, each stage collected and timed alone, release), and held its hash
 /// tables beside the table; one sort of `(mkey, row)` and a pass take
 /// 15–25 ms.
-fn month_values(df: DataFrame) -> PolarsResult<DataFrame> {
-    hand_back_freed();
+fn month_values(df: DataFrame, keys: Keys) -> PolarsResult<DataFrame> {
+    hand_back_freed(keys);
     // Each column one slice, read by index: through the columns' own
     // `get` (a chunk found and a validity read per value), this walk took
     // 35–75 ms of the 430,000 vaccination figures of a city's year at
@@ -935,11 +944,13 @@ pub(super) fn roll_up(
     let ratios = ratios(schemas, slots)?;
     let sequences = sequences(slots)?;
     let mut out: Vec<Figures> = Vec::new();
+    let mut spanned = 0;
     for form in 0..schemas.forms.len() {
         let form = form as crate::schema::FormIdx;
-        let columns = roll_up_form(
+        let (columns, months) = roll_up_form(
             batch, registry, schemas, periods, rates_only, slots, &h, &ratios, &sequences, form,
         )?;
+        spanned = spanned.max(months);
         if out.is_empty() {
             out = columns;
         } else {
@@ -949,6 +960,12 @@ pub(super) fn roll_up(
                 }
             }
         }
+    }
+    if spanned <= HAND_BACK_AFTER_MONTHS {
+        // The kernels kept what they freed, each on the pool thread that
+        // ran it, where the outputs cannot reuse it: handed back once,
+        // now, a quarter's report peaks at 153–157 MiB, not 175–184.
+        crate::pipeline::hand_back_everywhere();
     }
     Ok(out)
 }
@@ -1046,7 +1063,7 @@ fn roll_up_form(
     ratios: &DataFrame,
     sequences: &DataFrame,
     form: crate::schema::FormIdx,
-) -> PolarsResult<Vec<Figures>> {
+) -> PolarsResult<(Vec<Figures>, u64)> {
     let (figs, keys, first) = figures(batch, schemas, slots, registry, form)?;
     let windows = windows(periods, first);
     // The counts of a rates-only period: an empty window. A quarter's
@@ -1064,7 +1081,7 @@ fn roll_up_form(
     let monthly = figs
         .lazy()
         .map(
-            month_values,
+            move |df| month_values(df, keys),
             // No projection or predicate pushed through: the kernel reads
             // columns it does not return.
             AllowedOptimizations::empty(),
@@ -1145,7 +1162,7 @@ fn roll_up_form(
         ..UnionArgs::default()
     };
     let all = concat(parts, one_at_a_time)?.collect()?;
-    columns(all, keys, periods.len())
+    Ok((columns(all, keys, periods.len())?, keys.months))
 }
 
 /// The plan's rows `(key, value)`, in any order, cut into one column per
