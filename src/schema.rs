@@ -539,18 +539,18 @@ impl Form {
             file: file.to_string(),
             message,
         };
-        let ids: Vec<&str> = raw.fields.iter().map(|f| f.id.as_str()).collect();
-        let idx_of = |id: &str| -> Result<FieldIdx, SchemaError> {
-            ids.iter()
-                .position(|x| *x == id)
-                .map(|i| i as FieldIdx)
-                .ok_or_else(|| invalid(format!("unknown field `{id}`")))
-        };
-        for (i, id) in ids.iter().enumerate() {
-            if ids[..i].contains(id) {
-                return Err(invalid(format!("field `{id}` defined twice")));
+        // Each field by its id, the form's own map ([`Form::field_idx`]).
+        let mut ids: HashMap<String, FieldIdx> = HashMap::default();
+        for (i, f) in raw.fields.iter().enumerate() {
+            if ids.insert(f.id.clone(), i as FieldIdx).is_some() {
+                return Err(invalid(format!("field `{}` defined twice", f.id)));
             }
         }
+        let idx_of = |id: &str| -> Result<FieldIdx, SchemaError> {
+            ids.get(id)
+                .copied()
+                .ok_or_else(|| invalid(format!("unknown field `{id}`")))
+        };
         let mut fields = Vec::with_capacity(raw.fields.len());
         for f in &raw.fields {
             let ratio = match (&f.numerator, &f.denominator) {
@@ -686,11 +686,6 @@ impl Form {
             .iter()
             .filter(|f| !f.derived && f.group.is_some())
             .map(|f| normalize::label(&f.label))
-            .collect();
-        let ids = fields
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.id.to_string(), i as FieldIdx))
             .collect();
         Ok(Form {
             en,
@@ -1002,6 +997,29 @@ denominator = "b"
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown field `a`"), "{err}");
+    }
+
+    /// Two fields with one id are refused, naming the id; each field is
+    /// then found by its id.
+    #[test]
+    fn a_field_id_defined_twice_is_refused() {
+        let form = |second: &str| {
+            format!(
+                "id = \"x\"\ntitle = \"t\"\nshort = \"s\"\n\
+                 [[fields]]\nid = \"a\"\nlabel = \"甲\"\nkind = \"flow\"\n\
+                 [[fields]]\nid = \"b\"\nlabel = \"乙\"\nkind = \"flow\"\n\
+                 [[fields]]\nid = \"{second}\"\nlabel = \"丙\"\nkind = \"flow\"\n"
+            )
+        };
+        let load = |text: String| Schemas::from_sources(std::iter::once(("x.toml".into(), text)));
+        let err = load(form("a")).unwrap_err().to_string();
+        assert!(err.contains("field `a` defined twice"), "{err}");
+        let ok = load(form("c")).expect("three ids");
+        let f = &ok.forms[0];
+        assert_eq!(
+            ["a", "b", "c", "d"].map(|id| f.field_idx(id)),
+            [Some(0), Some(1), Some(2), None]
+        );
     }
 
     /// A target is a least (`min`), or a most (`max`) where lower is
