@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::aggregate::Aggregates;
 use crate::message::{Label, Lang};
-use crate::period::Period;
+use crate::period::{Month, Period};
 use crate::registry::{Level, Registry, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
 
@@ -18,6 +18,36 @@ use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
 #[must_use]
 pub fn periods_needed(p: Period) -> [Period; 3] {
     [p.year_to_date(), p.previous(), p.year_before()]
+}
+
+/// The months of P's trend, oldest first: the 12 up to P's last.
+#[must_use]
+pub fn trend_months(p: Period) -> Vec<Month> {
+    let end = p.bounds().1;
+    (0..12).rev().map(|k| Month(end.0 - k)).collect()
+}
+
+/// The units a trend is drawn for, in report order: the city and its
+/// counties; where the registry has none (a township's own report, `--scope
+/// 城东街道`), its top units.
+#[must_use]
+pub fn trend_units(registry: &Registry) -> Vec<UnitIdx> {
+    let order = registry.depth_first();
+    let upper: Vec<UnitIdx> = order
+        .iter()
+        .copied()
+        .filter(|&u| registry.unit(u).level < Level::Township)
+        .collect();
+    if !upper.is_empty() {
+        return upper;
+    }
+    order
+        .into_iter()
+        .filter(|&u| {
+            let unit = registry.unit(u);
+            unit.level != Level::Village && unit.parent.is_none()
+        })
+        .collect()
 }
 
 /// One target line: a year (or every year), form, field, level, value.

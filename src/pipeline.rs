@@ -203,7 +203,7 @@ pub fn run_batch(
     let mut periods = aggregate::periods_for(&settled.batch().months(), selection.period);
     let selected = periods.clone();
     // The trend months only the summary's charts read, and only their rates.
-    let mut rates_only = Vec::new();
+    let mut trend = aggregate::Trend::default();
     if let (true, Some(p)) = (selection.indicators, focus) {
         for q in crate::indicators::periods_needed(p) {
             if !periods.contains(&q) {
@@ -211,13 +211,16 @@ pub fn run_batch(
             }
         }
         // And the months of the last year, for the trend charts.
-        let end = p.bounds().1;
-        for q in (0..12).map(|k| Period::Month(Month(end.0 - k))) {
+        for q in crate::indicators::trend_months(p)
+            .into_iter()
+            .map(Period::Month)
+        {
             if !periods.contains(&q) {
                 periods.push(q);
-                rates_only.push(q);
+                trend.periods.push(q);
             }
         }
+        trend.units = crate::indicators::trend_units(registry);
         periods.sort_by_key(|p| p.sort_key());
     }
     let ((checked, completeness), aggregates) = rayon::join(
@@ -232,7 +235,7 @@ pub fn run_batch(
                 &[],
             )
         },
-        || aggregate::aggregate(&settled, registry, schemas, &periods, &rates_only),
+        || aggregate::aggregate(&settled, registry, schemas, &periods, &trend),
     );
     let mut aggregates = aggregates;
     aggregates.comparison = aggregates

@@ -255,30 +255,34 @@ fn value_at(column: &[(UnitIdx, f64)], unit: UnitIdx) -> Option<f64> {
     Some(column[i].1)
 }
 
+/// The periods of a run rolled up only for a published summary's trend
+/// charts (the months before its period): only their rates are rolled up,
+/// and only of the units the charts draw. Their counts, and the rates of
+/// other units, are not there to ask for.
+#[derive(Debug, Clone, Default)]
+pub struct Trend {
+    /// The periods, all of them also in the run's periods.
+    pub periods: Vec<Period>,
+    /// The units drawn ([`crate::indicators::trend_units`]).
+    pub units: Vec<UnitIdx>,
+}
+
 /// Aggregates the batch's counted returns over `periods` and the
-/// registry's hierarchy: the one plan of [`plan`]. Of the periods in
-/// `rates_only` (the trend months a summary only charts the rates of) only
-/// the rates are rolled up: their counts are not there to ask for.
+/// registry's hierarchy: the one plan of [`plan`]; of `trend`'s periods,
+/// only what the trend draws.
 #[must_use]
 pub fn aggregate(
     settled: &Settled,
     registry: &Registry,
     schemas: &Schemas,
     periods: &[Period],
-    rates_only: &[Period],
+    trend: &Trend,
 ) -> Aggregates {
     let slots = Slots::new(schemas);
-    let all = plan::roll_up(
-        settled.batch(),
-        registry,
-        schemas,
-        periods,
-        rates_only,
-        &slots,
-    )
-    // The plan's frames are built here, of types fixed here: an error
-    // of polars is a bug of phstats, never of a return.
-    .unwrap_or_else(|e| panic!("the roll-up plan failed: {e}"));
+    let all = plan::roll_up(settled.batch(), registry, schemas, periods, trend, &slots)
+        // The plan's frames are built here, of types fixed here: an error
+        // of polars is a bug of phstats, never of a return.
+        .unwrap_or_else(|e| panic!("the roll-up plan failed: {e}"));
     // Each period's slots: its form-fields', then its sequences'.
     let (n_ff, width) = (slots.ff.len(), slots.width().max(1));
     let (mut columns, mut sequences) = (Vec::new(), Vec::new());

@@ -506,12 +506,10 @@ fn form_sheet(
     sheet.finish()
 }
 
-/// The last 12 months up to the end of `p` (fewer when the aggregates hold fewer).
+/// The months of `p`'s trend the aggregates hold.
 fn trend_months(input: &ReportInput<'_>, p: Period) -> Vec<Month> {
-    let end = p.bounds().1;
-    (0..12)
-        .rev()
-        .map(|k| Month(end.0 - k))
+    crate::indicators::trend_months(p)
+        .into_iter()
         .filter(|m| input.aggs.periods.contains(&Period::Month(*m)))
         .collect()
 }
@@ -559,16 +557,7 @@ fn charts_sheet(
         .collect();
     // The trend's lines: the city and its counties; a township's own
     // report (--scope 城东街道) has none above it, and draws itself.
-    let mut lines: Vec<UnitIdx> = units(input)
-        .into_iter()
-        .filter(|&u| reg.unit(u).level < Level::Township)
-        .collect();
-    if lines.is_empty() {
-        lines = units(input)
-            .into_iter()
-            .filter(|&u| reg.unit(u).parent.is_none())
-            .collect();
-    }
+    let lines = crate::indicators::trend_units(reg);
     let months = trend_months(input, input.period);
     let mut sheet = Sheet::new();
     let ws = &mut sheet;

@@ -198,3 +198,78 @@ fn trace_csv_parts_give_the_reported_figure_at_every_level() {
     }
     assert!(checked >= 40, "{checked}");
 }
+
+/// A month before a published summary's period, read only for its trend
+/// charts: its rates are rolled up for the units the trend draws, each the
+/// month's own rate as a run that reports that month gives it, and for no
+/// other unit; its counts not at all.
+#[test]
+fn a_trend_month_is_rolled_up_for_the_units_drawn_as_the_month_itself() {
+    use phstats::period::{Month, Period};
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let registry = phstats::registry::Registry::load(&repo.join("sample-data/units.csv")).unwrap();
+    let schemas = phstats::schema::Schemas::builtin().unwrap();
+    let inputs = phstats::ingest::collect_inputs(&[repo.join("sample-data/returns")]).unwrap();
+    let base = Selection {
+        complete: true,
+        deadline_day: 5,
+        ..Selection::default()
+    };
+    // Every month a period of its own.
+    let months = run(&inputs, &registry, &schemas, base).unwrap();
+    // March's summary: January and February are its trend.
+    let march = run(
+        &inputs,
+        &registry,
+        &schemas,
+        Selection {
+            period: Some(Period::Month(Month::new(2026, 3).unwrap())),
+            indicators: true,
+            ..base
+        },
+    )
+    .unwrap();
+    let drawn = phstats::indicators::trend_units(&registry);
+    let names: Vec<&str> = drawn
+        .iter()
+        .map(|&u| registry.unit(u).name.as_str())
+        .collect();
+    assert_eq!(
+        names[0], "青山市",
+        "the city first, then its counties: {names:?}"
+    );
+    assert!(names.len() >= 3, "{names:?}");
+    // January is only the trend's; February is also 上期, rolled up whole.
+    let (jan, feb) = (
+        Period::Month(Month::new(2026, 1).unwrap()),
+        Period::Month(Month::new(2026, 2).unwrap()),
+    );
+    assert!(march.aggregates.comparison.contains(&jan));
+    assert!(march.aggregates.comparison.contains(&feb));
+    let (mut same, mut left_out, mut whole) = (0, 0, 0);
+    for (fi, form) in schemas.forms.iter().enumerate() {
+        for (k, field) in form.fields.iter().enumerate() {
+            for u in 0..registry.units.len() {
+                let u = u as phstats::registry::UnitIdx;
+                let at = |outcome: &phstats::pipeline::Outcome, p| {
+                    outcome.aggregates.get(p, u, fi as _, k as _)
+                };
+                let (got, want) = (at(&march, jan), at(&months, jan));
+                let name = &registry.unit(u).name;
+                if field.ratio.is_some() && drawn.contains(&u) {
+                    assert_eq!(got, want, "{jan} {name} {}", field.id);
+                    same += usize::from(want.is_some());
+                } else {
+                    assert_eq!(got, None, "{jan} {name} {}", field.id);
+                    left_out += usize::from(want.is_some());
+                }
+                let (got, want) = (at(&march, feb), at(&months, feb));
+                assert_eq!(got, want, "{feb} {name} {}", field.id);
+                whole += usize::from(want.is_some());
+            }
+        }
+    }
+    assert!(whole > 1_000, "{whole} figures of 上期");
+    assert!(same > 20, "{same} rates drawn");
+    assert!(left_out > 1_000, "{left_out} figures not rolled up");
+}
