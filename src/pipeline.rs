@@ -246,7 +246,12 @@ pub fn run_batch(
         .collect();
     let batch = settled.into_batch();
     findings.extend(checked);
-    findings.extend(validate::rolled::check(&aggregates, registry, schemas));
+    findings.extend(validate::rolled::check(
+        &aggregates,
+        registry,
+        schemas,
+        focus,
+    ));
     // A report is about its period: the findings of other months were only
     // the history of this one's.
     if let Some(p) = focus {

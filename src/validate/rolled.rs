@@ -12,9 +12,14 @@ use crate::schema::Schemas;
 /// Every check of the rolled-up figures: what the pipeline calls once the
 /// roll-up is done.
 #[must_use]
-pub fn check(aggs: &Aggregates, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
+pub fn check(
+    aggs: &Aggregates,
+    registry: &Registry,
+    schemas: &Schemas,
+    focus: Option<Period>,
+) -> Vec<Finding> {
     let mut out = dropout_negative(aggs, registry, schemas);
-    out.extend(dose_sequence(aggs, registry, schemas));
+    out.extend(dose_sequence(aggs, registry, schemas, focus));
     out
 }
 
@@ -98,9 +103,10 @@ pub fn sequence_margin(earlier: f64) -> f64 {
 }
 
 /// `dose_sequence`: for each pair of doses in order (the schema's
-/// `sequences`), at a township, county or the city, the first month of a
-/// year whose year to date has the later dose above the earlier by more
-/// than [`sequence_margin`]. Once per unit, pair and year: the months after
+/// `sequences`), at a township, county or the city, the first month the
+/// run judges (those of `focus`, else every month it reports) of a year
+/// whose year to date has the later dose above the earlier by more than
+/// [`sequence_margin`]. Once per unit, pair and year: the months after
 /// carry the same sums.
 ///
 /// The year to date of the two doses is the roll-up's
@@ -111,14 +117,26 @@ pub fn sequence_margin(earlier: f64) -> f64 {
 /// reported is not checked, §4); and summed over every month of the year
 /// the run read, whatever period it reports.
 #[must_use]
-pub fn dose_sequence(aggs: &Aggregates, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
+pub fn dose_sequence(
+    aggs: &Aggregates,
+    registry: &Registry,
+    schemas: &Schemas,
+    focus: Option<Period>,
+) -> Vec<Finding> {
+    // The months the run judges: those of its period (`focus`), when it
+    // reports one. A month read only for the year to date, 累计 or the
+    // trend charts is history: judged with them, a violation first seen
+    // before the period was named in that month, then left out of the
+    // report as another period's, and the report said nothing of it.
     let mut months: Vec<crate::period::Month> = aggs
         .periods
         .iter()
+        .filter(|p| !aggs.comparison.contains(p))
         .filter_map(|p| match p {
             Period::Month(m) => Some(*m),
             _ => None,
         })
+        .filter(|m| focus.is_none_or(|p| p.contains(*m)))
         .collect();
     months.sort_unstable();
     let mut out = Vec::new();

@@ -918,6 +918,63 @@ fn a_dose_sequence_pairs_each_village_month_over_the_whole_year_to_date() {
         String::from_utf8_lossy(&out.stdout)
     );
     assert_eq!(sequences("store"), want);
+    // April: 20 and 28 more, so 70 and 90, still 20 above max(5, 7.0). A
+    // report of April or of its quarter judges April: the months before it
+    // are read for its year to date, 累计 and the trend charts, and the
+    // violation first seen in March is April's too, named there.
+    util::write_return(
+        &d.path("in/城东街道_2026-04.xlsx"),
+        "vaccination",
+        "城东街道",
+        Some("2026-04"),
+        &[
+            ("东门社区", vac(Some(10.0), 14.0)),
+            ("新村", vac(Some(10.0), 14.0)),
+        ],
+        None,
+    );
+    let april: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(u, _, _)| (u.clone(), "2026-04".to_string(), "90".to_string()))
+        .collect();
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        &["--period", "2026-04", "--export", "apr", "-o", "apr.xlsx"],
+    );
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(sequences("apr"), april);
+    let out = util::run_in(&d, "ingest", &["--store", "db"]);
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026Q2", "--export", "q2", "-o", "q2.xlsx",
+        ],
+    );
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(sequences("q2"), april);
+    // No period given: the run reports the latest month, April, and
+    // judges it as a report of April does.
+    let out = util::run_in(&d, "consolidate", &["--export", "all4", "-o", "all4.xlsx"]);
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(sequences("all4"), april);
 }
 
 /// FORMS.md §3, the `ytd` kind: 已管理人数 counts from 1 January and
