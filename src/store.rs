@@ -1970,22 +1970,40 @@ pub fn ingest(
     };
     // The originals are kept while the files are read: creating 350 files
     // in the store waits on the disk (0.01 to 0.25 s of a city's monthly
-    // ingest here, as the disk is busy), the reading on the cores. One
-    // thread of its own, so that a wait never holds a reading core.
+    // ingest here, as the disk is busy), the reading on the cores. Threads
+    // of their own, so that a wait never holds a reading core; a few of
+    // them, so that a whole year's files on many cores (each read and
+    // hashed again before it is kept) never wait on one.
     let dir = &store.dir;
+    let keepers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, 4);
     let (kept_originals, mut new) = std::thread::scope(|scope| {
-        let keeper = scope.spawn(|| {
-            fresh
-                .iter()
-                .zip(&hashes)
-                .try_for_each(|(input, hash)| keep_original(dir, &input.path, &input.display, hash))
-        });
-        let new = crate::ingest::ingest(&fresh, &ctx);
-        (keeper.join(), new)
+        let fresh = &fresh;
+        let hashes = &hashes;
+        let threads: Vec<_> = (0..keepers)
+            .map(|k| {
+                scope.spawn(move || {
+                    fresh
+                        .iter()
+                        .zip(hashes)
+                        .skip(k)
+                        .step_by(keepers)
+                        .try_for_each(|(input, hash)| {
+                            keep_original(dir, &input.path, &input.display, hash)
+                        })
+                })
+            })
+            .collect();
+        let new = crate::ingest::ingest(fresh, &ctx);
+        let kept: Vec<_> = threads.into_iter().map(|t| t.join()).collect();
+        (kept, new)
     });
-    match kept_originals {
-        Ok(kept) => kept?,
-        Err(panic) => std::panic::resume_unwind(panic),
+    for kept in kept_originals {
+        match kept {
+            Ok(kept) => kept?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
     clock.lap("ingest: read new files, keep the originals");
     if opts.correction {
