@@ -710,17 +710,33 @@ fn in_force_batch(
         let by_file: std::collections::HashMap<&str, &Submission> =
             live.iter().map(|s| (s.file.as_str(), *s)).collect();
         let mut without = 0;
+        let mut damaged = Vec::new();
         for (k, file) in batch.files.iter().enumerate() {
             let Some(s) = by_file.get(file.as_str()) else {
                 continue;
             };
             match st.original(s) {
-                Some(path) => batch.kept.extend(crate::ingest::kept_sheets(
+                store::Original::Kept(path) => batch.kept.extend(crate::ingest::kept_sheets(
                     &path,
                     k as crate::observation::FileIdx,
                 )),
-                None => without += 1,
+                store::Original::Damaged(_) => damaged.push(file.clone()),
+                store::Original::NotKept => without += 1,
             }
+        }
+        if !damaged.is_empty() {
+            notes.push(match lang {
+                Lang::Zh => format!(
+                    "数据库保存的 {} 份原件已损坏（内容与入库时不同）：{}；其退回修改工作簿只列问题，不附原表（phstats store verify 可查全部）",
+                    damaged.len(),
+                    damaged.join("、")
+                ),
+                Lang::En => format!(
+                    "{} originals the store kept are damaged (not what was ingested): {}; their feedback lists the problems without a copy of the sheet (phstats store verify checks them all)",
+                    damaged.len(),
+                    damaged.join(", ")
+                ),
+            });
         }
         if without > 0 {
             notes.push(match lang {

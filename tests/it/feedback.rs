@@ -320,3 +320,103 @@ fn feedback_from_a_store_needs_no_input_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("缺少要读入的报表"));
 }
+
+/// A kept original that no longer is what was received (a power cut
+/// before the disk had it: an empty file under its hash) is named by
+/// `store verify`; the feedback of its return says so and lists the
+/// problems without a copy of the sheet; the figures, kept apart, are
+/// what they were.
+#[test]
+fn a_damaged_original_is_named_and_the_feedback_goes_on_without_it() {
+    let d = Dir::new();
+    january(&d);
+    let out = util::run_in(&d, "ingest", &["--store", "db"]);
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let export = |dir: &str| {
+        let out = util::phstats(
+            d.tmp.path(),
+            &[
+                "report",
+                "--store",
+                "db",
+                "--period",
+                "2026-01",
+                "--export",
+                dir,
+                "-o",
+                &format!("{dir}.xlsx"),
+            ],
+        );
+        assert!(
+            out.status.code().unwrap() < 2,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read(d.path(&format!("{dir}/aggregates.csv"))).unwrap()
+    };
+    let before = export("before");
+    let verify = || util::phstats(d.tmp.path(), &["store", "verify", "--store", "db"]);
+    assert_eq!(verify().status.code(), Some(0));
+    // 城东街道's original emptied, as a power cut can leave it.
+    let originals: Vec<std::path::PathBuf> = std::fs::read_dir(d.path("db/originals"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(originals.len(), 3, "one a file: {originals:?}");
+    let cd = std::fs::read(d.path("in/城东街道_免疫.xlsx")).unwrap();
+    let damaged = originals
+        .iter()
+        .find(|p| std::fs::read(p).unwrap() == cd)
+        .expect("城东街道's original is kept byte for byte");
+    std::fs::write(damaged, b"").unwrap();
+    std::fs::remove_dir_all(d.path("in")).unwrap();
+    let out = verify();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("城东街道_免疫.xlsx"), "{said}");
+    assert!(said.contains("原件") && said.contains("已损坏"), "{said}");
+    assert!(!said.contains("新民镇_家医.xlsx"), "{said}");
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "check",
+            "--store",
+            "db",
+            "--period",
+            "2026-01",
+            "--feedback",
+            "fb",
+        ],
+    );
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("1 份原件已损坏") && said.contains("城东街道_免疫.xlsx"),
+        "{said}"
+    );
+    // 城东街道's problems, listed without its sheet; 新民镇's with it.
+    let sheets = |name: &str| {
+        let wb: Xlsx<_> = calamine::open_workbook(d.path(&format!("fb/{name}"))).unwrap();
+        wb.sheet_names()
+    };
+    assert_eq!(sheets("城东街道_2026年1月_退回修改.xlsx"), ["问题清单"]);
+    assert_eq!(
+        sheets("新民镇_2026年1月_退回修改.xlsx"),
+        ["问题清单", "family_doctor"]
+    );
+    let mut wb: Xlsx<_> =
+        calamine::open_workbook(d.path("fb/城东街道_2026年1月_退回修改.xlsx")).unwrap();
+    let list = wb.worksheet_range("问题清单").unwrap();
+    assert!(
+        list.rows()
+            .flatten()
+            .any(|c| c.to_string().contains("hepb1_due") || c.to_string().contains("乙肝")),
+        "the problems are still listed"
+    );
+    assert_eq!(export("after"), before, "the figures are what they were");
+}
