@@ -253,6 +253,26 @@ fn cells(path: &std::path::Path) -> Vec<(String, Vec<Vec<String>>)> {
         .collect()
 }
 
+/// `check --store db --period 2026-01 --feedback DIR`, which finds
+/// problems (exit 1): what it printed.
+fn feedback_from_store(d: &Dir, dir: &str) -> String {
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "check",
+            "--store",
+            "db",
+            "--period",
+            "2026-01",
+            "--feedback",
+            dir,
+        ],
+    );
+    let said = util::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    said
+}
+
 /// `check --store --feedback` (issue 30): after the input files are deleted,
 /// the 退回修改 workbooks are written from what the store kept, and they are
 /// the ones `check --feedback` wrote from the files: the same sheets, cells,
@@ -270,21 +290,7 @@ fn feedback_from_a_store_needs_no_input_file() {
         String::from_utf8_lossy(&out.stdout)
     );
     std::fs::remove_dir_all(d.path("in")).unwrap();
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
-            "check",
-            "--store",
-            "db",
-            "--period",
-            "2026-01",
-            "--feedback",
-            "from_store",
-        ],
-    );
-    let said =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{said}");
+    let said = feedback_from_store(&d, "from_store");
     let names = |dir: &str| {
         let mut v: Vec<String> = std::fs::read_dir(d.path(dir))
             .unwrap()
@@ -330,32 +336,15 @@ fn feedback_from_a_store_needs_no_input_file() {
 fn a_damaged_original_is_named_and_the_feedback_goes_on_without_it() {
     let d = Dir::new();
     january(&d);
-    let out = util::run_in(&d, "ingest", &["--store", "db"]);
-    assert!(
-        out.status.code().unwrap() < 2,
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    util::ran(util::run_in(&d, "ingest", &["--store", "db"]));
     let export = |dir: &str| {
-        let out = util::phstats(
+        let o = format!("{dir}.xlsx");
+        util::ran(util::phstats(
             d.tmp.path(),
             &[
-                "report",
-                "--store",
-                "db",
-                "--period",
-                "2026-01",
-                "--export",
-                dir,
-                "-o",
-                &format!("{dir}.xlsx"),
+                "report", "--store", "db", "--period", "2026-01", "--export", dir, "-o", &o,
             ],
-        );
-        assert!(
-            out.status.code().unwrap() < 2,
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ));
         std::fs::read(d.path(&format!("{dir}/aggregates.csv"))).unwrap()
     };
     let before = export("before");
@@ -380,21 +369,7 @@ fn a_damaged_original_is_named_and_the_feedback_goes_on_without_it() {
     assert!(said.contains("城东街道_免疫.xlsx"), "{said}");
     assert!(said.contains("原件") && said.contains("已损坏"), "{said}");
     assert!(!said.contains("新民镇_家医.xlsx"), "{said}");
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
-            "check",
-            "--store",
-            "db",
-            "--period",
-            "2026-01",
-            "--feedback",
-            "fb",
-        ],
-    );
-    let said =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{said}");
+    let said = feedback_from_store(&d, "fb");
     assert!(
         said.contains("1 份原件已损坏") && said.contains("城东街道_免疫.xlsx"),
         "{said}"

@@ -196,6 +196,13 @@ pub fn text(o: &Output) -> String {
     )
 }
 
+/// `o`, once it is known that the command ran (exit 0, or 1 for findings):
+/// what it printed otherwise fails the test.
+pub fn ran(o: Output) -> Output {
+    assert!(o.status.code().is_some_and(|c| c < 2), "{}", text(&o));
+    o
+}
+
 /// A temporary working directory with the hand registry in `units.csv`.
 pub struct Dir {
     /// The directory.
