@@ -416,11 +416,17 @@ fn original_ext(file: &str) -> &'static str {
 
 /// Keeps a copy of `path`, whose content hash is `hash`, among the store's
 /// originals: written to a temporary name, checked, then renamed.
+///
+/// One already there is kept as it is, unless it is not the file's length:
+/// damaged (emptied by a power cut, say), it is written again, so that
+/// ingesting the file again repairs it.
 fn keep_original(dir: &Path, path: &Path, display: &str, hash: &str) -> Result<(), StoreError> {
     let folder = dir.join(ORIGINALS);
     let dest = folder.join(format!("{hash}.{}", original_ext(display)));
-    if dest.is_file() {
-        return Ok(());
+    if let Ok(kept) = std::fs::metadata(&dest) {
+        if !kept.is_file() || std::fs::metadata(path).is_ok_and(|m| m.len() == kept.len()) {
+            return Ok(());
+        }
     }
     std::fs::create_dir_all(&folder).map_err(io_err(&folder, Access::Write))?;
     let bytes = std::fs::read(path).map_err(io_err(path, Access::Read))?;
@@ -1942,9 +1948,9 @@ pub fn ingest(
     let mut fresh = Vec::new();
     let mut hashes = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    for (input, hash) in inputs.iter().zip(hashed) {
+    for (input, hash) in inputs.iter().zip(&hashed) {
         match hash {
-            Ok(hash) if known.contains(hash.as_str()) || seen.contains(&hash) => {
+            Ok(hash) if known.contains(hash.as_str()) || seen.contains(hash) => {
                 // The same content again, now as a correction (--correction,
                 // or 更正 in its name): it settles a duplicate in its favour.
                 let name = input
@@ -1955,7 +1961,7 @@ pub fn ingest(
                 if opts.correction || crate::ingest::meta::marks_correction(name) {
                     for s in history
                         .iter_mut()
-                        .filter(|s| s.content_hash == hash && s.status == Status::Duplicate)
+                        .filter(|s| s.content_hash == *hash && s.status == Status::Duplicate)
                     {
                         s.correction = true;
                         settles = true;
@@ -1966,17 +1972,32 @@ pub fn ingest(
             }
             Ok(hash) => {
                 seen.insert(hash.clone());
-                hashes.push(hash);
+                hashes.push(hash.clone());
                 fresh.push(input.clone());
             }
             Err(e) => report.findings.push(
                 Finding::new(
                     crate::findings::Rule::UnreadableFile,
-                    crate::message::Detail::Unreadable(crate::message::Unreadable::from_io(&e)),
+                    crate::message::Detail::Unreadable(crate::message::Unreadable::from_io(e)),
                 )
                 .file(&input.display),
             ),
         }
+    }
+    // The same content again: its original, when the store has lost it or
+    // it is damaged, is kept again (a stat or two a file otherwise).
+    {
+        use rayon::prelude::*;
+        inputs
+            .par_iter()
+            .zip(&hashed)
+            .filter_map(|(input, hash)| match hash {
+                Ok(h) if known.contains(h.as_str()) => Some((input, h)),
+                _ => None,
+            })
+            .try_for_each(|(input, hash)| {
+                keep_original(&store.dir, &input.path, &input.display, hash)
+            })?;
     }
     if fresh.is_empty() && !settles {
         return Ok(report);
@@ -2614,12 +2635,12 @@ pub fn verify(store: &Store, lang: Lang) -> Result<Vec<String>, StoreError> {
     };
     problems.extend(damaged.into_iter().map(|(s, p)| match lang {
         Lang::Zh => format!(
-            "{}：数据库保存的原件 {} 已损坏（内容与入库时不同），其退回修改工作簿将不附原表；数字不受影响",
+            "{}：数据库保存的原件 {} 已损坏（内容与入库时不同），其退回修改工作簿将不附原表；数字不受影响。再次读入该文件（phstats ingest）即可修复",
             s.file,
             p.display()
         ),
         Lang::En => format!(
-            "{}: the original the store kept, {}, is damaged (not what was ingested); its feedback workbook will have no copy of the sheet; the figures are unaffected",
+            "{}: the original the store kept, {}, is damaged (not what was ingested); its feedback workbook will have no copy of the sheet; the figures are unaffected. Ingesting the file again (phstats ingest) repairs it",
             s.file,
             p.display()
         ),

@@ -369,6 +369,7 @@ fn a_damaged_original_is_named_and_the_feedback_goes_on_without_it() {
     assert!(said.contains("城东街道_免疫.xlsx"), "{said}");
     assert!(said.contains("原件") && said.contains("已损坏"), "{said}");
     assert!(!said.contains("新民镇_家医.xlsx"), "{said}");
+    assert!(said.contains("再次读入该文件"), "the fix: {said}");
     let said = feedback_from_store(&d, "fb");
     assert!(
         said.contains("1 份原件已损坏") && said.contains("城东街道_免疫.xlsx"),
@@ -376,12 +377,12 @@ fn a_damaged_original_is_named_and_the_feedback_goes_on_without_it() {
     );
     // 城东街道's problems, listed without its sheet; 新民镇's with it.
     let sheets = |name: &str| {
-        let wb: Xlsx<_> = calamine::open_workbook(d.path(&format!("fb/{name}"))).unwrap();
+        let wb: Xlsx<_> = calamine::open_workbook(d.path(name)).unwrap();
         wb.sheet_names()
     };
-    assert_eq!(sheets("城东街道_2026年1月_退回修改.xlsx"), ["问题清单"]);
+    assert_eq!(sheets("fb/城东街道_2026年1月_退回修改.xlsx"), ["问题清单"]);
     assert_eq!(
-        sheets("新民镇_2026年1月_退回修改.xlsx"),
+        sheets("fb/新民镇_2026年1月_退回修改.xlsx"),
         ["问题清单", "family_doctor"]
     );
     let mut wb: Xlsx<_> =
@@ -394,4 +395,24 @@ fn a_damaged_original_is_named_and_the_feedback_goes_on_without_it() {
         "the problems are still listed"
     );
     assert_eq!(export("after"), before, "the figures are what they were");
+    // The fix verify suggests: the same file ingested again (here under
+    // another folder) is unchanged content, and its original is kept again.
+    std::fs::write(d.path("again/城东街道_免疫.xlsx"), &cd).unwrap();
+    let out = util::ran(util::phstats(
+        d.tmp.path(),
+        &["ingest", "again", "--store", "db"],
+    ));
+    assert!(
+        util::text(&out).contains("未作改动"),
+        "{}",
+        util::text(&out)
+    );
+    assert_eq!(std::fs::read(damaged).unwrap(), cd);
+    assert_eq!(verify().status.code(), Some(0));
+    feedback_from_store(&d, "fb2");
+    assert_eq!(
+        sheets("fb2/城东街道_2026年1月_退回修改.xlsx"),
+        ["问题清单", "vaccination"]
+    );
+    assert_eq!(export("repaired"), before);
 }
