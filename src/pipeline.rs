@@ -235,7 +235,10 @@ pub fn run_batch(
                 &[],
             )
         },
-        || aggregate::aggregate(&settled, registry, schemas, &periods, &trend),
+        || {
+            let judged = validate::rolled::judged_months(&periods, focus);
+            aggregate::aggregate(&settled, registry, schemas, &periods, &trend, &judged)
+        },
     );
     let mut aggregates = aggregates;
     aggregates.comparison = aggregates

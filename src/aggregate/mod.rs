@@ -269,7 +269,9 @@ pub struct Trend {
 
 /// Aggregates the batch's counted returns over `periods` and the
 /// registry's hierarchy: the one plan of [`plan`]; of `trend`'s periods,
-/// only what the trend draws.
+/// only what the trend draws; the dose sequences' years to date
+/// ([`Aggregates::sequence_to_date`]) through `sequence_months` only
+/// ([`crate::validate::rolled::judged_months`]).
 #[must_use]
 pub fn aggregate(
     settled: &Settled,
@@ -277,12 +279,21 @@ pub fn aggregate(
     schemas: &Schemas,
     periods: &[Period],
     trend: &Trend,
+    sequence_months: &[crate::period::Month],
 ) -> Aggregates {
     let slots = Slots::new(schemas);
-    let all = plan::roll_up(settled.batch(), registry, schemas, periods, trend, &slots)
-        // The plan's frames are built here, of types fixed here: an error
-        // of polars is a bug of phstats, never of a return.
-        .unwrap_or_else(|e| panic!("the roll-up plan failed: {e}"));
+    let all = plan::roll_up(
+        settled.batch(),
+        registry,
+        schemas,
+        periods,
+        trend,
+        sequence_months,
+        &slots,
+    )
+    // The plan's frames are built here, of types fixed here: an error
+    // of polars is a bug of phstats, never of a return.
+    .unwrap_or_else(|e| panic!("the roll-up plan failed: {e}"));
     // Each period's slots: its form-fields', then its sequences'.
     let (n_ff, width) = (slots.ff.len(), slots.width().max(1));
     let (mut columns, mut sequences) = (Vec::new(), Vec::new());

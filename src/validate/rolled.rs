@@ -102,6 +102,30 @@ pub fn sequence_margin(earlier: f64) -> f64 {
     (earlier * 0.1).max(5.0)
 }
 
+/// The months a run judges its dose sequences in (`dose_sequence`), of
+/// its `periods`: those of its period (`focus`) when it reports one, else
+/// every month, in order. The roll-up sums the sequences' years to date
+/// for these months only.
+///
+/// A month read only for the year to date, 累计 or the trend charts is
+/// history: judged with them, a violation first seen before the period was
+/// named in that month, then left out of the report as another period's,
+/// and the report said nothing of it.
+#[must_use]
+pub fn judged_months(periods: &[Period], focus: Option<Period>) -> Vec<crate::period::Month> {
+    let mut months: Vec<crate::period::Month> = periods
+        .iter()
+        .filter_map(|p| match p {
+            Period::Month(m) => Some(*m),
+            _ => None,
+        })
+        .filter(|m| focus.is_none_or(|p| p.contains(*m)))
+        .collect();
+    months.sort_unstable();
+    months.dedup();
+    months
+}
+
 /// `dose_sequence`: for each pair of doses in order (the schema's
 /// `sequences`), at a township, county or the city, the first month the
 /// run judges (those of `focus`, else every month it reports) of a year
@@ -123,22 +147,7 @@ pub fn dose_sequence(
     schemas: &Schemas,
     focus: Option<Period>,
 ) -> Vec<Finding> {
-    // The months the run judges: those of its period (`focus`), when it
-    // reports one. A month read only for the year to date, 累计 or the
-    // trend charts is history: judged with them, a violation first seen
-    // before the period was named in that month, then left out of the
-    // report as another period's, and the report said nothing of it.
-    let mut months: Vec<crate::period::Month> = aggs
-        .periods
-        .iter()
-        .filter(|p| !aggs.comparison.contains(p))
-        .filter_map(|p| match p {
-            Period::Month(m) => Some(*m),
-            _ => None,
-        })
-        .filter(|m| focus.is_none_or(|p| p.contains(*m)))
-        .collect();
-    months.sort_unstable();
+    let months = judged_months(&aggs.periods, focus);
     let mut out = Vec::new();
     for (fi, form) in schemas.forms.iter().enumerate() {
         let fi = fi as crate::schema::FormIdx;
