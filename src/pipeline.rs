@@ -249,12 +249,7 @@ pub fn run_batch(
         .collect();
     let batch = settled.into_batch();
     findings.extend(checked);
-    findings.extend(validate::rolled::check(
-        &aggregates,
-        registry,
-        schemas,
-        focus,
-    ));
+    findings.extend(validate::rolled::check(&aggregates, registry, schemas));
     // A report is about its period: the findings of other months were only
     // the history of this one's.
     if let Some(p) = focus {

@@ -45,6 +45,9 @@ pub struct Aggregates {
     slots: Slots,
     /// Slot `period × fields + form-field`: (unit, value), sorted by unit.
     columns: Vec<Column>,
+    /// The months whose dose sequences were summed to date, in order: those
+    /// the run judges ([`crate::validate::rolled::judged_months`]).
+    pub sequence_months: Vec<crate::period::Month>,
     /// Slot `period × 2 × sequences + 2 × sequence + side`: the year to
     /// date through a month of a dose sequence's earlier (side 0) and later
     /// (side 1) doses, paired by leaf and month, sorted by unit.
@@ -71,8 +74,8 @@ impl Aggregates {
     /// The year to date through month `m` of dose sequence `k` of `form`
     /// (the schema's `sequences`) at `unit`: the earlier dose and the later,
     /// paired at each leaf and month as a rate's sides are (FORMS.md §4–5).
-    /// `None` where no month of the year paired them, or `m` is not a
-    /// period of the run.
+    /// `None` where no month of the year paired them, or `m` is not one of
+    /// [`Aggregates::sequence_months`].
     #[must_use]
     pub fn sequence_to_date(
         &self,
@@ -314,6 +317,7 @@ pub fn aggregate(
     Aggregates {
         periods: periods.to_vec(),
         comparison: Vec::new(),
+        sequence_months: sequence_months.to_vec(),
         slots,
         columns,
         sequences,

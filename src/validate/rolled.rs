@@ -12,14 +12,9 @@ use crate::schema::Schemas;
 /// Every check of the rolled-up figures: what the pipeline calls once the
 /// roll-up is done.
 #[must_use]
-pub fn check(
-    aggs: &Aggregates,
-    registry: &Registry,
-    schemas: &Schemas,
-    focus: Option<Period>,
-) -> Vec<Finding> {
+pub fn check(aggs: &Aggregates, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
     let mut out = dropout_negative(aggs, registry, schemas);
-    out.extend(dose_sequence(aggs, registry, schemas, focus));
+    out.extend(dose_sequence(aggs, registry, schemas));
     out
 }
 
@@ -128,9 +123,9 @@ pub fn judged_months(periods: &[Period], focus: Option<Period>) -> Vec<crate::pe
 
 /// `dose_sequence`: for each pair of doses in order (the schema's
 /// `sequences`), at a township, county or the city, the first month the
-/// run judges (those of `focus`, else every month it reports) of a year
-/// whose year to date has the later dose above the earlier by more than
-/// [`sequence_margin`]. Once per unit, pair and year: the months after
+/// run judges ([`judged_months`], the ones the roll-up summed:
+/// [`Aggregates::sequence_months`]) of a year whose year to date has the
+/// later dose above the earlier by more than [`sequence_margin`]. Once per unit, pair and year: the months after
 /// carry the same sums.
 ///
 /// The year to date of the two doses is the roll-up's
@@ -141,13 +136,8 @@ pub fn judged_months(periods: &[Period], focus: Option<Period>) -> Vec<crate::pe
 /// reported is not checked, §4); and summed over every month of the year
 /// the run read, whatever period it reports.
 #[must_use]
-pub fn dose_sequence(
-    aggs: &Aggregates,
-    registry: &Registry,
-    schemas: &Schemas,
-    focus: Option<Period>,
-) -> Vec<Finding> {
-    let months = judged_months(&aggs.periods, focus);
+pub fn dose_sequence(aggs: &Aggregates, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
+    let months = &aggs.sequence_months;
     let mut out = Vec::new();
     for (fi, form) in schemas.forms.iter().enumerate() {
         let fi = fi as crate::schema::FormIdx;
@@ -158,7 +148,7 @@ pub fn dose_sequence(
                 }
                 let u = u as crate::registry::UnitIdx;
                 let mut said: Option<i32> = None;
-                for &m in &months {
+                for &m in months {
                     if said == Some(m.year()) {
                         continue;
                     }
