@@ -571,24 +571,20 @@ fn store_scenario(bin: &Path, corpus: &Path, consolidate: f64) {
             // wrote (the bench's own `consolidate` runs, the earlier
             // months) is not its work. Its own flushes (figures,
             // originals) are timed.
-            settle_disk();
-            let Timed {
-                wall,
-                code,
-                peak: rss,
-                ..
-            } = timed(
-                Command::new(bin)
-                    .arg("ingest")
-                    .arg(m)
-                    .args(["--units", "units.csv", "--store", "db", "--quiet"])
-                    .current_dir(corpus),
-                Stdio::null(),
+            let month = m.to_string_lossy();
+            let (wall, rss) = store_step(
+                bin,
+                corpus,
+                &[
+                    "ingest",
+                    &month,
+                    "--units",
+                    "units.csv",
+                    "--store",
+                    "db",
+                    "--quiet",
+                ],
             );
-            if !matches!(code, 0 | 1) {
-                eprintln!("ingest failed with exit code {code}");
-                std::process::exit(1);
-            }
             peak = peak.max(rss);
             walls[k].push(wall);
         }
@@ -625,34 +621,23 @@ fn store_scenario(bin: &Path, corpus: &Path, consolidate: f64) {
         let mut walls = Vec::new();
         let mut rss_max: f64 = 0.0;
         for _ in 0..3 {
-            settle_disk();
-            let Timed {
-                wall,
-                code,
-                peak: rss,
-                ..
-            } = timed(
-                Command::new(bin)
-                    .args([
-                        "report",
-                        "--store",
-                        "db",
-                        "--period",
-                        &period,
-                        "-o",
-                        "store.xlsx",
-                        "--force",
-                        "--export",
-                        "store_out",
-                        "--quiet",
-                    ])
-                    .current_dir(corpus),
-                Stdio::null(),
+            let (wall, rss) = store_step(
+                bin,
+                corpus,
+                &[
+                    "report",
+                    "--store",
+                    "db",
+                    "--period",
+                    &period,
+                    "-o",
+                    "store.xlsx",
+                    "--force",
+                    "--export",
+                    "store_out",
+                    "--quiet",
+                ],
             );
-            if !matches!(code, 0 | 1) {
-                eprintln!("report --store failed with exit code {code}");
-                std::process::exit(1);
-            }
             walls.push(wall);
             rss_max = rss_max.max(rss);
         }
@@ -666,6 +651,24 @@ fn store_scenario(bin: &Path, corpus: &Path, consolidate: f64) {
     for trial in 0..3 {
         let _ = std::fs::remove_dir_all(aside(trial));
     }
+}
+
+/// One timed step of the store scenario (`phstats ARGS` in `corpus`),
+/// after the disk has written what the steps before it left: its wall
+/// time and peak memory. A step that fails stops the bench.
+fn store_step(bin: &Path, corpus: &Path, args: &[&str]) -> (f64, f64) {
+    settle_disk();
+    let Timed {
+        wall, code, peak, ..
+    } = timed(
+        Command::new(bin).args(args).current_dir(corpus),
+        Stdio::null(),
+    );
+    if !matches!(code, 0 | 1) {
+        eprintln!("{} failed with exit code {code}", args[0]);
+        std::process::exit(1);
+    }
+    (wall, peak)
 }
 
 fn median(v: &mut [f64]) -> f64 {
