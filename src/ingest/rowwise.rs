@@ -86,32 +86,87 @@ pub(super) fn find(grid: &Grid<'_>, schemas: &Schemas) -> Option<Rowwise> {
     best
 }
 
-/// 指标 | 数值: whole labels down one column, their figures in the first
-/// column to the right that holds figures (or nothing) on three in four of
-/// their rows and a figure on at least one (a mistyped cell there is a
-/// finding, not a reason to miss the return).
+/// Each text (in the order of `texts`: by row, then column) with the
+/// labels it may stand for, the most telling first: joined to the text
+/// left of it on its row (疫苗名称 | 剂次 as 乙肝疫苗 | 第1剂, a key group |
+/// 人数); where its row has none, joined to the last text above in the
+/// nearest column left of it that held one (a 疫苗名称 merged down over its
+/// doses holds its value in its first row only); then alone. A join only
+/// counts where the whole of it is a label, so a 序号 typed as text, or a
+/// title above, joined by mistake matches nothing and the text alone is
+/// taken.
+fn joined(texts: &[(u32, u32, String)]) -> Vec<(u32, u32, Vec<String>)> {
+    let mut above: std::collections::BTreeMap<u32, &str> = Default::default();
+    let mut out = Vec::with_capacity(texts.len());
+    let mut k = 0;
+    while k < texts.len() {
+        let row = texts[k].0;
+        let end = k + texts[k..].partition_point(|t| t.0 == row);
+        let line = &texts[k..end];
+        for (i, (r, c, label)) in line.iter().enumerate() {
+            let left = match i {
+                0 => above.range(..*c).next_back().map(|(_, t)| *t),
+                _ => Some(line[i - 1].2.as_str()),
+            };
+            let mut labels: Vec<String> = left.map(|l| format!("{l}{label}")).into_iter().collect();
+            labels.push(label.clone());
+            out.push((*r, *c, labels));
+        }
+        for (_, c, label) in line {
+            above.insert(*c, label.as_str());
+        }
+        k = end;
+    }
+    out
+}
+
+/// 指标 | 数值: labels down a column (each whole, or a key group merged
+/// down beside its 人数 | 签约人数, see [`joined`]), their figures in the
+/// first column to the right that holds figures (or nothing) on three in
+/// four of their rows and a figure on at least one (a mistyped cell there
+/// is a finding, not a reason to miss the return).
 fn whole_labels(
     grid: &Grid<'_>,
     texts: &[(u32, u32, String)],
     form: &crate::schema::Form,
 ) -> Option<(Vec<(FieldIdx, CellRef)>, u32)> {
     let mut by_col: std::collections::BTreeMap<u32, Vec<(u32, FieldIdx)>> = Default::default();
-    for (r, c, label) in texts {
-        let (r, c) = (*r, *c);
-        if let Some(f) = form.match_label(label) {
+    for (r, c, labels) in joined(texts) {
+        if let Some(f) = labels.iter().find_map(|l| form.match_label(l)) {
             if !form.field(f).derived {
                 by_col.entry(c).or_default().push((r, f));
             }
         }
     }
-    let (&col, rows) = by_col.iter().max_by_key(|(_, v)| v.len())?;
-    let value_col = grid.cols().filter(|&c| c > col).find(|&c| {
-        let looks: Vec<(bool, bool)> = rows.iter().map(|&(r, _)| figure_like(grid, r, c)).collect();
-        let fits = looks.iter().filter(|l| l.0).count();
-        fits * 4 >= looks.len() * 3 && looks.iter().any(|l| l.1)
-    })?;
+    let value_col_of = |col: u32, rows: &[(u32, FieldIdx)]| {
+        grid.cols().filter(|&c| c > col).find(|&c| {
+            let looks: Vec<(bool, bool)> =
+                rows.iter().map(|&(r, _)| figure_like(grid, r, c)).collect();
+            let fits = looks.iter().filter(|l| l.0).count();
+            fits * 4 >= looks.len() * 3 && looks.iter().any(|l| l.1)
+        })
+    };
+    // The column naming the most fields (not rows: ten 签约人数 under ten
+    // key groups are one field alone), and the column of its figures.
+    let fields_named = |rows: &[(u32, FieldIdx)]| {
+        let mut f: Vec<FieldIdx> = rows.iter().map(|&(_, f)| f).collect();
+        f.sort_unstable();
+        f.dedup();
+        f.len()
+    };
+    let (&col, rows) = by_col.iter().max_by_key(|(_, v)| fields_named(v))?;
+    let value_col = value_col_of(col, rows)?;
+    // Labels in other columns with their figures in the same one are read
+    // too: a 常住人口数 merged across the group and sub-label columns
+    // beside the key groups' 人数 | 签约人数.
+    let mut rows: Vec<(u32, FieldIdx)> = by_col
+        .iter()
+        .filter(|&(&c, v)| c == col || (c < value_col && value_col_of(c, v) == Some(value_col)))
+        .flat_map(|(_, v)| v.iter().copied())
+        .collect();
+    rows.sort_by_key(|&(r, _)| r);
     let mut cells: Vec<(FieldIdx, CellRef)> = Vec::new();
-    for &(r, f) in rows {
+    for &(r, f) in &rows {
         if !cells.iter().any(|(g, _)| *g == f) {
             cells.push((
                 f,
@@ -147,16 +202,26 @@ fn groups_by_sub_labels(
     }
     let first_sub = sub_cols.iter().map(|(c, _)| *c).min()?;
     let mut cells: Vec<(FieldIdx, CellRef)> = Vec::new();
-    for (r, c, group) in texts {
-        let (r, c) = (*r, *c);
-        if r <= head || c >= first_sub {
-            continue;
-        }
+    let groups: Vec<(u32, u32, String)> = texts
+        .iter()
+        .filter(|(r, c, _)| *r > head && *c < first_sub)
+        .cloned()
+        .collect();
+    for (r, _, names) in joined(&groups) {
         for (sc, sub) in sub_cols {
-            if let Some(f) = form.match_label(&format!("{group}{sub}")) {
+            let found = names
+                .iter()
+                .find_map(|group| form.match_label(&format!("{group}{sub}")));
+            if let Some(f) = found {
                 if !form.field(f).derived && !cells.iter().any(|(g, _)| *g == f) {
+                    // A figure, nothing, or a mistyped figure (约20), which
+                    // reading names at its cell; never another label.
                     let (fits, _) = figure_like(grid, r, *sc);
-                    if fits {
+                    let label = grid.cell(r, *sc).text().is_some_and(|t| {
+                        let t = normalize::label(t);
+                        form.is_sub_label(&t) || form.match_label(&t).is_some()
+                    });
+                    if fits || !label {
                         cells.push((f, CellRef { row: r, col: *sc }));
                     }
                 }

@@ -1182,6 +1182,178 @@ fn a_one_unit_return_with_the_fields_as_rows() {
     );
 }
 
+/// FORMS.md §2, a return about one unit with its fields as rows, as
+/// offices lay it out with merged cells: the vaccine in a 疫苗名称 column
+/// merged down over its doses, each dose in a 剂次 column beside it (the
+/// vaccine's name stands in its first row only); a key group merged down
+/// over its 人数 | 签约人数 | 签约率, the whole labels (常住人口数) merged
+/// across both columns. Every figure is read as the vaccine or group joined
+/// with its dose or sub-label, at its own cell.
+#[test]
+fn fields_as_rows_under_a_label_merged_down() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("免疫").unwrap();
+    let plain = rust_xlsxwriter::Format::new();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：新民镇卫生院").unwrap();
+    ws.write(1, 3, "报告期：2026年1月").unwrap();
+    for (c, h) in ["疫苗名称", "剂次", "应种人数", "实种人数", "接种率(%)"]
+        .iter()
+        .enumerate()
+    {
+        ws.write(2, c as u16, *h).unwrap();
+    }
+    // (vaccine, its doses as (剂次, 应种, 实种)), rows from 4 (Excel's).
+    let doses: [(&str, &[(&str, f64, f64)]); 3] = [
+        (
+            "乙肝疫苗",
+            &[
+                ("第1剂", 20.0, 19.0),
+                ("第2剂", 18.0, 18.0),
+                ("第3剂", 21.0, 20.0),
+            ],
+        ),
+        ("卡介苗", &[("", 20.0, 20.0)]),
+        (
+            "百白破疫苗",
+            &[("第1剂", 15.0, 15.0), ("第2剂", 16.0, 14.0)],
+        ),
+    ];
+    let mut r = 3u32;
+    for (vaccine, ds) in doses {
+        let first = r;
+        for &(dose, due, given) in ds {
+            if !dose.is_empty() {
+                ws.write(r, 1, dose).unwrap();
+            }
+            ws.write(r, 2, due).unwrap();
+            // One figure mistyped, to be named at its cell.
+            if (vaccine, dose) == ("乙肝疫苗", "第3剂") {
+                ws.write(r, 3, "约20").unwrap();
+            } else {
+                ws.write(r, 3, given).unwrap();
+            }
+            ws.write(r, 4, (given / due * 1000.0).round() / 10.0)
+                .unwrap();
+            r += 1;
+        }
+        if r - first > 1 {
+            ws.merge_range(first, 0, r - 1, 0, vaccine, &plain).unwrap();
+        } else {
+            ws.write(first, 0, vaccine).unwrap();
+        }
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name("家医").unwrap();
+    ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：新民镇卫生院").unwrap();
+    ws.write(1, 2, "报告期：2026年1月").unwrap();
+    ws.merge_range(2, 0, 2, 1, "指标", &plain).unwrap();
+    ws.write(2, 2, "数值").unwrap();
+    let mut r = 3u32;
+    for (label, v) in [
+        ("常住人口数", 3000.0),
+        ("签约人数", 1230.0),
+        ("签约率(%)", 41.0),
+        ("重点人群人数", 800.0),
+        ("重点人群签约人数", 600.0),
+        ("重点人群签约率(%)", 75.0),
+    ] {
+        ws.merge_range(r, 0, r, 1, label, &plain).unwrap();
+        ws.write(r, 2, v).unwrap();
+        r += 1;
+    }
+    for (group, pop, signed) in [("65岁及以上老年人", 400.0, 330.0), ("孕产妇", 30.0, 21.0)]
+    {
+        ws.merge_range(r, 0, r + 2, 0, group, &plain).unwrap();
+        for (k, (sub, v)) in [
+            ("人数", pop),
+            ("签约人数", signed),
+            ("签约率(%)", signed / pop * 100.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            ws.write(r + k as u32, 1, sub).unwrap();
+            ws.write(r + k as u32, 2, (v * 10.0_f64).round() / 10.0)
+                .unwrap();
+        }
+        r += 3;
+    }
+    ws.merge_range(r, 0, r, 1, "本月履约服务人次", &plain)
+        .unwrap();
+    ws.write(r, 2, 321.0).unwrap();
+    wb.save(d.path("draft.xlsx")).unwrap();
+    // Saved by LibreOffice as .xls where it is installed, as an office would.
+    if util::soffice("a return with merged labels saved as .xls") {
+        std::fs::create_dir_all(d.path("xls")).unwrap();
+        let out = util::soffice_cmd(&d)
+            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
+            .arg(d.path("xls"))
+            .arg(d.path("draft.xlsx"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", util::text(&out));
+        std::fs::rename(d.path("xls/draft.xls"), d.path("in/新民镇.xls")).unwrap();
+    } else {
+        std::fs::rename(d.path("draft.xlsx"), d.path("in/新民镇.xlsx")).unwrap();
+    }
+    util::run_in(&d, "check", &["--export", "out", "--period", "2026-01"]);
+    let f = findings(&d);
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |field: &str| {
+        a.get(&("2026-01".into(), "439902101000".into(), field.into()))
+            .copied()
+    };
+    // Each dose by its vaccine, the later rows' too.
+    for (field, v) in [
+        ("hepb1_due", 20.0),
+        ("hepb1_given", 19.0),
+        ("hepb2_due", 18.0),
+        ("hepb3_due", 21.0),
+        ("bcg_given", 20.0),
+        ("dtap1_due", 15.0),
+        ("dtap2_given", 14.0),
+    ] {
+        assert_eq!(get(field), Some(v), "{field}");
+    }
+    // 签约人数 is the whole return's where it stands alone, the group's
+    // under a group.
+    for (field, v) in [
+        ("resident_pop", 3000.0),
+        ("signed", 1230.0),
+        ("elderly_pop", 400.0),
+        ("elderly_signed", 330.0),
+        ("maternal_pop", 30.0),
+        ("maternal_signed", 21.0),
+        ("key_signed", 600.0),
+        ("services", 321.0),
+    ] {
+        assert_eq!(get(field), Some(v), "{field}");
+    }
+    assert_eq!(get("elderly_signing_rate"), Some(82.5));
+    // Each figure named at its own cell: 乙肝疫苗第3剂 实种 is D6, and the
+    // text there is no figure.
+    assert_eq!(get("hepb3_given"), None);
+    let bad: Vec<_> = f.iter().filter(|x| x["rule"] == "not_a_number").collect();
+    assert_eq!(bad.len(), 1, "{bad:#?}");
+    assert_eq!(
+        (bad[0]["sheet"].as_str(), bad[0]["cell"].as_str()),
+        ("免疫", "D6")
+    );
+    assert_eq!(bad[0]["field"], "hepb3_given");
+    let rate: Vec<_> = f.iter().filter(|x| x["rule"] == "rate_mismatch").collect();
+    assert!(rate.is_empty(), "{rate:#?}");
+    let groups: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "missing_column" && x["severity"] == "error")
+        .collect();
+    assert!(groups.is_empty(), "{groups:#?}");
+}
+
 /// Issue 28: a return on the old 8-dose form (before the 22 doses of the
 /// national schedule) is one `missing_column` warning naming the 15 groups
 /// it lacks, and its 8 doses count exactly.
