@@ -1207,7 +1207,8 @@ fn fields_as_rows_under_a_label_merged_down() {
         ws.write(2, c as u16, *h).unwrap();
     }
     // (vaccine, its doses as (剂次, 应种, 实种)), rows from 4 (Excel's).
-    let doses: [(&str, &[(&str, f64, f64)]); 3] = [
+    type Doses<'a> = &'a [(&'a str, f64, f64)];
+    let doses: [(&str, Doses); 3] = [
         (
             "乙肝疫苗",
             &[
