@@ -62,6 +62,13 @@ struct ColumnLabels<'r> {
     sub: Option<&'r str>,
     /// Group and sub-header joined (`乙肝疫苗第1剂应种人数`).
     joined: Option<String>,
+    /// The text of the row above, in this column itself (a 单位名称
+    /// merged down three rows).
+    above: Option<&'r str>,
+    /// In a three-row header (乙肝疫苗 / 第1剂 / 应种人数, or 卡介苗 merged
+    /// down two rows / 应种人数): the outer group carried from the left
+    /// across its span, its own dose if any, and the sub-header, joined.
+    joined3: Option<String>,
 }
 
 /// A normalised header text and its column.
@@ -84,16 +91,18 @@ impl<'g, 'a> RowLabels<'g, 'a> {
         }
     }
 
-    /// The labels of `row` and of the row below it.
-    fn pair(&mut self, row: u32) -> (&[Label], &[Label]) {
+    /// The labels of the row above `row` (none above the first), of
+    /// `row` and of the row below it.
+    fn triple(&mut self, row: u32) -> (&[Label], &[Label], &[Label]) {
+        if row > self.first {
+            self.fill(row - 1);
+        }
         self.fill(row);
         self.fill(row + 1);
         let i = (row - self.first) as usize;
-        let (a, b) = self.rows.split_at(i + 1);
-        (
-            a[i].as_deref().unwrap_or_default(),
-            b[0].as_deref().unwrap_or_default(),
-        )
+        let at = |k: usize| self.rows[k].as_deref().unwrap_or_default();
+        let above = if i > 0 { at(i - 1) } else { &[] };
+        (above, at(i), at(i + 1))
     }
 
     /// Computes the (column, label) of every text in `row`, left to right.
@@ -116,32 +125,45 @@ impl<'g, 'a> RowLabels<'g, 'a> {
 }
 
 fn labels_at<'r>(cache: &'r mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels<'r>> {
-    let (own_row, sub_row) = cache.pair(row);
+    let (above_row, own_row, sub_row) = cache.triple(row);
     let mut out = Vec::with_capacity(own_row.len().max(sub_row.len()));
     let mut carried: Option<&str> = None;
-    let (mut i, mut j) = (0, 0);
-    // Merge the two sparse rows by column; a column with neither is a gap
-    // that ends a merged group.
+    // For a three-row header: the outer group (row above) carried across
+    // its span, and the dose under it (this row), which a new outer group
+    // ends: 卡介苗 merged down two rows has no dose of its own, though the
+    // 第3剂 of 乙肝疫苗 before it is still carried for the two-row join.
+    let (mut outer, mut mid): (Option<&str>, Option<&str>) = (None, None);
+    let (mut h, mut i, mut j) = (0, 0, 0);
+    // Merge the sparse rows by column; a column with none is a gap that
+    // ends a merged group.
     let mut last_col: Option<u32> = None;
-    while i < own_row.len() || j < sub_row.len() {
-        let col = match (own_row.get(i), sub_row.get(j)) {
-            (Some(a), Some(b)) => a.0.min(b.0),
-            (Some(a), None) => a.0,
-            (None, Some(b)) => b.0,
-            (None, None) => break,
-        };
+    loop {
+        let col = [above_row.get(h), own_row.get(i), sub_row.get(j)]
+            .into_iter()
+            .flatten()
+            .map(|x| x.0)
+            .min();
+        let Some(col) = col else { break };
         if last_col.is_some_and(|l| col > l + 1) {
-            carried = None;
+            (carried, outer, mid) = (None, None, None);
         }
         last_col = Some(col);
-        let own = (own_row.get(i).map(|x| x.0) == Some(col)).then(|| {
-            i += 1;
-            own_row[i - 1].1.as_str()
-        });
-        let sub = (sub_row.get(j).map(|x| x.0) == Some(col)).then(|| {
-            j += 1;
-            sub_row[j - 1].1.as_str()
-        });
+        let take = |row: &'r [Label], k: &mut usize| {
+            (row.get(*k).map(|x| x.0) == Some(col)).then(|| {
+                *k += 1;
+                row[*k - 1].1.as_str()
+            })
+        };
+        let above = take(above_row, &mut h);
+        let own = take(own_row, &mut i);
+        let sub = take(sub_row, &mut j);
+        if own.is_none() && sub.is_none() {
+            // Only the row above has text here: not a column of this
+            // header (a gap, that ends a merged group), but it may begin
+            // an outer group's span.
+            (carried, outer, mid) = (None, above, None);
+            continue;
+        }
         // A group header merged across its sub-headers holds its text only in
         // the first cell; the rest of the span is empty above a sub-header.
         let group = match (own, sub) {
@@ -160,12 +182,24 @@ fn labels_at<'r>(cache: &'r mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels
             (Some(g), Some(s)) => Some([g, s].concat()),
             _ => None,
         };
+        if above.is_some() {
+            (outer, mid) = (above, None);
+        }
+        if own.is_some() {
+            mid = own;
+        }
+        let joined3 = match (outer, sub) {
+            (Some(o), Some(s)) => Some([o, mid.unwrap_or_default(), s].concat()),
+            _ => None,
+        };
         out.push(ColumnLabels {
             col,
             own,
             group,
             sub,
             joined,
+            above,
+            joined3,
         });
     }
     out
@@ -176,6 +210,9 @@ fn labels_at<'r>(cache: &'r mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels
 enum MatchedBy {
     /// Group header joined with the sub-header below it.
     Joined,
+    /// The outer group above, its dose and the sub-header below joined
+    /// (a three-row header).
+    Joined3,
     /// The sub-header row alone.
     Sub,
     /// The candidate row's own text.
@@ -187,6 +224,11 @@ fn match_column(form: &Form, c: &ColumnLabels) -> Option<(FieldIdx, MatchedBy)> 
     if let Some(j) = &c.joined {
         if let Some(f) = form.match_label(j) {
             return Some((f, MatchedBy::Joined));
+        }
+    }
+    if let Some(j) = &c.joined3 {
+        if let Some(f) = form.match_label(j) {
+            return Some((f, MatchedBy::Joined3));
         }
     }
     if let Some(s) = c.sub {
@@ -235,7 +277,7 @@ fn try_form(
             }
             continue;
         }
-        let texts = [c.own, c.group, c.sub];
+        let texts = [c.own, c.group, c.sub, c.above];
         if name_col.is_none() && texts.iter().flatten().any(|t| is_name_label(t)) {
             name_col = Some(c.col);
         } else if serial_col.is_none() && texts.iter().flatten().any(|t| is_serial_label(t)) {
@@ -249,6 +291,8 @@ fn try_form(
     let (first_row, last_row) =
         if matched_by.iter().all(|m| *m == MatchedBy::Sub) && !matched_by.is_empty() {
             (row + 1, row + 1)
+        } else if matched_by.contains(&MatchedBy::Joined3) {
+            (row - 1, row + 1)
         } else if matched_by.iter().any(|m| *m != MatchedBy::Own) {
             (row, row + 1)
         } else {

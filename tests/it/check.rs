@@ -1355,6 +1355,112 @@ fn fields_as_rows_under_a_label_merged_down() {
     assert!(groups.is_empty(), "{groups:#?}");
 }
 
+/// FORMS.md §2, a header of three rows as offices draw the 22 doses: the
+/// vaccine merged across its doses, each dose across its 应种 / 实种 /
+/// 接种率, a single-dose vaccine (卡介苗) merged down over the dose row, and
+/// 序号 / 单位名称 merged down all three. Each column is its vaccine, dose
+/// and sub-header joined; the figures start below the third row.
+#[test]
+fn a_header_of_three_rows_is_joined() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let plain = rust_xlsxwriter::Format::new();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道社区卫生服务中心")
+        .unwrap();
+    ws.write(1, 4, "报告期：2026年1月").unwrap();
+    ws.merge_range(2, 0, 4, 0, "序号", &plain).unwrap();
+    ws.merge_range(2, 1, 4, 1, "单位名称", &plain).unwrap();
+    // 乙肝疫苗 over doses 1 and 2 (C–H), 卡介苗 (I–K) down two rows,
+    // 百白破疫苗 over dose 1 (L–N).
+    ws.merge_range(2, 2, 2, 7, "乙肝疫苗", &plain).unwrap();
+    ws.merge_range(3, 2, 3, 4, "第1剂", &plain).unwrap();
+    ws.merge_range(3, 5, 3, 7, "第2剂", &plain).unwrap();
+    ws.merge_range(2, 8, 3, 10, "卡介苗", &plain).unwrap();
+    ws.merge_range(2, 11, 2, 13, "百白破疫苗", &plain).unwrap();
+    ws.merge_range(3, 11, 3, 13, "第1剂", &plain).unwrap();
+    for k in 0..4u16 {
+        for (j, sub) in ["应种人数", "实种人数", "接种率(%)"].iter().enumerate() {
+            ws.write(4, 2 + 3 * k + j as u16, *sub).unwrap();
+        }
+    }
+    // Each village: (应种, 实种) of 乙肝1, 乙肝2, 卡介苗, 百白破1.
+    let villages: [(&str, [(f64, f64); 4]); 2] = [
+        (
+            "东门社区",
+            [(10.0, 9.0), (8.0, 8.0), (12.0, 12.0), (7.0, 6.0)],
+        ),
+        ("新村", [(5.0, 5.0), (6.0, 4.0), (4.0, 4.0), (3.0, 3.0)]),
+    ];
+    for (k, (name, doses)) in villages.iter().enumerate() {
+        let r = 5 + k as u32;
+        ws.write(r, 0, (k + 1) as f64).unwrap();
+        ws.write(r, 1, *name).unwrap();
+        for (i, (due, given)) in doses.iter().enumerate() {
+            let c = 2 + 3 * i as u16;
+            ws.write(r, c, *due).unwrap();
+            ws.write(r, c + 1, *given).unwrap();
+            ws.write(r, c + 2, (given / due * 1000.0).round() / 10.0)
+                .unwrap();
+        }
+    }
+    wb.save(d.path("draft.xlsx")).unwrap();
+    if util::soffice("a three-row header saved as .xls") {
+        std::fs::create_dir_all(d.path("xls")).unwrap();
+        let out = util::soffice_cmd(&d)
+            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
+            .arg(d.path("xls"))
+            .arg(d.path("draft.xlsx"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", util::text(&out));
+        std::fs::rename(d.path("xls/draft.xls"), d.path("in/城东街道.xls")).unwrap();
+    } else {
+        std::fs::rename(d.path("draft.xlsx"), d.path("in/城东街道.xlsx")).unwrap();
+    }
+    util::run_in(&d, "check", &["--export", "out", "--period", "2026-01"]);
+    let f = findings(&d);
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |unit: &str, field: &str| {
+        a.get(&("2026-01".into(), unit.into(), field.into()))
+            .copied()
+    };
+    for (field, v) in [
+        ("hepb1_due", 15.0),
+        ("hepb1_given", 14.0),
+        ("hepb2_due", 14.0),
+        ("hepb2_given", 12.0),
+        ("bcg_due", 16.0),
+        ("bcg_given", 16.0),
+        ("dtap1_due", 10.0),
+        ("dtap1_given", 9.0),
+    ] {
+        assert_eq!(get("439902001000", field), Some(v), "{field}");
+    }
+    assert_eq!(get("439902001002", "hepb2_given"), Some(4.0));
+    // Nothing read as a unit row from the header, nothing unknown, no
+    // group of the three missing.
+    for rule in [
+        "unknown_unit",
+        "unknown_column",
+        "not_a_number",
+        "rate_mismatch",
+    ] {
+        let hits: Vec<_> = f.iter().filter(|x| x["rule"] == rule).collect();
+        assert!(hits.is_empty(), "{rule}: {hits:#?}");
+    }
+    let missing: Vec<_> = f.iter().filter(|x| x["rule"] == "missing_column").collect();
+    assert_eq!(missing.len(), 1, "{missing:#?}");
+    assert_eq!(missing[0]["severity"], "warning");
+    assert!(
+        !missing[0]["message"].contains("乙肝疫苗第1剂"),
+        "{missing:#?}"
+    );
+    assert!(!missing[0]["message"].contains("卡介苗"), "{missing:#?}");
+}
+
 /// Issue 28: a return on the old 8-dose form (before the 22 doses of the
 /// national schedule) is one `missing_column` warning naming the 15 groups
 /// it lacks, and its 8 doses count exactly.
