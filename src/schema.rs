@@ -978,6 +978,21 @@ mod tests {
         assert_eq!(hit("高血压签约人数").as_deref(), Some("htn_signed"));
         assert_eq!(hit("签约人数").as_deref(), Some("signed"));
         assert_eq!(fd.match_sub_label("人数"), None, "人数 names five fields");
+        // FORMS.md §3.3: the years to date as also written.
+        let cd = &s.forms[2];
+        let hit = |l: &str| {
+            cd.match_label(&normalize::label(l))
+                .map(|i| cd.field(i).id.clone())
+        };
+        for (label, id) in [
+            ("高血压年内已管理人数", "htn_managed"),
+            ("高血压患者年内规范管理人数", "htn_standard"),
+            ("Ⅱ型糖尿病最近一次随访控制达标人数", "dm_controlled"),
+            ("糖尿病年内已管理人数", "dm_managed"),
+            ("2型糖尿病规范管理人数", "dm_standard"),
+        ] {
+            assert_eq!(hit(label).as_deref(), Some(id), "{label}");
+        }
     }
 
     #[test]
