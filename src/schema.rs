@@ -965,6 +965,26 @@ mod tests {
             Some("hepb1_rate")
         );
         assert_eq!(hit("卡介苗实种数").as_deref(), Some("bcg_given"));
+        // Doses as clerks shorten them, and the schedule's abbreviations;
+        // the four polio doses numbered in one run (FORMS.md §3.1).
+        for (label, id) in [
+            ("乙肝第2剂应种人数", "hepb2_due"),
+            ("乙肝疫苗3实种人数", "hepb3_given"),
+            ("百白破第三剂应接种人数", "dtap3_due"),
+            ("白破实际接种人数", "dt_given"),
+            ("乙脑1应种人数", "je1_due"),
+            ("A+C流脑第2剂实种人数", "menac2_given"),
+            ("A群流脑第1剂应种人数", "mena1_due"),
+            ("甲肝疫苗应种人数", "hepa_due"),
+            ("卡介苗（BCG）接种人数", "bcg_given"),
+            ("脊灰疫苗第2剂应种人数", "ipv2_due"),
+            ("脊灰疫苗第3剂应种人数", "bopv1_due"),
+            ("bOPV第4剂实种人数", "bopv2_given"),
+            ("DTaP1应种人数", "dtap1_due"),
+            ("乙肝首针及时接种人数", "hepb1_timely"),
+        ] {
+            assert_eq!(hit(label).as_deref(), Some(id), "{label}");
+        }
         assert_eq!(
             hit("百白破1-3剂脱落率(%)"),
             None,
