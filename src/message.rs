@@ -453,6 +453,14 @@ pub enum Detail {
         /// 1-based row of the first.
         first_row: u32,
     },
+    /// A row named for the reporting unit itself on a sheet that has a
+    /// 合计 row too.
+    OwnNameBesideTotal {
+        /// The name as written.
+        name: String,
+        /// 1-based row of the 合计.
+        total_row: u32,
+    },
     /// A row with figures and no name.
     RowWithoutName {
         /// 1-based row.
@@ -1137,6 +1145,16 @@ impl Detail {
             Detail::SecondTotalRow { first_row } => (
                 pick(format!("出现第二个合计行；第一个合计行在第 {first_row} 行"), format!("a second 合计 row; the first is row {first_row}")),
                 Some(pick("请删除其中一个合计行".into(), "delete one of the two 合计 rows".into())),
+            ),
+            Detail::OwnNameBesideTotal { name, total_row } => (
+                pick(
+                    format!("“{name}”是填报单位本身，本表第 {total_row} 行已有合计行；此行未计入汇总，也不计入各村之和"),
+                    format!("“{name}” is the reporting unit itself, and row {total_row} is the 合计 already: this row is not counted, nor summed with the villages"),
+                ),
+                Some(pick(
+                    "如这是又一个合计，请删除其中一行；如是卫生院本级的数字，请计入所属村（社区）".into(),
+                    "if it is a second total, delete one of the two; if it is the health centre's own figures, enter them under their villages".into(),
+                )),
             ),
             Detail::RowWithoutName { row } => (
                 pick(format!("第 {row} 行填有数字，但没有单位名称"), format!("row {row} has figures but no unit name")),

@@ -219,6 +219,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
     let parent_code = ctx.registry.unit(ctx.parent).code.0;
     let mut unlabelled = Unlabelled::new(grid, h);
     let mut sums = Sums::new(h, ctx.form);
+    let mut own_row: Option<(u32, String)> = None;
     for row in (h.last_row + 1)..=grid.last_row() {
         let name_cell = CellRef {
             row,
@@ -264,10 +265,23 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                 );
             }
             RowKind::Unit(name) => {
+                let found = ctx.registry.find_child(ctx.parent, &name);
+                // A row naming the reporting unit itself (东城街道 above its
+                // villages) is its total where the sheet labels none: kept
+                // aside until the rows below are known.
+                if let NameMatch::NotFound {
+                    elsewhere: Some(u), ..
+                } = found
+                {
+                    if u == ctx.parent && own_row.is_none() {
+                        own_row = Some((row, name));
+                        continue;
+                    }
+                }
                 // Every unit row is on the sheet and in its 合计, whether or
                 // not its name is known: one misspelt village is one finding.
                 sums.add(grid, h, row);
-                let unit = match ctx.registry.find_child(ctx.parent, &name) {
+                let unit = match found {
                     NameMatch::Found(u) | NameMatch::Assumed(u) => u,
                     NameMatch::NotFound { elsewhere, .. } => {
                         unknown.push(UnknownRow {
@@ -303,6 +317,36 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                         .push(unit, ctx.form_idx, field, ctx.month, value, 0, cell);
                 }
             }
+        }
+    }
+    if let Some((row, name)) = own_row {
+        let name_cell = CellRef {
+            row,
+            col: h.name_col.unwrap_or(0),
+        };
+        if out.total_row.is_none() {
+            out.total_row = Some(row);
+            let (values, findings) = read_figures(grid, h, ctx, row, parent_code);
+            out.findings.extend(findings);
+            out.totals = values
+                .into_iter()
+                .map(|(field, value, cell)| TotalCell { field, value, cell })
+                .collect();
+        } else if let Some(total_row) = out.total_row {
+            // Beside a 合计: another total, or the centre's own figures;
+            // counted in neither, and named.
+            out.findings.push(
+                ctx.finding(
+                    Rule::DuplicateRow,
+                    name_cell,
+                    Detail::OwnNameBesideTotal {
+                        name: name.clone(),
+                        total_row: total_row + 1,
+                    },
+                )
+                .unit(parent_code)
+                .value(name),
+            );
         }
     }
     let named: Vec<UnitIdx> = seen.iter().map(|(u, _)| *u).collect();

@@ -1461,6 +1461,75 @@ fn a_header_of_three_rows_is_joined() {
     assert!(!missing[0]["message"].contains("卡介苗"), "{missing:#?}");
 }
 
+/// A township that heads its villages with a row of its own name (城东街道
+/// above 东门社区 and 新村) and labels no 合计 has written its total there:
+/// checked as the 合计 (a wrong figure named at its cell), never an unknown
+/// unit. Beside a labelled 合计 it is named (a second total, or the
+/// centre's own figures), and neither counted nor summed with the villages.
+#[test]
+fn a_row_of_the_townships_own_name_is_its_total() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let village = |name, pop, signed| {
+        (
+            name,
+            vec![("resident_pop", V::N(pop)), ("signed", V::N(signed))],
+        )
+    };
+    util::write_return(
+        &d.path("in/城东街道.xlsx"),
+        "family_doctor",
+        "城东街道",
+        Some("2026年1月"),
+        &[
+            village("城东街道", 1500.0, 510.0),
+            village("东门社区", 1000.0, 400.0),
+            village("新村", 500.0, 100.0),
+        ],
+        None,
+    );
+    util::write_return(
+        &d.path("in/新民镇.xlsx"),
+        "family_doctor",
+        "新民镇",
+        Some("2026年1月"),
+        &[
+            village("新民镇", 900.0, 300.0),
+            village("新村", 600.0, 200.0),
+            village("红旗村", 300.0, 100.0),
+        ],
+        Some(&village("合计", 900.0, 300.0)),
+    );
+    util::run_in(&d, "check", &["--export", "out", "--period", "2026-01"]);
+    let f = findings(&d);
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |unit: &str, field: &str| {
+        a.get(&("2026-01".into(), unit.into(), field.into()))
+            .copied()
+    };
+    // 城东街道 counts its villages; its own row is their total, 10 over.
+    assert_eq!(get("439902001000", "signed"), Some(500.0));
+    assert_eq!(get("439902001000", "resident_pop"), Some(1500.0));
+    let of = |rule: &str, file: &str| -> Vec<_> {
+        f.iter()
+            .filter(|x| x["rule"] == rule && x["file"].ends_with(file))
+            .collect()
+    };
+    assert!(of("unknown_unit", "城东街道.xlsx").is_empty(), "{f:#?}");
+    let total = of("total_mismatch", "城东街道.xlsx");
+    assert_eq!(total.len(), 1, "{total:#?}");
+    assert_eq!(total[0]["cell"], cell_of("family_doctor", "signed", 0));
+    assert_eq!(total[0]["field"], "signed");
+    // 新民镇 has a 合计: its own-name row is named, and not counted.
+    assert_eq!(get("439902101000", "signed"), Some(300.0));
+    assert!(of("unknown_unit", "新民镇.xlsx").is_empty(), "{f:#?}");
+    let own = of("duplicate_row", "新民镇.xlsx");
+    assert_eq!(own.len(), 1, "{own:#?}");
+    assert_eq!(own[0]["cell"], "B5");
+    assert!(own[0]["message"].contains("第 8 行已有合计行"), "{own:#?}");
+    assert!(of("total_mismatch", "新民镇.xlsx").is_empty(), "{f:#?}");
+}
+
 /// Issue 28: a return on the old 8-dose form (before the 22 doses of the
 /// national schedule) is one `missing_column` warning naming the 15 groups
 /// it lacks, and its 8 doses count exactly.
