@@ -461,6 +461,35 @@ fn parse_month_exact(t: &str) -> Option<Month> {
         .and_then(|c| month_from_caps(&c))
 }
 
+/// The month a range of days covers whole, as a 报告期 is sometimes
+/// written: 2026年1月1日-1月31日, 2026.1.1-2026.1.31, 2026年2月1日至28日 —
+/// from the first of a month to its last day. Any other text, or a range
+/// that is not one whole month, is none.
+#[must_use]
+pub fn month_of_day_range(text: &str) -> Option<Month> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(
+            r"^[(（]?(\d{4})[年.\-/](\d{1,2})[月.\-/](\d{1,2})日?(?:-|~|～|至|—|–|到)(?:(\d{4})[年.\-/])?(?:(\d{1,2})[月.\-/])?(\d{1,2})日?[)）]?$",
+        )
+        .expect("a valid range pattern")
+    });
+    let t: String = crate::normalize::half_width(text)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let caps = re.captures(&t)?;
+    let n = |i: usize| caps.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
+    let (year, month) = (n(1)? as i32, n(2)?);
+    let end_year = n(4).map_or(year, |y| y as i32);
+    let (end_month, end_day) = (n(5).unwrap_or(month), n(6)?);
+    let whole = n(3)? == 1
+        && (end_year, end_month) == (year, month)
+        && Day::new(year, month, end_day).is_some()
+        && Day::new(year, month, end_day + 1).is_none();
+    whole.then(|| Month::new(year, month)).flatten()
+}
+
 /// Every distinct month written inside a free text (a 报告期 cell, a file name).
 /// Two different months in one text are returned so the caller can report a conflict.
 #[must_use]
@@ -626,6 +655,34 @@ mod tests {
                 Period::parse(&Period::Year(y).to_string()),
                 Some(Period::Year(y))
             );
+        }
+    }
+
+    #[test]
+    fn a_range_of_one_whole_month_is_that_month() {
+        let jan = Month::new(2026, 1);
+        for t in [
+            "2026年1月1日-1月31日",
+            "2026.1.1-2026.1.31",
+            "2026年1月1日至2026年1月31日",
+            "（2026年1月1日～31日）",
+            "2026-01-01 至 2026-01-31",
+        ] {
+            assert_eq!(month_of_day_range(t), jan, "{t}");
+        }
+        assert_eq!(
+            month_of_day_range("2028年2月1日-2月29日"),
+            Month::new(2028, 2)
+        );
+        for t in [
+            "2026年1月1日-1月30日",
+            "2026年1月2日-1月31日",
+            "2026年1月1日-2月28日",
+            "2027年2月1日-2月29日",
+            "2026年1月",
+            "报出日期：2026年1月31日",
+        ] {
+            assert_eq!(month_of_day_range(t), None, "{t}");
         }
     }
 

@@ -20,15 +20,19 @@ const UNIT_KEYS: [&str; 7] = [
     "上报机构",
 ];
 /// Words that introduce the period.
-const PERIOD_KEYS: [&str; 8] = [
+const PERIOD_KEYS: [&str; 12] = [
     "报告期",
     "统计期",
     "报告期间",
     "统计时间",
     "报告月份",
     "统计月份",
+    "报表月份",
     "所属期",
     "报表期",
+    "统计时段",
+    "报告时段",
+    "统计区间",
 ];
 /// Other keys that may share a cell with the two above and end their value.
 const OTHER_KEYS: [&str; 14] = [
@@ -113,11 +117,19 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
     if meta.unit.is_none() {
         meta.heading_texts = texts
             .iter()
-            .filter(|(_, _, t)| {
-                let t = normalize::compact(t);
-                !contains_any_key(&t) && !NOTE_OPENERS.iter().any(|k| t.starts_with(k))
+            .filter_map(|&(row, col, t)| {
+                let compact = normalize::compact(t);
+                // 单位：东城街道卫生院 may name the unit, as 单位：人 names the
+                // measure: only its value is offered, which only a unit's
+                // name matches.
+                if let Some(v) = compact.strip_prefix("单位:") {
+                    let v = up_to_next_key(v);
+                    return (!v.is_empty()).then_some((v, CellRef { row, col }));
+                }
+                let plain = !contains_any_key(&compact)
+                    && !NOTE_OPENERS.iter().any(|k| compact.starts_with(k));
+                plain.then(|| (t.trim().to_string(), CellRef { row, col }))
             })
-            .map(|&(row, col, t)| (t.trim().to_string(), CellRef { row, col }))
             .collect();
     }
     meta
@@ -198,6 +210,9 @@ fn month_of_heading(text: &str) -> Option<Month> {
         .trim_matches(['（', '）', '(', ')', '【', '】', '[', ']'])
         .trim_end_matches('份');
     if let Some(Period::Month(m)) = Period::parse(bare) {
+        return Some(m);
+    }
+    if let Some(m) = crate::period::month_of_day_range(bare) {
         return Some(m);
     }
     let opens_with_year = t
@@ -284,7 +299,12 @@ fn value_after(compact: &str, keys: &[&str]) -> Option<String> {
         .iter()
         .filter_map(|k| compact.find(k).map(|p| (p, *k)))
         .min_by_key(|(p, k)| (*p, usize::MAX - k.len()))?;
-    let rest = &compact[pos + key.len()..];
+    Some(up_to_next_key(&compact[pos + key.len()..]))
+}
+
+/// A label's value: `rest` (what follows the label) up to the next known
+/// key, without the colon before it or a separator after it.
+fn up_to_next_key(rest: &str) -> String {
     let rest = rest.trim_start_matches([':', '：']);
     let end = UNIT_KEYS
         .iter()
@@ -293,11 +313,9 @@ fn value_after(compact: &str, keys: &[&str]) -> Option<String> {
         .filter_map(|k| rest.find(k))
         .min()
         .unwrap_or(rest.len());
-    Some(
-        rest[..end]
-            .trim_end_matches(['，', ',', ';', '；'])
-            .to_string(),
-    )
+    rest[..end]
+        .trim_end_matches(['，', ',', ';', '；'])
+        .to_string()
 }
 
 #[cfg(test)]

@@ -1530,6 +1530,65 @@ fn a_row_of_the_townships_own_name_is_its_total() {
     assert!(of("total_mismatch", "新民镇.xlsx").is_empty(), "{f:#?}");
 }
 
+/// The lines above a header as offices also write them (FORMS.md §2): the
+/// unit after a bare 单位：, which 单位：人 beside it does not stand for;
+/// the month as 报表月份 or 统计时段, or as the days of one whole month
+/// with no label at all.
+#[test]
+fn the_unit_and_month_written_other_ways_above_the_header() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let rows = |a: f64, b: f64| {
+        vec![
+            (
+                "东门社区",
+                vec![("resident_pop", V::N(1000.0)), ("signed", V::N(a))],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(500.0)), ("signed", V::N(b))],
+            ),
+        ]
+    };
+    let save = |file: &str, unit_line: &str, period_line: &str, rows: Vec<util::Row<'_>>| {
+        let mut wb = util::return_book("家医", "family_doctor", "", None, &rows, None);
+        let ws = wb.worksheet_from_index(0).unwrap();
+        ws.write(1, 0, unit_line).unwrap();
+        ws.write(1, 5, period_line).unwrap();
+        wb.save(d.path(file)).unwrap();
+    };
+    save(
+        "in/a.xlsx",
+        "单位：城东街道卫生院",
+        "报表月份：2026-01",
+        rows(400.0, 100.0),
+    );
+    save(
+        "in/城东街道2.xlsx",
+        "单位：人",
+        "统计时段：2026.2.1-2026.2.28",
+        rows(410.0, 110.0),
+    );
+    save(
+        "in/城东街道3.xlsx",
+        "填报单位：城东街道",
+        "2026年3月1日-3月31日",
+        rows(420.0, 120.0),
+    );
+    util::run_in(&d, "check", &["--export", "out"]);
+    let f = findings(&d);
+    let errors: Vec<_> = f.iter().filter(|x| x["severity"] == "error").collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    for (month, signed) in [("2026-01", 500.0), ("2026-02", 520.0), ("2026-03", 540.0)] {
+        assert_eq!(
+            a.get(&(month.into(), "439902001000".into(), "signed".into())),
+            Some(&signed),
+            "{month}"
+        );
+    }
+}
+
 /// Issue 28: a return on the old 8-dose form (before the 22 doses of the
 /// national schedule) is one `missing_column` warning naming the 15 groups
 /// it lacks, and its 8 doses count exactly.
