@@ -273,6 +273,18 @@ fn size(bytes: u64) -> String {
     format!("{bytes} B")
 }
 
+/// A spreadsheet format phstats does not read (see
+/// [`Unreadable::OtherSpreadsheet`]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum SpreadsheetKind {
+    /// OpenDocument (LibreOffice, WPS): .ods.
+    Ods,
+    /// Excel's binary workbook: .xlsb.
+    Xlsb,
+    /// WPS 表格's own .et, not saved in an Excel format.
+    Et,
+}
+
 /// Why a workbook, or a sheet of it, could not be read.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Unreadable {
@@ -284,6 +296,9 @@ pub enum Unreadable {
     Text,
     /// Neither xlsx nor xls.
     NotExcel,
+    /// A spreadsheet of another format: an OpenDocument (.ods) or Excel
+    /// binary (.xlsb) workbook, or a WPS .et file that is neither.
+    OtherSpreadsheet(SpreadsheetKind),
     /// Password-protected.
     Encrypted,
     /// The xlsx package is damaged (the reader's words).
@@ -781,6 +796,33 @@ impl Unreadable {
                 "the file is not an Excel workbook (neither xlsx nor xls)".into(),
                 resend(),
             ),
+            Unreadable::OtherSpreadsheet(kind) => {
+                let (zh, en) = match kind {
+                    SpreadsheetKind::Ods => (
+                        "OpenDocument 表格（.ods）",
+                        "an OpenDocument spreadsheet (.ods)",
+                    ),
+                    SpreadsheetKind::Xlsb => (
+                        "Excel 二进制工作簿（.xlsb）",
+                        "an Excel binary workbook (.xlsb)",
+                    ),
+                    SpreadsheetKind::Et => (
+                        "WPS 表格自有格式（.et）",
+                        "a WPS spreadsheet in its own format (.et)",
+                    ),
+                };
+                (
+                    format!("文件是 {zh}，phstats 只读取 .xlsx 和 .xls"),
+                    format!("the file is {en}; phstats reads .xlsx and .xls only"),
+                    Some(
+                        lang.pick(
+                            "请用 WPS、Excel 或 LibreOffice 打开后另存为 .xlsx",
+                            "open it in WPS, Excel or LibreOffice and save it as .xlsx",
+                        )
+                        .into(),
+                    ),
+                )
+            }
             Unreadable::Encrypted => (
                 "工作簿设有打开密码（已加密），无法读取".into(),
                 "the workbook is password-protected (encrypted)".into(),

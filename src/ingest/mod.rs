@@ -187,7 +187,14 @@ fn is_workbook_name(path: &Path) -> bool {
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    !name.starts_with("~$") && matches!(ext.as_deref(), Some("xlsx" | "xls"))
+    // .xlsm: a template with macros, read as .xlsx. .et, .ods and .xlsb
+    // are spreadsheets too: a township that sent one has sent its return,
+    // and is told how to send it readably rather than passed over.
+    !name.starts_with("~$")
+        && matches!(
+            ext.as_deref(),
+            Some("xlsx" | "xls" | "xlsm" | "et" | "ods" | "xlsb")
+        )
 }
 
 /// What one file yielded.

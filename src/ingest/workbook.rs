@@ -25,7 +25,7 @@ use std::path::Path;
 use calamine::{Cell as CalCell, Data, DataRef, DataType as _, Range, Reader, Xls, Xlsx};
 
 use crate::findings::CellRef;
-use crate::message::{Limit, Unreadable};
+use crate::message::{Limit, SpreadsheetKind, Unreadable};
 
 /// The largest file read at all, in bytes. A return is tens of kilobytes;
 /// a county's workbook of thirty townships a few megabytes.
@@ -214,7 +214,23 @@ fn check_package(bytes: &[u8]) -> Result<(), Unreadable> {
 /// Excel, past a limit).
 pub fn open(path: &Path) -> Result<Book, Unreadable> {
     let bytes = read_bounded(path)?;
+    let et = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("et"));
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        // An OpenDocument package names its type first, uncompressed; an
+        // Excel binary one has its workbook as xl/workbook.bin.
+        if bytes.get(30..38).is_some_and(|name| name == b"mimetype")
+            && bytes
+                .get(38..)
+                .is_some_and(|rest| rest.starts_with(b"application/vnd.oasis.opendocument"))
+        {
+            return Err(Unreadable::OtherSpreadsheet(SpreadsheetKind::Ods));
+        }
+        if bytes.windows(15).any(|w| w == b"xl/workbook.bin") {
+            return Err(Unreadable::OtherSpreadsheet(SpreadsheetKind::Xlsb));
+        }
         check_package(&bytes)?;
         let wb: Xlsx<_> = guarded(|| {
             Xlsx::new(Cursor::new(bytes)).map_err(|e| Unreadable::DamagedXlsx(e.to_string()))
@@ -232,6 +248,8 @@ pub fn open(path: &Path) -> Result<Book, Unreadable> {
                 let low = msg.to_lowercase();
                 if low.contains("password") || low.contains("encrypt") {
                     Unreadable::Encrypted
+                } else if et {
+                    Unreadable::OtherSpreadsheet(SpreadsheetKind::Et)
                 } else {
                     Unreadable::DamagedXls(msg)
                 }
@@ -240,6 +258,8 @@ pub fn open(path: &Path) -> Result<Book, Unreadable> {
         Ok(Book {
             inner: Inner::Xls(Box::new(wb)),
         })
+    } else if et && !bytes.is_empty() {
+        Err(Unreadable::OtherSpreadsheet(SpreadsheetKind::Et))
     } else {
         Err(describe_unknown(&bytes))
     }

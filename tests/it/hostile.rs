@@ -618,3 +618,65 @@ fn the_terminal_never_prints_a_control_character_from_a_file() {
     );
     assert!(stdout.contains("\\u{1b}[31m40"), "{stdout}");
 }
+
+/// A return sent as another spreadsheet format is a named error telling
+/// how to resend it, never a file passed over (which left the township
+/// 未上报): an OpenDocument .ods, a WPS .et in its own format. A .xlsm (a
+/// template with macros) and a .et that is an .xls inside are read.
+#[test]
+fn a_return_in_another_spreadsheet_format_is_named_or_read() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    util::family(
+        &d,
+        "in/城东街道.xlsm",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0)],
+    );
+    std::fs::write(d.path("in/新民镇.et"), b"ET\x00\x01 a WPS file of its own").unwrap();
+    // A .et that WPS saved as an Excel 97 file inside.
+    util::family(&d, "draft.xlsx", "新民镇", 2, &[("红旗村", 300.0, 100.0)]);
+    let ods = util::soffice("a return saved as .ods and as .xls");
+    if ods {
+        for to in ["ods", "xls"] {
+            let out = util::soffice_cmd(&d)
+                .args(["--headless", "--calc", "--convert-to", to, "--outdir"])
+                .arg(d.path("conv"))
+                .arg(d.path("draft.xlsx"))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", util::text(&out));
+        }
+        std::fs::copy(d.path("conv/draft.ods"), d.path("in/新民镇.ods")).unwrap();
+        std::fs::copy(d.path("conv/draft.xls"), d.path("in/新民镇2.et")).unwrap();
+    }
+    util::run_in(&d, "check", &["--export", "out"]);
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |month: &str, unit: &str| {
+        a.get(&(month.into(), unit.into(), "signed".into()))
+            .copied()
+    };
+    assert_eq!(get("2026-01", "439902001000"), Some(400.0), "the .xlsm");
+    let et = find(&f, "unreadable_file", "新民镇.et");
+    assert_eq!(et.len(), 1, "{f:#?}");
+    assert!(
+        et[0]["message"].contains("WPS 表格自有格式（.et）"),
+        "{et:#?}"
+    );
+    assert!(et[0]["message"].contains("另存为 .xlsx"), "{et:#?}");
+    if ods {
+        let o = find(&f, "unreadable_file", "新民镇.ods");
+        assert_eq!(o.len(), 1, "{f:#?}");
+        assert!(
+            o[0]["message"].contains("OpenDocument 表格（.ods）"),
+            "{o:#?}"
+        );
+        assert_eq!(
+            get("2026-02", "439902101000"),
+            Some(100.0),
+            "the .xls in a .et"
+        );
+    }
+}
