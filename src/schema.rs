@@ -682,10 +682,14 @@ impl Form {
                 .clone()
                 .unwrap_or_else(|| raw.unit_note.clone()),
         );
+        // Every spelling of a grouped field's sub-header, its aliases too
+        // (应种数 heads a column as 应种人数 does).
         let sub_labels = fields
             .iter()
-            .filter(|f| !f.derived && f.group.is_some())
-            .map(|f| normalize::label(&f.label))
+            .zip(&raw.fields)
+            .filter(|(f, _)| !f.derived && f.group.is_some())
+            .flat_map(|(f, rf)| std::iter::once(&f.label).chain(&rf.aliases))
+            .map(|l| normalize::label(l))
             .collect();
         Ok(Form {
             en,
@@ -982,8 +986,15 @@ mod tests {
             ("bOPV第4剂实种人数", "bopv2_given"),
             ("DTaP1应种人数", "dtap1_due"),
             ("乙肝首针及时接种人数", "hepb1_timely"),
+            ("乙肝疫苗第1剂应种", "hepb1_due"),
+            ("卡介苗已种人数", "bcg_given"),
         ] {
             assert_eq!(hit(label).as_deref(), Some(id), "{label}");
+        }
+        // A sub-header is known by its aliases too, as fields-as-rows
+        // returns head their columns (应种 | 实种 | 接种率).
+        for sub in ["应种人数", "应种数", "应种", "实种", "接种数", "接种率"] {
+            assert!(v.is_sub_label(&normalize::label(sub)), "{sub}");
         }
         assert_eq!(
             hit("百白破1-3剂脱落率(%)"),
