@@ -1008,6 +1008,16 @@ mod tests {
         };
         assert_eq!(hit("高血压签约人数").as_deref(), Some("htn_signed"));
         assert_eq!(hit("签约人数").as_deref(), Some("signed"));
+        for (label, id) in [
+            ("签约数", "signed"),
+            ("辖区常住人口数", "resident_pop"),
+            ("重点人群签约数", "key_signed"),
+            ("履约服务人次", "services"),
+            ("65岁及以上老年人数", "elderly_pop"),
+            ("孕产妇签约数", "maternal_signed"),
+        ] {
+            assert_eq!(hit(label).as_deref(), Some(id), "{label}");
+        }
         assert_eq!(fd.match_sub_label("人数"), None, "人数 names five fields");
         // FORMS.md §3.3: the years to date as also written.
         let cd = &s.forms[2];
