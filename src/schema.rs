@@ -1031,6 +1031,11 @@ mod tests {
             ("Ⅱ型糖尿病最近一次随访控制达标人数", "dm_controlled"),
             ("糖尿病年内已管理人数", "dm_managed"),
             ("2型糖尿病规范管理人数", "dm_standard"),
+            ("高血压管理人数", "htn_managed"),
+            ("高血压血压控制达标人数", "htn_controlled"),
+            ("糖尿病随访人次", "dm_followups"),
+            ("糖尿病新发现患者数", "dm_new"),
+            ("糖尿病管理人群血糖控制率(%)", "dm_control_rate"),
         ] {
             assert_eq!(hit(label).as_deref(), Some(id), "{label}");
         }
