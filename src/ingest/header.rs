@@ -69,6 +69,10 @@ struct ColumnLabels<'r> {
     /// down two rows / 应种人数): the outer group carried from the left
     /// across its span, its own dose if any, and the sub-header, joined.
     joined3: Option<String>,
+    /// The outer group itself (carried): where it names a part of the
+    /// official return (本地儿童 / 流动儿童 / 合计 over the doses), the
+    /// 合计's column is the field's.
+    outer: Option<&'r str>,
 }
 
 /// A normalised header text and its column.
@@ -160,8 +164,16 @@ fn labels_at<'r>(cache: &'r mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels
         if own.is_none() && sub.is_none() {
             // Only the row above has text here: not a column of this
             // header (a gap, that ends a merged group), but it may begin
-            // an outer group's span.
+            // an outer group's span; or, merged down three rows, it is
+            // 单位名称 or 序号.
             (carried, outer, mid) = (None, above, None);
+            if above.is_some_and(|t| is_name_label(t) || is_serial_label(t)) {
+                out.push(ColumnLabels {
+                    col,
+                    above,
+                    ..ColumnLabels::default()
+                });
+            }
             continue;
         }
         // A group header merged across its sub-headers holds its text only in
@@ -200,6 +212,7 @@ fn labels_at<'r>(cache: &'r mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels
             joined,
             above,
             joined3,
+            outer,
         });
     }
     out
@@ -264,16 +277,31 @@ fn try_form(
 ) -> (Header, Vec<(usize, bool)>) {
     let mut columns: Vec<(FieldIdx, u32)> = Vec::new();
     let mut matched_by: Vec<MatchedBy> = Vec::new();
+    // Each found column's place in `labels`.
+    let mut column_at: Vec<usize> = Vec::new();
     let mut name_col = None;
     let mut serial_col = None;
     let mut unknown = Vec::new();
+    // Whether a column stands under a 合计 block (本地 / 流动 / 合计 side by
+    // side): of a field's columns, that one is the field's.
+    let in_total = |c: &ColumnLabels| {
+        c.outer.and_then(super::parts::part_of) == Some(super::parts::Part::Total)
+    };
     for (i, c) in labels.iter().enumerate() {
         if let Some((f, sub)) = match_column(form, c) {
-            if columns.iter().any(|(g, _)| *g == f) {
-                unknown.push((i, true));
-            } else {
-                columns.push((f, c.col));
-                matched_by.push(sub);
+            match columns.iter().position(|(g, _)| *g == f) {
+                Some(k) if in_total(c) && !in_total(&labels[column_at[k]]) => {
+                    unknown.push((column_at[k], true));
+                    columns[k] = (f, c.col);
+                    matched_by[k] = sub;
+                    column_at[k] = i;
+                }
+                Some(_) => unknown.push((i, true)),
+                None => {
+                    columns.push((f, c.col));
+                    matched_by.push(sub);
+                    column_at.push(i);
+                }
             }
             continue;
         }

@@ -17,16 +17,17 @@ use crate::message::Detail;
 use crate::observation::{Observations, Return};
 use crate::schema::{FieldIdx, Schemas};
 
-/// Which part of the three-sheet workbook a sheet is, by its name.
+/// Which part of the three-sheet workbook a sheet is, by its name (or a
+/// block of columns, by the label over it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
+pub(super) enum Part {
     Local,
     Floating,
     Total,
 }
 
 /// A sheet name's part: 本地 (户籍), 流动 (外来), 合计 (总计, 合并).
-fn part_of(sheet: &str) -> Option<Part> {
+pub(super) fn part_of(sheet: &str) -> Option<Part> {
     let name = crate::normalize::compact(sheet);
     let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
     match (

@@ -201,6 +201,21 @@ fn groups_by_sub_labels(
         return None;
     }
     let first_sub = sub_cols.iter().map(|(c, _)| *c).min()?;
+    // The label over each sub-header's block, carried across its merged
+    // span (本地儿童 | 流动儿童 | 合计 over their 应种 / 实种 / 接种率): of a
+    // field's columns, the 合计's is the field's.
+    let over: Vec<(u32, &str)> = texts
+        .iter()
+        .filter(|(r, _, _)| head > 0 && *r == head - 1)
+        .map(|(_, c, t)| (*c, t.as_str()))
+        .collect();
+    let in_total = |col: u32| {
+        over.iter()
+            .rev()
+            .find(|(c, _)| *c <= col)
+            .and_then(|(_, t)| super::parts::part_of(t))
+            == Some(super::parts::Part::Total)
+    };
     let mut cells: Vec<(FieldIdx, CellRef)> = Vec::new();
     let groups: Vec<(u32, u32, String)> = texts
         .iter()
@@ -213,7 +228,9 @@ fn groups_by_sub_labels(
                 .iter()
                 .find_map(|group| form.match_label(&format!("{group}{sub}")));
             if let Some(f) = found {
-                if !form.field(f).derived && !cells.iter().any(|(g, _)| *g == f) {
+                let had = cells.iter().position(|(g, _)| *g == f);
+                let replaces = had.is_some_and(|k| in_total(*sc) && !in_total(cells[k].1.col));
+                if !form.field(f).derived && (had.is_none() || replaces) {
                     // A figure, nothing, or a mistyped figure (约20), which
                     // reading names at its cell; never another label.
                     let (fits, _) = figure_like(grid, r, *sc);
@@ -222,7 +239,11 @@ fn groups_by_sub_labels(
                         form.is_sub_label(&t) || form.match_label(&t).is_some()
                     });
                     if fits || !label {
-                        cells.push((f, CellRef { row: r, col: *sc }));
+                        let cell = (f, CellRef { row: r, col: *sc });
+                        match had {
+                            Some(k) => cells[k] = cell,
+                            None => cells.push(cell),
+                        }
                     }
                 }
             }

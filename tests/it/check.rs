@@ -1589,6 +1589,113 @@ fn the_unit_and_month_written_other_ways_above_the_header() {
     }
 }
 
+/// The official return's 本地 / 流动 / 合计 as blocks of columns on one
+/// sheet (FORMS.md §3.1), not as three sheets: the 合计 block's columns
+/// are the return, wherever the block stands, and the 本地 block's are
+/// never taken for the township's figures — both in a one-unit return (a
+/// dose a row) and over village rows under a header of three rows.
+#[test]
+fn local_floating_and_total_side_by_side_count_the_total() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let plain = rust_xlsxwriter::Format::new();
+    let subs = ["应种人数", "实种人数", "接种率(%)"];
+    // 新民镇's own return, doses down; the 合计 block last.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：新民镇卫生院").unwrap();
+    ws.write(1, 7, "报告期：2026年1月").unwrap();
+    ws.merge_range(2, 0, 3, 0, "疫苗", &plain).unwrap();
+    for (k, block) in ["本地儿童", "流动儿童", "合计"].iter().enumerate() {
+        let c = 1 + 3 * k as u16;
+        ws.merge_range(2, c, 2, c + 2, block, &plain).unwrap();
+        for (j, sub) in subs.iter().enumerate() {
+            ws.write(3, c + j as u16, *sub).unwrap();
+        }
+    }
+    // (dose, 本地 (应种, 实种), 流动 (应种, 实种)).
+    // (应种, 实种) of 本地 and of 流动.
+    type Parts<'a> = (&'a str, (f64, f64), (f64, f64));
+    let doses: [Parts; 2] = [
+        ("乙肝疫苗第1剂", (20.0, 19.0), (3.0, 3.0)),
+        ("卡介苗", (15.0, 15.0), (2.0, 1.0)),
+    ];
+    for (i, (dose, local, floating)) in doses.iter().enumerate() {
+        let r = 4 + i as u32;
+        ws.write(r, 0, *dose).unwrap();
+        let total = (local.0 + floating.0, local.1 + floating.1);
+        for (k, (due, given)) in [*local, *floating, total].iter().enumerate() {
+            let c = 1 + 3 * k as u16;
+            ws.write(r, c, *due).unwrap();
+            ws.write(r, c + 1, *given).unwrap();
+            ws.write(r, c + 2, (given / due * 1000.0).round() / 10.0)
+                .unwrap();
+        }
+    }
+    wb.save(d.path("in/新民镇.xlsx")).unwrap();
+    // 城东街道's villages, 合计 / 本地 / 流动 over each dose over its counts.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道社区卫生服务中心")
+        .unwrap();
+    ws.write(1, 7, "报告期：2026年1月").unwrap();
+    ws.merge_range(2, 0, 4, 0, "序号", &plain).unwrap();
+    ws.merge_range(2, 1, 4, 1, "单位名称", &plain).unwrap();
+    // Each village's 本地 and 流动 乙肝疫苗第1剂 (应种, 实种).
+    let villages: [Parts; 2] = [
+        ("东门社区", (10.0, 9.0), (2.0, 2.0)),
+        ("新村", (8.0, 8.0), (1.0, 0.0)),
+    ];
+    for (k, block) in ["本地儿童", "流动儿童", "合计"].iter().enumerate() {
+        let c = 2 + 3 * k as u16;
+        ws.merge_range(2, c, 2, c + 2, block, &plain).unwrap();
+        ws.merge_range(3, c, 3, c + 2, "乙肝疫苗第1剂", &plain)
+            .unwrap();
+        for (j, sub) in subs.iter().enumerate() {
+            ws.write(4, c + j as u16, *sub).unwrap();
+        }
+        for (i, (name, local, floating)) in villages.iter().enumerate() {
+            let r = 5 + i as u32;
+            ws.write(r, 0, (i + 1) as f64).unwrap();
+            ws.write(r, 1, *name).unwrap();
+            let (due, given) = match k {
+                0 => *local,
+                1 => *floating,
+                _ => (local.0 + floating.0, local.1 + floating.1),
+            };
+            ws.write(r, c, due).unwrap();
+            ws.write(r, c + 1, given).unwrap();
+            ws.write(r, c + 2, (given / due * 1000.0).round() / 10.0)
+                .unwrap();
+        }
+    }
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    util::run_in(&d, "check", &["--export", "out", "--period", "2026-01"]);
+    let f = findings(&d);
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |unit: &str, field: &str| {
+        a.get(&("2026-01".into(), unit.into(), field.into()))
+            .copied()
+    };
+    assert_eq!(get("439902101000", "hepb1_due"), Some(23.0));
+    assert_eq!(get("439902101000", "hepb1_given"), Some(22.0));
+    assert_eq!(get("439902101000", "bcg_given"), Some(16.0));
+    assert_eq!(get("439902001001", "hepb1_due"), Some(12.0));
+    assert_eq!(get("439902001002", "hepb1_given"), Some(8.0));
+    assert_eq!(get("439902001000", "hepb1_due"), Some(21.0));
+    for rule in [
+        "unknown_unit",
+        "not_a_number",
+        "rate_mismatch",
+        "duplicate_row",
+    ] {
+        let hits: Vec<_> = f.iter().filter(|x| x["rule"] == rule).collect();
+        assert!(hits.is_empty(), "{rule}: {hits:#?}");
+    }
+}
+
 /// Issue 28: a return on the old 8-dose form (before the 22 doses of the
 /// national schedule) is one `missing_column` warning naming the 15 groups
 /// it lacks, and its 8 doses count exactly.
