@@ -244,6 +244,12 @@ fn match_column(form: &Form, c: &ColumnLabels) -> Option<(FieldIdx, MatchedBy)> 
             return Some((f, MatchedBy::Joined3));
         }
     }
+    // The two rows the other way up: 应种人数 merged over the doses.
+    if let (Some(g), Some(s)) = (c.group, c.sub) {
+        if let Some(f) = form.match_label(&[s, g].concat()) {
+            return Some((f, MatchedBy::Joined));
+        }
+    }
     if let Some(s) = c.sub {
         if let Some(f) = form.match_label(s).or_else(|| form.match_sub_label(s)) {
             return Some((f, MatchedBy::Sub));
@@ -488,6 +494,29 @@ mod tests {
                 "bcg_due",
                 "bcg_given",
                 "bcg_rate"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_header_the_other_way_up_is_joined_sub_first() {
+        let s = Schemas::builtin().unwrap();
+        // 应种人数 and 实种人数 merged over the doses below them.
+        let r = grid_of(&[
+            &["序号", "单位名称", "应种人数", "", "实种人数", ""],
+            &["", "", "乙肝疫苗第1剂", "卡介苗", "乙肝疫苗第1剂", "卡介苗"],
+            &["1", "东门社区", "10", "9", "9", "9"],
+        ]);
+        let g = Grid::with_formulas(&r, &[]);
+        let h = find_header(&g, &s).unwrap();
+        assert_eq!((h.first_row, h.last_row), (0, 1));
+        assert_eq!(
+            fields(&h, &s),
+            [
+                ("hepb1_due".to_string(), 2),
+                ("bcg_due".to_string(), 3),
+                ("hepb1_given".to_string(), 4),
+                ("bcg_given".to_string(), 5)
             ]
         );
     }
