@@ -419,7 +419,13 @@ pub struct Form {
     /// Normalised sub-header that names exactly one field on its own.
     unique_sub_labels: HashMap<String, FieldIdx>,
     /// Every normalised sub-header of a reported field in a group.
-    sub_labels: std::collections::HashSet<String>,
+    sub_labels: foldhash::HashSet<String>,
+    /// The last character of every label above, sorted: a text ending in
+    /// another (a village's name, a number, 合计) is no label, known
+    /// without hashing it. A return's header search asks of every cell
+    /// of its first rows, mostly of such texts; with the doses' aliases
+    /// the tables hold thousands of spellings.
+    label_ends: Vec<char>,
     /// Each field by its id: a store's layouts name a hundred fields for
     /// each of thousands of returns.
     ids: HashMap<String, FieldIdx>,
@@ -518,19 +524,33 @@ impl Form {
     /// The field a header label (already normalised with [`normalize::label`]) names.
     #[must_use]
     pub fn match_label(&self, label: &str) -> Option<FieldIdx> {
+        if !self.may_be_label(label) {
+            return None;
+        }
         self.labels.get(label).copied()
+    }
+
+    /// Whether `label` ends as some label does ([`Form::label_ends`]).
+    fn may_be_label(&self, label: &str) -> bool {
+        label
+            .chars()
+            .next_back()
+            .is_some_and(|c| self.label_ends.binary_search(&c).is_ok())
     }
 
     /// Whether `label` (normalised) is the sub-header of a reported field
     /// in a group (`应种人数` under `乙肝疫苗第1剂`).
     #[must_use]
     pub fn is_sub_label(&self, label: &str) -> bool {
-        self.sub_labels.contains(label)
+        self.may_be_label(label) && self.sub_labels.contains(label)
     }
 
     /// The field a bare sub-header names, when only one field has it.
     #[must_use]
     pub fn match_sub_label(&self, label: &str) -> Option<FieldIdx> {
+        if !self.may_be_label(label) {
+            return None;
+        }
         self.unique_sub_labels.get(label).copied()
     }
 
@@ -684,13 +704,21 @@ impl Form {
         );
         // Every spelling of a grouped field's sub-header, its aliases too
         // (应种数 heads a column as 应种人数 does).
-        let sub_labels = fields
+        let sub_labels: foldhash::HashSet<String> = fields
             .iter()
             .zip(&raw.fields)
             .filter(|(f, _)| !f.derived && f.group.is_some())
             .flat_map(|(f, rf)| std::iter::once(&f.label).chain(&rf.aliases))
             .map(|l| normalize::label(l))
             .collect();
+        let mut label_ends: Vec<char> = labels
+            .keys()
+            .chain(unique_sub_labels.keys())
+            .chain(&sub_labels)
+            .filter_map(|l| l.chars().next_back())
+            .collect();
+        label_ends.sort_unstable();
+        label_ends.dedup();
         Ok(Form {
             en,
             table_no: raw.table_no.clone(),
@@ -706,6 +734,7 @@ impl Form {
             labels,
             unique_sub_labels,
             sub_labels,
+            label_ends,
             ids,
         })
     }

@@ -66,13 +66,14 @@ struct ColumnLabels<'r> {
     /// merged down three rows).
     above: Option<&'r str>,
     /// In a three-row header (乙肝疫苗 / 第1剂 / 应种人数, or 卡介苗 merged
-    /// down two rows / 应种人数): the outer group carried from the left
-    /// across its span, its own dose if any, and the sub-header, joined.
-    joined3: Option<String>,
-    /// The outer group itself (carried): where it names a part of the
-    /// official return (本地儿童 / 流动儿童 / 合计 over the doses), the
-    /// 合计's column is the field's.
+    /// down two rows / 应种人数): the outer group, carried from the left
+    /// across its span, which [`match_column`] joins with `mid` and the
+    /// sub-header. Where it names a part of the official return (本地儿童 /
+    /// 流动儿童 / 合计 over the doses), the 合计's column is the field's.
     outer: Option<&'r str>,
+    /// In a three-row header, the dose under the outer group (carried
+    /// across its own span, ended by a new outer group).
+    mid: Option<&'r str>,
 }
 
 /// A normalised header text and its column.
@@ -190,8 +191,11 @@ fn labels_at<'r>(cache: &'r mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels
             (None, Some(_)) => carried,
             (None, None) => None,
         };
+        // Every label has a Chinese word in it: two texts of digits (a
+        // data row's numbers typed as text) join to no label, and are not
+        // joined.
         let joined = match (group, sub) {
-            (Some(g), Some(s)) => Some([g, s].concat()),
+            (Some(g), Some(s)) if !(g.is_ascii() && s.is_ascii()) => Some([g, s].concat()),
             _ => None,
         };
         if above.is_some() {
@@ -200,10 +204,6 @@ fn labels_at<'r>(cache: &'r mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels
         if own.is_some() {
             mid = own;
         }
-        let joined3 = match (outer, sub) {
-            (Some(o), Some(s)) => Some([o, mid.unwrap_or_default(), s].concat()),
-            _ => None,
-        };
         out.push(ColumnLabels {
             col,
             own,
@@ -211,8 +211,8 @@ fn labels_at<'r>(cache: &'r mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels
             sub,
             joined,
             above,
-            joined3,
             outer,
+            mid,
         });
     }
     out
@@ -239,15 +239,22 @@ fn match_column(form: &Form, c: &ColumnLabels) -> Option<(FieldIdx, MatchedBy)> 
             return Some((f, MatchedBy::Joined));
         }
     }
-    if let Some(j) = &c.joined3 {
-        if let Some(f) = form.match_label(j) {
-            return Some((f, MatchedBy::Joined3));
+    // A three-row join, or the two rows the other way up (应种人数 merged
+    // over the doses), only where a sub-header stands where it would.
+    // (Every label has a Chinese word in it: a text of digits is none.)
+    if let (Some(o), Some(s)) = (c.outer, c.sub) {
+        if !s.is_ascii() && form.is_sub_label(s) {
+            let joined3 = [o, c.mid.unwrap_or_default(), s].concat();
+            if let Some(f) = form.match_label(&joined3) {
+                return Some((f, MatchedBy::Joined3));
+            }
         }
     }
-    // The two rows the other way up: 应种人数 merged over the doses.
-    if let (Some(g), Some(s)) = (c.group, c.sub) {
-        if let Some(f) = form.match_label(&[s, g].concat()) {
-            return Some((f, MatchedBy::Joined));
+    if let (Some(g), Some(s), Some(_)) = (c.group, c.sub, &c.joined) {
+        if !g.is_ascii() && !s.is_ascii() && form.is_sub_label(g) {
+            if let Some(f) = form.match_label(&[s, g].concat()) {
+                return Some((f, MatchedBy::Joined));
+            }
         }
     }
     if let Some(s) = c.sub {

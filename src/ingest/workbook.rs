@@ -168,11 +168,15 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, Unreadable> {
 
 /// Checks every part of an .xlsx package against the limits, from its
 /// central directory alone (nothing is inflated). A package the zip reader
-/// cannot list is left to calamine, which says how it is damaged.
+/// cannot list is left to calamine, which says how it is damaged. An Excel
+/// binary workbook (its workbook part `xl/workbook.bin`) is named as one.
 fn check_package(bytes: &[u8]) -> Result<(), Unreadable> {
     let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
         return Ok(());
     };
+    if zip.index_for_name("xl/workbook.bin").is_some() {
+        return Err(Unreadable::OtherSpreadsheet(SpreadsheetKind::Xlsb));
+    }
     if zip.len() > MAX_PARTS {
         return Err(over(Limit::Parts, None, zip.len() as u64, MAX_PARTS as u64));
     }
@@ -227,9 +231,6 @@ pub fn open(path: &Path) -> Result<Book, Unreadable> {
                 .is_some_and(|rest| rest.starts_with(b"application/vnd.oasis.opendocument"))
         {
             return Err(Unreadable::OtherSpreadsheet(SpreadsheetKind::Ods));
-        }
-        if bytes.windows(15).any(|w| w == b"xl/workbook.bin") {
-            return Err(Unreadable::OtherSpreadsheet(SpreadsheetKind::Xlsb));
         }
         check_package(&bytes)?;
         let wb: Xlsx<_> = guarded(|| {
