@@ -245,13 +245,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                     );
                     continue;
                 }
-                out.total_row = Some(row);
-                let (values, findings) = read_figures(grid, h, ctx, row, parent_code);
-                out.findings.extend(findings);
-                out.totals = values
-                    .into_iter()
-                    .map(|(field, value, cell)| TotalCell { field, value, cell })
-                    .collect();
+                read_total(&mut out, grid, h, ctx, row);
             }
             RowKind::NoName => {
                 sums.add(grid, h, row);
@@ -325,13 +319,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
             col: h.name_col.unwrap_or(0),
         };
         if out.total_row.is_none() {
-            out.total_row = Some(row);
-            let (values, findings) = read_figures(grid, h, ctx, row, parent_code);
-            out.findings.extend(findings);
-            out.totals = values
-                .into_iter()
-                .map(|(field, value, cell)| TotalCell { field, value, cell })
-                .collect();
+            read_total(&mut out, grid, h, ctx, row);
         } else if let Some(total_row) = out.total_row {
             // Beside a 合计: another total, or the centre's own figures;
             // counted in neither, and named.
@@ -363,6 +351,19 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
     out.row_sums = sums.finish();
     out.unlabelled = unlabelled.finish();
     out
+}
+
+/// Reads `row` as the sheet's 合计: its figures are the totals the unit
+/// rows are checked against, never counted themselves.
+fn read_total(out: &mut Rows, grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>, row: u32) {
+    let parent_code = ctx.registry.unit(ctx.parent).code.0;
+    out.total_row = Some(row);
+    let (values, findings) = read_figures(grid, h, ctx, row, parent_code);
+    out.findings.extend(findings);
+    out.totals = values
+        .into_iter()
+        .map(|(field, value, cell)| TotalCell { field, value, cell })
+        .collect();
 }
 
 /// Column sums over every unit row, for the 合计 check.

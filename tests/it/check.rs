@@ -1053,6 +1053,53 @@ fn a_local_floating_total_workbook_is_one_return() {
     assert!(!f.iter().any(|x| x["rule"] == "missing_return"), "{f:#?}");
 }
 
+/// A finding as `findings.csv` has it.
+type Row = std::collections::HashMap<String, String>;
+
+/// `aggregates.csv` by (period, unit code, field).
+type Aggregates = std::collections::HashMap<(String, String, String), f64>;
+
+/// `check --period 2026-01 --export out` over `in/`: its findings and
+/// its aggregates.
+fn check_january(d: &Dir) -> (Vec<Row>, Aggregates) {
+    util::run_in(d, "check", &["--export", "out", "--period", "2026-01"]);
+    (findings(d), util::aggregates(&d.path("out/aggregates.csv")))
+}
+
+/// A unit's January figure of `field` in aggregates `a`.
+fn january(a: &Aggregates, unit: &str, field: &str) -> Option<f64> {
+    a.get(&("2026-01".into(), unit.into(), field.into()))
+        .copied()
+}
+
+/// That no finding of `f` is of any of `rules`.
+fn assert_none_of(f: &[Row], rules: &[&str]) {
+    for rule in rules {
+        let hits: Vec<_> = f.iter().filter(|x| x["rule"] == *rule).collect();
+        assert!(hits.is_empty(), "{rule}: {hits:#?}");
+    }
+}
+
+/// Saves `wb` as `in/{name}.xls` through LibreOffice where it is installed
+/// (`what` says why it is needed), as an office would send it; else as
+/// `in/{name}.xlsx`.
+fn save_as_an_office_would(d: &Dir, wb: &mut rust_xlsxwriter::Workbook, name: &str, what: &str) {
+    wb.save(d.path("draft.xlsx")).unwrap();
+    if util::soffice(what) {
+        std::fs::create_dir_all(d.path("xls")).unwrap();
+        let out = util::soffice_cmd(d)
+            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
+            .arg(d.path("xls"))
+            .arg(d.path("draft.xlsx"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", util::text(&out));
+        std::fs::rename(d.path("xls/draft.xls"), d.path(&format!("in/{name}.xls"))).unwrap();
+    } else {
+        std::fs::rename(d.path("draft.xlsx"), d.path(&format!("in/{name}.xlsx"))).unwrap();
+    }
+}
+
 /// FORMS.md §2: a return about one unit may list its fields as rows — a
 /// township's own total as 指标 | 数值, a village's own sheet as 项目 |
 /// 应种人数 | 实种人数 | 接种率 — read by the same labels and checked the same
@@ -1120,27 +1167,14 @@ fn a_one_unit_return_with_the_fields_as_rows() {
     }
     // The villages' sheets saved by LibreOffice as .xls where it is
     // installed, as an office would send them.
-    wb.save(d.path("draft.xlsx")).unwrap();
-    if util::soffice("villages' own sheets saved as .xls") {
-        std::fs::create_dir_all(d.path("xls")).unwrap();
-        let out = util::soffice_cmd(&d)
-            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
-            .arg(d.path("xls"))
-            .arg(d.path("draft.xlsx"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", util::text(&out));
-        std::fs::rename(d.path("xls/draft.xls"), d.path("in/城东街道.xls")).unwrap();
-    } else {
-        std::fs::rename(d.path("draft.xlsx"), d.path("in/城东街道.xlsx")).unwrap();
-    }
-    util::run_in(&d, "check", &["--export", "out", "--period", "2026-01"]);
-    let f = findings(&d);
-    let a = util::aggregates(&d.path("out/aggregates.csv"));
-    let get = |unit: &str, field: &str| {
-        a.get(&("2026-01".into(), unit.into(), field.into()))
-            .copied()
-    };
+    save_as_an_office_would(
+        &d,
+        &mut wb,
+        "城东街道",
+        "villages' own sheets saved as .xls",
+    );
+    let (f, a) = check_january(&d);
+    let get = |unit: &str, field: &str| january(&a, unit, field);
     // 新民镇 is its own leaf.
     assert_eq!(get("439902101000", "resident_pop"), Some(3000.0));
     assert_eq!(get("439902101000", "signed"), Some(1230.0));
@@ -1287,21 +1321,12 @@ fn fields_as_rows_under_a_label_merged_down() {
     ws.merge_range(r, 0, r, 1, "本月履约服务人次", &plain)
         .unwrap();
     ws.write(r, 2, 321.0).unwrap();
-    wb.save(d.path("draft.xlsx")).unwrap();
-    // Saved by LibreOffice as .xls where it is installed, as an office would.
-    if util::soffice("a return with merged labels saved as .xls") {
-        std::fs::create_dir_all(d.path("xls")).unwrap();
-        let out = util::soffice_cmd(&d)
-            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
-            .arg(d.path("xls"))
-            .arg(d.path("draft.xlsx"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", util::text(&out));
-        std::fs::rename(d.path("xls/draft.xls"), d.path("in/新民镇.xls")).unwrap();
-    } else {
-        std::fs::rename(d.path("draft.xlsx"), d.path("in/新民镇.xlsx")).unwrap();
-    }
+    save_as_an_office_would(
+        &d,
+        &mut wb,
+        "新民镇",
+        "a return with merged labels saved as .xls",
+    );
     util::run_in(&d, "check", &["--export", "out", "--period", "2026-01"]);
     let f = findings(&d);
     let a = util::aggregates(&d.path("out/aggregates.csv"));
@@ -1406,27 +1431,9 @@ fn a_header_of_three_rows_is_joined() {
                 .unwrap();
         }
     }
-    wb.save(d.path("draft.xlsx")).unwrap();
-    if util::soffice("a three-row header saved as .xls") {
-        std::fs::create_dir_all(d.path("xls")).unwrap();
-        let out = util::soffice_cmd(&d)
-            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
-            .arg(d.path("xls"))
-            .arg(d.path("draft.xlsx"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", util::text(&out));
-        std::fs::rename(d.path("xls/draft.xls"), d.path("in/城东街道.xls")).unwrap();
-    } else {
-        std::fs::rename(d.path("draft.xlsx"), d.path("in/城东街道.xlsx")).unwrap();
-    }
-    util::run_in(&d, "check", &["--export", "out", "--period", "2026-01"]);
-    let f = findings(&d);
-    let a = util::aggregates(&d.path("out/aggregates.csv"));
-    let get = |unit: &str, field: &str| {
-        a.get(&("2026-01".into(), unit.into(), field.into()))
-            .copied()
-    };
+    save_as_an_office_would(&d, &mut wb, "城东街道", "a three-row header saved as .xls");
+    let (f, a) = check_january(&d);
+    let get = |unit: &str, field: &str| january(&a, unit, field);
     for (field, v) in [
         ("hepb1_due", 15.0),
         ("hepb1_given", 14.0),
@@ -1442,15 +1449,15 @@ fn a_header_of_three_rows_is_joined() {
     assert_eq!(get("439902001002", "hepb2_given"), Some(4.0));
     // Nothing read as a unit row from the header, nothing unknown, no
     // group of the three missing.
-    for rule in [
-        "unknown_unit",
-        "unknown_column",
-        "not_a_number",
-        "rate_mismatch",
-    ] {
-        let hits: Vec<_> = f.iter().filter(|x| x["rule"] == rule).collect();
-        assert!(hits.is_empty(), "{rule}: {hits:#?}");
-    }
+    assert_none_of(
+        &f,
+        &[
+            "unknown_unit",
+            "unknown_column",
+            "not_a_number",
+            "rate_mismatch",
+        ],
+    );
     let missing: Vec<_> = f.iter().filter(|x| x["rule"] == "missing_column").collect();
     assert_eq!(missing.len(), 1, "{missing:#?}");
     assert_eq!(missing[0]["severity"], "warning");
@@ -1500,13 +1507,8 @@ fn a_row_of_the_townships_own_name_is_its_total() {
         ],
         Some(&village("合计", 900.0, 300.0)),
     );
-    util::run_in(&d, "check", &["--export", "out", "--period", "2026-01"]);
-    let f = findings(&d);
-    let a = util::aggregates(&d.path("out/aggregates.csv"));
-    let get = |unit: &str, field: &str| {
-        a.get(&("2026-01".into(), unit.into(), field.into()))
-            .copied()
-    };
+    let (f, a) = check_january(&d);
+    let get = |unit: &str, field: &str| january(&a, unit, field);
     // 城东街道 counts its villages; its own row is their total, 10 over.
     assert_eq!(get("439902001000", "signed"), Some(500.0));
     assert_eq!(get("439902001000", "resident_pop"), Some(1500.0));
@@ -1672,28 +1674,23 @@ fn local_floating_and_total_side_by_side_count_the_total() {
         }
     }
     wb.save(d.path("in/城东街道.xlsx")).unwrap();
-    util::run_in(&d, "check", &["--export", "out", "--period", "2026-01"]);
-    let f = findings(&d);
-    let a = util::aggregates(&d.path("out/aggregates.csv"));
-    let get = |unit: &str, field: &str| {
-        a.get(&("2026-01".into(), unit.into(), field.into()))
-            .copied()
-    };
+    let (f, a) = check_january(&d);
+    let get = |unit: &str, field: &str| january(&a, unit, field);
     assert_eq!(get("439902101000", "hepb1_due"), Some(23.0));
     assert_eq!(get("439902101000", "hepb1_given"), Some(22.0));
     assert_eq!(get("439902101000", "bcg_given"), Some(16.0));
     assert_eq!(get("439902001001", "hepb1_due"), Some(12.0));
     assert_eq!(get("439902001002", "hepb1_given"), Some(8.0));
     assert_eq!(get("439902001000", "hepb1_due"), Some(21.0));
-    for rule in [
-        "unknown_unit",
-        "not_a_number",
-        "rate_mismatch",
-        "duplicate_row",
-    ] {
-        let hits: Vec<_> = f.iter().filter(|x| x["rule"] == rule).collect();
-        assert!(hits.is_empty(), "{rule}: {hits:#?}");
-    }
+    assert_none_of(
+        &f,
+        &[
+            "unknown_unit",
+            "not_a_number",
+            "rate_mismatch",
+            "duplicate_row",
+        ],
+    );
 }
 
 /// Issue 28: a return on the old 8-dose form (before the 22 doses of the
