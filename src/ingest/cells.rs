@@ -134,14 +134,23 @@ fn is_not_reported_marker(t: &str) -> bool {
 /// Reads a text as a number: thousands separators, full-width digits and
 /// surrounding spaces allowed; `pct` says whether a trailing `%` is allowed.
 /// `Ok(None)` for the "not reported" markers.
+/// Unit words a count may be typed with, longest first.
+const COUNT_UNITS: [&str; 5] = ["人次", "人", "例", "户", "名"];
+
 fn parse_text_number(raw: &str, pct: bool) -> Result<Option<f64>, Bad> {
     let t = normalize::compact(raw);
     if is_not_reported_marker(&t) {
         return Ok(None);
     }
     // With `pct`, "95.2%" is 95.2: the caller reads the number as percent.
+    // A count may carry its unit as typed (1000人, 35人次); what is left must
+    // still be a number.
     let body = match t.strip_suffix('%') {
         Some(b) if pct => b,
+        _ if !pct => COUNT_UNITS
+            .iter()
+            .find_map(|u| t.strip_suffix(u))
+            .unwrap_or(t.as_str()),
         _ => t.as_str(),
     };
     let cleaned: String = body.chars().filter(|&c| c != ',').collect();
@@ -253,6 +262,13 @@ mod tests {
         }
         assert_eq!(count(Cell::Number(56.0)), Ok(Some(56.0)));
         assert_eq!(count(Cell::Number(0.0)), Ok(Some(0.0)), "zero is a figure");
+        // With the unit typed after it.
+        for t in ["1234人", "1,234 人", "1234人次", "１２３４例"] {
+            assert_eq!(count(Cell::Text(t)), Ok(Some(1234.0)), "{t}");
+        }
+        for t in ["人", "约1234人", "1234人左右", "无"] {
+            assert_eq!(count(Cell::Text(t)), Err(Rule::NotANumber), "{t}");
+        }
     }
 
     #[test]
