@@ -297,9 +297,7 @@ fn try_form(
     let mut unknown = Vec::new();
     // Whether a column stands under a 合计 block (本地 / 流动 / 合计 side by
     // side): of a field's columns, that one is the field's.
-    let in_total = |c: &ColumnLabels| {
-        c.outer.and_then(super::parts::part_of) == Some(super::parts::Part::Total)
-    };
+    let in_total = |c: &ColumnLabels| c.outer.is_some_and(super::parts::names_total);
     for (i, c) in labels.iter().enumerate() {
         if let Some((f, sub)) = match_column(form, c) {
             match columns.iter().position(|(g, _)| *g == f) {

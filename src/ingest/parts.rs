@@ -17,17 +17,16 @@ use crate::message::Detail;
 use crate::observation::{Observations, Return};
 use crate::schema::{FieldIdx, Schemas};
 
-/// Which part of the three-sheet workbook a sheet is, by its name (or a
-/// block of columns, by the label over it).
+/// Which part of the three-sheet workbook a sheet is, by its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Part {
+enum Part {
     Local,
     Floating,
     Total,
 }
 
 /// A sheet name's part: 本地 (户籍), 流动 (外来), 合计 (总计, 合并).
-pub(super) fn part_of(sheet: &str) -> Option<Part> {
+fn part_of(sheet: &str) -> Option<Part> {
     let name = crate::normalize::compact(sheet);
     let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
     match (
@@ -40,6 +39,13 @@ pub(super) fn part_of(sheet: &str) -> Option<Part> {
         (false, false, true) => Some(Part::Total),
         _ => None,
     }
+}
+
+/// Whether a label over a block of columns (本地儿童 | 流动儿童 | 合计 side
+/// by side on one sheet) names the 合计 part, as a sheet's name would: of a
+/// field's columns, that block's is the field's.
+pub(super) fn names_total(label: &str) -> bool {
+    part_of(label) == Some(Part::Total)
 }
 
 /// A return's figures by unit and field, with their cells.

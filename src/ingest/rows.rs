@@ -314,19 +314,17 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
         }
     }
     if let Some((row, name)) = own_row {
-        let name_cell = CellRef {
-            row,
-            col: h.name_col.unwrap_or(0),
-        };
-        if out.total_row.is_none() {
-            read_total(&mut out, grid, h, ctx, row);
-        } else if let Some(total_row) = out.total_row {
+        match out.total_row {
+            None => read_total(&mut out, grid, h, ctx, row),
             // Beside a 合计: another total, or the centre's own figures;
             // counted in neither, and named.
-            out.findings.push(
+            Some(total_row) => out.findings.push(
                 ctx.finding(
                     Rule::DuplicateRow,
-                    name_cell,
+                    CellRef {
+                        row,
+                        col: h.name_col.unwrap_or(0),
+                    },
                     Detail::OwnNameBesideTotal {
                         name: name.clone(),
                         total_row: total_row + 1,
@@ -334,7 +332,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                 )
                 .unit(parent_code)
                 .value(name),
-            );
+            ),
         }
     }
     let named: Vec<UnitIdx> = seen.iter().map(|(u, _)| *u).collect();

@@ -213,8 +213,7 @@ fn groups_by_sub_labels(
         over.iter()
             .rev()
             .find(|(c, _)| *c <= col)
-            .and_then(|(_, t)| super::parts::part_of(t))
-            == Some(super::parts::Part::Total)
+            .is_some_and(|(_, t)| super::parts::names_total(t))
     };
     let mut cells: Vec<(FieldIdx, CellRef)> = Vec::new();
     let groups: Vec<(u32, u32, String)> = texts

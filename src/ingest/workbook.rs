@@ -223,8 +223,8 @@ pub fn open(path: &Path) -> Result<Book, Unreadable> {
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("et"));
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
-        // An OpenDocument package names its type first, uncompressed; an
-        // Excel binary one has its workbook as xl/workbook.bin.
+        // An OpenDocument package names its type first, uncompressed (an
+        // Excel binary one is named by `check_package`).
         if bytes.get(30..38).is_some_and(|name| name == b"mimetype")
             && bytes
                 .get(38..)
