@@ -114,7 +114,7 @@ impl Day {
             Regex::new(r"(\d{4})\s*(?:年|-|\.|/)\s*(\d{1,2})\s*(?:月|-|\.|/)\s*(\d{1,2})")
                 .expect("a valid date pattern")
         });
-        let t = crate::normalize::half_width(text);
+        let t = written(text);
         let caps = re.captures(&t)?;
         Day::new(
             caps[1].parse().ok()?,
@@ -132,7 +132,7 @@ impl Day {
         let re = RE.get_or_init(|| {
             Regex::new(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日").expect("a valid day pattern")
         });
-        let t = crate::normalize::half_width(text);
+        let t = written(text);
         let caps = re.captures(&t)?;
         let (m, d): (u32, u32) = (caps[1].parse().ok()?, caps[2].parse().ok()?);
         let this_year = Day::new(month.year(), m, d)?;
@@ -218,7 +218,7 @@ impl Period {
 
     /// [`Period::parse`] of every notation, the patterns tried in turn.
     fn parse_written(text: &str) -> Option<Period> {
-        let t: String = crate::normalize::half_width(text.trim())
+        let t: String = written(text.trim())
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect();
@@ -405,6 +405,90 @@ impl fmt::Display for Period {
     }
 }
 
+/// A date or period as written, ready for the notations' patterns:
+/// half-width, and a number written in Chinese numerals before 年, 月, 日,
+/// 号 or 季 in digits — 二〇二六年一月 and 2026年十二月 as clerks and 公文
+/// write them are 2026年1月 and 2026年12月, 第一季度 is 第1季度. A year
+/// takes four digit characters (〇 or ○ for 0); a month 1–12, a day 1–31,
+/// a quarter 1–4. Any other run of numerals is left as it is.
+#[must_use]
+pub fn written(text: &str) -> String {
+    let t = crate::normalize::half_width(text);
+    if !t.chars().any(is_chinese_numeral) {
+        return t;
+    }
+    let chars: Vec<char> = t.chars().collect();
+    let mut out = String::with_capacity(t.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_chinese_numeral(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let end = i + chars[i..]
+            .iter()
+            .take_while(|&&c| is_chinese_numeral(c))
+            .count();
+        let run = &chars[i..end];
+        let digits = match chars.get(end) {
+            Some('年') if run.len() == 4 => run
+                .iter()
+                .map(|&c| chinese_digit(c).and_then(|d| char::from_digit(d, 10)))
+                .collect::<Option<String>>(),
+            Some('月') => small_number(run)
+                .filter(|n| (1..=12).contains(n))
+                .map(|n| n.to_string()),
+            Some('日' | '号') => small_number(run)
+                .filter(|n| (1..=31).contains(n))
+                .map(|n| n.to_string()),
+            Some('季') => small_number(run)
+                .filter(|n| (1..=4).contains(n))
+                .map(|n| n.to_string()),
+            _ => None,
+        };
+        match digits {
+            Some(d) => out.push_str(&d),
+            None => out.extend(run),
+        }
+        i = end;
+    }
+    out
+}
+
+fn is_chinese_numeral(c: char) -> bool {
+    chinese_digit(c).is_some() || c == '十'
+}
+
+fn chinese_digit(c: char) -> Option<u32> {
+    Some(match c {
+        '〇' | '○' | '零' => 0,
+        '一' => 1,
+        '二' => 2,
+        '三' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        _ => return None,
+    })
+}
+
+/// 一 to 九十九 as written: 十, 十二, 二十, 二十一.
+fn small_number(run: &[char]) -> Option<u32> {
+    let digit = |c: &char| chinese_digit(*c).filter(|&d| d > 0);
+    match run {
+        ['十'] => Some(10),
+        [d] => digit(d),
+        ['十', u] => Some(10 + digit(u)?),
+        [t, '十'] => Some(10 * digit(t)?),
+        [t, '十', u] => Some(10 * digit(t)? + digit(u)?),
+        _ => None,
+    }
+}
+
 fn quarter_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     // ok: the pattern is a constant known to compile.
@@ -474,7 +558,7 @@ pub fn month_of_day_range(text: &str) -> Option<Month> {
         )
         .expect("a valid range pattern")
     });
-    let t: String = crate::normalize::half_width(text)
+    let t: String = written(text)
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
@@ -508,7 +592,7 @@ pub fn months_in_file_name(text: &str) -> Vec<Month> {
 /// The distinct months of `text`, in order; with `skip_dates`, none that a
 /// day follows.
 fn months_found(text: &str, skip_dates: bool) -> Vec<Month> {
-    let t = crate::normalize::half_width(text);
+    let t = written(text);
     let day_follows = |rest: &str, separated: bool| {
         let rest = rest.trim_start();
         let digits = |r: &str| r.chars().take_while(char::is_ascii_digit).count();
@@ -598,6 +682,38 @@ mod tests {
             assert_eq!(Period::parse(t), Some(Period::Month(jan)), "{t}");
             assert_eq!(months_in_text(t), vec![jan], "{t}");
         }
+    }
+
+    /// Dates as 公文 and some clerks write them, in Chinese numerals.
+    #[test]
+    fn a_date_in_chinese_numerals_is_read_as_its_digits() {
+        let m = |y, mo| Month::new(y, mo).unwrap();
+        for (t, month) in [
+            ("二〇二六年一月", m(2026, 1)),
+            ("二○二六年十二月", m(2026, 12)),
+            ("2026年十一月", m(2026, 11)),
+            ("2026年一月份", m(2026, 1)),
+        ] {
+            assert_eq!(months_in_text(t), vec![month], "{t}");
+        }
+        assert_eq!(Period::parse("2026年一月"), Some(Period::Month(m(2026, 1))));
+        assert_eq!(
+            Period::parse("2026年第一季度"),
+            Some(Period::Quarter(2026, 1))
+        );
+        assert_eq!(
+            Day::find_in("报出日期：二〇二六年二月二十五日"),
+            Day::new(2026, 2, 25)
+        );
+        assert_eq!(
+            Day::find_after("报出日期：三月三十一日", m(2026, 3)),
+            Day::new(2026, 3, 31)
+        );
+        // Numerals that are not a date stay as they are.
+        assert_eq!(written("第一剂"), "第一剂");
+        assert_eq!(written("十三月"), "十三月");
+        assert_eq!(written("二六年一月"), "二六年1月");
+        assert!(months_in_text("一二三四年").is_empty());
     }
 
     #[test]

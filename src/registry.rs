@@ -165,6 +165,28 @@ impl UnitCode {
             .flatten()
     }
 
+    /// A name cell that writes the code beside the name, either side
+    /// (`439901001001光明村`, `光明村(439901001001)`, spaces already gone):
+    /// the code and the name. A key of only digits, or whose digits are
+    /// not 12, is not one.
+    fn beside_name(key: &str) -> Option<(UnitCode, &str)> {
+        // 新村(439902001201): the code in brackets after the name.
+        let key = key.strip_suffix(')').unwrap_or(key);
+        let lead = key.bytes().take_while(u8::is_ascii_digit).count();
+        let trail = key.bytes().rev().take_while(u8::is_ascii_digit).count();
+        let (code, name) = if lead == 12 && key.len() > 12 {
+            (&key[..12], &key[12..])
+        } else if trail == 12 && key.len() > 12 {
+            (&key[key.len() - 12..], &key[..key.len() - 12])
+        } else {
+            return None;
+        };
+        let name = name.trim_matches(['-', '_', ':', '|', '/', '(', ')']);
+        (!name.is_empty() && !name.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| Some((UnitCode::of_name(code)?, name)))
+            .flatten()
+    }
+
     /// The level the digits say: trailing zero groups (DOMAIN.md §1).
     #[must_use]
     pub fn level(self) -> Option<Level> {
@@ -657,6 +679,14 @@ impl Registry {
         if let Some(idx) = UnitCode::of_name(&key).and_then(|c| self.by_code(c)) {
             return NameMatch::Found(idx);
         }
+        // The code and the name side by side: the unit both name.
+        if let Some((code, name)) = UnitCode::beside_name(&key) {
+            if let Some(idx) = self.by_code(code) {
+                if matches!(self.find_reporting_unit(name), NameMatch::Found(i) if i == idx) {
+                    return NameMatch::Found(idx);
+                }
+            }
+        }
         if let Some(v) = self.by_name_upper.get(&key) {
             if let [one] = v.as_slice() {
                 return NameMatch::Found(*one);
@@ -705,6 +735,16 @@ impl Registry {
         if let Some(idx) = UnitCode::of_name(&key).and_then(|c| self.by_code(c)) {
             if self.units[idx as usize].parent == Some(parent) {
                 return NameMatch::Found(idx);
+            }
+        }
+        // The code and the name side by side: the unit both name.
+        if let Some((code, name)) = UnitCode::beside_name(&key) {
+            if let Some(idx) = self.by_code(code) {
+                if self.units[idx as usize].parent == Some(parent)
+                    && matches!(self.find_child(parent, name), NameMatch::Found(i) if i == idx)
+                {
+                    return NameMatch::Found(idx);
+                }
             }
         }
         let scope = self.child_scope(parent);
@@ -953,9 +993,22 @@ mod tests {
             ("东门社区卫生服务站", dm),
             ("新村卫生所", xc),
             ("1.新村村委会", xc),
+            // The code beside the name, either side, as some templates write them.
+            ("439902001001 东门社区", dm),
+            ("新村（439902001201）", xc),
+            ("439902001201-新村", xc),
         ] {
             assert_eq!(r.find_child(cd, text), NameMatch::Found(unit), "{text}");
         }
+        // A code and a name that name two units are neither.
+        assert!(matches!(
+            r.find_child(cd, "439902001201 东门社区"),
+            NameMatch::NotFound { .. }
+        ));
+        assert_eq!(
+            r.find_reporting_unit("439902001000 城东街道"),
+            NameMatch::Found(cd)
+        );
         // A name that is only spaces is no one's, and no panic.
         assert!(matches!(r.find_child(cd, "  "), NameMatch::NotFound { .. }));
         // Nothing of a name is guessed away: these stay unknown.

@@ -199,10 +199,11 @@ fn heading_month(grid: &Grid<'_>, header: &Header) -> Option<(String, CellRef)> 
     found.map(|(text, cell, _)| (text, cell))
 }
 
-/// The month of a heading text: the whole text, bracketed or not, or a
-/// title that opens with it.
+/// The month of a heading text: the whole text, bracketed or not, a
+/// title that opens with it, or a title that closes with it in brackets
+/// (免疫规划疫苗常规接种情况月报表（2026年1月）).
 fn month_of_heading(text: &str) -> Option<Month> {
-    let t = normalize::compact(text);
+    let t = crate::period::written(&normalize::compact(text));
     if NOTE_OPENERS.iter().any(|k| t.starts_with(k)) || contains_any_key(&t) {
         return None;
     }
@@ -222,8 +223,21 @@ fn month_of_heading(text: &str) -> Option<Month> {
     let months = crate::period::months_in_text(&t);
     match months[..] {
         [m] if opens_with_year && t.contains('表') => Some(m),
+        [m] if t.contains('表')
+            && closing_bracket(&t).is_some_and(|b| month_of_heading(b) == Some(m)) =>
+        {
+            Some(m)
+        }
         _ => None,
     }
+}
+
+/// The bracketed text a heading ends with, brackets included: `（2026年1月）`
+/// of `月报表（2026年1月）`.
+fn closing_bracket(t: &str) -> Option<&str> {
+    let close = t.chars().next_back().filter(|c| matches!(c, '）' | ')'))?;
+    let open = if close == '）' { '（' } else { '(' };
+    t.rfind(open).map(|at| &t[at..])
 }
 
 /// The month of a date cell, as [`Cell::Date`] carries it: `2026-03-01`,

@@ -805,6 +805,52 @@ fn a_month_above_the_header_without_a_label_is_the_period() {
     assert_eq!(signed(XM, "2026-08"), None);
 }
 
+/// A month as 公文 and some clerks write it, in Chinese numerals
+/// (二〇二六年三月, 2026年四月, 二○二六年十二月 alone above the table), and a
+/// title that closes with its month in brackets are the period; a 报出日期
+/// in numerals is the day the return was sent.
+#[test]
+fn a_month_in_chinese_numerals_or_closing_a_title_is_the_period() {
+    let d = Dir::new();
+    edited_return(&d, "a.xlsx", "城东街道", 300.0, &|ws| {
+        ws.write_string(1, 5, "报告期：二〇二六年三月").unwrap();
+        ws.write_string(20, 5, "报出日期：二〇二六年四月二十日")
+            .unwrap();
+    });
+    edited_return(&d, "b.xlsx", "城东街道", 310.0, &|ws| {
+        ws.write_string(1, 5, "报告期：2026年四月").unwrap();
+    });
+    edited_return(&d, "c.xlsx", "城东街道", 320.0, &|ws| {
+        ws.write_string(0, 0, "家庭医生签约服务情况月报表（2026年5月）")
+            .unwrap();
+    });
+    edited_return(&d, "d.xlsx", "城东街道", 330.0, &|ws| {
+        ws.write_string(1, 5, "二○二六年十二月").unwrap();
+    });
+    util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    let f = findings(&d, "out");
+    let periods: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"].starts_with("period_"))
+        .collect();
+    assert!(periods.is_empty(), "{periods:#?}");
+    let a = aggregates(&d, "out");
+    let signed = |period: &str| a.get(&(period.into(), CD.into(), "signed".into())).copied();
+    assert_eq!(signed("2026-03"), Some(300.0));
+    assert_eq!(signed("2026-04"), Some(310.0));
+    assert_eq!(signed("2026-05"), Some(320.0));
+    assert_eq!(signed("2026-12"), Some(330.0));
+    // Sent on 20 April, past the 10th: late, by the day written.
+    util::run_in(&d, "check", &["--export", "all", "--period", "2026-03"]);
+    let f = findings(&d, "all");
+    let late: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "late_return")
+        .map(|x| (x["period"].as_str(), x["file"].as_str()))
+        .collect();
+    assert!(late.contains(&("2026-03", "in/a.xlsx")), "{f:#?}");
+}
+
 /// A file name with the day it was sent (城东街道_2026-04-05.xlsx) says
 /// nothing of the month reported: no conflict with the sheet's 报告期, and
 /// no month guessed from it where the sheet has none.
