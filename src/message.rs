@@ -427,6 +427,13 @@ pub enum Detail {
         names: Vec<String>,
         /// Columns with figures but no label, and how many.
         unlabelled: Vec<(String, usize)>,
+        /// Labels of a field already read from another column.
+        #[serde(default)]
+        again: Vec<String>,
+        /// Labels of a field under a block of another period (本年累计,
+        /// 上年同期): not the month's figures.
+        #[serde(default)]
+        other_period: Vec<String>,
     },
     /// The 填报单位 is a village.
     ReporterIsVillage {
@@ -1091,12 +1098,41 @@ impl Detail {
                     )),
                 )
             }
-            Detail::UnknownColumns { names, unlabelled } => {
+            Detail::UnknownColumns {
+                names,
+                unlabelled,
+                again,
+                other_period,
+            } => {
                 let mut parts = Vec::new();
                 if !names.is_empty() {
                     parts.push(pick(
                         format!("{} 个栏目与报表指标不符，已忽略：{}", names.len(), list(names, 12, lang)),
                         format!("{} column(s) that match no field were ignored: {}", names.len(), list(names, 12, lang)),
+                    ));
+                }
+                if !other_period.is_empty() {
+                    parts.push(pick(
+                        format!(
+                            "{} 个栏目是累计、上月或上年同期的数字，不是本月的，未计入：{}",
+                            other_period.len(),
+                            list(other_period, 12, lang)
+                        ),
+                        format!(
+                            "{} column(s) under a year-to-date, last-month or last-year heading hold no figure of the month and are not counted: {}",
+                            other_period.len(),
+                            list(other_period, 12, lang)
+                        ),
+                    ));
+                }
+                if !again.is_empty() {
+                    parts.push(pick(
+                        format!("{} 个栏目与另一栏是同一指标，未重复读取：{}", again.len(), list(again, 12, lang)),
+                        format!(
+                            "{} column(s) repeat a field read from another column, and are not read: {}",
+                            again.len(),
+                            list(again, 12, lang)
+                        ),
                     ));
                 }
                 if !unlabelled.is_empty() {
@@ -1634,9 +1670,17 @@ mod tests {
                 Detail::UnknownColumns {
                     names: vec!["备注".into()],
                     unlabelled: vec![("K".into(), 2)],
+                    again: vec!["卡介苗 应种人数".into()],
+                    other_period: vec!["本年累计 乙肝疫苗第1剂 应种人数".into()],
                 },
-                vec!["备注", "K 列（2 个数）"],
-                vec!["备注", "K (2 value(s))"],
+                vec![
+                    "备注",
+                    "K 列（2 个数）",
+                    "卡介苗 应种人数",
+                    "本年累计 乙肝疫苗第1剂 应种人数",
+                    "累计",
+                ],
+                vec!["备注", "K (2 value(s))", "卡介苗 应种人数", "year-to-date"],
             ),
             (
                 Rule::PeriodConflict,

@@ -4,7 +4,7 @@
 
 use super::grid::Grid;
 use crate::normalize;
-use crate::schema::{FieldIdx, Form, FormIdx, Schemas};
+use crate::schema::{FieldIdx, Form, FormIdx, Kind, Schemas};
 
 /// Header labels of the unit-name column (normalised).
 const NAME_LABELS: [&str; 14] = [
@@ -45,8 +45,93 @@ pub struct Header {
     pub serial_col: Option<u32>,
     /// Field columns found.
     pub columns: Vec<(FieldIdx, u32)>,
-    /// Labels of header columns that name no field.
-    pub unknown: Vec<String>,
+    /// Labels of header columns not read, each with why.
+    pub unknown: Vec<(String, Unread)>,
+}
+
+/// Why a header column that was found is not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unread {
+    /// Its label names no field of the form (备注, a blank spacer's label).
+    NoField,
+    /// A field already read from another column.
+    Again,
+    /// A field, under a block of another period than the month: counted
+    /// from January (本年累计, 1-3月累计) for a figure of the month, or
+    /// last month's or last year's (上月, 上年同期).
+    OtherPeriod,
+}
+
+/// Whether a label over a block of columns names figures of another
+/// period than the month reported: counted from January (累计, 本年累计,
+/// 1-3月累计, 年初至今), or last month's or last year's (上月, 上年同期,
+/// 去年同期). `ytd` when only the words of the second kind count: a stock
+/// or a count from January (签约人数, 年内已管理人数) is the 累计 figure.
+fn names_other_period(label: &str, counted_from_january: bool) -> bool {
+    const EARLIER: [&str; 4] = ["上月", "上年", "去年", "同期"];
+    const FROM_JANUARY: [&str; 2] = ["累计", "年初至"];
+    EARLIER.iter().any(|w| label.contains(w))
+        || (!counted_from_january && FROM_JANUARY.iter().any(|w| label.contains(w)))
+}
+
+/// A column matched to a field: the texts that say which period its
+/// figure is of — the labels of the blocks above those that named it
+/// (matched by `by`), and the period word its own label opened with.
+#[derive(Clone, Copy)]
+struct Matched<'r> {
+    by: MatchedBy,
+    blocks: [Option<&'r str>; 3],
+}
+
+impl<'r> Matched<'r> {
+    fn new(c: &ColumnLabels<'r>, by: MatchedBy, word: Option<&'r str>) -> Matched<'r> {
+        let blocks = match by {
+            MatchedBy::Joined => [c.outer, None, word],
+            MatchedBy::Sub => [c.group, c.outer, word],
+            MatchedBy::Own => [c.outer, c.above, word],
+            MatchedBy::Joined3 => [None, None, word],
+        };
+        Matched { by, blocks }
+    }
+
+    fn blocks(self) -> impl Iterator<Item = &'r str> + Clone {
+        self.blocks.into_iter().flatten()
+    }
+
+    /// The block of another period ([`names_other_period`]) the column
+    /// stands under, for a field of `kind`.
+    fn other_period(self, kind: Kind) -> Option<&'r str> {
+        self.blocks()
+            .find(|l| names_other_period(l, kind.takes_latest()))
+    }
+
+    /// [`block_rank`] of the column.
+    fn rank(self, kind: Kind) -> Option<u8> {
+        block_rank(self.blocks(), kind)
+    }
+}
+
+/// How a column under the block labels `blocks` serves a field of `kind`,
+/// where the field has several columns (the highest rank is read): none
+/// when it holds another period's figure ([`names_other_period`]); first
+/// one under the 合计 of 本地 / 流动 / 合计; then, for a stock or a count
+/// from January, one under a 累计 block (本月 | 累计 side by side: the
+/// month's new signings beside the signed residents, which is the stock).
+/// The one owner of that choice, for a header's columns and for the value
+/// columns of a return with its fields as rows.
+pub(super) fn block_rank<'a>(
+    blocks: impl Iterator<Item = &'a str> + Clone,
+    kind: Kind,
+) -> Option<u8> {
+    if blocks
+        .clone()
+        .any(|l| names_other_period(l, kind.takes_latest()))
+    {
+        return None;
+    }
+    let total = blocks.clone().any(super::parts::names_total);
+    let cumulative = kind.takes_latest() && blocks.into_iter().any(|l| l.contains("累计"));
+    Some(2 * u8::from(total) + u8::from(cumulative))
 }
 
 /// The labels of one column at a candidate header row, borrowed from the
@@ -232,8 +317,69 @@ enum MatchedBy {
     Own,
 }
 
-/// The field a column names, and which text named it.
-fn match_column(form: &Form, c: &ColumnLabels) -> Option<(FieldIdx, MatchedBy)> {
+/// Words a sub-header or a column's own label may open with to say which
+/// period its figure is of (本月应种人数, 累计实种人数), longest first.
+const PERIOD_WORDS: [&str; 10] = [
+    "上年同期",
+    "去年同期",
+    "本年累计",
+    "年内累计",
+    "年累计",
+    "累计",
+    "本月",
+    "当月",
+    "本期",
+    "上月",
+];
+
+/// A label that opens with a period word ([`PERIOD_WORDS`]) and goes on:
+/// the word, and the rest (本月应种人数: 本月, 应种人数).
+pub(super) fn period_word(label: &str) -> Option<(&str, &str)> {
+    PERIOD_WORDS.iter().find_map(|w| {
+        label
+            .strip_prefix(w)
+            .filter(|rest| !rest.is_empty())
+            .map(|rest| (&label[..w.len()], rest))
+    })
+}
+
+/// The field a column names, which text named it, and the period word its
+/// own label opened with (本月应种人数: 本月), if that was needed.
+fn match_column<'r>(
+    form: &Form,
+    c: &ColumnLabels<'r>,
+) -> Option<(FieldIdx, MatchedBy, Option<&'r str>)> {
+    if let Some((f, by)) = match_plain(form, c) {
+        return Some((f, by, None));
+    }
+    // 本月应种人数 | 累计应种人数 under a dose: the sub-header (or a one-row
+    // label) less its period word, which then says whose figure it is.
+    let strip = |t: Option<&'r str>| period_word(t?);
+    let (word, sub, own) = match (strip(c.sub), strip(c.own)) {
+        (Some((w, s)), _) => (w, Some(s), c.own),
+        (None, Some((w, o))) if c.sub.is_none() => (w, None, Some(o)),
+        _ => return None,
+    };
+    let group = if c.group == c.own { own } else { c.group };
+    let joined = match (group, sub) {
+        (Some(g), Some(s)) if !(g.is_ascii() && s.is_ascii()) => Some([g, s].concat()),
+        _ => None,
+    };
+    let bare = ColumnLabels {
+        col: c.col,
+        own,
+        group,
+        sub,
+        joined,
+        above: c.above,
+        outer: c.outer,
+        mid: c.mid,
+    };
+    match_plain(form, &bare).map(|(f, by)| (f, by, Some(word)))
+}
+
+/// [`match_column`] of the labels as they stand.
+fn match_plain(form: &Form, c: &ColumnLabels) -> Option<(FieldIdx, MatchedBy)> {
     if let Some(j) = &c.joined {
         if let Some(f) = form.match_label(j) {
             return Some((f, MatchedBy::Joined));
@@ -278,39 +424,42 @@ fn is_serial_label(l: &str) -> bool {
     SERIAL_LABELS.contains(&l)
 }
 
-/// Scores one form at one candidate row.
-/// Scores one form at one candidate row. The labels of columns that name
-/// no field are only collected as positions (`true`: a second column for
-/// a field already found); [`unknown_labels`] spells out the winner's.
-fn try_form(
+/// Scores one form at one candidate row. The columns not read are only
+/// collected as positions, with why; [`unknown_labels`] spells out the
+/// winner's.
+fn try_form<'r>(
     form_idx: FormIdx,
     form: &Form,
-    labels: &[ColumnLabels],
+    labels: &[ColumnLabels<'r>],
     row: u32,
-) -> (Header, Vec<(usize, bool)>) {
+) -> (Header, Vec<NotRead<'r>>) {
     let mut columns: Vec<(FieldIdx, u32)> = Vec::new();
-    let mut matched_by: Vec<MatchedBy> = Vec::new();
+    let mut matched: Vec<Matched<'r>> = Vec::new();
     // Each found column's place in `labels`.
     let mut column_at: Vec<usize> = Vec::new();
     let mut name_col = None;
     let mut serial_col = None;
     let mut unknown = Vec::new();
-    // Whether a column stands under a 合计 block (本地 / 流动 / 合计 side by
-    // side): of a field's columns, that one is the field's.
-    let in_total = |c: &ColumnLabels| c.outer.is_some_and(super::parts::names_total);
     for (i, c) in labels.iter().enumerate() {
-        if let Some((f, sub)) = match_column(form, c) {
+        if let Some((f, by, word)) = match_column(form, c) {
+            let kind = form.field(f).kind;
+            let m = Matched::new(c, by, word);
+            let Some(rank) = m.rank(kind) else {
+                unknown.push((i, Unread::OtherPeriod, m.other_period(kind)));
+                continue;
+            };
+            // Of a field's columns, the one [`block_rank`] puts first.
             match columns.iter().position(|(g, _)| *g == f) {
-                Some(k) if in_total(c) && !in_total(&labels[column_at[k]]) => {
-                    unknown.push((column_at[k], true));
+                Some(k) if matched[k].rank(kind).is_some_and(|r| rank > r) => {
+                    unknown.push((column_at[k], Unread::Again, None));
                     columns[k] = (f, c.col);
-                    matched_by[k] = sub;
+                    matched[k] = m;
                     column_at[k] = i;
                 }
-                Some(_) => unknown.push((i, true)),
+                Some(_) => unknown.push((i, Unread::Again, None)),
                 None => {
                     columns.push((f, c.col));
-                    matched_by.push(sub);
+                    matched.push(m);
                     column_at.push(i);
                 }
             }
@@ -322,11 +471,12 @@ fn try_form(
         } else if serial_col.is_none() && texts.iter().flatten().any(|t| is_serial_label(t)) {
             serial_col = Some(c.col);
         } else {
-            unknown.push((i, false));
+            unknown.push((i, Unread::NoField, None));
         }
     }
     // When every column was named by the row below alone, that row is a
     // one-row header and this row is something above it (填报单位, a title).
+    let matched_by: Vec<MatchedBy> = matched.iter().map(|m| m.by).collect();
     let (first_row, last_row) =
         if matched_by.iter().all(|m| *m == MatchedBy::Sub) && !matched_by.is_empty() {
             (row + 1, row + 1)
@@ -349,14 +499,20 @@ fn try_form(
     (header, unknown)
 }
 
-fn unknown_labels(labels: &[ColumnLabels], unknown: &[(usize, bool)]) -> Vec<String> {
+/// A column not read: its place in the labels, why, and for one of
+/// another period the block or word that says so.
+type NotRead<'r> = (usize, Unread, Option<&'r str>);
+
+fn unknown_labels(labels: &[ColumnLabels], unknown: &[NotRead<'_>]) -> Vec<(String, Unread)> {
     unknown
         .iter()
-        .map(|&(i, second)| {
-            if second {
-                format!("{} (second column for the same field)", display(&labels[i]))
-            } else {
-                display(&labels[i])
+        .map(|&(i, why, block)| {
+            let shown = display(&labels[i]);
+            // A column of another period is named with its block: 本年累计
+            // 乙肝疫苗第1剂 应种人数.
+            match block.filter(|b| !shown.contains(b)) {
+                Some(block) => (format!("{block} {shown}"), why),
+                None => (shown, why),
             }
         })
         .collect()
@@ -454,6 +610,71 @@ mod tests {
             .collect();
         v.sort_by_key(|x| x.1);
         v
+    }
+
+    /// 本月应种人数 | 累计应种人数 under a dose: the month's columns are the
+    /// fields, the year's to date passed over with their word; a stock's
+    /// 累计 column beside its 本月 one is the stock.
+    #[test]
+    fn a_period_word_before_a_sub_header_says_whose_figure_it_is() {
+        let s = Schemas::builtin().unwrap();
+        let r = grid_of(&[
+            &[
+                "序号",
+                "单位名称",
+                "乙肝疫苗第1剂",
+                "",
+                "",
+                "",
+                "卡介苗",
+                "",
+            ],
+            &[
+                "",
+                "",
+                "累计应种人数",
+                "累计实种人数",
+                "本月应种人数",
+                "本月实种人数",
+                "当月应种人数",
+                "上年同期应种人数",
+            ],
+            &["1", "东门社区", "30", "29", "10", "9", "8", "7"],
+        ]);
+        let g = Grid::with_formulas(&r, &[]);
+        let h = find_header(&g, &s).unwrap();
+        assert_eq!(
+            fields(&h, &s),
+            [
+                ("hepb1_due".to_string(), 4),
+                ("hepb1_given".to_string(), 5),
+                ("bcg_due".to_string(), 6)
+            ]
+        );
+        let passed: Vec<&(String, Unread)> = h
+            .unknown
+            .iter()
+            .filter(|(_, why)| *why == Unread::OtherPeriod)
+            .collect();
+        assert_eq!(passed.len(), 3, "{:?}", h.unknown);
+        let r = grid_of(&[
+            &["序号", "单位名称", "常住人口数", "本月", "", "累计", ""],
+            &[
+                "",
+                "",
+                "",
+                "签约人数",
+                "履约服务人次",
+                "签约人数",
+                "履约服务人次",
+            ],
+            &["1", "东门社区", "1000", "5", "20", "400", "90"],
+        ]);
+        let g = Grid::with_formulas(&r, &[]);
+        let h = find_header(&g, &s).unwrap();
+        let got = fields(&h, &s);
+        assert!(got.contains(&("signed".to_string(), 5)), "{got:?}");
+        assert!(got.contains(&("services".to_string(), 4)), "{got:?}");
     }
 
     #[test]
@@ -555,7 +776,7 @@ mod tests {
                 ("htn_standard".into(), 6)
             ]
         );
-        assert_eq!(h.unknown, ["备注"]);
+        assert_eq!(h.unknown, [("备注".to_string(), Unread::NoField)]);
     }
 
     #[test]

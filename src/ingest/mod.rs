@@ -22,7 +22,7 @@ use crate::period::{Month, Period};
 use crate::registry::{Level, NameMatch, Registry, UnitIdx};
 use crate::schema::Schemas;
 use grid::Grid;
-use header::Header;
+use header::{Header, Unread};
 use meta::Meta;
 
 /// What ingest needs besides the files.
@@ -773,10 +773,20 @@ fn report_header_columns(
     if header.unknown.is_empty() && unlabelled.is_empty() {
         return;
     }
+    let unread = |why: Unread| -> Vec<String> {
+        header
+            .unknown
+            .iter()
+            .filter(|(_, w)| *w == why)
+            .map(|(label, _)| label.clone())
+            .collect()
+    };
     let mut f = base(
         Rule::UnknownColumn,
         Detail::UnknownColumns {
-            names: header.unknown.clone(),
+            names: unread(Unread::NoField),
+            again: unread(Unread::Again),
+            other_period: unread(Unread::OtherPeriod),
             unlabelled: unlabelled
                 .iter()
                 .map(|(c, n)| (CellRef::col_name(c.col), *n))

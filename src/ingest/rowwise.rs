@@ -165,19 +165,43 @@ fn whole_labels(
         .flat_map(|(_, v)| v.iter().copied())
         .collect();
     rows.sort_by_key(|&(r, _)| r);
-    let mut cells: Vec<(FieldIdx, CellRef)> = Vec::new();
-    for &(r, f) in &rows {
-        if !cells.iter().any(|(g, _)| *g == f) {
-            cells.push((
-                f,
-                CellRef {
-                    row: r,
-                    col: value_col,
-                },
-            ));
+    let first = rows.iter().map(|&(r, _)| r).min()?;
+    // 指标 | 本月 | 本年累计, or | 本地 | 流动 | 合计: the figure columns side
+    // by side from the first, each under its heading (the text just above
+    // the labels), and each field's read from the one its kind takes
+    // (`header::block_rank`). Under no heading, the first.
+    let heading = |c: u32| {
+        (first.saturating_sub(2)..first)
+            .rev()
+            .find_map(|r| grid.cell(r, c).text().map(normalize::label))
+    };
+    let mut columns: Vec<(u32, Option<String>)> = vec![(value_col, heading(value_col))];
+    for c in value_col + 1.. {
+        if !grid.cols().any(|k| k == c) || value_col_of(c - 1, &rows) != Some(c) {
+            break;
+        }
+        match heading(c) {
+            Some(h) => columns.push((c, Some(h))),
+            None => break,
         }
     }
-    let first = rows.iter().map(|&(r, _)| r).min()?;
+    let mut cells: Vec<(FieldIdx, CellRef)> = Vec::new();
+    for &(r, f) in &rows {
+        if cells.iter().any(|(g, _)| *g == f) {
+            continue;
+        }
+        let kind = form.field(f).kind;
+        let best = columns
+            .iter()
+            .filter_map(|(c, h)| {
+                let rank = super::header::block_rank(h.as_deref().into_iter(), kind)?;
+                Some((rank, std::cmp::Reverse(*c)))
+            })
+            .max();
+        if let Some((_, std::cmp::Reverse(c))) = best {
+            cells.push((f, CellRef { row: r, col: c }));
+        }
+    }
     Some((cells, first.saturating_sub(1)))
 }
 
@@ -189,59 +213,71 @@ fn groups_by_sub_labels(
     texts: &[(u32, u32, String)],
     form: &crate::schema::Form,
 ) -> Option<(Vec<(FieldIdx, CellRef)>, u32)> {
-    // The row with the most sub-headers.
-    let mut per_row: std::collections::BTreeMap<u32, Vec<(u32, &str)>> = Default::default();
+    // The row with the most sub-headers, each with the period word it may
+    // open with (本月应种人数 | 累计应种人数).
+    type Sub<'t> = (u32, &'t str, Option<&'t str>);
+    let mut per_row: std::collections::BTreeMap<u32, Vec<Sub<'_>>> = Default::default();
     for (r, c, label) in texts {
-        if form.is_sub_label(label) {
-            per_row.entry(*r).or_default().push((*c, label));
+        let sub = if form.is_sub_label(label) {
+            Some((label.as_str(), None))
+        } else {
+            super::header::period_word(label)
+                .filter(|(_, rest)| form.is_sub_label(rest))
+                .map(|(word, rest)| (rest, Some(word)))
+        };
+        if let Some((sub, word)) = sub {
+            per_row.entry(*r).or_default().push((*c, sub, word));
         }
     }
     let (&head, sub_cols) = per_row.iter().max_by_key(|(_, v)| v.len())?;
     if sub_cols.len() < 2 {
         return None;
     }
-    let first_sub = sub_cols.iter().map(|(c, _)| *c).min()?;
+    let first_sub = sub_cols.iter().map(|(c, _, _)| *c).min()?;
     // The label over each sub-header's block, carried across its merged
-    // span (本地儿童 | 流动儿童 | 合计 over their 应种 / 实种 / 接种率): of a
-    // field's columns, the 合计's is the field's.
+    // span (本地儿童 | 流动儿童 | 合计, or 本月 | 累计, over their 应种 / 实种):
+    // with the sub-header's own period word, the blocks that say which of
+    // a field's columns is read (`header::block_rank`).
     let over: Vec<(u32, &str)> = texts
         .iter()
         .filter(|(r, _, _)| head > 0 && *r == head - 1)
         .map(|(_, c, t)| (*c, t.as_str()))
         .collect();
-    let in_total = |col: u32| {
-        over.iter()
-            .rev()
-            .find(|(c, _)| *c <= col)
-            .is_some_and(|(_, t)| super::parts::names_total(t))
+    let rank = |col: u32, word: Option<&str>, f: FieldIdx| {
+        let block = over.iter().rev().find(|(c, _)| *c <= col).map(|(_, t)| *t);
+        super::header::block_rank(block.into_iter().chain(word), form.field(f).kind)
     };
     let mut cells: Vec<(FieldIdx, CellRef)> = Vec::new();
+    let mut ranks: Vec<u8> = Vec::new();
     let groups: Vec<(u32, u32, String)> = texts
         .iter()
         .filter(|(r, c, _)| *r > head && *c < first_sub)
         .cloned()
         .collect();
     for (r, _, names) in joined(&groups) {
-        for (sc, sub) in sub_cols {
+        for &(sc, sub, word) in sub_cols {
             let found = names
                 .iter()
                 .find_map(|group| form.match_label(&format!("{group}{sub}")));
-            if let Some(f) = found {
+            if let Some((f, rank)) = found.and_then(|f| Some((f, rank(sc, word, f)?))) {
                 let had = cells.iter().position(|(g, _)| *g == f);
-                let replaces = had.is_some_and(|k| in_total(*sc) && !in_total(cells[k].1.col));
+                let replaces = had.is_some_and(|k| rank > ranks[k]);
                 if !form.field(f).derived && (had.is_none() || replaces) {
                     // A figure, nothing, or a mistyped figure (约20), which
                     // reading names at its cell; never another label.
-                    let (fits, _) = figure_like(grid, r, *sc);
-                    let label = grid.cell(r, *sc).text().is_some_and(|t| {
+                    let (fits, _) = figure_like(grid, r, sc);
+                    let label = grid.cell(r, sc).text().is_some_and(|t| {
                         let t = normalize::label(t);
                         form.is_sub_label(&t) || form.match_label(&t).is_some()
                     });
                     if fits || !label {
-                        let cell = (f, CellRef { row: r, col: *sc });
+                        let cell = (f, CellRef { row: r, col: sc });
                         match had {
-                            Some(k) => cells[k] = cell,
-                            None => cells.push(cell),
+                            Some(k) => (cells[k], ranks[k]) = (cell, rank),
+                            None => {
+                                cells.push(cell);
+                                ranks.push(rank);
+                            }
                         }
                     }
                 }

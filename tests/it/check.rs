@@ -1859,3 +1859,135 @@ fn the_national_forms_new_relations_fire_at_their_cells() {
         .filter(|x| x["rule"] == "exceeds_denominator")
         .all(|x| x["severity"] == "error"));
 }
+
+/// Figures of another period beside the month's (本月 | 本年累计 blocks of
+/// columns, 本月应种人数 | 累计应种人数 sub-headers, a one-unit return's
+/// 累计 | 本月 blocks, 指标 | 本月 | 本年累计) are never the month's: a flow
+/// is read from the month's column wherever the year's to date stands, and
+/// a stock (签约人数) from the 累计 column, which is the residents signed,
+/// where 本月 is the month's new signings. The columns passed over are
+/// named once as info, with their block.
+#[test]
+fn figures_of_another_period_beside_the_months_are_not_the_months() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let plain = rust_xlsxwriter::Format::new();
+    let subs = ["应种人数", "实种人数", "接种率(%)"];
+    // 城东街道's villages: 本年累计 first, then 本月, over 乙肝疫苗第1剂.
+    // (name, month (应种, 实种), to date (应种, 实种)).
+    type Two<'a> = (&'a str, (f64, f64), (f64, f64));
+    let villages: [Two; 2] = [
+        ("东门社区", (12.0, 11.0), (40.0, 38.0)),
+        ("新村", (9.0, 9.0), (30.0, 29.0)),
+    ];
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道社区卫生服务中心")
+        .unwrap();
+    ws.write(1, 6, "报告期：2026年1月").unwrap();
+    ws.merge_range(2, 0, 4, 0, "序号", &plain).unwrap();
+    ws.merge_range(2, 1, 4, 1, "单位名称", &plain).unwrap();
+    for (k, block) in ["本年累计", "本月"].iter().enumerate() {
+        let c = 2 + 3 * k as u16;
+        ws.merge_range(2, c, 2, c + 2, block, &plain).unwrap();
+        ws.merge_range(3, c, 3, c + 2, "乙肝疫苗第1剂", &plain)
+            .unwrap();
+        for (j, sub) in subs.iter().enumerate() {
+            ws.write(4, c + j as u16, *sub).unwrap();
+        }
+        for (i, (name, month, to_date)) in villages.iter().enumerate() {
+            let r = 5 + i as u32;
+            ws.write(r, 0, (i + 1) as f64).unwrap();
+            ws.write(r, 1, *name).unwrap();
+            let (due, given) = if k == 0 { *to_date } else { *month };
+            ws.write(r, c, due).unwrap();
+            ws.write(r, c + 1, given).unwrap();
+            ws.write(r, c + 2, (given / due * 1000.0).round() / 10.0)
+                .unwrap();
+        }
+    }
+    save_as_an_office_would(&d, &mut wb, "城东街道", "a 本年累计 block saved as .xls");
+    // 新民镇's own return, doses down: 累计 | 本月 over 应种 / 实种.
+    let doses: [Two; 2] = [
+        ("乙肝疫苗第1剂", (20.0, 19.0), (60.0, 57.0)),
+        ("卡介苗", (15.0, 15.0), (45.0, 44.0)),
+    ];
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：新民镇卫生院").unwrap();
+    ws.write(1, 4, "报告期：2026年1月").unwrap();
+    ws.merge_range(2, 0, 3, 0, "疫苗", &plain).unwrap();
+    ws.merge_range(2, 1, 2, 2, "累计", &plain).unwrap();
+    ws.merge_range(2, 3, 2, 4, "本月", &plain).unwrap();
+    for (j, sub) in ["应种人数", "实种人数", "应种人数", "实种人数"]
+        .iter()
+        .enumerate()
+    {
+        ws.write(3, 1 + j as u16, *sub).unwrap();
+    }
+    for (i, (dose, month, to_date)) in doses.iter().enumerate() {
+        let r = 4 + i as u32;
+        ws.write(r, 0, *dose).unwrap();
+        for (c, v) in [(1, to_date.0), (2, to_date.1), (3, month.0), (4, month.1)] {
+            ws.write(r, c, v).unwrap();
+        }
+    }
+    wb.save(d.path("in/新民镇免疫.xlsx")).unwrap();
+    // 城东街道's family-doctor return: 本月 | 累计 over 签约人数 (a stock)
+    // and 履约服务人次 (a flow).
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 5, "报告期：2026年1月").unwrap();
+    ws.merge_range(2, 0, 3, 0, "序号", &plain).unwrap();
+    ws.merge_range(2, 1, 3, 1, "单位名称", &plain).unwrap();
+    ws.merge_range(2, 2, 3, 2, "常住人口数", &plain).unwrap();
+    ws.merge_range(2, 3, 2, 4, "本月", &plain).unwrap();
+    ws.merge_range(2, 5, 2, 6, "累计", &plain).unwrap();
+    for c in [3u16, 5] {
+        ws.write(3, c, "签约人数").unwrap();
+        ws.write(3, c + 1, "履约服务人次").unwrap();
+    }
+    // (name, 常住人口数, 本月 (签约, 履约), 累计 (签约, 履约)).
+    for (i, (name, pop, month, to_date)) in [
+        ("东门社区", 1000.0, (5.0, 20.0), (400.0, 90.0)),
+        ("新村", 800.0, (3.0, 10.0), (300.0, 50.0)),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = 4 + i as u32;
+        ws.write(r, 0, (i + 1) as f64).unwrap();
+        ws.write(r, 1, *name).unwrap();
+        ws.write(r, 2, *pop).unwrap();
+        for (c, v) in [(3, month.0), (4, month.1), (5, to_date.0), (6, to_date.1)] {
+            ws.write(r, c, v).unwrap();
+        }
+    }
+    wb.save(d.path("in/城东街道家医.xlsx")).unwrap();
+    let (f, a) = check_january(&d);
+    let get = |unit: &str, field: &str| january(&a, unit, field);
+    assert_eq!(get("439902001001", "hepb1_due"), Some(12.0));
+    assert_eq!(get("439902001000", "hepb1_due"), Some(21.0));
+    assert_eq!(get("439902001000", "hepb1_given"), Some(20.0));
+    assert_eq!(get("439902101000", "hepb1_due"), Some(20.0));
+    assert_eq!(get("439902101000", "bcg_given"), Some(15.0));
+    assert_eq!(get("439902001000", "signed"), Some(700.0));
+    assert_eq!(get("439902001000", "services"), Some(30.0));
+    assert_none_of(&f, &["rate_mismatch", "unknown_unit", "no_return_found"]);
+    let passed_over: Vec<&str> = f
+        .iter()
+        .filter(|x| x["rule"] == "unknown_column")
+        .map(|x| x["message"].as_str())
+        .collect();
+    assert!(
+        passed_over
+            .iter()
+            .any(|m| m.contains("累计、上月或上年同期")
+                && m.contains("本年累计 乙肝疫苗第1剂 应种人数")),
+        "{passed_over:#?}"
+    );
+}
