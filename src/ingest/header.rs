@@ -47,6 +47,11 @@ pub struct Header {
     pub columns: Vec<(FieldIdx, u32)>,
     /// Labels of header columns not read, each with why.
     pub unknown: Vec<(String, Unread)>,
+    /// 本地儿童 | 流动儿童 side by side with no 合计 block (FORMS.md §3.1:
+    /// without a 合计, 本地 + 流动 is the return): the other part's column
+    /// of each field whose column in `columns` is under one of them, read
+    /// as a second part of the return and added to it.
+    pub beside: Vec<(FieldIdx, u32)>,
 }
 
 /// Why a header column that was found is not read.
@@ -108,6 +113,11 @@ impl<'r> Matched<'r> {
     /// [`block_rank`] of the column.
     fn rank(self, kind: Kind) -> Option<u8> {
         block_rank(self.blocks(), kind)
+    }
+
+    /// The part of 本地 / 流动 / 合计 whose block the column stands under.
+    fn part(self) -> Option<super::parts::Part> {
+        self.blocks().find_map(super::parts::part_of)
     }
 }
 
@@ -440,6 +450,8 @@ fn try_form<'r>(
     let mut name_col = None;
     let mut serial_col = None;
     let mut unknown = Vec::new();
+    // The columns of a field read from another: place, field, match.
+    let mut again: Vec<(usize, FieldIdx, Matched<'r>)> = Vec::new();
     for (i, c) in labels.iter().enumerate() {
         if let Some((f, by, word)) = match_column(form, c) {
             let kind = form.field(f).kind;
@@ -452,11 +464,15 @@ fn try_form<'r>(
             match columns.iter().position(|(g, _)| *g == f) {
                 Some(k) if matched[k].rank(kind).is_some_and(|r| rank > r) => {
                     unknown.push((column_at[k], Unread::Again, None));
+                    again.push((column_at[k], f, matched[k]));
                     columns[k] = (f, c.col);
                     matched[k] = m;
                     column_at[k] = i;
                 }
-                Some(_) => unknown.push((i, Unread::Again, None)),
+                Some(_) => {
+                    unknown.push((i, Unread::Again, None));
+                    again.push((i, f, m));
+                }
                 None => {
                     columns.push((f, c.col));
                     matched.push(m);
@@ -487,6 +503,29 @@ fn try_form<'r>(
         } else {
             (row, row)
         };
+    // 本地 | 流动 with no 合计 block: each field's column of the other part
+    // is read beside the one in `columns`, no longer a column not read.
+    let mut beside = Vec::new();
+    {
+        use super::parts::Part;
+        let parts: Vec<Option<Part>> = matched.iter().map(|m| m.part()).collect();
+        if !parts.contains(&Some(Part::Total)) {
+            for &(i, f, m) in &again {
+                let Some(k) = columns.iter().position(|(g, _)| *g == f) else {
+                    continue;
+                };
+                let other = match parts[k] {
+                    Some(Part::Local) => Part::Floating,
+                    Some(Part::Floating) => Part::Local,
+                    _ => continue,
+                };
+                if m.part() == Some(other) && !beside.iter().any(|(g, _)| *g == f) {
+                    beside.push((f, labels[i].col));
+                    unknown.retain(|u| u.0 != i);
+                }
+            }
+        }
+    }
     let header = Header {
         form: form_idx,
         first_row,
@@ -495,6 +534,7 @@ fn try_form<'r>(
         serial_col,
         columns,
         unknown: Vec::new(),
+        beside,
     };
     (header, unknown)
 }

@@ -206,6 +206,9 @@ struct FileOut {
     outside: Vec<String>,
     /// Sheets as read, when asked to keep them.
     kept: Vec<crate::observation::KeptSheet>,
+    /// Returns read from a 本地 block and a 流动 block of one sheet (no
+    /// 合计 block): the second is added to the first ([`parts::merge`]).
+    beside: Vec<(usize, usize)>,
 }
 
 /// Reads every file in parallel and concatenates the results in input order.
@@ -321,6 +324,7 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
         findings: Vec::new(),
         outside: Vec::new(),
         kept: Vec::new(),
+        beside: Vec::new(),
     };
     let mut book = match workbook::open(&input.path) {
         Ok(b) => b,
@@ -369,7 +373,7 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
         }
     }
     // 本地 / 流动 / 合计: one return (FORMS.md §3.1).
-    parts::merge(&mut out, &input.display, ctx.schemas);
+    parts::merge(&mut out, &input.display, ctx.registry, ctx.schemas);
     if out.returns.is_empty()
         && out.outside.is_empty()
         && !out.findings.iter().any(|f| f.severity() != Severity::Info)
@@ -455,6 +459,25 @@ fn ingest_sheet(
         registry: ctx.registry,
     };
     let rows = rows::read_rows(grid, &header, &ctx_rows);
+    // 本地 | 流动 with no 合计 block: the other part's columns read as a
+    // second part of the return. What it says of the rows themselves (a
+    // name not in the registry) the first read said already.
+    let beside = (!header.beside.is_empty()).then(|| {
+        let other = Header {
+            columns: header.beside.clone(),
+            beside: Vec::new(),
+            unknown: Vec::new(),
+            ..header.clone()
+        };
+        let mut more = rows::read_rows(grid, &other, &ctx_rows);
+        more.findings.retain(|f| {
+            !rows
+                .findings
+                .iter()
+                .any(|g| g.rule == f.rule && g.cell == f.cell)
+        });
+        more
+    });
     report_header_columns(
         &header,
         false,
@@ -465,35 +488,47 @@ fn ingest_sheet(
     );
     // FORMS.md §4: not one figure (a blank template sent back) is no
     // report; it is neither counted nor a duplicate of the real one.
-    let blank = rows.obs.value.iter().all(Option::is_none)
-        && rows.totals.iter().all(|t| t.value.is_none())
-        && !rows.findings.iter().any(|f| f.severity() != Severity::Info);
+    let is_blank = |rows: &rows::Rows| {
+        rows.obs.value.iter().all(Option::is_none)
+            && rows.totals.iter().all(|t| t.value.is_none())
+            && !rows.findings.iter().any(|f| f.severity() != Severity::Info)
+    };
+    let blank = is_blank(&rows) && beside.as_ref().is_none_or(is_blank);
     if blank {
         out.findings.extend(rows.findings);
         out.findings
             .push(empty_return(&base, ctx.registry, unit, month));
         return;
     }
-    let ret_idx = out.returns.len() as u32;
-    out.findings.extend(rows.findings);
-    out.obs.append(rows.obs, ret_idx);
-    out.returns.push(Return {
-        file,
-        sheet: sheet.to_string(),
-        form: header.form,
-        unit,
-        month,
-        correction: marked_correction(&meta, input),
-        reported_on: rows.reported_on,
-        received: None,
-        status: ReturnStatus::Active,
-        totals: rows.totals,
-        columns: header.columns.clone(),
-        total_row: rows.total_row,
-        row_sums: rows.row_sums,
-        suggested: rows.suggested,
-        name_col: header.name_col,
-    });
+    let correction = marked_correction(&meta, input);
+    let mut push = |rows: rows::Rows, columns: &[(crate::schema::FieldIdx, u32)]| {
+        let ret_idx = out.returns.len();
+        out.findings.extend(rows.findings);
+        out.obs.append(rows.obs, ret_idx as u32);
+        out.returns.push(Return {
+            file,
+            sheet: sheet.to_string(),
+            form: header.form,
+            unit,
+            month,
+            correction,
+            reported_on: rows.reported_on,
+            received: None,
+            status: ReturnStatus::Active,
+            totals: rows.totals,
+            columns: columns.to_vec(),
+            total_row: rows.total_row,
+            row_sums: rows.row_sums,
+            suggested: rows.suggested,
+            name_col: header.name_col,
+        });
+        ret_idx
+    };
+    let first = push(rows, &header.columns);
+    if let Some(more) = beside {
+        let second = push(more, &header.beside);
+        out.beside.push((first, second));
+    }
 }
 
 /// Whose return a sheet is and of which month, each by its one owner

@@ -15,18 +15,21 @@ use super::FileOut;
 use crate::findings::{CellRef, Finding, Rule};
 use crate::message::Detail;
 use crate::observation::{Observations, Return};
+use crate::registry::Registry;
 use crate::schema::{FieldIdx, Schemas};
 
-/// Which part of the three-sheet workbook a sheet is, by its name.
+/// Which part of the three-sheet workbook a sheet is, by its name (or a
+/// block of columns, by its label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
+pub(super) enum Part {
     Local,
     Floating,
     Total,
 }
 
-/// A sheet name's part: 本地 (户籍), 流动 (外来), 合计 (总计, 合并).
-fn part_of(sheet: &str) -> Option<Part> {
+/// A sheet name's part, or a block label's: 本地 (户籍), 流动 (外来), 合计
+/// (总计, 合并).
+pub(super) fn part_of(sheet: &str) -> Option<Part> {
     let name = crate::normalize::compact(sheet);
     let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
     match (
@@ -58,7 +61,7 @@ fn figures(obs: &Observations, ret: usize) -> HashMap<(u32, FieldIdx), (Option<f
 
 /// Makes the parts of each unit, form and month of one workbook one
 /// return: see the module's documentation.
-pub(super) fn merge(out: &mut FileOut, display: &str, schemas: &Schemas) {
+pub(super) fn merge(out: &mut FileOut, display: &str, registry: &Registry, schemas: &Schemas) {
     // The parts of each return of this workbook.
     type Key = (u32, u16, crate::period::Month);
     let mut groups: Vec<(Key, Vec<(Part, usize)>)> = Vec::new();
@@ -98,37 +101,68 @@ pub(super) fn merge(out: &mut FileOut, display: &str, schemas: &Schemas) {
                 dropped.extend(floating);
             }
             None => {
-                // 本地 + 流动 is the return: one figure per unit and field,
-                // the sum of what either reported, at 本地's cell; the
-                // return is named for both sheets.
+                // 本地 + 流动 is the return, named for both sheets.
                 let (Some(l), Some(f)) = (local, floating) else {
                     continue;
                 };
-                let theirs = figures(&out.obs, f);
-                for i in 0..out.obs.len() {
-                    if out.obs.ret[i] as usize != l {
-                        continue;
-                    }
-                    let key = (out.obs.unit[i], out.obs.field[i]);
-                    if let Some((Some(x), _)) = theirs.get(&key) {
-                        out.obs.value[i] = Some(out.obs.value[i].unwrap_or(0.0) + x);
-                    }
-                }
-                let mine = figures(&out.obs, l);
-                let extra: Vec<usize> = (0..out.obs.len())
-                    .filter(|&i| out.obs.ret[i] as usize == f)
-                    .filter(|&i| !mine.contains_key(&(out.obs.unit[i], out.obs.field[i])))
-                    .collect();
-                for i in extra {
-                    out.obs.ret[i] = l as u32;
-                }
+                add_part(out, schemas, l, f);
                 let name = format!("{}+{}", out.returns[l].sheet, out.returns[f].sheet);
                 out.returns[l].sheet = name;
                 dropped.push(f);
             }
         }
     }
+    // 本地 | 流动 blocks of columns on one sheet, with no 合计 block.
+    for (l, f) in std::mem::take(&mut out.beside) {
+        add_part(out, schemas, l, f);
+        dropped.push(f);
+    }
+    // A part set aside, or added to another, had its own 合计 row: checked
+    // against its own unit rows here, as the return it is no longer.
+    for &d in &dropped {
+        let found = crate::validate::totals::of_return(display, &out.returns[d], registry, schemas);
+        out.findings.extend(found);
+    }
     remove_returns(out, &dropped);
+}
+
+/// Adds part `f` (流动, or 本地) to return `l`: one figure per unit and
+/// field, the sum of what either reported, at `l`'s cell; a unit or field
+/// only `f` reported comes over with its own cell. A rate is no sum: each
+/// part's is its own ratio, so where `f` reported a unit's figures, `l`'s
+/// rates of it are not reported (the rates are recomputed from the sums;
+/// the sheets' own were checked as each was read).
+fn add_part(out: &mut FileOut, schemas: &Schemas, l: usize, f: usize) {
+    let form = schemas.form(out.returns[l].form);
+    let theirs = figures(&out.obs, f);
+    let units_of_f: std::collections::HashSet<u32> = theirs
+        .iter()
+        .filter(|(_, (v, _))| v.is_some())
+        .map(|((u, _), _)| *u)
+        .collect();
+    for i in 0..out.obs.len() {
+        if out.obs.ret[i] as usize != l {
+            continue;
+        }
+        let key = (out.obs.unit[i], out.obs.field[i]);
+        if form.field(key.1).kind == crate::schema::Kind::Rate {
+            if units_of_f.contains(&key.0) {
+                out.obs.value[i] = None;
+            }
+            continue;
+        }
+        if let Some((Some(x), _)) = theirs.get(&key) {
+            out.obs.value[i] = Some(out.obs.value[i].unwrap_or(0.0) + x);
+        }
+    }
+    let mine = figures(&out.obs, l);
+    let extra: Vec<usize> = (0..out.obs.len())
+        .filter(|&i| out.obs.ret[i] as usize == f)
+        .filter(|&i| !mine.contains_key(&(out.obs.unit[i], out.obs.field[i])))
+        .collect();
+    for i in extra {
+        out.obs.ret[i] = l as u32;
+    }
 }
 
 /// 本地 + 流动 = 合计, cell by cell where all three are reported.

@@ -298,6 +298,7 @@ pub(super) fn header(found: &Rowwise) -> Header {
         serial_col: None,
         columns: found.cells.iter().map(|&(f, c)| (f, c.col)).collect(),
         unknown: Vec::new(),
+        beside: Vec::new(),
     }
 }
 

@@ -28,7 +28,7 @@ pub fn check(
         .enumerate()
         .with_min_len(256)
         .filter(|(ri, r)| r.status.checked() && judged.judges(batch, *ri as u32))
-        .flat_map_iter(|(ri, r)| totals_of(batch, registry, schemas, ri, r))
+        .flat_map_iter(|(ri, r)| of_return(batch.file_of(ri as u32), r, registry, schemas))
         .collect()
 }
 
@@ -53,14 +53,12 @@ pub fn total_is_off(r: &Return, field: crate::schema::FieldIdx) -> bool {
         .any(|(total, sum, _)| (total - sum).abs() > 1e-9)
 }
 
-/// The 合计 row of return `ri` against the sum of its unit rows.
-fn totals_of(
-    batch: &Batch,
-    registry: &Registry,
-    schemas: &Schemas,
-    ri: usize,
-    r: &Return,
-) -> Vec<Finding> {
+/// The 合计 row of return `r`, read from `file`, against the sum of its
+/// unit rows: for every return of a batch ([`check`]), and for each part
+/// of 本地 / 流动 / 合计 as reading makes them one return (its own 合计 row
+/// is checked before the part is added to the return or set aside).
+#[must_use]
+pub fn of_return(file: &str, r: &Return, registry: &Registry, schemas: &Schemas) -> Vec<Finding> {
     let mut out = Vec::new();
     let form = schemas.form(r.form);
     let rows = registry
@@ -79,7 +77,7 @@ fn totals_of(
         if r.row_sums.iter().all(|s| s.sum.is_none() && !s.unreadable) {
             out.push(
                 Finding::new(Rule::TotalMismatch, Detail::TotalWithoutRows { rows })
-                    .file(batch.file_of(ri as u32))
+                    .file(file)
                     .sheet(&r.sheet)
                     .cell(t.cell)
                     .form(&form.id)
@@ -114,7 +112,7 @@ fn totals_of(
                         rows,
                     },
                 )
-                .file(batch.file_of(ri as u32))
+                .file(file)
                 .sheet(&r.sheet)
                 .cell(t.cell)
                 .form(&form.id)

@@ -1991,3 +1991,111 @@ fn figures_of_another_period_beside_the_months_are_not_the_months() {
         "{passed_over:#?}"
     );
 }
+
+/// FORMS.md §3.1: without a 合计, 本地 + 流动 is the return — as blocks of
+/// columns on one sheet, as two sheets. Each part's own 合计 row is checked
+/// against its own rows, and each part's rate is its own: the sum has
+/// none, so no rate is judged against the summed counts.
+#[test]
+fn local_and_floating_without_a_total_are_the_return_added() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let plain = rust_xlsxwriter::Format::new();
+    let subs = ["应种人数", "实种人数", "接种率(%)"];
+    let rate = |given: f64, due: f64| (given / due * 1000.0).round() / 10.0;
+    // (name, 本地 (应种, 实种), 流动 (应种, 实种)).
+    type Parts<'a> = (&'a str, (f64, f64), (f64, f64));
+    let villages: [Parts; 2] = [
+        ("东门社区", (10.0, 9.0), (2.0, 2.0)),
+        ("新村", (8.0, 8.0), (1.0, 0.0)),
+    ];
+    // 城东街道: 本地儿童 | 流动儿童 over 乙肝疫苗第1剂, a 合计 row whose
+    // 流动 实种 is one too many.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道社区卫生服务中心")
+        .unwrap();
+    ws.write(1, 6, "报告期：2026年1月").unwrap();
+    ws.merge_range(2, 0, 4, 0, "序号", &plain).unwrap();
+    ws.merge_range(2, 1, 4, 1, "单位名称", &plain).unwrap();
+    for (k, block) in ["本地儿童", "流动儿童"].iter().enumerate() {
+        let c = 2 + 3 * k as u16;
+        ws.merge_range(2, c, 2, c + 2, block, &plain).unwrap();
+        ws.merge_range(3, c, 3, c + 2, "乙肝疫苗第1剂", &plain)
+            .unwrap();
+        for (j, sub) in subs.iter().enumerate() {
+            ws.write(4, c + j as u16, *sub).unwrap();
+        }
+        let mut sum = (0.0, 0.0);
+        for (i, (name, local, floating)) in villages.iter().enumerate() {
+            let r = 5 + i as u32;
+            ws.write(r, 0, (i + 1) as f64).unwrap();
+            ws.write(r, 1, *name).unwrap();
+            let (due, given) = if k == 0 { *local } else { *floating };
+            ws.write(r, c, due).unwrap();
+            ws.write(r, c + 1, given).unwrap();
+            ws.write(r, c + 2, rate(given, due)).unwrap();
+            sum = (sum.0 + due, sum.1 + given);
+        }
+        ws.write(7, 1, "合计").unwrap();
+        ws.write(7, c, sum.0).unwrap();
+        ws.write(7, c + 1, sum.1 + if k == 1 { 1.0 } else { 0.0 })
+            .unwrap();
+    }
+    save_as_an_office_would(&d, &mut wb, "城东街道", "本地 | 流动 blocks saved as .xls");
+    // 新民镇: two sheets, 本地 and 流动, no 合计 sheet.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (part, rows) in [
+        ("本地", [("新村", 20.0, 19.0), ("红旗村", 15.0, 15.0)]),
+        ("流动", [("新村", 3.0, 3.0), ("红旗村", 2.0, 1.0)]),
+    ] {
+        let ws = wb.add_worksheet().set_name(part).unwrap();
+        ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+        ws.write(1, 0, "填报单位：新民镇卫生院").unwrap();
+        ws.write(1, 4, "报告期：2026年1月").unwrap();
+        ws.write(2, 0, "单位名称").unwrap();
+        for (j, sub) in subs.iter().enumerate() {
+            ws.write(2, 1 + j as u16, format!("乙肝疫苗第1剂{sub}"))
+                .unwrap();
+        }
+        ws.write(2, 4, "卡介苗应种人数").unwrap();
+        for (i, (name, due, given)) in rows.iter().enumerate() {
+            let r = 3 + i as u32;
+            ws.write(r, 0, *name).unwrap();
+            ws.write(r, 1, *due).unwrap();
+            ws.write(r, 2, *given).unwrap();
+            ws.write(r, 3, rate(*given, *due)).unwrap();
+            ws.write(r, 4, *due).unwrap();
+        }
+    }
+    wb.save(d.path("in/新民镇.xlsx")).unwrap();
+    let (f, a) = check_january(&d);
+    let get = |unit: &str, field: &str| january(&a, unit, field);
+    assert_eq!(get("439902001001", "hepb1_due"), Some(12.0));
+    assert_eq!(get("439902001002", "hepb1_given"), Some(8.0));
+    assert_eq!(get("439902001000", "hepb1_due"), Some(21.0));
+    assert_eq!(get("439902001000", "hepb1_given"), Some(19.0));
+    assert_eq!(get("439902101201", "hepb1_due"), Some(23.0));
+    assert_eq!(get("439902101000", "hepb1_given"), Some(38.0));
+    assert_eq!(get("439902101000", "bcg_due"), Some(40.0));
+    assert_none_of(&f, &["rate_mismatch", "unknown_unit", "duplicate_return"]);
+    // The 流动 block's 合计 实种, named at its cell: G8.
+    let mismatches: Vec<(&str, &str)> = f
+        .iter()
+        .filter(|x| x["rule"] == "total_mismatch")
+        .map(|x| (x["file"].as_str(), x["cell"].as_str()))
+        .collect();
+    assert_eq!(mismatches.len(), 1, "{f:#?}");
+    assert!(
+        mismatches[0].0.starts_with("in/城东街道.xls"),
+        "{mismatches:?}"
+    );
+    assert_eq!(mismatches[0].1, "G8");
+    // Nothing of the 流动 block is said to be left unread.
+    assert!(
+        !f.iter()
+            .any(|x| x["rule"] == "unknown_column" && x["message"].contains("乙肝疫苗第1剂")),
+        "{f:#?}"
+    );
+}
