@@ -1162,8 +1162,8 @@ impl Detail {
             ),
             Detail::ReporterAssumed { text, unit, code } => (
                 pick(
-                    format!("填报单位“{text}”不是名录中的名称，已按其中包含的“{unit}”（{code}）计入"),
-                    format!("填报单位 {text} is not a registry name; the return is taken to be {unit} ({code}), the one registry name it contains"),
+                    format!("填报单位“{text}”不是名录中的名称，已视为名录中唯一与之相符的“{unit}”（{code}）计入"),
+                    format!("填报单位 {text} is not a registry name; the return is taken to be {unit} ({code}), the one registry unit it names"),
                 ),
                 Some(pick(
                     format!("如确为{unit}的报表，请将填报单位写为“{unit}”；否则请填写正确的单位"),

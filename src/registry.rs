@@ -715,6 +715,19 @@ impl Registry {
                 };
             }
         }
+        // 东城卫生院, 东城社区卫生服务中心: a township's health centre named
+        // by its place without 街道 / 镇 / 乡. Taken to be that township
+        // where it is the only one of the registry so named, and said so.
+        let place = without_institution_words(&key);
+        if place.chars().count() >= 2 {
+            let mut named = self.units.iter().enumerate().filter(|(_, u)| {
+                u.level == Level::Township
+                    && township_core(&normalize::name(&u.name)) == Some(place.as_str())
+            });
+            if let (Some((idx, _)), None) = (named.next(), named.next()) {
+                return NameMatch::Assumed(idx as UnitIdx);
+            }
+        }
         let candidates = self
             .units
             .iter()
@@ -890,12 +903,18 @@ const INSTITUTION_WORDS: [&str; 15] = [
 
 /// Whether `rest` holds nothing but institution words and brackets.
 fn only_institution_words(rest: &str) -> bool {
-    let mut r = rest.to_string();
+    without_institution_words(rest).is_empty()
+}
+
+/// `text` less its institution words, brackets and separators: the place
+/// a 填报单位 names (东城卫生院（公章）: 东城).
+fn without_institution_words(text: &str) -> String {
+    let mut r = text.to_string();
     for w in INSTITUTION_WORDS {
         r = r.replace(w, "");
     }
-    r.chars().all(|c| {
-        matches!(
+    r.retain(|c| {
+        !matches!(
             c,
             '(' | ')'
                 | '['
@@ -912,7 +931,18 @@ fn only_institution_words(rest: &str) -> bool {
                 | '_'
                 | '·'
         )
-    })
+    });
+    r
+}
+
+/// A township's name less the word for its level (东城街道: 东城; 新民镇:
+/// 新民), as its health centre is often called (东城卫生院); a name that
+/// would keep fewer than two characters is none.
+fn township_core(name: &str) -> Option<&str> {
+    ["街道办事处", "街道", "镇", "乡"]
+        .iter()
+        .find_map(|w| name.strip_suffix(w))
+        .filter(|core| core.chars().count() >= 2)
 }
 
 /// The nearest candidate by edit distance, if it is close enough to be a
@@ -1009,6 +1039,24 @@ mod tests {
             r.find_reporting_unit("439902001000 城东街道"),
             NameMatch::Found(cd)
         );
+        // A health centre named by its place without 街道 / 镇: taken to be
+        // the one township so named, and said to be assumed.
+        let xm = r.by_code(UnitCode(439902101000)).unwrap();
+        for (text, unit) in [
+            ("城东卫生院", cd),
+            ("城东社区卫生服务中心（公章）", cd),
+            ("新民卫生院", xm),
+        ] {
+            assert_eq!(
+                r.find_reporting_unit(text),
+                NameMatch::Assumed(unit),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            r.find_reporting_unit("城西卫生院"),
+            NameMatch::NotFound { .. }
+        ));
         // A name that is only spaces is no one's, and no panic.
         assert!(matches!(r.find_child(cd, "  "), NameMatch::NotFound { .. }));
         // Nothing of a name is guessed away: these stay unknown.

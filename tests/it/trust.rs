@@ -664,7 +664,7 @@ fn a_near_miss_reporting_unit_is_never_a_silent_guess() {
     assert_eq!(assumed["severity"], "warning");
     assert_eq!(assumed["unit_code"], CD);
     assert!(
-        assumed["message"].contains("已按其中包含的“城东街道”"),
+        assumed["message"].contains("已视为名录中唯一与之相符的“城东街道”"),
         "{}",
         assumed["message"]
     );
