@@ -426,7 +426,7 @@ fn match_plain(form: &Form, c: &ColumnLabels) -> Option<(FieldIdx, MatchedBy)> {
     None
 }
 
-fn is_name_label(l: &str) -> bool {
+pub(super) fn is_name_label(l: &str) -> bool {
     NAME_LABELS.contains(&l) || (l.ends_with("名称") && l.chars().count() <= 8)
 }
 

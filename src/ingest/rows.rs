@@ -41,11 +41,40 @@ enum RowKind {
     ColumnNumbers,
     Total,
     Subtotal,
+    /// The header again, as a long table repeats it part-way down (单位名称
+    /// in the name cell, or 应种人数 | 实种人数 over the figure columns).
+    Header,
     NoName,
     Unit(String),
 }
 
-fn classify_row(grid: &Grid<'_>, h: &Header, row: u32) -> RowKind {
+/// Whether `row` repeats the header: its name cell holds a name label, or
+/// its figure cells hold no number and at least two labels of `form`.
+fn repeats_header(grid: &Grid<'_>, h: &Header, form: &Form, row: u32, name: Option<&str>) -> bool {
+    if name.is_some_and(|n| super::header::is_name_label(&normalize::label(n))) {
+        return true;
+    }
+    let mut labels = 0;
+    for &(_, col) in &h.columns {
+        match grid.cell(row, col) {
+            Cell::Empty => {}
+            c => match c.text() {
+                Some(t) => {
+                    let l = normalize::label(t);
+                    if form.is_sub_label(&l) || form.match_label(&l).is_some() {
+                        labels += 1;
+                    } else if !l.is_empty() {
+                        return false;
+                    }
+                }
+                None => return false,
+            },
+        }
+    }
+    labels >= 2
+}
+
+fn classify_row(grid: &Grid<'_>, h: &Header, form: &Form, row: u32) -> RowKind {
     let name = h.name_col.and_then(|c| grid.cell(row, c).as_name());
     let serial = h
         .serial_col
@@ -88,6 +117,9 @@ fn classify_row(grid: &Grid<'_>, h: &Header, row: u32) -> RowKind {
     }
     if numbers_its_columns(grid, h, row) {
         return RowKind::ColumnNumbers;
+    }
+    if repeats_header(grid, h, form, row, name.as_deref()) {
+        return RowKind::Header;
     }
     // 小计 or 合计 in the name cell; with the name cell empty, left of it:
     // in the 序号 column, or merged across 序号 and 单位名称 (a merged
@@ -225,8 +257,8 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
             row,
             col: h.name_col.unwrap_or(0),
         };
-        match classify_row(grid, h, row) {
-            RowKind::Blank | RowKind::ColumnNumbers | RowKind::Subtotal => {}
+        match classify_row(grid, h, ctx.form, row) {
+            RowKind::Blank | RowKind::ColumnNumbers | RowKind::Subtotal | RowKind::Header => {}
             RowKind::Footer => {
                 out.reported_on = footer_date(grid, row, ctx.month);
                 break;
@@ -271,6 +303,13 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                         own_row = Some((row, name));
                         continue;
                     }
+                }
+                // 其中：流动儿童 under a row: a part of the row above, no
+                // unit's, and in no 合计 (a village so named is found first).
+                if matches!(found, NameMatch::NotFound { .. })
+                    && normalize::compact(&name).starts_with("其中")
+                {
+                    continue;
                 }
                 // Every unit row is on the sheet and in its 合计, whether or
                 // not its name is known: one misspelt village is one finding.

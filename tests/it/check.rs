@@ -2099,3 +2099,60 @@ fn local_and_floating_without_a_total_are_the_return_added() {
         "{f:#?}"
     );
 }
+
+/// A long table that repeats its header part-way down (单位名称 and the
+/// sub-headers again), and 其中：流动儿童 rows under a village and under
+/// the 合计, are no units: no finding on a clean return, nothing of them
+/// counted or summed into the 合计 check.
+#[test]
+fn a_repeated_header_and_of_which_rows_are_no_units() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let plain = rust_xlsxwriter::Format::new();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 4, "报告期：2026年1月").unwrap();
+    let header = |ws: &mut rust_xlsxwriter::Worksheet, r: u32, merged: bool| {
+        if merged {
+            ws.merge_range(r, 0, r + 1, 0, "单位名称", &plain).unwrap();
+            ws.merge_range(r, 1, r, 3, "乙肝疫苗第1剂", &plain).unwrap();
+        } else {
+            ws.write(r, 0, "单位名称").unwrap();
+            ws.write(r, 1, "乙肝疫苗第1剂").unwrap();
+        }
+        for (j, sub) in ["应种人数", "实种人数", "接种率(%)"].iter().enumerate() {
+            ws.write(r + 1, 1 + j as u16, *sub).unwrap();
+        }
+    };
+    header(ws, 2, true);
+    ws.write(4, 0, "东门社区").unwrap();
+    ws.write(4, 1, 12.0).unwrap();
+    ws.write(4, 2, 11.0).unwrap();
+    ws.write(5, 0, "其中：流动儿童").unwrap();
+    ws.write(5, 1, 2.0).unwrap();
+    ws.write(5, 2, 2.0).unwrap();
+    // The header again, as a clerk pasted it over a page break.
+    header(ws, 6, false);
+    ws.write(8, 0, "新村").unwrap();
+    ws.write(8, 1, 9.0).unwrap();
+    ws.write(8, 2, 9.0).unwrap();
+    ws.write(9, 0, "合计").unwrap();
+    ws.write(9, 1, 21.0).unwrap();
+    ws.write(9, 2, 20.0).unwrap();
+    ws.write(10, 0, "其中:流动儿童").unwrap();
+    ws.write(10, 1, 3.0).unwrap();
+    ws.write(10, 2, 3.0).unwrap();
+    save_as_an_office_would(&d, &mut wb, "城东街道", "a repeated header saved as .xls");
+    let (f, a) = check_january(&d);
+    let get = |unit: &str, field: &str| january(&a, unit, field);
+    assert_eq!(get("439902001001", "hepb1_due"), Some(12.0));
+    assert_eq!(get("439902001002", "hepb1_given"), Some(9.0));
+    assert_eq!(get("439902001000", "hepb1_due"), Some(21.0));
+    let said: Vec<_> = f
+        .iter()
+        .filter(|x| x["file"].starts_with("in/城东街道") && x["rule"] != "missing_column")
+        .collect();
+    assert!(said.is_empty(), "{said:#?}");
+}
