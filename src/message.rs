@@ -412,6 +412,16 @@ pub enum Detail {
         /// a column, is missing.
         listed: bool,
     },
+    /// A rate's column absent from a group the return has: the rate is
+    /// recomputed from its sides, so nothing is missing from the roll-up.
+    MissingRate {
+        /// The column.
+        label: Label,
+        /// Header rows, 1-based.
+        rows: (u32, u32),
+        /// The return lists its fields as rows.
+        listed: bool,
+    },
     /// Whole groups of a form absent from the header (an older template).
     MissingGroups {
         /// The groups.
@@ -1072,6 +1082,19 @@ impl Detail {
                     "请使用现行报表式样，或按式样填写栏目名称".into(),
                     "use the current form template, or label the column as the form does".into(),
                 )),
+            ),
+            Detail::MissingRate { label, rows, listed } => (
+                match listed {
+                    true => pick(
+                        format!("本表没有“{}”这一项；比率按分子、分母重新计算，汇总不受影响", label.zh),
+                        format!("the return does not list {}; the rate is recomputed from its numerator and denominator, nothing is missing", label.en),
+                    ),
+                    false => pick(
+                        format!("表头（第 {}–{} 行）中没有“{}”栏；比率按分子、分母重新计算，汇总不受影响", rows.0, rows.1, label.zh),
+                        format!("column {} not found in the header (rows {}–{}); the rate is recomputed from its numerator and denominator, nothing is missing", label.en, rows.0, rows.1),
+                    ),
+                },
+                None,
             ),
             Detail::MissingGroups { groups, rows, listed } => {
                 let list = |en: bool| {
@@ -1968,6 +1991,16 @@ mod tests {
                 },
                 vec!["本表没有以下项目", "乙脑减毒活疫苗第1剂", "未报告"],
                 vec!["lists none of", "JE live dose 1", "not reported"],
+            ),
+            (
+                Rule::MissingColumn,
+                Detail::MissingRate {
+                    label: due.clone(),
+                    rows: (3, 4),
+                    listed: false,
+                },
+                vec!["乙肝疫苗第1剂 应种人数", "3–4", "重新计算"],
+                vec!["HepB dose 1 due", "3–4", "recomputed"],
             ),
             (
                 Rule::MissingColumn,

@@ -164,6 +164,65 @@ fn drop_replaced(findings: &mut Vec<crate::findings::Finding>, batch: &Batch) {
     });
 }
 
+/// A whole group that one part of a return lacks (its 高血压 sheet has no
+/// 2型糖尿病) is not missing where another part has it: the sheets of one
+/// workbook that settling counts together for one unit, form and month
+/// (`validate::returns`). The group still absent from every part stays
+/// in the warning.
+fn drop_groups_reported_beside(findings: &mut Vec<Finding>, batch: &Batch, schemas: &Schemas) {
+    use crate::message::Detail;
+    use crate::observation::ReturnStatus;
+    use std::collections::{HashMap, HashSet};
+    let mut parts: HashMap<_, Vec<usize>> = HashMap::new();
+    for (i, r) in batch.returns.iter().enumerate() {
+        if r.status == ReturnStatus::Active {
+            parts
+                .entry((r.file, r.unit, r.form, r.month))
+                .or_default()
+                .push(i);
+        }
+    }
+    // Each part's (file, sheet) and the groups of its whole return.
+    let mut present: HashMap<(&str, &str), HashSet<&str>> = HashMap::new();
+    for idxs in parts.values().filter(|v| v.len() > 1) {
+        let groups: HashSet<&str> = idxs
+            .iter()
+            .flat_map(|&i| {
+                let r = &batch.returns[i];
+                let form = schemas.form(r.form);
+                r.columns
+                    .iter()
+                    .filter_map(move |(f, _)| form.field(*f).group.as_deref())
+            })
+            .collect();
+        for &i in idxs {
+            let r = &batch.returns[i];
+            present.insert(
+                (batch.files[r.file as usize].as_str(), r.sheet.as_str()),
+                groups.clone(),
+            );
+        }
+    }
+    if present.is_empty() {
+        return;
+    }
+    findings.retain_mut(|f| {
+        let (Some(file), Some(sheet)) = (f.file.as_deref(), f.sheet.as_deref()) else {
+            return true;
+        };
+        let Some(groups) = present.get(&(file, sheet)) else {
+            return true;
+        };
+        match &mut f.detail {
+            Detail::MissingGroups { groups: absent, .. } => {
+                absent.retain(|g| !groups.contains(g.zh.as_str()));
+                !absent.is_empty()
+            }
+            _ => true,
+        }
+    });
+}
+
 /// Settles, checks and consolidates a batch already read (from files, or
 /// from a store), for `selection`: the one path every report takes.
 ///
@@ -196,6 +255,7 @@ pub fn run_batch(
     let mut findings = std::mem::take(&mut batch.findings);
     let (settled, settling) = validate::settle(batch, registry, schemas);
     drop_replaced(&mut findings, settled.batch());
+    drop_groups_reported_beside(&mut findings, settled.batch(), schemas);
     findings.extend(settling);
     clock.lap("settle");
     // What counts is settled: the read-only checks and the roll-up are

@@ -490,6 +490,34 @@ fn try_form<'r>(
             unknown.push((i, Unread::NoField, None));
         }
     }
+    // A sheet of one group (a 高血压 sheet beside a 糖尿病 one): a column
+    // that names no field alone (本月随访人次) is that group's where the
+    // group and it name one.
+    let mut groups = columns
+        .iter()
+        .filter_map(|(f, _)| form.field(*f).group.as_deref());
+    if let (Some(group), true) = (groups.next(), columns.len() >= 2) {
+        if groups.all(|g| g == group) {
+            unknown.retain(|&(i, why, _)| {
+                let c = &labels[i];
+                if why != Unread::NoField {
+                    return true;
+                }
+                let found = [(c.sub, MatchedBy::Sub), (c.own, MatchedBy::Own)]
+                    .into_iter()
+                    .find_map(|(t, by)| Some((form.match_label(&[group, t?].concat())?, by)))
+                    .filter(|(f, _)| !columns.iter().any(|(g, _)| g == f));
+                match found {
+                    Some((f, by)) => {
+                        columns.push((f, c.col));
+                        matched.push(Matched::new(c, by, None));
+                        false
+                    }
+                    None => true,
+                }
+            });
+        }
+    }
     // When every column was named by the row below alone, that row is a
     // one-row header and this row is something above it (填报单位, a title).
     let matched_by: Vec<MatchedBy> = matched.iter().map(|m| m.by).collect();

@@ -790,7 +790,19 @@ fn report_header_columns(
     for (idx, f) in form.reported_fields() {
         let group_there = f.group.as_deref().is_none_or(|g| present.contains(g));
         if !has(idx) && group_there {
-            findings.push(
+            // FORMS.md §4: a count column absent is an error; a rate's is
+            // only noted, the rate being recomputed from its sides.
+            let finding = if f.kind == crate::schema::Kind::Rate {
+                base(
+                    Rule::MissingColumn,
+                    Detail::MissingRate {
+                        label: f.label(),
+                        rows,
+                        listed,
+                    },
+                )
+                .info()
+            } else {
                 base(
                     Rule::MissingColumn,
                     Detail::MissingColumn {
@@ -799,8 +811,8 @@ fn report_header_columns(
                         listed,
                     },
                 )
-                .field(&f.id),
-            );
+            };
+            findings.push(finding.field(&f.id));
         }
     }
     // FORMS.md §2: unknown columns are reported once per return — with

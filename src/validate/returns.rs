@@ -170,6 +170,9 @@ pub fn settle_duplicates(
         {
             continue;
         }
+        if one_file && in_parts(batch, &spans, &idxs, schemas.form(form)) {
+            continue;
+        }
         let unit = registry.unit(unit);
         let form_id = &schemas.form(form).id;
         let base = |batch: &Batch, rule: Rule, i: usize, detail: Detail| {
@@ -331,6 +334,56 @@ pub(crate) fn return_spans(batch: &Batch) -> Vec<std::ops::Range<usize>> {
         spans[r as usize] = start..i;
     }
     spans
+}
+
+/// Whether the returns `idxs` of one unit, form and month, all in one
+/// workbook, are that return in parts: sheets that each report fields of
+/// their own (高血压 on one sheet, 2型糖尿病 on another). A field two of
+/// them report must take the latest value (a stock: 35岁及以上常住人口数
+/// on both) with the same figure for every unit, so that no figure is
+/// counted twice; and each part must report a field no other does.
+fn in_parts(
+    batch: &Batch,
+    spans: &[std::ops::Range<usize>],
+    idxs: &[usize],
+    form: &crate::schema::Form,
+) -> bool {
+    use std::collections::BTreeMap;
+    type Figures = BTreeMap<crate::schema::FieldIdx, Vec<(UnitIdx, u64)>>;
+    let o = &batch.obs;
+    let parts: Vec<Figures> = idxs
+        .iter()
+        .map(|&i| {
+            let mut by_field: Figures = BTreeMap::new();
+            for k in spans[i].clone() {
+                if let Some(v) = o.value[k] {
+                    by_field
+                        .entry(o.field[k])
+                        .or_default()
+                        .push((o.unit[k], v.to_bits()));
+                }
+            }
+            for v in by_field.values_mut() {
+                v.sort_unstable();
+            }
+            by_field
+        })
+        .collect();
+    parts.iter().enumerate().all(|(a, pa)| {
+        let own = pa.keys().any(|f| {
+            parts
+                .iter()
+                .enumerate()
+                .all(|(b, pb)| b == a || !pb.contains_key(f))
+        });
+        let shared_agree = parts[a + 1..].iter().all(|pb| {
+            pa.iter().all(|(f, figures)| match pb.get(f) {
+                None => true,
+                Some(theirs) => form.field(*f).kind.takes_latest() && theirs == figures,
+            })
+        });
+        own && shared_agree
+    })
 }
 
 /// A return's figures, in a form that compares equal for equal returns.

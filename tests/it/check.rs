@@ -2156,3 +2156,163 @@ fn a_repeated_header_and_of_which_rows_are_no_units() {
         .collect();
     assert!(said.is_empty(), "{said:#?}");
 }
+
+/// FORMS.md §4: a count column absent is an error, but a rate's column
+/// absent (应种 and 实种 without 接种率) loses nothing — the rate is
+/// recomputed from its sides — and is only noted, never an error on a
+/// clean return.
+#[test]
+fn a_rate_column_left_out_is_a_note_and_the_rate_is_recomputed() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 3, "报告期：2026年1月").unwrap();
+    for (c, label) in [
+        "单位名称",
+        "乙肝疫苗第1剂应种人数",
+        "乙肝疫苗第1剂实种人数",
+        "卡介苗应种人数",
+        "卡介苗实种人数",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write(2, c as u16, *label).unwrap();
+    }
+    for (r, (name, v)) in [
+        ("东门社区", [12.0, 11.0, 10.0, 10.0]),
+        ("新村", [8.0, 7.0, 6.0, 5.0]),
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write(3 + r as u32, 0, *name).unwrap();
+        for (c, x) in v.iter().enumerate() {
+            ws.write(3 + r as u32, 1 + c as u16, *x).unwrap();
+        }
+    }
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    let (f, a) = check_january(&d);
+    let get = |unit: &str, field: &str| january(&a, unit, field);
+    assert_eq!(get("439902001000", "hepb1_rate"), Some(18.0 / 20.0 * 100.0));
+    assert_eq!(get("439902001000", "bcg_rate"), Some(15.0 / 16.0 * 100.0));
+    let rates: Vec<(&str, &str)> = f
+        .iter()
+        .filter(|x| x["rule"] == "missing_column" && x["field"].ends_with("_rate"))
+        .map(|x| (x["field"].as_str(), x["severity"].as_str()))
+        .collect();
+    assert_eq!(
+        rates,
+        [("hepb1_rate", "info"), ("bcg_rate", "info")],
+        "{f:#?}"
+    );
+    assert!(!f.iter().any(|x| x["severity"] == "error"), "{f:#?}");
+}
+
+/// A chronic-disease return sent as two sheets of one workbook, 高血压 on
+/// one and 2型糖尿病 on the other (35岁及以上常住人口数 on both, 本月随访人次
+/// under no disease): one return in parts, every figure counted once, no
+/// duplicate, no group said to be missing — by `consolidate` and from a
+/// store alike.
+#[test]
+fn a_return_in_parts_on_sheets_of_its_own_counts_once() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    // (village, 已管理, 规范管理, 控制达标, 随访人次, 新发现) per disease.
+    let figures = [
+        (
+            "高血压",
+            [
+                ("东门社区", [100.0, 80.0, 60.0, 30.0, 2.0]),
+                ("新村", [50.0, 40.0, 30.0, 12.0, 1.0]),
+            ],
+        ),
+        (
+            "2型糖尿病",
+            [
+                ("东门社区", [40.0, 30.0, 20.0, 10.0, 1.0]),
+                ("新村", [20.0, 15.0, 10.0, 5.0, 0.0]),
+            ],
+        ),
+    ];
+    for (disease, rows) in figures {
+        let ws = wb.add_worksheet().set_name(disease).unwrap();
+        ws.write(0, 0, format!("{disease}患者健康管理情况月报表"))
+            .unwrap();
+        ws.write(1, 0, "填报单位：城东街道").unwrap();
+        ws.write(1, 5, "报告期：2026年1月").unwrap();
+        let header = [
+            "村名".to_string(),
+            "35岁及以上常住人口数".to_string(),
+            format!("{disease}患者已管理人数"),
+            format!("{disease}患者规范管理人数"),
+            format!("{disease}患者控制达标人数"),
+            "本月随访人次".to_string(),
+            "本月新发现人数".to_string(),
+        ];
+        for (c, h) in header.iter().enumerate() {
+            ws.write(2, c as u16, h.as_str()).unwrap();
+        }
+        for (r, (village, v)) in rows.iter().enumerate() {
+            let r = 3 + r as u32;
+            ws.write(r, 0, *village).unwrap();
+            ws.write(r, 1, 1000.0).unwrap();
+            for (c, x) in v.iter().enumerate() {
+                ws.write(r, 2 + c as u16, *x).unwrap();
+            }
+        }
+    }
+    save_as_an_office_would(
+        &d,
+        &mut wb,
+        "城东街道慢病",
+        "a return in two sheets saved as .xls",
+    );
+    let (f, a) = check_january(&d);
+    let get = |field: &str| january(&a, "439902001000", field);
+    assert_eq!(get("pop_35plus"), Some(2000.0));
+    assert_eq!(get("htn_managed"), Some(150.0));
+    assert_eq!(get("htn_followups"), Some(42.0));
+    assert_eq!(get("dm_managed"), Some(60.0));
+    assert_eq!(get("dm_new"), Some(1.0));
+    assert_eq!(get("dm_standard_rate"), Some(45.0 / 60.0 * 100.0));
+    let said: Vec<_> = f
+        .iter()
+        .filter(|x| x["file"].starts_with("in/城东街道慢病") && x["severity"] != "info")
+        .collect();
+    assert!(said.is_empty(), "{said:#?}");
+    // From a store, the same figures.
+    let out = util::phstats(
+        d.tmp.path(),
+        &["ingest", "in", "--units", "units.csv", "--store", "db"],
+    );
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        util::text(&out)
+    );
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026-01", "--export", "db_out", "-o", "r.xlsx",
+        ],
+    );
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        util::text(&out)
+    );
+    let b = util::aggregates(&d.path("db_out/aggregates.csv"));
+    for field in [
+        "pop_35plus",
+        "htn_managed",
+        "dm_managed",
+        "dm_standard_rate",
+    ] {
+        assert_eq!(january(&b, "439902001000", field), get(field), "{field}");
+    }
+}
