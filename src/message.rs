@@ -467,6 +467,15 @@ pub enum Detail {
         suggestion: Option<String>,
     },
     /// No 填报单位 and no unit in the file name.
+    /// No 填报单位 anywhere, but the rows name one unit's children.
+    ReporterFromRows {
+        /// The unit taken.
+        unit: String,
+        /// Its code.
+        code: String,
+        /// How many rows name its children.
+        rows: usize,
+    },
     ReporterMissing,
     /// No month anywhere.
     PeriodMissing,
@@ -1205,6 +1214,16 @@ impl Detail {
                         "write the township's registry name or code in 填报单位".into(),
                     ),
                 }),
+            ),
+            Detail::ReporterFromRows { unit, code, rows } => (
+                pick(
+                    format!("表中没有填报单位，文件名中也没有名录中的单位；表中 {rows} 行都是{unit}下属的单位，已视为{unit}（{code}）的报表计入"),
+                    format!("no 填报单位 in the sheet or the file name; {rows} of its rows are units of {unit}, so the return is taken to be {unit}'s ({code})"),
+                ),
+                Some(pick(
+                    format!("如确为{unit}的报表，请在表头上方填写“填报单位：{unit}”；否则请填写正确的单位"),
+                    format!("if the return is {unit}'s, write 填报单位：{unit} above the header; otherwise write the right unit"),
+                )),
             ),
             Detail::ReporterMissing => (
                 pick(

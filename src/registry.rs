@@ -739,6 +739,45 @@ impl Registry {
         }
     }
 
+    /// The one unit whose children a return's rows name, where the return
+    /// names no reporting unit: every unit some row names, by name, alias
+    /// or code, counted under its parent; the parent with the most, at
+    /// least two and more than half the rows' names, and more than any
+    /// other parent. With it, how many rows it names.
+    #[must_use]
+    pub fn parent_of_rows(&self, names: &[String]) -> Option<(UnitIdx, usize)> {
+        let mut parents: HashMap<UnitIdx, usize> = HashMap::default();
+        for name in names {
+            let key = normalize::name(name);
+            let mut of_name: Vec<UnitIdx> =
+                match UnitCode::of_name(&key).and_then(|c| self.by_code(c)) {
+                    Some(u) => vec![u],
+                    None => self.by_name.get(&key).cloned().unwrap_or_default(),
+                };
+            of_name.retain(|&u| self.units[u as usize].parent.is_some());
+            let mut seen: Vec<UnitIdx> = Vec::new();
+            for u in of_name {
+                let Some(p) = self.units[u as usize].parent else {
+                    continue;
+                };
+                if !seen.contains(&p) {
+                    seen.push(p);
+                    *parents.entry(p).or_default() += 1;
+                }
+            }
+        }
+        let mut ranked: Vec<(usize, UnitIdx)> = parents.into_iter().map(|(p, n)| (n, p)).collect();
+        ranked.sort_unstable_by(|a, b| b.cmp(a));
+        match ranked.as_slice() {
+            [(n, p), rest @ ..]
+                if *n >= 2 && 2 * n > names.len() && rest.first().is_none_or(|(m, _)| m < n) =>
+            {
+                Some((*p, *n))
+            }
+            _ => None,
+        }
+    }
+
     /// A row's unit among the children of `parent`, by name, alias or code,
     /// tolerating a trailing 村委会/居委会/… the registry name lacks. When
     /// there is none, [`Registry::suggest_child`] says which name was meant.
@@ -1005,6 +1044,26 @@ mod tests {
         assert_eq!(
             r.find_child(code(439902101000), "新村"),
             NameMatch::Found(code(439902101201))
+        );
+    }
+
+    /// A return that names no unit: the one whose children its rows name,
+    /// where those rows say so plainly.
+    #[test]
+    fn the_unit_whose_children_the_rows_name() {
+        let r = Registry::from_csv(CSV.as_bytes(), "units.csv").unwrap();
+        let cd = r.by_code(UnitCode(439902001000)).unwrap();
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            r.parent_of_rows(&names(&["东门社区", "新村", "合计"])),
+            Some((cd, 2))
+        );
+        // 新村 is under both townships: no more one's than the other's.
+        assert_eq!(r.parent_of_rows(&names(&["新村", "合计"])), None);
+        // Two of five rows are not more than half.
+        assert_eq!(
+            r.parent_of_rows(&names(&["东门社区", "新村", "甲村", "乙村", "丙村"])),
+            None
         );
     }
 

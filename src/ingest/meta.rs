@@ -68,6 +68,9 @@ pub struct Meta {
     pub heading_texts: Vec<(String, CellRef)>,
     /// The title or another line above the header marks a correction.
     pub correction: bool,
+    /// Where no 填报单位 is: the texts of the name column below the header,
+    /// whose units may all be one township's.
+    pub row_names: Vec<String>,
 }
 
 /// Reads the metadata lines above `header` (and, for a 填报单位 or 报告期
@@ -131,9 +134,19 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
                 plain.then(|| (t.trim().to_string(), CellRef { row, col }))
             })
             .collect();
+        if let Some(col) = header.name_col {
+            meta.row_names = (header.last_row + 1..=grid.last_row())
+                .filter_map(|row| grid.cell(row, col).as_name())
+                .take(ROW_NAMES_READ)
+                .collect();
+        }
     }
     meta
 }
+
+/// How many names of the name column are read for [`Meta::row_names`]:
+/// enough to tell one township's villages from another's.
+const ROW_NAMES_READ: usize = 200;
 
 /// 填报单位：… and 报告期：… written below the table, with the signatures,
 /// where none is above it: only a cell that opens with its label and holds

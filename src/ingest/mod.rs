@@ -956,6 +956,24 @@ fn resolve_unit(
             return found(*idx, findings, Some(*cell), text).into();
         }
     }
+    // Nothing names the unit, but its rows are one township's villages:
+    // that township's return, counted and said so.
+    if let Some((idx, rows)) = reg.parent_of_rows(&meta.row_names) {
+        let unit = reg.unit(idx);
+        findings.push(
+            base(
+                Rule::UnknownUnit,
+                Detail::ReporterFromRows {
+                    unit: unit.name.clone(),
+                    code: unit.code.to_string(),
+                    rows,
+                },
+            )
+            .unit(unit.code)
+            .at_most(Severity::Warning),
+        );
+        return found(idx, findings, None, &unit.name).into();
+    }
     findings.push(base(Rule::UnknownUnit, Detail::ReporterMissing));
     Resolved::No
 }

@@ -2316,3 +2316,57 @@ fn a_return_in_parts_on_sheets_of_its_own_counts_once() {
         assert_eq!(january(&b, "439902001000", field), get(field), "{field}");
     }
 }
+
+/// A return that names its unit nowhere (no 填报单位, a file called
+/// 免疫报表.xlsx) but whose rows are all one township's villages is that
+/// township's: counted, with a warning saying how it was known.
+#[test]
+fn a_return_naming_no_unit_is_the_township_its_villages_name() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 3, "报告期：2026年1月").unwrap();
+    for (c, label) in [
+        "单位名称",
+        "乙肝疫苗第1剂应种人数",
+        "乙肝疫苗第1剂实种人数",
+        "卡介苗应种人数",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write(2, c as u16, *label).unwrap();
+    }
+    for (r, (name, v)) in [("东门社区", [12.0, 11.0, 10.0]), ("新村", [8.0, 7.0, 6.0])]
+        .iter()
+        .enumerate()
+    {
+        ws.write(3 + r as u32, 0, *name).unwrap();
+        for (c, x) in v.iter().enumerate() {
+            ws.write(3 + r as u32, 1 + c as u16, *x).unwrap();
+        }
+    }
+    wb.save(d.path("in/免疫报表.xlsx")).unwrap();
+    let (f, a) = check_january(&d);
+    assert_eq!(january(&a, "439902001000", "hepb1_due"), Some(20.0));
+    let taken: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "unknown_unit")
+        .map(|x| {
+            (
+                x["severity"].as_str(),
+                x["unit_code"].as_str(),
+                x["message"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(taken.len(), 1, "{f:#?}");
+    assert_eq!((taken[0].0, taken[0].1), ("warning", "439902001000"));
+    assert!(
+        taken[0].2.contains("表中 2 行都是城东街道下属的单位"),
+        "{}",
+        taken[0].2
+    );
+}
