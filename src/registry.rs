@@ -789,16 +789,6 @@ impl Registry {
                 return NameMatch::Found(idx);
             }
         }
-        // The code and the name side by side: the unit both name.
-        if let Some((code, name)) = UnitCode::beside_name(&key) {
-            if let Some(idx) = self.by_code(code) {
-                if self.units[idx as usize].parent == Some(parent)
-                    && matches!(self.find_child(parent, name), NameMatch::Found(i) if i == idx)
-                {
-                    return NameMatch::Found(idx);
-                }
-            }
-        }
         let scope = self.child_scope(parent);
         // The key goes into the probe and comes back out: no copy per row.
         let probe = (scope, key);
@@ -813,6 +803,16 @@ impl Registry {
         for candidate in candidates.iter().skip(1) {
             if let Some(&idx) = self.by_parent_name.get(&(scope, candidate.clone())) {
                 if self.units[idx as usize].parent == Some(parent) {
+                    return NameMatch::Found(idx);
+                }
+            }
+        }
+        // The code and the name side by side: the unit both name.
+        if let Some((code, name)) = UnitCode::beside_name(&key) {
+            if let Some(idx) = self.by_code(code) {
+                if self.units[idx as usize].parent == Some(parent)
+                    && matches!(self.find_child(parent, name), NameMatch::Found(i) if i == idx)
+                {
                     return NameMatch::Found(idx);
                 }
             }

@@ -364,7 +364,12 @@ fn match_column<'r>(
     }
     // 本月应种人数 | 累计应种人数 under a dose: the sub-header (or a one-row
     // label) less its period word, which then says whose figure it is.
-    let strip = |t: Option<&'r str>| period_word(t?);
+    // Only where what follows the word is a label of the form: 本月随访人次
+    // is no vaccination column, and is not looked up again as one.
+    let strip = |t: Option<&'r str>| {
+        period_word(t?)
+            .filter(|(_, rest)| form.is_sub_label(rest) || form.match_label(rest).is_some())
+    };
     let (word, sub, own) = match (strip(c.sub), strip(c.own)) {
         (Some((w, s)), _) => (w, Some(s), c.own),
         (None, Some((w, o))) if c.sub.is_none() => (w, None, Some(o)),
@@ -456,13 +461,14 @@ fn try_form<'r>(
         if let Some((f, by, word)) = match_column(form, c) {
             let kind = form.field(f).kind;
             let m = Matched::new(c, by, word);
-            let Some(rank) = m.rank(kind) else {
-                unknown.push((i, Unread::OtherPeriod, m.other_period(kind)));
+            if let Some(block) = m.other_period(kind) {
+                unknown.push((i, Unread::OtherPeriod, Some(block)));
                 continue;
-            };
-            // Of a field's columns, the one [`block_rank`] puts first.
+            }
+            // Of a field's columns, the one [`block_rank`] puts first (its
+            // blocks' labels looked at only where a field has two).
             match columns.iter().position(|(g, _)| *g == f) {
-                Some(k) if matched[k].rank(kind).is_some_and(|r| rank > r) => {
+                Some(k) if m.rank(kind) > matched[k].rank(kind) => {
                     unknown.push((column_at[k], Unread::Again, None));
                     again.push((column_at[k], f, matched[k]));
                     columns[k] = (f, c.col);
@@ -536,8 +542,11 @@ fn try_form<'r>(
     let mut beside = Vec::new();
     {
         use super::parts::Part;
-        let parts: Vec<Option<Part>> = matched.iter().map(|m| m.part()).collect();
-        if !parts.contains(&Some(Part::Total)) {
+        let parts: Vec<Option<Part>> = match again.is_empty() {
+            true => Vec::new(),
+            false => matched.iter().map(|m| m.part()).collect(),
+        };
+        if !again.is_empty() && !parts.contains(&Some(Part::Total)) {
             for &(i, f, m) in &again {
                 let Some(k) = columns.iter().position(|(g, _)| *g == f) else {
                     continue;

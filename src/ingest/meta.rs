@@ -68,9 +68,6 @@ pub struct Meta {
     pub heading_texts: Vec<(String, CellRef)>,
     /// The title or another line above the header marks a correction.
     pub correction: bool,
-    /// Where no 填报单位 is: the texts of the name column below the header,
-    /// whose units may all be one township's.
-    pub row_names: Vec<String>,
 }
 
 /// Reads the metadata lines above `header` (and, for a 填报单位 or 报告期
@@ -134,18 +131,26 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
                 plain.then(|| (t.trim().to_string(), CellRef { row, col }))
             })
             .collect();
-        if let Some(col) = header.name_col {
-            meta.row_names = (header.last_row + 1..=grid.last_row())
-                .filter_map(|row| grid.cell(row, col).as_name())
-                .take(ROW_NAMES_READ)
-                .collect();
-        }
     }
     meta
 }
 
-/// How many names of the name column are read for [`Meta::row_names`]:
-/// enough to tell one township's villages from another's.
+/// The texts of the name column below `header`, where nothing names the
+/// reporting unit: their units may all be one township's. At most
+/// [`ROW_NAMES_READ`].
+#[must_use]
+pub fn row_names(grid: &Grid<'_>, header: &Header) -> Vec<String> {
+    let Some(col) = header.name_col else {
+        return Vec::new();
+    };
+    (header.last_row + 1..=grid.last_row())
+        .filter_map(|row| grid.cell(row, col).as_name())
+        .take(ROW_NAMES_READ)
+        .collect()
+}
+
+/// How many names of the name column [`row_names`] reads: enough to tell
+/// one township's villages from another's.
 const ROW_NAMES_READ: usize = 200;
 
 /// 填报单位：… and 报告期：… written below the table, with the signatures,

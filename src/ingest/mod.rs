@@ -445,7 +445,9 @@ fn ingest_sheet(
             .sheet(sheet)
             .form(&form.id)
     };
-    let Some((unit, month)) = identify(input, sheet, &meta, ctx, &base, out, None) else {
+    let rows_below = Some((grid, &header));
+    let Some((unit, month)) = identify(input, sheet, &meta, ctx, &base, out, None, rows_below)
+    else {
         return;
     };
     let unit_code = ctx.registry.unit(unit).code.0;
@@ -533,8 +535,10 @@ fn ingest_sheet(
 
 /// Whose return a sheet is and of which month, each by its one owner
 /// ([`resolve_unit`], [`resolve_month`]); `given` is the unit already known
-/// (a village's own sheet: its township). `None`, with a finding saying why
+/// (a village's own sheet: its township); `rows_below`, the sheet and its
+/// header, whose rows may say whose return it is where nothing else does. `None`, with a finding saying why
 /// (or the sheet listed as outside `--scope`), where either is not found.
+#[allow(clippy::too_many_arguments)]
 fn identify(
     input: &Input,
     sheet: &str,
@@ -543,10 +547,11 @@ fn identify(
     base: &dyn Fn(Rule, Detail) -> Finding,
     out: &mut FileOut,
     given: Option<UnitIdx>,
+    rows_below: Option<(&Grid<'_>, &Header)>,
 ) -> Option<(UnitIdx, Month)> {
     let unit = match given {
         Some(u) => u,
-        None => match resolve_unit(input, sheet, meta, ctx, base, &mut out.findings) {
+        None => match resolve_unit(input, sheet, meta, ctx, base, &mut out.findings, rows_below) {
             Resolved::Unit(u) => u,
             Resolved::Outside => {
                 out.outside.push(format!("{}!{sheet}", input.display));
@@ -622,7 +627,7 @@ fn ingest_rowwise(
         .as_ref()
         .and_then(|(text, _)| village_named(reg, text, &input.display, sheet));
     let given = village.map(|(township, _)| township);
-    let Some((unit, month)) = identify(input, sheet, &meta, ctx, &base, out, given) else {
+    let Some((unit, month)) = identify(input, sheet, &meta, ctx, &base, out, given, None) else {
         return;
     };
     let row_unit = village.map_or(unit, |(_, v)| v);
@@ -869,6 +874,7 @@ fn resolve_unit(
     ctx: &Context<'_>,
     base: &dyn Fn(Rule, Detail) -> Finding,
     findings: &mut Vec<Finding>,
+    rows_below: Option<(&Grid<'_>, &Header)>,
 ) -> Resolved {
     let reg = ctx.registry;
     let found = |idx: UnitIdx, findings: &mut Vec<Finding>, cell: Option<CellRef>, text: &str| {
@@ -958,7 +964,8 @@ fn resolve_unit(
     }
     // Nothing names the unit, but its rows are one township's villages:
     // that township's return, counted and said so.
-    if let Some((idx, rows)) = reg.parent_of_rows(&meta.row_names) {
+    let names = rows_below.map_or_else(Vec::new, |(grid, header)| meta::row_names(grid, header));
+    if let Some((idx, rows)) = reg.parent_of_rows(&names) {
         let unit = reg.unit(idx);
         findings.push(
             base(

@@ -41,40 +41,41 @@ enum RowKind {
     ColumnNumbers,
     Total,
     Subtotal,
-    /// The header again, as a long table repeats it part-way down (单位名称
-    /// in the name cell, or 应种人数 | 实种人数 over the figure columns).
-    Header,
     NoName,
     Unit(String),
 }
 
-/// Whether `row` repeats the header: its name cell holds a name label, or
-/// its figure cells hold no number and at least two labels of `form`.
+/// Whether `row` repeats the header: no number in its figure cells, and
+/// a name label in its name cell or at least two labels of `form` over the
+/// figure columns.
 fn repeats_header(grid: &Grid<'_>, h: &Header, form: &Form, row: u32, name: Option<&str>) -> bool {
-    if name.is_some_and(|n| super::header::is_name_label(&normalize::label(n))) {
-        return true;
-    }
-    let mut labels = 0;
+    // A unit's row has a number: told apart before any text is looked up.
+    let mut texts: Vec<&str> = Vec::new();
     for &(_, col) in &h.columns {
         match grid.cell(row, col) {
             Cell::Empty => {}
             c => match c.text() {
-                Some(t) => {
-                    let l = normalize::label(t);
-                    if form.is_sub_label(&l) || form.match_label(&l).is_some() {
-                        labels += 1;
-                    } else if !l.is_empty() {
-                        return false;
-                    }
-                }
+                Some(t) => texts.push(t),
                 None => return false,
             },
+        }
+    }
+    if name.is_some_and(|n| super::header::is_name_label(&normalize::label(n))) {
+        return true;
+    }
+    let mut labels = 0;
+    for t in texts {
+        let l = normalize::label(t);
+        if form.is_sub_label(&l) || form.match_label(&l).is_some() {
+            labels += 1;
+        } else if !l.is_empty() {
+            return false;
         }
     }
     labels >= 2
 }
 
-fn classify_row(grid: &Grid<'_>, h: &Header, form: &Form, row: u32) -> RowKind {
+fn classify_row(grid: &Grid<'_>, h: &Header, row: u32) -> RowKind {
     let name = h.name_col.and_then(|c| grid.cell(row, c).as_name());
     let serial = h
         .serial_col
@@ -117,9 +118,6 @@ fn classify_row(grid: &Grid<'_>, h: &Header, form: &Form, row: u32) -> RowKind {
     }
     if numbers_its_columns(grid, h, row) {
         return RowKind::ColumnNumbers;
-    }
-    if repeats_header(grid, h, form, row, name.as_deref()) {
-        return RowKind::Header;
     }
     // 小计 or 合计 in the name cell; with the name cell empty, left of it:
     // in the 序号 column, or merged across 序号 and 单位名称 (a merged
@@ -257,8 +255,8 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
             row,
             col: h.name_col.unwrap_or(0),
         };
-        match classify_row(grid, h, ctx.form, row) {
-            RowKind::Blank | RowKind::ColumnNumbers | RowKind::Subtotal | RowKind::Header => {}
+        match classify_row(grid, h, row) {
+            RowKind::Blank | RowKind::ColumnNumbers | RowKind::Subtotal => {}
             RowKind::Footer => {
                 out.reported_on = footer_date(grid, row, ctx.month);
                 break;
@@ -279,6 +277,9 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                 }
                 read_total(&mut out, grid, h, ctx, row);
             }
+            // The header again part-way down: no unit's row. Asked only of
+            // a row no unit is found for.
+            RowKind::NoName if repeats_header(grid, h, ctx.form, row, None) => {}
             RowKind::NoName => {
                 sums.add(grid, h, row);
                 out.findings.push(
@@ -305,9 +306,11 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                     }
                 }
                 // 其中：流动儿童 under a row: a part of the row above, no
-                // unit's, and in no 合计 (a village so named is found first).
+                // unit's, and in no 合计 (a village so named is found first);
+                // the header again part-way down, no unit's row either.
                 if matches!(found, NameMatch::NotFound { .. })
-                    && normalize::compact(&name).starts_with("其中")
+                    && (normalize::compact(&name).starts_with("其中")
+                        || repeats_header(grid, h, ctx.form, row, Some(&name)))
                 {
                     continue;
                 }
