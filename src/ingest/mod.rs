@@ -536,8 +536,9 @@ fn ingest_sheet(
 /// Whose return a sheet is and of which month, each by its one owner
 /// ([`resolve_unit`], [`resolve_month`]); `given` is the unit already known
 /// (a village's own sheet: its township); `rows_below`, the sheet and its
-/// header, whose rows may say whose return it is where nothing else does. `None`, with a finding saying why
-/// (or the sheet listed as outside `--scope`), where either is not found.
+/// header, whose rows may say whose return it is where nothing else does.
+/// `None`, with a finding saying why (or the sheet listed as outside
+/// `--scope`), where either is not found.
 #[allow(clippy::too_many_arguments)]
 fn identify(
     input: &Input,
