@@ -73,6 +73,10 @@ pub enum Unread {
 /// 去年同期). `ytd` when only the words of the second kind count: a stock
 /// or a count from January (签约人数, 年内已管理人数) is the 累计 figure.
 fn names_other_period(label: &str, counted_from_january: bool) -> bool {
+    // Asked of every column's blocks: every word has 月, 年, 期 or 累.
+    if !label.contains(['月', '年', '期', '累']) {
+        return false;
+    }
     const EARLIER: [&str; 4] = ["上月", "上年", "去年", "同期"];
     const FROM_JANUARY: [&str; 2] = ["累计", "年初至"];
     EARLIER.iter().any(|w| label.contains(w))
@@ -345,6 +349,10 @@ const PERIOD_WORDS: [&str; 10] = [
 /// A label that opens with a period word ([`PERIOD_WORDS`]) and goes on:
 /// the word, and the rest (本月应种人数: 本月, 应种人数).
 pub(super) fn period_word(label: &str) -> Option<(&str, &str)> {
+    // Asked of every column no form names: the first character first.
+    if !label.starts_with(['上', '去', '本', '年', '累', '当']) {
+        return None;
+    }
     PERIOD_WORDS.iter().find_map(|w| {
         label
             .strip_prefix(w)
