@@ -1100,6 +1100,47 @@ fn save_as_an_office_would(d: &Dir, wb: &mut rust_xlsxwriter::Workbook, name: &s
     }
 }
 
+/// 城东街道's January village table with a block of columns per `blocks`
+/// (本地儿童 | 流动儿童 | 合计, 本年累计 | 本月), each over 乙肝疫苗第1剂
+/// over 应种人数 | 实种人数 | 接种率(%): a header of three rows, 序号 and
+/// 单位名称 merged down it. `figures(k, i)` is block `k`'s (应种, 实种) of
+/// village `i` of `villages`, whose rows follow from row 6; the rate is
+/// written as a clerk rounds it.
+fn blocks_over_a_dose(
+    wb: &mut rust_xlsxwriter::Workbook,
+    blocks: &[&str],
+    villages: &[&str],
+    figures: &dyn Fn(usize, usize) -> (f64, f64),
+) {
+    let plain = rust_xlsxwriter::Format::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道社区卫生服务中心")
+        .unwrap();
+    ws.write(1, 7, "报告期：2026年1月").unwrap();
+    ws.merge_range(2, 0, 4, 0, "序号", &plain).unwrap();
+    ws.merge_range(2, 1, 4, 1, "单位名称", &plain).unwrap();
+    for (k, block) in blocks.iter().enumerate() {
+        let c = 2 + 3 * k as u16;
+        ws.merge_range(2, c, 2, c + 2, block, &plain).unwrap();
+        ws.merge_range(3, c, 3, c + 2, "乙肝疫苗第1剂", &plain)
+            .unwrap();
+        for (j, sub) in ["应种人数", "实种人数", "接种率(%)"].iter().enumerate() {
+            ws.write(4, c + j as u16, *sub).unwrap();
+        }
+        for (i, name) in villages.iter().enumerate() {
+            let r = 5 + i as u32;
+            ws.write(r, 0, (i + 1) as f64).unwrap();
+            ws.write(r, 1, *name).unwrap();
+            let (due, given) = figures(k, i);
+            ws.write(r, c, due).unwrap();
+            ws.write(r, c + 1, given).unwrap();
+            ws.write(r, c + 2, (given / due * 1000.0).round() / 10.0)
+                .unwrap();
+        }
+    }
+}
+
 /// FORMS.md §2: a return about one unit may list its fields as rows — a
 /// township's own total as 指标 | 数值, a village's own sheet as 项目 |
 /// 应种人数 | 实种人数 | 接种率 — read by the same labels and checked the same
@@ -1636,43 +1677,26 @@ fn local_floating_and_total_side_by_side_count_the_total() {
         }
     }
     wb.save(d.path("in/新民镇.xlsx")).unwrap();
-    // 城东街道's villages, 合计 / 本地 / 流动 over each dose over its counts.
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
-    ws.write(1, 0, "填报单位：城东街道社区卫生服务中心")
-        .unwrap();
-    ws.write(1, 7, "报告期：2026年1月").unwrap();
-    ws.merge_range(2, 0, 4, 0, "序号", &plain).unwrap();
-    ws.merge_range(2, 1, 4, 1, "单位名称", &plain).unwrap();
+    // 城东街道's villages, 本地 / 流动 / 合计 over a dose over its counts.
     // Each village's 本地 and 流动 乙肝疫苗第1剂 (应种, 实种).
     let villages: [Parts; 2] = [
         ("东门社区", (10.0, 9.0), (2.0, 2.0)),
         ("新村", (8.0, 8.0), (1.0, 0.0)),
     ];
-    for (k, block) in ["本地儿童", "流动儿童", "合计"].iter().enumerate() {
-        let c = 2 + 3 * k as u16;
-        ws.merge_range(2, c, 2, c + 2, block, &plain).unwrap();
-        ws.merge_range(3, c, 3, c + 2, "乙肝疫苗第1剂", &plain)
-            .unwrap();
-        for (j, sub) in subs.iter().enumerate() {
-            ws.write(4, c + j as u16, *sub).unwrap();
-        }
-        for (i, (name, local, floating)) in villages.iter().enumerate() {
-            let r = 5 + i as u32;
-            ws.write(r, 0, (i + 1) as f64).unwrap();
-            ws.write(r, 1, *name).unwrap();
-            let (due, given) = match k {
-                0 => *local,
-                1 => *floating,
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    blocks_over_a_dose(
+        &mut wb,
+        &["本地儿童", "流动儿童", "合计"],
+        &villages.map(|v| v.0),
+        &|k, i| {
+            let (_, local, floating) = villages[i];
+            match k {
+                0 => local,
+                1 => floating,
                 _ => (local.0 + floating.0, local.1 + floating.1),
-            };
-            ws.write(r, c, due).unwrap();
-            ws.write(r, c + 1, given).unwrap();
-            ws.write(r, c + 2, (given / due * 1000.0).round() / 10.0)
-                .unwrap();
-        }
-    }
+            }
+        },
+    );
     wb.save(d.path("in/城东街道.xlsx")).unwrap();
     let (f, a) = check_january(&d);
     let get = |unit: &str, field: &str| january(&a, unit, field);
@@ -1872,7 +1896,6 @@ fn figures_of_another_period_beside_the_months_are_not_the_months() {
     let d = Dir::new();
     std::fs::create_dir_all(d.path("in")).unwrap();
     let plain = rust_xlsxwriter::Format::new();
-    let subs = ["应种人数", "实种人数", "接种率(%)"];
     // 城东街道's villages: 本年累计 first, then 本月, over 乙肝疫苗第1剂.
     // (name, month (应种, 实种), to date (应种, 实种)).
     type Two<'a> = (&'a str, (f64, f64), (f64, f64));
@@ -1881,32 +1904,12 @@ fn figures_of_another_period_beside_the_months_are_not_the_months() {
         ("新村", (9.0, 9.0), (30.0, 29.0)),
     ];
     let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
-    ws.write(1, 0, "填报单位：城东街道社区卫生服务中心")
-        .unwrap();
-    ws.write(1, 6, "报告期：2026年1月").unwrap();
-    ws.merge_range(2, 0, 4, 0, "序号", &plain).unwrap();
-    ws.merge_range(2, 1, 4, 1, "单位名称", &plain).unwrap();
-    for (k, block) in ["本年累计", "本月"].iter().enumerate() {
-        let c = 2 + 3 * k as u16;
-        ws.merge_range(2, c, 2, c + 2, block, &plain).unwrap();
-        ws.merge_range(3, c, 3, c + 2, "乙肝疫苗第1剂", &plain)
-            .unwrap();
-        for (j, sub) in subs.iter().enumerate() {
-            ws.write(4, c + j as u16, *sub).unwrap();
-        }
-        for (i, (name, month, to_date)) in villages.iter().enumerate() {
-            let r = 5 + i as u32;
-            ws.write(r, 0, (i + 1) as f64).unwrap();
-            ws.write(r, 1, *name).unwrap();
-            let (due, given) = if k == 0 { *to_date } else { *month };
-            ws.write(r, c, due).unwrap();
-            ws.write(r, c + 1, given).unwrap();
-            ws.write(r, c + 2, (given / due * 1000.0).round() / 10.0)
-                .unwrap();
-        }
-    }
+    blocks_over_a_dose(
+        &mut wb,
+        &["本年累计", "本月"],
+        &villages.map(|v| v.0),
+        &|k, i| if k == 0 { villages[i].2 } else { villages[i].1 },
+    );
     save_as_an_office_would(&d, &mut wb, "城东街道", "a 本年累计 block saved as .xls");
     // 新民镇's own return, doses down: 累计 | 本月 over 应种 / 实种.
     let doses: [Two; 2] = [
@@ -2000,7 +2003,6 @@ fn figures_of_another_period_beside_the_months_are_not_the_months() {
 fn local_and_floating_without_a_total_are_the_return_added() {
     let d = Dir::new();
     std::fs::create_dir_all(d.path("in")).unwrap();
-    let plain = rust_xlsxwriter::Format::new();
     let subs = ["应种人数", "实种人数", "接种率(%)"];
     let rate = |given: f64, due: f64| (given / due * 1000.0).round() / 10.0;
     // (name, 本地 (应种, 实种), 流动 (应种, 实种)).
@@ -2012,36 +2014,17 @@ fn local_and_floating_without_a_total_are_the_return_added() {
     // 城东街道: 本地儿童 | 流动儿童 over 乙肝疫苗第1剂, a 合计 row whose
     // 流动 实种 is one too many.
     let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
-    ws.write(1, 0, "填报单位：城东街道社区卫生服务中心")
-        .unwrap();
-    ws.write(1, 6, "报告期：2026年1月").unwrap();
-    ws.merge_range(2, 0, 4, 0, "序号", &plain).unwrap();
-    ws.merge_range(2, 1, 4, 1, "单位名称", &plain).unwrap();
-    for (k, block) in ["本地儿童", "流动儿童"].iter().enumerate() {
-        let c = 2 + 3 * k as u16;
-        ws.merge_range(2, c, 2, c + 2, block, &plain).unwrap();
-        ws.merge_range(3, c, 3, c + 2, "乙肝疫苗第1剂", &plain)
-            .unwrap();
-        for (j, sub) in subs.iter().enumerate() {
-            ws.write(4, c + j as u16, *sub).unwrap();
-        }
-        let mut sum = (0.0, 0.0);
-        for (i, (name, local, floating)) in villages.iter().enumerate() {
-            let r = 5 + i as u32;
-            ws.write(r, 0, (i + 1) as f64).unwrap();
-            ws.write(r, 1, *name).unwrap();
-            let (due, given) = if k == 0 { *local } else { *floating };
-            ws.write(r, c, due).unwrap();
-            ws.write(r, c + 1, given).unwrap();
-            ws.write(r, c + 2, rate(given, due)).unwrap();
-            sum = (sum.0 + due, sum.1 + given);
-        }
-        ws.write(7, 1, "合计").unwrap();
-        ws.write(7, c, sum.0).unwrap();
-        ws.write(7, c + 1, sum.1 + if k == 1 { 1.0 } else { 0.0 })
-            .unwrap();
+    blocks_over_a_dose(
+        &mut wb,
+        &["本地儿童", "流动儿童"],
+        &villages.map(|v| v.0),
+        &|k, i| if k == 0 { villages[i].1 } else { villages[i].2 },
+    );
+    let ws = wb.worksheet_from_index(0).unwrap();
+    ws.write(7, 1, "合计").unwrap();
+    for (c, (due, given)) in [(2u16, (18.0, 17.0)), (5, (3.0, 2.0 + 1.0))] {
+        ws.write(7, c, due).unwrap();
+        ws.write(7, c + 1, given).unwrap();
     }
     save_as_an_office_would(&d, &mut wb, "城东街道", "本地 | 流动 blocks saved as .xls");
     // 新民镇: two sheets, 本地 and 流动, no 合计 sheet.
