@@ -142,23 +142,44 @@ pub fn run_watched(
 /// correction already fixed (the copy's findings are the first copy's).
 /// The `correction` and `identical_copy` notes that settling adds say what
 /// happened to it.
+///
+/// A return made of parts (本地 + 流动, or the 合计 sheet with its 本地 and
+/// 流动 beside it) said things on each part's sheet: a workbook none of
+/// whose returns counts any more says nothing at all, and a return named
+/// for two sheets (本地+流动) covers both.
 fn drop_replaced(findings: &mut Vec<crate::findings::Finding>, batch: &Batch) {
     use crate::observation::ReturnStatus;
+    let is_replaced = |r: &crate::observation::Return| {
+        matches!(
+            r.status,
+            ReturnStatus::Superseded | ReturnStatus::IdenticalCopy
+        )
+    };
     let replaced: std::collections::HashSet<(&str, &str)> = batch
         .returns
         .iter()
-        .filter(|r| {
-            matches!(
-                r.status,
-                ReturnStatus::Superseded | ReturnStatus::IdenticalCopy
-            )
+        .filter(|r| is_replaced(r))
+        .flat_map(|r| {
+            let file = batch.files[r.file as usize].as_str();
+            std::iter::once(r.sheet.as_str())
+                .chain(r.sheet.split('+'))
+                .map(move |sheet| (file, sheet))
         })
-        .map(|r| (batch.files[r.file as usize].as_str(), r.sheet.as_str()))
         .collect();
     if replaced.is_empty() {
         return;
     }
+    // Files with a return still counted.
+    let counted: std::collections::HashSet<&str> = batch
+        .returns
+        .iter()
+        .filter(|r| !is_replaced(r))
+        .map(|r| batch.files[r.file as usize].as_str())
+        .collect();
+    let all_replaced =
+        |file: &str| !counted.contains(file) && replaced.iter().any(|(f, _)| *f == file);
     findings.retain(|f| match (f.file.as_deref(), f.sheet.as_deref()) {
+        (Some(file), _) if all_replaced(file) => false,
         (Some(file), Some(sheet)) => !replaced.contains(&(file, sheet)),
         _ => true,
     });

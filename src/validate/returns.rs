@@ -193,23 +193,37 @@ pub fn settle_duplicates(
                 .find(|&d| figures(batch, &spans, d) == figures(batch, &spans, i));
             match same {
                 Some(d) => {
-                    batch.returns[i].status = ReturnStatus::IdenticalCopy;
-                    if batch.returns[i].correction {
-                        batch.returns[d].correction = true;
+                    // The copy marked a correction is the one that counts
+                    // (the same figures, but what the first said of a cell
+                    // the correction fixed is no longer reported).
+                    let (keep, copy) =
+                        if batch.returns[i].correction && !batch.returns[d].correction {
+                            (i, d)
+                        } else {
+                            (d, i)
+                        };
+                    batch.returns[copy].status = ReturnStatus::IdenticalCopy;
+                    if batch.returns[copy].correction {
+                        batch.returns[keep].correction = true;
+                    }
+                    if keep == i {
+                        if let Some(at) = distinct.iter().position(|&x| x == d) {
+                            distinct[at] = i;
+                        }
                     }
                     findings.push(
                         base(
                             batch,
                             Rule::IdenticalCopy,
-                            i,
+                            copy,
                             Detail::IdenticalCopy {
                                 unit: unit.name.clone(),
                                 month,
-                                copy: place(batch, i),
-                                first: place(batch, d),
+                                copy: place(batch, copy),
+                                first: place(batch, keep),
                             },
                         )
-                        .value(place(batch, d)),
+                        .value(place(batch, keep)),
                     );
                 }
                 None => distinct.push(i),

@@ -2353,3 +2353,63 @@ fn a_return_naming_no_unit_is_the_township_its_villages_name() {
         taken[0].2
     );
 }
+
+/// No finding of a replaced return is reported (issue 26), also where the
+/// return was made of parts: a mistyped count on the 本地 sheet of 新民镇's
+/// 本地 / 流动 / 合计 workbook, then a 更正 of the whole workbook with it
+/// fixed. The first workbook says nothing any more but that the 更正
+/// replaced it.
+#[test]
+fn a_corrected_return_in_parts_says_nothing_of_its_parts() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let book = |file: &str, local_due: &str| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        for (part, rows) in [
+            ("本地", [("新村", 20.0, 19.0), ("红旗村", 15.0, 15.0)]),
+            ("流动", [("新村", 3.0, 3.0), ("红旗村", 2.0, 1.0)]),
+            ("合计", [("新村", 23.0, 22.0), ("红旗村", 17.0, 16.0)]),
+        ] {
+            let ws = wb.add_worksheet().set_name(part).unwrap();
+            ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+            ws.write(1, 0, "填报单位：新民镇卫生院").unwrap();
+            ws.write(1, 3, "报告期：2026年1月").unwrap();
+            for (c, label) in [
+                "单位名称",
+                "乙肝疫苗第1剂应种人数",
+                "乙肝疫苗第1剂实种人数",
+                "卡介苗应种人数",
+            ]
+            .iter()
+            .enumerate()
+            {
+                ws.write(2, c as u16, *label).unwrap();
+            }
+            for (r, (name, due, given)) in rows.iter().enumerate() {
+                let r = 3 + r as u32;
+                ws.write(r, 0, *name).unwrap();
+                if part == "本地" && r == 3 {
+                    ws.write(r, 1, local_due).unwrap();
+                } else {
+                    ws.write(r, 1, *due).unwrap();
+                }
+                ws.write(r, 2, *given).unwrap();
+                ws.write(r, 3, *due).unwrap();
+            }
+        }
+        wb.save(d.path(&format!("in/{file}"))).unwrap();
+    };
+    book("新民镇202601.xlsx", "约20");
+    book("新民镇202601_更正.xlsx", "20");
+    let (f, a) = check_january(&d);
+    assert_eq!(january(&a, "439902101000", "hepb1_due"), Some(40.0));
+    // The 合计 sheets agree, so the two are one return received twice:
+    // the 更正 is the copy that counts, and the first is only that note.
+    let stale: Vec<_> = f
+        .iter()
+        .filter(|x| x["file"] == "in/新民镇202601.xlsx" && x["rule"] != "identical_copy")
+        .collect();
+    assert!(stale.is_empty(), "{stale:#?}");
+    let copy = f.iter().find(|x| x["rule"] == "identical_copy").unwrap();
+    assert_eq!(copy["file"], "in/新民镇202601.xlsx");
+}
