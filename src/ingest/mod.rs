@@ -636,15 +636,6 @@ fn ingest_rowwise(
     // The figures side by side in a row of their own, read as a unit
     // row's, then named by their places on the sheet.
     let (range, uncached) = grid.sources();
-    let (row, formulas) = rowwise::as_row(range, uncached, &found.cells);
-    let side_by_side = Grid::with_formulas(&row, &formulas);
-    let mut as_row = header.clone();
-    as_row.columns = found
-        .cells
-        .iter()
-        .enumerate()
-        .map(|(k, &(f, _))| (f, k as u32))
-        .collect();
     let ctx_rows = rows::RowContext {
         file: &input.display,
         sheet,
@@ -654,17 +645,36 @@ fn ingest_rowwise(
         month,
         registry: reg,
     };
-    let place = |c: CellRef| found.cells.get(c.col as usize).map_or(c, |&(_, at)| at);
-    let (values, mut findings) = rows::read_figures(
-        &side_by_side,
-        &as_row,
-        &ctx_rows,
-        0,
-        reg.unit(row_unit).code.0,
-    );
-    for f in &mut findings {
-        f.cell = f.cell.map(place);
-    }
+    let read = |cells: &[(crate::schema::FieldIdx, CellRef)]| {
+        let (row, formulas) = rowwise::as_row(range, uncached, cells);
+        let side_by_side = Grid::with_formulas(&row, &formulas);
+        let mut as_row = header.clone();
+        as_row.columns = cells
+            .iter()
+            .enumerate()
+            .map(|(k, &(f, _))| (f, k as u32))
+            .collect();
+        let place = |c: CellRef| cells.get(c.col as usize).map_or(c, |&(_, at)| at);
+        let (values, mut findings) = rows::read_figures(
+            &side_by_side,
+            &as_row,
+            &ctx_rows,
+            0,
+            reg.unit(row_unit).code.0,
+        );
+        for f in &mut findings {
+            f.cell = f.cell.map(place);
+        }
+        let values: Vec<_> = values
+            .into_iter()
+            .map(|(field, value, cell)| (field, value, place(cell)))
+            .collect();
+        (values, findings)
+    };
+    let first = read(&found.cells);
+    // 本地 | 流动 with no 合计: the other part's cells, a second part of
+    // the return, added to it as reading ends (`parts::merge`).
+    let second = (!found.beside.is_empty()).then(|| read(&found.beside));
     report_header_columns(
         &header,
         true,
@@ -673,44 +683,59 @@ fn ingest_rowwise(
         &|r, m| base(r, m).unit(unit_code).period(month),
         &mut out.findings,
     );
-    if values.iter().all(|(_, v, _)| v.is_none())
-        && !findings.iter().any(|f| f.severity() != Severity::Info)
-    {
-        out.findings.extend(findings);
+    let blank = |(values, findings): &(Vec<_>, Vec<Finding>)| {
+        values
+            .iter()
+            .all(|(_, v, _): &(_, Option<f64>, _)| v.is_none())
+            && !findings.iter().any(|f| f.severity() != Severity::Info)
+    };
+    if blank(&first) && second.as_ref().is_none_or(blank) {
+        out.findings.extend(first.1);
         out.findings.push(empty_return(&base, reg, unit, month));
         return;
     }
-    out.findings.extend(findings);
-    let ret_idx = out.returns.len() as u32;
-    for (field, value, cell) in values {
-        out.obs.push(
-            row_unit,
-            found.form,
-            field,
-            month,
-            value,
-            ret_idx,
-            place(cell),
-        );
-    }
     let last = found.cells.iter().map(|(_, c)| c.row).max().unwrap_or(0);
-    out.returns.push(Return {
-        file,
-        sheet: sheet.to_string(),
-        form: found.form,
-        unit,
-        month,
-        correction: marked_correction(&meta, input),
-        reported_on: rows::footer_date(grid, last + 1, month),
-        received: None,
-        status: ReturnStatus::Active,
-        totals: Vec::new(),
-        columns: header.columns.clone(),
-        total_row: None,
-        row_sums: Vec::new(),
-        suggested: Vec::new(),
-        name_col: None,
-    });
+    let correction = marked_correction(&meta, input);
+    let mut push = |(values, findings): (Vec<_>, Vec<Finding>),
+                    columns: &[(crate::schema::FieldIdx, u32)]| {
+        out.findings.extend(findings);
+        let ret_idx = out.returns.len();
+        for (field, value, cell) in values {
+            out.obs.push(
+                row_unit,
+                found.form,
+                field,
+                month,
+                value,
+                ret_idx as u32,
+                cell,
+            );
+        }
+        out.returns.push(Return {
+            file,
+            sheet: sheet.to_string(),
+            form: found.form,
+            unit,
+            month,
+            correction,
+            reported_on: rows::footer_date(grid, last + 1, month),
+            received: None,
+            status: ReturnStatus::Active,
+            totals: Vec::new(),
+            columns: columns.to_vec(),
+            total_row: None,
+            row_sums: Vec::new(),
+            suggested: Vec::new(),
+            name_col: None,
+        });
+        ret_idx
+    };
+    let first_idx = push(first, &header.columns);
+    if let Some(second) = second {
+        let columns: Vec<_> = found.beside.iter().map(|&(f, at)| (f, at.col)).collect();
+        let second_idx = push(second, &columns);
+        out.beside.push((first_idx, second_idx));
+    }
 }
 
 /// The village a 填报单位 names, with its township: by name, alias or code

@@ -29,6 +29,35 @@ pub(super) struct Rowwise {
     pub form: FormIdx,
     pub cells: Vec<(FieldIdx, CellRef)>,
     pub first_row: u32,
+    /// 本地 | 流动 side by side with no 合计 (FORMS.md §3.1: 本地 + 流动 is
+    /// the return): the other part's cell of each field whose cell in
+    /// `cells` is under one of them, read as a second part and added.
+    pub beside: Vec<(FieldIdx, CellRef)>,
+}
+
+/// What one layout found: each field's cell, the first row of the labels,
+/// and the other part's cells ([`Rowwise::beside`]).
+type Found = (Vec<(FieldIdx, CellRef)>, u32, Vec<(FieldIdx, CellRef)>);
+
+/// Of a field's cell under a block of `part` and the cells of its other
+/// blocks (`others`, each with its part), the cell of the other part of
+/// 本地 / 流动, where no block is the 合计 (`total_anywhere`).
+fn other_part(
+    part: Option<super::parts::Part>,
+    others: &[(Option<super::parts::Part>, CellRef)],
+    total_anywhere: bool,
+) -> Option<CellRef> {
+    use super::parts::Part;
+    let other = match part {
+        _ if total_anywhere => return None,
+        Some(Part::Local) => Part::Floating,
+        Some(Part::Floating) => Part::Local,
+        _ => return None,
+    };
+    others
+        .iter()
+        .find(|(p, _)| *p == Some(other))
+        .map(|&(_, cell)| cell)
 }
 
 /// The fewest fields a sheet must name to be taken for a return.
@@ -79,6 +108,7 @@ pub(super) fn find(grid: &Grid<'_>, schemas: &Schemas) -> Option<Rowwise> {
                     form: fi,
                     cells: found.0,
                     first_row: found.1,
+                    beside: found.2,
                 });
             }
         }
@@ -129,7 +159,7 @@ fn whole_labels(
     grid: &Grid<'_>,
     texts: &[(u32, u32, String)],
     form: &crate::schema::Form,
-) -> Option<(Vec<(FieldIdx, CellRef)>, u32)> {
+) -> Option<Found> {
     let mut by_col: std::collections::BTreeMap<u32, Vec<(u32, FieldIdx)>> = Default::default();
     for (r, c, labels) in joined(texts) {
         if let Some(f) = labels.iter().find_map(|l| form.match_label(l)) {
@@ -185,7 +215,12 @@ fn whole_labels(
             None => break,
         }
     }
+    let part_of = |h: &Option<String>| h.as_deref().and_then(super::parts::part_of);
+    let total_anywhere = columns
+        .iter()
+        .any(|(_, h)| part_of(h) == Some(super::parts::Part::Total));
     let mut cells: Vec<(FieldIdx, CellRef)> = Vec::new();
+    let mut beside: Vec<(FieldIdx, CellRef)> = Vec::new();
     for &(r, f) in &rows {
         if cells.iter().any(|(g, _)| *g == f) {
             continue;
@@ -193,16 +228,25 @@ fn whole_labels(
         let kind = form.field(f).kind;
         let best = columns
             .iter()
-            .filter_map(|(c, h)| {
+            .enumerate()
+            .filter_map(|(k, (c, h))| {
                 let rank = super::header::block_rank(h.as_deref().into_iter(), kind)?;
-                Some((rank, std::cmp::Reverse(*c)))
+                Some((rank, std::cmp::Reverse(*c), k))
             })
             .max();
-        if let Some((_, std::cmp::Reverse(c))) = best {
+        if let Some((_, std::cmp::Reverse(c), k)) = best {
             cells.push((f, CellRef { row: r, col: c }));
+            let others: Vec<_> = columns
+                .iter()
+                .filter(|(oc, _)| *oc != c)
+                .map(|(oc, h)| (part_of(h), CellRef { row: r, col: *oc }))
+                .collect();
+            if let Some(cell) = other_part(part_of(&columns[k].1), &others, total_anywhere) {
+                beside.push((f, cell));
+            }
         }
     }
-    Some((cells, first.saturating_sub(1)))
+    Some((cells, first.saturating_sub(1), beside))
 }
 
 /// 项目 | 应种人数 | 实种人数 | 接种率: the sub-headers across one row, the
@@ -212,7 +256,7 @@ fn groups_by_sub_labels(
     grid: &Grid<'_>,
     texts: &[(u32, u32, String)],
     form: &crate::schema::Form,
-) -> Option<(Vec<(FieldIdx, CellRef)>, u32)> {
+) -> Option<Found> {
     // The row with the most sub-headers, each with the period word it may
     // open with (本月应种人数 | 累计应种人数).
     type Sub<'t> = (u32, &'t str, Option<&'t str>);
@@ -243,12 +287,18 @@ fn groups_by_sub_labels(
         .filter(|(r, _, _)| head > 0 && *r == head - 1)
         .map(|(_, c, t)| (*c, t.as_str()))
         .collect();
+    let block_of = |col: u32| over.iter().rev().find(|(c, _)| *c <= col).map(|(_, t)| *t);
     let rank = |col: u32, word: Option<&str>, f: FieldIdx| {
-        let block = over.iter().rev().find(|(c, _)| *c <= col).map(|(_, t)| *t);
-        super::header::block_rank(block.into_iter().chain(word), form.field(f).kind)
+        super::header::block_rank(block_of(col).into_iter().chain(word), form.field(f).kind)
     };
+    let part_at = |col: u32| block_of(col).and_then(super::parts::part_of);
+    let total_anywhere = sub_cols
+        .iter()
+        .any(|&(c, _, _)| part_at(c) == Some(super::parts::Part::Total));
     let mut cells: Vec<(FieldIdx, CellRef)> = Vec::new();
     let mut ranks: Vec<u8> = Vec::new();
+    // Every cell a field was found at, with its block's part.
+    let mut all: Vec<(FieldIdx, Option<super::parts::Part>, CellRef)> = Vec::new();
     let groups: Vec<(u32, u32, String)> = texts
         .iter()
         .filter(|(r, c, _)| *r > head && *c < first_sub)
@@ -260,6 +310,7 @@ fn groups_by_sub_labels(
                 .iter()
                 .find_map(|group| form.match_label(&format!("{group}{sub}")));
             if let Some((f, rank)) = found.and_then(|f| Some((f, rank(sc, word, f)?))) {
+                all.push((f, part_at(sc), CellRef { row: r, col: sc }));
                 let had = cells.iter().position(|(g, _)| *g == f);
                 let replaces = had.is_some_and(|k| rank > ranks[k]);
                 if !form.field(f).derived && (had.is_none() || replaces) {
@@ -284,7 +335,18 @@ fn groups_by_sub_labels(
             }
         }
     }
-    Some((cells, head))
+    let beside = cells
+        .iter()
+        .filter_map(|&(f, cell)| {
+            let others: Vec<_> = all
+                .iter()
+                .filter(|(g, _, at)| *g == f && *at != cell)
+                .map(|&(_, p, at)| (p, at))
+                .collect();
+            other_part(part_at(cell.col), &others, total_anywhere).map(|at| (f, at))
+        })
+        .collect();
+    Some((cells, head, beside))
 }
 
 /// A header for the lines above the labels (their 填报单位 and 报告期):

@@ -2413,3 +2413,58 @@ fn a_corrected_return_in_parts_says_nothing_of_its_parts() {
     let copy = f.iter().find(|x| x["rule"] == "identical_copy").unwrap();
     assert_eq!(copy["file"], "in/新民镇202601.xlsx");
 }
+
+/// A township's own return with its doses as rows and 本地儿童 | 流动儿童
+/// blocks of 应种 / 实种 / 接种率, no 合计 block: 本地 + 流动 is the return
+/// (FORMS.md §3.1), each part's rate its own.
+#[test]
+fn a_one_unit_return_of_local_and_floating_blocks_is_both() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let plain = rust_xlsxwriter::Format::new();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：新民镇卫生院").unwrap();
+    ws.write(1, 5, "报告期：2026年1月").unwrap();
+    ws.merge_range(2, 0, 3, 0, "疫苗", &plain).unwrap();
+    ws.merge_range(2, 1, 2, 3, "本地儿童", &plain).unwrap();
+    ws.merge_range(2, 4, 2, 6, "流动儿童", &plain).unwrap();
+    for (j, sub) in ["应种人数", "实种人数", "接种率(%)"]
+        .iter()
+        .cycle()
+        .take(6)
+        .enumerate()
+    {
+        ws.write(3, 1 + j as u16, *sub).unwrap();
+    }
+    // (dose, 本地 (应种, 实种), 流动 (应种, 实种)).
+    for (i, (dose, local, floating)) in [
+        ("乙肝疫苗第1剂", (20.0, 19.0), (3.0, 2.0)),
+        ("卡介苗", (15.0, 15.0), (2.0, 1.0)),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = 4 + i as u32;
+        ws.write(r, 0, *dose).unwrap();
+        for (k, &&(due, given)) in [local, floating].iter().enumerate() {
+            let (due, given): (f64, f64) = (due, given);
+            let c = 1 + 3 * k as u16;
+            ws.write(r, c, due).unwrap();
+            ws.write(r, c + 1, given).unwrap();
+            ws.write(r, c + 2, (given / due * 1000.0).round() / 10.0)
+                .unwrap();
+        }
+    }
+    save_as_an_office_would(&d, &mut wb, "新民镇", "本地 | 流动 dose rows saved as .xls");
+    let (f, a) = check_january(&d);
+    let get = |field: &str| january(&a, "439902101000", field);
+    assert_eq!(get("hepb1_due"), Some(23.0));
+    assert_eq!(get("hepb1_given"), Some(21.0));
+    assert_eq!(get("bcg_given"), Some(16.0));
+    assert_none_of(
+        &f,
+        &["rate_mismatch", "duplicate_return", "no_return_found"],
+    );
+}
