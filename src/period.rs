@@ -431,21 +431,21 @@ pub fn written(text: &str) -> String {
             .take_while(|&&c| is_chinese_numeral(c))
             .count();
         let run = &chars[i..end];
+        // The largest number each word may follow.
+        let most = match chars.get(end) {
+            Some('月') => 12,
+            Some('日' | '号') => 31,
+            Some('季') => 4,
+            _ => 0,
+        };
         let digits = match chars.get(end) {
             Some('年') if run.len() == 4 => run
                 .iter()
                 .map(|&c| chinese_digit(c).and_then(|d| char::from_digit(d, 10)))
                 .collect::<Option<String>>(),
-            Some('月') => small_number(run)
-                .filter(|n| (1..=12).contains(n))
+            _ => small_number(run)
+                .filter(|n| (1..=most).contains(n))
                 .map(|n| n.to_string()),
-            Some('日' | '号') => small_number(run)
-                .filter(|n| (1..=31).contains(n))
-                .map(|n| n.to_string()),
-            Some('季') => small_number(run)
-                .filter(|n| (1..=4).contains(n))
-                .map(|n| n.to_string()),
-            _ => None,
         };
         match digits {
             Some(d) => out.push_str(&d),

@@ -749,12 +749,11 @@ impl Registry {
         let mut parents: HashMap<UnitIdx, usize> = HashMap::default();
         for name in names {
             let key = normalize::name(name);
-            let mut of_name: Vec<UnitIdx> =
-                match UnitCode::of_name(&key).and_then(|c| self.by_code(c)) {
-                    Some(u) => vec![u],
-                    None => self.by_name.get(&key).cloned().unwrap_or_default(),
-                };
-            of_name.retain(|&u| self.units[u as usize].parent.is_some());
+            let of_name: Vec<UnitIdx> = match UnitCode::of_name(&key).and_then(|c| self.by_code(c))
+            {
+                Some(u) => vec![u],
+                None => self.by_name.get(&key).cloned().unwrap_or_default(),
+            };
             let mut seen: Vec<UnitIdx> = Vec::new();
             for u in of_name {
                 let Some(p) = self.units[u as usize].parent else {

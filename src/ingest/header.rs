@@ -228,6 +228,16 @@ impl<'g, 'a> RowLabels<'g, 'a> {
     }
 }
 
+/// A group header joined with the sub-header below it (乙肝疫苗第1剂 +
+/// 应种人数). Every label has a Chinese word in it: two texts of digits (a
+/// data row's numbers typed as text) join to no label, and are not joined.
+fn join(group: Option<&str>, sub: Option<&str>) -> Option<String> {
+    match (group, sub) {
+        (Some(g), Some(s)) if !(g.is_ascii() && s.is_ascii()) => Some([g, s].concat()),
+        _ => None,
+    }
+}
+
 fn labels_at<'r>(cache: &'r mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels<'r>> {
     let (above_row, own_row, sub_row) = cache.triple(row);
     let mut out = Vec::with_capacity(own_row.len().max(sub_row.len()));
@@ -290,13 +300,7 @@ fn labels_at<'r>(cache: &'r mut RowLabels<'_, '_>, row: u32) -> Vec<ColumnLabels
             (None, Some(_)) => carried,
             (None, None) => None,
         };
-        // Every label has a Chinese word in it: two texts of digits (a
-        // data row's numbers typed as text) join to no label, and are not
-        // joined.
-        let joined = match (group, sub) {
-            (Some(g), Some(s)) if !(g.is_ascii() && s.is_ascii()) => Some([g, s].concat()),
-            _ => None,
-        };
+        let joined = join(group, sub);
         if above.is_some() {
             (outer, mid) = (above, None);
         }
@@ -384,16 +388,12 @@ fn match_column<'r>(
         _ => return None,
     };
     let group = if c.group == c.own { own } else { c.group };
-    let joined = match (group, sub) {
-        (Some(g), Some(s)) if !(g.is_ascii() && s.is_ascii()) => Some([g, s].concat()),
-        _ => None,
-    };
     let bare = ColumnLabels {
         col: c.col,
         own,
         group,
         sub,
-        joined,
+        joined: join(group, sub),
         above: c.above,
         outer: c.outer,
         mid: c.mid,
@@ -548,26 +548,19 @@ fn try_form<'r>(
     // 本地 | 流动 with no 合计 block: each field's column of the other part
     // is read beside the one in `columns`, no longer a column not read.
     let mut beside = Vec::new();
-    {
-        use super::parts::Part;
-        let parts: Vec<Option<Part>> = match again.is_empty() {
-            true => Vec::new(),
-            false => matched.iter().map(|m| m.part()).collect(),
-        };
-        if !again.is_empty() && !parts.contains(&Some(Part::Total)) {
-            for &(i, f, m) in &again {
-                let Some(k) = columns.iter().position(|(g, _)| *g == f) else {
-                    continue;
-                };
-                let other = match parts[k] {
-                    Some(Part::Local) => Part::Floating,
-                    Some(Part::Floating) => Part::Local,
-                    _ => continue,
-                };
-                if m.part() == Some(other) && !beside.iter().any(|(g, _)| *g == f) {
-                    beside.push((f, labels[i].col));
-                    unknown.retain(|u| u.0 != i);
-                }
+    let parts: Vec<_> = match again.is_empty() {
+        true => Vec::new(),
+        false => matched.iter().map(|m| m.part()).collect(),
+    };
+    if !parts.contains(&Some(super::parts::Part::Total)) {
+        for &(i, f, m) in &again {
+            let Some(k) = columns.iter().position(|(g, _)| *g == f) else {
+                continue;
+            };
+            let other = parts[k].and_then(super::parts::Part::other);
+            if other.is_some() && m.part() == other && !beside.iter().any(|(g, _)| *g == f) {
+                beside.push((f, labels[i].col));
+                unknown.retain(|u| u.0 != i);
             }
         }
     }

@@ -27,6 +27,18 @@ pub(super) enum Part {
     Total,
 }
 
+impl Part {
+    /// The other of 本地 and 流动: the part that, with no 合计, is added to
+    /// this one to make the return.
+    pub(super) fn other(self) -> Option<Part> {
+        match self {
+            Part::Local => Some(Part::Floating),
+            Part::Floating => Some(Part::Local),
+            Part::Total => None,
+        }
+    }
+}
+
 /// A sheet name's part, or a block label's: 本地 (户籍), 流动 (外来), 合计
 /// (总计, 合并).
 pub(super) fn part_of(sheet: &str) -> Option<Part> {

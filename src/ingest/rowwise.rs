@@ -47,13 +47,9 @@ fn other_part(
     others: &[(Option<super::parts::Part>, CellRef)],
     total_anywhere: bool,
 ) -> Option<CellRef> {
-    use super::parts::Part;
-    let other = match part {
-        _ if total_anywhere => return None,
-        Some(Part::Local) => Part::Floating,
-        Some(Part::Floating) => Part::Local,
-        _ => return None,
-    };
+    let other = part
+        .and_then(super::parts::Part::other)
+        .filter(|_| !total_anywhere)?;
     others
         .iter()
         .find(|(p, _)| *p == Some(other))
