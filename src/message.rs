@@ -525,6 +525,42 @@ pub enum Detail {
         /// The same name elsewhere: (unit, its parent, code).
         elsewhere: Option<(String, String, String)>,
     },
+    /// A village's row in a county's return that its township's own return
+    /// lists too.
+    RowListedBelow {
+        /// The village.
+        unit: String,
+        /// The form.
+        form: Label,
+        /// The month.
+        month: Month,
+        /// file!sheet of the township's return.
+        detail: String,
+    },
+    /// A row of a county's return naming a village several of its
+    /// townships have, taken to be the one of its neighbours' township.
+    RowAssumed {
+        /// As written.
+        name: String,
+        /// The reporting unit.
+        parent: String,
+        /// How many units below it are so named.
+        several: usize,
+        /// The township taken.
+        township: String,
+        /// The unit's code.
+        code: String,
+    },
+    /// A row of a county's return naming a village several of its
+    /// townships have, with no township row or 小计 saying whose.
+    AmbiguousRow {
+        /// As written.
+        name: String,
+        /// The reporting unit.
+        parent: String,
+        /// The townships that have a unit so named.
+        places: Vec<String>,
+    },
     /// A figure cell that is not a figure.
     BadCell {
         /// The column.
@@ -1315,6 +1351,37 @@ impl Detail {
                 };
                 (text, Some(help))
             }
+            Detail::RowAssumed { name, parent, several, township, code } => {
+                let text = pick(
+                    format!("{parent}下有 {several} 个“{name}”；按上下相邻的行，已视为{township}的“{name}”（{code}）计入"),
+                    format!("{parent} has {several} units named {name}; by its neighbouring rows it is taken to be {township}'s ({code}) and counted"),
+                );
+                let help = pick(
+                    format!("如不是{township}的，请在名称前写明所属乡镇"),
+                    format!("if it is not {township}'s, write its township before the name"),
+                );
+                (text, Some(help))
+            }
+            Detail::AmbiguousRow { name, parent, places } => {
+                let text = pick(
+                    format!(
+                        "{parent}下有 {} 个“{name}”（{}），无法确定此行是哪一个，此行未计入汇总",
+                        places.len(),
+                        places.join("、")
+                    ),
+                    format!(
+                        "{parent} has {} units named {name} (under {}); which one this row is cannot be told, and it is not counted",
+                        places.len(),
+                        places.join(", ")
+                    ),
+                );
+                let first = places.first().cloned().unwrap_or_default();
+                let help = pick(
+                    format!("请在名称前写明所属乡镇（如“{first}{name}”），或在各乡镇的村之下加一行“{first}小计”"),
+                    format!("write the township before the name ({first}{name}), or close each township's villages with a “{first}小计” row"),
+                );
+                (text, Some(help))
+            }
             Detail::BadCell { label, why, rate } => {
                 let (z, e) = why.what(label);
                 let text = match (zh, rate) {
@@ -1498,6 +1565,16 @@ impl Detail {
                 Some(pick(
                     "请删除错误的一份，或在正确一份的标题或文件名中注明“更正”".into(),
                     "remove the wrong one, or mark the right one 更正 in its title or file name".into(),
+                )),
+            ),
+            Detail::RowListedBelow { unit, form, month, detail } => (
+                pick(
+                    format!("{unit}{}的{}数字既在本表填报，又在其乡镇自己报送的 {detail} 中；按 {detail} 计入，本行不计入", m(month), form.zh),
+                    format!("{unit}'s {} figures for {month} are given in this return and also in its township's own {detail}; those are counted, this row is not", form.en),
+                ),
+                Some(pick(
+                    "同一个月请只报送汇总表或下属单位的明细表，不要两者都报".into(),
+                    "for one month, send either the summary or the detailed returns of the units below it, not both".into(),
                 )),
             ),
             Detail::SummaryOverlap { unit, form, month, detail } => (
@@ -2100,6 +2177,59 @@ mod tests {
                 },
                 vec!["2026年2月9日", "2026年2月5日"],
                 vec!["2026-02-09", "2026-02-05"],
+            ),
+            (
+                Rule::UnknownUnit,
+                Detail::AmbiguousRow {
+                    name: "新村".into(),
+                    parent: "东湖区".into(),
+                    places: vec!["城东街道".into(), "新民镇".into()],
+                },
+                vec![
+                    "2 个“新村”",
+                    "城东街道、新民镇",
+                    "城东街道新村",
+                    "城东街道小计",
+                ],
+                vec![
+                    "2 units named 新村",
+                    "城东街道, 新民镇",
+                    "城东街道新村",
+                    "城东街道小计",
+                ],
+            ),
+            (
+                Rule::UnknownUnit,
+                Detail::RowAssumed {
+                    name: "新村".into(),
+                    parent: "东湖区".into(),
+                    several: 2,
+                    township: "新民镇".into(),
+                    code: "439902101201".into(),
+                },
+                vec!["2 个“新村”", "新民镇", "439902101201", "相邻"],
+                vec![
+                    "2 units named 新村",
+                    "新民镇",
+                    "439902101201",
+                    "neighbouring",
+                ],
+            ),
+            (
+                Rule::DuplicateReturn,
+                Detail::RowListedBelow {
+                    unit: "东门社区".into(),
+                    form: form.clone(),
+                    month: jan,
+                    detail: "城东街道.xlsx!家医".into(),
+                },
+                vec!["东门社区", "2026年1月", "城东街道.xlsx!家医", "本行不计入"],
+                vec![
+                    "东门社区",
+                    "2026-01",
+                    "城东街道.xlsx!家医",
+                    "this row is not",
+                ],
             ),
         ];
         for rule in Rule::ALL {

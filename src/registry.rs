@@ -838,6 +838,39 @@ impl Registry {
         }
     }
 
+    /// The units below `ancestor`'s children that a row names, at any
+    /// depth, by [`Registry::find_child`] under each unit with children: a
+    /// county's return that lists its townships' villages. Village names
+    /// are unique only within their township, so there may be several; a
+    /// name written after its township's (东城街道新华社区) is that one.
+    #[must_use]
+    pub fn find_below(&self, ancestor: UnitIdx, text: &str) -> Vec<UnitIdx> {
+        let mut found = Vec::new();
+        let mut stack: Vec<UnitIdx> = self.units[ancestor as usize]
+            .children
+            .iter()
+            .rev()
+            .copied()
+            .collect();
+        while let Some(u) = stack.pop() {
+            let children = &self.units[u as usize].children;
+            if children.is_empty() {
+                continue;
+            }
+            if let NameMatch::Found(c) = self.find_child(u, text) {
+                found.push(c);
+            }
+            stack.extend(children.iter().rev().copied());
+        }
+        found
+    }
+
+    /// Whether `unit` is `ancestor` or below it.
+    #[must_use]
+    pub fn is_within(&self, unit: UnitIdx, ancestor: UnitIdx) -> bool {
+        self.ancestors_and_self(unit).any(|a| a == ancestor)
+    }
+
     /// The registry name a misspelt row most likely meant: the nearest of
     /// `parent`'s children that the return does not already name (`named`).
     /// When none is close but exactly one child is missing and this is the
@@ -919,10 +952,18 @@ impl Registry {
     }
 }
 
-/// Words that name a township's institution or seal rather than another
-/// place: what may stand around a registry name in a 填报单位 cell.
-const INSTITUTION_WORDS: [&str; 15] = [
+/// Words that name a unit's institution or seal rather than another place:
+/// what may stand around a registry name in a 填报单位 cell (a township's
+/// health centre, a county's health bureau or its CDC).
+const INSTITUTION_WORDS: [&str; 22] = [
     "填报",
+    "卫生健康委员会",
+    "卫生健康局",
+    "卫健委",
+    "卫健局",
+    "卫生局",
+    "疾病预防控制中心",
+    "疾控中心",
     "社区卫生服务中心",
     "社区卫生服务站",
     "卫生服务中心",

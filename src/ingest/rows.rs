@@ -238,23 +238,134 @@ struct UnknownRow {
     cell: CellRef,
     name: String,
     elsewhere: Option<UnitIdx>,
+    /// The township whose section of a county's return the row is in: its
+    /// villages are the likeliest names.
+    section: Option<UnitIdx>,
+    /// The units below the reporting unit so named, when more than one.
+    several: Vec<UnitIdx>,
+}
+
+/// A row found to be a unit's, read once every row is known: a township's
+/// row with its villages below it is their subtotal, not counted.
+struct UnitRow {
+    row: u32,
+    unit: UnitIdx,
+    name: String,
+}
+
+/// A county's (or a city's) return that lists its townships' villages,
+/// grouped by township (FORMS.md §2): a township's row above its villages,
+/// or a 东城街道小计 / 东城街道合计 row below them, says whose villages
+/// they are, as village names repeat between townships.
+struct Sections {
+    /// The reporting unit has units below its children.
+    deep: bool,
+    /// The rows that close a township's villages, and the township.
+    ends: Vec<(u32, UnitIdx)>,
+    /// The township whose row was the last above.
+    current: Option<UnitIdx>,
+}
+
+impl Sections {
+    fn new(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Sections {
+        let registry = ctx.registry;
+        let deep = registry
+            .unit(ctx.parent)
+            .children
+            .iter()
+            .any(|&c| !registry.unit(c).children.is_empty());
+        let mut ends = Vec::new();
+        if deep {
+            for row in (h.last_row + 1)..=grid.last_row() {
+                if let Some(t) = section_end(grid, h, ctx, row) {
+                    ends.push((row, t));
+                }
+            }
+        }
+        Sections {
+            deep,
+            ends,
+            current: None,
+        }
+    }
+
+    /// The township whose villages `row` is among: the last township row
+    /// above it, else the first 小计 below it.
+    fn of_row(&self, row: u32) -> Option<UnitIdx> {
+        self.current
+            .or_else(|| self.ends.iter().find(|(r, _)| *r > row).map(|&(_, t)| t))
+    }
+
+    /// The unit below the reporting unit's children that `name` on `row`
+    /// is: the one so named, or of several, the one in the row's section.
+    /// `Err` with the units so named where that does not decide.
+    fn find(&self, ctx: &RowContext<'_>, row: u32, name: &str) -> Result<UnitIdx, Vec<UnitIdx>> {
+        if !self.deep {
+            return Err(Vec::new());
+        }
+        let found = ctx.registry.find_below(ctx.parent, name);
+        if let [one] = found.as_slice() {
+            return Ok(*one);
+        }
+        let section = self.of_row(row);
+        let inside: Vec<UnitIdx> = found
+            .iter()
+            .copied()
+            .filter(|&u| section.is_some_and(|t| ctx.registry.is_within(u, t)))
+            .collect();
+        match inside.as_slice() {
+            [one] => Ok(*one),
+            _ => Err(found),
+        }
+    }
+}
+
+/// The township (a child of the reporting unit with units of its own) a
+/// 东城街道小计 or 东城街道合计 row closes.
+fn section_end(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>, row: u32) -> Option<UnitIdx> {
+    if !matches!(
+        classify_row(grid, h, row),
+        RowKind::Subtotal | RowKind::Total
+    ) {
+        return None;
+    }
+    let texts: Vec<String> = grid
+        .cols()
+        .take_while(|&c| h.name_col.is_none_or(|n| c <= n))
+        .filter_map(|c| grid.cell(row, c).text().map(normalize::compact))
+        .collect();
+    texts.iter().rev().find_map(|t| {
+        let name = t.strip_suffix("小计").or_else(|| t.strip_suffix("合计"))?;
+        let name = name.trim_end_matches([':', '-', '(', ')']);
+        match ctx.registry.find_child(ctx.parent, name) {
+            NameMatch::Found(u) if !ctx.registry.unit(u).children.is_empty() => Some(u),
+            _ => None,
+        }
+    })
 }
 
 /// Reads every row below the header until the footer or the end of the sheet.
 #[must_use]
 pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
     let mut out = Rows::default();
-    let mut seen: Vec<(UnitIdx, u32)> = Vec::new();
     let mut unknown: Vec<UnknownRow> = Vec::new();
+    let mut unit_rows: Vec<UnitRow> = Vec::new();
+    // The rows in the 合计's sums: every unit row, named or not.
+    let mut summed: Vec<u32> = Vec::new();
     let parent_code = ctx.registry.unit(ctx.parent).code.0;
     let mut unlabelled = Unlabelled::new(grid, h);
-    let mut sums = Sums::new(h, ctx.form);
+    let mut sections = Sections::new(grid, h, ctx);
     let mut own_row: Option<(u32, String)> = None;
     for row in (h.last_row + 1)..=grid.last_row() {
         let name_cell = CellRef {
             row,
             col: h.name_col.unwrap_or(0),
         };
+        // A township's 小计 (or 合计) among its villages closes its section.
+        if sections.ends.iter().any(|(r, _)| *r == row) {
+            sections.current = None;
+            continue;
+        }
         match classify_row(grid, h, row) {
             RowKind::Blank | RowKind::ColumnNumbers | RowKind::Subtotal => {}
             RowKind::Footer => {
@@ -281,7 +392,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
             // a row no unit is found for.
             RowKind::NoName if repeats_header(grid, h, ctx.form, row, None) => {}
             RowKind::NoName => {
-                sums.add(grid, h, row);
+                summed.push(row);
                 out.findings.push(
                     ctx.finding(
                         Rule::UnknownUnit,
@@ -316,43 +427,117 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                 }
                 // Every unit row is on the sheet and in its 合计, whether or
                 // not its name is known: one misspelt village is one finding.
-                sums.add(grid, h, row);
+                summed.push(row);
                 let unit = match found {
-                    NameMatch::Found(u) | NameMatch::Assumed(u) => u,
-                    NameMatch::NotFound { elsewhere, .. } => {
-                        unknown.push(UnknownRow {
-                            cell: name_cell,
-                            name,
-                            elsewhere,
-                        });
-                        continue;
+                    NameMatch::Found(u) | NameMatch::Assumed(u) => {
+                        // A township's row in a county's return: the
+                        // villages below it, if any, are its.
+                        if sections.deep && !ctx.registry.unit(u).children.is_empty() {
+                            sections.current = Some(u);
+                        }
+                        u
                     }
+                    NameMatch::NotFound { elsewhere, .. } => match sections.find(ctx, row, &name) {
+                        Ok(u) => u,
+                        Err(several) => {
+                            unknown.push(UnknownRow {
+                                cell: name_cell,
+                                name,
+                                elsewhere,
+                                section: sections.of_row(row),
+                                several,
+                            });
+                            continue;
+                        }
+                    },
                 };
-                if let Some((_, first)) = seen.iter().find(|(u, _)| *u == unit) {
-                    out.findings.push(
-                        ctx.finding(
-                            Rule::DuplicateRow,
-                            name_cell,
-                            Detail::RowTwice {
-                                name: name.clone(),
-                                first_row: first + 1,
-                            },
-                        )
-                        .unit(ctx.registry.unit(unit).code.0)
-                        .value(name.clone()),
-                    );
-                    continue;
-                }
-                seen.push((unit, row));
-                unlabelled.scan(grid, row);
-                let code = ctx.registry.unit(unit).code.0;
-                let (values, findings) = read_figures(grid, h, ctx, row, code);
-                out.findings.extend(findings);
-                for (field, value, cell) in values {
-                    out.obs
-                        .push(unit, ctx.form_idx, field, ctx.month, value, 0, cell);
-                }
+                unit_rows.push(UnitRow { row, unit, name });
             }
+        }
+    }
+    // A village several townships have, in a county's list with no
+    // township rows: the one of the township its neighbours are in.
+    if unknown.iter().any(|u| u.several.len() > 1) {
+        // Judged by the rows found by name only: one guess is never the
+        // ground of the next.
+        let mut left = Vec::new();
+        let mut assumed = Vec::new();
+        for u in std::mem::take(&mut unknown) {
+            let unit = (u.several.len() > 1)
+                .then(|| by_neighbours(ctx, &unit_rows, u.cell.row, &u.several))
+                .flatten();
+            match unit {
+                Some(unit) => {
+                    out.findings
+                        .push(assumed_row(ctx, u.cell, &u.name, unit, u.several.len()));
+                    assumed.push(UnitRow {
+                        row: u.cell.row,
+                        unit,
+                        name: u.name,
+                    });
+                }
+                None => left.push(u),
+            }
+        }
+        unknown = left;
+        unit_rows.extend(assumed);
+        unit_rows.sort_by_key(|r| r.row);
+    }
+    // A township's row with villages of it below: their subtotal, in no
+    // sum and not counted (FORMS.md §2: 小计 rows are ignored).
+    if sections.deep {
+        let subtotals: Vec<UnitIdx> = unit_rows
+            .iter()
+            .map(|r| r.unit)
+            .filter(|&t| {
+                unit_rows
+                    .iter()
+                    .any(|r| r.unit != t && ctx.registry.is_within(r.unit, t))
+            })
+            .collect();
+        if !subtotals.is_empty() {
+            let rows: Vec<u32> = unit_rows
+                .iter()
+                .filter(|r| subtotals.contains(&r.unit))
+                .map(|r| r.row)
+                .collect();
+            unit_rows.retain(|r| !subtotals.contains(&r.unit));
+            summed.retain(|r| !rows.contains(r));
+        }
+    }
+    let mut sums = Sums::new(h, ctx.form);
+    for &row in &summed {
+        sums.add(grid, h, row);
+    }
+    let mut seen: Vec<(UnitIdx, u32)> = Vec::new();
+    for UnitRow { row, unit, name } in unit_rows {
+        let name_cell = CellRef {
+            row,
+            col: h.name_col.unwrap_or(0),
+        };
+        if let Some((_, first)) = seen.iter().find(|(u, _)| *u == unit) {
+            out.findings.push(
+                ctx.finding(
+                    Rule::DuplicateRow,
+                    name_cell,
+                    Detail::RowTwice {
+                        name: name.clone(),
+                        first_row: first + 1,
+                    },
+                )
+                .unit(ctx.registry.unit(unit).code.0)
+                .value(name.clone()),
+            );
+            continue;
+        }
+        seen.push((unit, row));
+        unlabelled.scan(grid, row);
+        let code = ctx.registry.unit(unit).code.0;
+        let (values, findings) = read_figures(grid, h, ctx, row, code);
+        out.findings.extend(findings);
+        for (field, value, cell) in values {
+            out.obs
+                .push(unit, ctx.form_idx, field, ctx.month, value, 0, cell);
         }
     }
     if let Some((row, name)) = own_row {
@@ -380,9 +565,15 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
     let named: Vec<UnitIdx> = seen.iter().map(|(u, _)| *u).collect();
     let lone = unknown.len() == 1;
     for u in unknown {
-        let suggestion = ctx
-            .registry
-            .suggest_child(ctx.parent, &u.name, &named, lone);
+        if u.several.len() > 1 {
+            out.suggested.extend(&u.several);
+            out.findings
+                .push(ambiguous_row(ctx, u.cell, &u.name, &u.several));
+            continue;
+        }
+        let suggestion =
+            ctx.registry
+                .suggest_child(u.section.unwrap_or(ctx.parent), &u.name, &named, lone);
         out.suggested.extend(suggestion);
         let name = suggestion.map(|c| ctx.registry.unit(c).name.clone());
         out.findings
@@ -562,6 +753,91 @@ impl Unlabelled {
             .map(|(cell, n, _)| (cell, n))
             .collect()
     }
+}
+
+/// Of `several` units named alike, the one whose township holds the
+/// nearest village rows above and below `row` (one of them, where the
+/// other is another township's): none where that does not decide.
+fn by_neighbours(
+    ctx: &RowContext<'_>,
+    unit_rows: &[UnitRow],
+    row: u32,
+    several: &[UnitIdx],
+) -> Option<UnitIdx> {
+    let township = |r: &&UnitRow| {
+        let u = ctx.registry.unit(r.unit);
+        u.children.is_empty().then_some(u.parent).flatten()
+    };
+    let above = unit_rows
+        .iter()
+        .rev()
+        .filter(|r| r.row < row)
+        .find_map(|r| township(&r));
+    let below = unit_rows
+        .iter()
+        .filter(|r| r.row > row)
+        .find_map(|r| township(&r));
+    let mut fits = several.iter().copied().filter(|&u| {
+        let p = ctx.registry.unit(u).parent;
+        p.is_some() && (p == above || p == below)
+    });
+    match (fits.next(), fits.next()) {
+        (Some(u), None) => Some(u),
+        _ => None,
+    }
+}
+
+/// A row naming a village several townships of the county have, taken to
+/// be the one its neighbouring rows' township has: counted, and said.
+fn assumed_row(
+    ctx: &RowContext<'_>,
+    cell: CellRef,
+    name: &str,
+    unit: UnitIdx,
+    several: usize,
+) -> Finding {
+    let registry = ctx.registry;
+    let u = registry.unit(unit);
+    let township = u
+        .parent
+        .map(|p| registry.unit(p).name.clone())
+        .unwrap_or_default();
+    ctx.finding(
+        Rule::UnknownUnit,
+        cell,
+        Detail::RowAssumed {
+            name: name.to_string(),
+            parent: registry.unit(ctx.parent).name.clone(),
+            several,
+            township,
+            code: u.code.to_string(),
+        },
+    )
+    .unit(u.code.0)
+    .value(name)
+    .at_most(Severity::Warning)
+}
+
+/// A row of a county's return naming a village that several of its
+/// townships have, with no township row or 小计 to say whose.
+fn ambiguous_row(ctx: &RowContext<'_>, cell: CellRef, name: &str, several: &[UnitIdx]) -> Finding {
+    let parent = ctx.registry.unit(ctx.parent);
+    let places = several
+        .iter()
+        .filter_map(|&u| ctx.registry.unit(u).parent)
+        .map(|p| ctx.registry.unit(p).name.clone())
+        .collect();
+    ctx.finding(
+        Rule::UnknownUnit,
+        cell,
+        Detail::AmbiguousRow {
+            name: name.to_string(),
+            parent: parent.name.clone(),
+            places,
+        },
+    )
+    .unit(parent.code)
+    .value(name)
 }
 
 fn unknown_unit(

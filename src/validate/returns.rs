@@ -535,9 +535,17 @@ impl<'a> Judge<'a> {
             expected_unit[u as usize] = true;
         }
         let mut reported = senders.clone();
-        for span in rows.rows.iter().filter(|s| expected_unit[s.unit as usize]) {
+        for span in &rows.rows {
             let r = &batch.returns[span.ret as usize];
-            reported.insert((r.form, r.month, span.unit));
+            // The row's unit, or the one above it that it was listed for
+            // (a county's return listing a township's villages).
+            for a in registry
+                .ancestors_and_self(span.unit)
+                .take_while(|&a| a != r.unit)
+                .filter(|&a| expected_unit[a as usize])
+            {
+                reported.insert((r.form, r.month, a));
+            }
         }
         let mut row_units: Vec<(u32, UnitIdx)> =
             rows.rows.iter().map(|s| (s.ret, s.unit)).collect();
@@ -628,6 +636,13 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// The units of return `ret`'s rows.
+    fn rows_of_return(&self, ret: u32) -> impl Iterator<Item = UnitIdx> + '_ {
+        let from = self.row_units.partition_point(|&(r, _)| r < ret);
+        let to = self.row_units.partition_point(|&(r, _)| r <= ret);
+        self.row_units[from..to].iter().map(|&(_, u)| u)
+    }
+
     /// One level down: the rows each counted return (`counted`) should
     /// have, and a finding for each it lacks. They are not a level of
     /// 上报情况: a county summary's township rows are the townships'
@@ -649,11 +664,28 @@ impl<'a> Judge<'a> {
             if self.row_units.binary_search(&(i as u32, r.unit)).is_ok() {
                 continue;
             }
-            for &c in &registry.unit(r.unit).children {
-                // Its row, on this return or on another counted one of the
-                // same unit (a village's own sheet beside its neighbours').
-                let on = |j: &usize| self.row_units.binary_search(&(*j as u32, c)).is_ok();
-                if on(&i) || of_unit[&r.unit].iter().any(on) {
+            // The units of the rows of this return and of the other
+            // counted ones of the same unit (a village's own sheet beside
+            // its neighbours').
+            let rows: Vec<UnitIdx> = of_unit[&r.unit]
+                .iter()
+                .flat_map(|&j| self.rows_of_return(j as u32))
+                .collect();
+            let mut rows = rows;
+            rows.sort_unstable();
+            let mut expected: Vec<UnitIdx> = registry.unit(r.unit).children.clone();
+            expected.reverse();
+            while let Some(c) = expected.pop() {
+                if rows.binary_search(&c).is_ok() {
+                    continue;
+                }
+                // A county's return listing a township's villages, not
+                // the township: its rows are the villages'.
+                // (Or a row naming a village several townships have: one
+                // of them is the row's, said there.)
+                let below = |u: &UnitIdx| *u != c && registry.is_within(*u, c);
+                if rows.iter().any(below) || r.suggested.iter().any(below) {
+                    expected.extend(registry.unit(c).children.iter().rev());
                     continue;
                 }
                 if r.suggested.contains(&c) {
@@ -661,8 +693,14 @@ impl<'a> Judge<'a> {
                     // `unknown_unit` already says so.
                     continue;
                 }
+                let unit = registry.unit(c);
+                let name = match unit.parent.filter(|&p| p != r.unit) {
+                    // 新村 is in many townships: 东城街道新村.
+                    Some(p) => format!("{}{}", registry.unit(p).name, unit.name),
+                    None => unit.name.clone(),
+                };
                 let detail = Detail::MissingRow {
-                    unit: registry.unit(c).name.clone(),
+                    unit: name,
                     parent: registry.unit(r.unit).name.clone(),
                     month,
                 };

@@ -2468,3 +2468,167 @@ fn a_one_unit_return_of_local_and_floating_blocks_is_both() {
         &["rate_mismatch", "duplicate_return", "no_return_found"],
     );
 }
+
+/// 东湖区's own return listing its townships' villages (FORMS.md §2: the
+/// rows matched within the reporting unit), 新村 in both townships: a
+/// township's row above its villages says whose they are, and is their
+/// subtotal, in neither the count nor the 合计. Saved as an office would.
+#[test]
+fn a_county_return_of_its_townships_villages_counts_each_village_once() {
+    let d = Dir::new();
+    let fam = |pop: f64, signed: f64| vec![("resident_pop", V::N(pop)), ("signed", V::N(signed))];
+    let rows = [
+        ("城东街道", fam(1000.0, 490.0)),
+        ("东门社区", fam(400.0, 200.0)),
+        ("新村", fam(600.0, 290.0)),
+        ("新民镇", vec![]),
+        ("新村", fam(300.0, 100.0)),
+        ("红旗村", fam(200.0, 80.0)),
+    ];
+    let total = ("合计", fam(1500.0, 670.0));
+    let mut wb = util::return_book(
+        "家医",
+        "family_doctor",
+        "东湖区卫生健康局",
+        Some("2026年1月"),
+        &rows,
+        Some(&total),
+    );
+    save_as_an_office_would(
+        &d,
+        &mut wb,
+        "东湖区",
+        "a county's village list saved as .xls",
+    );
+    let (f, a) = check_january(&d);
+    assert_eq!(
+        january(&a, "439902001002", "resident_pop"),
+        Some(600.0),
+        "城东街道's 新村"
+    );
+    assert_eq!(
+        january(&a, "439902101201", "resident_pop"),
+        Some(300.0),
+        "新民镇's 新村"
+    );
+    assert_eq!(january(&a, CD, "resident_pop"), Some(1000.0));
+    assert_eq!(january(&a, XM, "resident_pop"), Some(500.0));
+    assert_eq!(
+        january(&a, "439902000000", "resident_pop"),
+        Some(1500.0),
+        "once each"
+    );
+    assert_eq!(january(&a, "439902000000", "signed"), Some(670.0));
+    // Nothing to fix: the villages are known, the 合计 is theirs, the
+    // townships have reported through the county, and 卫生健康局 is the
+    // county's bureau.
+    assert_none_of(
+        &f,
+        &[
+            "unknown_unit",
+            "duplicate_row",
+            "duplicate_return",
+            "total_mismatch",
+            "missing_return",
+        ],
+    );
+}
+
+/// The same county's list closed by 东城街道小计-style rows, and a month
+/// listing its villages with no township at all: a 新村 between the two
+/// townships' villages cannot be told, and is said to be so, naming both.
+#[test]
+fn a_county_village_list_closed_by_subtotals_and_a_village_that_cannot_be_told() {
+    let d = Dir::new();
+    let fam = |pop: f64, signed: f64| vec![("resident_pop", V::N(pop)), ("signed", V::N(signed))];
+    let january_rows = [
+        ("东门社区", fam(400.0, 200.0)),
+        ("新村", fam(600.0, 290.0)),
+        ("城东街道小计", fam(1000.0, 490.0)),
+        ("新村", fam(300.0, 100.0)),
+        ("红旗村", fam(200.0, 80.0)),
+        ("新民镇合计", fam(500.0, 180.0)),
+    ];
+    let mut wb = util::return_book(
+        "家医",
+        "family_doctor",
+        "东湖区",
+        Some("2026年1月"),
+        &january_rows,
+        Some(&("合计", fam(1500.0, 670.0))),
+    );
+    save_as_an_office_would(
+        &d,
+        &mut wb,
+        "东湖区202601",
+        "a county's village list saved as .xls",
+    );
+    let february_rows = [
+        ("东门社区", fam(410.0, 210.0)),
+        ("新村", fam(610.0, 300.0)),
+        ("红旗村", fam(205.0, 85.0)),
+        ("新村", fam(305.0, 105.0)),
+    ];
+    util::write_return(
+        &d.path("in/东湖区202602.xlsx"),
+        "family_doctor",
+        "东湖区",
+        Some("2026年2月"),
+        &february_rows,
+        None,
+    );
+    util::run_in(&d, "check", &["--export", "out"]);
+    let (f, a) = (
+        findings(&d),
+        util::aggregates(&d.path("out/aggregates.csv")),
+    );
+    let at = |month: &str, unit: &str| {
+        a.get(&(month.into(), unit.into(), "resident_pop".into()))
+            .copied()
+    };
+    assert_eq!(at("2026-01", "439902001002"), Some(600.0));
+    assert_eq!(at("2026-01", "439902101201"), Some(300.0));
+    assert_eq!(at("2026-01", "439902000000"), Some(1500.0));
+    let january: Vec<_> = f.iter().filter(|x| x["period"] == "2026-01").collect();
+    assert!(
+        january.iter().all(|x| ![
+            "unknown_unit",
+            "duplicate_row",
+            "total_mismatch",
+            "missing_return"
+        ]
+        .contains(&x["rule"].as_str())),
+        "{january:#?}"
+    );
+    // February: 东门社区 and 红旗村 counted. The 新村 between the two
+    // townships' villages is an error naming both, and not also a missing
+    // row; the last, after 红旗村, is taken to be 新民镇's and said so.
+    assert_eq!(at("2026-02", "439902001001"), Some(410.0));
+    assert_eq!(at("2026-02", "439902101202"), Some(205.0));
+    assert_eq!(at("2026-02", "439902001002"), None, "not guessed");
+    assert_eq!(
+        at("2026-02", "439902101201"),
+        Some(305.0),
+        "by its neighbour"
+    );
+    let unknown: Vec<_> = f
+        .iter()
+        .filter(|x| x["period"] == "2026-02" && x["rule"] == "unknown_unit")
+        .collect();
+    assert_eq!(unknown.len(), 2, "{unknown:#?}");
+    assert_eq!(unknown[0]["cell"], "B6");
+    assert_eq!(unknown[0]["severity"], "error");
+    assert!(
+        unknown[0]["message"].contains("城东街道、新民镇"),
+        "{}",
+        unknown[0]["message"]
+    );
+    assert_eq!(unknown[1]["cell"], "B8");
+    assert_eq!(unknown[1]["severity"], "warning");
+    assert_eq!(unknown[1]["unit_code"], "439902101201");
+    let missing: Vec<_> = f
+        .iter()
+        .filter(|x| x["period"] == "2026-02" && x["rule"] == "missing_return")
+        .collect();
+    assert!(missing.is_empty(), "{missing:#?}");
+}

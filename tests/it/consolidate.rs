@@ -1244,3 +1244,64 @@ fn schema_edit_a_fourth_je_dose_is_read_rolled_up_and_templated() {
         );
     }
 }
+
+/// A county's return listing its townships' villages, and a township's own
+/// return of the same villages: every service counted once, from the
+/// township's (the nearer source), and each village row of the county's
+/// named as a `duplicate_return`.
+#[test]
+fn a_county_village_list_and_a_townships_own_return_count_each_village_once() {
+    let d = Dir::new();
+    let fd = "family_doctor";
+    let row = |name, services: f64| {
+        (
+            name,
+            vec![("resident_pop", V::N(100.0)), ("services", V::N(services))],
+        )
+    };
+    util::write_return(
+        &d.path("in/东湖区.xlsx"),
+        fd,
+        "东湖区",
+        Some("2026-01"),
+        &[
+            ("城东街道", vec![]),
+            row("东门社区", 30.0),
+            row("新村", 20.0),
+            ("新民镇", vec![]),
+            row("新村", 7.0),
+            row("红旗村", 5.0),
+        ],
+        None,
+    );
+    util::write_return(
+        &d.path("in/城东街道.xlsx"),
+        fd,
+        "城东街道",
+        Some("2026-01"),
+        &[row("东门社区", 30.0), row("新村", 20.0)],
+        None,
+    );
+    let out = util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    assert_eq!(out.status.code(), Some(1), "the overlap is an error");
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |unit: &str| {
+        a.get(&("2026-01".into(), unit.into(), "services".into()))
+            .copied()
+    };
+    assert_eq!(get("439902001001"), Some(30.0), "not 60");
+    assert_eq!(get("439902001000"), Some(50.0));
+    assert_eq!(get("439902101000"), Some(12.0));
+    assert_eq!(get("439902000000"), Some(62.0));
+    let f = util::read_csv(&d.path("out/findings.csv"));
+    let dup: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "duplicate_return")
+        .collect();
+    assert_eq!(dup.len(), 2, "{dup:#?}");
+    for (x, cell) in dup.iter().zip(["B6", "B7"]) {
+        assert!(x["file"].ends_with("东湖区.xlsx"));
+        assert_eq!(x["cell"], cell);
+        assert!(x["message"].contains("城东街道.xlsx"), "{}", x["message"]);
+    }
+}
