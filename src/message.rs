@@ -479,6 +479,16 @@ pub enum Detail {
     ReporterMissing,
     /// No month anywhere.
     PeriodMissing,
+    /// A 报告期 of a month without its year (1月), nowhere else a year:
+    /// the year taken from the 报出日期.
+    PeriodYearAssumed {
+        /// The 报告期 as written.
+        text: String,
+        /// The 报出日期.
+        reported: Day,
+        /// The month taken.
+        month: Month,
+    },
     /// A 报告期 that names no single month (a quarter, a year, a typo),
     /// and no month in the file name.
     PeriodNotAMonth(String),
@@ -1276,6 +1286,16 @@ impl Detail {
                 Some(pick(
                     "请填写报告期（如 2026年1月），或用 --period 2026-01 指定月份".into(),
                     "fill in 报告期 (e.g. 2026年1月), or pass the month with --period 2026-01".into(),
+                )),
+            ),
+            Detail::PeriodYearAssumed { text, reported, month } => (
+                pick(
+                    format!("报告期“{text}”未写年份，按报出日期{}视为{}计入", reported.label_zh(), m(month)),
+                    format!("the 报告期 `{text}` has no year; by its 报出日期 {reported} it is taken to be {month}"),
+                ),
+                Some(pick(
+                    format!("如不是{}，请在报告期中写明年份（如 {}）", m(month), m(month)),
+                    format!("if it is not {month}, write the year in 报告期 (e.g. {})", m(month)),
                 )),
             ),
             Detail::PeriodNotAMonth(text) => (
@@ -2177,6 +2197,16 @@ mod tests {
                 },
                 vec!["2026年2月9日", "2026年2月5日"],
                 vec!["2026-02-09", "2026-02-05"],
+            ),
+            (
+                Rule::PeriodMissing,
+                Detail::PeriodYearAssumed {
+                    text: "12月".into(),
+                    reported: Day::new(2027, 1, 4).unwrap(),
+                    month: Month::new(2026, 12).unwrap(),
+                },
+                vec!["“12月”", "未写年份", "2027年1月4日", "2026年12月"],
+                vec!["`12月`", "no year", "2027-01-04", "2026-12"],
             ),
             (
                 Rule::UnknownUnit,

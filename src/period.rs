@@ -581,6 +581,42 @@ pub fn months_in_text(text: &str) -> Vec<Month> {
     months_found(text, false)
 }
 
+/// A 报告期 that gives a month without its year (1月, 01月份, 十二月): the
+/// month, 1–12. None where a year is written, or anything besides.
+#[must_use]
+pub fn bare_month(text: &str) -> Option<u32> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re =
+        RE.get_or_init(|| Regex::new(r"^[(（]?(\d{1,2})月份?[)）]?$").expect("a valid pattern"));
+    let t = written(&crate::normalize::compact(text));
+    let m: u32 = re.captures(&t)?.get(1)?.as_str().parse().ok()?;
+    (1..=12).contains(&m).then_some(m)
+}
+
+/// The years 2000–2099 a file or folder name (or a title) writes, each
+/// once, in order: 免疫报表2026.xlsx, 2026年/, 2026年免疫规划…月报表. A
+/// full date's year counts too: it is only a hint for a month that has
+/// none.
+#[must_use]
+pub fn years_in(text: &str) -> Vec<i32> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"(?:^|\D)(20\d{2})(?:\D|$)").expect("a valid pattern"));
+    let t = written(text);
+    let mut years: Vec<i32> = Vec::new();
+    // Matches that share a separator are found one at a time.
+    let mut at = 0;
+    while let Some(c) = re.captures_at(&t, at) {
+        let Some(y) = c.get(1) else { break };
+        if let Ok(v) = y.as_str().parse() {
+            if !years.contains(&v) {
+                years.push(v);
+            }
+        }
+        at = y.end();
+    }
+    years
+}
+
 /// The months a file or folder name is about: as [`months_in_text`], but a
 /// full date (南城镇_2026-04-05, 报表2026.4.5, 2026年4月5日报) is the day the
 /// file was made or sent, not the month it reports, and is passed over.
@@ -714,6 +750,34 @@ mod tests {
         assert_eq!(written("十三月"), "十三月");
         assert_eq!(written("二六年一月"), "二六年1月");
         assert!(months_in_text("一二三四年").is_empty());
+    }
+
+    #[test]
+    fn a_month_alone_and_the_years_a_name_writes() {
+        for (text, month) in [
+            ("1月", Some(1)),
+            ("01月份", Some(1)),
+            ("十二月", Some(12)),
+            ("（3月）", Some(3)),
+            ("13月", None),
+            ("2026年1月", None),
+            ("第1季度", None),
+            ("1月5日", None),
+        ] {
+            assert_eq!(bare_month(text), month, "{text}");
+        }
+        assert_eq!(years_in("免疫报表2026.xlsx"), vec![2026]);
+        assert_eq!(years_in("2026年"), vec![2026]);
+        assert_eq!(years_in("2025-2026年"), vec![2025, 2026]);
+        assert_eq!(
+            years_in("二〇二六年免疫规划疫苗常规接种情况月报表"),
+            vec![2026]
+        );
+        assert!(
+            years_in("439902001000东门社区").is_empty(),
+            "no year inside a code"
+        );
+        assert!(years_in("城东街道.xlsx").is_empty());
     }
 
     #[test]

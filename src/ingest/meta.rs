@@ -7,7 +7,7 @@ use super::grid::Grid;
 use super::header::Header;
 use crate::findings::CellRef;
 use crate::normalize;
-use crate::period::{Month, Period};
+use crate::period::{Day, Month, Period};
 
 /// Words that introduce the reporting unit.
 const UNIT_KEYS: [&str; 7] = [
@@ -68,6 +68,20 @@ pub struct Meta {
     pub heading_texts: Vec<(String, CellRef)>,
     /// The title or another line above the header marks a correction.
     pub correction: bool,
+    /// Where the 报告期 gives a month without its year (1月): the years the
+    /// sheet writes elsewhere.
+    pub years: YearHints,
+}
+
+/// The years a sheet writes besides its 报告期, read only where that gives
+/// a month without one.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct YearHints {
+    /// The years of the title and the other lines above the header (not a
+    /// 日期 line): 2026年免疫规划疫苗常规接种情况月报表.
+    pub heading: Vec<i32>,
+    /// The 报出日期 (or 填报日期), if the sheet has one.
+    pub reported: Option<Day>,
 }
 
 /// Reads the metadata lines above `header` (and, for a 填报单位 or 报告期
@@ -113,6 +127,13 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
     }
     if meta.period.is_none() {
         meta.heading_month = heading_month(grid, header);
+    }
+    if meta
+        .period
+        .as_ref()
+        .is_some_and(|(t, _)| crate::period::bare_month(t).is_some())
+    {
+        meta.years = year_hints(grid, header);
     }
     if meta.unit.is_none() {
         meta.heading_texts = texts
@@ -175,6 +196,44 @@ fn footer_lines(grid: &Grid<'_>, header: &Header, meta: &mut Meta) {
             meta.period = labelled(&PERIOD_KEYS);
         }
     }
+}
+
+/// The years `grid` writes above `header` and its 报出日期: for a 报告期 of
+/// a month alone.
+fn year_hints(grid: &Grid<'_>, header: &Header) -> YearHints {
+    let mut hints = YearHints::default();
+    for (_, _, t) in grid.texts_in(grid.first_row()..header.first_row) {
+        let compact = normalize::compact(t);
+        if compact.contains("日期") {
+            continue;
+        }
+        for y in crate::period::years_in(&compact) {
+            if !hints.heading.contains(&y) {
+                hints.heading.push(y);
+            }
+        }
+    }
+    for (row, col, t) in grid.texts_in(grid.first_row()..grid.last_row().saturating_add(1)) {
+        let compact = normalize::compact(t);
+        if !super::rows::DATE_KEYS.iter().any(|k| compact.contains(k)) {
+            continue;
+        }
+        // In the label's cell, or in a cell after it (text, or a date).
+        let day = Day::find_in(&compact).or_else(|| {
+            grid.cols()
+                .filter(|&c| c > col)
+                .find_map(|c| match grid.cell(row, c) {
+                    Cell::Date(d) => Day::find_in(&d),
+                    Cell::Text(t) => Day::find_in(&normalize::compact(t)),
+                    _ => None,
+                })
+        });
+        if day.is_some() {
+            hints.reported = day;
+            break;
+        }
+    }
+    hints
 }
 
 /// A month written above the header without a 报告期 label: a cell holding

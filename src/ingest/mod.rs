@@ -1011,6 +1011,33 @@ fn resolve_unit(
     Resolved::No
 }
 
+/// The month `month` (1–12) of the one year the file's name, its folders',
+/// the sheet's title or `--period` (`user`, of that month) write; none
+/// where they write none, or several.
+fn year_of_bare_month(
+    input: &Input,
+    meta: &Meta,
+    user: Option<Month>,
+    month: u32,
+) -> Option<Month> {
+    let mut years: Vec<i32> = Vec::new();
+    let path = Path::new(&input.display);
+    let names = path.iter().rev().take(3).filter_map(|s| s.to_str());
+    for y in names
+        .flat_map(crate::period::years_in)
+        .chain(meta.years.heading.iter().copied())
+        .chain(user.filter(|u| u.month() == month).map(Month::year))
+    {
+        if !years.contains(&y) {
+            years.push(y);
+        }
+    }
+    match years.as_slice() {
+        [year] => Month::new(*year, month),
+        _ => None,
+    }
+}
+
 fn resolve_month(
     input: &Input,
     meta: &Meta,
@@ -1050,6 +1077,38 @@ fn resolve_month(
     }
     for m in &file_months {
         sources.push((MonthSource::FileName(file_name.to_string()), *m, None));
+    }
+    // A 报告期 of a month alone (1月): its year is the one the file's name,
+    // its folder's, its title or `--period` writes; where none does, the
+    // 报出日期's (said).
+    let bare = meta
+        .period
+        .as_ref()
+        .and_then(|(t, c)| crate::period::bare_month(t).map(|m| (t, c, m)));
+    if let (true, Some((text, cell, month))) = (sources.is_empty(), bare) {
+        if let Some(m) = year_of_bare_month(input, meta, user, month) {
+            return Some(m);
+        }
+        if let Some(d) = meta.years.reported {
+            let year = if month <= d.month { d.year } else { d.year - 1 };
+            if let Some(m) = Month::new(year, month) {
+                findings.push(
+                    base(
+                        Rule::PeriodMissing,
+                        Detail::PeriodYearAssumed {
+                            text: text.clone(),
+                            reported: d,
+                            month: m,
+                        },
+                    )
+                    .cell(*cell)
+                    .value(text.clone())
+                    .period(m)
+                    .at_most(Severity::Warning),
+                );
+                return Some(m);
+            }
+        }
     }
     // `--period` selects what is reported; it never overrides a return's own
     // month. Only a return that names no month is taken to be of it.

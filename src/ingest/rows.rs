@@ -645,7 +645,8 @@ impl Sums {
 }
 
 /// Keys of the footer line that dates the return.
-const DATE_KEYS: [&str; 5] = ["报出日期", "填报日期", "填表日期", "报送日期", "上报日期"];
+pub(super) const DATE_KEYS: [&str; 5] =
+    ["报出日期", "填报日期", "填表日期", "报送日期", "上报日期"];
 
 /// The 报出日期 written in the footer from `row` down: after its key in the
 /// same cell, or in a later cell of the row (as text or as a date). A day

@@ -1066,6 +1066,19 @@ fn check_january(d: &Dir) -> (Vec<Row>, Aggregates) {
     (findings(d), util::aggregates(&d.path("out/aggregates.csv")))
 }
 
+/// `check --export out` over `in/`, every month: its findings and its
+/// aggregates.
+fn check_every_month(d: &Dir) -> (Vec<Row>, Aggregates) {
+    util::run_in(d, "check", &["--export", "out"]);
+    (findings(d), util::aggregates(&d.path("out/aggregates.csv")))
+}
+
+/// A unit's 常住人口数 of `month` in aggregates `a`.
+fn residents(a: &Aggregates, month: &str, unit: &str) -> Option<f64> {
+    a.get(&(month.into(), unit.into(), "resident_pop".into()))
+        .copied()
+}
+
 /// A unit's January figure of `field` in aggregates `a`.
 fn january(a: &Aggregates, unit: &str, field: &str) -> Option<f64> {
     a.get(&("2026-01".into(), unit.into(), field.into()))
@@ -2577,15 +2590,8 @@ fn a_county_village_list_closed_by_subtotals_and_a_village_that_cannot_be_told()
         &february_rows,
         None,
     );
-    util::run_in(&d, "check", &["--export", "out"]);
-    let (f, a) = (
-        findings(&d),
-        util::aggregates(&d.path("out/aggregates.csv")),
-    );
-    let at = |month: &str, unit: &str| {
-        a.get(&(month.into(), unit.into(), "resident_pop".into()))
-            .copied()
-    };
+    let (f, a) = check_every_month(&d);
+    let at = |month: &str, unit: &str| residents(&a, month, unit);
     assert_eq!(at("2026-01", "439902001002"), Some(600.0));
     assert_eq!(at("2026-01", "439902101201"), Some(300.0));
     assert_eq!(at("2026-01", "439902000000"), Some(1500.0));
@@ -2631,4 +2637,66 @@ fn a_county_village_list_closed_by_subtotals_and_a_village_that_cannot_be_told()
         .filter(|x| x["period"] == "2026-02" && x["rule"] == "missing_return")
         .collect();
     assert!(missing.is_empty(), "{missing:#?}");
+}
+
+/// A 报告期 of a month alone (1月): its year is the one its folder names,
+/// silently; with none written anywhere, the 报出日期's, with a warning
+/// (a December dated the next January is the year before).
+#[test]
+fn a_month_without_its_year_takes_the_year_written_elsewhere() {
+    let d = Dir::new();
+    let fam = |pop: f64| vec![("resident_pop", V::N(pop)), ("signed", V::N(pop / 2.0))];
+    let book = |unit: &str, month: &str, rows: &[util::Row<'_>], dated: Option<&str>| {
+        let mut wb = util::return_book("家医", "family_doctor", unit, Some(month), rows, None);
+        if let Some(day) = dated {
+            let ws = wb.worksheet_from_index(0).unwrap();
+            ws.write_string(12, 0, "填表人：李四").unwrap();
+            ws.write_string(12, 4, format!("报出日期：{day}")).unwrap();
+        }
+        wb
+    };
+    std::fs::create_dir_all(d.path("in/2026年")).unwrap();
+    book(
+        "城东街道",
+        "1月",
+        &[("东门社区", fam(400.0)), ("新村", fam(600.0))],
+        None,
+    )
+    .save(d.path("in/2026年/城东街道.xlsx"))
+    .unwrap();
+    let mut wb = book(
+        "新民镇",
+        "1月份",
+        &[("新村", fam(300.0)), ("红旗村", fam(200.0))],
+        Some("2026年2月3日"),
+    );
+    save_as_an_office_would(
+        &d,
+        &mut wb,
+        "新民镇",
+        "a month without its year saved as .xls",
+    );
+    book(
+        "新民镇",
+        "十二月",
+        &[("新村", fam(310.0)), ("红旗村", fam(210.0))],
+        Some("2027年1月4日"),
+    )
+    .save(d.path("in/新民镇年末.xlsx"))
+    .unwrap();
+    let (f, a) = check_every_month(&d);
+    let at = |month: &str, unit: &str| residents(&a, month, unit);
+    assert_eq!(at("2026-01", CD), Some(1000.0));
+    assert_eq!(at("2026-01", XM), Some(500.0));
+    assert_eq!(at("2026-12", XM), Some(520.0));
+    let period: Vec<_> = f.iter().filter(|x| x["rule"] == "period_missing").collect();
+    assert_eq!(period.len(), 2, "{period:#?}");
+    for (x, month) in period.iter().zip(["2026-01", "2026-12"]) {
+        assert_eq!(x["severity"], "warning");
+        assert_eq!(x["period"], month);
+        assert_eq!(x["cell"], "F2");
+        assert!(x["message"].contains("未写年份"), "{}", x["message"]);
+    }
+    assert!(period[0]["file"].starts_with("in/新民镇.xls"));
+    assert_eq!(period[1]["file"], "in/新民镇年末.xlsx");
 }
