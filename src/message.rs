@@ -488,6 +488,9 @@ pub enum Detail {
         reported: Day,
         /// The month taken.
         month: Month,
+        /// `text` is the sheet's name, not its 报告期.
+        #[serde(default)]
+        sheet_name: bool,
     },
     /// A 报告期 that names no single month (a quarter, a year, a typo),
     /// and no month in the file name.
@@ -1288,11 +1291,17 @@ impl Detail {
                     "fill in 报告期 (e.g. 2026年1月), or pass the month with --period 2026-01".into(),
                 )),
             ),
-            Detail::PeriodYearAssumed { text, reported, month } => (
-                pick(
-                    format!("报告期“{text}”未写年份，按报出日期{}视为{}计入", reported.label_zh(), m(month)),
-                    format!("the 报告期 `{text}` has no year; by its 报出日期 {reported} it is taken to be {month}"),
-                ),
+            Detail::PeriodYearAssumed { text, reported, month, sheet_name } => (
+                match sheet_name {
+                    false => pick(
+                        format!("报告期“{text}”未写年份，按报出日期{}视为{}计入", reported.label_zh(), m(month)),
+                        format!("the 报告期 `{text}` has no year; by its 报出日期 {reported} it is taken to be {month}"),
+                    ),
+                    true => pick(
+                        format!("表中没有报告期，工作表名“{text}”未写年份，按报出日期{}视为{}计入", reported.label_zh(), m(month)),
+                        format!("no 报告期, and the sheet's name `{text}` has no year; by its 报出日期 {reported} it is taken to be {month}"),
+                    ),
+                },
                 Some(pick(
                     format!("如不是{}，请在报告期中写明年份（如 {}）", m(month), m(month)),
                     format!("if it is not {month}, write the year in 报告期 (e.g. {})", m(month)),
@@ -2204,9 +2213,21 @@ mod tests {
                     text: "12月".into(),
                     reported: Day::new(2027, 1, 4).unwrap(),
                     month: Month::new(2026, 12).unwrap(),
+                    sheet_name: false,
                 },
                 vec!["“12月”", "未写年份", "2027年1月4日", "2026年12月"],
                 vec!["`12月`", "no year", "2027-01-04", "2026-12"],
+            ),
+            (
+                Rule::PeriodMissing,
+                Detail::PeriodYearAssumed {
+                    text: "二月".into(),
+                    reported: Day::new(2026, 3, 4).unwrap(),
+                    month: Month::new(2026, 2).unwrap(),
+                    sheet_name: true,
+                },
+                vec!["工作表名“二月”", "2026年3月4日", "2026年2月"],
+                vec!["sheet's name `二月`", "2026-03-04", "2026-02"],
             ),
             (
                 Rule::UnknownUnit,

@@ -625,6 +625,32 @@ pub fn months_in_file_name(text: &str) -> Vec<Month> {
     months_found(text, true)
 }
 
+/// Whether the month `caps` found in `t` opens or closes a range of months
+/// (2026年1月至3月, 2026.1-2026.3, 202601-202603): no one month's.
+fn in_range(t: &str, caps: &regex::Captures<'_>) -> bool {
+    let mark = |c: char| matches!(c, '至' | '到' | '~' | '～' | '—' | '–' | '-');
+    let digits = |r: &str| r.chars().take_while(char::is_ascii_digit).count();
+    let Some(month) = caps.get(2).or_else(|| caps.get(3)).or_else(|| caps.get(4)) else {
+        return false;
+    };
+    let rest = &t[month.end()..];
+    let rest = rest.strip_prefix('月').unwrap_or(rest).trim_start();
+    let opens = rest
+        .strip_prefix(mark)
+        .map(str::trim_start)
+        .is_some_and(|r| {
+            let n = digits(r);
+            (n >= 4 && r.starts_with("20")) || ((1..=2).contains(&n) && r[n..].starts_with('月'))
+        });
+    let year_start = caps.get(1).map_or(0, |y| y.start());
+    let closes = t[..year_start]
+        .trim_end()
+        .strip_suffix(mark)
+        .map(str::trim_end)
+        .is_some_and(|b| b.ends_with(|c: char| c.is_ascii_digit() || c == '月'));
+    opens || closes
+}
+
 /// The distinct months of `text`, in order; with `skip_dates`, none that a
 /// day follows.
 fn months_found(text: &str, skip_dates: bool) -> Vec<Month> {
@@ -648,7 +674,7 @@ fn months_found(text: &str, skip_dates: bool) -> Vec<Month> {
                 (None, Some(month)) => day_follows(&t[month.end()..], true),
                 _ => false,
             };
-        if full_date {
+        if full_date || in_range(&t, &caps) {
             continue;
         }
         if let Some(m) = month_from_caps(&caps) {
@@ -765,6 +791,28 @@ mod tests {
             ("1月5日", None),
         ] {
             assert_eq!(bare_month(text), month, "{text}");
+        }
+        for range in [
+            "2026年1月至3月",
+            "2026年1月-3月",
+            "2026.1-2026.3",
+            "202601-202603",
+            "2026年1月到2026年3月",
+        ] {
+            assert!(months_in_file_name(range).is_empty(), "{range}");
+            assert!(months_in_text(range).is_empty(), "{range}");
+        }
+        for one in [
+            "2026-01-05",
+            "城东街道-2026年1月",
+            "城东街道202601-2.xlsx",
+            "2026年1月",
+        ] {
+            assert_eq!(
+                months_in_text(one),
+                vec![Month::new(2026, 1).unwrap()],
+                "{one}"
+            );
         }
         assert_eq!(years_in("免疫报表2026.xlsx"), vec![2026]);
         assert_eq!(years_in("2026年"), vec![2026]);

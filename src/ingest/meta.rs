@@ -128,11 +128,12 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
     if meta.period.is_none() {
         meta.heading_month = heading_month(grid, header);
     }
-    if meta
-        .period
-        .as_ref()
-        .is_some_and(|(t, _)| crate::period::bare_month(t).is_some())
-    {
+    // A month without its year, or none: the sheet's name may give one.
+    let bare = match &meta.period {
+        Some((t, _)) => crate::period::bare_month(t).is_some(),
+        None => meta.heading_month.is_none(),
+    };
+    if bare {
         meta.years = year_hints(grid, header);
     }
     if meta.unit.is_none() {

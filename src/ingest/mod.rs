@@ -564,6 +564,7 @@ fn identify(
     let unit_code = ctx.registry.unit(unit).code.0;
     let month = resolve_month(
         input,
+        sheet,
         meta,
         ctx,
         &|r, m| base(r, m).unit(unit_code),
@@ -1011,6 +1012,55 @@ fn resolve_unit(
     Resolved::No
 }
 
+/// Where neither the sheet's cells nor the file's name give a month: a 报告期
+/// of a month alone (1月), else the sheet's name (a workbook of a sheet a
+/// month: 2026年1月, 1月, 一月). A month alone takes the year the file's
+/// name, its folder's, the title or `--period` writes; where none does,
+/// the 报出日期's (said).
+fn month_alone(
+    input: &Input,
+    sheet: &str,
+    meta: &Meta,
+    user: Option<Month>,
+    base: &dyn Fn(Rule, Detail) -> Finding,
+    findings: &mut Vec<Finding>,
+) -> Option<Month> {
+    let cell = meta
+        .period
+        .as_ref()
+        .and_then(|(t, c)| crate::period::bare_month(t).map(|m| (t.clone(), Some(*c), m)));
+    if cell.is_none() {
+        if let [m] = crate::period::months_in_file_name(sheet)[..] {
+            return Some(m);
+        }
+    }
+    let (text, cell, month) =
+        cell.or_else(|| crate::period::bare_month(sheet).map(|m| (sheet.to_string(), None, m)))?;
+    if let Some(m) = year_of_bare_month(input, meta, user, month) {
+        return Some(m);
+    }
+    let d = meta.years.reported?;
+    let year = if month <= d.month { d.year } else { d.year - 1 };
+    let m = Month::new(year, month)?;
+    let mut f = base(
+        Rule::PeriodMissing,
+        Detail::PeriodYearAssumed {
+            text: text.clone(),
+            reported: d,
+            month: m,
+            sheet_name: cell.is_none(),
+        },
+    )
+    .value(text)
+    .period(m)
+    .at_most(Severity::Warning);
+    if let Some(c) = cell {
+        f = f.cell(c);
+    }
+    findings.push(f);
+    Some(m)
+}
+
 /// The month `month` (1–12) of the one year the file's name, its folders',
 /// the sheet's title or `--period` (`user`, of that month) write; none
 /// where they write none, or several.
@@ -1040,6 +1090,7 @@ fn year_of_bare_month(
 
 fn resolve_month(
     input: &Input,
+    sheet: &str,
     meta: &Meta,
     ctx: &Context<'_>,
     base: &dyn Fn(Rule, Detail) -> Finding,
@@ -1078,36 +1129,9 @@ fn resolve_month(
     for m in &file_months {
         sources.push((MonthSource::FileName(file_name.to_string()), *m, None));
     }
-    // A 报告期 of a month alone (1月): its year is the one the file's name,
-    // its folder's, its title or `--period` writes; where none does, the
-    // 报出日期's (said).
-    let bare = meta
-        .period
-        .as_ref()
-        .and_then(|(t, c)| crate::period::bare_month(t).map(|m| (t, c, m)));
-    if let (true, Some((text, cell, month))) = (sources.is_empty(), bare) {
-        if let Some(m) = year_of_bare_month(input, meta, user, month) {
+    if sources.is_empty() {
+        if let Some(m) = month_alone(input, sheet, meta, user, base, findings) {
             return Some(m);
-        }
-        if let Some(d) = meta.years.reported {
-            let year = if month <= d.month { d.year } else { d.year - 1 };
-            if let Some(m) = Month::new(year, month) {
-                findings.push(
-                    base(
-                        Rule::PeriodMissing,
-                        Detail::PeriodYearAssumed {
-                            text: text.clone(),
-                            reported: d,
-                            month: m,
-                        },
-                    )
-                    .cell(*cell)
-                    .value(text.clone())
-                    .period(m)
-                    .at_most(Severity::Warning),
-                );
-                return Some(m);
-            }
         }
     }
     // `--period` selects what is reported; it never overrides a return's own

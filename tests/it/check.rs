@@ -2700,3 +2700,52 @@ fn a_month_without_its_year_takes_the_year_written_elsewhere() {
     assert!(period[0]["file"].starts_with("in/新民镇.xls"));
     assert_eq!(period[1]["file"], "in/新民镇年末.xlsx");
 }
+
+/// A township's workbook of a sheet a month (一月, 二月, 三月), no 报告期 on
+/// any, the file named for the quarter as a range (2026年1月至3月): each
+/// sheet is its own month of the year the name writes, none of them the
+/// range's first month.
+#[test]
+fn a_workbook_of_a_sheet_a_month_reads_each_month_from_its_sheet() {
+    let d = Dir::new();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (k, name) in ["一月", "二月", "三月"].iter().enumerate() {
+        let pop = 100.0 * (k + 1) as f64;
+        let ws = wb.add_worksheet();
+        ws.set_name(*name).unwrap();
+        util::write_sheet(
+            ws,
+            "family_doctor",
+            "城东街道",
+            None,
+            &[
+                (
+                    "东门社区",
+                    vec![("resident_pop", V::N(pop)), ("signed", V::N(pop / 2.0))],
+                ),
+                (
+                    "新村",
+                    vec![
+                        ("resident_pop", V::N(pop + 1.0)),
+                        ("signed", V::N(pop / 4.0)),
+                    ],
+                ),
+            ],
+            None,
+        );
+    }
+    save_as_an_office_would(
+        &d,
+        &mut wb,
+        "城东街道2026年1月至3月家医",
+        "a sheet a month saved as .xls",
+    );
+    let (f, a) = check_every_month(&d);
+    for (month, pop) in [("2026-01", 201.0), ("2026-02", 401.0), ("2026-03", 601.0)] {
+        assert_eq!(residents(&a, month, CD), Some(pop), "{month}");
+    }
+    assert_none_of(
+        &f,
+        &["period_missing", "period_conflict", "duplicate_return"],
+    );
+}
