@@ -393,6 +393,8 @@ pub enum Detail {
     StraySheet,
     /// A sheet of text only (a cover, instructions) beside the returns.
     TextOnlySheet,
+    /// A hidden sheet beside the returns in sight: not read.
+    HiddenSheet,
     /// A return with not one figure (`empty_return`).
     EmptyReturn {
         /// The reporting unit.
@@ -1104,6 +1106,16 @@ impl Detail {
                 )),
             ),
             Detail::StraySheet => (pick("空白工作表，已忽略".into(), "stray empty sheet, ignored".into()), None),
+            Detail::HiddenSheet => (
+                pick(
+                    "此工作表是隐藏的，未读取（工作簿中可见的工作表才是报送的报表）".into(),
+                    "a hidden sheet, not read (the sheets in sight are the returns sent)".into(),
+                ),
+                Some(pick(
+                    "如其中有要报送的数字，请取消隐藏后重新报送".into(),
+                    "if it holds figures to report, unhide it and send the workbook again".into(),
+                )),
+            ),
             Detail::TextOnlySheet => (
                 pick(
                     "此工作表只有文字、没有数字（如封面、填表说明），不是报表，已忽略".into(),
@@ -2206,6 +2218,12 @@ mod tests {
                 },
                 vec!["2026年2月9日", "2026年2月5日"],
                 vec!["2026-02-09", "2026-02-05"],
+            ),
+            (
+                Rule::NoReturnFound,
+                Detail::HiddenSheet,
+                vec!["隐藏", "未读取"],
+                vec!["hidden", "not read"],
             ),
             (
                 Rule::PeriodMissing,

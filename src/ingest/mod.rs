@@ -336,7 +336,70 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
         }
     };
     let names = book.sheet_names();
-    for (i, name) in names.iter().enumerate() {
+    let hidden = book.hidden();
+    let is_hidden = |i: usize| hidden.get(i).copied().unwrap_or(false);
+    // A hidden sheet (last month's, kept out of sight) is not what was
+    // sent: read only where no sheet in sight holds a return.
+    let visible_pass: Vec<usize> = (0..names.len()).filter(|&i| !is_hidden(i)).collect();
+    let mut passed_over: Vec<usize> = Vec::new();
+    read_sheets(file, input, ctx, &mut book, &names, &visible_pass, &mut out);
+    let hidden_ones: Vec<usize> = (0..names.len()).filter(|&i| is_hidden(i)).collect();
+    if out.returns.is_empty() && out.outside.is_empty() {
+        read_sheets(file, input, ctx, &mut book, &names, &hidden_ones, &mut out);
+    } else {
+        passed_over = hidden_ones;
+    }
+    for i in passed_over {
+        let blank = book
+            .read(&names[i])
+            .map_or(true, |s| Grid::new(&s).is_blank());
+        if !blank {
+            out.findings.push(
+                Finding::new(Rule::NoReturnFound, Detail::HiddenSheet)
+                    .file(&input.display)
+                    .sheet(&names[i])
+                    .info(),
+            );
+        }
+    }
+    // 本地 / 流动 / 合计: one return (FORMS.md §3.1).
+    parts::merge(&mut out, &input.display, ctx.registry, ctx.schemas);
+    if out.returns.is_empty()
+        && out.outside.is_empty()
+        && !out.findings.iter().any(|f| f.severity() != Severity::Info)
+    {
+        // FORMS.md §4: a workbook with no return in it is a warning, even
+        // when each of its sheets alone is only a stray empty one; that one
+        // warning replaces the sheets' notes.
+        out.findings
+            .retain(|f| !(f.rule == Rule::NoReturnFound && f.sheet.is_some()));
+        out.findings.push(
+            Finding::new(
+                Rule::NoReturnFound,
+                if names.is_empty() {
+                    Detail::NoSheets
+                } else {
+                    Detail::NoReturnInWorkbook
+                },
+            )
+            .file(&input.display),
+        );
+    }
+    out
+}
+
+/// Reads the sheets `which` (places in `names`) of `book` into `out`.
+fn read_sheets(
+    file: FileIdx,
+    input: &Input,
+    ctx: &Context<'_>,
+    book: &mut workbook::Book,
+    names: &[String],
+    which: &[usize],
+    out: &mut FileOut,
+) {
+    for &i in which {
+        let name = &names[i];
         if names[..i].contains(name) {
             // Excel never writes two sheets of one name; a file that has
             // them was assembled by hand, and only the first can be reached.
@@ -365,37 +428,13 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
             }
         };
         let grid = Grid::new(&sheet);
-        ingest_sheet(file, input, name, &grid, ctx, &mut out);
+        ingest_sheet(file, input, name, &grid, ctx, out);
         if ctx.keep_sheets && !grid.is_blank() {
             // The feedback workbooks reproduce what was read here; they
             // never reopen a file that may have changed since.
-            out.kept.push(keep_sheet(&mut book, file, name, sheet));
+            out.kept.push(keep_sheet(book, file, name, sheet));
         }
     }
-    // 本地 / 流动 / 合计: one return (FORMS.md §3.1).
-    parts::merge(&mut out, &input.display, ctx.registry, ctx.schemas);
-    if out.returns.is_empty()
-        && out.outside.is_empty()
-        && !out.findings.iter().any(|f| f.severity() != Severity::Info)
-    {
-        // FORMS.md §4: a workbook with no return in it is a warning, even
-        // when each of its sheets alone is only a stray empty one; that one
-        // warning replaces the sheets' notes.
-        out.findings
-            .retain(|f| !(f.rule == Rule::NoReturnFound && f.sheet.is_some()));
-        out.findings.push(
-            Finding::new(
-                Rule::NoReturnFound,
-                if names.is_empty() {
-                    Detail::NoSheets
-                } else {
-                    Detail::NoReturnInWorkbook
-                },
-            )
-            .file(&input.display),
-        );
-    }
-    out
 }
 
 fn ingest_sheet(

@@ -276,6 +276,19 @@ impl Book {
         }
     }
 
+    /// Whether each sheet, in workbook order, is hidden (hidden or "very
+    /// hidden": a sheet the person who sent the workbook does not see).
+    #[must_use]
+    pub fn hidden(&self) -> Vec<bool> {
+        let meta = match &self.inner {
+            Inner::Xlsx(wb) => wb.sheets_metadata(),
+            Inner::Xls(wb) => wb.sheets_metadata(),
+        };
+        meta.iter()
+            .map(|s| s.visible != calamine::SheetVisible::Visible)
+            .collect()
+    }
+
     /// The merged regions of a sheet as ((first row, first col), (last row,
     /// last col)); none when the sheet has none or they cannot be read.
     #[must_use]

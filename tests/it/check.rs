@@ -2749,3 +2749,102 @@ fn a_workbook_of_a_sheet_a_month_reads_each_month_from_its_sheet() {
         &["period_missing", "period_conflict", "duplicate_return"],
     );
 }
+
+/// Last month's sheet kept hidden in this month's workbook is not what
+/// was sent: it is not read (an info note says so), and the month's own
+/// return stands alone. A workbook whose only return is on a hidden
+/// sheet, beside a cover, is still read.
+#[test]
+fn a_hidden_sheet_beside_the_return_is_not_read() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let rows = |pop: f64| {
+        vec![
+            (
+                "东门社区",
+                vec![("resident_pop", V::N(pop)), ("signed", V::N(10.0))],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(pop + 1.0)), ("signed", V::N(10.0))],
+            ),
+        ]
+    };
+    util::return_book(
+        "1月",
+        "family_doctor",
+        "城东街道",
+        Some("2026年1月"),
+        &rows(100.0),
+        None,
+    )
+    .save(d.path("in/城东街道一月.xlsx"))
+    .unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("1月").unwrap();
+    util::write_sheet(
+        ws,
+        "family_doctor",
+        "城东街道",
+        Some("2026年1月"),
+        &rows(900.0),
+        None,
+    );
+    ws.set_hidden(true);
+    let ws = wb.add_worksheet();
+    ws.set_name("2月").unwrap();
+    util::write_sheet(
+        ws,
+        "family_doctor",
+        "城东街道",
+        Some("2026年2月"),
+        &rows(110.0),
+        None,
+    );
+    ws.set_active(true);
+    save_as_an_office_would(&d, &mut wb, "城东街道二月", "a hidden sheet saved as .xls");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let cover = wb.add_worksheet();
+    cover.set_name("说明").unwrap();
+    cover
+        .write_string(0, 0, "家庭医生签约服务情况月报表（新民镇）")
+        .unwrap();
+    cover.set_active(true);
+    let ws = wb.add_worksheet();
+    ws.set_name("数据").unwrap();
+    util::write_sheet(
+        ws,
+        "family_doctor",
+        "新民镇",
+        Some("2026年1月"),
+        &[
+            ("新村", vec![("resident_pop", V::N(50.0))]),
+            ("红旗村", vec![("resident_pop", V::N(60.0))]),
+        ],
+        None,
+    );
+    ws.set_hidden(true);
+    wb.save(d.path("in/新民镇.xlsx")).unwrap();
+    let (f, a) = check_every_month(&d);
+    assert_eq!(
+        residents(&a, "2026-01", CD),
+        Some(201.0),
+        "not the hidden 1801"
+    );
+    assert_eq!(residents(&a, "2026-02", CD), Some(221.0));
+    assert_eq!(residents(&a, "2026-01", XM), Some(110.0), "its only return");
+    assert_none_of(&f, &["duplicate_return", "period_conflict"]);
+    let hidden: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "no_return_found" && x["sheet"] == "1月")
+        .collect();
+    assert_eq!(hidden.len(), 1, "{f:#?}");
+    assert_eq!(hidden[0]["severity"], "info");
+    assert!(hidden[0]["file"].starts_with("in/城东街道二月.xls"));
+    assert!(
+        hidden[0]["message"].contains("隐藏"),
+        "{}",
+        hidden[0]["message"]
+    );
+}
