@@ -189,10 +189,13 @@ pub fn name_candidates(key: &str, parent: &str) -> Vec<String> {
     if let Some(rest) = key.strip_prefix(parent) {
         bases.push(rest.to_string());
     }
-    // (居委会): an organisation word in brackets, not (二) or (东片).
-    if let Some((name, word)) = key.strip_suffix(')').and_then(|k| k.rsplit_once('(')) {
-        if NAME_SUFFIXES.contains(&word) {
-            bases.push(name.to_string());
+    // (居委会): an organisation word in brackets, not (二) or (东片); after
+    // a serial too (1.东门社区(居委会)).
+    for i in 0..bases.len() {
+        if let Some((name, word)) = bases[i].strip_suffix(')').and_then(|k| k.rsplit_once('(')) {
+            if NAME_SUFFIXES.contains(&word) {
+                bases.push(name.to_string());
+            }
         }
     }
     let mut out: Vec<String> = Vec::new();

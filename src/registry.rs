@@ -749,10 +749,18 @@ impl Registry {
         let mut parents: HashMap<UnitIdx, usize> = HashMap::default();
         for name in names {
             let key = normalize::name(name);
-            let of_name: Vec<UnitIdx> = match UnitCode::of_name(&key).and_then(|c| self.by_code(c))
-            {
+            // As a row is matched: a serial before it (1.东门社区), a
+            // 村委会 after it, a code beside it.
+            let by_code = UnitCode::of_name(&key)
+                .or_else(|| UnitCode::beside_name(&key).map(|(c, _)| c))
+                .and_then(|c| self.by_code(c));
+            let of_name: Vec<UnitIdx> = match by_code {
                 Some(u) => vec![u],
-                None => self.by_name.get(&key).cloned().unwrap_or_default(),
+                None => normalize::name_candidates(&key, "")
+                    .iter()
+                    .find_map(|c| self.by_name.get(c.as_str()).filter(|v| !v.is_empty()))
+                    .cloned()
+                    .unwrap_or_default(),
             };
             let mut seen: Vec<UnitIdx> = Vec::new();
             for u in of_name {
@@ -1100,6 +1108,15 @@ mod tests {
         );
         // 新村 is under both townships: no more one's than the other's.
         assert_eq!(r.parent_of_rows(&names(&["新村", "合计"])), None);
+        // Written as rows are: a serial, a 居委会, a code beside the name.
+        assert_eq!(
+            r.parent_of_rows(&names(&["1.东门社区（居委会）", "2、新村村委会", "合计"])),
+            Some((cd, 2))
+        );
+        assert_eq!(
+            r.parent_of_rows(&names(&["439902001001 东门社区", "新村"])),
+            Some((cd, 2))
+        );
         // Two of five rows are not more than half.
         assert_eq!(
             r.parent_of_rows(&names(&["东门社区", "新村", "甲村", "乙村", "丙村"])),
@@ -1119,6 +1136,7 @@ mod tests {
             ("12．新村", xc),
             ("城东街道新村", xc),
             ("东门社区（居委会）", dm),
+            ("3.东门社区（居委会）", dm),
             ("东门社区卫生服务站", dm),
             ("新村卫生所", xc),
             ("1.新村村委会", xc),
