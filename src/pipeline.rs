@@ -188,12 +188,19 @@ fn drop_replaced(findings: &mut Vec<crate::findings::Finding>, batch: &Batch) {
 /// A whole group that one part of a return lacks (its 高血压 sheet has no
 /// 2型糖尿病) is not missing where another part has it: the sheets of one
 /// workbook that settling counts together for one unit, form and month
-/// (`validate::returns`). The group still absent from every part stays
+/// (`validate::returns`), or the groups' rows of one sheet read as one
+/// return (a 病种 column). The group still absent from every part stays
 /// in the warning.
 fn drop_groups_reported_beside(findings: &mut Vec<Finding>, batch: &Batch, schemas: &Schemas) {
     use crate::message::Detail;
     use crate::observation::ReturnStatus;
     use std::collections::{HashMap, HashSet};
+    if !findings
+        .iter()
+        .any(|f| matches!(f.detail, Detail::MissingGroups { .. }))
+    {
+        return;
+    }
     let mut parts: HashMap<_, Vec<usize>> = HashMap::new();
     for (i, r) in batch.returns.iter().enumerate() {
         if r.status == ReturnStatus::Active {
@@ -203,9 +210,10 @@ fn drop_groups_reported_beside(findings: &mut Vec<Finding>, batch: &Batch, schem
                 .push(i);
         }
     }
-    // Each part's (file, sheet) and the groups of its whole return.
+    // Each part's (file, sheet) and the groups of its whole return (one
+    // read as a row per unit and group holds every group's columns).
     let mut present: HashMap<(&str, &str), HashSet<&str>> = HashMap::new();
-    for idxs in parts.values().filter(|v| v.len() > 1) {
+    for idxs in parts.values() {
         let groups: HashSet<&str> = idxs
             .iter()
             .flat_map(|&i| {

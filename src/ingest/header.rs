@@ -52,6 +52,10 @@ pub struct Header {
     /// of each field whose column in `columns` is under one of them, read
     /// as a second part of the return and added to it.
     pub beside: Vec<(FieldIdx, u32)>,
+    /// A table of a row per unit and group (a 病种 column: each village's
+    /// 高血压 row and its 2型糖尿病 row): the column naming each row's
+    /// group, and the group (as a label) whose rows these columns read.
+    pub group_rows: Option<(u32, String)>,
 }
 
 /// Why a header column that was found is not read.
@@ -573,6 +577,7 @@ fn try_form<'r>(
         columns,
         unknown: Vec::new(),
         beside,
+        group_rows: None,
     };
     (header, unknown)
 }
@@ -645,6 +650,119 @@ pub fn find_header(grid: &Grid<'_>, schemas: &Schemas) -> Option<Header> {
         header.name_col = guess_name_col(grid, &header);
     }
     Some(header)
+}
+
+/// A table whose rows are a unit and a group each (单位名称 | 病种 | 已管理人数
+/// | 规范管理人数 …, each village's 高血压 row, then its 2型糖尿病 row), where
+/// no header of the usual layout is: one header per group found down the
+/// group column, each reading that group's rows, its columns the group's
+/// fields by the same labels (the group joined with the column's label)
+/// and the fields of no group (35岁及以上常住人口数) by their own.
+#[must_use]
+pub fn find_grouped(grid: &Grid<'_>, schemas: &Schemas) -> Vec<Header> {
+    let last = grid
+        .first_row()
+        .saturating_add(HEADER_SEARCH_ROWS)
+        .min(grid.last_row());
+    for row in grid.first_row()..=last {
+        let labels: Vec<(u32, String)> = grid
+            .cols()
+            .filter_map(|c| grid.cell(row, c).text().map(|t| (c, normalize::label(t))))
+            .collect();
+        let Some(name_col) = labels
+            .iter()
+            .find(|(_, l)| is_name_label(l))
+            .map(|(c, _)| *c)
+        else {
+            continue;
+        };
+        let serial_col = labels
+            .iter()
+            .find(|(_, l)| is_serial_label(l))
+            .map(|(c, _)| *c);
+        for (fi, form) in schemas.forms.iter().enumerate() {
+            let subs: Vec<&(u32, String)> = labels
+                .iter()
+                .filter(|(_, l)| form.is_sub_label(l))
+                .collect();
+            if subs.len() < 2 {
+                continue;
+            }
+            // The group a text names: joined with a sub-label, a field of
+            // a group.
+            let group_of = |text: &str| {
+                let g = normalize::label(text);
+                subs.iter()
+                    .any(|(_, l)| {
+                        form.match_label(&format!("{g}{l}"))
+                            .is_some_and(|f| form.field(f).group.is_some())
+                    })
+                    .then_some(g)
+            };
+            let below = (row + 1)..=grid.last_row().min(row + 400);
+            let Some((group_col, groups)) = grid
+                .cols()
+                .filter(|&c| c != name_col && Some(c) != serial_col)
+                .map(|c| {
+                    let mut groups: Vec<String> = Vec::new();
+                    for r in below.clone() {
+                        if let Some(g) = grid.cell(r, c).text().and_then(group_of) {
+                            if !groups.contains(&g) {
+                                groups.push(g);
+                            }
+                        }
+                    }
+                    (c, groups)
+                })
+                .max_by_key(|(_, g)| g.len())
+                .filter(|(_, g)| !g.is_empty())
+            else {
+                continue;
+            };
+            let headers: Vec<Header> = groups
+                .into_iter()
+                .map(|g| {
+                    let columns = labels
+                        .iter()
+                        .filter(|(c, _)| {
+                            ![Some(name_col), serial_col, Some(group_col)].contains(&Some(*c))
+                        })
+                        .filter_map(|(c, l)| {
+                            let grouped = form
+                                .match_label(&format!("{g}{l}"))
+                                .filter(|&f| form.field(f).group.is_some());
+                            let plain = || {
+                                form.match_label(l)
+                                    .filter(|&f| form.field(f).group.is_none())
+                            };
+                            grouped.or_else(plain).map(|f| (f, *c))
+                        })
+                        .collect();
+                    Header {
+                        form: fi as FormIdx,
+                        first_row: row,
+                        last_row: row,
+                        name_col: Some(name_col),
+                        serial_col,
+                        columns,
+                        unknown: Vec::new(),
+                        beside: Vec::new(),
+                        group_rows: Some((group_col, g)),
+                    }
+                })
+                .collect();
+            let grouped_fields = |h: &Header| {
+                h.columns
+                    .iter()
+                    .filter(|(f, _)| form.field(*f).group.is_some())
+                    .count()
+            };
+            if headers.iter().any(|h| grouped_fields(h) >= 2) {
+                return headers;
+            }
+        }
+    }
+    Vec::new()
 }
 
 /// Without a 单位名称 label, the unit names sit in the column just left of

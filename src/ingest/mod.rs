@@ -209,6 +209,9 @@ struct FileOut {
     /// Returns read from a 本地 block and a 流动 block of one sheet (no
     /// 合计 block): the second is added to the first ([`parts::merge`]).
     beside: Vec<(usize, usize)>,
+    /// Returns read from the groups' rows of one sheet (a 病种 column): one
+    /// return, joined into the first ([`parts::merge`]).
+    grouped: Vec<Vec<usize>>,
 }
 
 /// Reads every file in parallel and concatenates the results in input order.
@@ -325,6 +328,7 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
         outside: Vec::new(),
         kept: Vec::new(),
         beside: Vec::new(),
+        grouped: Vec::new(),
     };
     let mut book = match workbook::open(&input.path) {
         Ok(b) => b,
@@ -456,6 +460,30 @@ fn ingest_sheet(
         return;
     }
     let Some(header) = header::find_header(grid, ctx.schemas) else {
+        // A row per unit and group (单位名称 | 病种 | 已管理人数 …): each
+        // group's rows read as a part of the return, as a sheet of its own
+        // would be (settling counts the parts together). What the readings
+        // say alike of the sheet (its 填报单位, its 报告期) is said once.
+        let grouped = header::find_grouped(grid, ctx.schemas);
+        if !grouped.is_empty() {
+            let before = out.findings.len();
+            let first = out.returns.len();
+            for h in grouped {
+                read_return(file, input, sheet, grid, ctx, out, h);
+            }
+            out.grouped.push((first..out.returns.len()).collect());
+            let mut seen: Vec<Finding> = Vec::new();
+            let mut said = out.findings.split_off(before);
+            said.retain(|f| {
+                let again = seen.contains(f);
+                if !again {
+                    seen.push(f.clone());
+                }
+                !again
+            });
+            out.findings.extend(said);
+            return;
+        }
         // FORMS.md §2: a return about one unit may list its fields as rows.
         if let Some(found) = rowwise::find(grid, ctx.schemas) {
             ingest_rowwise(file, input, sheet, grid, ctx, out, &found);
@@ -476,6 +504,20 @@ fn ingest_sheet(
         out.findings.push(finding.file(&input.display).sheet(sheet));
         return;
     };
+    read_return(file, input, sheet, grid, ctx, out, header);
+}
+
+/// Reads the return under `header` on `sheet`: whose and which month, its
+/// rows, and the part beside them (本地 | 流动 with no 合计).
+fn read_return(
+    file: FileIdx,
+    input: &Input,
+    sheet: &str,
+    grid: &Grid<'_>,
+    ctx: &Context<'_>,
+    out: &mut FileOut,
+    header: Header,
+) {
     let form = ctx.schemas.form(header.form);
     let meta = meta::read_meta(grid, &header);
     let base = |rule: Rule, detail: Detail| {

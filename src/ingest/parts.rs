@@ -129,13 +129,87 @@ pub(super) fn merge(out: &mut FileOut, display: &str, registry: &Registry, schem
         add_part(out, schemas, l, f);
         dropped.push(f);
     }
+    // A row per unit and group: the groups' readings are one return, each
+    // 合计 row already its own group's (their sums and totals go over).
+    let mut grouped_away: Vec<usize> = Vec::new();
+    for group in std::mem::take(&mut out.grouped) {
+        if let [first, rest @ ..] = group.as_slice() {
+            for &g in rest {
+                join_group(out, *first, g);
+                grouped_away.push(g);
+            }
+        }
+    }
     // A part set aside, or added to another, had its own 合计 row: checked
     // against its own unit rows here, as the return it is no longer.
     for &d in &dropped {
         let found = crate::validate::totals::of_return(display, &out.returns[d], registry, schemas);
         out.findings.extend(found);
     }
+    dropped.extend(grouped_away);
     remove_returns(out, &dropped);
+}
+
+/// Joins return `g`, one group's rows of a sheet, into `first`, another's
+/// of the same sheet: its fields come over with their cells, and so do
+/// its 合计 cells and column sums. A field of no group both read (35岁及以上
+/// 常住人口数 on each disease's row) stays `first`'s where that has it.
+fn join_group(out: &mut FileOut, first: usize, g: usize) {
+    let mine = figures(&out.obs, first);
+    for i in 0..out.obs.len() {
+        if out.obs.ret[i] as usize != g {
+            continue;
+        }
+        match mine.get(&(out.obs.unit[i], out.obs.field[i])) {
+            Some((Some(_), _)) => {}
+            Some((None, _)) if out.obs.value[i].is_none() => {}
+            Some((None, _)) => {
+                // The first left it empty: the other's figure, at its cell.
+                let (unit, field) = (out.obs.unit[i], out.obs.field[i]);
+                if let Some(k) = (0..out.obs.len()).find(|&k| {
+                    out.obs.ret[k] as usize == first
+                        && out.obs.unit[k] == unit
+                        && out.obs.field[k] == field
+                }) {
+                    out.obs.value[k] = out.obs.value[i];
+                    out.obs.cell[k] = out.obs.cell[i];
+                }
+            }
+            None => out.obs.ret[i] = first as u32,
+        }
+    }
+    let (theirs, mine) = if g < first {
+        let (a, b) = out.returns.split_at_mut(first);
+        (&mut a[g], &mut b[0])
+    } else {
+        let (a, b) = out.returns.split_at_mut(g);
+        (&mut b[0], &mut a[first])
+    };
+    for t in std::mem::take(&mut theirs.totals) {
+        match mine.totals.iter_mut().find(|m| m.field == t.field) {
+            Some(m) if m.value.is_none() => *m = t,
+            Some(_) => {}
+            None => mine.totals.push(t),
+        }
+    }
+    for s in std::mem::take(&mut theirs.row_sums) {
+        match mine.row_sums.iter_mut().find(|m| m.field == s.field) {
+            Some(m) if m.sum.is_none() && !m.unreadable => *m = s,
+            Some(_) => {}
+            None => mine.row_sums.push(s),
+        }
+    }
+    for c in std::mem::take(&mut theirs.columns) {
+        if !mine.columns.iter().any(|m| m.0 == c.0) {
+            mine.columns.push(c);
+        }
+    }
+    for u in std::mem::take(&mut theirs.suggested) {
+        if !mine.suggested.contains(&u) {
+            mine.suggested.push(u);
+        }
+    }
+    mine.total_row = mine.total_row.or(theirs.total_row);
 }
 
 /// Adds part `f` (流动, or 本地) to return `l`: one figure per unit and

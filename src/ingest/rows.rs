@@ -356,6 +356,10 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
     let mut unlabelled = Unlabelled::new(grid, h);
     let mut sections = Sections::new(grid, h, ctx);
     let mut own_row: Option<(u32, String)> = None;
+    // A row per unit and group: the group and the unit of the rows above,
+    // for a group or a unit's name merged down over its rows.
+    let mut group_above: Option<String> = None;
+    let mut name_above: Option<String> = None;
     for row in (h.last_row + 1)..=grid.last_row() {
         let name_cell = CellRef {
             row,
@@ -366,7 +370,29 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
             sections.current = None;
             continue;
         }
-        match classify_row(grid, h, row) {
+        let mut kind = classify_row(grid, h, row);
+        if let Some((col, group)) = &h.group_rows {
+            if let Some(g) = grid.cell(row, *col).text().map(normalize::label) {
+                group_above = Some(g);
+            }
+            match &kind {
+                RowKind::Unit(name) => name_above = Some(name.clone()),
+                RowKind::NoName => {
+                    if let Some(name) = &name_above {
+                        kind = RowKind::Unit(name.clone());
+                    }
+                }
+                RowKind::Total | RowKind::Subtotal | RowKind::Footer => name_above = None,
+                _ => {}
+            }
+            // Another group's row is another reading's.
+            if !matches!(kind, RowKind::Footer | RowKind::Blank)
+                && group_above.as_ref() != Some(group)
+            {
+                continue;
+            }
+        }
+        match kind {
             RowKind::Blank | RowKind::ColumnNumbers | RowKind::Subtotal => {}
             RowKind::Footer => {
                 out.reported_on = footer_date(grid, row, ctx.month);

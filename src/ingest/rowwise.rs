@@ -331,6 +331,15 @@ fn groups_by_sub_labels(
             }
         }
     }
+    // A field on two rows is a table of several units (each village's
+    // 高血压 and 2型糖尿病 rows beside a 病种 column), not one unit's
+    // return: taken for one, the first unit's figures were the township's.
+    let mut at: Vec<(FieldIdx, u32)> = all.iter().map(|&(f, _, c)| (f, c.row)).collect();
+    at.sort_unstable();
+    at.dedup();
+    if at.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
     let beside = cells
         .iter()
         .filter_map(|&(f, cell)| {
@@ -357,6 +366,7 @@ pub(super) fn header(found: &Rowwise) -> Header {
         columns: found.cells.iter().map(|&(f, c)| (f, c.col)).collect(),
         unknown: Vec::new(),
         beside: Vec::new(),
+        group_rows: None,
     }
 }
 
