@@ -250,6 +250,20 @@ fn drop_groups_reported_beside(findings: &mut Vec<Finding>, batch: &Batch, schem
             _ => true,
         }
     });
+    // What is left alike of one sheet's parts (each group's reading of a
+    // 病种 column lacked the same groups) is said once.
+    let mut said: Vec<(Option<String>, Option<String>, Detail)> = Vec::new();
+    findings.retain(|f| {
+        if !matches!(f.detail, Detail::MissingGroups { .. }) {
+            return true;
+        }
+        let key = (f.file.clone(), f.sheet.clone(), f.detail.clone());
+        let again = said.contains(&key);
+        if !again {
+            said.push(key);
+        }
+        !again
+    });
 }
 
 /// Settles, checks and consolidates a batch already read (from files, or

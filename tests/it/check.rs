@@ -2968,3 +2968,66 @@ fn a_row_per_village_and_disease_beside_a_disease_column_counts_each_once() {
         assert_eq!(january(&b, "439902001000", field), get(field), "{field}");
     }
 }
+
+/// The key groups of the family-doctor return as a row per village and
+/// group beside a 重点人群 column: each group's 人数 and 签约人数 counted,
+/// and the groups no row names said missing once, not once per group.
+#[test]
+fn a_row_per_village_and_key_group_counts_each_group() {
+    let d = Dir::new();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 4, "报告期：2026年1月").unwrap();
+    for (c, h) in ["单位名称", "重点人群", "人数", "签约人数"]
+        .iter()
+        .enumerate()
+    {
+        ws.write(2, c as u16, *h).unwrap();
+    }
+    let rows = [
+        ("东门社区", "65岁及以上老年人", 120.0, 80.0),
+        ("东门社区", "孕产妇", 10.0, 9.0),
+        ("新村", "65岁及以上老年人", 90.0, 50.0),
+        ("新村", "孕产妇", 7.0, 7.0),
+    ];
+    for (r, (village, group, pop, signed)) in rows.iter().enumerate() {
+        let r = 3 + r as u32;
+        ws.write(r, 0, *village).unwrap();
+        ws.write(r, 1, *group).unwrap();
+        ws.write(r, 2, *pop).unwrap();
+        ws.write(r, 3, *signed).unwrap();
+    }
+    save_as_an_office_would(
+        &d,
+        &mut wb,
+        "城东街道家医",
+        "a row per key group saved as .xls",
+    );
+    let (f, a) = check_january(&d);
+    assert_eq!(january(&a, CD, "elderly_pop"), Some(210.0));
+    assert_eq!(january(&a, CD, "elderly_signed"), Some(130.0));
+    assert_eq!(january(&a, CD, "maternal_signed"), Some(16.0));
+    assert_eq!(
+        january(&a, "439902001002", "maternal_pop"),
+        Some(7.0),
+        "新村"
+    );
+    let groups: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "missing_column" && x["severity"] == "warning")
+        .collect();
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    assert!(
+        groups[0]["message"].contains("0-6岁儿童"),
+        "{}",
+        groups[0]["message"]
+    );
+    assert!(
+        !groups[0]["message"].contains("孕产妇"),
+        "{}",
+        groups[0]["message"]
+    );
+    assert_none_of(&f, &["duplicate_row", "duplicate_return", "unknown_unit"]);
+}
