@@ -52,10 +52,84 @@ pub struct Header {
     /// of each field whose column in `columns` is under one of them, read
     /// as a second part of the return and added to it.
     pub beside: Vec<(FieldIdx, u32)>,
-    /// A table of a row per unit and group (a 病种 column: each village's
-    /// 高血压 row and its 2型糖尿病 row): the column naming each row's
-    /// group, and the group (as a label) whose rows these columns read.
-    pub group_rows: Option<(u32, String)>,
+    /// A table of several rows a unit, each of a group (a 病种 column:
+    /// each village's 高血压 row and its 2型糖尿病 row) or of a part (a 类别
+    /// column: its 本地, 流动 and 合计 rows): the rows these columns read.
+    pub rows_of: Option<RowsOf>,
+}
+
+/// The rows of a table of several rows a unit that one reading takes: those
+/// whose cell in `col` (or, empty, the nearest above) says `key`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowsOf {
+    /// The column naming each row's group or part.
+    pub col: u32,
+    /// The group or part read.
+    pub key: RowKey,
+}
+
+/// What a row of a table of several rows a unit is of.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowKey {
+    /// A group of the form, as a label (高血压).
+    Group(String),
+    /// 本地, 流动, or 合计 (小计).
+    Part(super::parts::Part),
+}
+
+impl RowsOf {
+    /// What the text of a row's cell in the column says, as `key` does.
+    #[must_use]
+    pub fn key_of(&self, text: &str) -> Option<RowKey> {
+        let label = normalize::label(text);
+        match self.key {
+            RowKey::Group(_) => Some(RowKey::Group(label)),
+            RowKey::Part(_) => row_part(&label).map(RowKey::Part),
+        }
+    }
+}
+
+/// The part a row's 类别 cell names: 本地 (户籍), 流动 (外来), or its total
+/// (合计, 小计).
+fn row_part(label: &str) -> Option<super::parts::Part> {
+    super::parts::part_of(label)
+        .or_else(|| label.contains("小计").then_some(super::parts::Part::Total))
+}
+
+/// A column of the rows below `h` (none of its own) naming each row's part,
+/// 本地 | 流动 | 合计 (a 类别 column: each village's rows of each), and the
+/// parts it names.
+#[must_use]
+pub fn part_column(grid: &Grid<'_>, h: &Header) -> Option<(u32, Vec<super::parts::Part>)> {
+    let taken = |c: u32| {
+        Some(c) == h.name_col || Some(c) == h.serial_col || h.columns.iter().any(|(_, fc)| *fc == c)
+    };
+    let first = h.last_row + 1;
+    let last = grid.last_row().min(h.last_row + 400);
+    grid.cols().filter(|&c| !taken(c)).find_map(|c| {
+        // Asked of every column beside a header: the first rows tell.
+        let opens = (first..=last.min(first + 3)).any(|r| {
+            grid.cell(r, c)
+                .text()
+                .is_some_and(|t| row_part(&normalize::label(t)).is_some())
+        });
+        if !opens {
+            return None;
+        }
+        let mut parts = Vec::new();
+        for r in first..=last {
+            if let Some(p) = grid
+                .cell(r, c)
+                .text()
+                .and_then(|t| row_part(&normalize::label(t)))
+            {
+                if !parts.contains(&p) {
+                    parts.push(p);
+                }
+            }
+        }
+        (parts.len() >= 2).then_some((c, parts))
+    })
 }
 
 /// Why a header column that was found is not read.
@@ -577,7 +651,7 @@ fn try_form<'r>(
         columns,
         unknown: Vec::new(),
         beside,
-        group_rows: None,
+        rows_of: None,
     };
     (header, unknown)
 }
@@ -747,7 +821,10 @@ pub fn find_grouped(grid: &Grid<'_>, schemas: &Schemas) -> Vec<Header> {
                         columns,
                         unknown: Vec::new(),
                         beside: Vec::new(),
-                        group_rows: Some((group_col, g)),
+                        rows_of: Some(RowsOf {
+                            col: group_col,
+                            key: RowKey::Group(g),
+                        }),
                     }
                 })
                 .collect();

@@ -466,22 +466,7 @@ fn ingest_sheet(
         // say alike of the sheet (its 填报单位, its 报告期) is said once.
         let grouped = header::find_grouped(grid, ctx.schemas);
         if !grouped.is_empty() {
-            let before = out.findings.len();
-            let first = out.returns.len();
-            for h in grouped {
-                read_return(file, input, sheet, grid, ctx, out, h);
-            }
-            out.grouped.push((first..out.returns.len()).collect());
-            let mut seen: Vec<Finding> = Vec::new();
-            let mut said = out.findings.split_off(before);
-            said.retain(|f| {
-                let again = seen.contains(f);
-                if !again {
-                    seen.push(f.clone());
-                }
-                !again
-            });
-            out.findings.extend(said);
+            read_in_parts(file, input, sheet, grid, ctx, out, grouped, false);
             return;
         }
         // FORMS.md §2: a return about one unit may list its fields as rows.
@@ -504,7 +489,74 @@ fn ingest_sheet(
         out.findings.push(finding.file(&input.display).sheet(sheet));
         return;
     };
+    // A row per unit and part beside a 类别 column (each village's 本地,
+    // 流动 and 合计 rows): the 合计 rows are the return; with none, 本地 +
+    // 流动 (FORMS.md §3.1), each part's rows read as a part of its own.
+    if let Some((col, found)) = header::part_column(grid, &header) {
+        use header::{RowKey, RowsOf};
+        use parts::Part;
+        let mut header = header;
+        if let Some(label) = (header.first_row..=header.last_row)
+            .rev()
+            .find_map(|r| grid.cell(r, col).text().map(crate::normalize::label))
+        {
+            header.unknown.retain(|(l, _)| *l != label);
+        }
+        let of = |p: Part| Header {
+            rows_of: Some(RowsOf {
+                col,
+                key: RowKey::Part(p),
+            }),
+            ..header.clone()
+        };
+        if found.contains(&Part::Total) {
+            read_return(file, input, sheet, grid, ctx, out, of(Part::Total));
+        } else {
+            let both = vec![of(Part::Local), of(Part::Floating)];
+            read_in_parts(file, input, sheet, grid, ctx, out, both, true);
+        }
+        return;
+    }
     read_return(file, input, sheet, grid, ctx, out, header);
+}
+
+/// Reads a sheet of several rows a unit, one reading of `headers` each (a
+/// group's rows, or a part's), as one return: each group's figures joined
+/// ([`parts::merge`]), or with `sum`, the parts added (本地 + 流动). What
+/// the readings say alike of the sheet (its 填报单位, its 报告期) is said
+/// once.
+#[allow(clippy::too_many_arguments)]
+fn read_in_parts(
+    file: FileIdx,
+    input: &Input,
+    sheet: &str,
+    grid: &Grid<'_>,
+    ctx: &Context<'_>,
+    out: &mut FileOut,
+    headers: Vec<Header>,
+    sum: bool,
+) {
+    let before = out.findings.len();
+    let first = out.returns.len();
+    for h in headers {
+        read_return(file, input, sheet, grid, ctx, out, h);
+    }
+    let read: Vec<usize> = (first..out.returns.len()).collect();
+    match (sum, read.as_slice()) {
+        (true, [l, f]) => out.beside.push((*l, *f)),
+        (true, _) => {}
+        (false, _) => out.grouped.push(read),
+    }
+    let mut seen: Vec<Finding> = Vec::new();
+    let mut said = out.findings.split_off(before);
+    said.retain(|f| {
+        let again = seen.contains(f);
+        if !again {
+            seen.push(f.clone());
+        }
+        !again
+    });
+    out.findings.extend(said);
 }
 
 /// Reads the return under `header` on `sheet`: whose and which month, its

@@ -21,7 +21,7 @@ use crate::schema::{FieldIdx, Schemas};
 /// Which part of the three-sheet workbook a sheet is, by its name (or a
 /// block of columns, by its label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Part {
+pub enum Part {
     Local,
     Floating,
     Total,

@@ -358,7 +358,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
     let mut own_row: Option<(u32, String)> = None;
     // A row per unit and group: the group and the unit of the rows above,
     // for a group or a unit's name merged down over its rows.
-    let mut group_above: Option<String> = None;
+    let mut group_above: Option<super::header::RowKey> = None;
     let mut name_above: Option<String> = None;
     for row in (h.last_row + 1)..=grid.last_row() {
         let name_cell = CellRef {
@@ -371,9 +371,9 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
             continue;
         }
         let mut kind = classify_row(grid, h, row);
-        if let Some((col, group)) = &h.group_rows {
-            if let Some(g) = grid.cell(row, *col).text().map(normalize::label) {
-                group_above = Some(g);
+        if let Some(of) = &h.rows_of {
+            if let Some(k) = grid.cell(row, of.col).text().and_then(|t| of.key_of(t)) {
+                group_above = Some(k);
             }
             match &kind {
                 RowKind::Unit(name) => name_above = Some(name.clone()),
@@ -387,7 +387,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
             }
             // Another group's row is another reading's.
             if !matches!(kind, RowKind::Footer | RowKind::Blank)
-                && group_above.as_ref() != Some(group)
+                && group_above.as_ref() != Some(&of.key)
             {
                 continue;
             }

@@ -366,7 +366,7 @@ pub(super) fn header(found: &Rowwise) -> Header {
         columns: found.cells.iter().map(|&(f, c)| (f, c.col)).collect(),
         unknown: Vec::new(),
         beside: Vec::new(),
-        group_rows: None,
+        rows_of: None,
     }
 }
 

@@ -3031,3 +3031,109 @@ fn a_row_per_village_and_key_group_counts_each_group() {
     );
     assert_none_of(&f, &["duplicate_row", "duplicate_return", "unknown_unit"]);
 }
+
+/// The vaccination return as each village's 本地, 流动 and 合计 rows beside a
+/// 类别 column (its name merged down over them): the 合计 rows are the
+/// return. With only 本地 and 流动 rows, their sum is (FORMS.md §3.1),
+/// each part's own 合计 row checked against its rows.
+#[test]
+fn a_row_per_village_and_part_beside_a_category_column() {
+    let d = Dir::new();
+    // (village, 本地 (应种, 实种), 流动 (应种, 实种)) of 乙肝疫苗第1剂.
+    let villages = [
+        ("东门社区", (20.0, 19.0), (3.0, 2.0)),
+        ("新村", (30.0, 28.0), (5.0, 5.0)),
+    ];
+    let book = |with_total: bool| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+        ws.write(1, 0, "填报单位：城东街道").unwrap();
+        ws.write(1, 4, "报告期：2026年1月").unwrap();
+        let plain = rust_xlsxwriter::Format::new();
+        ws.merge_range(2, 0, 3, 0, "单位名称", &plain).unwrap();
+        ws.merge_range(2, 1, 3, 1, "类别", &plain).unwrap();
+        // Three doses, each given the same figures.
+        for (j, dose) in ["乙肝疫苗第1剂", "卡介苗", "百白破疫苗第1剂"]
+            .iter()
+            .enumerate()
+        {
+            let c = 2 + 2 * j as u16;
+            ws.merge_range(2, c, 2, c + 1, dose, &plain).unwrap();
+            ws.write(3, c, "应种人数").unwrap();
+            ws.write(3, c + 1, "实种人数").unwrap();
+        }
+        let mut r = 4;
+        for (village, local, floating) in villages {
+            let mut parts = vec![("本地", local), ("流动儿童", floating)];
+            if with_total {
+                parts.push(("小计", (local.0 + floating.0, local.1 + floating.1)));
+            }
+            let n = parts.len() as u32;
+            ws.merge_range(r, 0, r + n - 1, 0, village, &plain).unwrap();
+            for (k, (part, (due, given))) in parts.iter().enumerate() {
+                let row = r + k as u32;
+                ws.write(row, 1, *part).unwrap();
+                for j in 0..3 {
+                    ws.write(row, 2 + 2 * j, *due).unwrap();
+                    ws.write(row, 3 + 2 * j, *given).unwrap();
+                }
+            }
+            r += n;
+        }
+        if !with_total {
+            // Each part's 合计 row; the 流动 one is wrong (8, not 7).
+            for (k, (part, due)) in [("本地", 50.0), ("流动", 9.0)].iter().enumerate() {
+                ws.write(r + k as u32, 0, "合计").unwrap();
+                ws.write(r + k as u32, 1, *part).unwrap();
+                ws.write(r + k as u32, 2, *due).unwrap();
+            }
+        }
+        wb
+    };
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    save_as_an_office_would(
+        &d,
+        &mut book(true),
+        "城东街道",
+        "a 类别 column saved as .xls",
+    );
+    let mut feb = book(false);
+    feb.worksheet_from_index(0)
+        .unwrap()
+        .write(1, 4, "报告期：2026年2月")
+        .unwrap();
+    feb.save(d.path("in/城东街道2月.xlsx")).unwrap();
+    let (f, a) = check_every_month(&d);
+    let get = |month: &str, unit: &str, field: &str| {
+        a.get(&(month.into(), unit.into(), field.into())).copied()
+    };
+    for month in ["2026-01", "2026-02"] {
+        assert_eq!(get(month, CD, "hepb1_due"), Some(58.0), "{month}");
+        assert_eq!(get(month, CD, "hepb1_given"), Some(54.0), "{month}");
+        assert_eq!(
+            get(month, "439902001002", "hepb1_due"),
+            Some(35.0),
+            "{month} 新村"
+        );
+    }
+    let said: Vec<_> = f
+        .iter()
+        .filter(|x| x["severity"] != "info" && x["file"].starts_with("in/城东街道"))
+        // The doses left out of the template, said once a return.
+        .filter(|x| x["rule"] != "missing_column")
+        .collect();
+    assert_eq!(said.len(), 1, "{said:#?}");
+    assert_eq!(said[0]["rule"], "total_mismatch");
+    assert_eq!(said[0]["period"], "2026-02");
+    assert_eq!(said[0]["cell"], "C10");
+    let groups = f
+        .iter()
+        .filter(|x| x["rule"] == "missing_column" && x["period"] == "2026-02")
+        .filter(|x| x["severity"] == "warning")
+        .count();
+    assert_eq!(
+        groups, 1,
+        "one return in two parts: its absent doses said once"
+    );
+}
