@@ -1066,6 +1066,15 @@ fn check_january(d: &Dir) -> (Vec<Row>, Aggregates) {
     (findings(d), util::aggregates(&d.path("out/aggregates.csv")))
 }
 
+/// That `in/` ingested into a new store and January reported from it gives
+/// `unit` the `fields` of `a`.
+fn assert_a_store_agrees(d: &Dir, a: &Aggregates, unit: &str, fields: &[&str]) {
+    let b = january_from_a_store(d);
+    for field in fields {
+        assert_eq!(january(&b, unit, field), january(a, unit, field), "{field}");
+    }
+}
+
 /// `in/` ingested into a new store and January reported from it: its
 /// aggregates.
 fn january_from_a_store(d: &Dir) -> Aggregates {
@@ -2308,15 +2317,13 @@ fn a_return_in_parts_on_sheets_of_its_own_counts_once() {
         .collect();
     assert!(said.is_empty(), "{said:#?}");
     // From a store, the same figures.
-    let b = january_from_a_store(&d);
-    for field in [
+    let fields = [
         "pop_35plus",
         "htn_managed",
         "dm_managed",
         "dm_standard_rate",
-    ] {
-        assert_eq!(january(&b, "439902001000", field), get(field), "{field}");
-    }
+    ];
+    assert_a_store_agrees(&d, &a, "439902001000", &fields);
 }
 
 /// A return that names its unit nowhere (no 填报单位, a file called
@@ -2958,15 +2965,13 @@ fn a_row_per_village_and_disease_beside_a_disease_column_counts_each_once() {
     assert_eq!(said[0]["cell"], "H9");
     assert_eq!(said[0]["field"], "dm_followups");
     // From a store, the same figures.
-    let b = january_from_a_store(&d);
-    for field in [
+    let fields = [
         "pop_35plus",
         "htn_managed",
         "dm_managed",
         "dm_standard_rate",
-    ] {
-        assert_eq!(january(&b, "439902001000", field), get(field), "{field}");
-    }
+    ];
+    assert_a_store_agrees(&d, &a, "439902001000", &fields);
 }
 
 /// The key groups of the family-doctor return as a row per village and
