@@ -636,6 +636,9 @@ pub enum Detail {
         local: (String, crate::findings::CellRef, f64),
         /// The 流动 sheet's name, cell and figure.
         floating: (String, crate::findings::CellRef, f64),
+        /// The parts are rows of one sheet (a 类别 column), not sheets.
+        #[serde(default)]
+        rows: bool,
     },
     /// A 合计 row with figures on a return whose unit rows report none:
     /// the roll-up counts the unit rows, so those figures are not counted.
@@ -1494,39 +1497,59 @@ impl Detail {
                     )),
                 )
             }
-            Detail::PartsMismatch { label, total, local, floating } => {
+            Detail::PartsMismatch { label, total, local, floating, rows } => {
                 let diff = num((local.2 + floating.2 - total).abs());
+                let sum = num(local.2 + floating.2);
+                // Where each figure is: rows of one sheet (a 类别 column), or sheets.
+                let (at_zh, l_zh, f_zh, at_en, l_en, f_en, help) = if *rows {
+                    (
+                        "合计行".to_string(),
+                        "本地行".to_string(),
+                        "流动行".to_string(),
+                        "the total row".to_string(),
+                        "the local row".to_string(),
+                        "the floating row".to_string(),
+                        pick(
+                            "每个村的本地、流动两行相加应与其合计行逐格相等：请核对这三行中的这一格".into(),
+                            "each village's local and floating rows add up to its total row cell by cell: check this cell on all three".into(),
+                        ),
+                    )
+                } else {
+                    (
+                        "合计表".to_string(),
+                        format!("“{}”表", local.0),
+                        format!("“{}”表", floating.0),
+                        "the total sheet".to_string(),
+                        format!("`{}`", local.0),
+                        format!("`{}`", floating.0),
+                        pick(
+                            "本地、流动两表相加应与合计表逐格相等：请核对三表中的这一格".into(),
+                            "the local and floating sheets add up to the total sheet cell by cell: check this cell on all three".into(),
+                        ),
+                    )
+                };
                 (
                     pick(
                         format!(
-                            "“{}”合计表为 {}，“{}”表 {}（{}）加“{}”表 {}（{}）为 {}，相差 {diff}。",
+                            "“{}”{at_zh}为 {}，{l_zh} {}（{}）加{f_zh} {}（{}）为 {sum}，相差 {diff}。",
                             label.zh,
                             num(*total),
-                            local.0,
                             num(local.2),
                             local.1,
-                            floating.0,
                             num(floating.2),
                             floating.1,
-                            num(local.2 + floating.2)
                         ),
                         format!(
-                            "{} is {} on the total sheet, but {} on `{}` ({}) plus {} on `{}` ({}) make {} (a difference of {diff})",
+                            "{} is {} on {at_en}, but {} on {l_en} ({}) plus {} on {f_en} ({}) make {sum} (a difference of {diff})",
                             label.en,
                             num(*total),
                             num(local.2),
-                            local.0,
                             local.1,
                             num(floating.2),
-                            floating.0,
                             floating.1,
-                            num(local.2 + floating.2)
                         ),
                     ),
-                    Some(pick(
-                        "本地、流动两表相加应与合计表逐格相等：请核对三表中的这一格".into(),
-                        "the local and floating sheets add up to the total sheet cell by cell: check this cell on all three".into(),
-                    )),
+                    Some(help),
                 )
             }
             Detail::TotalWithoutRows { rows } => {
@@ -2218,6 +2241,22 @@ mod tests {
                 },
                 vec!["2026年2月9日", "2026年2月5日"],
                 vec!["2026-02-09", "2026-02-05"],
+            ),
+            (
+                Rule::TotalMismatch,
+                Detail::PartsMismatch {
+                    label: due.clone(),
+                    total: 36.0,
+                    local: ("免疫".into(), CellRef { row: 7, col: 2 }, 30.0),
+                    floating: ("免疫".into(), CellRef { row: 8, col: 2 }, 5.0),
+                    rows: true,
+                },
+                vec!["合计行为 36", "本地行 30（C8）", "流动行 5（C9）", "相差 1"],
+                vec![
+                    "36 on the total row",
+                    "30 on the local row (C8)",
+                    "5 on the floating row (C9)",
+                ],
             ),
             (
                 Rule::NoReturnFound,

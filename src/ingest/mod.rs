@@ -212,6 +212,9 @@ struct FileOut {
     /// Returns read from the groups' rows of one sheet (a 病种 column): one
     /// return, joined into the first ([`parts::merge`]).
     grouped: Vec<Vec<usize>>,
+    /// Returns read from the 合计, 本地 and 流动 rows of one sheet (a 类别
+    /// column): the first is the return, checked against the other two.
+    row_parts: Vec<(usize, usize, usize)>,
 }
 
 /// Reads every file in parallel and concatenates the results in input order.
@@ -329,6 +332,7 @@ fn ingest_file(file: FileIdx, input: &Input, ctx: &Context<'_>) -> FileOut {
         kept: Vec::new(),
         beside: Vec::new(),
         grouped: Vec::new(),
+        row_parts: Vec::new(),
     };
     let mut book = match workbook::open(&input.path) {
         Ok(b) => b,
@@ -466,7 +470,7 @@ fn ingest_sheet(
         // say alike of the sheet (its 填报单位, its 报告期) is said once.
         let grouped = header::find_grouped(grid, ctx.schemas);
         if !grouped.is_empty() {
-            read_in_parts(file, input, sheet, grid, ctx, out, grouped, false);
+            read_in_parts(file, input, sheet, grid, ctx, out, grouped, InParts::Join);
             return;
         }
         // FORMS.md §2: a return about one unit may list its fields as rows.
@@ -509,22 +513,37 @@ fn ingest_sheet(
             }),
             ..header.clone()
         };
-        if found.contains(&Part::Total) {
-            read_return(file, input, sheet, grid, ctx, out, of(Part::Total));
-        } else {
-            let both = vec![of(Part::Local), of(Part::Floating)];
-            read_in_parts(file, input, sheet, grid, ctx, out, both, true);
-        }
+        let has = |p: Part| found.contains(&p);
+        let (readings, how) = match (has(Part::Total), has(Part::Local) && has(Part::Floating)) {
+            (true, true) => (
+                vec![Part::Total, Part::Local, Part::Floating],
+                InParts::Check,
+            ),
+            (true, false) => (vec![Part::Total], InParts::Check),
+            (false, _) => (vec![Part::Local, Part::Floating], InParts::Add),
+        };
+        let headers = readings.into_iter().map(of).collect();
+        read_in_parts(file, input, sheet, grid, ctx, out, headers, how);
         return;
     }
     read_return(file, input, sheet, grid, ctx, out, header);
 }
 
+/// How the readings of a sheet of several rows a unit make one return.
+enum InParts {
+    /// Each group's fields joined.
+    Join,
+    /// 本地 + 流动.
+    Add,
+    /// The first (合计) is the return; the others, 本地 and 流动, are
+    /// checked against it.
+    Check,
+}
+
 /// Reads a sheet of several rows a unit, one reading of `headers` each (a
-/// group's rows, or a part's), as one return: each group's figures joined
-/// ([`parts::merge`]), or with `sum`, the parts added (本地 + 流动). What
-/// the readings say alike of the sheet (its 填报单位, its 报告期) is said
-/// once.
+/// group's rows, or a part's), as one return ([`parts::merge`], `how`).
+/// What the readings say alike of the sheet (its 填报单位, its 报告期) is
+/// said once.
 #[allow(clippy::too_many_arguments)]
 fn read_in_parts(
     file: FileIdx,
@@ -534,18 +553,21 @@ fn read_in_parts(
     ctx: &Context<'_>,
     out: &mut FileOut,
     headers: Vec<Header>,
-    sum: bool,
+    how: InParts,
 ) {
     let before = out.findings.len();
     let first = out.returns.len();
+    let n = headers.len();
     for h in headers {
         read_return(file, input, sheet, grid, ctx, out, h);
     }
     let read: Vec<usize> = (first..out.returns.len()).collect();
-    match (sum, read.as_slice()) {
-        (true, [l, f]) => out.beside.push((*l, *f)),
-        (true, _) => {}
-        (false, _) => out.grouped.push(read),
+    // A reading with no return (a blank part) leaves the others as read.
+    match (how, read.as_slice()) {
+        (InParts::Add, [l, f]) => out.beside.push((*l, *f)),
+        (InParts::Check, [t, l, f]) if n == 3 => out.row_parts.push((*t, *l, *f)),
+        (InParts::Join, _) => out.grouped.push(read),
+        _ => {}
     }
     let mut seen: Vec<Finding> = Vec::new();
     let mut said = out.findings.split_off(before);

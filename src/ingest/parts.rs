@@ -108,7 +108,7 @@ pub(super) fn merge(out: &mut FileOut, display: &str, registry: &Registry, schem
         }
         match total {
             Some(t) => {
-                check_total(out, display, schemas, t, local, floating);
+                check_total(out, display, schemas, t, local, floating, false);
                 dropped.extend(local);
                 dropped.extend(floating);
             }
@@ -123,6 +123,12 @@ pub(super) fn merge(out: &mut FileOut, display: &str, registry: &Registry, schem
                 dropped.push(f);
             }
         }
+    }
+    // Each village's 本地 | 流动 | 合计 rows (a 类别 column): the 合计 rows
+    // are the return, checked against the other two.
+    for (t, l, f) in std::mem::take(&mut out.row_parts) {
+        check_total(out, display, schemas, t, Some(l), Some(f), true);
+        dropped.extend([l, f]);
     }
     // 本地 | 流动 blocks of columns on one sheet, with no 合计 block.
     for (l, f) in std::mem::take(&mut out.beside) {
@@ -259,6 +265,7 @@ fn check_total(
     total: usize,
     local: Option<usize>,
     floating: Option<usize>,
+    as_rows: bool,
 ) {
     let (Some(l), Some(f)) = (local, floating) else {
         return;
@@ -294,6 +301,7 @@ fn check_total(
             total: sum,
             local: (out.returns[l].sheet.clone(), *ca, *a),
             floating: (out.returns[f].sheet.clone(), *cb, *b),
+            rows: as_rows,
         };
         found.push(
             Finding::new(Rule::TotalMismatch, detail)
