@@ -494,8 +494,9 @@ fn ingest_sheet(
         return;
     };
     // A row per unit and part beside a 类别 column (each village's 本地,
-    // 流动 and 合计 rows): the 合计 rows are the return; with none, 本地 +
-    // 流动 (FORMS.md §3.1), each part's rows read as a part of its own.
+    // 流动 and 合计 rows): the 合计 rows are the return, checked against
+    // the 本地 and 流动 rows; with none, 本地 + 流动 (FORMS.md §3.1). Each
+    // part's rows are read as a return of their own first.
     if let Some((col, found)) = header::part_column(grid, &header) {
         use header::{RowKey, RowsOf};
         use parts::Part;
