@@ -106,30 +106,36 @@ pub fn part_column(grid: &Grid<'_>, h: &Header) -> Option<(u32, Vec<super::parts
     };
     let first = h.last_row + 1;
     let last = grid.last_row().min(h.last_row + 400);
-    grid.cols().filter(|&c| !taken(c)).find_map(|c| {
-        // Asked of every column beside a header: the first rows tell.
-        let opens = (first..=last.min(first + 3)).any(|r| {
-            grid.cell(r, c)
-                .text()
-                .is_some_and(|t| row_part(&normalize::label(t)).is_some())
-        });
-        if !opens {
-            return None;
-        }
-        let mut parts = Vec::new();
-        for r in first..=last {
-            if let Some(p) = grid
-                .cell(r, c)
-                .text()
-                .and_then(|t| row_part(&normalize::label(t)))
-            {
-                if !parts.contains(&p) {
-                    parts.push(p);
+    // It stands left of the figures (a sheet of thousands of columns is not
+    // searched through).
+    let first_field = h.columns.iter().map(|(_, c)| *c).min().unwrap_or(0);
+    grid.cols()
+        .take_while(|&c| c < first_field)
+        .filter(|&c| !taken(c))
+        .find_map(|c| {
+            // Asked of every column beside a header: the first rows tell.
+            let opens = (first..=last.min(first + 3)).any(|r| {
+                grid.cell(r, c)
+                    .text()
+                    .is_some_and(|t| row_part(&normalize::label(t)).is_some())
+            });
+            if !opens {
+                return None;
+            }
+            let mut parts = Vec::new();
+            for r in first..=last {
+                if let Some(p) = grid
+                    .cell(r, c)
+                    .text()
+                    .and_then(|t| row_part(&normalize::label(t)))
+                {
+                    if !parts.contains(&p) {
+                        parts.push(p);
+                    }
                 }
             }
-        }
-        (parts.len() >= 2).then_some((c, parts))
-    })
+            (parts.len() >= 2).then_some((c, parts))
+        })
 }
 
 /// Why a header column that was found is not read.
@@ -774,8 +780,12 @@ pub fn find_grouped(grid: &Grid<'_>, schemas: &Schemas) -> Vec<Header> {
                     .then_some(g)
             };
             let below = (row + 1)..=grid.last_row().min(row + 400);
+            // The group column stands left of the figures (a sheet of
+            // thousands of columns is not searched through).
+            let first_sub = subs.iter().map(|(c, _)| *c).min().unwrap_or(0);
             let Some((group_col, groups)) = grid
                 .cols()
+                .take_while(|&c| c < first_sub)
                 .filter(|&c| c != name_col && Some(c) != serial_col)
                 .map(|c| {
                     let mut groups: Vec<String> = Vec::new();
