@@ -195,12 +195,19 @@ fn drop_groups_reported_beside(findings: &mut Vec<Finding>, batch: &Batch, schem
     use crate::message::Detail;
     use crate::observation::ReturnStatus;
     use std::collections::{HashMap, HashSet};
-    if !findings
+    // The sheets a missing group is said of: only their returns are asked.
+    let said_of: HashSet<(&str, &str)> = findings
         .iter()
-        .any(|f| matches!(f.detail, Detail::MissingGroups { .. }))
-    {
+        .filter(|f| matches!(f.detail, Detail::MissingGroups { .. }))
+        .filter_map(|f| f.file.as_deref().zip(f.sheet.as_deref()))
+        .collect();
+    if said_of.is_empty() {
         return;
     }
+    let sheet_of = |i: usize| {
+        let r = &batch.returns[i];
+        (batch.files[r.file as usize].as_str(), r.sheet.as_str())
+    };
     let mut parts: HashMap<_, Vec<usize>> = HashMap::new();
     for (i, r) in batch.returns.iter().enumerate() {
         if r.status == ReturnStatus::Active {
@@ -213,7 +220,10 @@ fn drop_groups_reported_beside(findings: &mut Vec<Finding>, batch: &Batch, schem
     // Each part's (file, sheet) and the groups of its whole return (one
     // read as a row per unit and group holds every group's columns).
     let mut present: HashMap<(&str, &str), HashSet<&str>> = HashMap::new();
-    for idxs in parts.values() {
+    for idxs in parts
+        .values()
+        .filter(|v| v.iter().any(|&i| said_of.contains(&sheet_of(i))))
+    {
         let groups: HashSet<&str> = idxs
             .iter()
             .flat_map(|&i| {
@@ -225,11 +235,7 @@ fn drop_groups_reported_beside(findings: &mut Vec<Finding>, batch: &Batch, schem
             })
             .collect();
         for &i in idxs {
-            let r = &batch.returns[i];
-            present.insert(
-                (batch.files[r.file as usize].as_str(), r.sheet.as_str()),
-                groups.clone(),
-            );
+            present.insert(sheet_of(i), groups.clone());
         }
     }
     if present.is_empty() {
@@ -252,15 +258,17 @@ fn drop_groups_reported_beside(findings: &mut Vec<Finding>, batch: &Batch, schem
     });
     // What is left alike of one sheet's parts (each group's reading of a
     // 病种 column lacked the same groups) is said once.
-    let mut said: Vec<(Option<String>, Option<String>, Detail)> = Vec::new();
+    // (Compared within a sheet only: a province of old templates has a
+    // warning like it on every return.)
+    let mut said: HashMap<(Option<String>, Option<String>), Vec<Detail>> = HashMap::new();
     findings.retain(|f| {
         if !matches!(f.detail, Detail::MissingGroups { .. }) {
             return true;
         }
-        let key = (f.file.clone(), f.sheet.clone(), f.detail.clone());
-        let again = said.contains(&key);
+        let alike = said.entry((f.file.clone(), f.sheet.clone())).or_default();
+        let again = alike.contains(&f.detail);
         if !again {
-            said.push(key);
+            alike.push(f.detail.clone());
         }
         !again
     });

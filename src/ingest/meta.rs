@@ -85,9 +85,9 @@ pub struct YearHints {
 }
 
 /// Reads the metadata lines above `header` (and, for a 填报单位 or 报告期
-/// not there, the lines below the table).
+/// not there, the lines below the table) of the sheet named `sheet`.
 #[must_use]
-pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
+pub fn read_meta(grid: &Grid<'_>, header: &Header, sheet: &str) -> Meta {
     let texts = grid.texts_in(grid.first_row()..header.first_row);
     let mut meta = Meta::default();
     for &(row, col, text) in &texts {
@@ -128,10 +128,11 @@ pub fn read_meta(grid: &Grid<'_>, header: &Header) -> Meta {
     if meta.period.is_none() {
         meta.heading_month = heading_month(grid, header);
     }
-    // A month without its year, or none: the sheet's name may give one.
+    // A month without its year: in the 报告期, or, with no month on the
+    // sheet, in the sheet's name (一月). Only then are its years looked for.
     let bare = match &meta.period {
         Some((t, _)) => crate::period::bare_month(t).is_some(),
-        None => meta.heading_month.is_none(),
+        None => meta.heading_month.is_none() && crate::period::bare_month(sheet).is_some(),
     };
     if bare {
         meta.years = year_hints(grid, header);

@@ -558,7 +558,6 @@ fn read_in_parts(
 ) {
     let before = out.findings.len();
     let first = out.returns.len();
-    let n = headers.len();
     for h in headers {
         read_return(file, input, sheet, grid, ctx, out, h);
     }
@@ -566,20 +565,22 @@ fn read_in_parts(
     // A reading with no return (a blank part) leaves the others as read.
     match (how, read.as_slice()) {
         (InParts::Add, [l, f]) => out.beside.push((*l, *f)),
-        (InParts::Check, [t, l, f]) if n == 3 => out.row_parts.push((*t, *l, *f)),
+        (InParts::Check, [t, l, f]) => out.row_parts.push((*t, *l, *f)),
         (InParts::Join, _) => out.grouped.push(read),
         _ => {}
     }
-    let mut seen: Vec<Finding> = Vec::new();
-    let mut said = out.findings.split_off(before);
-    said.retain(|f| {
-        let again = seen.contains(f);
-        if !again {
-            seen.push(f.clone());
+    // Compared only with those of the same rule and cell: a sheet of
+    // thousands of bad cells is not compared pair by pair.
+    let said = out.findings.split_off(before);
+    let mut kept: foldhash::HashMap<(Rule, Option<crate::findings::CellRef>), Vec<usize>> =
+        foldhash::HashMap::default();
+    for f in said {
+        let alike = kept.entry((f.rule, f.cell)).or_default();
+        if !alike.iter().any(|&k| out.findings[k] == f) {
+            alike.push(out.findings.len());
+            out.findings.push(f);
         }
-        !again
-    });
-    out.findings.extend(said);
+    }
 }
 
 /// Reads the return under `header` on `sheet`: whose and which month, its
@@ -594,7 +595,7 @@ fn read_return(
     header: Header,
 ) {
     let form = ctx.schemas.form(header.form);
-    let meta = meta::read_meta(grid, &header);
+    let meta = meta::read_meta(grid, &header, sheet);
     let base = |rule: Rule, detail: Detail| {
         Finding::new(rule, detail)
             .file(&input.display)
@@ -772,7 +773,7 @@ fn ingest_rowwise(
 ) {
     let header = rowwise::header(found);
     let form = ctx.schemas.form(found.form);
-    let meta = meta::read_meta(grid, &header);
+    let meta = meta::read_meta(grid, &header, sheet);
     let base = |rule: Rule, detail: Detail| {
         Finding::new(rule, detail)
             .file(&input.display)

@@ -664,27 +664,27 @@ impl<'a> Judge<'a> {
             if self.row_units.binary_search(&(i as u32, r.unit)).is_ok() {
                 continue;
             }
-            // The units of the rows of this return and of the other
-            // counted ones of the same unit (a village's own sheet beside
-            // its neighbours').
-            let rows: Vec<UnitIdx> = of_unit[&r.unit]
-                .iter()
-                .flat_map(|&j| self.rows_of_return(j as u32))
-                .collect();
-            let mut rows = rows;
-            rows.sort_unstable();
+            // The rows of this return and of the other counted ones of the
+            // same unit (a village's own sheet beside its neighbours').
+            let siblings = &of_unit[&r.unit];
+            let listed = |c: UnitIdx| {
+                siblings
+                    .iter()
+                    .any(|&j| self.row_units.binary_search(&(j as u32, c)).is_ok())
+            };
             let mut expected: Vec<UnitIdx> = registry.unit(r.unit).children.clone();
             expected.reverse();
             while let Some(c) = expected.pop() {
-                if rows.binary_search(&c).is_ok() {
+                if listed(c) {
                     continue;
                 }
                 // A county's return listing a township's villages, not
                 // the township: its rows are the villages'.
                 // (Or a row naming a village several townships have: one
                 // of them is the row's, said there.)
-                let below = |u: &UnitIdx| *u != c && registry.is_within(*u, c);
-                if rows.iter().any(below) || r.suggested.iter().any(below) {
+                let below = |u: UnitIdx| u != c && registry.is_within(u, c);
+                let mut rows = siblings.iter().flat_map(|&j| self.rows_of_return(j as u32));
+                if rows.any(below) || r.suggested.iter().any(|&u| below(u)) {
                     expected.extend(registry.unit(c).children.iter().rev());
                     continue;
                 }
