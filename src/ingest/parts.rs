@@ -161,36 +161,28 @@ pub(super) fn merge(out: &mut FileOut, display: &str, registry: &Registry, schem
 /// its 合计 cells and column sums. A field of no group both read (35岁及以上
 /// 常住人口数 on each disease's row) stays `first`'s where that has it.
 fn join_group(out: &mut FileOut, first: usize, g: usize) {
-    let mine = figures(&out.obs, first);
+    // `first`'s figure of each unit and field, by its place.
+    let mine: HashMap<(u32, FieldIdx), usize> = (0..out.obs.len())
+        .filter(|&k| out.obs.ret[k] as usize == first)
+        .map(|k| ((out.obs.unit[k], out.obs.field[k]), k))
+        .collect();
     for i in 0..out.obs.len() {
         if out.obs.ret[i] as usize != g {
             continue;
         }
         match mine.get(&(out.obs.unit[i], out.obs.field[i])) {
-            Some((Some(_), _)) => {}
-            Some((None, _)) if out.obs.value[i].is_none() => {}
-            Some((None, _)) => {
-                // The first left it empty: the other's figure, at its cell.
-                let (unit, field) = (out.obs.unit[i], out.obs.field[i]);
-                if let Some(k) = (0..out.obs.len()).find(|&k| {
-                    out.obs.ret[k] as usize == first
-                        && out.obs.unit[k] == unit
-                        && out.obs.field[k] == field
-                }) {
-                    out.obs.value[k] = out.obs.value[i];
-                    out.obs.cell[k] = out.obs.cell[i];
-                }
+            // The first left it empty: the other's figure, at its cell.
+            Some(&k) if out.obs.value[k].is_none() && out.obs.value[i].is_some() => {
+                out.obs.value[k] = out.obs.value[i];
+                out.obs.cell[k] = out.obs.cell[i];
             }
+            Some(_) => {}
             None => out.obs.ret[i] = first as u32,
         }
     }
-    let (theirs, mine) = if g < first {
-        let (a, b) = out.returns.split_at_mut(first);
-        (&mut a[g], &mut b[0])
-    } else {
-        let (a, b) = out.returns.split_at_mut(g);
-        (&mut b[0], &mut a[first])
-    };
+    // The readings of one sheet come in order: `first` before `g`.
+    let (a, b) = out.returns.split_at_mut(g);
+    let (mine, theirs) = (&mut a[first], &mut b[0]);
     for t in std::mem::take(&mut theirs.totals) {
         match mine.totals.iter_mut().find(|m| m.field == t.field) {
             Some(m) if m.value.is_none() => *m = t,
