@@ -1017,6 +1017,8 @@ mod tests {
             ("乙肝首针及时接种人数", "hepb1_timely"),
             ("乙肝疫苗第1剂应种", "hepb1_due"),
             ("卡介苗已种人数", "bcg_given"),
+            ("卡介实接种人数", "bcg_given"),
+            ("乙肝疫苗第1剂实接种人数", "hepb1_given"),
         ] {
             assert_eq!(hit(label).as_deref(), Some(id), "{label}");
         }
