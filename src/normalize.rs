@@ -73,6 +73,9 @@ pub fn label(text: &str) -> String {
     if s.contains('型') {
         s = disease_types(&s);
     }
+    if s.contains('岁') {
+        s = ages(&s);
+    }
     loop {
         let before = s.len();
         for unit in TRAILING_UNITS {
@@ -139,6 +142,29 @@ fn disease_types(text: &str) -> String {
         .replace("二型", "2型")
         .replace("I型", "1型")
         .replace("一型", "1型")
+}
+
+/// An age as forms and clerks write it, as the schemas do: 周岁 is 岁, and
+/// a range of ages takes `-` whatever joins it (0—6岁, 0–6岁, 0~6岁, 0至6岁,
+/// 0到6岁 are all 0-6岁). Other text is left as it is.
+fn ages(text: &str) -> String {
+    let text = text.replace("周岁", "岁");
+    let chars: Vec<char> = text.chars().collect();
+    let joins = |c: char| matches!(c, '—' | '–' | '‐' | '‑' | '−' | '~' | '〜' | '至' | '到');
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let between_digits = i > 0
+                && chars[i - 1].is_ascii_digit()
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+            if between_digits && joins(c) {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// 1–19 in digits or in Chinese numerals (三, 十, 十二).
@@ -250,6 +276,22 @@ mod tests {
             assert_eq!(label(t), "2型糖尿病", "{t}");
         }
         assert_eq!(label("第十二剂"), "第12剂");
+        // An age range however joined, and 周岁.
+        for t in [
+            "0-6岁儿童",
+            "0—6岁儿童",
+            "0–6岁儿童",
+            "0～6岁儿童",
+            "0~6岁儿童",
+            "0至6岁儿童",
+            "0到6岁儿童",
+            "0-6周岁儿童",
+        ] {
+            assert_eq!(label(t), "0-6岁儿童", "{t}");
+        }
+        assert_eq!(label("65周岁及以上老年人"), "65岁及以上老年人");
+        // 至 beside a word is left alone.
+        assert_eq!(label("6月龄至1岁儿童"), "6月龄至1岁儿童");
         // Not a dose: left alone.
         for t in ["第一季度", "(第1组)", "第剂", "(第1剂", "第二十一剂"] {
             assert_eq!(label(t), t, "{t}");

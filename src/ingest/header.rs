@@ -523,6 +523,54 @@ fn match_plain(form: &Form, c: &ColumnLabels) -> Option<(FieldIdx, MatchedBy)> {
     None
 }
 
+/// The spans of `labels` under a group header the form does not know: a
+/// group cell over two or more sub-headers (0至6岁儿童 over 人数 | 签约人数 |
+/// 签约率), of which none is a field's joined with it (`hits`), and one is
+/// a group's sub-header that names no field alone (人数). Such a span's
+/// columns are that group's: read by its sub-header alone, its 签约人数
+/// was the form's own 签约人数, and the children signed were published as
+/// the township's. A group cell over the form's own fields (签约情况 over
+/// 签约人数 | 签约率) has no such sub-header, and is read as before.
+fn unknown_groups(
+    form: &Form,
+    labels: &[ColumnLabels<'_>],
+    hits: &[Option<(FieldIdx, MatchedBy, Option<&str>)>],
+) -> Vec<std::ops::Range<usize>> {
+    let under_group =
+        |c: &ColumnLabels<'_>| c.sub.is_some() && c.group.is_some() && c.group != c.sub;
+    let mut spans = Vec::new();
+    let mut start = 0;
+    while start < labels.len() {
+        let mut end = start + 1;
+        if under_group(&labels[start]) {
+            while end < labels.len()
+                && under_group(&labels[end])
+                && labels[end].group == labels[start].group
+                && labels[end].col == labels[end - 1].col + 1
+            {
+                end += 1;
+            }
+        }
+        let span = start..end;
+        start = end;
+        if span.len() < 2 {
+            continue;
+        }
+        let known = hits[span.clone()]
+            .iter()
+            .flatten()
+            .any(|(_, by, _)| matches!(by, MatchedBy::Joined | MatchedBy::Joined3));
+        let groups_own = labels[span.clone()].iter().any(|c| {
+            c.sub
+                .is_some_and(|s| form.is_sub_label(s) && form.match_label(s).is_none())
+        });
+        if !known && groups_own {
+            spans.push(span);
+        }
+    }
+    spans
+}
+
 pub(super) fn is_name_label(l: &str) -> bool {
     NAME_LABELS.contains(&l) || (l.ends_with("名称") && l.chars().count() <= 8)
 }
@@ -549,8 +597,16 @@ fn try_form<'r>(
     let mut unknown = Vec::new();
     // The columns of a field read from another: place, field, match.
     let mut again: Vec<(usize, FieldIdx, Matched<'r>)> = Vec::new();
-    for (i, c) in labels.iter().enumerate() {
-        if let Some((f, by, word)) = match_column(form, c) {
+    let mut hits: Vec<_> = labels.iter().map(|c| match_column(form, c)).collect();
+    for span in unknown_groups(form, labels, &hits) {
+        for hit in &mut hits[span] {
+            if hit.is_some_and(|(_, by, _)| by == MatchedBy::Sub) {
+                *hit = None;
+            }
+        }
+    }
+    for ((i, c), hit) in labels.iter().enumerate().zip(hits) {
+        if let Some((f, by, word)) = hit {
             let kind = form.field(f).kind;
             let m = Matched::new(c, by, word);
             if let Some(block) = m.other_period(kind) {

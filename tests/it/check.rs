@@ -3162,3 +3162,90 @@ fn a_row_per_village_and_part_beside_a_category_column() {
         "one return in two parts: its absent doses said once"
     );
 }
+
+/// A key group headed as clerks write an age (0至6岁儿童, 65周岁及以上老年人)
+/// is that group; a group the form does not know (计生特殊家庭(含)) over
+/// 人数 | 签约人数 | 签约率 is that group's, never the form's own 签约人数:
+/// read by its sub-header alone, the group's signed were published as the
+/// township's 签约人数 when the return had no 签约人数 column of its own.
+#[test]
+fn a_key_group_the_form_does_not_know_is_never_read_as_its_own_fields() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let plain = rust_xlsxwriter::Format::new();
+    ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 6, "报告期：2026年1月").unwrap();
+    ws.merge_range(2, 0, 3, 0, "序号", &plain).unwrap();
+    ws.merge_range(2, 1, 3, 1, "单位名称", &plain).unwrap();
+    ws.merge_range(2, 2, 3, 2, "常住人口数", &plain).unwrap();
+    for (k, group) in ["0至6岁儿童", "计生特殊家庭(含)", "65周岁及以上老年人"]
+        .iter()
+        .enumerate()
+    {
+        let c = 3 + 3 * k as u16;
+        ws.merge_range(2, c, 2, c + 2, group, &plain).unwrap();
+        for (j, sub) in ["人数", "签约人数", "签约率(%)"].iter().enumerate() {
+            ws.write(3, c + j as u16, *sub).unwrap();
+        }
+    }
+    // Each village: residents, then (人数, 签约人数) of each group.
+    type Village<'a> = (&'a str, f64, [(f64, f64); 3]);
+    let villages: [Village; 2] = [
+        (
+            "东门社区",
+            1000.0,
+            [(80.0, 60.0), (7.0, 7.0), (150.0, 90.0)],
+        ),
+        ("新村", 500.0, [(40.0, 20.0), (3.0, 2.0), (70.0, 35.0)]),
+    ];
+    for (k, (name, residents, groups)) in villages.iter().enumerate() {
+        let r = 4 + k as u32;
+        ws.write(r, 0, (k + 1) as f64).unwrap();
+        ws.write(r, 1, *name).unwrap();
+        ws.write(r, 2, *residents).unwrap();
+        for (i, (pop, signed)) in groups.iter().enumerate() {
+            let c = 3 + 3 * i as u16;
+            ws.write(r, c, *pop).unwrap();
+            ws.write(r, c + 1, *signed).unwrap();
+            ws.write(r, c + 2, (signed / pop * 1000.0).round() / 10.0)
+                .unwrap();
+        }
+    }
+    save_as_an_office_would(
+        &d,
+        &mut wb,
+        "城东街道",
+        "a family-doctor return saved as .xls",
+    );
+    let (f, a) = check_january(&d);
+    let get = |field: &str| january(&a, CD, field);
+    for (field, v) in [
+        ("resident_pop", 1500.0),
+        ("child_pop", 120.0),
+        ("child_signed", 80.0),
+        ("elderly_pop", 220.0),
+        ("elderly_signed", 125.0),
+    ] {
+        assert_eq!(get(field), Some(v), "{field}");
+    }
+    // The unknown group's 签约人数 and 签约率 are no figure of the form.
+    assert_eq!(get("signed"), None);
+    assert_eq!(get("signing_rate"), None);
+    assert_none_of(&f, &["rate_mismatch"]);
+    let unknown: Vec<_> = f.iter().filter(|x| x["rule"] == "unknown_column").collect();
+    assert_eq!(unknown.len(), 1, "{unknown:#?}");
+    for label in ["计生特殊家庭(含) 人数", "计生特殊家庭(含) 签约人数"] {
+        assert!(unknown[0]["message"].contains(label), "{unknown:#?}");
+    }
+    // The form's own 签约人数 is said missing, at the header.
+    assert!(
+        f.iter().any(|x| x["rule"] == "missing_column"
+            && x["severity"] == "error"
+            && x["message"].contains("“签约人数”")),
+        "{f:#?}"
+    );
+    assert_a_store_agrees(&d, &a, CD, &["child_signed", "elderly_signed", "signed"]);
+}
