@@ -10,8 +10,14 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     no_huge_pages();
-    let args: Vec<String> = std::env::args().collect();
-    let lang = phstats::message::Lang::terminal(phstats::cli::lang_in_args(&args));
+    // A path need not be UTF-8 (a GBK name unzipped as it came from a
+    // Windows office): `args()` panicked on one, before any message.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let texts: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let lang = phstats::message::Lang::terminal(phstats::cli::lang_in_args(&texts));
     // A bug of phstats is said as one, never blamed on a return (exit 101).
     phstats::fault::install_hook(lang);
     let parsed = phstats::cli::command(lang)

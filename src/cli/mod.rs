@@ -547,7 +547,7 @@ pub struct Langs {
 /// `path` relative to the current directory when given so, for messages.
 #[must_use]
 pub fn shown(path: &Path) -> String {
-    path.display().to_string()
+    crate::ingest::path_text(path)
 }
 
 #[cfg(test)]

@@ -66,11 +66,43 @@ impl Input {
     #[must_use]
     pub fn new(path: PathBuf) -> Input {
         Input {
-            display: path.display().to_string(),
+            display: path_text(&path),
             path,
             also: Vec::new(),
         }
     }
+}
+
+/// A path as its names read: each name that is not UTF-8 read as GB18030
+/// where it is that (a zip made on a Chinese Windows and unpacked here
+/// keeps its GBK names: 城东街道.xlsx, not `���ǽֵ�.xlsx`), else with
+/// what is unreadable replaced. The file is still opened by its own bytes;
+/// this is the name messages show, and the name a unit or month is looked
+/// for in.
+#[must_use]
+pub fn path_text(path: &Path) -> String {
+    if let Some(text) = path.to_str() {
+        return text.to_string();
+    }
+    path.components()
+        .map(|c| {
+            let name = c.as_os_str();
+            if let Some(t) = name.to_str() {
+                return t.to_string();
+            }
+            #[cfg(unix)]
+            {
+                use std::os::unix::ffi::OsStrExt;
+                let (text, _, had_errors) = encoding_rs::GB18030.decode(name.as_bytes());
+                if !had_errors {
+                    return text.into_owned();
+                }
+            }
+            name.to_string_lossy().into_owned()
+        })
+        .collect::<PathBuf>()
+        .display()
+        .to_string()
 }
 
 /// Expands files and directories (recursively) into workbook inputs, sorted
@@ -84,15 +116,11 @@ impl Input {
 pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, (String, bool)> {
     let mut given: Vec<PathBuf> = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| {
-            (
-                p.display().to_string(),
-                e.kind() == std::io::ErrorKind::NotFound,
-            )
-        })?;
+        let meta = std::fs::metadata(p)
+            .map_err(|e| (path_text(p), e.kind() == std::io::ErrorKind::NotFound))?;
         if meta.is_dir() {
             let mut found = Vec::new();
-            walk(p, &[], &mut found).map_err(|_| (p.display().to_string(), false))?;
+            walk(p, &[], &mut found).map_err(|_| (path_text(p), false))?;
             given.extend(found);
         } else {
             given.push(p.clone());
@@ -105,7 +133,7 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, (String, bool)> {
     let mut seen: std::collections::HashMap<FileKey, usize> = std::collections::HashMap::new();
     for (path, key) in given.into_iter().zip(keys) {
         match seen.get(&key) {
-            Some(&i) => out[i].also.push(path.display().to_string()),
+            Some(&i) => out[i].also.push(path_text(&path)),
             None => {
                 seen.insert(key, out.len());
                 out.push(Input::new(path));

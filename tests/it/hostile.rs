@@ -680,3 +680,64 @@ fn a_return_in_another_spreadsheet_format_is_named_or_read() {
         );
     }
 }
+
+/// A zip made on a Chinese Windows and unpacked on Linux keeps its GBK
+/// names: the folder and file given or found by those bytes are read (no
+/// panic on an argument that is not UTF-8), their names shown as written
+/// (城东街道.xlsx, not `���ǽֵ�.xlsx`), and the unit and month found in
+/// them as in any name.
+#[cfg(unix)]
+#[test]
+fn gbk_file_and_folder_names_are_read_as_written() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = Dir::new();
+    let gbk = |s: &str| encoding_rs::GBK.encode(s).0.into_owned();
+    let folder = std::ffi::OsStr::from_bytes(&gbk("2026年1月")).to_owned();
+    let dir = d.tmp.path().join("in").join(&folder);
+    std::fs::create_dir_all(&dir).unwrap();
+    // No 填报单位 and no 报告期 on the sheet: only the names say them.
+    let draft = d.path("draft.xlsx");
+    util::write_return(
+        &draft,
+        "vaccination",
+        "",
+        None,
+        &[
+            (
+                "东门社区",
+                vec![("hepb1_due", V::N(10.0)), ("hepb1_given", V::N(9.0))],
+            ),
+            (
+                "新村",
+                vec![("hepb1_due", V::N(5.0)), ("hepb1_given", V::N(5.0))],
+            ),
+            // A finding, so the file's name is shown.
+            ("东们社区", vec![("hepb1_due", V::N(1.0))]),
+        ],
+        None,
+    );
+    std::fs::rename(
+        &draft,
+        dir.join(std::ffi::OsStr::from_bytes(&gbk("城东街道.xlsx"))),
+    )
+    .unwrap();
+    for given in [
+        std::ffi::OsString::from("in"),
+        std::path::Path::new("in").join(&folder).into_os_string(),
+    ] {
+        let out = assert_cmd::Command::cargo_bin("phstats")
+            .unwrap()
+            .current_dir(d.tmp.path())
+            .arg("check")
+            .arg(&given)
+            .args(["--units", "units.csv", "--export", "out"])
+            .output()
+            .unwrap();
+        let said = util::text(&out);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{said}");
+        assert!(said.contains("2026年1月/城东街道.xlsx"), "{said}");
+        let a = util::aggregates(&d.path("out/aggregates.csv"));
+        let got = a.get(&("2026-01".into(), "439902001000".into(), "hepb1_due".into()));
+        assert_eq!(got, Some(&15.0), "{said}");
+    }
+}
