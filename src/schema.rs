@@ -1046,6 +1046,9 @@ mod tests {
             ("履约服务人次", "services"),
             ("65岁及以上老年人数", "elderly_pop"),
             ("孕产妇签约数", "maternal_signed"),
+            ("0至6岁儿童签约人数", "child_signed"),
+            ("65周岁及以上老年人人数", "elderly_pop"),
+            ("老年人(65岁及以上)签约人数", "elderly_signed"),
         ] {
             assert_eq!(hit(label).as_deref(), Some(id), "{label}");
         }
@@ -1067,6 +1070,13 @@ mod tests {
             ("糖尿病随访人次", "dm_followups"),
             ("糖尿病新发现患者数", "dm_new"),
             ("糖尿病管理人群血糖控制率(%)", "dm_control_rate"),
+            // As clerks head them too.
+            ("35周岁及以上常住人口数", "pop_35plus"),
+            ("35岁以上人口数", "pop_35plus"),
+            ("原发性高血压控制满意人数", "htn_controlled"),
+            ("2型糖尿病血糖控制满意人数", "dm_controlled"),
+            ("高血压本月新检出人数", "htn_new"),
+            ("糖尿病新发现患者人数", "dm_new"),
         ] {
             assert_eq!(hit(label).as_deref(), Some(id), "{label}");
         }
