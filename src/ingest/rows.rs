@@ -43,6 +43,8 @@ enum RowKind {
     Subtotal,
     NoName,
     Unit(String),
+    /// A section heading with no figures, its name less its enumeration.
+    Heading(String),
 }
 
 /// Whether `row` repeats the header: no number in its figure cells, and
@@ -107,6 +109,23 @@ fn classify_row(grid: &Grid<'_>, h: &Header, row: u32) -> RowKind {
     if !figures_present && compact_name.as_deref().is_some_and(|n| n.contains(':')) {
         return RowKind::Blank;
     }
+    // Nor is a section heading in Chinese numerals (一、城区社区, （二）农村,
+    // or 一、 in the 序号 column beside 城区): with no figures, it heads the
+    // rows below.
+    if !figures_present {
+        if let Some(n) = &compact_name {
+            if let Some(end) = enumeration(n) {
+                return RowKind::Heading(n[end..].to_string());
+            }
+            let numbered = serial.as_deref().is_some_and(|s| {
+                enumeration(s) == Some(s.len())
+                    || s.chars().all(|c| "一二三四五六七八九十".contains(c))
+            });
+            if numbered {
+                return RowKind::Heading(n.clone());
+            }
+        }
+    }
     if compact_name
         .as_deref()
         .is_some_and(|n| COLUMN_NUMBER_MARKS.contains(&n))
@@ -147,6 +166,24 @@ fn classify_row(grid: &Grid<'_>, h: &Header, row: u32) -> RowKind {
             }
         }
     }
+}
+
+/// The length in bytes of the Chinese-numeral enumeration `text` opens
+/// with (一、, 十二., （三）, (四)), if it opens with one.
+fn enumeration(text: &str) -> Option<usize> {
+    let numeral = |c: char| "一二三四五六七八九十".contains(c);
+    let (inner, close): (&str, &[char]) = match text.strip_prefix(['(', '（']) {
+        Some(rest) => (rest, &[')', '）']),
+        None => (text, &['、', '.', '．']),
+    };
+    let digits: usize = inner
+        .chars()
+        .take_while(|&c| numeral(c))
+        .map(char::len_utf8)
+        .sum();
+    let after = inner[digits..].chars().next()?;
+    (digits > 0 && close.contains(&after))
+        .then(|| text.len() - inner.len() + digits + after.len_utf8())
 }
 
 /// A 栏次 row whatever its marks (甲 乙, —, A B, none): its figure cells
@@ -394,6 +431,17 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
         }
         match kind {
             RowKind::Blank | RowKind::ColumnNumbers | RowKind::Subtotal => {}
+            // A township's heading in a county's return (一、东城街道) opens
+            // its villages, as its row does; any other names no unit.
+            RowKind::Heading(name) => {
+                if let NameMatch::Found(u) | NameMatch::Assumed(u) =
+                    ctx.registry.find_child(ctx.parent, &name)
+                {
+                    if sections.deep && !ctx.registry.unit(u).children.is_empty() {
+                        sections.current = Some(u);
+                    }
+                }
+            }
             RowKind::Footer => {
                 out.reported_on = footer_date(grid, row, ctx.month);
                 break;

@@ -537,6 +537,44 @@ fn the_reporting_unit_is_read_however_the_line_above_the_header_says_it() {
 
 /// A labelled line in the name column (数据来源：…, 联系电话：…) is a note,
 /// not a unit: no unknown_unit, and a village below it is still counted.
+/// A section heading in Chinese numerals, with no figures (一、城区社区 in
+/// the name column; 一、 in the 序号 column beside 农村), heads the rows
+/// below and is no unit; one with figures is still said, as they would be
+/// lost.
+#[test]
+fn a_section_heading_is_not_a_unit() {
+    let d = Dir::new();
+    let mut wb = util::return_book(
+        "家医",
+        "family_doctor",
+        "城东街道",
+        Some("2026年1月"),
+        &[
+            ("一、城区社区", vec![]),
+            ("东门社区", vec![("signed", V::N(40.0))]),
+            ("农村", vec![]),
+            ("新村", vec![("signed", V::N(2.0))]),
+            ("（三）其他", vec![("signed", V::N(5.0))]),
+        ],
+        None,
+    );
+    let ws = wb.worksheet_from_index(0).unwrap();
+    ws.write_string(util::FIRST_DATA_ROW + 2, 0, "二、")
+        .unwrap();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    let f = findings(&d);
+    let unknown: Vec<_> = f.iter().filter(|x| x["rule"] == "unknown_unit").collect();
+    assert_eq!(unknown.len(), 1, "{unknown:#?}");
+    assert_eq!(unknown[0]["cell"], "B9", "{unknown:#?}");
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    assert_eq!(
+        a.get(&("2026-01".into(), CD.into(), "signed".into())),
+        Some(&42.0)
+    );
+}
+
 #[test]
 fn a_labelled_note_in_the_name_column_is_not_a_unit() {
     let d = Dir::new();
@@ -2498,16 +2536,24 @@ fn a_one_unit_return_of_local_and_floating_blocks_is_both() {
 /// 东湖区's own return listing its townships' villages (FORMS.md §2: the
 /// rows matched within the reporting unit), 新村 in both townships: a
 /// township's row above its villages says whose they are, and is their
-/// subtotal, in neither the count nor the 合计. Saved as an office would.
+/// subtotal, in neither the count nor the 合计; a heading (二、新民镇) with
+/// no figures says it as well. Saved as an office would.
 #[test]
 fn a_county_return_of_its_townships_villages_counts_each_village_once() {
+    // 新民镇's row with no figures, or a heading in Chinese numerals.
+    for heading in ["新民镇", "二、新民镇"] {
+        a_county_return_of_villages_under(heading);
+    }
+}
+
+fn a_county_return_of_villages_under(heading: &str) {
     let d = Dir::new();
     let fam = |pop: f64, signed: f64| vec![("resident_pop", V::N(pop)), ("signed", V::N(signed))];
     let rows = [
         ("城东街道", fam(1000.0, 490.0)),
         ("东门社区", fam(400.0, 200.0)),
         ("新村", fam(600.0, 290.0)),
-        ("新民镇", vec![]),
+        (heading, vec![]),
         ("新村", fam(300.0, 100.0)),
         ("红旗村", fam(200.0, 80.0)),
     ];
