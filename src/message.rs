@@ -506,16 +506,22 @@ pub enum Detail {
     },
     /// A second 合计 row.
     SecondTotalRow {
-        /// 1-based row of the first.
+        /// 1-based row of the first (its column, `across`).
         first_row: u32,
+        /// The units are columns (a table turned).
+        #[serde(default)]
+        across: bool,
     },
     /// A row named for the reporting unit itself on a sheet that has a
     /// 合计 row too.
     OwnNameBesideTotal {
         /// The name as written.
         name: String,
-        /// 1-based row of the 合计.
+        /// 1-based row of the 合计 (its column, `across`).
         total_row: u32,
+        /// The units are columns (a table turned).
+        #[serde(default)]
+        across: bool,
     },
     /// A row with figures and no name.
     RowWithoutName {
@@ -526,8 +532,11 @@ pub enum Detail {
     RowTwice {
         /// As written.
         name: String,
-        /// 1-based row of the first.
+        /// 1-based row of the first (its column, `across`).
         first_row: u32,
+        /// The units are columns (a table turned).
+        #[serde(default)]
+        across: bool,
     },
     /// A row naming no unit of the reporting unit.
     UnknownRow {
@@ -1342,11 +1351,28 @@ impl Detail {
                     "correct the 报告期 or the file name so they agree".into(),
                 )),
             ),
-            Detail::SecondTotalRow { first_row } => (
+            Detail::SecondTotalRow { first_row, across: false } => (
                 pick(format!("出现第二个合计行；第一个合计行在第 {first_row} 行"), format!("a second 合计 row; the first is row {first_row}")),
                 Some(pick("请删除其中一个合计行".into(), "delete one of the two 合计 rows".into())),
             ),
-            Detail::OwnNameBesideTotal { name, total_row } => (
+            Detail::SecondTotalRow { first_row, across: true } => {
+                let col = CellRef::col_name(first_row.saturating_sub(1));
+                (
+                    pick(format!("出现第二个合计列；第一个合计列在 {col} 列"), format!("a second 合计 column; the first is column {col}")),
+                    Some(pick("请删除其中一个合计列".into(), "delete one of the two 合计 columns".into())),
+                )
+            }
+            Detail::OwnNameBesideTotal { name, total_row, across: true } => (
+                pick(
+                    format!("“{name}”是填报单位本身，本表 {} 列已有合计；此列未计入汇总，也不计入各村之和", CellRef::col_name(total_row.saturating_sub(1))),
+                    format!("“{name}” is the reporting unit itself, and column {} is the 合计 already: this column is not counted, nor summed with the villages", CellRef::col_name(total_row.saturating_sub(1))),
+                ),
+                Some(pick(
+                    "如这是又一个合计，请删除其中一列；如是卫生院本级的数字，请计入所属村（社区）".into(),
+                    "if it is a second total, delete one of the two; if it is the health centre's own figures, enter them under their villages".into(),
+                )),
+            ),
+            Detail::OwnNameBesideTotal { name, total_row, across: false } => (
                 pick(
                     format!("“{name}”是填报单位本身，本表第 {total_row} 行已有合计行；此行未计入汇总，也不计入各村之和"),
                     format!("“{name}” is the reporting unit itself, and row {total_row} is the 合计 already: this row is not counted, nor summed with the villages"),
@@ -1363,7 +1389,20 @@ impl Detail {
                     "write the village/community name in the 单位名称 column".into(),
                 )),
             ),
-            Detail::RowTwice { name, first_row } => (
+            Detail::RowTwice { name, first_row, across: true } => {
+                let col = CellRef::col_name(first_row.saturating_sub(1));
+                (
+                    pick(
+                        format!("“{name}”在本表中出现两次（第一次在 {col} 列），此列未计入"),
+                        format!("{name} appears twice in this return (first in column {col}); this column is not counted"),
+                    ),
+                    Some(pick(
+                        "请删除重复的列；如是另一个单位，请更正名称".into(),
+                        "delete the repeated column, or fix its name if it is another unit".into(),
+                    )),
+                )
+            }
+            Detail::RowTwice { name, first_row, across: false } => (
                 pick(
                     format!("“{name}”在本表中出现两次（第一次在第 {first_row} 行），此行未计入"),
                     format!("{name} appears twice in this return (first on row {first_row}); this row is not counted"),
@@ -1918,9 +1957,20 @@ mod tests {
                 Detail::RowTwice {
                     name: "新村".into(),
                     first_row: 7,
+                    across: false,
                 },
                 vec!["新村", "第 7 行"],
                 vec!["新村", "row 7"],
+            ),
+            (
+                Rule::DuplicateRow,
+                Detail::RowTwice {
+                    name: "新村".into(),
+                    first_row: 3,
+                    across: true,
+                },
+                vec!["新村", "C 列", "此列"],
+                vec!["新村", "column C"],
             ),
             (
                 Rule::DuplicateReturn,

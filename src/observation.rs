@@ -98,6 +98,10 @@ pub struct Return {
     pub suggested: Vec<UnitIdx>,
     /// Column of the unit names.
     pub name_col: Option<u32>,
+    /// The units are columns, the fields rows (a table turned): each row
+    /// sum's `first_row` and `last_row` are its first and last unit's
+    /// columns, on the row of its 合计 cell.
+    pub across: bool,
 }
 
 /// The observation table, columnar: provenance is dictionary-encoded

@@ -618,6 +618,10 @@ pub struct Layout {
     pub row_sums: Vec<(String, Option<f64>, u32, u32, bool)>,
     /// Units suggested for misspelt rows.
     pub suggested: Vec<u64>,
+    /// The units are columns ([`Return::across`]); absent in a store
+    /// written before, where none was.
+    #[serde(default)]
+    pub across: bool,
 }
 
 /// One submission: one return (or one rejected file) as ingested.
@@ -1687,6 +1691,7 @@ fn load_returns(
             row_sums: Vec::new(),
             suggested: Vec::new(),
             name_col: None,
+            across: false,
         });
     }
     // The period the run will judge, of the months the batch holds, and
@@ -1784,6 +1789,7 @@ fn apply_layout(r: &mut Return, layout: Layout, registry: &Registry, schemas: &S
         .filter_map(|(id, c)| Some((field(id)?, *c)))
         .collect();
     r.total_row = layout.total_row;
+    r.across = layout.across;
     r.row_sums = layout
         .row_sums
         .iter()
@@ -1843,6 +1849,7 @@ fn layout_of(r: &Return, registry: &Registry, schemas: &Schemas) -> String {
         columns: r.columns.iter().map(|(fi, c)| (id(*fi), *c)).collect(),
         total_row: r.total_row,
         name_col: r.name_col,
+        across: r.across,
         row_sums: r
             .row_sums
             .iter()

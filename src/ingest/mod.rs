@@ -673,6 +673,56 @@ fn read_return(
         &|r, m| base(r, m).unit(unit_code).period(month),
         &mut out.findings,
     );
+    let read = Read {
+        file,
+        input,
+        sheet,
+        ctx,
+        header: &header,
+        meta: &meta,
+        unit,
+        month,
+        across: false,
+    };
+    keep_rows(&read, out, rows, beside);
+}
+
+/// A return's table as read: where, whose, which month, and how.
+struct Read<'a> {
+    file: FileIdx,
+    input: &'a Input,
+    sheet: &'a str,
+    ctx: &'a Context<'a>,
+    header: &'a Header,
+    meta: &'a Meta,
+    unit: UnitIdx,
+    month: Month,
+    /// The units are columns ([`rowwise::Turned`]).
+    across: bool,
+}
+
+/// Keeps the rows `read` read as its return, and the part beside them
+/// (本地 | 流动 with no 合计) as a second part; a table with not one figure
+/// as an empty return.
+fn keep_rows(read: &Read<'_>, out: &mut FileOut, rows: rows::Rows, beside: Option<rows::Rows>) {
+    let Read {
+        file,
+        input,
+        sheet,
+        ctx,
+        header,
+        meta,
+        unit,
+        month,
+        across,
+    } = *read;
+    let form = ctx.schemas.form(header.form);
+    let base = |rule: Rule, detail: Detail| {
+        Finding::new(rule, detail)
+            .file(&input.display)
+            .sheet(sheet)
+            .form(&form.id)
+    };
     // FORMS.md §4: not one figure (a blank template sent back) is no
     // report; it is neither counted nor a duplicate of the real one.
     let is_blank = |rows: &rows::Rows| {
@@ -687,7 +737,7 @@ fn read_return(
             .push(empty_return(&base, ctx.registry, unit, month));
         return;
     }
-    let correction = marked_correction(&meta, input);
+    let correction = marked_correction(meta, input);
     let mut push = |rows: rows::Rows, columns: &[(crate::schema::FieldIdx, u32)]| {
         let ret_idx = out.returns.len();
         out.findings.extend(rows.findings);
@@ -708,6 +758,7 @@ fn read_return(
             row_sums: rows.row_sums,
             suggested: rows.suggested,
             name_col: header.name_col,
+            across,
         });
         ret_idx
     };
@@ -819,6 +870,29 @@ fn ingest_rowwise(
     };
     let row_unit = village.map_or(unit, |(_, v)| v);
     let unit_code = reg.unit(unit).code.0;
+    // Its figure columns headed by the unit's villages: the usual table
+    // turned, read as one.
+    let names_unit = |text: &str| {
+        village.is_none()
+            && (matches!(
+                reg.find_child(unit, text),
+                NameMatch::Found(_) | NameMatch::Assumed(_)
+            ) || !reg.find_below(unit, text).is_empty())
+    };
+    if let Some(turned) = rowwise::turned(found, grid, &names_unit) {
+        ingest_turned(
+            file,
+            input,
+            sheet,
+            grid,
+            ctx,
+            out,
+            (&meta, unit, month),
+            &header,
+            &turned,
+        );
+        return;
+    }
     // The figures side by side in a row of their own, read as a unit
     // row's, then named by their places on the sheet.
     let (range, uncached) = grid.sources();
@@ -913,6 +987,7 @@ fn ingest_rowwise(
             row_sums: Vec::new(),
             suggested: Vec::new(),
             name_col: None,
+            across: false,
         });
         ret_idx
     };
@@ -922,6 +997,103 @@ fn ingest_rowwise(
         let second_idx = push(second, &columns);
         out.beside.push((first_idx, second_idx));
     }
+}
+
+/// Reads a table of units as columns ([`rowwise::Turned`]) as the usual
+/// table, every cell named by its place on the sheet.
+#[allow(clippy::too_many_arguments)]
+fn ingest_turned(
+    file: FileIdx,
+    input: &Input,
+    sheet: &str,
+    grid: &Grid<'_>,
+    ctx: &Context<'_>,
+    out: &mut FileOut,
+    (meta, unit, month): (&Meta, UnitIdx, Month),
+    labels: &Header,
+    turned: &rowwise::Turned,
+) {
+    let form = ctx.schemas.form(turned.header.form);
+    let ctx_rows = rows::RowContext {
+        file: &input.display,
+        sheet,
+        form_idx: turned.header.form,
+        form,
+        parent: unit,
+        month,
+        registry: ctx.registry,
+    };
+    let table = Grid::with_formulas(&turned.range, &turned.formulas);
+    let mut rows = rows::read_rows(&table, &turned.header, &ctx_rows);
+    for f in &mut rows.findings {
+        f.cell = f.cell.map(|c| turned.place(c));
+        // A row of the table turned is a column of the sheet.
+        let (Detail::SecondTotalRow {
+            first_row: n,
+            across,
+        }
+        | Detail::RowTwice {
+            first_row: n,
+            across,
+            ..
+        }
+        | Detail::OwnNameBesideTotal {
+            total_row: n,
+            across,
+            ..
+        }) = &mut f.detail
+        else {
+            continue;
+        };
+        *n = turned.column_of(n.saturating_sub(1)) + 1;
+        *across = true;
+    }
+    for c in &mut rows.obs.cell {
+        *c = turned.place(*c);
+    }
+    for t in &mut rows.totals {
+        t.cell = turned.place(t.cell);
+    }
+    for s in &mut rows.row_sums {
+        s.first_row = turned.column_of(s.first_row);
+        s.last_row = turned.column_of(s.last_row);
+    }
+    rows.total_row = None;
+    // The footer below the table, as a fields-as-rows return's.
+    let last = turned.header.columns.len();
+    let below = (1..=last as u32)
+        .map(|j| turned.place(CellRef { row: 1, col: j }).row)
+        .max()
+        .unwrap_or(0);
+    rows.reported_on = rows::footer_date(grid, below + 1, month);
+    let unit_code = ctx.registry.unit(unit).code.0;
+    report_header_columns(
+        labels,
+        true,
+        &[],
+        form,
+        &|r, m| {
+            Finding::new(r, m)
+                .file(&input.display)
+                .sheet(sheet)
+                .form(&form.id)
+                .unit(unit_code)
+                .period(month)
+        },
+        &mut out.findings,
+    );
+    let read = Read {
+        file,
+        input,
+        sheet,
+        ctx,
+        header: &turned.header,
+        meta,
+        unit,
+        month,
+        across: true,
+    };
+    keep_rows(&read, out, rows, None);
 }
 
 /// The village a 填报单位 names, with its township: by name, alias or code

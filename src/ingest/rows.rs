@@ -454,6 +454,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                             name_cell,
                             Detail::SecondTotalRow {
                                 first_row: first + 1,
+                                across: false,
                             },
                         )
                         .unit(parent_code),
@@ -597,6 +598,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                     Detail::RowTwice {
                         name: name.clone(),
                         first_row: first + 1,
+                        across: false,
                     },
                 )
                 .unit(ctx.registry.unit(unit).code.0)
@@ -629,6 +631,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                     Detail::OwnNameBesideTotal {
                         name: name.clone(),
                         total_row: total_row + 1,
+                        across: false,
                     },
                 )
                 .unit(parent_code)

@@ -33,11 +33,20 @@ pub(super) struct Rowwise {
     /// the return): the other part's cell of each field whose cell in
     /// `cells` is under one of them, read as a second part and added.
     pub beside: Vec<(FieldIdx, CellRef)>,
+    /// The figure columns side by side (指标 | 本月 | 累计, 指标 | 东门社区 |
+    /// 新村 | 合计), each with the row of its heading.
+    pub columns: Vec<(u32, Option<u32>)>,
 }
 
 /// What one layout found: each field's cell, the first row of the labels,
-/// and the other part's cells ([`Rowwise::beside`]).
-type Found = (Vec<(FieldIdx, CellRef)>, u32, Vec<(FieldIdx, CellRef)>);
+/// the other part's cells ([`Rowwise::beside`]) and the figure columns
+/// ([`Rowwise::columns`]).
+type Found = (
+    Vec<(FieldIdx, CellRef)>,
+    u32,
+    Vec<(FieldIdx, CellRef)>,
+    Vec<(u32, Option<u32>)>,
+);
 
 /// Of a field's cell under a block of `part` and the cells of its other
 /// blocks (`others`, each with its part), the cell of the other part of
@@ -105,6 +114,7 @@ pub(super) fn find(grid: &Grid<'_>, schemas: &Schemas) -> Option<Rowwise> {
                     cells: found.0,
                     first_row: found.1,
                     beside: found.2,
+                    columns: found.3,
                 });
             }
         }
@@ -196,11 +206,12 @@ fn whole_labels(
     // by side from the first, each under its heading (the text just above
     // the labels), and each field's read from the one its kind takes
     // (`header::block_rank`). Under no heading, the first.
-    let heading = |c: u32| {
+    let heading_at = |c: u32| {
         (first.saturating_sub(2)..first)
             .rev()
-            .find_map(|r| grid.cell(r, c).text().map(normalize::label))
+            .find_map(|r| grid.cell(r, c).text().map(|t| (r, normalize::label(t))))
     };
+    let heading = |c: u32| heading_at(c).map(|(_, h)| h);
     let mut columns: Vec<(u32, Option<String>)> = vec![(value_col, heading(value_col))];
     for c in value_col + 1.. {
         if !grid.cols().any(|k| k == c) || value_col_of(c - 1, &rows) != Some(c) {
@@ -211,6 +222,10 @@ fn whole_labels(
             None => break,
         }
     }
+    let side_by_side = columns
+        .iter()
+        .map(|&(c, _)| (c, heading_at(c).map(|(r, _)| r)))
+        .collect();
     let part_of = |h: &Option<String>| h.as_deref().and_then(super::parts::part_of);
     let total_anywhere = columns
         .iter()
@@ -242,7 +257,7 @@ fn whole_labels(
             }
         }
     }
-    Some((cells, first.saturating_sub(1), beside))
+    Some((cells, first.saturating_sub(1), beside, side_by_side))
 }
 
 /// 项目 | 应种人数 | 实种人数 | 接种率: the sub-headers across one row, the
@@ -351,7 +366,7 @@ fn groups_by_sub_labels(
             other_part(part_at(cell.col), &others, total_anywhere).map(|at| (f, at))
         })
         .collect();
-    Some((cells, head, beside))
+    Some((cells, head, beside, Vec::new()))
 }
 
 /// A header for the lines above the labels (their 填报单位 and 报告期):
@@ -389,4 +404,132 @@ pub(super) fn as_row(
         }
     }
     (row, formulas.into_boxed_slice())
+}
+
+/// A table of units as columns, the usual table turned (FORMS.md §2: the
+/// rows matched within the reporting unit):
+///
+/// ```text
+/// 指标          东门社区   新村    合计
+/// 常住人口数      1,000    2,000   3,000
+/// 签约人数          400      800   1,200
+/// ```
+///
+/// Read as a fields-as-rows return about one unit, the first unit's
+/// figures were the township's. Turned back, each unit's column is a unit
+/// row and its 合计 the 合计 row, read by [`super::rows::read_rows`] as any
+/// table is, and every cell named again by its place on the sheet.
+pub(super) struct Turned {
+    /// The table turned: a row of labels, then a row per column.
+    pub range: Range<Data>,
+    /// Its formulas with no saved value.
+    pub formulas: Box<super::grid::Formulas>,
+    /// Its header: the names in column 0, the fields after.
+    pub header: Header,
+    /// Each field's row on the sheet, in the turned table's column order.
+    field_rows: Vec<u32>,
+    /// Each turned row's column on the sheet and the row of its heading.
+    unit_cols: Vec<(u32, u32)>,
+}
+
+impl Turned {
+    /// The sheet's cell of a cell of the turned table.
+    #[must_use]
+    pub fn place(&self, c: CellRef) -> CellRef {
+        let Some(&(col, heading)) = c
+            .row
+            .checked_sub(1)
+            .and_then(|k| self.unit_cols.get(k as usize))
+        else {
+            return c;
+        };
+        let row = match c.col.checked_sub(1) {
+            None => heading,
+            Some(j) => self.field_rows.get(j as usize).copied().unwrap_or(heading),
+        };
+        CellRef { row, col }
+    }
+
+    /// The sheet's column of a row of the turned table.
+    #[must_use]
+    pub fn column_of(&self, row: u32) -> u32 {
+        self.place(CellRef { row, col: 0 }).col
+    }
+}
+
+/// The table of `found` turned back, where its figure columns are headed by
+/// units below `unit` (and perhaps a 合计): at least one names a unit
+/// (`names_unit`), and none is a part or a period of one unit's figures
+/// (本地 | 流动, 本月 | 累计), which are read as before.
+pub(super) fn turned(
+    found: &Rowwise,
+    grid: &Grid<'_>,
+    names_unit: &dyn Fn(&str) -> bool,
+) -> Option<Turned> {
+    if found.columns.len() < 2 || !found.beside.is_empty() {
+        return None;
+    }
+    let mut unit_cols = Vec::with_capacity(found.columns.len());
+    let mut names = Vec::with_capacity(found.columns.len());
+    let mut any_unit = false;
+    for &(col, heading) in &found.columns {
+        let row = heading?;
+        let text = grid.cell(row, col).text()?.to_string();
+        let label = normalize::label(&text);
+        let total = super::parts::names_total(&label);
+        if !total
+            && (super::parts::part_of(&label).is_some()
+                || super::header::period_word(&label).is_some()
+                || label.contains("累计"))
+        {
+            return None;
+        }
+        any_unit |= !total && names_unit(&text);
+        unit_cols.push((col, row));
+        names.push(text);
+    }
+    if !any_unit {
+        return None;
+    }
+    let (range, uncached) = grid.sources();
+    let n_fields = found.cells.len() as u32;
+    let mut table = Range::new((0, 0), (unit_cols.len() as u32, n_fields));
+    table.set_value((0, 0), Data::String("单位名称".into()));
+    let mut formulas = Vec::new();
+    for (k, (&(col, _), name)) in unit_cols.iter().zip(names).enumerate() {
+        let r = k as u32 + 1;
+        table.set_value((r, 0), Data::String(name));
+        for (j, &(_, at)) in found.cells.iter().enumerate() {
+            let (row, c) = (at.row, col);
+            if let Some(d) = range.get_value((row, c)) {
+                table.set_value((r, j as u32 + 1), d.clone());
+            }
+            if let Some((_, f)) = uncached.iter().find(|(p, _)| *p == (row, c)) {
+                formulas.push(((r, j as u32 + 1), f.clone()));
+            }
+        }
+    }
+    let header = Header {
+        form: found.form,
+        first_row: 0,
+        last_row: 0,
+        name_col: Some(0),
+        serial_col: None,
+        columns: found
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(j, &(f, _))| (f, j as u32 + 1))
+            .collect(),
+        unknown: Vec::new(),
+        beside: Vec::new(),
+        rows_of: None,
+    };
+    Some(Turned {
+        range: table,
+        formulas: formulas.into_boxed_slice(),
+        header,
+        field_rows: found.cells.iter().map(|(_, c)| c.row).collect(),
+        unit_cols,
+    })
 }

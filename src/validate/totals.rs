@@ -103,12 +103,21 @@ pub fn of_return(file: &str, r: &Return, registry: &Registry, schemas: &Schemas)
                         label: field.label(),
                         total,
                         sum,
-                        range: format!(
-                            "{col}{}:{col}{}",
-                            rs.first_row + 1,
-                            rs.last_row + 1,
-                            col = CellRef::col_name(t.cell.col)
-                        ),
+                        range: if r.across {
+                            format!(
+                                "{}{row}:{}{row}",
+                                CellRef::col_name(rs.first_row),
+                                CellRef::col_name(rs.last_row),
+                                row = t.cell.row + 1
+                            )
+                        } else {
+                            format!(
+                                "{col}{}:{col}{}",
+                                rs.first_row + 1,
+                                rs.last_row + 1,
+                                col = CellRef::col_name(t.cell.col)
+                            )
+                        },
                         rows,
                     },
                 )

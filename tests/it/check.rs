@@ -3295,3 +3295,93 @@ fn a_key_group_the_form_does_not_know_is_never_read_as_its_own_fields() {
     );
     assert_a_store_agrees(&d, &a, CD, &["child_signed", "elderly_signed", "signed"]);
 }
+
+/// A table of units as columns, the usual table turned (指标 | 东门社区 |
+/// 新村 | 合计, a field a row): each village's column is its row, the 合计
+/// column the 合计, every finding at its cell on the sheet. Read as one
+/// unit's fields as rows, the first village's figures were the township's.
+#[test]
+fn a_table_of_villages_as_columns_is_read_as_the_table_turned() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 3, "报告期：2026年1月").unwrap();
+    for (c, h) in ["指标", "东门社区", "新村", "合计"].iter().enumerate() {
+        ws.write(2, c as u16, *h).unwrap();
+    }
+    // 签约人数's 合计 is one short of 400 + 90.
+    for (r, (label, values)) in [
+        ("常住人口数", [1000.0, 300.0, 1300.0]),
+        ("签约人数", [400.0, 90.0, 489.0]),
+        ("本月履约服务人次", [25.0, 6.0, 31.0]),
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write(3 + r as u32, 0, *label).unwrap();
+        for (c, v) in values.iter().enumerate() {
+            ws.write(3 + r as u32, 1 + c as u16, *v).unwrap();
+        }
+    }
+    ws.write(7, 0, "报出日期：2026年2月3日").unwrap();
+    save_as_an_office_would(&d, &mut wb, "城东街道", "villages as columns saved as .xls");
+    let (f, a) = check_january(&d);
+    let dongmen = "439902001001";
+    let xincun = "439902001002";
+    assert_eq!(january(&a, dongmen, "resident_pop"), Some(1000.0));
+    assert_eq!(january(&a, xincun, "resident_pop"), Some(300.0));
+    assert_eq!(january(&a, xincun, "signed"), Some(90.0));
+    assert_eq!(january(&a, CD, "resident_pop"), Some(1300.0));
+    assert_eq!(january(&a, CD, "signed"), Some(490.0));
+    assert_eq!(january(&a, CD, "services"), Some(31.0));
+    // The 合计 checked against the villages, at its cell, over their row.
+    let off: Vec<_> = f.iter().filter(|x| x["rule"] == "total_mismatch").collect();
+    assert_eq!(off.len(), 1, "{off:#?}");
+    assert_eq!(off[0]["cell"], "D5", "{off:#?}");
+    assert!(off[0]["message"].contains("B5:C5"), "{off:#?}");
+    assert_none_of(&f, &["unknown_unit", "duplicate_row", "late_return"]);
+    let stored = january_from_a_store(&d);
+    for unit in [CD, dongmen, xincun] {
+        for field in ["resident_pop", "signed"] {
+            assert_eq!(january(&stored, unit, field), january(&a, unit, field));
+        }
+    }
+    // A village misspelt is said at its heading, with the name it may be;
+    // one twice, at its second heading, naming the column of its first.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 3, "报告期：2026年1月").unwrap();
+    for (c, h) in ["指标", "东门社区", "心村", "东门社区"].iter().enumerate() {
+        ws.write(2, c as u16, *h).unwrap();
+    }
+    for (r, (label, values)) in [
+        ("常住人口数", [1000.0, 300.0, 1000.0]),
+        ("签约人数", [400.0, 90.0, 400.0]),
+        ("本月履约服务人次", [25.0, 6.0, 25.0]),
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write(3 + r as u32, 0, *label).unwrap();
+        for (c, v) in values.iter().enumerate() {
+            ws.write(3 + r as u32, 1 + c as u16, *v).unwrap();
+        }
+    }
+    std::fs::remove_dir_all(d.path("in")).unwrap();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    let (f, a) = check_january(&d);
+    let unknown: Vec<_> = f.iter().filter(|x| x["rule"] == "unknown_unit").collect();
+    assert_eq!(unknown.len(), 1, "{unknown:#?}");
+    assert_eq!(unknown[0]["cell"], "C3", "{unknown:#?}");
+    assert!(unknown[0]["message"].contains("新村"), "{unknown:#?}");
+    let twice: Vec<_> = f.iter().filter(|x| x["rule"] == "duplicate_row").collect();
+    assert_eq!(twice.len(), 1, "{twice:#?}");
+    assert_eq!(twice[0]["cell"], "D3", "{twice:#?}");
+    assert!(twice[0]["message"].contains("第一次在 B 列"), "{twice:#?}");
+    assert_eq!(january(&a, CD, "resident_pop"), Some(1000.0));
+}
