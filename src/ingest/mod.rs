@@ -1045,7 +1045,13 @@ fn ingest_turned(
         else {
             continue;
         };
-        *n = turned.column_of(n.saturating_sub(1)) + 1;
+        *n = turned
+            .place(CellRef {
+                row: *n - 1,
+                col: 0,
+            })
+            .col
+            + 1;
         *across = true;
     }
     for c in &mut rows.obs.cell {
@@ -1054,15 +1060,28 @@ fn ingest_turned(
     for t in &mut rows.totals {
         t.cell = turned.place(t.cell);
     }
+    // Each column sum's first and last unit: their cells' columns.
     for s in &mut rows.row_sums {
-        s.first_row = turned.column_of(s.first_row);
-        s.last_row = turned.column_of(s.last_row);
+        let Some(&(_, col)) = turned.header.columns.iter().find(|(f, _)| *f == s.field) else {
+            continue;
+        };
+        s.first_row = turned
+            .place(CellRef {
+                row: s.first_row,
+                col,
+            })
+            .col;
+        s.last_row = turned
+            .place(CellRef {
+                row: s.last_row,
+                col,
+            })
+            .col;
     }
     rows.total_row = None;
     // The footer below the table, as a fields-as-rows return's.
-    let last = turned.header.columns.len();
-    let below = (1..=last as u32)
-        .map(|j| turned.place(CellRef { row: 1, col: j }).row)
+    let below = (1..=turned.header.columns.len() as u32)
+        .map(|col| turned.place(CellRef { row: 1, col }).row)
         .max()
         .unwrap_or(0);
     rows.reported_on = rows::footer_date(grid, below + 1, month);

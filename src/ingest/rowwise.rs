@@ -33,19 +33,31 @@ pub(super) struct Rowwise {
     /// the return): the other part's cell of each field whose cell in
     /// `cells` is under one of them, read as a second part and added.
     pub beside: Vec<(FieldIdx, CellRef)>,
-    /// The figure columns side by side (指标 | 本月 | 累计, 指标 | 东门社区 |
-    /// 新村 | 合计), each with the row of its heading.
-    pub columns: Vec<(u32, Option<u32>)>,
+    /// The figure blocks side by side, each under its heading: a column
+    /// each (指标 | 本月 | 累计, 指标 | 东门社区 | 新村 | 合计), or a block
+    /// of sub-headers each (疫苗 | 东门社区 over 应种 | 实种 | 接种率 | 新村
+    /// over its own).
+    pub blocks: Vec<Block>,
+}
+
+/// One block of figure columns under its heading, and every field's cell
+/// in it.
+#[derive(Debug, Clone)]
+pub(super) struct Block {
+    /// The heading's cell, if the block has one.
+    pub heading: Option<CellRef>,
+    /// Each field's cell in the block.
+    pub cells: Vec<(FieldIdx, CellRef)>,
 }
 
 /// What one layout found: each field's cell, the first row of the labels,
-/// the other part's cells ([`Rowwise::beside`]) and the figure columns
-/// ([`Rowwise::columns`]).
+/// the other part's cells ([`Rowwise::beside`]) and the figure blocks
+/// ([`Rowwise::blocks`]).
 type Found = (
     Vec<(FieldIdx, CellRef)>,
     u32,
     Vec<(FieldIdx, CellRef)>,
-    Vec<(u32, Option<u32>)>,
+    Vec<Block>,
 );
 
 /// Of a field's cell under a block of `part` and the cells of its other
@@ -114,7 +126,7 @@ pub(super) fn find(grid: &Grid<'_>, schemas: &Schemas) -> Option<Rowwise> {
                     cells: found.0,
                     first_row: found.1,
                     beside: found.2,
-                    columns: found.3,
+                    blocks: found.3,
                 });
             }
         }
@@ -222,9 +234,15 @@ fn whole_labels(
             None => break,
         }
     }
-    let side_by_side = columns
+    let side_by_side: Vec<Block> = columns
         .iter()
-        .map(|&(c, _)| (c, heading_at(c).map(|(r, _)| r)))
+        .map(|&(c, _)| Block {
+            heading: heading_at(c).map(|(row, _)| CellRef { row, col: c }),
+            cells: rows
+                .iter()
+                .map(|&(row, f)| (f, CellRef { row, col: c }))
+                .collect(),
+        })
         .collect();
     let part_of = |h: &Option<String>| h.as_deref().and_then(super::parts::part_of);
     let total_anywhere = columns
@@ -366,7 +384,23 @@ fn groups_by_sub_labels(
             other_part(part_at(cell.col), &others, total_anywhere).map(|at| (f, at))
         })
         .collect();
-    Some((cells, head, beside, Vec::new()))
+    // Each block's cells, under the label over it.
+    let mut blocks: Vec<Block> = Vec::new();
+    for &(f, _, at) in &all {
+        let heading = over
+            .iter()
+            .rev()
+            .find(|(c, _)| *c <= at.col)
+            .map(|&(col, _)| CellRef { row: head - 1, col });
+        match blocks.iter_mut().find(|b| b.heading == heading) {
+            Some(b) => b.cells.push((f, at)),
+            None => blocks.push(Block {
+                heading,
+                cells: vec![(f, at)],
+            }),
+        }
+    }
+    Some((cells, head, beside, blocks))
 }
 
 /// A header for the lines above the labels (their 填报单位 and 报告期):
@@ -410,71 +444,59 @@ pub(super) fn as_row(
 /// rows matched within the reporting unit):
 ///
 /// ```text
-/// 指标          东门社区   新村    合计
-/// 常住人口数      1,000    2,000   3,000
-/// 签约人数          400      800   1,200
+/// 指标          东门社区   新村    合计          疫苗        东门社区          新村
+/// 常住人口数      1,000    2,000   3,000   or             应种 实种 接种率  应种 …
+/// 签约人数          400      800   1,200         乙肝疫苗第1剂  10    9   90.0   20 …
 /// ```
 ///
 /// Read as a fields-as-rows return about one unit, the first unit's
-/// figures were the township's. Turned back, each unit's column is a unit
-/// row and its 合计 the 合计 row, read by [`super::rows::read_rows`] as any
+/// figures were the township's. Turned back, each unit's block is a unit
+/// row and a 合计's the 合计 row, read by [`super::rows::read_rows`] as any
 /// table is, and every cell named again by its place on the sheet.
 pub(super) struct Turned {
-    /// The table turned: a row of labels, then a row per column.
+    /// The table turned: a row of labels, then a row per block.
     pub range: Range<Data>,
     /// Its formulas with no saved value.
     pub formulas: Box<super::grid::Formulas>,
     /// Its header: the names in column 0, the fields after.
     pub header: Header,
-    /// Each field's row on the sheet, in the turned table's column order.
-    field_rows: Vec<u32>,
-    /// Each turned row's column on the sheet and the row of its heading.
-    unit_cols: Vec<(u32, u32)>,
+    /// Each turned row's heading on the sheet, and its fields' cells there
+    /// in the turned table's column order (none where its block has none).
+    rows: Vec<(CellRef, Vec<Option<CellRef>>)>,
 }
 
 impl Turned {
     /// The sheet's cell of a cell of the turned table.
     #[must_use]
     pub fn place(&self, c: CellRef) -> CellRef {
-        let Some(&(col, heading)) = c
-            .row
-            .checked_sub(1)
-            .and_then(|k| self.unit_cols.get(k as usize))
+        let Some((heading, cells)) = c.row.checked_sub(1).and_then(|k| self.rows.get(k as usize))
         else {
             return c;
         };
-        let row = match c.col.checked_sub(1) {
-            None => heading,
-            Some(j) => self.field_rows.get(j as usize).copied().unwrap_or(heading),
-        };
-        CellRef { row, col }
-    }
-
-    /// The sheet's column of a row of the turned table.
-    #[must_use]
-    pub fn column_of(&self, row: u32) -> u32 {
-        self.place(CellRef { row, col: 0 }).col
+        c.col
+            .checked_sub(1)
+            .and_then(|j| cells.get(j as usize).copied().flatten())
+            .unwrap_or(*heading)
     }
 }
 
-/// The table of `found` turned back, where its figure columns are headed by
-/// units below `unit` (and perhaps a 合计): at least one names a unit
-/// (`names_unit`), and none is a part or a period of one unit's figures
-/// (本地 | 流动, 本月 | 累计), which are read as before.
+/// The table of `found` turned back, where its figure blocks are headed
+/// by units below the reporting unit (and perhaps a 合计): at least one
+/// names a unit (`names_unit`), and none is a part or a period of one
+/// unit's figures (本地 | 流动, 本月 | 累计), which are read as before.
 pub(super) fn turned(
     found: &Rowwise,
     grid: &Grid<'_>,
     names_unit: &dyn Fn(&str) -> bool,
 ) -> Option<Turned> {
-    if found.columns.len() < 2 || !found.beside.is_empty() {
+    if found.blocks.len() < 2 || !found.beside.is_empty() {
         return None;
     }
-    let mut unit_cols = Vec::with_capacity(found.columns.len());
-    let mut names = Vec::with_capacity(found.columns.len());
+    let mut names = Vec::with_capacity(found.blocks.len());
     let mut any_unit = false;
-    for &(col, heading) in &found.columns {
-        let row = heading?;
-        let text = grid.cell(row, col).text()?.to_string();
+    for b in &found.blocks {
+        let at = b.heading?;
+        let text = grid.cell(at.row, at.col).text()?.to_string();
         let label = normalize::label(&text);
         let total = super::parts::names_total(&label);
         if !total
@@ -485,29 +507,43 @@ pub(super) fn turned(
             return None;
         }
         any_unit |= !total && names_unit(&text);
-        unit_cols.push((col, row));
         names.push(text);
     }
     if !any_unit {
         return None;
     }
-    let (range, uncached) = grid.sources();
-    let n_fields = found.cells.len() as u32;
-    let mut table = Range::new((0, 0), (unit_cols.len() as u32, n_fields));
-    table.set_value((0, 0), Data::String("单位名称".into()));
-    let mut formulas = Vec::new();
-    for (k, (&(col, _), name)) in unit_cols.iter().zip(names).enumerate() {
-        let r = k as u32 + 1;
-        table.set_value((r, 0), Data::String(name));
-        for (j, &(_, at)) in found.cells.iter().enumerate() {
-            let (row, c) = (at.row, col);
-            if let Some(d) = range.get_value((row, c)) {
-                table.set_value((r, j as u32 + 1), d.clone());
-            }
-            if let Some((_, f)) = uncached.iter().find(|(p, _)| *p == (row, c)) {
-                formulas.push(((r, j as u32 + 1), f.clone()));
+    // The fields in the order the blocks first give them.
+    let mut fields: Vec<FieldIdx> = Vec::new();
+    for b in &found.blocks {
+        for &(f, _) in &b.cells {
+            if !fields.contains(&f) {
+                fields.push(f);
             }
         }
+    }
+    let (range, uncached) = grid.sources();
+    let mut table = Range::new((0, 0), (found.blocks.len() as u32, fields.len() as u32));
+    table.set_value((0, 0), Data::String("单位名称".into()));
+    let mut formulas = Vec::new();
+    let mut rows = Vec::with_capacity(found.blocks.len());
+    for (k, (b, name)) in found.blocks.iter().zip(names).enumerate() {
+        let r = k as u32 + 1;
+        table.set_value((r, 0), Data::String(name));
+        let mut cells = vec![None; fields.len()];
+        for &(f, at) in &b.cells {
+            let Some(j) = fields.iter().position(|&g| g == f) else {
+                continue;
+            };
+            cells[j] = Some(at);
+            let to = (r, j as u32 + 1);
+            if let Some(d) = range.get_value((at.row, at.col)) {
+                table.set_value(to, d.clone());
+            }
+            if let Some((_, f)) = uncached.iter().find(|(p, _)| *p == (at.row, at.col)) {
+                formulas.push((to, f.clone()));
+            }
+        }
+        rows.push((b.heading?, cells));
     }
     let header = Header {
         form: found.form,
@@ -515,11 +551,10 @@ pub(super) fn turned(
         last_row: 0,
         name_col: Some(0),
         serial_col: None,
-        columns: found
-            .cells
+        columns: fields
             .iter()
             .enumerate()
-            .map(|(j, &(f, _))| (f, j as u32 + 1))
+            .map(|(j, &f)| (f, j as u32 + 1))
             .collect(),
         unknown: Vec::new(),
         beside: Vec::new(),
@@ -529,7 +564,6 @@ pub(super) fn turned(
         range: table,
         formulas: formulas.into_boxed_slice(),
         header,
-        field_rows: found.cells.iter().map(|(_, c)| c.row).collect(),
-        unit_cols,
+        rows,
     })
 }

@@ -3385,3 +3385,58 @@ fn a_table_of_villages_as_columns_is_read_as_the_table_turned() {
     assert!(twice[0]["message"].contains("第一次在 B 列"), "{twice:#?}");
     assert_eq!(january(&a, CD, "resident_pop"), Some(1000.0));
 }
+
+/// The same turned, a block each: the doses down the rows, each village a
+/// block of 应种 | 实种 | 接种率 under its name, and a 合计 block. Read
+/// as one unit's doses as rows, the first village's were the township's.
+#[test]
+fn a_table_of_village_blocks_is_read_as_the_table_turned() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let plain = rust_xlsxwriter::Format::new();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道社区卫生服务中心")
+        .unwrap();
+    ws.write(1, 6, "报告期：2026年1月").unwrap();
+    ws.merge_range(2, 0, 3, 0, "疫苗", &plain).unwrap();
+    for (k, name) in ["东门社区", "新村", "合计"].iter().enumerate() {
+        let c = 1 + 3 * k as u16;
+        ws.merge_range(2, c, 2, c + 2, name, &plain).unwrap();
+        for (j, sub) in ["应种人数", "实种人数", "接种率(%)"].iter().enumerate() {
+            ws.write(3, c + j as u16, *sub).unwrap();
+        }
+    }
+    // (dose, 东门社区, 新村, 合计) as (应种, 实种); 卡介苗's 合计 实种 is off.
+    for (i, (dose, blocks)) in [
+        ("乙肝疫苗第1剂", [(10.0, 9.0), (20.0, 18.0), (30.0, 27.0)]),
+        ("卡介苗", [(12.0, 12.0), (22.0, 21.0), (34.0, 34.0)]),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = 4 + i as u32;
+        ws.write(r, 0, *dose).unwrap();
+        for (k, &(due, given)) in blocks.iter().enumerate() {
+            let (due, given): (f64, f64) = (due, given);
+            let c = 1 + 3 * k as u16;
+            ws.write(r, c, due).unwrap();
+            ws.write(r, c + 1, given).unwrap();
+            ws.write(r, c + 2, (given / due * 1000.0).round() / 10.0)
+                .unwrap();
+        }
+    }
+    save_as_an_office_would(&d, &mut wb, "城东街道", "village blocks saved as .xls");
+    let (f, a) = check_january(&d);
+    assert_eq!(january(&a, "439902001001", "hepb1_due"), Some(10.0));
+    assert_eq!(january(&a, "439902001002", "bcg_given"), Some(21.0));
+    assert_eq!(january(&a, CD, "hepb1_due"), Some(30.0));
+    assert_eq!(january(&a, CD, "hepb1_given"), Some(27.0));
+    assert_eq!(january(&a, CD, "bcg_given"), Some(33.0));
+    let off: Vec<_> = f.iter().filter(|x| x["rule"] == "total_mismatch").collect();
+    assert_eq!(off.len(), 1, "{off:#?}");
+    assert_eq!(off[0]["cell"], "I6", "{off:#?}");
+    assert!(off[0]["message"].contains("C6:F6"), "{off:#?}");
+    assert_none_of(&f, &["unknown_unit", "duplicate_row", "rate_mismatch"]);
+}
