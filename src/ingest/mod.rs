@@ -868,12 +868,20 @@ fn ingest_rowwise(
     let Some((unit, month)) = identify(input, sheet, &meta, ctx, &base, out, given, None) else {
         return;
     };
-    let row_unit = village.map_or(unit, |(_, v)| v);
+    // A sheet named for one of the unit's villages (a workbook of a sheet
+    // a village, each 填报单位 the township) is that village's: read as
+    // the township's own, the villages' sheets were its returns three
+    // times over, each excluding the others.
+    let sheet_village = match reg.find_child(unit, sheet) {
+        NameMatch::Found(v) if village.is_none() && reg.unit(v).children.is_empty() => Some(v),
+        _ => None,
+    };
+    let row_unit = village.map(|(_, v)| v).or(sheet_village).unwrap_or(unit);
     let unit_code = reg.unit(unit).code.0;
     // Its figure columns headed by the unit's villages: the usual table
     // turned, read as one.
     let names_unit = |text: &str| {
-        village.is_none()
+        row_unit == unit
             && (matches!(
                 reg.find_child(unit, text),
                 NameMatch::Found(_) | NameMatch::Assumed(_)
