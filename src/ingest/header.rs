@@ -837,8 +837,18 @@ pub fn find_grouped(grid: &Grid<'_>, schemas: &Schemas) -> Vec<Header> {
             };
             let below = (row + 1)..=grid.last_row().min(row + 400);
             // The group column stands left of the figures (a sheet of
-            // thousands of columns is not searched through).
-            let first_sub = subs.iter().map(|(c, _)| *c).min().unwrap_or(0);
+            // thousands of columns is not searched through): of the
+            // group's figures, that is; a field of no group (签约人数) may
+            // stand left of it.
+            let first_sub = subs
+                .iter()
+                .filter(|(_, l)| {
+                    form.match_label(l)
+                        .is_none_or(|f| form.field(f).group.is_some())
+                })
+                .map(|(c, _)| *c)
+                .min()
+                .unwrap_or(0);
             let Some((group_col, groups)) = grid
                 .cols()
                 .take_while(|&c| c < first_sub)
@@ -868,8 +878,12 @@ pub fn find_grouped(grid: &Grid<'_>, schemas: &Schemas) -> Vec<Header> {
                             ![Some(name_col), serial_col, Some(group_col)].contains(&Some(*c))
                         })
                         .filter_map(|(c, l)| {
-                            let grouped = form
-                                .match_label(&format!("{g}{l}"))
+                            // Left of the group column, a field of no group
+                            // (常住人口数 | 签约人数 | 重点人群 | 人数 | 签约人数):
+                            // the second 签约人数 is the group's, not the first.
+                            let grouped = (*c > group_col)
+                                .then(|| form.match_label(&format!("{g}{l}")))
+                                .flatten()
                                 .filter(|&f| form.field(f).group.is_some());
                             let plain = || {
                                 form.match_label(l)
@@ -906,6 +920,23 @@ pub fn find_grouped(grid: &Grid<'_>, schemas: &Schemas) -> Vec<Header> {
         }
     }
     Vec::new()
+}
+
+/// Whether a usual header may stand over a table of a row per unit and
+/// group (常住人口数 | 签约人数 | 重点人群 | 人数 | 签约人数 | 签约率): a
+/// column it could not read is a group's sub-header that names no field
+/// alone (人数), or a field it read already. Only then is the table
+/// searched for a group column ([`find_grouped`]): a return of the usual
+/// layout is not.
+#[must_use]
+pub fn may_be_grouped(h: &Header, schemas: &Schemas) -> bool {
+    let form = schemas.form(h.form);
+    h.unknown.iter().any(|(l, why)| {
+        *why == Unread::Again || {
+            let l = normalize::label(l);
+            form.is_sub_label(&l) && form.match_label(&l).is_none()
+        }
+    })
 }
 
 /// Without a 单位名称 label, the unit names sit in the column just left of

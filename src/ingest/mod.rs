@@ -491,7 +491,22 @@ fn ingest_sheet(
         );
         return;
     }
-    let Some(header) = header::find_header(grid, ctx.schemas) else {
+    let header = header::find_header(grid, ctx.schemas);
+    // A row per unit and group beside fields of no group (常住人口数 |
+    // 签约人数 | 重点人群 | 人数 | 签约人数): read as the table of a row per
+    // unit and group it is, not as one row per unit (each village's rows
+    // after its first a duplicate, every group's figures lost).
+    if header
+        .as_ref()
+        .is_some_and(|h| header::may_be_grouped(h, ctx.schemas))
+    {
+        let grouped = header::find_grouped(grid, ctx.schemas);
+        if !grouped.is_empty() {
+            read_in_parts(file, input, sheet, grid, ctx, out, grouped, InParts::Join);
+            return;
+        }
+    }
+    let Some(header) = header else {
         // A row per unit and group (单位名称 | 病种 | 已管理人数 …): each
         // group's rows read as a part of the return, as a sheet of its own
         // would be (settling counts the parts together). What the readings

@@ -3083,6 +3083,88 @@ fn a_row_per_village_and_key_group_counts_each_group() {
     assert_none_of(&f, &["duplicate_row", "duplicate_return", "unknown_unit"]);
 }
 
+/// The same beside the fields of no group (单位名称 | 常住人口数 | 签约人数 |
+/// 重点人群 | 人数 | 签约人数 | 签约率), the village and its own figures
+/// merged down over its groups' rows: the first 签约人数 is the village's,
+/// the second its group's. Read as a row per village, each village's rows
+/// after its first were duplicates, and every group's figures were lost.
+#[test]
+fn key_group_rows_beside_the_fields_of_no_group_count_each() {
+    let d = Dir::new();
+    let plain = rust_xlsxwriter::Format::new();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 5, "报告期：2026年1月").unwrap();
+    let heads = [
+        "单位名称",
+        "常住人口数",
+        "签约人数",
+        "重点人群",
+        "人数",
+        "签约人数",
+        "签约率(%)",
+    ];
+    for (c, h) in heads.iter().enumerate() {
+        ws.write(2, c as u16, *h).unwrap();
+    }
+    // (village, residents, signed, [(group, 人数, 签约人数)]).
+    let villages = [
+        (
+            "东门社区",
+            1000.0,
+            400.0,
+            [("65岁及以上老年人", 120.0, 80.0), ("孕产妇", 10.0, 9.0)],
+        ),
+        (
+            "新村",
+            300.0,
+            90.0,
+            [("65岁及以上老年人", 90.0, 50.0), ("孕产妇", 7.0, 7.0)],
+        ),
+    ];
+    for (k, (village, residents, signed, groups)) in villages.iter().enumerate() {
+        let r = 3 + 2 * k as u32;
+        ws.merge_range(r, 0, r + 1, 0, village, &plain).unwrap();
+        ws.merge_range(r, 1, r + 1, 1, "", &plain).unwrap();
+        ws.write(r, 1, *residents).unwrap();
+        ws.merge_range(r, 2, r + 1, 2, "", &plain).unwrap();
+        ws.write(r, 2, *signed).unwrap();
+        for (j, (group, pop, s)) in groups.iter().enumerate() {
+            let row = r + j as u32;
+            ws.write(row, 3, *group).unwrap();
+            ws.write(row, 4, *pop).unwrap();
+            ws.write(row, 5, *s).unwrap();
+            let rate: f64 = (s / pop * 1000.0_f64).round() / 10.0;
+            ws.write(row, 6, rate).unwrap();
+        }
+    }
+    save_as_an_office_would(
+        &d,
+        &mut wb,
+        "城东街道家医",
+        "key group rows beside the form's own fields saved as .xls",
+    );
+    let (f, a) = check_january(&d);
+    assert_eq!(january(&a, CD, "resident_pop"), Some(1300.0));
+    assert_eq!(january(&a, CD, "signed"), Some(490.0));
+    assert_eq!(january(&a, CD, "elderly_pop"), Some(210.0));
+    assert_eq!(january(&a, CD, "elderly_signed"), Some(130.0));
+    assert_eq!(january(&a, CD, "maternal_signed"), Some(16.0));
+    assert_eq!(january(&a, "439902001002", "signed"), Some(90.0), "新村");
+    assert_none_of(
+        &f,
+        &[
+            "duplicate_row",
+            "duplicate_return",
+            "unknown_unit",
+            "rate_mismatch",
+        ],
+    );
+    assert_a_store_agrees(&d, &a, CD, &["signed", "elderly_signed", "maternal_pop"]);
+}
+
 /// The vaccination return as each village's 本地, 流动 and 合计 rows beside a
 /// 类别 column (its name merged down over them): the 合计 rows are the
 /// return, each checked against its 本地 and 流动 rows. With only 本地 and
