@@ -226,10 +226,22 @@ pub fn name_candidates(key: &str, parent: &str) -> Vec<String> {
     }
     let mut out: Vec<String> = Vec::new();
     for base in bases {
+        // 光明村委会 is 光明村's, 东门居委会 东门社区's: the word kept where
+        // the organisation's name shortens the unit's.
         let stems = NAME_SUFFIXES
             .iter()
-            .filter_map(|s| base.strip_suffix(s))
-            .map(str::to_string)
+            .filter_map(|s| Some((base.strip_suffix(s)?, s)))
+            .flat_map(|(stem, s)| {
+                let kept = match *s {
+                    "村民委员会" | "村委会" | "村卫生室" => Some("村"),
+                    "社区居委会" | "居委会" => Some("社区"),
+                    _ => None,
+                };
+                std::iter::once(stem.to_string()).chain(
+                    kept.filter(|k| !stem.is_empty() && !stem.ends_with(k))
+                        .map(|k| format!("{stem}{k}")),
+                )
+            })
             .collect::<Vec<_>>();
         for candidate in std::iter::once(base).chain(stems) {
             if !candidate.is_empty() && !out.contains(&candidate) {

@@ -1140,6 +1140,11 @@ mod tests {
             ("东门社区卫生服务站", dm),
             ("新村卫生所", xc),
             ("1.新村村委会", xc),
+            // The organisation's name shortening the unit's.
+            ("新村委会", xc),
+            ("新村民委员会", xc),
+            ("东门居委会", dm),
+            ("东门社区居委会", dm),
             // The code beside the name, either side, as some templates write them.
             ("439902001001 东门社区", dm),
             ("新村（439902001201）", xc),
