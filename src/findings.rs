@@ -470,6 +470,16 @@ impl Finding {
         self.severity_override.unwrap_or(self.rule.severity())
     }
 
+    /// Grades this finding at least `floor` (a column of figures that
+    /// counts nowhere is more than a note).
+    #[must_use]
+    pub fn at_least(mut self, floor: Severity) -> Finding {
+        if self.severity() > floor {
+            self.severity_override = Some(floor);
+        }
+        self
+    }
+
     /// Grades this finding as info only.
     #[must_use]
     pub fn info(mut self) -> Finding {

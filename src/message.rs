@@ -447,6 +447,14 @@ pub enum Detail {
         #[serde(default)]
         other_period: Vec<String>,
     },
+    /// A field's columns under blocks neither a part nor a period (男 |
+    /// 女), with no 合计 block: the first block's read, these not.
+    BlocksNotRead {
+        /// Each column not read, with its block (女 乙肝疫苗第1剂 应种人数).
+        labels: Vec<String>,
+        /// The header's rows, 1-based.
+        rows: (u32, u32),
+    },
     /// The 填报单位 is a village.
     ReporterIsVillage {
         /// As written.
@@ -1258,6 +1266,24 @@ impl Detail {
                 });
                 (parts.join(lang.pick("；", "; ")), help)
             }
+            Detail::BlocksNotRead { labels, rows: (a, b) } => (
+                pick(
+                    format!(
+                        "表头（第 {a}–{b} 行）中同一指标在不同标题下各有一栏，且没有合计栏：只读了第一栏，以下 {} 个栏目的数字未计入：{}",
+                        labels.len(),
+                        list(labels, 12, lang)
+                    ),
+                    format!(
+                        "the header (rows {a}–{b}) has a field under two headings and no 合计: the first was read, and the figures of these {} column(s) are not counted: {}",
+                        labels.len(),
+                        list(labels, 12, lang)
+                    ),
+                ),
+                Some(pick(
+                    "请加一栏合计（各栏之和），或每个指标只填一栏".into(),
+                    "add a 合计 column (their sum), or give each field one column".into(),
+                )),
+            ),
             Detail::ReporterIsVillage { text } => (
                 pick(
                     format!("填报单位“{text}”是村（社区）；报表应由乡镇（街道）及以上单位报送，本表未计入"),
@@ -1886,6 +1912,15 @@ mod tests {
                 },
                 vec!["乙肝疫苗第1剂 应种人数", "3–4"],
                 vec!["HepB dose 1 due", "3–4"],
+            ),
+            (
+                Rule::UnknownColumn,
+                Detail::BlocksNotRead {
+                    labels: vec!["女 乙肝疫苗第1剂 应种人数".into()],
+                    rows: (3, 5),
+                },
+                vec!["第 3–5 行", "女 乙肝疫苗第1剂 应种人数", "未计入"],
+                vec!["rows 3–5", "not counted"],
             ),
             (
                 Rule::UnknownColumn,

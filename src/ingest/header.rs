@@ -149,6 +149,10 @@ pub enum Unread {
     /// from January (本年累计, 1-3月累计) for a figure of the month, or
     /// last month's or last year's (上月, 上年同期).
     OtherPeriod,
+    /// A field read already from a column under another block, neither a
+    /// part of the return nor a period (男 | 女, 城镇 | 农村), and no 合计
+    /// block to read instead: this column's figures are counted nowhere.
+    OtherBlock,
 }
 
 /// Whether a label over a block of columns names figures of another
@@ -702,6 +706,29 @@ fn try_form<'r>(
                 beside.push((f, labels[i].col));
                 unknown.retain(|u| u.0 != i);
             }
+        }
+    }
+    // A field's column under a block that is neither a part nor a period
+    // (男 | 女) beside the one read, with no 合计 block to read instead:
+    // the first block's was read, and this one's figures are counted
+    // nowhere. Noted as a repeat, the women's were silently left out.
+    for &(i, f, m) in &again {
+        let Some(k) = columns.iter().position(|(g, _)| *g == f) else {
+            continue;
+        };
+        let kept = matched[k];
+        if kept.part() == Some(super::parts::Part::Total) {
+            continue;
+        }
+        let block = m.blocks().find(|b| {
+            !kept.blocks().any(|x| x == *b)
+                && super::parts::part_of(b).is_none()
+                && !PERIOD_WORDS.iter().any(|w| b.contains(w))
+                && !names_other_period(b, true)
+                && !names_other_period(b, false)
+        });
+        if let (Some(block), Some(u)) = (block, unknown.iter_mut().find(|u| u.0 == i)) {
+            *u = (i, Unread::OtherBlock, Some(block));
         }
     }
     let header = Header {

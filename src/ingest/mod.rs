@@ -1274,7 +1274,38 @@ fn report_header_columns(
     if let Some((cell, _)) = unlabelled.first() {
         f = f.cell(*cell);
     }
-    findings.push(f);
+    let unknown_at_all = match &f.detail {
+        Detail::UnknownColumns {
+            names,
+            unlabelled,
+            again,
+            other_period,
+        } => {
+            !(names.is_empty()
+                && unlabelled.is_empty()
+                && again.is_empty()
+                && other_period.is_empty())
+        }
+        _ => true,
+    };
+    if unknown_at_all {
+        findings.push(f);
+    }
+    // A field under two blocks of no known meaning (男 | 女) and no 合计:
+    // figures of the return not counted, said as a warning, not a note.
+    let other_block = unread(Unread::OtherBlock);
+    if !other_block.is_empty() {
+        findings.push(
+            base(
+                Rule::UnknownColumn,
+                Detail::BlocksNotRead {
+                    labels: other_block,
+                    rows,
+                },
+            )
+            .at_least(crate::findings::Severity::Warning),
+        );
+    }
 }
 
 /// Whose return a sheet is.

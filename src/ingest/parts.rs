@@ -39,14 +39,17 @@ impl Part {
     }
 }
 
-/// A sheet name's part, or a block label's: 本地 (户籍), 流动 (外来), 合计
-/// (总计, 合并).
+/// A sheet name's part, or a block label's: 本地 (户籍), 流动 (外来, 外地,
+/// and 非户籍 or 非本地, which are no 本地), 合计 (总计, 合并).
 pub(super) fn part_of(sheet: &str) -> Option<Part> {
     let name = crate::normalize::compact(sheet);
+    // 非户籍儿童 are the floating children: taken for 本地 by its 户籍, the
+    // block was a second 本地, not read, and they were counted nowhere.
+    let name = name.replace("非户籍", "流动").replace("非本地", "流动");
     let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
     match (
         has(&["本地", "户籍"]),
-        has(&["流动", "外来"]),
+        has(&["流动", "外来", "外地"]),
         has(&["合计", "总计", "合并"]),
     ) {
         (true, false, false) => Some(Part::Local),
@@ -356,6 +359,10 @@ mod tests {
         assert_eq!(part_of("本地"), Some(Part::Local));
         assert_eq!(part_of("本地儿童"), Some(Part::Local));
         assert_eq!(part_of(" 流动 "), Some(Part::Floating));
+        assert_eq!(part_of("户籍儿童"), Some(Part::Local));
+        assert_eq!(part_of("非户籍儿童"), Some(Part::Floating));
+        assert_eq!(part_of("非本地"), Some(Part::Floating));
+        assert_eq!(part_of("外地儿童"), Some(Part::Floating));
         assert_eq!(part_of("合计"), Some(Part::Total));
         assert_eq!(part_of("免疫"), None);
         assert_eq!(part_of("本地流动合计"), None);
