@@ -865,7 +865,7 @@ fn ingest_rowwise(
     out: &mut FileOut,
     found: &rowwise::Rowwise,
 ) {
-    let header = rowwise::header(found);
+    let mut header = rowwise::header(found);
     let form = ctx.schemas.form(found.form);
     let meta = meta::read_meta(grid, &header, sheet);
     let base = |rule: Rule, detail: Detail| {
@@ -916,6 +916,9 @@ fn ingest_rowwise(
         );
         return;
     }
+    // Blocks of no unit, part or period (指标 | 男 | 女): the first block
+    // read, the others said not counted.
+    header.unknown = rowwise::blocks_not_read(found, grid, form);
     // The figures side by side in a row of their own, read as a unit
     // row's, then named by their places on the sheet.
     let (range, uncached) = grid.sources();

@@ -419,6 +419,54 @@ pub(super) fn header(found: &Rowwise) -> Header {
     }
 }
 
+/// The blocks of `found` not read, where none is a part, a 合计 or a
+/// period (指标 | 男 | 女): the first block's figures are read, as before,
+/// and each other block's fields are named here with its heading (女
+/// 常住人口数), to be said as not counted ([`Unread::OtherBlock`]).
+pub(super) fn blocks_not_read(
+    found: &Rowwise,
+    grid: &Grid<'_>,
+    form: &crate::schema::Form,
+) -> Vec<(String, super::header::Unread)> {
+    if found.blocks.len() < 2 || !found.beside.is_empty() {
+        return Vec::new();
+    }
+    let heading = |b: &Block| {
+        b.heading
+            .and_then(|at| grid.cell(at.row, at.col).text())
+            .map(|t| (t.trim().to_string(), normalize::label(t)))
+    };
+    let headings: Option<Vec<(String, String)>> = found.blocks.iter().map(heading).collect();
+    let Some(headings) = headings else {
+        return Vec::new();
+    };
+    let known = |l: &str| {
+        super::parts::part_of(l).is_some()
+            || super::header::period_word(l).is_some()
+            || l.contains("累计")
+            || l.contains("本月")
+            || l.contains("上月")
+    };
+    if headings.iter().any(|(_, l)| known(l)) {
+        return Vec::new();
+    }
+    let read: Vec<CellRef> = found.cells.iter().map(|&(_, c)| c).collect();
+    found
+        .blocks
+        .iter()
+        .zip(&headings)
+        .filter(|(b, _)| !b.cells.iter().any(|(_, c)| read.contains(c)))
+        .flat_map(|(b, (shown, _))| {
+            b.cells.iter().map(move |&(f, _)| {
+                (
+                    format!("{shown} {}", form.field(f).display_label()),
+                    super::header::Unread::OtherBlock,
+                )
+            })
+        })
+        .collect()
+}
+
 /// The found cells side by side in row 0 of a range of their own (with
 /// their formulas that have no saved value), to be read as one unit row.
 pub(super) fn as_row(

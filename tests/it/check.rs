@@ -3640,4 +3640,38 @@ fn blocks_of_a_dose_are_parts_a_total_or_said_not_counted() {
             );
         }
     }
+    // The same of one unit's fields as rows: 指标 | 男 | 女.
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 3, "报告期：2026年1月").unwrap();
+    for (c, h) in ["指标", "男", "女"].iter().enumerate() {
+        ws.write(2, c as u16, *h).unwrap();
+    }
+    for (r, (label, men, women)) in [
+        ("常住人口数", 1000.0, 1100.0),
+        ("签约人数", 400.0, 450.0),
+        ("本月履约服务人次", 10.0, 12.0),
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write(3 + r as u32, 0, *label).unwrap();
+        ws.write(3 + r as u32, 1, *men).unwrap();
+        ws.write(3 + r as u32, 2, *women).unwrap();
+    }
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    let (f, a) = check_january(&d);
+    assert_eq!(january(&a, CD, "resident_pop"), Some(1000.0));
+    let not_read: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "unknown_column" && x["severity"] == "warning")
+        .collect();
+    assert_eq!(not_read.len(), 1, "{f:#?}");
+    assert!(
+        not_read[0]["message"].contains("女 常住人口数"),
+        "{not_read:#?}"
+    );
 }
