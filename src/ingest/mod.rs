@@ -752,7 +752,7 @@ fn keep_rows(read: &Read<'_>, out: &mut FileOut, rows: rows::Rows, beside: Optio
             .push(empty_return(&base, ctx.registry, unit, month));
         return;
     }
-    let correction = marked_correction(meta, input);
+    let correction = marked_correction(meta, input, sheet);
     let mut push = |rows: rows::Rows, columns: &[(crate::schema::FieldIdx, u32)]| {
         let ret_idx = out.returns.len();
         out.findings.extend(rows.findings);
@@ -843,14 +843,16 @@ fn empty_return(
     .period(month)
 }
 
-/// Whether a return is marked a correction, above its header or in its
-/// file name (FORMS.md §4).
-fn marked_correction(meta: &Meta, input: &Input) -> bool {
+/// Whether a return is marked a correction, above its header, in its
+/// file name or in its sheet's name, the sheet's own title (FORMS.md §4): a
+/// workbook that keeps the return sent beside 家医（更正） had the two as
+/// a `duplicate_return`, though it was marked as the message asks.
+fn marked_correction(meta: &Meta, input: &Input, sheet: &str) -> bool {
     let file_name = Path::new(&input.display)
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("");
-    meta.correction || meta::marks_correction(file_name)
+    meta.correction || meta::marks_correction(file_name) || meta::marks_correction(sheet)
 }
 
 /// Reads a return whose fields are rows ([`rowwise`]): about the 填报单位
@@ -981,7 +983,7 @@ fn ingest_rowwise(
         return;
     }
     let last = found.cells.iter().map(|(_, c)| c.row).max().unwrap_or(0);
-    let correction = marked_correction(&meta, input);
+    let correction = marked_correction(&meta, input, sheet);
     let mut push = |(values, findings): (Vec<_>, Vec<Finding>),
                     columns: &[(crate::schema::FieldIdx, u32)]| {
         out.findings.extend(findings);

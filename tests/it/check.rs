@@ -3675,3 +3675,40 @@ fn blocks_of_a_dose_are_parts_a_total_or_said_not_counted() {
         "{not_read:#?}"
     );
 }
+
+/// A workbook that keeps the return sent beside its corrected copy, the
+/// copy's sheet named 家医（更正）: the mark is in its sheet's name, the
+/// sheet's own title, and the copy replaces the first (FORMS.md §4), in a
+/// run and in a store.
+#[test]
+fn a_sheet_named_as_a_correction_replaces_the_return_beside_it() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (sheet, signed) in [("家医", [400.0, 90.0]), ("家医（更正）", [410.0, 95.0])] {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet).unwrap();
+        util::write_sheet(
+            ws,
+            "family_doctor",
+            "城东街道",
+            Some("2026年1月"),
+            &[
+                ("东门社区", vec![("signed", V::N(signed[0]))]),
+                ("新村", vec![("signed", V::N(signed[1]))]),
+            ],
+            None,
+        );
+    }
+    save_as_an_office_would(
+        &d,
+        &mut wb,
+        "城东街道",
+        "a corrected sheet beside the first saved as .xls",
+    );
+    let (f, a) = check_january(&d);
+    assert_eq!(january(&a, CD, "signed"), Some(505.0));
+    assert_none_of(&f, &["duplicate_return"]);
+    assert!(f.iter().any(|x| x["rule"] == "correction"), "{f:#?}");
+    assert_a_store_agrees(&d, &a, CD, &["signed"]);
+}
