@@ -2174,6 +2174,21 @@ pub fn ingest(
     };
     let mut recorded: Vec<Submission> = Vec::new();
     let mut with_returns: HashSet<&str> = HashSet::new();
+    // Each new return's id: its file's content and its sheet; a second
+    // return of one sheet (two forms' tables stacked on it) its form too.
+    let mut ids: Vec<String> = Vec::new();
+    let mut seen: HashSet<(u32, &str)> = HashSet::new();
+    for r in batch.returns.iter().skip(old_returns) {
+        let hash = hash_of
+            .get(batch.files[r.file as usize].as_str())
+            .copied()
+            .unwrap_or("");
+        ids.push(if seen.insert((r.file, r.sheet.as_str())) {
+            format!("{hash}:{}", r.sheet)
+        } else {
+            format!("{hash}:{}|{}", r.sheet, schemas.form(r.form).id)
+        });
+    }
     for (k, r) in batch.returns.iter().enumerate().skip(old_returns) {
         let file = batch.files[r.file as usize].as_str();
         with_returns.insert(file);
@@ -2181,7 +2196,7 @@ pub fn ingest(
         let unit = registry.unit(r.unit);
         let status = Status::of(r.status);
         recorded.push(Submission {
-            id: format!("{hash}:{}", r.sheet),
+            id: ids[k - old_returns].clone(),
             file: file.to_string(),
             content_hash: hash.to_string(),
             sheet: r.sheet.clone(),
@@ -2230,14 +2245,7 @@ pub fn ingest(
     }
     let spans = crate::validate::returns::return_spans(&batch);
     for (month, rets) in &by_month {
-        let ids: Vec<String> = rets
-            .iter()
-            .map(|&k| {
-                let r = &batch.returns[k];
-                let hash = hash_of.get(batch.files[r.file as usize].as_str());
-                format!("{}:{}", hash.copied().unwrap_or(""), r.sheet)
-            })
-            .collect();
+        let ids: Vec<String> = rets.iter().map(|&k| ids[k - old_returns].clone()).collect();
         let mut sid: Vec<&str> = Vec::new();
         let mut code = Vec::new();
         let mut form: Vec<&str> = Vec::new();

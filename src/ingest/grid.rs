@@ -9,6 +9,9 @@ use super::workbook::Sheet;
 /// Formula cells saved without a value: their place and their formula.
 pub type Formulas = [((u32, u32), String)];
 
+/// A copy of a sheet's range, and its formulas without a saved value.
+pub type Copy = (Range<Data>, Vec<((u32, u32), String)>);
+
 /// A worksheet's cells, addressed by absolute 0-based row and column.
 pub struct Grid<'a> {
     range: &'a Range<Data>,
@@ -93,6 +96,28 @@ impl<'a> Grid<'a> {
                 Err(_) => Cell::Empty,
             },
         }
+    }
+
+    /// A copy of the sheet with `rows` emptied, and its formulas without a
+    /// saved value outside them: one of two tables stacked on a sheet, each
+    /// with what stands above the first (its 填报单位 and 报告期).
+    #[must_use]
+    pub fn without_rows(&self, rows: std::ops::RangeInclusive<u32>) -> Copy {
+        let mut range = self.range.clone();
+        for row in rows.clone() {
+            for col in self.cols() {
+                if range.get_value((row, col)).is_some() {
+                    range.set_value((row, col), Data::Empty);
+                }
+            }
+        }
+        let uncached = self
+            .uncached
+            .iter()
+            .filter(|((r, _), _)| !rows.contains(r))
+            .cloned()
+            .collect();
+        (range, uncached)
     }
 
     /// The range and the formulas without a saved value, as read.

@@ -492,6 +492,23 @@ fn ingest_sheet(
         return;
     }
     let header = header::find_header(grid, ctx.schemas);
+    // Two forms' tables stacked on one sheet (免疫 above, 家医 below): each
+    // read as its own return, with what stands above the first. Read as
+    // one, the second's villages were the first's again (`duplicate_row`),
+    // its figures summed into the first's 合计 check, and its form lost.
+    if let Some((upper, lower)) = header.as_ref().and_then(|h| stacked(grid, h, ctx.schemas)) {
+        for (range, uncached) in [upper, lower] {
+            ingest_sheet(
+                file,
+                input,
+                sheet,
+                &Grid::with_formulas(&range, &uncached),
+                ctx,
+                out,
+            );
+        }
+        return;
+    }
     // A row per unit and group beside fields of no group (常住人口数 |
     // 签约人数 | 重点人群 | 人数 | 签约人数): read as the table of a row per
     // unit and group it is, not as one row per unit (each village's rows
@@ -782,6 +799,58 @@ fn keep_rows(read: &Read<'_>, out: &mut FileOut, rows: rows::Rows, beside: Optio
         let second = push(more, &header.beside);
         out.beside.push((first, second));
     }
+}
+
+/// Where a sheet holds a second table of another form below the first
+/// (its header's 单位名称 under the first's name column): the sheet with
+/// the second table emptied, then with the first emptied (what stands
+/// above the first header kept for both). Asked only of a row whose name
+/// cell is a name label, so a return of one table costs one cell a row.
+fn stacked(
+    grid: &Grid<'_>,
+    found: &Header,
+    schemas: &crate::schema::Schemas,
+) -> Option<(grid::Copy, grid::Copy)> {
+    let name_col = found.name_col?;
+    let name_label = |r: u32| {
+        grid.cell(r, name_col)
+            .text()
+            .is_some_and(|t| header::is_name_label(&crate::normalize::label(t)))
+    };
+    // The header found is the sheet's best: the other table may be below
+    // it, or above it (a form of fewer columns).
+    let below = || {
+        ((found.last_row + 2)..=grid.last_row())
+            .filter(|&r| name_label(r))
+            .find_map(|r| {
+                let (range, uncached) = grid.without_rows(found.first_row..=r - 1);
+                let next = header::find_header(&Grid::with_formulas(&range, &uncached), schemas)?;
+                (next.form != found.form && next.first_row >= r.saturating_sub(2))
+                    .then(|| (found.clone(), next))
+            })
+    };
+    let above = || {
+        let first = (grid.first_row()..found.first_row).find(|&r| name_label(r))?;
+        let (range, uncached) = grid.without_rows(found.first_row..=grid.last_row());
+        let top = header::find_header(&Grid::with_formulas(&range, &uncached), schemas)?;
+        (top.form != found.form && top.first_row + 2 >= first).then(|| (top, found.clone()))
+    };
+    let (h, next) = below().or_else(above)?;
+    let h = &h;
+    // The first table ends at its last row with a figure; what follows up
+    // to the second (its footer) stays the first's.
+    let table_end = ((h.last_row + 1)..next.first_row)
+        .filter(|&r| h.columns.iter().any(|&(_, c)| !grid.cell(r, c).is_blank()))
+        .max()
+        .unwrap_or(h.last_row);
+    let start = ((table_end + 1)..=next.first_row)
+        .find(|&r| {
+            grid.cols().any(|c| !grid.cell(r, c).is_blank()) && !rows::is_footer_line(grid, r)
+        })
+        .unwrap_or(next.first_row);
+    let upper = grid.without_rows(start..=grid.last_row());
+    let lower = grid.without_rows(h.first_row..=start - 1);
+    Some((upper, lower))
 }
 
 /// Whose return a sheet is and of which month, each by its one owner

@@ -30,6 +30,16 @@ const FOOTER_KEYS: [&str; 13] = [
     "说明:",
 ];
 
+/// Whether `row` is a footer line (填表人：…, 报出日期：…).
+pub(super) fn is_footer_line(grid: &Grid<'_>, row: u32) -> bool {
+    grid.cols().any(|c| {
+        grid.cell(row, c).text().is_some_and(|t| {
+            let t = normalize::compact(t);
+            FOOTER_KEYS.iter().any(|k| t.starts_with(k))
+        })
+    })
+}
+
 /// Names of the 栏次 row's text columns (甲 乙 丙).
 const COLUMN_NUMBER_MARKS: [&str; 4] = ["甲", "乙", "丙", "栏次"];
 

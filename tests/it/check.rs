@@ -3712,3 +3712,89 @@ fn a_sheet_named_as_a_correction_replaces_the_return_beside_it() {
     assert!(f.iter().any(|x| x["rule"] == "correction"), "{f:#?}");
     assert_a_store_agrees(&d, &a, CD, &["signed"]);
 }
+
+/// Two forms' tables stacked on one sheet, the 填报单位 and 报告期 above
+/// the first and a title above the second: each its own return, whichever
+/// has more columns. Read as one, the second's villages were the first's
+/// again (`duplicate_row`), or the first table was taken for lines above
+/// the second's header, and a form lost.
+#[test]
+fn two_forms_stacked_on_one_sheet_are_two_returns() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 4, "报告期：2026年1月").unwrap();
+    for (c, h) in [
+        "序号",
+        "单位名称",
+        "常住人口数",
+        "签约人数",
+        "本月履约服务人次",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write(2, c as u16, *h).unwrap();
+    }
+    for (i, (name, pop, signed)) in [("东门社区", 1000.0, 400.0), ("新村", 300.0, 90.0)]
+        .iter()
+        .enumerate()
+    {
+        let r = 3 + i as u32;
+        ws.write(r, 0, (i + 1) as f64).unwrap();
+        ws.write(r, 1, *name).unwrap();
+        ws.write(r, 2, *pop).unwrap();
+        ws.write(r, 3, *signed).unwrap();
+        ws.write(r, 4, 5.0).unwrap();
+    }
+    ws.write(5, 0, "填表人：李四").unwrap();
+    ws.write(7, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
+    let heads = [
+        "序号",
+        "单位名称",
+        "乙肝疫苗第1剂应种人数",
+        "乙肝疫苗第1剂实种人数",
+        "卡介苗应种人数",
+        "卡介苗实种人数",
+    ];
+    for (c, h) in heads.iter().enumerate() {
+        ws.write(8, c as u16, *h).unwrap();
+    }
+    for (i, (name, figures)) in [
+        ("东门社区", [10.0, 9.0, 12.0, 12.0]),
+        ("新村", [5.0, 5.0, 4.0, 3.0]),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = 9 + i as u32;
+        ws.write(r, 0, (i + 1) as f64).unwrap();
+        ws.write(r, 1, *name).unwrap();
+        for (k, v) in figures.iter().enumerate() {
+            ws.write(r, 2 + k as u16, *v).unwrap();
+        }
+    }
+    ws.write(11, 1, "合计").unwrap();
+    for (k, v) in [15.0, 14.0, 16.0, 15.0].iter().enumerate() {
+        ws.write(11, 2 + k as u16, *v).unwrap();
+    }
+    save_as_an_office_would(&d, &mut wb, "城东街道", "two stacked tables saved as .xls");
+    let (f, a) = check_january(&d);
+    assert_eq!(january(&a, CD, "hepb1_due"), Some(15.0));
+    assert_eq!(january(&a, CD, "bcg_given"), Some(15.0));
+    assert_eq!(january(&a, CD, "signed"), Some(490.0));
+    assert_eq!(january(&a, "439902001002", "resident_pop"), Some(300.0));
+    assert_none_of(
+        &f,
+        &[
+            "duplicate_row",
+            "total_mismatch",
+            "unknown_unit",
+            "period_missing",
+        ],
+    );
+    assert_a_store_agrees(&d, &a, CD, &["hepb1_due", "signed"]);
+}
