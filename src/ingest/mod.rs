@@ -1333,36 +1333,29 @@ fn report_header_columns(
             .map(|(label, _)| label.clone())
             .collect()
     };
-    let mut f = base(
-        Rule::UnknownColumn,
-        Detail::UnknownColumns {
-            names: unread(Unread::NoField),
-            again: unread(Unread::Again),
-            other_period: unread(Unread::OtherPeriod),
-            unlabelled: unlabelled
-                .iter()
-                .map(|(c, n)| (CellRef::col_name(c.col), *n))
-                .collect(),
-        },
+    let (names, again, other_period) = (
+        unread(Unread::NoField),
+        unread(Unread::Again),
+        unread(Unread::OtherPeriod),
     );
-    if let Some((cell, _)) = unlabelled.first() {
-        f = f.cell(*cell);
-    }
-    let unknown_at_all = match &f.detail {
-        Detail::UnknownColumns {
-            names,
-            unlabelled,
-            again,
-            other_period,
-        } => {
-            !(names.is_empty()
-                && unlabelled.is_empty()
-                && again.is_empty()
-                && other_period.is_empty())
+    let noted =
+        !(names.is_empty() && again.is_empty() && other_period.is_empty() && unlabelled.is_empty());
+    if noted {
+        let mut f = base(
+            Rule::UnknownColumn,
+            Detail::UnknownColumns {
+                names,
+                again,
+                other_period,
+                unlabelled: unlabelled
+                    .iter()
+                    .map(|(c, n)| (CellRef::col_name(c.col), *n))
+                    .collect(),
+            },
+        );
+        if let Some((cell, _)) = unlabelled.first() {
+            f = f.cell(*cell);
         }
-        _ => true,
-    };
-    if unknown_at_all {
         findings.push(f);
     }
     // A field under two blocks of no known meaning (男 | 女) and no 合计:
