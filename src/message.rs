@@ -533,8 +533,11 @@ pub enum Detail {
     },
     /// A row with figures and no name.
     RowWithoutName {
-        /// 1-based row.
+        /// 1-based row (its column, `across`).
         row: u32,
+        /// The units are columns (a table turned).
+        #[serde(default)]
+        across: bool,
     },
     /// A unit twice in one return.
     RowTwice {
@@ -556,6 +559,9 @@ pub enum Detail {
         suggestion: Option<String>,
         /// The same name elsewhere: (unit, its parent, code).
         elsewhere: Option<(String, String, String)>,
+        /// The units are columns (a table turned).
+        #[serde(default)]
+        across: bool,
     },
     /// A village's row in a county's return that its township's own return
     /// lists too.
@@ -818,6 +824,9 @@ pub enum Detail {
         parent: String,
         /// The month.
         month: Month,
+        /// The return's units are columns (a table turned).
+        #[serde(default)]
+        across: bool,
     },
 }
 
@@ -1408,7 +1417,17 @@ impl Detail {
                     "if it is a second total, delete one of the two; if it is the health centre's own figures, enter them under their villages".into(),
                 )),
             ),
-            Detail::RowWithoutName { row } => (
+            Detail::RowWithoutName { row, across: true } => (
+                pick(
+                    format!("{} 列填有数字，但没有单位名称", CellRef::col_name(row.saturating_sub(1))),
+                    format!("column {} has figures but no unit name", CellRef::col_name(row.saturating_sub(1))),
+                ),
+                Some(pick(
+                    "请在该列的“单位名称”处填写村（社区）名称".into(),
+                    "write the village/community name at the head of the column".into(),
+                )),
+            ),
+            Detail::RowWithoutName { row, across: false } => (
                 pick(format!("第 {row} 行填有数字，但没有单位名称"), format!("row {row} has figures but no unit name")),
                 Some(pick(
                     "请在“单位名称”栏填写村（社区）名称".into(),
@@ -1438,10 +1457,11 @@ impl Detail {
                     "delete the repeated row, or fix its name if it is another unit".into(),
                 )),
             ),
-            Detail::UnknownRow { name, parent, suggestion, elsewhere } => {
+            Detail::UnknownRow { name, parent, suggestion, elsewhere, across } => {
+                let (line, zh) = if *across { ("column", "列") } else { ("row", "行") };
                 let text = pick(
-                    format!("“{name}”不是单位名录中{parent}下属的单位，此行未计入汇总"),
-                    format!("{name} is not a unit of {parent} in the registry; its row is not counted"),
+                    format!("“{name}”不是单位名录中{parent}下属的单位，此{zh}未计入汇总"),
+                    format!("{name} is not a unit of {parent} in the registry; its {line} is not counted"),
                 );
                 let note = elsewhere.as_ref().map(|(u, p, code)| {
                     pick(
@@ -1764,16 +1784,19 @@ impl Detail {
                 },
                 None,
             ),
-            Detail::MissingRow { unit, parent, month } => (
-                pick(
-                    format!("{parent}{}的报表中没有“{unit}”这一行", m(month)),
-                    format!("{unit} has no row in {parent}'s return for {month}"),
-                ),
-                Some(pick(
-                    "请补上该单位的行；确实没有数字的，也请保留该行并留空".into(),
-                    "add the unit's row, with its figures or left empty if it truly reported nothing".into(),
-                )),
-            ),
+            Detail::MissingRow { unit, parent, month, across } => {
+                let (line, zh) = if *across { ("column", "列") } else { ("row", "行") };
+                (
+                    pick(
+                        format!("{parent}{}的报表中没有“{unit}”这一{zh}", m(month)),
+                        format!("{unit} has no {line} in {parent}'s return for {month}"),
+                    ),
+                    Some(pick(
+                        format!("请补上该单位的{zh}；确实没有数字的，也请保留该{zh}并留空"),
+                        format!("add the unit's {line}, with its figures or left empty if it truly reported nothing"),
+                    )),
+                )
+            }
         }
     }
 }
@@ -1973,6 +1996,7 @@ mod tests {
                     parent: "城东街道".into(),
                     suggestion: Some("东门社区".into()),
                     elsewhere: None,
+                    across: false,
                 },
                 vec!["东们社区", "城东街道", "是否应为“东门社区”？"],
                 vec!["东们社区", "城东街道", "did you mean 东门社区?"],
@@ -2157,6 +2181,7 @@ mod tests {
                     unit: "红旗村".into(),
                     parent: "新民镇".into(),
                     month: jan,
+                    across: false,
                 },
                 vec!["红旗村", "新民镇"],
                 vec!["红旗村", "新民镇"],

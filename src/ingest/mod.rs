@@ -1125,6 +1125,9 @@ fn ingest_turned(
     for f in &mut rows.findings {
         f.cell = f.cell.map(|c| turned.place(c));
         // A row of the table turned is a column of the sheet.
+        if let Detail::UnknownRow { across, .. } = &mut f.detail {
+            *across = true;
+        }
         let (Detail::SecondTotalRow {
             first_row: n,
             across,
@@ -1138,7 +1141,8 @@ fn ingest_turned(
             total_row: n,
             across,
             ..
-        }) = &mut f.detail
+        }
+        | Detail::RowWithoutName { row: n, across }) = &mut f.detail
         else {
             continue;
         };

@@ -482,7 +482,10 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                     ctx.finding(
                         Rule::UnknownUnit,
                         name_cell,
-                        Detail::RowWithoutName { row: row + 1 },
+                        Detail::RowWithoutName {
+                            row: row + 1,
+                            across: false,
+                        },
                     )
                     .unit(parent_code),
                 );
@@ -952,6 +955,7 @@ fn unknown_unit(
             parent: parent.name.clone(),
             suggestion,
             elsewhere,
+            across: false,
         },
     )
     .unit(parent.code)

@@ -703,6 +703,7 @@ impl<'a> Judge<'a> {
                     unit: name,
                     parent: registry.unit(r.unit).name.clone(),
                     month,
+                    across: r.across,
                 };
                 out.0.push(
                     self.missing(form, month, c, detail)

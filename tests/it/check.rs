@@ -3461,11 +3461,51 @@ fn a_table_of_villages_as_columns_is_read_as_the_table_turned() {
     assert_eq!(unknown.len(), 1, "{unknown:#?}");
     assert_eq!(unknown[0]["cell"], "C3", "{unknown:#?}");
     assert!(unknown[0]["message"].contains("新村"), "{unknown:#?}");
+    // Its column, not a row, is what is not counted.
+    assert!(
+        unknown[0]["message"].contains("此列未计入汇总"),
+        "{unknown:#?}"
+    );
     let twice: Vec<_> = f.iter().filter(|x| x["rule"] == "duplicate_row").collect();
     assert_eq!(twice.len(), 1, "{twice:#?}");
     assert_eq!(twice[0]["cell"], "D3", "{twice:#?}");
     assert!(twice[0]["message"].contains("第一次在 B 列"), "{twice:#?}");
     assert_eq!(january(&a, CD, "resident_pop"), Some(1000.0));
+    // A village left out is asked for as a column.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 3, "报告期：2026年1月").unwrap();
+    for (c, h) in ["指标", "东门社区", "合计"].iter().enumerate() {
+        ws.write(2, c as u16, *h).unwrap();
+    }
+    for (r, (label, values)) in [
+        ("常住人口数", [1000.0, 1000.0]),
+        ("签约人数", [400.0, 400.0]),
+        ("本月履约服务人次", [25.0, 25.0]),
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write(3 + r as u32, 0, *label).unwrap();
+        for (c, v) in values.iter().enumerate() {
+            ws.write(3 + r as u32, 1 + c as u16, *v).unwrap();
+        }
+    }
+    std::fs::remove_dir_all(d.path("in")).unwrap();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    let (f, _) = check_january(&d);
+    let missing: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "missing_return" && x["message"].contains("新村"))
+        .collect();
+    assert_eq!(missing.len(), 1, "{f:#?}");
+    assert!(
+        missing[0]["message"].contains("没有“新村”这一列")
+            && missing[0]["message"].contains("请补上该单位的列"),
+        "{missing:#?}"
+    );
 }
 
 /// The same turned, a block each: the doses down the rows, each village a
