@@ -907,7 +907,8 @@ fn month_values(df: DataFrame, keys: Keys) -> PolarsResult<DataFrame> {
 ///
 /// A counting sort by leaf-field, each leaf-field's few rows then put in
 /// month order: sorting `(mkey, row)` pairs on every core took 20–30 ms
-/// of the 430,000 vaccination figures of a city's year at 2 threads.
+/// of the 430,000 vaccination figures of a city's year at 2 threads, this
+/// 5 ms.
 /// Where the leaf-fields span far more keys than there are rows (a
 /// registry of many units and a batch of few), the pairs are sorted.
 fn by_key_then_read(mkey: &[u64], lk: &[u64], mi: &[u32]) -> Vec<u32> {
@@ -1062,8 +1063,11 @@ pub(super) fn roll_up(
 /// month and (for a dropout rate) the `minus`'s, took 45–52 ms of the
 /// vaccination form's roll-up of a city's 2026Q4 from its store and
 /// 70–85 ms over its three forms (2 threads, release, each collected and
-/// timed alone); each side found by a binary search in the sorted month
-/// keys takes a tenth of that.
+/// timed alone). Each side found by a binary search in the sorted month
+/// keys, the vaccination form's rates took 21 ms and its dose sequences'
+/// 16; each rate's numerator and denominator walked side by side (each
+/// field's months are one run of the sorted keys, by unit and month),
+/// 9–13 ms and 5–6 (three runs).
 fn pairs(monthly: &LazyFrame, table: &DataFrame, keys: Keys) -> PolarsResult<LazyFrame> {
     let kernel = Pairs::new(table, keys)?;
     Ok(monthly.clone().map(
@@ -1077,17 +1081,20 @@ fn pairs(monthly: &LazyFrame, table: &DataFrame, keys: Keys) -> PolarsResult<Laz
 }
 
 /// The kernel of step 5's pairs: the rates of [`ratios`] (or the
-/// sequences of [`sequences`]) by their numerator.
+/// sequences of [`sequences`]).
 struct Pairs {
     keys: Keys,
-    /// Each form-field, the rates it is the numerator of.
-    by_num: Vec<Vec<Ratio>>,
+    ratios: Vec<Ratio>,
 }
+
+/// One pair of [`Pairs::run`]: `lk`, `mi`, `n`, `d`, `stock`.
+type Pair = (u64, u32, f64, f64, bool);
 
 /// One row of the rates' table.
 #[derive(Clone, Copy)]
 struct Ratio {
     rate: u64,
+    num: u64,
     den: u64,
     minus: Option<u64>,
     /// Both sides taken as a stock (the denominator's kind).
@@ -1101,21 +1108,18 @@ impl Pairs {
         let den = table.column("den")?.u64()?;
         let minus = table.column("minus")?.u64()?;
         let stock = table.column("rstock")?.bool()?;
-        let mut by_num: Vec<Vec<Ratio>> = vec![Vec::new(); keys.fields as usize];
-        for i in 0..table.height() {
-            let (Some(rate), Some(num), Some(den)) = (rate.get(i), num.get(i), den.get(i)) else {
-                continue;
-            };
-            if let Some(slot) = by_num.get_mut(num as usize) {
-                slot.push(Ratio {
-                    rate,
-                    den,
+        let ratios = (0..table.height())
+            .filter_map(|i| {
+                Some(Ratio {
+                    rate: rate.get(i)?,
+                    num: num.get(i)?,
+                    den: den.get(i)?,
                     minus: minus.get(i),
                     stock: stock.get(i).unwrap_or(false),
-                });
-            }
-        }
-        Ok(Pairs { keys, by_num })
+                })
+            })
+            .collect();
+        Ok(Pairs { keys, ratios })
     }
 
     fn schema() -> SchemaRef {
@@ -1135,62 +1139,68 @@ impl Pairs {
     /// `df`: the month values, one row per leaf-field and month, sorted by
     /// `mkey` with no key twice ([`month_values`]).
     fn run(&self, df: &DataFrame) -> PolarsResult<DataFrame> {
-        let (mkey, mi, sum, last) = (
+        let (mkey, sum, last) = (
             df.column("mkey")?.u64()?.rechunk(),
-            df.column("mi")?.u32()?.rechunk(),
             df.column("sum")?.f64()?.rechunk(),
             df.column("last")?.f64()?.rechunk(),
         );
-        let (mkey, mi, sum, last) = (
-            mkey.cont_slice()?,
-            mi.cont_slice()?,
-            sum.cont_slice()?,
-            last.cont_slice()?,
-        );
+        let (mkey, sum, last) = (mkey.cont_slice()?, sum.cont_slice()?, last.cont_slice()?);
         let Keys { units, months, .. } = self.keys;
-        // The row of one field of the row's unit and month, where reported.
-        let row_of = |ff: u64, unit: u64, mi: u32| {
-            let key = (ff * units + unit) * months + u64::from(mi);
-            mkey.binary_search(&key).ok()
+        // A field's keys are `ff × U × M + unit × M + month`: one run of
+        // the sorted keys, in which the rest after `ff × U × M` (its unit
+        // and month) rises.
+        let span = units * months;
+        let run_of = |ff: u64| {
+            let from = mkey.partition_point(|&k| k < ff * span);
+            let to = from + mkey[from..].partition_point(|&k| k < (ff + 1) * span);
+            (ff * span, from, to)
+        };
+        // The row of `side` whose rest is `rest`, its cursor moved on to it.
+        let seek = |(base, _, to): (u64, usize, usize), at: &mut usize, rest: u64| {
+            while *at < to && mkey[*at] - base < rest {
+                *at += 1;
+            }
+            (*at < to && mkey[*at] - base == rest).then_some(*at)
         };
         let pick = |row: usize, stock: bool| if stock { last[row] } else { sum[row] };
-        let found: Vec<(u64, u32, f64, f64, bool)> = (0..mkey.len())
-            .into_par_iter()
-            .with_min_len(4096)
-            .flat_map_iter(|row| {
-                let lk = mkey[row] / months;
-                let (ff, unit) = (lk / units, lk % units);
-                let m = mi[row];
-                self.by_num
-                    .get(ff as usize)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(move |r| {
-                        let d = row_of(r.den, unit, m)?;
-                        let n = match r.minus {
-                            // A dropout rate counts a month only where its
-                            // `minus` was reported too.
-                            Some(minus) => {
-                                pick(row, r.stock) - pick(row_of(minus, unit, m)?, r.stock)
-                            }
-                            None => pick(row, r.stock),
-                        };
-                        Some((r.rate * units + unit, m, n, pick(d, r.stock), r.stock))
-                    })
+        let found: Vec<Vec<Pair>> = self
+            .ratios
+            .par_iter()
+            .map(|r| {
+                let (num, den) = (run_of(r.num), run_of(r.den));
+                let minus = r.minus.map(run_of);
+                let (mut at_den, mut at_minus) = (den.1, minus.map_or(0, |m| m.1));
+                let mut out = Vec::new();
+                for (row, &key) in mkey.iter().enumerate().take(num.2).skip(num.1) {
+                    let rest = key - num.0;
+                    let Some(d) = seek(den, &mut at_den, rest) else {
+                        continue;
+                    };
+                    let n = match minus {
+                        // A dropout rate counts a month only where its
+                        // `minus` was reported too.
+                        Some(m) => match seek(m, &mut at_minus, rest) {
+                            Some(k) => pick(row, r.stock) - pick(k, r.stock),
+                            None => continue,
+                        },
+                        None => pick(row, r.stock),
+                    };
+                    let (unit, mi) = (rest / months, (rest % months) as u32);
+                    out.push((r.rate * units + unit, mi, n, pick(d, r.stock), r.stock));
+                }
+                out
             })
             .collect();
-        let h = found.len();
+        let h = found.iter().map(Vec::len).sum();
+        let all = || found.iter().flatten();
         DataFrame::new(
             h,
             vec![
-                Column::new("lk".into(), found.iter().map(|f| f.0).collect::<Vec<u64>>()),
-                Column::new("mi".into(), found.iter().map(|f| f.1).collect::<Vec<u32>>()),
-                Column::new("n".into(), found.iter().map(|f| f.2).collect::<Vec<f64>>()),
-                Column::new("d".into(), found.iter().map(|f| f.3).collect::<Vec<f64>>()),
-                Column::new(
-                    "stock".into(),
-                    found.iter().map(|f| f.4).collect::<Vec<bool>>(),
-                ),
+                Column::new("lk".into(), all().map(|f| f.0).collect::<Vec<u64>>()),
+                Column::new("mi".into(), all().map(|f| f.1).collect::<Vec<u32>>()),
+                Column::new("n".into(), all().map(|f| f.2).collect::<Vec<f64>>()),
+                Column::new("d".into(), all().map(|f| f.3).collect::<Vec<f64>>()),
+                Column::new("stock".into(), all().map(|f| f.4).collect::<Vec<bool>>()),
             ],
         )
     }
