@@ -3433,29 +3433,15 @@ fn a_table_of_villages_as_columns_is_read_as_the_table_turned() {
     }
     // A village misspelt is said at its heading, with the name it may be;
     // one twice, at its second heading, naming the column of its first.
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.write(1, 0, "填报单位：城东街道").unwrap();
-    ws.write(1, 3, "报告期：2026年1月").unwrap();
-    for (c, h) in ["指标", "东门社区", "心村", "东门社区"].iter().enumerate() {
-        ws.write(2, c as u16, *h).unwrap();
-    }
-    for (r, (label, values)) in [
-        ("常住人口数", [1000.0, 300.0, 1000.0]),
-        ("签约人数", [400.0, 90.0, 400.0]),
-        ("本月履约服务人次", [25.0, 6.0, 25.0]),
-    ]
-    .iter()
-    .enumerate()
-    {
-        ws.write(3 + r as u32, 0, *label).unwrap();
-        for (c, v) in values.iter().enumerate() {
-            ws.write(3 + r as u32, 1 + c as u16, *v).unwrap();
-        }
-    }
-    std::fs::remove_dir_all(d.path("in")).unwrap();
-    std::fs::create_dir_all(d.path("in")).unwrap();
-    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    save_cd_turned(
+        &d,
+        &["东门社区", "心村", "东门社区"],
+        &[
+            [1000.0, 300.0, 1000.0],
+            [400.0, 90.0, 400.0],
+            [25.0, 6.0, 25.0],
+        ],
+    );
     let (f, a) = check_january(&d);
     let unknown: Vec<_> = f.iter().filter(|x| x["rule"] == "unknown_unit").collect();
     assert_eq!(unknown.len(), 1, "{unknown:#?}");
@@ -3472,29 +3458,11 @@ fn a_table_of_villages_as_columns_is_read_as_the_table_turned() {
     assert!(twice[0]["message"].contains("第一次在 B 列"), "{twice:#?}");
     assert_eq!(january(&a, CD, "resident_pop"), Some(1000.0));
     // A village left out is asked for as a column.
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.write(1, 0, "填报单位：城东街道").unwrap();
-    ws.write(1, 3, "报告期：2026年1月").unwrap();
-    for (c, h) in ["指标", "东门社区", "合计"].iter().enumerate() {
-        ws.write(2, c as u16, *h).unwrap();
-    }
-    for (r, (label, values)) in [
-        ("常住人口数", [1000.0, 1000.0]),
-        ("签约人数", [400.0, 400.0]),
-        ("本月履约服务人次", [25.0, 25.0]),
-    ]
-    .iter()
-    .enumerate()
-    {
-        ws.write(3 + r as u32, 0, *label).unwrap();
-        for (c, v) in values.iter().enumerate() {
-            ws.write(3 + r as u32, 1 + c as u16, *v).unwrap();
-        }
-    }
-    std::fs::remove_dir_all(d.path("in")).unwrap();
-    std::fs::create_dir_all(d.path("in")).unwrap();
-    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    save_cd_turned(
+        &d,
+        &["东门社区", "合计"],
+        &[[1000.0, 1000.0], [400.0, 400.0], [25.0, 25.0]],
+    );
     let (f, _) = check_january(&d);
     let missing: Vec<_> = f
         .iter()
@@ -3506,6 +3474,32 @@ fn a_table_of_villages_as_columns_is_read_as_the_table_turned() {
             && missing[0]["message"].contains("请补上该单位的列"),
         "{missing:#?}"
     );
+}
+
+/// 城东街道's January family-doctor return as the only input, its villages
+/// as columns headed `heads` (after 指标), the rows 常住人口数, 签约人数 and
+/// 本月履约服务人次 holding `rows`.
+fn save_cd_turned<const N: usize>(d: &Dir, heads: &[&str], rows: &[[f64; N]; 3]) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 3, "报告期：2026年1月").unwrap();
+    for (c, h) in std::iter::once(&"指标").chain(heads).enumerate() {
+        ws.write(2, c as u16, *h).unwrap();
+    }
+    for (r, (label, values)) in ["常住人口数", "签约人数", "本月履约服务人次"]
+        .iter()
+        .zip(rows)
+        .enumerate()
+    {
+        ws.write(3 + r as u32, 0, *label).unwrap();
+        for (c, v) in values.iter().enumerate() {
+            ws.write(3 + r as u32, 1 + c as u16, *v).unwrap();
+        }
+    }
+    std::fs::remove_dir_all(d.path("in")).unwrap();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
 }
 
 /// The same turned, a block each: the doses down the rows, each village a
