@@ -242,56 +242,44 @@ impl Hierarchy {
     }
 }
 
-/// Every rate (and derived rate) with its parts: `(rate, num, den, minus,
-/// rstock)` as form-fields, `rstock` the kind of its denominator.
-fn ratios(schemas: &Schemas, slots: &Slots) -> PolarsResult<DataFrame> {
-    let (mut rate, mut num, mut den, mut minus, mut stock) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (k, &(form, field)) in slots.ff.iter().enumerate() {
-        let Some(r) = schemas.form(form).field(field).ratio else {
-            continue;
-        };
-        rate.push(k as u64);
-        num.push(u64::from(slots.ff_of(form, r.numerator)));
-        den.push(u64::from(slots.ff_of(form, r.denominator)));
-        minus.push(r.minus.map(|m| u64::from(slots.ff_of(form, m))));
-        stock.push(schemas.form(form).field(r.denominator).kind.takes_latest());
-    }
-    DataFrame::new(
-        rate.len(),
-        vec![
-            Column::new("rate".into(), rate),
-            Column::new("num".into(), num),
-            Column::new("den".into(), den),
-            Column::new("minus".into(), minus),
-            Column::new("rstock".into(), stock),
-        ],
-    )
+/// Every rate (and derived rate) as a pair of step 5, its parts as
+/// form-fields, both sides taken as its denominator's kind takes it.
+fn ratios(schemas: &Schemas, slots: &Slots) -> Vec<Ratio> {
+    slots
+        .ff
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &(form, field))| {
+            let r = schemas.form(form).field(field).ratio?;
+            Some(Ratio {
+                rate: k as u64,
+                num: u64::from(slots.ff_of(form, r.numerator)),
+                den: u64::from(slots.ff_of(form, r.denominator)),
+                minus: r.minus.map(|m| u64::from(slots.ff_of(form, m))),
+                stock: schemas.form(form).field(r.denominator).kind.takes_latest(),
+            })
+        })
+        .collect()
 }
 
 /// Every dose sequence (the schemas' `sequences`, FORMS.md §4) as a pair
-/// of the plan, in the columns of [`ratios`]: `rate` its first slot past
-/// the form-fields ([`Slots::sequence_slot`]: the earlier dose's sum, the
-/// next the later's), `num` the later dose, `den` the earlier, no `minus`,
-/// both flows.
-fn sequences(slots: &Slots) -> PolarsResult<DataFrame> {
-    let (mut rate, mut num, mut den) = (Vec::new(), Vec::new(), Vec::new());
-    for (s, &(form, earlier, later)) in slots.seq.iter().enumerate() {
-        rate.push(u64::from(slots.sequence_slot(s)));
-        num.push(u64::from(slots.ff_of(form, later)));
-        den.push(u64::from(slots.ff_of(form, earlier)));
-    }
-    let n = rate.len();
-    DataFrame::new(
-        n,
-        vec![
-            Column::new("rate".into(), rate),
-            Column::new("num".into(), num),
-            Column::new("den".into(), den),
-            Column::new("minus".into(), vec![None::<u64>; n]),
-            Column::new("rstock".into(), vec![false; n]),
-        ],
-    )
+/// of step 5, as [`ratios`]: `rate` its first slot past the form-fields
+/// ([`Slots::sequence_slot`]: the earlier dose's sum, the next the
+/// later's), `num` the later dose, `den` the earlier, no `minus`, both
+/// flows.
+fn sequences(slots: &Slots) -> Vec<Ratio> {
+    slots
+        .seq
+        .iter()
+        .enumerate()
+        .map(|(s, &(form, earlier, later))| Ratio {
+            rate: u64::from(slots.sequence_slot(s)),
+            num: u64::from(slots.ff_of(form, later)),
+            den: u64::from(slots.ff_of(form, earlier)),
+            minus: None,
+            stock: false,
+        })
+        .collect()
 }
 
 /// Hands back what this thread's heap freed: called where a kernel starts,
@@ -998,8 +986,8 @@ pub(super) fn roll_up(
     // table and joins the hierarchy again; 80,000 figures: 1.69–1.70 s and
     // still 259–263 MB, the outputs' peak); not kept either.
     let h = Hierarchy::new(registry)?;
-    let ratios = ratios(schemas, slots)?;
-    let sequences = sequences(slots)?;
+    let ratios = ratios(schemas, slots);
+    let sequences = sequences(slots);
     // Of a trend month, only the rates of the units drawn. A city's 2026Q4
     // reported from its store (nine trend months), check+aggregate at 2
     // threads: 0.41–0.53 s (median 0.45) against 0.43–0.55 (0.48) with
@@ -1052,7 +1040,7 @@ pub(super) fn roll_up(
     Ok(out)
 }
 
-/// Step 5's pairs of `table` (the columns of [`ratios`]): each numerator
+/// Step 5's pairs of `table` ([`ratios`] or [`sequences`]): each numerator
 /// (less `minus`) and denominator at each leaf and month where every part
 /// was reported, a side taken as the denominator's kind takes it. In: the
 /// month values (step 1, sorted by `mkey`); out: `lk` (the pair's slot and
@@ -1068,16 +1056,19 @@ pub(super) fn roll_up(
 /// 16; each rate's numerator and denominator walked side by side (each
 /// field's months are one run of the sorted keys, by unit and month),
 /// 9–13 ms and 5–6 (three runs).
-fn pairs(monthly: &LazyFrame, table: &DataFrame, keys: Keys) -> PolarsResult<LazyFrame> {
-    let kernel = Pairs::new(table, keys)?;
-    Ok(monthly.clone().map(
+fn pairs(monthly: &LazyFrame, table: &[Ratio], keys: Keys) -> LazyFrame {
+    let kernel = Pairs {
+        keys,
+        ratios: table.to_vec(),
+    };
+    monthly.clone().map(
         move |df| kernel.run(&df),
         // No projection or predicate pushed through: the kernel reads
         // columns it does not return.
         AllowedOptimizations::empty(),
         Some(Arc::new(|_: &Schema| Ok(Pairs::schema()))),
         Some("pairs"),
-    ))
+    )
 }
 
 /// The kernel of step 5's pairs: the rates of [`ratios`] (or the
@@ -1087,8 +1078,8 @@ struct Pairs {
     ratios: Vec<Ratio>,
 }
 
-/// One pair of [`Pairs::run`]: `lk`, `mi`, `n`, `d`, `stock`.
-type Pair = (u64, u32, f64, f64, bool);
+/// One pair of [`Pairs::run`]: `lk`, `mi`, `stock`, `n`, `d`.
+type Pair = (u64, u32, bool, f64, f64);
 
 /// One row of the rates' table.
 #[derive(Clone, Copy)]
@@ -1102,38 +1093,15 @@ struct Ratio {
 }
 
 impl Pairs {
-    fn new(table: &DataFrame, keys: Keys) -> PolarsResult<Pairs> {
-        let rate = table.column("rate")?.u64()?;
-        let num = table.column("num")?.u64()?;
-        let den = table.column("den")?.u64()?;
-        let minus = table.column("minus")?.u64()?;
-        let stock = table.column("rstock")?.bool()?;
-        let ratios = (0..table.height())
-            .filter_map(|i| {
-                Some(Ratio {
-                    rate: rate.get(i)?,
-                    num: num.get(i)?,
-                    den: den.get(i)?,
-                    minus: minus.get(i),
-                    stock: stock.get(i).unwrap_or(false),
-                })
-            })
-            .collect();
-        Ok(Pairs { keys, ratios })
-    }
-
     fn schema() -> SchemaRef {
-        let mut s = Schema::default();
-        for (name, dtype) in [
-            ("lk", DataType::UInt64),
-            ("mi", DataType::UInt32),
-            ("n", DataType::Float64),
-            ("d", DataType::Float64),
-            ("stock", DataType::Boolean),
-        ] {
-            s.insert(name.into(), dtype);
-        }
-        Arc::new(s)
+        kernel_schema(
+            &[
+                ("lk", DataType::UInt64),
+                ("mi", DataType::UInt32),
+                ("stock", DataType::Boolean),
+            ],
+            &["n".to_string(), "d".to_string()],
+        )
     }
 
     /// `df`: the month values, one row per leaf-field and month, sorted by
@@ -1186,22 +1154,20 @@ impl Pairs {
                         None => pick(row, r.stock),
                     };
                     let (unit, mi) = (rest / months, (rest % months) as u32);
-                    out.push((r.rate * units + unit, mi, n, pick(d, r.stock), r.stock));
+                    out.push((r.rate * units + unit, mi, r.stock, n, pick(d, r.stock)));
                 }
                 out
             })
             .collect();
-        let h = found.iter().map(Vec::len).sum();
         let all = || found.iter().flatten();
-        DataFrame::new(
-            h,
+        kernel_frame(
             vec![
                 Column::new("lk".into(), all().map(|f| f.0).collect::<Vec<u64>>()),
                 Column::new("mi".into(), all().map(|f| f.1).collect::<Vec<u32>>()),
-                Column::new("n".into(), all().map(|f| f.2).collect::<Vec<f64>>()),
-                Column::new("d".into(), all().map(|f| f.3).collect::<Vec<f64>>()),
-                Column::new("stock".into(), all().map(|f| f.4).collect::<Vec<bool>>()),
+                Column::new("stock".into(), all().map(|f| f.2).collect::<Vec<bool>>()),
             ],
+            &["n".to_string(), "d".to_string()],
+            vec![all().map(|f| f.3).collect(), all().map(|f| f.4).collect()],
         )
     }
 }
@@ -1219,8 +1185,8 @@ fn roll_up_form(
     sequence_months: &[crate::period::Month],
     slots: &Slots,
     h: &Hierarchy,
-    ratios: &DataFrame,
-    sequences: &DataFrame,
+    ratios: &[Ratio],
+    sequences: &[Ratio],
     form: crate::schema::FormIdx,
 ) -> PolarsResult<(Vec<Figures>, u64)> {
     let (figs, keys, first) = figures(batch, schemas, slots, registry, form)?;
@@ -1267,7 +1233,7 @@ fn roll_up_form(
     );
 
     // 5. The rates, from pairs by leaf and month.
-    let rates = in_periods(pairs(&monthly, ratios, keys)?, &windows, keys, &["n", "d"]);
+    let rates = in_periods(pairs(&monthly, ratios, keys), &windows, keys, &["n", "d"]);
     let rates = ancestors_of(
         one_source(rates, h, keys, &["n", "d"]),
         h,
@@ -1294,7 +1260,7 @@ fn roll_up_form(
         // month's (medians of six runs, alternating, every export the same);
         // 2026Q4 from its store, 0.41 s either way.
         let seqs = in_periods(
-            pairs(&monthly, sequences, keys)?,
+            pairs(&monthly, sequences, keys),
             &year_to_date(periods, first, sequence_months),
             keys,
             &["n", "d"],
