@@ -3596,45 +3596,6 @@ fn a_sheet_a_village_under_the_townships_name_is_the_villages() {
     assert_a_store_agrees(&d, &a, CD, &["resident_pop", "signed", "services"]);
 }
 
-/// 城东街道's village table with a block of 乙肝疫苗第1剂's 应种 | 实种 |
-/// 接种率 under each of `blocks`, three header rows; each village of
-/// `villages` its (应种, 实种) per block.
-fn blocks_of_a_dose(
-    blocks: &[&str],
-    villages: &[(&str, &[(f64, f64)])],
-) -> rust_xlsxwriter::Workbook {
-    let plain = rust_xlsxwriter::Format::new();
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.write(0, 0, "免疫规划疫苗常规接种情况月报表").unwrap();
-    ws.write(1, 0, "填报单位：城东街道").unwrap();
-    ws.write(1, 6, "报告期：2026年1月").unwrap();
-    ws.merge_range(2, 0, 4, 0, "序号", &plain).unwrap();
-    ws.merge_range(2, 1, 4, 1, "单位名称", &plain).unwrap();
-    for (k, block) in blocks.iter().enumerate() {
-        let c = 2 + 3 * k as u16;
-        ws.merge_range(2, c, 2, c + 2, block, &plain).unwrap();
-        ws.merge_range(3, c, 3, c + 2, "乙肝疫苗第1剂", &plain)
-            .unwrap();
-        for (j, sub) in ["应种人数", "实种人数", "接种率(%)"].iter().enumerate() {
-            ws.write(4, c + j as u16, *sub).unwrap();
-        }
-    }
-    for (i, (name, figures)) in villages.iter().enumerate() {
-        let r = 5 + i as u32;
-        ws.write(r, 0, (i + 1) as f64).unwrap();
-        ws.write(r, 1, *name).unwrap();
-        for (k, &(due, given)) in figures.iter().enumerate() {
-            let c = 2 + 3 * k as u16;
-            ws.write(r, c, due).unwrap();
-            ws.write(r, c + 1, given).unwrap();
-            ws.write(r, c + 2, (given / due * 1000.0).round() / 10.0)
-                .unwrap();
-        }
-    }
-    wb
-}
-
 /// Blocks of one dose side by side: 户籍儿童 | 非户籍儿童 are 本地 | 流动,
 /// added (FORMS.md §3.1; 非户籍 was taken for 本地 by its 户籍, and the
 /// floating children were counted nowhere); 男 | 女 | 合计 is the 合计's;
@@ -3654,7 +3615,9 @@ fn blocks_of_a_dose_are_parts_a_total_or_said_not_counted() {
     for (blocks, due, said) in cases {
         let d = Dir::new();
         std::fs::create_dir_all(d.path("in")).unwrap();
-        let mut wb = blocks_of_a_dose(blocks, &villages);
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let names: Vec<&str> = villages.iter().map(|(name, _)| *name).collect();
+        blocks_over_a_dose(&mut wb, blocks, &names, &|k, i| villages[i].1[k]);
         save_as_an_office_would(&d, &mut wb, "城东街道", "blocks of a dose saved as .xls");
         let (f, a) = check_january(&d);
         assert_eq!(january(&a, CD, "hepb1_due"), Some(due), "{blocks:?}");
