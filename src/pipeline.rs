@@ -62,6 +62,19 @@ pub struct Selection {
     /// Also consolidate the periods the published summary compares with
     /// (累计, 上期, 同期: FORMS.md §8).
     pub indicators: bool,
+    /// Roll the forms up side by side instead of one after the other:
+    /// faster, but the roll-up then holds every form's frames at once.
+    /// Where the run's peak is the roll-up's (`consolidate`, which read
+    /// the Excel files), one at a time: side by side, the city-year's
+    /// peak rose from 218–230 to 233–240 MiB (the target is 250 MB), for
+    /// 0.03–0.04 s of its check+aggregate. A report from the store peaks in
+    /// its outputs: a city's 2026Q4 from its store (2 threads, release,
+    /// eight runs alternating) spent 0.320–0.353 s (median 0.336) in
+    /// check+aggregate against 0.326–0.408 (0.370), the whole run 0.73 s
+    /// against 0.79 (medians), its peak 201–209 MiB against 196–203; its
+    /// 2026 (the year) 0.52 s against 0.55, peaking at 219–242 MiB
+    /// against 205–221.
+    pub forms_side_by_side: bool,
 }
 
 /// Why a run could not produce a result.
@@ -348,7 +361,15 @@ pub fn run_batch(
         },
         || {
             let judged = validate::rolled::judged_months(&periods, focus);
-            aggregate::aggregate(&settled, registry, schemas, &periods, &trend, &judged)
+            aggregate::aggregate(
+                &settled,
+                registry,
+                schemas,
+                &periods,
+                &trend,
+                &judged,
+                selection.forms_side_by_side,
+            )
         },
     );
     let mut aggregates = aggregates;

@@ -274,7 +274,9 @@ pub struct Trend {
 /// registry's hierarchy: the one plan of [`plan`]; of `trend`'s periods,
 /// only what the trend draws; the dose sequences' years to date
 /// ([`Aggregates::sequence_to_date`]) through `sequence_months` only
-/// ([`crate::validate::rolled::judged_months`]).
+/// ([`crate::validate::rolled::judged_months`]). `side_by_side`: the
+/// forms rolled up at once rather than one after the other (see
+/// [`crate::pipeline::Selection::forms_side_by_side`]).
 #[must_use]
 pub fn aggregate(
     settled: &Settled,
@@ -283,6 +285,7 @@ pub fn aggregate(
     periods: &[Period],
     trend: &Trend,
     sequence_months: &[crate::period::Month],
+    side_by_side: bool,
 ) -> Aggregates {
     let slots = Slots::new(schemas);
     let all = plan::roll_up(
@@ -293,6 +296,7 @@ pub fn aggregate(
         trend,
         sequence_months,
         &slots,
+        side_by_side,
     )
     // The plan's frames are built here, of types fixed here: an error
     // of polars is a bug of phstats, never of a return.

@@ -956,7 +956,9 @@ fn month_values_schema() -> SchemaRef {
 
 /// Every form-field of every period rolled up: one column per slot
 /// (`period × form-fields + form-field`), each sorted by unit; a rate's
-/// column holds the rate.
+/// column holds the rate. `side_by_side`: the forms' plans run at once
+/// (see `pipeline::Selection::forms_side_by_side`).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn roll_up(
     batch: &Batch,
     registry: &Registry,
@@ -965,6 +967,7 @@ pub(super) fn roll_up(
     trend: &Trend,
     sequence_months: &[crate::period::Month],
     slots: &Slots,
+    side_by_side: bool,
 ) -> PolarsResult<Vec<Figures>> {
     // The forms share no figure, no rate and no key slot, so the plan runs
     // over each form's figures in turn and their columns are put together:
@@ -978,7 +981,8 @@ pub(super) fn roll_up(
     // plan beside the other two (rayon::join), five runs each alternating:
     // check+aggregate 0.72–0.90 s (median 0.80) against 0.93–1.00 (0.97),
     // the run 2.94–3.34 s against 3.17–3.56, but a peak of 331–360 MB
-    // against 299–329; not kept, the memory target being the further off.
+    // against 299–329; kept only where the run's peak is not the roll-up's
+    // (`side_by_side`, see `pipeline::Selection::forms_side_by_side`).
     // The other way, a form cut into groups of the fields its rates and
     // dose sequences tie together, packed up to 250,000 figures (the
     // vaccination form in two): a peak of 259–268 MB against 326–335, but
@@ -1002,11 +1006,8 @@ pub(super) fn roll_up(
             units,
         })
     });
-    let mut out: Vec<Figures> = Vec::new();
-    let mut spanned = 0;
-    for form in 0..schemas.forms.len() {
-        let form = form as crate::schema::FormIdx;
-        let (columns, months) = roll_up_form(
+    let one = |form: usize| {
+        roll_up_form(
             batch,
             registry,
             schemas,
@@ -1018,8 +1019,19 @@ pub(super) fn roll_up(
             &h,
             &ratios,
             &sequences,
-            form,
-        )?;
+            form as crate::schema::FormIdx,
+        )
+    };
+    let forms = 0..schemas.forms.len();
+    let rolled: Vec<PolarsResult<(Vec<Figures>, u64)>> = if side_by_side {
+        forms.into_par_iter().map(one).collect()
+    } else {
+        forms.map(one).collect()
+    };
+    let mut out: Vec<Figures> = Vec::new();
+    let mut spanned = 0;
+    for form in rolled {
+        let (columns, months) = form?;
         spanned = spanned.max(months);
         if out.is_empty() {
             out = columns;

@@ -494,6 +494,7 @@ impl Setup {
             keep_sheets,
             deadline_day: crate::validate::returns::DEADLINE_DAY,
             indicators: latest,
+            forms_side_by_side: false,
         };
         progress::with_progress(self.inputs.len(), &counters, lang, || {
             crate::pipeline::run_watched(

@@ -864,6 +864,8 @@ impl Opened {
             keep_sheets,
             deadline_day,
             indicators,
+            // Read from the store: see the field.
+            forms_side_by_side: true,
         };
         let mut outcome =
             crate::pipeline::run_batch(batch, registry, &self.schemas, selection, clock)
@@ -1133,6 +1135,8 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
         keep_sheets: false,
         deadline_day: crate::validate::returns::DEADLINE_DAY,
         indicators: false,
+        // Read from the store: see the field.
+        forms_side_by_side: true,
     };
     let outcome = crate::pipeline::run_batch(
         batch,
