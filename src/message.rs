@@ -1107,6 +1107,16 @@ impl MonthSource {
     }
 }
 
+/// What a unit's line of a return is called, in English and Chinese: a
+/// row, or a column where the table is turned (`across`).
+fn row_or_column(across: bool) -> (&'static str, &'static str) {
+    if across {
+        ("column", "列")
+    } else {
+        ("row", "行")
+    }
+}
+
 impl Detail {
     /// The sentence and the fix, in `lang`.
     #[must_use]
@@ -1458,7 +1468,7 @@ impl Detail {
                 )),
             ),
             Detail::UnknownRow { name, parent, suggestion, elsewhere, across } => {
-                let (line, zh) = if *across { ("column", "列") } else { ("row", "行") };
+                let (line, zh) = row_or_column(*across);
                 let text = pick(
                     format!("“{name}”不是单位名录中{parent}下属的单位，此{zh}未计入汇总"),
                     format!("{name} is not a unit of {parent} in the registry; its {line} is not counted"),
@@ -1785,7 +1795,7 @@ impl Detail {
                 None,
             ),
             Detail::MissingRow { unit, parent, month, across } => {
-                let (line, zh) = if *across { ("column", "列") } else { ("row", "行") };
+                let (line, zh) = row_or_column(*across);
                 (
                     pick(
                         format!("{parent}{}的报表中没有“{unit}”这一{zh}", m(month)),
