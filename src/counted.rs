@@ -1,29 +1,39 @@
-//! The counted figures of one month, as the checks over time read them
-//! (FORMS.md §4: a stock's fall, a figure far outside its unit's history),
-//! and the small file a store keeps them in beside each generation.
+//! The counted figures of one month, as the checks over time and the
+//! roll-up read them (FORMS.md §4: a stock's fall, a figure far outside its
+//! unit's history; §5), and the small file a store keeps them in beside
+//! each generation.
 //!
 //! A month's counted figures depend only on that month's returns: which of
 //! them count is settled per unit, form and month. So an ingest settles and
 //! checks again only the months its returns fall in, and reads every other
 //! month of the history from one of these files instead of its figures'
 //! parts (submission ids, field ids and cells, 0.2 s of a city's twelfth
-//! monthly ingest at 2 threads).
+//! monthly ingest at 2 threads). A report from the store reads the months
+//! before its period the same way: they are only its history and its
+//! comparison periods (累计, 上期, 同期, the trend), whose figures are
+//! these.
 //!
-//! A file is a cache, never the record: it names the submissions and the
-//! registry it was made from by a fingerprint, and one that does not match
-//! what the store now holds, or does not read, is passed over and the
-//! month's figures are read from their parts and settled as before.
+//! A file is a cache, never the record: it names the submissions, the
+//! registry and the forms it was made from by a fingerprint, and one that
+//! does not match what the store now holds, or does not read, is passed
+//! over and the month's figures are read from their parts and settled as
+//! before.
 //!
 //! ```text
 //! "PHSTATS-COUNTED\0" · version u32 · fingerprint [32] · month i32
 //! units: n u32, then n × code u64
 //! fields: n u32, then n × (form id, field id), each u16 length + UTF-8
 //! rows: n u64, then n × unit u32, n × field u16, n × value f64
+//! apart: n u32, then n × row u32 (rows the roll-up leaves out)
+//! returns: n u32, then n × (submission id: u16 length + UTF-8, figures u64)
 //! check: u64, FNV-1a of every byte before it, by 8-byte words
 //! ```
 //!
 //! Every number is little-endian. Rows are sorted by unit, form and field,
-//! each key's in the order the month's table holds them.
+//! each key's in the order the month's table holds them. A row apart is a
+//! unit's row whose figures its own children's rows count already
+//! (`validate::overlap`): the checks over time read it, the roll-up does
+//! not. A return's figures are every value it reported, counted or not.
 
 use std::path::Path;
 
@@ -33,7 +43,7 @@ use crate::registry::{Registry, UnitCode, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Kind, Schemas};
 
 const MAGIC: &[u8; 16] = b"PHSTATS-COUNTED\0";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// The counted figures of one month: `(key, value)` sorted by key, where
 /// the key is [`key`] of the figure's unit, form and field.
@@ -43,6 +53,12 @@ pub struct CountedMonth {
     pub month: Month,
     /// Every counted figure, by key.
     pub rows: Vec<(u64, f64)>,
+    /// The places in `rows` of the figures the roll-up leaves out, in
+    /// order: a unit's row its own children's rows count already.
+    pub apart: Vec<u32>,
+    /// Each return of the month, by submission id, with the number of
+    /// values it reported (counted or not).
+    pub returns: Vec<(String, u64)>,
 }
 
 /// The sort key of a unit, form and field: by unit, then form, then field.
@@ -59,35 +75,84 @@ pub fn field_of(key: u64) -> FieldIdx {
 
 impl CountedMonth {
     /// The counted figures of every month in `batch` ([`Batch::counts`]),
-    /// in one pass over its table, by month.
+    /// in one pass over its table, by month; `ids[r]` is the submission
+    /// id of the batch's return `r`. Every month with a return has one,
+    /// even where none of its figures counts.
     #[must_use]
-    pub fn every_month(batch: &Batch, schemas: &Schemas) -> Vec<CountedMonth> {
+    pub fn every_month(batch: &Batch, schemas: &Schemas, ids: &[&str]) -> Vec<CountedMonth> {
         let o = &batch.obs;
         let mut out: Vec<CountedMonth> = Vec::new();
-        for i in (0..o.len()).filter(|&i| batch.counts(i, schemas)) {
-            let month = o.month[i];
+        let mut values = vec![0u64; batch.returns.len()];
+        // Each row with whether the roll-up leaves it out.
+        let mut rows: Vec<Vec<(u64, f64, bool)>> = Vec::new();
+        let place = |out: &mut Vec<CountedMonth>, rows: &mut Vec<Vec<_>>, month: Month| {
             // A batch holds a few months: the last one found is most often it.
-            let k = match out.iter().rposition(|m| m.month == month) {
+            match out.iter().rposition(|m| m.month == month) {
                 Some(k) => k,
                 None => {
                     out.push(CountedMonth {
                         month,
                         rows: Vec::new(),
+                        apart: Vec::new(),
+                        returns: Vec::new(),
                     });
+                    rows.push(Vec::new());
                     out.len() - 1
                 }
-            };
-            out[k].rows.push((
+            }
+        };
+        for i in 0..o.len() {
+            if o.value[i].is_some() {
+                values[o.ret[i] as usize] += 1;
+            }
+            if !batch.counts(i, schemas) {
+                continue;
+            }
+            let k = place(&mut out, &mut rows, o.month[i]);
+            rows[k].push((
                 key(o.unit[i], o.form[i], o.field[i]),
                 o.value[i].unwrap_or_default(),
+                batch.overlapped.contains(&(o.ret[i], o.unit[i])),
             ));
         }
-        for m in &mut out {
+        for (r, ret) in batch.returns.iter().enumerate() {
+            let k = place(&mut out, &mut rows, ret.month);
+            let id = ids.get(r).copied().unwrap_or_default();
+            out[k].returns.push((id.to_string(), values[r]));
+        }
+        for (m, mut rows) in out.iter_mut().zip(rows) {
             // Stable: a key's figures stay in the table's order.
-            m.rows.sort_by_key(|r| r.0);
+            rows.sort_by_key(|r| r.0);
+            m.apart = (0..rows.len() as u32)
+                .filter(|&i| rows[i as usize].2)
+                .collect();
+            m.rows = rows.into_iter().map(|(k, v, _)| (k, v)).collect();
+            m.returns.sort();
         }
         out.sort_by_key(|m| m.month);
         out
+    }
+
+    /// The rows the roll-up counts: every row but those [`Self::apart`].
+    pub fn rolled(&self) -> impl Iterator<Item = (u64, f64)> + '_ {
+        let mut apart = self.apart.iter().peekable();
+        self.rows.iter().enumerate().filter_map(move |(i, &r)| {
+            if apart.peek().is_some_and(|&&a| a as usize == i) {
+                apart.next();
+                return None;
+            }
+            Some(r)
+        })
+    }
+
+    /// The number of values the return `id` reported, where the month
+    /// holds it.
+    #[must_use]
+    pub fn values_of(&self, id: &str) -> Option<u64> {
+        self.returns
+            .binary_search_by(|(r, _)| r.as_str().cmp(id))
+            .ok()
+            .map(|k| self.returns[k].1)
     }
 
     /// The figures of `unit`'s `form`, by field.
@@ -152,6 +217,18 @@ impl CountedMonth {
         for r in &self.rows {
             out.extend_from_slice(&r.1.to_le_bytes());
         }
+        out.extend_from_slice(&(self.apart.len() as u32).to_le_bytes());
+        for &a in &self.apart {
+            out.extend_from_slice(&a.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.returns.len() as u32).to_le_bytes());
+        for (id, n) in &self.returns {
+            // A submission id is a hash and a sheet's name, far below 64 KiB.
+            let id = &id.as_bytes()[..id.len().min(usize::from(u16::MAX))];
+            out.extend_from_slice(&(id.len() as u16).to_le_bytes());
+            out.extend_from_slice(id);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
         let check = fnv(&out);
         out.extend_from_slice(&check.to_le_bytes());
         out
@@ -203,27 +280,59 @@ impl CountedMonth {
         let unit_no = r.take(n.checked_mul(4)?)?;
         let field_no = r.take(n.checked_mul(2)?)?;
         let values = r.take(n.checked_mul(8)?)?;
-        if !r.0.is_empty() {
+        let n_apart = r.u32()? as usize;
+        let apart_at: Vec<u32> = r
+            .take(n_apart.checked_mul(4)?)?
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap_or_default()))
+            .collect();
+        let n_returns = r.u32()? as usize;
+        let mut returns = Vec::with_capacity(n_returns);
+        for _ in 0..n_returns {
+            let id = std::str::from_utf8(r.str()?).ok()?.to_string();
+            returns.push((id, r.u64()?));
+        }
+        if !r.0.is_empty() || !returns.is_sorted() || !apart_at.is_sorted() {
             return None;
         }
-        let mut rows = Vec::with_capacity(n);
-        for ((u, f), v) in unit_no
+        let mut apart_at = apart_at.into_iter().peekable();
+        // Each row kept, with whether the roll-up leaves it out.
+        let mut rows: Vec<(u64, f64, bool)> = Vec::with_capacity(n);
+        for (i, ((u, f), v)) in unit_no
             .chunks_exact(4)
             .zip(field_no.chunks_exact(2))
             .zip(values.chunks_exact(8))
+            .enumerate()
         {
+            let apart = apart_at.next_if(|&a| a as usize == i).is_some();
             let u = *units.get(u32::from_le_bytes(u.try_into().ok()?) as usize)?;
             let f = *fields.get(usize::from(u16::from_le_bytes(f.try_into().ok()?)))?;
             if let (Some(u), Some((form, field))) = (u, f) {
-                rows.push((key(u, form, field), f64::from_le_bytes(v.try_into().ok()?)));
+                rows.push((
+                    key(u, form, field),
+                    f64::from_le_bytes(v.try_into().ok()?),
+                    apart,
+                ));
             }
+        }
+        // Every place apart is a row's.
+        if apart_at.next().is_some() {
+            return None;
         }
         // Sorted as written, unless the registry or the forms now number
         // their units or fields otherwise.
         if !rows.is_sorted_by_key(|r| r.0) {
             rows.sort_by_key(|r| r.0);
         }
-        Some(CountedMonth { month, rows })
+        let apart = (0..rows.len() as u32)
+            .filter(|&i| rows[i as usize].2)
+            .collect();
+        Some(CountedMonth {
+            month,
+            rows: rows.into_iter().map(|(k, v, _)| (k, v)).collect(),
+            apart,
+            returns,
+        })
     }
 
     /// The month in the file at `path` (see [`CountedMonth::from_bytes`]);
@@ -308,9 +417,13 @@ mod tests {
             (key(b, form, pop), 500.0),
         ];
         rows.sort_by_key(|r| r.0);
+        // 东门社区's 7.5 is a row its children count already.
+        let apart = vec![rows.iter().position(|r| r.1 == 7.5).unwrap() as u32];
         CountedMonth {
             month: Month::new(2026, 3).unwrap(),
             rows,
+            apart,
+            returns: vec![("abc:免疫".to_string(), 12), ("def:家医".to_string(), 4)],
         }
     }
 
@@ -350,6 +463,14 @@ mod tests {
             .map(|r| r.1)
             .collect();
         assert_eq!(signed, [400.0, 7.5]);
+        // The roll-up's rows: all but the one apart.
+        let rolled: Vec<f64> = m.rolled().map(|r| r.1).collect();
+        assert_eq!(rolled.len(), 4);
+        assert!(!rolled.contains(&7.5));
+        // Each return's values, by its id.
+        assert_eq!(m.values_of("abc:免疫"), Some(12));
+        assert_eq!(m.values_of("def:家医"), Some(4));
+        assert_eq!(m.values_of("xyz:免疫"), None);
     }
 
     #[test]
@@ -378,5 +499,10 @@ mod tests {
         assert_eq!(read.rows.len(), 3);
         assert!(read.rows.iter().all(|r| (r.0 >> 32) as UnitIdx == a));
         assert_eq!(read.of_unit(a, form).len(), 3);
+        // The row apart is still apart once the others are numbered anew.
+        let rolled: Vec<f64> = read.rolled().map(|r| r.1).collect();
+        assert_eq!(rolled.len(), 2);
+        assert!(rolled.contains(&1000.0) && rolled.contains(&400.0));
+        assert_eq!(read.returns, m.returns);
     }
 }

@@ -319,6 +319,26 @@ pub struct Batch {
     /// A month without a single return of one is judged all missing; a
     /// folder given to `consolidate` expects only the forms it holds.
     pub expected_forms: Vec<FormIdx>,
+    /// Months read only as history, as their counted figures.
+    pub history: History,
+}
+
+/// Months a run reads only as history: their counted figures
+/// ([`crate::counted`]), already settled, rather than their returns. A
+/// report from the store reads the months before its period so: the checks
+/// over time read them as a unit's history and the roll-up as its
+/// comparison periods (累计, 上期, 同期, the trend), while none of their
+/// returns is checked again.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// Each month's counted figures, by month.
+    pub months: Vec<crate::counted::CountedMonth>,
+    /// The files of their returns that the batch's own returns are not in.
+    pub files: Vec<String>,
+    /// How many returns they are.
+    pub returns: usize,
+    /// How many values their returns reported, counted or not.
+    pub values: usize,
 }
 
 impl Batch {
@@ -338,16 +358,38 @@ impl Batch {
             && schemas.form(o.form[i]).field(o.field[i]).kind != crate::schema::Kind::Rate
     }
 
-    /// Months with at least one return, counted or not, sorted.
+    /// Months with at least one return, counted or not, sorted: those of
+    /// the batch's returns and of its [`History`].
     #[must_use]
     pub fn months_read(&self) -> Vec<Month> {
         let mut ms: Vec<Month> = self.returns.iter().map(|r| r.month).collect();
+        ms.extend(self.history.months.iter().map(|m| m.month));
         ms.sort_unstable();
         ms.dedup();
         ms
     }
 
-    /// Months with at least one counted return, sorted.
+    /// How many files were read: the returns' and the [`History`]'s.
+    #[must_use]
+    pub fn files_read(&self) -> usize {
+        self.files.len() + self.history.files.len()
+    }
+
+    /// How many returns were read: the batch's and the [`History`]'s.
+    #[must_use]
+    pub fn returns_read(&self) -> usize {
+        self.returns.len() + self.history.returns
+    }
+
+    /// How many values were read, counted or not: the batch's and the
+    /// [`History`]'s.
+    #[must_use]
+    pub fn values_read(&self) -> usize {
+        self.obs.value.iter().filter(|v| v.is_some()).count() + self.history.values
+    }
+
+    /// Months with at least one counted return of the batch's own (not of
+    /// its [`History`]), sorted.
     #[must_use]
     pub fn months(&self) -> Vec<Month> {
         let mut ms: Vec<Month> = self

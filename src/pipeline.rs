@@ -356,7 +356,7 @@ pub fn run_batch(
                 selection.complete,
                 selection.deadline_day,
                 focus.map_or(validate::Judged::All, validate::Judged::In),
-                &[],
+                &settled.batch().history.months,
             )
         },
         || {
@@ -414,7 +414,7 @@ pub fn run_batch(
             ))
     });
     clock.lap("sort");
-    let figures = batch.obs.value.iter().filter(|v| v.is_some()).count();
+    let figures = batch.values_read();
     Ok(Outcome {
         batch,
         findings,

@@ -1488,10 +1488,24 @@ fn returns_by_month<'a>(
     out.into_iter().collect()
 }
 
+/// What every month's counted figures are made from beside its returns:
+/// the registry's text and the forms (their fields and kinds).
+fn history_context(registry_csv: &str, schemas: &Schemas) -> [u8; 32] {
+    let mut text = String::from(registry_csv);
+    text.push_str("\nphstats forms 1\n");
+    for form in &schemas.forms {
+        for field in &form.fields {
+            text.push_str(&format!("{}\t{}\t{:?}\n", form.id, field.id, field.kind));
+        }
+    }
+    sha256(text.as_bytes())
+}
+
 /// What a month's counted figures are made from: the month's returns as
-/// the history holds them (id, status, correction) and the registry's text.
-/// Anything else that settles which figures count is in the returns
-/// themselves, and their id is their content's hash.
+/// the history holds them (id, status, correction) and the registry and
+/// forms ([`history_context`]). Anything else that settles which figures
+/// count is in the returns themselves, and their id is their content's
+/// hash.
 fn month_fingerprint(subs: &[&Submission], registry_hash: &[u8; 32]) -> [u8; 32] {
     let mut rows: Vec<(&str, &str, bool)> = subs
         .iter()
@@ -1505,6 +1519,118 @@ fn month_fingerprint(subs: &[&Submission], registry_hash: &[u8; 32]) -> [u8; 32]
     let mut bytes = registry_hash.to_vec();
     bytes.extend_from_slice(text.as_bytes());
     sha256(&bytes)
+}
+
+/// The counted figures of the months `wanted` of the history `kept` (every
+/// return that was ever one, [`counted_history`]), each where the
+/// generation in force keeps them for what the store now holds (`context`:
+/// [`history_context`]); a month whose file is not there, does not read or
+/// was made from other returns is left out, to be read from its parts.
+fn counted_months(
+    store: &Store,
+    kept: &[&Submission],
+    wanted: &(dyn Fn(Month) -> bool + Sync),
+    registry: &Registry,
+    context: &[u8; 32],
+    schemas: &Schemas,
+) -> Vec<CountedMonth> {
+    use rayon::prelude::*;
+    let from = gen_dir(&store.dir, store.manifest.generation);
+    returns_by_month(kept, schemas)
+        .into_par_iter()
+        .filter(|(m, _)| wanted(*m))
+        .filter_map(|(m, subs)| {
+            let fp = month_fingerprint(&subs, context);
+            CountedMonth::read(&counted_path(&from, m), m, &fp, registry, schemas)
+        })
+        .collect()
+}
+
+/// The counted figures of the months before `first` that the store holds,
+/// each where the generation in force keeps them for what it now holds:
+/// what a report of a period from `first` on reads of those months, its
+/// history and comparison periods, instead of their returns. The registry
+/// is the one read from `registry_csv`.
+#[must_use]
+pub fn counted_before(
+    store: &Store,
+    subs: &[Submission],
+    first: Month,
+    registry: &Registry,
+    registry_csv: &str,
+    schemas: &Schemas,
+) -> Vec<CountedMonth> {
+    let kept: Vec<&Submission> = subs
+        .iter()
+        .filter(|s| counted_history(s, registry, schemas))
+        .collect();
+    counted_months(
+        store,
+        &kept,
+        &|m| m < first,
+        registry,
+        &history_context(registry_csv, schemas),
+        schemas,
+    )
+}
+
+/// Of `live`, the submissions a report reads, those it loads: every one
+/// but the returns of the months `counted` holds, which are its
+/// [`History`](crate::observation::History) instead. A month whose file does
+/// not know the values of each of its returns is loaded whole. A return
+/// the registry no longer knows stays among those loaded, for the note
+/// that says it is not counted.
+///
+/// # Errors
+/// A part that a return read as history names is not there: the counted
+/// figures are a cache, and the store without its record is damaged
+/// ([`StoreError::MissingPart`]), as it is to a run that reads the part.
+pub fn split_history<'a>(
+    store: &Store,
+    live: Vec<&'a Submission>,
+    counted: Vec<CountedMonth>,
+    registry: &Registry,
+    schemas: &Schemas,
+) -> Result<(Vec<&'a Submission>, crate::observation::History), StoreError> {
+    let mut history = crate::observation::History::default();
+    let month_of = |s: &Submission| {
+        identity(s, schemas)
+            .filter(|_| loads(s, registry, schemas))
+            .map(|(_, _, m)| m)
+    };
+    for month in counted {
+        let theirs: Vec<&Submission> = live
+            .iter()
+            .copied()
+            .filter(|s| month_of(s) == Some(month.month))
+            .collect();
+        let values: Option<Vec<u64>> = theirs.iter().map(|s| month.values_of(&s.id)).collect();
+        let Some(values) = values else { continue };
+        history.returns += theirs.len();
+        history.values += values.iter().sum::<u64>() as usize;
+        history.months.push(month);
+    }
+    history.months.sort_by_key(|m| m.month);
+    let far =
+        |s: &Submission| month_of(s).is_some_and(|m| history.months.iter().any(|c| c.month == m));
+    let (away, loaded): (Vec<&Submission>, Vec<&Submission>) =
+        live.into_iter().partition(|s| far(s));
+    for (part, s) in store.parts_named(away.iter().copied()) {
+        ensure_part(&part, Some(s))?;
+    }
+    let files: HashSet<&str> = loaded
+        .iter()
+        .filter(|s| loads(s, registry, schemas))
+        .map(|s| s.file.as_str())
+        .collect();
+    let mut seen: HashSet<&str> = HashSet::new();
+    history.files = away
+        .iter()
+        .map(|s| s.file.as_str())
+        .filter(|f| !files.contains(f) && seen.insert(f))
+        .map(str::to_string)
+        .collect();
+    Ok((loaded, history))
 }
 
 /// How a generation names a month's counted figures: before and after
@@ -2073,21 +2199,17 @@ pub fn ingest(
     // settled and checked with the new returns; every other month is
     // history only, read from its counted figures when the generation in
     // force keeps them for what the store now holds ([`crate::counted`]).
-    let registry_hash = sha256(opts.registry_csv.as_bytes());
+    let registry_hash = history_context(opts.registry_csv, schemas);
     let mut near = resettled;
     near.extend(new.returns.iter().map(|r| r.month));
-    let earlier: Vec<CountedMonth> = {
-        use rayon::prelude::*;
-        let from = gen_dir(&store.dir, store.manifest.generation);
-        returns_by_month(&kept, schemas)
-            .into_par_iter()
-            .filter(|(m, _)| !near.contains(m))
-            .filter_map(|(m, subs)| {
-                let fp = month_fingerprint(&subs, &registry_hash);
-                CountedMonth::read(&counted_path(&from, m), m, &fp, registry, schemas)
-            })
-            .collect()
-    };
+    let earlier = counted_months(
+        store,
+        &kept,
+        &|m| !near.contains(&m),
+        registry,
+        &registry_hash,
+        schemas,
+    );
     let far: HashSet<Month> = earlier.iter().map(|c| c.month).collect();
     // `old[i]` is the batch's return `i`.
     let old: Vec<&Submission> = kept
@@ -2364,7 +2486,14 @@ pub fn ingest(
             .iter()
             .filter(|s| counted_history(s, registry, schemas))
             .collect();
-        let made = CountedMonth::every_month(&batch, schemas);
+        // Each return's submission: the history's, then the new ones.
+        let ids: Vec<&str> = old
+            .iter()
+            .map(|s| s.id.as_str())
+            .chain(recorded.iter().map(|s| s.id.as_str()))
+            .take(batch.returns.len())
+            .collect();
+        let made = CountedMonth::every_month(&batch, schemas, &ids);
         returns_by_month(&now, schemas)
             .into_par_iter()
             .try_for_each(|(m, subs)| {
@@ -2378,6 +2507,8 @@ pub fn ingest(
                 let empty = CountedMonth {
                     month: m,
                     rows: Vec::new(),
+                    apart: Vec::new(),
+                    returns: Vec::new(),
                 };
                 let month = made.iter().find(|c| c.month == m).unwrap_or(&empty);
                 write_counted(&to, &month.to_bytes(&fp, registry, schemas))

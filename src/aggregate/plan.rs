@@ -62,8 +62,10 @@ impl Keys {
 }
 
 /// The counted figures, one row per observation that counts (see
-/// [`super::is_counted`]), in the order they were read: `mkey`, `lk`,
-/// `mi`, `stock`, `value`; and the [`Keys`].
+/// [`super::is_counted`]), in the order they were read, then those of the
+/// batch's history ([`crate::observation::History`]: each month's rows the
+/// roll-up counts, in their order): `mkey`, `lk`, `mi`, `stock`, `value`;
+/// and the [`Keys`]. A history's month is never one of the batch's own.
 fn figures(
     batch: &Batch,
     schemas: &Schemas,
@@ -77,8 +79,23 @@ fn figures(
         .with_min_len(4096)
         .filter(|&i| o.form[i] == form && super::is_counted(batch, schemas, i))
         .collect();
-    let first = counted.par_iter().map(|&i| o.month[i].0).min().unwrap_or(0);
-    let last = counted.par_iter().map(|&i| o.month[i].0).max().unwrap_or(0);
+    // The history's rows of this form, each with its month.
+    let history: Vec<(i32, u64, f64)> = batch
+        .history
+        .months
+        .iter()
+        .flat_map(|m| {
+            m.rolled()
+                .filter(|&(key, _)| ((key >> 16) & 0xffff) as crate::schema::FormIdx == form)
+                .map(move |(key, value)| (m.month.0, key, value))
+        })
+        .collect();
+    let months = counted
+        .par_iter()
+        .map(|&i| o.month[i].0)
+        .chain(history.par_iter().map(|h| h.0));
+    let first = months.clone().min().unwrap_or(0);
+    let last = months.max().unwrap_or(0);
     let keys = Keys {
         units: registry.units.len().max(1) as u64,
         fields: slots.width().max(1) as u64,
@@ -95,25 +112,31 @@ fn figures(
         u64::from(slots.ff_of(o.form[i], o.field[i])) * keys.units + u64::from(o.unit[i])
     };
     let mi_of = |i: usize| (o.month[i].0 - first) as u32;
-    let lk = column(&lk_of);
-    let mkey = column(&|i| lk_of(i) * keys.months + u64::from(mi_of(i)));
-    let mi: Vec<u32> = counted.par_iter().map(|&i| mi_of(i)).collect();
-    let stock: Vec<bool> = counted
+    let mut lk = column(&lk_of);
+    let mut mkey = column(&|i| lk_of(i) * keys.months + u64::from(mi_of(i)));
+    let mut mi: Vec<u32> = counted.par_iter().map(|&i| mi_of(i)).collect();
+    let takes_latest =
+        |field: crate::schema::FieldIdx| schemas.form(form).field(field).kind.takes_latest();
+    let mut stock: Vec<bool> = counted
         .par_iter()
-        .map(|&i| {
-            schemas
-                .form(o.form[i])
-                .field(o.field[i])
-                .kind
-                .takes_latest()
-        })
+        .map(|&i| takes_latest(o.field[i]))
         .collect();
-    let value: Vec<f64> = counted
+    let mut value: Vec<f64> = counted
         .par_iter()
         .map(|&i| o.value[i].unwrap_or_default())
         .collect();
+    for &(month, key, v) in &history {
+        let field = crate::counted::field_of(key);
+        let leaf = u64::from(slots.ff_of(form, field)) * keys.units + (key >> 32);
+        let m = (month - first) as u32;
+        lk.push(leaf);
+        mkey.push(leaf * keys.months + u64::from(m));
+        mi.push(m);
+        stock.push(takes_latest(field));
+        value.push(v);
+    }
     let df = DataFrame::new(
-        counted.len(),
+        lk.len(),
         vec![
             Column::new("mkey".into(), mkey),
             Column::new("lk".into(), lk),

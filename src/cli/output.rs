@@ -63,20 +63,20 @@ pub fn print_summary(o: &Outcome, lang: Lang) {
     match lang {
         Lang::Zh => crate::say!(
             "读入 {} 个文件、{} 份报表、{} 个数字",
-            b.files.len(),
-            b.returns.len(),
+            b.files_read(),
+            b.returns_read(),
             figures
         ),
         Lang::En => crate::say!(
             "read {} files, {} returns, {} figures",
-            b.files.len(),
-            b.returns.len(),
+            b.files_read(),
+            b.returns_read(),
             figures
         ),
     }
-    if in_focus < b.returns.len() {
+    if in_focus < b.returns_read() {
         if let Some(p) = o.focus {
-            let other = b.returns.len() - in_focus;
+            let other = b.returns_read() - in_focus;
             match lang {
                 Lang::Zh => crate::say!(
                     "   提示 本期（{}）报表 {in_focus} 份；其他月份的 {other} 份只作历史比较（存量骤降、异常值），不计入",

@@ -576,7 +576,7 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
         .iter()
         .filter(|r| r.status == ReturnStatus::Active)
         .count();
-    let history = b.returns.len() - ours.len();
+    let history = b.returns_read() - ours.len();
     let period = period_label(input.period, lang);
     let period_note = if input.chosen {
         period
@@ -598,14 +598,14 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
     let mut read = if zh {
         format!(
             "{} 个文件，本期报表 {} 份，其中计入汇总 {} 份",
-            b.files.len(),
+            b.files_read(),
             ours.len(),
             counted
         )
     } else {
         format!(
             "{} files, {} returns of the period, {} of them counted",
-            b.files.len(),
+            b.files_read(),
             ours.len(),
             counted
         )

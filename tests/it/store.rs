@@ -1284,6 +1284,21 @@ fn a_missing_part_is_damage_and_an_unnamed_part_never_counts() {
     assert!(said.contains("jan/城东街道202601.xlsx"), "{said}");
     assert!(!said.contains("未上报"), "{said}");
     assert!(!d.path("r2.xlsx").exists());
+    // February's report reads January as history, from its counted
+    // figures: a cache, which never stands for the missing record.
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026-02", "-o", "r3.xlsx",
+        ],
+    );
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("数据库已损坏") && said.contains("part-000001.parquet"),
+        "{said}"
+    );
+    assert!(!d.path("r3.xlsx").exists());
 }
 
 /// Names as people type them (issue 30), through `history` and `trace`:
@@ -2401,4 +2416,242 @@ fn a_report_of_the_latest_month_checks_the_returns_it_counts() {
         .collect();
     assert_eq!(mismatches.len(), 1, "{findings}");
     assert!(mismatches[0].contains("2026-01"), "{findings}");
+}
+
+/// A family-doctor return of `unit` for `month` of 2026: (village,
+/// residents, signed, services) rows — two stocks and a flow.
+fn family_services(d: &Dir, file: &str, unit: &str, month: u32, rows: &[(&str, f64, f64, f64)]) {
+    let rows: Vec<util::Row<'_>> = rows
+        .iter()
+        .map(|&(name, pop, signed, services)| {
+            (
+                name,
+                vec![
+                    ("resident_pop", V::N(pop)),
+                    ("signed", V::N(signed)),
+                    ("services", V::N(services)),
+                ],
+            )
+        })
+        .collect();
+    util::write_return(
+        &d.path(file),
+        "family_doctor",
+        unit,
+        Some(&format!("2026年{month}月")),
+        &rows,
+        None,
+    );
+}
+
+/// `report --store <db>` of each of `periods`, against the same report
+/// from a copy of the store without its months' counted figures (every
+/// month then read from its returns): the same aggregates, indicators and
+/// findings to the byte, and the same words on the terminal.
+fn reads_history_as_its_returns(d: &Dir, db: &str, periods: &[&str]) {
+    let whole = format!("{db}_whole");
+    for f in walk(&d.path(db)) {
+        let rel = f.strip_prefix(d.path(db)).unwrap();
+        if rel.to_string_lossy().contains("counted-") {
+            continue;
+        }
+        let to = d.path(&whole).join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &to).unwrap();
+    }
+    for period in periods {
+        let run = |store: &str| {
+            let out = util::phstats(
+                d.tmp.path(),
+                &[
+                    "report",
+                    "--store",
+                    store,
+                    "--period",
+                    period,
+                    "--export",
+                    &format!("{store}_out"),
+                    "-o",
+                    &format!("{store}.xlsx"),
+                    "--force",
+                ],
+            );
+            assert!(out.status.code().unwrap() < 2, "{period}: {}", text(&out));
+            text(&out).replace(&whole, db)
+        };
+        let (lean, read_whole) = (run(db), run(&whole));
+        assert_eq!(lean, read_whole, "{period}: what the terminal says");
+        for csv in ["aggregates.csv", "indicators.csv", "findings.csv"] {
+            let at = |store: &str| d.path(&format!("{store}_out/{csv}"));
+            assert_eq!(
+                std::fs::read_to_string(at(db)).unwrap(),
+                std::fs::read_to_string(at(&whole)).unwrap(),
+                "{period}: {csv}"
+            );
+        }
+    }
+}
+
+/// A report reads the months before its period as history from their
+/// counted figures (`crate::counted`), not their returns: what it says and
+/// publishes is what it says reading every month's returns. Here the
+/// months before are a January corrected in March, a February that
+/// 新民镇 sent twice (one copy later withdrawn) and that 东湖区 summed
+/// beside 城东街道's own detail (the county's row for it is never counted),
+/// a March without 新民镇; and a generated corpus of six months with gaps
+/// and a county summary.
+#[test]
+fn a_report_reads_the_months_before_its_period_as_their_returns_say() {
+    let d = Dir::new();
+    let jan = |d: &Dir, file: &str, k: f64| {
+        family_services(
+            d,
+            file,
+            "城东街道",
+            1,
+            &[
+                ("东门社区", 1000.0, 400.0 + k, 30.0 + k),
+                ("新村", 500.0, 100.0, 12.0),
+            ],
+        );
+    };
+    jan(&d, "m1/城东街道202601.xlsx", 0.0);
+    family_services(
+        &d,
+        "m1/新民镇202601.xlsx",
+        "新民镇",
+        1,
+        &[("新村", 800.0, 300.0, 20.0), ("红旗村", 700.0, 200.0, 15.0)],
+    );
+    family_services(
+        &d,
+        "m2/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[
+            ("东门社区", 1000.0, 420.0, 33.0),
+            ("新村", 500.0, 110.0, 9.0),
+        ],
+    );
+    family_services(
+        &d,
+        "m2/新民镇202602.xlsx",
+        "新民镇",
+        2,
+        &[("新村", 800.0, 310.0, 21.0), ("红旗村", 700.0, 210.0, 14.0)],
+    );
+    family_services(
+        &d,
+        "m2/新民镇202602_二.xlsx",
+        "新民镇",
+        2,
+        &[("新村", 800.0, 390.0, 29.0), ("红旗村", 700.0, 260.0, 18.0)],
+    );
+    family_services(
+        &d,
+        "m2/东湖区202602.xlsx",
+        "东湖区",
+        2,
+        &[
+            ("城东街道", 1500.0, 999.0, 99.0),
+            ("新民镇", 1500.0, 520.0, 35.0),
+        ],
+    );
+    family_services(
+        &d,
+        "m3/城东街道202603.xlsx",
+        "城东街道",
+        3,
+        &[
+            ("东门社区", 1010.0, 430.0, 31.0),
+            ("新村", 505.0, 115.0, 10.0),
+        ],
+    );
+    jan(&d, "m3/城东街道202601_更正.xlsx", 25.0);
+    for m in 4..=6u32 {
+        let k = f64::from(m);
+        family_services(
+            &d,
+            &format!("m{m}/城东街道2026{m:02}.xlsx"),
+            "城东街道",
+            m,
+            &[
+                ("东门社区", 1020.0, 430.0 + k, 30.0 + k),
+                ("新村", 510.0, 118.0, 11.0),
+            ],
+        );
+        if m != 5 {
+            family_services(
+                &d,
+                &format!("m{m}/新民镇2026{m:02}.xlsx"),
+                "新民镇",
+                m,
+                &[
+                    ("新村", 810.0, 320.0 + k, 22.0),
+                    ("红旗村", 705.0, 215.0, 16.0),
+                ],
+            );
+        }
+    }
+    for m in 1..=6 {
+        let out = ingest(&d, &format!("m{m}"), &[]);
+        assert!(out.status.code().unwrap() < 2, "m{m}: {}", text(&out));
+        if m == 4 {
+            let out = util::phstats(
+                d.tmp.path(),
+                &[
+                    "withdraw",
+                    "--store",
+                    "db",
+                    "新民镇202602_二.xlsx",
+                    "--reason",
+                    "错发的草稿",
+                ],
+            );
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        }
+    }
+    // The store keeps what a report of the second quarter reads as its
+    // history: January to March, each as the store now holds it, and in
+    // February the county's row the townships' own detail counts already.
+    let st = phstats::store::Store::open(&d.path("db")).unwrap();
+    let csv = st.registry_csv().unwrap();
+    let registry = phstats::registry::Registry::from_csv(csv.as_bytes(), "db").unwrap();
+    let schemas = phstats::schema::Schemas::builtin().unwrap();
+    let subs = st.submissions().unwrap();
+    let april = phstats::period::Month::new(2026, 4).unwrap();
+    let before = phstats::store::counted_before(&st, &subs, april, &registry, &csv, &schemas);
+    let months: Vec<String> = before.iter().map(|m| m.month.to_string()).collect();
+    assert_eq!(months, ["2026-01", "2026-02", "2026-03"]);
+    assert_eq!(
+        before[1].apart.len(),
+        6,
+        "东湖区's two rows, three figures each"
+    );
+    reads_history_as_its_returns(
+        &d,
+        "db",
+        &["2026Q2", "2026-05", "2026-06", "2026-03..2026-06"],
+    );
+
+    // A generated corpus: vaccinations and dose sequences, gaps, and a
+    // county summary in March beside the villages' February and April.
+    util::corpus(&d, 14, 6, true, 7);
+    for m in 1..=6 {
+        let dir = d.path(&format!("corpus/returns/2026-{m:02}"));
+        let out = util::phstats(
+            d.tmp.path(),
+            &[
+                "ingest",
+                dir.to_str().unwrap(),
+                "--units",
+                "corpus/units.csv",
+                "--store",
+                "gen",
+                "-q",
+            ],
+        );
+        assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    }
+    reads_history_as_its_returns(&d, "gen", &["2026Q2", "2026-06", "2026-04"]);
 }
