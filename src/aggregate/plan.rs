@@ -61,11 +61,12 @@ impl Keys {
     }
 }
 
-/// The counted figures, one row per observation that counts (see
-/// [`super::is_counted`]), in the order they were read, then those of the
-/// batch's history ([`crate::observation::History`]: each month's rows the
-/// roll-up counts, in their order): `mkey`, `lk`, `mi`, `stock`, `value`;
-/// and the [`Keys`]. A history's month is never one of the batch's own.
+/// The counted figures: those of the batch's history first
+/// ([`crate::observation::History`]: each month's rows the roll-up counts,
+/// in their order), then one row per observation that counts (see
+/// [`super::is_counted`]), in the order they were read: `mkey`, `lk`,
+/// `mi`, `stock`, `value`; and the [`Keys`]. A history's month is never one
+/// of the batch's own.
 fn figures(
     batch: &Batch,
     schemas: &Schemas,
@@ -101,47 +102,39 @@ fn figures(
         fields: slots.width().max(1) as u64,
         months: (i64::from(last) - i64::from(first) + 1) as u64,
     };
-    let column = |f: &(dyn Fn(usize) -> u64 + Sync)| -> Vec<u64> {
-        counted
-            .par_iter()
-            .with_min_len(4096)
-            .map(|&i| f(i))
-            .collect()
-    };
     let lk_of = |i: usize| {
         u64::from(slots.ff_of(o.form[i], o.field[i])) * keys.units + u64::from(o.unit[i])
     };
     let mi_of = |i: usize| (o.month[i].0 - first) as u32;
-    let mut lk = column(&lk_of);
-    let mut mkey = column(&|i| lk_of(i) * keys.months + u64::from(mi_of(i)));
-    let mut mi: Vec<u32> = counted.par_iter().map(|&i| mi_of(i)).collect();
     let takes_latest =
         |field: crate::schema::FieldIdx| schemas.form(form).field(field).kind.takes_latest();
-    let mut stock: Vec<bool> = counted
-        .par_iter()
-        .map(|&i| takes_latest(o.field[i]))
-        .collect();
-    let mut value: Vec<f64> = counted
-        .par_iter()
-        .map(|&i| o.value[i].unwrap_or_default())
-        .collect();
     let leaf_of = |key: u64| {
         u64::from(slots.ff_of(form, crate::counted::field_of(key))) * keys.units + (key >> 32)
     };
     let mi_in = |month: i32| (month - first) as u32;
-    lk.par_extend(history.par_iter().map(|h| leaf_of(h.1)));
-    mkey.par_extend(
-        history
-            .par_iter()
-            .map(|h| leaf_of(h.1) * keys.months + u64::from(mi_in(h.0))),
-    );
-    mi.par_extend(history.par_iter().map(|h| mi_in(h.0)));
-    stock.par_extend(
-        history
-            .par_iter()
-            .map(|h| takes_latest(crate::counted::field_of(h.1))),
-    );
-    value.par_extend(history.par_iter().map(|h| h.2));
+    // The history's rows first: its months are before the period's, so each
+    // leaf-field's rows come in month order and step 1 reorders none (the
+    // batch's months first, a city's 2026Q4 from its store had every
+    // leaf-field's twelve months to sort). A month the store could not give
+    // as history, read with the period's, is put in its place by step 1.
+    let mut lk: Vec<u64> = history.par_iter().map(|h| leaf_of(h.1)).collect();
+    let mut mkey: Vec<u64> = history
+        .par_iter()
+        .map(|h| leaf_of(h.1) * keys.months + u64::from(mi_in(h.0)))
+        .collect();
+    let mut mi: Vec<u32> = history.par_iter().map(|h| mi_in(h.0)).collect();
+    let mut stock: Vec<bool> = history
+        .par_iter()
+        .map(|h| takes_latest(crate::counted::field_of(h.1)))
+        .collect();
+    let mut value: Vec<f64> = history.par_iter().map(|h| h.2).collect();
+    drop(history);
+    let batch_rows = || counted.par_iter().with_min_len(4096);
+    lk.par_extend(batch_rows().map(|&i| lk_of(i)));
+    mkey.par_extend(batch_rows().map(|&i| lk_of(i) * keys.months + u64::from(mi_of(i))));
+    mi.par_extend(batch_rows().map(|&i| mi_of(i)));
+    stock.par_extend(batch_rows().map(|&i| takes_latest(o.field[i])));
+    value.par_extend(batch_rows().map(|&i| o.value[i].unwrap_or_default()));
     let df = DataFrame::new(
         lk.len(),
         vec![
@@ -987,7 +980,7 @@ fn by_key_then_read(mkey: &[u64], lk: &[u64], mi: &[u32]) -> Vec<u32> {
     // Within a leaf-field, by month; a stable sort keeps the order read.
     for b in 0..width {
         let run = &mut order[starts[b] as usize..starts[b + 1] as usize];
-        if run.len() > 1 {
+        if run.len() > 1 && !run.is_sorted_by_key(|&row| mi[row as usize]) {
             run.sort_by_key(|&row| mi[row as usize]);
         }
     }
