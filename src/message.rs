@@ -588,6 +588,9 @@ pub enum Detail {
         township: String,
         /// The unit's code.
         code: String,
+        /// The units are columns (a table turned).
+        #[serde(default)]
+        across: bool,
     },
     /// A row of a county's return naming a village several of its
     /// townships have, with no township row or 小计 saying whose.
@@ -598,6 +601,9 @@ pub enum Detail {
         parent: String,
         /// The townships that have a unit so named.
         places: Vec<String>,
+        /// The units are columns (a table turned).
+        #[serde(default)]
+        across: bool,
     },
     /// A figure cell that is not a figure.
     BadCell {
@@ -1490,10 +1496,12 @@ impl Detail {
                 };
                 (text, Some(help))
             }
-            Detail::RowAssumed { name, parent, several, township, code } => {
+            Detail::RowAssumed { name, parent, several, township, code, across } => {
+                let (line, zh) = row_or_column(*across);
+                let beside = if *across { "左右" } else { "上下" };
                 let text = pick(
-                    format!("{parent}下有 {several} 个“{name}”；按上下相邻的行，已视为{township}的“{name}”（{code}）计入"),
-                    format!("{parent} has {several} units named {name}; by its neighbouring rows it is taken to be {township}'s ({code}) and counted"),
+                    format!("{parent}下有 {several} 个“{name}”；按{beside}相邻的{zh}，已视为{township}的“{name}”（{code}）计入"),
+                    format!("{parent} has {several} units named {name}; by its neighbouring {line}s it is taken to be {township}'s ({code}) and counted"),
                 );
                 let help = pick(
                     format!("如不是{township}的，请在名称前写明所属乡镇"),
@@ -1501,23 +1509,25 @@ impl Detail {
                 );
                 (text, Some(help))
             }
-            Detail::AmbiguousRow { name, parent, places } => {
+            Detail::AmbiguousRow { name, parent, places, across } => {
+                let (line, zh) = row_or_column(*across);
                 let text = pick(
                     format!(
-                        "{parent}下有 {} 个“{name}”（{}），无法确定此行是哪一个，此行未计入汇总",
+                        "{parent}下有 {} 个“{name}”（{}），无法确定此{zh}是哪一个，此{zh}未计入汇总",
                         places.len(),
                         places.join("、")
                     ),
                     format!(
-                        "{parent} has {} units named {name} (under {}); which one this row is cannot be told, and it is not counted",
+                        "{parent} has {} units named {name} (under {}); which one this {line} is cannot be told, and it is not counted",
                         places.len(),
                         places.join(", ")
                     ),
                 );
                 let first = places.first().cloned().unwrap_or_default();
+                let after = if *across { "之后加一列" } else { "之下加一行" };
                 let help = pick(
-                    format!("请在名称前写明所属乡镇（如“{first}{name}”），或在各乡镇的村之下加一行“{first}小计”"),
-                    format!("write the township before the name ({first}{name}), or close each township's villages with a “{first}小计” row"),
+                    format!("请在名称前写明所属乡镇（如“{first}{name}”），或在各乡镇的村{after}“{first}小计”"),
+                    format!("write the township before the name ({first}{name}), or close each township's villages with a “{first}小计” {line}"),
                 );
                 (text, Some(help))
             }
@@ -2412,6 +2422,7 @@ mod tests {
                     name: "新村".into(),
                     parent: "东湖区".into(),
                     places: vec!["城东街道".into(), "新民镇".into()],
+                    across: false,
                 },
                 vec![
                     "2 个“新村”",
@@ -2434,6 +2445,7 @@ mod tests {
                     several: 2,
                     township: "新民镇".into(),
                     code: "439902101201".into(),
+                    across: false,
                 },
                 vec!["2 个“新村”", "新民镇", "439902101201", "相邻"],
                 vec![
@@ -2442,6 +2454,33 @@ mod tests {
                     "439902101201",
                     "neighbouring",
                 ],
+            ),
+            (
+                Rule::UnknownUnit,
+                Detail::RowAssumed {
+                    name: "新村".into(),
+                    parent: "东湖区".into(),
+                    several: 2,
+                    township: "新民镇".into(),
+                    code: "439902101201".into(),
+                    across: true,
+                },
+                vec!["2 个“新村”", "按左右相邻的列", "439902101201"],
+                vec!["2 units named 新村", "neighbouring columns", "439902101201"],
+            ),
+            (
+                Rule::UnknownUnit,
+                Detail::AmbiguousRow {
+                    name: "新村".into(),
+                    parent: "东湖区".into(),
+                    places: vec!["城东街道".into(), "新民镇".into()],
+                    across: true,
+                },
+                vec![
+                    "无法确定此列是哪一个，此列未计入汇总",
+                    "之后加一列“城东街道小计”",
+                ],
+                vec!["which one this column is", "“城东街道小计” column"],
             ),
             (
                 Rule::DuplicateReturn,

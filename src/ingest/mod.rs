@@ -1125,7 +1125,10 @@ fn ingest_turned(
     for f in &mut rows.findings {
         f.cell = f.cell.map(|c| turned.place(c));
         // A row of the table turned is a column of the sheet.
-        if let Detail::UnknownRow { across, .. } = &mut f.detail {
+        if let Detail::UnknownRow { across, .. }
+        | Detail::RowAssumed { across, .. }
+        | Detail::AmbiguousRow { across, .. } = &mut f.detail
+        {
             *across = true;
         }
         let (Detail::SecondTotalRow {

@@ -902,6 +902,7 @@ fn assumed_row(
             several,
             township,
             code: u.code.to_string(),
+            across: false,
         },
     )
     .unit(u.code.0)
@@ -925,6 +926,7 @@ fn ambiguous_row(ctx: &RowContext<'_>, cell: CellRef, name: &str, several: &[Uni
             name: name.to_string(),
             parent: parent.name.clone(),
             places,
+            across: false,
         },
     )
     .unit(parent.code)

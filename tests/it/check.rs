@@ -3476,6 +3476,65 @@ fn a_table_of_villages_as_columns_is_read_as_the_table_turned() {
     );
 }
 
+/// A county's table of villages as columns, a village's name shared by two
+/// of its townships: taken as the one of its neighbour's township where a
+/// neighbouring column says whose, else not counted — each said of a
+/// column and asking for a column, as the table on the sheet has them.
+#[test]
+fn a_shared_village_name_in_a_turned_county_table_is_said_of_its_column() {
+    let d = Dir::new();
+    let save = |heads: &[&str]| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write(1, 0, "填报单位：东湖区").unwrap();
+        ws.write(1, 3, "报告期：2026年1月").unwrap();
+        for (c, h) in std::iter::once(&"指标").chain(heads).enumerate() {
+            ws.write(2, c as u16, *h).unwrap();
+        }
+        for (r, label) in ["常住人口数", "签约人数", "本月履约服务人次"]
+            .iter()
+            .enumerate()
+        {
+            ws.write(3 + r as u32, 0, *label).unwrap();
+            for c in 0..heads.len() {
+                ws.write(3 + r as u32, 1 + c as u16, 100.0 * (3.0 - r as f64))
+                    .unwrap();
+            }
+        }
+        let _ = std::fs::remove_dir_all(d.path("in"));
+        std::fs::create_dir_all(d.path("in")).unwrap();
+        wb.save(d.path("in/东湖区.xlsx")).unwrap();
+    };
+    // 新村 beside 城东街道's 东门社区: 城东街道's, counted, and said so.
+    save(&["东门社区", "新村"]);
+    let (f, a) = check_january(&d);
+    let unknown: Vec<_> = f.iter().filter(|x| x["rule"] == "unknown_unit").collect();
+    assert_eq!(unknown.len(), 1, "{unknown:#?}");
+    assert_eq!(unknown[0]["cell"], "C3", "{unknown:#?}");
+    let said = &unknown[0]["message"];
+    assert!(
+        said.contains("按左右相邻的列") && said.contains("城东街道"),
+        "{said}"
+    );
+    assert!(!said.contains("行"), "{said}");
+    assert_eq!(january(&a, "439902001002", "resident_pop"), Some(300.0));
+    // 新村 between 城东街道's 东门社区 and 新民镇's 红旗村: whose it is
+    // cannot be told, and its column is not counted.
+    save(&["东门社区", "新村", "红旗村"]);
+    let (f, a) = check_january(&d);
+    let unknown: Vec<_> = f.iter().filter(|x| x["rule"] == "unknown_unit").collect();
+    assert_eq!(unknown.len(), 1, "{unknown:#?}");
+    assert_eq!(unknown[0]["cell"], "C3", "{unknown:#?}");
+    let said = &unknown[0]["message"];
+    assert!(
+        said.contains("无法确定此列是哪一个，此列未计入汇总") && said.contains("之后加一列"),
+        "{said}"
+    );
+    assert!(!said.contains("此行") && !said.contains("一行"), "{said}");
+    assert_eq!(january(&a, "439902001002", "resident_pop"), None);
+    assert_eq!(january(&a, "439902101201", "resident_pop"), None);
+}
+
 /// 城东街道's January family-doctor return as the only input, its villages
 /// as columns headed `heads` (after 指标), the rows 常住人口数, 签约人数 and
 /// 本月履约服务人次 holding `rows`.
