@@ -3505,13 +3505,17 @@ fn a_shared_village_name_in_a_turned_county_table_is_said_of_its_column() {
         std::fs::create_dir_all(d.path("in")).unwrap();
         wb.save(d.path("in/东湖区.xlsx")).unwrap();
     };
+    // The one unknown_unit finding, at 新村's heading (C3): its message.
+    let said_of_c3 = |f: &[Row]| -> String {
+        let unknown: Vec<_> = f.iter().filter(|x| x["rule"] == "unknown_unit").collect();
+        assert_eq!(unknown.len(), 1, "{unknown:#?}");
+        assert_eq!(unknown[0]["cell"], "C3", "{unknown:#?}");
+        unknown[0]["message"].clone()
+    };
     // 新村 beside 城东街道's 东门社区: 城东街道's, counted, and said so.
     save(&["东门社区", "新村"]);
     let (f, a) = check_january(&d);
-    let unknown: Vec<_> = f.iter().filter(|x| x["rule"] == "unknown_unit").collect();
-    assert_eq!(unknown.len(), 1, "{unknown:#?}");
-    assert_eq!(unknown[0]["cell"], "C3", "{unknown:#?}");
-    let said = &unknown[0]["message"];
+    let said = said_of_c3(&f);
     assert!(
         said.contains("按左右相邻的列") && said.contains("城东街道"),
         "{said}"
@@ -3522,10 +3526,7 @@ fn a_shared_village_name_in_a_turned_county_table_is_said_of_its_column() {
     // cannot be told, and its column is not counted.
     save(&["东门社区", "新村", "红旗村"]);
     let (f, a) = check_january(&d);
-    let unknown: Vec<_> = f.iter().filter(|x| x["rule"] == "unknown_unit").collect();
-    assert_eq!(unknown.len(), 1, "{unknown:#?}");
-    assert_eq!(unknown[0]["cell"], "C3", "{unknown:#?}");
-    let said = &unknown[0]["message"];
+    let said = said_of_c3(&f);
     assert!(
         said.contains("无法确定此列是哪一个，此列未计入汇总") && said.contains("之后加一列"),
         "{said}"

@@ -91,26 +91,7 @@ fn the_aggregates_of_a_corpus_with_gaps_and_summaries_are_their_counted_parts() 
 fn trace_csv_parts_give_the_reported_figure_at_every_level() {
     let d = Dir::new();
     util::corpus(&d, 14, 4, true, 7);
-    for m in 1..=4 {
-        let dir = d.path(&format!("corpus/returns/2026-{m:02}"));
-        let out = util::phstats(
-            d.tmp.path(),
-            &[
-                "ingest",
-                dir.to_str().unwrap(),
-                "--units",
-                "corpus/units.csv",
-                "--store",
-                "db",
-                "-q",
-            ],
-        );
-        assert!(
-            out.status.code().unwrap() < 2,
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    util::ingest_corpus(&d, 4, "db");
     let out = util::phstats(
         d.tmp.path(),
         &[

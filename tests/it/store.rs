@@ -9,7 +9,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::util::{self, family, text, Dir, V};
+use crate::util::{self, family, family_services, text, Dir, V};
 
 const CD: &str = "439902001000"; // 城东街道
 const XM: &str = "439902101000"; // 新民镇
@@ -2418,32 +2418,6 @@ fn a_report_of_the_latest_month_checks_the_returns_it_counts() {
     assert!(mismatches[0].contains("2026-01"), "{findings}");
 }
 
-/// A family-doctor return of `unit` for `month` of 2026: (village,
-/// residents, signed, services) rows — two stocks and a flow.
-fn family_services(d: &Dir, file: &str, unit: &str, month: u32, rows: &[(&str, f64, f64, f64)]) {
-    let rows: Vec<util::Row<'_>> = rows
-        .iter()
-        .map(|&(name, pop, signed, services)| {
-            (
-                name,
-                vec![
-                    ("resident_pop", V::N(pop)),
-                    ("signed", V::N(signed)),
-                    ("services", V::N(services)),
-                ],
-            )
-        })
-        .collect();
-    util::write_return(
-        &d.path(file),
-        "family_doctor",
-        unit,
-        Some(&format!("2026年{month}月")),
-        &rows,
-        None,
-    );
-}
-
 /// `report --store <db>` of each of `periods`, against the same report
 /// from a copy of the store without its months' counted figures (every
 /// month then read from its returns): the same aggregates, indicators and
@@ -2637,21 +2611,6 @@ fn a_report_reads_the_months_before_its_period_as_their_returns_say() {
     // A generated corpus: vaccinations and dose sequences, gaps, and a
     // county summary in March beside the villages' February and April.
     util::corpus(&d, 14, 6, true, 7);
-    for m in 1..=6 {
-        let dir = d.path(&format!("corpus/returns/2026-{m:02}"));
-        let out = util::phstats(
-            d.tmp.path(),
-            &[
-                "ingest",
-                dir.to_str().unwrap(),
-                "--units",
-                "corpus/units.csv",
-                "--store",
-                "gen",
-                "-q",
-            ],
-        );
-        assert!(out.status.code().unwrap() < 2, "{}", text(&out));
-    }
+    util::ingest_corpus(&d, 6, "gen");
     reads_history_as_its_returns(&d, "gen", &["2026Q2", "2026-06", "2026-04"]);
 }

@@ -177,12 +177,42 @@ pub fn family(d: &Dir, file: &str, unit: &str, month: u32, rows: &[(&str, f64, f
             )
         })
         .collect();
+    write_family(d, file, unit, month, &rows);
+}
+
+/// [`family`] with each row's 本月履约服务人次 too: (village, residents,
+/// signed, services) — two stocks and a flow.
+pub fn family_services(
+    d: &Dir,
+    file: &str,
+    unit: &str,
+    month: u32,
+    rows: &[(&str, f64, f64, f64)],
+) {
+    let rows: Vec<Row<'_>> = rows
+        .iter()
+        .map(|&(name, pop, signed, services)| {
+            (
+                name,
+                vec![
+                    ("resident_pop", V::N(pop)),
+                    ("signed", V::N(signed)),
+                    ("services", V::N(services)),
+                ],
+            )
+        })
+        .collect();
+    write_family(d, file, unit, month, &rows);
+}
+
+/// A family-doctor return of `unit` for `month` of 2026 with `rows`.
+fn write_family(d: &Dir, file: &str, unit: &str, month: u32, rows: &[Row<'_>]) {
     write_return(
         &d.path(file),
         "family_doctor",
         unit,
         Some(&format!("2026年{month}月")),
-        &rows,
+        rows,
         None,
     );
 }
@@ -414,6 +444,27 @@ pub fn corpus(d: &Dir, townships: u32, months: u32, gaps: bool, seed: u64) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The generated corpus's first `months` months (see [`corpus`]), each
+/// ingested in turn into the store `store` of the fixture directory.
+pub fn ingest_corpus(d: &Dir, months: u32, store: &str) {
+    for m in 1..=months {
+        let dir = d.path(&format!("corpus/returns/2026-{m:02}"));
+        let out = phstats(
+            d.tmp.path(),
+            &[
+                "ingest",
+                dir.to_str().unwrap(),
+                "--units",
+                "corpus/units.csv",
+                "--store",
+                store,
+                "-q",
+            ],
+        );
+        assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    }
 }
 
 /// One PDF page as pdftotext -bbox reads it: its width and its words
