@@ -27,19 +27,40 @@ fn median(sorted: &[f64]) -> f64 {
     }
 }
 
-fn sorted(mut v: Vec<f64>) -> Vec<f64> {
-    v.sort_by(f64::total_cmp);
-    v
+/// `v`, in `into` (emptied first), sorted.
+fn sorted_into<'a>(v: impl Iterator<Item = f64>, into: &'a mut Vec<f64>) -> &'a [f64] {
+    into.clear();
+    into.extend(v);
+    into.sort_by(f64::total_cmp);
+    into
 }
 
 /// Whether `x` is an outlier against `history` (FORMS.md §4), with the median.
 #[must_use]
 pub fn is_outlier(history: &[f64], x: f64) -> Option<f64> {
+    is_outlier_with(history, x, &mut Scratch::default())
+}
+
+/// Buffers [`is_outlier_with`] sorts in, kept from one series to the next:
+/// a city's 2026Q4 from its store judges a third of a million figures, and
+/// a fresh buffer each was a third of the checks over time.
+#[derive(Default)]
+struct Scratch {
+    history: Vec<f64>,
+    sorted: Vec<f64>,
+    deviations: Vec<f64>,
+}
+
+/// [`is_outlier`], sorting in `scratch`.
+fn is_outlier_with(history: &[f64], x: f64, scratch: &mut Scratch) -> Option<f64> {
     if history.len() < MIN_HISTORY {
         return None;
     }
-    let s = sorted(history.to_vec());
-    let med = median(&s);
+    let Scratch {
+        sorted, deviations, ..
+    } = scratch;
+    let s = sorted_into(history.iter().copied(), sorted);
+    let med = median(s);
     let dev = (x - med).abs();
     // Small counts and slowly growing stocks are never flagged.
     if dev <= f64::max(5.0, 0.1 * med.abs()) {
@@ -51,7 +72,7 @@ pub fn is_outlier(history: &[f64], x: f64) -> Option<f64> {
         let mean = s.iter().sum::<f64>() / s.len() as f64;
         return (poisson_two_sided(mean, x) < POISSON_P).then_some(med);
     }
-    let mad = median(&sorted(s.iter().map(|v| (v - med).abs()).collect()));
+    let mad = median(sorted_into(s.iter().map(|v| (v - med).abs()), deviations));
     let flagged = if mad > 0.0 {
         (0.6745 * (x - med) / mad).abs() > Z_CUTOFF
     } else {
@@ -188,20 +209,21 @@ pub fn check(
                 .collect();
             figs.sort_unstable();
             let mut out = Vec::new();
+            // One field's points at a time, and the outlier test's buffers.
+            let mut pts: Vec<Point> = Vec::new();
+            let mut scratch = Scratch::default();
             for run in figs.chunk_by(|a, b| a.0 == b.0) {
-                let mut pts: Vec<Point> = run
-                    .iter()
-                    .map(|&(_, _, i)| {
-                        let i = i as usize;
-                        Point {
-                            month: o.month[i],
-                            value: o.value[i].unwrap_or_default(),
-                            ret: o.ret[i],
-                            cell: o.cell[i],
-                            judged: judged.judges(batch, o.ret[i]),
-                        }
-                    })
-                    .collect();
+                pts.clear();
+                pts.extend(run.iter().map(|&(_, _, i)| {
+                    let i = i as usize;
+                    Point {
+                        month: o.month[i],
+                        value: o.value[i].unwrap_or_default(),
+                        ret: o.ret[i],
+                        cell: o.cell[i],
+                        judged: judged.judges(batch, o.ret[i]),
+                    }
+                }));
                 let field = run[0].0;
                 let mut outside = false;
                 for (m, rows) in earlier.iter().zip(&mut before) {
@@ -229,6 +251,7 @@ pub fn check(
                         schemas,
                         (unit, form, run[0].0),
                         &pts,
+                        &mut scratch,
                     ));
                 }
             }
@@ -244,6 +267,7 @@ fn series(
     schemas: &Schemas,
     (unit, form, field): (UnitIdx, FormIdx, FieldIdx),
     pts: &[Point],
+    scratch: &mut Scratch,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let form_def = schemas.form(form);
@@ -312,12 +336,18 @@ fn series(
                 ));
             }
         }
-        let history: Vec<f64> = pts[..i]
-            .iter()
-            .filter(|q| f.kind != Kind::Ytd || q.month.year() == p.month.year())
-            .map(|q| q.value)
-            .collect();
-        if let Some(med) = is_outlier(&history, p.value).filter(|_| !dropped) {
+        let mut history = std::mem::take(&mut scratch.history);
+        history.clear();
+        history.extend(
+            pts[..i]
+                .iter()
+                .filter(|q| f.kind != Kind::Ytd || q.month.year() == p.month.year())
+                .map(|q| q.value),
+        );
+        let outlier = is_outlier_with(&history, p.value, scratch);
+        let n = history.len();
+        scratch.history = history;
+        if let Some(med) = outlier.filter(|_| !dropped) {
             out.push(finding(
                 Rule::Outlier,
                 p,
@@ -327,7 +357,7 @@ fn series(
                     value: p.value,
                     month: p.month,
                     median: med,
-                    n: history.len(),
+                    n,
                 },
             ));
         }
