@@ -28,7 +28,7 @@ fn median(sorted: &[f64]) -> f64 {
 }
 
 /// `v`, in `into` (emptied first), sorted.
-fn sorted_into<'a>(v: impl Iterator<Item = f64>, into: &'a mut Vec<f64>) -> &'a [f64] {
+fn sorted_into(v: impl Iterator<Item = f64>, into: &mut Vec<f64>) -> &[f64] {
     into.clear();
     into.extend(v);
     into.sort_by(f64::total_cmp);
