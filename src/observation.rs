@@ -314,7 +314,7 @@ pub struct Batch {
     pub kept: Vec<KeptSheet>,
     /// Unit rows (return, unit) not counted because the same figures are
     /// computed from the unit's own children (see `validate::overlap`).
-    pub overlapped: std::collections::HashSet<(ReturnIdx, UnitIdx)>,
+    pub overlapped: foldhash::HashSet<(ReturnIdx, UnitIdx)>,
     /// Forms expected every month whatever arrived: those a store has held.
     /// A month without a single return of one is judged all missing; a
     /// folder given to `consolidate` expects only the forms it holds.

@@ -117,17 +117,29 @@ fn figures(
     // batch's months first, a city's 2026Q4 from its store had every
     // leaf-field's twelve months to sort). A month the store could not give
     // as history, read with the period's, is put in its place by step 1.
-    let mut lk: Vec<u64> = history.par_iter().map(|h| leaf_of(h.1)).collect();
-    let mut mkey: Vec<u64> = history
-        .par_iter()
-        .map(|h| leaf_of(h.1) * keys.months + u64::from(mi_in(h.0)))
-        .collect();
-    let mut mi: Vec<u32> = history.par_iter().map(|h| mi_in(h.0)).collect();
-    let mut stock: Vec<bool> = history
-        .par_iter()
-        .map(|h| takes_latest(crate::counted::field_of(h.1)))
-        .collect();
-    let mut value: Vec<f64> = history.par_iter().map(|h| h.2).collect();
+    // Each column made to its whole size at once: grown to it, the history's
+    // part was copied again.
+    let n = history.len() + counted.len();
+    let (mut lk, mut mkey, mut mi, mut stock, mut value) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    lk.par_extend(history.par_iter().map(|h| leaf_of(h.1)));
+    mkey.par_extend(
+        history
+            .par_iter()
+            .map(|h| leaf_of(h.1) * keys.months + u64::from(mi_in(h.0))),
+    );
+    mi.par_extend(history.par_iter().map(|h| mi_in(h.0)));
+    stock.par_extend(
+        history
+            .par_iter()
+            .map(|h| takes_latest(crate::counted::field_of(h.1))),
+    );
+    value.par_extend(history.par_iter().map(|h| h.2));
     drop(history);
     let batch_rows = || counted.par_iter().with_min_len(4096);
     lk.par_extend(batch_rows().map(|&i| lk_of(i)));
@@ -738,7 +750,7 @@ impl Ancestors {
         let key_in = df.column("key")?.u64()?.rechunk();
         let key_in = key_in.cont_slice()?;
         // The rows step 3 dropped: its marks, and the rows of their keys.
-        let gone: std::collections::HashSet<u64> = match df.column("dropped") {
+        let gone: foldhash::HashSet<u64> = match df.column("dropped") {
             Ok(marked) => marked
                 .bool()?
                 .iter()
@@ -746,7 +758,7 @@ impl Ancestors {
                 .filter(|(m, _)| m.unwrap_or(false))
                 .map(|(_, k)| *k)
                 .collect(),
-            Err(_) => std::collections::HashSet::new(),
+            Err(_) => foldhash::HashSet::default(),
         };
         let kept = |row: usize| gone.is_empty() || !gone.contains(&key_in[row]);
         let vals_in = f64_columns(df, &self.cols)?;

@@ -103,7 +103,7 @@ pub struct Summary<'a> {
     pub signatures: &'a Signatures,
     /// Each indicator by unit, form and field: a province has tens of
     /// thousands, looked up once per cell.
-    index: std::collections::HashMap<(UnitIdx, FormIdx, FieldIdx), usize>,
+    index: foldhash::HashMap<(UnitIdx, FormIdx, FieldIdx), usize>,
 }
 
 impl<'a> Summary<'a> {
