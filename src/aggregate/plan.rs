@@ -525,13 +525,22 @@ impl PeriodValues {
             })
             .collect();
         cuts.dedup();
+        // The periods with a window, by their place: a rates-only period's
+        // counts (the nine trend months of a city's 2026Q4) have none.
+        let open: Vec<(usize, u32, u32)> = self
+            .windows
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.0 <= w.1)
+            .map(|(p, &(lo, hi))| (p, lo, hi))
+            .collect();
         // Each run of one leaf-field, its periods: (row range of the period).
         let walk = |from: usize, to: usize, emit: &mut dyn FnMut(usize, usize, usize)| {
             let mut start = from;
             while start < to {
                 let end = start + lk[start..to].partition_point(|&l| l == lk[start]);
                 let months = &mi[start..end];
-                for (p, &(lo, hi)) in self.windows.iter().enumerate() {
+                for &(p, lo, hi) in &open {
                     let a = start + months.partition_point(|&m| m < lo);
                     let b = start + months.partition_point(|&m| m <= hi);
                     if a < b {
