@@ -1604,6 +1604,10 @@ pub fn split_history<'a>(
             .copied()
             .filter(|s| month_of(s) == Some(month.month))
             .collect();
+        // A month none of whose returns is read holds no figure that counts.
+        if theirs.is_empty() {
+            continue;
+        }
         let values: Option<Vec<u64>> = theirs.iter().map(|s| month.values_of(&s.id)).collect();
         let Some(values) = values else { continue };
         history.returns += theirs.len();
