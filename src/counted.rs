@@ -26,6 +26,7 @@
 //! rows: n u64, then n × unit u32, n × field u16, n × value f64
 //! apart: n u32, then n × row u32 (rows the roll-up leaves out)
 //! returns: n u32, then n × (submission id: u16 length + UTF-8, figures u64)
+//! counts: u8, 1 where a return of the month counts (settled, in force)
 //! check: u64, FNV-1a of every byte before it, by 8-byte words
 //! ```
 //!
@@ -59,6 +60,10 @@ pub struct CountedMonth {
     /// Each return of the month, by submission id, with the number of
     /// values it reported (counted or not).
     pub returns: Vec<(String, u64)>,
+    /// Whether a return of the month counts: the month is one a run
+    /// consolidates ([`Batch::months`]), even where none of its figures
+    /// does.
+    pub counts: bool,
 }
 
 /// The sort key of a unit, form and field: by unit, then form, then field.
@@ -95,6 +100,7 @@ impl CountedMonth {
                         rows: Vec::new(),
                         apart: Vec::new(),
                         returns: Vec::new(),
+                        counts: false,
                     });
                     rows.push(Vec::new());
                     out.len() - 1
@@ -119,6 +125,7 @@ impl CountedMonth {
             let k = place(&mut out, &mut rows, ret.month);
             let id = ids.get(r).copied().unwrap_or_default();
             out[k].returns.push((id.to_string(), values[r]));
+            out[k].counts |= ret.status == crate::observation::ReturnStatus::Active;
         }
         for (m, mut rows) in out.iter_mut().zip(rows) {
             // Stable: a key's figures stay in the table's order.
@@ -229,6 +236,7 @@ impl CountedMonth {
             out.extend_from_slice(id);
             out.extend_from_slice(&n.to_le_bytes());
         }
+        out.push(u8::from(self.counts));
         let check = fnv(&out);
         out.extend_from_slice(&check.to_le_bytes());
         out
@@ -292,6 +300,11 @@ impl CountedMonth {
             let id = std::str::from_utf8(r.str()?).ok()?.to_string();
             returns.push((id, r.u64()?));
         }
+        let counts = match r.take(1)? {
+            [0] => false,
+            [1] => true,
+            _ => return None,
+        };
         if !r.0.is_empty() || !returns.is_sorted() || !apart_at.is_sorted() {
             return None;
         }
@@ -332,6 +345,7 @@ impl CountedMonth {
             rows: rows.into_iter().map(|(k, v, _)| (k, v)).collect(),
             apart,
             returns,
+            counts,
         })
     }
 
@@ -424,6 +438,7 @@ mod tests {
             rows,
             apart,
             returns: vec![("abc:免疫".to_string(), 12), ("def:家医".to_string(), 4)],
+            counts: true,
         }
     }
 

@@ -388,8 +388,8 @@ impl Batch {
         self.obs.value.iter().filter(|v| v.is_some()).count() + self.history.values
     }
 
-    /// Months with at least one counted return of the batch's own (not of
-    /// its [`History`]), sorted.
+    /// Months with at least one counted return, sorted: the batch's and
+    /// its [`History`]'s.
     #[must_use]
     pub fn months(&self) -> Vec<Month> {
         let mut ms: Vec<Month> = self
@@ -398,6 +398,13 @@ impl Batch {
             .filter(|r| r.status == ReturnStatus::Active)
             .map(|r| r.month)
             .collect();
+        ms.extend(
+            self.history
+                .months
+                .iter()
+                .filter(|m| m.counts)
+                .map(|m| m.month),
+        );
         ms.sort_unstable();
         ms.dedup();
         ms

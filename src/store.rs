@@ -1574,6 +1574,16 @@ pub fn counted_before(
     )
 }
 
+/// The latest month of the returns `subs` that a run reads (those of a
+/// unit the registry knows): the one a report without a period is of.
+#[must_use]
+pub fn latest_month(subs: &[&Submission], registry: &Registry, schemas: &Schemas) -> Option<Month> {
+    subs.iter()
+        .filter(|s| loads(s, registry, schemas))
+        .filter_map(|s| identity(s, schemas).map(|(_, _, m)| m))
+        .max()
+}
+
 /// Of `live`, the submissions a report reads, those it loads: every one
 /// but the returns of the months `counted` holds, which are its
 /// [`History`](crate::observation::History) instead. A month whose file does
@@ -2513,6 +2523,7 @@ pub fn ingest(
                     rows: Vec::new(),
                     apart: Vec::new(),
                     returns: Vec::new(),
+                    counts: false,
                 };
                 let month = made.iter().find(|c| c.month == m).unwrap_or(&empty);
                 write_counted(&to, &month.to_bytes(&fp, registry, schemas))

@@ -660,8 +660,9 @@ pub(crate) fn store_err(lang: Lang) -> impl Fn(store::StoreError) -> anyhow::Err
 /// checked again, and only theirs have their layouts read.
 ///
 /// With `history_from` (the text of the registry, read from the store's or
-/// from the file given) and a period, the months before it are read as
-/// the batch's history ([`crate::observation::History`]), from their
+/// from the file given) and a period (or the latest month), the months
+/// before it are read as the batch's history
+/// ([`crate::observation::History`]), from their
 /// counted figures where the store keeps them for what it holds, rather
 /// than as returns: none of them is checked again, and the checks over
 /// time and the roll-up read the same figures. A city's year at 2 threads
@@ -710,10 +711,15 @@ fn in_force_batch(
     // of the months it holds: the pipeline's own rule.
     let judged = |held: &[crate::period::Month]| crate::pipeline::focus(period, latest, held);
     let hashes: HashSet<&str> = live.iter().map(|s| s.content_hash.as_str()).collect();
-    let (live, history) = match (history_from, period) {
-        (Some(registry_csv), Some(p)) => {
-            let counted =
-                store::counted_before(st, &subs, p.bounds().0, registry, registry_csv, schemas);
+    // The first month the run reports: the period's, or the latest month's.
+    let first = match (period, latest) {
+        (Some(p), _) => Some(p.bounds().0),
+        (None, true) => store::latest_month(&live, registry, schemas),
+        (None, false) => None,
+    };
+    let (live, history) = match (history_from, first) {
+        (Some(registry_csv), Some(first)) => {
+            let counted = store::counted_before(st, &subs, first, registry, registry_csv, schemas);
             store::split_history(st, live, counted, registry, schemas).map_err(store_err(lang))?
         }
         _ => (live, crate::observation::History::default()),
