@@ -78,6 +78,27 @@ pub fn field_of(key: u64) -> FieldIdx {
     (key & 0xffff) as FieldIdx
 }
 
+/// The form of a key.
+#[must_use]
+pub fn form_of(key: u64) -> FormIdx {
+    ((key >> 16) & 0xffff) as FormIdx
+}
+
+/// The unit of a key.
+#[must_use]
+pub fn unit_of(key: u64) -> UnitIdx {
+    (key >> 32) as UnitIdx
+}
+
+/// Rows each flagged where the roll-up leaves it out, as
+/// [`CountedMonth::rows`] and [`CountedMonth::apart`].
+fn set_apart(rows: Vec<(u64, f64, bool)>) -> (Vec<(u64, f64)>, Vec<u32>) {
+    let apart = (0..rows.len() as u32)
+        .filter(|&i| rows[i as usize].2)
+        .collect();
+    (rows.into_iter().map(|(k, v, _)| (k, v)).collect(), apart)
+}
+
 impl CountedMonth {
     /// The counted figures of every month in `batch` ([`Batch::counts`]),
     /// in one pass over its table, by month; `ids[r]` is the submission
@@ -130,10 +151,7 @@ impl CountedMonth {
         for (m, mut rows) in out.iter_mut().zip(rows) {
             // Stable: a key's figures stay in the table's order.
             rows.sort_by_key(|r| r.0);
-            m.apart = (0..rows.len() as u32)
-                .filter(|&i| rows[i as usize].2)
-                .collect();
-            m.rows = rows.into_iter().map(|(k, v, _)| (k, v)).collect();
+            (m.rows, m.apart) = set_apart(rows);
             m.returns.sort();
         }
         out.sort_by_key(|m| m.month);
@@ -182,7 +200,7 @@ impl CountedMonth {
     ) -> Vec<u8> {
         // The units and fields in key order, so that the rows read back
         // sorted under the same registry and forms.
-        let mut units: Vec<UnitIdx> = self.rows.iter().map(|r| (r.0 >> 32) as UnitIdx).collect();
+        let mut units: Vec<UnitIdx> = self.rows.iter().map(|r| unit_of(r.0)).collect();
         units.dedup();
         let mut fields: Vec<u32> = self
             .rows
@@ -211,7 +229,7 @@ impl CountedMonth {
         out.extend_from_slice(&(self.rows.len() as u64).to_le_bytes());
         let mut u = 0;
         for r in &self.rows {
-            while units[u] != (r.0 >> 32) as UnitIdx {
+            while units[u] != unit_of(r.0) {
                 u += 1;
             }
             out.extend_from_slice(&(u as u32).to_le_bytes());
@@ -337,12 +355,10 @@ impl CountedMonth {
         if !rows.is_sorted_by_key(|r| r.0) {
             rows.sort_by_key(|r| r.0);
         }
-        let apart = (0..rows.len() as u32)
-            .filter(|&i| rows[i as usize].2)
-            .collect();
+        let (rows, apart) = set_apart(rows);
         Some(CountedMonth {
             month,
-            rows: rows.into_iter().map(|(k, v, _)| (k, v)).collect(),
+            rows,
             apart,
             returns,
             counts,
@@ -512,7 +528,7 @@ mod tests {
         let form = schemas.form_idx("family_doctor").unwrap();
         let a = smaller.by_code(UnitCode(439_902_001_001)).unwrap();
         assert_eq!(read.rows.len(), 3);
-        assert!(read.rows.iter().all(|r| (r.0 >> 32) as UnitIdx == a));
+        assert!(read.rows.iter().all(|r| unit_of(r.0) == a));
         assert_eq!(read.of_unit(a, form).len(), 3);
         // The row apart is still apart once the others are numbered anew.
         let rolled: Vec<f64> = read.rolled().map(|r| r.1).collect();

@@ -1603,16 +1603,22 @@ pub fn split_history<'a>(
     schemas: &Schemas,
 ) -> Result<(Vec<&'a Submission>, crate::observation::History), StoreError> {
     let mut history = crate::observation::History::default();
-    let month_of = |s: &Submission| {
-        identity(s, schemas)
-            .filter(|_| loads(s, registry, schemas))
-            .map(|(_, _, m)| m)
-    };
+    // Each return's month, where the run reads it: the registry knows its
+    // unit (one it does not stays among those loaded, for the note).
+    let month_of: Vec<Option<Month>> = live
+        .iter()
+        .map(|s| {
+            identity(s, schemas)
+                .filter(|_| loads(s, registry, schemas))
+                .map(|(_, _, m)| m)
+        })
+        .collect();
     for month in counted {
         let theirs: Vec<&Submission> = live
             .iter()
-            .copied()
-            .filter(|s| month_of(s) == Some(month.month))
+            .zip(&month_of)
+            .filter(|(_, m)| **m == Some(month.month))
+            .map(|(s, _)| *s)
             .collect();
         // A month none of whose returns is read holds no figure that counts.
         if theirs.is_empty() {
@@ -1625,18 +1631,22 @@ pub fn split_history<'a>(
         history.months.push(month);
     }
     history.months.sort_by_key(|m| m.month);
-    let far =
-        |s: &Submission| month_of(s).is_some_and(|m| history.months.iter().any(|c| c.month == m));
-    let (away, loaded): (Vec<&Submission>, Vec<&Submission>) =
-        live.into_iter().partition(|s| far(s));
+    let (mut away, mut loaded): (Vec<&Submission>, Vec<&Submission>) = (Vec::new(), Vec::new());
+    // The files of the returns loaded that the run reads.
+    let mut files: HashSet<&str> = HashSet::new();
+    for (s, m) in live.into_iter().zip(&month_of) {
+        if m.is_some_and(|m| history.months.iter().any(|c| c.month == m)) {
+            away.push(s);
+        } else {
+            if m.is_some() {
+                files.insert(s.file.as_str());
+            }
+            loaded.push(s);
+        }
+    }
     for (part, s) in store.parts_named(away.iter().copied()) {
         ensure_part(&part, Some(s))?;
     }
-    let files: HashSet<&str> = loaded
-        .iter()
-        .filter(|s| loads(s, registry, schemas))
-        .map(|s| s.file.as_str())
-        .collect();
     let mut seen: HashSet<&str> = HashSet::new();
     history.files = away
         .iter()

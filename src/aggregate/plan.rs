@@ -87,7 +87,7 @@ fn figures(
         .par_iter()
         .flat_map_iter(|m| {
             m.rolled()
-                .filter(|&(key, _)| ((key >> 16) & 0xffff) as crate::schema::FormIdx == form)
+                .filter(|&(key, _)| crate::counted::form_of(key) == form)
                 .map(move |(key, value)| (m.month.0, key, value))
         })
         .collect();
@@ -109,7 +109,8 @@ fn figures(
     let takes_latest =
         |field: crate::schema::FieldIdx| schemas.form(form).field(field).kind.takes_latest();
     let leaf_of = |key: u64| {
-        u64::from(slots.ff_of(form, crate::counted::field_of(key))) * keys.units + (key >> 32)
+        u64::from(slots.ff_of(form, crate::counted::field_of(key))) * keys.units
+            + u64::from(crate::counted::unit_of(key))
     };
     let mi_in = |month: i32| (month - first) as u32;
     // The history's rows first: its months are before the period's, so each
@@ -120,19 +121,13 @@ fn figures(
     // Each column made to its whole size at once: grown to it, the history's
     // part was copied again.
     let n = history.len() + counted.len();
-    let (mut lk, mut mkey, mut mi, mut stock, mut value) = (
-        Vec::with_capacity(n),
+    let (mut lk, mut mi, mut stock, mut value) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
     lk.par_extend(history.par_iter().map(|h| leaf_of(h.1)));
-    mkey.par_extend(
-        history
-            .par_iter()
-            .map(|h| leaf_of(h.1) * keys.months + u64::from(mi_in(h.0))),
-    );
     mi.par_extend(history.par_iter().map(|h| mi_in(h.0)));
     stock.par_extend(
         history
@@ -143,10 +138,15 @@ fn figures(
     drop(history);
     let batch_rows = || counted.par_iter().with_min_len(4096);
     lk.par_extend(batch_rows().map(|&i| lk_of(i)));
-    mkey.par_extend(batch_rows().map(|&i| lk_of(i) * keys.months + u64::from(mi_of(i))));
     mi.par_extend(batch_rows().map(|&i| mi_of(i)));
     stock.par_extend(batch_rows().map(|&i| takes_latest(o.field[i])));
     value.par_extend(batch_rows().map(|&i| o.value[i].unwrap_or_default()));
+    // A figure of one month: its leaf-field's key and the month.
+    let mkey: Vec<u64> = lk
+        .par_iter()
+        .zip(&mi)
+        .map(|(&l, &m)| l * keys.months + u64::from(m))
+        .collect();
     let df = DataFrame::new(
         lk.len(),
         vec![
