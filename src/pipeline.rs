@@ -62,8 +62,10 @@ pub struct Selection {
     /// Also consolidate the periods the published summary compares with
     /// (累计, 上期, 同期: FORMS.md §8).
     pub indicators: bool,
-    /// Roll the forms up side by side instead of one after the other:
-    /// faster, but the roll-up then holds every form's frames at once.
+    /// Roll the forms up side by side instead of one after the other, and
+    /// each form's counts, rates and dose sequences side by side (see
+    /// `aggregate::plan::roll_up_form`): faster, but the roll-up then
+    /// holds every part's frames at once.
     /// Where the run's peak is the roll-up's (`consolidate`, which read
     /// the Excel files), one at a time: side by side, the city-year's
     /// peak rose from 218–230 to 233–240 MiB (the target is 250 MB), for

@@ -1086,6 +1086,7 @@ pub(super) fn roll_up(
             &ratios,
             &sequences,
             form as crate::schema::FormIdx,
+            side_by_side,
         )
     };
     let forms = 0..schemas.forms.len();
@@ -1251,7 +1252,8 @@ impl Pairs {
 }
 
 /// [`roll_up`] of one form's figures, over the hierarchy, the rates'
-/// table and the trend's units built once for all forms.
+/// table and the trend's units built once for all forms; its counts,
+/// rates and dose sequences at once where `side_by_side`.
 #[allow(clippy::too_many_arguments)]
 fn roll_up_form(
     batch: &Batch,
@@ -1266,6 +1268,7 @@ fn roll_up_form(
     ratios: &[Ratio],
     sequences: &[Ratio],
     form: crate::schema::FormIdx,
+    side_by_side: bool,
 ) -> PolarsResult<(Vec<Figures>, u64)> {
     let (figs, keys, first) = figures(batch, schemas, slots, registry, form)?;
     let windows = windows(periods, first);
@@ -1363,16 +1366,24 @@ fn roll_up_form(
         ]);
         parts.push(seqs);
     }
-    // The counts, the rates and the sequences one after the other: side
-    // by side, each one's steps 2–4 held their tables beside the others'.
-    // City-year `consolidate --export` at 2 threads: a peak of 220–236 MiB
-    // against 246–249 over the three parts at once, check+aggregate
-    // 0.06–0.1 s longer (release, three runs each alternating).
-    let one_at_a_time = UnionArgs {
-        parallel: false,
+    // The counts, the rates and the sequences one after the other where
+    // the run's peak is the roll-up's: side by side, each one's steps 2–4
+    // held their tables beside the others'. City-year `consolidate
+    // --export` at 2 threads: a peak of 220–236 MiB against 246–249 over
+    // the three parts at once, check+aggregate 0.06–0.1 s longer (release,
+    // three runs each alternating). Where the run peaks in its outputs
+    // (`side_by_side`, a report from the store), side by side: the
+    // vaccination form's plan was the whole of check+aggregate, the other
+    // forms and the checks done long before it. A city's 2026Q4 from its
+    // store, 2 threads, ten runs alternating: check+aggregate 0.271 s
+    // against 0.300 (medians), the peak the same (180 MiB, the outputs');
+    // its 2026: 0.51 s against 0.57, peaking at 234–246 MiB against
+    // 218–233.
+    let parts_at_once = UnionArgs {
+        parallel: side_by_side,
         ..UnionArgs::default()
     };
-    let all = concat(parts, one_at_a_time)?.collect()?;
+    let all = concat(parts, parts_at_once)?.collect()?;
     Ok((columns(all, keys, periods.len())?, keys.months))
 }
 
