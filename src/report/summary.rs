@@ -429,6 +429,32 @@ fn form_sheet(
     for (c, h) in heads.iter().enumerate() {
         ws.text(2, c as u16, *h, &fmt.header)?;
     }
+    // Each column's most frequent format given once, for the column (a
+    // township's name, the counts or the rates, whichever the form has
+    // more of); the other cells get theirs a run at a time.
+    let rates = f.fields.iter().filter(|x| x.kind == Kind::Rate).count();
+    let (value, change) = if 2 * rates > f.fields.len() {
+        (&fmt.rate, &fmt.change_points)
+    } else {
+        (&fmt.count, &fmt.change_pct)
+    };
+    ws.column_defaults(
+        3,
+        &[
+            (0, &fmt.name[level_pos(Level::Township)]),
+            (1, &fmt.text),
+            (2, &fmt.text),
+            (3, value),
+            (4, value),
+            (5, value),
+            (6, change),
+            (7, value),
+            (8, change),
+            (9, &fmt.rate),
+            (10, &fmt.text),
+            (11, &fmt.count),
+        ],
+    )?;
     let mut row = 3;
     for u in units(input) {
         let unit = input.registry.unit(u);
