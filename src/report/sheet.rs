@@ -703,6 +703,15 @@ mod tests {
         assert_eq!(cells["A1"].1, cells["B1"].1, "both bordered alike");
     }
 
+    /// A workbook and a streamed sheet in it, empty.
+    fn streamed_sheet<'f>() -> (Workbook, Sheet<'f>) {
+        let mut wb = Workbook::new();
+        let ws = wb
+            .new_worksheet_with_low_memory()
+            .expect("a temporary file");
+        (wb, Sheet::streamed(ws))
+    }
+
     /// What `write` writes, given three formats (bordered text, the same
     /// with an error's fill, a count), through a streamed sheet and a held
     /// one: the held sheet's used range and cells, once the streamed
@@ -713,11 +722,7 @@ mod tests {
         let text = Format::new().set_border(FormatBorder::Thin);
         let error = text.clone().set_background_color(0xFFC7CE);
         let count = text.clone().set_num_format("#,##0");
-        let mut wb = Workbook::new();
-        let ws = wb
-            .new_worksheet_with_low_memory()
-            .expect("a temporary file");
-        let mut streamed = Sheet::streamed(ws);
+        let (wb, mut streamed) = streamed_sheet();
         let mut held = Sheet::new();
         for sheet in [&mut streamed, &mut held] {
             write(sheet, [&text, &error, &count]);
@@ -838,11 +843,7 @@ mod tests {
         // And once the sheet is saved, no column keeps a format: its empty
         // cells below the table are not bordered.
         let text = Format::new().set_border(FormatBorder::Thin);
-        let mut wb = Workbook::new();
-        let ws = wb
-            .new_worksheet_with_low_memory()
-            .expect("a temporary file");
-        let mut sheet = Sheet::streamed(ws);
+        let (wb, mut sheet) = streamed_sheet();
         sheet.text(0, 0, "栏", &text).expect("in range");
         sheet
             .column_defaults(1, &[(0, &text)])
@@ -858,11 +859,7 @@ mod tests {
     #[test]
     fn a_streamed_sheets_column_formats_come_before_their_rows() {
         let text = Format::new();
-        let mut wb = Workbook::new();
-        let ws = wb
-            .new_worksheet_with_low_memory()
-            .expect("a temporary file");
-        let mut sheet = Sheet::streamed(ws);
+        let (wb, mut sheet) = streamed_sheet();
         sheet.text(0, 0, "栏", &text).expect("in range");
         sheet.text(3, 0, "单位", &text).expect("in range");
         let err = sheet
@@ -883,11 +880,7 @@ mod tests {
     #[test]
     fn a_streamed_sheet_refuses_a_row_already_written() {
         let text = Format::new();
-        let mut wb = Workbook::new();
-        let ws = wb
-            .new_worksheet_with_low_memory()
-            .expect("a temporary file");
-        let mut sheet = Sheet::streamed(ws);
+        let (wb, mut sheet) = streamed_sheet();
         sheet.text(3, 0, "a", &text).expect("in range");
         sheet.text(3, 2, "b", &text).expect("the same row");
         sheet.text(5, 1, "c", &text).expect("a later row");
