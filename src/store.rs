@@ -1579,9 +1579,15 @@ pub fn counted_before(
 #[must_use]
 pub fn latest_month(subs: &[&Submission], registry: &Registry, schemas: &Schemas) -> Option<Month> {
     subs.iter()
-        .filter(|s| loads(s, registry, schemas))
-        .filter_map(|s| identity(s, schemas).map(|(_, _, m)| m))
+        .filter_map(|s| month_read(s, registry, schemas))
         .max()
+}
+
+/// The month of `s`, where a run reads it: the registry knows its unit.
+fn month_read(s: &Submission, registry: &Registry, schemas: &Schemas) -> Option<Month> {
+    identity(s, schemas)
+        .filter(|_| loads(s, registry, schemas))
+        .map(|(_, _, m)| m)
 }
 
 /// Of `live`, the submissions a report reads, those it loads: every one
@@ -1607,11 +1613,7 @@ pub fn split_history<'a>(
     // unit (one it does not stays among those loaded, for the note).
     let month_of: Vec<Option<Month>> = live
         .iter()
-        .map(|s| {
-            identity(s, schemas)
-                .filter(|_| loads(s, registry, schemas))
-                .map(|(_, _, m)| m)
-        })
+        .map(|s| month_read(s, registry, schemas))
         .collect();
     for month in counted {
         let theirs: Vec<&Submission> = live

@@ -102,17 +102,16 @@ fn figures(
         fields: slots.width().max(1) as u64,
         months: (i64::from(last) - i64::from(first) + 1) as u64,
     };
-    let lk_of = |i: usize| {
-        u64::from(slots.ff_of(o.form[i], o.field[i])) * keys.units + u64::from(o.unit[i])
-    };
-    let mi_of = |i: usize| (o.month[i].0 - first) as u32;
-    let takes_latest =
-        |field: crate::schema::FieldIdx| schemas.form(form).field(field).kind.takes_latest();
-    let leaf_of = |key: u64| {
-        u64::from(slots.ff_of(form, crate::counted::field_of(key))) * keys.units
-            + u64::from(crate::counted::unit_of(key))
+    // A leaf-field of the form, and a month's place from `first`.
+    let leaf = |field: crate::schema::FieldIdx, unit: UnitIdx| {
+        u64::from(slots.ff_of(form, field)) * keys.units + u64::from(unit)
     };
     let mi_in = |month: i32| (month - first) as u32;
+    let lk_of = |i: usize| leaf(o.field[i], o.unit[i]);
+    let mi_of = |i: usize| mi_in(o.month[i].0);
+    let leaf_of = |key: u64| leaf(crate::counted::field_of(key), crate::counted::unit_of(key));
+    let takes_latest =
+        |field: crate::schema::FieldIdx| schemas.form(form).field(field).kind.takes_latest();
     // The history's rows first: its months are before the period's, so each
     // leaf-field's rows come in month order and step 1 reorders none (the
     // batch's months first, a city's 2026Q4 from its store had every

@@ -390,10 +390,9 @@ impl<'f> Sheet<'f> {
             let plain = Format::new();
             for (col, _) in defaults
                 .iter()
-                .flat_map(|d| d.by_col.iter().enumerate())
+                .flat_map(|d| (0..=ColNum::MAX).zip(&d.by_col))
                 .filter(|(_, f)| f.is_some())
             {
-                let col = ColNum::try_from(col).expect("a column number");
                 self.ws.set_column_format(col, &plain)?;
             }
             return Ok(self.ws);

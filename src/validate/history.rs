@@ -38,27 +38,32 @@ fn sorted_into(v: impl Iterator<Item = f64>, into: &mut Vec<f64>) -> &[f64] {
 /// Whether `x` is an outlier against `history` (FORMS.md §4), with the median.
 #[must_use]
 pub fn is_outlier(history: &[f64], x: f64) -> Option<f64> {
-    is_outlier_with(history, x, &mut Scratch::default())
+    is_outlier_with(history, x, &mut Sorting::default())
 }
 
-/// Buffers [`is_outlier_with`] sorts in, kept from one series to the next:
-/// a city's 2026Q4 from its store judges a third of a million figures, and
-/// a fresh buffer each was a third of the checks over time.
+/// Buffers kept from one series to the next: a city's 2026Q4 from its
+/// store judges a third of a million figures, and fresh buffers for each
+/// were a third of the checks over time.
 #[derive(Default)]
 struct Scratch {
+    /// A figure's history.
     history: Vec<f64>,
+    sorting: Sorting,
+}
+
+/// The buffers [`is_outlier_with`] sorts in.
+#[derive(Default)]
+struct Sorting {
     sorted: Vec<f64>,
     deviations: Vec<f64>,
 }
 
-/// [`is_outlier`], sorting in `scratch`.
-fn is_outlier_with(history: &[f64], x: f64, scratch: &mut Scratch) -> Option<f64> {
+/// [`is_outlier`], sorting in `sorting`.
+fn is_outlier_with(history: &[f64], x: f64, sorting: &mut Sorting) -> Option<f64> {
     if history.len() < MIN_HISTORY {
         return None;
     }
-    let Scratch {
-        sorted, deviations, ..
-    } = scratch;
+    let Sorting { sorted, deviations } = sorting;
     let s = sorted_into(history.iter().copied(), sorted);
     let med = median(s);
     let dev = (x - med).abs();
@@ -336,7 +341,7 @@ fn series(
                 ));
             }
         }
-        let mut history = std::mem::take(&mut scratch.history);
+        let Scratch { history, sorting } = &mut *scratch;
         history.clear();
         history.extend(
             pts[..i]
@@ -344,9 +349,8 @@ fn series(
                 .filter(|q| f.kind != Kind::Ytd || q.month.year() == p.month.year())
                 .map(|q| q.value),
         );
-        let outlier = is_outlier_with(&history, p.value, scratch);
+        let outlier = is_outlier_with(history, p.value, sorting);
         let n = history.len();
-        scratch.history = history;
         if let Some(med) = outlier.filter(|_| !dropped) {
             out.push(finding(
                 Rule::Outlier,
