@@ -63,6 +63,36 @@ fn is_outlier_with(history: &[f64], x: f64, sorting: &mut Sorting) -> Option<f64
     if history.len() < MIN_HISTORY {
         return None;
     }
+    // The median lies between the least and the greatest of the history:
+    // where `x` is within the margin below of both, it is within it of the
+    // median too, and nothing needs sorting (most figures of a month are).
+    // Exact, not a guess: rounding keeps |x − median| at most the larger of
+    // |x − least| and |x − greatest|, and the margin only grows with
+    // |median|, which is at least `nearest`.
+    let (least, greatest) = history
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    if [least, greatest, x].iter().all(|v| v.abs() < 1e15) {
+        let nearest = if least <= 0.0 && greatest >= 0.0 {
+            0.0
+        } else {
+            least.abs().min(greatest.abs())
+        };
+        if f64::max((x - least).abs(), (x - greatest).abs()) <= f64::max(5.0, 0.1 * nearest) {
+            return None;
+        }
+    }
+    is_outlier_sorting(history, x, sorting)
+}
+
+/// [`is_outlier_with`] without its shortcut: the history sorted for its
+/// median every time.
+fn is_outlier_sorting(history: &[f64], x: f64, sorting: &mut Sorting) -> Option<f64> {
+    if history.len() < MIN_HISTORY {
+        return None;
+    }
     let Sorting { sorted, deviations } = sorting;
     let s = sorted_into(history.iter().copied(), sorted);
     let med = median(s);
@@ -219,18 +249,10 @@ pub fn check(
             let mut scratch = Scratch::default();
             for run in figs.chunk_by(|a, b| a.0 == b.0) {
                 pts.clear();
-                pts.extend(run.iter().map(|&(_, _, i)| {
-                    let i = i as usize;
-                    Point {
-                        month: o.month[i],
-                        value: o.value[i].unwrap_or_default(),
-                        ret: o.ret[i],
-                        cell: o.cell[i],
-                        judged: judged.judges(batch, o.ret[i]),
-                    }
-                }));
                 let field = run[0].0;
-                let mut outside = false;
+                // The months outside the table first: they are mostly
+                // before it (a report's history), so the points are then
+                // in month order already.
                 for (m, rows) in earlier.iter().zip(&mut before) {
                     let skip = rows.partition_point(|r| counted::field_of(r.0) < field);
                     let take = rows[skip..].partition_point(|r| counted::field_of(r.0) == field);
@@ -241,12 +263,22 @@ pub fn check(
                         cell: CellRef::default(),
                         judged: false,
                     }));
-                    outside |= take > 0;
                     *rows = &rows[skip + take..];
                 }
-                if outside {
+                pts.extend(run.iter().map(|&(_, _, i)| {
+                    let i = i as usize;
+                    Point {
+                        month: o.month[i],
+                        value: o.value[i].unwrap_or_default(),
+                        ret: o.ret[i],
+                        cell: o.cell[i],
+                        judged: judged.judges(batch, o.ret[i]),
+                    }
+                }));
+                if !pts.is_sorted_by_key(|p| p.month) {
                     // Stable: a month's figures in the table stay in the
-                    // order they were read.
+                    // order they were read (no month is both in the table
+                    // and outside it).
                     pts.sort_by_key(|p| p.month);
                 }
                 if pts.iter().any(|p| p.judged) {
@@ -416,6 +448,53 @@ mod tests {
         assert!(is_outlier(&[12.0, 11.0, 12.0, 11.0], 1.0).is_some());
         // Every month 0, then 9: impossible under the model.
         assert!(is_outlier(&[0.0, 0.0, 0.0, 0.0], 9.0).is_some());
+    }
+
+    #[test]
+    fn the_shortcut_judges_as_the_sorted_median_does() {
+        // Every history of five months whose values are a base and steps of
+        // up to a little more than the margin above it (the margin is 5, or
+        // a tenth of the median), small and large and crossing 0, each
+        // against values from two margins below the base to two above.
+        let (mut cases, mut flagged, mut short) = (0usize, 0usize, 0usize);
+        let mut sorting = Sorting::default();
+        for base in [-3.0f64, 0.0, 3.0, 18.0, 50.0, 90.0, 120.0, 950.0] {
+            let margin = f64::max(5.0, 0.1 * base.abs());
+            let steps = [
+                0.0,
+                1.0,
+                (margin / 2.0).round(),
+                margin.round(),
+                (1.2 * margin).round(),
+            ];
+            for pick in 0..steps.len().pow(5) {
+                let history: Vec<f64> = (0..5)
+                    .map(|k| base + steps[pick / steps.len().pow(k) % steps.len()])
+                    .collect();
+                let (lo, hi) = history
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                        (lo.min(v), hi.max(v))
+                    });
+                for t in 0..=40 {
+                    let x = (base + margin * (f64::from(t) / 10.0 - 2.0)).round();
+                    let want = is_outlier_sorting(&history, x, &mut sorting);
+                    assert_eq!(
+                        is_outlier_with(&history, x, &mut sorting),
+                        want,
+                        "{history:?} against {x}"
+                    );
+                    cases += 1;
+                    flagged += usize::from(want.is_some());
+                    short += usize::from(f64::max((x - lo).abs(), (x - hi).abs()) <= margin);
+                }
+            }
+        }
+        // Both answers were given often, and the shortcut was taken often.
+        assert!(
+            flagged > cases / 20 && cases - flagged > cases / 20 && short > cases / 20,
+            "{flagged} flagged and {short} short of {cases}"
+        );
     }
 
     #[test]
