@@ -244,6 +244,20 @@ pub fn published(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
+/// A change (环比, 同比) as published: one decimal, where one that rounds to
+/// nothing is 0, never −0.0. Written as computed, a rate 0.03 points down
+/// showed “-0.0个百分点” under the sheets' `+0.0;-0.0;0.0` formats while
+/// the 通报 said 持平 (it reads [`published`] too).
+#[must_use]
+pub fn published_change(v: f64) -> f64 {
+    let p = published(v);
+    if p == 0.0 {
+        0.0
+    } else {
+        p
+    }
+}
+
 /// 环比 / 同比 (FORMS.md §8): counts `(cur − base) / base × 100`, rates
 /// `cur − base` in percentage points; empty when either is missing or a
 /// count's base is 0.
@@ -584,6 +598,16 @@ mod tests {
                     "{n} values, lower {lower}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_change_is_published_to_one_decimal_and_never_as_minus_zero() {
+        assert_eq!(published_change(1.26), 1.3);
+        assert_eq!(published_change(-0.46), -0.5);
+        for tiny in [-0.03, -0.0, 0.04] {
+            let p = published_change(tiny);
+            assert!(p == 0.0 && p.is_sign_positive(), "{tiny} gave {p}");
         }
     }
 

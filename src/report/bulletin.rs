@@ -14,7 +14,7 @@ use std::io::Write as _;
 
 use super::escape_markup as esc;
 use crate::findings::{Finding, Severity};
-use crate::indicators::{headline, published, Indicator, Targets};
+use crate::indicators::{headline, published, published_change, Indicator, Targets};
 use crate::period::Period;
 use crate::registry::{Level, Registry, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Schemas};
@@ -87,7 +87,7 @@ fn pct(v: f64) -> String {
 
 /// `提高1.3个百分点` / `下降0.5个百分点` / `持平`.
 fn moved(v: f64) -> String {
-    let p = published(v);
+    let p = published_change(v);
     if p > 0.0 {
         format!("提高{:.1}个百分点", p)
     } else if p < 0.0 {
@@ -99,7 +99,7 @@ fn moved(v: f64) -> String {
 
 /// A change in the table: `+1.3`, `−0.5`, `0.0`, or empty.
 fn signed(v: Option<f64>) -> String {
-    match v.map(published) {
+    match v.map(published_change) {
         Some(p) if p > 0.0 => format!("+{p:.1}"),
         Some(p) if p < 0.0 => format!("−{:.1}", -p),
         Some(_) => "0.0".into(),

@@ -12,7 +12,7 @@ use rust_xlsxwriter::{
 use super::period_label;
 use super::sheet::Sheet;
 use super::xlsx::ReportInput;
-use crate::indicators::{headline, published, short_label, Indicator, Targets};
+use crate::indicators::{headline, published, published_change, short_label, Indicator, Targets};
 use crate::message::{month_label, Lang};
 use crate::period::{Month, Period};
 use crate::registry::{Level, UnitIdx};
@@ -289,11 +289,18 @@ fn main_sheet(
             };
             ws.figure(row, c, ind.and_then(|i| i.current), shown)?;
             ws.figure(row, c + 1, ind.and_then(|i| i.target), &fmt.rate)?;
-            ws.figure(row, c + 2, ind.and_then(|i| i.change_previous), &fmt.change)?;
+            // The changes as the 通报 gives them (one decimal, never −0.0).
+            let change = |v: Option<f64>| v.map(published_change);
+            ws.figure(
+                row,
+                c + 2,
+                change(ind.and_then(|i| i.change_previous)),
+                &fmt.change,
+            )?;
             ws.figure(
                 row,
                 c + 3,
-                ind.and_then(|i| i.change_last_year),
+                change(ind.and_then(|i| i.change_last_year)),
                 &fmt.change,
             )?;
             ws.figure(
@@ -489,9 +496,10 @@ fn form_sheet(
                 (ind.current, value_fmt),
                 (ind.ytd, value_fmt),
                 (ind.previous, value_fmt),
-                (ind.change_previous, change_fmt),
+                // As the 通报 gives them (one decimal, never −0.0).
+                (ind.change_previous.map(published_change), change_fmt),
                 (ind.last_year, value_fmt),
-                (ind.change_last_year, change_fmt),
+                (ind.change_last_year.map(published_change), change_fmt),
                 (ind.target, &fmt.rate),
             ];
             for (j, &(v, f)) in values.iter().enumerate() {

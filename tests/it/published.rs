@@ -235,6 +235,62 @@ fn check_period(
             "{period} {unit} rate 同比"
         );
     }
+    changes_as_published(d, period);
+}
+
+/// The 环比 and 同比 of the family-doctor form's full table (家医签约指标)
+/// are indicators.csv's, rounded to one decimal as the 通报 gives them: a
+/// change that rounds to nothing is 0, never −0.0 (shown “-0.0个百分点”).
+fn changes_as_published(d: &Dir, period: &str) {
+    use calamine::{DataType as _, Reader as _};
+    let mut wb = calamine::open_workbook_auto(d.path(&format!("{period}.xlsx"))).unwrap();
+    let sheet = wb.worksheet_range("家医签约指标").unwrap();
+    let csv: Vec<_> = util::read_csv(&d.path(&format!("{period}/indicators.csv")))
+        .into_iter()
+        .filter(|r| r["form"] == "family_doctor")
+        .filter(|r| {
+            ["current", "ytd", "previous", "last_year"]
+                .iter()
+                .any(|c| !r[*c].is_empty())
+        })
+        .collect();
+    let rows: Vec<_> = sheet
+        .rows()
+        .skip(3)
+        .take_while(|r| !r[0].is_empty())
+        .collect();
+    assert_eq!(rows.len(), csv.len(), "{period}: one row per indicator");
+    let one_decimal = |v: &str| -> Option<f64> {
+        let v: f64 = v.parse().ok()?;
+        let p = (v * 10.0).round() / 10.0;
+        Some(if p == 0.0 { 0.0 } else { p })
+    };
+    // Each unit's rows in the order of its fields, in both.
+    let mut of_unit: std::collections::HashMap<&str, std::collections::VecDeque<_>> =
+        Default::default();
+    for r in &csv {
+        of_unit
+            .entry(r["unit_name"].as_str())
+            .or_default()
+            .push_back(r);
+    }
+    for row in &rows {
+        let r = of_unit
+            .get_mut(row[0].to_string().as_str())
+            .and_then(|q| q.pop_front())
+            .expect("a row of indicators.csv");
+        for (col, name) in [(6, "change_previous"), (8, "change_last_year")] {
+            let shown = row[col].as_f64();
+            assert_eq!(
+                shown,
+                one_decimal(&r[name]),
+                "{period} {} {}",
+                r["unit_name"],
+                r["field"]
+            );
+            assert!(shown.is_none_or(|v| v != 0.0 || v.is_sign_positive()));
+        }
+    }
 }
 
 #[test]
