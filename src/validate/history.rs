@@ -68,12 +68,17 @@ fn is_outlier_with(history: &[f64], x: f64, sorting: &mut Sorting) -> Option<f64
     // median too, and nothing needs sorting (most figures of a month are).
     // Exact, not a guess: rounding keeps |x − median| at most the larger of
     // |x − least| and |x − greatest|, and the margin only grows with
-    // |median|, which is at least `nearest`.
-    let (least, greatest) = history
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
+    // |median|, which is at least `nearest`. A value not a number makes
+    // both bounds one, and the history is sorted as before.
+    let (least, greatest) =
+        history
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (
+                    if v < lo || v.is_nan() { v } else { lo },
+                    if v > hi || v.is_nan() { v } else { hi },
+                )
+            });
     if [least, greatest, x].iter().all(|v| v.abs() < 1e15) {
         let nearest = if least <= 0.0 && greatest >= 0.0 {
             0.0
@@ -488,6 +493,20 @@ mod tests {
                     flagged += usize::from(want.is_some());
                     short += usize::from(f64::max((x - lo).abs(), (x - hi).abs()) <= margin);
                 }
+            }
+        }
+        // A value not a number is judged as before (compared as text: NaN
+        // is not equal to itself).
+        for history in [
+            [1.0, f64::NAN, 3.0, 2.0, 2.0],
+            [100.0, 100.0, 100.0, f64::NAN, 101.0],
+        ] {
+            for x in [0.0, 2.0, 100.0, 104.0, f64::NAN] {
+                assert_eq!(
+                    format!("{:?}", is_outlier_with(&history, x, &mut sorting)),
+                    format!("{:?}", is_outlier_sorting(&history, x, &mut sorting)),
+                    "{history:?} against {x}"
+                );
             }
         }
         // Both answers were given often, and the shortcut was taken often.
