@@ -17,7 +17,6 @@ use crate::message::{month_label, Lang};
 use crate::period::{Month, Period};
 use crate::registry::{Level, UnitIdx};
 use crate::schema::{FieldIdx, FormIdx, Kind};
-use rayon::prelude::*;
 
 /// The statistical report footer's names (`--signatures`), or blanks for a pen.
 #[derive(Debug, Clone, Default)]
@@ -134,7 +133,8 @@ impl<'a> Summary<'a> {
     }
 }
 
-struct Formats {
+/// The summary's cell formats, made once for all its sheets.
+pub(super) struct Formats {
     title: Format,
     header: Format,
     name: [Format; 3],
@@ -153,7 +153,7 @@ struct Formats {
 }
 
 impl Formats {
-    fn new() -> Formats {
+    pub(super) fn new() -> Formats {
         let cell = crate::report::table_cell;
         Formats {
             title: Format::new()
@@ -788,42 +788,60 @@ fn charts_sheet(
     sheet.finish()
 }
 
-/// Adds the summary sheets to the report workbook.
-///
-/// # Errors
-/// A failure of the workbook writer.
-pub fn sheets(
+/// The published summary's sheets, in order, as tasks: the overview, a
+/// sheet per form (into the low-memory worksheets given, one per form),
+/// the charts. Forms without a target (a fourth form's schema) have no
+/// headline rate: no overview and no charts, only their full tables.
+pub(super) fn tasks(
     input: &ReportInput<'_>,
     s: &Summary<'_>,
     streamed: Vec<Option<Worksheet>>,
-) -> Result<Vec<Worksheet>, XlsxError> {
-    let fmt = Formats::new();
-    // Forms without a target (a fourth form's schema) have no headline rate:
-    // no overview and no charts, only their full tables.
+) -> Vec<Task> {
     let with_headline = !headline(input.schemas, s.targets).is_empty();
     let n_forms = input.schemas.forms.len();
     let mut streamed = streamed.into_iter();
-    let tasks: Vec<Task> = with_headline
+    with_headline
         .then_some(Task::Main)
         .into_iter()
         .chain(
             (0..n_forms).map(|f| Task::Form(f as FormIdx, streamed.next().flatten().map(Box::new))),
         )
         .chain(with_headline.then_some(Task::Charts))
-        .collect();
-    // Built side by side: the overview, a sheet per form, the charts.
-    tasks
-        .into_par_iter()
-        .map(|task| match task {
-            Task::Main => main_sheet(input, s, &fmt),
-            Task::Form(form, ws) => form_sheet(input, s, form, ws.map(|w| *w), &fmt),
-            Task::Charts => charts_sheet(input, s, &fmt),
-        })
         .collect()
 }
 
-/// One sheet of [`sheets`], built as its own task.
-enum Task {
+/// About how many cells a task writes, for running the largest first:
+/// a form's full table is twelve columns for each of its fields at each
+/// unit above the villages; the overview five for each headline rate; the
+/// charts' data a column a headline rate.
+pub(super) fn cells(input: &ReportInput<'_>, s: &Summary<'_>, task: &Task) -> usize {
+    let units = units(input).len();
+    match task {
+        Task::Main => units * 5 * headline(input.schemas, s.targets).len(),
+        Task::Form(form, _) => units * 12 * input.schemas.form(*form).fields.len(),
+        Task::Charts => units * headline(input.schemas, s.targets).len(),
+    }
+}
+
+/// Builds one of the summary's sheets.
+///
+/// # Errors
+/// A failure of the workbook writer.
+pub(super) fn build(
+    input: &ReportInput<'_>,
+    s: &Summary<'_>,
+    task: Task,
+    fmt: &Formats,
+) -> Result<Worksheet, XlsxError> {
+    match task {
+        Task::Main => main_sheet(input, s, fmt),
+        Task::Form(form, ws) => form_sheet(input, s, form, ws.map(|w| *w), fmt),
+        Task::Charts => charts_sheet(input, s, fmt),
+    }
+}
+
+/// One sheet of the published summary ([`tasks`]), built as its own task.
+pub(super) enum Task {
     Main,
     /// A form's full table, into the low-memory worksheet given, if any.
     Form(FormIdx, Option<Box<Worksheet>>),
