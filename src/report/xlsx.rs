@@ -1145,6 +1145,8 @@ impl Part<'_> {
 mod tests {
     use super::super::finding_cells;
     use super::*;
+    use crate::findings::Rule;
+    use crate::message::Detail;
 
     #[test]
     fn the_largest_task_is_started_first_and_results_keep_the_tasks_order() {
@@ -1173,8 +1175,6 @@ mod tests {
         ran.sort_unstable();
         assert_eq!(ran, (0..40).collect::<Vec<_>>());
     }
-    use crate::findings::Rule;
-    use crate::message::Detail;
 
     #[test]
     fn the_findings_sheet_keeps_the_errors_and_counts_what_it_leaves_out() {

@@ -60,9 +60,6 @@ struct Sorting {
 
 /// [`is_outlier`], sorting in `sorting`.
 fn is_outlier_with(history: &[f64], x: f64, sorting: &mut Sorting) -> Option<f64> {
-    if history.len() < MIN_HISTORY {
-        return None;
-    }
     // The median lies between the least and the greatest of the history:
     // where `x` is within the margin below of both, it is within it of the
     // median too, and nothing needs sorting (most figures of a month are).
@@ -85,11 +82,18 @@ fn is_outlier_with(history: &[f64], x: f64, sorting: &mut Sorting) -> Option<f64
         } else {
             least.abs().min(greatest.abs())
         };
-        if f64::max((x - least).abs(), (x - greatest).abs()) <= f64::max(5.0, 0.1 * nearest) {
+        if f64::max((x - least).abs(), (x - greatest).abs()) <= ordinary_within(nearest) {
             return None;
         }
     }
     is_outlier_sorting(history, x, sorting)
+}
+
+/// How far from its history's median `median` a figure may be and never
+/// be flagged: 5, or a tenth of the median, whichever is more (small counts
+/// and slowly growing stocks).
+fn ordinary_within(median: f64) -> f64 {
+    f64::max(5.0, 0.1 * median.abs())
 }
 
 /// [`is_outlier_with`] without its shortcut: the history sorted for its
@@ -103,7 +107,7 @@ fn is_outlier_sorting(history: &[f64], x: f64, sorting: &mut Sorting) -> Option<
     let med = median(s);
     let dev = (x - med).abs();
     // Small counts and slowly growing stocks are never flagged.
-    if dev <= f64::max(5.0, 0.1 * med.abs()) {
+    if dev <= ordinary_within(med) {
         return None;
     }
     if med < POISSON_BELOW {
