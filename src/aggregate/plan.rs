@@ -1168,9 +1168,8 @@ fn largest_in_polars_pool<R: Send>(
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
         });
         forms
-            .filter(|&f| f != largest)
-            .collect::<Vec<usize>>()
             .into_par_iter()
+            .filter(|&f| f != largest)
             .map(|f| (f, one(f)))
             .collect()
     });

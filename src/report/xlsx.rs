@@ -985,7 +985,7 @@ pub fn report_sheets(input: &ReportInput<'_>) -> Result<ReportSheets, ReportErro
     let published: Vec<Part> = match (&input.summary, published) {
         (Some(s), Some(streamed)) => super::summary::tasks(input, s, streamed)
             .into_iter()
-            .map(Part::Published)
+            .map(|task| Part::Published(s, task))
             .collect(),
         _ => Vec::new(),
     };
@@ -1005,10 +1005,7 @@ pub fn report_sheets(input: &ReportInput<'_>) -> Result<ReportSheets, ReportErro
         |part| part.cells(input),
         |part| match part {
             Part::Summary(fi) => summary_sheet(input, fi, &fmt),
-            Part::Published(task) => match &input.summary {
-                Some(s) => super::summary::build(input, s, task, &summary_fmt),
-                None => Err(XlsxError::ParameterError("no published summary".into())),
-            },
+            Part::Published(s, task) => super::summary::build(input, s, task, &summary_fmt),
             Part::Villages(fi) => village_sheet(input, fi, &fmt),
             Part::Findings(sheet) => findings_sheet(input, *sheet, &fmt),
             Part::Completeness => completeness_sheet(input, &fmt),
@@ -1067,8 +1064,9 @@ fn largest_first<T: Send, R: Send>(
 ) -> Vec<R> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
+    let sizes: Vec<usize> = tasks.iter().map(size).collect();
     let mut order: Vec<usize> = (0..tasks.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(size(&tasks[i])));
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
     let tasks: Vec<Mutex<Option<T>>> = tasks.into_iter().map(|t| Mutex::new(Some(t))).collect();
     let results: Vec<Mutex<Option<R>>> = tasks.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
@@ -1101,12 +1099,12 @@ fn largest_first<T: Send, R: Send>(
 }
 
 /// One part of the report workbook, built as its own task.
-enum Part<'f> {
+enum Part<'f, 's> {
     /// A form's consolidated table.
     Summary(FormIdx),
     /// One sheet of the published summary (FORMS.md §8): the overview, a
     /// form's full table (into the low-memory worksheet given), the charts.
-    Published(super::summary::Task),
+    Published(&'s super::summary::Summary<'s>, super::summary::Task),
     /// A form's village table.
     Villages(FormIdx),
     /// 审核结果, into the sheet given.
@@ -1117,7 +1115,7 @@ enum Part<'f> {
     Notes,
 }
 
-impl Part<'_> {
+impl Part<'_, '_> {
     /// About how many cells the part writes ([`largest_first`]).
     fn cells(&self, input: &ReportInput<'_>) -> usize {
         let reg = input.registry;
@@ -1129,10 +1127,7 @@ impl Part<'_> {
         let fields = |fi: FormIdx| input.schemas.form(fi).fields.len();
         match self {
             Part::Summary(fi) => (reg.units.len() - villages) * fields(*fi),
-            Part::Published(task) => input
-                .summary
-                .as_ref()
-                .map_or(0, |s| super::summary::cells(input, s, task)),
+            Part::Published(s, task) => super::summary::cells(input, s, task),
             Part::Villages(fi) => villages * fields(*fi),
             Part::Findings(_) => input.findings.len() * 11,
             Part::Completeness => reg.units.len(),
