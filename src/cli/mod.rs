@@ -107,7 +107,7 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("confirm", "ids", "审核结果的编号（findings.csv 的 id 列，或 status --html 中的编号）", "The findings' ids (findings.csv's last column, or status --html)"),
     ("confirm", "reason", "核实的结论：为什么这个数字是对的（记入数据库）", "Why the figure is right (kept in the store)"),
     ("confirm", "by", "核实人（默认为登录用户名）", "Who confirms it (default: the login name)"),
-    ("store", "action", "log、rollback 或 verify", "log, rollback or verify"),
+    ("store", "action", "log：列出保留的各版本（何时、收入了什么、有效报表几份）；rollback N：把第 N 版设为有效（本身记为新的一版）；verify：检查有效版本列出的每个文件是否都在、能否读出", "log: list the generations kept (when, what came in, how many in force); rollback N: make generation N the one in force (itself a new generation); verify: check that every file the generation in force names is there and reads"),
     ("store", "generation", "要回退到的版本号（见 store log）", "The generation to roll back to (see store log)"),
     ("withdraw", "reason", "撤回的原因（记入历史）", "Why (kept in the history)"),
     ("ingest", "period", "未写明月份的报表所属的月份（2026-07、2026年7月）", "The month of returns that name none (2026-07, 2026年7月)"),

@@ -340,8 +340,14 @@ pub enum StoreAction {
 /// `phstats store log|rollback N|verify --store DIR`.
 #[derive(Debug, clap::Args)]
 pub struct StoreArgs {
-    /// log, rollback or verify.
-    #[arg(value_enum, value_name = "log|rollback|verify")]
+    /// log, rollback or verify. Their help is the argument's, in the
+    /// run's language (`cli::HELP`): clap would list the variants' own
+    /// (English) docs under it.
+    #[arg(
+        value_enum,
+        value_name = "log|rollback|verify",
+        hide_possible_values = true
+    )]
     pub action: StoreAction,
     /// The generation to roll back to.
     #[arg(value_name = "N")]

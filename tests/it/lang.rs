@@ -607,6 +607,34 @@ fn command_line_errors_and_help_headings_are_chinese() {
         help.contains("次月第 N 日（默认 5）") && !help.contains("[default"),
         "{help}"
     );
+    // No English sentence in any Chinese help: clap lists a value enum's
+    // variants with their (English) doc comments unless told not to.
+    let english = regex::Regex::new(r"\b[A-Za-z]{2,} [a-z]{2,} [a-z]{2,}\b").unwrap();
+    let (_, _, top) = run(&["--help"]);
+    let subcommands: Vec<&str> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("子命令"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(
+        subcommands.contains(&"store") && subcommands.len() >= 10,
+        "{top}"
+    );
+    for sub in subcommands {
+        let (code, _, help) = run(&[sub, "--help"]);
+        assert_eq!(code, Some(0), "{sub}");
+        assert!(!english.is_match(&help), "{sub}: {help}");
+    }
+    let (_, _, help) = run(&["store", "--help"]);
+    assert!(help.contains("rollback N：把第 N 版设为有效"), "{help}");
+    let (_, _, help) = run(&["--lang", "en", "store", "--help"]);
+    assert!(
+        help.contains("rollback N: make generation N the one in force")
+            && !help.contains("Possible values"),
+        "{help}"
+    );
     let (code, err, _) = run(&["--lang", "en", "history", "--store", "db", "--uint", "x"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("unexpected argument '--uint'"), "{err}");
