@@ -360,6 +360,18 @@ pub struct StoreArgs {
     pub wait: u64,
 }
 
+/// What made a generation (`store::Commit::by`: `ingest`, `withdraw` or
+/// `rollback N`), as `store log` says it; anything else as recorded.
+fn made_by(by: &str, lang: Lang) -> String {
+    match (by.split_once(' '), by, lang) {
+        (Some(("rollback", n)), _, Lang::Zh) => format!("回退到第 {n} 版"),
+        (Some(("rollback", n)), _, Lang::En) => format!("rollback to generation {n}"),
+        (_, "ingest", Lang::Zh) => "入库".into(),
+        (_, "withdraw", Lang::Zh) => "撤回".into(),
+        _ => by.to_string(),
+    }
+}
+
 /// Runs `store log`, `store rollback N` or `store verify` (FORMS.md §7).
 ///
 /// # Errors
@@ -377,9 +389,7 @@ pub fn store_cmd(args: &StoreArgs, langs: Langs) -> anyhow::Result<i32> {
                         "{} 第 {} 版 {when} {}：新记录 {} 份，有效 {} 份",
                         if now { "→" } else { " " },
                         c.generation,
-                        c.by.replace("ingest", "入库")
-                            .replace("withdraw", "撤回")
-                            .replace("rollback", "回退到第"),
+                        made_by(&c.by, lang),
                         c.came_in,
                         c.in_force
                     ),
@@ -387,7 +397,7 @@ pub fn store_cmd(args: &StoreArgs, langs: Langs) -> anyhow::Result<i32> {
                         "{} generation {} {when} {}: {} recorded, {} in force",
                         if now { "→" } else { " " },
                         c.generation,
-                        c.by,
+                        made_by(&c.by, lang),
                         c.came_in,
                         c.in_force
                     ),

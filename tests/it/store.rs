@@ -1634,7 +1634,10 @@ fn generations_are_kept_logged_rolled_back_and_verified() {
     assert_eq!(signed("g4"), 520.0);
     let said = text(&run(&["store", "log", "--store", "db"]));
     assert!(
-        said.contains("回退到第 1") && said.contains("→ 第 4 版"),
+        said.contains("第 3 版")
+            && said.contains("回退到第 1 版：新记录 0 份")
+            && said.contains("→ 第 4 版")
+            && said.contains("回退到第 2 版："),
         "{said}"
     );
     let out = run(&["store", "rollback", "9", "--store", "db"]);
