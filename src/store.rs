@@ -2824,16 +2824,30 @@ pub fn verify(store: &Store, lang: Lang) -> Result<Vec<String>, StoreError> {
 /// Why a return has its status, in Chinese.
 fn status_reason(status: Status, batch: &Batch, k: usize) -> String {
     let r = &batch.returns[k];
-    let others: Vec<String> = batch
+    let alike: Vec<&crate::observation::Return> = batch
         .returns
         .iter()
         .enumerate()
         .filter(|(i, o)| *i != k && o.unit == r.unit && o.form == r.form && o.month == r.month)
-        .map(|(_, o)| format!("{}!{}", batch.files[o.file as usize], o.sheet))
+        .map(|(_, o)| o)
         .collect();
+    let others: Vec<String> = alike
+        .iter()
+        .map(|o| format!("{}!{}", batch.files[o.file as usize], o.sheet))
+        .collect();
+    let one_file = alike.iter().all(|o| o.file == r.file);
     match status {
         Status::InForce if others.is_empty() => "唯一的一份".into(),
         Status::InForce if r.correction => format!("更正报表，替代 {}", others.join("、")),
+        // The others all sheets of its own file: one return in parts (a
+        // township's villages, a sheet each), counted together.
+        Status::InForce if one_file => {
+            let sheets: Vec<&str> = alike.iter().map(|o| o.sheet.as_str()).collect();
+            format!(
+                "与本文件的工作表 {} 同为一份报表，一并计入",
+                sheets.join("、")
+            )
+        }
         Status::InForce => "有效".into(),
         Status::Superseded => format!("被更正报表替代（{}）", others.join("、")),
         Status::IdenticalCopy => format!("与 {} 数字相同，只计一次", others.join("、")),

@@ -1060,7 +1060,18 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
             .map(|i| schemas.form(i).title_in(lang).to_string())
             .unwrap_or_else(|| form.clone());
         crate::say!("== {unit} {month} {title} ==");
+        // A version is one file as received: the sheets of one workbook
+        // (a township's villages, one sheet each) share its number.
+        let mut received: Vec<(&str, &str)> = Vec::new();
         for (k, s) in versions.iter().enumerate() {
+            let this = (s.content_hash.as_str(), s.ingested_at.as_str());
+            let version = match received.iter().position(|&r| r == this) {
+                Some(v) => v + 1,
+                None => {
+                    received.push(this);
+                    received.len()
+                }
+            };
             let when = s
                 .ingested_at
                 .get(..16)
@@ -1069,8 +1080,7 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
             let dated = s.reported_on.as_deref().unwrap_or("—");
             match lang {
                 Lang::Zh => crate::say!(
-                    "  第 {} 版 {when} 收到 {}!{}（报出日期 {dated}{}）：{}{}",
-                    k + 1,
+                    "  第 {version} 版 {when} 收到 {}!{}（报出日期 {dated}{}）：{}{}",
                     crate::message::terminal_text(&s.file),
                     crate::message::terminal_text(&s.sheet),
                     if s.correction { "，标注更正" } else { "" },
@@ -1078,8 +1088,7 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
                     reason(s)
                 ),
                 Lang::En => crate::say!(
-                    "  version {} received {when} {}!{} (dated {dated}{}): {}",
-                    k + 1,
+                    "  version {version} received {when} {}!{} (dated {dated}{}): {}",
                     crate::message::terminal_text(&s.file),
                     crate::message::terminal_text(&s.sheet),
                     if s.correction {

@@ -343,6 +343,66 @@ fn a_crash_mid_ingest_leaves_the_store_as_it_was() {
     assert_eq!(parts.len(), 1, "{parts:?}");
 }
 
+/// A township's return as one workbook with a sheet per village (the
+/// committed sample's 中城乡 vaccination, January) is one version in
+/// `history`, each sheet saying it counts with the others, not three
+/// versions of which each is merely "有效".
+#[test]
+fn the_sheets_of_one_workbook_are_one_version_in_history() {
+    let d = Dir::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "ingest",
+            repo.join("sample-data/returns/2026-01").to_str().unwrap(),
+            "--units",
+            repo.join("sample-data/units.csv").to_str().unwrap(),
+            "--store",
+            "db",
+            "-q",
+        ],
+    );
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    let history = |lang: &str| {
+        text(&util::phstats(
+            d.tmp.path(),
+            &[
+                "--lang",
+                lang,
+                "history",
+                "--store",
+                "db",
+                "--unit",
+                "中城乡",
+                "--form",
+                "免疫",
+            ],
+        ))
+    };
+    let h = history("zh");
+    let lines: Vec<&str> = h.lines().filter(|l| l.contains("收到")).collect();
+    assert_eq!(lines.len(), 3, "{h}");
+    for (line, sheet) in lines.iter().zip(["新华社区", "新村", "前进村"]) {
+        assert!(line.starts_with("  第 1 版 "), "{h}");
+        assert!(line.contains(&format!("中城乡.xlsx!{sheet}（")), "{h}");
+        let others: Vec<&str> = ["新华社区", "新村", "前进村"]
+            .into_iter()
+            .filter(|s| *s != sheet)
+            .collect();
+        assert!(
+            line.ends_with(&format!(
+                "有效（计入）（与本文件的工作表 {} 同为一份报表，一并计入）",
+                others.join("、")
+            )),
+            "{h}"
+        );
+    }
+    let h = history("en");
+    assert_eq!(h.matches("  version 1 received").count(), 3, "{h}");
+    assert!(!h.contains("version 2"), "{h}");
+}
+
 #[test]
 fn a_report_from_the_store_equals_consolidate_over_the_same_files() {
     let d = Dir::new();
