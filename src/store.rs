@@ -141,7 +141,7 @@ pub enum StoreError {
         found: Option<String>,
     },
     /// Another writer holds the store, and did not let go in time.
-    #[error("the store {path} is being written by another phstats ({holder}); waited {waited} s; nothing was written: try again once it has finished")]
+    #[error("the store {path} is being written by another phstats ({}); waited {waited} s; nothing was written: try again once it has finished", holder_said(.holder, Lang::En))]
     Locked {
         /// The store.
         path: String,
@@ -189,7 +189,8 @@ impl StoreError {
                 format!("数据库表 {path} 第 {row} 行的 {column} 列{what}：数据库在此处已损坏，phstats 不会猜测代替；数据库保持原样，请从备份恢复该文件")
             }
             (StoreError::Locked { path, holder, waited }, Lang::Zh) => format!(
-                "数据库 {path} 正由另一个 phstats 写入（{holder}），已等待 {waited} 秒仍未结束；本次未写入任何内容，请待其完成后再试（--wait 可加长等待）"
+                "数据库 {path} 正由另一个 phstats 写入（{}），已等待 {waited} 秒仍未结束；本次未写入任何内容，请待其完成后再试（--wait 可加长等待）",
+                holder_said(holder, Lang::Zh)
             ),
             (StoreError::NoGeneration { path, asked, kept }, Lang::Zh) => format!(
                 "数据库 {path} 中没有保留第 {asked} 版（保留的有：{}）；未作任何改动",
@@ -322,6 +323,30 @@ impl StoreLock {
         let _ = write!(file, "pid {} {who} {}", std::process::id(), now_iso());
         let _ = file.flush();
         Ok(StoreLock { _file: file })
+    }
+}
+
+/// Who holds the store, as [`StoreLock::take`] wrote it into the lock file
+/// (`pid 1739 ingest 2026-12-07T11:24:31.86+08:00`): the process, what it
+/// does and since when, in `lang`. Anything else (a lock file of another
+/// version, or empty) as found.
+fn holder_said(raw: &str, lang: Lang) -> String {
+    let words: Vec<&str> = raw.split_whitespace().collect();
+    let ["pid", pid, who, at] = words[..] else {
+        return raw.to_string();
+    };
+    let what = match (who, lang) {
+        ("ingest", Lang::Zh) => "入库",
+        ("rollback", Lang::Zh) => "回退",
+        ("withdraw", Lang::Zh) => "撤回",
+        ("confirm", Lang::Zh) => "标为已核实",
+        _ => who,
+    };
+    // The day and the time to the second: `2026-12-07 11:24:31`.
+    let since = at.get(..19).unwrap_or(at).replace('T', " ");
+    match lang {
+        Lang::Zh => format!("进程 {pid}，{what}，{since} 开始"),
+        Lang::En => format!("process {pid}, {what}, since {since}"),
     }
 }
 

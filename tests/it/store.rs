@@ -1046,6 +1046,71 @@ fn ingests_started_together_each_wait_their_turn_and_lose_nothing() {
 /// generation's folders: the next ingest (or one waiting while the first
 /// writes) makes the store there, and what no manifest names is removed.
 /// Any other file still makes the folder "not a store", untouched.
+/// A writer that finds the store held says by whom, in words: the
+/// process, what it is doing and since when (the lock file's own record,
+/// `pid N ingest <time>`, was shown as it was written).
+#[test]
+fn a_store_held_by_another_writer_names_it_in_words() {
+    let d = Dir::new();
+    util::corpus(&d, 2, 2, false, 3);
+    let run = |args: &[&str]| util::phstats(d.tmp.path(), args);
+    let ingest = |lang: &str, month: &str| {
+        run(&[
+            "--lang",
+            lang,
+            "ingest",
+            &format!("corpus/returns/2026-{month}"),
+            "--units",
+            "corpus/units.csv",
+            "--store",
+            "db",
+            "--wait",
+            "0",
+            "-q",
+        ])
+    };
+    assert!(ingest("zh", "01").status.code().unwrap() < 2);
+    // Held as a writer holds it, its record left by the ingest before.
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(d.path("db/.phstats.lock"))
+        .unwrap();
+    let record = std::fs::read_to_string(d.path("db/.phstats.lock")).unwrap();
+    let words: Vec<&str> = record.split_whitespace().collect();
+    assert!(
+        words.len() == 4 && words[0] == "pid" && words[2] == "ingest",
+        "{record}"
+    );
+    let (pid, day, time) = (words[1], &words[3][..10], &words[3][11..19]);
+    lock.lock().unwrap();
+    let before = std::fs::read_to_string(d.path("db/manifest.json")).unwrap();
+    let out = ingest("zh", "02");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "正由另一个 phstats 写入（进程 {pid}，入库，{day} {time} 开始），已等待 0 秒"
+        )),
+        "{}",
+        text(&out)
+    );
+    let out = ingest("en", "02");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "being written by another phstats (process {pid}, ingest, since {day} {time}); waited 0 s"
+        )),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.path("db/manifest.json")).unwrap(),
+        before
+    );
+    drop(lock);
+    assert!(ingest("zh", "02").status.code().unwrap() < 2);
+}
+
 #[test]
 fn a_store_whose_first_ingest_stopped_is_made_by_the_next() {
     let d = Dir::new();
