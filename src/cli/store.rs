@@ -231,6 +231,20 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
             })
         })
         .transpose()?;
+    // A day to come is a slip of the keyboard (2027 for 2026), and would
+    // make every return without a 报出日期 late: said, nothing written.
+    if let (Some(day), Some(today)) = (received, store::ingest_day(&store::now_iso())) {
+        if day > today {
+            match lang {
+                Lang::Zh => anyhow::bail!(
+                    "--received {day} 晚于今天（{today}）：收到的日期不会在将来；未作任何改动"
+                ),
+                Lang::En => anyhow::bail!(
+                    "--received {day} is after today ({today}): returns are not received in the future; nothing was written"
+                ),
+            }
+        }
+    }
     let inputs = crate::ingest::collect_inputs(&args.inputs).map_err(|(path, _)| match lang {
         Lang::Zh => anyhow::anyhow!("输入 {path} 不存在或无法读取"),
         Lang::En => anyhow::anyhow!("input {path}: no such file or folder"),
@@ -423,6 +437,20 @@ pub fn store_cmd(args: &StoreArgs, langs: Langs) -> anyhow::Result<i32> {
             )
             .map_err(store_err(lang))?;
             let mut st = open(&args.store, lang)?;
+            // The generation in force already: nothing to make.
+            if n == st.manifest.generation {
+                match lang {
+                    Lang::Zh => crate::say!(
+                        "数据库 {} 现在有效的就是第 {n} 版，未作改动",
+                        args.store.display()
+                    ),
+                    Lang::En => crate::say!(
+                        "store {} is at generation {n} already; nothing changed",
+                        args.store.display()
+                    ),
+                }
+                return Ok(0);
+            }
             let g = store::rollback(&mut st, n, &store::now_iso()).map_err(store_err(lang))?;
             match lang {
                 Lang::Zh => crate::say!("已回退到第 {n} 版的内容；数据库 {} 现为第 {g} 版（未删除任何版本）", args.store.display()),

@@ -1575,6 +1575,19 @@ fn a_backlog_is_judged_by_the_day_it_was_received() {
         "{}",
         text(&out)
     );
+    // A day to come (2199 for 2026): said, and nothing written.
+    let before = std::fs::read_to_string(d.path("db/manifest.json")).unwrap();
+    let out = ingest(&d, "a", &["--received", "2199-03-03", "--correction"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("--received 2199-03-03 晚于今天（"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.path("db/manifest.json")).unwrap(),
+        before
+    );
 }
 
 /// Two different returns for one unit and month, neither marked: both stay
@@ -1765,6 +1778,16 @@ fn generations_are_kept_logged_rolled_back_and_verified() {
             && said.contains("回退到第 2 版："),
         "{said}"
     );
+    // To the generation in force: nothing to make.
+    let out = run(&["store", "rollback", "4", "--store", "db"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("现在有效的就是第 4 版，未作改动"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&run(&["store", "log", "--store", "db"])).contains("→ 第 4 版"));
+    assert!(!d.path("db/submissions/generation=5").exists());
     let out = run(&["store", "rollback", "9", "--store", "db"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("没有保留第 9 版"), "{}", text(&out));
@@ -1781,8 +1804,9 @@ fn generations_are_kept_logged_rolled_back_and_verified() {
     // Retention: twenty more generations (rollbacks need no part), and
     // the oldest are gone.
     for k in 0..20 {
-        // Each time to the generation in force: 4, then 5, ….
-        let out = run(&["store", "rollback", &(4 + k).to_string(), "--store", "db"]);
+        // Each time to the one before the generation in force: 3 (at
+        // 4), then 4 (at 5), ….
+        let out = run(&["store", "rollback", &(3 + k).to_string(), "--store", "db"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     }
     let kept = std::fs::read_dir(d.path("db/submissions")).unwrap().count();
