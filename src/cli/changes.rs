@@ -187,6 +187,11 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
             now.st.manifest.generation
         ),
     }
+    // The figures a same set of returns moved under one line naming them
+    // (a unit's figures of a form, mostly): named again on every figure, a
+    // month's new returns were the same seventeen files on each of a
+    // city's hundred figures.
+    let mut last: Option<Vec<String>> = None;
     for m in &moved {
         let unit = registry.unit(m.unit);
         let form = now.schemas.form(m.form);
@@ -218,17 +223,27 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
             Lang::Zh => field.full_name(),
             Lang::En => field.label().get(lang).to_string(),
         };
-        let by = if why.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "{}{}",
-                lang.pick("由 ", "by "),
-                why.join(lang.pick("、", ", "))
-            )
-        };
+        if last.as_ref() != Some(&why) {
+            if why.is_empty() {
+                crate::say!(
+                    "  {}",
+                    lang.pick(
+                        "没有哪份报表的计入与否改变而变动的（名录或规则变了）：",
+                        "moved with no return counted or left out (the registry or the rules changed):"
+                    )
+                );
+            } else {
+                crate::say!(
+                    "  {}{}{}",
+                    lang.pick("由 ", "moved by "),
+                    why.join(lang.pick("、", ", ")),
+                    lang.pick("：", ":")
+                );
+            }
+            last = Some(why);
+        }
         crate::say!(
-            "  {} {} {}{}{} → {}  {by}",
+            "    {} {} {}{}{} → {}",
             unit.name,
             form.short_in(lang),
             label,

@@ -1921,15 +1921,24 @@ fn changes_and_as_of_across_a_correction() {
     // 城东街道 签约 500 → 550, and so 东湖区 and 青山市 610 → 660; each
     // 签约率 with it: 500/1500 → 550/1500, 610/2000 → 660/2000.
     assert!(said.contains("变动的数字 6 个（现为第 2 版）"), "{said}");
+    let lines: Vec<&str> = said.lines().collect();
     let moved = |unit: &str, what: &str| {
-        said.lines()
-            .find(|l| {
-                l.trim_start()
-                    .starts_with(&format!("{unit} 家医签约 {what}"))
-            })
+        lines
+            .iter()
+            .find(|l| l.starts_with(&format!("    {unit} 家医签约 {what}")))
             .unwrap_or_else(|| panic!("no {unit} {what}: {said}"))
             .to_string()
     };
+    // The returns that moved them, named once above the figures.
+    let by: Vec<&&str> = lines.iter().filter(|l| l.starts_with("  由 ")).collect();
+    assert_eq!(by.len(), 1, "{said}");
+    assert_eq!(
+        *by[0],
+        "  由 b/城东街道202602_更正.xlsx!family_doctor（新计入）、a/城东街道202602.xlsx!family_doctor（不再计入：已被更正替代）：",
+        "{said}"
+    );
+    assert_eq!(lines[1], *by[0], "{said}");
+    assert_eq!(lines.len(), 8, "{said}");
     for unit in ["青山市", "东湖区", "城东街道"] {
         let line = moved(unit, "签约人数");
         let (a, b) = if unit == "城东街道" {
@@ -1937,12 +1946,7 @@ fn changes_and_as_of_across_a_correction() {
         } else {
             ("610", "660")
         };
-        assert!(line.contains(&format!("：{a} → {b}")), "{line}");
-        assert!(
-            line.contains("b/城东街道202602_更正.xlsx!family_doctor（新计入）")
-                && line.contains("a/城东街道202602.xlsx!family_doctor（不再计入：已被更正替代）"),
-            "{line}"
-        );
+        assert!(line.ends_with(&format!("：{a} → {b}")), "{line}");
     }
     assert!(
         moved("城东街道", "家庭医生签约率").contains("33.3 → 36.7"),
