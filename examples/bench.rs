@@ -370,18 +370,7 @@ fn at_threads(
         settle_disk();
         let t = timed(
             held(Command::new(bin), pinned)
-                .args([
-                    "consolidate",
-                    "returns",
-                    "--units",
-                    "units.csv",
-                    "--export",
-                    "out",
-                    "-o",
-                    "report.xlsx",
-                    "--force",
-                    "--quiet",
-                ])
+                .args(CONSOLIDATE)
                 .env("RAYON_NUM_THREADS", n.to_string())
                 .env("PHSTATS_TIMINGS", "1")
                 .current_dir(corpus),
@@ -416,6 +405,21 @@ fn at_threads(
             .collect(),
     }
 }
+
+/// The run timed on every corpus, in the corpus's folder: every return
+/// consolidated, all checks on, the exports written.
+const CONSOLIDATE: [&str; 10] = [
+    "consolidate",
+    "returns",
+    "--units",
+    "units.csv",
+    "--export",
+    "out",
+    "-o",
+    "report.xlsx",
+    "--force",
+    "--quiet",
+];
 
 /// Writes every dirty page to disk before a timed run, so that a run is
 /// not slowed by the flush of the files the run before it wrote (a
@@ -629,25 +633,7 @@ fn store_scenario(bin: &Path, corpus: &Path, consolidate: f64) {
         let mut beside = Vec::new();
         let mut rss_max: f64 = 0.0;
         for _ in 0..3 {
-            beside.push(
-                store_step(
-                    bin,
-                    corpus,
-                    &[
-                        "consolidate",
-                        "returns",
-                        "--units",
-                        "units.csv",
-                        "--export",
-                        "out",
-                        "-o",
-                        "report.xlsx",
-                        "--force",
-                        "--quiet",
-                    ],
-                )
-                .0,
-            );
+            beside.push(store_step(bin, corpus, &CONSOLIDATE).0);
             let (wall, rss) = store_step(
                 bin,
                 corpus,
