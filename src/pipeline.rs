@@ -385,13 +385,30 @@ pub fn run_batch(
     findings.extend(checked);
     findings.extend(validate::rolled::check(&aggregates, registry, schemas));
     // A report is about its period: the findings of other months were only
-    // the history of this one's.
+    // the history of this one's. A finding of no month (a file's or a
+    // sheet's: a blank sheet, an unknown unit) is of its file's months: a
+    // March report does not list a January workbook's blank sheet again.
     if let Some(p) = focus {
+        // Whether each file holds a return of the period; a file of no
+        // return (unreadable, or nothing in it recognised) is of any.
+        let mut of_period: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+        for r in &batch.returns {
+            *of_period
+                .entry(batch.files[r.file as usize].as_str())
+                .or_default() |= p.contains(r.month);
+        }
         // On every core: a province-year has 90,000 findings, most of them
         // other months' (history), and freeing those was 20 ms of one thread.
         findings = std::mem::take(&mut findings)
             .into_par_iter()
-            .filter(|f| f.period.is_none_or(|fp| p.covers(fp)))
+            .filter(|f| match f.period {
+                Some(fp) => p.covers(fp),
+                None => f
+                    .file
+                    .as_deref()
+                    .and_then(|file| of_period.get(file))
+                    .is_none_or(|&inside| inside),
+            })
             .collect();
     }
     let completeness = completeness

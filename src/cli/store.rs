@@ -754,7 +754,6 @@ fn in_force_batch(
     // The returns checked again are those of the period the run reports,
     // of the months it holds: the pipeline's own rule.
     let judged = |held: &[crate::period::Month]| crate::pipeline::focus(period, latest, held);
-    let hashes: HashSet<&str> = live.iter().map(|s| s.content_hash.as_str()).collect();
     // The first month the run reports: the period's, or the latest month's.
     let first = match (period, latest) {
         (Some(p), _) => Some(p.bounds().0),
@@ -768,6 +767,11 @@ fn in_force_batch(
         }
         _ => (live, crate::observation::History::default()),
     };
+    // The files' own findings (a blank sheet, an unknown unit), of the
+    // files read: one read only as history is of other months (the
+    // pipeline leaves out the findings of a file of no return of the
+    // period, as it does for `consolidate`).
+    let hashes: HashSet<&str> = live.iter().map(|s| s.content_hash.as_str()).collect();
     let (mut batch, mut notes) =
         store::load_batch(st, &live, registry, schemas, lang, &judged).map_err(store_err(lang))?;
     batch.outside = outside;

@@ -466,6 +466,35 @@ fn a_report_from_the_store_equals_consolidate_over_the_same_files() {
         s.sort();
         c.sort();
         assert_eq!(s, c, "{period}: the same findings");
+        // A finding of no month (a blank sheet) is of its file's months:
+        // March's report lists March's workbook's blank sheet, not
+        // January's and February's again.
+        let blank: Vec<String> = s
+            .iter()
+            .filter(|k| k.starts_with("no_return_found "))
+            .map(|k| {
+                k.split(' ')
+                    .nth(1)
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let want: &[&str] = match period {
+            "2026-03" => &["东城街道202603.xlsx"],
+            _ => &[
+                "东城街道202603.xlsx",
+                "中城乡202602.xlsx",
+                "南城镇202601.xlsx",
+                "新城乡202601.xlsx",
+                "西城街道202602.xlsx",
+            ],
+        };
+        let mut blank = blank;
+        blank.sort();
+        assert_eq!(blank, want, "{period}: {s:?}");
     }
 }
 

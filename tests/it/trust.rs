@@ -652,7 +652,13 @@ fn a_near_miss_reporting_unit_is_never_a_silent_guess() {
         &rows,
         None,
     );
-    let out = util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    // The quarter: a finding of no month is of its file's months, and the
+    // latest month alone (February) would leave out a.xlsx's (January).
+    let out = util::run_in(
+        &d,
+        "consolidate",
+        &["--period", "2026Q1", "--export", "out", "-o", "r.xlsx"],
+    );
     assert_eq!(out.status.code(), Some(1));
     let f = findings(&d);
     let units: Vec<_> = f.iter().filter(|x| x["rule"] == "unknown_unit").collect();
