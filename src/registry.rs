@@ -289,6 +289,8 @@ pub struct Registry {
     /// Normalised names, aliases and codes of the reporting units left out
     /// by `--scope` (empty for a whole registry).
     outside: std::collections::HashSet<String>,
+    /// Normalised names and aliases of the villages left out by `--scope`.
+    outside_villages: std::collections::HashSet<String>,
 }
 
 impl Registry {
@@ -391,7 +393,13 @@ impl Registry {
         let bytes = wtr.into_inner().map_err(|e| io(e.into_error().into()))?;
         let mut scoped = Registry::from_csv(&bytes, code)?;
         for (i, u) in self.units.iter().enumerate() {
-            if inside[i] || u.level == Level::Village {
+            if inside[i] {
+                continue;
+            }
+            if u.level == Level::Village {
+                for n in std::iter::once(&u.name).chain(&u.aliases) {
+                    scoped.outside_villages.insert(normalize::name(n));
+                }
                 continue;
             }
             scoped.outside.insert(u.code.to_string());
@@ -400,6 +408,14 @@ impl Registry {
             }
         }
         Ok(scoped)
+    }
+
+    /// Whether `text` is the name of a village outside this registry's
+    /// scope (`--scope`): a village's own sheet of a township's workbook
+    /// from outside names its village, not its township.
+    #[must_use]
+    pub fn outside_village(&self, text: &str) -> bool {
+        self.outside_villages.contains(&normalize::name(text))
     }
 
     /// The name of the unit a 填报单位 names when it lies outside this
@@ -561,6 +577,7 @@ impl Registry {
             by_name_upper: HashMap::default(),
             by_name: HashMap::default(),
             outside: std::collections::HashSet::new(),
+            outside_villages: std::collections::HashSet::new(),
         };
         for (line, code, name, level, _, aliases) in &raw {
             if reg.by_code.contains_key(code) {

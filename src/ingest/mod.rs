@@ -950,6 +950,20 @@ fn ingest_rowwise(
         .unit
         .as_ref()
         .and_then(|(text, _)| village_named(reg, text, &input.display, sheet));
+    // A village of the scope named like one of a township outside it, on
+    // its own sheet of that township's workbook (免疫-2026-03-南城镇.xlsx's
+    // 团结村 under `--scope 西岭县`, whose 北城镇 has a 团结村 too): outside,
+    // never the namesake's.
+    if let Some((township, _)) = village {
+        let around = format!("{}{sheet}", input.display);
+        let t = reg.unit(township);
+        let names_it =
+            around.contains(&t.name) || t.aliases.iter().any(|a| around.contains(a.as_str()));
+        if !names_it && names_outside_scope(reg, input, sheet) {
+            out.outside.push(format!("{}!{sheet}", input.display));
+            return;
+        }
+    }
     let given = village.map(|(township, _)| township);
     let Some((unit, month)) = identify(input, sheet, &meta, ctx, &base, out, given, None) else {
         return;
@@ -1222,6 +1236,16 @@ fn ingest_turned(
 /// The village a 填报单位 names, with its township: by name, alias or code
 /// (南城镇团结村 too) under any township; a name two townships share
 /// (新村) is the one whose township the file or the sheet names.
+/// Whether the file's name or the sheet's names a unit outside the
+/// registry's scope (`--scope`; never for a whole registry).
+fn names_outside_scope(reg: &Registry, input: &Input, sheet: &str) -> bool {
+    let stem = Path::new(&input.display)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    reg.outside_scope(stem) || reg.outside_scope(sheet)
+}
+
 fn village_named(
     reg: &Registry,
     text: &str,
@@ -1430,6 +1454,13 @@ fn resolve_unit(
         return match reg.find_reporting_unit(text) {
             NameMatch::Found(idx) => found(idx, findings, Some(*cell), text).into(),
             NameMatch::NotFound { .. } if reg.outside_scope(text) => Resolved::Outside,
+            // A village's own sheet of a workbook from outside `--scope`
+            // (免疫-2026-03-南城镇.xlsx!东门社区): its 填报单位 is its village.
+            NameMatch::NotFound { .. }
+                if reg.outside_village(text) && names_outside_scope(reg, input, sheet) =>
+            {
+                Resolved::Outside
+            }
             NameMatch::Assumed(idx) => {
                 // Counted, but never silently: a longer 填报单位 holding one
                 // registry name may belong to another unit.
