@@ -387,7 +387,8 @@ pub fn run_batch(
     // A report is about its period: the findings of other months were only
     // the history of this one's. A finding of no month (a file's or a
     // sheet's: a blank sheet, an unknown unit) is of its file's months: a
-    // March report does not list a January workbook's blank sheet again.
+    // March report does not list a January workbook's blank sheet again,
+    // nor a scoped one a blank sheet of a workbook from outside its scope.
     if let Some(p) = focus {
         // Whether each file holds a return of the period; a file of no
         // return (unreadable, or nothing in it recognised) is of any.
@@ -396,6 +397,19 @@ pub fn run_batch(
             *of_period
                 .entry(batch.files[r.file as usize].as_str())
                 .or_default() |= p.contains(r.month);
+        }
+        // A file of returns all outside `--scope` (`file!sheet` each) is
+        // of no period of this run.
+        let files: std::collections::HashSet<&str> =
+            batch.files.iter().map(String::as_str).collect();
+        for place in &batch.outside {
+            let file = place
+                .match_indices('!')
+                .map(|(i, _)| &place[..i])
+                .find(|f| files.contains(f));
+            if let Some(file) = file {
+                of_period.entry(file).or_default();
+            }
         }
         // On every core: a province-year has 90,000 findings, most of them
         // other months' (history), and freeing those was 20 ms of one thread.

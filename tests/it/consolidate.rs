@@ -1183,6 +1183,24 @@ fn a_scoped_run_has_the_whole_registrys_figures_of_its_units() {
             .take(5)
             .collect();
         assert!(wrong.is_empty(), "{scope}: {wrong:?}");
+        // Nor are the blank sheets of workbooks from outside it listed.
+        let mut blank: Vec<String> = util::read_csv(&d.path(&format!("{scope}/findings.csv")))
+            .into_iter()
+            .filter(|f| f["rule"] == "no_return_found")
+            .map(|f| f["file"].rsplit('/').next().unwrap().to_string())
+            .collect();
+        blank.sort();
+        let want: &[&str] = match scope {
+            "西岭县" => &["新城乡202601.xlsx", "西城街道202602.xlsx"],
+            "东湖区" => &[
+                "东城街道202603.xlsx",
+                "中城乡202602.xlsx",
+                "南城镇202601.xlsx",
+            ],
+            "东城街道" => &["东城街道202603.xlsx"],
+            _ => &["南城镇202601.xlsx"],
+        };
+        assert_eq!(blank, want, "{scope}");
     }
 }
 
