@@ -2183,6 +2183,26 @@ pub fn ingest(
                 keep_original(&store.dir, &input.path, &input.display, hash)
             })?;
     }
+    // A file ingested again whose figures' part is gone: the store is
+    // damaged, and ingesting it again does not repair it (its content is
+    // held, so nothing of it is read); said as a report says it, not "the
+    // files are held, nothing changed".
+    {
+        let again: HashSet<&str> = hashed
+            .iter()
+            .filter_map(|h| h.as_ref().ok())
+            .filter(|h| known.contains(h.as_str()))
+            .map(String::as_str)
+            .collect();
+        let named = store.parts_named(
+            history
+                .iter()
+                .filter(|s| again.contains(s.content_hash.as_str())),
+        );
+        for (part, s) in named {
+            ensure_part(&part, Some(s))?;
+        }
+    }
     if fresh.is_empty() && !settles {
         return Ok(report);
     }

@@ -1826,6 +1826,21 @@ fn generations_are_kept_logged_rolled_back_and_verified() {
     let out = run(&["store", "verify", "--store", "db"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("part-000002.parquet"), "{}", text(&out));
+    // Ingesting the file whose figures it held again says the store is
+    // damaged (its content is held: nothing of it is read again), never
+    // "held, nothing changed".
+    let before = std::fs::read_to_string(d.path("db/manifest.json")).unwrap();
+    let out = ingest(&d, "fix", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("数据库已损坏") && text(&out).contains("part-000002.parquet"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.path("db/manifest.json")).unwrap(),
+        before
+    );
     // Retention: twenty more generations (rollbacks need no part), and
     // the oldest are gone.
     for k in 0..20 {
