@@ -620,9 +620,12 @@ fn ingest_summary(report: &store::IngestReport, registry: &Registry, lang: Lang)
                     report.unchanged.len()
                 ));
             }
-            if missing.is_empty() {
+            // Complete only where a month was judged: not where nothing
+            // new counted (files held already, a blank template).
+            let judged = !report.completeness.is_empty();
+            if judged && missing.is_empty() {
                 s.push_str("；所涉月份各报表均已报齐");
-            } else {
+            } else if judged {
                 s.push_str(&format!(
                     "；所涉月份仍未报送 {} 个单位：{}",
                     missing.len(),
@@ -651,9 +654,10 @@ fn ingest_summary(report: &store::IngestReport, registry: &Registry, lang: Lang)
                     report.unchanged.len()
                 ));
             }
-            if missing.is_empty() {
+            let judged = !report.completeness.is_empty();
+            if judged && missing.is_empty() {
                 s.push_str("; the months ingested are complete");
-            } else {
+            } else if judged {
                 s.push_str(&format!(
                     "; still missing in those months: {} units ({}",
                     missing.len(),

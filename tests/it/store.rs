@@ -1554,6 +1554,14 @@ fn a_quiet_ingest_says_one_line_with_who_is_still_missing() {
     );
     let said = text(&ingest(&d, "feb2", &["-q"]));
     assert!(said.contains("所涉月份各报表均已报齐"), "{said}");
+    // Nothing new counted (the files held already): no month judged, so
+    // nothing said of whether the months are complete.
+    let said = text(&ingest(&d, "feb2", &["-q"]));
+    assert!(said.contains("1 个文件已在库中未改动"), "{said}");
+    assert!(
+        !said.contains("报齐") && !said.contains("仍未报送"),
+        "{said}"
+    );
 }
 
 /// A backlog (issue 27): returns without a 报出日期 ingested weeks after
