@@ -2800,7 +2800,42 @@ pub fn verify(store: &Store, lang: Lang) -> Result<Vec<String>, StoreError> {
     for (part, subs) in parts {
         match store.observations_of(&subs) {
             Ok(_) => {}
-            Err(e) => problems.push(format!("{}: {}", part.display(), e.render(lang))),
+            // Named once: a missing part's message names it already.
+            Err(e) => {
+                let said = e.render(lang);
+                let part = part.display().to_string();
+                problems.push(if said.contains(&part) {
+                    said
+                } else {
+                    format!("{part}: {said}")
+                });
+            }
+        }
+    }
+    // The generation's other tables, read as a report reads them: what
+    // reading the files found, and the registry it ingested with. (A
+    // torn findings.parquet was "whole" here while every report failed.)
+    if store.manifest.generation > 0 {
+        if let Err(e) = store.file_findings() {
+            problems.push(e.render(lang));
+        }
+        let units = gen_dir(&store.dir, store.manifest.generation).join("units.csv");
+        match store.registry_csv() {
+            None => problems.push(match lang {
+                Lang::Zh => format!(
+                    "数据库已损坏：单位名录 {} 不见了或无法读取",
+                    units.display()
+                ),
+                Lang::En => format!(
+                    "the store is damaged: its registry {} is missing or unreadable",
+                    units.display()
+                ),
+            }),
+            Some(text) => {
+                if let Err(e) = Registry::from_csv(text.as_bytes(), &units.display().to_string()) {
+                    problems.push(e.render(lang));
+                }
+            }
         }
     }
     // And each one's layout, from the part (or table) that holds it,

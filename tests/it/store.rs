@@ -1071,6 +1071,46 @@ fn ingests_started_together_each_wait_their_turn_and_lose_nothing() {
 /// generation's folders: the next ingest (or one waiting while the first
 /// writes) makes the store there, and what no manifest names is removed.
 /// Any other file still makes the folder "not a store", untouched.
+/// `store verify` reads every table of the generation in force as a report
+/// reads it: a torn findings.parquet or registry was "whole" while every
+/// report failed on it.
+#[test]
+fn verify_reads_the_generations_findings_and_registry() {
+    let d = Dir::new();
+    family(
+        &d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    assert!(ingest(&d, "jan", &[]).status.code().unwrap() < 2);
+    let verify = || util::phstats(d.tmp.path(), &["store", "verify", "--store", "db"]);
+    assert_eq!(verify().status.code(), Some(0), "{}", text(&verify()));
+    for table in ["findings.parquet", "units.csv"] {
+        let path = d.path(&format!("db/submissions/generation=1/{table}"));
+        let whole = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &whole[..whole.len() / 3]).unwrap();
+        let out = verify();
+        assert_eq!(out.status.code(), Some(1), "{table}: {}", text(&out));
+        assert!(
+            text(&out).contains(&format!("generation=1/{table}")),
+            "{table}: {}",
+            text(&out)
+        );
+        // And a report of it fails: what verify says is what a report meets.
+        let report = util::phstats(
+            d.tmp.path(),
+            &[
+                "report", "--store", "db", "--period", "2026-01", "-o", "r.xlsx", "--force",
+            ],
+        );
+        assert_eq!(report.status.code(), Some(2), "{table}: {}", text(&report));
+        std::fs::write(&path, &whole).unwrap();
+        assert_eq!(verify().status.code(), Some(0), "{table}");
+    }
+}
+
 /// A writer that finds the store held says by whom, in words: the
 /// process, what it is doing and since when (the lock file's own record,
 /// `pid N ingest <time>`, was shown as it was written).
