@@ -14,6 +14,18 @@ use crate::util::{self, family, family_services, text, Dir, V};
 const CD: &str = "439902001000"; // 城东街道
 const XM: &str = "439902101000"; // 新民镇
 
+/// 城东街道's January return, `jan/城东街道202601.xlsx`: 东门社区 1000
+/// residents, 400 signed; 新村 500, 100.
+fn city_east_january(d: &Dir) {
+    family(
+        d,
+        "jan/城东街道202601.xlsx",
+        "城东街道",
+        1,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+}
+
 fn ingest(d: &Dir, input: &str, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["ingest", input, "--units", "units.csv", "--store", "db"];
     args.extend_from_slice(extra);
@@ -75,13 +87,7 @@ fn polars_sum(store: &Path, field: &str, month: &str) -> f64 {
 #[test]
 fn months_ingested_one_at_a_time_keep_their_history() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east_january(&d);
     family(
         &d,
         "jan/新民镇202601.xlsx",
@@ -267,13 +273,7 @@ fn a_resubmission_nobody_marked_is_a_correction_with_the_flag() {
 #[test]
 fn a_crash_mid_ingest_leaves_the_store_as_it_was() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east_january(&d);
     ingest(&d, "jan", &[]);
     let manifest = std::fs::read(d.path("db/manifest.json")).unwrap();
     let listing = |d: &Dir| {
@@ -501,13 +501,7 @@ fn a_report_from_the_store_equals_consolidate_over_the_same_files() {
 #[test]
 fn a_folder_that_is_not_a_store_or_is_newer_is_refused_untouched() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east_january(&d);
     std::fs::create_dir_all(d.path("notes")).unwrap();
     std::fs::write(d.path("notes/readme.txt"), "my notes").unwrap();
     let out = util::phstats(
@@ -538,13 +532,7 @@ fn a_folder_that_is_not_a_store_or_is_newer_is_refused_untouched() {
 #[test]
 fn a_registry_changed_since_ingest_keeps_the_codes_and_says_what_changed() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east_january(&d);
     ingest(&d, "jan", &[]);
     std::fs::write(
         d.path("units2.csv"),
@@ -686,13 +674,7 @@ fn timeliness_counts_the_report_date_else_the_day_received() {
 #[test]
 fn a_file_that_cannot_be_read_never_stops_an_ingest() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east_january(&d);
     std::os::unix::fs::symlink(
         d.path("u盘/新民镇202601.xlsx"),
         d.path("jan/新民镇202601.xlsx"),
@@ -730,13 +712,7 @@ fn a_file_that_cannot_be_read_never_stops_an_ingest() {
 #[test]
 fn a_damaged_store_is_named_file_by_file_in_chinese_and_nothing_panics() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east_january(&d);
     ingest(&d, "jan", &[]);
     // A figures part cut short, as a full disk or a bad copy leaves it.
     let part = walk(&d.path("db/observations"))
@@ -1077,13 +1053,7 @@ fn ingests_started_together_each_wait_their_turn_and_lose_nothing() {
 #[test]
 fn verify_reads_the_generations_findings_and_registry() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east_january(&d);
     assert!(ingest(&d, "jan", &[]).status.code().unwrap() < 2);
     let verify = || util::phstats(d.tmp.path(), &["store", "verify", "--store", "db"]);
     assert_eq!(verify().status.code(), Some(0), "{}", text(&verify()));
@@ -1261,13 +1231,7 @@ fn an_ingest_that_cannot_get_the_store_says_who_holds_it_and_writes_nothing() {
 #[test]
 fn a_registry_without_a_stored_township_never_panics_nor_moves_other_statuses() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east_january(&d);
     family(
         &d,
         "jan/新民镇202601.xlsx",
@@ -1425,13 +1389,7 @@ fn a_manifest_that_cannot_be_right_is_refused_untouched() {
 #[test]
 fn a_missing_part_is_damage_and_an_unnamed_part_never_counts() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east_january(&d);
     family(
         &d,
         "feb/城东街道202602.xlsx",
@@ -1499,13 +1457,7 @@ fn a_missing_part_is_damage_and_an_unnamed_part_never_counts() {
 #[test]
 fn names_are_found_as_typed_and_an_ambiguous_or_misspelt_one_is_refused() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east_january(&d);
     assert!(ingest(&d, "jan", &[]).status.code().unwrap() < 2);
     let run = |args: &[&str]| util::phstats(d.tmp.path(), args);
     let out = run(&[
@@ -1783,13 +1735,7 @@ fn a_duplicate_is_settled_by_a_withdrawal_or_by_the_same_bytes_as_a_correction()
 #[test]
 fn generations_are_kept_logged_rolled_back_and_verified() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east_january(&d);
     family(
         &d,
         "fix/城东街道202601_更正.xlsx",
@@ -2326,13 +2272,7 @@ fn a_confirmed_warning_stays_confirmed_until_its_value_changes() {
 #[test]
 fn units_are_needed_once_and_a_new_registry_is_a_version() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east_january(&d);
     family(
         &d,
         "feb/城东街道202602.xlsx",
