@@ -1233,9 +1233,6 @@ fn ingest_turned(
     keep_rows(&read, out, rows, None);
 }
 
-/// The village a 填报单位 names, with its township: by name, alias or code
-/// (南城镇团结村 too) under any township; a name two townships share
-/// (新村) is the one whose township the file or the sheet names.
 /// Whether the file's name or the sheet's names a unit outside the
 /// registry's scope (`--scope`; never for a whole registry).
 fn names_outside_scope(reg: &Registry, input: &Input, sheet: &str) -> bool {
@@ -1246,6 +1243,9 @@ fn names_outside_scope(reg: &Registry, input: &Input, sheet: &str) -> bool {
     reg.outside_scope(stem) || reg.outside_scope(sheet)
 }
 
+/// The village a 填报单位 names, with its township: by name, alias or code
+/// (南城镇团结村 too) under any township; a name two townships share
+/// (新村) is the one whose township the file or the sheet names.
 fn village_named(
     reg: &Registry,
     text: &str,
