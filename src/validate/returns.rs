@@ -142,35 +142,33 @@ pub fn settle_duplicates(
     };
     let mut findings = Vec::new();
     for ((unit, form, month), idxs) in groups {
-        // The villages' own sheets of one township in one workbook (each
-        // about its village, fields as rows: FORMS.md §2) are that
-        // township's return together, not copies of it: one file, no unit
-        // on two of them.
-        let one_file = idxs
-            .iter()
-            .all(|&i| batch.returns[i].file == batch.returns[idxs[0]].file);
-        let units: Vec<Vec<UnitIdx>> = idxs
-            .iter()
-            .map(|&i| {
-                let mut u: Vec<UnitIdx> = spans[i].clone().map(|k| batch.obs.unit[k]).collect();
-                u.sort_unstable();
-                u.dedup();
-                u
-            })
-            .collect();
-        let disjoint = units.iter().enumerate().all(|(a, ua)| {
-            units[a + 1..]
-                .iter()
-                .all(|ub| !ua.iter().any(|u| ub.binary_search(u).is_ok()))
-        });
-        if one_file
-            && disjoint
-            && !units.iter().any(Vec::is_empty)
-            && !units.iter().any(|u| u.contains(&unit))
-        {
-            continue;
+        // Each file's returns of the group, in the order read: the
+        // villages' own sheets of one township in one workbook (each about
+        // its village, fields as rows: FORMS.md §2) are that township's
+        // return together, not copies of it. Where every file's are one
+        // return so, the files' returns are what is settled: the same
+        // workbook received twice is one return received twice, not its
+        // sheets all different returns of each other.
+        let mut by_file: Vec<Vec<usize>> = Vec::new();
+        for &i in &idxs {
+            let file = batch.returns[i].file;
+            match by_file
+                .iter_mut()
+                .find(|g| batch.returns[g[0]].file == file)
+            {
+                Some(g) => g.push(i),
+                None => by_file.push(vec![i]),
+            }
         }
-        if one_file && in_parts(batch, &spans, &idxs, schemas.form(form)) {
+        let whole = |g: &[usize]| {
+            g.len() == 1 || one_return_in_parts(batch, &spans, g, unit, schemas.form(form))
+        };
+        let returns: Vec<Vec<usize>> = if by_file.iter().all(|g| whole(g)) {
+            by_file
+        } else {
+            idxs.iter().map(|&i| vec![i]).collect()
+        };
+        if returns.len() < 2 {
             continue;
         }
         let unit = registry.unit(unit);
@@ -184,49 +182,71 @@ pub fn settle_duplicates(
                 .period(month)
                 .unit(unit.code)
         };
+        // A return's figures, all its parts'.
+        let figures_of = |batch: &Batch, r: &[usize]| {
+            let mut v: Vec<_> = r.iter().flat_map(|&i| figures(batch, &spans, i)).collect();
+            v.sort_unstable();
+            v
+        };
+        // The part of `r` that `i` (a part of another return) stands for:
+        // the sheet of the same name, else its first.
+        let like = |batch: &Batch, r: &[usize], i: usize| {
+            r.iter()
+                .copied()
+                .find(|&k| batch.returns[k].sheet == batch.returns[i].sheet)
+                .unwrap_or(r[0])
+        };
         // One return received twice is one return: the first copy counts.
         let mut distinct: Vec<usize> = Vec::new();
-        for &i in &idxs {
+        for (c, r) in returns.iter().enumerate() {
+            let mine = figures_of(batch, r);
             let same = distinct
                 .iter()
                 .copied()
-                .find(|&d| figures(batch, &spans, d) == figures(batch, &spans, i));
-            match same {
-                Some(d) => {
-                    // The copy marked a correction is the one that counts
-                    // (the same figures, but what the first said of a cell
-                    // the correction fixed is no longer reported).
-                    let (keep, copy) =
-                        if batch.returns[i].correction && !batch.returns[d].correction {
-                            (i, d)
-                        } else {
-                            (d, i)
-                        };
-                    batch.returns[copy].status = ReturnStatus::IdenticalCopy;
-                    if batch.returns[copy].correction {
-                        batch.returns[keep].correction = true;
-                    }
-                    if keep == i {
-                        if let Some(at) = distinct.iter().position(|&x| x == d) {
-                            distinct[at] = i;
-                        }
-                    }
-                    findings.push(
-                        base(
-                            batch,
-                            Rule::IdenticalCopy,
-                            copy,
-                            Detail::IdenticalCopy {
-                                unit: unit.name.clone(),
-                                month,
-                                copy: place(batch, copy),
-                                first: place(batch, keep),
-                            },
-                        )
-                        .value(place(batch, keep)),
-                    );
+                .find(|&d| figures_of(batch, &returns[d]) == mine);
+            let Some(d) = same else {
+                distinct.push(c);
+                continue;
+            };
+            // The copy marked a correction is the one that counts (the
+            // same figures, but what the first said of a cell the
+            // correction fixed is no longer reported).
+            let marked = |r: &[usize]| r.iter().any(|&i| batch.returns[i].correction);
+            let (keep, copy) = if marked(r) && !marked(&returns[d]) {
+                (c, d)
+            } else {
+                (d, c)
+            };
+            let copy_marked = marked(&returns[copy]);
+            for &i in &returns[copy] {
+                batch.returns[i].status = ReturnStatus::IdenticalCopy;
+            }
+            if copy_marked {
+                for &i in &returns[keep] {
+                    batch.returns[i].correction = true;
                 }
-                None => distinct.push(i),
+            }
+            if keep == c {
+                if let Some(at) = distinct.iter().position(|&x| x == d) {
+                    distinct[at] = c;
+                }
+            }
+            for &i in &returns[copy] {
+                let first = like(batch, &returns[keep], i);
+                findings.push(
+                    base(
+                        batch,
+                        Rule::IdenticalCopy,
+                        i,
+                        Detail::IdenticalCopy {
+                            unit: unit.name.clone(),
+                            month,
+                            copy: place(batch, i),
+                            first: place(batch, first),
+                        },
+                    )
+                    .value(place(batch, first)),
+                );
             }
         }
         if distinct.len() < 2 {
@@ -235,30 +255,44 @@ pub fn settle_duplicates(
         let winner = distinct
             .iter()
             .copied()
-            .filter(|&i| batch.returns[i].correction)
-            .max_by(|&a, &b| later(batch, a, b));
+            .filter(|&c| returns[c].iter().any(|&i| batch.returns[i].correction))
+            .max_by(|&a, &b| later(batch, returns[a][0], returns[b][0]));
         match winner {
             Some(w) => {
-                for &i in &distinct {
-                    if i == w {
+                for &c in &distinct {
+                    if c == w {
                         continue;
                     }
-                    batch.returns[i].status = ReturnStatus::Superseded;
-                    let detail = Detail::Correction {
-                        unit: unit.name.clone(),
-                        month,
-                        winner: place(batch, w),
-                        replaced: place(batch, i),
-                    };
-                    findings.push(base(batch, Rule::Correction, w, detail));
+                    for &i in &returns[c] {
+                        batch.returns[i].status = ReturnStatus::Superseded;
+                        let by = like(batch, &returns[w], i);
+                        let detail = Detail::Correction {
+                            unit: unit.name.clone(),
+                            month,
+                            winner: place(batch, by),
+                            replaced: place(batch, i),
+                        };
+                        findings.push(base(batch, Rule::Correction, by, detail));
+                    }
                 }
             }
             None => {
-                let all: Vec<String> = distinct.iter().map(|&i| place(batch, i)).collect();
-                for &i in &distinct {
-                    batch.returns[i].status = ReturnStatus::Duplicate;
+                let all: Vec<String> = distinct
+                    .iter()
+                    .flat_map(|&c| &returns[c])
+                    .map(|&i| place(batch, i))
+                    .collect();
+                for &c in &distinct {
+                    for &i in &returns[c] {
+                        batch.returns[i].status = ReturnStatus::Duplicate;
+                    }
                 }
-                for &i in &distinct[1..] {
+                // Said at each part of every return but the first.
+                let rest: Vec<usize> = distinct[1..]
+                    .iter()
+                    .flat_map(|&c| returns[c].iter().copied())
+                    .collect();
+                for i in rest {
                     let detail = Detail::DuplicateReturn {
                         unit: unit.name.clone(),
                         month,
@@ -356,6 +390,34 @@ pub(crate) fn return_spans(batch: &Batch) -> Vec<std::ops::Range<usize>> {
 /// them report must take the latest value (a stock: 35岁及以上常住人口数
 /// on both) with the same figure for every unit, so that no figure is
 /// counted twice; and each part must report a field no other does.
+/// Whether the returns `g` of one file, all of `unit`, are that unit's
+/// one return in parts: each about units of its own (its villages) and
+/// none about `unit` itself, or the parts of one table ([`in_parts`]).
+fn one_return_in_parts(
+    batch: &Batch,
+    spans: &[std::ops::Range<usize>],
+    g: &[usize],
+    unit: UnitIdx,
+    form: &crate::schema::Form,
+) -> bool {
+    let units: Vec<Vec<UnitIdx>> = g
+        .iter()
+        .map(|&i| {
+            let mut u: Vec<UnitIdx> = spans[i].clone().map(|k| batch.obs.unit[k]).collect();
+            u.sort_unstable();
+            u.dedup();
+            u
+        })
+        .collect();
+    let disjoint = units.iter().enumerate().all(|(a, ua)| {
+        units[a + 1..]
+            .iter()
+            .all(|ub| !ua.iter().any(|u| ub.binary_search(u).is_ok()))
+    });
+    (disjoint && !units.iter().any(Vec::is_empty) && !units.iter().any(|u| u.contains(&unit)))
+        || in_parts(batch, spans, g, form)
+}
+
 fn in_parts(
     batch: &Batch,
     spans: &[std::ops::Range<usize>],

@@ -262,6 +262,144 @@ fn an_unknown_village_is_one_finding_and_the_missing_village_is_suggested() {
     );
 }
 
+/// 城东街道's January family-doctor return as a workbook of a sheet a
+/// village (东门社区 1000 residents, 400 signed; 新村 300, `xincun`), each
+/// its fields as rows under the township's 填报单位.
+fn a_sheet_a_village(path: &std::path::Path, xincun: f64) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, residents, signed) in [("东门社区", 1000.0, 400.0), ("新村", 300.0, xincun)] {
+        let ws = wb.add_worksheet();
+        ws.set_name(name).unwrap();
+        ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+        ws.write(1, 0, "填报单位：城东街道").unwrap();
+        ws.write(1, 2, "报告期：2026年1月").unwrap();
+        ws.write(2, 0, "指标").unwrap();
+        ws.write(2, 1, "数值").unwrap();
+        for (r, (label, v)) in [
+            ("常住人口数", residents),
+            ("签约人数", signed),
+            ("本月履约服务人次", 5.0),
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write(3 + r as u32, 0, *label).unwrap();
+            ws.write(3 + r as u32, 1, *v).unwrap();
+        }
+    }
+    wb.save(path).unwrap();
+}
+
+/// A township's workbook of a sheet a village received twice is one
+/// return received twice: each sheet of the second an `identical_copy`,
+/// the figures counted once. Its sheets were compared one by one as
+/// returns of the township: all different from each other, all were
+/// `duplicate_return`, and the township's month was counted nowhere. A
+/// second copy with a different figure is a `duplicate_return` of the
+/// first, whole, until one is marked 更正, which then counts whole.
+#[test]
+fn a_workbook_of_a_sheet_a_village_received_twice_counts_once() {
+    let d = Dir::new();
+    a_sheet_a_village(&d.path("in/城东街道202601.xlsx"), 90.0);
+    // Saved again by another program: other bytes, the same figures.
+    a_sheet_a_village(&d.path("in/again/城东街道202601(1).xlsx"), 90.0);
+    util::patch_xlsx(&d.path("in/again/城东街道202601(1).xlsx"), |_, text| {
+        text
+    });
+    assert_ne!(
+        std::fs::read(d.path("in/城东街道202601.xlsx")).unwrap(),
+        std::fs::read(d.path("in/again/城东街道202601(1).xlsx")).unwrap()
+    );
+    let run = || {
+        util::run_in(
+            &d,
+            "consolidate",
+            &["--export", "out", "-o", "r.xlsx", "--force"],
+        )
+    };
+    let out = run();
+    assert!(out.status.code().unwrap() < 2, "{}", util::text(&out));
+    let f = findings(&d);
+    assert!(!f.iter().any(|x| x["rule"] == "duplicate_return"), "{f:#?}");
+    // Each sheet of one copy (either may be the one counted) names its
+    // namesake in the other.
+    let copies: Vec<_> = f.iter().filter(|x| x["rule"] == "identical_copy").collect();
+    assert_eq!(copies.len(), 2, "{copies:#?}");
+    let files = ["in/城东街道202601.xlsx", "in/again/城东街道202601(1).xlsx"];
+    let (copy, first) = if copies[0]["file"] == files[0] {
+        (files[0], files[1])
+    } else {
+        (files[1], files[0])
+    };
+    for sheet in ["东门社区", "新村"] {
+        assert!(
+            copies.iter().any(|x| x["file"] == copy
+                && x["sheet"] == sheet
+                && x["message"].contains(&format!("{first}!{sheet}"))),
+            "{copies:#?}"
+        );
+    }
+    let a = aggregates(&d);
+    assert_eq!(agg(&a, "2026-01", CD, "signed"), Some(490.0));
+    assert_eq!(agg(&a, "2026-01", CD, "resident_pop"), Some(1300.0));
+    // The same in a store, the second copy a month's later ingest.
+    for input in [files[0], "in/again"] {
+        let out = util::phstats(
+            d.tmp.path(),
+            &[
+                "ingest",
+                input,
+                "--units",
+                "units.csv",
+                "--store",
+                "db",
+                "-q",
+            ],
+        );
+        assert!(out.status.code().unwrap() < 2, "{}", util::text(&out));
+    }
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--export", "s", "-o", "s.xlsx", "-q",
+        ],
+    );
+    assert!(out.status.code().unwrap() < 2, "{}", util::text(&out));
+    let s = util::aggregates(&d.path("s/aggregates.csv"));
+    assert_eq!(agg(&s, "2026-01", CD, "signed"), Some(490.0));
+    // Different figures in the second, not marked: neither counts.
+    a_sheet_a_village(&d.path("in/again/城东街道202601(1).xlsx"), 95.0);
+    let out = run();
+    assert_eq!(out.status.code(), Some(1), "{}", util::text(&out));
+    let f = findings(&d);
+    let dup: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "duplicate_return")
+        .collect();
+    assert_eq!(dup.len(), 2, "{dup:#?}");
+    assert!(
+        dup.iter().all(|x| x["file"] == dup[0]["file"]
+            && files.iter().all(|file| ["东门社区", "新村"]
+                .iter()
+                .all(|sheet| x["message"].contains(&format!("{file}!{sheet}"))))),
+        "{dup:#?}"
+    );
+    assert_eq!(agg(&aggregates(&d), "2026-01", CD, "signed"), None);
+    // Marked a correction: it counts, whole.
+    std::fs::rename(
+        d.path("in/again/城东街道202601(1).xlsx"),
+        d.path("in/again/城东街道202601_更正.xlsx"),
+    )
+    .unwrap();
+    let out = run();
+    assert!(out.status.code().unwrap() < 2, "{}", util::text(&out));
+    assert_eq!(agg(&aggregates(&d), "2026-01", CD, "signed"), Some(495.0));
+    let f = findings(&d);
+    let replaced: Vec<_> = f.iter().filter(|x| x["rule"] == "correction").collect();
+    assert_eq!(replaced.len(), 2, "{replaced:#?}");
+}
+
 #[test]
 fn the_same_return_received_twice_counts_once() {
     let d = Dir::new();
