@@ -3626,27 +3626,8 @@ fn a_table_of_village_blocks_is_read_as_the_table_turned() {
 fn a_sheet_a_village_under_the_townships_name_is_the_villages() {
     let d = Dir::new();
     std::fs::create_dir_all(d.path("in")).unwrap();
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    for (name, residents, signed) in [("东门社区", 1000.0, 400.0), ("新村", 300.0, 90.0)] {
-        let ws = wb.add_worksheet();
-        ws.set_name(name).unwrap();
-        ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
-        ws.write(1, 0, "填报单位：城东街道").unwrap();
-        ws.write(1, 2, "报告期：2026年1月").unwrap();
-        ws.write(2, 0, "指标").unwrap();
-        ws.write(2, 1, "数值").unwrap();
-        for (r, (label, v)) in [
-            ("常住人口数", residents),
-            ("签约人数", signed),
-            ("本月履约服务人次", 5.0),
-        ]
-        .iter()
-        .enumerate()
-        {
-            ws.write(3 + r as u32, 0, *label).unwrap();
-            ws.write(3 + r as u32, 1, *v).unwrap();
-        }
-    }
+    let mut wb =
+        util::family_a_sheet_a_village(&[("东门社区", 1000.0, 400.0), ("新村", 300.0, 90.0)]);
     save_as_an_office_would(&d, &mut wb, "城东街道", "a sheet a village saved as .xls");
     let (f, a) = check_january(&d);
     assert_eq!(january(&a, "439902001001", "resident_pop"), Some(1000.0));

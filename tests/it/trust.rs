@@ -263,32 +263,12 @@ fn an_unknown_village_is_one_finding_and_the_missing_village_is_suggested() {
 }
 
 /// 城东街道's January family-doctor return as a workbook of a sheet a
-/// village (东门社区 1000 residents, 400 signed; 新村 300, `xincun`), each
-/// its fields as rows under the township's 填报单位.
+/// village: 东门社区 1000 residents, 400 signed; 新村 300, `xincun`.
 fn a_sheet_a_village(path: &std::path::Path, xincun: f64) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    for (name, residents, signed) in [("东门社区", 1000.0, 400.0), ("新村", 300.0, xincun)] {
-        let ws = wb.add_worksheet();
-        ws.set_name(name).unwrap();
-        ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
-        ws.write(1, 0, "填报单位：城东街道").unwrap();
-        ws.write(1, 2, "报告期：2026年1月").unwrap();
-        ws.write(2, 0, "指标").unwrap();
-        ws.write(2, 1, "数值").unwrap();
-        for (r, (label, v)) in [
-            ("常住人口数", residents),
-            ("签约人数", signed),
-            ("本月履约服务人次", 5.0),
-        ]
-        .iter()
-        .enumerate()
-        {
-            ws.write(3 + r as u32, 0, *label).unwrap();
-            ws.write(3 + r as u32, 1, *v).unwrap();
-        }
-    }
-    wb.save(path).unwrap();
+    util::family_a_sheet_a_village(&[("东门社区", 1000.0, 400.0), ("新村", 300.0, xincun)])
+        .save(path)
+        .unwrap();
 }
 
 /// A township's workbook of a sheet a village received twice is one

@@ -167,6 +167,34 @@ pub fn write_return(
 
 /// A family-doctor return of `unit` for `month` of 2026: (village, residents,
 /// signed) rows, the other cells empty.
+/// 城东街道's January family-doctor return as a workbook of a sheet a
+/// village, each `(village, residents, signed)` its fields as rows under
+/// the township's 填报单位 (5 services each).
+pub fn family_a_sheet_a_village(villages: &[(&str, f64, f64)]) -> Workbook {
+    let mut wb = Workbook::new();
+    for &(name, residents, signed) in villages {
+        let ws = wb.add_worksheet();
+        ws.set_name(name).unwrap();
+        ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+        ws.write(1, 0, "填报单位：城东街道").unwrap();
+        ws.write(1, 2, "报告期：2026年1月").unwrap();
+        ws.write(2, 0, "指标").unwrap();
+        ws.write(2, 1, "数值").unwrap();
+        for (r, (label, v)) in [
+            ("常住人口数", residents),
+            ("签约人数", signed),
+            ("本月履约服务人次", 5.0),
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write(3 + r as u32, 0, *label).unwrap();
+            ws.write(3 + r as u32, 1, *v).unwrap();
+        }
+    }
+    wb
+}
+
 pub fn family(d: &Dir, file: &str, unit: &str, month: u32, rows: &[(&str, f64, f64)]) {
     let rows: Vec<Row<'_>> = rows
         .iter()
