@@ -917,11 +917,7 @@ fn empty_return(
 /// workbook that keeps the return sent beside 家医（更正） had the two as
 /// a `duplicate_return`, though it was marked as the message asks.
 fn marked_correction(meta: &Meta, input: &Input, sheet: &str) -> bool {
-    let file_name = Path::new(&input.display)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("");
-    meta.correction || meta::marks_correction(file_name) || meta::marks_correction(sheet)
+    meta.correction || meta::marks_correction(stem(input)) || meta::marks_correction(sheet)
 }
 
 /// Reads a return whose fields are rows ([`rowwise`]): about the 填报单位
@@ -956,10 +952,7 @@ fn ingest_rowwise(
     // never the namesake's.
     if let Some((township, _)) = village {
         let around = format!("{}{sheet}", input.display);
-        let t = reg.unit(township);
-        let names_it =
-            around.contains(&t.name) || t.aliases.iter().any(|a| around.contains(a.as_str()));
-        if !names_it && names_outside_scope(reg, input, sheet) {
+        if !names(&around, reg.unit(township)) && names_outside_scope(reg, input, sheet) {
             out.outside.push(format!("{}!{sheet}", input.display));
             return;
         }
@@ -1236,11 +1229,21 @@ fn ingest_turned(
 /// Whether the file's name or the sheet's names a unit outside the
 /// registry's scope (`--scope`; never for a whole registry).
 fn names_outside_scope(reg: &Registry, input: &Input, sheet: &str) -> bool {
-    let stem = Path::new(&input.display)
+    reg.outside_scope(stem(input)) || reg.outside_scope(sheet)
+}
+
+/// The file's name without its folder and extension.
+fn stem(input: &Input) -> &str {
+    Path::new(&input.display)
         .file_stem()
         .and_then(|s| s.to_str())
-        .unwrap_or("");
-    reg.outside_scope(stem) || reg.outside_scope(sheet)
+        .unwrap_or("")
+}
+
+/// Whether `around` (a file's and sheet's names) holds `unit`'s name or
+/// one of its aliases.
+fn names(around: &str, unit: &crate::registry::Unit) -> bool {
+    around.contains(&unit.name) || unit.aliases.iter().any(|a| around.contains(a.as_str()))
 }
 
 /// The village a 填报单位 names, with its township: by name, alias or code
@@ -1266,10 +1269,7 @@ fn village_named(
     }
     if found.len() > 1 {
         let around = format!("{file}{sheet}{text}");
-        found.retain(|&(t, _)| {
-            let u = reg.unit(t);
-            around.contains(&u.name) || u.aliases.iter().any(|a| around.contains(a.as_str()))
-        });
+        found.retain(|&(t, _)| names(&around, reg.unit(t)));
     }
     match found.as_slice() {
         [one] => Some(*one),
@@ -1496,10 +1496,7 @@ fn resolve_unit(
             }
         };
     }
-    let stem = Path::new(&input.display)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("");
+    let stem = stem(input);
     // A file name holds the unit's name among other words (城东街道_2026年1月_免疫).
     for text in [stem, sheet] {
         if let NameMatch::Found(idx) | NameMatch::Assumed(idx) = reg.find_reporting_unit(text) {
