@@ -326,6 +326,20 @@ impl StoreLock {
     }
 }
 
+/// What a writer of the store does, as the lock file and a generation's
+/// commit record it (`ingest`, `rollback`, `withdraw`, `confirm`), in
+/// `lang`; anything else as recorded.
+#[must_use]
+pub fn action_said(word: &str, lang: Lang) -> &str {
+    match (word, lang) {
+        ("ingest", Lang::Zh) => "入库",
+        ("rollback", Lang::Zh) => "回退",
+        ("withdraw", Lang::Zh) => "撤回",
+        ("confirm", Lang::Zh) => "标为已核实",
+        _ => word,
+    }
+}
+
 /// Who holds the store, as [`StoreLock::take`] wrote it into the lock file
 /// (`pid 1739 ingest 2026-12-07T11:24:31.86+08:00`): the process, what it
 /// does and since when, in `lang`. Anything else (a lock file of another
@@ -335,13 +349,7 @@ fn holder_said(raw: &str, lang: Lang) -> String {
     let ["pid", pid, who, at] = words[..] else {
         return raw.to_string();
     };
-    let what = match (who, lang) {
-        ("ingest", Lang::Zh) => "入库",
-        ("rollback", Lang::Zh) => "回退",
-        ("withdraw", Lang::Zh) => "撤回",
-        ("confirm", Lang::Zh) => "标为已核实",
-        _ => who,
-    };
+    let what = action_said(who, lang);
     // The day and the time to the second: `2026-12-07 11:24:31`.
     let since = at.get(..19).unwrap_or(at).replace('T', " ");
     match lang {

@@ -377,12 +377,10 @@ pub struct StoreArgs {
 /// What made a generation (`store::Commit::by`: `ingest`, `withdraw` or
 /// `rollback N`), as `store log` says it; anything else as recorded.
 fn made_by(by: &str, lang: Lang) -> String {
-    match (by.split_once(' '), by, lang) {
-        (Some(("rollback", n)), _, Lang::Zh) => format!("回退到第 {n} 版"),
-        (Some(("rollback", n)), _, Lang::En) => format!("rollback to generation {n}"),
-        (_, "ingest", Lang::Zh) => "入库".into(),
-        (_, "withdraw", Lang::Zh) => "撤回".into(),
-        _ => by.to_string(),
+    match (by.split_once(' '), lang) {
+        (Some(("rollback", n)), Lang::Zh) => format!("回退到第 {n} 版"),
+        (Some(("rollback", n)), Lang::En) => format!("rollback to generation {n}"),
+        _ => store::action_said(by, lang).to_string(),
     }
 }
 
