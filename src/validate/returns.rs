@@ -182,12 +182,15 @@ pub fn settle_duplicates(
                 .period(month)
                 .unit(unit.code)
         };
-        // A return's figures, all its parts'.
-        let figures_of = |batch: &Batch, r: &[usize]| {
-            let mut v: Vec<_> = r.iter().flat_map(|&i| figures(batch, &spans, i)).collect();
-            v.sort_unstable();
-            v
-        };
+        // Each return's figures, all its parts', once.
+        let all_figures: Vec<_> = returns
+            .iter()
+            .map(|r| {
+                let mut v: Vec<_> = r.iter().flat_map(|&i| figures(batch, &spans, i)).collect();
+                v.sort_unstable();
+                v
+            })
+            .collect();
         // The part of `r` that `i` (a part of another return) stands for:
         // the sheet of the same name, else its first.
         let like = |batch: &Batch, r: &[usize], i: usize| {
@@ -199,11 +202,10 @@ pub fn settle_duplicates(
         // One return received twice is one return: the first copy counts.
         let mut distinct: Vec<usize> = Vec::new();
         for (c, r) in returns.iter().enumerate() {
-            let mine = figures_of(batch, r);
             let same = distinct
                 .iter()
                 .copied()
-                .find(|&d| figures_of(batch, &returns[d]) == mine);
+                .find(|&d| all_figures[d] == all_figures[c]);
             let Some(d) = same else {
                 distinct.push(c);
                 continue;
