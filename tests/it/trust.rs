@@ -348,6 +348,32 @@ fn a_workbook_of_a_sheet_a_village_received_twice_counts_once() {
     assert!(out.status.code().unwrap() < 2, "{}", util::text(&out));
     let s = util::aggregates(&d.path("s/aggregates.csv"));
     assert_eq!(agg(&s, "2026-01", CD, "signed"), Some(490.0));
+    // A third copy, saved as .xls by LibreOffice as an office would: each
+    // of its sheets a copy too, still counted once.
+    if util::soffice("a workbook of a sheet a village saved again as .xls") {
+        let out = util::soffice_cmd(&d)
+            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
+            .arg(d.path("in/xls"))
+            .arg(d.path(files[0]))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = run();
+        assert!(out.status.code().unwrap() < 2, "{}", util::text(&out));
+        let f = findings(&d);
+        assert!(!f.iter().any(|x| x["rule"] == "duplicate_return"), "{f:#?}");
+        assert_eq!(
+            f.iter().filter(|x| x["rule"] == "identical_copy").count(),
+            4,
+            "{f:#?}"
+        );
+        assert_eq!(agg(&aggregates(&d), "2026-01", CD, "signed"), Some(490.0));
+        std::fs::remove_dir_all(d.path("in/xls")).unwrap();
+    }
     // Different figures in the second, not marked: neither counts.
     a_sheet_a_village(&d.path("in/again/城东街道202601(1).xlsx"), 95.0);
     let out = run();
