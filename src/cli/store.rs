@@ -322,11 +322,7 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
         }
     }
     for s in report.recorded.iter().filter(|_| each) {
-        let what = crate::message::terminal_text(&format!(
-            "{} {} {} {}",
-            s.file, s.unit_name, s.form, s.month
-        ))
-        .into_owned();
+        let what = crate::message::terminal_text(&submission_said(s, &schemas, lang)).into_owned();
         match lang {
             Lang::Zh => crate::say!("   已记录 {what}：{}{}", s.status.label(lang), reason(s)),
             Lang::En => crate::say!("   recorded {what}: {}", s.status.label(lang)),
@@ -551,6 +547,29 @@ pub fn withdraw(args: &WithdrawArgs, langs: Langs) -> anyhow::Result<i32> {
     print_changes(&report, lang);
     print_generation(&args.store, report.generation, lang);
     Ok(0)
+}
+
+/// A submission as a person names it: `file!sheet`, the unit, the form's
+/// short name and the month in words (`城东街道.xlsx!免疫 城东街道 免疫
+/// 2026年1月`); the form's id where the forms do not know it.
+fn submission_said(s: &Submission, schemas: &Schemas, lang: Lang) -> String {
+    let form = schemas
+        .form_idx(&s.form)
+        .map_or(s.form.as_str(), |i| schemas.form(i).short_in(lang));
+    let month = match (lang, Period::parse(&s.month)) {
+        (Lang::Zh, Some(p)) => p.label_zh(),
+        _ => s.month.clone(),
+    };
+    let place = if s.sheet.is_empty() {
+        s.file.clone()
+    } else {
+        format!("{}!{}", s.file, s.sheet)
+    };
+    [place.as_str(), s.unit_name.as_str(), form, month.as_str()]
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Each earlier submission whose status a write changed, a line each.

@@ -1556,6 +1556,49 @@ fn a_quiet_ingest_says_one_line_with_who_is_still_missing() {
     );
 }
 
+/// Each return an ingest records is named as a person names it: its file
+/// and sheet, the unit, the form's short name and the month in words (the
+/// form's id and `2026-02` were printed, the only ids of the terminal).
+#[test]
+fn an_ingest_names_each_return_it_records_in_words() {
+    let d = Dir::new();
+    family(
+        &d,
+        "feb/城东街道202602.xlsx",
+        "城东街道",
+        2,
+        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
+    );
+    let said = text(&ingest(&d, "feb", &[]));
+    let line = said
+        .lines()
+        .find(|l| l.contains("已记录"))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert_eq!(
+        line.trim(),
+        "已记录 feb/城东街道202602.xlsx!family_doctor 城东街道 家医签约 2026年2月：有效（计入）（唯一的一份）",
+        "{said}"
+    );
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "--lang",
+            "en",
+            "ingest",
+            "feb",
+            "--store",
+            "db2",
+            "--units",
+            "units.csv",
+        ],
+    );
+    assert!(
+        text(&out).contains("recorded feb/城东街道202602.xlsx!family_doctor 城东街道 Family doctor 2026-02: in force"),
+        "{}",
+        text(&out)
+    );
+}
+
 /// A backlog (issue 27): returns without a 报出日期 ingested weeks after
 /// they arrived are on time when `--received` gives the day they came, and
 /// late by their ingest day when it does not.
