@@ -311,8 +311,28 @@ pub fn settle_duplicates(
 /// The day of the next month by which a month's return is due (FORMS.md §7).
 pub const DEADLINE_DAY: u32 = 5;
 
-/// `late_return` for every return received whose 报出日期 is after the
-/// deadline (without a store, only the 报出日期 can tell).
+/// When each unit's return of a form and month came (FORMS.md §7), the one
+/// owner of 及时: the first checked return's 报出日期, else (in a store)
+/// the day it was received, with that return. A return in parts (a sheet a
+/// village) or received twice came once: a late one is one late return,
+/// as 上报情况 counts it, not one per sheet or copy.
+fn arrivals(batch: &Batch) -> FoldMap<(FormIdx, Month, UnitIdx), (u32, Day)> {
+    let mut came: FoldMap<(FormIdx, Month, UnitIdx), (u32, Day)> = FoldMap::default();
+    for (i, r) in batch.returns.iter().enumerate() {
+        if !r.status.checked() {
+            continue;
+        }
+        if let Some(on) = r.reported_on.or(r.received) {
+            came.entry((r.form, r.month, r.unit))
+                .or_insert((i as u32, on));
+        }
+    }
+    came
+}
+
+/// `late_return` for each unit's return of a form and month that came
+/// after the deadline ([`arrivals`]; without a store, only the 报出日期 can
+/// tell), at the return that came.
 #[must_use]
 pub fn late(
     batch: &Batch,
@@ -321,37 +341,34 @@ pub fn late(
     deadline_day: u32,
     judged: super::Judged,
 ) -> Vec<Finding> {
+    let mut came: Vec<(u32, Day)> = arrivals(batch).into_values().collect();
+    came.sort_unstable_by_key(|c| c.0);
     let mut out = Vec::new();
-    for (i, r) in batch.returns.iter().enumerate() {
-        if !r.status.checked() || !judged.judges(batch, i as u32) {
-            continue;
-        }
-        // The 报出日期, else (in a store) the day it was received.
-        let Some(on) = r.reported_on.or(r.received) else {
-            continue;
-        };
+    for (i, on) in came {
+        let r = &batch.returns[i as usize];
         let deadline = Day::deadline(r.month, deadline_day);
-        if on > deadline {
-            let unit = registry.unit(r.unit);
-            out.push(
-                Finding::new(
-                    Rule::LateReturn,
-                    Detail::LateReturn {
-                        unit: unit.name.clone(),
-                        month: r.month,
-                        reported_on: on,
-                        deadline,
-                        by_receipt: r.reported_on.is_none(),
-                    },
-                )
-                .file(batch.file_of(i as u32))
-                .sheet(&r.sheet)
-                .form(&schemas.form(r.form).id)
-                .period(r.month)
-                .unit(unit.code)
-                .value(on.to_string()),
-            );
+        if on <= deadline || !judged.judges(batch, i) {
+            continue;
         }
+        let unit = registry.unit(r.unit);
+        out.push(
+            Finding::new(
+                Rule::LateReturn,
+                Detail::LateReturn {
+                    unit: unit.name.clone(),
+                    month: r.month,
+                    reported_on: on,
+                    deadline,
+                    by_receipt: r.reported_on.is_none(),
+                },
+            )
+            .file(batch.file_of(i))
+            .sheet(&r.sheet)
+            .form(&schemas.form(r.form).id)
+            .period(r.month)
+            .unit(unit.code)
+            .value(on.to_string()),
+        );
     }
     out
 }
@@ -579,13 +596,10 @@ impl<'a> Judge<'a> {
         complete: bool,
         deadline_day: u32,
     ) -> Judge<'a> {
-        let mut timely: FoldMap<(FormIdx, Month, UnitIdx), bool> = FoldMap::default();
-        for r in batch.returns.iter().filter(|r| r.status.checked()) {
-            if let Some(on) = r.reported_on.or(r.received) {
-                let ok = on <= Day::deadline(r.month, deadline_day);
-                timely.entry((r.form, r.month, r.unit)).or_insert(ok);
-            }
-        }
+        let timely: FoldMap<(FormIdx, Month, UnitIdx), bool> = arrivals(batch)
+            .into_iter()
+            .map(|(key, (_, on))| (key, on <= Day::deadline(key.1, deadline_day)))
+            .collect();
         let senders: FoldSet<(FormIdx, Month, UnitIdx)> = batch
             .returns
             .iter()

@@ -3638,6 +3638,59 @@ fn a_sheet_a_village_under_the_townships_name_is_the_villages() {
     assert_a_store_agrees(&d, &a, CD, &["resident_pop", "signed", "services"]);
 }
 
+/// A late return of a sheet a village (each sheet dated 2026年2月20日,
+/// after 5 February) came once: one `late_return`, at the sheet that came
+/// first, as 上报情况 counts it (the 审核结果 listed the township once per
+/// village sheet, and the feedback asked it as often why it was late).
+#[test]
+fn a_late_return_of_a_sheet_a_village_is_late_once() {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    let mut wb =
+        util::family_a_sheet_a_village(&[("东门社区", 1000.0, 400.0), ("新村", 300.0, 90.0)]);
+    for ws in wb.worksheets_mut() {
+        ws.write(7, 0, "填表人：李四    报出日期：2026年2月20日")
+            .unwrap();
+    }
+    save_as_an_office_would(
+        &d,
+        &mut wb,
+        "城东街道",
+        "a late sheet-a-village return as .xls",
+    );
+    let (f, _) = check_january(&d);
+    let late: Vec<_> = f.iter().filter(|x| x["rule"] == "late_return").collect();
+    assert_eq!(late.len(), 1, "{late:#?}");
+    assert_eq!(
+        (late[0]["unit_code"].as_str(), late[0]["sheet"].as_str()),
+        (CD, "东门社区")
+    );
+    util::run_in(&d, "consolidate", &["--period", "2026-01", "-o", "r.xlsx"]);
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(d.path("r.xlsx")).unwrap();
+    let c = calamine::Reader::worksheet_range(&mut book, "上报情况").unwrap();
+    let row = (3..c.height() as u32)
+        .find(|&r| {
+            c.get_value((r, 0)).map(ToString::to_string).as_deref()
+                == Some("家庭医生签约服务情况月报表")
+        })
+        .expect("the family-doctor form's row");
+    let text = |col| {
+        c.get_value((row, col))
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    };
+    // One township of two reported, late: 及时率 0 of 1.
+    assert_eq!(
+        (text(2), text(4), text(7), text(8)),
+        (
+            "乡镇(街道)".into(),
+            "1".into(),
+            "0".into(),
+            "城东街道".into()
+        )
+    );
+}
+
 /// Blocks of one dose side by side: 户籍儿童 | 非户籍儿童 are 本地 | 流动,
 /// added (FORMS.md §3.1; 非户籍 was taken for 本地 by its 户籍, and the
 /// floating children were counted nowhere); 男 | 女 | 合计 is the 合计's;
