@@ -1059,6 +1059,9 @@ fn ingest_rowwise(
         return;
     }
     let last = found.cells.iter().map(|(_, c)| c.row).max().unwrap_or(0);
+    let first_row = found.cells.iter().map(|(_, c)| c.row).min().unwrap_or(0);
+    let reported_on = rows::footer_date(grid, last + 1, month)
+        .or_else(|| rows::heading_date(grid, first_row, month));
     let correction = marked_correction(&meta, input, sheet);
     let mut push = |(values, findings): (Vec<_>, Vec<Finding>),
                     columns: &[(crate::schema::FieldIdx, u32)]| {
@@ -1082,7 +1085,7 @@ fn ingest_rowwise(
             unit,
             month,
             correction,
-            reported_on: rows::footer_date(grid, last + 1, month),
+            reported_on,
             received: None,
             status: ReturnStatus::Active,
             totals: Vec::new(),
@@ -1190,12 +1193,15 @@ fn ingest_turned(
             .col;
     }
     rows.total_row = None;
-    // The footer below the table, as a fields-as-rows return's.
-    let below = (1..=turned.header.columns.len() as u32)
-        .map(|col| turned.place(CellRef { row: 1, col }).row)
-        .max()
-        .unwrap_or(0);
-    rows.reported_on = rows::footer_date(grid, below + 1, month);
+    // The footer below the table, as a fields-as-rows return's; else the
+    // heading above its fields (of the turned table, the rows above its
+    // own are the sheet's first columns, not its heading).
+    let field_rows = (1..=turned.header.columns.len() as u32)
+        .map(|col| turned.place(CellRef { row: 1, col }).row);
+    let below = field_rows.clone().max().unwrap_or(0);
+    let top = field_rows.min().unwrap_or(0);
+    rows.reported_on =
+        rows::footer_date(grid, below + 1, month).or_else(|| rows::heading_date(grid, top, month));
     let unit_code = ctx.registry.unit(unit).code.0;
     report_header_columns(
         labels,

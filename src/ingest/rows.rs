@@ -671,6 +671,9 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
     }
     out.row_sums = sums.finish();
     out.unlabelled = unlabelled.finish();
+    if out.reported_on.is_none() {
+        out.reported_on = heading_date(grid, h.first_row, ctx.month);
+    }
     out
 }
 
@@ -743,41 +746,51 @@ pub(super) const DATE_KEYS: [&str; 5] =
 /// written without its year (4月3日) is the first such day after `month`
 /// began.
 pub(super) fn footer_date(grid: &Grid<'_>, row: u32, month: Month) -> Option<Day> {
+    (row..=grid.last_row()).find_map(|r| date_of_row(grid, r, month))
+}
+
+/// The 报出日期 written above the table, rows before `row` (填报单位：… 报告期：…
+/// 报出日期：… on one line of the heading), as [`footer_date`] reads it: a
+/// return dated there and not below is dated, not left without a date.
+pub(super) fn heading_date(grid: &Grid<'_>, row: u32, month: Month) -> Option<Day> {
+    (grid.first_row()..row).find_map(|r| date_of_row(grid, r, month))
+}
+
+/// The day row `r` dates the return with, after one of [`DATE_KEYS`].
+fn date_of_row(grid: &Grid<'_>, r: u32, month: Month) -> Option<Day> {
     let find = |t: &str| Day::find_in(t).or_else(|| Day::find_after(t, month));
-    for r in row..=grid.last_row() {
-        let mut after_key = false;
-        for c in grid.cols() {
-            let cell = grid.cell(r, c);
-            if let Some(t) = cell.text() {
-                let compact = normalize::compact(t);
-                if let Some(pos) = DATE_KEYS
-                    .iter()
-                    .filter_map(|k| compact.find(k).map(|p| p + k.len()))
-                    .min()
-                {
-                    if let Some(d) = find(&compact[pos..]) {
-                        return Some(d);
-                    }
-                    after_key = true;
-                    continue;
+    let mut after_key = false;
+    for c in grid.cols() {
+        let cell = grid.cell(r, c);
+        if let Some(t) = cell.text() {
+            let compact = normalize::compact(t);
+            if let Some(pos) = DATE_KEYS
+                .iter()
+                .filter_map(|k| compact.find(k).map(|p| p + k.len()))
+                .min()
+            {
+                if let Some(d) = find(&compact[pos..]) {
+                    return Some(d);
                 }
-                if after_key {
-                    if let Some(d) = find(t) {
-                        return Some(d);
-                    }
+                after_key = true;
+                continue;
+            }
+            if after_key {
+                if let Some(d) = find(t) {
+                    return Some(d);
                 }
-            } else if after_key {
-                match cell {
-                    Cell::Date(d) => {
-                        return d
-                            .parse::<f64>()
-                            .ok()
-                            .and_then(Day::from_serial)
-                            .or_else(|| Day::find_in(&d))
-                    }
-                    Cell::Number(n) => return Day::from_serial(n),
-                    _ => {}
+            }
+        } else if after_key {
+            match cell {
+                Cell::Date(d) => {
+                    return d
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(Day::from_serial)
+                        .or_else(|| Day::find_in(&d))
                 }
+                Cell::Number(n) => return Day::from_serial(n),
+                _ => {}
             }
         }
     }

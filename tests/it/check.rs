@@ -3691,6 +3691,85 @@ fn a_late_return_of_a_sheet_a_village_is_late_once() {
     );
 }
 
+/// A 报出日期 written in the heading, beside 填报单位 and 报告期, dates the
+/// return as one in the footer does, whichever way its table runs: units
+/// as rows, one unit's fields as rows, units as columns. Only the footer
+/// was read: each was a return without a date, left out of 及时率.
+#[test]
+fn a_reporting_date_in_the_heading_dates_the_return() {
+    let dated = |wb: &mut rust_xlsxwriter::Workbook| {
+        let ws = wb.worksheet_from_index(0).unwrap();
+        ws.write(1, 8, "报出日期：2026年2月20日").unwrap();
+    };
+    let rows = || {
+        util::return_book(
+            "家医签约",
+            "family_doctor",
+            "城东街道",
+            Some("2026年1月"),
+            &[
+                (
+                    "东门社区",
+                    vec![("resident_pop", V::N(1000.0)), ("signed", V::N(400.0))],
+                ),
+                (
+                    "新村",
+                    vec![("resident_pop", V::N(300.0)), ("signed", V::N(90.0))],
+                ),
+            ],
+            None,
+        )
+    };
+    let fields_as_rows = || util::family_a_sheet_a_village(&[("东门社区", 1000.0, 400.0)]);
+    let units_as_columns = || {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+        ws.write(1, 0, "填报单位：城东街道").unwrap();
+        ws.write(1, 3, "报告期：2026年1月").unwrap();
+        for (c, h) in ["指标", "东门社区", "新村"].iter().enumerate() {
+            ws.write(2, c as u16, *h).unwrap();
+        }
+        for (r, (label, values)) in [
+            ("常住人口数", [1000.0, 300.0]),
+            ("签约人数", [400.0, 90.0]),
+            ("本月履约服务人次", [25.0, 6.0]),
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write(3 + r as u32, 0, *label).unwrap();
+            for (c, v) in values.iter().enumerate() {
+                ws.write(3 + r as u32, 1 + c as u16, *v).unwrap();
+            }
+        }
+        wb
+    };
+    let layouts: [(&str, &dyn Fn() -> rust_xlsxwriter::Workbook); 3] = [
+        ("units as rows", &rows),
+        ("fields as rows", &fields_as_rows),
+        ("units as columns", &units_as_columns),
+    ];
+    for (layout, book) in layouts {
+        let d = Dir::new();
+        std::fs::create_dir_all(d.path("in")).unwrap();
+        let mut wb = book();
+        dated(&mut wb);
+        save_as_an_office_would(
+            &d,
+            &mut wb,
+            "城东街道",
+            "a return dated in its heading as .xls",
+        );
+        let (f, _) = check_january(&d);
+        let late: Vec<_> = f.iter().filter(|x| x["rule"] == "late_return").collect();
+        assert_eq!(late.len(), 1, "{layout}: {late:#?}");
+        assert_eq!(late[0]["value"], "2026-02-20", "{layout}");
+        // The date is no period: the return is still January's.
+        assert_eq!(late[0]["period"], "2026-01", "{layout}");
+    }
+}
+
 /// Blocks of one dose side by side: 户籍儿童 | 非户籍儿童 are 本地 | 流动,
 /// added (FORMS.md §3.1; 非户籍 was taken for 本地 by its 户籍, and the
 /// floating children were counted nowhere); 男 | 女 | 合计 is the 合计's;
