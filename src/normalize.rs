@@ -198,19 +198,41 @@ pub const NAME_SUFFIXES: [&str; 10] = [
     "卫生所",
 ];
 
+/// `key` without the serial number a clerk wrote before the name: `1.团结村`,
+/// `2、长乐村`, `(2)团结村`, `(二)团结村`, `三、团结村`, and `②团结村` (folded
+/// to `2团结村`: up to three digits straight before a name). Numerals in words are a
+/// serial only with their mark after them: 三河村 is a name.
+fn without_serial(key: &str) -> Option<&str> {
+    let numeral = |c: char| c.is_ascii_digit() || "一二三四五六七八九十".contains(c);
+    if let Some(inside) = key.strip_prefix('(') {
+        let rest = inside.trim_start_matches(numeral);
+        if rest.len() < inside.len() {
+            return rest.strip_prefix(')');
+        }
+    }
+    let rest = key.trim_start_matches(numeral);
+    if rest.len() == key.len() {
+        return None;
+    }
+    if let Some(name) = rest.strip_prefix(['.', '、', ')', ':', '-', '。']) {
+        return Some(name);
+    }
+    // At most three digits: more are a code beside the name, not a serial.
+    let rest = key.trim_start_matches(|c: char| c.is_ascii_digit());
+    let serial = (1..=3).contains(&(key.len() - rest.len()));
+    (serial && rest.chars().next().is_some_and(|c| !c.is_ascii())).then_some(rest)
+}
+
 /// A row's name as written, then with what may stand around a unit's name
 /// taken off, one thing at a time: a leading serial number (`1.团结村`,
-/// `2、长乐村`), a leading `parent` name (`南城镇团结村`), a trailing
+/// `2、长乐村`, [`without_serial`]), a leading `parent` name (`南城镇团结村`), a trailing
 /// bracketed organisation word (`东门社区(居委会)`), and then each of those without a
 /// trailing [`NAME_SUFFIXES`] word. `key` is already [`name`]-normalised.
 #[must_use]
 pub fn name_candidates(key: &str, parent: &str) -> Vec<String> {
     let mut bases = vec![key.to_string()];
-    let unnumbered = key.trim_start_matches(|c: char| c.is_ascii_digit());
-    if unnumbered.len() < key.len() {
-        if let Some(rest) = unnumbered.strip_prefix(['.', '、', ')', ':', '-', '。']) {
-            bases.push(rest.to_string());
-        }
+    if let Some(rest) = without_serial(key) {
+        bases.push(rest.to_string());
     }
     if let Some(rest) = key.strip_prefix(parent) {
         bases.push(rest.to_string());
