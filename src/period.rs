@@ -411,9 +411,18 @@ impl fmt::Display for Period {
 /// write them are 2026年1月 and 2026年12月, 第一季度 is 第1季度. A year
 /// takes four digit characters (〇 or ○ for 0); a month 1–12, a day 1–31,
 /// a quarter 1–4. Any other run of numerals is left as it is.
+///
+/// Two more ways clerks write a month: 元月 is 1月, and a year of two
+/// digits before 年 is of this century (26年1月 is 2026年1月).
 #[must_use]
 pub fn written(text: &str) -> String {
-    let t = crate::normalize::half_width(text);
+    let mut t = crate::normalize::half_width(text);
+    if t.contains('年') {
+        t = whole_years(&t);
+    }
+    if t.contains("元月") {
+        t = t.replace("元月", "1月");
+    }
     if !t.chars().any(is_chinese_numeral) {
         return t;
     }
@@ -452,6 +461,24 @@ pub fn written(text: &str) -> String {
             None => out.extend(run),
         }
         i = end;
+    }
+    out
+}
+
+/// `t` with each year of two digits before 年 (26年, not 2026年 or 126年)
+/// written whole: 2026年.
+fn whole_years(t: &str) -> String {
+    let chars: Vec<char> = t.chars().collect();
+    let mut out = String::with_capacity(t.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        let two_digits = c.is_ascii_digit()
+            && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+            && chars.get(i + 2) == Some(&'年')
+            && (i == 0 || !chars[i - 1].is_ascii_digit());
+        if two_digits {
+            out.push_str("20");
+        }
+        out.push(c);
     }
     out
 }
@@ -740,6 +767,9 @@ mod tests {
             "202601",
             " 2026-1 ",
             "２０２６年１月",
+            // Two more ways clerks write it.
+            "26年1月",
+            "2026年元月",
         ] {
             assert_eq!(Period::parse(t), Some(Period::Month(jan)), "{t}");
             assert_eq!(months_in_text(t), vec![jan], "{t}");
@@ -775,6 +805,8 @@ mod tests {
         assert_eq!(written("第一剂"), "第一剂");
         assert_eq!(written("十三月"), "十三月");
         assert_eq!(written("二六年一月"), "二六年1月");
+        assert_eq!(written("126年3月"), "126年3月");
+        assert_eq!(Day::find_in("报出日期：26年2月5日"), Day::new(2026, 2, 5));
         assert!(months_in_text("一二三四年").is_empty());
     }
 
