@@ -729,6 +729,10 @@ pub struct Commit {
     pub came_in: usize,
     /// Submissions in force in it.
     pub in_force: usize,
+    /// What a `withdraw` took out of force: each submission's `file!sheet`
+    /// and the reason given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withdrawn: Vec<(String, String)>,
 }
 
 /// The committed generations kept in the store's folder, oldest first.
@@ -2117,12 +2121,14 @@ pub fn ingest(
     };
     // Months whose returns this ingest settles again, besides its own.
     let mut resettled: HashSet<Month> = HashSet::new();
+    let mut withdrawn: Vec<(String, String)> = Vec::new();
     // Withdrawn: out of force, kept with the reason; what it left alone
     // (the other of a duplicate) is settled again below.
     for s in &mut history {
         if let Some((_, why)) = opts.withdraw.iter().find(|(id, _)| *id == s.id) {
             resettled.extend(identity(s, schemas).map(|(_, _, m)| m));
             report.changed.push((s.clone(), Status::Withdrawn));
+            withdrawn.push((format!("{}!{}", s.file, s.sheet), why.clone()));
             s.status = Status::Withdrawn;
             s.reason = why.clone();
         }
@@ -2604,7 +2610,15 @@ pub fn ingest(
     } else {
         "withdraw"
     };
-    commit(store, generation, by, recorded.len(), in_force, &opts.now)?;
+    let made = Commit {
+        generation,
+        at: opts.now.clone(),
+        by: by.to_string(),
+        came_in: recorded.len(),
+        in_force,
+        withdrawn,
+    };
+    commit(store, &made)?;
     report.recorded = recorded;
     report.generation = generation;
     Ok(report)
@@ -2624,14 +2638,8 @@ fn next_generation(store: &Store) -> u64 {
 /// Commits `generation`, whose files are all on disk: its mark, then the
 /// manifest naming it; then what no committed generation names, and the
 /// generations past retention, are removed.
-fn commit(
-    store: &mut Store,
-    generation: u64,
-    by: &str,
-    came_in: usize,
-    in_force: usize,
-    now: &str,
-) -> Result<(), StoreError> {
+fn commit(store: &mut Store, made: &Commit) -> Result<(), StoreError> {
+    let (generation, now) = (made.generation, made.at.as_str());
     // A store written before generations were kept has no mark on the
     // generation in force: it gets one now, so it stays in the log.
     let prev = store.manifest.generation;
@@ -2645,19 +2653,11 @@ fn commit(
                 by: "ingest".into(),
                 came_in: subs.iter().filter(|s| s.generation == prev).count(),
                 in_force: subs.iter().filter(|s| s.status == Status::InForce).count(),
+                withdrawn: Vec::new(),
             },
         )?;
     }
-    mark(
-        &store.dir,
-        &Commit {
-            generation,
-            at: now.to_string(),
-            by: by.to_string(),
-            came_in,
-            in_force,
-        },
-    )?;
+    mark(&store.dir, made)?;
     let manifest = Manifest {
         generation,
         updated_at: now.to_string(),
@@ -2776,14 +2776,15 @@ pub fn rollback(store: &mut Store, n: u64, now: &str) -> Result<u64, StoreError>
             keep_counted(&from, &dst.join(name));
         }
     }
-    commit(
-        store,
+    let made = Commit {
         generation,
-        &format!("rollback {n}"),
-        0,
-        from.in_force,
-        now,
-    )?;
+        at: now.to_string(),
+        by: format!("rollback {n}"),
+        came_in: 0,
+        in_force: from.in_force,
+        withdrawn: Vec::new(),
+    };
+    commit(store, &made)?;
     Ok(generation)
 }
 

@@ -392,20 +392,43 @@ pub fn store_cmd(args: &StoreArgs, langs: Langs) -> anyhow::Result<i32> {
             for c in store::log(&st) {
                 let now = c.generation == st.manifest.generation;
                 let when = c.at.get(..16).unwrap_or(&c.at).replace('T', " ");
+                // What a withdrawal took out, and why.
+                let what: Vec<String> = c
+                    .withdrawn
+                    .iter()
+                    .map(|(place, why)| {
+                        let place = crate::message::terminal_text(place);
+                        let why = crate::message::terminal_text(why);
+                        match lang {
+                            Lang::Zh => format!("{place}（{why}）"),
+                            Lang::En => format!("{place} ({why})"),
+                        }
+                    })
+                    .collect();
                 match lang {
                     Lang::Zh => crate::say!(
-                        "{} 第 {} 版 {when} {}：新记录 {} 份，有效 {} 份",
+                        "{} 第 {} 版 {when} {}{}：新记录 {} 份，有效 {} 份",
                         if now { "→" } else { " " },
                         c.generation,
                         made_by(&c.by, lang),
+                        if what.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" {}", what.join("、"))
+                        },
                         c.came_in,
                         c.in_force
                     ),
                     Lang::En => crate::say!(
-                        "{} generation {} {when} {}: {} recorded, {} in force",
+                        "{} generation {} {when} {}{}: {} recorded, {} in force",
                         if now { "→" } else { " " },
                         c.generation,
                         made_by(&c.by, lang),
+                        if what.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" {}", what.join(", "))
+                        },
                         c.came_in,
                         c.in_force
                     ),

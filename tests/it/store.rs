@@ -1742,6 +1742,16 @@ fn a_duplicate_is_settled_by_a_withdrawal_or_by_the_same_bytes_as_a_correction()
         "{}",
         text(&out)
     );
+    // The log says what was withdrawn and why (it said only 撤回).
+    let log = text(&util::phstats(
+        d.tmp.path(),
+        &["store", "log", "--store", "db"],
+    ));
+    assert!(
+        log.contains("→ 第 3 版")
+            && log.contains("撤回 b/城东街道202602_二.xlsx!family_doctor（错发的草稿）："),
+        "{log}"
+    );
     let out = util::phstats(
         d.tmp.path(),
         &[
