@@ -579,10 +579,7 @@ fn submission_said(s: &Submission, schemas: &Schemas, lang: Lang) -> String {
     let form = schemas
         .form_idx(&s.form)
         .map_or(s.form.as_str(), |i| schemas.form(i).short_in(lang));
-    let month = match (lang, Period::parse(&s.month)) {
-        (Lang::Zh, Some(p)) => p.label_zh(),
-        _ => s.month.clone(),
-    };
+    let month = month_said(&s.month, lang);
     let place = if s.sheet.is_empty() {
         s.file.clone()
     } else {
@@ -593,6 +590,15 @@ fn submission_said(s: &Submission, schemas: &Schemas, lang: Lang) -> String {
         .filter(|t| !t.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A submission's month (`2026-01`) as a person reads it: 2026年1月 in
+/// Chinese; as stored otherwise.
+fn month_said(month: &str, lang: Lang) -> String {
+    match (lang, Period::parse(month)) {
+        (Lang::Zh, Some(p)) => p.label_zh(),
+        _ => month.to_string(),
+    }
 }
 
 /// Each earlier submission whose status a write changed, a line each.
@@ -1135,6 +1141,7 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
             .form_idx(form)
             .map(|i| schemas.form(i).title_in(lang).to_string())
             .unwrap_or_else(|| form.clone());
+        let month = month_said(month, lang);
         crate::say!("== {unit} {month} {title} ==");
         // A version is one file as received: the sheets of one workbook
         // (a township's villages, one sheet each) share its number.

@@ -389,6 +389,12 @@ fn the_sheets_of_one_workbook_are_one_version_in_history() {
         ))
     };
     let h = history("zh");
+    // The month in words, as every other line of the terminal says it.
+    assert_eq!(
+        h.lines().next(),
+        Some("== 中城乡 2026年1月 免疫规划疫苗常规接种情况月报表 =="),
+        "{h}"
+    );
     let lines: Vec<&str> = h.lines().filter(|l| l.contains("收到")).collect();
     assert_eq!(lines.len(), 3, "{h}");
     for (line, sheet) in lines.iter().zip(["新华社区", "新村", "前进村"]) {
