@@ -476,7 +476,6 @@ pub enum Detail {
         /// The nearest registry name.
         suggestion: Option<String>,
     },
-    /// No 填报单位 and no unit in the file name.
     /// No 填报单位 anywhere, but the rows name one unit's children.
     ReporterFromRows {
         /// The unit taken.
@@ -486,6 +485,19 @@ pub enum Detail {
         /// How many rows name its children.
         rows: usize,
     },
+    /// No 填报单位 in the sheet or the file name, but the folder the file
+    /// is in names a unit (a folder a township): taken as its return.
+    ReporterFromFolder {
+        /// The folder's name.
+        folder: String,
+        /// The unit taken.
+        unit: String,
+        /// Its code.
+        code: String,
+        /// How many rows name its children, where they agree.
+        rows: Option<usize>,
+    },
+    /// No 填报单位 and no unit in the file name.
     ReporterMissing,
     /// No month anywhere.
     PeriodMissing,
@@ -1347,6 +1359,27 @@ impl Detail {
                 Some(pick(
                     format!("如确为{unit}的报表，请在表头上方填写“填报单位：{unit}”；否则请填写正确的单位"),
                     format!("if the return is {unit}'s, write 填报单位：{unit} above the header; otherwise write the right unit"),
+                )),
+            ),
+            Detail::ReporterFromFolder {
+                folder,
+                unit,
+                code,
+                rows,
+            } => (
+                pick(
+                    format!(
+                        "表中没有填报单位，文件名中也没有名录中的单位；按所在文件夹“{folder}”{}视为{unit}（{code}）的报表计入",
+                        rows.map(|n| format!("（表中 {n} 行都是{unit}下属的单位）")).unwrap_or_default()
+                    ),
+                    format!(
+                        "no 填报单位 in the sheet or the file name; by its folder {folder}{}, the return is taken to be {unit}'s ({code})",
+                        rows.map(|n| format!(" (and {n} of its rows are units of {unit})")).unwrap_or_default()
+                    ),
+                ),
+                Some(pick(
+                    format!("请在表头上方填写“填报单位：{unit}”"),
+                    format!("write 填报单位：{unit} above the header"),
                 )),
             ),
             Detail::ReporterMissing => (

@@ -1527,10 +1527,46 @@ fn resolve_unit(
             return found(*idx, findings, Some(*cell), text).into();
         }
     }
+    // The folder the file is in, where it names a unit exactly (received
+    // returns kept in a folder a township).
+    let folder = Path::new(&input.display)
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|f| f.to_str())
+        .unwrap_or("");
+    let by_folder = match reg.find_reporting_unit(folder) {
+        NameMatch::Found(idx) if reg.unit(idx).level != Level::Village => Some(idx),
+        _ => None,
+    };
+    let from_folder = |idx: UnitIdx, rows: Option<usize>, findings: &mut Vec<Finding>| {
+        let unit = reg.unit(idx);
+        findings.push(
+            base(
+                Rule::UnknownUnit,
+                Detail::ReporterFromFolder {
+                    folder: folder.to_string(),
+                    unit: unit.name.clone(),
+                    code: unit.code.to_string(),
+                    rows,
+                },
+            )
+            .unit(unit.code)
+            // Two things name it: only a note that 填报单位 is missing.
+            .at_most(if rows.is_some() {
+                Severity::Info
+            } else {
+                Severity::Warning
+            }),
+        );
+        Resolved::Unit(idx)
+    };
     // Nothing names the unit, but its rows are one township's villages:
     // that township's return, counted and said so.
     let names = rows_below.map_or_else(Vec::new, |(grid, header)| meta::row_names(grid, header));
     if let Some((idx, rows)) = reg.parent_of_rows(&names) {
+        if by_folder == Some(idx) {
+            return from_folder(idx, Some(rows), findings);
+        }
         let unit = reg.unit(idx);
         findings.push(
             base(
@@ -1545,6 +1581,12 @@ fn resolve_unit(
             .at_most(Severity::Warning),
         );
         return found(idx, findings, None, &unit.name).into();
+    }
+    if let Some(idx) = by_folder {
+        return from_folder(idx, None, findings);
+    }
+    if reg.outside_scope(folder) {
+        return Resolved::Outside;
     }
     findings.push(base(Rule::UnknownUnit, Detail::ReporterMissing));
     Resolved::No

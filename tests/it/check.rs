@@ -3770,6 +3770,94 @@ fn a_reporting_date_in_the_heading_dates_the_return() {
     }
 }
 
+/// Returns kept in a folder a township, without a 填报单位 and with no unit
+/// in their file names: the folder names the unit. Where its rows are that
+/// township's villages too, only a note says 填报单位 is missing (it was a
+/// warning, as if the rows alone had named it); a return of one unit's
+/// fields, with no rows to go by, is counted as the folder's with a
+/// warning (it was an error, not counted). A folder of no unit names none.
+#[test]
+fn a_folder_a_township_names_the_returns_in_it() {
+    let unnamed_rows = |d: &Dir, path: &str| {
+        let mut wb = util::return_book(
+            "家医签约",
+            "family_doctor",
+            "",
+            Some("2026年1月"),
+            &[
+                (
+                    "东门社区",
+                    vec![("resident_pop", V::N(1000.0)), ("signed", V::N(400.0))],
+                ),
+                (
+                    "新村",
+                    vec![("resident_pop", V::N(300.0)), ("signed", V::N(90.0))],
+                ),
+            ],
+            None,
+        );
+        wb.save(d.path(path)).unwrap();
+    };
+    let unnamed_fields = |d: &Dir, path: &str| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+        ws.write(1, 0, "报告期：2026年1月").unwrap();
+        ws.write(2, 0, "指标").unwrap();
+        ws.write(2, 1, "数值").unwrap();
+        for (r, (label, v)) in [
+            ("常住人口数", 1300.0),
+            ("签约人数", 490.0),
+            ("本月履约服务人次", 10.0),
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write(3 + r as u32, 0, *label).unwrap();
+            ws.write(3 + r as u32, 1, *v).unwrap();
+        }
+        wb.save(d.path(path)).unwrap();
+    };
+    let taken = |d: &Dir| {
+        let (f, a) = check_january(d);
+        let said: Vec<(String, String)> = f
+            .iter()
+            .filter(|x| x["rule"] == "unknown_unit")
+            .map(|x| (x["severity"].clone(), x["message"].clone()))
+            .collect();
+        (said, january(&a, CD, "signed"))
+    };
+    for (kind, write, severity) in [
+        ("rows", &unnamed_rows as &dyn Fn(&Dir, &str), "info"),
+        ("fields", &unnamed_fields, "warning"),
+    ] {
+        let d = Dir::new();
+        std::fs::create_dir_all(d.path("in/城东街道")).unwrap();
+        write(&d, "in/城东街道/2026年1月家医签约.xlsx");
+        let (said, signed) = taken(&d);
+        assert_eq!(said.len(), 1, "{kind}: {said:#?}");
+        assert_eq!(said[0].0, severity, "{kind}: {said:#?}");
+        assert!(
+            said[0].1.contains("按所在文件夹“城东街道”"),
+            "{kind}: {said:#?}"
+        );
+        assert_eq!(signed, Some(490.0), "{kind}");
+        // A folder that names no unit: the rows still name 城东街道 (a
+        // warning), a table of one unit's fields nothing (an error).
+        let d = Dir::new();
+        std::fs::create_dir_all(d.path("in/收到的报表")).unwrap();
+        write(&d, "in/收到的报表/2026年1月家医签约.xlsx");
+        let (said, signed) = taken(&d);
+        assert_eq!(said.len(), 1, "{kind}: {said:#?}");
+        let expected = if kind == "rows" {
+            ("warning", Some(490.0))
+        } else {
+            ("error", None)
+        };
+        assert_eq!((said[0].0.as_str(), signed), expected, "{kind}: {said:#?}");
+    }
+}
+
 /// Blocks of one dose side by side: 户籍儿童 | 非户籍儿童 are 本地 | 流动,
 /// added (FORMS.md §3.1; 非户籍 was taken for 本地 by its 户籍, and the
 /// floating children were counted nowhere); 男 | 女 | 合计 is the 合计's;
