@@ -313,18 +313,23 @@ pub const DEADLINE_DAY: u32 = 5;
 
 /// When each unit's return of a form and month came (FORMS.md §7), the one
 /// owner of 及时: the first checked return's 报出日期, else (in a store)
-/// the day it was received, with that return. A return in parts (a sheet a
-/// village) or received twice came once: a late one is one late return,
-/// as 上报情况 counts it, not one per sheet or copy.
-fn arrivals(batch: &Batch) -> FoldMap<(FormIdx, Month, UnitIdx), (u32, Day)> {
-    let mut came: FoldMap<(FormIdx, Month, UnitIdx), (u32, Day)> = FoldMap::default();
+/// the day it was received, with that return, and whether that was by the
+/// deadline. A return in parts (a sheet a village) or received twice came
+/// once: a late one is one late return, as 上报情况 counts it, not one per
+/// sheet or copy.
+fn arrivals(
+    batch: &Batch,
+    deadline_day: u32,
+) -> FoldMap<(FormIdx, Month, UnitIdx), (u32, Day, bool)> {
+    let mut came: FoldMap<(FormIdx, Month, UnitIdx), (u32, Day, bool)> = FoldMap::default();
     for (i, r) in batch.returns.iter().enumerate() {
         if !r.status.checked() {
             continue;
         }
         if let Some(on) = r.reported_on.or(r.received) {
+            let in_time = on <= Day::deadline(r.month, deadline_day);
             came.entry((r.form, r.month, r.unit))
-                .or_insert((i as u32, on));
+                .or_insert((i as u32, on, in_time));
         }
     }
     came
@@ -341,15 +346,15 @@ pub fn late(
     deadline_day: u32,
     judged: super::Judged,
 ) -> Vec<Finding> {
-    let mut came: Vec<(u32, Day)> = arrivals(batch).into_values().collect();
+    let mut came: Vec<(u32, Day, bool)> = arrivals(batch, deadline_day).into_values().collect();
     came.sort_unstable_by_key(|c| c.0);
     let mut out = Vec::new();
-    for (i, on) in came {
-        let r = &batch.returns[i as usize];
-        let deadline = Day::deadline(r.month, deadline_day);
-        if on <= deadline || !judged.judges(batch, i) {
+    for (i, on, in_time) in came {
+        if in_time || !judged.judges(batch, i) {
             continue;
         }
+        let r = &batch.returns[i as usize];
+        let deadline = Day::deadline(r.month, deadline_day);
         let unit = registry.unit(r.unit);
         out.push(
             Finding::new(
@@ -596,9 +601,9 @@ impl<'a> Judge<'a> {
         complete: bool,
         deadline_day: u32,
     ) -> Judge<'a> {
-        let timely: FoldMap<(FormIdx, Month, UnitIdx), bool> = arrivals(batch)
+        let timely: FoldMap<(FormIdx, Month, UnitIdx), bool> = arrivals(batch, deadline_day)
             .into_iter()
-            .map(|(key, (_, on))| (key, on <= Day::deadline(key.1, deadline_day)))
+            .map(|(key, (_, _, in_time))| (key, in_time))
             .collect();
         let senders: FoldSet<(FormIdx, Month, UnitIdx)> = batch
             .returns
