@@ -3638,6 +3638,29 @@ fn a_sheet_a_village_under_the_townships_name_is_the_villages() {
     assert_a_store_agrees(&d, &a, CD, &["resident_pop", "signed", "services"]);
 }
 
+/// 城东街道's January family-doctor return, its villages as rows (东门社区
+/// 1000 residents, 400 signed; 新村 300 and 90), under the 填报单位 `unit`
+/// (empty: none written).
+fn family_january(unit: &str) -> rust_xlsxwriter::Workbook {
+    util::return_book(
+        "家医签约",
+        "family_doctor",
+        unit,
+        Some("2026年1月"),
+        &[
+            (
+                "东门社区",
+                vec![("resident_pop", V::N(1000.0)), ("signed", V::N(400.0))],
+            ),
+            (
+                "新村",
+                vec![("resident_pop", V::N(300.0)), ("signed", V::N(90.0))],
+            ),
+        ],
+        None,
+    )
+}
+
 /// A late return of a sheet a village (each sheet dated 2026年2月20日,
 /// after 5 February) came once: one `late_return`, at the sheet that came
 /// first, as 上报情况 counts it (the 审核结果 listed the township once per
@@ -3701,25 +3724,7 @@ fn a_reporting_date_in_the_heading_dates_the_return() {
         let ws = wb.worksheet_from_index(0).unwrap();
         ws.write(1, 8, "报出日期：2026年2月20日").unwrap();
     };
-    let rows = || {
-        util::return_book(
-            "家医签约",
-            "family_doctor",
-            "城东街道",
-            Some("2026年1月"),
-            &[
-                (
-                    "东门社区",
-                    vec![("resident_pop", V::N(1000.0)), ("signed", V::N(400.0))],
-                ),
-                (
-                    "新村",
-                    vec![("resident_pop", V::N(300.0)), ("signed", V::N(90.0))],
-                ),
-            ],
-            None,
-        )
-    };
+    let rows = || family_january("城东街道");
     let fields_as_rows = || util::family_a_sheet_a_village(&[("东门社区", 1000.0, 400.0)]);
     let units_as_columns = || {
         let mut wb = rust_xlsxwriter::Workbook::new();
@@ -3779,23 +3784,7 @@ fn a_reporting_date_in_the_heading_dates_the_return() {
 #[test]
 fn a_folder_a_township_names_the_returns_in_it() {
     let unnamed_rows = |d: &Dir, path: &str| {
-        let mut wb = util::return_book(
-            "家医签约",
-            "family_doctor",
-            "",
-            Some("2026年1月"),
-            &[
-                (
-                    "东门社区",
-                    vec![("resident_pop", V::N(1000.0)), ("signed", V::N(400.0))],
-                ),
-                (
-                    "新村",
-                    vec![("resident_pop", V::N(300.0)), ("signed", V::N(90.0))],
-                ),
-            ],
-            None,
-        );
+        let mut wb = family_january("");
         wb.save(d.path(path)).unwrap();
     };
     let unnamed_fields = |d: &Dir, path: &str| {
