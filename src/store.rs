@@ -695,6 +695,19 @@ pub struct Submission {
     pub layout: String,
 }
 
+impl Submission {
+    /// Where it was read, as a person names it: `file!sheet`, or the file
+    /// alone for a file rejected whole (no sheet).
+    #[must_use]
+    pub fn place(&self) -> String {
+        if self.sheet.is_empty() {
+            self.file.clone()
+        } else {
+            format!("{}!{}", self.file, self.sheet)
+        }
+    }
+}
+
 /// An opened store.
 pub struct Store {
     /// Its folder.
@@ -1148,9 +1161,7 @@ fn ensure_part(part: &Path, named_by: Option<&Submission>) -> Result<(), StoreEr
     }
     Err(StoreError::MissingPart {
         path: part.display().to_string(),
-        submission: named_by
-            .map(|s| format!("{}!{}", s.file, s.sheet))
-            .unwrap_or_default(),
+        submission: named_by.map(Submission::place).unwrap_or_default(),
     })
 }
 
@@ -2128,7 +2139,7 @@ pub fn ingest(
         if let Some((_, why)) = opts.withdraw.iter().find(|(id, _)| *id == s.id) {
             resettled.extend(identity(s, schemas).map(|(_, _, m)| m));
             report.changed.push((s.clone(), Status::Withdrawn));
-            withdrawn.push((format!("{}!{}", s.file, s.sheet), why.clone()));
+            withdrawn.push((s.place(), why.clone()));
             s.status = Status::Withdrawn;
             s.reason = why.clone();
         }

@@ -393,29 +393,26 @@ pub fn store_cmd(args: &StoreArgs, langs: Langs) -> anyhow::Result<i32> {
                 let now = c.generation == st.manifest.generation;
                 let when = c.at.get(..16).unwrap_or(&c.at).replace('T', " ");
                 // What a withdrawal took out, and why.
-                let what: Vec<String> = c
+                let what: String = c
                     .withdrawn
                     .iter()
                     .map(|(place, why)| {
                         let place = crate::message::terminal_text(place);
                         let why = crate::message::terminal_text(why);
                         match lang {
-                            Lang::Zh => format!("{place}（{why}）"),
-                            Lang::En => format!("{place} ({why})"),
+                            Lang::Zh => format!(" {place}（{why}）"),
+                            Lang::En => format!(" {place} ({why})"),
                         }
                     })
-                    .collect();
+                    .collect::<Vec<_>>()
+                    .join(lang.pick("；", ";"));
                 match lang {
                     Lang::Zh => crate::say!(
                         "{} 第 {} 版 {when} {}{}：新记录 {} 份，有效 {} 份",
                         if now { "→" } else { " " },
                         c.generation,
                         made_by(&c.by, lang),
-                        if what.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" {}", what.join("、"))
-                        },
+                        what,
                         c.came_in,
                         c.in_force
                     ),
@@ -424,11 +421,7 @@ pub fn store_cmd(args: &StoreArgs, langs: Langs) -> anyhow::Result<i32> {
                         if now { "→" } else { " " },
                         c.generation,
                         made_by(&c.by, lang),
-                        if what.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" {}", what.join(", "))
-                        },
+                        what,
                         c.came_in,
                         c.in_force
                     ),
@@ -580,16 +573,16 @@ fn submission_said(s: &Submission, schemas: &Schemas, lang: Lang) -> String {
         .form_idx(&s.form)
         .map_or(s.form.as_str(), |i| schemas.form(i).short_in(lang));
     let month = month_said(&s.month, lang);
-    let place = if s.sheet.is_empty() {
-        s.file.clone()
-    } else {
-        format!("{}!{}", s.file, s.sheet)
-    };
-    [place.as_str(), s.unit_name.as_str(), form, month.as_str()]
-        .into_iter()
-        .filter(|t| !t.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    [
+        s.place().as_str(),
+        s.unit_name.as_str(),
+        form,
+        month.as_str(),
+    ]
+    .into_iter()
+    .filter(|t| !t.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// A submission's month (`2026-01`) as a person reads it: 2026年1月 in
@@ -604,14 +597,12 @@ fn month_said(month: &str, lang: Lang) -> String {
 /// Each earlier submission whose status a write changed, a line each.
 fn print_changes(report: &store::IngestReport, lang: Lang) {
     for (s, now) in &report.changed {
-        let (file, sheet) = (
-            crate::message::terminal_text(&s.file),
-            crate::message::terminal_text(&s.sheet),
-        );
+        let place = s.place();
+        let place = crate::message::terminal_text(&place);
         let (was, is) = (s.status.label(lang), now.label(lang));
         match lang {
-            Lang::Zh => crate::say!("   状态变更 {file}!{sheet}：{was} → {is}"),
-            Lang::En => crate::say!("   status {file}!{sheet}: {was} → {is}"),
+            Lang::Zh => crate::say!("   状态变更 {place}：{was} → {is}"),
+            Lang::En => crate::say!("   status {place}: {was} → {is}"),
         }
     }
 }
@@ -796,7 +787,7 @@ fn in_force_batch(
             let out =
                 code.is_some_and(|c| registry.by_code(c).is_none() && full.by_code(c).is_some());
             if out {
-                outside.push(format!("{}!{}", s.file, s.sheet));
+                outside.push(s.place());
             }
             !out
         });
