@@ -786,17 +786,7 @@ fn a_return_without_whole_groups_is_one_warning_and_still_counts() {
     std::fs::create_dir_all(d.path("in")).unwrap();
     wb.save(d.path("draft/城东街道.xlsx")).unwrap();
     if util::soffice("an older template saved as .xls") {
-        let out = util::soffice_cmd(&d)
-            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
-            .arg(d.path("in"))
-            .arg(d.path("draft/城东街道.xlsx"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        util::calc_save_as(&d, "xls", d.path("in"), d.path("draft/城东街道.xlsx"));
         assert!(d.path("in/城东街道.xls").exists());
     } else {
         std::fs::copy(d.path("draft/城东街道.xlsx"), d.path("in/城东街道.xlsx")).unwrap();
@@ -1032,13 +1022,7 @@ fn a_local_floating_total_workbook_is_one_return() {
     std::fs::create_dir_all(d.path("in")).unwrap();
     wb.save(d.path("draft/城东街道.xlsx")).unwrap();
     if util::soffice("a three-sheet workbook saved as .xls") {
-        let out = util::soffice_cmd(&d)
-            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
-            .arg(d.path("in"))
-            .arg(d.path("draft/城东街道.xlsx"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", util::text(&out));
+        util::calc_save_as(&d, "xls", d.path("in"), d.path("draft/城东街道.xlsx"));
         assert!(d.path("in/城东街道.xls").exists());
     } else {
         std::fs::copy(d.path("draft/城东街道.xlsx"), d.path("in/城东街道.xlsx")).unwrap();
@@ -1173,13 +1157,7 @@ fn save_as_an_office_would(d: &Dir, wb: &mut rust_xlsxwriter::Workbook, name: &s
     wb.save(d.path("draft.xlsx")).unwrap();
     if util::soffice(what) {
         std::fs::create_dir_all(d.path("xls")).unwrap();
-        let out = util::soffice_cmd(d)
-            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
-            .arg(d.path("xls"))
-            .arg(d.path("draft.xlsx"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", util::text(&out));
+        util::calc_save_as(d, "xls", d.path("xls"), d.path("draft.xlsx"));
         std::fs::rename(d.path("xls/draft.xls"), d.path(&format!("in/{name}.xls"))).unwrap();
     } else {
         std::fs::rename(d.path("draft.xlsx"), d.path(&format!("in/{name}.xlsx"))).unwrap();

@@ -148,16 +148,11 @@ fn formula_blanks_saved_by_libreoffice_are_not_reported() {
         });
     }
     for name in ["城东街道", "新民镇"] {
-        let out = util::soffice_cmd(&d)
-            .args(["--headless", "--calc", "--convert-to", "xlsx", "--outdir"])
-            .arg(d.path("in"))
-            .arg(d.path(&format!("draft/{name}.xlsx")))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        util::calc_save_as(
+            &d,
+            "xlsx",
+            d.path("in"),
+            d.path(&format!("draft/{name}.xlsx")),
         );
     }
     // LibreOffice calculated and saved the blanks as an empty text result.
@@ -351,17 +346,7 @@ fn a_workbook_of_a_sheet_a_village_received_twice_counts_once() {
     // A third copy, saved as .xls by LibreOffice as an office would: each
     // of its sheets a copy too, still counted once.
     if util::soffice("a workbook of a sheet a village saved again as .xls") {
-        let out = util::soffice_cmd(&d)
-            .args(["--headless", "--calc", "--convert-to", "xls", "--outdir"])
-            .arg(d.path("in/xls"))
-            .arg(d.path(files[0]))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        util::calc_save_as(&d, "xls", d.path("in/xls"), d.path(files[0]));
         let out = run();
         assert!(out.status.code().unwrap() < 2, "{}", util::text(&out));
         let f = findings(&d);
@@ -1221,17 +1206,7 @@ fn a_blank_template_saved_by_libreoffice_is_still_an_empty_return() {
         .unwrap()
         .path();
     std::fs::create_dir_all(d.path("in")).unwrap();
-    let out = util::soffice_cmd(&d)
-        .args(["--headless", "--calc", "--convert-to", "xlsx", "--outdir"])
-        .arg(d.path("in"))
-        .arg(&blank)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    util::calc_save_as(&d, "xlsx", d.path("in"), &blank);
     util::write_return(
         &d.path("in/城东街道202602.xlsx"),
         "family_doctor",

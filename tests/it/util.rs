@@ -449,6 +449,18 @@ pub fn soffice_cmd(dir: &Dir) -> std::process::Command {
     cmd
 }
 
+/// Saves `file` as `to` (`xls`, `xlsx`, `ods`) into `outdir` with LibreOffice
+/// Calc, headless, as an office would; the run must succeed.
+pub fn calc_save_as(dir: &Dir, to: &str, outdir: impl AsRef<Path>, file: impl AsRef<Path>) {
+    let out = soffice_cmd(dir)
+        .args(["--headless", "--calc", "--convert-to", to, "--outdir"])
+        .arg(outdir.as_ref())
+        .arg(file.as_ref())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
 /// Generates a corpus with the project's generator under `corpus/` of the
 /// fixture directory: `townships` × `months`, with gaps if asked, from `seed`.
 pub fn corpus(d: &Dir, townships: u32, months: u32, gaps: bool, seed: u64) {
