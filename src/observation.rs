@@ -308,8 +308,8 @@ pub struct Batch {
     pub obs: Observations,
     /// Problems found while reading.
     pub findings: Vec<Finding>,
-    /// `file!sheet` of returns from units outside `--scope`, left out.
-    pub outside: Vec<String>,
+    /// (file, sheet) of returns from units outside `--scope`, left out.
+    pub outside: Vec<(String, String)>,
     /// Every non-blank sheet as read, when the run keeps them (feedback).
     pub kept: Vec<KeptSheet>,
     /// Unit rows (return, unit) not counted because the same figures are

@@ -398,18 +398,10 @@ pub fn run_batch(
                 .entry(batch.files[r.file as usize].as_str())
                 .or_default() |= p.contains(r.month);
         }
-        // A file of returns all outside `--scope` (`file!sheet` each) is
-        // of no period of this run.
-        let files: std::collections::HashSet<&str> =
-            batch.files.iter().map(String::as_str).collect();
-        for place in &batch.outside {
-            let file = place
-                .match_indices('!')
-                .map(|(i, _)| &place[..i])
-                .find(|f| files.contains(f));
-            if let Some(file) = file {
-                of_period.entry(file).or_default();
-            }
+        // A file of returns all outside `--scope` is of no period of this
+        // run.
+        for (file, _) in &batch.outside {
+            of_period.entry(file.as_str()).or_default();
         }
         // On every core: a province-year has 90,000 findings, most of them
         // other months' (history), and freeing those was 20 ms of one thread.

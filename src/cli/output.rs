@@ -88,17 +88,16 @@ pub fn print_summary(o: &Outcome, lang: Lang) {
             }
         }
     }
-    if !b.outside.is_empty() {
+    if let Some((file, sheet)) = b.outside.first() {
+        let first = crate::message::terminal_text(&format!("{file}!{sheet}")).into_owned();
         match lang {
             Lang::Zh => crate::say!(
-                "   提示 {} 份报表来自 --scope 范围以外的单位，已略过（如 {}）",
-                b.outside.len(),
-                crate::message::terminal_text(&b.outside[0])
+                "   提示 {} 份报表来自 --scope 范围以外的单位，已略过（如 {first}）",
+                b.outside.len()
             ),
             Lang::En => crate::say!(
-                "   info {} returns from units outside --scope left out (first: {})",
-                b.outside.len(),
-                crate::message::terminal_text(&b.outside[0])
+                "   info {} returns from units outside --scope left out (first: {first})",
+                b.outside.len()
             ),
         }
     }

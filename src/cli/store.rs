@@ -787,7 +787,7 @@ fn in_force_batch(
             let out =
                 code.is_some_and(|c| registry.by_code(c).is_none() && full.by_code(c).is_some());
             if out {
-                outside.push(s.place());
+                outside.push((s.file.clone(), s.sheet.clone()));
             }
             !out
         });

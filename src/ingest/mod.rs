@@ -230,8 +230,9 @@ struct FileOut {
     returns: Vec<Return>,
     obs: Observations,
     findings: Vec<Finding>,
-    /// Sheets holding returns of units outside `--scope`, left out.
-    outside: Vec<String>,
+    /// Sheets holding returns of units outside `--scope`, left out:
+    /// (file, sheet).
+    outside: Vec<(String, String)>,
     /// Sheets as read, when asked to keep them.
     kept: Vec<crate::observation::KeptSheet>,
     /// Returns read from a 本地 block and a 流动 block of one sheet (no
@@ -875,7 +876,7 @@ fn identify(
         None => match resolve_unit(input, sheet, meta, ctx, base, &mut out.findings, rows_below) {
             Resolved::Unit(u) => u,
             Resolved::Outside => {
-                out.outside.push(format!("{}!{sheet}", input.display));
+                out.outside.push((input.display.clone(), sheet.to_string()));
                 return None;
             }
             Resolved::No => return None,
@@ -953,7 +954,7 @@ fn ingest_rowwise(
     if let Some((township, _)) = village {
         let around = format!("{}{sheet}", input.display);
         if !names(&around, reg.unit(township)) && names_outside_scope(reg, input, sheet) {
-            out.outside.push(format!("{}!{sheet}", input.display));
+            out.outside.push((input.display.clone(), sheet.to_string()));
             return;
         }
     }
