@@ -213,13 +213,12 @@ pub fn settle_duplicates(
             // The copy marked a correction is the one that counts (the
             // same figures, but what the first said of a cell the
             // correction fixed is no longer reported).
-            let marked = |r: &[usize]| r.iter().any(|&i| batch.returns[i].correction);
-            let (keep, copy) = if marked(r) && !marked(&returns[d]) {
+            let (keep, copy) = if marked(batch, r) && !marked(batch, &returns[d]) {
                 (c, d)
             } else {
                 (d, c)
             };
-            let copy_marked = marked(&returns[copy]);
+            let copy_marked = marked(batch, &returns[copy]);
             for &i in &returns[copy] {
                 batch.returns[i].status = ReturnStatus::IdenticalCopy;
             }
@@ -257,7 +256,7 @@ pub fn settle_duplicates(
         let winner = distinct
             .iter()
             .copied()
-            .filter(|&c| returns[c].iter().any(|&i| batch.returns[i].correction))
+            .filter(|&c| marked(batch, &returns[c]))
             .max_by(|&a, &b| later(batch, returns[a][0], returns[b][0]));
         match winner {
             Some(w) => {
@@ -306,6 +305,11 @@ pub fn settle_duplicates(
         }
     }
     findings
+}
+
+/// Whether any part of the return `parts` is marked a correction.
+fn marked(batch: &Batch, parts: &[usize]) -> bool {
+    parts.iter().any(|&i| batch.returns[i].correction)
 }
 
 /// The day of the next month by which a month's return is due (FORMS.md §7).
