@@ -224,18 +224,15 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
     // The outputs in two steps, each on every core. No thread waits on
     // the disk: every file is flushed and renamed into place on a thread
     // of its own, and all are waited for at the end.
-    // First aggregates.csv, the largest file by far, beside the report's
-    // sheets: it then goes to disk while the rest is built.
-    let (aggregates, sheets) = rayon::join(
-        || {
-            export.map(|dir| {
-                csv::write_aggregates(dir, &outcome.aggregates, target.registry, target.schemas)
-            })
-        },
-        || input.as_ref().map(report_sheets),
-    );
+    // First the report's sheets, on every core.
+    let sheets = input.as_ref().map(report_sheets);
     // Then the workbook is saved, one thread's work (the compression),
-    // and the small files are written beside it.
+    // and the exports are written beside it, aggregates.csv (the largest
+    // file by far) first. Written beside the sheets instead, it left the
+    // save's other thread idle: a city's 2026Q4 from its store, 2 threads,
+    // twelve runs alternating, the outputs took 0.190–0.208 s (median
+    // 0.198) against 0.205–0.218 (0.210), the sheets 88–95 ms against
+    // 108–113.
     let report = || -> Option<anyhow::Result<Pending>> {
         let save = |sheets| -> anyhow::Result<Pending> {
             let bytes = save_report(sheets)?;
@@ -255,6 +252,10 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
     let small = || -> Vec<anyhow::Result<Pending>> {
         let mut written = Vec::new();
         if let Some(dir) = export {
+            written.push(
+                csv::write_aggregates(dir, &outcome.aggregates, target.registry, target.schemas)
+                    .map_err(Into::into),
+            );
             written
                 .push(csv::write_findings(dir, &outcome.findings, langs.files).map_err(Into::into));
             if let Some(p) = report_period {
@@ -303,9 +304,7 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
         written
     };
     let (report, small) = rayon::join(report, small);
-    let aggregates = aggregates.map(|a| a.map_err(anyhow::Error::from));
-    let written: Vec<anyhow::Result<Pending>> =
-        aggregates.into_iter().chain(report).chain(small).collect();
+    let written: Vec<anyhow::Result<Pending>> = small.into_iter().chain(report).collect();
     // The first failure is reported; every file written is in place by
     // then, since a `Pending` dropped on the way out waits for its file.
     made?;
