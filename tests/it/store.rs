@@ -14,16 +14,21 @@ use crate::util::{self, family, family_services, text, Dir, V};
 const CD: &str = "439902001000"; // 城东街道
 const XM: &str = "439902101000"; // 新民镇
 
-/// 城东街道's January return, `jan/城东街道202601.xlsx`: 东门社区 1000
+/// 城东街道's family-doctor return of `month` at `file`: 东门社区 1000
 /// residents, 400 signed; 新村 500, 100.
-fn city_east_january(d: &Dir) {
+fn city_east(d: &Dir, file: &str, month: u32) {
     family(
         d,
-        "jan/城东街道202601.xlsx",
+        file,
         "城东街道",
-        1,
+        month,
         &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
     );
+}
+
+/// [`city_east`]'s January return, `jan/城东街道202601.xlsx`.
+fn city_east_january(d: &Dir) {
+    city_east(d, "jan/城东街道202601.xlsx", 1);
 }
 
 fn ingest(d: &Dir, input: &str, extra: &[&str]) -> std::process::Output {
@@ -250,13 +255,7 @@ fn months_ingested_one_at_a_time_keep_their_history() {
 #[test]
 fn a_resubmission_nobody_marked_is_a_correction_with_the_flag() {
     let d = Dir::new();
-    family(
-        &d,
-        "a/城东街道202601.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east(&d, "a/城东街道202601.xlsx", 1);
     ingest(&d, "a", &[]);
     family(
         &d,
@@ -1528,13 +1527,7 @@ fn names_are_found_as_typed_and_an_ambiguous_or_misspelt_one_is_refused() {
 #[test]
 fn a_quiet_ingest_says_one_line_with_who_is_still_missing() {
     let d = Dir::new();
-    family(
-        &d,
-        "feb/城东街道202602.xlsx",
-        "城东街道",
-        2,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east(&d, "feb/城东街道202602.xlsx", 2);
     let out = ingest(&d, "feb", &["-q"]);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(0), "{said}");
@@ -1568,13 +1561,7 @@ fn a_quiet_ingest_says_one_line_with_who_is_still_missing() {
 #[test]
 fn an_ingest_names_each_return_it_records_in_words() {
     let d = Dir::new();
-    family(
-        &d,
-        "feb/城东街道202602.xlsx",
-        "城东街道",
-        2,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east(&d, "feb/城东街道202602.xlsx", 2);
     let said = text(&ingest(&d, "feb", &[]));
     let line = said
         .lines()
@@ -1611,13 +1598,7 @@ fn an_ingest_names_each_return_it_records_in_words() {
 #[test]
 fn a_backlog_is_judged_by_the_day_it_was_received() {
     let d = Dir::new();
-    family(
-        &d,
-        "a/城东街道202602.xlsx",
-        "城东街道",
-        2,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east(&d, "a/城东街道202602.xlsx", 2);
     family(
         &d,
         "b/新民镇202602.xlsx",
@@ -1672,13 +1653,7 @@ fn a_backlog_is_judged_by_the_day_it_was_received() {
 #[test]
 fn a_duplicate_is_settled_by_a_withdrawal_or_by_the_same_bytes_as_a_correction() {
     let d = Dir::new();
-    family(
-        &d,
-        "a/城东街道202602.xlsx",
-        "城东街道",
-        2,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east(&d, "a/城东街道202602.xlsx", 2);
     family(
         &d,
         "b/城东街道202602_二.xlsx",
@@ -1913,13 +1888,7 @@ fn generations_are_kept_logged_rolled_back_and_verified() {
 #[test]
 fn a_store_reports_one_subtree_with_scope() {
     let d = Dir::new();
-    family(
-        &d,
-        "jan/城东街道.xlsx",
-        "城东街道",
-        1,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east(&d, "jan/城东街道.xlsx", 1);
     family(
         &d,
         "jan/新民镇.xlsx",
@@ -1978,13 +1947,7 @@ fn a_store_reports_one_subtree_with_scope() {
 #[test]
 fn changes_and_as_of_across_a_correction() {
     let d = Dir::new();
-    family(
-        &d,
-        "a/城东街道202602.xlsx",
-        "城东街道",
-        2,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east(&d, "a/城东街道202602.xlsx", 2);
     family(
         &d,
         "a/新民镇202602.xlsx",
@@ -2122,13 +2085,7 @@ fn chrono_today() -> String {
 #[test]
 fn history_and_template_take_a_scope() {
     let d = Dir::new();
-    family(
-        &d,
-        "a/城东街道202602.xlsx",
-        "城东街道",
-        2,
-        &[("东门社区", 1000.0, 400.0), ("新村", 500.0, 100.0)],
-    );
+    city_east(&d, "a/城东街道202602.xlsx", 2);
     family(
         &d,
         "a/新民镇202602.xlsx",
