@@ -1061,8 +1061,7 @@ fn ingest_rowwise(
     }
     let last = found.cells.iter().map(|(_, c)| c.row).max().unwrap_or(0);
     let first_row = found.cells.iter().map(|(_, c)| c.row).min().unwrap_or(0);
-    let reported_on = rows::footer_date(grid, last + 1, month)
-        .or_else(|| rows::heading_date(grid, first_row, month));
+    let reported_on = rows::report_date(grid, first_row, Some(last + 1), month);
     let correction = marked_correction(&meta, input, sheet);
     let mut push = |(values, findings): (Vec<_>, Vec<Finding>),
                     columns: &[(crate::schema::FieldIdx, u32)]| {
@@ -1201,8 +1200,7 @@ fn ingest_turned(
         .map(|col| turned.place(CellRef { row: 1, col }).row);
     let below = field_rows.clone().max().unwrap_or(0);
     let top = field_rows.min().unwrap_or(0);
-    rows.reported_on =
-        rows::footer_date(grid, below + 1, month).or_else(|| rows::heading_date(grid, top, month));
+    rows.reported_on = rows::report_date(grid, top, Some(below + 1), month);
     let unit_code = ctx.registry.unit(unit).code.0;
     report_header_columns(
         labels,

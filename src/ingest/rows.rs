@@ -395,6 +395,8 @@ fn section_end(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>, row: u32) -> O
 #[must_use]
 pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
     let mut out = Rows::default();
+    // Where the footer begins, once the table's rows end there.
+    let mut footer = None;
     let mut unknown: Vec<UnknownRow> = Vec::new();
     let mut unit_rows: Vec<UnitRow> = Vec::new();
     // The rows in the 合计's sums: every unit row, named or not.
@@ -453,7 +455,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
                 }
             }
             RowKind::Footer => {
-                out.reported_on = footer_date(grid, row, ctx.month);
+                footer = Some(row);
                 break;
             }
             RowKind::Total => {
@@ -671,9 +673,7 @@ pub fn read_rows(grid: &Grid<'_>, h: &Header, ctx: &RowContext<'_>) -> Rows {
     }
     out.row_sums = sums.finish();
     out.unlabelled = unlabelled.finish();
-    if out.reported_on.is_none() {
-        out.reported_on = heading_date(grid, h.first_row, ctx.month);
-    }
+    out.reported_on = report_date(grid, h.first_row, footer, ctx.month);
     out
 }
 
@@ -741,19 +741,28 @@ impl Sums {
 pub(super) const DATE_KEYS: [&str; 5] =
     ["报出日期", "填报日期", "填表日期", "报送日期", "上报日期"];
 
+/// The 报出日期 of a table whose first row is `top` and whose footer
+/// begins at `footer` (none found: the table has no footer): the footer's,
+/// else the heading's (填报单位：… 报告期：… 报出日期：… on one line above
+/// the table), so that a return dated there and not below is dated, not
+/// left without a date.
+pub(super) fn report_date(
+    grid: &Grid<'_>,
+    top: u32,
+    footer: Option<u32>,
+    month: Month,
+) -> Option<Day> {
+    footer
+        .and_then(|row| footer_date(grid, row, month))
+        .or_else(|| (grid.first_row()..top).find_map(|r| date_of_row(grid, r, month)))
+}
+
 /// The 报出日期 written in the footer from `row` down: after its key in the
 /// same cell, or in a later cell of the row (as text or as a date). A day
 /// written without its year (4月3日) is the first such day after `month`
 /// began.
-pub(super) fn footer_date(grid: &Grid<'_>, row: u32, month: Month) -> Option<Day> {
+fn footer_date(grid: &Grid<'_>, row: u32, month: Month) -> Option<Day> {
     (row..=grid.last_row()).find_map(|r| date_of_row(grid, r, month))
-}
-
-/// The 报出日期 written above the table, rows before `row` (填报单位：… 报告期：…
-/// 报出日期：… on one line of the heading), as [`footer_date`] reads it: a
-/// return dated there and not below is dated, not left without a date.
-pub(super) fn heading_date(grid: &Grid<'_>, row: u32, month: Month) -> Option<Day> {
-    (grid.first_row()..row).find_map(|r| date_of_row(grid, r, month))
 }
 
 /// The day row `r` dates the return with, after one of [`DATE_KEYS`].
