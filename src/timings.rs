@@ -11,6 +11,7 @@ pub struct Stopwatch {
     start: Instant,
     last: Instant,
     last_cpu: f64,
+    last_faults: u64,
 }
 
 impl Stopwatch {
@@ -23,7 +24,8 @@ impl Stopwatch {
             enabled,
             start: now,
             last: now,
-            last_cpu: if enabled { cpu_seconds() } else { 0.0 },
+            last_cpu: if enabled { stat().cpu } else { 0.0 },
+            last_faults: if enabled { stat().faults } else { 0 },
         }
     }
 
@@ -32,7 +34,8 @@ impl Stopwatch {
         let now = Instant::now();
         if self.enabled {
             let wall = (now - self.last).as_secs_f64();
-            let cpu = cpu_seconds();
+            let now_stat = stat();
+            let cpu = now_stat.cpu;
             let cores = rayon::current_num_threads().max(1) as f64;
             let used = if wall > 0.0 {
                 (cpu - self.last_cpu) / wall / cores * 100.0
@@ -40,28 +43,45 @@ impl Stopwatch {
                 0.0
             };
             eprintln!(
-                "timing {name:<16} {wall:>7.3} s  (total {:.3} s)  cpu {used:>3.0}% of {cores} threads  {}",
+                "timing {name:<16} {wall:>7.3} s  (total {:.3} s)  cpu {used:>3.0}% of {cores} threads  {}  faults {}",
                 (now - self.start).as_secs_f64(),
-                memory()
+                memory(),
+                now_stat.faults - self.last_faults
             );
             self.last_cpu = cpu;
+            self.last_faults = now_stat.faults;
         }
         self.last = now;
     }
 }
 
-/// The process's user + system CPU seconds so far, from /proc (Linux; 0
-/// elsewhere). The clock ticks are 100 a second on every Linux this runs on.
-fn cpu_seconds() -> f64 {
+/// What /proc/self/stat says of the process so far.
+struct Stat {
+    /// User + system CPU seconds.
+    cpu: f64,
+    /// Minor page faults: each a page touched for the first time since
+    /// the system was asked for it (or since it was handed back).
+    faults: u64,
+}
+
+/// The process's [`Stat`] so far, from /proc (Linux; 0 elsewhere). The
+/// clock ticks are 100 a second on every Linux this runs on.
+fn stat() -> Stat {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
+        return Stat {
+            cpu: 0.0,
+            faults: 0,
+        };
     };
-    // The fields after the command's closing parenthesis: utime is the
-    // 12th, stime the 13th of them.
+    // The fields after the command's closing parenthesis: minflt is the
+    // 8th, utime the 12th, stime the 13th of them.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<&str> = rest.split_whitespace().collect();
     let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (tick(11) + tick(12)) / 100.0
+    Stat {
+        cpu: (tick(11) + tick(12)) / 100.0,
+        faults: f.get(7).and_then(|v| v.parse().ok()).unwrap_or(0),
+    }
 }
 
 /// `rss 120 MiB, peak 300 MiB` from /proc, or nothing elsewhere.
