@@ -29,6 +29,8 @@
 //! the three columns themselves took 2.5 s at 2 threads, the packed keys a
 //! tenth of that.
 
+use std::borrow::Cow;
+
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -416,20 +418,51 @@ fn kernel_schema(lead: &[(&str, DataType)], cols: &[String]) -> SchemaRef {
     Arc::new(s)
 }
 
-/// The `f64` columns `cols` of `df`, each read once into a slice (the
-/// column's own `get` finds a chunk and reads a validity per value); a
-/// null, which the plan never makes here, reads as 0.
-fn f64_columns(df: &DataFrame, cols: &[String]) -> PolarsResult<Vec<Vec<f64>>> {
-    cols.iter()
-        .map(|c| {
-            Ok(df
-                .column(c)?
-                .f64()?
-                .iter()
-                .map(Option::unwrap_or_default)
-                .collect())
-        })
-        .collect()
+/// The `f64` columns `cols` of a kernel's in frame, each a slice read by
+/// index (the column's own `get` finds a chunk and reads a validity per
+/// value). A column of one chunk without a null, as every kernel makes
+/// its columns, is read where it lies; one in pieces is put together, and
+/// one with a null (which the plan never makes here) copied, the null
+/// read as 0. Copied whole every time, the in columns of steps 2 and 4 were
+/// fresh memory to fault in at each kernel: on a city's 2026Q4 from its
+/// store, 2 threads, PHSTATS_TIMINGS over sixteen runs alternating,
+/// check+aggregate took 174.5 ms against 184.5 (medians), every export
+/// the same.
+struct F64Columns {
+    chunked: Vec<Float64Chunked>,
+    /// A column's copy, where it holds a null.
+    copied: Vec<Option<Vec<f64>>>,
+}
+
+impl F64Columns {
+    fn of(df: &DataFrame, cols: &[String]) -> PolarsResult<F64Columns> {
+        let chunked = cols
+            .iter()
+            .map(|c| Ok(df.column(c)?.f64()?.rechunk().into_owned()))
+            .collect::<PolarsResult<Vec<Float64Chunked>>>()?;
+        let copied = chunked
+            .iter()
+            .map(|ca| {
+                ca.cont_slice()
+                    .is_err()
+                    .then(|| ca.iter().map(Option::unwrap_or_default).collect())
+            })
+            .collect();
+        Ok(F64Columns { chunked, copied })
+    }
+
+    /// Each column as one slice, in the order of `cols`.
+    fn slices(&self) -> Vec<&[f64]> {
+        self.chunked
+            .iter()
+            .zip(&self.copied)
+            .map(|(ca, copy)| match copy {
+                Some(v) => v.as_slice(),
+                // One chunk without a null ([`F64Columns::of`]).
+                None => ca.cont_slice().unwrap_or_default(),
+            })
+            .collect()
+    }
 }
 
 /// A kernel's out frame: `lead`, then `vals` as the columns `cols`.
@@ -498,15 +531,20 @@ impl PeriodValues {
     /// `df`: one row per leaf-field and month, in any order.
     fn run(&self, df: &DataFrame) -> PolarsResult<DataFrame> {
         hand_back_freed(self.keys);
-        let lk_in = df.column("lk")?.u64()?;
-        let mi_in = df.column("mi")?.u32()?;
-        let stock_in = df.column("stock")?.bool()?;
-        // Each column read once in order: the column's own `get` finds a
-        // chunk and reads a validity per value (as in `month_values`).
-        let lk: Vec<u64> = lk_in.into_no_null_iter().collect();
-        let mi: Vec<u32> = mi_in.into_no_null_iter().collect();
-        let stock: Vec<bool> = stock_in.iter().map(|b| b.unwrap_or(false)).collect();
-        let vals: Vec<Vec<f64>> = f64_columns(df, &self.cols)?;
+        // Each column one slice, read by index ([`F64Columns`]).
+        let (lk_in, mi_in) = (
+            df.column("lk")?.u64()?.rechunk(),
+            df.column("mi")?.u32()?.rechunk(),
+        );
+        let (lk, mi) = (lk_in.cont_slice()?, mi_in.cont_slice()?);
+        let stock: Vec<bool> = df
+            .column("stock")?
+            .bool()?
+            .iter()
+            .map(|b| b.unwrap_or(false))
+            .collect();
+        let held = F64Columns::of(df, &self.cols)?;
+        let vals = held.slices();
         // Sorted by leaf-field and month. Both inputs of the plan come
         // sorted (step 1's month values by `mkey`, the pairs rate by rate,
         // each by unit and month), and sorting them again was 20–30 ms of
@@ -517,26 +555,46 @@ impl PeriodValues {
             .par_windows(2)
             .zip(mi.par_windows(2))
             .all(|(l, m)| (l[0], m[0]) <= (l[1], m[1]));
-        let (lk, mi, stock, vals) = if in_order {
-            (lk, mi, stock, vals)
+        let (lk, mi, stock, vals): LeafMonths<'_> = if in_order {
+            (
+                lk.into(),
+                mi.into(),
+                stock.into(),
+                vals.into_iter().map(Cow::from).collect(),
+            )
         } else {
             let mut order: Vec<(u64, u32)> = lk
                 .iter()
-                .zip(&mi)
+                .zip(mi)
                 .enumerate()
                 .map(|(row, (&l, &m))| (l * months + u64::from(m), row as u32))
                 .collect();
             order.par_sort_unstable();
             let take = |row: u32| row as usize;
             (
-                order.par_iter().map(|&(k, _)| k / months).collect(),
+                order
+                    .par_iter()
+                    .map(|&(k, _)| k / months)
+                    .collect::<Vec<u64>>()
+                    .into(),
                 order
                     .par_iter()
                     .map(|&(k, _)| (k % months) as u32)
-                    .collect(),
-                order.par_iter().map(|&(_, r)| stock[take(r)]).collect(),
+                    .collect::<Vec<u32>>()
+                    .into(),
+                order
+                    .par_iter()
+                    .map(|&(_, r)| stock[take(r)])
+                    .collect::<Vec<bool>>()
+                    .into(),
                 vals.into_iter()
-                    .map(|v| order.par_iter().map(|&(_, r)| v[take(r)]).collect())
+                    .map(|v| {
+                        order
+                            .par_iter()
+                            .map(|&(_, r)| v[take(r)])
+                            .collect::<Vec<f64>>()
+                            .into()
+                    })
                     .collect(),
             )
         };
@@ -660,6 +718,14 @@ impl PeriodValues {
         )
     }
 }
+
+/// Step 2's in columns, sorted: `lk`, `mi`, `stock` and the values.
+type LeafMonths<'a> = (
+    Cow<'a, [u64]>,
+    Cow<'a, [u32]>,
+    Cow<'a, [bool]>,
+    Vec<Cow<'a, [f64]>>,
+);
 
 /// One piece of [`PeriodValues`]: its rows of the sorted leaf-months, and
 /// its slices of the out columns.
@@ -803,7 +869,8 @@ impl Ancestors {
             Err(_) => foldhash::HashSet::default(),
         };
         let kept = |row: usize| gone.is_empty() || !gone.contains(&key_in[row]);
-        let vals_in = f64_columns(df, &self.cols)?;
+        let held = F64Columns::of(df, &self.cols)?;
+        let vals_in = held.slices();
         let (units, fields) = (self.keys.units, self.keys.fields);
         let per_period = units * fields;
         let tree = &*self.tree;
@@ -892,12 +959,13 @@ impl Ancestors {
             .collect();
         // Out: the rows of units with nothing under them as they came, then
         // the sums.
-        let leaf: Vec<usize> = (0..key_in.len())
-            .filter(|&row| {
-                let (key, u) = (key_in[row], unit_of(key_in[row]));
-                tree.inner[u] == Tree::NONE && kept(row) && wanted((key / per_period) as usize, u)
-            })
-            .collect();
+        // Room for every row at once: grown as it filled, each step copied
+        // the rows so far into fresh memory.
+        let mut leaf: Vec<usize> = Vec::with_capacity(key_in.len());
+        leaf.extend((0..key_in.len()).filter(|&row| {
+            let (key, u) = (key_in[row], unit_of(key_in[row]));
+            tree.inner[u] == Tree::NONE && kept(row) && wanted((key / per_period) as usize, u)
+        }));
         let n_out = leaf.len() + inner_rows.iter().map(|(k, _)| k.len()).sum::<usize>();
         let mut key: Vec<u64> = Vec::with_capacity(n_out);
         key.extend(leaf.iter().map(|&row| key_in[row]));
@@ -1326,7 +1394,7 @@ impl Pairs {
                 let (num, den) = (run_of(r.num), run_of(r.den));
                 let minus = r.minus.map(run_of);
                 let (mut at_den, mut at_minus) = (den.1, minus.map_or(0, |m| m.1));
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(num.2 - num.1);
                 for (row, &key) in mkey.iter().enumerate().take(num.2).skip(num.1) {
                     let rest = key - num.0;
                     let Some(d) = seek(den, &mut at_den, rest) else {
@@ -1347,15 +1415,26 @@ impl Pairs {
                 out
             })
             .collect();
-        let all = || found.iter().flatten();
+        // Each column made at its length: collected from the rates' lists
+        // (whose length an iterator over them does not tell), each grew
+        // a step at a time, copied into fresh memory at every step.
+        let total: usize = found.iter().map(Vec::len).sum();
+        fn column<T>(found: &[Vec<Pair>], total: usize, part: impl Fn(&Pair) -> T) -> Vec<T> {
+            let mut v = Vec::with_capacity(total);
+            v.extend(found.iter().flatten().map(part));
+            v
+        }
         kernel_frame(
             vec![
-                owned("lk", all().map(|f| f.0).collect::<Vec<u64>>()),
-                owned("mi", all().map(|f| f.1).collect::<Vec<u32>>()),
-                Column::new("stock".into(), all().map(|f| f.2).collect::<Vec<bool>>()),
+                owned("lk", column(&found, total, |f| f.0)),
+                owned("mi", column(&found, total, |f| f.1)),
+                Column::new("stock".into(), column(&found, total, |f| f.2)),
             ],
             &["n".to_string(), "d".to_string()],
-            vec![all().map(|f| f.3).collect(), all().map(|f| f.4).collect()],
+            vec![
+                column(&found, total, |f| f.3),
+                column(&found, total, |f| f.4),
+            ],
         )
     }
 }
