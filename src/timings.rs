@@ -1,7 +1,8 @@
 //! Where a run's time goes: with `PHSTATS_TIMINGS=1` in the environment,
 //! each phase's wall time is printed to stderr as it ends, with the CPU it
-//! used as a share of every core (user + system ÷ wall ÷ cores) and the
-//! process's resident and peak memory (Linux).
+//! used as a share of every core (user + system ÷ wall ÷ cores), the
+//! process's resident and peak memory and the page faults of the phase
+//! (Linux).
 
 use std::time::Instant;
 
