@@ -21,12 +21,13 @@ impl Stopwatch {
     pub fn start() -> Stopwatch {
         let now = Instant::now();
         let enabled = std::env::var_os("PHSTATS_TIMINGS").is_some();
+        let at = if enabled { stat() } else { Stat::default() };
         Stopwatch {
             enabled,
             start: now,
             last: now,
-            last_cpu: if enabled { stat().cpu } else { 0.0 },
-            last_faults: if enabled { stat().faults } else { 0 },
+            last_cpu: at.cpu,
+            last_faults: at.faults,
         }
     }
 
@@ -57,6 +58,7 @@ impl Stopwatch {
 }
 
 /// What /proc/self/stat says of the process so far.
+#[derive(Default)]
 struct Stat {
     /// User + system CPU seconds.
     cpu: f64,
@@ -69,10 +71,7 @@ struct Stat {
 /// clock ticks are 100 a second on every Linux this runs on.
 fn stat() -> Stat {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return Stat {
-            cpu: 0.0,
-            faults: 0,
-        };
+        return Stat::default();
     };
     // The fields after the command's closing parenthesis: minflt is the
     // 8th, utime the 12th, stime the 13th of them.
