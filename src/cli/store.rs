@@ -380,6 +380,26 @@ fn made_by(by: &str, lang: Lang) -> String {
     }
 }
 
+/// What a withdrawal took out, and why, as the log's line goes on after
+/// 撤回: ` a.xlsx!免疫（错发）、b.xlsx!家医（重复）`, or nothing.
+fn withdrawn_said(withdrawn: &[(String, String)], lang: Lang) -> String {
+    if withdrawn.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = withdrawn
+        .iter()
+        .map(|(place, why)| {
+            let place = crate::message::terminal_text(place);
+            let why = crate::message::terminal_text(why);
+            match lang {
+                Lang::Zh => format!("{place}（{why}）"),
+                Lang::En => format!("{place} ({why})"),
+            }
+        })
+        .collect();
+    format!(" {}", each.join(lang.pick("、", ", ")))
+}
+
 /// Runs `store log`, `store rollback N` or `store verify` (FORMS.md §7).
 ///
 /// # Errors
@@ -392,20 +412,7 @@ pub fn store_cmd(args: &StoreArgs, langs: Langs) -> anyhow::Result<i32> {
             for c in store::log(&st) {
                 let now = c.generation == st.manifest.generation;
                 let when = c.at.get(..16).unwrap_or(&c.at).replace('T', " ");
-                // What a withdrawal took out, and why.
-                let what: String = c
-                    .withdrawn
-                    .iter()
-                    .map(|(place, why)| {
-                        let place = crate::message::terminal_text(place);
-                        let why = crate::message::terminal_text(why);
-                        match lang {
-                            Lang::Zh => format!(" {place}（{why}）"),
-                            Lang::En => format!(" {place} ({why})"),
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(lang.pick("；", ";"));
+                let what = withdrawn_said(&c.withdrawn, lang);
                 match lang {
                     Lang::Zh => crate::say!(
                         "{} 第 {} 版 {when} {}{}：新记录 {} 份，有效 {} 份",
@@ -1415,4 +1422,27 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generations_withdrawals_are_listed_after_one_space() {
+        let two = [
+            ("a.xlsx!免疫".to_string(), "错发".to_string()),
+            ("b.xlsx!家医".to_string(), "重复".to_string()),
+        ];
+        assert_eq!(
+            withdrawn_said(&two, Lang::Zh),
+            " a.xlsx!免疫（错发）、b.xlsx!家医（重复）"
+        );
+        assert_eq!(
+            withdrawn_said(&two, Lang::En),
+            " a.xlsx!免疫 (错发), b.xlsx!家医 (重复)"
+        );
+        assert_eq!(withdrawn_said(&two[..1], Lang::Zh), " a.xlsx!免疫（错发）");
+        assert_eq!(withdrawn_said(&[], Lang::Zh), "");
+    }
 }
