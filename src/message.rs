@@ -180,6 +180,31 @@ pub fn display_width(text: &str) -> usize {
         .sum()
 }
 
+/// What `--scope` left out of the units above it (its county's or city's
+/// summaries, which list the scope's own units: their figures are not in a
+/// scoped run, FORMS.md §6 `--scope`), in a sentence; `None` where it left
+/// out none. The terminal, the workbook's 说明 and an empty period's error
+/// all say it so.
+#[must_use]
+pub fn left_above_scope(outside: &[crate::observation::Outside], lang: Lang) -> Option<String> {
+    let (of_above, names) = crate::observation::Outside::above(outside);
+    let first = of_above.first()?;
+    let place = format!("{}!{}", first.file, first.sheet);
+    let n = of_above.len();
+    Some(match lang {
+        Lang::Zh => format!(
+            "{n} 份是上级单位（{}）的报表（如 {place}），表中本范围单位的数字未计入；要计入，请以 --scope {} 汇总",
+            names.join("、"),
+            names[0]
+        ),
+        Lang::En => format!(
+            "{n} of them are returns of {}, above the scope (first: {place}): the figures they give for the scope's units are not counted; to count them, consolidate with --scope {}",
+            names.join(", "),
+            names[0]
+        ),
+    })
+}
+
 /// Text from a file or a cell as the terminal may print it: every control
 /// character (a line break, an escape sequence's ESC) shown escaped (`\n`,
 /// `\u{1b}`), so a file name can neither forge a line of output nor drive

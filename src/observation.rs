@@ -294,6 +294,35 @@ impl Clone for KeptSheet {
     }
 }
 
+/// A return left out by `--scope`: of a unit outside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outside {
+    /// Its file.
+    pub file: String,
+    /// Its sheet.
+    pub sheet: String,
+    /// The unit above the scope it is of (its county or city, whose
+    /// summary lists the scope's own units, left out with it), by name;
+    /// `None` for a unit beside the scope.
+    pub above: Option<String>,
+}
+
+impl Outside {
+    /// Those of `outside` of units above the scope, and those units' names
+    /// (each once, in the order met).
+    #[must_use]
+    pub fn above(outside: &[Outside]) -> (Vec<&Outside>, Vec<&str>) {
+        let of_above: Vec<&Outside> = outside.iter().filter(|o| o.above.is_some()).collect();
+        let mut names: Vec<&str> = Vec::new();
+        for name in of_above.iter().filter_map(|o| o.above.as_deref()) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        (of_above, names)
+    }
+}
+
 /// Everything read from a batch of files.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
@@ -308,8 +337,8 @@ pub struct Batch {
     pub obs: Observations,
     /// Problems found while reading.
     pub findings: Vec<Finding>,
-    /// (file, sheet) of returns from units outside `--scope`, left out.
-    pub outside: Vec<(String, String)>,
+    /// Returns from units outside `--scope`, left out.
+    pub outside: Vec<Outside>,
     /// Every non-blank sheet as read, when the run keeps them (feedback).
     pub kept: Vec<KeptSheet>,
     /// Unit rows (return, unit) not counted because the same figures are

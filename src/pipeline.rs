@@ -83,10 +83,10 @@ pub struct Selection {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// `--period` names a period no return is about.
-    #[error("no return is for {period}; {}", match held.as_str() {
+    #[error("no return is for {period}; {}{}", match held.as_str() {
         "" => "the inputs hold no return that can be counted".to_string(),
         held => format!("the inputs hold returns for {held}"),
-    })]
+    }, crate::message::left_above_scope(above, Lang::En).map(|s| format!("; of the returns from outside --scope, {s}")).unwrap_or_default())]
     EmptyPeriod {
         /// The period asked for.
         period: Period,
@@ -94,6 +94,9 @@ pub enum RunError {
         label: String,
         /// The months the inputs hold, if any.
         held: String,
+        /// The returns `--scope` left out of units above it (their
+        /// summaries may be the period's only returns of the scope).
+        above: Vec<crate::observation::Outside>,
     },
 }
 
@@ -102,11 +105,22 @@ impl RunError {
     #[must_use]
     pub fn render(&self, lang: Lang) -> String {
         match (self, lang) {
-            (RunError::EmptyPeriod { label, held, .. }, Lang::Zh) if held.is_empty() => {
-                format!("没有{label}的报表；读入的文件中没有可计入的报表")
-            }
-            (RunError::EmptyPeriod { label, held, .. }, Lang::Zh) => {
-                format!("没有{label}的报表；读入的文件中有：{held}")
+            (
+                RunError::EmptyPeriod {
+                    label, held, above, ..
+                },
+                Lang::Zh,
+            ) => {
+                let mut said = if held.is_empty() {
+                    format!("没有{label}的报表；读入的文件中没有可计入的报表")
+                } else {
+                    format!("没有{label}的报表；读入的文件中有：{held}")
+                };
+                if let Some(s) = crate::message::left_above_scope(above, lang) {
+                    said.push_str("；略过的 --scope 范围以外的报表中，");
+                    said.push_str(&s);
+                }
+                said
             }
             (RunError::EmptyPeriod { .. }, Lang::En) => self.to_string(),
         }
@@ -314,6 +328,12 @@ pub fn run_batch(
                 period: p,
                 label: p.label_zh(),
                 held: describe_months(&held),
+                above: batch
+                    .outside
+                    .iter()
+                    .filter(|o| o.above.is_some())
+                    .cloned()
+                    .collect(),
             })
         }
         asked => focus(asked, selection.latest, &held),
@@ -400,8 +420,8 @@ pub fn run_batch(
         }
         // A file of returns all outside `--scope` is of no period of this
         // run.
-        for (file, _) in &batch.outside {
-            of_period.entry(file.as_str()).or_default();
+        for o in &batch.outside {
+            of_period.entry(o.file.as_str()).or_default();
         }
         // On every core: a province-year has 90,000 findings, most of them
         // other months' (history), and freeing those was 20 ms of one thread.

@@ -291,6 +291,18 @@ pub struct Registry {
     outside: std::collections::HashSet<String>,
     /// Normalised names and aliases of the villages left out by `--scope`.
     outside_villages: std::collections::HashSet<String>,
+    /// The units above the scope's root (`--scope`: its county, its city),
+    /// nearest first: each one's name, and its normalised names, aliases
+    /// and code. Their summaries list the scope's units.
+    above: Vec<(String, Vec<String>)>,
+}
+
+/// Whether a normalised text `key` names `n` (a normalised name, alias or
+/// code): it is `n`, or holds it where `n` is two characters or more and
+/// not a number alone.
+fn names_key(key: &str, n: &str) -> bool {
+    key == n
+        || (n.chars().count() >= 2 && key.contains(n) && !n.chars().all(|c| c.is_ascii_digit()))
 }
 
 impl Registry {
@@ -407,6 +419,21 @@ impl Registry {
                 scoped.outside.insert(normalize::name(n));
             }
         }
+        scoped.above = self
+            .ancestors_and_self(found)
+            .skip(1)
+            .map(|a| {
+                let unit = self.unit(a);
+                let keys = std::iter::once(unit.code.to_string())
+                    .chain(
+                        std::iter::once(&unit.name)
+                            .chain(&unit.aliases)
+                            .map(|n| normalize::name(n)),
+                    )
+                    .collect();
+                (unit.name.clone(), keys)
+            })
+            .collect();
         Ok(scoped)
     }
 
@@ -426,12 +453,30 @@ impl Registry {
             return false;
         }
         let key = normalize::name(text);
-        self.outside.contains(&key)
-            || self.outside.iter().any(|n| {
-                n.chars().count() >= 2
-                    && key.contains(n.as_str())
-                    && !n.chars().all(|c| c.is_ascii_digit())
-            })
+        self.outside.iter().any(|n| names_key(&key, n))
+    }
+
+    /// The name of the unit above this registry's scope (`--scope`: its
+    /// county or city) that a text outside the scope names, where it names
+    /// one and no other unit outside the scope: `西岭县_2026年3月_免疫_汇总`
+    /// under `--scope 北城镇`, a summary listing 北城镇 among its
+    /// townships; not `西岭县西城街道`, a township beside the scope.
+    #[must_use]
+    pub fn above_scope(&self, text: &str) -> Option<&str> {
+        if self.above.is_empty() {
+            return None;
+        }
+        let key = normalize::name(text);
+        let named = self
+            .above
+            .iter()
+            .find(|(_, keys)| keys.iter().any(|n| names_key(&key, n)))?;
+        let above_keys = |n: &String| self.above.iter().any(|(_, keys)| keys.contains(n));
+        let beside = self
+            .outside
+            .iter()
+            .any(|n| !above_keys(n) && names_key(&key, n));
+        (!beside).then_some(named.0.as_str())
     }
 
     /// Parses and checks registry CSV bytes; `origin` names it in messages.
@@ -578,6 +623,7 @@ impl Registry {
             by_name: HashMap::default(),
             outside: std::collections::HashSet::new(),
             outside_villages: std::collections::HashSet::new(),
+            above: Vec::new(),
         };
         for (line, code, name, level, _, aliases) in &raw {
             if reg.by_code.contains_key(code) {
@@ -1075,6 +1121,29 @@ mod tests {
 439902101000,新民镇,township,439902000000,新民镇卫生院
 439902101201,新村,village,439902101000,
 ";
+
+    /// A scope's county and city are told apart from the units beside it:
+    /// a text naming the county alone is of the county (its summary), one
+    /// naming the county and a township beside the scope is that township's.
+    #[test]
+    fn a_text_of_a_unit_above_the_scope_is_told_apart() {
+        let r = Registry::from_csv(CSV.as_bytes(), "units.csv").unwrap();
+        let scoped = r.scoped("城东街道").unwrap();
+        assert_eq!(
+            scoped.above_scope("东湖区_2026年3月_免疫_汇总"),
+            Some("东湖区")
+        );
+        assert_eq!(scoped.above_scope("439902000000"), Some("东湖区"));
+        assert_eq!(scoped.above_scope("青山市汇总"), Some("青山市"));
+        assert!(scoped.outside_scope("东湖区新民镇卫生院"));
+        assert_eq!(scoped.above_scope("东湖区新民镇卫生院"), None);
+        assert_eq!(scoped.above_scope("新民镇"), None);
+        // A whole registry has nothing above it; a county's scope its city.
+        assert_eq!(r.above_scope("东湖区"), None);
+        let county = r.scoped("东湖区").unwrap();
+        assert_eq!(county.above_scope("青山市_2026年3月"), Some("青山市"));
+        assert_eq!(county.above_scope("东湖区"), None);
+    }
 
     #[test]
     fn an_unknown_row_name_is_found_elsewhere_in_file_order() {

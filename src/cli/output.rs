@@ -88,8 +88,8 @@ pub fn print_summary(o: &Outcome, lang: Lang) {
             }
         }
     }
-    if let Some((file, sheet)) = b.outside.first() {
-        let first = crate::message::terminal_text(&format!("{file}!{sheet}")).into_owned();
+    if let Some(o) = b.outside.first() {
+        let first = crate::message::terminal_text(&format!("{}!{}", o.file, o.sheet)).into_owned();
         match lang {
             Lang::Zh => crate::say!(
                 "   提示 {} 份报表来自 --scope 范围以外的单位，已略过（如 {first}）",
@@ -99,6 +99,14 @@ pub fn print_summary(o: &Outcome, lang: Lang) {
                 "   info {} returns from units outside --scope left out (first: {first})",
                 b.outside.len()
             ),
+        }
+        // Those of a unit above the scope carry the scope's own figures.
+        if let Some(said) = crate::message::left_above_scope(&b.outside, lang) {
+            let said = crate::message::terminal_text(&said).into_owned();
+            match lang {
+                Lang::Zh => crate::say!("   警告 其中 {said}"),
+                Lang::En => crate::say!("   warning {said}"),
+            }
         }
     }
     let mut counts: BTreeMap<(Severity, crate::findings::Rule), usize> = BTreeMap::new();

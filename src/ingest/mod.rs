@@ -230,9 +230,8 @@ struct FileOut {
     returns: Vec<Return>,
     obs: Observations,
     findings: Vec<Finding>,
-    /// Sheets holding returns of units outside `--scope`, left out:
-    /// (file, sheet).
-    outside: Vec<(String, String)>,
+    /// Sheets holding returns of units outside `--scope`, left out.
+    outside: Vec<crate::observation::Outside>,
     /// Sheets as read, when asked to keep them.
     kept: Vec<crate::observation::KeptSheet>,
     /// Returns read from a 本地 block and a 流动 block of one sheet (no
@@ -875,8 +874,12 @@ fn identify(
         Some(u) => u,
         None => match resolve_unit(input, sheet, meta, ctx, base, &mut out.findings, rows_below) {
             Resolved::Unit(u) => u,
-            Resolved::Outside => {
-                out.outside.push((input.display.clone(), sheet.to_string()));
+            Resolved::Outside(above) => {
+                out.outside.push(crate::observation::Outside {
+                    file: input.display.clone(),
+                    sheet: sheet.to_string(),
+                    above,
+                });
                 return None;
             }
             Resolved::No => return None,
@@ -954,7 +957,11 @@ fn ingest_rowwise(
     if let Some((township, _)) = village {
         let around = format!("{}{sheet}", input.display);
         if !names(&around, reg.unit(township)) && names_outside_scope(reg, input, sheet) {
-            out.outside.push((input.display.clone(), sheet.to_string()));
+            out.outside.push(crate::observation::Outside {
+                file: input.display.clone(),
+                sheet: sheet.to_string(),
+                above: None,
+            });
             return;
         }
     }
@@ -1415,8 +1422,9 @@ fn report_header_columns(
 enum Resolved {
     /// A unit of the registry.
     Unit(UnitIdx),
-    /// A unit outside `--scope`: left out without a finding.
-    Outside,
+    /// A unit outside `--scope`: left out without a finding; where it is
+    /// above the scope (its county's summary), that unit's name.
+    Outside(Option<String>),
     /// Unknown or not a reporting unit: a finding says so.
     No,
 }
@@ -1437,6 +1445,8 @@ fn resolve_unit(
     rows_below: Option<(&Grid<'_>, &Header)>,
 ) -> Resolved {
     let reg = ctx.registry;
+    // A text naming a unit outside the scope: above it or beside it.
+    let outside = |text: &str| Resolved::Outside(reg.above_scope(text).map(str::to_string));
     let found = |idx: UnitIdx, findings: &mut Vec<Finding>, cell: Option<CellRef>, text: &str| {
         if reg.unit(idx).level == Level::Village {
             let mut f = base(
@@ -1458,13 +1468,13 @@ fn resolve_unit(
     if let Some((text, cell)) = &meta.unit {
         return match reg.find_reporting_unit(text) {
             NameMatch::Found(idx) => found(idx, findings, Some(*cell), text).into(),
-            NameMatch::NotFound { .. } if reg.outside_scope(text) => Resolved::Outside,
+            NameMatch::NotFound { .. } if reg.outside_scope(text) => outside(text),
             // A village's own sheet of a workbook from outside `--scope`
             // (免疫-2026-03-南城镇.xlsx!东门社区): its 填报单位 is its village.
             NameMatch::NotFound { .. }
                 if reg.outside_village(text) && names_outside_scope(reg, input, sheet) =>
             {
-                Resolved::Outside
+                Resolved::Outside(None)
             }
             NameMatch::Assumed(idx) => {
                 // Counted, but never silently: a longer 填报单位 holding one
@@ -1508,7 +1518,7 @@ fn resolve_unit(
             return found(idx, findings, None, text).into();
         }
         if reg.outside_scope(text) {
-            return Resolved::Outside;
+            return outside(text);
         }
     }
     // The unit's name, alias or code alone in a cell above the header (南城镇卫生院
@@ -1585,7 +1595,7 @@ fn resolve_unit(
         return from_folder(idx, None, findings);
     }
     if reg.outside_scope(folder) {
-        return Resolved::Outside;
+        return outside(folder);
     }
     findings.push(base(Rule::UnknownUnit, Detail::ReporterMissing));
     Resolved::No

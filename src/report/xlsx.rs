@@ -626,6 +626,10 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
                 b.outside.len()
             )
         });
+        if let Some(said) = crate::message::left_above_scope(&b.outside, lang) {
+            read.push_str(lang.pick("，其中 ", "; "));
+            read.push_str(&said);
+        }
     }
     let periods: Vec<String> = input
         .aggs

@@ -1204,6 +1204,147 @@ fn a_scoped_run_has_the_whole_registrys_figures_of_its_units() {
     }
 }
 
+/// A return of a unit above `--scope` (西岭县's March summary, listing
+/// 北城镇 among its townships) is left out like every return from outside
+/// the scope (FORMS.md §6), but never silently: its figures of the scope's
+/// units are missing from the scoped quarter, so the terminal warns and
+/// names it, the workbook's 说明 says it, and a month whose only return of
+/// the scope was that summary is refused saying so (it was refused as if
+/// the month held nothing). The same from a store. A scope with no unit
+/// above it in the files (东湖区, no city summary) says nothing of it.
+#[test]
+fn a_summary_from_above_the_scope_is_left_out_and_said() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let d = Dir::new();
+    let consolidate = |period: &str, scope: &str, out: &str| {
+        let export = d.path(out);
+        let report = d.path(&format!("{out}.xlsx"));
+        util::phstats(
+            repo,
+            &[
+                "consolidate",
+                "sample-data/returns",
+                "--units",
+                "sample-data/units.csv",
+                "--period",
+                period,
+                "--scope",
+                scope,
+                "--export",
+                export.to_str().unwrap(),
+                "-o",
+                report.to_str().unwrap(),
+            ],
+        )
+    };
+    let summary = "西岭县_2026年3月_免疫_汇总.xls";
+    let o = consolidate("2026Q1", "北城镇", "q1");
+    let said = util::text(&o);
+    assert_eq!(o.status.code(), Some(0), "{said}");
+    let warned: Vec<&str> = said.lines().filter(|l| l.contains("上级单位")).collect();
+    assert_eq!(warned.len(), 1, "{said}");
+    assert!(
+        warned[0].starts_with("   警告 其中 3 份是上级单位（西岭县）的报表")
+            && warned[0].contains(summary)
+            && warned[0].contains("请以 --scope 西岭县 汇总"),
+        "{said}"
+    );
+    // The quarter has 北城镇's January and February, not the summary's
+    // March: what the warning says.
+    let o = util::phstats(
+        repo,
+        &[
+            "consolidate",
+            "sample-data/returns",
+            "--units",
+            "sample-data/units.csv",
+            "--period",
+            "2026Q1",
+            "--export",
+            d.path("whole").to_str().unwrap(),
+            "-o",
+            d.path("whole.xlsx").to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", util::text(&o));
+    let whole = util::aggregates(&d.path("whole/aggregates.csv"));
+    let scoped = util::aggregates(&d.path("q1/aggregates.csv"));
+    let key = |p: &str| {
+        (
+            p.to_string(),
+            "439902101000".to_string(),
+            "hepb1_due".to_string(),
+        )
+    };
+    let months = whole[&key("2026-01")] + whole[&key("2026-02")];
+    assert!(whole[&key("2026-03")] > 0.0);
+    assert_eq!(scoped[&key("2026Q1")], months);
+    use calamine::Reader;
+    let mut wb = calamine::open_workbook_auto(d.path("q1.xlsx")).unwrap();
+    let notes = wb.worksheet_range("说明").unwrap();
+    assert!(
+        notes
+            .rows()
+            .flatten()
+            .any(|c| matches!(c, calamine::Data::String(t)
+            if t.contains("其中 3 份是上级单位（西岭县）的报表") && t.contains(summary))),
+        "说明: {:?}",
+        notes.rows().collect::<Vec<_>>()
+    );
+    // March alone: the summary was the scope's only return of it.
+    let o = consolidate("2026-03", "北城镇", "m3");
+    let said = util::text(&o);
+    assert_eq!(o.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("没有2026年3月的报表")
+            && said.contains("3 份是上级单位（西岭县）的报表")
+            && said.contains("请以 --scope 西岭县 汇总"),
+        "{said}"
+    );
+    // 西岭县 itself reads its summary; 东湖区 has none above it.
+    for scope in ["西岭县", "东湖区"] {
+        let o = consolidate("2026Q1", scope, scope);
+        let said = util::text(&o);
+        assert_eq!(o.status.code(), Some(0), "{said}");
+        assert!(!said.contains("上级单位"), "{scope}: {said}");
+    }
+    // From a store, the same.
+    let o = util::phstats(
+        repo,
+        &[
+            "ingest",
+            "sample-data/returns",
+            "--units",
+            "sample-data/units.csv",
+            "--store",
+            d.path("db").to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert!(o.status.code().unwrap() < 2, "{}", util::text(&o));
+    let o = util::phstats(
+        repo,
+        &[
+            "report",
+            "--store",
+            d.path("db").to_str().unwrap(),
+            "--scope",
+            "北城镇",
+            "--period",
+            "2026Q1",
+            "-o",
+            d.path("s.xlsx").to_str().unwrap(),
+        ],
+    );
+    let said = util::text(&o);
+    assert_eq!(o.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("   警告 其中 3 份是上级单位（西岭县）的报表") && said.contains(summary),
+        "{said}"
+    );
+}
+
 /// A township's own report (`--scope` a township): its charts have no
 /// county above it and draw the township itself; the workbook used to fail
 /// with "Chart must contain at least one series".
