@@ -269,11 +269,36 @@ impl<'a> Board<'a> {
         }
     }
 
-    fn names(&self, units: &[UnitIdx], max: usize, lang: Lang) -> String {
-        let mut s: Vec<&str> = units
+    /// The names of `units`, at most `max` of them; in a period of several
+    /// months, each with its months of `months` ([`Tally::missing_in`],
+    /// [`Tally::late_in`]): `东城街道（10月、12月）`.
+    fn names(
+        &self,
+        units: &[UnitIdx],
+        months: &[(UnitIdx, Month)],
+        max: usize,
+        lang: Lang,
+    ) -> String {
+        let (lo, hi) = self.period.bounds();
+        let label = |m: Month| match lang {
+            Lang::Zh if lo.year() == hi.year() => format!("{}月", m.month()),
+            _ => month_label(m, lang),
+        };
+        let mut s: Vec<String> = units
             .iter()
             .take(max)
-            .map(|&u| self.registry.unit(u).name.as_str())
+            .map(|&u| {
+                let name = &self.registry.unit(u).name;
+                let ms = Tally::months_of(months, u);
+                if lo == hi || ms.is_empty() {
+                    return name.clone();
+                }
+                let ms: Vec<String> = ms.into_iter().map(label).collect();
+                match lang {
+                    Lang::Zh => format!("{name}（{}）", ms.join("、")),
+                    Lang::En => format!("{name} ({})", ms.join(", ")),
+                }
+            })
             .collect();
         let more = units.len().saturating_sub(max);
         let sep = lang.pick("、", ", ");
@@ -339,7 +364,7 @@ impl<'a> Board<'a> {
                 t.reported,
                 percent(t.rate()),
                 percent(t.timeliness()),
-                self.names(&t.missing_units, 8, lang)
+                self.names(&t.missing_units, &t.missing_in, 8, lang)
             );
         }
         for (f, t) in self.forms.iter().filter(|(_, t)| t.late > 0) {
@@ -349,14 +374,14 @@ impl<'a> Board<'a> {
                     "逾期（{}）{} 份：{}",
                     self.schemas.form(*f).short_in(lang),
                     t.late,
-                    self.names(&t.late_units, 8, lang)
+                    self.names(&t.late_units, &t.late_in, 8, lang)
                 ),
                 Lang::En => writeln!(
                     out,
                     "Late ({}): {}: {}",
                     self.schemas.form(*f).short_in(lang),
                     t.late,
-                    self.names(&t.late_units, 8, lang)
+                    self.names(&t.late_units, &t.late_in, 8, lang)
                 ),
             };
         }
@@ -511,7 +536,7 @@ impl<'a> Board<'a> {
                 rp = percent(t.rate()),
                 tp = percent(t.timeliness()),
                 late = t.late,
-                missing = esc(&self.names(&t.missing_units, usize::MAX, lang)),
+                missing = esc(&self.names(&t.missing_units, &t.missing_in, usize::MAX, lang)),
             );
         }
         let _ = write!(h, "</tbody></table>");

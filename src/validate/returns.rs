@@ -69,6 +69,10 @@ pub struct Tally {
     pub missing_units: Vec<UnitIdx>,
     /// Units late in some month, each once, in registry order.
     pub late_units: Vec<UnitIdx>,
+    /// Each unit's missing months, by unit then month.
+    pub missing_in: Vec<(UnitIdx, Month)>,
+    /// Each unit's late months, by unit then month.
+    pub late_in: Vec<(UnitIdx, Month)>,
 }
 
 impl Tally {
@@ -95,12 +99,30 @@ impl Tally {
             t.late += c.late.len();
             t.missing_units.extend(&c.missing);
             t.late_units.extend(&c.late);
+            t.missing_in.extend(c.missing.iter().map(|&u| (u, c.month)));
+            t.late_in.extend(c.late.iter().map(|&u| (u, c.month)));
         }
         for v in [&mut t.missing_units, &mut t.late_units] {
             v.sort_unstable();
             v.dedup();
         }
+        for v in [&mut t.missing_in, &mut t.late_in] {
+            v.sort_unstable();
+            v.dedup();
+        }
         t
+    }
+
+    /// The months of `unit` in `list` ([`Tally::missing_in`] or
+    /// [`Tally::late_in`]), in order.
+    #[must_use]
+    pub fn months_of(list: &[(UnitIdx, Month)], unit: UnitIdx) -> Vec<Month> {
+        let from = list.partition_point(|&(u, _)| u < unit);
+        list[from..]
+            .iter()
+            .take_while(|&&(u, _)| u == unit)
+            .map(|&(_, m)| m)
+            .collect()
     }
 
     /// 上报率, in percent.

@@ -214,3 +214,75 @@ fn the_board_of_one_township() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+/// A quarter's board names each missing or late unit with its months: a
+/// quarter summed its months' units into one list, and `逾期 200 份：东城街道、…`
+/// did not say which of the three months a township was late in. February
+/// as above; in March only 城东街道 sends 家医, received on 20 April (after
+/// the deadline), and nobody sends 慢病.
+#[test]
+fn a_quarters_board_names_each_units_months() {
+    let d = Dir::new();
+    month(&d);
+    util::family(
+        &d,
+        "c/城东街道202603.xlsx",
+        "城东街道",
+        3,
+        &[("东门社区", 1000.0, 410.0), ("新村", 500.0, 300.0)],
+    );
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "ingest",
+            "c",
+            "--units",
+            "units.csv",
+            "--store",
+            "db",
+            "--received",
+            "2026-04-20",
+        ],
+    );
+    assert!(out.status.code().unwrap() < 2, "{}", text(&out));
+    let out = util::phstats(
+        d.tmp.path(),
+        &["status", "--store", "db", "--period", "2026Q1"],
+    );
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let line = |short: &str| {
+        said.lines()
+            .find(|l| l.starts_with(short))
+            .unwrap_or_else(|| panic!("no line {short}: {said}"))
+            .to_string()
+    };
+    assert!(line("家医签约").ends_with("  新民镇（3月）"), "{said}");
+    assert!(
+        line("慢病管理").ends_with("  城东街道（3月）、新民镇（2月、3月）"),
+        "{said}"
+    );
+    assert_eq!(
+        line("逾期（家医签约）"),
+        "逾期（家医签约）2 份：城东街道（3月）、新民镇（2月）"
+    );
+    // A month's board names the units alone.
+    let out = util::phstats(
+        d.tmp.path(),
+        &["status", "--store", "db", "--period", "2026-03"],
+    );
+    let said = text(&out);
+    assert!(said.contains("逾期（家医签约）1 份：城东街道\n"), "{said}");
+    // In English, the months as 2026-03.
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "status", "--store", "db", "--period", "2026Q1", "--lang", "en",
+        ],
+    );
+    let said = text(&out);
+    assert!(
+        said.contains("城东街道 (2026-03), 新民镇 (2026-02, 2026-03)"),
+        "{said}"
+    );
+}
