@@ -2,6 +2,7 @@
 //! one rayon task returning its own returns, observations and findings; they
 //! are concatenated once. Nothing outside this module sees a calamine type.
 
+mod biff;
 pub mod cells;
 pub mod grid;
 pub mod header;

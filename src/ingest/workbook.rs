@@ -243,6 +243,9 @@ pub fn open(path: &Path) -> Result<Book, Unreadable> {
         if is_encrypted_package(&bytes) {
             return Err(Unreadable::Encrypted);
         }
+        // calamine builds every sheet as it opens the file, as large as
+        // the file says: what the format rules out is refused first.
+        super::biff::check(&bytes)?;
         let wb: Xls<_> = guarded(|| {
             Xls::new(Cursor::new(bytes)).map_err(|e| {
                 let msg = e.to_string();

@@ -58,6 +58,14 @@ fn hostile_batch(d: &Dir) {
         d.path("in/encrypted.xlsx"),
     )
     .unwrap();
+    // An .xls whose damage puts a cell at column 60,000: calamine would
+    // build its sheet as a grid of 750 million cells (24 GB, the process
+    // aborted). Found by mutating the sample's returns.
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/far-column.xls"),
+        d.path("in/far_column.xls"),
+    )
+    .unwrap();
     std::fs::write(
         d.path("in/html.xls"),
         "<html><body><table><tr><td>新村</td><td>40</td></tr></table></body></html>",
@@ -251,6 +259,7 @@ fn hostile_files_are_findings_and_the_batch_goes_on() {
         ("random_zip.xlsx", "已损坏"),
         ("truncated.xlsx", "已损坏"),
         ("encrypted.xlsx", "密码"),
+        ("far_column.xls", ".xls 文件已损坏"),
         ("html.xls", "网页（HTML）"),
         ("csv.xls", "CSV"),
     ] {
