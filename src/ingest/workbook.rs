@@ -6,7 +6,8 @@
 //! below, never by what the file claims. They are checked before calamine
 //! is handed anything (the file's size, and each part of an .xlsx package
 //! as its central directory declares it; the zip reader refuses to inflate
-//! a part past its declared size, so the declaration is a bound), and
+//! a part past its declared size, so the declaration is a bound; of an
+//! .xls, what calamine would build as it opens it, `ingest::biff`), and
 //! while the sheet's XML streams (cells, rows × columns, characters in a
 //! cell), never after it has all been collected. A workbook past a limit
 //! is one `unreadable_file` finding saying which limit and by how much; the
