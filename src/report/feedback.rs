@@ -286,6 +286,47 @@ type Region = ((u32, u32), (u32, u32));
 /// Merged regions of a submitted sheet.
 type Merged = Vec<Region>;
 
+/// The most cells one merged region of a submitted sheet may span and be
+/// merged again: the writer fills every cell of a merge, and a damaged or
+/// hand-made file's `A200:XFD1048576` (17 billion cells) ran `check
+/// --feedback` out of memory. A real return's widest merge is its title
+/// (one row of a few dozen columns) or a group label down its rows.
+const MAX_MERGE_CELLS: u64 = 10_000;
+
+/// The most cells all the merges of one sheet may span.
+const MAX_MERGED_CELLS: u64 = 100_000;
+
+/// A real return has a few dozen merges; a file with thousands is not
+/// reproduced merge by merge.
+const MAX_MERGES: usize = 2_000;
+
+/// The submitted merges that are reproduced: well formed (first cell
+/// before last), each within [`MAX_MERGE_CELLS`], all within
+/// [`MAX_MERGED_CELLS`] in the order the file lists them, and none where
+/// the file has more than [`MAX_MERGES`]. The others are left unmerged:
+/// their cells are still written as read.
+fn reproducible(merged: &[Region]) -> Vec<Region> {
+    if merged.len() > MAX_MERGES {
+        return Vec::new();
+    }
+    let mut total = 0u64;
+    merged
+        .iter()
+        .copied()
+        .filter(|&((r1, c1), (r2, c2))| {
+            if r2 < r1 || c2 < c1 {
+                return false;
+            }
+            let area = u64::from(r2 - r1 + 1) * u64::from(c2 - c1 + 1);
+            if area > MAX_MERGE_CELLS || total + area > MAX_MERGED_CELLS {
+                return false;
+            }
+            total += area;
+            true
+        })
+        .collect()
+}
+
 /// Where a submitted sheet was reproduced.
 struct Copy {
     file: String,
@@ -567,10 +608,8 @@ fn reproduce(
     // Regions merged, and whether their text went into the merge.
     let mut applied: Vec<(Region, bool)> = Vec::new();
     let blank = Format::new();
-    // A real return has a few dozen merges; a file with thousands is not
-    // reproduced merge by merge.
-    let merged: &[_] = if merged.len() > 2_000 { &[] } else { merged };
-    for &((r1, c1), (r2, c2)) in merged {
+    let merged = reproducible(merged);
+    for &((r1, c1), (r2, c2)) in &merged {
         let inside = |c: &CellRef| (r1..=r2).contains(&c.row) && (c1..=c2).contains(&c.col);
         let (Ok(c1w), Ok(c2w)) = (u16::try_from(c1), u16::try_from(c2)) else {
             continue;
@@ -690,7 +729,7 @@ fn reproduce(
     // Every written column, the ones only a title reaches at the default
     // width.
     widths.resize(max_col.min(200) as usize + 1, 8.43);
-    print_as_submitted(ws, header.as_ref(), merged, &widths, lang)
+    print_as_submitted(ws, header.as_ref(), &merged, &widths, lang)
 }
 
 /// Prints a reproduced sheet as [`super::print`] prints every sheet: on A4
@@ -819,6 +858,26 @@ fn write_value(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_merges_a_sheet_could_hold_are_reproduced() {
+        let title = ((0, 0), (0, 11));
+        let group = ((2, 8), (2, 10));
+        // Backwards, past the one-merge bound, and past the sheet's bound
+        // once 10 merges of 10,000 cells are in.
+        let backwards = ((4, 3), (2, 1));
+        let huge = ((199, 0), (1_048_575, 16_383));
+        let block = |k: u32| ((1_000 + 100 * k, 0), (1_099 + 100 * k, 99));
+        let mut merged = vec![title, backwards, huge, group];
+        merged.extend((0..11).map(block));
+        let kept = reproducible(&merged);
+        let mut want = vec![title, group];
+        want.extend((0..9).map(block));
+        assert_eq!(kept, want);
+        // Thousands of merges: none reproduced merge by merge.
+        assert!(reproducible(&vec![title; MAX_MERGES + 1]).is_empty());
+        assert_eq!(reproducible(&vec![title; MAX_MERGES]).len(), MAX_MERGES);
+    }
 
     #[test]
     fn sheet_names_are_valid_and_unique() {

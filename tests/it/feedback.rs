@@ -416,3 +416,64 @@ fn a_damaged_original_is_named_and_the_feedback_goes_on_without_it() {
     );
     assert_eq!(export("repaired"), before);
 }
+
+/// A return whose sheet says it merges `A200:XFD1048576` (17 billion
+/// cells; a damaged or hand-made file) and `A6:AM9000` (351,000): the
+/// writer fills every cell of a merge, and `check --feedback` ran out of
+/// memory on the first. Both are left unmerged, the return's own merges
+/// (its header's groups) are reproduced, and the feedback is written.
+#[test]
+fn a_merge_no_sheet_could_hold_is_not_reproduced() {
+    let d = Dir::new();
+    let file = d.path("in/新民镇_家医.xlsx");
+    util::write_return(
+        &file,
+        "family_doctor",
+        "新民镇",
+        Some("2026-01"),
+        &[(
+            "新村",
+            vec![("resident_pop", V::N(100.0)), ("signed", V::N(120.0))],
+        )],
+        None,
+    );
+    util::patch_xlsx(&file, |name, text| {
+        if !name.starts_with("xl/worksheets/sheet") {
+            return text;
+        }
+        // Before the return's own 19 (its two-row header's groups).
+        let ours = r#"<mergeCell ref="A200:XFD1048576"/><mergeCell ref="A6:AM9000"/>"#;
+        assert!(text.contains(r#"<mergeCells count="19">"#), "{text}");
+        text.replacen(
+            r#"<mergeCells count="19">"#,
+            &format!(r#"<mergeCells count="21">{ours}"#),
+            1,
+        )
+    });
+    let out = util::run_in(&d, "check", &["--feedback", "fb"]);
+    assert_eq!(out.status.code(), Some(1), "{}", util::text(&out));
+    let made = d.path("fb/新民镇_2026年1月_退回修改.xlsx");
+    let bytes = std::fs::read(&made).unwrap_or_else(|e| panic!("{e}: {}", util::text(&out)));
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut refs = Vec::new();
+    for i in 0..zin.len() {
+        let mut entry = zin.by_index(i).unwrap();
+        if !entry.name().unwrap().starts_with("xl/worksheets/sheet") {
+            continue;
+        }
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut xml).unwrap();
+        refs.extend(
+            xml.split("<mergeCell ref=\"")
+                .skip(1)
+                .map(|s| s[..s.find('"').unwrap()].to_string()),
+        );
+    }
+    for own in ["I3:K3", "AJ3:AL3", "A3:A4"] {
+        assert!(refs.iter().any(|r| r == own), "{own}: {refs:?}");
+    }
+    assert!(
+        !refs.iter().any(|r| r.contains("XFD") || r == "A6:AM9000"),
+        "{refs:?}"
+    );
+}
