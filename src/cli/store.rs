@@ -789,26 +789,20 @@ fn in_force_batch(
     // unit missing from the registry.
     let mut outside = Vec::new();
     if let Some(full) = scoped_from {
-        // The units above the scope, whose summaries list its units.
-        let above: Vec<crate::registry::UnitIdx> = registry
-            .units
-            .iter()
-            .find(|u| u.parent.is_none())
-            .and_then(|root| full.by_code(root.code))
-            .map(|root| full.ancestors_and_self(root).skip(1).collect())
-            .unwrap_or_default();
         live.retain(|s| {
-            let code = s.unit_code.map(crate::registry::UnitCode);
-            let Some(unit) = code
-                .filter(|&c| registry.by_code(c).is_none())
-                .and_then(|c| full.by_code(c))
+            let Some(code) = s
+                .unit_code
+                .map(crate::registry::UnitCode)
+                .filter(|&c| registry.by_code(c).is_none() && full.by_code(c).is_some())
             else {
                 return true;
             };
+            // A unit above the scope (its county's summary) is told by its
+            // code, as a file's text tells it.
             outside.push(crate::observation::Outside {
                 file: s.file.clone(),
                 sheet: s.sheet.clone(),
-                above: above.contains(&unit).then(|| full.unit(unit).name.clone()),
+                above: registry.above_scope(&code.to_string()).map(str::to_string),
             });
             false
         });
