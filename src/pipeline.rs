@@ -328,10 +328,9 @@ pub fn run_batch(
                 period: p,
                 label: p.label_zh(),
                 held: describe_months(&held),
-                above: batch
-                    .outside
-                    .iter()
-                    .filter(|o| o.above.is_some())
+                above: crate::observation::Outside::above(&batch.outside)
+                    .0
+                    .into_iter()
                     .cloned()
                     .collect(),
             })
