@@ -677,10 +677,14 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
         lang.pick("汇总说明", "About this report"),
         &fmt.title,
     )?;
+    // Each line's text across the list's columns, wrapped, its row as tall
+    // as its lines: a scope's note on the summaries above it ran past the
+    // table's edge and off the printed page.
+    let widths = [40.0, 60.0, 16.0, 16.0, 16.0, 16.0];
     let mut row = 2;
     for (k, v) in &lines {
         ws.text(row, 0, *k, &fmt.header)?;
-        ws.text(row, 1, v, &fmt.text)?;
+        super::print::note(ws, row, &widths, &[(1, 5)], 0, v, &fmt.text)?;
         row += 1;
     }
     row += 1;
@@ -750,7 +754,7 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
         row.saturating_sub(1).max(first_list_row),
         5,
     )?;
-    super::print::table(ws, 0, &[40.0, 60.0, 16.0, 16.0, 16.0, 16.0], 0, &[], lang)?;
+    super::print::table(ws, 0, &widths, 0, &[], lang)?;
     sheet.finish()
 }
 
