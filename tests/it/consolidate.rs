@@ -1094,30 +1094,40 @@ fn a_report_is_named_for_its_period_and_replaced_only_with_force() {
 /// workbook of a sheet a village (南城镇 is 东湖区's) whose villages share a
 /// name with 北城镇's were read as 北城镇's: 989 of its 6,925 aggregates were
 /// wrong, and the others' sheets were `unknown_unit` errors.
+/// `consolidate` of the committed sample for `period`, scoped to `scope`
+/// where there is one, exporting to `out/` and writing `out.xlsx` in `d`.
+fn consolidate_sample(
+    d: &Dir,
+    period: &str,
+    scope: Option<&str>,
+    out: &str,
+) -> std::process::Output {
+    let export = d.path(out);
+    let report = d.path(&format!("{out}.xlsx"));
+    let mut args = vec![
+        "consolidate",
+        "sample-data/returns",
+        "--units",
+        "sample-data/units.csv",
+        "--period",
+        period,
+        "--export",
+        export.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+    ];
+    if let Some(s) = scope {
+        args.extend(["--scope", s]);
+    }
+    util::phstats(Path::new(env!("CARGO_MANIFEST_DIR")), &args)
+}
+
 #[test]
 fn a_scoped_run_has_the_whole_registrys_figures_of_its_units() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let d = Dir::new();
     let run = |scope: Option<&str>, out: &str| {
-        let export = d.path(out);
-        let report = d.path(&format!("{out}.xlsx"));
-        let mut args = vec![
-            "consolidate",
-            "sample-data/returns",
-            "--units",
-            "sample-data/units.csv",
-            "--period",
-            "2026Q1",
-            "--export",
-            export.to_str().unwrap(),
-            "-o",
-            report.to_str().unwrap(),
-            "-q",
-        ];
-        if let Some(s) = scope {
-            args.extend(["--scope", s]);
-        }
-        let o = util::phstats(repo, &args);
+        let o = consolidate_sample(&d, "2026Q1", scope, out);
         assert!(
             o.status.code().unwrap() < 2,
             "{scope:?}: {}",
@@ -1217,25 +1227,7 @@ fn a_summary_from_above_the_scope_is_left_out_and_said() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let d = Dir::new();
     let consolidate = |period: &str, scope: &str, out: &str| {
-        let export = d.path(out);
-        let report = d.path(&format!("{out}.xlsx"));
-        util::phstats(
-            repo,
-            &[
-                "consolidate",
-                "sample-data/returns",
-                "--units",
-                "sample-data/units.csv",
-                "--period",
-                period,
-                "--scope",
-                scope,
-                "--export",
-                export.to_str().unwrap(),
-                "-o",
-                report.to_str().unwrap(),
-            ],
-        )
+        consolidate_sample(&d, period, Some(scope).filter(|s| !s.is_empty()), out)
     };
     let summary = "西岭县_2026年3月_免疫_汇总.xls";
     let o = consolidate("2026Q1", "北城镇", "q1");
@@ -1251,22 +1243,7 @@ fn a_summary_from_above_the_scope_is_left_out_and_said() {
     );
     // The quarter has 北城镇's January and February, not the summary's
     // March: what the warning says.
-    let o = util::phstats(
-        repo,
-        &[
-            "consolidate",
-            "sample-data/returns",
-            "--units",
-            "sample-data/units.csv",
-            "--period",
-            "2026Q1",
-            "--export",
-            d.path("whole").to_str().unwrap(),
-            "-o",
-            d.path("whole.xlsx").to_str().unwrap(),
-            "-q",
-        ],
-    );
+    let o = consolidate("2026Q1", "", "whole");
     assert_eq!(o.status.code(), Some(0), "{}", util::text(&o));
     let whole = util::aggregates(&d.path("whole/aggregates.csv"));
     let scoped = util::aggregates(&d.path("q1/aggregates.csv"));
