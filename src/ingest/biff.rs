@@ -3,7 +3,7 @@
 //! calamine reads an .xls whole when it opens it: the compound file's
 //! sector chains, then every sheet's cells into a grid as wide as the
 //! cells' rows × columns. Each of those follows what the file says, and a
-//! damaged file can say anything: a cell at column 60,000 made a 18 KB file
+//! damaged file can say anything: a cell at column 60,000 made an 18 KB file
 //! a grid of 750 million cells (a 24 GB allocation, the process killed, the
 //! batch lost); a sector chain that loops back grows without end. A
 //! failed allocation aborts the process, so no guard around the call can
@@ -236,21 +236,15 @@ fn workbook_stream(bytes: &[u8]) -> Walk {
             // The mini stream's sectors of 64 bytes; one past the mini
             // stream calamine reads from wherever its reader stands: not
             // followed here. Its length is under 4,096 bytes either way.
-            let mini = Sectors {
-                data: &ministream,
-                size: 64,
-                maxid: sectors.maxid.saturating_mul(8),
-            };
+            let mini_max = sectors.maxid.saturating_mul(8) as usize;
             let mut out = Vec::new();
             let mut id = start;
             let mut steps = 0usize;
             while id != ENDOFCHAIN && out.len() < len {
                 steps += 1;
                 let at = id as usize * 64;
-                let (Some(sector), true) = (
-                    ministream.get(at..at + 64),
-                    steps <= mini.maxid as usize + 1,
-                ) else {
+                let (Some(sector), true) = (ministream.get(at..at + 64), steps <= mini_max + 1)
+                else {
                     return Walk::LeftToReader;
                 };
                 out.extend_from_slice(&sector[..64.min(len - out.len())]);
@@ -492,6 +486,28 @@ mod tests {
         assert_eq!(sectors.chain(0, &loops, 700).unwrap().unwrap().len(), 700);
         // A sector past the file is the reader's own error.
         assert!(sectors.chain(9, &ends, usize::MAX).unwrap().is_none());
+    }
+
+    /// A real return whose directory chain is made to point back at itself:
+    /// calamine would read that sector again and again, growing without
+    /// end; refused as damage.
+    #[test]
+    fn a_real_xls_whose_directory_chain_loops_is_refused() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-data/returns/2026-01/东城街道_2026年1月_家医签约.xls");
+        let mut bytes = std::fs::read(path).unwrap();
+        assert!(check(&bytes).is_ok());
+        let size = 512;
+        let dir_start = u32_at(&bytes, 48).unwrap() as usize;
+        let first_fat = u32_at(&bytes, 76).unwrap() as usize;
+        assert!(dir_start < size / 4, "the entry is in the first FAT sector");
+        let at = (first_fat + 1) * size + 4 * dir_start;
+        bytes[at..at + 4].copy_from_slice(&(dir_start as u32).to_le_bytes());
+        let e = check(&bytes).unwrap_err();
+        assert!(
+            matches!(e, Unreadable::DamagedXls(ref why) if why.contains("loops")),
+            "{e:?}"
+        );
     }
 
     /// The committed sample's .xls returns (saved by a spreadsheet
