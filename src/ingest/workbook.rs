@@ -188,6 +188,7 @@ fn check_package(bytes: &[u8]) -> Result<(), Unreadable> {
         };
         let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
         let (name, size, packed) = (name.as_str(), part.size(), part.compressed_size());
+        drop(part);
         let max = if name.to_ascii_lowercase().ends_with("sharedstrings.xml") {
             (Limit::SharedStringsBytes, MAX_SHARED_STRINGS_BYTES)
         } else {
@@ -195,6 +196,9 @@ fn check_package(bytes: &[u8]) -> Result<(), Unreadable> {
         };
         if size > max.1 {
             return Err(over(max.0, Some(name), size, max.1));
+        }
+        if max.0 == Limit::SharedStringsBytes {
+            shared_strings_count(&mut zip, i)?;
         }
         if size > RATIO_FLOOR_BYTES && size / packed.max(1) > MAX_COMPRESSION_RATIO {
             return Err(over(
@@ -210,6 +214,62 @@ fn check_package(bytes: &[u8]) -> Result<(), Unreadable> {
         return Err(over(Limit::PackageBytes, None, total, MAX_PACKAGE_BYTES));
     }
     Ok(())
+}
+
+/// The most strings a shared-strings part may say it holds
+/// (`<sst uniqueCount>`): calamine reserves room for that many as it
+/// opens the workbook, whatever the part holds, and `uniqueCount=
+/// "999999999999"` asked for 24 TB (an address-space limit, or Windows,
+/// which does not promise memory it has not got, aborts the process).
+/// The largest part read ([`MAX_SHARED_STRINGS_BYTES`]) holds at most 1.7
+/// million; a writer that counts every use of a string instead stays far
+/// below this too.
+pub const MAX_SHARED_STRINGS: u64 = 16_000_000;
+
+/// Refuses a shared-strings part (`index` in `zip`) whose `<sst>` says it
+/// holds more than [`MAX_SHARED_STRINGS`] strings; only its opening is
+/// inflated. One that cannot be read is left to calamine.
+fn shared_strings_count(
+    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    index: usize,
+) -> Result<(), Unreadable> {
+    let Ok(part) = zip.by_index(index) else {
+        return Ok(());
+    };
+    let mut head = Vec::new();
+    if part.take(4096).read_to_end(&mut head).is_err() {
+        return Ok(());
+    }
+    let head = String::from_utf8_lossy(&head);
+    // The first element named `sst` (with or without a prefix), and its
+    // uniqueCount as calamine reads it: digits, else nothing reserved.
+    let Some(tag) = head
+        .split('<')
+        .map(|t| t.split('>').next().unwrap_or(""))
+        .find(|t| {
+            let name = t
+                .split(|c: char| c.is_whitespace() || c == '/')
+                .next()
+                .unwrap_or("");
+            name.rsplit(':').next() == Some("sst")
+        })
+    else {
+        return Ok(());
+    };
+    let Some(value) = tag
+        .split("uniqueCount=")
+        .nth(1)
+        .and_then(|v| v.get(1..))
+        .map(|v| v.split(['"', '\'']).next().unwrap_or(""))
+    else {
+        return Ok(());
+    };
+    match value.parse::<u64>() {
+        Ok(n) if n > MAX_SHARED_STRINGS => Err(Unreadable::DamagedXlsx(format!(
+            "its shared strings say they are {n}, more than any workbook holds"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Opens the workbook at `path`.
@@ -457,6 +517,46 @@ fn read_xlsx(wb: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Sheet, Unread
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A package of one part, `xl/sharedStrings.xml`, of `xml`.
+    fn strings_package(xml: &str) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        z.start_file(
+            "xl/sharedStrings.xml",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        z.write_all(xml.as_bytes()).unwrap();
+        z.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn shared_strings_that_claim_more_than_any_workbook_holds_are_refused() {
+        let sst = |open: &str| format!(r#"<?xml version="1.0"?>{open}<si><t>新村</t></si></sst>"#);
+        let fine = [
+            r#"<sst xmlns="x" count="9" uniqueCount="1">"#,
+            // A writer that counts every use, and one that writes no count.
+            r#"<sst count="3000000" uniqueCount="3000000">"#,
+            r#"<sst xmlns="x">"#,
+            // What calamine does not read as a number reserves nothing.
+            r#"<sst uniqueCount="1e9">"#,
+            r#"<sst uniqueCount="-1">"#,
+        ];
+        for open in fine {
+            assert!(
+                check_package(&strings_package(&sst(open))).is_ok(),
+                "{open}"
+            );
+        }
+        for open in [
+            r#"<sst uniqueCount="999999999999">"#,
+            r#"<x:sst xmlns:x="x" count="1" uniqueCount='4294967295'>"#,
+        ] {
+            let e = check_package(&strings_package(&sst(open))).unwrap_err();
+            assert!(matches!(e, Unreadable::DamagedXlsx(_)), "{open}: {e:?}");
+        }
+    }
 
     #[test]
     fn encrypted_package_is_recognised_by_its_stream_name() {

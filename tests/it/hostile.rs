@@ -53,6 +53,18 @@ fn hostile_batch(d: &Dir) {
     std::fs::write(d.path("in/random_zip.xlsx"), zipish).unwrap();
     let good = std::fs::read(d.path("in/good.xlsx")).unwrap();
     std::fs::write(d.path("in/truncated.xlsx"), &good[..good.len() / 2]).unwrap();
+    // A package whose shared strings say they are 999,999,999,999: calamine
+    // reserved room for them as it opened the file (24 TB; aborted under an
+    // address-space limit, or on Windows).
+    std::fs::copy(d.path("in/good.xlsx"), d.path("in/strings.xlsx")).unwrap();
+    util::patch_xlsx(&d.path("in/strings.xlsx"), |name, text| {
+        if name != "xl/sharedStrings.xml" {
+            return text;
+        }
+        let at = text.find("uniqueCount=\"").expect("a uniqueCount") + 13;
+        let end = at + text[at..].find('"').unwrap();
+        format!("{}999999999999{}", &text[..at], &text[end..])
+    });
     std::fs::copy(
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/encrypted.xlsx"),
         d.path("in/encrypted.xlsx"),
@@ -258,6 +270,7 @@ fn hostile_files_are_findings_and_the_batch_goes_on() {
         ("random.xlsx", "不是 Excel 工作簿"),
         ("random_zip.xlsx", "已损坏"),
         ("truncated.xlsx", "已损坏"),
+        ("strings.xlsx", "xlsx 文件已损坏"),
         ("encrypted.xlsx", "密码"),
         ("far_column.xls", ".xls 文件已损坏"),
         ("html.xls", "网页（HTML）"),
