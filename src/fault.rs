@@ -9,6 +9,14 @@ use std::cell::{Cell, RefCell};
 
 use crate::message::Lang;
 
+/// Store tables being decoded now, on any thread: polars decodes a part
+/// on its own pool's threads, where a panic on damaged bytes (a length a
+/// flipped byte made wrong) happens away from the reading thread.
+static STORE_READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Where the table reader last panicked on damaged bytes, on any thread.
+static TABLE_PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
 thread_local! {
     /// Set while calamine runs on a file's bytes.
     static IN_READER: Cell<bool> = const { Cell::new(false) };
@@ -25,6 +33,36 @@ pub fn in_reader<T>(call: impl FnOnce() -> T) -> T {
     let out = call();
     IN_READER.with(|g| g.set(before));
     out
+}
+
+/// Decodes a store table (`call`): a panic of the table reader (a polars
+/// crate) during it, on this thread or on polars' pool, is the table's
+/// damage, returned as `Err` with where it happened, never reported as a
+/// bug of phstats. A panic in phstats' own code during it still is one.
+///
+/// # Errors
+/// The reader panicked on the table's bytes.
+pub fn reading_table<T>(call: impl FnOnce() -> T) -> Result<T, String> {
+    use std::sync::atomic::Ordering;
+    STORE_READS.fetch_add(1, Ordering::SeqCst);
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call));
+    STORE_READS.fetch_sub(1, Ordering::SeqCst);
+    out.map_err(|_| {
+        std::mem::take(
+            &mut *TABLE_PANIC
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    })
+}
+
+/// Whether a panic at `file` (a source path) is the table reader's while
+/// a store table is being decoded.
+fn in_table_reader(file: &str) -> bool {
+    STORE_READS.load(std::sync::atomic::Ordering::SeqCst) > 0
+        && file
+            .split(['/', '\\'])
+            .any(|part| part.starts_with("polars-"))
 }
 
 /// Where the reader's last panic on this thread happened (empty if unknown).
@@ -60,6 +98,12 @@ pub fn install_hook(lang: Lang) {
             .unwrap_or_default();
         if IN_READER.with(Cell::get) {
             READER_PANIC.with(|p| *p.borrow_mut() = format!(" at {at}"));
+            return;
+        }
+        if info.location().is_some_and(|l| in_table_reader(l.file())) {
+            *TABLE_PANIC
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
             return;
         }
         let what = info

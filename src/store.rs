@@ -1439,22 +1439,40 @@ fn part_generation(p: &Path) -> Option<u64> {
 /// A table without one of its columns (when it has it), left undecoded.
 fn read_parquet_without(path: &Path, column: &str) -> Result<DataFrame, StoreError> {
     let file = std::fs::File::open(path).map_err(io_err(path, Access::Read))?;
-    let mut reader = ParquetReader::new(file);
-    let schema = reader.schema().map_err(table_err(path))?;
-    let keep: Vec<PlSmallStr> = schema
-        .iter_names()
-        .filter(|n| n.as_str() != column)
-        .cloned()
-        .collect();
-    reader
-        .with_columns(Some(keep.iter().map(|n| n.to_string()).collect()))
-        .finish()
-        .map_err(table_err(path))
+    decoded(path, || {
+        let mut reader = ParquetReader::new(file);
+        let schema = reader.schema()?;
+        let keep: Vec<PlSmallStr> = schema
+            .iter_names()
+            .filter(|n| n.as_str() != column)
+            .cloned()
+            .collect();
+        reader
+            .with_columns(Some(keep.iter().map(|n| n.to_string()).collect()))
+            .finish()
+    })
 }
 
 fn read_parquet(path: &Path) -> Result<DataFrame, StoreError> {
     let file = std::fs::File::open(path).map_err(io_err(path, Access::Read))?;
-    ParquetReader::new(file).finish().map_err(table_err(path))
+    decoded(path, || ParquetReader::new(file).finish())
+}
+
+/// A store table decoded by `read`: an error of the reader, or its panic on
+/// damaged bytes (a flipped byte in a part made polars assert on a length,
+/// and every report exited 101 as a bug of phstats), is the table's
+/// [`StoreError::Table`], naming it.
+fn decoded(
+    path: &Path,
+    read: impl FnOnce() -> PolarsResult<DataFrame>,
+) -> Result<DataFrame, StoreError> {
+    match crate::fault::reading_table(read) {
+        Ok(read) => read.map_err(table_err(path)),
+        Err(at) => Err(StoreError::Table {
+            path: path.display().to_string(),
+            reason: format!("the table reader failed on its bytes at {at}"),
+        }),
+    }
 }
 
 fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), StoreError> {

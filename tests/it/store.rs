@@ -2804,3 +2804,49 @@ fn a_report_reads_the_months_before_its_period_as_their_returns_say() {
     util::ingest_corpus(&d, 6, "gen");
     reads_history_as_its_returns(&d, "gen", &["2026Q2", "", "2026-04"]);
 }
+
+/// A part damaged on the disk (two bytes of the sample's February part, as
+/// a bad sector or a fuzzer leaves it): polars asserted on a length while
+/// decoding it, and `report`, `status` and `store verify` exited 101 as a
+/// bug of phstats. Each now names the damaged table (`store verify` exits
+/// 1, the others 2); other bytes of it damaged never crash either.
+#[test]
+fn a_part_whose_bytes_are_damaged_is_named_not_a_crash() {
+    let d = Dir::new();
+    ingest_sample(&d, "2026-01");
+    ingest_sample(&d, "2026-02");
+    let part = d.path("db/observations/city=439900000000/month=2026-02/part-000002.parquet");
+    let good = std::fs::read(&part).unwrap_or_else(|e| panic!("{}: {e}", part.display()));
+    let damaged = |edits: &[(usize, u8)]| {
+        let mut bytes = good.clone();
+        for &(at, b) in edits {
+            let at = at % bytes.len();
+            bytes[at] = b;
+        }
+        std::fs::write(&part, bytes).unwrap();
+    };
+    // The two bytes found to make polars panic, then others across the part.
+    let mut cases: Vec<Vec<(usize, u8)>> = vec![vec![(3863, 113), (4179, 99)]];
+    cases.extend((1..8).map(|k| vec![(k * good.len() / 8, 0xFF), (k * good.len() / 8 + 1, 0x7F)]));
+    for (i, edits) in cases.iter().enumerate() {
+        damaged(edits);
+        for args in [
+            &["report", "--store", "db", "-o", "r.xlsx", "--force", "-q"][..],
+            &["status", "--store", "db"][..],
+            &["store", "verify", "--store", "db"][..],
+        ] {
+            let out = util::phstats(d.tmp.path(), args);
+            let said = text(&out);
+            assert!(
+                out.status.code().is_some_and(|c| c < 101) && !said.contains("内部错误"),
+                "case {i} {args:?}: {said}"
+            );
+            if i == 0 {
+                // `store verify` finds damage: 1; a report cannot be made: 2.
+                let want = if args[0] == "store" { 1 } else { 2 };
+                assert_eq!(out.status.code(), Some(want), "{args:?}: {said}");
+                assert!(said.contains("part-000002.parquet"), "{args:?}: {said}");
+            }
+        }
+    }
+}
