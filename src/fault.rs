@@ -1,6 +1,8 @@
 //! Whose fault a panic is. calamine may panic on a file's bytes: that is
 //! the file's `unreadable_file`, caught around each call into it
-//! ([`in_reader`]). A panic anywhere else is a bug of phstats itself: it is
+//! ([`in_reader`]). polars may panic on a damaged store table's bytes, on
+//! its own threads: that is the table's damage, caught around each table
+//! read ([`reading_table`]). A panic anywhere else is a bug of phstats itself: it is
 //! never blamed on a township. The hook installed by [`install_hook`] says
 //! so in the terminal's language, names the file being read, asks the user
 //! to report it, and the process exits 101.
