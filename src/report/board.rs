@@ -269,28 +269,21 @@ impl<'a> Board<'a> {
         }
     }
 
-    /// The names of `units`, at most `max` of them; in a period of several
-    /// months, each with its months of `months` ([`Tally::missing_in`],
-    /// [`Tally::late_in`]): `东城街道（10月、12月）`.
-    fn names(
-        &self,
-        units: &[UnitIdx],
-        months: &[(UnitIdx, Month)],
-        max: usize,
-        lang: Lang,
-    ) -> String {
+    /// The names of the units of `list` ([`Tally::missing_in`],
+    /// [`Tally::late_in`]), at most `max` of them; in a period of several
+    /// months, each with its months: `东城街道（10月、12月）`.
+    fn names(&self, list: &[(UnitIdx, Month)], max: usize, lang: Lang) -> String {
         let (lo, hi) = self.period.bounds();
         let label = |m: Month| match lang {
             Lang::Zh if lo.year() == hi.year() => format!("{}月", m.month()),
             _ => month_label(m, lang),
         };
-        let mut s: Vec<String> = units
-            .iter()
+        let units = Tally::by_unit(list).count();
+        let mut s: Vec<String> = Tally::by_unit(list)
             .take(max)
-            .map(|&u| {
+            .map(|(u, ms)| {
                 let name = &self.registry.unit(u).name;
-                let ms = Tally::months_of(months, u);
-                if lo == hi || ms.is_empty() {
+                if lo == hi {
                     return name.clone();
                 }
                 let ms: Vec<String> = ms.into_iter().map(label).collect();
@@ -300,7 +293,7 @@ impl<'a> Board<'a> {
                 }
             })
             .collect();
-        let more = units.len().saturating_sub(max);
+        let more = units.saturating_sub(max);
         let sep = lang.pick("、", ", ");
         let mut out = if s.is_empty() {
             "—".to_string()
@@ -309,7 +302,7 @@ impl<'a> Board<'a> {
         };
         if more > 0 {
             let _ = match lang {
-                Lang::Zh => write!(out, " 等 {} 个", units.len()),
+                Lang::Zh => write!(out, " 等 {units} 个"),
                 Lang::En => write!(out, " and {more} more"),
             };
         }
@@ -364,7 +357,7 @@ impl<'a> Board<'a> {
                 t.reported,
                 percent(t.rate()),
                 percent(t.timeliness()),
-                self.names(&t.missing_units, &t.missing_in, 8, lang)
+                self.names(&t.missing_in, 8, lang)
             );
         }
         for (f, t) in self.forms.iter().filter(|(_, t)| t.late > 0) {
@@ -374,14 +367,14 @@ impl<'a> Board<'a> {
                     "逾期（{}）{} 份：{}",
                     self.schemas.form(*f).short_in(lang),
                     t.late,
-                    self.names(&t.late_units, &t.late_in, 8, lang)
+                    self.names(&t.late_in, 8, lang)
                 ),
                 Lang::En => writeln!(
                     out,
                     "Late ({}): {}: {}",
                     self.schemas.form(*f).short_in(lang),
                     t.late,
-                    self.names(&t.late_units, &t.late_in, 8, lang)
+                    self.names(&t.late_in, 8, lang)
                 ),
             };
         }
@@ -536,7 +529,7 @@ impl<'a> Board<'a> {
                 rp = percent(t.rate()),
                 tp = percent(t.timeliness()),
                 late = t.late,
-                missing = esc(&self.names(&t.missing_units, &t.missing_in, usize::MAX, lang)),
+                missing = esc(&self.names(&t.missing_in, usize::MAX, lang)),
             );
         }
         let _ = write!(h, "</tbody></table>");

@@ -502,27 +502,28 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
             year_of(input.period)
         ));
     }
-    if !t.missing_units.is_empty() || !t.late_units.is_empty() {
+    let (missing_units, late_units) = (t.missing_units(), t.late_units());
+    if !missing_units.is_empty() || !late_units.is_empty() {
         let mut s = String::from("报表报送不够及时完整。");
-        if !t.missing_units.is_empty() {
+        if !missing_units.is_empty() {
             let _ = write!(
                 s,
                 "{}未按要求报送报表",
-                t.missing_units
+                missing_units
                     .iter()
                     .map(|&u| reg.unit(u).name.as_str())
                     .collect::<Vec<_>>()
                     .join("、")
             );
         }
-        if !t.late_units.is_empty() {
-            if !t.missing_units.is_empty() {
+        if !late_units.is_empty() {
+            if !missing_units.is_empty() {
                 s.push('，');
             }
             let _ = write!(
                 s,
                 "{}逾期报送",
-                t.late_units
+                late_units
                     .iter()
                     .map(|&u| reg.unit(u).name.as_str())
                     .collect::<Vec<_>>()

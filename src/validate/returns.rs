@@ -65,13 +65,10 @@ pub struct Tally {
     pub dated: usize,
     /// Late returns.
     pub late: usize,
-    /// Units missing a return in some month, each once, in registry order.
-    pub missing_units: Vec<UnitIdx>,
-    /// Units late in some month, each once, in registry order.
-    pub late_units: Vec<UnitIdx>,
-    /// Each unit's missing months, by unit then month.
+    /// Each unit missing a return in some month, with the month: by unit
+    /// (registry order), then month, each pair once.
     pub missing_in: Vec<(UnitIdx, Month)>,
-    /// Each unit's late months, by unit then month.
+    /// Each unit late in some month, with the month, ordered so.
     pub late_in: Vec<(UnitIdx, Month)>,
 }
 
@@ -97,14 +94,8 @@ impl Tally {
             t.reported += c.reported;
             t.dated += c.dated;
             t.late += c.late.len();
-            t.missing_units.extend(&c.missing);
-            t.late_units.extend(&c.late);
             t.missing_in.extend(c.missing.iter().map(|&u| (u, c.month)));
             t.late_in.extend(c.late.iter().map(|&u| (u, c.month)));
-        }
-        for v in [&mut t.missing_units, &mut t.late_units] {
-            v.sort_unstable();
-            v.dedup();
         }
         for v in [&mut t.missing_in, &mut t.late_in] {
             v.sort_unstable();
@@ -113,16 +104,23 @@ impl Tally {
         t
     }
 
-    /// The months of `unit` in `list` ([`Tally::missing_in`] or
-    /// [`Tally::late_in`]), in order.
+    /// Units missing a return in some month, each once, in registry order.
     #[must_use]
-    pub fn months_of(list: &[(UnitIdx, Month)], unit: UnitIdx) -> Vec<Month> {
-        let from = list.partition_point(|&(u, _)| u < unit);
-        list[from..]
-            .iter()
-            .take_while(|&&(u, _)| u == unit)
-            .map(|&(_, m)| m)
-            .collect()
+    pub fn missing_units(&self) -> Vec<UnitIdx> {
+        units_in(&self.missing_in)
+    }
+
+    /// Units late in some month, each once, in registry order.
+    #[must_use]
+    pub fn late_units(&self) -> Vec<UnitIdx> {
+        units_in(&self.late_in)
+    }
+
+    /// Each unit of `list` ([`Tally::missing_in`] or [`Tally::late_in`])
+    /// once, with its months, in order.
+    pub fn by_unit(list: &[(UnitIdx, Month)]) -> impl Iterator<Item = (UnitIdx, Vec<Month>)> + '_ {
+        list.chunk_by(|a, b| a.0 == b.0)
+            .map(|run| (run[0].0, run.iter().map(|&(_, m)| m).collect()))
     }
 
     /// 上报率, in percent.
@@ -136,6 +134,11 @@ impl Tally {
     pub fn timeliness(&self) -> Option<f64> {
         (self.dated > 0).then(|| (self.dated - self.late) as f64 / self.dated as f64 * 100.0)
     }
+}
+
+/// The units of a list of (unit, month) sorted by unit, each once.
+fn units_in(list: &[(UnitIdx, Month)]) -> Vec<UnitIdx> {
+    Tally::by_unit(list).map(|(u, _)| u).collect()
 }
 
 /// Settles returns for the same unit, form and month (FORMS.md §4):
