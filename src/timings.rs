@@ -48,7 +48,7 @@ impl Stopwatch {
                 "timing {name:<16} {wall:>7.3} s  (total {:.3} s)  cpu {used:>3.0}% of {cores} threads  {}  faults {}",
                 (now - self.start).as_secs_f64(),
                 memory(),
-                now_stat.faults - self.last_faults
+                now_stat.faults.saturating_sub(self.last_faults)
             );
             self.last_cpu = cpu;
             self.last_faults = now_stat.faults;
