@@ -168,7 +168,9 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, Unreadable> {
 }
 
 /// Checks every part of an .xlsx package against the limits, from its
-/// central directory alone (nothing is inflated). A package the zip reader
+/// central directory (nothing is inflated but the first 4 KB of the shared
+/// strings, for the count calamine reserves room for,
+/// [`MAX_SHARED_STRINGS`]). A package the zip reader
 /// cannot list is left to calamine, which says how it is damaged. An Excel
 /// binary workbook (its workbook part `xl/workbook.bin`) is named as one.
 fn check_package(bytes: &[u8]) -> Result<(), Unreadable> {
