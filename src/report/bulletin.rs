@@ -107,14 +107,47 @@ fn signed(v: Option<f64>) -> String {
     }
 }
 
-/// 一, 二, … for a quarter or a numbered item (1–10).
-fn numeral(n: usize) -> &'static str {
-    [
-        "〇", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十",
-    ]
-    .get(n)
-    .copied()
-    .unwrap_or("")
+/// A number as a 公文 numbers its quarters and items: 一 … 十, 十一,
+/// 二十, 二十九, 一百, 一百零一, 一百一十. A 通报 of a province's forms
+/// has dozens of items, so none may go without its number; past 九千九百
+/// 九十九 (never reached) it is written in digits rather than left out.
+fn numeral(n: usize) -> String {
+    const DIGITS: [&str; 10] = ["〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    const PLACES: [(usize, &str); 3] = [(1000, "千"), (100, "百"), (10, "十")];
+    if n >= 10_000 {
+        return n.to_string();
+    }
+    if n < 10 {
+        return DIGITS[n].to_string();
+    }
+    let mut s = String::new();
+    let mut rest = n;
+    // A zero between two digits is said once (一百零一, 一千零一十).
+    let mut zero = false;
+    for (place, name) in PLACES {
+        let d = rest / place;
+        rest %= place;
+        if d == 0 {
+            zero |= !s.is_empty();
+            continue;
+        }
+        if zero {
+            s.push('零');
+            zero = false;
+        }
+        // 十一, not 一十一, where 十 leads.
+        if !(place == 10 && d == 1 && s.is_empty()) {
+            s.push_str(DIGITS[d]);
+        }
+        s.push_str(name);
+    }
+    if rest > 0 {
+        if zero {
+            s.push('零');
+        }
+        s.push_str(DIGITS[rest]);
+    }
+    s
 }
 
 /// The period as a 公文 titles it: `2026年3月`, `2026年第二季度`,
@@ -858,6 +891,35 @@ pub fn bulletin_docx(input: &BulletinInput<'_>) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_item_has_its_number_past_ten() {
+        let cases = [
+            (1, "一"),
+            (9, "九"),
+            (10, "十"),
+            (11, "十一"),
+            (19, "十九"),
+            (20, "二十"),
+            (29, "二十九"),
+            (99, "九十九"),
+            (100, "一百"),
+            (101, "一百零一"),
+            (110, "一百一十"),
+            (111, "一百一十一"),
+            (305, "三百零五"),
+            (1000, "一千"),
+            (1001, "一千零一"),
+            (1010, "一千零一十"),
+            (1100, "一千一百"),
+            (2026, "二千零二十六"),
+            (9999, "九千九百九十九"),
+            (10_000, "10000"),
+        ];
+        for (n, written) in cases {
+            assert_eq!(numeral(n), written, "{n}");
+        }
+    }
 
     #[test]
     fn quarters_and_halves_in_chinese_numerals() {

@@ -1561,3 +1561,82 @@ fn a_county_is_judged_against_its_target() {
     assert_eq!(met(XM, "poor_signing_rate"), "false");
     assert_eq!(met(county, "poor_signing_rate"), "false", "59 of 60");
 }
+
+/// A 通报 numbers its items as a 公文 does, past ten too: on the committed
+/// sample, 2026Q1 has more than ten headline rates, each a numbered item
+/// under 二、各项指标完成情况, and none may go unnumbered (（十一）,
+/// not （）).
+#[test]
+fn the_bulletins_items_are_numbered_past_ten() {
+    let d = Dir::new();
+    let docx = d.path("tb.docx");
+    let book = d.path("q1.xlsx");
+    let o = util::phstats(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[
+            "consolidate",
+            "sample-data/returns",
+            "--units",
+            "sample-data/units.csv",
+            "--period",
+            "2026Q1",
+            "-o",
+            book.to_str().unwrap(),
+            "--bulletin",
+            docx.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert!(
+        o.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = docx_text(&docx);
+    let start = text.find("二、各项指标完成情况").expect("section 二");
+    let end = text.find("三、存在的问题").expect("section 三");
+    let items = &text[start..end];
+    // The items' numbers in order: every （…） of Chinese numerals or of
+    // nothing (the figures' （97.5%） are neither).
+    let re = regex::Regex::new(r"（([〇一二三四五六七八九十百零]*)）").unwrap();
+    let numbers: Vec<&str> = re
+        .captures_iter(items)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    let written = [
+        "一",
+        "二",
+        "三",
+        "四",
+        "五",
+        "六",
+        "七",
+        "八",
+        "九",
+        "十",
+        "十一",
+        "十二",
+        "十三",
+        "十四",
+        "十五",
+        "十六",
+        "十七",
+        "十八",
+        "十九",
+        "二十",
+        "二十一",
+        "二十二",
+        "二十三",
+        "二十四",
+        "二十五",
+        "二十六",
+        "二十七",
+        "二十八",
+        "二十九",
+        "三十",
+        "三十一",
+    ];
+    assert!(numbers.len() > 10, "{numbers:?}");
+    assert!(numbers.len() <= written.len(), "{numbers:?}");
+    assert_eq!(numbers, written[..numbers.len()], "{items}");
+}
