@@ -291,9 +291,32 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
             .filter(|x| x.2.met == Some(false))
             .map(|x| format!("{}{}", name_of(x.0, x.1), pct(x.3)))
             .collect();
+        // Those not judged this period: a year's target before December
+        // (年度指标), or no target at all; said too, so that the counts add
+        // up to the whole.
+        let annual = at_root
+            .iter()
+            .filter(|x| x.2.met.is_none() && x.2.annual)
+            .count();
+        let untargeted = at_root.len() - judged.len() - annual;
+        let mut rest = Vec::new();
+        if annual > 0 {
+            rest.push(if annual == at_root.len() {
+                "均为年度指标，年末评价是否达标".to_string()
+            } else {
+                format!("{annual}项为年度指标，年末评价是否达标")
+            });
+        }
+        if untargeted > 0 {
+            rest.push(if untargeted == at_root.len() {
+                "均未设目标值".to_string()
+            } else {
+                format!("{untargeted}项未设目标值")
+            });
+        }
         let mut s = format!("（二）主要指标情况。{all}{}项主要指标中，", at_root.len());
         if judged.is_empty() {
-            s.push_str("本期均为年度指标，年末评价是否达标");
+            // Said below, from `rest`.
         } else if missed.is_empty() {
             let _ = write!(s, "{}项有目标值的指标均达到目标", judged.len());
         } else {
@@ -313,6 +336,12 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
                     missed.len()
                 );
             }
+        }
+        if !rest.is_empty() {
+            if !judged.is_empty() {
+                s.push_str("；另有");
+            }
+            s.push_str(&rest.join("，"));
         }
         let changes: Vec<f64> = at_root
             .iter()

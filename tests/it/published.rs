@@ -1584,6 +1584,8 @@ fn the_bulletins_items_are_numbered_past_ten() {
             book.to_str().unwrap(),
             "--bulletin",
             docx.to_str().unwrap(),
+            "--export",
+            d.path("out").to_str().unwrap(),
             "--quiet",
         ],
     );
@@ -1593,6 +1595,30 @@ fn the_bulletins_items_are_numbered_past_ten() {
         String::from_utf8_lossy(&o.stderr)
     );
     let text = docx_text(&docx);
+    // The overview's counts add up to its whole, each as indicators.csv
+    // judges the city's rates: met, not met, and a year's target not yet
+    // judged (a target, 达标 empty).
+    let overview = regex::Regex::new(
+        r"全市(\d+)项主要指标中，(\d+)项达到目标，(\d+)项未达到：[^；]*；另有(\d+)项为年度指标，年末评价是否达标",
+    )
+    .unwrap();
+    let said: Vec<usize> = overview
+        .captures(&text)
+        .unwrap_or_else(|| panic!("{text}"))
+        .iter()
+        .skip(1)
+        .map(|m| m.unwrap().as_str().parse().unwrap())
+        .collect();
+    let city: Vec<_> = util::read_csv(&d.path("out").join("indicators.csv"))
+        .into_iter()
+        .filter(|r| r["unit_code"] == "439900000000" && !r["current"].is_empty())
+        .collect();
+    let count = |f: &dyn Fn(&HashMap<String, String>) -> bool| city.iter().filter(|r| f(r)).count();
+    let met = count(&|r| r["met"] == "true");
+    let missed = count(&|r| r["met"] == "false");
+    let annual = count(&|r| !r["target"].is_empty() && r["met"].is_empty());
+    assert_eq!(said[1..], [met, missed, annual], "{text}");
+    assert_eq!(said[0], met + missed + annual, "{text}");
     let start = text.find("二、各项指标完成情况").expect("section 二");
     let end = text.find("三、存在的问题").expect("section 三");
     let items = &text[start..end];
