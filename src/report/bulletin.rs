@@ -150,6 +150,66 @@ fn numeral(n: usize) -> String {
     s
 }
 
+/// How many places: 两 for two (前两位), else [`numeral`].
+fn places(n: usize) -> String {
+    if n == 2 {
+        "两".into()
+    } else {
+        numeral(n)
+    }
+}
+
+/// The best and worst ranked of one rate, when there are enough to rank
+/// (four or more): `；排名前三位的是…，后三位的是…`. The places are
+/// `Indicator.rank`'s (competition ranking of the published figures, the
+/// one owner of ties): a unit tied with the third is named with it
+/// (`（含并列）`), a unit among the best is never named among the worst
+/// too, and where every unit has the same figure none is ranked above
+/// another (`；各乡镇（街道）均为100.0%`). `ranked`: unit, figure, rank.
+fn ranking(
+    ranked: &[(UnitIdx, f64, u32)],
+    names: impl Fn(&[(UnitIdx, f64)]) -> String,
+) -> Option<String> {
+    if ranked.len() < 4 {
+        return None;
+    }
+    let mut ranked = ranked.to_vec();
+    ranked.sort_by_key(|r| r.2);
+    if ranked.iter().all(|r| r.2 == ranked[0].2) {
+        return Some(format!("；各乡镇（街道）均为{}", pct(ranked[0].1)));
+    }
+    let k = 3.min(ranked.len() / 2);
+    let kept = |v: &Vec<&(UnitIdx, f64, u32)>| -> Vec<(UnitIdx, f64)> {
+        v.iter().map(|r| (r.0, r.1)).collect()
+    };
+    // Competition ranks: the first k places are every unit ranked k or
+    // better; a unit is among the last k where fewer than k rank below it.
+    let best: Vec<_> = ranked.iter().filter(|r| r.2 as usize <= k).collect();
+    let below = |rank: u32| ranked.iter().filter(|r| r.2 > rank).count();
+    let worst: Vec<_> = ranked
+        .iter()
+        .rev()
+        .filter(|r| r.2 as usize > k && below(r.2) < k)
+        .collect();
+    let tied = |n: usize| if n > k { "（含并列）" } else { "" };
+    let mut s = format!(
+        "；排名前{}位的是{}{}",
+        places(k),
+        names(&kept(&best)),
+        tied(best.len())
+    );
+    if !worst.is_empty() {
+        let _ = write!(
+            s,
+            "，后{}位的是{}{}",
+            places(k.min(worst.len())),
+            names(&kept(&worst)),
+            tied(worst.len())
+        );
+    }
+    Some(s)
+}
+
 /// The period as a 公文 titles it: `2026年3月`, `2026年第二季度`,
 /// `2026年上半年`, `2026年`, `2026年1—6月`.
 #[must_use]
@@ -389,7 +449,7 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
         }
         out.push(Block::Table {
             caption: caption(format!("{root_name}{period}主要指标完成情况")),
-            units: "单位：%；环比、同比为个百分点".into(),
+            units: "单位：%；环比、同比：百分点".into(),
             rows,
         });
         // Each unit one level below the root, in tables of at most six.
@@ -507,28 +567,12 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
         } else {
             s.push_str("未设目标值");
         }
-        // The three best and worst ranked, when there are enough to rank.
-        let mut ranked: Vec<(UnitIdx, f64, u32)> = rows
+        let ranked: Vec<(UnitIdx, f64, u32)> = rows
             .iter()
             .filter_map(|i| Some((i.unit, i.current?, i.rank?)))
             .collect();
-        if ranked.len() >= 4 {
-            ranked.sort_by_key(|r| r.2);
-            let n = 3.min(ranked.len() / 2);
-            let best: Vec<(UnitIdx, f64)> = ranked[..n].iter().map(|r| (r.0, r.1)).collect();
-            let worst: Vec<(UnitIdx, f64)> = ranked[ranked.len() - n..]
-                .iter()
-                .rev()
-                .map(|r| (r.0, r.1))
-                .collect();
-            let _ = write!(
-                s,
-                "；排名前{}位的是{}，后{}位的是{}",
-                numeral(n),
-                names(reg, &best),
-                numeral(n),
-                names(reg, &worst)
-            );
+        if let Some(clause) = ranking(&ranked, |units| names(reg, units)) {
+            s.push_str(&clause);
         }
         s.push('。');
         out.push(Block::Text(s));
@@ -920,6 +964,66 @@ pub fn bulletin_docx(input: &BulletinInput<'_>) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ties_are_named_together_and_never_both_best_and_worst() {
+        // Names as the 通报 writes them, the unit's number for its name.
+        let names = |units: &[(UnitIdx, f64)]| {
+            units
+                .iter()
+                .map(|(u, v)| format!("{u}（{v}）"))
+                .collect::<Vec<_>>()
+                .join("、")
+        };
+        let say = |ranked: &[(UnitIdx, f64, u32)]| ranking(ranked, names);
+        // Three are too few to rank.
+        assert_eq!(say(&[(1, 90.0, 1), (2, 80.0, 2), (3, 70.0, 3)]), None);
+        // Six distinct figures: three and three, the worst first.
+        let six: Vec<(UnitIdx, f64, u32)> = (1..=6).map(|u| (u, 100.0 - f64::from(u), u)).collect();
+        assert_eq!(
+            say(&six).unwrap(),
+            "；排名前三位的是1（99）、2（98）、3（97），后三位的是6（94）、5（95）、4（96）"
+        );
+        // Every figure the same: none ranked above another.
+        let same: Vec<(UnitIdx, f64, u32)> = (1..=6).map(|u| (u, 100.0, 1)).collect();
+        assert_eq!(say(&same).unwrap(), "；各乡镇（街道）均为100.0%");
+        // Four tied first of six: all four are among the first three
+        // places, and the last two only among the worst.
+        let four = [
+            (1, 100.0, 1),
+            (2, 100.0, 1),
+            (3, 100.0, 1),
+            (4, 100.0, 1),
+            (5, 90.0, 5),
+            (6, 80.0, 6),
+        ];
+        assert_eq!(
+            say(&four).unwrap(),
+            "；排名前三位的是1（100）、2（100）、3（100）、4（100）（含并列），后两位的是6（80）、5（90）"
+        );
+        // A tie at the bottom: both named among the last three, and the
+        // fourth (three below it) not.
+        let bottom = [
+            (1, 99.0, 1),
+            (2, 98.0, 2),
+            (3, 97.0, 3),
+            (4, 96.0, 4),
+            (7, 95.0, 5),
+            (5, 90.0, 6),
+            (6, 90.0, 6),
+        ];
+        assert_eq!(
+            say(&bottom).unwrap(),
+            "；排名前三位的是1（99）、2（98）、3（97），后三位的是6（90）、5（90）、7（95）"
+        );
+        // Four units, every one ranked second but the first: no worst
+        // place is left that is not also among the best two.
+        let flat = [(1, 99.0, 1), (2, 98.0, 2), (3, 98.0, 2), (4, 98.0, 2)];
+        assert_eq!(
+            say(&flat).unwrap(),
+            "；排名前两位的是1（99）、2（98）、3（98）、4（98）（含并列）"
+        );
+    }
 
     #[test]
     fn every_item_has_its_number_past_ten() {

@@ -1562,12 +1562,12 @@ fn a_county_is_judged_against_its_target() {
     assert_eq!(met(county, "poor_signing_rate"), "false", "59 of 60");
 }
 
-/// A 通报 numbers its items as a 公文 does, past ten too: on the committed
-/// sample, 2026Q1 has more than ten headline rates, each a numbered item
-/// under 二、各项指标完成情况, and none may go unnumbered (（十一）,
-/// not （）).
+/// The 通报 of the committed sample's 2026Q1 read as a statistician reads
+/// it: the overview's counts add up, the best and worst named of each rate
+/// never meet, and its 29 items are numbered as a 公文 numbers them, past
+/// ten too (（十一）, not （）).
 #[test]
-fn the_bulletins_items_are_numbered_past_ten() {
+fn the_bulletin_counts_ranks_and_numbers_as_a_reader_expects() {
     let d = Dir::new();
     let docx = d.path("tb.docx");
     let book = d.path("q1.xlsx");
@@ -1619,6 +1619,39 @@ fn the_bulletins_items_are_numbered_past_ten() {
     let annual = count(&|r| !r["target"].is_empty() && r["met"].is_empty());
     assert_eq!(said[1..], [met, missed, annual], "{text}");
     assert_eq!(said[0], met + missed + annual, "{text}");
+    // Each item's best and worst ranked: every one named among the worst
+    // is below every one named among the best, and a rate at which all
+    // the townships stand equal names no best or worst (the sample's
+    // 脱贫人口家庭医生签约率, 100.0 % everywhere).
+    let ranked = regex::Regex::new(r"排名前.位的是([^，。]*)，后.位的是([^。]*)。").unwrap();
+    let figures = |list: &str| -> Vec<f64> {
+        regex::Regex::new(r"（([0-9.]+)%）")
+            .unwrap()
+            .captures_iter(list)
+            .map(|c| c[1].parse().unwrap())
+            .collect()
+    };
+    let mut items_ranked = 0;
+    for c in ranked.captures_iter(&text) {
+        let (best, worst) = (figures(&c[1]), figures(&c[2]));
+        assert!(!best.is_empty() && !worst.is_empty(), "{}", &c[0]);
+        // A dropout is better lower: the two lists never meet either way.
+        let (hi, lo) = (
+            best.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            best.iter().copied().fold(f64::INFINITY, f64::min),
+        );
+        assert!(
+            worst.iter().all(|w| *w < lo) || worst.iter().all(|w| *w > hi),
+            "{}",
+            &c[0]
+        );
+        items_ranked += 1;
+    }
+    assert!(items_ranked > 20, "{text}");
+    assert!(
+        text.contains("脱贫人口家庭医生签约率。全市为100.0%；目标不低于100.0%，6个乡镇（街道）均达标；各乡镇（街道）均为100.0%。"),
+        "{text}"
+    );
     let start = text.find("二、各项指标完成情况").expect("section 二");
     let end = text.find("三、存在的问题").expect("section 三");
     let items = &text[start..end];
