@@ -228,8 +228,25 @@ fn names(registry: &Registry, units: &[(UnitIdx, f64)]) -> String {
         .join("、")
 }
 
-/// The word for "the whole of" the root's area: 全市, 全县（区）, 全乡镇.
-fn whole(level: Level) -> &'static str {
+/// The word for "the whole of" the root's area, as its own 公文 says it:
+/// from the kind its name ends in (西岭县 全县, 东湖区 全区, a county-level
+/// 市 全市, 旗 全旗, 新城乡 全乡, 城东街道 全街道), else from its level.
+fn whole(level: Level, name: &str) -> &'static str {
+    const BY_NAME: [(&str, &str); 10] = [
+        ("县", "全县"),
+        ("区", "全区"),
+        ("市", "全市"),
+        ("旗", "全旗"),
+        ("州", "全州"),
+        ("盟", "全盟"),
+        ("镇", "全镇"),
+        ("乡", "全乡"),
+        ("街道", "全街道"),
+        ("苏木", "全苏木"),
+    ];
+    if let Some((_, word)) = BY_NAME.iter().find(|(kind, _)| name.ends_with(kind)) {
+        return word;
+    }
     match level {
         Level::County => "全县（区）",
         Level::Township => "全乡镇（街道）",
@@ -266,7 +283,7 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
     let root_name = reg.unit(root).name.clone();
     let issuer = super::issuer(reg, input.issuer);
     let period = period_title(input.period);
-    let all = whole(root_level);
+    let all = whole(root_level, &root_name);
     let heads = headline(input.schemas, input.targets);
     let index: std::collections::HashMap<(UnitIdx, FormIdx, FieldIdx), &Indicator> = input
         .indicators
@@ -420,7 +437,8 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
                 .count();
             let same = changes.iter().filter(|&&c| c == 0.0).count();
             let worse = changes.len() - better - same;
-            let _ = write!(s, "。与上期相比，{better}项好转，{worse}项下降");
+            // 转差, not 下降: a dropout that rose got worse.
+            let _ = write!(s, "。与上期相比，{better}项好转，{worse}项转差");
             if same > 0 {
                 let _ = write!(s, "，{same}项持平");
             }
@@ -1023,6 +1041,24 @@ mod tests {
             say(&flat).unwrap(),
             "；排名前两位的是1（99）、2（98）、3（98）、4（98）（含并列）"
         );
+    }
+
+    #[test]
+    fn the_whole_area_is_named_as_its_own_kind() {
+        for (level, name, word) in [
+            (Level::City, "青山市", "全市"),
+            (Level::County, "西岭县", "全县"),
+            (Level::County, "东湖区", "全区"),
+            (Level::County, "青溪市", "全市"),
+            (Level::County, "达茂旗", "全旗"),
+            (Level::Township, "新城乡", "全乡"),
+            (Level::Township, "北城镇", "全镇"),
+            (Level::Township, "西城街道", "全街道"),
+            (Level::County, "青山经济开发区管委会", "全县（区）"),
+            (Level::City, "青山", "全市"),
+        ] {
+            assert_eq!(whole(level, name), word, "{name}");
+        }
     }
 
     #[test]

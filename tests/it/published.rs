@@ -1478,10 +1478,11 @@ fn the_bulletin_is_a_gongwen_ready_to_sign() {
     let text = docx_text(&county);
     assert!(text.contains("各乡镇卫生院、社区卫生服务中心："), "{text}");
     assert!(
-        text.contains("东湖区卫生健康委员会") && text.contains("全县（区）"),
+        text.contains("东湖区卫生健康委员会") && text.contains("全区为"),
         "{text}"
     );
     assert!(!text.contains("各县（区）卫生健康局"), "{text}");
+    assert!(!text.contains("全县"), "东湖区 is a 区: {text}");
     if util::soffice("the 通报 in LibreOffice Writer") {
         let out = util::soffice_cmd(&d)
             .args(["--headless", "--convert-to", "pdf", "--outdir"])
