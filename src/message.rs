@@ -1849,7 +1849,7 @@ impl Detail {
             Detail::MissingReturn { unit, level, form, month } => (
                 pick(
                     format!("{unit}（{}）未报送{}的{}", level.zh(), m(month), form.zh),
-                    format!("{unit} ({}) sent no {} return for {month}", level.id(), form.en),
+                    format!("{unit} ({}) sent no {} for {month}", level.id(), form.en),
                 ),
                 None,
             ),
@@ -2568,6 +2568,19 @@ mod tests {
                     assert!(text.contains(v), "{rule} {lang:?}: `{v}` not in {text}");
                 }
             }
+            // No word said twice running ("sent no … monthly return return").
+            let en_text = f.message_with_help(Lang::En);
+            let words: Vec<String> = en_text
+                .split_whitespace()
+                .map(|w| {
+                    w.trim_matches(|c: char| !c.is_alphanumeric())
+                        .to_lowercase()
+                })
+                .collect();
+            assert!(
+                !words.windows(2).any(|w| !w[0].is_empty() && w[0] == w[1]),
+                "{rule}: {en_text}"
+            );
             let zh_text = f.message_with_help(Lang::Zh);
             assert_eq!(english_run(&zh_text), None, "{rule}: {zh_text}");
             assert!(zh_text
