@@ -158,6 +158,14 @@ fn parse_period(p: &str, lang: Lang) -> anyhow::Result<Period> {
     })
 }
 
+/// The store's own registry as a person reads its name.
+fn store_registry(store: &Store, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("{}（数据库中的单位名录）", store.dir.display()),
+        Lang::En => format!("{} (the store's registry)", store.dir.display()),
+    }
+}
+
 /// The registry given, or the one the store ingested with.
 fn registry(
     store: &Store,
@@ -171,7 +179,7 @@ fn registry(
         )),
         None => {
             let text = store.registry_csv().unwrap_or_default();
-            let origin = format!("{}（数据库中的单位名录）", store.dir.display());
+            let origin = store_registry(store, lang);
             Ok((
                 Registry::from_csv(text.as_bytes(), &origin)
                     .map_err(|e| anyhow::anyhow!(e.render(lang)))?,
@@ -911,7 +919,8 @@ pub(crate) struct Opened {
     pub st: Store,
     pub full: Registry,
     pub scoped: Option<Registry>,
-    pub units_path: String,
+    /// `--units`, where given (else the store's registry).
+    pub units_path: Option<String>,
     pub schemas: Schemas,
     pub period: Option<Period>,
     /// Without a period, every month rather than the latest (`confirm`).
@@ -942,7 +951,8 @@ impl Opened {
             let n = store::generation_named(&st, text).map_err(store_err(lang))?;
             st = st.as_of(n).map_err(store_err(lang))?;
         }
-        let (full, units_path) = registry(&st, units, lang)?;
+        let (full, origin) = registry(&st, units, lang)?;
+        let units_path = units.as_ref().map(|_| origin);
         let scoped = scope
             .map(|scope| full.scoped(scope))
             .transpose()
@@ -1056,7 +1066,11 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
     let target = Publish {
         registry: opened.registry(),
         schemas: &opened.schemas,
-        units_path: opened.units_path.clone(),
+        // The 说明 names the registry in the workbook's language.
+        units_path: opened
+            .units_path
+            .clone()
+            .unwrap_or_else(|| store_registry(&opened.st, langs.files)),
         chosen: opened.period.is_some(),
         output: args.output.as_deref(),
         export: args.export.as_deref(),

@@ -639,3 +639,74 @@ fn command_line_errors_and_help_headings_are_chinese() {
     assert_eq!(code, Some(2));
     assert!(err.contains("unexpected argument '--uint'"), "{err}");
 }
+
+/// A report from a store names the store's registry in the workbook's
+/// language: English with `--lang en`, Chinese where only the terminal
+/// speaks English (`LANG=en_US.UTF-8`).
+#[test]
+fn the_stores_registry_is_named_in_the_workbooks_language() {
+    let d = Dir::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = util::phstats(
+        d.tmp.path(),
+        &[
+            "ingest",
+            repo.join("sample-data/returns/2026-01").to_str().unwrap(),
+            "--units",
+            repo.join("sample-data/units.csv").to_str().unwrap(),
+            "--store",
+            "db",
+            "--quiet",
+        ],
+    );
+    assert!(
+        o.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let registry_line = |book: &str, sheet: &str| -> String {
+        let mut wb = open_workbook_auto(d.path(book)).unwrap();
+        let range = wb.worksheet_range(sheet).unwrap();
+        range
+            .rows()
+            .filter_map(|r| match (&r[0], r.get(1)) {
+                (Data::String(a), Some(Data::String(b)))
+                    if a == "Unit registry" || a == "单位登记表" =>
+                {
+                    Some(b.clone())
+                }
+                _ => None,
+            })
+            .next()
+            .unwrap_or_else(|| panic!("no registry line in {book}"))
+    };
+    let report = |book: &str, lang_en: bool, env_en: bool| {
+        let mut cmd = assert_cmd::Command::cargo_bin("phstats").unwrap();
+        cmd.current_dir(d.tmp.path()).env_remove("LC_ALL");
+        if env_en {
+            cmd.env("LANG", "en_US.UTF-8");
+        } else {
+            cmd.env("LANG", "C.UTF-8");
+        }
+        let mut args = vec!["report", "--store", "db", "-o", book, "--quiet"];
+        if lang_en {
+            args.extend(["--lang", "en"]);
+        }
+        let o = cmd.args(&args).output().unwrap();
+        assert!(
+            o.status.code().unwrap() < 2,
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    report("en.xlsx", true, false);
+    let line = registry_line("en.xlsx", "Notes");
+    assert!(line.starts_with("db (the store's registry)"), "{line}");
+    assert!(
+        !line.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)),
+        "{line}"
+    );
+    report("zh.xlsx", false, true);
+    let line = registry_line("zh.xlsx", "说明");
+    assert!(line.starts_with("db（数据库中的单位名录）"), "{line}");
+}
