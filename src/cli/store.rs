@@ -1355,24 +1355,28 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
     // rules that made the figure (aggregate::explain).
     let parts =
         crate::aggregate::explain(b, &registry, &schemas, period, unit, form_idx, field_idx);
+    let label = |f: &crate::schema::Field| match lang {
+        Lang::Zh => f.display_label().to_string(),
+        Lang::En => f.label().en.to_string(),
+    };
     let mut role = None;
     for p in &parts {
         if role != Some(p.role) {
             role = Some(p.role);
             let title = match (p.role, field.ratio) {
-                (crate::aggregate::Role::Value, _) => field.display_label().to_string(),
+                (crate::aggregate::Role::Value, _) => label(field),
                 (crate::aggregate::Role::Numerator, Some(r)) => match r.minus {
                     Some(m) => format!(
                         "{} − {}",
-                        form.field(r.numerator).display_label(),
-                        form.field(m).display_label()
+                        label(form.field(r.numerator)),
+                        label(form.field(m))
                     ),
-                    None => form.field(r.numerator).display_label().to_string(),
+                    None => label(form.field(r.numerator)),
                 },
-                (_, Some(r)) => form.field(r.denominator).display_label().to_string(),
+                (_, Some(r)) => label(form.field(r.denominator)),
                 (_, None) => String::new(),
             };
-            crate::say!("  {title}:");
+            crate::say!("  {title}{}", lang.pick("：", ":"));
         }
         let r = &b.returns[b.obs.ret[p.obs as usize] as usize];
         let place = format!(
@@ -1384,12 +1388,19 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
             Some(l) => l.label(lang),
         };
         let v = p.value.map_or_else(|| "—".to_string(), crate::message::num);
-        crate::say!(
-            "    {} {} {v} ← {}（{note}）",
-            registry.unit(p.unit).name,
-            p.month,
-            crate::message::terminal_text(&place)
-        );
+        let place = crate::message::terminal_text(&place);
+        match lang {
+            Lang::Zh => crate::say!(
+                "    {} {} {v} ← {place}（{note}）",
+                registry.unit(p.unit).name,
+                p.month
+            ),
+            Lang::En => crate::say!(
+                "    {} {} {v} ← {place} ({note})",
+                registry.unit(p.unit).name,
+                p.month
+            ),
+        }
     }
     if field.ratio.is_some() {
         let sum = |r: crate::aggregate::Role| {

@@ -371,7 +371,7 @@ impl<'a> Board<'a> {
                 ),
                 Lang::En => writeln!(
                     out,
-                    "Late ({}): {}: {}",
+                    "Late ({}), {}: {}",
                     self.schemas.form(*f).short_in(lang),
                     t.late,
                     self.names(&t.late_in, 8, lang)

@@ -236,6 +236,37 @@ fn months_ingested_one_at_a_time_keep_their_history() {
         t.contains("未计入：feb/城东街道202602.xlsx!family_doctor（已被更正替代）"),
         "{t}"
     );
+    // In English, every word but the names of units, files and sheets.
+    let out = util::phstats(
+        d.tmp.path(),
+        &[
+            "trace",
+            "--store",
+            "db",
+            "--period",
+            "2026-02",
+            "--unit",
+            "城东街道",
+            "--field",
+            "signing_rate",
+            "--lang",
+            "en",
+        ],
+    );
+    let t = text(&out);
+    assert!(
+        t.contains(
+            "东门社区 2026-02 420 ← fix/城东街道202602_更正.xlsx!family_doctor!D5 (counted)"
+        ),
+        "{t}"
+    );
+    let han = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    let titles: Vec<&str> = t
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.ends_with(':'))
+        .collect();
+    assert_eq!(titles.len(), 2, "numerator and denominator: {t}");
+    assert!(titles.iter().all(|l| !han(l)), "{t}");
     // The duplicate is settled by a correction.
     family(
         &d,
