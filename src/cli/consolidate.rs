@@ -92,6 +92,8 @@ pub fn run(args: &Args, langs: Langs) -> anyhow::Result<i32> {
         quiet: args.common.quiet,
         notes: Vec::new(),
         published: &args.published,
+        // The pipeline's: consolidate has no --deadline-day.
+        deadline_day: crate::validate::returns::DEADLINE_DAY,
     };
     let code = publish(outcome, &target, langs)?;
     clock.lap("outputs");
@@ -118,6 +120,9 @@ pub struct Publish<'a> {
     pub notes: Vec<String>,
     /// The published summary's options.
     pub published: &'a Published,
+    /// The day of the next month returns were due by (`--deadline-day`):
+    /// the one the lateness was judged by, and the one the 通报 asks for.
+    pub deadline_day: u32,
 }
 
 /// The report workbook's path: `-o`, or by default named for the period
@@ -291,7 +296,7 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
                     doc_no: target.published.doc_no.as_deref(),
                     to: target.published.to.as_deref(),
                     cc: target.published.cc.as_deref(),
-                    deadline_day: crate::validate::returns::DEADLINE_DAY,
+                    deadline_day: target.deadline_day,
                 };
                 let bytes = bulletin_docx(&input)?;
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

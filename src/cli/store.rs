@@ -1077,6 +1077,7 @@ pub fn report(args: &ReportArgs, langs: Langs) -> anyhow::Result<i32> {
         quiet: args.quiet,
         notes,
         published: &args.published,
+        deadline_day: args.deadline_day,
     };
     let code = publish(outcome, &target, langs)?;
     clock.lap("outputs");

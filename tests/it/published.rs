@@ -1700,3 +1700,61 @@ fn the_bulletin_counts_ranks_and_numbers_as_a_reader_expects() {
     assert!(numbers.len() <= written.len(), "{numbers:?}");
     assert_eq!(numbers, written[..numbers.len()], "{items}");
 }
+
+/// The 通报 asks for returns by the deadline the run judged lateness by
+/// (`report --store --deadline-day`), never a fixed day 5.
+#[test]
+fn the_bulletin_asks_for_the_deadline_the_run_judged_by() {
+    let d = Dir::new();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // January's returns, received on 7 February.
+    let o = util::phstats(
+        d.tmp.path(),
+        &[
+            "ingest",
+            repo.join("sample-data/returns/2026-01").to_str().unwrap(),
+            "--units",
+            repo.join("sample-data/units.csv").to_str().unwrap(),
+            "--store",
+            "db",
+            "--received",
+            "2026-02-07",
+            "--quiet",
+        ],
+    );
+    assert!(
+        o.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for day in ["5", "6"] {
+        let docx = format!("tb{day}.docx");
+        let o = util::phstats(
+            d.tmp.path(),
+            &[
+                "report",
+                "--store",
+                "db",
+                "--period",
+                "2026-01",
+                "--deadline-day",
+                day,
+                "-o",
+                &format!("r{day}.xlsx"),
+                "--bulletin",
+                &docx,
+                "--quiet",
+            ],
+        );
+        assert!(
+            o.status.code().unwrap() < 2,
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = docx_text(&d.path(&docx));
+        assert!(
+            text.contains(&format!("于每月{day}日前报送上月报表")),
+            "{day}: {text}"
+        );
+    }
+}
