@@ -295,8 +295,12 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
     let townships: Vec<UnitIdx> = reg
         .depth_first()
         .into_iter()
-        .filter(|&u| reg.unit(u).level == Level::Township)
+        .filter(|&u| reg.unit(u).level == Level::Township && u != root)
         .collect();
+    // A township's own 通报 (`--scope` a township) has no township below it
+    // to compare: each rate is its own against the target.
+    let own = townships.is_empty();
+    let compared: Vec<UnitIdx> = if own { vec![root] } else { townships.clone() };
     let children: Vec<UnitIdx> = reg.unit(root).children.clone();
     let mut out = vec![
         Block::Masthead(issuer.clone()),
@@ -513,7 +517,7 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
     for &(f, k) in &heads {
         let name = name_of(f, k);
         let field = input.schemas.form(f).field(k);
-        let rows: Vec<&Indicator> = townships.iter().filter_map(|&u| find(u, f, k)).collect();
+        let rows: Vec<&Indicator> = compared.iter().filter_map(|&u| find(u, f, k)).collect();
         if rows.iter().all(|i| i.current.is_none()) {
             continue;
         }
@@ -553,7 +557,14 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
             units_missing_a_target.extend(missed.iter().map(|m| m.0));
             let n = judged.len();
             let _ = write!(s, "目标{bound}{}，", pct(target));
-            if missed.is_empty() {
+            if own {
+                if missed.is_empty() {
+                    s.push_str("达到目标");
+                } else {
+                    missed_any.push(name.clone());
+                    s.push_str("未达到目标");
+                }
+            } else if missed.is_empty() {
                 let _ = write!(s, "{n}个乡镇（街道）均达标");
             } else {
                 missed_any.push(name.clone());
@@ -617,12 +628,21 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
         } else {
             missed_any.join("、")
         };
-        problems.push(format!(
-            "部分指标未达到目标值。{which}有未达标的乡镇（街道），共涉及{}个乡镇（街道）。",
-            units_missing_a_target.len()
-        ));
+        problems.push(if own {
+            format!("部分指标未达到目标值：{which}。")
+        } else {
+            format!(
+                "部分指标未达到目标值。{which}有未达标的乡镇（街道），共涉及{}个乡镇（街道）。",
+                units_missing_a_target.len()
+            )
+        });
         asks.push(format!(
-            "未达标的乡镇（街道）要认真分析原因，逐项制定整改措施，确保{}年度目标任务按期完成。",
+            "{}要认真分析原因，逐项制定整改措施，确保{}年度目标任务按期完成。",
+            if own {
+                "各村（社区）"
+            } else {
+                "未达标的乡镇（街道）"
+            },
             year_of(input.period)
         ));
     }

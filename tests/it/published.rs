@@ -1758,3 +1758,49 @@ fn the_bulletin_asks_for_the_deadline_the_run_judged_by() {
         );
     }
 }
+
+/// A township's own 通报 (`--scope` a township) judges the township's own
+/// rates against their targets: there is no township below it to count
+/// (never “1个乡镇（街道）均达标”), and what it asks is of its villages.
+#[test]
+fn a_townships_own_bulletin_judges_its_own_rates() {
+    let d = Dir::new();
+    let docx = d.path("t.docx");
+    let o = util::phstats(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[
+            "consolidate",
+            "sample-data/returns",
+            "--units",
+            "sample-data/units.csv",
+            "--period",
+            "2026Q1",
+            "--scope",
+            "东城街道",
+            "-o",
+            d.path("t.xlsx").to_str().unwrap(),
+            "--export",
+            d.path("out").to_str().unwrap(),
+            "--bulletin",
+            docx.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert!(
+        o.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = docx_text(&docx);
+    assert!(!text.contains("个乡镇（街道）"), "{text}");
+    let own: Vec<_> = util::read_csv(&d.path("out").join("indicators.csv"))
+        .into_iter()
+        .filter(|r| r["unit_name"] == "东城街道" && !r["current"].is_empty())
+        .collect();
+    let met = own.iter().filter(|r| r["met"] == "true").count();
+    let missed = own.iter().filter(|r| r["met"] == "false").count();
+    assert!(met > 0 && missed > 0, "{own:?}");
+    assert_eq!(text.matches("，达到目标。").count(), met, "{text}");
+    assert_eq!(text.matches("，未达到目标。").count(), missed, "{text}");
+    assert!(text.contains("各村（社区）要认真分析原因"), "{text}");
+}
