@@ -163,13 +163,12 @@ fn places(n: usize) -> String {
 /// (four or more): `；排名前三位的是…，后三位的是…`. The places are
 /// `Indicator.rank`'s (competition ranking of the published figures, the
 /// one owner of ties): a unit tied with the third is named with it
-/// (`（含并列）`), a unit among the best is never named among the worst
-/// too, and where every unit has the same figure none is ranked above
-/// another (`；各乡镇（街道）均为100.0%`). `ranked`: unit, figure, rank.
-fn ranking(
-    ranked: &[(UnitIdx, f64, u32)],
-    names: impl Fn(&[(UnitIdx, f64)]) -> String,
-) -> Option<String> {
+/// (`（含并列）`, or `并列第一` where all the first share it), a unit among
+/// the best is never named among the worst too, one left alone at the
+/// bottom is `排名最后的是…`, and where every unit has the same figure none
+/// is ranked above another (`；各乡镇（街道）均为100.0%`). `ranked`: unit,
+/// figure, rank; `name`: a unit's name.
+fn ranking(ranked: &[(UnitIdx, f64, u32)], name: impl Fn(UnitIdx) -> String) -> Option<String> {
     if ranked.len() < 4 {
         return None;
     }
@@ -179,8 +178,11 @@ fn ranking(
         return Some(format!("；各乡镇（街道）均为{}", pct(ranked[0].1)));
     }
     let k = 3.min(ranked.len() / 2);
-    let kept = |v: &Vec<&(UnitIdx, f64, u32)>| -> Vec<(UnitIdx, f64)> {
-        v.iter().map(|r| (r.0, r.1)).collect()
+    let listed = |v: &[&(UnitIdx, f64, u32)]| {
+        v.iter()
+            .map(|r| format!("{}（{}）", name(r.0), pct(r.1)))
+            .collect::<Vec<_>>()
+            .join("、")
     };
     // Competition ranks: the first k places are every unit ranked k or
     // better; a unit is among the last k where fewer than k rank below it.
@@ -192,20 +194,37 @@ fn ranking(
         .filter(|r| r.2 as usize > k && below(r.2) < k)
         .collect();
     let tied = |n: usize| if n > k { "（含并列）" } else { "" };
-    let mut s = format!(
-        "；排名前{}位的是{}{}",
-        places(k),
-        names(&kept(&best)),
-        tied(best.len())
-    );
-    if !worst.is_empty() {
-        let _ = write!(
-            s,
-            "，后{}位的是{}{}",
-            places(k.min(worst.len())),
-            names(&kept(&worst)),
-            tied(worst.len())
-        );
+    let mut s = if best.len() > k && best.iter().all(|r| r.2 == 1) {
+        format!(
+            "；{}并列第一（均为{}）",
+            best.iter()
+                .map(|r| name(r.0))
+                .collect::<Vec<_>>()
+                .join("、"),
+            pct(best[0].1)
+        )
+    } else {
+        format!(
+            "；排名前{}位的是{}{}",
+            places(k),
+            listed(&best),
+            tied(best.len())
+        )
+    };
+    match worst.len() {
+        0 => {}
+        1 => {
+            let _ = write!(s, "，排名最后的是{}", listed(&worst));
+        }
+        n => {
+            let _ = write!(
+                s,
+                "，后{}位的是{}{}",
+                places(k.min(n)),
+                listed(&worst),
+                tied(n)
+            );
+        }
     }
     Some(s)
 }
@@ -600,7 +619,7 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
             .iter()
             .filter_map(|i| Some((i.unit, i.current?, i.rank?)))
             .collect();
-        if let Some(clause) = ranking(&ranked, |units| names(reg, units)) {
+        if let Some(clause) = ranking(&ranked, |u| reg.unit(u).name.clone()) {
             s.push_str(&clause);
         }
         s.push('。');
@@ -1005,28 +1024,21 @@ mod tests {
 
     #[test]
     fn ties_are_named_together_and_never_both_best_and_worst() {
-        // Names as the 通报 writes them, the unit's number for its name.
-        let names = |units: &[(UnitIdx, f64)]| {
-            units
-                .iter()
-                .map(|(u, v)| format!("{u}（{v}）"))
-                .collect::<Vec<_>>()
-                .join("、")
-        };
-        let say = |ranked: &[(UnitIdx, f64, u32)]| ranking(ranked, names);
+        // The unit's number for its name.
+        let say = |ranked: &[(UnitIdx, f64, u32)]| ranking(ranked, |u| format!("U{u}"));
         // Three are too few to rank.
         assert_eq!(say(&[(1, 90.0, 1), (2, 80.0, 2), (3, 70.0, 3)]), None);
         // Six distinct figures: three and three, the worst first.
         let six: Vec<(UnitIdx, f64, u32)> = (1..=6).map(|u| (u, 100.0 - f64::from(u), u)).collect();
         assert_eq!(
             say(&six).unwrap(),
-            "；排名前三位的是1（99）、2（98）、3（97），后三位的是6（94）、5（95）、4（96）"
+            "；排名前三位的是U1（99.0%）、U2（98.0%）、U3（97.0%），后三位的是U6（94.0%）、U5（95.0%）、U4（96.0%）"
         );
         // Every figure the same: none ranked above another.
         let same: Vec<(UnitIdx, f64, u32)> = (1..=6).map(|u| (u, 100.0, 1)).collect();
         assert_eq!(say(&same).unwrap(), "；各乡镇（街道）均为100.0%");
-        // Four tied first of six: all four are among the first three
-        // places, and the last two only among the worst.
+        // Four tied first of six: all four share the first place, and the
+        // last two are only among the worst.
         let four = [
             (1, 100.0, 1),
             (2, 100.0, 1),
@@ -1037,7 +1049,20 @@ mod tests {
         ];
         assert_eq!(
             say(&four).unwrap(),
-            "；排名前三位的是1（100）、2（100）、3（100）、4（100）（含并列），后两位的是6（80）、5（90）"
+            "；U1、U2、U3、U4并列第一（均为100.0%），后两位的是U6（80.0%）、U5（90.0%）"
+        );
+        // Five tied first of six: the sixth alone at the bottom.
+        let five = [
+            (1, 100.0, 1),
+            (2, 100.0, 1),
+            (3, 100.0, 1),
+            (4, 100.0, 1),
+            (5, 100.0, 1),
+            (6, 95.2, 6),
+        ];
+        assert_eq!(
+            say(&five).unwrap(),
+            "；U1、U2、U3、U4、U5并列第一（均为100.0%），排名最后的是U6（95.2%）"
         );
         // A tie at the bottom: both named among the last three, and the
         // fourth (three below it) not.
@@ -1052,14 +1077,29 @@ mod tests {
         ];
         assert_eq!(
             say(&bottom).unwrap(),
-            "；排名前三位的是1（99）、2（98）、3（97），后三位的是6（90）、5（90）、7（95）"
+            "；排名前三位的是U1（99.0%）、U2（98.0%）、U3（97.0%），后三位的是U6（90.0%）、U5（90.0%）、U7（95.0%）"
+        );
+        // A tie across the third place: named with it.
+        let third = [
+            (1, 99.0, 1),
+            (2, 98.0, 2),
+            (3, 97.0, 3),
+            (4, 97.0, 3),
+            (5, 90.0, 5),
+            (6, 80.0, 6),
+            (7, 70.0, 7),
+            (8, 60.0, 8),
+        ];
+        assert_eq!(
+            say(&third).unwrap(),
+            "；排名前三位的是U1（99.0%）、U2（98.0%）、U3（97.0%）、U4（97.0%）（含并列），后三位的是U8（60.0%）、U7（70.0%）、U6（80.0%）"
         );
         // Four units, every one ranked second but the first: no worst
         // place is left that is not also among the best two.
         let flat = [(1, 99.0, 1), (2, 98.0, 2), (3, 98.0, 2), (4, 98.0, 2)];
         assert_eq!(
             say(&flat).unwrap(),
-            "；排名前两位的是1（99）、2（98）、3（98）、4（98）（含并列）"
+            "；排名前两位的是U1（99.0%）、U2（98.0%）、U3（98.0%）、U4（98.0%）（含并列）"
         );
     }
 
