@@ -646,24 +646,7 @@ fn command_line_errors_and_help_headings_are_chinese() {
 #[test]
 fn the_stores_registry_is_named_in_the_workbooks_language() {
     let d = Dir::new();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let o = util::phstats(
-        d.tmp.path(),
-        &[
-            "ingest",
-            repo.join("sample-data/returns/2026-01").to_str().unwrap(),
-            "--units",
-            repo.join("sample-data/units.csv").to_str().unwrap(),
-            "--store",
-            "db",
-            "--quiet",
-        ],
-    );
-    assert!(
-        o.status.code().unwrap() < 2,
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    util::ingest_sample_month(&d, "2026-01", &[]);
     let registry_line = |book: &str, sheet: &str| -> String {
         let mut wb = open_workbook_auto(d.path(book)).unwrap();
         let range = wb.worksheet_range(sheet).unwrap();

@@ -1571,29 +1571,20 @@ fn a_county_is_judged_against_its_target() {
 fn the_bulletin_counts_ranks_and_numbers_as_a_reader_expects() {
     let d = Dir::new();
     let docx = d.path("tb.docx");
-    let book = d.path("q1.xlsx");
-    let o = util::phstats(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+    util::on_sample(
+        &d,
+        "consolidate",
         &[
-            "consolidate",
-            "sample-data/returns",
-            "--units",
-            "sample-data/units.csv",
             "--period",
             "2026Q1",
             "-o",
-            book.to_str().unwrap(),
+            "q1.xlsx",
             "--bulletin",
-            docx.to_str().unwrap(),
+            "tb.docx",
             "--export",
-            d.path("out").to_str().unwrap(),
+            "out",
             "--quiet",
         ],
-    );
-    assert!(
-        o.status.code().unwrap() < 2,
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
     );
     let text = docx_text(&docx);
     // The overview's counts add up to its whole, each as indicators.csv
@@ -1706,27 +1697,8 @@ fn the_bulletin_counts_ranks_and_numbers_as_a_reader_expects() {
 #[test]
 fn the_bulletin_asks_for_the_deadline_the_run_judged_by() {
     let d = Dir::new();
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     // January's returns, received on 7 February.
-    let o = util::phstats(
-        d.tmp.path(),
-        &[
-            "ingest",
-            repo.join("sample-data/returns/2026-01").to_str().unwrap(),
-            "--units",
-            repo.join("sample-data/units.csv").to_str().unwrap(),
-            "--store",
-            "db",
-            "--received",
-            "2026-02-07",
-            "--quiet",
-        ],
-    );
-    assert!(
-        o.status.code().unwrap() < 2,
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    util::ingest_sample_month(&d, "2026-01", &["--received", "2026-02-07"]);
     for day in ["5", "6"] {
         let docx = format!("tb{day}.docx");
         let o = util::phstats(
@@ -1766,30 +1738,22 @@ fn the_bulletin_asks_for_the_deadline_the_run_judged_by() {
 fn a_townships_own_bulletin_judges_its_own_rates() {
     let d = Dir::new();
     let docx = d.path("t.docx");
-    let o = util::phstats(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+    util::on_sample(
+        &d,
+        "consolidate",
         &[
-            "consolidate",
-            "sample-data/returns",
-            "--units",
-            "sample-data/units.csv",
             "--period",
             "2026Q1",
             "--scope",
             "东城街道",
             "-o",
-            d.path("t.xlsx").to_str().unwrap(),
+            "t.xlsx",
             "--export",
-            d.path("out").to_str().unwrap(),
+            "out",
             "--bulletin",
-            docx.to_str().unwrap(),
+            "t.docx",
             "--quiet",
         ],
-    );
-    assert!(
-        o.status.code().unwrap() < 2,
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
     );
     let text = docx_text(&docx);
     assert!(!text.contains("个乡镇（街道）"), "{text}");

@@ -211,9 +211,8 @@ fn months_ingested_one_at_a_time_keep_their_history() {
         Some(&(520.0 / 1500.0 * 100.0))
     );
     // Trace: the cells that make the figure, and what was left out.
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
+    let trace = |lang: &[&str]| {
+        let mut args = vec![
             "trace",
             "--store",
             "db",
@@ -223,9 +222,11 @@ fn months_ingested_one_at_a_time_keep_their_history() {
             "城东街道",
             "--field",
             "signing_rate",
-        ],
-    );
-    let t = text(&out);
+        ];
+        args.extend_from_slice(lang);
+        text(&util::phstats(d.tmp.path(), &args))
+    };
+    let t = trace(&[]);
     assert!(t.contains("“签约率(%)” = 34.7"), "{t}");
     assert!(t.contains("分子 520，分母 1500"), "{t}");
     assert!(
@@ -237,23 +238,7 @@ fn months_ingested_one_at_a_time_keep_their_history() {
         "{t}"
     );
     // In English, every word but the names of units, files and sheets.
-    let out = util::phstats(
-        d.tmp.path(),
-        &[
-            "trace",
-            "--store",
-            "db",
-            "--period",
-            "2026-02",
-            "--unit",
-            "城东街道",
-            "--field",
-            "signing_rate",
-            "--lang",
-            "en",
-        ],
-    );
-    let t = text(&out);
+    let t = trace(&["--lang", "en"]);
     assert!(
         t.contains(
             "东门社区 2026-02 420 ← fix/城东街道202602_更正.xlsx!family_doctor!D5 (counted)"

@@ -303,6 +303,45 @@ pub fn run_in(d: &Dir, cmd: &str, extra: &[&str]) -> Output {
     phstats(d.tmp.path(), &args)
 }
 
+/// The committed sample (`sample-data/`).
+pub fn sample_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data")
+}
+
+/// Runs `phstats <cmd> <sample>/returns --units <sample>/units.csv
+/// <extra…>` in `d`, once it is known that it ran ([`ran`]).
+pub fn on_sample(d: &Dir, cmd: &str, extra: &[&str]) -> Output {
+    let (returns, units) = (sample_dir().join("returns"), sample_dir().join("units.csv"));
+    let mut args = vec![
+        cmd,
+        returns.to_str().unwrap(),
+        "--units",
+        units.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ran(phstats(d.tmp.path(), &args))
+}
+
+/// Ingests the sample's returns of `month` (`2026-01`) into the store `db`
+/// in `d`, quietly, with `extra…`, once it is known that it ran.
+pub fn ingest_sample_month(d: &Dir, month: &str, extra: &[&str]) -> Output {
+    let (returns, units) = (
+        sample_dir().join("returns").join(month),
+        sample_dir().join("units.csv"),
+    );
+    let mut args = vec![
+        "ingest",
+        returns.to_str().unwrap(),
+        "--units",
+        units.to_str().unwrap(),
+        "--store",
+        "db",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    ran(phstats(d.tmp.path(), &args))
+}
+
 /// Reads a CSV export into rows of header → value.
 pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
     let mut rdr = csv::Reader::from_path(path).unwrap();
