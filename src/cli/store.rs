@@ -1010,8 +1010,12 @@ impl Opened {
         )?;
         clock.lap("load store");
         // The registry's changes are the whole registry's, never the units a
-        // scope leaves out.
-        notes.extend(store::registry_changes(&self.st, &self.full, lang));
+        // scope leaves out; only a registry given with --units can differ
+        // from the store's (without it, `full` is the store's own, and
+        // comparing parsed it a second time for nothing).
+        if self.units_path.is_some() {
+            notes.extend(store::registry_changes(&self.st, &self.full, lang));
+        }
         batch
             .findings
             .retain(|f| f.unit_code.is_none_or(|c| registry.by_code(c).is_some()));
