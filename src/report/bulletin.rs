@@ -700,23 +700,22 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
             input.deadline_day
         ));
     }
-    let errors = input
+    // The data's problems still open (Finding::is_open: a warning someone
+    // confirmed is not), less the returns not sent, which are the
+    // reporting's problem above and have nothing to correct.
+    let open: Vec<&crate::findings::Finding> = input
         .findings
+        .iter()
+        .filter(|f| f.is_open() && f.rule != crate::findings::Rule::MissingReturn)
+        .collect();
+    let errors = open
         .iter()
         .filter(|f| f.severity() == Severity::Error)
         .count();
-    let warnings = input
-        .findings
-        .iter()
-        .filter(|f| f.severity() == Severity::Warning)
-        .count();
+    let warnings = open.len() - errors;
     if errors + warnings > 0 {
         let mut by_rule: Vec<(crate::findings::Rule, usize)> = Vec::new();
-        for f in input
-            .findings
-            .iter()
-            .filter(|f| f.severity() != Severity::Info)
-        {
+        for f in &open {
             match by_rule.iter_mut().find(|(r, _)| *r == f.rule) {
                 Some((_, n)) => *n += 1,
                 None => by_rule.push((f.rule, 1)),
@@ -741,10 +740,10 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
         problems.push(format!(
             "数据质量有待提高。审核发现{found}尚待处理{mainly}。"
         ));
-        asks.push(
-            "有关单位要对照退回修改清单逐项核实，更正后重新报送；各县（区）要加强报表审核，确保数据真实准确。"
-                .into(),
-        );
+        asks.push(format!(
+            "有关单位要对照退回修改清单逐项核实，更正后重新报送；各{}要加强报表审核，确保数据真实准确。",
+            below(root_level)
+        ));
     }
     out.push(Block::Heading("三、存在的问题".into()));
     if problems.is_empty() {

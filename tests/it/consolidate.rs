@@ -337,9 +337,9 @@ fn generated_returns_in_every_variant_match_the_truth() {
     );
     let corpus = root.join("corpus");
     if xls {
-        let xls = walk(&corpus.join("returns"))
+        let xls = util::walk(&corpus.join("returns"))
             .iter()
-            .filter(|p| p.ends_with(".xls"))
+            .filter(|p| p.extension().is_some_and(|e| e == "xls"))
             .count();
         assert!(xls >= 5, "expected legacy .xls returns, found {xls}");
     }
@@ -429,7 +429,7 @@ fn several_hundred_generated_files_match_the_truth() {
         ],
     );
     assert!(out.status.success());
-    let files = walk(&root.join("corpus/returns")).len();
+    let files = util::walk(&root.join("corpus/returns")).len();
     assert!(files >= 380, "{files} files");
     let out = util::phstats(
         root,
@@ -452,19 +452,6 @@ fn several_hundred_generated_files_match_the_truth() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_matches_truth(&root.join("corpus"), &root.join("out/aggregates.csv"));
-}
-
-fn walk(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p.display().to_string());
-        }
-    }
-    out
 }
 
 /// The README's first Quick start command, run as written (through the

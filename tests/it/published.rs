@@ -1768,3 +1768,45 @@ fn a_townships_own_bulletin_judges_its_own_rates() {
     assert_eq!(text.matches("，未达到目标。").count(), missed, "{text}");
     assert!(text.contains("各村（社区）要认真分析原因"), "{text}");
 }
+
+/// A return not sent is the reporting's problem in the 通报 (三（二）), not
+/// also a problem of the data's quality with corrections to send back: the
+/// committed sample less 南城镇's February immunisation return.
+#[test]
+fn a_missing_return_is_a_reporting_problem_only() {
+    let d = Dir::new();
+    let copy = d.path("returns");
+    for entry in util::walk(&util::sample_dir().join("returns")) {
+        let rel = entry
+            .strip_prefix(util::sample_dir().join("returns"))
+            .unwrap();
+        if rel.to_str().unwrap().contains("南城镇_2026年2月_免疫") {
+            continue;
+        }
+        let to = copy.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    let units = util::sample_dir().join("units.csv");
+    util::ran(util::phstats(
+        d.tmp.path(),
+        &[
+            "consolidate",
+            "returns",
+            "--units",
+            units.to_str().unwrap(),
+            "--period",
+            "2026Q1",
+            "-o",
+            "r.xlsx",
+            "--bulletin",
+            "b.docx",
+            "--quiet",
+        ],
+    ));
+    let text = docx_text(&d.path("b.docx"));
+    assert!(text.contains("实报53份"), "{text}");
+    assert!(text.contains("南城镇未按要求报送报表"), "{text}");
+    assert!(!text.contains("数据质量有待提高"), "{text}");
+    assert!(!text.contains("退回修改清单"), "{text}");
+}

@@ -736,7 +736,7 @@ fn a_damaged_store_is_named_file_by_file_in_chinese_and_nothing_panics() {
     city_east_january(&d);
     ingest(&d, "jan", &[]);
     // A figures part cut short, as a full disk or a bad copy leaves it.
-    let part = walk(&d.path("db/observations"))
+    let part = util::walk(&d.path("db/observations"))
         .into_iter()
         .find(|p| p.extension().is_some_and(|e| e == "parquet"))
         .unwrap();
@@ -809,7 +809,7 @@ fn the_checks_over_time_read_each_months_counted_figures_only_while_they_hold() 
     );
     // The same July into a copy of the store whose counted figures are
     // gone, cut short or damaged: those months are read from their figures.
-    for f in walk(&d.path("db")) {
+    for f in util::walk(&d.path("db")) {
         let to = d.path("db2").join(f.strip_prefix(d.path("db")).unwrap());
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(&f, &to).unwrap();
@@ -842,19 +842,6 @@ fn the_checks_over_time_read_each_months_counted_figures_only_while_they_hold() 
             "{name}"
         );
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// Rewrites one column of a stored Parquet table: row `row` (from 0) gets
@@ -1345,7 +1332,7 @@ fn a_manifest_that_cannot_be_right_is_refused_untouched() {
     assert!(ingest(&d, "feb", &[]).status.code().unwrap() < 2);
     let good = std::fs::read_to_string(d.path("db/manifest.json")).unwrap();
     let files = |d: &Dir| {
-        let mut v: Vec<String> = walk(&d.path("db"))
+        let mut v: Vec<String> = util::walk(&d.path("db"))
             .into_iter()
             .filter(|p| !p.ends_with(".phstats.lock") && !p.ends_with("manifest.json"))
             .map(|p| p.display().to_string())
@@ -2641,7 +2628,7 @@ fn a_report_of_the_latest_month_checks_the_returns_it_counts() {
 /// words on the terminal.
 fn reads_history_as_its_returns(d: &Dir, db: &str, periods: &[&str]) {
     let whole = format!("{db}_whole");
-    for f in walk(&d.path(db)) {
+    for f in util::walk(&d.path(db)) {
         let rel = f.strip_prefix(d.path(db)).unwrap();
         if rel.to_string_lossy().contains("counted-") {
             continue;
