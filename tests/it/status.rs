@@ -285,4 +285,8 @@ fn a_quarters_board_names_each_units_months() {
         said.contains("城东街道 (2026-03), 新民镇 (2026-02, 2026-03)"),
         "{said}"
     );
+    assert!(
+        said.contains("Late (Family doctor), 2: 城东街道 (2026-03), 新民镇 (2026-02)"),
+        "{said}"
+    );
 }
