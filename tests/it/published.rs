@@ -1256,7 +1256,7 @@ fn the_bulletin_is_a_gongwen_ready_to_sign() {
         "2026年4月8日",
         "抄送：市疾病预防控制中心。",
         "表1",
-        "单位：%",
+        "单位：%；环比、同比：百分点",
     ] {
         assert!(text.contains(part), "{part}: {text}");
     }
