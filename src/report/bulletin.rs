@@ -194,14 +194,24 @@ fn ranking(ranked: &[(UnitIdx, f64, u32)], name: impl Fn(UnitIdx) -> String) -> 
         .filter(|r| r.2 as usize > k && below(r.2) < k)
         .collect();
     let tied = |n: usize| if n > k { "（含并列）" } else { "" };
+    // A 通报 is a sentence per rate: more tied than that are counted, not
+    // named (a province's forty townships at 100.0 %).
+    const NAMED: usize = 6;
     let mut s = if best.len() > k && best.iter().all(|r| r.2 == 1) {
-        format!(
-            "；{}并列第一（均为{}）",
+        let who = if best.len() > NAMED {
+            format!("{}个乡镇（街道）", best.len())
+        } else {
             best.iter()
                 .map(|r| name(r.0))
                 .collect::<Vec<_>>()
-                .join("、"),
-            pct(best[0].1)
+                .join("、")
+        };
+        format!("；{who}并列第一（均为{}）", pct(best[0].1))
+    } else if best.len() > NAMED {
+        format!(
+            "；排名前{}位的有{}个乡镇（街道）（含并列）",
+            places(k),
+            best.len()
         )
     } else {
         format!(
@@ -215,6 +225,13 @@ fn ranking(ranked: &[(UnitIdx, f64, u32)], name: impl Fn(UnitIdx) -> String) -> 
         0 => {}
         1 => {
             let _ = write!(s, "，排名最后的是{}", listed(&worst));
+        }
+        n if n > NAMED => {
+            let _ = write!(s, "，后{}位的有{n}个乡镇（街道）（含并列", places(k));
+            if worst.iter().all(|r| r.2 == worst[0].2) {
+                let _ = write!(s, "，均为{}", pct(worst[0].1));
+            }
+            s.push('）');
         }
         n => {
             let _ = write!(
@@ -1092,6 +1109,30 @@ mod tests {
         assert_eq!(
             say(&third).unwrap(),
             "；排名前三位的是U1（99.0%）、U2（98.0%）、U3（97.0%）、U4（97.0%）（含并列），后三位的是U8（60.0%）、U7（70.0%）、U6（80.0%）"
+        );
+        // Forty tied first of fifty, and eight tied last: counted, not named.
+        let many: Vec<(UnitIdx, f64, u32)> = (1..=50)
+            .map(|u| match u {
+                1..=40 => (u, 100.0, 1),
+                41..=42 => (u, 90.0, 41),
+                _ => (u, 0.0, 43),
+            })
+            .collect();
+        assert_eq!(
+            say(&many).unwrap(),
+            "；40个乡镇（街道）并列第一（均为100.0%），后三位的有8个乡镇（街道）（含并列，均为0.0%）"
+        );
+        // Seven at the bottom of two figures: counted, no one figure said.
+        let mixed: Vec<(UnitIdx, f64, u32)> = (1..=20)
+            .map(|u| match u {
+                1..=12 => (u, 100.0 - f64::from(u), u),
+                13..=19 => (u, 50.0, 13),
+                _ => (u, 40.0, 20),
+            })
+            .collect();
+        assert_eq!(
+            say(&mixed).unwrap(),
+            "；排名前三位的是U1（99.0%）、U2（98.0%）、U3（97.0%），后三位的有8个乡镇（街道）（含并列）"
         );
         // Four units, every one ranked second but the first: no worst
         // place is left that is not also among the best two.
