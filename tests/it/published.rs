@@ -1806,7 +1806,7 @@ fn a_missing_return_is_a_reporting_problem_only() {
     ));
     let text = docx_text(&d.path("b.docx"));
     assert!(text.contains("实报53份"), "{text}");
-    assert!(text.contains("南城镇未按要求报送报表"), "{text}");
+    assert!(text.contains("南城镇（2月）未按要求报送报表"), "{text}");
     assert!(!text.contains("数据质量有待提高"), "{text}");
     assert!(!text.contains("退回修改清单"), "{text}");
 }
