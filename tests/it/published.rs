@@ -1810,3 +1810,57 @@ fn a_missing_return_is_a_reporting_problem_only() {
     assert!(!text.contains("数据质量有待提高"), "{text}");
     assert!(!text.contains("退回修改清单"), "{text}");
 }
+
+/// The overview's 与上期相比 counts the city's headline rates that got
+/// better (a dropout that fell), worse (转差: a dropout that rose) and
+/// stayed as published, as indicators.csv's 环比 of the same run says.
+#[test]
+fn the_overview_counts_rates_better_and_worse_than_the_last_period() {
+    let d = Dir::new();
+    util::on_sample(
+        &d,
+        "consolidate",
+        &[
+            "--period",
+            "2026-03",
+            "-o",
+            "m.xlsx",
+            "--bulletin",
+            "m.docx",
+            "--export",
+            "out",
+            "--quiet",
+        ],
+    );
+    let text = docx_text(&d.path("m.docx"));
+    let said = regex::Regex::new(r"与上期相比，(\d+)项好转，(\d+)项转差(?:，(\d+)项持平)?")
+        .unwrap()
+        .captures(&text)
+        .unwrap_or_else(|| panic!("{text}"))
+        .iter()
+        .skip(1)
+        .map(|m| m.map_or(0, |m| m.as_str().parse::<usize>().unwrap()))
+        .collect::<Vec<_>>();
+    assert!(!text.contains("项下降"), "{text}");
+    let (mut better, mut worse, mut same) = (0, 0, 0);
+    for r in util::read_csv(&d.path("out").join("indicators.csv")) {
+        // The headline rates: those with a target.
+        if r["unit_code"] != "439900000000" || r["target"].is_empty() {
+            continue;
+        }
+        let Ok(change) = r["change_previous"].parse::<f64>() else {
+            continue;
+        };
+        let change = (change * 10.0).round() / 10.0;
+        let lower_is_better = r["field"] == "dtap_dropout";
+        if change == 0.0 {
+            same += 1;
+        } else if (change < 0.0) == lower_is_better {
+            better += 1;
+        } else {
+            worse += 1;
+        }
+    }
+    assert!(better > 0 && worse > 0, "{better} {worse}");
+    assert_eq!(said, [better, worse, same], "{text}");
+}
