@@ -273,25 +273,9 @@ impl<'a> Board<'a> {
     /// [`Tally::late_in`]), at most `max` of them; in a period of several
     /// months, each with its months: `东城街道（10月、12月）`.
     fn names(&self, list: &[(UnitIdx, Month)], max: usize, lang: Lang) -> String {
-        let (lo, hi) = self.period.bounds();
-        let label = |m: Month| match lang {
-            Lang::Zh if lo.year() == hi.year() => format!("{}月", m.month()),
-            _ => month_label(m, lang),
-        };
         let units = Tally::by_unit(list).count();
-        let mut s: Vec<String> = Tally::by_unit(list)
+        let mut s: Vec<String> = super::units_with_months(self.registry, list, self.period, lang)
             .take(max)
-            .map(|(u, ms)| {
-                let name = &self.registry.unit(u).name;
-                if lo == hi {
-                    return name.clone();
-                }
-                let ms: Vec<String> = ms.into_iter().map(label).collect();
-                match lang {
-                    Lang::Zh => format!("{name}（{}）", ms.join("、")),
-                    Lang::En => format!("{name} ({})", ms.join(", ")),
-                }
-            })
             .collect();
         let more = units.saturating_sub(max);
         let sep = lang.pick("、", ", ");

@@ -682,32 +682,20 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
             year_of(input.period)
         ));
     }
-    let (missing_units, late_units) = (t.missing_units(), t.late_units());
-    if !missing_units.is_empty() || !late_units.is_empty() {
+    if !t.missing_in.is_empty() || !t.late_in.is_empty() {
         // Each unit once; over several months with the months it missed or
         // was late in (南城镇（2月）), as the status board names them.
-        let several = input.period.months().len() > 1;
-        let who = |list: &[(UnitIdx, crate::period::Month)]| {
-            crate::validate::returns::Tally::by_unit(list)
-                .map(|(u, months)| {
-                    let name = &reg.unit(u).name;
-                    if several {
-                        let months: Vec<String> =
-                            months.iter().map(|m| format!("{}月", m.month())).collect();
-                        format!("{name}（{}）", months.join("、"))
-                    } else {
-                        name.clone()
-                    }
-                })
+        let who = |list| {
+            super::units_with_months(reg, list, input.period, crate::message::Lang::Zh)
                 .collect::<Vec<_>>()
                 .join("、")
         };
         let mut s = String::from("报表报送不够及时完整。");
-        if !missing_units.is_empty() {
+        if !t.missing_in.is_empty() {
             let _ = write!(s, "{}未按要求报送报表", who(&t.missing_in));
         }
-        if !late_units.is_empty() {
-            if !missing_units.is_empty() {
+        if !t.late_in.is_empty() {
+            if !t.missing_in.is_empty() {
                 s.push('，');
             }
             let _ = write!(s, "{}逾期报送", who(&t.late_in));

@@ -17,8 +17,10 @@ use std::path::Path;
 
 use crate::findings::Finding;
 use crate::message::{io_reason, Access, Label, Lang};
+use crate::period::Month;
 use crate::period::Period;
 use crate::registry::Registry;
+use crate::registry::UnitIdx;
 use crate::schema::Schemas;
 
 /// A bordered 10-point table cell: the base of the summary sheets' and the
@@ -403,6 +405,34 @@ impl ReportError {
             (e, Lang::En) => e.to_string(),
         }
     }
+}
+
+/// Each unit of `list` ([`crate::validate::returns::Tally::missing_in`] or
+/// `late_in`) once, as a person reads it: over a `period` of several months
+/// with its months (`东城街道（10月、12月）`), in a month its name alone. The
+/// status board and the 通报 name late and missing units so.
+pub fn units_with_months<'a>(
+    registry: &'a Registry,
+    list: &'a [(UnitIdx, Month)],
+    period: Period,
+    lang: Lang,
+) -> impl Iterator<Item = String> + 'a {
+    let (lo, hi) = period.bounds();
+    let label = move |m: Month| match lang {
+        Lang::Zh if lo.year() == hi.year() => format!("{}月", m.month()),
+        _ => crate::message::month_label(m, lang),
+    };
+    crate::validate::returns::Tally::by_unit(list).map(move |(u, ms)| {
+        let name = &registry.unit(u).name;
+        if lo == hi {
+            return name.clone();
+        }
+        let ms: Vec<String> = ms.into_iter().map(label).collect();
+        match lang {
+            Lang::Zh => format!("{name}（{}）", ms.join("、")),
+            Lang::En => format!("{name} ({})", ms.join(", ")),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -104,18 +104,6 @@ impl Tally {
         t
     }
 
-    /// Units missing a return in some month, each once, in registry order.
-    #[must_use]
-    pub fn missing_units(&self) -> Vec<UnitIdx> {
-        units_in(&self.missing_in)
-    }
-
-    /// Units late in some month, each once, in registry order.
-    #[must_use]
-    pub fn late_units(&self) -> Vec<UnitIdx> {
-        units_in(&self.late_in)
-    }
-
     /// Each unit of `list` ([`Tally::missing_in`] or [`Tally::late_in`])
     /// once, with its months, in order.
     pub fn by_unit(list: &[(UnitIdx, Month)]) -> impl Iterator<Item = (UnitIdx, Vec<Month>)> + '_ {
@@ -134,11 +122,6 @@ impl Tally {
     pub fn timeliness(&self) -> Option<f64> {
         (self.dated > 0).then(|| (self.dated - self.late) as f64 / self.dated as f64 * 100.0)
     }
-}
-
-/// The units of a list of (unit, month) sorted by unit, each once.
-fn units_in(list: &[(UnitIdx, Month)]) -> Vec<UnitIdx> {
-    Tally::by_unit(list).map(|(u, _)| u).collect()
 }
 
 /// Settles returns for the same unit, form and month (FORMS.md §4):
