@@ -1360,10 +1360,7 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
     // rules that made the figure (aggregate::explain).
     let parts =
         crate::aggregate::explain(b, &registry, &schemas, period, unit, form_idx, field_idx);
-    let label = |f: &crate::schema::Field| match lang {
-        Lang::Zh => f.display_label().to_string(),
-        Lang::En => f.label().en.to_string(),
-    };
+    let label = |f: &crate::schema::Field| f.label().get(lang).to_string();
     let mut role = None;
     for p in &parts {
         if role != Some(p.role) {
