@@ -203,7 +203,8 @@ pub fn command(lang: Lang) -> clap::Command {
         // clap's own scaffolding in Chinese too: the headings of --help and
         // of a usage error (issue 30).
         let zh = |c: clap::Command| {
-            c.help_template("{about-with-newline}\n用法：{usage}\n\n{all-args}{after-help}")
+            let template = zh_help_template(&c);
+            c.help_template(template)
                 .subcommand_help_heading("子命令")
                 .disable_help_flag(true)
                 .arg(
@@ -235,6 +236,23 @@ pub fn command(lang: Lang) -> clap::Command {
         }
     }
     cmd
+}
+
+/// The Chinese `--help` of `c`, its headings ending in a full-width colon
+/// as every Chinese line of phstats does (`用法：`): clap's `{all-args}`
+/// writes each heading with an ASCII one (`选项:`), so the sections are
+/// laid out here — the subcommands, the arguments, then the options —
+/// each only where `c` has something to list in it.
+fn zh_help_template(c: &clap::Command) -> String {
+    let mut t = String::from("{about-with-newline}\n用法：{usage}\n\n");
+    if c.get_subcommands().any(|s| !s.is_hide_set()) {
+        t.push_str("子命令：\n{subcommands}\n\n");
+    }
+    if c.get_positionals().any(|a| !a.is_hide_set()) {
+        t.push_str("参数：\n{positionals}\n\n");
+    }
+    t.push_str("选项：\n{options}{after-help}");
+    t
 }
 
 /// A command-line error as a person reads it in `lang` (issue 30): clap's

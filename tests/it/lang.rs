@@ -589,7 +589,28 @@ fn command_line_errors_and_help_headings_are_chinese() {
     let (code, _, help) = run(&["trace", "--help"]);
     assert_eq!(code, Some(0));
     assert!(
-        help.contains("用法：") && help.contains("选项:") && help.contains("显示本说明"),
+        help.contains("用法：") && help.contains("选项：") && help.contains("显示本说明"),
+        "{help}"
+    );
+    // Every heading ends in a full-width colon, as 用法： does; the
+    // arguments apart from the options, before them.
+    for args in [&["--help"][..], &["store", "--help"], &["trace", "--help"]] {
+        let (code, _, help) = run(args);
+        assert_eq!(code, Some(0));
+        for ascii in ["选项:", "子命令:", "参数:"] {
+            assert!(!help.contains(ascii), "{args:?}: {help}");
+        }
+    }
+    let (_, _, help) = run(&["--help"]);
+    assert!(help.contains("\n子命令：\n  consolidate"), "{help}");
+    let (_, _, help) = run(&["store", "--help"]);
+    let (args_at, options_at) = (
+        help.find("\n参数：\n  <log|rollback|verify>"),
+        help.find("\n选项：\n"),
+    );
+    assert!(
+        args_at.zip(options_at).is_some_and(|(a, o)| a < o)
+            && !help[options_at.unwrap_or(0)..].contains("<log|rollback|verify>  "),
         "{help}"
     );
     assert!(
