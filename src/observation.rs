@@ -3,7 +3,7 @@
 //! Everything downstream is a query on these tables; nothing reopens a workbook.
 
 use crate::findings::{CellRef, Finding};
-use crate::period::Month;
+use crate::period::{Month, Period};
 use crate::registry::UnitIdx;
 use crate::schema::{FieldIdx, FormIdx};
 
@@ -415,6 +415,19 @@ impl Batch {
     #[must_use]
     pub fn values_read(&self) -> usize {
         self.obs.value.iter().filter(|v| v.is_some()).count() + self.history.values
+    }
+
+    /// The part of `p` its figures reach: `p` up to its latest month with
+    /// a counted return ([`Period::until`]); `p` itself where none is.
+    /// A year reported in April from January–March returns holds
+    /// 2026年1—3月's figures, and says so.
+    #[must_use]
+    pub fn covered(&self, p: Period) -> Period {
+        self.months()
+            .into_iter()
+            .filter(|&m| p.contains(m))
+            .max()
+            .map_or(p, |m| p.until(m))
     }
 
     /// Months with at least one counted return, sorted: the batch's and

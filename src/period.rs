@@ -326,6 +326,22 @@ impl Period {
         Period::Range(jan, last)
     }
 
+    /// This period as far as month `m`: itself where `m` is its last month
+    /// or later, else its months up to `m` (`2026` up to March is
+    /// `2026-01..2026-03`, 2026年1—3月; a quarter up to its first month is
+    /// that month).
+    #[must_use]
+    pub fn until(self, m: Month) -> Period {
+        let (first, last) = self.bounds();
+        if m >= last {
+            self
+        } else if m <= first {
+            Period::Month(first)
+        } else {
+            Period::Range(first, m)
+        }
+    }
+
     /// Whether every month of `other` falls inside this period.
     #[must_use]
     pub fn covers(self, other: Period) -> bool {
@@ -716,6 +732,32 @@ fn months_found(text: &str, skip_dates: bool) -> Vec<Month> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_until_a_month_is_its_months_up_to_it() {
+        let m = |y, k| Month::new(y, k).unwrap();
+        assert_eq!(
+            Period::Year(2026).until(m(2026, 3)),
+            Period::Range(m(2026, 1), m(2026, 3))
+        );
+        assert_eq!(
+            Period::Year(2026).until(m(2026, 3)).label_zh(),
+            "2026年1—3月"
+        );
+        assert_eq!(Period::Year(2026).until(m(2026, 12)), Period::Year(2026));
+        assert_eq!(
+            Period::Quarter(2026, 2).until(m(2026, 4)),
+            Period::Month(m(2026, 4))
+        );
+        assert_eq!(
+            Period::Half(2026, 2).until(m(2026, 9)),
+            Period::Range(m(2026, 7), m(2026, 9))
+        );
+        assert_eq!(
+            Period::Month(m(2026, 5)).until(m(2026, 5)),
+            Period::Month(m(2026, 5))
+        );
+    }
 
     /// The shortcut for `2026-01` gives what the patterns give, for every
     /// month number a text of that shape can hold, in any year.

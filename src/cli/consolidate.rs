@@ -285,6 +285,7 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
                 };
                 let input = BulletinInput {
                     period,
+                    covered: outcome.batch.covered(period),
                     registry: target.registry,
                     schemas: target.schemas,
                     indicators: &indicators,
@@ -323,6 +324,13 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
                 Lang::En => {
                     crate::say!("report for {} written to {}", period, output.display())
                 }
+            }
+            // A period asked for whose returns stop short of its end (the
+            // year in April): its figures are those of the months read.
+            if let Some(note) =
+                crate::report::reach_note(period, outcome.batch.covered(period), lang)
+            {
+                crate::say!("  {note}");
             }
             if !target.chosen {
                 let months = outcome.batch.months_read();

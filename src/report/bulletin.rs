@@ -25,6 +25,9 @@ use crate::validate::Completeness;
 pub struct BulletinInput<'a> {
     /// The period.
     pub period: Period,
+    /// The part of it the figures reach ([`crate::observation::Batch::covered`]):
+    /// the period itself, or its months up to the latest read.
+    pub covered: Period,
     /// Units.
     pub registry: &'a Registry,
     /// Forms.
@@ -319,6 +322,9 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
     let root_name = reg.unit(root).name.clone();
     let issuer = super::issuer(reg, input.issuer);
     let period = period_title(input.period);
+    // What the figures reach: a year reported from January–March returns
+    // says it reports 2026年1—3月's, and counts 应报 over those months.
+    let covered = period_title(input.covered);
     let all = whole(root_level, &root_name);
     let heads = headline(input.schemas, input.targets);
     let index: std::collections::HashMap<(UnitIdx, FormIdx, FieldIdx), &Indicator> = input
@@ -353,7 +359,7 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
             input.to.unwrap_or_else(|| default_to(root_level))
         )),
         Block::Text(format!(
-            "为及时掌握基本公共卫生服务项目进展，推动各项指标按期完成，根据各单位报送的{period}报表，现将有关情况通报如下："
+            "为及时掌握基本公共卫生服务项目进展，推动各项指标按期完成，根据各单位报送的{covered}报表，现将有关情况通报如下："
         )),
     ];
     let tables = std::cell::Cell::new(0);
@@ -370,7 +376,7 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
         None
     } else {
         let mut s = format!(
-            "（一）报表报送情况。{period}{all}应报报表{}份，实报{}份，上报率{}",
+            "（一）报表报送情况。{covered}{all}应报报表{}份，实报{}份，上报率{}",
             t.expected,
             t.reported,
             pct(t.rate().unwrap_or(0.0))

@@ -58,6 +58,29 @@ pub fn issuer(registry: &Registry, given: Option<&str>) -> String {
     )
 }
 
+/// What a period asked for says where its returns stop short of its end
+/// (`covered`, [`crate::observation::Batch::covered`]): `None` where they
+/// reach it. The terminal and the workbook's 说明 both say this.
+#[must_use]
+pub fn reach_note(period: Period, covered: Period, lang: Lang) -> Option<String> {
+    if covered == period {
+        return None;
+    }
+    let (first, last) = covered.bounds();
+    Some(match lang {
+        Lang::Zh => format!(
+            "{}的报表只读到{}年{}月，此后的月份还没有报表：汇总的是{}的数字",
+            period.label_zh(),
+            last.year(),
+            last.month(),
+            covered.label_zh()
+        ),
+        Lang::En => format!(
+            "{period} has returns only up to {last}: the report holds the figures of {first}..{last}"
+        ),
+    })
+}
+
 /// A period as a person reads it: `2026年第2季度` / `2026Q2`.
 #[must_use]
 pub fn period_label(p: Period, lang: Lang) -> String {

@@ -579,7 +579,7 @@ fn notes_sheet(input: &ReportInput<'_>, fmt: &Formats) -> Result<Worksheet, Xlsx
     let history = b.returns_read() - ours.len();
     let period = period_label(input.period, lang);
     let period_note = if input.chosen {
-        period
+        super::reach_note(input.period, b.covered(input.period), lang).unwrap_or(period)
     } else {
         let other = b
             .months_read()

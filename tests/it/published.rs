@@ -1864,3 +1864,80 @@ fn the_overview_counts_rates_better_and_worse_than_the_last_period() {
     assert!(better > 0 && worse > 0, "{better} {worse}");
     assert_eq!(said, [better, worse, same], "{text}");
 }
+
+/// A period asked for whose returns stop short of its end (the year, in
+/// April) says how far its figures reach: in the terminal, and in the
+/// 通报's lead and its count of returns due (54: six townships, three forms,
+/// January to March, not twelve months), its title still the year's. A
+/// period read whole says nothing of it. The same from a store, whose
+/// earlier months are read as history.
+#[test]
+fn a_period_read_in_part_says_how_far_its_figures_reach() {
+    let d = Dir::new();
+    let out = util::on_sample(
+        &d,
+        "consolidate",
+        &["--period", "2026", "-o", "y.xlsx", "--bulletin", "y.docx"],
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(
+            "2026年的报表只读到2026年3月，此后的月份还没有报表：汇总的是2026年1—3月的数字"
+        ),
+        "{said}"
+    );
+    let text = docx_text(&d.path("y.docx"));
+    for part in [
+        "关于青山市2026年基本公共卫生服务主要指标完成情况的通报",
+        "根据各单位报送的2026年1—3月报表，现将有关情况通报如下：",
+        "（一）报表报送情况。2026年1—3月全市应报报表54份，",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    assert!(!text.contains("报送的2026年报表"), "{text}");
+    // The workbook's 说明 says it beside 报告期.
+    use calamine::Reader as _;
+    let mut wb = calamine::open_workbook_auto(d.path("y.xlsx")).unwrap();
+    let notes = wb.worksheet_range("说明").unwrap();
+    let row = notes
+        .rows()
+        .find(|r| matches!(r.first(), Some(calamine::Data::String(s)) if s == "报告期"))
+        .expect("a 报告期 row");
+    assert_eq!(
+        row.get(1),
+        Some(&calamine::Data::String(
+            "2026年的报表只读到2026年3月，此后的月份还没有报表：汇总的是2026年1—3月的数字".into()
+        ))
+    );
+
+    let out = util::on_sample(
+        &d,
+        "consolidate",
+        &["--period", "2026Q1", "-o", "q.xlsx", "--bulletin", "q.docx"],
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!said.contains("只读到"), "{said}");
+    let text = docx_text(&d.path("q.docx"));
+    assert!(
+        text.contains("根据各单位报送的2026年第一季度报表")
+            && text.contains("（一）报表报送情况。2026年第一季度全市应报报表54份，"),
+        "{text}"
+    );
+
+    for month in ["2026-01", "2026-02"] {
+        util::ingest_sample_month(&d, month, &[]);
+    }
+    let out = util::ran(util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026Q1", "-o", "s.xlsx",
+        ],
+    ));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(
+            "2026年第1季度的报表只读到2026年2月，此后的月份还没有报表：汇总的是2026年1—2月的数字"
+        ),
+        "{said}"
+    );
+}
