@@ -73,7 +73,7 @@ const HELP: &[(&str, &str, &str, &str)] = &[
     ("*", "targets", "目标值文件（CSV：year,form,field,level,value），写入主要指标表并与实际比较", "Targets per year, form, field and level (`year,form,field,level,value`)"),
     ("*", "signatures", "表尾签名：`单位负责人=张三,统计负责人=李四,填表人=王五,联系电话=0731-1234567,报出日期=2026年4月5日`", "Names for the footer: `单位负责人=张三,统计负责人=李四,填表人=王五,联系电话=0731-1234567,报出日期=2026年4月5日`"),
     ("*", "force", "汇总表文件已存在时替换它（默认不替换，报错退出）", "Replace a report workbook that is already there (by default it is never replaced)"),
-    ("*", "issuer", "发文机关：通报的发文机关，也是汇总表的填报单位（默认为名录顶层单位名称加“卫生健康委员会”）", "The issuer: the 通报's issuer and the 汇总表's 填报单位 (default: the registry root's name + 卫生健康委员会)"),
+    ("*", "issuer", "发文机关：通报的发文机关，也是汇总表的填报单位（默认为名录顶层单位名称加“卫生健康委员会”；顶层为乡镇（街道）时为其卫生院或社区卫生服务中心）", "The issuer: the 通报's issuer and the 汇总表's 填报单位 (default: the registry root's name + 卫生健康委员会; a township's health centre where the root is a township)"),
     ("*", "doc_no", "通报的发文字号，如“青卫通〔2026〕12号”（不给出时留空待填）", "The 通报's document number (青卫通〔2026〕12号); left blank to fill in when not given"),
     ("*", "to", "通报的主送机关（默认：市级为各县（区）卫生健康局，县级为各乡镇卫生院、社区卫生服务中心）", "The 通报's addressees (default by the units reported)"),
     ("*", "cc", "通报的抄送机关", "The 通报's copies to"),

@@ -43,19 +43,46 @@ pub(crate) fn table_header() -> rust_xlsxwriter::Format {
 }
 
 /// The issuer of what phstats publishes: `--issuer` as given, or the
-/// registry's top unit + 卫生健康委员会. The 通报's 发文机关, the 汇总表's
-/// 填报单位 and the templates' 制定机关 all ask here.
+/// registry's top unit + 卫生健康委员会 (FORMS.md §8). A township has no
+/// health commission: where the top unit is one (`--scope 东城街道`), its
+/// health centre is, which fills in and sends its returns ([`health_centre`]).
+/// The 通报's 发文机关, the 汇总表's 填报单位 and the templates' 制定机关 all
+/// ask here.
 #[must_use]
 pub fn issuer(registry: &Registry, given: Option<&str>) -> String {
-    given.map_or_else(
-        || {
-            registry
-                .root()
-                .map(|r| format!("{}卫生健康委员会", registry.unit(r).name))
-                .unwrap_or_default()
-        },
-        str::to_string,
-    )
+    if let Some(given) = given {
+        return given.to_string();
+    }
+    registry
+        .root()
+        .map(|r| {
+            let unit = registry.unit(r);
+            if unit.level == crate::registry::Level::Township {
+                health_centre(unit)
+            } else {
+                format!("{}卫生健康委员会", unit.name)
+            }
+        })
+        .unwrap_or_default()
+}
+
+/// A township's health centre: the registry's alias that names one
+/// (东城街道社区卫生服务中心), else the township's name + 社区卫生服务中心 for
+/// a 街道 and + 卫生院 for a 镇 or 乡 (南城镇卫生院).
+fn health_centre(unit: &crate::registry::Unit) -> String {
+    const CENTRES: [&str; 3] = ["社区卫生服务中心", "中心卫生院", "卫生院"];
+    if let Some(alias) = unit
+        .aliases
+        .iter()
+        .find(|a| CENTRES.iter().any(|c| a.ends_with(c)))
+    {
+        return alias.clone();
+    }
+    if unit.name.ends_with("街道") {
+        format!("{}社区卫生服务中心", unit.name)
+    } else {
+        format!("{}卫生院", unit.name)
+    }
 }
 
 /// What a period asked for says where its returns stop short of its end
@@ -461,6 +488,33 @@ pub fn units_with_months<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bureau issues as its commission; a township's own report as its
+    /// health centre, named by the registry where it names one.
+    #[test]
+    fn a_township_issues_as_its_health_centre() {
+        let csv = "code,name,level,parent_code,aliases
+439900000000,青山市,city,,
+439902000000,东湖区,county,439900000000,
+439902001000,城东街道,township,439902000000,
+439902101000,新民镇,township,439902000000,新民镇中心卫生院|新民
+439902201000,和平乡,township,439902000000,
+439902001001,东门社区,village,439902001000,
+439902101201,新村,village,439902101000,
+439902201201,和平村,village,439902201000,
+";
+        let r = Registry::from_csv(csv.as_bytes(), "units.csv").unwrap();
+        let of = |scope: Option<&str>| {
+            let scoped = scope.map(|s| r.scoped(s).unwrap());
+            issuer(scoped.as_ref().unwrap_or(&r), None)
+        };
+        assert_eq!(of(None), "青山市卫生健康委员会");
+        assert_eq!(of(Some("东湖区")), "东湖区卫生健康委员会");
+        assert_eq!(of(Some("城东街道")), "城东街道社区卫生服务中心");
+        assert_eq!(of(Some("新民镇")), "新民镇中心卫生院");
+        assert_eq!(of(Some("和平乡")), "和平乡卫生院");
+        assert_eq!(issuer(&r, Some("某某单位")), "某某单位");
+    }
 
     #[test]
     fn an_output_dropped_unfinished_is_in_place_once_dropped() {
