@@ -783,6 +783,7 @@ mod tests {
                 sum: 224.0,
                 range: "D9:D15".into(),
                 rows: Some(crate::registry::Level::Village),
+                text: None,
             },
         )
         .file("城东街道.xlsx")

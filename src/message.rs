@@ -690,6 +690,10 @@ pub enum Detail {
         range: String,
         /// Level of the rows (村 for a township's return).
         rows: Option<Level>,
+        /// Where the 合计 falls short by exactly the unit rows' figures
+        /// written as text (a spreadsheet's SUM leaves text out): how many
+        /// there are, and the first one's cell.
+        text: Option<(u32, CellRef)>,
     },
     /// The 合计 sheet of the 本地 / 流动 / 合计 workbook against its parts,
     /// at one cell (FORMS.md §3.1).
@@ -1641,7 +1645,7 @@ impl Detail {
                     )),
                 )
             }
-            Detail::TotalMismatch { label, total, sum, range, rows } => {
+            Detail::TotalMismatch { label, total, sum, range, rows, text } => {
                 let diff = num((total - sum).abs());
                 let each = match rows {
                     Some(Level::Village) => "各村",
@@ -1654,10 +1658,16 @@ impl Detail {
                         format!("合计行“{}”为 {}，{each}之和为 {}，相差 {diff}；请核对 {range}。", label.zh, num(*total), num(*sum)),
                         format!("合计 {} = {}, rows sum to {} (a difference of {diff}); check {range}", label.en, num(*total), num(*sum)),
                     ),
-                    Some(pick(
-                        "常见原因是把小计行计入合计，或某一行录入有误".into(),
-                        "a 小计 row counted twice or a typo in one row is the usual cause".into(),
-                    )),
+                    Some(match text {
+                        Some((n, first)) => pick(
+                            format!("{range} 中有 {n} 个数字是以文本形式存储的（如 {first}），表格的求和公式不计入文本，合计因此少了 {diff}；请把这些单元格转换为数字，再重算合计"),
+                            format!("{n} figures of {range} are stored as text (first: {first}), which a spreadsheet's SUM leaves out, so the total falls short by {diff}: convert them to numbers and recalculate the total"),
+                        ),
+                        None => pick(
+                            "常见原因是把小计行计入合计，或某一行录入有误".into(),
+                            "a 小计 row counted twice or a typo in one row is the usual cause".into(),
+                        ),
+                    }),
                 )
             }
             Detail::PartsMismatch { label, total, local, floating, rows } => {
@@ -2191,6 +2201,7 @@ mod tests {
                     sum: 224.0,
                     range: "D9:D15".into(),
                     rows: Some(Level::Village),
+                    text: None,
                 },
                 vec![
                     "合计行“乙肝疫苗第1剂 应种人数”为 231，各村之和为 224，相差 7；请核对 D9:D15。",

@@ -61,6 +61,21 @@ pub struct RowSum {
     /// A unit row's cell in this column could not be read, so the 合计
     /// cannot be checked against the rows.
     pub unreadable: bool,
+    /// The unit rows' figures of this column written as text ("12",
+    /// "１２"): a spreadsheet's SUM leaves text out, so a 合计 formula over
+    /// them falls short by their sum.
+    pub text: Option<TextFigures>,
+}
+
+/// The figures of one column written as text ([`RowSum::text`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TextFigures {
+    /// How many.
+    pub count: u32,
+    /// Their sum.
+    pub sum: f64,
+    /// The first one's cell.
+    pub first: CellRef,
 }
 
 /// One return: one sheet, one reporting unit, one month, one form.

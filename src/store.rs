@@ -651,6 +651,11 @@ pub struct Layout {
     pub row_sums: Vec<(String, Option<f64>, u32, u32, bool)>,
     /// Units suggested for misspelt rows.
     pub suggested: Vec<u64>,
+    /// The figures of a column written as text ([`RowSum::text`]): field,
+    /// how many, their sum, the first one's row and column; absent in a
+    /// store written before, whose 合计 checks then say nothing of them.
+    #[serde(default)]
+    pub text_sums: Vec<(String, u32, f64, u32, u32)>,
     /// The units are columns ([`Return::across`]); absent in a store
     /// written before, where none was.
     #[serde(default)]
@@ -2018,6 +2023,13 @@ fn apply_layout(r: &mut Return, layout: Layout, registry: &Registry, schemas: &S
                 first_row: *a,
                 last_row: *b,
                 unreadable: *u,
+                text: layout.text_sums.iter().find(|t| t.0 == *id).map(
+                    |&(_, count, sum, row, col)| crate::observation::TextFigures {
+                        count,
+                        sum,
+                        first: CellRef { row, col },
+                    },
+                ),
             })
         })
         .collect();
@@ -2072,6 +2084,14 @@ fn layout_of(r: &Return, registry: &Registry, schemas: &Schemas) -> String {
             .row_sums
             .iter()
             .map(|s| (id(s.field), s.sum, s.first_row, s.last_row, s.unreadable))
+            .collect(),
+        text_sums: r
+            .row_sums
+            .iter()
+            .filter_map(|s| {
+                let t = s.text?;
+                Some((id(s.field), t.count, t.sum, t.first.row, t.first.col))
+            })
             .collect(),
         suggested: r
             .suggested

@@ -1193,6 +1193,9 @@ fn ingest_turned(
                 col,
             })
             .col;
+        if let Some(t) = &mut s.text {
+            t.first = turned.place(t.first);
+        }
         s.last_row = turned
             .place(CellRef {
                 row: s.last_row,

@@ -708,6 +708,7 @@ impl Sums {
                     first_row: u32::MAX,
                     last_row: 0,
                     unreadable: false,
+                    text: None,
                 })
                 .collect(),
         }
@@ -718,11 +719,21 @@ impl Sums {
             let Some(&(_, col)) = h.columns.iter().find(|(f, _)| *f == s.field) else {
                 continue;
             };
-            match parse_count(&grid.cell(row, col)).or_else(|b| b.number.map(Some).ok_or(b)) {
+            let cell = grid.cell(row, col);
+            match parse_count(&cell).or_else(|b| b.number.map(Some).ok_or(b)) {
                 Ok(Some(v)) => {
                     s.sum = Some(s.sum.unwrap_or(0.0) + v);
                     s.first_row = s.first_row.min(row);
                     s.last_row = s.last_row.max(row);
+                    if matches!(cell, Cell::Text(_)) {
+                        let t = s.text.get_or_insert(crate::observation::TextFigures {
+                            count: 0,
+                            sum: 0.0,
+                            first: CellRef { row, col },
+                        });
+                        t.count += 1;
+                        t.sum += v;
+                    }
                 }
                 Ok(None) => {}
                 // A cell that cannot be read is its own finding; the 合计

@@ -96,6 +96,12 @@ pub fn of_return(file: &str, r: &Return, registry: &Registry, schemas: &Schemas)
             continue;
         };
         if (total - sum).abs() > 1e-9 {
+            // Short by exactly the figures written as text: a SUM formula
+            // left them out, and that is what to fix.
+            let text = rs
+                .text
+                .filter(|t| (sum - t.sum - total).abs() <= 1e-9)
+                .map(|t| (t.count, t.first));
             out.push(
                 Finding::new(
                     Rule::TotalMismatch,
@@ -119,6 +125,7 @@ pub fn of_return(file: &str, r: &Return, registry: &Registry, schemas: &Schemas)
                             )
                         },
                         rows,
+                        text,
                     },
                 )
                 .file(file)

@@ -431,6 +431,100 @@ fn a_total_merged_across_the_serial_and_name_columns_is_the_total() {
     );
 }
 
+/// A 合计 that falls short by exactly the unit rows' figures written as
+/// text is a SUM formula that left them out, and the suggestion says so,
+/// naming the first such cell; a 合计 off for another reason keeps the
+/// usual suggestion. The figures written as text are counted all the
+/// same, and a report from the store says the same as `check`.
+#[test]
+fn a_total_short_by_figures_written_as_text_says_so() {
+    use rust_xlsxwriter::Format;
+    let d = Dir::new();
+    let fd = "family_doctor";
+    let mut wb = util::return_book(
+        "家医",
+        fd,
+        "城东街道",
+        Some("2026年1月"),
+        &[
+            (
+                "东门社区",
+                vec![
+                    ("resident_pop", V::N(1000.0)),
+                    ("signed", V::T("400")),
+                    ("key_pop", V::N(50.0)),
+                ],
+            ),
+            (
+                "新村",
+                vec![
+                    ("resident_pop", V::T("５００")),
+                    ("signed", V::N(100.0)),
+                    ("key_pop", V::N(20.0)),
+                ],
+            ),
+        ],
+        None,
+    );
+    let ws = wb.worksheet_from_index(0).unwrap();
+    let (r, _) = util::pos_of(fd, "signed", 2);
+    ws.merge_range(r, 0, r, 1, "合计", &Format::new()).unwrap();
+    // What a spreadsheet's SUM makes of them: the text left out.
+    for (field, total) in [
+        ("resident_pop", 1000.0),
+        ("signed", 100.0),
+        ("key_pop", 60.0),
+    ] {
+        let (_, c) = util::pos_of(fd, field, 2);
+        ws.write_number(r, c, total).unwrap();
+    }
+    wb.save(d.path("in/城东街道.xlsx")).unwrap();
+    let said_of = |f: &[std::collections::HashMap<String, String>], field: &str| {
+        f.iter()
+            .find(|x| x["rule"] == "total_mismatch" && x["field"] == field)
+            .map(|x| x["message"].clone())
+            .unwrap_or_default()
+    };
+    let check = |f: &[std::collections::HashMap<String, String>]| {
+        let signed = said_of(f, "signed");
+        assert!(
+            signed.contains(&format!(
+                "中有 1 个数字是以文本形式存储的（如 {}），表格的求和公式不计入文本，合计因此少了 400；请把这些单元格转换为数字",
+                cell_of(fd, "signed", 0)
+            )),
+            "{signed}"
+        );
+        let pop = said_of(f, "resident_pop");
+        assert!(
+            pop.contains(&format!("（如 {}）", cell_of(fd, "resident_pop", 1)))
+                && pop.contains("合计因此少了 500"),
+            "{pop}"
+        );
+        let key = said_of(f, "key_pop");
+        assert!(
+            key.contains("相差 10")
+                && key.contains("常见原因是把小计行计入合计")
+                && !key.contains("文本"),
+            "{key}"
+        );
+    };
+    util::run_in(&d, "check", &["--export", "out"]);
+    check(&findings(&d));
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let town = |field: &str| a.get(&("2026-01".into(), CD.into(), field.into())).copied();
+    assert_eq!(town("signed"), Some(500.0));
+    assert_eq!(town("resident_pop"), Some(1500.0));
+
+    util::ran(util::run_in(&d, "ingest", &["--store", "db", "-q"]));
+    util::ran(util::phstats(
+        d.tmp.path(),
+        &[
+            "report", "--store", "db", "--period", "2026-01", "-o", "s.xlsx", "--export", "sout",
+        ],
+    ));
+    check(&util::read_csv(&d.path("sout/findings.csv")));
+}
+
 /// A 栏次 row is known by its numbers, whatever marks its 序号 and name
 /// cells hold (— —, A B): not a unit, not in the 合计, not a finding.
 #[test]
