@@ -1906,7 +1906,7 @@ fn load_returns(
             month,
             correction: s.correction,
             reported_on: s.reported_on.as_deref().and_then(Day::find_in),
-            received: None,
+            received: received_day(s),
             status: ReturnStatus::Active,
             totals: Vec::new(),
             columns: Vec::new(),
@@ -2367,8 +2367,11 @@ pub fn ingest(
     let old_returns = batch.returns.len();
     let old_files = batch.files.len() as u32;
     let now_time = ingest_time(&opts.now);
+    // Received today, or the day `--received` says ([`received_day`]).
+    let received = opts.received.or_else(|| ingest_day(&opts.now));
     for r in &mut new.returns {
         r.file += old_files;
+        r.received = received;
     }
     batch.files.extend(new.files.iter().cloned());
     batch.modified.extend(new.files.iter().map(|_| now_time));
@@ -3182,6 +3185,19 @@ pub fn now_iso() -> String {
 #[must_use]
 pub fn ingest_day(at: &str) -> Option<Day> {
     Day::find_in(at.get(..10)?)
+}
+
+/// The day a submission was received, for its timeliness where it has no
+/// 报出日期 (FORMS.md §7): the day its ingest was told (`--received`, for a
+/// backlog), else the day it was ingested. The one place this is decided:
+/// a return read back from the store, and one being ingested (`ingest`
+/// gives it the same day before it is checked), both ask here.
+#[must_use]
+pub fn received_day(s: &Submission) -> Option<Day> {
+    match &s.received_on {
+        Some(d) => Day::find_in(d),
+        None => ingest_day(&s.ingested_at),
+    }
 }
 
 /// A unit's label in a listing: name and code.

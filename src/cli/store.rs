@@ -340,8 +340,73 @@ pub fn ingest(args: &IngestArgs, langs: Langs) -> anyhow::Result<i32> {
         print_changes(&report, lang);
     }
     crate::say!("{}", ingest_summary(&report, &registry, lang));
+    if received.is_none() {
+        late_by_ingest(&report, &registry, &schemas, &args.store, lang);
+    }
     print_generation(&args.store, report.generation, lang);
     Ok(i32::from(crate::findings::has_errors(&report.findings)))
+}
+
+/// Says so where returns recorded now have no 报出日期 and are late only
+/// because they were received today (FORMS.md §7: the ingest day stands
+/// for the day they arrived): a backlog entered weeks after it came would
+/// otherwise count late, unnoticed until `status` shows its 及时率, and
+/// ingesting the same files again with `--received` changes nothing. The
+/// way back is the generation before this one. Late is what the 上报情况
+/// rules judged (`report.completeness`), never judged here again.
+fn late_by_ingest(
+    report: &store::IngestReport,
+    registry: &Registry,
+    schemas: &Schemas,
+    dir: &std::path::Path,
+    lang: Lang,
+) {
+    // Each late return once, as 上报情况 counts it (a return of a sheet a
+    // village is one return).
+    let late = |s: &store::Submission| {
+        let (Some(unit), Some(form), Some(Period::Month(month))) = (
+            s.unit_code.and_then(|c| registry.by_code(UnitCode(c))),
+            schemas.form_idx(&s.form),
+            Period::parse(&s.month),
+        ) else {
+            return None;
+        };
+        report
+            .completeness
+            .iter()
+            .any(|c| c.form == form && c.month == month && c.late.contains(&unit))
+            .then_some((form, month, unit))
+    };
+    let undated: std::collections::BTreeSet<_> = report
+        .recorded
+        .iter()
+        .filter(|s| s.status == Status::InForce && s.reported_on.is_none())
+        .filter_map(late)
+        .collect();
+    let Some(first) = report.recorded.first() else {
+        return;
+    };
+    if undated.is_empty() {
+        return;
+    }
+    let today = first.ingested_at.get(..10).unwrap_or_default();
+    let n = undated.len();
+    let store_dir = dir.display();
+    let back = report.generation.saturating_sub(1);
+    match (lang, back) {
+        (Lang::Zh, 0) => crate::say!(
+            "   提示 其中 {n} 份报表没有报出日期，以入库日 {today} 作为收到日期，晚于报送期限，计为逾期；如是事后补录的报表，请删去这个新建的数据库 {store_dir}，加 --received 实际收到日期重新入库"
+        ),
+        (Lang::Zh, _) => crate::say!(
+            "   提示 其中 {n} 份报表没有报出日期，以入库日 {today} 作为收到日期，晚于报送期限，计为逾期；如是事后补录的报表，可先 phstats store rollback {back} --store {store_dir}，再加 --received 实际收到日期重新入库"
+        ),
+        (Lang::En, 0) => crate::say!(
+            "   note {n} returns have no 报出日期: received today ({today}), after the deadline, they count as late; if they are a backlog, delete this new store {store_dir} and ingest them again with --received DATE"
+        ),
+        (Lang::En, _) => crate::say!(
+            "   note {n} returns have no 报出日期: received today ({today}), after the deadline, they count as late; if they are a backlog, run phstats store rollback {back} --store {store_dir} and ingest them again with --received DATE"
+        ),
+    }
 }
 
 /// What `phstats store` does.
@@ -890,26 +955,6 @@ fn in_force_batch(
         .filter(|(h, _)| hashes.contains(h.as_str()))
         .map(|(_, f)| f)
         .collect();
-    // Without a 报出日期, a return was received the day its ingest was told
-    // (--received, for a backlog), else the day it was ingested.
-    let received: std::collections::HashMap<(&str, &str), Option<crate::period::Day>> = live
-        .iter()
-        .map(|s| {
-            let day = match &s.received_on {
-                Some(d) => crate::period::Day::find_in(d),
-                None => store::ingest_day(&s.ingested_at),
-            };
-            ((s.file.as_str(), s.sheet.as_str()), day)
-        })
-        .collect();
-    for r in &mut batch.returns {
-        if r.reported_on.is_none() {
-            r.received = received
-                .get(&(batch.files[r.file as usize].as_str(), r.sheet.as_str()))
-                .copied()
-                .flatten();
-        }
-    }
     Ok((batch, notes))
 }
 
