@@ -1231,9 +1231,17 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
                 .unwrap_or(&s.ingested_at)
                 .replace('T', " ");
             let dated = s.reported_on.as_deref().unwrap_or("—");
+            // A backlog's day of receipt (--received) first: the day its
+            // timeliness is judged by, then when it was entered.
+            let came = match (&s.received_on, lang) {
+                (Some(day), Lang::Zh) => format!("{day} 收到（{when} 补录）"),
+                (Some(day), Lang::En) => format!("received {day} (entered {when})"),
+                (None, Lang::Zh) => format!("{when} 收到"),
+                (None, Lang::En) => format!("received {when}"),
+            };
             match lang {
                 Lang::Zh => crate::say!(
-                    "  第 {version} 版 {when} 收到 {}!{}（报出日期 {dated}{}）：{}{}",
+                    "  第 {version} 版 {came} {}!{}（报出日期 {dated}{}）：{}{}",
                     crate::message::terminal_text(&s.file),
                     crate::message::terminal_text(&s.sheet),
                     if s.correction { "，标注更正" } else { "" },
@@ -1241,7 +1249,7 @@ pub fn history(args: &HistoryArgs, langs: Langs) -> anyhow::Result<i32> {
                     reason(s)
                 ),
                 Lang::En => crate::say!(
-                    "  version {version} received {when} {}!{} (dated {dated}{}): {}",
+                    "  version {version} {came} {}!{} (dated {dated}{}): {}",
                     crate::message::terminal_text(&s.file),
                     crate::message::terminal_text(&s.sheet),
                     if s.correction {

@@ -1646,6 +1646,17 @@ fn a_backlog_is_judged_by_the_day_it_was_received() {
     assert!(out.status.code().unwrap() < 2, "{}", text(&out));
     assert!(!text(&out).contains("没有报出日期"), "{}", text(&out));
     assert_eq!(late_in("again"), Vec::<String>::new());
+    // Its history says the day it came, then when it was entered.
+    let out = util::phstats(
+        d.tmp.path(),
+        &["history", "--store", "db", "--unit", "新民镇"],
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("  第 1 版 2026-03-04 收到（")
+            && said.contains(" 补录） b/新民镇202602.xlsx!"),
+        "{said}"
+    );
     let out = ingest(&d, "a", &["--received", "某天"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
