@@ -1776,7 +1776,7 @@ fn keep_counted(from: &Path, to: &Path) {
 
 /// A stored submission's unit code, form and month, when it has all three
 /// and the schemas still know its form.
-fn identity(s: &Submission, schemas: &Schemas) -> Option<(u64, FormIdx, Month)> {
+pub fn identity(s: &Submission, schemas: &Schemas) -> Option<(u64, FormIdx, Month)> {
     let month = match crate::period::Period::parse(&s.month)? {
         crate::period::Period::Month(m) => m,
         _ => return None,

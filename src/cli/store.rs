@@ -364,13 +364,8 @@ fn late_by_ingest(
     // Each late return once, as 上报情况 counts it (a return of a sheet a
     // village is one return).
     let late = |s: &store::Submission| {
-        let (Some(unit), Some(form), Some(Period::Month(month))) = (
-            s.unit_code.and_then(|c| registry.by_code(UnitCode(c))),
-            schemas.form_idx(&s.form),
-            Period::parse(&s.month),
-        ) else {
-            return None;
-        };
+        let (code, form, month) = store::identity(s, schemas)?;
+        let unit = registry.by_code(UnitCode(code))?;
         report
             .completeness
             .iter()
@@ -383,28 +378,31 @@ fn late_by_ingest(
         .filter(|s| s.status == Status::InForce && s.reported_on.is_none())
         .filter_map(late)
         .collect();
-    let Some(first) = report.recorded.first() else {
+    // Every submission of one ingest was ingested at the same time.
+    let (n, Some(first)) = (undated.len(), report.recorded.first()) else {
         return;
     };
-    if undated.is_empty() {
+    if n == 0 {
         return;
     }
     let today = first.ingested_at.get(..10).unwrap_or_default();
-    let n = undated.len();
     let store_dir = dir.display();
-    let back = report.generation.saturating_sub(1);
-    match (lang, back) {
-        (Lang::Zh, 0) => crate::say!(
-            "   提示 其中 {n} 份报表没有报出日期，以入库日 {today} 作为收到日期，晚于报送期限，计为逾期；如是事后补录的报表，请删去这个新建的数据库 {store_dir}，加 --received 实际收到日期重新入库"
+    // The way back: the generation before this ingest, or for a store this
+    // ingest made, none.
+    let back = match (report.generation.saturating_sub(1), lang) {
+        (0, Lang::Zh) => format!("请删去这个新建的数据库 {store_dir}，加"),
+        (g, Lang::Zh) => format!("可先 phstats store rollback {g} --store {store_dir}，再加"),
+        (0, Lang::En) => format!("delete this new store {store_dir} and ingest them again with"),
+        (g, Lang::En) => {
+            format!("run phstats store rollback {g} --store {store_dir} and ingest them again with")
+        }
+    };
+    match lang {
+        Lang::Zh => crate::say!(
+            "   提示 其中 {n} 份报表没有报出日期，以入库日 {today} 作为收到日期，晚于报送期限，计为逾期；如是事后补录的报表，{back} --received 实际收到日期重新入库"
         ),
-        (Lang::Zh, _) => crate::say!(
-            "   提示 其中 {n} 份报表没有报出日期，以入库日 {today} 作为收到日期，晚于报送期限，计为逾期；如是事后补录的报表，可先 phstats store rollback {back} --store {store_dir}，再加 --received 实际收到日期重新入库"
-        ),
-        (Lang::En, 0) => crate::say!(
-            "   note {n} returns have no 报出日期: received today ({today}), after the deadline, they count as late; if they are a backlog, delete this new store {store_dir} and ingest them again with --received DATE"
-        ),
-        (Lang::En, _) => crate::say!(
-            "   note {n} returns have no 报出日期: received today ({today}), after the deadline, they count as late; if they are a backlog, run phstats store rollback {back} --store {store_dir} and ingest them again with --received DATE"
+        Lang::En => crate::say!(
+            "   note {n} returns have no 报出日期: received today ({today}), after the deadline, they count as late; if they are a backlog, {back} --received DATE"
         ),
     }
 }
