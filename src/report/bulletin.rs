@@ -181,12 +181,7 @@ fn ranking(ranked: &[(UnitIdx, f64, u32)], name: impl Fn(UnitIdx) -> String) -> 
         return Some(format!("；各乡镇（街道）均为{}", pct(ranked[0].1)));
     }
     let k = 3.min(ranked.len() / 2);
-    let listed = |v: &[&(UnitIdx, f64, u32)]| {
-        v.iter()
-            .map(|r| format!("{}（{}）", name(r.0), pct(r.1)))
-            .collect::<Vec<_>>()
-            .join("、")
-    };
+    let list = |v: &[&(UnitIdx, f64, u32)]| listed(v.iter().map(|r| (r.0, r.1)), &name);
     // Competition ranks: the first k places are every unit ranked k or
     // better; a unit is among the last k where fewer than k rank below it.
     let best: Vec<_> = ranked.iter().filter(|r| r.2 as usize <= k).collect();
@@ -220,14 +215,14 @@ fn ranking(ranked: &[(UnitIdx, f64, u32)], name: impl Fn(UnitIdx) -> String) -> 
         format!(
             "；排名前{}位的是{}{}",
             places(k),
-            listed(&best),
+            list(&best),
             tied(best.len())
         )
     };
     match worst.len() {
         0 => {}
         1 => {
-            let _ = write!(s, "，排名最后的是{}", listed(&worst));
+            let _ = write!(s, "，排名最后的是{}", list(&worst));
         }
         n if n > NAMED => {
             let _ = write!(s, "，后{}位的有{n}个乡镇（街道）（含并列", places(k));
@@ -241,7 +236,7 @@ fn ranking(ranked: &[(UnitIdx, f64, u32)], name: impl Fn(UnitIdx) -> String) -> 
                 s,
                 "，后{}位的是{}{}",
                 places(k.min(n)),
-                listed(&worst),
+                list(&worst),
                 tied(n)
             );
         }
@@ -260,9 +255,17 @@ pub fn period_title(p: Period) -> String {
 }
 
 fn names(registry: &Registry, units: &[(UnitIdx, f64)]) -> String {
+    listed(units.iter().copied(), |u| registry.unit(u).name.clone())
+}
+
+/// Units with their figures as a sentence lists them: `东城街道（95.2%）、…`.
+fn listed(
+    units: impl IntoIterator<Item = (UnitIdx, f64)>,
+    name: impl Fn(UnitIdx) -> String,
+) -> String {
     units
-        .iter()
-        .map(|(u, v)| format!("{}（{}）", registry.unit(*u).name, pct(*v)))
+        .into_iter()
+        .map(|(u, v)| format!("{}（{}）", name(u), pct(v)))
         .collect::<Vec<_>>()
         .join("、")
 }
