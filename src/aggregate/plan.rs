@@ -1000,16 +1000,14 @@ fn month_values(df: DataFrame, keys: Keys) -> PolarsResult<DataFrame> {
     // `get` (a chunk found and a validity read per value), this walk took
     // 35–75 ms of the 430,000 vaccination figures of a city's year at
     // 2 threads; every column here was built whole and without a gap.
-    let (mkey_in, lk_in, mi_in, value_in) = (
+    let (mkey_in, lk_in, value_in) = (
         df.column("mkey")?.u64()?.rechunk(),
         df.column("lk")?.u64()?.rechunk(),
-        df.column("mi")?.u32()?.rechunk(),
         df.column("value")?.f64()?.rechunk(),
     );
-    let (mkey_in, lk_in, mi_in, value_in) = (
+    let (mkey_in, lk_in, value_in) = (
         mkey_in.cont_slice()?,
         lk_in.cont_slice()?,
-        mi_in.cont_slice()?,
         value_in.cont_slice()?,
     );
     // Whether each form-field takes its latest month: every row of it
@@ -1021,8 +1019,8 @@ fn month_values(df: DataFrame, keys: Keys) -> PolarsResult<DataFrame> {
         }
     }
     // By key, then by the order read: the last of a run is the last read.
-    let order = by_key_then_read(mkey_in, lk_in, mi_in);
-    let n = order.len();
+    let (key_sorted, value_sorted) = by_key_then_read(mkey_in, lk_in, value_in);
+    let n = key_sorted.len();
     let (mut mkey, mut lk, mut mi, mut stock, mut sum, mut last) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
@@ -1031,15 +1029,14 @@ fn month_values(df: DataFrame, keys: Keys) -> PolarsResult<DataFrame> {
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    // Only the key and the value read at each row, in the order sorted:
-    // the leaf-field, the month and whether it is a stock follow from the
-    // key. Read from their own columns as well (five places far apart for
-    // each row), this step took 72–121 ms (median 91) of a city's 2026Q4
-    // from its store, three forms at 2 threads, against 60–104 (68) so
-    // (release, ten runs each alternating, every export the same).
-    for &row in &order {
-        let row = row as usize;
-        let (k, v) = (mkey_in[row], value_in[row]);
+    // Only the key and the value at each row, in order: the leaf-field,
+    // the month and whether it is a stock follow from the key. Read from
+    // their own columns as well (five places far apart for each row),
+    // this step took 72–121 ms (median 91) of a city's 2026Q4 from its
+    // store, three forms at 2 threads, against 60–104 (68) with only the
+    // key and value read in the sorted order (release, ten runs each
+    // alternating, every export the same).
+    for (&k, &v) in key_sorted.iter().zip(&value_sorted) {
         if mkey.last() == Some(&k) {
             *sum.last_mut().expect("a run has a row") += v;
             *last.last_mut().expect("a run has a row") = v;
@@ -1066,19 +1063,25 @@ fn month_values(df: DataFrame, keys: Keys) -> PolarsResult<DataFrame> {
     )
 }
 
-/// The rows of step 1's figures sorted by `mkey` (leaf-field, then
-/// month), rows of one key in the order read.
+/// Step 1's keys and values sorted by `mkey` (leaf-field, then month),
+/// the values of one key in the order read.
 ///
-/// A counting sort by leaf-field, each leaf-field's few rows then put in
-/// month order: sorting `(mkey, row)` pairs on every core took 20–30 ms
-/// of the 430,000 vaccination figures of a city's year at 2 threads, this
-/// 5 ms.
+/// A counting sort by leaf-field that moves each key and value to its
+/// place as it reads them in order, each leaf-field's few rows then put in
+/// month order. Sorting `(mkey, row)` pairs on every core took 20–30 ms
+/// of the 430,000 vaccination figures of a city's year at 2 threads; the
+/// rows' places alone sorted (a counting sort), then each key and value
+/// read from its row in that order (two reads far apart for every row),
+/// step 1 took 23–41 ms (median 35) of the vaccination form's 430,000
+/// figures of a city's 2026Q4 from its store, moved as they are read
+/// 16–29 ms (20.5), its three forms 55 ms against 35 (release, 1 thread,
+/// six runs each alternating, every export the same).
 /// Where the leaf-fields span far more keys than there are rows (a
 /// registry of many units and a batch of few), the pairs are sorted.
-fn by_key_then_read(mkey: &[u64], lk: &[u64], mi: &[u32]) -> Vec<u32> {
+fn by_key_then_read(mkey: &[u64], lk: &[u64], value: &[f64]) -> (Vec<u64>, Vec<f64>) {
     let n = lk.len();
     let (Some(&lo), Some(&hi)) = (lk.iter().min(), lk.iter().max()) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let width = usize::try_from(hi - lo)
         .unwrap_or(usize::MAX)
@@ -1090,7 +1093,10 @@ fn by_key_then_read(mkey: &[u64], lk: &[u64], mi: &[u32]) -> Vec<u32> {
             .map(|(row, &k)| (k, row as u32))
             .collect();
         pairs.par_sort_unstable();
-        return pairs.into_iter().map(|(_, row)| row).collect();
+        return (
+            pairs.iter().map(|&(k, _)| k).collect(),
+            pairs.iter().map(|&(_, row)| value[row as usize]).collect(),
+        );
     }
     let bucket = |row: usize| (lk[row] - lo) as usize;
     let mut starts = vec![0u32; width + 1];
@@ -1101,21 +1107,33 @@ fn by_key_then_read(mkey: &[u64], lk: &[u64], mi: &[u32]) -> Vec<u32> {
         starts[b + 1] += starts[b];
     }
     let mut next = starts.clone();
-    let mut order = vec![0u32; n];
+    let (mut key_out, mut value_out) = (vec![0u64; n], vec![0f64; n]);
     for row in 0..n {
         let b = bucket(row);
-        order[next[b] as usize] = row as u32;
+        let at = next[b] as usize;
+        key_out[at] = mkey[row];
+        value_out[at] = value[row];
         next[b] += 1;
     }
     drop(next);
-    // Within a leaf-field, by month; a stable sort keeps the order read.
+    // Within a leaf-field, by month (its keys); a stable sort keeps the
+    // order read.
     for b in 0..width {
-        let run = &mut order[starts[b] as usize..starts[b + 1] as usize];
-        if run.len() > 1 && !run.is_sorted_by_key(|&row| mi[row as usize]) {
-            run.sort_by_key(|&row| mi[row as usize]);
+        let (s, e) = (starts[b] as usize, starts[b + 1] as usize);
+        if e - s > 1 && !key_out[s..e].is_sorted() {
+            let mut run: Vec<(u64, f64)> = key_out[s..e]
+                .iter()
+                .copied()
+                .zip(value_out[s..e].iter().copied())
+                .collect();
+            run.sort_by_key(|r| r.0);
+            for (i, (k, v)) in run.into_iter().enumerate() {
+                key_out[s + i] = k;
+                value_out[s + i] = v;
+            }
         }
     }
-    order
+    (key_out, value_out)
 }
 
 fn month_values_schema() -> SchemaRef {
@@ -1615,6 +1633,45 @@ fn columns(all: DataFrame, keys: Keys, n_periods: usize) -> PolarsResult<Vec<Fig
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Step 1's sort against a stable sort of `(mkey, value)` by key: the
+    /// same keys and, within a key, the values in the order read; both the
+    /// counting sort and the wide keys' pair sort.
+    #[test]
+    fn step_one_sorts_by_key_and_keeps_the_order_read_within_a_key() {
+        let months = 12u64;
+        for spread in [1u64, 1_000_000] {
+            // Leaf-fields 7, 3 and 5 (far apart where `spread` is large),
+            // months out of order, and key 3×12+2 read three times.
+            let rows: [(u64, u64, f64); 9] = [
+                (7, 4, 1.0),
+                (3, 2, 2.0),
+                (5, 0, 3.0),
+                (3, 0, 4.0),
+                (3, 2, 5.0),
+                (7, 1, 6.0),
+                (5, 11, 7.0),
+                (3, 2, 8.0),
+                (3, 1, 9.0),
+            ];
+            let lk: Vec<u64> = rows.iter().map(|r| r.0 * spread).collect();
+            let mkey: Vec<u64> = rows
+                .iter()
+                .zip(&lk)
+                .map(|(r, &l)| l * months + r.1)
+                .collect();
+            let value: Vec<f64> = rows.iter().map(|r| r.2).collect();
+            let mut expected: Vec<(u64, f64)> = mkey.iter().copied().zip(value.clone()).collect();
+            expected.sort_by_key(|r| r.0);
+            let (k, v) = by_key_then_read(&mkey, &lk, &value);
+            assert_eq!(
+                k.into_iter().zip(v).collect::<Vec<_>>(),
+                expected,
+                "spread {spread}"
+            );
+        }
+        assert_eq!(by_key_then_read(&[], &[], &[]), (vec![], vec![]));
+    }
 
     #[test]
     fn the_largest_form_runs_in_polars_pool_and_the_results_keep_the_forms_order() {
