@@ -626,16 +626,23 @@ impl PeriodValues {
             .map(|(p, &(lo, hi))| (p, lo, hi))
             .collect();
         // Each run of one leaf-field, its periods: (row range of the period).
+        // A run's end found by walking it, and its rows before and in a
+        // window counted, where a run is a few months: each found by a
+        // binary search instead, step 2's calls took 47–80 ms (median 64)
+        // of a city's 2026Q4 from its store, so 36–65 (57) (release,
+        // 1 thread, eighteen runs alternating, every export the same).
         let walk = |from: usize, to: usize, emit: &mut dyn FnMut(usize, usize, usize)| {
             let mut start = from;
             while start < to {
-                let end = start + lk[start..to].partition_point(|&l| l == lk[start]);
+                let end = lk[start..to]
+                    .iter()
+                    .position(|&l| l != lk[start])
+                    .map_or(to, |k| start + k);
                 let months = &mi[start..end];
                 for &(p, lo, hi) in &open {
-                    let a = start + months.partition_point(|&m| m < lo);
-                    let b = start + months.partition_point(|&m| m <= hi);
+                    let (a, b) = in_window(months, lo, hi);
                     if a < b {
-                        emit(p, a, b);
+                        emit(p, start + a, start + b);
                     }
                 }
                 start = end;
@@ -715,6 +722,24 @@ impl PeriodValues {
             ],
             &self.cols,
             out_vals,
+        )
+    }
+}
+
+/// Of a leaf-field's months, in order, where the window `lo..=hi` starts
+/// and ends: how many are before `lo`, and how many up to `hi`. Counted
+/// where they are few (up to two years of months), else searched.
+fn in_window(months: &[u32], lo: u32, hi: u32) -> (usize, usize) {
+    const SHORT_RUN: usize = 24;
+    if months.len() <= SHORT_RUN {
+        (
+            months.iter().filter(|&&m| m < lo).count(),
+            months.iter().filter(|&&m| m <= hi).count(),
+        )
+    } else {
+        (
+            months.partition_point(|&m| m < lo),
+            months.partition_point(|&m| m <= hi),
         )
     }
 }
@@ -1671,6 +1696,31 @@ mod tests {
             );
         }
         assert_eq!(by_key_then_read(&[], &[], &[]), (vec![], vec![]));
+    }
+
+    /// Every window over runs of 0 to 40 months (some missing), counted and
+    /// searched alike, against the months checked one by one.
+    #[test]
+    fn a_window_starts_and_ends_where_its_months_do() {
+        for len in 0..40u32 {
+            // Every third month missing.
+            let months: Vec<u32> = (0..len + len / 2)
+                .filter(|m| m % 3 != 1)
+                .take(len as usize)
+                .collect();
+            let top = months.last().map_or(2, |&m| m + 2);
+            for lo in 0..top {
+                for hi in lo.saturating_sub(1)..top {
+                    let before = months.iter().take_while(|&&m| m < lo).count();
+                    let through = months.iter().take_while(|&&m| m <= hi).count();
+                    assert_eq!(
+                        in_window(&months, lo, hi),
+                        (before, through),
+                        "{months:?} {lo}..={hi}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
