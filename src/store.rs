@@ -2368,7 +2368,7 @@ pub fn ingest(
     let old_files = batch.files.len() as u32;
     let now_time = ingest_time(&opts.now);
     // Received today, or the day `--received` says ([`received_day`]).
-    let received = opts.received.or_else(|| ingest_day(&opts.now));
+    let received = receipt_day(opts.received, &opts.now);
     for r in &mut new.returns {
         r.file += old_files;
         r.received = received;
@@ -3194,10 +3194,18 @@ pub fn ingest_day(at: &str) -> Option<Day> {
 /// gives it the same day before it is checked), both ask here.
 #[must_use]
 pub fn received_day(s: &Submission) -> Option<Day> {
-    match &s.received_on {
-        Some(d) => Day::find_in(d),
-        None => ingest_day(&s.ingested_at),
-    }
+    // A day recorded that does not read is no day, never the ingest's.
+    let told = match &s.received_on {
+        Some(d) => Some(Day::find_in(d)?),
+        None => None,
+    };
+    receipt_day(told, &s.ingested_at)
+}
+
+/// [`received_day`] of a submission ingested at `ingested_at`, its ingest
+/// told `told` (`--received`).
+fn receipt_day(told: Option<Day>, ingested_at: &str) -> Option<Day> {
+    told.or_else(|| ingest_day(ingested_at))
 }
 
 /// A unit's label in a listing: name and code.

@@ -61,6 +61,16 @@ impl Keys {
     fn unit(self, key: &str) -> Expr {
         col(key) % lit(self.units)
     }
+
+    /// A leaf-field's figure of one month, `lk × M + mi`.
+    fn month_key(self, lk: u64, mi: u32) -> u64 {
+        lk * self.months + u64::from(mi)
+    }
+
+    /// The leaf-field and the month of a [`Keys::month_key`].
+    fn leaf_month(self, mkey: u64) -> (u64, u32) {
+        (mkey / self.months, (mkey % self.months) as u32)
+    }
 }
 
 /// The counted figures: those of the batch's history first
@@ -541,7 +551,6 @@ impl PeriodValues {
         // each by unit and month), and sorting them again was 20–30 ms of
         // a city's 2026Q4 from its store at 2 threads: only an input out of
         // order is put in order, by `(lk × M + mi, row)`.
-        let months = self.keys.months;
         let in_order = lk
             .par_windows(2)
             .zip(mi.par_windows(2))
@@ -558,19 +567,19 @@ impl PeriodValues {
                 .iter()
                 .zip(mi)
                 .enumerate()
-                .map(|(row, (&l, &m))| (l * months + u64::from(m), row as u32))
+                .map(|(row, (&l, &m))| (self.keys.month_key(l, m), row as u32))
                 .collect();
             order.par_sort_unstable();
             let take = |row: u32| row as usize;
             (
                 order
                     .par_iter()
-                    .map(|&(k, _)| k / months)
+                    .map(|&(k, _)| self.keys.leaf_month(k).0)
                     .collect::<Vec<u64>>()
                     .into(),
                 order
                     .par_iter()
-                    .map(|&(k, _)| (k % months) as u32)
+                    .map(|&(k, _)| self.keys.leaf_month(k).1)
                     .collect::<Vec<u32>>()
                     .into(),
                 order
@@ -1027,7 +1036,7 @@ fn month_values(df: DataFrame, keys: Keys, stock_of: &[bool]) -> PolarsResult<Da
         value_in.cont_slice()?,
     );
     // By key, then by the order read: the last of a run is the last read.
-    let (key_sorted, value_sorted) = by_key_then_read(lk_in, mi_in, value_in, keys.months);
+    let (key_sorted, value_sorted) = by_key_then_read(lk_in, mi_in, value_in, keys);
     let n = key_sorted.len();
     let (mut mkey, mut lk, mut mi, mut stock, mut sum, mut last) = (
         Vec::with_capacity(n),
@@ -1050,10 +1059,10 @@ fn month_values(df: DataFrame, keys: Keys, stock_of: &[bool]) -> PolarsResult<Da
             *last.last_mut().expect("a run has a row") = v;
             continue;
         }
-        let l = k / keys.months;
+        let (l, m) = keys.leaf_month(k);
         mkey.push(k);
         lk.push(l);
-        mi.push((k % keys.months) as u32);
+        mi.push(m);
         stock.push(stock_of[(l / keys.units) as usize]);
         sum.push(v);
         last.push(v);
@@ -1086,9 +1095,9 @@ fn month_values(df: DataFrame, keys: Keys, stock_of: &[bool]) -> PolarsResult<Da
 /// six runs each alternating, every export the same).
 /// Where the leaf-fields span far more keys than there are rows (a
 /// registry of many units and a batch of few), the pairs are sorted.
-fn by_key_then_read(lk: &[u64], mi: &[u32], value: &[f64], months: u64) -> (Vec<u64>, Vec<f64>) {
+fn by_key_then_read(lk: &[u64], mi: &[u32], value: &[f64], keys: Keys) -> (Vec<u64>, Vec<f64>) {
     let n = lk.len();
-    let mkey = |row: usize| lk[row] * months + u64::from(mi[row]);
+    let mkey = |row: usize| keys.month_key(lk[row], mi[row]);
     let (Some(&lo), Some(&hi)) = (lk.iter().min(), lk.iter().max()) else {
         return (Vec::new(), Vec::new());
     };
@@ -1668,14 +1677,24 @@ mod tests {
                 .map(|(r, &l)| (l * months + r.1, r.2))
                 .collect();
             expected.sort_by_key(|r| r.0);
-            let (k, v) = by_key_then_read(&lk, &mi, &value, months);
+            let keys = Keys {
+                units: 1,
+                fields: 1,
+                months,
+            };
+            let (k, v) = by_key_then_read(&lk, &mi, &value, keys);
             assert_eq!(
                 k.into_iter().zip(v).collect::<Vec<_>>(),
                 expected,
                 "spread {spread}"
             );
         }
-        assert_eq!(by_key_then_read(&[], &[], &[], 12), (vec![], vec![]));
+        let keys = Keys {
+            units: 1,
+            fields: 1,
+            months: 12,
+        };
+        assert_eq!(by_key_then_read(&[], &[], &[], keys), (vec![], vec![]));
     }
 
     /// Every window over runs of 0 to 40 months (some missing), counted and
