@@ -124,6 +124,50 @@ impl Formats {
     }
 }
 
+impl Formats {
+    /// Every format here, each once. Named field by field: a format added
+    /// to the struct and left out here does not build.
+    fn all(&self) -> Vec<&Format> {
+        let Formats {
+            title,
+            subtitle,
+            subtitle_right,
+            header,
+            name,
+            count,
+            count_bold,
+            rate,
+            rate_bold,
+            rate_low,
+            text,
+            text_wrap,
+            centred,
+            error,
+            error_wrap,
+            note,
+        } = self;
+        let mut all = vec![
+            title,
+            subtitle,
+            subtitle_right,
+            header,
+            count,
+            count_bold,
+            rate,
+            rate_bold,
+            rate_low,
+            text,
+            text_wrap,
+            centred,
+            error,
+            error_wrap,
+            note,
+        ];
+        all.extend(name);
+        all
+    }
+}
+
 fn xerr(e: XlsxError) -> ReportError {
     ReportError::Xlsx(e.to_string())
 }
@@ -974,7 +1018,24 @@ pub struct ReportSheets {
 /// Only a failure of the workbook writer.
 pub fn report_sheets(input: &ReportInput<'_>) -> Result<ReportSheets, ReportError> {
     let fmt = Formats::new();
+    let summary_fmt = super::summary::Formats::new();
     let mut workbook = Workbook::new();
+    // The streamed sheets are built side by side and share the workbook's
+    // table of formats, which gives a format its number the first time
+    // any sheet uses it: two sheets using a new format at once could each
+    // give it one, and cells then showed another format's look (a title
+    // in a township name's, a county's name indented like a township's,
+    // in four of six builds of the sample's report at 4 threads). Every
+    // format the sheets use is numbered here first, in one order, so that
+    // building them only reads the table.
+    for format in fmt
+        .all()
+        .into_iter()
+        .chain(summary_fmt.all())
+        .chain([&Format::new()])
+    {
+        workbook.register_format(format);
+    }
     let findings = if input.findings.len() > STREAMED_FINDINGS {
         workbook
             .new_worksheet_with_low_memory()
@@ -989,7 +1050,6 @@ pub fn report_sheets(input: &ReportInput<'_>) -> Result<ReportSheets, ReportErro
             .map(|_| workbook.new_worksheet_with_low_memory().ok())
             .collect()
     });
-    let summary_fmt = super::summary::Formats::new();
     let published: Vec<Part> = match (&input.summary, published) {
         (Some(s), Some(streamed)) => super::summary::tasks(input, s, streamed)
             .into_iter()

@@ -374,3 +374,60 @@ fn charts_are_sorted_labelled_and_measured_from_zero() {
         .unwrap();
     assert!(sheet.contains("<rowBreaks"), "two charts a page");
 }
+
+/// The sample's report built on eight threads looks, cell for cell, as one
+/// built on one does. Its sheets are built side by side, and the streamed
+/// ones share the workbook's table of formats: two of them numbering a new
+/// format at once gave cells another format's look (a sheet's title in a
+/// township name's, a county's name indented), in four of six builds at
+/// 4 threads.
+#[test]
+fn a_report_built_on_many_threads_looks_as_one_built_on_one() {
+    let d = Dir::new();
+    let (returns, units) = (
+        util::sample_dir().join("returns"),
+        util::sample_dir().join("units.csv"),
+    );
+    let build = |threads: &str, out: &str| {
+        let o = assert_cmd::Command::cargo_bin("phstats")
+            .unwrap()
+            .current_dir(d.path(""))
+            .env("RAYON_NUM_THREADS", threads)
+            .env("POLARS_MAX_THREADS", threads)
+            .args([
+                "consolidate",
+                returns.to_str().unwrap(),
+                "--units",
+                units.to_str().unwrap(),
+                "-o",
+                out,
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.code().unwrap() < 2, "{}", util::text(&o));
+        // The 说明 sheet says when the workbook was made: only its looks.
+        util::cell_looks(&d.path(out))
+            .into_iter()
+            .map(|(cell, v)| match cell.starts_with("说明!") {
+                true => (cell, v.split_once('|').unwrap().1.to_string()),
+                false => (cell, v),
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let one = build("1", "one.xlsx");
+    assert!(one.len() > 10_000, "{} cells", one.len());
+    for k in 0..3 {
+        let many = build("8", &format!("many{k}.xlsx"));
+        let differ: Vec<(&String, &String, Option<&String>)> = one
+            .iter()
+            .filter(|(c, v)| many.get(*c) != Some(v))
+            .map(|(c, v)| (c, v, many.get(c)))
+            .take(3)
+            .collect();
+        assert!(
+            differ.is_empty() && one.len() == many.len(),
+            "build {k}: {differ:#?}"
+        );
+    }
+}

@@ -694,3 +694,116 @@ pub fn prints_readably(d: &Dir, book: &str) -> Vec<PdfPage> {
     }
     pages
 }
+
+/// Every cell of an xlsx as a person sees it, by `sheet!A1`: its value
+/// (a shared string read from the table) and its look, each of the style's
+/// parts read from `styles.xml` (number format, font, fill, border,
+/// alignment) rather than its number there, which may differ between two
+/// builds of the same workbook.
+pub fn cell_looks(path: &Path) -> std::collections::BTreeMap<String, String> {
+    use std::io::Read;
+    let bytes = std::fs::read(path).unwrap();
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        if let Ok(mut e) = zin.by_name(name) {
+            e.read_to_string(&mut s).unwrap();
+        }
+        s
+    };
+    let (workbook, styles, strings) = (
+        read("xl/workbook.xml"),
+        read("xl/styles.xml"),
+        read("xl/sharedStrings.xml"),
+    );
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let tag = format!(" {tag}");
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    };
+    let inside = |text: &str, tag: &str| -> String {
+        text.split(&format!("<{tag}"))
+            .nth(1)
+            .and_then(|t| t.split(&format!("</{tag}>")).next())
+            .unwrap_or("")
+            .to_string()
+    };
+    // Each entry of a list (`<fonts>`'s `<font>`s…), whole.
+    let entries = |list: &str, tag: &str| -> Vec<String> {
+        inside(&styles, list)
+            .split(&format!("<{tag}"))
+            .skip(1)
+            .map(|e| e.split(&format!("</{tag}>")).next().unwrap().to_string())
+            .collect()
+    };
+    let (fonts, fills, borders) = (
+        entries("fonts", "font"),
+        entries("fills", "fill"),
+        entries("borders", "border"),
+    );
+    let num_formats: HashMap<String, String> = inside(&styles, "numFmts")
+        .split("<numFmt ")
+        .skip(1)
+        .filter_map(|t| Some((attr(t, "numFmtId")?, attr(t, "formatCode")?)))
+        .collect();
+    let xfs: Vec<String> = entries("cellXfs", "xf")
+        .iter()
+        .map(|x| {
+            let pick = |list: &[String], a: &str| {
+                attr(x, a)
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .and_then(|i| list.get(i).cloned())
+                    .unwrap_or_default()
+            };
+            let nf = attr(x, "numFmtId").unwrap_or_default();
+            let alignment = x
+                .split("<alignment")
+                .nth(1)
+                .map(|a| a.split("/>").next().unwrap().to_string())
+                .unwrap_or_default();
+            format!(
+                "{}|{}|{}|{}|{alignment}",
+                num_formats.get(&nf).unwrap_or(&nf),
+                pick(&fonts, "fontId"),
+                pick(&fills, "fillId"),
+                pick(&borders, "borderId"),
+            )
+        })
+        .collect();
+    let shared: Vec<String> = strings
+        .split("<si>")
+        .skip(1)
+        .map(|si| {
+            si.split("<t")
+                .skip(1)
+                .filter_map(|t| Some(t.split_once('>')?.1.split("</t>").next()?.to_string()))
+                .collect()
+        })
+        .collect();
+    let mut out = std::collections::BTreeMap::new();
+    for (k, sheet) in workbook.split("<sheet ").skip(1).enumerate() {
+        let name = attr(sheet, "name").unwrap();
+        let xml = read(&format!("xl/worksheets/sheet{}.xml", k + 1));
+        for c in xml.split("<c ").skip(1) {
+            let (head, body) = c.split_once('>').unwrap();
+            let body = if head.ends_with('/') { "" } else { body };
+            let value = body
+                .split("<v>")
+                .nth(1)
+                .and_then(|v| v.split("</v>").next())
+                .unwrap_or("");
+            let value = match attr(head, "t").as_deref() {
+                Some("s") => shared[value.parse::<usize>().unwrap()].clone(),
+                _ => value.to_string(),
+            };
+            let style = attr(head, "s")
+                .and_then(|s| s.parse::<usize>().ok())
+                .map_or_else(String::new, |s| xfs[s].clone());
+            out.insert(
+                format!("{name}!{}", attr(head, "r").unwrap()),
+                format!("{value}|{style}"),
+            );
+        }
+    }
+    out
+}
