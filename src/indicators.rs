@@ -342,15 +342,16 @@ pub fn compute(
             let from_january = lo.month() == 1 && hi.0 - lo.0 + 1 < 12;
             let year_end = hi.month() == 12;
             let mut out = Vec::with_capacity(units.len());
+            let [mut of_p, mut of_ytd, mut of_prev, mut of_last_year] =
+                [p, ytd, prev, last_year].map(|q| aggs.reader(q, fi, f));
             for &u in &units {
-                let get = |q: Period| aggs.get(q, u, fi, f);
-                let current = get(p);
+                let current = of_p.get(u);
                 let previous = if ytd_kind && from_january {
                     None
                 } else {
-                    get(prev)
+                    of_prev.get(u)
                 };
-                let last = get(last_year);
+                let last = of_last_year.get(u);
                 let level = registry.unit(u).level;
                 let target = (field.kind == Kind::Rate)
                     .then(|| targets.get(year, fi, f, level))
@@ -365,7 +366,7 @@ pub fn compute(
                     form: fi,
                     field: f,
                     current,
-                    ytd: get(ytd),
+                    ytd: of_ytd.get(u),
                     previous,
                     change_previous: change(field.kind, current, previous),
                     last_year: last,

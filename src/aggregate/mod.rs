@@ -71,6 +71,24 @@ impl Aggregates {
         value_at(self.columns.get(slot)?, unit)
     }
 
+    /// One period's figures of one form-field, unit by unit: for a caller
+    /// that asks for many units of it, each in turn ([`ColumnReader`]).
+    #[must_use]
+    pub fn reader(&self, period: Period, form: FormIdx, field: FieldIdx) -> ColumnReader<'_> {
+        let column = self
+            .periods
+            .iter()
+            .position(|x| *x == period)
+            .and_then(|p| {
+                self.columns
+                    .get(p * self.slots.ff.len() + self.slots.ff_of(form, field) as usize)
+            });
+        ColumnReader {
+            column: column.map_or(&[], Vec::as_slice),
+            at: 0,
+        }
+    }
+
     /// The year to date through month `m` of dose sequence `k` of `form`
     /// (the schema's `sequences`) at `unit`: the earlier dose and the later,
     /// paired at each leaf and month as a rate's sides are (FORMS.md §4–5).
@@ -251,6 +269,45 @@ struct Figure {
 
 /// A slot's figures per unit, sorted by unit.
 type Column = Vec<(UnitIdx, f64)>;
+
+/// One column of the figures ([`Aggregates::reader`]), read unit by unit:
+/// what [`Aggregates::get`] gives for each unit, without finding the
+/// column again each time, and, where the units come in the column's
+/// order (by unit), without searching it either. A city's 2026Q4 from its
+/// store asked the aggregates for its figures a search each, the village
+/// sheets half of them: 20 ms of its two threads' CPU (perf, six runs).
+/// Read so by the village and form sheets and the indicators, its outputs
+/// took 0.2955 s at 1 thread against 0.3145 (medians of ten runs
+/// alternating, every export and every cell of the workbook the same).
+pub struct ColumnReader<'a> {
+    column: &'a [(UnitIdx, f64)],
+    /// Where the unit asked last was, or would be.
+    at: usize,
+}
+
+impl ColumnReader<'_> {
+    /// `unit`'s figure, if it has one.
+    pub fn get(&mut self, unit: UnitIdx) -> Option<f64> {
+        let c = self.column;
+        // A few steps on from the last unit asked for, where this one is
+        // after it; else a search.
+        const STEPS: usize = 8;
+        let mut i = self.at;
+        if i < c.len() && c[i].0 <= unit {
+            let end = (i + STEPS).min(c.len());
+            while i < end && c[i].0 < unit {
+                i += 1;
+            }
+            if i == end && i < c.len() && c[i].0 < unit {
+                i += c[i..].partition_point(|e| e.0 < unit);
+            }
+        } else {
+            i = c.partition_point(|e| e.0 < unit);
+        }
+        self.at = i;
+        c.get(i).filter(|e| e.0 == unit).map(|e| e.1)
+    }
+}
 
 /// A column's figure for `unit`, if it has one.
 fn value_at(column: &[(UnitIdx, f64)], unit: UnitIdx) -> Option<f64> {
@@ -780,6 +837,34 @@ pub fn figure_of(parts: &[Part]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A column reader gives each unit what a search of the column gives,
+    /// whatever order the units are asked in: in the column's order, with
+    /// gaps longer and shorter than its steps, backwards, and at random.
+    #[test]
+    fn a_column_reader_gives_what_a_search_gives_in_any_order() {
+        // Every third unit of 0..300 has a figure, and units 100–160 none.
+        let column: Vec<(UnitIdx, f64)> = (0..300u32)
+            .filter(|u| u % 3 == 0 && !(100..160).contains(u))
+            .map(|u| (u, f64::from(u) * 1.5))
+            .collect();
+        let forwards: Vec<UnitIdx> = (0..320).collect();
+        let sparse: Vec<UnitIdx> = (0..320).step_by(37).collect();
+        let backwards: Vec<UnitIdx> = (0..320).rev().collect();
+        // A fixed shuffle: a linear congruential walk over 0..320.
+        let shuffled: Vec<UnitIdx> = (0..320u32).map(|k| (k * 97 + 13) % 320).collect();
+        for order in [&forwards, &sparse, &backwards, &shuffled] {
+            let mut reader = ColumnReader {
+                column: &column,
+                at: 0,
+            };
+            for &u in order {
+                assert_eq!(reader.get(u), value_at(&column, u), "unit {u}");
+            }
+        }
+        let mut empty = ColumnReader { column: &[], at: 0 };
+        assert_eq!(empty.get(5), None);
+    }
 
     #[test]
     fn periods_touched_by_months() {

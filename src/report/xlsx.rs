@@ -407,6 +407,10 @@ fn summary_sheet(
             .iter()
             .any(|(m, _)| reg.ancestors_and_self(*m).any(|a| a == u))
     };
+    let mut figures: Vec<_> = fields
+        .iter()
+        .map(|&f| input.aggs.reader(input.period, form_idx, f))
+        .collect();
     for u in reg.depth_first() {
         let unit = reg.unit(u);
         if unit.level == Level::Village {
@@ -430,7 +434,7 @@ fn summary_sheet(
         }
         ws.text(row, 1, &name, &fmt.name[level_idx(unit.level)])?;
         for (k, &f) in fields.iter().enumerate() {
-            let v = input.aggs.get(input.period, u, form_idx, f);
+            let v = figures[k].get(u);
             let low = below_target(input, u, form_idx, f);
             let col = FIRST + k as u16;
             write_value(ws, row, col, v, form.field(f).kind, bold, low, fmt)?;
@@ -571,6 +575,10 @@ fn village_sheet(
     ws.set_row_height(2, 30)?;
     ws.set_row_height(3, 30)?;
     let mut row = 4;
+    let mut figures: Vec<_> = fields
+        .iter()
+        .map(|&f| input.aggs.reader(input.period, form_idx, f))
+        .collect();
     for u in reg.depth_first() {
         let unit = reg.unit(u);
         if unit.level != Level::Village {
@@ -581,7 +589,7 @@ fn village_sheet(
         ws.text(row, 1, &unit.name, &fmt.text)?;
         ws.text(row, 2, unit.code.to_string(), &fmt.text)?;
         for (k, &f) in fields.iter().enumerate() {
-            let v = input.aggs.get(input.period, u, form_idx, f);
+            let v = figures[k].get(u);
             write_value(
                 ws,
                 row,
