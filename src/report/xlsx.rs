@@ -1035,7 +1035,9 @@ pub fn report_sheets(input: &ReportInput<'_>) -> Result<ReportSheets, ReportErro
     // in a township name's, a county's name indented like a township's,
     // in four of six builds of the sample's report at 4 threads). Every
     // format the sheets use is numbered here first, in one order, so that
-    // building them only reads the table.
+    // building them only reads the table (what rust_xlsxwriter's
+    // `register_format` is for, its documentation says, in a program that
+    // writes streamed sheets on several threads).
     for format in fmt
         .all()
         .into_iter()
