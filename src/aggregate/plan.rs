@@ -748,9 +748,9 @@ struct Piece<'a> {
 /// Step 3: of a stock reported in one period by a unit and by a unit above
 /// it, the row of the source that reported earlier is dropped (equal
 /// months: the one above). Flows pass untouched. Only units with units
-/// under them can be above: each stock row looks up the rows of its
-/// ancestors' in the same period and field (a county's summary; most
-/// batches have none, and then the rows pass through as they came).
+/// under them can be above: each stock row looks up its ancestors' rows
+/// of the same period and field (a county's summary; most batches have
+/// none, and then the rows pass through as they came).
 ///
 /// Out: `key` and `cols`, the dropped rows left out.
 ///
