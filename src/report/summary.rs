@@ -134,7 +134,7 @@ impl Index {
             .iter()
             .take_while(|r| (r.form, r.field) == (first.form, first.field))
             .count();
-        if rows.len() % n != 0 {
+        if !rows.len().is_multiple_of(n) {
             return None;
         }
         let units = rows
