@@ -3,6 +3,19 @@
 //! written to a temporary file beside its target and renamed into place, so
 //! a crash never leaves a half-written report.
 
+/// Every format of a struct of formats, each once, for numbering them
+/// before the sheets are built (see `xlsx::report_sheets`): the struct
+/// destructured field by field (`$one` a format each, `$many` an array of
+/// them), so that a field left out of the list does not build.
+macro_rules! every_format {
+    ($formats:expr, $ty:ident { $($one:ident),* $(,)? ; $($many:ident),* $(,)? }) => {{
+        let $ty { $($one,)* $($many,)* } = $formats;
+        let mut all: Vec<&rust_xlsxwriter::Format> = vec![$($one),*];
+        $(all.extend($many.iter());)*
+        all
+    }};
+}
+
 pub mod board;
 pub mod bulletin;
 pub mod csv;

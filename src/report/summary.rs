@@ -265,40 +265,16 @@ impl Formats {
 }
 
 impl Formats {
-    /// Every format here, each once. Named field by field: a format added
-    /// to the struct and left out here does not build.
+    /// Every format here, each once (`every_format!`).
     pub(super) fn all(&self) -> Vec<&Format> {
-        let Formats {
-            title,
-            header,
-            name,
-            text,
-            count,
-            rate,
-            rate_red,
-            change,
-            change_pct,
-            change_points,
-            red,
-            note,
-            signatures,
-        } = self;
-        let mut all = vec![
-            title,
-            header,
-            text,
-            count,
-            rate,
-            rate_red,
-            change,
-            change_pct,
-            change_points,
-            red,
-            note,
-            signatures,
-        ];
-        all.extend(name);
-        all
+        every_format!(
+            self,
+            Formats {
+                title, header, text, count, rate, rate_red, change, change_pct, change_points,
+                red, note, signatures;
+                name
+            }
+        )
     }
 }
 

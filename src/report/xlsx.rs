@@ -125,46 +125,16 @@ impl Formats {
 }
 
 impl Formats {
-    /// Every format here, each once. Named field by field: a format added
-    /// to the struct and left out here does not build.
+    /// Every format here, each once (`every_format!`).
     fn all(&self) -> Vec<&Format> {
-        let Formats {
-            title,
-            subtitle,
-            subtitle_right,
-            header,
-            name,
-            count,
-            count_bold,
-            rate,
-            rate_bold,
-            rate_low,
-            text,
-            text_wrap,
-            centred,
-            error,
-            error_wrap,
-            note,
-        } = self;
-        let mut all = vec![
-            title,
-            subtitle,
-            subtitle_right,
-            header,
-            count,
-            count_bold,
-            rate,
-            rate_bold,
-            rate_low,
-            text,
-            text_wrap,
-            centred,
-            error,
-            error_wrap,
-            note,
-        ];
-        all.extend(name);
-        all
+        every_format!(
+            self,
+            Formats {
+                title, subtitle, subtitle_right, header, count, count_bold, rate, rate_bold,
+                rate_low, text, text_wrap, centred, error, error_wrap, note;
+                name
+            }
+        )
     }
 }
 
