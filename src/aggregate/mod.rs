@@ -66,25 +66,28 @@ impl Aggregates {
         form: FormIdx,
         field: FieldIdx,
     ) -> Option<f64> {
-        let p = self.periods.iter().position(|x| *x == period)?;
-        let slot = p * self.slots.ff.len() + self.slots.ff_of(form, field) as usize;
-        value_at(self.columns.get(slot)?, unit)
+        value_at(self.column(period, form, field), unit)
+    }
+
+    /// The figures of one period and form-field, by unit (empty where the
+    /// period was not rolled up).
+    fn column(&self, period: Period, form: FormIdx, field: FieldIdx) -> &[(UnitIdx, f64)] {
+        self.periods
+            .iter()
+            .position(|x| *x == period)
+            .and_then(|p| {
+                self.columns
+                    .get(p * self.slots.ff.len() + self.slots.ff_of(form, field) as usize)
+            })
+            .map_or(&[], Vec::as_slice)
     }
 
     /// One period's figures of one form-field, unit by unit: for a caller
     /// that asks for many units of it, each in turn ([`ColumnReader`]).
     #[must_use]
     pub fn reader(&self, period: Period, form: FormIdx, field: FieldIdx) -> ColumnReader<'_> {
-        let column = self
-            .periods
-            .iter()
-            .position(|x| *x == period)
-            .and_then(|p| {
-                self.columns
-                    .get(p * self.slots.ff.len() + self.slots.ff_of(form, field) as usize)
-            });
         ColumnReader {
-            column: column.map_or(&[], Vec::as_slice),
+            column: self.column(period, form, field),
             at: 0,
         }
     }
