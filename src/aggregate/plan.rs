@@ -1070,11 +1070,11 @@ fn month_values(df: DataFrame, keys: Keys, stock_of: &[bool]) -> PolarsResult<Da
     // alternating, every export the same).
     for (&k, &v) in key_sorted.iter().zip(&value_sorted) {
         if mkey.last() == Some(&k) {
-            let s = sum.last_mut().expect("a run has a row");
-            *s += v;
-            *last.last_mut().expect("a run has a row") = v;
-            let is_stock = *stock.last().expect("a run has a row");
-            *value.last_mut().expect("a run has a row") = if is_stock { v } else { *s };
+            // The run's row, the last of every column.
+            let i = mkey.len() - 1;
+            sum[i] += v;
+            last[i] = v;
+            value[i] = if stock[i] { v } else { sum[i] };
             continue;
         }
         let (l, m) = keys.leaf_month(k);
