@@ -241,8 +241,8 @@ rules! {
     /// counted against the wrong dose, or a side is incomplete. It is shown,
     /// never ranked.
     /// ## Example
-    /// 南城镇 2026年第2季度: 百白破第1剂 120, 第3剂 209, 脱落率 −74.2 %.
-    DropoutNegative = "dropout_negative", "脱落率为负", Warning, ("乡镇及以上单位某期的脱落率低于 −10%，且两剂次相差超过 5 人。", "同一批儿童的第3剂不会多于第1剂：剂次记错或某一侧不全。负的脱落率照常显示，但不参加排名。", "南城镇 2026 年第 2 季度百白破第 1 剂 120 人、第 3 剂 209 人，脱落率 −74.2%。");
+    /// 南城镇 2026年第二季度: 百白破第1剂 120, 第3剂 209, 脱落率 −74.2 %.
+    DropoutNegative = "dropout_negative", "脱落率为负", Warning, ("乡镇及以上单位某期的脱落率低于 −10%，且两剂次相差超过 5 人。", "同一批儿童的第3剂不会多于第1剂：剂次记错或某一侧不全。负的脱落率照常显示，但不参加排名。", "南城镇2026年第二季度百白破第1剂120人、第3剂209人，脱落率−74.2%。");
     /// ## What it does
     /// Reports any other `≤` relation of FORMS.md §4 broken.
     /// ## Why is this bad?

@@ -2403,7 +2403,7 @@ mod tests {
                 Detail::DropoutNegative {
                     unit: "南城镇".into(),
                     period: Label {
-                        zh: "2026年第2季度".into(),
+                        zh: "2026年第二季度".into(),
                         en: "2026Q2".into(),
                     },
                     label: Label {
@@ -2426,7 +2426,7 @@ mod tests {
                     ),
                     rate: -74.16,
                 },
-                vec!["南城镇", "2026年第2季度", "120", "209", "-74.2%", "剂次"],
+                vec!["南城镇", "2026年第二季度", "120", "209", "-74.2%", "剂次"],
                 vec!["2026Q2", "120", "209", "-74.2 %", "wrong dose"],
             ),
             (

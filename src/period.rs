@@ -361,12 +361,20 @@ impl Period {
         }
     }
 
-    /// The period as a statistician titles a report: `2026年1月`, `2026年第1季度`, `2026年`.
+    /// The period as a statistician titles a report and a 公文 names it:
+    /// `2026年1月`, `2026年第一季度` (a quarter in Chinese numerals, FORMS.md
+    /// §8), `2026年上半年`, `2026年`, `2026年1—6月`. The one label of a
+    /// period in Chinese: the workbook's titles, the terminal and the 通报
+    /// all read it.
     #[must_use]
     pub fn label_zh(self) -> String {
         match self {
             Period::Month(m) => format!("{}年{}月", m.year(), m.month()),
-            Period::Quarter(y, q) => format!("{y}年第{q}季度"),
+            Period::Quarter(y, q) => match q {
+                1..=4 => format!("{y}年第{}季度", ["一", "二", "三", "四"][q as usize - 1]),
+                // Never made (a quarter is parsed as 1–4): its digits.
+                _ => format!("{y}年第{q}季度"),
+            },
             Period::Half(y, 1) => format!("{y}年上半年"),
             Period::Half(y, _) => format!("{y}年下半年"),
             Period::Year(y) => format!("{y}年"),
@@ -732,6 +740,28 @@ fn months_found(text: &str, skip_dates: bool) -> Vec<Month> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The label a workbook's title, the terminal and the 通报 share: a
+    /// quarter in Chinese numerals (FORMS.md §8: 第二季度, not 第2季度).
+    #[test]
+    fn a_period_is_labelled_as_a_statistician_titles_it() {
+        for (q, label) in [
+            (1, "2026年第一季度"),
+            (2, "2026年第二季度"),
+            (3, "2026年第三季度"),
+            (4, "2026年第四季度"),
+        ] {
+            assert_eq!(Period::Quarter(2026, q).label_zh(), label);
+            // And it is read back as the same quarter.
+            assert_eq!(Period::parse(label), Some(Period::Quarter(2026, q)));
+        }
+        assert_eq!(Period::Half(2026, 1).label_zh(), "2026年上半年");
+        assert_eq!(Period::Half(2026, 2).label_zh(), "2026年下半年");
+        assert_eq!(Period::Year(2026).label_zh(), "2026年");
+        let m = |k| Month::new(2026, k).unwrap();
+        assert_eq!(Period::Month(m(3)).label_zh(), "2026年3月");
+        assert_eq!(Period::Range(m(1), m(6)).label_zh(), "2026年1—6月");
+    }
 
     #[test]
     fn a_period_until_a_month_is_its_months_up_to_it() {

@@ -244,16 +244,6 @@ fn ranking(ranked: &[(UnitIdx, f64, u32)], name: impl Fn(UnitIdx) -> String) -> 
     Some(s)
 }
 
-/// The period as a 公文 titles it: `2026年3月`, `2026年第二季度`,
-/// `2026年上半年`, `2026年`, `2026年1—6月`.
-#[must_use]
-pub fn period_title(p: Period) -> String {
-    match p {
-        Period::Quarter(y, q) => format!("{y}年第{}季度", numeral(q as usize)),
-        other => other.label_zh(),
-    }
-}
-
 fn names(registry: &Registry, units: &[(UnitIdx, f64)]) -> String {
     listed(units.iter().copied(), |u| registry.unit(u).name.clone())
 }
@@ -324,10 +314,10 @@ fn blocks(input: &BulletinInput<'_>) -> Vec<Block> {
     let root_level = reg.unit(root).level;
     let root_name = reg.unit(root).name.clone();
     let issuer = super::issuer(reg, input.issuer);
-    let period = period_title(input.period);
+    let period = input.period.label_zh();
     // What the figures reach: a year reported from January–March returns
     // says it reports 2026年1—3月's, and counts 应报 over those months.
-    let covered = period_title(input.covered);
+    let covered = input.covered.label_zh();
     let all = whole(root_level, &root_name);
     let heads = headline(input.schemas, input.targets);
     let index: std::collections::HashMap<(UnitIdx, FormIdx, FieldIdx), &Indicator> = input
@@ -1187,16 +1177,6 @@ mod tests {
         for (n, written) in cases {
             assert_eq!(numeral(n), written, "{n}");
         }
-    }
-
-    #[test]
-    fn quarters_and_halves_in_chinese_numerals() {
-        assert_eq!(period_title(Period::Quarter(2026, 2)), "2026年第二季度");
-        assert_eq!(period_title(Period::Half(2026, 1)), "2026年上半年");
-        assert_eq!(
-            period_title(Period::Month(crate::period::Month::new(2026, 3).unwrap())),
-            "2026年3月"
-        );
     }
 
     #[test]

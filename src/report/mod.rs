@@ -121,7 +121,7 @@ pub fn reach_note(period: Period, covered: Period, lang: Lang) -> Option<String>
     })
 }
 
-/// A period as a person reads it: `2026年第2季度` / `2026Q2`.
+/// A period as a person reads it: `2026年第二季度` / `2026Q2`.
 #[must_use]
 pub fn period_label(p: Period, lang: Lang) -> String {
     match lang {

@@ -418,7 +418,7 @@ fn a_flow_reads_for_the_period_and_dates_are_chinese() {
         "a quarter's flow"
     );
     assert!(!summary.iter().any(|t| t == "本月履约服务人次"));
-    assert!(all.iter().any(|t| t.starts_with("报告期：2026年第2季度")));
+    assert!(all.iter().any(|t| t.starts_with("报告期：2026年第二季度")));
     let generated = all
         .iter()
         .position(|t| t == "生成时间")

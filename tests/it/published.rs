@@ -1936,7 +1936,7 @@ fn a_period_read_in_part_says_how_far_its_figures_reach() {
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         said.contains(
-            "2026年第1季度的报表只读到2026年2月，此后的月份还没有报表：汇总的是2026年1—2月的数字"
+            "2026年第一季度的报表只读到2026年2月，此后的月份还没有报表：汇总的是2026年1—2月的数字"
         ),
         "{said}"
     );

@@ -90,7 +90,7 @@ fn report_reopened_shows_hierarchy_headers_and_quarter_figures() {
         .filter_map(|c| r.get_value((1, c)))
         .map(cell_text)
         .find(|t| t.contains("报告期"));
-    assert_eq!(period_cell.as_deref(), Some("报告期：2026年第1季度"));
+    assert_eq!(period_cell.as_deref(), Some("报告期：2026年第一季度"));
     // Header: ungrouped labels span rows 3–4; grouped ones sit under their group.
     let header: Vec<String> = (0..20)
         .map(|c| r.get_value((2, c)).map(cell_text).unwrap_or_default())
