@@ -303,7 +303,9 @@ pub fn ranks(values: &[Option<f64>], lower: bool) -> Vec<Option<u32>> {
 }
 
 /// Every indicator of P for the units above the villages, in report order
-/// (by form, field, then unit in registry order).
+/// (by form, field, then unit in registry order). `covered` is the part of
+/// P the returns read reach ([`crate::observation::Batch::covered`]: the
+/// year asked for in April is January to March).
 #[must_use]
 pub fn compute(
     aggs: &Aggregates,
@@ -311,6 +313,7 @@ pub fn compute(
     schemas: &Schemas,
     targets: &Targets,
     p: Period,
+    covered: Period,
 ) -> Vec<Indicator> {
     let [ytd, prev, last_year] = periods_needed(p);
     let year = p.bounds().1.year();
@@ -333,14 +336,16 @@ pub fn compute(
             // A year-to-date count, or a rate of year-to-date sides (FORMS.md
             // §3): no 上期 across a January for a period shorter than a
             // year, and its target is the year's, judged at the year's end
-            // (December, Q4, H2, the year); before, 达标 stays empty.
+            // (December, Q4, H2, the year); before, 达标 stays empty. The
+            // end is that of the months read: the year asked for in April
+            // holds March's figure, which is not the year's.
             let ytd_kind = field.kind == Kind::Ytd
                 || field
                     .ratio
                     .is_some_and(|r| schemas.form(fi).field(r.denominator).kind == Kind::Ytd);
             let (lo, hi) = p.bounds();
             let from_january = lo.month() == 1 && hi.0 - lo.0 + 1 < 12;
-            let year_end = hi.month() == 12;
+            let year_end = covered.bounds().1.month() == 12;
             let mut out = Vec::with_capacity(units.len());
             let [mut of_p, mut of_ytd, mut of_prev, mut of_last_year] =
                 [p, ytd, prev, last_year].map(|q| aggs.reader(q, fi, f));

@@ -199,6 +199,7 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
                 target.schemas,
                 &targets,
                 p,
+                outcome.batch.covered(p),
             )
         })
         .unwrap_or_default();

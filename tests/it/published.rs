@@ -1124,6 +1124,17 @@ fn a_year_to_date_count_restarts_in_january_and_is_judged_for_the_year() {
     let dec = run("2025-12");
     assert_eq!(num(&dec, CD, "htn_standard_rate", "current"), Some(75.0));
     assert_eq!(met(&dec), "true");
+    // The year 2025 asked for, its returns read to December: judged.
+    let y2025 = run("2025");
+    assert_eq!(num(&y2025, CD, "htn_standard_rate", "current"), Some(75.0));
+    assert_eq!(met(&y2025), "true");
+    // The year 2026 asked for with returns to March only: its figure is
+    // March's 50.0 %, not the year's, and is not judged against the year's
+    // target (it would read 未达标) until December is in.
+    let y2026 = run("2026");
+    assert_eq!(num(&y2026, CD, "htn_standard_rate", "current"), Some(50.0));
+    assert_eq!(num(&y2026, CD, "htn_standard_rate", "target"), Some(70.0));
+    assert_eq!(met(&y2026), "", "a year read to March is not judged");
 }
 
 /// One part of a .docx.
