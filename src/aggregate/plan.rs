@@ -389,6 +389,24 @@ fn frames(lfs: Vec<LazyFrame>) -> LazyFrame {
     concat(lfs, UnionArgs::default()).expect("frames of one schema")
 }
 
+/// A hand kernel as a step of the plan (`name` in its description): `run`
+/// takes the step's whole input and gives a frame of `schema`. Nothing is
+/// pushed through it, no projection nor predicate: a kernel reads columns
+/// it does not return.
+fn behind_the_plan(
+    lf: LazyFrame,
+    name: &'static str,
+    schema: SchemaRef,
+    run: impl Fn(DataFrame) -> PolarsResult<DataFrame> + Send + Sync + 'static,
+) -> LazyFrame {
+    lf.map(
+        run,
+        AllowedOptimizations::empty(),
+        Some(Arc::new(move |_: &Schema| Ok(Arc::clone(&schema)))),
+        Some(name),
+    )
+}
+
 /// The schema of a kernel's out frame: `lead`, then each of `cols` as
 /// `f64`.
 fn kernel_schema(lead: &[(&str, DataType)], cols: &[String]) -> SchemaRef {
@@ -481,13 +499,11 @@ fn in_periods(lf: LazyFrame, windows: &[(u32, u32)], keys: Keys, cols: &[&str]) 
     let out_schema = kernel.clone();
     let mut keep = vec![col("lk"), col("mi"), col("stock")];
     keep.extend(cols.iter().map(|c| col(*c)));
-    lf.select(keep).map(
+    behind_the_plan(
+        lf.select(keep),
+        "period values",
+        out_schema.schema(),
         move |df| kernel.run(&df),
-        // No projection or predicate pushed through: the kernel reads
-        // columns it does not return.
-        AllowedOptimizations::empty(),
-        Some(Arc::new(move |_: &Schema| Ok(out_schema.schema()))),
-        Some("period values"),
     )
 }
 
@@ -769,14 +785,7 @@ fn one_source(lf: LazyFrame, h: &Hierarchy, keys: Keys, cols: &[&str]) -> LazyFr
         cols: cols.iter().map(|c| (*c).to_string()).collect(),
     };
     let out_schema = kernel_schema(&[("key", DataType::UInt64)], &kernel.cols);
-    lf.map(
-        move |df| kernel.run(&df),
-        // No projection or predicate pushed through: the kernel reads
-        // columns it does not return.
-        AllowedOptimizations::empty(),
-        Some(Arc::new(move |_: &Schema| Ok(Arc::clone(&out_schema)))),
-        Some("one source"),
-    )
+    behind_the_plan(lf, "one source", out_schema, move |df| kernel.run(&df))
 }
 
 /// The kernel of step 3.
@@ -869,12 +878,7 @@ fn ancestors_of(
         drawn,
     };
     let out_schema = kernel.schema();
-    lf.map(
-        move |df| kernel.run(&df),
-        AllowedOptimizations::empty(),
-        Some(Arc::new(move |_: &Schema| Ok(Arc::clone(&out_schema)))),
-        Some("ancestors"),
-    )
+    behind_the_plan(lf, "ancestors", out_schema, move |df| kernel.run(&df))
 }
 
 /// The kernel of step 4: the rows of units with nothing under them pass
@@ -1369,14 +1373,9 @@ fn pairs(monthly: &LazyFrame, table: &[Ratio], keys: Keys) -> LazyFrame {
         keys,
         ratios: table.to_vec(),
     };
-    monthly.clone().map(
-        move |df| kernel.run(&df),
-        // No projection or predicate pushed through: the kernel reads
-        // columns it does not return.
-        AllowedOptimizations::empty(),
-        Some(Arc::new(|_: &Schema| Ok(Pairs::schema()))),
-        Some("pairs"),
-    )
+    behind_the_plan(monthly.clone(), "pairs", Pairs::schema(), move |df| {
+        kernel.run(&df)
+    })
 }
 
 /// The kernel of step 5's pairs: the rates of [`ratios`] (or the
@@ -1525,17 +1524,13 @@ fn roll_up_form(
     // 1. One value per leaf, field and month, both ways: `sum` (flows) and
     // `last` (stocks: the later read, a group keeping the read order), and
     // `value`, the one of them the field's kind takes.
-    let monthly = figs
-        .lazy()
-        .map(
-            move |df| month_values(df, keys, &stock_of),
-            // No projection or predicate pushed through: the kernel reads
-            // columns it does not return.
-            AllowedOptimizations::empty(),
-            Some(Arc::new(|_: &Schema| Ok(month_values_schema()))),
-            Some("month values"),
-        )
-        .cache();
+    let monthly = behind_the_plan(
+        figs.lazy(),
+        "month values",
+        month_values_schema(),
+        move |df| month_values(df, keys, &stock_of),
+    )
+    .cache();
 
     // 2–4. The counts.
     let counts = in_periods(monthly.clone(), &count_windows, keys, &["value"]);
