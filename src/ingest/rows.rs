@@ -1038,7 +1038,14 @@ pub(super) fn read_figures(
         }
         match parse_count(&c) {
             Ok(v) => values.push((field, v, cell)),
-            Err(b) => findings.push(bad_cell(ctx, cell, unit_code, field, &c, &b)),
+            // Not counted, and said: the figure is empty (not reported)
+            // where it stands. Dropped instead, a row whose every cell is
+            // bad was no row at all, and the return was said to lack it
+            // (“没有某村这一行”, with the advice to add the row).
+            Err(b) => {
+                findings.push(bad_cell(ctx, cell, unit_code, field, &c, &b));
+                values.push((field, None, cell));
+            }
         }
     }
     // A rate formula over a denominator of 0 (or left empty, which Excel

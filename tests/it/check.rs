@@ -151,6 +151,64 @@ fn faults_are_reported_at_their_cells() {
         && x["form"] == "vaccination"));
 }
 
+/// A row whose every figure is bad is still a row of the return: each bad
+/// cell is said, not counted, and the return is not also said to lack
+/// the row (with the advice to add it, which the clerk had). The sheet
+/// has only the columns the clerk filled, so no empty cell keeps the row.
+#[test]
+fn a_row_of_bad_cells_is_there_and_not_a_missing_row() {
+    let d = Dir::new();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("家医签约").unwrap();
+    ws.write(0, 0, "家庭医生签约服务情况月报表").unwrap();
+    ws.write(1, 0, "填报单位：城东街道").unwrap();
+    ws.write(1, 3, "报告期：2026年1月").unwrap();
+    let heads = [
+        "单位名称",
+        "常住人口数",
+        "签约人数",
+        "重点人群人数",
+        "重点人群签约人数",
+    ];
+    for (c, h) in heads.iter().enumerate() {
+        ws.write(3, c as u16, *h).unwrap();
+    }
+    ws.write(4, 0, "东门社区").unwrap();
+    for (c, bad) in ["约1000", "见附表", "不详", "x"].iter().enumerate() {
+        ws.write(4, c as u16 + 1, *bad).unwrap();
+    }
+    ws.write(5, 0, "新村").unwrap();
+    for (c, v) in [100.0, 40.0, 10.0, 5.0].iter().enumerate() {
+        ws.write(5, c as u16 + 1, *v).unwrap();
+    }
+    std::fs::create_dir_all(d.path("in")).unwrap();
+    wb.save(d.path("in/城东街道_2026年1月_家医签约.xlsx"))
+        .unwrap();
+    util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
+    let f = findings(&d);
+    let bad: Vec<&str> = f
+        .iter()
+        .filter(|x| x["rule"] == "not_a_number")
+        .map(|x| x["cell"].as_str())
+        .collect();
+    assert_eq!(bad, ["B5", "C5", "D5", "E5"], "{f:#?}");
+    assert!(
+        !f.iter()
+            .any(|x| x["rule"] == "missing_return" && x["message"].contains("东门社区")),
+        "{f:#?}"
+    );
+    // Nothing of 东门社区 counted, 新村's figures as written.
+    let a = util::aggregates(&d.path("out/aggregates.csv"));
+    let get = |unit: &str, field: &str| {
+        a.get(&("2026-01".into(), unit.into(), field.into()))
+            .copied()
+    };
+    assert_eq!(get("439902001001", "signed"), None);
+    assert_eq!(get("439902001000", "signed"), Some(40.0));
+    assert_eq!(get("439902001000", "resident_pop"), Some(100.0));
+}
+
 #[test]
 fn bad_files_do_not_stop_the_batch() {
     let d = Dir::new();
