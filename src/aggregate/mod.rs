@@ -509,6 +509,10 @@ impl Role {
 pub enum Left {
     /// The cell was empty (or `-`, `/`).
     NotReported,
+    /// The cell held what is not a figure that counts (text, a date, an
+    /// error value, a negative or fractional count): its own finding says
+    /// what and why.
+    Unreadable,
     /// Its return does not count (replaced by a correction, an unsettled
     /// duplicate, a broken identity).
     ReturnNotCounted,
@@ -527,6 +531,7 @@ impl Left {
     pub fn id(self) -> &'static str {
         match self {
             Left::NotReported => "not_reported",
+            Left::Unreadable => "not_a_figure_see_findings",
             Left::ReturnNotCounted => "return_not_counted",
             Left::OneSideMissing => "one_side_not_reported_that_month",
             Left::EarlierMonth => "earlier_month_of_a_stock",
@@ -539,6 +544,10 @@ impl Left {
     pub fn label(self, lang: crate::message::Lang) -> &'static str {
         match self {
             Left::NotReported => lang.pick("未报告，不计", "not reported, not counted"),
+            Left::Unreadable => lang.pick(
+                "填写的不是可计入的数字（见审核结果），不计",
+                "not a figure that counts (see the findings), not counted",
+            ),
             Left::ReturnNotCounted => lang.pick("所在报表不计入", "its return does not count"),
             Left::OneSideMissing => lang.pick(
                 "该单位当月只报了比率的一方，此月不计入比率",
@@ -588,10 +597,14 @@ impl Part {
 /// a count; `100 × Σ numerator / Σ denominator` for a rate. It follows the
 /// rules of [`aggregate`] (the same counted figures, pairs by leaf and
 /// month, latest month and one source for a stock), and a test holds the
-/// two equal for every figure of the sample.
+/// two equal for every figure of the sample. `findings` are the run's: a
+/// cell read as not reported because it held no figure that counts is
+/// told from an empty one by its finding.
 #[must_use]
+#[allow(clippy::too_many_arguments)]
 pub fn explain(
     batch: &Batch,
+    findings: &[crate::findings::Finding],
     registry: &Registry,
     schemas: &Schemas,
     period: Period,
@@ -618,6 +631,20 @@ pub fn explain(
         o.form[i] == form && o.field[i] == fld && lo <= o.month[i].0 && o.month[i].0 <= hi
     };
     let mut parts: Vec<Part> = Vec::new();
+    // The cells whose content could not be read as a figure, by place.
+    let unreadable: std::collections::HashSet<(&str, &str, crate::findings::CellRef)> = findings
+        .iter()
+        .filter(|f| matches!(f.detail, crate::message::Detail::BadCell { .. }))
+        .filter_map(|f| Some((f.file.as_deref()?, f.sheet.as_deref()?, f.cell?)))
+        .collect();
+    let unreadable_at = |i: usize| {
+        let r = &batch.returns[o.ret[i] as usize];
+        unreadable.contains(&(
+            batch.files[r.file as usize].as_str(),
+            r.sheet.as_str(),
+            o.cell[i],
+        ))
+    };
     // What never enters the roll-up, and why.
     for i in 0..o.len() {
         let Some(&(role, _)) = sides.iter().find(|(_, fld)| in_scope(i, *fld)) else {
@@ -627,7 +654,11 @@ pub fn explain(
             continue;
         }
         let left = if o.value[i].is_none() {
-            Left::NotReported
+            if unreadable_at(i) {
+                Left::Unreadable
+            } else {
+                Left::NotReported
+            }
         } else if batch.returns[o.ret[i] as usize].status
             != crate::observation::ReturnStatus::Active
         {

@@ -1409,8 +1409,16 @@ pub fn trace(args: &TraceArgs, langs: Langs) -> anyhow::Result<i32> {
     let under = |leaf: UnitIdx| registry.ancestors_and_self(leaf).any(|a| a == unit);
     // The parts the roll-up counted, and those it did not, from the same
     // rules that made the figure (aggregate::explain).
-    let parts =
-        crate::aggregate::explain(b, &registry, &schemas, period, unit, form_idx, field_idx);
+    let parts = crate::aggregate::explain(
+        b,
+        &outcome.findings,
+        &registry,
+        &schemas,
+        period,
+        unit,
+        form_idx,
+        field_idx,
+    );
     let label = |f: &crate::schema::Field| f.label().get(lang).to_string();
     let mut role = None;
     for p in &parts {

@@ -207,6 +207,38 @@ fn a_row_of_bad_cells_is_there_and_not_a_missing_row() {
     assert_eq!(get("439902001001", "signed"), None);
     assert_eq!(get("439902001000", "signed"), Some(40.0));
     assert_eq!(get("439902001000", "resident_pop"), Some(100.0));
+    // From a store, trace tells the bad cell from an empty one: 东门社区's
+    // 签约人数 (C5) was not a figure, and says so; 新村's counts.
+    util::ran(util::run_in(&d, "ingest", &["--store", "db"]));
+    let csv = d.path("t.csv");
+    util::ran(util::phstats(
+        d.tmp.path(),
+        &[
+            "trace",
+            "--store",
+            "db",
+            "--period",
+            "2026-01",
+            "--unit",
+            "城东街道",
+            "--field",
+            "signed",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+    ));
+    let rows = util::read_csv(&csv);
+    let row = |cell: &str| rows.iter().find(|r| r["cell"] == cell);
+    assert_eq!(
+        row("C5").map(|r| (r["counted"].as_str(), r["reason"].as_str())),
+        Some(("false", "not_a_figure_see_findings")),
+        "{rows:#?}"
+    );
+    assert_eq!(
+        row("C6").map(|r| (r["counted"].as_str(), r["value"].as_str())),
+        Some(("true", "40")),
+        "{rows:#?}"
+    );
 }
 
 #[test]

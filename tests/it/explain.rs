@@ -31,6 +31,7 @@ fn every_figure_is_its_counted_parts(returns: &Path, units: &Path, stride: usize
         }
         let parts = explain(
             &outcome.batch,
+            &outcome.findings,
             &registry,
             &schemas,
             a.period,
