@@ -182,9 +182,18 @@ fn a_row_of_bad_cells_is_there_and_not_a_missing_row() {
     for (c, v) in [100.0, 40.0, 10.0, 5.0].iter().enumerate() {
         ws.write(5, c as u16 + 1, *v).unwrap();
     }
+    // Saved by an office as .xls, by LibreOffice (where it is installed;
+    // otherwise the .xlsx as written).
+    std::fs::create_dir_all(d.path("draft")).unwrap();
     std::fs::create_dir_all(d.path("in")).unwrap();
-    wb.save(d.path("in/城东街道_2026年1月_家医签约.xlsx"))
-        .unwrap();
+    let draft = d.path("draft/城东街道_2026年1月_家医签约.xlsx");
+    wb.save(&draft).unwrap();
+    if util::soffice("a return of bad cells saved as .xls") {
+        util::calc_save_as(&d, "xls", d.path("in"), &draft);
+        assert!(d.path("in/城东街道_2026年1月_家医签约.xls").exists());
+    } else {
+        std::fs::copy(&draft, d.path("in/城东街道_2026年1月_家医签约.xlsx")).unwrap();
+    }
     util::run_in(&d, "consolidate", &["--export", "out", "-o", "r.xlsx"]);
     let f = findings(&d);
     let bad: Vec<&str> = f
