@@ -191,15 +191,19 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
         .as_deref()
         .map(Signatures::parse)
         .unwrap_or_default();
+    // What the returns read reach of the period (the year asked for in
+    // April: January to March), for the indicators, the 通报 and the note.
+    let covered = report_period.map(|p| outcome.batch.covered(p));
     let indicators: Vec<Indicator> = report_period
-        .map(|p| {
+        .zip(covered)
+        .map(|(p, covered)| {
             crate::indicators::compute(
                 &outcome.aggregates,
                 target.registry,
                 target.schemas,
                 &targets,
                 p,
-                outcome.batch.covered(p),
+                covered,
             )
         })
         .unwrap_or_default();
@@ -286,7 +290,7 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
                 };
                 let input = BulletinInput {
                     period,
-                    covered: outcome.batch.covered(period),
+                    covered: covered.unwrap_or(period),
                     registry: target.registry,
                     schemas: target.schemas,
                     indicators: &indicators,
@@ -328,9 +332,7 @@ pub fn publish(mut owned: Outcome, target: &Publish<'_>, langs: Langs) -> anyhow
             }
             // A period asked for whose returns stop short of its end (the
             // year in April): its figures are those of the months read.
-            if let Some(note) =
-                crate::report::reach_note(period, outcome.batch.covered(period), lang)
-            {
+            if let Some(note) = crate::report::reach_note(period, covered.unwrap_or(period), lang) {
                 crate::say!("  {note}");
             }
             if !target.chosen {
